@@ -1,0 +1,35 @@
+# Two entry points on a fresh machine with Python 3.11:
+#   make run   - set up, migrate, create the demo tenant and serve it on SQLite
+#   make test  - set up and run the tests (SQLite; PostgreSQL with CCAS_TEST_POSTGRES_URL)
+PYTHON ?= python3
+VENV ?= .venv
+BIN = $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+.PHONY: install run test lint docs clean
+
+$(BIN)/.installed: pyproject.toml setup.cfg
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip setuptools wheel
+	$(BIN)/python -m pip install -q -e ".[test]"
+	touch $@
+
+install: $(BIN)/.installed
+
+run: install
+	$(BIN)/ccas db upgrade
+	$(BIN)/ccas demo
+	$(BIN)/ccas serve --host $(HOST) --port $(PORT)
+
+test: install
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+
+docs: install
+	$(BIN)/ccas plugin docs
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache .ruff_cache

@@ -1,0 +1,110 @@
+"""Application factory: extensions, tenant resolution, blueprints, plugin guards."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from flask import Flask, abort, g, request
+from flask_babel import Babel
+from flask_wtf.csrf import CSRFProtect
+
+from . import config as config_module
+from . import errors, plugins
+from .db import db
+
+csrf = CSRFProtect()
+babel = Babel()
+
+PLUGIN_URL_PREFIX = "/t/<tenant>/p/{name}"
+
+
+def _timezone() -> str:
+    tenant = g.get("tenant")
+    return tenant.timezone if tenant is not None else "Europe/Paris"
+
+
+def create_app(config: dict | None = None, registry: plugins.PluginRegistry | None = None) -> Flask:
+    """Build the application.
+
+    :param config: overrides of the environment configuration (``core.config``).
+    :param registry: a prepared plugin registry (tests); by default every plugin
+        installed under the ``ccas_network.plugins`` entry point is loaded.
+    """
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        template_folder="web/templates",
+        static_folder="web/static",
+    )
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    app.config.update(config_module.load(app.instance_path, config))
+    logging.basicConfig(level=app.config["CCAS_LOG_LEVEL"])
+
+    db.init_app(app)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=lambda: "fr", timezone_selector=_timezone)
+
+    if registry is None:
+        registry = plugins.PluginRegistry()
+        registry.load_entry_points()
+    app.extensions["ccas_plugins"] = registry
+
+    from .web import auth, context, filters
+
+    context.init_app(app)
+    auth.init_app(app)
+    filters.init_app(app)
+    errors.register(app)
+
+    from .api import bp as api_bp
+    from .health import bp as health_bp
+    from .web.operator import bp as operator_bp
+    from .web.public import bp as public_bp
+    from .web.views import bp as web_bp
+
+    csrf.exempt(api_bp)  # bearer tokens, no cookies: CSRF does not apply
+    for blueprint in (public_bp, health_bp, web_bp, operator_bp, api_bp):
+        app.register_blueprint(blueprint)
+
+    _register_plugin_blueprints(app, registry)
+    app.after_request(_security_headers)
+    return app
+
+
+def _register_plugin_blueprints(app: Flask, registry: plugins.PluginRegistry) -> None:
+    """Mount each plugin's blueprints under ``/t/<tenant>/p/<plugin>/``; a request for a
+    tenant that has not enabled the plugin answers 404 (checked in one place)."""
+    owners: dict[str, str] = {}
+    for name, blueprints in registry.hook_results_by_plugin("ccas_blueprints").items():
+        for blueprint in blueprints or []:
+            app.register_blueprint(blueprint, url_prefix=PLUGIN_URL_PREFIX.format(name=name))
+            owners[blueprint.name] = name
+            if blueprint.name.startswith("api") or "api" in (blueprint.url_prefix or ""):
+                csrf.exempt(blueprint)
+    app.extensions["ccas_plugin_blueprints"] = owners
+
+    @app.before_request
+    def _guard_plugin_routes():
+        owner = owners.get((request.blueprint or "").split(".")[0])
+        if owner is not None and not plugins.is_enabled(owner):
+            abort(404)
+
+
+def _security_headers(response):
+    headers = response.headers
+    headers.setdefault(
+        "Content-Security-Policy",
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+    )
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("Referrer-Policy", "same-origin")
+    headers.setdefault("X-Frame-Options", "DENY")
+    from flask import current_app
+
+    if not current_app.config["DEVELOPMENT"]:
+        headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+    if request.path.startswith("/t/") or request.path.startswith("/operator"):
+        headers.setdefault("Cache-Control", "no-store")
+    return response

@@ -1,0 +1,43 @@
+"""Writing the audit trail, in the caller's transaction (never committed here)."""
+
+from __future__ import annotations
+
+from flask import has_request_context, request
+from flask_login import current_user
+
+from .models import AuditEvent
+
+
+def actor_label(actor=None) -> str:
+    if actor is None and has_request_context():
+        actor = current_user if current_user and current_user.is_authenticated else None
+    if actor is None:
+        return "cli" if not has_request_context() else "anonymous"
+    if getattr(actor, "is_operator", False):
+        return f"operator:{actor.email}"
+    token = getattr(request, "ccas_token_id", None) if has_request_context() else None
+    return f"token:{token}:{actor.email}" if token else f"user:{actor.email}"
+
+
+def record(session, action: str, obj=None, actor=None, **detail) -> AuditEvent:
+    """Add an audit row for ``action`` on ``obj`` to ``session`` (same transaction)."""
+    event = AuditEvent(
+        actor=actor_label(actor),
+        action=action,
+        object_type=type(obj).__name__ if obj is not None else "",
+        object_id=str(getattr(obj, "id", "") or "") if obj is not None else "",
+        ip=request.remote_addr if has_request_context() else None,
+        detail={k: _jsonable(v) for k, v in detail.items()},
+    )
+    session.add(event)
+    return event
+
+
+def _jsonable(value):
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set)):
+        return [_jsonable(v) for v in value]
+    return str(value)

@@ -1,0 +1,73 @@
+"""Configuration from environment variables.
+
+Every variable is documented in README.md ("Environment variables"). ``create_app``
+accepts a mapping that overrides them (tests use it).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+DEV_SECRET = "dev-only-not-secret"  # noqa: S105 - refused outside development
+
+
+class ConfigError(RuntimeError):
+    """Raised when the configuration cannot run the application safely."""
+
+
+def _bool(value: str | None, default: bool = False) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def load(instance_path: str, overrides: dict | None = None) -> dict:
+    """Return the Flask config mapping built from ``CCAS_*`` variables and overrides."""
+    env = os.environ
+    overrides = dict(overrides or {})
+    environment = overrides.get("CCAS_ENV", env.get("CCAS_ENV", "development"))
+    default_db = "sqlite:///" + str(Path(instance_path) / "ccas.sqlite3")
+    cfg = {
+        "CCAS_ENV": environment,
+        "CCAS_DATABASE_URL": env.get("CCAS_DATABASE_URL", default_db),
+        # Owner role used by migrations (PostgreSQL); defaults to the app URL.
+        "CCAS_DATABASE_OWNER_URL": env.get("CCAS_DATABASE_OWNER_URL"),
+        "SECRET_KEY": env.get("CCAS_SECRET_KEY"),
+        "CCAS_BASE_URL": env.get("CCAS_BASE_URL", "http://127.0.0.1:5000"),
+        "CCAS_SMTP_HOST": env.get("CCAS_SMTP_HOST", "127.0.0.1"),
+        "CCAS_SMTP_PORT": int(env.get("CCAS_SMTP_PORT", "25")),
+        "CCAS_SMTP_TLS": env.get("CCAS_SMTP_TLS", "none"),  # none | starttls | ssl
+        "CCAS_SMTP_USER": env.get("CCAS_SMTP_USER"),
+        "CCAS_SMTP_PASSWORD": env.get("CCAS_SMTP_PASSWORD"),
+        "CCAS_MAIL_FROM": env.get("CCAS_MAIL_FROM", "ne-pas-repondre@ccas-network.local"),
+        "CCAS_RATELIMIT_STORAGE_URL": env.get("CCAS_RATELIMIT_STORAGE_URL", "memory://"),
+        "CCAS_SESSION_IDLE_MINUTES": int(env.get("CCAS_SESSION_IDLE_MINUTES", "30")),
+        "CCAS_SESSION_MAX_HOURS": int(env.get("CCAS_SESSION_MAX_HOURS", "10")),
+        "CCAS_LOG_LEVEL": env.get("CCAS_LOG_LEVEL", "INFO"),
+        "CCAS_MAX_UPLOAD_MB": int(env.get("CCAS_MAX_UPLOAD_MB", "10")),
+    }
+    cfg.update(overrides)
+    development = cfg["CCAS_ENV"] in {"development", "test"}
+    if not cfg.get("SECRET_KEY"):
+        if not development:
+            raise ConfigError(
+                "CCAS_SECRET_KEY must be set outside development (CCAS_ENV=%s)." % cfg["CCAS_ENV"]
+            )
+        cfg["SECRET_KEY"] = DEV_SECRET
+    cfg.setdefault("CCAS_DATABASE_OWNER_URL", None)
+    if not cfg["CCAS_DATABASE_OWNER_URL"]:
+        cfg["CCAS_DATABASE_OWNER_URL"] = cfg["CCAS_DATABASE_URL"]
+    cfg["MAX_CONTENT_LENGTH"] = cfg["CCAS_MAX_UPLOAD_MB"] * 1024 * 1024
+    cfg["SESSION_COOKIE_HTTPONLY"] = True
+    cfg["SESSION_COOKIE_SAMESITE"] = "Lax"
+    cfg["SESSION_COOKIE_SECURE"] = not development
+    cfg["REMEMBER_COOKIE_HTTPONLY"] = True
+    cfg["REMEMBER_COOKIE_SECURE"] = not development
+    cfg["WTF_CSRF_TIME_LIMIT"] = None  # the token lives as long as the session
+    cfg.setdefault("WTF_CSRF_ENABLED", True)
+    cfg["BABEL_DEFAULT_LOCALE"] = "fr"
+    cfg["BABEL_DEFAULT_TIMEZONE"] = "Europe/Paris"
+    cfg["JSON_SORT_KEYS"] = False
+    cfg["DEVELOPMENT"] = development
+    return cfg

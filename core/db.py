@@ -1,0 +1,95 @@
+"""Engine and session management: one session per request / CLI command.
+
+``db.session`` is bound to the Flask application context; it is closed (rolled back if
+not committed) when the context ends, so a failed request never leaves half-written rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from flask import Flask, current_app, g
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from . import tenancy
+
+
+class CcasSession(Session):
+    """Session class carrying the tenant wall (see ``core.tenancy``)."""
+
+
+tenancy.install(CcasSession)
+
+
+def make_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_conn, _record):  # pragma: no cover - trivial
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA busy_timeout=30000")
+            cur.close()
+
+        return engine
+    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+
+
+class Database:
+    def __init__(self) -> None:
+        self._engines: dict[str, Engine] = {}
+
+    def init_app(self, app: Flask) -> None:
+        url = app.config["CCAS_DATABASE_URL"]
+        if url not in self._engines:
+            self._engines[url] = make_engine(url)
+        app.extensions["ccas_engine"] = self._engines[url]
+        app.extensions["ccas_sessionmaker"] = sessionmaker(
+            bind=self._engines[url], class_=CcasSession, expire_on_commit=False
+        )
+        app.teardown_appcontext(self._teardown)
+
+    @property
+    def engine(self) -> Engine:
+        return current_app.extensions["ccas_engine"]
+
+    @property
+    def session(self) -> CcasSession:
+        if "ccas_session" not in g:
+            g.ccas_session = current_app.extensions["ccas_sessionmaker"]()
+        return g.ccas_session
+
+    def new_session(self) -> CcasSession:
+        """A session independent from the request's one (background work, retries)."""
+        return current_app.extensions["ccas_sessionmaker"]()
+
+    @contextmanager
+    def transaction(self) -> Iterator[CcasSession]:
+        """Commit the request session at the end of the block, roll back on error."""
+        session = self.session
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+
+    @staticmethod
+    def _teardown(_exc) -> None:
+        session = g.pop("ccas_session", None)
+        if session is not None:
+            session.rollback()
+            session.close()
+
+    def dispose(self) -> None:
+        for engine in self._engines.values():
+            engine.dispose()
+        self._engines.clear()
+
+
+db = Database()

@@ -1,0 +1,409 @@
+"""THE plugin contract of ccas-network: every hook a plugin may implement.
+
+Rules (see docs/plugins.md):
+
+* Every hook is prefixed ``ccas_``. Its docstring gives ``:param:`` / ``:return:``, the
+  call mode and an example; ``docs/hooks.md`` is generated from these docstrings
+  (``ccas plugin docs``) and ``tests/test_hookspecs.py`` fails when a hook is
+  undocumented or the reference is stale.
+* A hook grows by adding arguments only (an implementation may take any subset of the
+  arguments, by name). A hook is deprecated with ``warn_on_impl``, never renamed.
+* The core calls hooks only through the per-tenant caller (``core.plugins.hooks()``), which
+  asks only the plugins enabled for the current tenant. The exceptions are the
+  plugin-level hooks of the first section, asked of every installed plugin at start-up.
+* Call order is explicit: a plugin that must run first or last says ``tryfirst=True`` or
+  ``trylast=True`` on its ``@hookimpl``; otherwise the order is unspecified.
+* Call modes: "collected" hooks return a list of every non-``None`` result; "first result"
+  hooks stop at the first non-``None`` result.
+"""
+
+from __future__ import annotations
+
+import pluggy
+
+hookspec = pluggy.HookspecMarker("ccas")
+
+# ======================================================================================
+# Plugin level (asked of every installed plugin at start-up, whatever the tenant)
+# ======================================================================================
+
+
+@hookspec
+def ccas_plugin_info():
+    """Describe the plugin: name, label, version, compatible core versions, settings.
+
+    Call mode: collected (each plugin answers for itself).
+
+    :return: a ``core.plugin_api.PluginInfo``.
+
+    Example::
+
+        @hookimpl
+        def ccas_plugin_info():
+            return PluginInfo(name="udaf", label="UDAF", version="1.0",
+                              core_requires=">=0.1,<1", settings_schema=UdafSettings)
+    """
+
+
+@hookspec
+def ccas_blueprints():
+    """Flask blueprints the plugin serves. They are mounted under
+    ``/t/<tenant>/p/<plugin name>/`` and answer 404 for a tenant that has not enabled the
+    plugin; their views see the tenant already set.
+
+    Call mode: collected.
+
+    :return: a list of ``flask.Blueprint``.
+
+    Example::
+
+        bp = Blueprint("udaf", __name__, template_folder="templates")
+
+        @hookimpl
+        def ccas_blueprints():
+            return [bp]
+    """
+
+
+@hookspec
+def ccas_cli_commands():
+    """Click commands added under ``ccas <command>``. Wrap tenant work with
+    ``core.plugin_api.tenant_command(plugin_name)`` so that the command refuses a tenant
+    that has not enabled the plugin.
+
+    Call mode: collected.
+
+    :return: a list of ``click.Command`` (or groups).
+
+    Example::
+
+        @click.command("udaf-sync")
+        @tenant_command("udaf")
+        def sync(tenant):
+            ...
+
+        @hookimpl
+        def ccas_cli_commands():
+            return [sync]
+    """
+
+
+# ======================================================================================
+# Tenant level: pages and navigation (asked only of the tenant's enabled plugins)
+# ======================================================================================
+
+
+@hookspec
+def ccas_nav_items(user):
+    """Menu entries for the signed-in user of the current tenant.
+
+    Call mode: collected.
+
+    :param user: the signed-in ``User``.
+    :return: a list of ``core.plugin_api.NavItem`` (filtered by their ``roles``).
+
+    Example::
+
+        @hookimpl
+        def ccas_nav_items(user):
+            return [NavItem(label="Contrôle FICP", endpoint="credit_municipal.ficp_queue",
+                            roles=frozenset({"lender_agent"}))]
+    """
+
+
+@hookspec
+def ccas_dashboard_panels(user):
+    """Blocks added to the signed-in user's dashboard ("my work").
+
+    Call mode: collected.
+
+    :param user: the signed-in ``User``.
+    :return: a list of ``core.plugin_api.Panel``, or ``None``.
+
+    Example::
+
+        @hookimpl
+        def ccas_dashboard_panels(user):
+            if user.role == "lender_agent":
+                return [Panel(title="FICP", html=render_template("cm/panel.html"))]
+    """
+
+
+# ======================================================================================
+# Case workflow
+# ======================================================================================
+
+
+@hookspec
+def ccas_case_before_transition(case, transition, actor, data):
+    """Veto a case transition before it happens.
+
+    Called inside the transaction, before the state changes. Returning a message refuses
+    the transition: the case is left unchanged and the message is shown to the user
+    (prefixed with the plugin's label). A plugin that raises refuses it too; the error is
+    logged with the plugin's name.
+
+    Call mode: collected (every veto is shown).
+
+    :param case: the ``Case`` (still in its old state).
+    :param transition: the ``core.workflow.Transition`` (``source``, ``target``, ``name``).
+    :param actor: the ``User`` asking.
+    :param data: dict of the transition's data (``reason``, ``destination``, …).
+    :return: a French veto message, or ``None`` to allow.
+
+    Example::
+
+        @hookimpl
+        def ccas_case_before_transition(case, transition):
+            if transition.target == "instruction" and case.amount_requested > 3000:
+                return "Montant supérieur au plafond du prêteur (3 000 €)."
+    """
+
+
+@hookspec
+def ccas_case_after_transition(case, transition, actor, data):
+    """React to a transition that has been applied (same transaction: writing to the
+    outbox here is safe; sending mail or calling a URL here is not).
+
+    Call mode: collected; return values are ignored.
+
+    :param case: the ``Case``, now in its new state.
+    :param transition: the ``core.workflow.Transition`` applied.
+    :param actor: the ``User`` who moved it.
+    :param data: the transition's data.
+    :return: ``None``.
+
+    Example::
+
+        @hookimpl
+        def ccas_case_after_transition(case, transition):
+            if transition.target == "ficp_pending":
+                enqueue_ficp_check(case)
+    """
+
+
+@hookspec
+def ccas_case_checks(case, state):
+    """Checks a case must pass to leave ``state`` (e.g. the FICP check to leave
+    ``ficp_pending``). A failed check blocks every transition out of the state except the
+    side exits (abandon, reorient).
+
+    Call mode: collected.
+
+    :param case: the ``Case``.
+    :param state: the state being left (a ``core.workflow.State`` value).
+    :return: a list of ``core.plugin_api.CaseCheck``, or ``None``.
+
+    Example::
+
+        @hookimpl
+        def ccas_case_checks(case, state):
+            if state == "ficp_pending":
+                return [CaseCheck("ficp", "Consultation FICP", passed=ficp_cleared(case))]
+    """
+
+
+@hookspec
+def ccas_required_documents(case):
+    """Documents to add to the tenant's list for this case.
+
+    Call mode: collected.
+
+    :param case: the ``Case``.
+    :return: a list of ``core.plugin_api.DocumentRequirement``, or ``None``.
+
+    Example::
+
+        @hookimpl
+        def ccas_required_documents(case):
+            if case.purpose == "mobility":
+                return [DocumentRequirement("driving_licence", "Permis de conduire")]
+    """
+
+
+@hookspec
+def ccas_case_panels(case, user):
+    """Blocks a plugin adds to the case page (e.g. the FICP result, the loan).
+
+    Call mode: collected.
+
+    :param case: the ``Case`` shown.
+    :param user: the signed-in ``User`` (respect data minimisation by role).
+    :return: a list of ``core.plugin_api.Panel``, or ``None``.
+
+    Example::
+
+        @hookimpl
+        def ccas_case_panels(case, user):
+            return [Panel(title="Prêt", html=render_template("cm/loan_panel.html", case=case))]
+    """
+
+
+@hookspec
+def ccas_suggest_alternatives(case):
+    """Other aids or schemes that may apply before a microcredit ("other aids first").
+    Suggestions appear at evaluation; each must be resolved before instruction.
+
+    Call mode: collected.
+
+    :param case: the ``Case`` (with its person and budget).
+    :return: a list of ``core.plugin_api.Suggestion``, or ``None``.
+
+    Example::
+
+        @hookimpl
+        def ccas_suggest_alternatives(case):
+            if case.purpose == "household_equipment":
+                return [Suggestion("caf_pret_equipement", "Prêt d'équipement CAF",
+                                   why="Famille allocataire", action="Contacter la CAF")]
+    """
+
+
+@hookspec
+def ccas_reorientation_destinations():
+    """Schemes and partner organisations a person can be reoriented to.
+
+    Call mode: collected.
+
+    :return: a list of ``core.plugin_api.Destination``, or ``None``.
+
+    Example::
+
+        @hookimpl
+        def ccas_reorientation_destinations():
+            return [Destination("adie", "ADIE (microcrédit professionnel)", "ADIE")]
+    """
+
+
+# ======================================================================================
+# Referrals
+# ======================================================================================
+
+
+@hookspec
+def ccas_referral_received(referral):
+    """A referral has arrived for an organisation of the tenant (same transaction).
+
+    Call mode: collected; return values are ignored.
+
+    :param referral: the new ``Referral``.
+    :return: ``None``.
+
+    Example::
+
+        @hookimpl
+        def ccas_referral_received(referral):
+            log.info("referral %s from %s", referral.id, referral.from_organisation.name)
+    """
+
+
+@hookspec
+def ccas_referral_status_changed(referral, old_status, new_status):
+    """A referral's status changed (same transaction; use the outbox to notify).
+
+    Call mode: collected; return values are ignored.
+
+    :param referral: the ``Referral``.
+    :param old_status: the previous status (string).
+    :param new_status: the new status (string).
+    :return: ``None``.
+
+    Example::
+
+        @hookimpl
+        def ccas_referral_status_changed(referral, new_status):
+            if new_status == "declined":
+                count_declined(referral)
+    """
+
+
+@hookspec(firstresult=True)
+def ccas_referral_fields_schema(organisation):
+    """Extra fields a plugin requires on referrals sent to ``organisation`` (e.g. the CAF
+    allocataire number), as a marshmallow schema validating ``referral.extra``.
+
+    Call mode: first result (the plugin representing the organisation answers).
+
+    :param organisation: the receiving ``Organisation``.
+    :return: a marshmallow ``Schema`` class, or ``None``.
+
+    Example::
+
+        @hookimpl
+        def ccas_referral_fields_schema(organisation):
+            if organisation.plugin_name == "caf":
+                return CafReferralFields
+    """
+
+
+# ======================================================================================
+# Loans
+# ======================================================================================
+
+
+@hookspec(firstresult=True)
+def ccas_ficp_check(person, case):
+    """Automated FICP connector: consult the Banque de France register for ``person``.
+
+    No connector ships with the product; the lender's agents record the result by hand.
+    A connector plugin returns ``"clear"`` or ``"registered"``; ``None`` leaves the check
+    to the manual queue.
+
+    Call mode: first result.
+
+    :param person: the ``Person`` to check.
+    :param case: the ``Case`` the check is for.
+    :return: ``"clear"``, ``"registered"`` or ``None``.
+
+    Example::
+
+        @hookimpl
+        def ccas_ficp_check(person):
+            return my_bank_api.ficp(person.last_name, person.first_name, person.birth_date)
+    """
+
+
+@hookspec
+def ccas_loan_event(loan, event, data):
+    """Something happened to a loan: ``granted``, ``signed``, ``disbursed``,
+    ``repayment``, ``late`` (an instalment unpaid past due), ``default``, ``closed``
+    (same transaction; use the outbox to notify).
+
+    Call mode: collected; return values are ignored.
+
+    :param loan: the ``Loan``.
+    :param event: the event name (string).
+    :param data: dict with the event's details (e.g. ``days_late``, ``amount``).
+    :return: ``None``.
+
+    Example::
+
+        @hookimpl
+        def ccas_loan_event(loan, event, data):
+            if event == "late":
+                create_follow_up_task(loan.case, days_late=data["days_late"])
+    """
+
+
+# ======================================================================================
+# Reporting
+# ======================================================================================
+
+
+@hookspec
+def ccas_report_sections(tenant, year, session):
+    """A plugin's section of the yearly review. Aggregate in SQL; never return a person.
+
+    Call mode: collected.
+
+    :param tenant: the ``Tenant``.
+    :param year: the year reported (int).
+    :param session: the SQLAlchemy session (tenant-scoped).
+    :return: a ``core.plugin_api.ReportSection``, or ``None``.
+
+    Example::
+
+        @hookimpl
+        def ccas_report_sections(year, session):
+            return ReportSection("udaf", "UDAF", {"referrals_in": count_referrals(session, year)})
+    """

@@ -1,0 +1,595 @@
+"""Repayment schedules of fixed-rate loans: annuity (constant instalment) and linear
+(constant principal), computed exactly in integer cents.
+
+Rules, for an amount P, n monthly instalments and an annual rate R given in percent:
+
+* monthly rate ``r = R / 12 / 100``;
+* interest of a period = opening balance x r, rounded half-up to the cent;
+* annuity: instalment ``A = P r / (1 - (1 + r) ** -n)`` rounded half-up to the cent
+  (``P / n`` when r = 0), principal of a period = A - interest;
+* linear: principal of a period = P / n rounded half-up to the cent, payment = principal +
+  interest;
+* the last instalment absorbs the remainder: its principal is the remaining balance, so the
+  principal repaid equals P exactly, and its payment is that principal plus its interest;
+* a principal is never larger than the remaining balance (this only matters for tiny
+  amounts spread over many months, where the rounded-up instalment would otherwise repay
+  more than was lent before the last month).
+
+Speed: every quantity is an exact rational number of cents, so the generator works on
+Python integers with exact half-up rounding, ``floor((2 * a + b) / (2 * b))`` for ``a / b``.
+This is what Decimal arithmetic at sufficient precision gives, including on exact half-cent
+ties that a Decimal monthly rate such as 3.04 / 1200 = 0.0025333... cannot represent. The
+annuity instalment is computed once per schedule from an exact ratio cached per
+(rate, months). The schedule keeps this integer-cent ledger; the Decimal
+:class:`Installment` rows are built from it on first access.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Context, Decimal
+from functools import cached_property, lru_cache
+from math import gcd
+from typing import NamedTuple
+
+from .apr import annual_percentage_rate
+from .subsidy import subsidy_cents as _subsidy_cents
+
+METHODS = ("annuity", "linear")
+MAX_AMOUNT = Decimal(1_000_000)
+MAX_MONTHS = 600
+MAX_RATE = Decimal(100)
+MAX_SHARE = Decimal(100)
+MONEY_DECIMALS = 2
+RATE_DECIMALS = 6  # for the annual rate and the subsidy share, both in percent
+
+_ZERO = Decimal(0)
+_CENT = Decimal("0.01")
+_EXACT = Context(prec=40)  # money arithmetic must not depend on the caller's context
+
+
+# --------------------------------------------------------------------------- validation
+
+
+class LoanInputError(ValueError):
+    """Invalid loan parameter; ``field`` names the offending parameter."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+def validate_loan_inputs(
+    amount: Decimal,
+    months: int,
+    annual_rate: Decimal,
+    *,
+    method: str = "annuity",
+    subsidy_share: Decimal = _ZERO,
+    fees: Decimal = _ZERO,
+) -> None:
+    """Raise :class:`LoanInputError` if a loan parameter is invalid.
+
+    amount: Decimal in (0, 1,000,000], at most 2 decimals; months: int in [1, 600];
+    annual_rate: percent, Decimal in [0, 100], at most 6 decimals; method: "annuity" or
+    "linear"; subsidy_share: percent of the interest paid by the subsidiser, Decimal in
+    [0, 100], at most 6 decimals; fees: Decimal in [0, amount), at most 2 decimals.
+    Integers are accepted wherever a Decimal is expected; floats never are.
+    """
+    _parse_terms(amount, months, annual_rate, method, subsidy_share, fees)
+
+
+class _Terms(NamedTuple):
+    """Validated loan terms; the monthly rate is the exact fraction ``rate_num / rate_den``."""
+
+    amount: Decimal
+    amount_cents: int
+    annual_rate: Decimal
+    rate_num: int
+    rate_den: int
+    subsidy_share: Decimal
+    fees: Decimal
+
+
+def _parse_terms(
+    amount: object,
+    months: object,
+    annual_rate: object,
+    method: object,
+    subsidy_share: object,
+    fees: object,
+) -> _Terms:
+    amount = _as_decimal(amount, "amount")
+    if not _ZERO < amount <= MAX_AMOUNT:
+        raise LoanInputError(
+            "amount", f"amount must be greater than 0 and at most {MAX_AMOUNT} (got {amount})"
+        )
+    amount_cents = _cents(amount, "amount")
+    if type(months) is not int:  # bool is rejected too
+        raise LoanInputError("months", f"months must be an integer (got {months!r})")
+    if not 1 <= months <= MAX_MONTHS:
+        raise LoanInputError("months", f"months must be between 1 and {MAX_MONTHS} (got {months})")
+    annual_rate = _as_decimal(annual_rate, "annual_rate")
+    rate_num, rate_den = _monthly_rate(annual_rate)
+    if method not in METHODS:
+        raise LoanInputError(
+            "method", f"method must be one of {', '.join(METHODS)} (got {method!r})"
+        )
+    if subsidy_share is not _ZERO:  # the default needs no check
+        subsidy_share = _as_decimal(subsidy_share, "subsidy_share")
+        if not _ZERO <= subsidy_share <= MAX_SHARE:
+            raise LoanInputError(
+                "subsidy_share",
+                f"subsidy_share must be a percentage from 0 to 100 (got {subsidy_share})",
+            )
+        _check_places(subsidy_share, RATE_DECIMALS, "subsidy_share")
+    if fees is not _ZERO:
+        fees = _as_decimal(fees, "fees")
+        if fees < 0:
+            raise LoanInputError("fees", f"fees must not be negative (got {fees})")
+        if fees >= amount:
+            raise LoanInputError(
+                "fees", f"fees must be lower than the amount (got {fees} for {amount})"
+            )
+        _cents(fees, "fees")
+    return _Terms(amount, amount_cents, annual_rate, rate_num, rate_den, subsidy_share, fees)
+
+
+def _as_decimal(value: object, name: str) -> Decimal:
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            raise LoanInputError(name, f"{name} must be a finite number (got {value})")
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return Decimal(value)
+    raise LoanInputError(name, f"{name} must be a Decimal or an int, not {type(value).__name__}")
+
+
+def _check_places(value: Decimal, places: int, name: str) -> None:
+    _, denominator = value.as_integer_ratio()
+    if 10**places % denominator:
+        raise LoanInputError(
+            name, f"{name} must have at most {places} decimal places (got {value})"
+        )
+
+
+def _cents(value: Decimal, name: str) -> int:
+    """Exact number of cents in ``value``; rejects sub-cent digits instead of truncating."""
+    numerator, denominator = value.as_integer_ratio()
+    if 100 % denominator:
+        raise LoanInputError(
+            name, f"{name} must have at most {MONEY_DECIMALS} decimal places (got {value})"
+        )
+    return numerator * (100 // denominator)
+
+
+@lru_cache(maxsize=1024)
+def _monthly_rate(annual_rate: Decimal) -> tuple[int, int]:
+    """Validated monthly rate ``annual_rate / 1200`` as a reduced fraction (num, den).
+
+    Cached: a platform uses few distinct rates. Invalid rates raise and are not cached.
+    """
+    if annual_rate < 0:
+        raise LoanInputError("annual_rate", f"annual_rate must not be negative (got {annual_rate})")
+    if annual_rate > MAX_RATE:
+        raise LoanInputError(
+            "annual_rate",
+            f"annual_rate is a percentage and must be at most 100 (got {annual_rate})",
+        )
+    _check_places(annual_rate, RATE_DECIMALS, "annual_rate")
+    numerator, denominator = annual_rate.as_integer_ratio()
+    denominator *= 1200
+    common = gcd(numerator, denominator)
+    return numerator // common, denominator // common
+
+
+def _check_dates(
+    start_date: object, first_due_date: object, due_day: object, months: int
+) -> tuple[date, int]:
+    """Validated (first due date, due day).
+
+    By default the first instalment is due one month after ``start_date`` and the following
+    ones on the day of ``start_date``; with an explicit ``first_due_date`` they fall on its
+    day. In both cases ``due_day`` may be given to choose the day (clamped to month end).
+    """
+    _check_date(start_date, "start_date")
+    _check_due_day(due_day)
+    if first_due_date is None:
+        if (start_date.year, start_date.month) == (date.max.year, 12):
+            raise LoanInputError("start_date", "start_date is too late to schedule a loan")
+        first_due_date = add_months(start_date, 1, day_of_month=due_day)
+        due_day = due_day or start_date.day
+    else:
+        _check_date(first_due_date, "first_due_date")
+        if first_due_date <= start_date:
+            raise LoanInputError(
+                "first_due_date",
+                f"first_due_date must be after start_date ({first_due_date} <= {start_date})",
+            )
+        if due_day is None:
+            due_day = first_due_date.day
+        elif add_months(first_due_date, 0, day_of_month=due_day) != first_due_date:
+            raise LoanInputError(
+                "due_day", f"first_due_date {first_due_date} does not fall on due_day {due_day}"
+            )
+    if first_due_date.year + (first_due_date.month - 1 + months - 1) // 12 > date.max.year:
+        raise LoanInputError("first_due_date", "the last due date would be after year 9999")
+    return first_due_date, due_day
+
+
+def _check_due_day(due_day: object) -> None:
+    if due_day is not None and (type(due_day) is not int or not 1 <= due_day <= 31):
+        raise LoanInputError(
+            "due_day", f"due_day must be an integer from 1 to 31 (got {due_day!r})"
+        )
+
+
+def _check_date(value: object, name: str) -> None:
+    if not isinstance(value, date) or isinstance(value, datetime):
+        raise LoanInputError(name, f"{name} must be a datetime.date (got {value!r})")
+
+
+# --------------------------------------------------------------------------- due dates
+
+_DAYS_IN_MONTH = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+
+
+def add_months(day: date, months: int, *, day_of_month: int | None = None) -> date:
+    """``day`` moved by ``months`` calendar months (may be negative), clamped to month end.
+
+    The day of the result is ``day_of_month`` (default: the day of ``day``) or the last day
+    of the month if that month is shorter.
+
+    >>> add_months(date(2024, 1, 31), 1)
+    datetime.date(2024, 2, 29)
+    """
+    years, month_index = divmod(day.month - 1 + months, 12)
+    year = day.year + years
+    last_day = _DAYS_IN_MONTH[month_index]
+    if month_index == 1 and year % 4 == 0 and (year % 100 != 0 or year % 400 == 0):
+        last_day = 29
+    wanted = day.day if day_of_month is None else day_of_month
+    return date(year, month_index + 1, min(wanted, last_day))
+
+
+def due_dates(first_due_date: date, months: int, due_day: int | None = None) -> tuple[date, ...]:
+    """``months`` monthly due dates from ``first_due_date``, on ``due_day`` of each month.
+
+    ``due_day`` defaults to the day of ``first_due_date``; it is clamped to each month's
+    end without drifting: day 31 gives Jan 31, Feb 28 (or 29), Mar 31, Apr 30...
+    """
+    day = first_due_date.day if due_day is None else due_day
+    return tuple(add_months(first_due_date, k, day_of_month=day) for k in range(months))
+
+
+# --------------------------------------------------------------------------- data types
+
+
+@dataclass(frozen=True, slots=True)
+class Installment:
+    """One monthly instalment. Money fields are Decimals with two decimals.
+
+    ``payment = principal + interest`` is due at ``due_date``; ``balance`` is the principal
+    still owed after it; ``subsidy`` is the part of the interest paid by the subsidiser and
+    ``borrower_payment = payment - subsidy`` what the borrower pays.
+    """
+
+    number: int
+    due_date: date
+    payment: Decimal
+    principal: Decimal
+    interest: Decimal
+    balance: Decimal
+    borrower_payment: Decimal
+    subsidy: Decimal
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """A complete repayment schedule.
+
+    ``installment`` is the constant instalment of an annuity schedule (the last one may
+    differ by a few cents) and the first, largest, payment of a linear schedule.
+    ``interest_cents`` is the exact interest of each instalment in cents: with the terms
+    it determines the whole schedule. Principals, payments, subsidies, due dates and the
+    Decimal :attr:`installments` are derived from it on first access.
+    """
+
+    amount: Decimal
+    months: int
+    annual_rate: Decimal
+    method: str
+    installment: Decimal
+    start_date: date
+    first_due_date: date
+    due_day: int
+    subsidy_share: Decimal
+    fees: Decimal
+    interest_cents: tuple[int, ...] = field(repr=False)
+
+    @cached_property
+    def installments(self) -> tuple[Installment, ...]:
+        """The instalments, numbered from 1."""
+        rows = []
+        balance = self.amount_cents
+        payments = self.payment_cents
+        subsidies = self.subsidy_cents
+        dates = due_dates(self.first_due_date, self.months, self.due_day)
+        for index, principal in enumerate(self.principal_cents):
+            balance -= principal
+            payment = payments[index]
+            rows.append(
+                Installment(
+                    number=index + 1,
+                    due_date=dates[index],
+                    payment=_money(payment),
+                    principal=_money(principal),
+                    interest=_money(self.interest_cents[index]),
+                    balance=_money(balance),
+                    borrower_payment=_money(payment - subsidies[index]),
+                    subsidy=_money(subsidies[index]),
+                )
+            )
+        return tuple(rows)
+
+    @property
+    def amount_cents(self) -> int:
+        return _to_cents(self.amount)
+
+    @cached_property
+    def principal_cents(self) -> tuple[int, ...]:
+        step = (
+            _to_cents(self.installment)
+            if self.method == "annuity"
+            else _half_up(self.amount_cents, self.months)
+        )
+        rate_num, rate_den = _monthly_rate(self.annual_rate)
+        principals, interests = _plain_ledger(
+            self.amount_cents, self.months, self.method, step, rate_num, rate_den
+        )
+        assert interests == self.interest_cents, "inconsistent schedule ledger"
+        return principals
+
+    @property
+    def payment_cents(self) -> tuple[int, ...]:
+        return tuple(map(int.__add__, self.principal_cents, self.interest_cents))
+
+    @cached_property
+    def subsidy_cents(self) -> tuple[int, ...]:
+        return _subsidy_cents(self.interest_cents, self.subsidy_share)
+
+    @property
+    def borrower_payment_cents(self) -> tuple[int, ...]:
+        return tuple(map(int.__sub__, self.payment_cents, self.subsidy_cents))
+
+    @property
+    def total_interest(self) -> Decimal:
+        """Interest of all instalments, whoever pays it."""
+        return _money(sum(self.interest_cents))
+
+    @property
+    def total_subsidy(self) -> Decimal:
+        """Interest paid by the subsidiser."""
+        return _money(sum(self.subsidy_cents))
+
+    @property
+    def total_borrower_payments(self) -> Decimal:
+        """Everything the borrower pays back: amount + interest - subsidy (fees excluded)."""
+        return _money(self.amount_cents + sum(self.interest_cents) - sum(self.subsidy_cents))
+
+    @property
+    def total_cost(self) -> Decimal:
+        """Cost of the credit to the borrower: the interest left to the borrower plus fees.
+
+        ``sum(borrower_payment) + fees - amount``; 0 for a fully subsidised loan without fees.
+        """
+        interest_left = sum(self.interest_cents) - sum(self.subsidy_cents)
+        return _money(interest_left + _to_cents(self.fees))
+
+    @cached_property
+    def apr(self) -> Decimal:
+        """APR (TAEG) in percent of the borrower's own cash flows, unrounded.
+
+        Amount minus fees received at t = 0, ``borrower_payment`` paid at each month.
+        """
+        net_cents = self.amount_cents - _to_cents(self.fees)
+        return annual_percentage_rate(
+            _money(net_cents), [_money(c) for c in self.borrower_payment_cents]
+        )
+
+
+def _money(cents: int) -> Decimal:
+    """A number of cents as a Decimal with exactly two decimals."""
+    return _EXACT.multiply(Decimal(cents), _CENT)
+
+
+def _to_cents(value: Decimal) -> int:
+    """The exact number of cents in a Decimal that has at most two decimals."""
+    numerator, denominator = value.as_integer_ratio()
+    return numerator * (100 // denominator)
+
+
+# --------------------------------------------------------------------------- generation
+
+
+def build_schedule(
+    amount: Decimal,
+    months: int,
+    annual_rate: Decimal,
+    *,
+    start_date: date,
+    method: str = "annuity",
+    first_due_date: date | None = None,
+    due_day: int | None = None,
+    subsidy_share: Decimal = _ZERO,
+    fees: Decimal = _ZERO,
+) -> Schedule:
+    """Repayment schedule of ``amount`` over ``months`` monthly instalments.
+
+    ``annual_rate`` and ``subsidy_share`` are percentages. The first instalment is due
+    one month after ``start_date`` unless ``first_due_date`` is given; the next ones fall
+    monthly on ``due_day`` (default: the day of the start date, or of ``first_due_date``
+    when given), clamped to the end of shorter months. ``fees`` (paid by the borrower at
+    t = 0) only enter the APR and the total cost. Raises :class:`LoanInputError` on invalid
+    input (see :func:`validate_loan_inputs`).
+    """
+    terms = _parse_terms(amount, months, annual_rate, method, subsidy_share, fees)
+    first_due_date, due_day = _check_dates(start_date, first_due_date, due_day, months)
+    amount_cents, rate_num, rate_den = terms.amount_cents, terms.rate_num, terms.rate_den
+    if method == "annuity":
+        installment = _annuity_cents(amount_cents, months, rate_num, rate_den)
+        interests = _annuity_interests(amount_cents, months, installment, rate_num, rate_den)
+    else:
+        step = _half_up(amount_cents, months)
+        interests = _linear_interests(amount_cents, months, step, rate_num, rate_den)
+        installment = step + interests[0]  # the first payment (step <= amount)
+    return Schedule(
+        amount=terms.amount,
+        months=months,
+        annual_rate=terms.annual_rate,
+        method=method,
+        installment=_money(installment),
+        start_date=start_date,
+        first_due_date=first_due_date,
+        due_day=due_day,
+        subsidy_share=terms.subsidy_share,
+        fees=terms.fees,
+        interest_cents=interests,
+    )
+
+
+def remaining_schedule(
+    outstanding_principal: Decimal,
+    remaining_months: int,
+    annual_rate: Decimal,
+    next_due_date: date,
+    *,
+    method: str = "annuity",
+    subsidy_share: Decimal = _ZERO,
+    due_day: int | None = None,
+    start_date: date | None = None,
+) -> Schedule:
+    """New schedule of the principal still owed, e.g. after an early partial repayment.
+
+    ``outstanding_principal`` (after the repayment) is repaid over ``remaining_months``
+    instalments, the first due on ``next_due_date`` and the next ones on ``due_day``
+    (default: the day of ``next_due_date``; pass the original schedule's ``due_day`` to
+    keep it, e.g. 31 after a February due date). ``start_date`` (the date of the
+    recalculation) defaults to one month before ``next_due_date``, on ``due_day``.
+    Origination fees are not charged again, so the schedule has no fees.
+    """
+    _check_date(next_due_date, "next_due_date")
+    _check_due_day(due_day)
+    if start_date is None:
+        if (next_due_date.year, next_due_date.month) == (date.min.year, 1):
+            raise LoanInputError("next_due_date", "next_due_date is too early")
+        start_date = add_months(next_due_date, -1, day_of_month=due_day)
+    return build_schedule(
+        outstanding_principal,
+        remaining_months,
+        annual_rate,
+        start_date=start_date,
+        method=method,
+        first_due_date=next_due_date,
+        due_day=due_day,
+        subsidy_share=subsidy_share,
+    )
+
+
+def annuity_installment(amount: Decimal, months: int, annual_rate: Decimal) -> Decimal:
+    """Constant instalment ``P r / (1 - (1 + r) ** -n)`` rounded half-up to the cent."""
+    terms = _parse_terms(amount, months, annual_rate, "annuity", _ZERO, _ZERO)
+    return _money(_annuity_cents(terms.amount_cents, months, terms.rate_num, terms.rate_den))
+
+
+def _half_up(numerator: int, denominator: int) -> int:
+    """``numerator / denominator`` rounded half-up, for a non-negative numerator."""
+    return (2 * numerator + denominator) // (2 * denominator)
+
+
+@lru_cache(maxsize=4096)
+def _annuity_ratio(rate_num: int, rate_den: int, months: int) -> tuple[int, int]:
+    """(X, Y) such that the exact annuity of P cents is ``P * X / Y`` cents.
+
+    With r = a / b: ``P r / (1 - (1 + r) ** -n) = P a (a + b) ** n / (b ((a + b) ** n - b ** n))``.
+    """
+    if rate_num == 0:
+        return 1, months
+    growth = (rate_den + rate_num) ** months
+    x = rate_num * growth
+    y = rate_den * (growth - rate_den**months)
+    common = gcd(x, y)
+    return x // common, y // common
+
+
+def _annuity_cents(amount_cents: int, months: int, rate_num: int, rate_den: int) -> int:
+    x, y = _annuity_ratio(rate_num, rate_den, months)
+    return _half_up(amount_cents * x, y)
+
+
+def _plain_ledger(
+    amount_cents: int, months: int, method: str, step: int, rate_num: int, rate_den: int
+) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """(principals, interests) in cents: the rules applied one month at a time.
+
+    ``step`` is the instalment (annuity) or the principal of a month (linear). A principal
+    is capped at the balance and the last one is the remaining balance. This loop is the
+    reference: it gives a schedule's principals on demand, and its interests when the cap
+    applies (tiny amounts over many months); otherwise the faster generators below give
+    the same interests.
+    """
+    principals: list[int] = []
+    interests: list[int] = []
+    balance = amount_cents
+    for number in range(1, months + 1):
+        interest = _half_up(balance * rate_num, rate_den)
+        if number == months:
+            principal = balance
+        else:
+            principal = min(step - interest if method == "annuity" else step, balance)
+        balance -= principal
+        principals.append(principal)
+        interests.append(interest)
+    return tuple(principals), tuple(interests)
+
+
+def _annuity_interests(
+    amount_cents: int, months: int, installment: int, rate_num: int, rate_den: int
+) -> tuple[int, ...]:
+    """Interests in cents of an annuity schedule (principal = instalment - interest).
+
+    Hot loop: it tracks ``x = 2 * balance * a + b`` (monthly rate a / b) so that the
+    interest rounded half-up is ``x // (2 * b)`` and repaying ``A - i`` lowers x by
+    ``2 * a * (A - i)``.
+    """
+    twice_num = 2 * rate_num
+    twice_den = 2 * rate_den
+    x = amount_cents * twice_num + rate_den
+    step = installment * twice_num
+    interests = [0] * months
+    for k in range(months - 1):
+        interests[k] = interest = x // twice_den
+        x += interest * twice_num - step
+    last_balance = amount_cents - (months - 1) * installment + sum(interests)
+    if last_balance < 0:  # the balance never increases, so it was never negative before
+        return _plain_ledger(amount_cents, months, "annuity", installment, rate_num, rate_den)[1]
+    interests[-1] = (last_balance * twice_num + rate_den) // twice_den
+    return tuple(interests)
+
+
+def _linear_interests(
+    amount_cents: int, months: int, step: int, rate_num: int, rate_den: int
+) -> tuple[int, ...]:
+    """Interests in cents of a linear schedule with constant principal ``step``.
+
+    Balances are known in advance (``P - k * step``), so no loop carries state.
+    """
+    if amount_cents - (months - 1) * step < 0:
+        return _plain_ledger(amount_cents, months, "linear", step, rate_num, rate_den)[1]
+    twice_num = 2 * rate_num
+    twice_den = 2 * rate_den
+    first = amount_cents * twice_num + rate_den
+    decrement = step * twice_num
+    return tuple([(first - k * decrement) // twice_den for k in range(months)])

@@ -1,0 +1,96 @@
+"""Value objects exchanged through hooks. Plugins import them from ``core.plugin_api``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class PluginInfo:
+    """What a plugin says about itself (returned by ``ccas_plugin_info``).
+
+    :param name: identifier, also the entry-point name and the URL segment (``[a-z_]+``).
+    :param label: French label shown to tenant admins.
+    :param version: the plugin's own version.
+    :param core_requires: PEP 440 specifier of compatible core versions, e.g. ``">=0.1,<1"``.
+    :param settings_schema: marshmallow ``Schema`` class with defaults (``load_default``) for
+        every field; ``None`` when the plugin has no settings.
+    :param description: one French sentence for the plugin list.
+    :param organisation_kind: the kind of organisation the plugin represents, if any.
+    """
+
+    name: str
+    label: str
+    version: str
+    core_requires: str = ">=0.1"
+    settings_schema: type | None = None
+    description: str = ""
+    organisation_kind: str | None = None
+
+
+@dataclass(frozen=True)
+class NavItem:
+    """A menu entry. ``endpoint`` is a Flask endpoint taking ``tenant`` as URL value."""
+
+    label: str
+    endpoint: str
+    roles: frozenset[str] = frozenset()
+    order: int = 100
+
+
+@dataclass(frozen=True)
+class Panel:
+    """A block of HTML a plugin adds to a page (dashboard, case page). ``html`` must be
+    rendered by the plugin's own (autoescaped) template."""
+
+    title: str
+    html: str
+    order: int = 100
+
+
+@dataclass(frozen=True)
+class CaseCheck:
+    """A condition a case must meet to leave a state. ``passed=False`` blocks the move."""
+
+    code: str
+    label: str
+    passed: bool
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class DocumentRequirement:
+    """A document the person must bring."""
+
+    code: str
+    label: str
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """Another aid or scheme that may apply before a microcredit (issue "other aids first")."""
+
+    code: str
+    label: str
+    why: str
+    action: str = ""
+    blocking: bool = False
+
+
+@dataclass(frozen=True)
+class Destination:
+    """Where a person may be reoriented: a scheme or a partner organisation."""
+
+    code: str
+    label: str
+    organisation_name: str | None = None
+
+
+@dataclass
+class ReportSection:
+    """A plugin's section of a report: JSON-ready ``data`` and a French ``title``."""
+
+    name: str
+    title: str
+    data: dict[str, Any] = field(default_factory=dict)

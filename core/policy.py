@@ -1,0 +1,82 @@
+"""The one declared authorization policy: which roles may call which endpoint.
+
+Every view is decorated with :func:`allow` (roles) or :func:`public`; the registry below is
+what ``tests/test_policy.py`` checks against the URL map, so an endpoint without a policy
+entry fails the tests. Object-level rules (own organisation, own tenant) are enforced by
+the queries themselves and answer 404, never 403, for objects one may not know exist.
+"""
+
+from __future__ import annotations
+
+import functools
+
+from flask import abort, g
+from flask_login import current_user
+
+#: endpoint function qualname -> frozenset of roles, or "public", or "operator"
+POLICY: dict[str, frozenset[str] | str] = {}
+
+ALL_TENANT_ROLES = frozenset(
+    {"manager", "secretary", "social_worker", "lender_agent", "referrer", "funder"}
+)
+CCAS_STAFF = frozenset({"manager", "secretary", "social_worker"})
+
+
+def _key(fn) -> str:
+    return f"{fn.__module__}.{fn.__qualname__}"
+
+
+def public(fn):
+    """No login needed (login pages, health checks, the API description)."""
+    POLICY[_key(fn)] = "public"
+    return fn
+
+
+def operator_only(fn):
+    POLICY[_key(fn)] = "operator"
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        if not current_user.is_authenticated or not getattr(current_user, "is_operator", False):
+            from flask import redirect, request, url_for
+
+            if current_user.is_authenticated:
+                abort(403)
+            return redirect(url_for("operator.login", next=request.full_path))
+        return fn(*args, **kwargs)
+
+    return wrapper
+
+
+def allow(*roles: str):
+    """Only signed-in users of the current tenant with one of ``roles``."""
+    unknown = set(roles) - ALL_TENANT_ROLES
+    if unknown:
+        raise ValueError(f"unknown roles in policy: {unknown}")
+
+    def decorate(fn):
+        POLICY[_key(fn)] = frozenset(roles)
+
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            user = current_user
+            if not user.is_authenticated or getattr(user, "is_operator", False):
+                if g.get("ccas_api"):
+                    abort(401)
+                from flask import redirect, request, url_for
+
+                return redirect(url_for("web.login", next=request.full_path))
+            if str(user.role) not in roles:
+                abort(403)
+            return fn(*args, **kwargs)
+
+        return wrapper
+
+    return decorate
+
+
+def policy_of(view_function) -> frozenset[str] | str | None:
+    target = getattr(view_function, "__wrapped__", view_function)
+    while hasattr(target, "__wrapped__"):
+        target = target.__wrapped__
+    return POLICY.get(_key(target))

@@ -1,0 +1,123 @@
+"""The one module allowed to use raw SQL and Core connections.
+
+Raw SQL and ``Connection.execute`` skip the ORM session events that scope tenants, so
+they live here, small and reviewed: PostgreSQL tenant settings, row-level security DDL,
+role grants, health checks. Nothing here reads tenant-owned rows.
+"""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import text
+from sqlalchemy.engine import Connection
+
+_IDENT = re.compile(r"^[a-z_][a-z0-9_]*$")
+
+
+def _ident(name: str) -> str:
+    if not _IDENT.match(name):
+        raise ValueError(f"unsafe SQL identifier: {name!r}")
+    return name
+
+
+def set_tenant_guc(conn: Connection, tenant_id: str, cross: str) -> None:
+    """Set the transaction-local tenant settings read by the RLS policies."""
+    conn.execute(
+        text("SELECT set_config('ccas.tenant_id', :t, true), set_config('ccas.cross', :c, true)"),
+        {"t": tenant_id, "c": cross},
+    )
+
+
+POLICY = "ccas_tenant_isolation"
+
+
+def enable_rls(conn: Connection, table: str) -> None:
+    """Row-level security on a tenant table: forced, even for the owner.
+
+    A row is visible and writable only when its ``tenant_id`` equals the transaction's
+    ``ccas.tenant_id``; with no tenant set nothing matches. ``ccas.cross = 'on'`` is the
+    escape hatch set only by ``core.tenancy.cross_tenant``.
+    """
+    t = _ident(table)
+    conn.execute(text(f"ALTER TABLE {t} ENABLE ROW LEVEL SECURITY"))
+    conn.execute(text(f"ALTER TABLE {t} FORCE ROW LEVEL SECURITY"))
+    conn.execute(text(f"DROP POLICY IF EXISTS {POLICY} ON {t}"))
+    conn.execute(
+        text(
+            f"CREATE POLICY {POLICY} ON {t} "
+            "USING (tenant_id = NULLIF(current_setting('ccas.tenant_id', true), '')::integer "
+            "OR current_setting('ccas.cross', true) = 'on') "
+            "WITH CHECK (tenant_id = NULLIF(current_setting('ccas.tenant_id', true), '')::integer "
+            "OR current_setting('ccas.cross', true) = 'on')"
+        )
+    )
+
+
+def grant_app_role(conn: Connection, role: str) -> None:
+    """Let the application role use every table and sequence, without owning them."""
+    r = _ident(role)
+    conn.execute(text(f"GRANT USAGE ON SCHEMA public TO {r}"))
+    conn.execute(
+        text(f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {r}")
+    )
+    conn.execute(text(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {r}"))
+    # The application reads the migration state but never changes it.
+    conn.execute(text(f"REVOKE INSERT, UPDATE, DELETE ON alembic_version FROM {r}"))
+
+
+def rls_status(conn: Connection) -> dict[str, tuple[bool, bool]]:
+    """``{table: (rls_enabled, rls_forced)}`` for the tables of the current schema."""
+    rows = conn.execute(
+        text(
+            "SELECT relname, relrowsecurity, relforcerowsecurity FROM pg_class "
+            "WHERE relnamespace = 'public'::regnamespace AND relkind = 'r'"
+        )
+    )
+    return {r[0]: (r[1], r[2]) for r in rows}
+
+
+def ping(conn: Connection) -> None:
+    conn.execute(text("SELECT 1"))
+
+
+def migration_revision(conn: Connection) -> set[str]:
+    """Revisions recorded in ``alembic_version`` (empty if never migrated)."""
+    try:
+        return {r[0] for r in conn.execute(text("SELECT version_num FROM alembic_version"))}
+    except Exception:  # noqa: BLE001 - a missing table means "not migrated"
+        return set()
+
+
+# -- provisioning (PostgreSQL): used by .ci/run, the test plugin and deployment docs -------
+
+
+def ensure_role(conn: Connection, role: str) -> None:
+    """Create a LOGIN role if missing (idempotent)."""
+    r = _ident(role)
+    exists = conn.execute(text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": r}).first()
+    if not exists:
+        conn.execute(text(f"CREATE ROLE {r} LOGIN NOSUPERUSER NOBYPASSRLS"))
+
+
+def create_database(conn: Connection, name: str, owner: str) -> None:
+    """``conn`` must be in AUTOCOMMIT mode."""
+    conn.execute(text(f"CREATE DATABASE {_ident(name)} OWNER {_ident(owner)}"))
+
+
+def drop_database(conn: Connection, name: str) -> None:
+    conn.execute(text(f"DROP DATABASE IF EXISTS {_ident(name)} WITH (FORCE)"))
+
+
+def empty_tables(conn: Connection, tables: list[str]) -> None:
+    """Remove every row of ``tables`` (tests). TRUNCATE is not subject to RLS."""
+    if not tables:
+        return
+    if conn.dialect.name == "postgresql":
+        names = ", ".join(_ident(t) for t in tables)
+        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    else:
+        conn.execute(text("PRAGMA foreign_keys=OFF"))
+        for t in tables:
+            conn.execute(text(f"DELETE FROM {_ident(t)}"))  # noqa: S608 - checked identifier
+        conn.execute(text("PRAGMA foreign_keys=ON"))

@@ -1,0 +1,1 @@
+"""Marshmallow schemas: API input/output. The OpenAPI document is generated from them."""

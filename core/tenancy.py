@@ -1,0 +1,184 @@
+"""Tenant context and the ORM wall between tenants.
+
+* The current tenant lives in a context variable, set once per request (from the URL or the
+  API token) or per CLI command (``--tenant``), with :func:`tenant_scope`.
+* Every ORM SELECT, UPDATE and DELETE touching a tenant-owned model (``TenantScoped``) gets
+  ``tenant_id = <current>`` added through ``with_loader_criteria`` (also on joined,
+  aliased and lazily loaded entities). With no tenant set, such a statement raises
+  :class:`TenantNotSet` (as django-scopes does) instead of silently seeing every tenant.
+* New rows are stamped with the current tenant at flush; writing a row of another tenant
+  raises :class:`CrossTenantWrite`.
+* On PostgreSQL each transaction also carries the tenant in ``ccas.tenant_id`` (set with
+  ``set_config(..., true)``, so it dies with the transaction and never leaks through the
+  pool) for the row-level-security policies: a second wall under the ORM.
+* :func:`cross_tenant` is the one explicit escape hatch, for platform-operator work. Grep
+  for it: every use must say why.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+
+from sqlalchemy import event
+from sqlalchemy.orm import Session, with_loader_criteria
+
+from . import rawsql
+from .models.base import TenantScoped, is_tenant_model
+
+log = logging.getLogger(__name__)
+
+_tenant: ContextVar[int | None] = ContextVar("ccas_tenant_id", default=None)
+_cross: ContextVar[str | None] = ContextVar("ccas_cross_tenant", default=None)
+
+
+class TenantNotSet(RuntimeError):
+    """A query touched a tenant-owned model while no tenant was set."""
+
+
+class CrossTenantWrite(RuntimeError):
+    """A flush tried to write a row that belongs to another tenant."""
+
+
+def current_tenant_id() -> int | None:
+    return _tenant.get()
+
+
+def require_tenant_id() -> int:
+    tenant_id = _tenant.get()
+    if tenant_id is None:
+        raise TenantNotSet("no tenant is set for this request or command")
+    return tenant_id
+
+
+def in_cross_tenant() -> bool:
+    return _cross.get() is not None
+
+
+@contextmanager
+def tenant_scope(tenant_id: int | None) -> Iterator[None]:
+    """Run the block as ``tenant_id`` (``None``: no tenant, tenant models unreachable)."""
+    token = _tenant.set(tenant_id)
+    try:
+        yield
+    finally:
+        _tenant.reset(token)
+
+
+def set_request_tenant(tenant_id: int | None):
+    """Set the tenant for the rest of a request; returns a token for :func:`reset`."""
+    return _tenant.set(tenant_id)
+
+
+def reset(token) -> None:
+    _tenant.reset(token)
+
+
+@contextmanager
+def cross_tenant(reason: str) -> Iterator[None]:
+    """ESCAPE HATCH: lift the tenant wall (ORM criteria and PostgreSQL RLS) for the block.
+
+    Only for platform-operator work that must span tenants; ``reason`` is logged.
+    """
+    if not reason:
+        raise ValueError("cross_tenant() needs a reason")
+    log.info("cross-tenant block: %s", reason)
+    token = _cross.set(reason)
+    try:
+        yield
+    finally:
+        _cross.reset(token)
+
+
+# --------------------------------------------------------------------------------------
+# Session events
+# --------------------------------------------------------------------------------------
+
+
+def _wanted_guc() -> tuple[str, str]:
+    tenant_id = _tenant.get()
+    return ("" if tenant_id is None else str(tenant_id), "on" if in_cross_tenant() else "")
+
+
+def _sync_guc(session: Session, connection=None) -> None:
+    """Make the PostgreSQL transaction carry the current tenant (no-op elsewhere)."""
+    bind = connection if connection is not None else session.get_bind()
+    if bind.dialect.name != "postgresql":
+        return
+    wanted = _wanted_guc()
+    if session.info.get("ccas_guc") == wanted and connection is None:
+        return
+    conn = connection if connection is not None else session.connection()
+    rawsql.set_tenant_guc(conn, *wanted)
+    session.info["ccas_guc"] = wanted
+
+
+def _after_begin(session, transaction, connection) -> None:
+    session.info.pop("ccas_guc", None)
+    _sync_guc(session, connection)
+
+
+def _do_orm_execute(state) -> None:
+    if state.is_column_load:
+        return
+    if not (state.is_select or state.is_update or state.is_delete):
+        return
+    if in_cross_tenant() or state.execution_options.get("ccas_cross_tenant"):
+        _sync_guc(state.session)
+        return
+    tenant_id = _tenant.get()
+    if tenant_id is None:
+        touched = [m.class_.__name__ for m in state.all_mappers if is_tenant_model(m.class_)]
+        if touched:
+            raise TenantNotSet(
+                "query on tenant-owned %s with no tenant set; use tenant_scope() "
+                "(or cross_tenant() for operator work)" % ", ".join(touched)
+            )
+        # Tenant models reached only through a join: fail closed, they match nothing.
+        state.statement = state.statement.options(
+            with_loader_criteria(
+                TenantScoped, lambda cls: cls.tenant_id.is_(None), include_aliases=True
+            )
+        )
+        return
+    _sync_guc(state.session)
+    state.statement = state.statement.options(
+        with_loader_criteria(
+            TenantScoped, lambda cls: cls.tenant_id == tenant_id, include_aliases=True
+        )
+    )
+
+
+def _before_flush(session, flush_context, instances) -> None:
+    tenant_id = _tenant.get()
+    crossing = in_cross_tenant()
+    for obj in session.new:
+        if not is_tenant_model(type(obj)):
+            continue
+        if obj.tenant_id is None:
+            if tenant_id is None:
+                raise TenantNotSet(f"cannot create {type(obj).__name__}: no tenant is set")
+            obj.tenant_id = tenant_id
+        elif obj.tenant_id != tenant_id and not crossing:
+            raise CrossTenantWrite(
+                f"{type(obj).__name__} of tenant {obj.tenant_id} created in tenant {tenant_id}"
+            )
+    for obj in list(session.dirty) + list(session.deleted):
+        if is_tenant_model(type(obj)) and obj.tenant_id != tenant_id and not crossing:
+            raise CrossTenantWrite(
+                f"{type(obj).__name__} of tenant {obj.tenant_id} changed in tenant {tenant_id}"
+            )
+    if session.new or session.dirty or session.deleted:
+        _sync_guc(session)
+
+
+def install(session_class: type[Session]) -> None:
+    """Attach the tenant wall to a Session class (idempotent)."""
+    if getattr(session_class, "_ccas_tenancy_installed", False):
+        return
+    event.listen(session_class, "do_orm_execute", _do_orm_execute)
+    event.listen(session_class, "before_flush", _before_flush)
+    event.listen(session_class, "after_begin", _after_begin)
+    session_class._ccas_tenancy_installed = True

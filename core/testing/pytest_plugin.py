@@ -1,0 +1,331 @@
+"""pytest plugin shipped with ccas-network (entry point ``pytest11``).
+
+Our own tests and third-party plugins' tests use the same fixtures:
+
+* ``app``: a fresh application on a migrated database, emptied after each test.
+  SQLite by default; PostgreSQL when ``CCAS_TEST_POSTGRES_URL`` names an admin
+  connection (e.g. ``postgresql+psycopg://postgres@127.0.0.1:5432/test``): a database
+  of its own is created for the run, migrated by an owner role, and the app connects as a
+  non-owner role so that row-level security applies.
+* ``client``: Flask test client; ``session``: the app's (tenant-aware) session.
+* ``make_tenant(slug)``, ``tenant`` and ``other_tenant``; ``make_user(tenant, role, …)``;
+  ``users`` (one per role in ``tenant``); ``login(client, user)``; ``api_token(user)``;
+  ``enable_plugin(tenant, name, **settings)``; ``in_tenant(tenant)`` context manager.
+* ``TEST_PASSWORD`` is every test user's password.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import os
+import secrets
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import create_engine
+from sqlalchemy.engine import make_url
+
+TEST_PASSWORD = "Test-password-2026!"  # noqa: S105 - test fixtures only
+_HASH: dict[str, str] = {}
+
+OWNER_ROLE = "ccas_owner"
+APP_ROLE = "ccas_app"
+
+
+def _password_hash() -> str:
+    if "h" not in _HASH:
+        from core.security import hash_password
+
+        _HASH["h"] = hash_password(TEST_PASSWORD)
+    return _HASH["h"]
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "postgres_only: needs PostgreSQL")
+    config.addinivalue_line("markers", "sqlite_only: needs SQLite")
+
+
+def pytest_collection_modifyitems(config, items):
+    on_pg = bool(os.environ.get("CCAS_TEST_POSTGRES_URL"))
+    for item in items:
+        if "postgres_only" in item.keywords and not on_pg:
+            item.add_marker(pytest.mark.skip(reason="PostgreSQL run only (CCAS_TEST_POSTGRES_URL)"))
+        if "sqlite_only" in item.keywords and on_pg:
+            item.add_marker(pytest.mark.skip(reason="SQLite run only"))
+
+
+class TestDatabase:
+    """A migrated database for one test run; ``app_url`` is what the app connects with."""
+
+    def __init__(self, tmp: Path):
+        admin = os.environ.get("CCAS_TEST_POSTGRES_URL")
+        self.dialect = "postgresql" if admin else "sqlite"
+        if admin:
+            from core import rawsql
+
+            self.admin_url = admin
+            self.name = f"ccas_test_{os.getpid()}_{secrets.token_hex(3)}"
+            engine = create_engine(admin, isolation_level="AUTOCOMMIT")
+            with engine.connect() as conn:
+                rawsql.ensure_role(conn, OWNER_ROLE)
+                rawsql.ensure_role(conn, APP_ROLE)
+                rawsql.create_database(conn, self.name, OWNER_ROLE)
+            engine.dispose()
+            base = make_url(admin).set(database=self.name)
+            self.owner_url = base.set(username=OWNER_ROLE, password=None).render_as_string(
+                hide_password=False
+            )
+            self.app_url = base.set(username=APP_ROLE, password=None).render_as_string(
+                hide_password=False
+            )
+        else:
+            path = tmp / "ccas-test.sqlite3"
+            self.owner_url = self.app_url = f"sqlite:///{path}"
+        from core import migrate
+
+        migrate.upgrade(self.owner_url, APP_ROLE if admin else None)
+        self._owner_engine = create_engine(self.owner_url)
+
+    def empty(self) -> None:
+        from core import rawsql
+        from core.models import Base
+
+        tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
+        with self._owner_engine.begin() as conn:
+            rawsql.empty_tables(conn, tables)
+
+    def owner_connection(self):
+        """A Core connection as the owner (tests that bypass the ORM on purpose)."""
+        return self._owner_engine.connect()
+
+    def drop(self) -> None:
+        self._owner_engine.dispose()
+        from core.db import db
+
+        db.dispose()
+        if self.dialect == "postgresql":
+            from core import rawsql
+
+            engine = create_engine(self.admin_url, isolation_level="AUTOCOMMIT")
+            with engine.connect() as conn:
+                rawsql.drop_database(conn, self.name)
+            engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def ccas_database():
+    with tempfile.TemporaryDirectory(prefix="ccas-test-") as tmp:
+        database = TestDatabase(Path(tmp))
+        try:
+            yield database
+        finally:
+            database.drop()
+
+
+@pytest.fixture
+def app_config(ccas_database, tmp_path) -> dict:
+    """Override to change the test app's configuration."""
+    return {
+        "CCAS_ENV": "test",
+        "CCAS_DATABASE_URL": ccas_database.app_url,
+        "CCAS_DATABASE_OWNER_URL": ccas_database.owner_url,
+        "SECRET_KEY": "test-secret",
+        "WTF_CSRF_ENABLED": False,
+        "CCAS_LOG_LEVEL": "WARNING",
+        "CCAS_BASE_URL": "http://localhost",
+    }
+
+
+class IsolatedClient(FlaskClient):
+    """Runs each request in an empty ``contextvars`` context, as a real server would: the
+    request gets its own app context, ``g``, session and tenant, not the test's."""
+
+    def open(self, *args, **kwargs):
+        return contextvars.Context().run(super().open, *args, **kwargs)
+
+
+@pytest.fixture
+def app(ccas_database, app_config):
+    from core.app import create_app
+
+    application = create_app(app_config)
+    application.test_client_class = IsolatedClient
+    ctx = application.app_context()
+    ctx.push()
+    try:
+        yield application
+    finally:
+        ctx.pop()
+        ccas_database.empty()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def session(app):
+    from core.db import db
+
+    return db.session
+
+
+@contextmanager
+def _in_tenant(tenant):
+    from flask import g
+
+    from core import tenancy
+
+    previous = g.get("tenant")
+    with tenancy.tenant_scope(tenant.id if tenant is not None else None):
+        g.tenant = tenant
+        try:
+            yield tenant
+        finally:
+            g.tenant = previous
+
+
+@pytest.fixture
+def in_tenant(app):
+    """``with in_tenant(t): ...`` runs the block as tenant ``t``."""
+    return _in_tenant
+
+
+@pytest.fixture
+def make_tenant(session):
+    from core import accounts
+
+    def make(slug: str, name: str | None = None):
+        t = accounts.create_tenant(session, slug, name or f"CCAS {slug.title()}", slug.title())
+        with _in_tenant(t):
+            accounts.create_organisation(session, f"CCAS de {t.city}", "ccas")
+            session.commit()
+        return t
+
+    return make
+
+
+@pytest.fixture
+def tenant(make_tenant):
+    return make_tenant("alpha")
+
+
+@pytest.fixture
+def other_tenant(make_tenant):
+    return make_tenant("beta")
+
+
+@pytest.fixture
+def make_user(session):
+    from sqlalchemy import select
+
+    from core import accounts
+    from core.models import Organisation
+
+    counter = {"n": 0}
+
+    def make(tenant, role: str, org: str | None = None, email: str | None = None,
+             org_kind: str = "other"):
+        counter["n"] += 1
+        with _in_tenant(tenant):
+            if org is None:
+                org = session.scalar(
+                    select(Organisation.name).where(Organisation.kind == "ccas")
+                )
+            elif session.scalar(select(Organisation.id).where(Organisation.name == org)) is None:
+                accounts.create_organisation(session, org, org_kind)
+            user = accounts.create_user(
+                session,
+                email or f"{role}{counter['n']}@{tenant.slug}.test",
+                role,
+                org,
+                None,
+                full_name=f"{role.title()} {counter['n']}",
+                password_hash=_password_hash(),
+            )
+            session.commit()
+        return user
+
+    return make
+
+
+ROLES = ("manager", "secretary", "social_worker", "lender_agent", "referrer", "funder")
+ROLE_ORGS = {
+    "lender_agent": ("Crédit Municipal", "lender"),
+    "referrer": ("Association partenaire", "association"),
+    "funder": ("Ville", "funder"),
+}
+
+
+@pytest.fixture
+def users(tenant, make_user):
+    """One user per role in ``tenant`` (partners in their own organisations)."""
+    out = {}
+    for role in ROLES:
+        org, kind = ROLE_ORGS.get(role, (None, "ccas"))
+        out[role] = make_user(tenant, role, org=org, org_kind=kind)
+    return out
+
+
+@pytest.fixture
+def login():
+    def do(client, user, password: str = TEST_PASSWORD):
+        from core.models import Tenant
+
+        if getattr(user, "is_operator", False):
+            url = "/operator/login"
+        else:
+            from core.db import db
+
+            slug = db.session.get(Tenant, user.tenant_id).slug
+            url = f"/t/{slug}/login"
+        response = client.post(url, data={"email": user.email, "password": password})
+        assert response.status_code == 302, response.get_data(as_text=True)[:500]
+        return response
+
+    return do
+
+
+@pytest.fixture
+def api_token(session):
+    from core import accounts
+
+    def make(user, expires_days: int | None = None) -> str:
+        from core.models import Tenant
+
+        tenant = session.get(Tenant, user.tenant_id)
+        with _in_tenant(tenant):
+            _row, clear = accounts.create_token(session, user.email, "test", expires_days)
+            session.commit()
+        return clear
+
+    return make
+
+
+@pytest.fixture
+def enable_plugin(session):
+    """``enable_plugin(tenant, "caf", family_quotient_threshold=700)``."""
+    from core import plugins
+
+    def enable(tenant, name: str, **settings):
+        with _in_tenant(tenant):
+            plugins.set_enabled(session, name, True)
+            if settings:
+                plugins.update_settings(session, name, settings)
+            session.commit()
+            plugins.forget_enabled_cache()
+
+    return enable
+
+
+@pytest.fixture
+def operator(session):
+    from core import accounts
+
+    op = accounts.create_operator(session, "operator@platform.test", TEST_PASSWORD)
+    session.commit()
+    return op

@@ -1,0 +1,1 @@
+"""Server-rendered pages (Jinja), in French, accessible."""

@@ -1,0 +1,86 @@
+"""Tenant resolution for web requests: ``/t/<tenant>/…`` sets the tenant once per request.
+
+Plugin blueprints are mounted under ``/t/<tenant>/p/<plugin>/…`` and resolved the same
+way; a plugin the tenant has not enabled answers 404 (see ``core.app``).
+"""
+
+from __future__ import annotations
+
+from flask import Flask, abort, g, request
+from sqlalchemy import select
+
+from .. import tenancy
+from ..db import db
+from ..models import Tenant
+
+
+def current_tenant() -> Tenant | None:
+    return g.get("tenant")
+
+
+def _resolve(endpoint, values) -> None:
+    if not values or "tenant" not in values:
+        return
+    slug = values.pop("tenant")
+    tenant = db.session.scalar(select(Tenant).where(Tenant.slug == slug))
+    if tenant is None:
+        abort(404)
+    g.tenant = tenant
+    g.ccas_tenant_token = tenancy.set_request_tenant(tenant.id)
+
+
+def _inject(endpoint, values) -> None:
+    if "tenant" in values or not endpoint:
+        return
+    tenant = g.get("tenant")
+    if tenant is not None and _needs_tenant(endpoint):
+        values["tenant"] = tenant.slug
+
+
+def _needs_tenant(endpoint: str) -> bool:
+    from flask import current_app
+
+    cache = current_app.extensions.setdefault("ccas_tenant_endpoints", {})
+    cached = cache.get(endpoint)
+    if cached is None:
+        try:
+            rules = current_app.url_map.iter_rules(endpoint)
+            cached = any("tenant" in rule.arguments for rule in rules)
+        except KeyError:
+            cached = False
+        cache[endpoint] = cached
+    return cached
+
+
+def _reset(_exc=None) -> None:
+    token = g.pop("ccas_tenant_token", None)
+    if token is not None:
+        tenancy.reset(token)
+
+
+def init_app(app: Flask) -> None:
+    app.url_value_preprocessor(_resolve)
+    app.url_defaults(_inject)
+    app.teardown_request(_reset)
+
+    @app.context_processor
+    def _tenant_ctx():
+        return {"tenant": g.get("tenant"), "request_path": request.path, "nav_items": nav_items}
+
+
+def nav_items() -> list:
+    """Menu entries contributed by the tenant's enabled plugins, for the current role."""
+    from flask_login import current_user
+
+    from ..plugins import hooks
+
+    if g.get("tenant") is None or not current_user.is_authenticated:
+        return []
+    role = str(current_user.role)
+    items = [
+        item
+        for result in hooks().ccas_nav_items(user=current_user)
+        for item in (result or [])
+        if not item.roles or role in item.roles
+    ]
+    return sorted(items, key=lambda i: (i.order, i.label))

@@ -1,0 +1,116 @@
+"""Platform-operator pages, outside any tenant: tenants and their plugins."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from .. import accounts, audit, plugins, tenancy
+from ..db import db
+from ..errors import UserError
+from ..models import Operator, PluginState, Tenant
+from ..policy import operator_only, public
+from ..security import burn_password_time, verify_password
+from .auth import end_session, start_session
+from .views import safe_next
+
+bp = Blueprint("operator", __name__, url_prefix="/operator")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@public
+def login():
+    error = None
+    email = ""
+    if request.method == "POST":
+        email = (request.form.get("email") or "").strip().lower()
+        password = request.form.get("password") or ""
+        operator = db.session.scalar(select(Operator).where(Operator.email == email))
+        if operator is None:
+            burn_password_time(password)
+        if (
+            operator is None
+            or not operator.active
+            or not verify_password(operator.password_hash, password)
+        ):
+            error = "Adresse e-mail ou mot de passe incorrect."
+        else:
+            start_session(operator)
+            return redirect(safe_next(request.args.get("next"), url_for("operator.tenants")))
+    return render_template("operator/login.html", error=error, email=email), (
+        401 if error else 200
+    )
+
+
+@bp.route("/logout", methods=["POST"])
+@public
+def logout():
+    end_session()
+    return redirect(url_for("operator.login"))
+
+
+@bp.route("/", methods=["GET", "POST"])
+@operator_only
+def tenants():
+    errors: dict = {}
+    form = {"slug": "", "name": "", "city": "", "timezone": "Europe/Paris"}
+    if request.method == "POST":
+        form = {k: (request.form.get(k) or "").strip() for k in form}
+        try:
+            tenant = accounts.create_tenant(
+                db.session, form["slug"], form["name"], form["city"] or None,
+                form["timezone"] or "Europe/Paris",
+            )
+            with tenancy.tenant_scope(tenant.id):
+                accounts.create_organisation(db.session, f"CCAS de {tenant.city}", "ccas")
+                db.session.commit()
+        except UserError as exc:
+            db.session.rollback()
+            errors = exc.errors or {"slug": [exc.message]}
+        else:
+            flash(f"Territoire « {tenant.name} » créé.", "success")
+            return redirect(url_for("operator.tenant_detail", slug=tenant.slug))
+    rows = db.session.scalars(select(Tenant).order_by(Tenant.slug)).all()
+    return (
+        render_template("operator/tenants.html", tenants=rows, form=form, errors=errors),
+        422 if errors else 200,
+    )
+
+
+@bp.route("/tenants/<slug>", methods=["GET", "POST"])
+@operator_only
+def tenant_detail(slug: str):
+    tenant = db.session.scalar(select(Tenant).where(Tenant.slug == slug))
+    if tenant is None:
+        abort(404)
+    reg = plugins.registry()
+    with tenancy.tenant_scope(tenant.id):
+        if request.method == "POST":
+            name = request.form.get("plugin", "")
+            action = request.form.get("action", "")
+            if action not in {"enable", "disable"}:
+                abort(400)
+            try:
+                plugins.set_enabled(db.session, name, action == "enable")
+            except plugins.PluginError as exc:
+                db.session.rollback()
+                raise UserError(exc.message, status=404) from exc
+            audit.record(db.session, f"plugin.{action}", None, actor=current_user, plugin=name)
+            db.session.commit()
+            plugins.forget_enabled_cache()
+            label = reg.get(name).info.label
+            flash(
+                f"Extension « {label} » {'activée' if action == 'enable' else 'désactivée'}.",
+                "success",
+            )
+            return redirect(url_for("operator.tenant_detail", slug=slug))
+        states = {s.plugin_name: s.enabled for s in db.session.scalars(select(PluginState))}
+    rows = [
+        {"name": n, "info": p.info, "enabled": states.get(n, False)}
+        for n, p in sorted(reg.usable().items())
+    ]
+    refused = [p for p in reg.plugins.values() if not p.usable]
+    return render_template(
+        "operator/tenant.html", tenant=tenant, rows=rows, refused=refused
+    )

@@ -1,0 +1,175 @@
+"""Tenant pages outside any particular capability: sign-in, dashboard, plugin settings."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from urllib.parse import urlsplit
+
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import func, select
+
+from .. import audit, plugins
+from ..db import db
+from ..models import ROLE_LABELS, PluginState, User
+from ..policy import allow, public
+from ..security import burn_password_time, hash_password, needs_rehash, verify_password
+from .auth import end_session, start_session
+
+bp = Blueprint("web", __name__, url_prefix="/t/<tenant>")
+
+
+def safe_next(target: str | None, default: str) -> str:
+    """Only same-site relative paths are followed after sign-in (no open redirect)."""
+    if not target:
+        return default
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return default
+    return target
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@public
+def login():
+    error = None
+    email = ""
+    if request.method == "POST":
+        email = (request.form.get("email") or "").strip().lower()
+        password = request.form.get("password") or ""
+        user = db.session.scalar(select(User).where(func.lower(User.email) == email))
+        if user is None:
+            burn_password_time(password)
+        if user is None or not user.active or not verify_password(user.password_hash, password):
+            error = "Adresse e-mail ou mot de passe incorrect."
+            if user is not None:
+                audit.record(db.session, "login.failed", user, actor=user)
+                db.session.commit()
+        else:
+            if needs_rehash(user.password_hash):
+                user.password_hash = hash_password(password)
+            user.last_login_at = datetime.now(UTC)
+            audit.record(db.session, "login", user, actor=user)
+            db.session.commit()
+            start_session(user)
+            return redirect(safe_next(request.args.get("next"), url_for("web.dashboard")))
+    expired = g.get("ccas_session_expired", False)
+    status = 401 if error else 200
+    return render_template("login.html", error=error, email=email, expired=expired), status
+
+
+@bp.route("/logout", methods=["POST"])
+@public
+def logout():
+    end_session()
+    flash("Vous êtes déconnecté.", "info")
+    return redirect(url_for("web.login"))
+
+
+@bp.route("/")
+@allow("manager", "secretary", "social_worker", "lender_agent", "referrer", "funder")
+def dashboard():
+    panels = [p for result in plugins.hooks().ccas_dashboard_panels(user=current_user)
+              for p in (result or [])]
+    panels.sort(key=lambda p: p.order)
+    return render_template(
+        "dashboard.html", panels=panels, role_label=ROLE_LABELS.get(current_user.role, "")
+    )
+
+
+@bp.route("/admin/plugins")
+@allow("manager")
+def plugin_list():
+    reg = plugins.registry()
+    states = {s.plugin_name: s for s in db.session.scalars(select(PluginState))}
+    rows = [
+        {"name": name, "info": p.info, "enabled": bool(states.get(name) and states[name].enabled)}
+        for name, p in sorted(reg.usable().items())
+    ]
+    return render_template("admin/plugins.html", rows=rows)
+
+
+@bp.route("/admin/plugins/<name>", methods=["GET", "POST"])
+@allow("manager")
+def plugin_settings(name: str):
+    reg = plugins.registry()
+    try:
+        plugin = reg.get(name)
+    except plugins.PluginError:
+        from flask import abort
+
+        abort(404)
+    schema_cls = plugin.info.settings_schema
+    state = db.session.scalar(select(PluginState).where(PluginState.plugin_name == name))
+    values = reg.validate_settings(name, state.settings if state else {})
+    errors: dict = {}
+    if request.method == "POST" and schema_cls is not None:
+        submitted = {k: request.form.get(k, "") for k in schema_cls().fields}
+        submitted, errors = _coerce_form(schema_cls, submitted)
+        try:
+            if errors:
+                raise plugins.PluginError("invalid", errors)
+            stored = plugins.update_settings(db.session, name, submitted)
+        except plugins.PluginError as exc:
+            errors = exc.errors
+            values = {**values, **{k: request.form.get(k, "") for k in submitted}}
+            db.session.rollback()
+        else:
+            audit.record(db.session, "plugin.settings", None, plugin=name, settings=stored)
+            db.session.commit()
+            flash("Réglages enregistrés.", "success")
+            return redirect(url_for("web.plugin_settings", name=name))
+    fields = _describe_fields(schema_cls) if schema_cls else []
+    status = 422 if errors else 200
+    return (
+        render_template(
+            "admin/plugin_settings.html",
+            plugin=plugin, fields=fields, values=values, errors=errors,
+            enabled=bool(state and state.enabled),
+        ),
+        status,
+    )
+
+
+def _describe_fields(schema_cls) -> list[dict]:
+    from marshmallow import fields as mf
+
+    out = []
+    for name, field in schema_cls().fields.items():
+        kind = "text"
+        if isinstance(field, mf.Boolean):
+            kind = "checkbox"
+        elif isinstance(field, (mf.Integer, mf.Decimal, mf.Float)):
+            kind = "number"
+        elif isinstance(field, (mf.List, mf.Dict, mf.Nested)):
+            kind = "json"
+        out.append(
+            {
+                "name": name,
+                "label": field.metadata.get("label", name),
+                "help": field.metadata.get("description", ""),
+                "kind": kind,
+            }
+        )
+    return out
+
+
+def _coerce_form(schema_cls, submitted: dict) -> tuple[dict, dict]:
+    """Checkboxes and JSON text areas arrive as strings; give the schema what it expects."""
+    import json
+
+    from marshmallow import fields as mf
+
+    out, errors = {}, {}
+    for name, field in schema_cls().fields.items():
+        raw = submitted.get(name, "")
+        if isinstance(field, mf.Boolean):
+            out[name] = raw in ("on", "true", "1")
+        elif isinstance(field, (mf.List, mf.Dict, mf.Nested)):
+            try:
+                out[name] = json.loads(raw) if raw else None
+            except ValueError:
+                errors[name] = ["JSON invalide."]
+        else:
+            out[name] = raw
+    return out, errors

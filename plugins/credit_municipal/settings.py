@@ -1,0 +1,42 @@
+"""Settings of the lender plugin (Toulouse defaults from the seed document)."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from core.plugin_api import settings_fields as f
+
+
+class CreditMunicipalSettings(Schema):
+    annual_rate = f.percent("3.04", "Taux annuel fixe (%)", maximum="30")
+    amount_min = f.money("300", "Montant minimum (€)")
+    amount_max = f.money("3000", "Montant maximum (€)")
+    max_months = f.whole(36, "Durée maximale (mois)", 1, 120)
+    schedule_method = fields.String(
+        load_default="annuity",
+        validate=validate.OneOf(["annuity", "linear"], error="annuity ou linear."),
+        metadata={"label": "Méthode d'amortissement", "description": "annuity ou linear"},
+    )
+    interest_paid_by_city = f.percent(
+        "100", "Part des intérêts payée par la Ville (%)", "Toulouse : 100 %."
+    )
+    city_guarantee = f.percent(
+        "15", "Garantie de la Ville contre le non-recouvrement (%)", "Toulouse : 15 %."
+    )
+    fcs_guarantee = f.percent(
+        "50", "Garantie du Fonds de cohésion sociale (% de l'encours)",
+        "Couramment 50 % de l'encours des microcrédits personnels.",
+    )
+    allowed_purposes = f.purposes(
+        ("mobility", "housing", "household_equipment", "health", "training", "employment",
+         "debts", "other"),
+        "Objets finançables",
+    )
+    contact_email = f.email()
+
+    @validates_schema
+    def _bounds(self, data, **_kw):
+        if data["amount_min"] > data["amount_max"]:
+            raise ValidationError(
+                "Le minimum dépasse le maximum.", field_name="amount_min"
+            )

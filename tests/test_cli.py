@@ -1,0 +1,144 @@
+"""The ``ccas`` command: every subcommand answers --help; bad input exits 1 cleanly."""
+
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+
+from core.cli import main
+
+
+@pytest.fixture
+def ccas(ccas_database, monkeypatch, app):
+    monkeypatch.setenv("CCAS_DATABASE_URL", ccas_database.app_url)
+    monkeypatch.setenv("CCAS_DATABASE_OWNER_URL", ccas_database.owner_url)
+    monkeypatch.setenv("CCAS_ENV", "test")
+    monkeypatch.setenv("CCAS_LOG_LEVEL", "WARNING")
+    runner = CliRunner()
+
+    def run(*args, input=None):
+        return runner.invoke(main, list(args), input=input, catch_exceptions=False)
+
+    return run
+
+
+def _all_commands(group, prefix=()):
+    import click
+
+    for name, command in group.commands.items():
+        yield (*prefix, name)
+        if isinstance(command, click.Group):
+            yield from _all_commands(command, (*prefix, name))
+
+
+@pytest.mark.parametrize("path", list(_all_commands(main)))
+def test_every_command_has_help(path):
+    result = CliRunner().invoke(main, [*path, "--help"])
+    assert result.exit_code == 0, result.output
+    assert "Usage:" in result.output
+
+
+def test_db_upgrade_is_idempotent(ccas):
+    assert ccas("db", "upgrade").exit_code == 0
+    assert ccas("db", "upgrade").exit_code == 0
+
+
+def test_tenant_create_then_duplicate_slug_is_refused(ccas):
+    r = ccas("tenant", "create", "lyon", "--name", "CCAS de Lyon", "--city", "Lyon")
+    assert r.exit_code == 0 and "lyon" in r.output
+    r = ccas("tenant", "create", "lyon", "--name", "Autre")
+    assert r.exit_code == 1 and "existe déjà" in r.output
+    assert "Traceback" not in r.output
+    r = ccas("tenant", "list")
+    assert r.output.count("lyon") == 1
+
+
+@pytest.mark.parametrize("slug", ["Lyon", "a", "9lyon", "lyon_2", "x" * 50])
+def test_bad_slug_is_refused(ccas, slug):
+    r = ccas("tenant", "create", slug, "--name", "X")
+    assert r.exit_code == 1 and "Identifiant invalide" in r.output
+
+
+def test_bad_timezone_is_refused(ccas):
+    r = ccas("tenant", "create", "nice", "--name", "Nice", "--timezone", "Mars/Olympus")
+    assert r.exit_code == 1 and "Fuseau horaire inconnu" in r.output
+
+
+def test_user_and_token_lifecycle(ccas, client):
+    ccas("tenant", "create", "lyon", "--name", "CCAS de Lyon", "--city", "Lyon")
+    r = ccas("org", "create", "--tenant", "lyon", "--name", "CAF du Rhône", "--kind", "aid_fund")
+    assert r.exit_code == 0
+    r = ccas("user", "create", "--tenant", "lyon", "--email", "Ref@Caf.fr", "--role", "referrer",
+             "--org", "CAF du Rhône", "--password-stdin", input="Un-mot-de-passe-long\n")
+    assert r.exit_code == 0, r.output
+    r = ccas("token", "create", "--tenant", "lyon", "--email", "ref@caf.fr", "--name", "portail")
+    assert r.exit_code == 0
+    token = r.output.strip().splitlines()[-1]
+    me = client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}).get_json()
+    assert me["email"] == "ref@caf.fr" and me["organisation"]["name"] == "CAF du Rhône"
+    token_id = r.output.split()[1]
+    assert ccas("token", "revoke", "--tenant", "lyon", token_id).exit_code == 0
+    assert client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}).status_code == 401
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (("--role", "boss", "--org", "CCAS de Lyon"), "Rôle inconnu"),
+        (("--role", "manager", "--org", "Nulle part"), "Organisation inconnue"),
+    ],
+)
+def test_bad_user_input_is_refused_and_nothing_written(ccas, args, message, session):
+    ccas("tenant", "create", "lyon", "--name", "CCAS de Lyon", "--city", "Lyon")
+    r = ccas("user", "create", "--tenant", "lyon", "--email", "a@b.fr", *args,
+             "--password-stdin", input="Un-mot-de-passe-long\n")
+    assert r.exit_code == 1 and message in r.output
+    assert ccas("token", "create", "--tenant", "lyon", "--email", "a@b.fr").exit_code == 1
+
+
+def test_weak_password_is_refused(ccas):
+    ccas("tenant", "create", "lyon", "--name", "CCAS de Lyon", "--city", "Lyon")
+    r = ccas("user", "create", "--tenant", "lyon", "--email", "a@b.fr", "--role", "manager",
+             "--org", "CCAS de Lyon", "--password-stdin", input="court\n")
+    assert r.exit_code == 1 and "au moins 10 caractères" in r.output
+
+
+def test_unknown_org_kind_and_tenant(ccas):
+    r = ccas("org", "create", "--tenant", "nowhere", "--name", "X", "--kind", "ccas")
+    assert r.exit_code == 1 and "Aucun territoire" in r.output
+    ccas("tenant", "create", "lyon", "--name", "CCAS de Lyon")
+    r = ccas("org", "create", "--tenant", "lyon", "--name", "X", "--kind", "bank")
+    assert r.exit_code == 1 and "Type d'organisation inconnu" in r.output
+
+
+def test_plugins_enable_disable_and_settings(ccas):
+    ccas("tenant", "create", "lyon", "--name", "CCAS de Lyon")
+    assert ccas("plugins", "enable", "--tenant", "lyon", "caf").exit_code == 0
+    r = ccas("plugins", "list", "--tenant", "lyon")
+    assert "caf\t0.1.0\tCAF\tactivée" in r.output
+    assert "adie\t0.1.0\tADIE\tdésactivée" in r.output
+    r = ccas("plugins", "enable", "--tenant", "lyon", "nope")
+    assert r.exit_code == 1 and "Extension inconnue" in r.output
+    r = ccas("plugins", "settings", "--tenant", "lyon", "credit_municipal",
+             "--set", "annual_rate=abc")
+    assert r.exit_code == 1 and "annual_rate" in r.output
+    r = ccas("plugins", "settings", "--tenant", "lyon", "credit_municipal",
+             "--set", "annual_rate=2.5", "--set", "max_months=24")
+    assert r.exit_code == 0 and '"annual_rate": "2.50"' in r.output
+    r = ccas("plugins", "settings", "--tenant", "lyon", "credit_municipal")
+    assert '"max_months": 24' in r.output
+    assert ccas("plugins", "disable", "--tenant", "lyon", "caf").exit_code == 0
+    assert "caf\t0.1.0\tCAF\tdésactivée" in ccas("plugins", "list", "--tenant", "lyon").output
+
+
+def test_demo_is_idempotent_and_prints_logins(ccas, client):
+    first = ccas("demo")
+    assert first.exit_code == 0, first.output
+    assert "responsable@ccas-toulouse.demo" in first.output
+    second = ccas("demo")
+    assert second.exit_code == 0
+    r = ccas("plugins", "list", "--tenant", "toulouse")
+    assert r.output.count("activée") == 4
+    r = client.post("/t/toulouse/login",
+                    data={"email": "as@ccas-toulouse.demo", "password": "demo-ccas-2026"})
+    assert r.status_code == 302

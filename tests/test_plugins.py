@@ -1,0 +1,210 @@
+"""Plugin discovery, compatibility, per-tenant enablement, settings."""
+
+from __future__ import annotations
+
+import types
+from decimal import Decimal
+
+import pytest
+from flask import Blueprint
+
+from core import plugins
+from core.plugin_api import NavItem, PluginInfo, hookimpl
+from core.policy import allow
+
+SHIPPED = {"credit_municipal", "caf", "secours_catholique", "adie"}
+
+
+def make_plugin(name="probe", core_requires=">=0.1", with_blueprint=True):
+    """A throw-away plugin module with a nav item and a page."""
+    module = types.ModuleType(f"test_plugin_{name}")
+    bp = Blueprint(name, __name__)
+
+    @bp.route("/hello")
+    @allow("manager", "secretary")
+    def hello():
+        return f"hello from {name}"
+
+    @hookimpl
+    def ccas_plugin_info():
+        return PluginInfo(name=name, label=name.title(), version="1.0",
+                          core_requires=core_requires)
+
+    @hookimpl
+    def ccas_nav_items(user):
+        return [NavItem(label=f"{name} page", endpoint=f"{name}.hello")]
+
+    @hookimpl
+    def ccas_blueprints():
+        return [bp] if with_blueprint else []
+
+    module.ccas_plugin_info = ccas_plugin_info
+    module.ccas_nav_items = ccas_nav_items
+    module.ccas_blueprints = ccas_blueprints
+    return module
+
+
+@pytest.fixture
+def probe_app(ccas_database, app_config):
+    from core.app import create_app
+    from core.testing.pytest_plugin import IsolatedClient
+
+    registry = plugins.PluginRegistry()
+    registry.load_entry_points()
+    registry.register(make_plugin("probe"), "probe")
+    application = create_app(app_config, registry=registry)
+    application.test_client_class = IsolatedClient
+    return application
+
+
+def test_shipped_plugins_are_discovered_through_the_entry_point(app):
+    reg = plugins.registry()
+    assert set(reg.usable()) >= SHIPPED
+    for name in SHIPPED:
+        info = reg.get(name).info
+        assert info.name == name and info.label and info.version
+
+
+def test_credit_municipal_defaults_match_the_seed(app):
+    settings = plugins.registry().load_settings("credit_municipal", {})
+    assert settings["annual_rate"] == Decimal("3.04")
+    assert settings["amount_min"] == Decimal("300")
+    assert settings["amount_max"] == Decimal("3000")
+    assert settings["max_months"] == 36
+    assert settings["interest_paid_by_city"] == Decimal("100")
+    assert settings["city_guarantee"] == Decimal("15")
+
+
+def test_incompatible_plugin_is_refused_with_a_reason():
+    reg = plugins.PluginRegistry()
+    loaded = reg.register(make_plugin("future", core_requires=">=99"), "future")
+    assert not loaded.usable
+    assert "requires ccas-network >=99" in loaded.refused
+    with pytest.raises(plugins.PluginError, match="inutilisable"):
+        reg.get("future")
+
+
+def test_plugin_without_metadata_is_refused():
+    reg = plugins.PluginRegistry()
+    loaded = reg.register(types.ModuleType("bare"), "bare")
+    assert "metadata missing" in loaded.refused
+
+
+def test_typo_in_a_hook_name_fails_loudly():
+    module = make_plugin("typo")
+
+    @hookimpl
+    def ccas_nav_itemz(user):
+        return []
+
+    module.ccas_nav_itemz = ccas_nav_itemz
+    reg = plugins.PluginRegistry()
+    with pytest.raises(Exception, match="ccas_nav_itemz"):
+        reg.register(module, "typo")
+
+
+def test_plugin_hooks_answer_only_for_tenants_that_enabled_it(
+    probe_app, make_tenant, make_user, enable_plugin, in_tenant
+):
+    with probe_app.app_context():
+        a, b = make_tenant("alpha"), make_tenant("beta")
+        enable_plugin(a, "probe")
+        user_a = make_user(a, "manager")
+        with in_tenant(a):
+            results = plugins.hooks().ccas_nav_items(user=user_a)
+            assert [i.label for r in results for i in r] == ["probe page"]
+        plugins.forget_enabled_cache()
+        with in_tenant(b):
+            assert plugins.hooks().ccas_nav_items(user=user_a) == []
+
+
+def test_disabled_plugins_pages_answer_404(
+    probe_app, make_tenant, make_user, enable_plugin, login
+):
+    with probe_app.app_context():
+        a, b = make_tenant("alpha"), make_tenant("beta")
+        enable_plugin(a, "probe")
+        user_a, user_b = make_user(a, "manager"), make_user(b, "manager")
+    client_a, client_b = probe_app.test_client(), probe_app.test_client()
+    login(client_a, user_a)
+    login(client_b, user_b)
+    r = client_a.get("/t/alpha/p/probe/hello")
+    assert r.status_code == 200 and r.get_data(as_text=True) == "hello from probe"
+    assert client_b.get("/t/beta/p/probe/hello").status_code == 404
+    # The nav shows the plugin's entry only where it is enabled.
+    assert "probe page" in client_a.get("/t/alpha/").get_data(as_text=True)
+    assert "probe page" not in client_b.get("/t/beta/").get_data(as_text=True)
+
+
+def test_disabling_a_plugin_closes_its_pages(
+    probe_app, make_tenant, make_user, enable_plugin, login, in_tenant
+):
+    from core.db import db
+
+    with probe_app.app_context():
+        a = make_tenant("alpha")
+        enable_plugin(a, "probe")
+        user = make_user(a, "manager")
+        client = probe_app.test_client()
+        login(client, user)
+        assert client.get("/t/alpha/p/probe/hello").status_code == 200
+        with in_tenant(a):
+            plugins.set_enabled(db.session, "probe", False)
+            db.session.commit()
+        assert client.get("/t/alpha/p/probe/hello").status_code == 404
+
+
+def test_invalid_setting_is_refused_with_the_fields_message(app, tenant, session, in_tenant):
+    with in_tenant(tenant):
+        with pytest.raises(plugins.PluginError) as err:
+            plugins.update_settings(session, "credit_municipal", {"max_months": 500})
+        assert "max_months" in err.value.errors
+        session.rollback()
+        assert plugins.plugin_settings("credit_municipal")["max_months"] == 36
+
+
+def test_valid_setting_is_stored_per_tenant(app, tenant, other_tenant, session, in_tenant):
+    with in_tenant(tenant):
+        plugins.update_settings(session, "credit_municipal", {"annual_rate": "2.50"})
+        session.commit()
+        assert plugins.plugin_settings("credit_municipal")["annual_rate"] == Decimal("2.50")
+    with in_tenant(other_tenant):
+        assert plugins.plugin_settings("credit_municipal")["annual_rate"] == Decimal("3.04")
+
+
+def test_manager_edits_settings_on_the_settings_page(client, users, login, session, in_tenant,
+                                                     tenant):
+    login(client, users["manager"])
+    page = client.get("/t/alpha/admin/plugins/credit_municipal")
+    assert page.status_code == 200
+    assert '<label for="annual_rate">Taux annuel fixe (%)</label>' in page.get_data(as_text=True)
+    form = {"annual_rate": "2.75", "amount_min": "300", "amount_max": "3000", "max_months": "36",
+            "schedule_method": "annuity", "interest_paid_by_city": "100", "city_guarantee": "15",
+            "fcs_guarantee": "50", "allowed_purposes": '["mobility"]', "contact_email": ""}
+    bad = client.post("/t/alpha/admin/plugins/credit_municipal", data={**form, "max_months": "x"})
+    assert bad.status_code == 422
+    assert 'aria-invalid="true"' in bad.get_data(as_text=True)
+    ok = client.post("/t/alpha/admin/plugins/credit_municipal",
+                     data={**form, "contact_email": "pret@cm.fr"})
+    assert ok.status_code == 302
+    with in_tenant(tenant):
+        settings = plugins.plugin_settings("credit_municipal")
+    assert settings["annual_rate"] == Decimal("2.75")
+    assert settings["allowed_purposes"] == ["mobility"]
+
+
+def test_unknown_plugin_is_a_clear_error(app, tenant, session, in_tenant):
+    with in_tenant(tenant), pytest.raises(plugins.PluginError, match="Extension inconnue"):
+        plugins.set_enabled(session, "nope", True)
+
+
+def test_a_raising_plugin_info_is_refused_not_fatal():
+    module = types.ModuleType("broken")
+
+    @hookimpl
+    def ccas_plugin_info():
+        raise RuntimeError("bad plugin")
+
+    module.ccas_plugin_info = ccas_plugin_info
+    loaded = plugins.PluginRegistry().register(module, "broken")
+    assert not loaded.usable

@@ -1,0 +1,219 @@
+"""The ORM wall between tenants (both databases) and the RLS wall (PostgreSQL)."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import delete, select, text, update
+from sqlalchemy.orm import aliased
+
+from core import tenancy
+from core.models import ApiToken, Organisation, Tenant, User, tenant_tables
+
+
+@pytest.fixture
+def two(tenant, other_tenant, make_user):
+    a = make_user(tenant, "manager", email="same@city.test")
+    b = make_user(other_tenant, "manager", email="same@city.test")
+    return tenant, other_tenant, a, b
+
+
+def test_query_on_tenant_model_without_tenant_raises(session, two):
+    with pytest.raises(tenancy.TenantNotSet):
+        session.scalars(select(User)).all()
+
+
+def test_global_tables_need_no_tenant(session, two):
+    assert {t.slug for t in session.scalars(select(Tenant))} == {"alpha", "beta"}
+
+
+def test_select_sees_only_the_current_tenant(session, two, in_tenant):
+    a, b = two[0], two[1]
+    with in_tenant(a):
+        emails = session.scalars(select(User.email, )).all()
+        orgs = session.scalars(select(Organisation.name)).all()
+        assert emails == ["same@city.test"]
+        assert orgs == ["CCAS de Alpha"]
+        assert {u.tenant_id for u in session.scalars(select(User))} == {a.id}
+    with in_tenant(b):
+        assert {u.tenant_id for u in session.scalars(select(User))} == {b.id}
+
+
+def test_same_email_allowed_in_two_tenants_unique_within_one(session, two, in_tenant):
+    from core import accounts
+    from core.errors import UserError
+
+    with in_tenant(two[0]), pytest.raises(UserError) as err:
+        accounts.create_user(session, "same@city.test", "secretary", "CCAS de Alpha",
+                             "Long-enough-pass-1")
+    assert err.value.status == 409
+
+
+def test_joins_and_aliases_are_scoped(session, two, in_tenant):
+    org = aliased(Organisation)
+    with in_tenant(two[0]):
+        rows = session.execute(
+            select(User.email, org.name).join(org, org.id == User.organisation_id)
+        ).all()
+        assert rows == [("same@city.test", "CCAS de Alpha")]
+        # A select on a global table joined to a tenant table is still filtered.
+        rows = session.execute(select(Tenant.slug).join(User, User.tenant_id == Tenant.id)).all()
+        assert rows == [("alpha",)]
+
+
+def test_relationship_lazy_load_is_scoped(session, two, in_tenant):
+    with in_tenant(two[0]):
+        user = session.scalars(select(User)).one()
+        assert user.organisation.name == "CCAS de Alpha"
+
+
+def test_bulk_update_and_delete_touch_only_the_current_tenant(session, two, in_tenant):
+    a, b = two[0], two[1]
+    with in_tenant(a):
+        session.execute(update(User).values(full_name="changed"))
+        session.execute(delete(ApiToken))
+        session.commit()
+    with in_tenant(b):
+        assert session.scalars(select(User.full_name)).one() != "changed"
+    with in_tenant(a):
+        assert session.scalars(select(User.full_name)).one() == "changed"
+
+
+def test_new_rows_are_stamped_with_the_current_tenant(session, two, in_tenant):
+    with in_tenant(two[1]):
+        org = Organisation(name="Nouvelle", kind="association")
+        session.add(org)
+        session.commit()
+        assert org.tenant_id == two[1].id
+
+
+def test_creating_a_row_for_another_tenant_is_refused(session, two, in_tenant):
+    with in_tenant(two[0]):
+        session.add(Organisation(name="Intrus", kind="other", tenant_id=two[1].id))
+        with pytest.raises(tenancy.CrossTenantWrite):
+            session.flush()
+        session.rollback()
+
+
+def test_changing_a_row_of_another_tenant_is_refused(session, two, in_tenant):
+    with in_tenant(two[1]):
+        user_b = session.scalars(select(User)).one()
+    with in_tenant(two[0]):
+        user_b.full_name = "hijack"
+        with pytest.raises(tenancy.CrossTenantWrite):
+            session.flush()
+        session.rollback()
+
+
+def test_creating_a_tenant_row_without_tenant_is_refused(session, two):
+    session.add(Organisation(name="Orpheline", kind="other"))
+    with pytest.raises(tenancy.TenantNotSet):
+        session.flush()
+    session.rollback()
+
+
+def test_cross_tenant_escape_hatch_sees_all_tenants(session, two):
+    with tenancy.cross_tenant("test: operator statistics"):
+        assert len(session.scalars(select(User)).all()) == 2
+
+
+def test_cross_tenant_requires_a_reason():
+    with pytest.raises(ValueError), tenancy.cross_tenant(""):
+        pass
+
+
+def test_every_tenant_table_has_tenant_id_first_in_primary_key():
+    from core.models import Base
+
+    for name in tenant_tables():
+        pk = [c.name for c in Base.metadata.tables[name].primary_key.columns]
+        assert pk[0] == "tenant_id", name
+
+
+def test_every_unique_constraint_of_a_tenant_table_includes_tenant_id():
+    from sqlalchemy import UniqueConstraint
+
+    from core.models import Base
+
+    for name in tenant_tables():
+        table = Base.metadata.tables[name]
+        for constraint in table.constraints:
+            if isinstance(constraint, UniqueConstraint):
+                assert "tenant_id" in constraint.columns, (name, constraint.name)
+        for column in table.columns:
+            assert not (column.unique and column.name != "tenant_id"), (name, column.name)
+
+
+# -- PostgreSQL row-level security --------------------------------------------------------
+
+
+@pytest.mark.postgres_only
+def test_rls_hides_other_tenants_rows_from_raw_sql(app, session, two):
+    """Bypass the ORM entirely: raw SQL on the app's connection still sees one tenant."""
+    from core.db import db
+
+    a, b = two[0], two[1]
+    with db.engine.connect() as conn:
+        # No tenant set: nothing at all.
+        assert conn.execute(text("SELECT count(*) FROM users")).scalar() == 0
+        conn.rollback()
+        with conn.begin():
+            conn.execute(text("SELECT set_config('ccas.tenant_id', :t, true)"), {"t": str(a.id)})
+            rows = conn.execute(text("SELECT tenant_id FROM users")).all()
+            assert {r[0] for r in rows} == {a.id}
+            # Asking explicitly for tenant B's rows returns nothing.
+            assert conn.execute(
+                text("SELECT count(*) FROM users WHERE tenant_id = :b"), {"b": b.id}
+            ).scalar() == 0
+        # The setting was transaction-local: the pooled connection does not keep it.
+        assert conn.execute(text("SELECT count(*) FROM users")).scalar() == 0
+
+
+@pytest.mark.postgres_only
+def test_rls_refuses_writing_another_tenants_row(app, two):
+    from sqlalchemy.exc import DBAPIError
+
+    from core.db import db
+
+    a, b = two[0], two[1]
+    with db.engine.connect() as conn:
+        trans = conn.begin()
+        conn.execute(text("SELECT set_config('ccas.tenant_id', :t, true)"), {"t": str(a.id)})
+        with pytest.raises(DBAPIError):
+            conn.execute(
+                text(
+                    "INSERT INTO organisations (tenant_id, id, name, kind) "
+                    "VALUES (:b, gen_random_uuid(), 'x', 'other')"
+                ),
+                {"b": b.id},
+            )
+        trans.rollback()
+        with conn.begin():
+            conn.execute(text("SELECT set_config('ccas.tenant_id', :t, true)"), {"t": str(a.id)})
+            changed = conn.execute(text("UPDATE users SET full_name = 'x' WHERE tenant_id = :b"),
+                                   {"b": b.id}).rowcount
+            assert changed == 0
+
+
+@pytest.mark.postgres_only
+def test_every_tenant_table_has_forced_rls(app, ccas_database):
+    from core import rawsql
+
+    with ccas_database.owner_connection() as conn:
+        status = rawsql.rls_status(conn)
+    for table in tenant_tables():
+        assert status[table] == (True, True), table
+
+
+@pytest.mark.postgres_only
+def test_app_role_is_not_the_owner_and_cannot_bypass_rls(app):
+    from core.db import db
+
+    with db.engine.connect() as conn:
+        row = conn.execute(
+            text(
+                "SELECT r.rolsuper, r.rolbypassrls, "
+                "(SELECT tableowner FROM pg_tables WHERE tablename = 'users') = current_user "
+                "FROM pg_roles r WHERE r.rolname = current_user"
+            )
+        ).one()
+    assert tuple(row) == (False, False, False)
