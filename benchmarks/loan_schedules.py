@@ -87,11 +87,12 @@ def numpy_financial_rate(loans: Sequence[Loan], repeat: int) -> float | None:
     periods = {months: np.arange(1, months + 1) for _, months, _ in plain}
 
     def run(_: Sequence[Loan]) -> None:
-        for amount, months, rate in plain:
-            per = periods[months]
-            npf.pmt(rate, months, -amount)
-            npf.ipmt(rate, per, months, -amount)
-            npf.ppmt(rate, per, months, -amount)
+        with np.errstate(divide="ignore", invalid="ignore"):  # npf warns at rate 0
+            for amount, months, rate in plain:
+                per = periods[months]
+                npf.pmt(rate, months, -amount)
+                npf.ipmt(rate, per, months, -amount)
+                npf.ppmt(rate, per, months, -amount)
 
     return best_rate(run, loans, repeat)
 

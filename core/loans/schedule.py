@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Context, Decimal
 from functools import cached_property, lru_cache
+from itertools import accumulate
 from math import gcd
 from typing import NamedTuple
 
@@ -117,16 +118,10 @@ def _parse_terms(
         raise LoanInputError(
             "method", f"method must be one of {', '.join(METHODS)} (got {method!r})"
         )
-    if subsidy_share is not _ZERO:  # the default needs no check
-        subsidy_share = _as_decimal(subsidy_share, "subsidy_share")
-        if not _ZERO <= subsidy_share <= MAX_SHARE:
-            raise LoanInputError(
-                "subsidy_share",
-                f"subsidy_share must be a percentage from 0 to 100 (got {subsidy_share})",
-            )
-        _check_places(subsidy_share, RATE_DECIMALS, "subsidy_share")
-    if fees is not _ZERO:
-        fees = _as_decimal(fees, "fees")
+    subsidy_share = _as_decimal(subsidy_share, "subsidy_share")
+    _check_share(subsidy_share)
+    fees = _as_decimal(fees, "fees")
+    if fees:
         if fees < 0:
             raise LoanInputError("fees", f"fees must not be negative (got {fees})")
         if fees >= amount:
@@ -163,6 +158,17 @@ def _cents(value: Decimal, name: str) -> int:
             name, f"{name} must have at most {MONEY_DECIMALS} decimal places (got {value})"
         )
     return numerator * (100 // denominator)
+
+
+@lru_cache(maxsize=1024)
+def _check_share(subsidy_share: Decimal) -> None:
+    """Validate a subsidy share (cached: a platform uses few distinct shares)."""
+    if not _ZERO <= subsidy_share <= MAX_SHARE:
+        raise LoanInputError(
+            "subsidy_share",
+            f"subsidy_share must be a percentage from 0 to 100 (got {subsidy_share})",
+        )
+    _check_places(subsidy_share, RATE_DECIMALS, "subsidy_share")
 
 
 @lru_cache(maxsize=1024)
@@ -294,7 +300,8 @@ class Schedule:
     differ by a few cents) and the first, largest, payment of a linear schedule.
     ``interest_cents`` is the exact interest of each instalment in cents: with the terms
     it determines the whole schedule. Principals, payments, subsidies, due dates and the
-    Decimal :attr:`installments` are derived from it on first access.
+    Decimal :attr:`installments` are derived from it on first access. Build schedules
+    with :func:`build_schedule` or :func:`remaining_schedule`.
     """
 
     amount: Decimal
@@ -312,27 +319,29 @@ class Schedule:
     @cached_property
     def installments(self) -> tuple[Installment, ...]:
         """The instalments, numbered from 1."""
-        rows = []
-        balance = self.amount_cents
+        principals = self.principal_cents
+        interests = self.interest_cents
         payments = self.payment_cents
         subsidies = self.subsidy_cents
+        borrower_payments = self.borrower_payment_cents
+        balances = list(accumulate(principals, int.__sub__, initial=self.amount_cents))[1:]
+        # Many amounts repeat (the instalment, zero subsidies): convert each one once.
+        every_amount = {*principals, *interests, *payments, *subsidies, *balances}
+        money = {cents: _money(cents) for cents in every_amount.union(borrower_payments)}
         dates = due_dates(self.first_due_date, self.months, self.due_day)
-        for index, principal in enumerate(self.principal_cents):
-            balance -= principal
-            payment = payments[index]
-            rows.append(
-                Installment(
-                    number=index + 1,
-                    due_date=dates[index],
-                    payment=_money(payment),
-                    principal=_money(principal),
-                    interest=_money(self.interest_cents[index]),
-                    balance=_money(balance),
-                    borrower_payment=_money(payment - subsidies[index]),
-                    subsidy=_money(subsidies[index]),
-                )
+        return tuple(
+            Installment(
+                number + 1,
+                dates[number],
+                money[payments[number]],
+                money[principals[number]],
+                money[interests[number]],
+                money[balances[number]],
+                money[borrower_payments[number]],
+                money[subsidies[number]],
             )
-        return tuple(rows)
+            for number in range(self.months)
+        )
 
     @property
     def amount_cents(self) -> int:
@@ -340,6 +349,7 @@ class Schedule:
 
     @cached_property
     def principal_cents(self) -> tuple[int, ...]:
+        """Principal repaid by each instalment, in cents (sums to the amount)."""
         step = (
             _to_cents(self.installment)
             if self.method == "annuity"
@@ -349,19 +359,23 @@ class Schedule:
         principals, interests = _plain_ledger(
             self.amount_cents, self.months, self.method, step, rate_num, rate_den
         )
-        assert interests == self.interest_cents, "inconsistent schedule ledger"
+        if interests != self.interest_cents:
+            raise ValueError("interest_cents do not match the terms: use build_schedule()")
         return principals
 
     @property
     def payment_cents(self) -> tuple[int, ...]:
+        """Payment of each instalment (principal + interest), in cents."""
         return tuple(map(int.__add__, self.principal_cents, self.interest_cents))
 
     @cached_property
     def subsidy_cents(self) -> tuple[int, ...]:
+        """Interest of each instalment paid by the subsidiser, in cents."""
         return _subsidy_cents(self.interest_cents, self.subsidy_share)
 
     @property
     def borrower_payment_cents(self) -> tuple[int, ...]:
+        """What the borrower pays at each instalment, in cents."""
         return tuple(map(int.__sub__, self.payment_cents, self.subsidy_cents))
 
     @property

@@ -2,13 +2,35 @@
 
 from .audit import AuditEvent
 from .base import Base, TenantScoped, UTCDateTime, is_tenant_model, tenant_fk, tenant_tables, utcnow
+from .case import (
+    PURPOSE_LABELS,
+    SOURCE_LABELS,
+    STATE_LABELS,
+    Case,
+    CaseTransition,
+    Purpose,
+    Source,
+    State,
+)
 from .organisation import ORGANISATION_KIND_LABELS, Organisation, OrganisationKind
+from .person import EMPLOYMENT_LABELS, Employment, Person
 from .plugin_state import PluginState
 from .tenant import SLUG_RE, Tenant
 from .token import ApiToken
 from .user import CCAS_STAFF, ROLE_LABELS, Operator, Role, User
 
 __all__ = [
+    "EMPLOYMENT_LABELS",
+    "PURPOSE_LABELS",
+    "SOURCE_LABELS",
+    "STATE_LABELS",
+    "Case",
+    "CaseTransition",
+    "Employment",
+    "Person",
+    "Purpose",
+    "Source",
+    "State",
     "ApiToken",
     "AuditEvent",
     "Base",

@@ -6,7 +6,7 @@ import dataclasses
 import io
 import json
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal, localcontext
 
 import pytest
 
@@ -253,6 +253,8 @@ def test_add_months_clamps_handles_leap_years_and_goes_backwards():
         ({"method": "balloon"}, "method"),
         ({"subsidy_share": D("-1")}, "subsidy_share"),
         ({"subsidy_share": D("100.5")}, "subsidy_share"),
+        ({"subsidy_share": 50.0}, "subsidy_share"),
+        ({"fees": 0.0}, "fees"),
         ({"fees": D("-1")}, "fees"),
         ({"fees": D("1000")}, "fees"),
         ({"fees": D("0.001")}, "fees"),
@@ -290,6 +292,18 @@ def test_invalid_dates_raise_loan_input_error(options, field):
     with pytest.raises(LoanInputError) as error:
         build_schedule(D(1000), 12, D("3.04"), **options)
     assert error.value.field == field
+
+
+def test_results_do_not_depend_on_the_callers_decimal_context():
+    def build():
+        sched = schedule("987654.32", 36, "3.04", subsidy_share=D("33.33"), fees=D("100.01"))
+        return schedule_to_dict(sched), schedule_to_table(sched)
+
+    expected = build()
+    with localcontext() as context:
+        context.prec = 3
+        context.rounding = ROUND_DOWN
+        assert build() == expected
 
 
 def test_schedules_and_installments_are_immutable():

@@ -1,0 +1,68 @@
+"""A person the CCAS helps (applicant, borrower, referred person)."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import JSON, Date, Enum, Index, Integer, Numeric, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from .base import Base, TenantScoped, UTCDateTime, utcnow
+
+
+class Employment(enum.StrEnum):
+    cdi = "cdi"
+    cdd = "cdd"
+    interim = "interim"
+    part_time = "part_time"
+    unemployed = "unemployed"
+    minimum_benefits = "minimum_benefits"
+    retired = "retired"
+    student = "student"
+    self_employed = "self_employed"
+    other = "other"
+
+
+EMPLOYMENT_LABELS = {
+    Employment.cdi: "CDI",
+    Employment.cdd: "CDD",
+    Employment.interim: "Intérim",
+    Employment.part_time: "Temps partiel",
+    Employment.unemployed: "Demandeur d'emploi",
+    Employment.minimum_benefits: "Minima sociaux",
+    Employment.retired: "Retraité",
+    Employment.student: "Étudiant",
+    Employment.self_employed: "Indépendant",
+    Employment.other: "Autre",
+}
+
+
+class Person(TenantScoped, Base):
+    __tablename__ = "persons"
+    __table_args__ = (Index("ix_persons_identity", "tenant_id", "last_name", "birth_date"),)
+
+    first_name: Mapped[str] = mapped_column(String(100))
+    last_name: Mapped[str] = mapped_column(String(100))
+    birth_date: Mapped[date | None] = mapped_column(Date, default=None)
+    phone: Mapped[str | None] = mapped_column(String(30), default=None)
+    email: Mapped[str | None] = mapped_column(String(254), default=None)
+    address: Mapped[str | None] = mapped_column(String(300), default=None)
+    postal_code: Mapped[str | None] = mapped_column(String(10), default=None)
+    city: Mapped[str | None] = mapped_column(String(120), default=None)
+    adults: Mapped[int] = mapped_column(Integer, default=1)
+    #: Ages of the children in the household, e.g. [3, 15].
+    children_ages: Mapped[list] = mapped_column(JSON, default=list)
+    employment: Mapped[Employment | None] = mapped_column(
+        Enum(Employment, native_enum=False, length=20, validate_strings=True), default=None
+    )
+    monthly_resources: Mapped[Decimal | None] = mapped_column(Numeric(10, 2), default=None)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: Last contact with the person: the retention clock (RGPD) starts here.
+    last_contact_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
