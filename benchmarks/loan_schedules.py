@@ -1,6 +1,6 @@
 """Throughput of core.loans schedule generation, compared with numpy-financial.
 
-Usage: python benchmarks/loan_schedules.py [--n N] [--repeat R] [--seed S]
+Usage: python benchmarks/loan_schedules.py [--n N] [--repeat R] [--seed S] [--check]
 
 Builds N schedules (default 50,000) for a spread of amounts (300-3000 EUR), rates and
 durations and prints schedules per second on one core:
@@ -102,6 +102,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--n", type=int, default=50_000, help="schedules per run")
     parser.add_argument("--repeat", type=int, default=3, help="runs per measure (best kept)")
     parser.add_argument("--seed", type=int, default=2025)
+    parser.add_argument(
+        "--check", action="store_true", help="exit with status 1 below the 36-month target"
+    )
     args = parser.parse_args(argv)
 
     annuities = make_loans(args.n, args.seed, mixed=False)
@@ -123,7 +126,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     else:
         print(f"numpy-financial pmt+ipmt+ppmt: {baseline:9,.0f} /s  (same 36-month loans)")
         print(f"ratio ours / numpy-financial:  {ours / baseline:9.1f}")
-    return 0 if ours >= TARGET_PER_SECOND else 1
+    return 1 if args.check and ours < TARGET_PER_SECOND else 0
 
 
 if __name__ == "__main__":

@@ -19,9 +19,30 @@ import migrations as _migrations_pkg
 SCRIPT_LOCATION = str(Path(_migrations_pkg.__file__).parent)
 
 
+def plugin_migration_dirs() -> list[str]:
+    """``<plugin package>/migrations`` of every installed plugin that has one: a plugin's
+    Alembic branch (``branch_labels=("<plugin>",)``, ``depends_on`` a core revision)."""
+    from importlib.metadata import entry_points
+
+    from .plugins import ENTRY_POINT_GROUP
+
+    dirs = []
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        try:
+            module = ep.load()
+        except Exception:  # noqa: BLE001, S112 - a broken plugin is reported elsewhere
+            continue
+        path = Path(getattr(module, "__file__", "") or "").parent / "migrations"
+        if path.is_dir():
+            dirs.append(str(path))
+    return sorted(dirs)
+
+
 def alembic_config(url: str) -> Config:
     cfg = Config()
     cfg.set_main_option("script_location", SCRIPT_LOCATION)
+    locations = [str(Path(SCRIPT_LOCATION) / "versions"), *plugin_migration_dirs()]
+    cfg.set_main_option("version_locations", " ".join(locations))
     cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     return cfg
 

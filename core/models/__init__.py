@@ -14,6 +14,7 @@ from .case import (
 )
 from .organisation import ORGANISATION_KIND_LABELS, Organisation, OrganisationKind
 from .person import EMPLOYMENT_LABELS, Employment, Person
+from .outbox import OutboxKind, OutboxMessage, OutboxStatus
 from .plugin_state import PluginState
 from .tenant import SLUG_RE, Tenant
 from .token import ApiToken
@@ -27,6 +28,9 @@ __all__ = [
     "Case",
     "CaseTransition",
     "Employment",
+    "OutboxKind",
+    "OutboxMessage",
+    "OutboxStatus",
     "Person",
     "Purpose",
     "Source",

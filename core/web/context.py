@@ -65,7 +65,18 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def _tenant_ctx():
-        return {"tenant": g.get("tenant"), "request_path": request.path, "nav_items": nav_items}
+        return {"tenant": g.get("tenant"), "request_path": request.path, "nav_items": nav_items,
+                "core_nav_items": core_nav_items}
+
+
+def core_nav_items() -> list:
+    from flask_login import current_user
+
+    from . import sections
+
+    if g.get("tenant") is None or not current_user.is_authenticated:
+        return []
+    return sections.for_role(sections.NAV_ITEMS, str(current_user.role))
 
 
 def nav_items() -> list:

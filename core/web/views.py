@@ -72,8 +72,11 @@ def dashboard():
     panels = [p for result in plugins.hooks().ccas_dashboard_panels(user=current_user)
               for p in (result or [])]
     panels.sort(key=lambda p: p.order)
+    from . import sections
+
     return render_template(
-        "dashboard.html", panels=panels, role_label=ROLE_LABELS.get(current_user.role, "")
+        "dashboard.html", panels=panels, role_label=ROLE_LABELS.get(current_user.role, ""),
+        dashboard_sections=sections.for_role(sections.DASHBOARD_SECTIONS, str(current_user.role)),
     )
 
 

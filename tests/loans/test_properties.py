@@ -5,7 +5,7 @@ import calendar
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal, localcontext
 
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from core.loans import (
@@ -88,9 +88,8 @@ def test_fast_generator_matches_the_plain_decimal_rules_to_the_cent(
         method=method,
         subsidy_share=share,
     )
+    assume(method == "linear" or not annuity_is_near_a_half_cent_tie(amount, months, annual_rate))
     step, rows = reference_rows(amount, months, annual_rate, method, share)
-    if method == "annuity" and annuity_is_near_a_half_cent_tie(amount, months, annual_rate):
-        return
     if method == "annuity":
         assert sched.installment == step
     assert actual_rows(sched) == rows
