@@ -7,6 +7,7 @@ security applies to it.
 
 from __future__ import annotations
 
+import os
 from functools import cache
 from pathlib import Path
 
@@ -42,7 +43,8 @@ def alembic_config(url: str) -> Config:
     cfg = Config()
     cfg.set_main_option("script_location", SCRIPT_LOCATION)
     locations = [str(Path(SCRIPT_LOCATION) / "versions"), *plugin_migration_dirs()]
-    cfg.set_main_option("version_locations", " ".join(locations))
+    cfg.set_main_option("path_separator", "os")
+    cfg.set_main_option("version_locations", os.pathsep.join(locations))
     cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     return cfg
 

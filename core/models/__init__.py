@@ -13,8 +13,8 @@ from .case import (
     State,
 )
 from .organisation import ORGANISATION_KIND_LABELS, Organisation, OrganisationKind
-from .person import EMPLOYMENT_LABELS, Employment, Person
 from .outbox import OutboxKind, OutboxMessage, OutboxStatus
+from .person import EMPLOYMENT_LABELS, Employment, Person
 from .plugin_state import PluginState
 from .tenant import SLUG_RE, Tenant
 from .token import ApiToken
