@@ -32,14 +32,14 @@ def readyz():
     except Exception as exc:  # noqa: BLE001 - any database failure means "not ready"
         log.warning("readyz: database unreachable: %s", type(exc).__name__)
         return jsonify({"status": "unavailable", "database": "unreachable"}), 503
-    heads = migrate.heads()
-    if current != heads:
+    pending = migrate.pending_heads(current)
+    if pending:
         return (
             jsonify(
                 {
                     "status": "unavailable",
                     "database": "reachable",
-                    "migrations": {"current": sorted(current), "head": sorted(heads)},
+                    "migrations": {"current": sorted(current), "pending": sorted(pending)},
                 }
             ),
             503,

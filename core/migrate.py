@@ -50,8 +50,24 @@ def alembic_config(url: str) -> Config:
 
 
 @cache
+def _script() -> ScriptDirectory:
+    return ScriptDirectory.from_config(alembic_config("sqlite://"))
+
+
 def heads() -> set[str]:
-    return set(ScriptDirectory.from_config(alembic_config("sqlite://")).get_heads())
+    return set(_script().get_heads())
+
+
+def pending_heads(current: set[str]) -> set[str]:
+    """Heads not yet applied to a database whose ``alembic_version`` holds ``current``.
+
+    A revision that another one ``depends_on`` is applied without being listed, so the
+    check walks down from ``current`` through parents and dependencies."""
+    script = _script()
+    if not current:
+        return heads()
+    applied = {r.revision for r in script.revision_map.iterate_revisions(tuple(current), "base")}
+    return heads() - applied - set(current)
 
 
 def upgrade(owner_url: str, app_role: str | None = None) -> None:

@@ -20,9 +20,13 @@ def test_database_is_at_head(ccas_database):
     from core import rawsql
 
     with ccas_database.owner_connection() as conn:
-        assert rawsql.migration_revision(conn) == migrate.heads()
+        assert migrate.pending_heads(rawsql.migration_revision(conn)) == set()
 
 
 def test_upgrade_is_idempotent(ccas_database):
     migrate.upgrade(ccas_database.owner_url)
     test_database_is_at_head(ccas_database)
+
+
+def test_an_unmigrated_database_has_every_head_pending():
+    assert migrate.pending_heads(set()) == migrate.heads()
