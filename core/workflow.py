@@ -93,6 +93,30 @@ TRANSITIONS: tuple[Transition, ...] = tuple(
 _BY_EDGE = {(t.source, t.target): t for t in TRANSITIONS}
 
 
+# -- core listeners --------------------------------------------------------------------
+# Core features (not plugins) that must check or react to transitions register here at
+# import time: e.g. unresolved "other aids first" suggestions block instruction, a
+# reorientation creates an outgoing referral, referrals mirror case milestones. Same
+# transaction, same rules as the plugin hooks; a raising listener refuses the move.
+
+#: ``fn(case, transition, actor, data) -> str | None`` (a French veto message or None)
+CORE_CHECKS: list = []
+#: ``fn(session, case, transition, actor, data) -> None``
+CORE_LISTENERS: list = []
+
+
+def core_check(fn):
+    if fn not in CORE_CHECKS:
+        CORE_CHECKS.append(fn)
+    return fn
+
+
+def on_transition(fn):
+    if fn not in CORE_LISTENERS:
+        CORE_LISTENERS.append(fn)
+    return fn
+
+
 class TransitionError(UserError):
     """A refused transition (422 by default)."""
 
@@ -229,6 +253,11 @@ def apply_transition(session, case: Case, req: TransitionRequest, actor,
             vetoes.append(f"{label} : erreur de l'extension, passage refusé.")
         elif result:
             vetoes.append(f"{label} : {result}")
+    if not transition.side_exit:
+        for check in CORE_CHECKS:
+            message = check(case, transition, actor, data)
+            if message:
+                vetoes.append(message)
     if vetoes:
         raise TransitionError(" ".join(vetoes), problems=vetoes)
 
@@ -251,6 +280,8 @@ def apply_transition(session, case: Case, req: TransitionRequest, actor,
         session.flush()
     except StaleDataError as exc:
         raise StaleCase() from exc
+    for listener in CORE_LISTENERS:
+        listener(session, case, transition, actor, data)
     for plugin_name, result in _call_each(
         hooks().ccas_case_after_transition, case=case, transition=transition, actor=actor,
         data=data,
