@@ -90,10 +90,13 @@ class TestDatabase:
         self._owner_engine = create_engine(self.owner_url)
 
     def empty(self) -> None:
+        from sqlalchemy import inspect
+
         from core import rawsql
         from core.models import Base
 
-        tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
+        existing = set(inspect(self._owner_engine).get_table_names())
+        tables = [t.name for t in reversed(Base.metadata.sorted_tables) if t.name in existing]
         with self._owner_engine.begin() as conn:
             rawsql.empty_tables(conn, tables)
 

@@ -173,6 +173,8 @@ def _coerce_form(schema_cls, submitted: dict) -> tuple[dict, dict]:
                 out[name] = json.loads(raw) if raw else None
             except ValueError:
                 errors[name] = ["JSON invalide."]
+        elif raw == "" and field.allow_none:
+            out[name] = None  # an emptied optional field means "not set"
         else:
             out[name] = raw
     return out, errors

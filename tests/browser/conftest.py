@@ -1,0 +1,129 @@
+"""Real-browser tests: Playwright driving Debian's Chromium against the real server.
+
+The application under test is the test ``app`` (fresh, migrated database, emptied after
+each test) served by werkzeug on a free loopback port in a thread. Every page visited is
+checked with axe-core (shipped in axe-playwright-python): no violation of impact
+"serious" or "critical". Set ``CCAS_SCREENSHOTS=1`` to refresh docs/screenshots/.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+BLOCKING_IMPACTS = {"serious", "critical"}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if "tests/browser/" in str(item.fspath).replace(os.sep, "/"):
+            item.add_marker(pytest.mark.browser)
+            if CHROMIUM is None and not os.environ.get("CCAS_REQUIRE_BROWSER"):
+                item.add_marker(pytest.mark.skip(reason="chromium not installed"))
+
+
+@pytest.fixture(scope="session")
+def playwright_browser():
+    if CHROMIUM is None:
+        pytest.fail("CCAS_REQUIRE_BROWSER is set but chromium is not installed")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run",
+                  "--disable-quic"],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def live_server(app):
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)
+
+
+class Browser:
+    """A page plus the checks every journey applies."""
+
+    def __init__(self, page, base_url: str):
+        self.page = page
+        self.base = base_url
+        self.checked: list[str] = []
+
+    def goto(self, path: str):
+        self.page.goto(self.base + path)
+        self.check()
+        return self.page
+
+    def check(self, name: str | None = None) -> None:
+        """axe-core on the current page: no serious or critical violation; a title and
+        exactly one h1."""
+        from axe_playwright_python.sync_playwright import Axe
+
+        result = Axe().run(self.page)
+        bad = [
+            f"{v['id']} ({v['impact']}): {v['help']} — "
+            + "; ".join(n["target"][0] for n in v["nodes"][:3])
+            for v in result.response["violations"]
+            if v.get("impact") in BLOCKING_IMPACTS
+        ]
+        assert not bad, f"accessibility violations on {self.page.url}:\n" + "\n".join(bad)
+        assert self.page.title().strip(), f"no <title> on {self.page.url}"
+        assert self.page.locator("h1").count() == 1, f"not exactly one h1 on {self.page.url}"
+        self.checked.append(self.page.url)
+        if name:
+            self.screenshot(name)
+
+    def screenshot(self, name: str) -> None:
+        if os.environ.get("CCAS_SCREENSHOTS"):
+            SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+            self.page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+    def login(self, email: str, password: str, slug: str | None = None):
+        path = f"/t/{slug}/login" if slug else "/operator/login"
+        self.goto(path)
+        self.page.get_by_label("Adresse e-mail").fill(email)
+        self.page.get_by_label("Mot de passe").fill(password)
+        self.page.get_by_role("button", name="Se connecter").click()
+        self.page.wait_for_load_state()
+
+
+@pytest.fixture
+def browser(playwright_browser, live_server):
+    context = playwright_browser.new_context(viewport={"width": 1280, "height": 900},
+                                             locale="fr-FR")
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    try:
+        yield Browser(page, live_server)
+    finally:
+        context.close()
+
+
+@pytest.fixture
+def mobile_browser(playwright_browser, live_server):
+    context = playwright_browser.new_context(viewport={"width": 375, "height": 740},
+                                             locale="fr-FR", is_mobile=True, has_touch=True)
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    try:
+        yield Browser(page, live_server)
+    finally:
+        context.close()
