@@ -48,6 +48,7 @@ def create_app(config: dict | None = None, registry: plugins.PluginRegistry | No
     if registry is None:
         registry = plugins.PluginRegistry()
         registry.load_entry_points()
+    registry.load_internal()
     app.extensions["ccas_plugins"] = registry
 
     from .web import auth, context, filters

@@ -28,6 +28,9 @@ log = logging.getLogger(__name__)
 
 ENTRY_POINT_GROUP = "ccas_network.plugins"
 
+#: Core modules implementing hooks for core features (always on, never listed).
+INTERNAL_HOOK_MODULES: list[str] = []
+
 
 class PluginError(Exception):
     """A user-facing plugin problem (unknown plugin, invalid settings…)."""
@@ -61,6 +64,13 @@ class PluginRegistry:
 
     # -- discovery ---------------------------------------------------------------------
 
+    def load_internal(self) -> None:
+        """Register every core module listed in ``INTERNAL_HOOK_MODULES``."""
+        import importlib
+
+        for module_name in INTERNAL_HOOK_MODULES:
+            self.register_internal(importlib.import_module(module_name), module_name)
+
     def load_entry_points(self) -> None:
         for ep in entry_points(group=ENTRY_POINT_GROUP):
             if ep.name in self.plugins:
@@ -88,6 +98,15 @@ class PluginRegistry:
         self.pm.check_pending()
         self._subset_cache.clear()
         return loaded
+
+    def register_internal(self, obj, name: str) -> None:
+        """Register a core feature's hook implementations (e.g. accompaniment reacting to
+        ``ccas_loan_event``). Internal implementations are always called, whatever the
+        tenant enabled, and are not listed as plugins."""
+        if self.pm.get_plugin(name) is None:
+            self.pm.register(obj, name=name)
+            self.pm.check_pending()
+            self._subset_cache.clear()
 
     def unregister(self, name: str) -> None:
         loaded = self.plugins.pop(name, None)
