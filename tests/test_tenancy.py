@@ -217,3 +217,21 @@ def test_app_role_is_not_the_owner_and_cannot_bypass_rls(app):
             )
         ).one()
     assert tuple(row) == (False, False, False)
+
+
+@pytest.mark.postgres_only
+def test_every_tenant_table_has_the_tenant_policy_for_all_commands(app, ccas_database):
+    """pg_policies shows, for each tenant table, one policy for ALL commands whose USING and
+    WITH CHECK both compare tenant_id with the transaction's setting."""
+    with ccas_database.owner_connection() as conn:
+        rows = conn.execute(
+            text("SELECT tablename, cmd, qual, with_check FROM pg_policies "
+                 "WHERE policyname = 'ccas_tenant_isolation'")
+        ).all()
+    policies = {r[0]: r for r in rows}
+    for table in tenant_tables():
+        assert table in policies, table
+        _name, cmd, qual, with_check = policies[table]
+        assert cmd == "ALL", table
+        for expr in (qual, with_check):
+            assert "current_setting('ccas.tenant_id'" in expr and "tenant_id =" in expr, table
