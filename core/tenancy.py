@@ -121,12 +121,14 @@ def _after_begin(session, transaction, connection) -> None:
 
 
 def _do_orm_execute(state) -> None:
+    # Every ORM statement, refreshes of expired objects included, runs with the
+    # transaction's tenant setting in step with the current tenant (PostgreSQL RLS).
+    _sync_guc(state.session)
     if state.is_column_load:
         return
     if not (state.is_select or state.is_update or state.is_delete):
         return
     if in_cross_tenant() or state.execution_options.get("ccas_cross_tenant"):
-        _sync_guc(state.session)
         return
     tenant_id = _tenant.get()
     if tenant_id is None:
@@ -143,7 +145,6 @@ def _do_orm_execute(state) -> None:
             )
         )
         return
-    _sync_guc(state.session)
     state.statement = state.statement.options(
         with_loader_criteria(
             TenantScoped, lambda cls: cls.tenant_id == tenant_id, include_aliases=True

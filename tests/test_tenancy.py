@@ -235,3 +235,15 @@ def test_every_tenant_table_has_the_tenant_policy_for_all_commands(app, ccas_dat
         assert cmd == "ALL", table
         for expr in (qual, with_check):
             assert "current_setting('ccas.tenant_id'" in expr and "tenant_id =" in expr, table
+
+
+def test_refreshing_an_expired_object_uses_the_current_tenant(session, two, in_tenant):
+    """A refresh (column load) inside a tenant scope, in a transaction that last ran
+    without a tenant, still sees the row (the PostgreSQL setting follows the scope)."""
+    a = two[0]
+    with in_tenant(a):
+        user = session.scalars(select(User)).one()
+    session.expire_all()
+    session.scalars(select(Tenant)).all()  # a statement with no tenant in between
+    with in_tenant(a):
+        assert user.email == "same@city.test"
