@@ -274,19 +274,30 @@ def users(tenant, make_user):
     return out
 
 
+def _tenant_and_email(user):
+    """The tenant and e-mail of a (possibly expired) test user: read through its identity
+    key, inside its tenant, so that PostgreSQL's row-level security lets the row load."""
+    from sqlalchemy import inspect as sa_inspect
+
+    from core.db import db
+    from core.models import Tenant
+
+    identity = sa_inspect(user).identity
+    tenant_id = identity[0] if identity else user.tenant_id
+    tenant = db.session.get(Tenant, tenant_id)
+    with _in_tenant(tenant):
+        return tenant, user.email
+
+
 @pytest.fixture
 def login():
     def do(client, user, password: str = TEST_PASSWORD):
-        from core.models import Tenant
-
         if getattr(user, "is_operator", False):
-            url = "/operator/login"
+            url, email = "/operator/login", user.email
         else:
-            from core.db import db
-
-            slug = db.session.get(Tenant, user.tenant_id).slug
-            url = f"/t/{slug}/login"
-        response = client.post(url, data={"email": user.email, "password": password})
+            tenant, email = _tenant_and_email(user)
+            url = f"/t/{tenant.slug}/login"
+        response = client.post(url, data={"email": email, "password": password})
         assert response.status_code == 302, response.get_data(as_text=True)[:500]
         return response
 
@@ -298,11 +309,9 @@ def api_token(session):
     from core import accounts
 
     def make(user, expires_days: int | None = None) -> str:
-        from core.models import Tenant
-
-        tenant = session.get(Tenant, user.tenant_id)
+        tenant, email = _tenant_and_email(user)
         with _in_tenant(tenant):
-            _row, clear = accounts.create_token(session, user.email, "test", expires_days)
+            _row, clear = accounts.create_token(session, email, "test", expires_days)
             session.commit()
         return clear
 
