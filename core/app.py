@@ -57,6 +57,9 @@ def create_app(config: dict | None = None, registry: plugins.PluginRegistry | No
     auth.init_app(app)
     filters.init_app(app)
     errors.register(app)
+    from . import logsafety
+
+    logsafety.init_app(app)
 
     from .api import bp as api_bp
     from .health import bp as health_bp
@@ -67,8 +70,42 @@ def create_app(config: dict | None = None, registry: plugins.PluginRegistry | No
     csrf.exempt(api_bp)  # bearer tokens, no cookies: CSRF does not apply
     for blueprint in (public_bp, health_bp, web_bp, operator_bp, api_bp):
         app.register_blueprint(blueprint)
+    from .web.suggestions import bp as suggestions_bp
+
+    app.register_blueprint(suggestions_bp)
+    from .web.appointments import bp as appointments_bp
+    from .web.documents import bp as documents_bp
+
+    app.register_blueprint(documents_bp)
+    app.register_blueprint(appointments_bp)
+    from .web.cases import bp as cases_bp
+
+    app.register_blueprint(cases_bp)
+
+    from .web.account import bp as account_bp
+    from .web.audit import bp as audit_bp
+
+    app.register_blueprint(account_bp)
+    app.register_blueprint(audit_bp)
+    from .web.referrals import bp as referrals_bp
+
+    app.register_blueprint(referrals_bp)
+    from .web.imports import bp as imports_bp
+    from .web.reports import bp as reports_bp
+
+    app.register_blueprint(reports_bp)
+    app.register_blueprint(imports_bp)
+    from .web.accompaniment import bp as accompaniment_bp
+    from .web.staff_time import bp as staff_time_bp
+    from .web.workshops import bp as workshops_bp
+
+    for blueprint in (accompaniment_bp, workshops_bp, staff_time_bp):
+        app.register_blueprint(blueprint)
 
     _register_plugin_blueprints(app, registry)
+    from . import throttle
+
+    throttle.init_app(app)  # after every blueprint: it limits their views
     app.after_request(_security_headers)
     return app
 

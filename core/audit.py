@@ -4,8 +4,39 @@ from __future__ import annotations
 
 from flask import has_request_context, request
 from flask_login import current_user
+from sqlalchemy import event
+from sqlalchemy.orm import Session
 
 from .models import AuditEvent
+
+
+class AuditTrailImmutable(RuntimeError):
+    """Something tried to change or delete an audit row through the application."""
+
+
+def _refuse_changes(session, _flush_context, _instances) -> None:
+    """No audit row is ever updated or deleted through an ORM session (append-only).
+
+    PostgreSQL backs this with ``REVOKE UPDATE, DELETE ON audit_events`` for the
+    application role (``core.rawsql.grant_app_role``)."""
+    for obj in session.deleted:
+        if isinstance(obj, AuditEvent):
+            raise AuditTrailImmutable("audit rows cannot be deleted")
+    for obj in session.dirty:
+        if isinstance(obj, AuditEvent) and session.is_modified(obj):
+            raise AuditTrailImmutable("audit rows cannot be modified")
+
+
+def _refuse_bulk(state) -> None:
+    if (state.is_update or state.is_delete) and any(
+        m.class_ is AuditEvent for m in state.all_mappers
+    ):
+        raise AuditTrailImmutable("audit rows cannot be modified or deleted")
+
+
+if not event.contains(Session, "before_flush", _refuse_changes):
+    event.listen(Session, "before_flush", _refuse_changes)
+    event.listen(Session, "do_orm_execute", _refuse_bulk)
 
 
 def actor_label(actor=None) -> str:

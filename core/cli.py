@@ -434,6 +434,20 @@ def plugin_docs(output):
     click.echo(f"Référence des hooks écrite dans {output}.")
 
 
+@plugin_group.command("new")
+@click.argument("name")
+@click.option("--output", type=click.Path(file_okay=False), default=".", show_default=True,
+              help="Folder in which ccas-plugin-NAME is created.")
+@friendly
+def plugin_new(name, output):
+    """Scaffold an installable plugin package NAME (then: pip install -e it)."""
+    from .scaffold import create
+
+    target = create(name, output)
+    click.echo(f"Extension {name} créée dans {target}.")
+    click.echo(f"Ensuite : pip install -e {target} && ccas plugins list")
+
+
 def _register_plugin_commands() -> None:
     """Plugins' own commands (``ccas_cli_commands``), loaded lazily at start."""
     reg = plugins.PluginRegistry()
@@ -448,3 +462,25 @@ def _register_plugin_commands() -> None:
 
 
 _register_plugin_commands()
+
+from .reminders import appointments_cli  # noqa: E402 - registered after the core commands
+
+main.add_command(appointments_cli)
+
+from .cli_reports import import_group, report  # noqa: E402 - reports and legacy import
+
+main.add_command(report)
+main.add_command(import_group)
+
+from .cli_loans import loan  # noqa: E402 - loan arithmetic
+
+main.add_command(loan)
+
+from .cli_outbox import outbox_group, referrals_group  # noqa: E402 - outbox and referrals
+
+main.add_command(outbox_group)
+main.add_command(referrals_group)
+
+from .cli_backup import backup_group  # noqa: E402 - backup and restore
+
+main.add_command(backup_group)

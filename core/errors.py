@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, jsonify, render_template, request
+from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
@@ -116,15 +117,127 @@ def register(app: Flask) -> None:
     def _http_error(exc: HTTPException):
         status = exc.code or 500
         detail = None if status in DEFAULT_DETAIL else exc.description
+        if isinstance(exc, BodyRefused) or (
+            status == 429 and getattr(getattr(exc, "limit", None), "error_message", None)
+        ):
+            detail = exc.description  # our own French message
         if is_api_request():
             return problem(status, detail)
         return _html(status, detail)
+
+    @app.errorhandler(DBAPIError)
+    def _database_error(exc: DBAPIError):
+        # The database went away (restart, network, killed connection): nothing was
+        # written (the transaction is rolled back); the client may retry.
+        if exc.connection_invalidated or isinstance(exc, OperationalError):
+            log.warning("database unavailable on %s %s: %s", request.method, request.path,
+                        type(exc.orig).__name__ if exc.orig is not None else type(exc).__name__)
+            _rollback_request_session()
+            if is_api_request():
+                return problem(503)
+            return _html(503)
+        return _unexpected(exc)
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):
         if isinstance(exc, HTTPException):  # pragma: no cover - handled above
             return _http_error(exc)
         log.exception("unhandled error on %s %s", request.method, request.path)
+        _rollback_request_session()
         if is_api_request():
             return problem(500)
         return _html(500)
+
+    app.before_request(guard_request_body)
+
+
+def _rollback_request_session() -> None:
+    from flask import g
+
+    session = g.get("ccas_session")
+    if session is not None:
+        try:
+            session.rollback()
+        except Exception:  # noqa: BLE001 - the connection may be gone; teardown closes it
+            log.debug("rollback after error failed", exc_info=True)
+
+
+# -- request bodies ---------------------------------------------------------------------------
+
+
+class BodyRefused(HTTPException):
+    """A request body refused before any view runs (size, type, encoding)."""
+
+    def __init__(self, status: int, message: str):
+        super().__init__(description=message)
+        self.code = status
+
+
+#: Content types the API accepts in a request body.
+API_BODY_TYPES = ("application/json", "multipart/form-data", "text/csv")
+FORM_TYPE = "application/x-www-form-urlencoded"
+
+
+def guard_request_body() -> None:
+    """Refuse, before any view and any write, a body that is too large (413), of a type
+    the API does not take (415), not valid UTF-8 / JSON (400)."""
+    from flask import current_app
+
+    if any("\x00" in v for v in request.args.values()):
+        raise BodyRefused(400, "L'adresse contient un caractère nul : requête refusée.")
+    limit = current_app.config.get("MAX_CONTENT_LENGTH")
+    length = request.content_length
+    if limit and length is not None and length > limit:
+        raise BodyRefused(413, "Le contenu envoyé dépasse la taille autorisée "
+                               f"({limit // (1024 * 1024)} Mo au plus).")
+    if request.method not in ("POST", "PUT", "PATCH") or not length:
+        return
+    mimetype = request.mimetype
+    if is_api_request():
+        if not (mimetype in API_BODY_TYPES or mimetype.endswith("+json")):
+            raise BodyRefused(415, "Ce type de contenu n'est pas accepté : envoyez du JSON "
+                                   "(Content-Type: application/json).")
+        if (mimetype == "application/json" or mimetype.endswith("+json")) and not _is_json(
+            request.get_data(cache=True)
+        ):
+            raise BodyRefused(400, "Le corps de la requête n'est pas un JSON valide "
+                                   "(UTF-8 attendu).")
+        return
+    if mimetype == FORM_TYPE:
+        _check_form_encoding(request.get_data(cache=True))
+
+
+def _is_json(body: bytes) -> bool:
+    """Valid UTF-8 JSON without NUL characters (no database stores them in text)."""
+    import json
+
+    try:
+        return not _has_nul(json.loads(body.decode("utf-8")))
+    except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
+        return False
+
+
+def _has_nul(value) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
+def _check_form_encoding(body: bytes) -> None:
+    from urllib.parse import unquote_to_bytes
+
+    message = ("Le formulaire contient des caractères invalides (UTF-8 attendu, sans "
+               "caractère nul).")
+    for pair in body.split(b"&"):
+        for part in pair.split(b"=", 1):
+            raw = unquote_to_bytes(part.replace(b"+", b" "))
+            try:
+                raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise BodyRefused(400, message) from exc
+            if b"\x00" in raw:
+                raise BodyRefused(400, message)

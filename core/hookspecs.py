@@ -207,6 +207,10 @@ def ccas_case_checks(case, state):
 def ccas_required_documents(case):
     """Documents to add to the tenant's list for this case.
 
+    Asked when the case enters ``documents_requested`` (its checklist is created then) and
+    when staff complete a checklist. The tenant's own list comes first; a code already on
+    the list is ignored. A plugin that raises refuses the transition (nothing is written).
+
     Call mode: collected.
 
     :param case: the ``Case``.
@@ -242,7 +246,11 @@ def ccas_case_panels(case, user):
 @hookspec
 def ccas_suggest_alternatives(case):
     """Other aids or schemes that may apply before a microcredit ("other aids first").
-    Suggestions appear at evaluation; each must be resolved before instruction.
+    Suggestions appear at evaluation (``core.suggestions`` stores them when the case
+    enters it, and again on demand); the move to instruction is vetoed until the social
+    worker resolves each one (mobilised, requested, or not applicable with a reason). A
+    ``blocking`` suggestion (e.g. a business project for ADIE) vetoes instruction until it
+    is overridden with a reason. A suggestion is identified by the plugin and its ``code``.
 
     Call mode: collected.
 
@@ -367,13 +375,17 @@ def ccas_ficp_check(person, case):
 def ccas_loan_event(loan, event, data):
     """Something happened to a loan: ``granted``, ``signed``, ``disbursed``,
     ``repayment``, ``late`` (an instalment unpaid past due), ``default``, ``closed``
-    (same transaction; use the outbox to notify).
+    (same transaction; use the outbox to notify). A rejected payment is a ``repayment``
+    whose data has ``"bounced": True``. The core's accompaniment always listens: ``late``,
+    ``default`` and a bounced payment open a task for the social worker (it reads
+    ``loan.case_id``).
 
     Call mode: collected; return values are ignored.
 
-    :param loan: the ``Loan``.
+    :param loan: the ``Loan`` (it has ``case_id``).
     :param event: the event name (string).
-    :param data: dict with the event's details (e.g. ``days_late``, ``amount``).
+    :param data: dict with the event's details (e.g. ``days_late`` for ``late``,
+        ``amount``, ``bounced``).
     :return: ``None``.
 
     Example::
@@ -385,6 +397,50 @@ def ccas_loan_event(loan, event, data):
     """
 
 
+@hookspec(firstresult=True)
+def ccas_loan_details(loan_id, session):
+    """A loan of the current tenant as JSON-ready data, for ``GET /api/v1/loans/<id>``.
+    The core knows no loan table: the lender plugin that holds the loan answers. Return
+    no personal data beyond the case reference.
+
+    Call mode: first result (the plugin holding the loan answers; ``None`` means 404).
+
+    :param loan_id: the loan's id as given in the URL (a string, maybe not a UUID).
+    :param session: the SQLAlchemy session (tenant-scoped).
+    :return: a dict (``id``, ``reference``, ``case_id``, ``status``, ``amount``,
+        ``months``, ``annual_rate``, ``outstanding``, ``days_past_due``…) or ``None``.
+
+    Example::
+
+        @hookimpl
+        def ccas_loan_details(loan_id, session):
+            loan = find_loan(session, loan_id)
+            return None if loan is None else {"id": str(loan.id), "amount": "3000.00"}
+    """
+
+
+@hookspec(firstresult=True)
+def ccas_loan_schedule(loan_id, session):
+    """A loan's repayment schedule for ``GET /api/v1/loans/<id>/schedule``, in the shape
+    printed by ``ccas loan schedule --format json`` (``core.loans.schedule_json``).
+
+    Call mode: first result (the plugin holding the loan answers; ``None`` means 404).
+
+    :param loan_id: the loan's id as given in the URL (a string, maybe not a UUID).
+    :param session: the SQLAlchemy session (tenant-scoped).
+    :return: a dict (``amount``, ``months``, ``annual_rate``, ``method``,
+        ``installment``, ``total_interest``, ``total_cost``, ``apr``, ``installments``)
+        or ``None``.
+
+    Example::
+
+        @hookimpl
+        def ccas_loan_schedule(loan_id, session):
+            loan = find_loan(session, loan_id)
+            return None if loan is None else schedule_json(build_schedule(...))
+    """
+
+
 # ======================================================================================
 # Reporting
 # ======================================================================================
@@ -393,6 +449,14 @@ def ccas_loan_event(loan, event, data):
 @hookspec
 def ccas_report_sections(tenant, year, session):
     """A plugin's section of the yearly review. Aggregate in SQL; never return a person.
+
+    The section appears under ``"sections"[name]`` of the report (``core.reports``). A
+    lender's section may carry ``data["loans"]`` (keys ``count``, ``amount_lent``,
+    ``average_amount``, ``average_months``, ``portfolio_outstanding``, ``par30``,
+    ``defaults``, ``guarantee_calls``, ``subsidy_cost``; money as decimal strings): the
+    report then shows it as its top-level ``"loans"``. The funders' view shows every
+    integer under 5 as ``"< 5"`` and hides the other figures of a dict holding one, so
+    keep counts and amounts of one topic in one dict.
 
     Call mode: collected.
 

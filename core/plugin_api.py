@@ -12,6 +12,16 @@ import click
 import pluggy
 
 from . import settings_fields
+from .models.base import Base, TenantScoped, UTCDateTime, tenant_fk, utcnow
+from .plugin_helpers import (
+    has_children,
+    keywords_found,
+    normalise_text,
+    organisation_of_plugin,
+    partner_flows,
+    plugin_destination,
+    suggestions_resolved,
+)
 from .plugin_types import (
     CaseCheck,
     Destination,
@@ -22,6 +32,7 @@ from .plugin_types import (
     ReportSection,
     Suggestion,
 )
+from .policy import allow
 
 hookimpl = pluggy.HookimplMarker("ccas")
 
@@ -45,6 +56,15 @@ def db_session():
     from .db import db
 
     return db.session
+
+
+def accompaniment_status(case) -> str:
+    """What a partner (the lender) may know of the CCAS's accompaniment of ``case``: a
+    short French status such as « En cours de suivi par le CCAS » or « Alerte prise en
+    charge par le CCAS », never the tasks or the notes."""
+    from .accompaniment import status_label
+
+    return status_label(case)
 
 
 def tenant_command(plugin_name: str):
@@ -73,6 +93,19 @@ def tenant_command(plugin_name: str):
 
 
 __all__ = [
+    "allow",
+    "Base",
+    "TenantScoped",
+    "UTCDateTime",
+    "tenant_fk",
+    "utcnow",
+    "has_children",
+    "keywords_found",
+    "normalise_text",
+    "organisation_of_plugin",
+    "partner_flows",
+    "plugin_destination",
+    "suggestions_resolved",
     "CaseCheck",
     "Destination",
     "DocumentRequirement",
@@ -81,6 +114,7 @@ __all__ = [
     "PluginInfo",
     "ReportSection",
     "Suggestion",
+    "accompaniment_status",
     "current_tenant",
     "settings_fields",
     "db_session",

@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 ENTRY_POINT_GROUP = "ccas_network.plugins"
 
 #: Core modules implementing hooks for core features (always on, never listed).
-INTERNAL_HOOK_MODULES: list[str] = []
+INTERNAL_HOOK_MODULES: list[str] = ["core.accompaniment"]
 
 
 class PluginError(Exception):

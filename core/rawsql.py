@@ -64,6 +64,8 @@ def grant_app_role(conn: Connection, role: str) -> None:
     conn.execute(text(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {r}"))
     # The application reads the migration state but never changes it.
     conn.execute(text(f"REVOKE INSERT, UPDATE, DELETE ON alembic_version FROM {r}"))
+    # The audit trail is append-only for the application (core.audit refuses it too).
+    conn.execute(text(f"REVOKE UPDATE, DELETE, TRUNCATE ON audit_events FROM {r}"))
 
 
 def rls_status(conn: Connection) -> dict[str, tuple[bool, bool]]:

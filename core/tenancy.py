@@ -38,6 +38,10 @@ class TenantNotSet(RuntimeError):
     """A query touched a tenant-owned model while no tenant was set."""
 
 
+class CrossTenantRead(RuntimeError):
+    """An object of another tenant, still in the session, was about to be reloaded."""
+
+
 class CrossTenantWrite(RuntimeError):
     """A flush tried to write a row that belongs to another tenant."""
 
@@ -120,15 +124,40 @@ def _after_begin(session, transaction, connection) -> None:
     _sync_guc(session, connection)
 
 
+def _refreshed_tenant(state) -> int | None:
+    """The tenant of the object a column load refreshes, if it is a tenant row."""
+    refresh_state = getattr(state.load_options, "_refresh_state", None)
+    if refresh_state is None or not is_tenant_model(refresh_state.class_):
+        return None
+    identity = refresh_state.identity
+    return identity[0] if identity else None
+
+
 def _do_orm_execute(state) -> None:
     # Every ORM statement, refreshes of expired objects included, runs with the
     # transaction's tenant setting in step with the current tenant (PostgreSQL RLS).
-    _sync_guc(state.session)
     if state.is_column_load:
+        # Refreshing an object this session already loaded: with no tenant set, it is
+        # reloaded in its own tenant (its identity says which), as SQLite would; with a
+        # tenant set, only that tenant's rows are visible, as for any other statement.
+        tenant_id = _tenant.get()
+        owner = _refreshed_tenant(state) if tenant_id is None else None
+        if owner is not None:
+            with tenant_scope(owner):
+                _sync_guc(state.session)
+            return
+        _sync_guc(state.session)
+        owner = _refreshed_tenant(state)
+        if tenant_id is not None and owner is not None and owner != tenant_id \
+                and not in_cross_tenant():
+            raise CrossTenantRead(
+                f"refreshing a row of tenant {owner} while tenant {tenant_id} is set"
+            )
         return
+    _sync_guc(state.session)
     if not (state.is_select or state.is_update or state.is_delete):
         return
-    if in_cross_tenant() or state.execution_options.get("ccas_cross_tenant"):
+    if in_cross_tenant():
         return
     tenant_id = _tenant.get()
     if tenant_id is None:

@@ -188,7 +188,14 @@ def destinations() -> dict[str, str]:
     for result in hooks().ccas_reorientation_destinations():
         for d in result or []:
             out[d.code] = d.label
+    for provider in DESTINATION_PROVIDERS:  # core features, e.g. "org:<id>" partners
+        out.update(provider())
     return out
+
+
+#: ``fn() -> {code: label}``: core features adding destinations (``core.referrals`` adds
+#: the tenant's partner organisations as ``org:<organisation id>``).
+DESTINATION_PROVIDERS: list = []
 
 
 def failed_checks(case: Case, state: State) -> list[str]:

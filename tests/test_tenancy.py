@@ -247,3 +247,18 @@ def test_refreshing_an_expired_object_uses_the_current_tenant(session, two, in_t
     session.scalars(select(Tenant)).all()  # a statement with no tenant in between
     with in_tenant(a):
         assert user.email == "same@city.test"
+
+
+def test_an_expired_object_reloads_in_its_own_tenant_when_none_is_set(session, two):
+    with tenancy.cross_tenant("test"):
+        a_user = session.scalars(select(User).where(User.tenant_id == two[0].id)).one()
+    session.expire_all()
+    assert a_user.email == "same@city.test"
+
+
+def test_an_expired_object_of_another_tenant_does_not_reload(session, two, in_tenant):
+    with in_tenant(two[1]):
+        b_user = session.scalars(select(User)).one()
+    session.expire_all()
+    with in_tenant(two[0]), pytest.raises(tenancy.CrossTenantRead):
+        _ = b_user.email

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import types
 from datetime import date
 
 import pytest
@@ -10,7 +9,8 @@ from sqlalchemy import select
 
 from core import cases, plugins, workflow
 from core.models import Case, CaseTransition, State
-from core.plugin_api import CaseCheck, PluginInfo, hookimpl
+from core.plugin_api import CaseCheck
+from core.testing.pytest_plugin import probe_plugin
 from core.workflow import TransitionError, TransitionRequest
 
 
@@ -98,35 +98,11 @@ def test_reorient_requires_a_known_destination(case, users, session):
     assert case.state == State.reoriented and case.reoriented_to == "point_conseil_budget"
 
 
-def _probe(name, **impls):
-    module = types.ModuleType(name)
 
-    @hookimpl
-    def ccas_plugin_info():
-        return PluginInfo(name=name, label=name.upper(), version="1")
-
-    module.ccas_plugin_info = ccas_plugin_info
-    for hook, fn in impls.items():
-        setattr(module, hook, hookimpl(fn))
-    return module
-
-
-@pytest.fixture
-def with_plugin(app, tenant, enable_plugin):
-    registered = []
-
-    def add(module):
-        plugins.registry().register(module, module.__name__)
-        enable_plugin(tenant, module.__name__)
-        registered.append(module.__name__)
-
-    yield add
-    for name in registered:
-        plugins.registry().unregister(name)
 
 
 def test_plugin_veto_refuses_with_its_message(case, users, session, with_plugin):
-    with_plugin(_probe("vetoer", ccas_case_before_transition=lambda transition: (
+    with_plugin(probe_plugin("vetoer", ccas_case_before_transition=lambda transition: (
         "pas aujourd'hui" if transition.target == "ficp_pending" else None)))
     with pytest.raises(TransitionError) as err:
         move(session, case, "ficp_pending", users["secretary"])
@@ -140,7 +116,7 @@ def test_raising_plugin_refuses_and_is_logged_by_name(case, users, session, with
     def boom(case):
         raise RuntimeError("kaput")
 
-    with_plugin(_probe("crashy", ccas_case_before_transition=boom))
+    with_plugin(probe_plugin("crashy", ccas_case_before_transition=boom))
     with pytest.raises(TransitionError, match="CRASHY : erreur"):
         move(session, case, "ficp_pending", users["secretary"])
     session.rollback()
@@ -152,7 +128,7 @@ def test_raising_after_hook_cancels_the_transition(case, users, session, with_pl
     def boom(case):
         raise RuntimeError("after")
 
-    with_plugin(_probe("late", ccas_case_after_transition=boom))
+    with_plugin(probe_plugin("late", ccas_case_after_transition=boom))
     with pytest.raises(TransitionError, match="passage annulé"):
         move(session, case, "ficp_pending", users["secretary"])
     session.rollback()
@@ -163,7 +139,7 @@ def test_raising_after_hook_cancels_the_transition(case, users, session, with_pl
 
 def test_failed_check_blocks_leaving_the_state_but_not_side_exits(case, users, session,
                                                                  with_plugin):
-    with_plugin(_probe("checker", ccas_case_checks=lambda state: [
+    with_plugin(probe_plugin("checker", ccas_case_checks=lambda state: [
         CaseCheck("x", "Contrôle X", passed=False, message="Contrôle X non fait.")]
         if state == "intake" else None))
     with pytest.raises(TransitionError, match="Contrôle X non fait."):
@@ -175,7 +151,7 @@ def test_failed_check_blocks_leaving_the_state_but_not_side_exits(case, users, s
 
 def test_plugin_of_another_tenant_does_not_veto(case, users, session, with_plugin, tenant,
                                                 other_tenant, in_tenant):
-    with_plugin(_probe("vetoer2", ccas_case_before_transition=lambda: "non"))
+    with_plugin(probe_plugin("vetoer2", ccas_case_before_transition=lambda: "non"))
     with in_tenant(tenant):
         plugins.set_enabled(session, "vetoer2", False)
         session.commit()

@@ -111,3 +111,7 @@ def docs():
     from flask import render_template
 
     return render_template("api_docs.html", spec=openapi.document())
+
+from . import cases as _cases  # noqa: E402, F401 - registers the case routes
+from . import loans as _loans  # noqa: E402, F401 - registers the loan routes
+from . import referrals as _referrals  # noqa: E402, F401 - registers the referral routes

@@ -21,6 +21,7 @@ from .schedule import (
 )
 from .serialize import (
     format_money,
+    schedule_json,
     schedule_to_csv_rows,
     schedule_to_dict,
     schedule_to_table,
@@ -43,6 +44,7 @@ __all__ = [
     "format_money",
     "remaining_schedule",
     "round_apr",
+    "schedule_json",
     "schedule_to_csv_rows",
     "schedule_to_dict",
     "schedule_to_table",

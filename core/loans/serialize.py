@@ -39,6 +39,19 @@ def schedule_to_dict(schedule: Schedule) -> dict[str, object]:
     }
 
 
+#: Keys of the public JSON form of a schedule (``ccas loan schedule --format json`` and
+#: ``GET /api/v1/loans/<id>/schedule``), in this order.
+JSON_KEYS = ("amount", "months", "annual_rate", "method", "installment", "total_interest",
+             "total_cost", "apr", "installments")
+
+
+def schedule_json(schedule: Schedule) -> dict[str, object]:
+    """The public JSON object of a schedule: :func:`schedule_to_dict` restricted to
+    :data:`JSON_KEYS` (the CLI and the API print exactly this)."""
+    data = schedule_to_dict(schedule)
+    return {key: data[key] for key in JSON_KEYS}
+
+
 def schedule_to_csv_rows(schedule: Schedule) -> list[list[str]]:
     """Header row then one row per instalment, all strings (for ``csv.writer``)."""
     return [list(CSV_HEADER), *(_installment_cells(row) for row in schedule.installments)]

@@ -1,5 +1,23 @@
 """All core models; importing this package registers them on ``Base.metadata``."""
 
+from .accompaniment import (
+    AccompanimentPlan,
+    AccompanimentTask,
+    FollowUp,
+    TimeEntry,
+    WorkshopInvitation,
+    WorkshopSession,
+    WorkshopTheme,
+)
+from .appointment import (
+    APPOINTMENT_STATUS_LABELS,
+    KIND_LABELS,
+    MODE_LABELS,
+    Appointment,
+    AppointmentKind,
+    AppointmentMode,
+    AppointmentStatus,
+)
 from .audit import AuditEvent
 from .base import Base, TenantScoped, UTCDateTime, is_tenant_model, tenant_fk, tenant_tables, utcnow
 from .case import (
@@ -12,15 +30,60 @@ from .case import (
     Source,
     State,
 )
+from .documents import DOCUMENT_STATUS_LABELS, CaseDocument, DocumentStatus
+from .evaluation import (
+    CHARGE_CATEGORIES,
+    PRIVATE_NOTE_ROLES,
+    RESOURCE_CATEGORIES,
+    BudgetKind,
+    BudgetLine,
+    Interview,
+)
 from .organisation import ORGANISATION_KIND_LABELS, Organisation, OrganisationKind
 from .outbox import OutboxKind, OutboxMessage, OutboxStatus
 from .person import EMPLOYMENT_LABELS, Employment, Person
 from .plugin_state import PluginState
+from .referral import (
+    REFERRAL_STATUS_LABELS,
+    IdempotencyKey,
+    Referral,
+    ReferralAttachment,
+    ReferralStatus,
+    ReferralStatusChange,
+)
+from .security import PasswordResetToken, TotpCredential, TotpRecoveryCode
+from .suggestion import SUGGESTION_STATUS_LABELS, CaseSuggestion, SuggestionStatus
 from .tenant import SLUG_RE, Tenant
 from .token import ApiToken
 from .user import CCAS_STAFF, ROLE_LABELS, Operator, Role, User
 
 __all__ = [
+    "AccompanimentPlan",
+    "AccompanimentTask",
+    "FollowUp",
+    "TimeEntry",
+    "WorkshopInvitation",
+    "WorkshopSession",
+    "WorkshopTheme",
+    "APPOINTMENT_STATUS_LABELS",
+    "Appointment",
+    "AppointmentKind",
+    "AppointmentMode",
+    "AppointmentStatus",
+    "CaseDocument",
+    "DOCUMENT_STATUS_LABELS",
+    "DocumentStatus",
+    "KIND_LABELS",
+    "MODE_LABELS",
+    "CHARGE_CATEGORIES",
+    "PRIVATE_NOTE_ROLES",
+    "RESOURCE_CATEGORIES",
+    "BudgetKind",
+    "BudgetLine",
+    "Interview",
+    "SUGGESTION_STATUS_LABELS",
+    "CaseSuggestion",
+    "SuggestionStatus",
     "EMPLOYMENT_LABELS",
     "PURPOSE_LABELS",
     "SOURCE_LABELS",
@@ -31,6 +94,12 @@ __all__ = [
     "OutboxKind",
     "OutboxMessage",
     "OutboxStatus",
+    "IdempotencyKey",
+    "REFERRAL_STATUS_LABELS",
+    "Referral",
+    "ReferralAttachment",
+    "ReferralStatus",
+    "ReferralStatusChange",
     "Person",
     "Purpose",
     "Source",
@@ -44,6 +113,9 @@ __all__ = [
     "Organisation",
     "OrganisationKind",
     "PluginState",
+    "PasswordResetToken",
+    "TotpCredential",
+    "TotpRecoveryCode",
     "ROLE_LABELS",
     "Role",
     "SLUG_RE",

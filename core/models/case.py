@@ -112,6 +112,7 @@ class Case(TenantScoped, Base):
     __tablename__ = "cases"
     __table_args__ = (
         UniqueConstraint("tenant_id", "reference"),
+        UniqueConstraint("tenant_id", "import_key"),
         tenant_fk("person_id", "persons"),
         tenant_fk("social_worker_id", "users"),
         tenant_fk("referring_organisation_id", "organisations"),
@@ -141,6 +142,9 @@ class Case(TenantScoped, Base):
     #: Where the case was reoriented (destination code) when it was.
     reoriented_to: Mapped[str | None] = mapped_column(String(80), default=None)
     version: Mapped[int] = mapped_column(Integer, default=1)
+    #: Set on cases brought by the legacy import (``core.importer``): ``ref:<reference>`` or
+    #: ``sha256:<content hash>``; re-importing the same row finds it and creates nothing.
+    import_key: Mapped[str | None] = mapped_column(String(80), default=None)
 
     __mapper_args__ = {"version_id_col": version}
 

@@ -341,3 +341,40 @@ def operator(session):
     op = accounts.create_operator(session, "operator@platform.test", TEST_PASSWORD)
     session.commit()
     return op
+
+
+def probe_plugin(name: str, **impls):
+    """A throw-away plugin module named ``name`` implementing the given hooks, e.g.
+    ``probe_plugin("vetoer", ccas_case_before_transition=lambda transition: "non")``."""
+    import types
+
+    from core.plugin_api import PluginInfo, hookimpl
+
+    module = types.ModuleType(name)
+
+    @hookimpl
+    def ccas_plugin_info():
+        return PluginInfo(name=name, label=name.upper(), version="1")
+
+    module.ccas_plugin_info = ccas_plugin_info
+    for hook, fn in impls.items():
+        setattr(module, hook, hookimpl(fn))
+    return module
+
+
+@pytest.fixture
+def with_plugin(app, tenant, enable_plugin):
+    """``with_plugin(probe_plugin(...))`` registers a plugin for the test and enables it for
+    ``tenant``; it is unregistered afterwards."""
+    from core import plugins
+
+    registered = []
+
+    def add(module):
+        plugins.registry().register(module, module.__name__)
+        enable_plugin(tenant, module.__name__)
+        registered.append(module.__name__)
+
+    yield add
+    for name in registered:
+        plugins.registry().unregister(name)

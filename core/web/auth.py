@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from datetime import UTC, datetime
 
 from flask import Flask, current_app, g, session
 from flask_login import LoginManager, login_user, logout_user
@@ -51,9 +52,72 @@ def start_session(user) -> None:
     session.permanent = False
 
 
+def second_factor_step(user) -> str | None:
+    """After a right password: ``"verify"`` (the user has a second factor), ``"enrol"``
+    (the tenant requires one the user does not have yet) or ``None``."""
+    from .. import totp
+
+    if totp.is_enabled(db.session, user):
+        return "verify"
+    if totp.required_for(g.get("tenant"), user):
+        return "enrol"
+    return None
+
+
+def complete_login(user, **detail) -> None:
+    """Record the sign-in and open the session (every factor checked)."""
+    from .. import audit
+
+    user.last_login_at = datetime.now(UTC)
+    audit.record(db.session, "login", user, actor=user, **detail)
+    db.session.commit()
+    start_session(user)
+
+
 def end_session() -> None:
     logout_user()
     session.clear()
+
+
+#: Seconds a password-checked sign-in may wait for its second factor.
+SECOND_FACTOR_SECONDS = 300
+
+
+def begin_second_factor(user, mode: str, next_url: str) -> None:
+    """The password was right; the session is not open until the second factor is given
+    (``mode`` ``"verify"``) or enrolled (``mode`` ``"enrol"``, tenant policy)."""
+    session.clear()
+    session["ccas_2fa"] = {
+        "tid": user.tenant_id,
+        "uid": str(user.id),
+        "v": user.session_version,
+        "at": int(time.time()),
+        "mode": mode,
+        "next": next_url,
+    }
+
+
+def pending_second_factor(mode: str | None = None):
+    """``(user, pending)`` waiting for its second factor in this tenant, or ``(None, {})``
+    when there is none, it expired, or the account changed since the password step."""
+    pending = session.get("ccas_2fa") or {}
+    if not pending or (mode is not None and pending.get("mode") != mode):
+        return None, {}
+    if int(time.time()) - int(pending.get("at", 0)) > SECOND_FACTOR_SECONDS:
+        session.pop("ccas_2fa", None)
+        g.ccas_session_expired = True
+        return None, {}
+    if tenancy.current_tenant_id() != pending.get("tid"):
+        return None, {}
+    try:
+        uid = uuid.UUID(pending["uid"])
+    except (KeyError, ValueError):
+        return None, {}
+    user = db.session.scalar(select(User).where(User.id == uid))
+    if user is None or not user.active or user.session_version != pending.get("v"):
+        session.pop("ccas_2fa", None)
+        return None, {}
+    return user, pending
 
 
 def _enforce_timeouts() -> None:

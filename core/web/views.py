@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
@@ -14,7 +13,7 @@ from ..db import db
 from ..models import ROLE_LABELS, PluginState, User
 from ..policy import allow, public
 from ..security import burn_password_time, hash_password, needs_rehash, verify_password
-from .auth import end_session, start_session
+from .auth import begin_second_factor, complete_login, end_session, second_factor_step
 
 bp = Blueprint("web", __name__, url_prefix="/t/<tenant>")
 
@@ -48,11 +47,16 @@ def login():
         else:
             if needs_rehash(user.password_hash):
                 user.password_hash = hash_password(password)
-            user.last_login_at = datetime.now(UTC)
-            audit.record(db.session, "login", user, actor=user)
-            db.session.commit()
-            start_session(user)
-            return redirect(safe_next(request.args.get("next"), url_for("web.dashboard")))
+            next_url = safe_next(request.args.get("next"), url_for("web.dashboard"))
+            second_factor = second_factor_step(user)
+            if second_factor is not None:
+                db.session.commit()
+                begin_second_factor(user, second_factor, next_url)
+                endpoint = "account.login_code" if second_factor == "verify" else (
+                    "account.login_enrol")
+                return redirect(url_for(endpoint))
+            complete_login(user)
+            return redirect(next_url)
     expired = g.get("ccas_session_expired", False)
     status = 401 if error else 200
     return render_template("login.html", error=error, email=email, expired=expired), status

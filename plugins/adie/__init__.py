@@ -1,13 +1,26 @@
-"""ADIE: professional microcredit. Business projects are reoriented to it."""
+"""ADIE: professional microcredit. A project about creating or running a business is
+reoriented to ADIE (a blocking suggestion: instruction is vetoed unless the social worker
+overrides it with a reason); ADIE refers people needing a personal mobility loan."""
 
 from __future__ import annotations
 
-from core.plugin_api import PluginInfo, hookimpl
+from core.plugin_api import (
+    PluginInfo,
+    ReportSection,
+    Suggestion,
+    db_session,
+    hookimpl,
+    keywords_found,
+    partner_flows,
+    plugin_destination,
+    plugin_settings,
+)
 
 from .settings import AdieSettings
 
 NAME = "adie"
 __version__ = "0.1.0"
+DESTINATION = "adie"
 
 
 @hookimpl
@@ -21,3 +34,39 @@ def ccas_plugin_info():
         description="Microcrédit professionnel : les projets d'entreprise lui sont orientés.",
         organisation_kind="association",
     )
+
+
+def business_signals(project: str, purpose: str, keywords) -> list[str]:
+    """The settings' keywords found in the project text (and purpose code)."""
+    return keywords_found(f"{project or ''} {purpose or ''}", keywords)
+
+
+@hookimpl
+def ccas_suggest_alternatives(case):
+    settings = plugin_settings(NAME)
+    found = business_signals(case.project, str(case.purpose), settings["business_keywords"])
+    if not found:
+        return None
+    words = ", ".join(f"« {w} »" for w in found)
+    return [Suggestion(
+        "projet_professionnel", "Projet professionnel : microcrédit de l'ADIE",
+        why=f"Le projet évoque une activité professionnelle ({words}).",
+        action=("Réorienter vers l'ADIE (microcrédit professionnel jusqu'à "
+                f"{settings['professional_loan_max']:.0f} €) ; si le projet est personnel, "
+                "passer outre en indiquant pourquoi."),
+        blocking=True,
+    )]
+
+
+@hookimpl
+def ccas_reorientation_destinations():
+    return [plugin_destination(db_session(), NAME, DESTINATION,
+                               "ADIE (microcrédit professionnel)", "ADIE")]
+
+
+@hookimpl
+def ccas_report_sections(tenant, year, session):
+    data = partner_flows(session, tenant, year, NAME, [DESTINATION])
+    data["mobility_referrals_in"] = data["referrals_in_by_purpose"].get("mobility", 0)
+    return ReportSection(NAME, "ADIE : projets professionnels orientés, orientations reçues",
+                         data)

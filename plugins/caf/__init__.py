@@ -1,13 +1,29 @@
-"""CAF: aid fund. Proposes CAF aids before a microcredit, refers people, reports outcomes."""
+"""CAF: aid fund. Proposes CAF aids before a microcredit, receives referrals from the CAF
+social service (allocataire number and family quotient optional), reports outcomes."""
 
 from __future__ import annotations
 
-from core.plugin_api import PluginInfo, hookimpl
+from sqlalchemy import select
+from sqlalchemy.orm import object_session
 
+from core.plugin_api import (
+    PluginInfo,
+    ReportSection,
+    has_children,
+    hookimpl,
+    partner_flows,
+    plugin_destination,
+    plugin_settings,
+    suggestions_resolved,
+)
+
+from .referral_fields import CafReferralFields
+from .rules import aids_for
 from .settings import CafSettings
 
 NAME = "caf"
 __version__ = "0.1.0"
+DESTINATION = "caf_action_sociale"
 
 
 @hookimpl
@@ -21,3 +37,48 @@ def ccas_plugin_info():
         description="Caisse d'allocations familiales : aides à mobiliser d'abord, orientations.",
         organisation_kind="aid_fund",
     )
+
+
+def family_quotient(session, case) -> int | None:
+    """The family quotient the CAF gave when it referred the case, if it did."""
+    from core.models import Organisation, Referral
+
+    extras = session.scalars(
+        select(Referral.extra)
+        .join(Organisation, Organisation.id == Referral.from_organisation_id)
+        .where(Referral.case_id == case.id, Organisation.plugin_name == NAME)
+    ).all()
+    values = [e.get("family_quotient") for e in extras if isinstance(e, dict)]
+    return next((int(v) for v in values if isinstance(v, int)), None)
+
+
+@hookimpl
+def ccas_suggest_alternatives(case):
+    quotient = family_quotient(object_session(case), case)
+    return aids_for(plugin_settings(NAME), str(case.purpose), has_children(case.person),
+                    quotient)
+
+
+@hookimpl
+def ccas_reorientation_destinations():
+    from core.plugin_api import db_session
+
+    return [plugin_destination(db_session(), NAME, DESTINATION,
+                               "Action sociale de la CAF (aides financières individuelles)",
+                               "CAF")]
+
+
+@hookimpl
+def ccas_referral_fields_schema(organisation):
+    if organisation.plugin_name == NAME:
+        return CafReferralFields
+    return None
+
+
+@hookimpl
+def ccas_report_sections(tenant, year, session):
+    data = partner_flows(session, tenant, year, NAME, [DESTINATION])
+    mobilised = suggestions_resolved(session, tenant, year, NAME, "mobilised")
+    data["aids_mobilised"] = sum(mobilised.values())
+    data["aids_mobilised_by_aid"] = mobilised
+    return ReportSection(NAME, "CAF : orientations et aides mobilisées", data)

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from core.plugin_api import PluginInfo, hookimpl
 
+from . import ficp, views_loans  # views_loans also registers the lender's pages on bp
+from . import loans as loan_service
+from . import models as _loan_models  # noqa: F401 - registers the loan tables
 from .blueprint import bp
 from .settings import CreditMunicipalSettings
 
@@ -32,3 +35,58 @@ def ccas_plugin_info():
 @hookimpl
 def ccas_blueprints():
     return [bp]
+
+
+@hookimpl
+def ccas_case_checks(case, state):
+    return ficp.case_checks(case, state)
+
+
+@hookimpl
+def ccas_case_before_transition(case, transition, actor, data):
+    return loan_service.veto(case, transition, actor, data)
+
+
+@hookimpl
+def ccas_case_after_transition(case, transition, actor, data):
+    ficp.after_transition(case, transition, actor)
+    loan_service.react(case, transition, actor, data)
+
+
+@hookimpl
+def ccas_nav_items(user):
+    return [*(ficp.nav_items(user) or []), *views_loans.nav_items(user)]
+
+
+@hookimpl
+def ccas_dashboard_panels(user):
+    return ficp.dashboard_panels(user)
+
+
+@hookimpl
+def ccas_case_panels(case, user):
+    return [*(ficp.case_panels(case, user) or []), *(views_loans.case_panels(case, user) or [])]
+
+
+@hookimpl
+def ccas_cli_commands():
+    from .arrears import cli
+
+    return [cli]
+
+
+@hookimpl
+def ccas_report_sections(tenant, year, session):
+    from .reporting import report_section
+
+    return report_section(tenant, year, session)
+
+
+@hookimpl
+def ccas_loan_details(loan_id, session):
+    return loan_service.api_details(session, loan_id)
+
+
+@hookimpl
+def ccas_loan_schedule(loan_id, session):
+    return loan_service.api_schedule(session, loan_id)

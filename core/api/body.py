@@ -1,0 +1,28 @@
+"""Reading a JSON request body through a marshmallow schema, the same way everywhere:
+415 when it is not JSON, 400 when it does not parse to an object, 422 with per-field
+errors when it does not validate. Nothing is written before this succeeds."""
+
+from __future__ import annotations
+
+from flask import request
+from marshmallow import ValidationError
+
+from ..errors import UserError
+
+
+def load_json(schema) -> dict:
+    if request.mimetype != "application/json":
+        raise UserError("Envoyez le corps en JSON (Content-Type: application/json).",
+                        status=415, message_en="Content-Type must be application/json.")
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise UserError("Le corps de la requête n'est pas un objet JSON valide.", status=400,
+                        message_en="Malformed JSON body (an object is expected).")
+    try:
+        return schema.load(body)
+    except ValidationError as exc:
+        messages = exc.normalized_messages()
+        raise UserError("Données invalides : voir le détail par champ.", status=422,
+                        message_en="Invalid data: see errors.",
+                        errors=messages if isinstance(messages, dict) else {"_": messages},
+                        ) from exc

@@ -1,0 +1,271 @@
+"""Case API: intake, list (filters, pagination), read, transitions.
+
+CCAS staff and the lender's agents only; the lender sees cases from the FICP check on and
+never a private note (``core.schemas.cases.dump_case``). Unknown ids and other tenants'
+cases answer 404.
+"""
+
+from __future__ import annotations
+
+from flask import g, jsonify, request
+from flask_login import current_user
+
+from .. import audit, cases, workflow
+from ..db import db
+from ..errors import UserError
+from ..models import State
+from ..policy import allow
+from ..schemas.cases import CaseInSchema, TransitionInSchema, dump_case
+from . import bp
+from .body import load_json
+
+CASE_ROLES = tuple(sorted(cases.CASE_ROLES))
+STAFF = tuple(sorted(cases.STAFF_ROLES))
+MAX_PER_PAGE = 100
+
+
+
+
+def _role() -> str:
+    return str(current_user.role)
+
+
+@bp.route("/cases", methods=["POST"])
+@allow(*STAFF)
+def create_case():
+    """Open a case from an intake sheet (state ``intake``, or ``ficp_pending`` with
+    ``send_to_ficp``).
+    ---
+    post:
+      summary: Open a case (intake sheet)
+      security: [{bearerAuth: []}]
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: CaseInSchema
+      responses:
+        201:
+          description: The case opened.
+          content:
+            application/json:
+              schema: CaseSchema
+        400:
+          description: Malformed JSON.
+          content:
+            application/problem+json:
+              schema: ProblemSchema
+        403:
+          description: The role may not open cases.
+          content:
+            application/problem+json:
+              schema: ProblemSchema
+        409:
+          description: >
+            A person with the same names and birth date is known: `duplicates` lists them;
+            resend with `person_id` or `"new_person": true`.
+          content:
+            application/problem+json:
+              schema: ProblemSchema
+        422:
+          description: Invalid data (per-field `errors`), or the FICP move refused.
+          content:
+            application/problem+json:
+              schema: ProblemSchema
+    """
+    from sqlalchemy import select
+
+    from ..errors import problem
+    from ..models import Organisation, Person
+
+    data = load_json(CaseInSchema())
+    session = db.session
+    if data["person_id"] is not None:
+        person = session.scalar(select(Person).where(Person.id == data["person_id"],
+                                                     Person.anonymised_at.is_(None)))
+        if person is None:
+            raise UserError("Personne introuvable.", status=422, field="person_id")
+    elif data.get("person") is not None:
+        person_data = cases.PersonData(**data["person"])
+        cases.validate_person(person_data)
+        duplicates = cases.find_duplicates(session, person_data.first_name,
+                                           person_data.last_name, person_data.birth_date)
+        if duplicates and not data["new_person"]:
+            for p in duplicates:
+                audit.record(session, "person.read", p, reason="duplicate_check")
+            session.commit()
+            return problem(
+                409, "Cette personne est peut-être déjà connue : renvoyez la demande avec "
+                "son person_id, ou avec new_person à true.",
+                detail_en="A person with the same names and birth date exists.",
+                duplicates=[{"id": str(p.id), "first_name": p.first_name,
+                             "last_name": p.last_name,
+                             "birth_date": p.birth_date.isoformat()} for p in duplicates],
+            )
+        person = cases.create_person(session, person_data)
+    else:
+        raise UserError("Indiquez la personne (person) ou son identifiant (person_id).",
+                        status=422, field="person")
+    org_id = data["referring_organisation_id"]
+    if org_id is not None and session.scalar(
+        select(Organisation.id).where(Organisation.id == org_id)
+    ) is None:
+        raise UserError("Organisation inconnue.", status=422, field="referring_organisation_id")
+    case = cases.open_case(
+        session, person, data["purpose"], data["amount_requested"], actor=current_user,
+        project=data["project"], source=data["source"], referring_organisation_id=org_id,
+        tenant=g.tenant,
+    )
+    if data["send_to_ficp"]:
+        workflow.apply_transition(session, case,
+                                  workflow.TransitionRequest(State.ficp_pending, case.version),
+                                  current_user)
+    session.commit()
+    response = jsonify(dump_case(session, case, _role()))
+    response.status_code = 201
+    return response
+
+
+@bp.route("/cases", methods=["GET"])
+@allow(*CASE_ROLES)
+def list_cases():
+    """List the cases the caller may see, newest intake first.
+    ---
+    get:
+      summary: List cases
+      security: [{bearerAuth: []}]
+      parameters:
+        - {in: query, name: state, schema: {type: string}}
+        - {in: query, name: purpose, schema: {type: string}}
+        - {in: query, name: worker, schema: {type: string}, description: "user id or none"}
+        - {in: query, name: date_from, schema: {type: string, format: date}}
+        - {in: query, name: date_to, schema: {type: string, format: date}}
+        - {in: query, name: q, schema: {type: string}, description: "name or reference"}
+        - {in: query, name: page, schema: {type: integer, minimum: 1}}
+        - {in: query, name: per_page, schema: {type: integer, minimum: 1, maximum: 100}}
+      responses:
+        200:
+          content:
+            application/json:
+              schema: CaseListSchema
+        422:
+          description: An unknown filter value.
+          content:
+            application/problem+json:
+              schema: ProblemSchema
+    """
+    args = request.args
+    filters = cases.CaseFilters(
+        state=args.get("state") or None, purpose=args.get("purpose") or None,
+        worker=args.get("worker") or None, q=(args.get("q") or "")[:100],
+        date_from=cases.parse_date(args.get("date_from"), "date_from"),
+        date_to=cases.parse_date(args.get("date_to"), "date_to"),
+    )
+    try:
+        page = max(int(args.get("page", 1)), 1)
+        per_page = min(max(int(args.get("per_page", 25)), 1), MAX_PER_PAGE)
+    except ValueError as exc:
+        raise UserError("page et per_page sont des entiers.", status=422,
+                        field="page") from exc
+    rows, total = cases.list_cases(db.session, _role(), filters, page, per_page)
+    items = [dump_case(db.session, c, _role(), detail=False) for c in rows]
+    return jsonify({"items": items, "total": total, "page": page, "per_page": per_page})
+
+
+@bp.route("/cases/<case_id>", methods=["GET"])
+@allow(*CASE_ROLES)
+def get_case(case_id: str):
+    """Read a case: the person (minimised by role), its transitions, interviews and
+    budget (private notes only for social workers and the manager).
+    ---
+    get:
+      summary: Read a case
+      security: [{bearerAuth: []}]
+      parameters:
+        - {in: path, name: case_id, required: true, schema: {type: string, format: uuid}}
+      responses:
+        200:
+          content:
+            application/json:
+              schema: CaseSchema
+        404:
+          description: Unknown, another tenant's, or not visible to the caller.
+          content:
+            application/problem+json:
+              schema: ProblemSchema
+    """
+    case = cases.get_case(db.session, case_id, _role())
+    body = dump_case(db.session, case, _role())
+    audit.record(db.session, "case.read", case)
+    db.session.commit()
+    return jsonify(body)
+
+
+@bp.route("/cases/<case_id>/transitions", methods=["POST"])
+@allow(*CASE_ROLES)
+def transition_case(case_id: str):
+    """Move a case to another state.
+    ---
+    post:
+      summary: Apply a transition
+      description: >
+        `version` is the case's version as last read (optimistic locking). Abandon,
+        refusal and reorientation need a coded `reason`; reorientation a `destination`;
+        adjournment a `reason_text`.
+      security: [{bearerAuth: []}]
+      parameters:
+        - {in: path, name: case_id, required: true, schema: {type: string, format: uuid}}
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: TransitionInSchema
+      responses:
+        200:
+          description: The case in its new state.
+          content:
+            application/json:
+              schema: CaseSchema
+        400:
+          description: Malformed JSON.
+          content:
+            application/problem+json:
+              schema: ProblemSchema
+        403:
+          description: The role may not make this move.
+          content:
+            application/problem+json:
+              schema: ProblemSchema
+        404:
+          description: Unknown case.
+          content:
+            application/problem+json:
+              schema: ProblemSchema
+        409:
+          description: Stale version; reload the case.
+          content:
+            application/problem+json:
+              schema: ProblemSchema
+        422:
+          description: Illegal transition, missing data, failed check or plugin veto (the
+            message names the rule or the plugin).
+          content:
+            application/problem+json:
+              schema: ProblemSchema
+    """
+    case = cases.get_case(db.session, case_id, _role())
+    data = load_json(TransitionInSchema())
+    try:
+        workflow.apply_transition(
+            db.session, case,
+            workflow.TransitionRequest(
+                target=data["to"], version=data["version"], reason=data["reason"],
+                reason_text=data["reason_text"], destination=data["destination"],
+            ),
+            current_user,
+        )
+        db.session.commit()
+    except UserError:
+        db.session.rollback()
+        raise
+    return jsonify(dump_case(db.session, case, _role()))

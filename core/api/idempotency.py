@@ -1,0 +1,147 @@
+"""``Idempotency-Key`` for the API's POST requests (IETF httpapi idempotency-key draft).
+
+* The header is required on the POST endpoints that use :func:`handle` (400 without it).
+* Keys are scoped by tenant and user and kept at least 24 hours (``KEY_TTL``).
+* The fingerprint is SHA-256 of method, path and body (JSON bodies canonicalised, so key
+  order and spacing do not matter).
+* First use: the key is recorded ``in_progress`` in its own committed transaction, so a
+  concurrent request with the same key sees it; the view runs; a successful (2xx)
+  response is stored with the key in the same transaction as the view's writes, then
+  replayed for the same key and body (header ``Idempotent-Replayed: true``), creating
+  nothing. A failed request (4xx/5xx) releases the key: the client may fix and retry.
+* Same key, different fingerprint → 422; same key while the first request is still in
+  progress → 409.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import UTC, datetime, timedelta
+
+from flask import Response, current_app, request
+from flask_login import current_user
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+
+from ..db import db
+from ..errors import UserError
+from ..models import IdempotencyKey
+
+HEADER = "Idempotency-Key"
+KEY_TTL = timedelta(hours=24)
+MAX_KEY_LENGTH = 255
+
+
+def fingerprint(method: str, path: str, body: bytes) -> str:
+    try:
+        canonical = json.dumps(json.loads(body), sort_keys=True, separators=(",", ":"),
+                               ensure_ascii=False).encode("utf-8")
+    except (ValueError, UnicodeDecodeError):
+        canonical = body
+    digest = hashlib.sha256()
+    digest.update(method.upper().encode() + b"\n" + path.encode() + b"\n")
+    digest.update(canonical)
+    return digest.hexdigest()
+
+
+def _read_key() -> str:
+    key = (request.headers.get(HEADER) or "").strip()
+    if not key:
+        raise UserError(f"L'en-tête {HEADER} est obligatoire sur cette requête.", status=400,
+                        message_en=f"The {HEADER} header is required.", field=HEADER)
+    if len(key) > MAX_KEY_LENGTH or not key.isascii() or not key.isprintable():
+        raise UserError(f"En-tête {HEADER} invalide (255 caractères ASCII au plus).",
+                        status=400, message_en=f"Invalid {HEADER} header.", field=HEADER)
+    return key.strip('"')
+
+
+def _sessionmaker():
+    return current_app.extensions["ccas_sessionmaker"]
+
+
+def _claim(user_id, key: str, print_: str, now: datetime) -> IdempotencyKey | None:
+    """Record the key as ours (``None``) or return the existing record."""
+    with _sessionmaker()() as session:
+        where = (IdempotencyKey.user_id == user_id, IdempotencyKey.key == key)
+        row = session.scalar(select(IdempotencyKey).where(*where))
+        if row is not None and row.expires_at <= now:
+            session.delete(row)
+            session.commit()
+            row = None
+        if row is not None:
+            return row
+        session.add(IdempotencyKey(user_id=user_id, key=key, fingerprint=print_,
+                                   state="in_progress", created_at=now,
+                                   expires_at=now + KEY_TTL))
+        try:
+            session.commit()
+        except IntegrityError:
+            session.rollback()
+            return session.scalar(select(IdempotencyKey).where(*where))
+        return None
+
+
+def _release(user_id, key: str) -> None:
+    with _sessionmaker()() as session:
+        session.execute(delete(IdempotencyKey).where(
+            IdempotencyKey.user_id == user_id, IdempotencyKey.key == key,
+            IdempotencyKey.state == "in_progress"))
+        session.commit()
+
+
+def _replay(row: IdempotencyKey) -> Response:
+    response = Response(row.response_body or "", status=row.response_status or 200,
+                        mimetype="application/json")
+    if row.response_location:
+        response.headers["Location"] = row.response_location
+    response.headers["Idempotent-Replayed"] = "true"
+    return response
+
+
+def handle(view) -> Response:
+    """Run ``view()`` (which writes to ``db.session`` without committing and returns a
+    response) under the request's ``Idempotency-Key``; commits on success."""
+    key = _read_key()
+    user_id = current_user.id
+    print_ = fingerprint(request.method, request.path, request.get_data(cache=True))
+    now = datetime.now(UTC)
+    existing = _claim(user_id, key, print_, now)
+    if existing is not None:
+        if existing.fingerprint != print_:
+            raise UserError(
+                f"Cette clé {HEADER} a déjà servi pour une autre requête : utilisez une "
+                "nouvelle clé.", status=422,
+                message_en="This idempotency key was used with a different request.",
+                field=HEADER)
+        if existing.state != "done":
+            raise UserError("Une requête avec cette clé est encore en cours de traitement : "
+                            "réessayez dans un instant.", status=409,
+                            message_en="A request with this idempotency key is in progress.")
+        return _replay(existing)
+    try:
+        response = view()
+        if not 200 <= response.status_code < 300:
+            db.session.rollback()
+            _release(user_id, key)
+            return response
+        row = db.session.scalar(select(IdempotencyKey).where(
+            IdempotencyKey.user_id == user_id, IdempotencyKey.key == key))
+        row.state = "done"
+        row.response_status = response.status_code
+        row.response_body = response.get_data(as_text=True)
+        row.response_location = response.headers.get("Location")
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        _release(user_id, key)
+        raise
+    return response
+
+
+def purge_expired(session, now: datetime | None = None) -> int:
+    """Delete the current tenant's keys past their expiry (kept ≥ 24 h). Not committed."""
+    result = session.execute(
+        delete(IdempotencyKey).where(IdempotencyKey.expires_at < (now or datetime.now(UTC)))
+        .execution_options(synchronize_session=False))
+    return result.rowcount or 0

@@ -1,0 +1,269 @@
+"""Referral API: submit (idempotent), list (filters, cursor pagination), read, answer."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import uuid
+from datetime import UTC, datetime
+
+from flask import g, jsonify, request, url_for
+from flask_login import current_user
+from sqlalchemy import and_, or_
+
+from .. import audit, referrals
+from ..db import db
+from ..errors import UserError
+from ..models import Referral, ReferralStatus
+from ..policy import allow
+from ..schemas.referrals import (
+    ReferralDecisionInSchema,
+    ReferralInSchema,
+    dump_referral,
+)
+from . import bp, idempotency
+from .body import load_json
+
+STAFF_AND_REFERRERS = ("manager", "secretary", "social_worker", "referrer")
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 200
+
+
+
+
+def _attachments(items: list[dict]) -> list[referrals.AttachmentInput]:
+    out = []
+    for index, item in enumerate(items):
+        try:
+            content = base64.b64decode(item["content_base64"], validate=True)
+        except (binascii.Error, ValueError) as exc:
+            raise UserError("Pièce jointe : contenu base64 invalide.", status=422,
+                            errors={"attachments": {str(index): ["Base64 invalide."]}}) from exc
+        out.append(referrals.AttachmentInput(item["filename"], item["content_type"], content))
+    return out
+
+
+@bp.route("/referrals", methods=["POST"])
+@allow("referrer")
+def create_referral():
+    """Submit a referral for the caller's organisation.
+    ---
+    post:
+      summary: Submit a referral
+      description: >
+        The `Idempotency-Key` header is required: the same key with the same body replays
+        the first response and creates nothing; with a different body → 422; while the
+        first request is in progress → 409. Keys are kept 24 hours, per user.
+      security: [{bearerAuth: []}]
+      parameters:
+        - in: header
+          name: Idempotency-Key
+          required: true
+          schema: {type: string, maxLength: 255}
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: ReferralInSchema
+      responses:
+        201:
+          content:
+            application/json:
+              schema: ReferralOutSchema
+        400:
+          content:
+            application/problem+json:
+              schema: ProblemSchema
+        409:
+          content:
+            application/problem+json:
+              schema: ProblemSchema
+        415:
+          content:
+            application/problem+json:
+              schema: ProblemSchema
+        422:
+          content:
+            application/problem+json:
+              schema: ProblemSchema
+    """
+
+    def view():
+        data = load_json(ReferralInSchema())
+        person = data["person"]
+        referral = referrals.submit(
+            db.session, current_user,
+            referrals.ReferralInput(
+                first_name=person["first_name"], last_name=person["last_name"],
+                birth_date=person["birth_date"], phone=person.get("phone"),
+                email=person.get("email"), purpose=data["purpose"],
+                amount_requested=data["amount_requested"], consent=data["consent"],
+                note=data.get("note") or "", to_organisation_id=data.get("to_organisation"),
+                extra=data.get("extra") or {},
+            ),
+            _attachments(data.get("attachments") or []),
+            tenant=g.tenant,
+        )
+        response = jsonify(dump_referral(referral))
+        response.status_code = 201
+        response.headers["Location"] = url_for("api.get_referral", referral_id=referral.id)
+        return response
+
+    return idempotency.handle(view)
+
+
+def _encode_cursor(referral: Referral) -> str:
+    raw = json.dumps([referral.updated_at.isoformat(), str(referral.id)])
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        at, rid = json.loads(raw)
+        return datetime.fromisoformat(at), uuid.UUID(rid)
+    except (ValueError, TypeError, binascii.Error) as exc:
+        raise UserError("Curseur de pagination invalide.", status=400, field="cursor",
+                        message_en="Invalid cursor.") from exc
+
+
+def _parse_since(value: str) -> datetime:
+    try:
+        since = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise UserError("updated_since : date et heure ISO 8601 attendues.", status=400,
+                        field="updated_since", message_en="Invalid updated_since.") from exc
+    return since if since.tzinfo else since.replace(tzinfo=UTC)
+
+
+@bp.route("/referrals", methods=["GET"])
+@allow(*STAFF_AND_REFERRERS)
+def list_referrals():
+    """Referrals the caller may see (a referrer: its organisation's), oldest change first.
+    ---
+    get:
+      summary: List referrals
+      security: [{bearerAuth: []}]
+      parameters:
+        - {in: query, name: status, schema: {type: string}}
+        - {in: query, name: updated_since, schema: {type: string, format: date-time}}
+        - {in: query, name: cursor, schema: {type: string}}
+        - {in: query, name: limit, schema: {type: integer, minimum: 1, maximum: 200}}
+      responses:
+        200:
+          content:
+            application/json:
+              schema: ReferralListSchema
+        400:
+          content:
+            application/problem+json:
+              schema: ProblemSchema
+    """
+    stmt = referrals.visible_referrals(current_user)
+    status = request.args.get("status")
+    if status:
+        try:
+            stmt = stmt.where(Referral.status == ReferralStatus(status))
+        except ValueError as exc:
+            raise UserError(f"Statut inconnu : {status!r}.", status=400, field="status",
+                            message_en="Unknown status.") from exc
+    if request.args.get("updated_since"):
+        stmt = stmt.where(Referral.updated_at >= _parse_since(request.args["updated_since"]))
+    if request.args.get("cursor"):
+        at, rid = _decode_cursor(request.args["cursor"])
+        stmt = stmt.where(or_(Referral.updated_at > at,
+                              and_(Referral.updated_at == at, Referral.id > rid)))
+    try:
+        limit = int(request.args.get("limit", DEFAULT_LIMIT))
+    except ValueError:
+        limit = 0
+    if not 1 <= limit <= MAX_LIMIT:
+        raise UserError(f"limit : entre 1 et {MAX_LIMIT}.", status=400, field="limit",
+                        message_en="Invalid limit.")
+    rows = db.session.scalars(
+        stmt.order_by(Referral.updated_at, Referral.id).limit(limit + 1)).all()
+    page = rows[:limit]
+    next_cursor = _encode_cursor(page[-1]) if len(rows) > limit else None
+    return jsonify({"items": [dump_referral(r) for r in page], "next_cursor": next_cursor})
+
+
+@bp.route("/referrals/<referral_id>", methods=["GET"])
+@allow(*STAFF_AND_REFERRERS)
+def get_referral(referral_id):
+    """One referral with its status history (404 if the caller may not see it).
+    ---
+    get:
+      summary: Read a referral
+      security: [{bearerAuth: []}]
+      parameters:
+        - {in: path, name: referral_id, required: true, schema: {type: string, format: uuid}}
+      responses:
+        200:
+          content:
+            application/json:
+              schema: ReferralOutSchema
+        404:
+          content:
+            application/problem+json:
+              schema: ProblemSchema
+    """
+    referral = referrals.get_referral(db.session, current_user, referral_id)
+    audit.record(db.session, "referral.read", referral, actor=current_user)
+    db.session.commit()
+    return jsonify(dump_referral(referral))
+
+
+@bp.route("/referrals/<referral_id>/decision", methods=["POST"])
+@allow(*STAFF_AND_REFERRERS)
+def decide_referral(referral_id):
+    """The receiving organisation accepts or declines (coded reason) a referral.
+    ---
+    post:
+      summary: Accept or decline a referral
+      security: [{bearerAuth: []}]
+      parameters:
+        - {in: path, name: referral_id, required: true, schema: {type: string, format: uuid}}
+        - in: header
+          name: Idempotency-Key
+          required: true
+          schema: {type: string, maxLength: 255}
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: ReferralDecisionInSchema
+      responses:
+        200:
+          content:
+            application/json:
+              schema: ReferralOutSchema
+        404:
+          content:
+            application/problem+json:
+              schema: ProblemSchema
+        409:
+          content:
+            application/problem+json:
+              schema: ProblemSchema
+        422:
+          content:
+            application/problem+json:
+              schema: ProblemSchema
+    """
+
+    def view():
+        referral = referrals.get_referral(db.session, current_user, referral_id)
+        if not referrals.is_receiver(current_user, referral):
+            raise UserError("Cette orientation est introuvable.", status=404)
+        data = load_json(ReferralDecisionInSchema())
+        if data["decision"] == "accept":
+            referrals.accept(db.session, referral, current_user, tenant=g.tenant)
+        else:
+            referrals.decline(db.session, referral, current_user, data.get("reason") or "",
+                              data.get("message") or "", tenant=g.tenant)
+        db.session.flush()
+        db.session.refresh(referral)
+        return jsonify(dump_referral(referral))
+
+    return idempotency.handle(view)

@@ -1,0 +1,533 @@
+"""Referrals between the organisations of a tenant: submit, receive, accept (a case is
+opened, pre-filled), decline with a coded reason, mirror the case's milestones, remind the
+receiving organisation and expire unanswered referrals.
+
+Services take the session, validate everything before writing, raise ``UserError`` and
+never commit. Every status change is recorded (``ReferralStatusChange``), audited, told to
+the plugins (``ccas_referral_status_changed``) and queued for the referrer in the outbox
+(``core.notifications``), all in the caller's transaction.
+
+Who sees what: CCAS staff see every referral of the tenant; a partner's referrer sees only
+the referrals sent by or to its own organisation; anything else is "not found" (404).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+from sqlalchemy import or_, select
+
+from . import audit, cases, notifications, reasons, workflow
+from .errors import NotFound, UserError
+from .models import (
+    CCAS_STAFF,
+    Case,
+    Organisation,
+    OrganisationKind,
+    Purpose,
+    Referral,
+    ReferralAttachment,
+    ReferralStatus,
+    ReferralStatusChange,
+    State,
+)
+from .models.referral import AWAITING_ANSWER
+
+DEFAULT_REMIND_AFTER_DAYS = 10
+DEFAULT_EXPIRE_AFTER_DAYS = 30
+
+#: Attachments: at most this many, each at most this size, of these types (checked
+#: against the file's first bytes, not only the declared type).
+MAX_ATTACHMENTS = 5
+MAX_ATTACHMENT_BYTES = 5 * 1024 * 1024
+ALLOWED_TYPES: dict[str, tuple[bytes, ...]] = {
+    "application/pdf": (b"%PDF-",),
+    "image/jpeg": (b"\xff\xd8\xff",),
+    "image/png": (b"\x89PNG\r\n\x1a\n",),
+}
+
+#: Case state reached → referral status the referrer is told. A referrer learns that a
+#: loan was refused, never why (an FICP registration shows as a refusal), and a borrower's
+#: withdrawal shows as an abandon.
+CASE_MILESTONES: dict[State, ReferralStatus] = {
+    State.evaluation: ReferralStatus.in_evaluation,
+    State.submitted_to_lender: ReferralStatus.submitted_to_lender,
+    State.granted: ReferralStatus.granted,
+    State.refused: ReferralStatus.refused,
+    State.ficp_registered: ReferralStatus.refused,
+    State.reoriented: ReferralStatus.reoriented,
+    State.abandoned: ReferralStatus.abandoned,
+    State.withdrawn: ReferralStatus.abandoned,
+    State.closed: ReferralStatus.closed,
+}
+
+#: Organisation kinds a case may be reoriented to (as ``org:<id>`` destinations).
+PARTNER_KINDS = (OrganisationKind.association, OrganisationKind.aid_fund,
+                 OrganisationKind.other)
+ORG_DESTINATION_PREFIX = "org:"
+
+
+@dataclass
+class ReferralInput:
+    first_name: str
+    last_name: str
+    birth_date: date | None
+    purpose: str
+    amount_requested: Decimal | str | None
+    consent: bool
+    phone: str | None = None
+    email: str | None = None
+    note: str = ""
+    to_organisation_id: uuid.UUID | None = None
+    extra: dict | None = None
+
+
+@dataclass
+class AttachmentInput:
+    filename: str
+    content_type: str
+    content: bytes = field(repr=False)
+
+
+# -- settings and lookups ----------------------------------------------------------------
+
+
+def settings(tenant) -> dict:
+    """``{"remind_after_days": 10, "expire_after_days": 30}`` or the tenant's values
+    (``tenant.settings["referrals"]``)."""
+    custom = ((tenant.settings or {}).get("referrals") or {}) if tenant is not None else {}
+    return {
+        "remind_after_days": int(custom.get("remind_after_days", DEFAULT_REMIND_AFTER_DAYS)),
+        "expire_after_days": int(custom.get("expire_after_days", DEFAULT_EXPIRE_AFTER_DAYS)),
+    }
+
+
+def is_staff(user) -> bool:
+    return str(getattr(user, "role", "")) in {str(r) for r in CCAS_STAFF}
+
+
+def ccas_organisation(session) -> Organisation:
+    """The tenant's CCAS (the default receiver of referrals)."""
+    org = session.scalar(
+        select(Organisation).where(Organisation.kind == OrganisationKind.ccas)
+        .order_by(Organisation.name).limit(1)
+    )
+    if org is None:
+        raise UserError("Aucune organisation CCAS n'est déclarée pour ce territoire.",
+                        status=409)
+    return org
+
+
+def visible_referrals(user):
+    """``select(Referral)`` limited to what ``user`` may see."""
+    stmt = select(Referral)
+    if is_staff(user):
+        return stmt
+    org_id = getattr(user, "organisation_id", None)
+    if str(getattr(user, "role", "")) != "referrer" or org_id is None:
+        from sqlalchemy import false
+
+        return stmt.where(false())
+    return stmt.where(or_(Referral.from_organisation_id == org_id,
+                          Referral.to_organisation_id == org_id))
+
+
+def get_referral(session, user, referral_id) -> Referral:
+    """The referral if ``user`` may see it; ``NotFound`` (404) otherwise — also for a
+    malformed id or another tenant's referral."""
+    try:
+        key = referral_id if isinstance(referral_id, uuid.UUID) else uuid.UUID(str(referral_id))
+    except ValueError as exc:
+        raise NotFound("Cette orientation") from exc
+    referral = session.scalar(visible_referrals(user).where(Referral.id == key))
+    if referral is None:
+        raise NotFound("Cette orientation")
+    return referral
+
+
+def is_receiver(user, referral: Referral) -> bool:
+    """Whether ``user`` answers for the receiving organisation (accept, decline)."""
+    if referral.to_organisation.kind == OrganisationKind.ccas:
+        return is_staff(user)
+    return (str(getattr(user, "role", "")) == "referrer"
+            and getattr(user, "organisation_id", None) == referral.to_organisation_id)
+
+
+def may_answer(user, referral: Referral) -> bool:
+    return is_receiver(user, referral) and referral.status in AWAITING_ANSWER
+
+
+# -- validation ----------------------------------------------------------------------------
+
+
+def _validate_attachments(attachments) -> dict:
+    errors: dict[str, list[str]] = {}
+    if len(attachments) > MAX_ATTACHMENTS:
+        errors["attachments"] = [f"{MAX_ATTACHMENTS} pièces jointes au plus."]
+        return errors
+    for item in attachments:
+        name = (item.filename or "").strip()
+        if not name or len(name) > 200:
+            errors.setdefault("attachments", []).append(
+                "Chaque pièce jointe doit avoir un nom (200 caractères au plus).")
+            continue
+        if len(item.content) == 0:
+            errors.setdefault("attachments", []).append(f"« {name} » est vide.")
+        elif len(item.content) > MAX_ATTACHMENT_BYTES:
+            errors.setdefault("attachments", []).append(
+                f"« {name} » dépasse {MAX_ATTACHMENT_BYTES // (1024 * 1024)} Mo.")
+        elif not _type_matches(item.content_type, item.content):
+            errors.setdefault("attachments", []).append(
+                f"« {name} » : type de fichier refusé (PDF, JPEG ou PNG uniquement).")
+    return errors
+
+
+def _type_matches(content_type: str, content: bytes) -> bool:
+    ctype = (content_type or "").split(";")[0].strip().lower()
+    magics = ALLOWED_TYPES.get(ctype)
+    return bool(magics) and any(content.startswith(m) for m in magics)
+
+
+def _validate(session, actor, data: ReferralInput, attachments, tenant) -> tuple:
+    """Everything checked before anything is written; all field errors at once."""
+    errors: dict[str, list[str]] = {}
+
+    def err(name: str, message: str) -> None:
+        errors.setdefault(name, []).append(message)
+
+    if data.consent is not True:
+        err("consent", "Le consentement de la personne à être orientée est obligatoire.")
+    try:
+        cases.validate_person(cases.PersonData(
+            data.first_name or "", data.last_name or "", data.birth_date))
+    except UserError as exc:
+        err(exc.field or "person", exc.message)
+    if data.birth_date is None:
+        err("birth_date", "La date de naissance est obligatoire.")
+    if data.phone and len(data.phone) > 30:
+        err("phone", "30 caractères au plus.")
+    if data.email and (len(data.email) > 254 or "@" not in data.email):
+        err("email", "Adresse e-mail invalide.")
+    if not (data.phone or data.email):
+        err("phone", "Indiquez au moins un téléphone ou une adresse e-mail pour joindre la "
+                     "personne.")
+    try:
+        Purpose(data.purpose)
+    except ValueError:
+        err("purpose", f"Objet inconnu : {data.purpose!r} "
+                       f"(attendu : {', '.join(p.value for p in Purpose)}).")
+    amount = None
+    try:
+        amount = cases.parse_amount(data.amount_requested)
+    except UserError as exc:
+        err("amount_requested", exc.message)
+    if len(data.note or "") > 5000:
+        err("note", "5 000 caractères au plus.")
+
+    from_org = actor.organisation
+    if data.to_organisation_id is not None:
+        to_org = session.scalar(
+            select(Organisation).where(Organisation.id == data.to_organisation_id))
+        if to_org is None:
+            err("to_organisation", "Organisation destinataire inconnue.")
+    else:
+        to_org = ccas_organisation(session)
+    if to_org is not None and to_org.id == from_org.id:
+        err("to_organisation", "Une organisation ne peut pas s'orienter une personne à "
+                               "elle-même.")
+    extra = dict(data.extra or {})
+    if to_org is not None:
+        extra, extra_errors = _validate_extra(to_org, extra)
+        for message in extra_errors:
+            err("extra", message)
+    errors.update(_validate_attachments(attachments))
+    if errors:
+        first = next(iter(errors.values()))[0]
+        raise UserError(first if len(errors) == 1 else
+                        "La demande d'orientation contient des erreurs : " + " ".join(
+                            m for ms in errors.values() for m in ms),
+                        status=422, field=next(iter(errors)), errors=errors)
+    return from_org, to_org, amount, extra
+
+
+def _validate_extra(to_org: Organisation, extra: dict) -> tuple[dict, list[str]]:
+    """The receiving organisation's plugin may require fields (its marshmallow schema)."""
+    from marshmallow import ValidationError
+
+    from .plugins import hooks
+
+    schema_cls = hooks().ccas_referral_fields_schema(organisation=to_org)
+    if schema_cls is None:
+        if extra:
+            return {}, [f"{to_org.name} n'attend pas de champs complémentaires."]
+        return {}, []
+    try:
+        loaded = schema_cls().load(extra)
+    except ValidationError as exc:
+        return {}, [f"{k} : {' '.join(map(str, v)) if isinstance(v, list) else v}"
+                    for k, v in exc.normalized_messages().items()]
+    return schema_cls().dump(loaded), []
+
+
+# -- writing -------------------------------------------------------------------------------
+
+
+def _now(at: datetime | None) -> datetime:
+    return at or datetime.now(UTC)
+
+
+def _tenant(tenant):
+    if tenant is not None:
+        return tenant
+    from flask import g
+
+    return g.get("tenant")
+
+
+def submit(session, actor, data: ReferralInput, attachments=(), tenant=None,
+           at: datetime | None = None) -> Referral:
+    """A referrer (or its API client) sends a referral on behalf of its organisation."""
+    tenant = _tenant(tenant)
+    attachments = list(attachments or [])
+    from_org, to_org, amount, extra = _validate(session, actor, data, attachments, tenant)
+    now = _now(at)
+    referral = Referral(
+        id=uuid.uuid4(), from_organisation_id=from_org.id, to_organisation_id=to_org.id,
+        created_by_id=actor.id, first_name=data.first_name.strip(),
+        last_name=data.last_name.strip(), birth_date=data.birth_date,
+        phone=(data.phone or "").strip() or None, email=(data.email or "").strip() or None,
+        purpose=Purpose(data.purpose).value, amount_requested=amount,
+        note=(data.note or "").strip(), consent=True, consent_at=now,
+        consent_by=actor.full_name or actor.email, extra=extra,
+    )
+    _create(session, referral, attachments, actor, tenant, now)
+    return referral
+
+
+def _create(session, referral: Referral, attachments, actor, tenant, now) -> None:
+    from .plugins import hooks
+
+    referral.status = ReferralStatus.sent
+    referral.created_at = referral.updated_at = referral.status_changed_at = now
+    session.add(referral)
+    session.flush()
+    for item in attachments:
+        session.add(ReferralAttachment(
+            referral_id=referral.id, filename=item.filename.strip()[:200],
+            content_type=item.content_type.split(";")[0].strip().lower(),
+            size=len(item.content), content=item.content, created_at=now,
+        ))
+    session.add(ReferralStatusChange(
+        referral_id=referral.id, from_status=None, to_status=ReferralStatus.sent.value,
+        at=now, actor_label=audit.actor_label(actor),
+    ))
+    audit.record(session, "referral.create", referral, actor=actor,
+                 to_organisation=str(referral.to_organisation_id))
+    session.flush()
+    session.refresh(referral)
+    hooks().ccas_referral_received(referral=referral)
+    notifications.referral_created(session, tenant, referral)
+
+
+def set_status(session, referral: Referral, new: ReferralStatus | str, actor=None,
+               reason: str | None = None, message: str = "", tenant=None,
+               at: datetime | None = None) -> bool:
+    """Record a status change (history, audit, plugins, outbox). ``False`` if unchanged."""
+    from .plugins import hooks
+
+    new = ReferralStatus(new)
+    old = ReferralStatus(referral.status)
+    if new == old:
+        return False
+    now = _now(at)
+    referral.status = new
+    referral.status_changed_at = referral.updated_at = now
+    session.add(ReferralStatusChange(
+        referral_id=referral.id, from_status=old.value, to_status=new.value, at=now,
+        actor_label=audit.actor_label(actor), reason_code=reason, message=message or "",
+    ))
+    audit.record(session, "referral.status", referral, actor=actor, source=old.value,
+                 target=new.value, reason=reason)
+    session.flush()
+    hooks().ccas_referral_status_changed(referral=referral, old_status=old.value,
+                                         new_status=new.value)
+    notifications.referral_status_changed(session, _tenant(tenant), referral, old.value,
+                                          new.value, message)
+    return True
+
+
+def mark_received(session, referral: Referral, actor, tenant=None,
+                  at: datetime | None = None) -> bool:
+    """The receiving organisation opened the referral: ``sent`` → ``received``."""
+    if referral.status != ReferralStatus.sent or not is_receiver(actor, referral):
+        return False
+    return set_status(session, referral, ReferralStatus.received, actor, tenant=tenant, at=at)
+
+
+def _require_answerable(actor, referral: Referral) -> None:
+    if not is_receiver(actor, referral):
+        raise NotFound("Cette orientation")
+    if referral.status not in AWAITING_ANSWER:
+        raise UserError(
+            f"Cette orientation a déjà une réponse ({referral.status_label}).", status=409)
+
+
+def accept(session, referral: Referral, actor, tenant=None,
+           at: datetime | None = None) -> Case | None:
+    """Accept a referral. To the CCAS: a case is opened, pre-filled from the referral (the
+    person is reused when exactly one person of the tenant has the same names and birth
+    date). To a partner: the status only."""
+    tenant = _tenant(tenant)
+    _require_answerable(actor, referral)
+    case = None
+    if referral.to_organisation.kind == OrganisationKind.ccas:
+        if referral.amount_requested is None:
+            raise UserError("Montant demandé manquant : la demande ne peut pas être ouverte.",
+                            status=422)
+        same = cases.find_duplicates(session, referral.first_name, referral.last_name,
+                                     referral.birth_date)
+        if len(same) == 1:
+            person = same[0]
+            completed = {k: getattr(referral, k) for k in ("phone", "email")
+                         if not getattr(person, k) and getattr(referral, k)}
+            for name, value in completed.items():
+                setattr(person, name, value)
+            if completed:
+                audit.record(session, "person.update", person, actor=actor,
+                             fields=sorted(completed), source="referral")
+        else:
+            person = cases.create_person(session, cases.PersonData(
+                referral.first_name, referral.last_name, referral.birth_date,
+                phone=referral.phone, email=referral.email))
+        case = cases.open_case(
+            session, person, referral.purpose, referral.amount_requested, actor=actor,
+            project=referral.note, source="referral",
+            referring_organisation_id=referral.from_organisation_id, tenant=tenant)
+        referral.case_id = case.id
+    set_status(session, referral, ReferralStatus.accepted, actor, tenant=tenant, at=at)
+    return case
+
+
+def decline(session, referral: Referral, actor, reason: str, message: str = "",
+            tenant=None, at: datetime | None = None) -> None:
+    """Decline with a coded reason (``core.reasons`` "decline") and an optional message
+    for the referrer."""
+    tenant = _tenant(tenant)
+    _require_answerable(actor, referral)
+    codes = reasons.reasons(tenant, "decline")
+    if not reason:
+        raise UserError("Indiquez un motif.", status=422, field="reason")
+    if reason not in codes:
+        raise UserError(f"Motif inconnu : {reason!r} (attendu : {', '.join(codes)}).",
+                        status=422, field="reason")
+    message = (message or "").strip()
+    if len(message) > 2000:
+        raise UserError("Message : 2 000 caractères au plus.", status=422, field="message")
+    referral.decline_reason = reason
+    set_status(session, referral, ReferralStatus.declined, actor, reason=reason,
+               message=message, tenant=tenant, at=at)
+
+
+def remind_and_expire(session, tenant, now: datetime | None = None) -> tuple[int, int]:
+    """Remind the receiving organisation of referrals unanswered after
+    ``remind_after_days`` (once) and expire those unanswered after ``expire_after_days``.
+    Runs in the tenant's scope; returns ``(reminded, expired)``."""
+    now = _now(now)
+    conf = settings(tenant)
+    remind_before = now - timedelta(days=conf["remind_after_days"])
+    expire_before = now - timedelta(days=conf["expire_after_days"])
+    reminded = expired = 0
+    pending = session.scalars(
+        select(Referral).where(Referral.status.in_([s.value for s in AWAITING_ANSWER]),
+                               Referral.created_at <= remind_before)
+        .order_by(Referral.created_at)
+    ).all()
+    for referral in pending:
+        if referral.created_at <= expire_before:
+            set_status(session, referral, ReferralStatus.expired, None, tenant=tenant, at=now)
+            expired += 1
+        elif referral.reminded_at is None:
+            referral.reminded_at = now
+            audit.record(session, "referral.reminder", referral)
+            notifications.referral_reminder(session, tenant, referral)
+            reminded += 1
+    return reminded, expired
+
+
+# -- ties to the case workflow ---------------------------------------------------------------
+
+
+def _partner_destinations() -> dict[str, str]:
+    """The tenant's partner organisations as reorientation destinations ``org:<id>``."""
+    from . import tenancy
+
+    if tenancy.current_tenant_id() is None:
+        return {}
+    from .db import db
+
+    orgs = db.session.scalars(
+        select(Organisation).where(Organisation.kind.in_([k.value for k in PARTNER_KINDS]))
+        .order_by(Organisation.name)
+    ).all()
+    return {f"{ORG_DESTINATION_PREFIX}{o.id}": f"{o.name} (orientation partenaire)"
+            for o in orgs}
+
+
+def _destination_organisation(session, destination: str | None) -> Organisation | None:
+    if not destination or not destination.startswith(ORG_DESTINATION_PREFIX):
+        return None
+    try:
+        org_id = uuid.UUID(destination[len(ORG_DESTINATION_PREFIX):])
+    except ValueError:
+        return None
+    org = session.scalar(select(Organisation).where(Organisation.id == org_id))
+    return org if org is not None and org.kind in PARTNER_KINDS else None
+
+
+@workflow.on_transition
+def _mirror_case_milestone(session, case, transition, actor, data) -> None:
+    """Referrals that opened ``case`` follow its milestones (same transaction)."""
+    new = CASE_MILESTONES.get(State(transition.target))
+    if new is None:
+        return
+    for referral in session.scalars(select(Referral).where(Referral.case_id == case.id)):
+        set_status(session, referral, new, actor)
+
+
+@workflow.on_transition
+def _reorient_to_partner(session, case, transition, actor, data) -> None:
+    """A reorientation to a partner organisation is an outgoing referral to it."""
+    if transition.name != "reorient":
+        return
+    to_org = _destination_organisation(session, (data or {}).get("destination"))
+    if to_org is None:
+        return
+    from flask import g
+
+    tenant = g.get("tenant")
+    from_org = getattr(actor, "organisation", None)
+    if from_org is None or from_org.id == to_org.id:
+        from_org = ccas_organisation(session)
+    person = case.person
+    reason_label = reasons.reasons(tenant, "reorient").get((data or {}).get("reason") or "", "")
+    now = datetime.now(UTC)
+    referral = Referral(
+        id=uuid.uuid4(), from_organisation_id=from_org.id, to_organisation_id=to_org.id,
+        created_by_id=getattr(actor, "id", None), first_name=person.first_name,
+        last_name=person.last_name, birth_date=person.birth_date, phone=person.phone,
+        email=person.email, purpose=str(case.purpose), amount_requested=case.amount_requested,
+        note=f"Réorientation par le CCAS : {reason_label}" if reason_label else
+        "Réorientation par le CCAS.",
+        consent=True, consent_at=now,
+        consent_by=f"{getattr(actor, 'full_name', '') or getattr(actor, 'email', '')} "
+                   "(entretien de réorientation)".strip(),
+        extra={}, source_case_id=case.id,
+    )
+    _create(session, referral, [], actor, tenant, now)
+
+
+if _partner_destinations not in workflow.DESTINATION_PROVIDERS:
+    workflow.DESTINATION_PROVIDERS.append(_partner_destinations)

@@ -1,0 +1,257 @@
+"""The report's aggregations, in SQL: every figure is a ``GROUP BY`` in the database.
+
+Each function takes the (tenant-scoped) session and a :class:`Period` and returns plain
+Python data (counts keyed by category). Nothing here loops over cases: a tenant with a
+million cases costs a handful of indexed aggregate queries. See ``definitions`` for what
+each figure means.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import (
+    Integer,
+    Numeric,
+    case,
+    cast,
+    distinct,
+    extract,
+    func,
+    literal,
+    select,
+    union_all,
+)
+
+from ..models import Case, CaseTransition, Organisation, Person
+from . import definitions as d
+
+
+@dataclass(frozen=True)
+class Period:
+    """A calendar year of the tenant: local dates for ``intake_date`` and the UTC
+    instants of the local year's bounds for transition times."""
+
+    year: int
+    first_day: date
+    last_day: date
+    start: datetime
+    end: datetime
+
+    @classmethod
+    def of(cls, year: int, timezone: str = "Europe/Paris") -> Period:
+        tz = ZoneInfo(timezone or "Europe/Paris")
+        start = datetime(year, 1, 1, tzinfo=tz).astimezone(UTC)
+        end = datetime(year + 1, 1, 1, tzinfo=tz).astimezone(UTC)
+        return cls(year, date(year, 1, 1), date(year, 12, 31), start, end)
+
+
+T = CaseTransition
+
+
+def _requests_of(period: Period):
+    return Case.intake_date.between(period.first_day, period.last_day)
+
+
+def _transitions_in(period: Period):
+    return (T.at >= period.start) & (T.at < period.end)
+
+
+def _dialect(session) -> str:
+    return session.get_bind().dialect.name
+
+
+def headline(session, period: Period) -> dict[str, int]:
+    """Requests, instructions and granted of the year."""
+    requests = session.scalar(select(func.count()).select_from(Case).where(_requests_of(period)))
+    rows = session.execute(
+        select(T.to_state, func.count(distinct(T.case_id)))
+        .where(T.to_state.in_(("instruction", "granted")), _transitions_in(period))
+        .group_by(T.to_state)
+    ).all()
+    counts = dict(rows)
+    return {
+        "requests": int(requests or 0),
+        "instructions": int(counts.get("instruction", 0)),
+        "granted": int(counts.get("granted", 0)),
+    }
+
+
+def purpose_counts(session, period: Period) -> dict[str, int]:
+    rows = session.execute(
+        select(Case.purpose, func.count()).where(_requests_of(period)).group_by(Case.purpose)
+    ).all()
+    return {str(purpose): int(n) for purpose, n in rows}
+
+
+def monthly_requests(session, period: Period) -> list[int]:
+    month = extract("month", Case.intake_date)
+    rows = session.execute(
+        select(month, func.count()).where(_requests_of(period)).group_by(month)
+    ).all()
+    out = [0] * 12
+    for m, n in rows:
+        out[int(m) - 1] = int(n)
+    return out
+
+
+def _age_band():
+    """Age in whole years on the request date, banded (``unknown`` without a birth date)."""
+    born, asked = Person.birth_date, Case.intake_date
+    before_birthday = (extract("month", asked) * 100 + extract("day", asked)) < (
+        extract("month", born) * 100 + extract("day", born)
+    )
+    age = (
+        extract("year", asked) - extract("year", born) - case((before_birthday, 1), else_=0)
+    )
+    whens = [(born.is_(None), literal(d.AGE_UNKNOWN))]
+    for key, _low, high in d.AGE_BANDS:
+        if high is not None:
+            whens.append((age <= high, literal(key)))
+    return case(*whens, else_=literal(d.AGE_BANDS[-1][0]))
+
+
+def applicants(session, period: Period) -> dict[str, dict[str, int]]:
+    """The year's requests by age band and by employment situation."""
+    band = _age_band().label("band")
+    joined = Case.person_id == Person.id
+    ages = session.execute(
+        select(band, func.count()).select_from(Case).join(Person, joined)
+        .where(_requests_of(period)).group_by(band)
+    ).all()
+    jobs = session.execute(
+        select(Person.employment, func.count()).select_from(Case).join(Person, joined)
+        .where(_requests_of(period)).group_by(Person.employment)
+    ).all()
+    return {
+        "age": {str(k): int(n) for k, n in ages},
+        "employment": {(str(k) if k is not None else "unknown"): int(n) for k, n in jobs},
+    }
+
+
+def _elapsed_days(session, earlier, later):
+    """Days elapsed between two instants, rounded to the nearest whole day (so a move across
+    a daylight-saving change still counts whole days), portable."""
+    if _dialect(session) == "postgresql":
+        return cast(func.floor(extract("epoch", later - earlier) / 86400 + 0.5), Integer)
+    return cast(func.round(func.julianday(later) - func.julianday(earlier)), Integer)
+
+
+def delay_histograms(session, period: Period) -> dict[str, dict[int, int]]:
+    """``{delay key: {days: number of cases}}`` for the delays whose later milestone (the
+    first time a case reached it) falls in the year."""
+    columns = [T.case_id]
+    for key, (mode, states) in d.MILESTONES:
+        condition = T.to_state.in_(states) if mode == "to" else T.from_state.in_(states)
+        columns.append(func.min(T.at).filter(condition).label(key))
+    # only the cases that moved in the year (an indexed range on ``at``), all of their
+    # history up to the year's end
+    active = select(T.case_id).where(_transitions_in(period))
+    milestones = (
+        select(*columns)
+        .where(T.at < period.end, T.case_id.in_(active))
+        .group_by(T.case_id)
+        # a CTE, computed once (PostgreSQL materialises a CTE used more than once), not a
+        # subquery re-aggregated by each of the union's branches
+        .cte("milestones")
+    )
+    selects = []
+    for key, first, second in d.DELAYS:
+        earlier, later = milestones.c[first], milestones.c[second]
+        selects.append(
+            select(
+                literal(key).label("delay"),
+                _elapsed_days(session, earlier, later).label("days"),
+            ).where(earlier.is_not(None), later >= period.start, later < period.end)
+        )
+    pairs = union_all(*selects).subquery("pairs")
+    rows = session.execute(
+        select(pairs.c.delay, pairs.c.days, func.count())
+        .group_by(pairs.c.delay, pairs.c.days)
+    ).all()
+    out: dict[str, dict[int, int]] = {key: {} for key, _a, _b in d.DELAYS}
+    for key, days, n in rows:
+        out[key][int(days)] = int(n)
+    return out
+
+
+def reorientations(session, period: Period) -> dict[str, int]:
+    rows = session.execute(
+        select(Case.reoriented_to, func.count(distinct(T.case_id)))
+        .select_from(T).join(Case, T.case_id == Case.id)
+        .where(T.to_state == "reoriented", _transitions_in(period))
+        .group_by(Case.reoriented_to)
+    ).all()
+    return {(k or "unknown"): int(n) for k, n in rows}
+
+
+def _outcome():
+    groups: dict[str, list[str]] = {}
+    for state, outcome in d.OUTCOME_OF_STATE.items():
+        groups.setdefault(outcome, []).append(state)
+    return case(
+        *[(Case.state.in_(states), literal(o)) for o, states in groups.items()],
+        else_=literal("in_progress"),
+    )
+
+
+def partner_cases(session, period: Period) -> dict[str, dict[str, int]]:
+    """The year's referred requests: ``{organisation name: {outcome: count}}``."""
+    outcome = _outcome().label("outcome")
+    rows = session.execute(
+        select(Organisation.name, outcome, func.count())
+        .select_from(Case)
+        .outerjoin(Organisation, Case.referring_organisation_id == Organisation.id)
+        .where(_requests_of(period), Case.source == "referral")
+        .group_by(Organisation.name, outcome)
+    ).all()
+    out: dict[str, dict[str, int]] = {}
+    for name, o, n in rows:
+        out.setdefault(name or "Non renseigné", {})[str(o)] = int(n)
+    return out
+
+
+def partner_referrals(session, period: Period) -> dict[str, dict[str, dict[str, int]]] | None:
+    """Referrals of the year received from and sent to each partner, by status; ``None``
+    when the referrals model is not installed."""
+    try:
+        from ..models.referral import Referral
+    except ImportError:
+        return None
+    in_year = (Referral.created_at >= period.start) & (Referral.created_at < period.end)
+    out: dict[str, dict[str, dict[str, int]]] = {}
+    for direction, org_column in (
+        ("received", Referral.from_organisation_id), ("sent", Referral.to_organisation_id)
+    ):
+        rows = session.execute(
+            select(Organisation.name, Referral.status, func.count())
+            .select_from(Referral)
+            .join(Organisation, org_column == Organisation.id)
+            .where(in_year, Organisation.kind != "ccas")
+            .group_by(Organisation.name, Referral.status)
+        ).all()
+        for name, status, n in rows:
+            out.setdefault(name, {"received": {}, "sent": {}})[direction][str(status)] = int(n)
+    return out
+
+
+def granted_loans(session, period: Period) -> dict:
+    """Count, sum and averages of the year's granted transitions' amount and duration."""
+    amount = cast(T.data["amount_granted"].as_string(), Numeric(12, 2))
+    months = cast(T.data["months"].as_string(), Integer)
+    row = session.execute(
+        select(func.count(amount), func.sum(amount), func.avg(months))
+        .where(T.to_state == "granted", _transitions_in(period))
+    ).one()
+    count, total, avg_months = row
+    total = Decimal(str(total or 0)).quantize(Decimal("0.01"))
+    average = (total / count).quantize(Decimal("0.01")) if count else None
+    return {
+        "count": int(count or 0),
+        "amount_lent": total,
+        "average_amount": average,
+        "average_months": round(float(avg_months), 1) if avg_months is not None else None,
+    }

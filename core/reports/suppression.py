@@ -1,0 +1,191 @@
+"""The funder view of a report: aggregates only, small counts suppressed. Pure.
+
+Rules (statistical confidentiality, applied to a copy of the report):
+
+1. **Primary suppression.** Every count under :data:`THRESHOLD` (5), zero included, is
+   shown as :data:`SMALL` (``"< 5"``), and any figure derived from it (its percentage, a
+   median or percentile of fewer than 5 delays, an average or a sum over fewer than 5
+   loans) is replaced by :data:`HIDDEN`.
+2. **Complementary suppression.** In a distribution whose total is published (purposes,
+   months, age bands, employment, reorientation destinations, partners, one partner's
+   outcomes), a hidden cell must not be recomputable from the total: a distribution never
+   has exactly one hidden cell, and its hidden cells together total at least 5; otherwise
+   the smallest visible cells are hidden too (shown as :data:`HIDDEN`, with their
+   percentage). A partner whose count is hidden has all its outcomes hidden.
+3. Plugin sections, whose shape the core does not know: every integer under 5 is shown as
+   ``"< 5"``, and when a dict holds such a count its other numeric figures are hidden.
+
+No list of people ever reaches a report, so there is nothing else to remove.
+"""
+
+from __future__ import annotations
+
+import copy
+from decimal import Decimal, InvalidOperation
+
+THRESHOLD = 5
+SMALL = "< 5"
+HIDDEN = "masqué"
+
+RULE = (
+    "Secret statistique : tout effectif inférieur à 5 est affiché « < 5 » ; les pourcentages, "
+    "délais et montants qui permettraient de le retrouver sont masqués, ainsi que d'autres "
+    "cases si nécessaire pour qu'une case masquée ne puisse pas être recalculée à partir "
+    "d'un total."
+)
+
+
+def is_small(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value < THRESHOLD
+
+
+def cells_to_hide(counts: dict, total_published: bool = True) -> tuple[set, set]:
+    """``(primary, complementary)`` keys to hide in a distribution of counts."""
+    primary = {k for k, v in counts.items() if is_small(v)}
+    complementary: set = set()
+    if not primary or not total_published:
+        return primary, complementary
+    order = list(counts)
+    visible = sorted((k for k in counts if k not in primary),
+                     key=lambda k: (counts[k], order.index(k)))
+
+    def hidden_total() -> int:
+        return sum(counts[k] for k in primary | complementary)
+
+    while visible and (len(primary | complementary) == 1 or hidden_total() < THRESHOLD):
+        complementary.add(visible.pop(0))
+    return primary, complementary
+
+
+def _mask_counts(counts: dict, total_published: bool = True) -> tuple[dict, set]:
+    primary, complementary = cells_to_hide(counts, total_published)
+    masked = {
+        k: (SMALL if k in primary else HIDDEN if k in complementary else v)
+        for k, v in counts.items()
+    }
+    return masked, primary | complementary
+
+
+def _small(value):
+    return SMALL if is_small(value) else value
+
+
+def funder_view(report: dict) -> dict:
+    """A copy of ``report`` fit for funders (see the module's rules)."""
+    out = copy.deepcopy(report)
+    requests = report.get("requests", 0)
+    for key in ("requests", "instructions", "granted"):
+        if key in out:
+            out[key] = _small(out[key])
+
+    if "purpose_counts" in report:
+        masked, hidden = _mask_counts(report["purpose_counts"])
+        out["purpose_counts"] = masked
+        out["purposes"] = {
+            k: (HIDDEN if k in hidden or is_small(requests) else v)
+            for k, v in report.get("purposes", {}).items()
+        }
+    if "monthly_requests" in report:
+        months = dict(enumerate(report["monthly_requests"]))
+        masked, _hidden = _mask_counts(months)
+        out["monthly_requests"] = [masked[i] for i in range(len(months))]
+
+    for dimension in ("age", "employment"):
+        values = (report.get("applicants") or {}).get(dimension)
+        if values is not None:
+            out["applicants"][dimension] = _mask_counts(values)[0]
+
+    for key, stats in (report.get("delays") or {}).items():
+        if is_small(stats.get("count")):
+            out["delays"][key] = {"count": SMALL, "median": HIDDEN, "p90": HIDDEN}
+
+    if "reorientations" in report:
+        reo = report["reorientations"]
+        out["reorientations"] = {
+            "total": _small(reo.get("total", 0)),
+            "by_destination": _mask_counts(reo.get("by_destination", {}))[0],
+        }
+
+    if "partners" in report:
+        out["partners"] = _partners(report["partners"])
+
+    if "loans" in report:
+        out["loans"] = _loans(report["loans"])
+
+    if "sections" in report:
+        out["sections"] = {
+            name: {**section, "data": _generic(section.get("data", {}))}
+            for name, section in report["sections"].items()
+        }
+    out["suppressed"] = True
+    out["suppression_rule"] = RULE
+    return out
+
+
+def _partners(partners: dict) -> dict:
+    by_partner = partners.get("by_partner", {})
+    totals = {name: entry.get("cases", 0) for name, entry in by_partner.items()}
+    masked_totals, hidden = _mask_counts(totals)
+    out = {"total": _small(partners.get("total", 0)), "by_partner": {}}
+    for name, entry in by_partner.items():
+        outcomes = entry.get("outcomes", {})
+        if name in hidden:
+            masked_outcomes = {o: (SMALL if is_small(n) else HIDDEN) for o, n in outcomes.items()}
+        else:
+            masked_outcomes = _mask_counts(outcomes)[0]
+        new = {"cases": masked_totals[name], "outcomes": masked_outcomes}
+        if "referrals" in entry:
+            new["referrals"] = {
+                direction: _mask_counts(statuses, total_published=False)[0]
+                for direction, statuses in entry["referrals"].items()
+            }
+        out["by_partner"][name] = new
+    return out
+
+
+def _loans(loans: dict) -> dict:
+    """Counts under 5 shown as ``"< 5"``; the amounts and averages hidden when fewer than 5
+    loans were granted (a sum over 1 loan is that person's loan)."""
+    out = {k: (_generic(v) if isinstance(v, (dict, list)) else _small(v))
+           for k, v in loans.items()}
+    count = loans.get("count")
+    if is_small(count):
+        for key in ("amount_lent", "average_amount", "average_months"):
+            if loans.get(key) is not None:
+                out[key] = HIDDEN
+    return out
+
+
+def _is_figure(value) -> bool:
+    if isinstance(value, bool) or value is None:
+        return False
+    if isinstance(value, (int, float, Decimal)):
+        return True
+    if isinstance(value, str):
+        try:
+            Decimal(value)
+        except InvalidOperation:
+            return False
+        return True
+    return False
+
+
+def _generic(data):
+    """Plugin data: integers under 5 -> ``"< 5"``; a dict holding one hides its other
+    numeric figures too."""
+    if isinstance(data, list):
+        return [_generic(v) for v in data]
+    if not isinstance(data, dict):
+        return _small(data)
+    has_small = any(is_small(v) for v in data.values())
+    out = {}
+    for key, value in data.items():
+        if isinstance(value, (dict, list)):
+            out[key] = _generic(value)
+        elif is_small(value):
+            out[key] = SMALL
+        elif has_small and _is_figure(value) and key not in ("year",):
+            out[key] = HIDDEN
+        else:
+            out[key] = value
+    return out

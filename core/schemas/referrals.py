@@ -1,0 +1,158 @@
+"""Referral API schemas (input validation and output), French error messages."""
+
+from __future__ import annotations
+
+from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates
+
+from ..models import Purpose, ReferralStatus
+
+REQUIRED = {"required": "Champ obligatoire.", "null": "Champ obligatoire."}
+
+
+class _Strict(Schema):
+    error_messages = {"unknown": "Champ inconnu.", "type": "Un objet JSON est attendu."}
+
+    class Meta:
+        unknown = RAISE
+
+
+class ReferralPersonInSchema(_Strict):
+    first_name = fields.String(required=True, validate=validate.Length(1, 100),
+                               error_messages=REQUIRED)
+    last_name = fields.String(required=True, validate=validate.Length(1, 100),
+                              error_messages=REQUIRED)
+    birth_date = fields.Date(required=True, error_messages={
+        **REQUIRED, "invalid": "Date invalide (format AAAA-MM-JJ, date existante)."})
+    phone = fields.String(load_default=None, allow_none=True,
+                          validate=validate.Length(max=30))
+    email = fields.Email(load_default=None, allow_none=True,
+                         error_messages={"invalid": "Adresse e-mail invalide."})
+
+
+class ReferralAttachmentInSchema(_Strict):
+    filename = fields.String(required=True, validate=validate.Length(1, 200),
+                             error_messages=REQUIRED)
+    content_type = fields.String(required=True, error_messages=REQUIRED,
+                                 metadata={"description": "application/pdf, image/jpeg or "
+                                                          "image/png"})
+    content_base64 = fields.String(required=True, error_messages=REQUIRED)
+
+
+class ReferralInSchema(_Strict):
+    """``POST /api/v1/referrals`` body."""
+
+    person = fields.Nested(ReferralPersonInSchema, required=True, error_messages=REQUIRED)
+    purpose = fields.String(
+        required=True, error_messages=REQUIRED,
+        validate=validate.OneOf([p.value for p in Purpose],
+                                error="Objet inconnu (attendu : {choices})."),
+    )
+    amount_requested = fields.Decimal(
+        required=True, places=None, as_string=True, allow_nan=False,
+        error_messages={**REQUIRED, "invalid": "Montant invalide.",
+                        "special": "Montant invalide."},
+    )
+    note = fields.String(load_default="", validate=validate.Length(max=5000))
+    consent = fields.Boolean(
+        required=True,
+        error_messages={**REQUIRED, "invalid": "Le consentement doit valoir true."},
+        metadata={"description": "The person agreed to be referred (must be true)."},
+    )
+    to_organisation = fields.UUID(load_default=None, allow_none=True,
+                                  error_messages={"invalid_uuid": "Identifiant invalide."},
+                                  metadata={"description": "Default: the tenant's CCAS."})
+    extra = fields.Dict(keys=fields.String(), load_default=dict,
+                        metadata={"description": "Fields required by the receiving "
+                                                 "organisation's plugin."})
+    attachments = fields.List(fields.Nested(ReferralAttachmentInSchema), load_default=list,
+                              validate=validate.Length(max=5))
+
+    @validates("consent")
+    def _consent_given(self, value, **_kw):
+        if value is not True:
+            raise ValidationError("Le consentement de la personne est obligatoire (true).")
+
+
+class ReferralDecisionInSchema(_Strict):
+    """``POST /api/v1/referrals/<id>/decision`` body (the receiving organisation)."""
+
+    decision = fields.String(required=True, error_messages=REQUIRED,
+                             validate=validate.OneOf(["accept", "decline"]))
+    reason = fields.String(load_default=None, allow_none=True,
+                           metadata={"description": "Coded decline reason (required to "
+                                                    "decline)."})
+    message = fields.String(load_default="", validate=validate.Length(max=2000))
+
+
+class OrganisationBriefSchema(Schema):
+    id = fields.UUID()
+    name = fields.String()
+
+
+class ReferralPersonOutSchema(Schema):
+    first_name = fields.String()
+    last_name = fields.String()
+    birth_date = fields.Date(allow_none=True)
+    phone = fields.String(allow_none=True)
+    email = fields.String(allow_none=True)
+
+
+class ReferralHistoryOutSchema(Schema):
+    from_status = fields.String(allow_none=True)
+    to_status = fields.String()
+    at = fields.DateTime()
+    reason_code = fields.String(allow_none=True)
+    message = fields.String()
+
+
+class ReferralAttachmentOutSchema(Schema):
+    id = fields.UUID()
+    filename = fields.String()
+    content_type = fields.String()
+    size = fields.Integer()
+
+
+class ReferralOutSchema(Schema):
+    id = fields.UUID()
+    reference = fields.String()
+    status = fields.String(validate=validate.OneOf([s.value for s in ReferralStatus]))
+    status_label = fields.String()
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+    status_changed_at = fields.DateTime()
+    from_organisation = fields.Nested(OrganisationBriefSchema)
+    to_organisation = fields.Nested(OrganisationBriefSchema)
+    person = fields.Nested(ReferralPersonOutSchema)
+    purpose = fields.String()
+    amount_requested = fields.Decimal(as_string=True, allow_none=True)
+    note = fields.String()
+    consent = fields.Boolean()
+    consent_at = fields.DateTime()
+    consent_by = fields.String()
+    extra = fields.Dict()
+    decline_reason = fields.String(allow_none=True)
+    history = fields.List(fields.Nested(ReferralHistoryOutSchema))
+    attachments = fields.List(fields.Nested(ReferralAttachmentOutSchema))
+
+
+class ReferralListSchema(Schema):
+    items = fields.List(fields.Nested(ReferralOutSchema))
+    next_cursor = fields.String(allow_none=True, metadata={
+        "description": "Pass as `cursor` to get the next page; null on the last page."})
+
+
+def dump_referral(referral) -> dict:
+    """The referral as a referrer or staff member may see it (no case internals)."""
+    return ReferralOutSchema().dump({
+        "id": referral.id, "reference": referral.reference, "status": str(referral.status),
+        "status_label": referral.status_label, "created_at": referral.created_at,
+        "updated_at": referral.updated_at, "status_changed_at": referral.status_changed_at,
+        "from_organisation": referral.from_organisation,
+        "to_organisation": referral.to_organisation,
+        "person": referral, "purpose": referral.purpose,
+        "amount_requested": referral.amount_requested, "note": referral.note,
+        "consent": referral.consent, "consent_at": referral.consent_at,
+        "consent_by": referral.consent_by, "extra": referral.extra or {},
+        "decline_reason": referral.decline_reason, "history": referral.history,
+        "attachments": referral.attachments,
+    })

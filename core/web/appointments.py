@@ -1,0 +1,265 @@
+"""Appointments with the social worker: booking (case page block and page), the
+per-worker agenda (day and week), the ICS file, moving and the outcome.
+
+Times are typed and shown in the tenant's timezone, stored in UTC (``core.appointments``).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime, timedelta
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user
+from sqlalchemy import select
+
+from .. import appointments as appts
+from .. import audit
+from ..cases import local_today
+from ..db import db
+from ..errors import UserError
+from ..models import (
+    KIND_LABELS,
+    MODE_LABELS,
+    Appointment,
+    AppointmentKind,
+    AppointmentMode,
+    AppointmentStatus,
+    Case,
+)
+from ..policy import allow
+from . import sections
+from .documents import case_page_url
+from .views import safe_next
+
+bp = Blueprint("appointments", __name__, url_prefix="/t/<tenant>")
+
+ROLES = ("manager", "secretary", "social_worker")
+FIELDS = ("worker", "date", "time", "duration", "mode", "place", "kind")
+FRENCH_DAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
+
+sections.case_section("appointments", "appointments/_section.html", ROLES, order=35)
+sections.dashboard_section("appointments_today", "appointments/_dashboard.html", ROLES,
+                           order=20)
+sections.nav_item("Agenda", "appointments.agenda", ROLES, order=30)
+
+
+def _case(case_id: uuid.UUID) -> Case:
+    case = db.session.scalar(select(Case).where(Case.id == case_id))
+    if case is None:
+        abort(404)
+    return case
+
+
+def _appointment(appointment_id: uuid.UUID) -> Appointment:
+    row = db.session.scalar(select(Appointment).where(Appointment.id == appointment_id))
+    if row is None:
+        abort(404)
+    return row
+
+
+def _slot_from_form(prefix: str = "") -> tuple[appts.Slot, dict]:
+    values = {f: request.form.get(prefix + f, "") for f in FIELDS}
+    slot = appts.Slot(day=values["date"], time=values["time"],
+                      duration_minutes=values["duration"] or 60,
+                      mode=values["mode"] or "in_person", place=values["place"],
+                      kind=values["kind"] or "intake")
+    return slot, values
+
+
+def _errors(exc: UserError, prefix: str) -> dict:
+    raw = exc.errors or {exc.field or "date": [exc.message]}
+    return {prefix + (field or "date"): messages for field, messages in raw.items()}
+
+
+def _book_page(case: Case, errors=None, values=None, status=200):
+    return render_template("appointments/book.html", case=case, rdv_errors=errors or {},
+                           rdv_values=values or {}), status
+
+
+@bp.route("/cases/<uuid:case_id>/appointments/new", methods=["GET", "POST"])
+@allow(*ROLES)
+def book(case_id: uuid.UUID):
+    case = _case(case_id)
+    if request.method == "GET":
+        return _book_page(case)
+    slot, values = _slot_from_form("rdv-")
+    try:
+        appointment = appts.book(db.session, case, values["worker"], slot, current_user,
+                                 g.tenant)
+    except UserError as exc:
+        db.session.rollback()
+        if exc.status not in (409, 422):
+            abort(exc.status)
+        values["next"] = request.form.get("next", "")
+        return _book_page(case, _errors(exc, "rdv-"), values, exc.status)
+    db.session.commit()
+    start = appts.local(appointment.starts_at, g.tenant)
+    flash(f"Rendez-vous fixé le {start:%d/%m/%Y à %H:%M} avec "
+          f"{appointment.social_worker.full_name or appointment.social_worker.email}.",
+          "success")
+    return redirect(safe_next(request.form.get("next"),
+                              url_for("appointments.show", appointment_id=appointment.id)))
+
+
+def _show_page(row: Appointment, errors=None, values=None, status=200):
+    return render_template("appointments/show.html", appointment=row, case=row.case,
+                           start=appts.local(row.starts_at, g.tenant),
+                           end=appts.local(row.ends_at, g.tenant),
+                           rdv_errors=errors or {}, rdv_values=values or {}), status
+
+
+@bp.route("/appointments/<uuid:appointment_id>")
+@allow(*ROLES)
+def show(appointment_id: uuid.UUID):
+    row = _appointment(appointment_id)
+    audit.record(db.session, "case.read", row.case, view="appointment")
+    db.session.commit()
+    return _show_page(row)
+
+
+@bp.route("/appointments/<uuid:appointment_id>/outcome", methods=["POST"])
+@allow(*ROLES)
+def outcome(appointment_id: uuid.UUID):
+    row = _appointment(appointment_id)
+    status, note = request.form.get("status", ""), request.form.get("note", "")
+    try:
+        appts.record_outcome(db.session, row, status, note, current_user)
+    except UserError as exc:
+        db.session.rollback()
+        field = "outcome-note" if exc.field == "note" else "outcome-status"
+        return _show_page(row, {field: [exc.message]},
+                          {"outcome-status": status, "outcome-note": note}, exc.status)
+    db.session.commit()
+    flash(f"Rendez-vous : {row.status_label}.", "success")
+    return redirect(safe_next(request.form.get("next"),
+                              url_for("appointments.show", appointment_id=row.id)))
+
+
+@bp.route("/appointments/<uuid:appointment_id>/move", methods=["POST"])
+@allow(*ROLES)
+def move(appointment_id: uuid.UUID):
+    row = _appointment(appointment_id)
+    slot, values = _slot_from_form("move-")
+    try:
+        new = appts.move(db.session, row, slot, values["worker"] or None, current_user,
+                         g.tenant)
+    except UserError as exc:
+        db.session.rollback()
+        if exc.status not in (409, 422):
+            abort(exc.status)
+        return _show_page(row, _errors(exc, "move-"), values, exc.status)
+    db.session.commit()
+    start = appts.local(new.starts_at, g.tenant)
+    flash(f"Rendez-vous déplacé au {start:%d/%m/%Y à %H:%M}.", "success")
+    return redirect(url_for("appointments.show", appointment_id=new.id))
+
+
+@bp.route("/appointments/<uuid:appointment_id>/rendez-vous.ics")
+@allow(*ROLES)
+def ics(appointment_id: uuid.UUID):
+    row = _appointment(appointment_id)
+    text = appts.ics_text(row, g.tenant)
+    audit.record(db.session, "case.read", row.case, view="appointment_ics")
+    db.session.commit()
+    return Response(
+        text.encode("utf-8"), mimetype="text/calendar",
+        headers={"Content-Type": "text/calendar; charset=utf-8",
+                 "Content-Disposition": f'attachment; filename="rendez-vous-{row.case.reference}'
+                                        f'-{appts.local(row.starts_at, g.tenant):%Y%m%d}.ics"'},
+    )
+
+
+@bp.route("/agenda")
+@allow(*ROLES)
+def agenda():
+    workers = appts.workers(db.session)
+    worker = None
+    wanted = request.args.get("worker")
+    if wanted:
+        try:
+            wanted_id = uuid.UUID(wanted)
+        except ValueError:
+            abort(404)
+        worker = next((w for w in workers if w.id == wanted_id), None)
+        if worker is None:
+            abort(404)
+    elif current_user.role in appts.WORKER_ROLES and any(
+            w.id == current_user.id for w in workers):
+        worker = current_user
+    elif workers:
+        worker = workers[0]
+    view = "day" if request.args.get("view") == "day" else "week"
+    day_text = request.args.get("day")
+    error = None
+    try:
+        day = appts.parse_local_date(day_text, "day") if day_text else local_today(g.tenant)
+    except UserError as exc:
+        day, error = local_today(g.tenant), exc.message
+    if view == "week":
+        first, count, step = day - timedelta(days=day.weekday()), 7, 7
+    else:
+        first, count, step = day, 1, 1
+    days = appts.agenda(db.session, worker.id, first, count, g.tenant) if worker else {}
+    status = 422 if error else 200
+    return render_template(
+        "appointments/agenda.html", workers=workers, worker=worker, view=view, day=day,
+        first=first, last=first + timedelta(days=count - 1), days=days,
+        previous=first - timedelta(days=step), next=first + timedelta(days=step),
+        today=local_today(g.tenant), day_error=error, day_text=day_text or day.isoformat(),
+    ), status
+
+
+def today_for(user) -> list[Appointment]:
+    """Today's appointments: the user's own for a worker, everyone's for the secretary."""
+    tenant = g.tenant
+    today = local_today(tenant)
+    tz = appts.zone(tenant)
+    query = select(Appointment).where(
+        Appointment.starts_at >= appts.to_utc_midnight(today, tz),
+        Appointment.starts_at < appts.to_utc_midnight(today + timedelta(days=1), tz),
+        Appointment.status != AppointmentStatus.moved,
+    ).order_by(Appointment.starts_at)
+    if user.role != "secretary":
+        query = query.where(Appointment.social_worker_id == user.id)
+    return list(db.session.scalars(query))
+
+
+def french_day(value: date) -> str:
+    return f"{FRENCH_DAYS[value.weekday()]} {value:%d/%m/%Y}"
+
+
+@bp.app_context_processor
+def _appointment_helpers():
+    def case_appointments(case):
+        return appts.of_case(db.session, case)
+
+    def appointment_workers():
+        return appts.workers(db.session)
+
+    def local_time(value: datetime) -> datetime:
+        return appts.local(value, g.get("tenant"))
+
+    return {
+        "case_appointments": case_appointments,
+        "appointment_workers": appointment_workers,
+        "appointment_local": local_time,
+        "appointment_mode_choices": [(m.value, MODE_LABELS[m]) for m in AppointmentMode],
+        "appointment_kind_choices": [(k.value, KIND_LABELS[k]) for k in AppointmentKind],
+        "appointments_today": today_for,
+        "appointment_booking_closed": appts.NO_BOOKING_STATES,
+        "appointment_french_day": french_day,
+        "appointment_now": lambda: datetime.now(UTC),
+        "appointment_staff_minutes": appts.staff_minutes,
+        "ccas_case_page_url": case_page_url,
+    }

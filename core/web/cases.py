@@ -1,0 +1,445 @@
+"""Case pages: the intake sheet (fiche recueil), the case list, the case page with its
+timeline and transitions, interviews, the budget sheet, the file summary (page and PDF).
+
+Who sees what (``core.cases``): the CCAS team sees every case; the lender's agents see the
+cases sent to the FICP check or further, and the evaluation only once the file is
+submitted to them; private notes are read only by social workers and the manager;
+referrers and funders get no case page at all (403).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from .. import audit, cases, file_summary, reasons, workflow
+from ..db import db
+from ..errors import UserError
+from ..models import (
+    CHARGE_CATEGORIES,
+    EMPLOYMENT_LABELS,
+    PURPOSE_LABELS,
+    RESOURCE_CATEGORIES,
+    SOURCE_LABELS,
+    STATE_LABELS,
+    Organisation,
+    Source,
+    State,
+)
+from ..policy import allow
+from . import sections
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("cases", __name__, url_prefix="/t/<tenant>/cases")
+
+CASE_ROLES = tuple(sorted(cases.CASE_ROLES))
+STAFF = tuple(sorted(cases.STAFF_ROLES))
+EVALUATORS = tuple(sorted(cases.EVALUATORS))
+PER_PAGE = 25
+
+sections.nav_item("Dossiers", "cases.case_list", CASE_ROLES, order=10)
+sections.nav_item("Nouvelle fiche recueil", "cases.intake", STAFF, order=11)
+
+
+def _role() -> str:
+    return str(current_user.role)
+
+
+def _field_errors(exc: UserError) -> dict:
+    return exc.errors or {"_": [exc.message]}
+
+
+# -- case list ---------------------------------------------------------------------------
+
+
+@bp.route("/")
+@allow(*CASE_ROLES)
+def case_list():
+    args = request.args
+    errors: dict = {}
+    filters = cases.CaseFilters(
+        state=args.get("state") or None, purpose=args.get("purpose") or None,
+        worker=args.get("worker") or None, q=(args.get("q") or "").strip()[:100],
+    )
+    for name in ("date_from", "date_to"):
+        try:
+            setattr(filters, name, cases.parse_date(args.get(name), name))
+        except UserError as exc:
+            errors[name] = [exc.message]
+    page = max(args.get("page", 1, type=int) or 1, 1)
+    try:
+        rows, total = cases.list_cases(db.session, _role(), filters, page, PER_PAGE)
+    except UserError as exc:
+        errors.update(_field_errors(exc))
+        rows, total = [], 0
+    pages = max((total + PER_PAGE - 1) // PER_PAGE, 1)
+    query = {k: v for k, v in args.items() if k != "page" and v}
+    return render_template(
+        "cases/list.html", rows=rows, total=total, page=page, pages=pages, query=query,
+        filters=filters, args=args, errors=errors, states=STATE_LABELS,
+        purposes=PURPOSE_LABELS, workers=cases.social_workers(db.session)
+        if _role() != "lender_agent" else [],
+    ), (422 if errors else 200)
+
+
+# -- intake sheet ------------------------------------------------------------------------
+
+INTAKE_FIELDS = (
+    "last_name", "first_name", "birth_date", "phone", "email", "address", "postal_code",
+    "city", "adults", "children_ages", "employment", "monthly_resources", "purpose",
+    "amount_requested", "project", "source", "referring_organisation_id",
+)
+
+
+def _children(text: str) -> list[int]:
+    ages = []
+    for part in (text or "").replace(";", ",").split(","):
+        part = part.strip()
+        if not part:
+            continue
+        if not part.isdigit():
+            raise UserError("Âges des enfants : des nombres séparés par des virgules.",
+                            status=422, field="children_ages")
+        ages.append(int(part))
+    return ages
+
+
+def _person_data(form) -> cases.PersonData:
+    errors: dict = {}
+    birth_date = adults = resources = None
+    children: list[int] = []
+    try:
+        birth_date = cases.parse_date(form.get("birth_date"), "birth_date")
+    except UserError as exc:
+        errors["birth_date"] = [exc.message]
+    try:
+        adults = int(form.get("adults") or 1)
+    except ValueError:
+        errors["adults"] = ["Nombre d'adultes entre 1 et 20."]
+    try:
+        children = _children(form.get("children_ages", ""))
+    except UserError as exc:
+        errors["children_ages"] = [exc.message]
+    if (form.get("monthly_resources") or "").strip():
+        try:
+            resources = cases.parse_amount(form.get("monthly_resources"), "monthly_resources")
+        except UserError as exc:
+            errors["monthly_resources"] = [exc.message]
+    for name, message in (("last_name", "Le nom est obligatoire."),
+                          ("first_name", "Le prénom est obligatoire."),
+                          ("purpose", "Choisissez l'objet de la demande."),
+                          ("amount_requested", "Indiquez le montant demandé.")):
+        if not (form.get(name) or "").strip():
+            errors[name] = [message]
+    email = (form.get("email") or "").strip()
+    if email and ("@" not in email or len(email) > 254):
+        errors["email"] = ["Adresse e-mail invalide."]
+    if errors:
+        first = next(iter(errors))
+        raise UserError(errors[first][0], status=422, field=first, errors=errors)
+    return cases.PersonData(
+        first_name=form.get("first_name", "").strip(), last_name=form.get("last_name", "").strip(),
+        birth_date=birth_date, phone=(form.get("phone") or "").strip()[:30] or None,
+        email=email or None, address=(form.get("address") or "").strip()[:300] or None,
+        postal_code=(form.get("postal_code") or "").strip()[:10] or None,
+        city=(form.get("city") or "").strip()[:120] or None, adults=adults,
+        children_ages=children, employment=form.get("employment") or None,
+        monthly_resources=resources,
+    )
+
+
+def _intake_page(values, errors, duplicates=(), status=200):
+    from sqlalchemy import select
+
+    organisations = db.session.scalars(
+        select(Organisation).where(Organisation.kind != "ccas").order_by(Organisation.name)
+    ).all()
+    return render_template(
+        "cases/intake.html", values=values, errors=errors, duplicates=duplicates,
+        purposes=PURPOSE_LABELS, employments=EMPLOYMENT_LABELS,
+        sources={k: v for k, v in SOURCE_LABELS.items() if k != Source.import_},
+        organisations=organisations,
+    ), status
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@allow(*STAFF)
+def intake():
+    from sqlalchemy import select
+
+    if request.method == "GET":
+        return _intake_page({"adults": "1", "source": "phone"}, {})
+    form = request.form
+    values = {k: form.get(k, "") for k in INTAKE_FIELDS}
+    try:
+        data = _person_data(form)
+        cases.validate_person(data)
+        choice = form.get("person_choice", "")
+        if choice.startswith("existing:"):
+            duplicates = cases.find_duplicates(db.session, data.first_name, data.last_name,
+                                               data.birth_date)
+            person = next((p for p in duplicates if str(p.id) == choice[9:]), None)
+            if person is None:
+                raise UserError("La personne choisie est introuvable.", status=422,
+                                field="person_choice")
+            audit.record(db.session, "person.reuse", person)
+        elif choice == "new":
+            person = cases.create_person(db.session, data)
+        else:
+            duplicates = cases.find_duplicates(db.session, data.first_name, data.last_name,
+                                               data.birth_date)
+            if duplicates:
+                for p in duplicates:
+                    audit.record(db.session, "person.read", p, reason="duplicate_check")
+                db.session.commit()
+                return _intake_page(values, {}, duplicates=duplicates, status=200)
+            person = cases.create_person(db.session, data)
+        org_id = None
+        if form.get("source") == Source.referral.value and form.get("referring_organisation_id"):
+            import uuid
+
+            try:
+                org_id = uuid.UUID(form["referring_organisation_id"])
+            except ValueError:
+                org_id = None
+            if org_id is None or db.session.scalar(
+                select(Organisation.id).where(Organisation.id == org_id)
+            ) is None:
+                raise UserError("Organisation inconnue.", status=422,
+                                field="referring_organisation_id")
+        case = cases.open_case(
+            db.session, person, form.get("purpose", ""), form.get("amount_requested"),
+            actor=current_user, project=form.get("project", ""),
+            source=form.get("source") or "phone", referring_organisation_id=org_id,
+            tenant=g.tenant,
+        )
+        if form.get("action") == "send":
+            workflow.apply_transition(
+                db.session, case,
+                workflow.TransitionRequest(State.ficp_pending, case.version), current_user,
+            )
+    except UserError as exc:
+        db.session.rollback()
+        return _intake_page(values, _field_errors(exc), status=exc.status)
+    db.session.commit()
+    if case.state == State.ficp_pending:
+        flash(f"Fiche recueil {case.reference} enregistrée et envoyée au contrôle FICP.",
+              "success")
+    else:
+        flash(f"Fiche recueil {case.reference} enregistrée.", "success")
+    if form.get("action") == "another":
+        return redirect(url_for("cases.intake"))
+    return redirect(url_for("cases.case_page", case_id=case.id))
+
+
+# -- case page ---------------------------------------------------------------------------
+
+
+def _panels(case) -> list:
+    from ..plugins import hooks
+
+    panels = []
+    for plugin_name, result in workflow._call_each(  # noqa: SLF001 - same error policy
+        hooks().ccas_case_panels, case=case, user=current_user
+    ):
+        if isinstance(result, Exception):
+            log.error("plugin %s failed to render its case panel", plugin_name)
+            continue
+        panels.extend(result or [])
+    return sorted(panels, key=lambda p: p.order)
+
+
+def _case_context(case, errors=None, message=None, failed_transition=None,
+                  conflict=False) -> dict:
+    role = _role()
+    tenant = g.tenant
+    moves = workflow.available(case, role)
+    reason_lists = {t.name: reasons.reasons(tenant, t.reason) for t in moves if t.reason}
+    destinations = workflow.destinations() if any(t.destination for t in moves) else {}
+    blocking = []
+    if moves and case.state not in workflow.TERMINAL:
+        blocking = workflow.failed_checks(case, case.state)
+    sees_file = cases.lender_sees_file(db.session, case, role)
+    return {
+        "case": case, "person": case.person, "role": role, "moves": moves,
+        "reason_lists": reason_lists, "destinations": destinations, "blocking": blocking,
+        "timeline": case.transitions, "states": STATE_LABELS, "purposes": PURPOSE_LABELS,
+        "sources": SOURCE_LABELS, "employments": EMPLOYMENT_LABELS,
+        "sees_file": sees_file,
+        "interviews": cases.interviews(db.session, case) if sees_file else [],
+        "private_notes": cases.may_read_private_notes(role),
+        "budget": cases.budget_lines(db.session, case) if sees_file else {},
+        "figures": cases.budget_figures(db.session, case, tenant) if sees_file else None,
+        "resource_labels": RESOURCE_CATEGORIES, "charge_labels": CHARGE_CATEGORIES,
+        "workers": cases.social_workers(db.session) if role in STAFF else [],
+        "case_sections": sections.for_role(sections.CASE_SECTIONS, role),
+        "panels": _panels(case), "errors": errors or {}, "message": message,
+        "failed_transition": failed_transition, "conflict": conflict,
+        "reason_labels": {code: label for kind in reasons.DEFAULTS
+                          for code, label in reasons.reasons(tenant, kind).items()},
+        "can_evaluate": role in EVALUATORS and case.state in cases.INTERVIEW_STATES,
+        "can_summarise": sees_file and cases.reached(db.session, case, State.instruction),
+        "destination_labels": {**reasons.CORE_DESTINATIONS, **destinations},
+    }
+
+
+@bp.route("/<case_id>")
+@allow(*CASE_ROLES)
+def case_page(case_id: str):
+    case = cases.get_case(db.session, case_id, _role())
+    context = _case_context(case)
+    audit.record(db.session, "case.read", case)
+    db.session.commit()
+    return render_template("cases/case.html", **context)
+
+
+def _error_page(case_id: str, exc: UserError, failed_transition=None):
+    db.session.rollback()
+    case = cases.get_case(db.session, case_id, _role())
+    context = _case_context(case, errors=exc.errors, message=exc.message,
+                            failed_transition=failed_transition, conflict=exc.status == 409)
+    return render_template("cases/case.html", **context), exc.status
+
+
+def _version(form) -> int:
+    try:
+        return int(form.get("version", ""))
+    except ValueError as exc:
+        raise UserError("Version du dossier manquante : rechargez la page.", status=400,
+                        field="version") from exc
+
+
+@bp.route("/<case_id>/transition", methods=["POST"])
+@allow(*CASE_ROLES)
+def transition(case_id: str):
+    case = cases.get_case(db.session, case_id, _role())
+    form = request.form
+    target = form.get("to", "")
+    try:
+        record = workflow.apply_transition(
+            db.session, case,
+            workflow.TransitionRequest(
+                target=target, version=_version(form), reason=form.get("reason") or None,
+                reason_text=form.get("reason_text", ""),
+                destination=form.get("destination") or None,
+            ),
+            current_user,
+        )
+        db.session.commit()
+    except UserError as exc:
+        return _error_page(case_id, exc, failed_transition=target)
+    flash(f"Dossier {case.reference} : {STATE_LABELS[State(record.to_state)]}.", "success")
+    return redirect(url_for("cases.case_page", case_id=case.id))
+
+
+@bp.route("/<case_id>/assign", methods=["POST"])
+@allow(*STAFF)
+def assign(case_id: str):
+    case = cases.get_case(db.session, case_id, _role())
+    try:
+        cases.assign_worker(db.session, case, request.form.get("worker") or None,
+                            _version(request.form), current_user)
+        db.session.commit()
+    except UserError as exc:
+        return _error_page(case_id, exc)
+    flash("Travailleur social enregistré.", "success")
+    return redirect(url_for("cases.case_page", case_id=case.id))
+
+
+@bp.route("/<case_id>/interviews/new", methods=["GET", "POST"])
+@allow(*EVALUATORS)
+def interview_new(case_id: str):
+    case = cases.get_case(db.session, case_id, _role())
+    values = {"held_on": cases.local_today(g.tenant).isoformat()}
+    errors: dict = {}
+    status = 200
+    if request.method == "POST":
+        values = {k: request.form.get(k, "") for k in
+                  ("held_on", "duration_minutes", "shared_note", "private_note")}
+        try:
+            cases.add_interview(db.session, case, current_user, values["held_on"],
+                                values["duration_minutes"], values["shared_note"],
+                                values["private_note"])
+            db.session.commit()
+        except UserError as exc:
+            db.session.rollback()
+            case = cases.get_case(db.session, case_id, _role())
+            errors, status = _field_errors(exc), exc.status
+        else:
+            flash("Entretien enregistré.", "success")
+            return redirect(url_for("cases.case_page", case_id=case.id, _anchor="entretiens"))
+    audit.record(db.session, "case.read", case, page="interview")
+    db.session.commit()
+    return render_template("cases/interview.html", case=case, values=values, errors=errors,
+                           open=case.state in cases.INTERVIEW_STATES), status
+
+
+@bp.route("/<case_id>/budget", methods=["GET", "POST"])
+@allow(*EVALUATORS)
+def budget(case_id: str):
+    case = cases.get_case(db.session, case_id, _role())
+    lines = cases.budget_lines(db.session, case)
+    values = {c: str(v).replace(".", ",") for c, v in lines.items()}
+    errors: dict = {}
+    status = 200
+    if request.method == "POST":
+        categories = [*RESOURCE_CATEGORIES, *CHARGE_CATEGORIES]
+        values = {c: request.form.get(c, "") for c in categories}
+        try:
+            cases.save_budget(db.session, case, current_user, values)
+            db.session.commit()
+        except UserError as exc:
+            db.session.rollback()
+            case = cases.get_case(db.session, case_id, _role())
+            errors, status = _field_errors(exc), exc.status
+        else:
+            flash("Budget enregistré.", "success")
+            return redirect(url_for("cases.case_page", case_id=case.id, _anchor="budget"))
+    figures = cases.budget_figures(db.session, case, g.tenant)
+    audit.record(db.session, "case.read", case, page="budget")
+    db.session.commit()
+    return render_template(
+        "cases/budget.html", case=case, values=values, errors=errors, figures=figures,
+        resource_labels=RESOURCE_CATEGORIES, charge_labels=CHARGE_CATEGORIES,
+        open=case.state in cases.BUDGET_STATES,
+    ), status
+
+
+def _summary_case(case_id: str):
+    case = cases.get_case(db.session, case_id, _role())
+    if not (cases.lender_sees_file(db.session, case, _role())
+            and cases.reached(db.session, case, State.instruction)):
+        from ..errors import NotFound
+
+        raise NotFound("Cette synthèse")
+    return case
+
+
+@bp.route("/<case_id>/summary")
+@allow(*CASE_ROLES)
+def summary(case_id: str):
+    case = _summary_case(case_id)
+    data = file_summary.build(db.session, case, g.tenant)
+    audit.record(db.session, "case.read", case, page="summary")
+    db.session.commit()
+    return render_template("cases/summary.html", case=case, s=data)
+
+
+@bp.route("/<case_id>/summary.pdf")
+@allow(*CASE_ROLES)
+def summary_pdf(case_id: str):
+    from flask import Response
+
+    case = _summary_case(case_id)
+    data = file_summary.build(db.session, case, g.tenant)
+    audit.record(db.session, "case.read", case, page="summary.pdf")
+    db.session.commit()
+    pdf = file_summary.render_pdf(data)
+    return Response(pdf, mimetype="application/pdf", headers={
+        "Content-Disposition": f'attachment; filename="synthese-{case.reference}.pdf"'})
+
+
+from . import dashboards  # noqa: E402,F401 - registers the role dashboards' sections

@@ -1,0 +1,114 @@
+"""The role dashboards ("my work"), registered as sections of the dashboard page.
+
+Secretary: new intakes, cleared FICP checks to call back, FICP incidents to announce,
+documents awaited. Social worker: cases to evaluate and to instruct (today's appointments
+come from the appointments feature). Manager: cases per state, cases stuck longer than
+``tenant.settings["workflow"]["stuck_after_days"]`` (default :data:`STUCK_AFTER_DAYS`),
+median delays per step. Lender agent: files submitted to the lender (the FICP queue is the
+lender plugin's panel).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from flask import g
+from flask_login import current_user
+from sqlalchemy import func, select
+
+from .. import delays, workflow
+from ..db import db
+from ..models import STATE_LABELS, Case, CaseTransition, Interview, State
+from . import sections
+from .cases import bp
+
+STUCK_AFTER_DAYS = 30
+LIMIT = 15
+RECENT_DAYS = 30
+
+sections.dashboard_section("secretary_work", "dashboards/secretary.html", {"secretary"}, 10)
+sections.dashboard_section("social_worker_work", "dashboards/social_worker.html",
+                           {"social_worker"}, 10)
+sections.dashboard_section("manager_overview", "dashboards/manager.html", {"manager"}, 10)
+sections.dashboard_section("lender_files", "dashboards/lender.html", {"lender_agent"}, 20)
+
+
+def stuck_after_days(tenant) -> int:
+    value = ((tenant.settings or {}).get("workflow") or {}).get("stuck_after_days")
+    try:
+        return int(value) if value not in (None, "") else STUCK_AFTER_DAYS
+    except (TypeError, ValueError):
+        return STUCK_AFTER_DAYS
+
+
+def _cases(*where, order=None, limit=LIMIT) -> list[Case]:
+    stmt = select(Case).where(*where).order_by(order if order is not None
+                                               else Case.state_changed_at)
+    return list(db.session.scalars(stmt.limit(limit)))
+
+
+def secretary_work() -> dict:
+    pending = _cases(Case.state == State.ficp_pending, limit=200)
+    cleared = [c for c in pending if not workflow.failed_checks(c, State.ficp_pending)]
+    since = datetime.now(UTC) - timedelta(days=RECENT_DAYS)
+    registered = _cases(Case.state == State.ficp_registered, Case.state_changed_at >= since,
+                        order=Case.state_changed_at.desc())
+    return {
+        "new_intakes": _cases(Case.state == State.intake),
+        "cleared": cleared[:LIMIT],
+        "registered": registered,
+        "documents": _cases(Case.state == State.documents_requested),
+    }
+
+
+def social_worker_work() -> dict:
+    mine = (Case.social_worker_id == current_user.id) | Case.social_worker_id.is_(None)
+    return {
+        "to_evaluate": _cases(Case.state.in_([State.documents_requested, State.evaluation]),
+                              mine),
+        "to_instruct": _cases(Case.state.in_([State.instruction, State.adjourned]), mine),
+    }
+
+
+def manager_overview() -> dict:
+    session = db.session
+    counts = dict(session.execute(
+        select(Case.state, func.count()).group_by(Case.state)).all())
+    days = stuck_after_days(g.tenant)
+    limit = datetime.now(UTC) - timedelta(days=days)
+    open_states = [s for s in State if s not in workflow.TERMINAL
+                   and s not in (State.disbursed, State.repaying)]
+    stuck = _cases(Case.state.in_(open_states), Case.state_changed_at < limit, limit=50)
+    points = [
+        delays.TransitionPoint(t.case_id, t.from_state, t.to_state, t.at)
+        for t in session.execute(select(
+            CaseTransition.case_id, CaseTransition.from_state, CaseTransition.to_state,
+            CaseTransition.at)).all()
+    ]
+    first = dict(session.execute(
+        select(Interview.case_id, func.min(Interview.held_on)).group_by(Interview.case_id)
+    ).all())
+    return {
+        "counts": [(s, STATE_LABELS[s], counts.get(s, 0)) for s in State if counts.get(s)],
+        "total": sum(counts.values()),
+        "stuck": stuck, "stuck_days": days,
+        "delays": delays.median_delays(delays.milestones(points, first)),
+    }
+
+
+def lender_files() -> dict:
+    return {"submitted": _cases(Case.state == State.submitted_to_lender, limit=50)}
+
+
+DATA = {
+    "secretary_work": secretary_work,
+    "social_worker_work": social_worker_work,
+    "manager_overview": manager_overview,
+    "lender_files": lender_files,
+}
+
+
+@bp.app_template_global("dashboard_data")
+def dashboard_data(name: str) -> dict:
+    """Data of the dashboard section ``name`` (called by its template)."""
+    return DATA[name]()

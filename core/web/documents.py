@@ -1,0 +1,225 @@
+"""The documents checklist of a case: marking, the printable letter and PDF, the e-mail.
+
+The block (``documents/_section.html``) is added to the case page and a "missing
+documents" list to the dashboard through ``core.web.sections``; this blueprint serves the
+forms and a page of its own (used to show a form's errors, and without the case page).
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user
+from sqlalchemy import func, select
+
+from .. import audit, documents
+from ..cases import local_today
+from ..db import db
+from ..errors import UserError
+from ..models import DOCUMENT_STATUS_LABELS, Case, CaseDocument, DocumentStatus, State
+from ..policy import allow
+from . import sections
+from .views import safe_next
+
+bp = Blueprint("documents", __name__, url_prefix="/t/<tenant>/cases/<uuid:case_id>/documents")
+
+ROLES = ("manager", "secretary", "social_worker")
+STATUS_CHOICES = [(s.value, DOCUMENT_STATUS_LABELS[s]) for s in DocumentStatus]
+
+sections.case_section("documents", "documents/_section.html", ROLES, order=30)
+sections.dashboard_section("documents_missing", "documents/_dashboard.html",
+                           ("manager", "secretary"), order=30)
+
+_CASE_RULE = re.compile(r"^/t/<tenant>/cases/<(?:uuid:)?case_id>/?$")
+
+
+def case_page_url(case: Case) -> str | None:
+    """The case page (served by the case pages' blueprint), whatever its endpoint name."""
+    cache = current_app.extensions.setdefault("ccas_case_page_endpoint", {})
+    if "endpoint" not in cache:
+        cache["endpoint"] = next(
+            (rule.endpoint for rule in current_app.url_map.iter_rules()
+             if _CASE_RULE.match(rule.rule) and "GET" in (rule.methods or ())),
+            None,
+        )
+    endpoint = cache["endpoint"]
+    return url_for(endpoint, case_id=case.id) if endpoint else None
+
+
+def _case(case_id: uuid.UUID) -> Case:
+    case = db.session.scalar(select(Case).where(Case.id == case_id))
+    if case is None:
+        abort(404)
+    return case
+
+
+def _document(case: Case, doc_id: uuid.UUID) -> CaseDocument:
+    row = db.session.scalar(
+        select(CaseDocument).where(CaseDocument.id == doc_id, CaseDocument.case_id == case.id)
+    )
+    if row is None:
+        abort(404)
+    return row
+
+
+def _back(case: Case) -> str:
+    return safe_next(request.form.get("next"), url_for("documents.page", case_id=case.id))
+
+
+def _page(case: Case, errors: dict | None = None, values: dict | None = None, status=200):
+    return render_template("documents/page.html", case=case, document_errors=errors or {},
+                           document_values=values or {}), status
+
+
+@bp.route("/")
+@allow(*ROLES)
+def page(case_id: uuid.UUID):
+    case = _case(case_id)
+    audit.record(db.session, "case.read", case, view="documents")
+    db.session.commit()
+    return _page(case)
+
+
+@bp.route("/create", methods=["POST"])
+@allow(*ROLES)
+def create(case_id: uuid.UUID):
+    """Add to the checklist what the tenant's list (or a plugin) requires and it lacks."""
+    case = _case(case_id)
+    try:
+        if case.state not in documents.EDITABLE_STATES:
+            raise UserError("La liste des pièces ne se modifie plus à ce stade du dossier.",
+                            status=422)
+        added = documents.create_checklist(db.session, case, g.tenant, current_user)
+    except UserError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return redirect(_back(case))
+    db.session.commit()
+    flash(f"{len(added)} pièce(s) ajoutée(s) à la liste." if added
+          else "La liste est déjà complète.", "success")
+    return redirect(_back(case))
+
+
+@bp.route("/<uuid:doc_id>", methods=["POST"])
+@allow(*ROLES)
+def mark(case_id: uuid.UUID, doc_id: uuid.UUID):
+    case = _case(case_id)
+    row = _document(case, doc_id)
+    status = request.form.get("status", "")
+    note = request.form.get("note")
+    try:
+        documents.mark(db.session, row, status, current_user, note)
+    except UserError as exc:
+        db.session.rollback()
+        field = f"doc-status-{doc_id}" if exc.field in (None, "status") else f"doc-note-{doc_id}"
+        values = {f"doc-status-{doc_id}": status, f"doc-note-{doc_id}": note or ""}
+        return _page(case, {field: [exc.message]}, values, exc.status)
+    db.session.commit()
+    flash(f"« {row.label} » : {row.status_label}.", "success")
+    return redirect(_back(case))
+
+
+@bp.route("/add", methods=["POST"])
+@allow(*ROLES)
+def add(case_id: uuid.UUID):
+    case = _case(case_id)
+    label = request.form.get("label", "")
+    try:
+        documents.add_document(db.session, case, label, current_user)
+    except UserError as exc:
+        db.session.rollback()
+        return _page(case, {"doc-label": [exc.message]}, {"doc-label": label}, exc.status)
+    db.session.commit()
+    flash(f"Pièce ajoutée : « {label.strip()} ».", "success")
+    return redirect(_back(case))
+
+
+def _letter(case: Case) -> documents.Letter:
+    return documents.letter(g.tenant, case, documents.checklist(db.session, case),
+                            local_today(g.tenant))
+
+
+@bp.route("/letter")
+@allow(*ROLES)
+def letter(case_id: uuid.UUID):
+    case = _case(case_id)
+    data = _letter(case)
+    audit.record(db.session, "case.read", case, view="documents_letter")
+    db.session.commit()
+    return render_template("documents/letter.html", case=case, letter=data)
+
+
+@bp.route("/letter.pdf")
+@allow(*ROLES)
+def letter_pdf(case_id: uuid.UUID):
+    case = _case(case_id)
+    data = _letter(case)
+    audit.record(db.session, "case.read", case, view="documents_letter_pdf")
+    db.session.commit()
+    return Response(
+        documents.letter_pdf(data), mimetype="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="pieces-{case.reference}.pdf"'},
+    )
+
+
+@bp.route("/email", methods=["POST"])
+@allow(*ROLES)
+def email(case_id: uuid.UUID):
+    case = _case(case_id)
+    try:
+        message = documents.email_list(db.session, g.tenant, case, current_user)
+    except UserError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return redirect(_back(case))
+    db.session.commit()
+    flash(f"Liste des pièces envoyée par e-mail à {message.recipient}.", "success")
+    return redirect(_back(case))
+
+
+def missing_by_case(session, limit: int = 50) -> list[tuple[Case, int]]:
+    """Cases waiting for documents, with the number still requested (oldest first)."""
+    counts = (
+        select(CaseDocument.case_id, func.count().label("n"))
+        .where(CaseDocument.status == DocumentStatus.requested)
+        .group_by(CaseDocument.case_id)
+        .subquery()
+    )
+    rows = session.execute(
+        select(Case, counts.c.n)
+        .join(counts, counts.c.case_id == Case.id)
+        .where(Case.state == State.documents_requested)
+        .order_by(Case.state_changed_at)
+        .limit(limit)
+    ).all()
+    return [(case, n) for case, n in rows]
+
+
+@bp.app_context_processor
+def _document_helpers():
+    def case_documents(case):
+        return documents.checklist(db.session, case)
+
+    def documents_missing_cases():
+        return missing_by_case(db.session)
+
+    return {
+        "case_documents": case_documents,
+        "documents_missing_cases": documents_missing_cases,
+        "document_status_choices": STATUS_CHOICES,
+        "documents_editable_states": documents.EDITABLE_STATES,
+        "ccas_case_page_url": case_page_url,
+    }

@@ -1,0 +1,267 @@
+"""Referral pages: the partners' portal (submit, list, follow), the CCAS incoming queue
+(accept → case, decline with a coded reason) and the manager's failed-deliveries page."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import date, datetime
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from .. import audit, delivery, reasons, referrals
+from ..db import db
+from ..errors import UserError
+from ..models import (
+    PURPOSE_LABELS,
+    REFERRAL_STATUS_LABELS,
+    OrganisationKind,
+    Referral,
+    ReferralAttachment,
+    ReferralStatus,
+)
+from ..models.referral import AWAITING_ANSWER
+from ..policy import allow
+from . import sections
+
+bp = Blueprint("referrals", __name__, url_prefix="/t/<tenant>/orientations")
+
+STAFF = ("manager", "secretary", "social_worker")
+VIEWERS = (*STAFF, "referrer")
+FORM_TOKENS = "referral_form_tokens"
+
+sections.nav_item("Orientations", "referrals.index", VIEWERS, order=40)
+sections.nav_item("Envois en échec", "referrals.dead_letters", ("manager",), order=90)
+
+
+def _get(referral_id) -> Referral:
+    try:
+        return referrals.get_referral(db.session, current_user, referral_id)
+    except UserError:
+        abort(404)
+
+
+@bp.route("/")
+@allow(*VIEWERS)
+def index():
+    status = request.args.get("statut") or ""
+    stmt = referrals.visible_referrals(current_user)
+    if status:
+        try:
+            stmt = stmt.where(Referral.status == ReferralStatus(status))
+        except ValueError:
+            status = ""
+    rows = db.session.scalars(stmt.order_by(Referral.updated_at.desc()).limit(500)).all()
+    org_id = current_user.organisation_id
+    if referrals.is_staff(current_user):
+        to_answer = [r for r in rows if r.status in AWAITING_ANSWER
+                     and r.to_organisation.kind == OrganisationKind.ccas]
+        sent = [r for r in rows if r.from_organisation.kind == OrganisationKind.ccas]
+        received = [r for r in rows if r not in to_answer and r not in sent]
+    else:
+        to_answer = [r for r in rows if r.status in AWAITING_ANSWER
+                     and r.to_organisation_id == org_id]
+        sent = [r for r in rows if r.from_organisation_id == org_id]
+        received = [r for r in rows if r.to_organisation_id == org_id and r not in to_answer]
+    return render_template(
+        "referrals/index.html", to_answer=to_answer, sent=sent, received=received,
+        status=status, status_labels=REFERRAL_STATUS_LABELS,
+        may_submit=str(current_user.role) == "referrer",
+    )
+
+
+def _parse_date(value: str) -> date | None:
+    value = (value or "").strip()
+    if not value:
+        return None
+    for fmt in ("%Y-%m-%d", "%d/%m/%Y"):
+        try:
+            return datetime.strptime(value, fmt).date()
+        except ValueError:
+            continue
+    raise ValueError(value)
+
+
+def _new_form_token() -> str:
+    token = secrets.token_urlsafe(16)
+    tokens = list(session.get(FORM_TOKENS, []))[-9:]
+    session[FORM_TOKENS] = [*tokens, token]
+    return token
+
+
+def _use_form_token(token: str) -> bool:
+    tokens = list(session.get(FORM_TOKENS, []))
+    if not token or token not in tokens:
+        return False
+    tokens.remove(token)
+    session[FORM_TOKENS] = tokens
+    return True
+
+
+@bp.route("/nouvelle", methods=["GET", "POST"])
+@allow("referrer")
+def new():
+    errors: dict = {}
+    values = dict(request.form) if request.method == "POST" else {}
+    if request.method == "POST":
+        if not _use_form_token(request.form.get("form_token", "")):
+            flash(_("Ce formulaire a déjà été envoyé."), "info")
+            return redirect(url_for("referrals.index"))
+        try:
+            birth_date = _parse_date(request.form.get("birth_date", ""))
+        except ValueError:
+            birth_date = None
+            errors["birth_date"] = [_("Date invalide : indiquez une date existante "
+                                      "(jj/mm/aaaa).")]
+        files = [f for f in request.files.getlist("attachments") if f and f.filename]
+        attachments = [
+            referrals.AttachmentInput(f.filename, f.mimetype or "",
+                                      f.read(referrals.MAX_ATTACHMENT_BYTES + 1))
+            for f in files
+        ]
+        data = referrals.ReferralInput(
+            first_name=request.form.get("first_name", ""),
+            last_name=request.form.get("last_name", ""),
+            birth_date=birth_date, purpose=request.form.get("purpose", ""),
+            amount_requested=request.form.get("amount_requested", ""),
+            consent=request.form.get("consent") == "on",
+            phone=request.form.get("phone") or None, email=request.form.get("email") or None,
+            note=request.form.get("note", ""),
+        )
+        if not errors:
+            try:
+                referral = referrals.submit(db.session, current_user, data, attachments,
+                                            tenant=g.tenant)
+            except UserError as exc:
+                db.session.rollback()
+                errors = exc.errors or {"first_name": [exc.message]}
+            else:
+                db.session.commit()
+                flash(_("Orientation envoyée. Vous serez informé de chaque étape."), "success")
+                return redirect(url_for("referrals.detail", referral_id=referral.id))
+    return render_template(
+        "referrals/new.html", errors=errors, values=values, purposes=PURPOSE_LABELS,
+        form_token=_new_form_token(),
+        max_mb=referrals.MAX_ATTACHMENT_BYTES // (1024 * 1024),
+    ), (422 if errors else 200)
+
+
+@bp.route("/<referral_id>")
+@allow(*VIEWERS)
+def detail(referral_id):
+    referral = _get(referral_id)
+    if referrals.mark_received(db.session, referral, current_user, tenant=g.tenant):
+        db.session.flush()
+    audit.record(db.session, "referral.read", referral, actor=current_user)
+    db.session.commit()
+    db.session.refresh(referral)
+    decline_reasons = reasons.reasons(g.tenant, "decline")
+    return render_template(
+        "referrals/detail.html", referral=referral, purposes=PURPOSE_LABELS,
+        may_answer=referrals.may_answer(current_user, referral),
+        is_staff=referrals.is_staff(current_user), decline_reasons=decline_reasons,
+        status_labels=REFERRAL_STATUS_LABELS, errors={},
+    )
+
+
+@bp.route("/<referral_id>/accepter", methods=["POST"])
+@allow(*VIEWERS)
+def accept(referral_id):
+    referral = _get(referral_id)
+    if not referrals.is_receiver(current_user, referral):
+        abort(404)
+    try:
+        case = referrals.accept(db.session, referral, current_user, tenant=g.tenant)
+    except UserError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return redirect(url_for("referrals.detail", referral_id=referral_id))
+    db.session.commit()
+    if case is not None:
+        flash(_("Orientation acceptée : la demande %(ref)s est ouverte.", ref=case.reference),
+              "success")
+    else:
+        flash(_("Orientation acceptée."), "success")
+    return redirect(url_for("referrals.detail", referral_id=referral_id))
+
+
+@bp.route("/<referral_id>/decliner", methods=["POST"])
+@allow(*VIEWERS)
+def decline(referral_id):
+    referral = _get(referral_id)
+    if not referrals.is_receiver(current_user, referral):
+        abort(404)
+    try:
+        referrals.decline(db.session, referral, current_user, request.form.get("reason", ""),
+                          request.form.get("message", ""), tenant=g.tenant)
+    except UserError as exc:
+        db.session.rollback()
+        if exc.status == 409:
+            flash(exc.message, "error")
+            return redirect(url_for("referrals.detail", referral_id=referral_id))
+        return render_template(
+            "referrals/detail.html", referral=referral, purposes=PURPOSE_LABELS,
+            may_answer=referrals.may_answer(current_user, referral),
+            is_staff=referrals.is_staff(current_user),
+            decline_reasons=reasons.reasons(g.tenant, "decline"),
+            status_labels=REFERRAL_STATUS_LABELS, errors=exc.errors or {"reason": [exc.message]},
+            values=request.form,
+        ), 422
+    db.session.commit()
+    flash(_("Orientation déclinée ; le prescripteur en est informé."), "success")
+    return redirect(url_for("referrals.detail", referral_id=referral_id))
+
+
+@bp.route("/<referral_id>/pieces/<attachment_id>")
+@allow(*VIEWERS)
+def attachment(referral_id, attachment_id):
+    referral = _get(referral_id)
+    item = next((a for a in referral.attachments if str(a.id) == attachment_id), None)
+    if item is None:
+        abort(404)
+    content = db.session.scalar(select(ReferralAttachment.content).where(
+        ReferralAttachment.id == item.id))
+    audit.record(db.session, "referral.attachment.read", referral, actor=current_user,
+                 attachment=str(item.id))
+    db.session.commit()
+    response = Response(content, mimetype=item.content_type)
+    safe_name = "".join(c for c in item.filename if c.isalnum() or c in "._-") or "piece"
+    response.headers["Content-Disposition"] = f'attachment; filename="{safe_name}"'
+    return response
+
+
+@bp.route("/envois-en-echec")
+@allow("manager")
+def dead_letters():
+    return render_template("referrals/dead_letters.html",
+                           messages=delivery.dead_letters(db.session))
+
+
+@bp.route("/envois-en-echec/<message_id>/relancer", methods=["POST"])
+@allow("manager")
+def requeue(message_id):
+    import uuid
+
+    try:
+        key = uuid.UUID(message_id)
+    except ValueError:
+        abort(404)
+    if not delivery.requeue(db.session, key):
+        abort(404)
+    audit.record(db.session, "outbox.requeue", None, actor=current_user, message=message_id)
+    db.session.commit()
+    flash(_("Envoi remis en file : il sera retenté au prochain passage."), "success")
+    return redirect(url_for("referrals.dead_letters"))

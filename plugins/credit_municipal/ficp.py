@@ -1,0 +1,272 @@
+"""FICP check by the lender (the Banque de France register of repayment incidents).
+
+* When a case enters ``ficp_pending``, the automated connector hook ``ccas_ficp_check`` is
+  asked (no connector ships: a third-party plugin may answer ``"clear"`` or
+  ``"registered"``); its answer is recorded like an agent's.
+* Otherwise the case waits in the lender's queue (:func:`ficp_queue`), which shows only the
+  identity the check needs: names and birth date. The agent records *clear* or
+  *registered* with the date of the consultation.
+* *Clear* makes the check of ``ficp_pending`` pass (``ccas_case_checks``), so the CCAS can
+  go on; *registered* moves the case to ``ficp_registered`` and tells the CCAS (its
+  dashboard, and an e-mail through the outbox when the CCAS organisation has an address).
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import UTC, date, datetime
+
+from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from core import audit, cases, outbox, workflow
+from core.errors import UserError
+from core.models import Case, Organisation, OrganisationKind, State
+from core.plugin_api import CaseCheck, NavItem, Panel
+from core.policy import allow
+
+from .blueprint import bp
+from .ficp_models import FICP_RESULT_LABELS, FicpCheck, FicpResult
+
+log = logging.getLogger(__name__)
+
+QUEUE_ROLES = ("lender_agent", "manager")
+
+
+class ConnectorActor:
+    """The automated connector, acting as the lender when it finds an incident."""
+
+    role = "lender_agent"
+    id = None
+    email = "connecteur-ficp"
+    full_name = "Connecteur FICP"
+    is_operator = False
+
+
+def check_of(session, case_id) -> FicpCheck | None:
+    return session.scalar(select(FicpCheck).where(FicpCheck.case_id == case_id))
+
+
+# -- hooks -------------------------------------------------------------------------------
+
+
+def case_checks(case, state):
+    if str(state) != State.ficp_pending.value:
+        return None
+    from core.db import db
+
+    check = check_of(db.session, case.id)
+    if check is None:
+        return [CaseCheck("ficp", "Consultation du FICP", passed=False,
+                          message="Le prêteur n'a pas encore enregistré le résultat du "
+                                  "contrôle FICP.")]
+    if check.result == FicpResult.registered:
+        return [CaseCheck("ficp", "Consultation du FICP", passed=False,
+                          message="La personne est inscrite au FICP : le dossier ne peut "
+                                  "pas continuer.")]
+    return [CaseCheck("ficp", "Consultation du FICP", passed=True)]
+
+
+def after_transition(case, transition, actor):
+    from core.db import db
+
+    if transition.target == State.ficp_pending:
+        _ask_connector(db.session, case)
+    elif transition.target == State.ficp_registered:
+        _tell_ccas(db.session, case)
+
+
+def nav_items(user):
+    return [NavItem(label="Contrôle FICP", endpoint="credit_municipal.ficp_queue",
+                    roles=frozenset(QUEUE_ROLES), order=30)]
+
+
+def dashboard_panels(user):
+    if str(user.role) not in QUEUE_ROLES:
+        return None
+    from core.db import db
+
+    waiting = len(_waiting(db.session))
+    return [Panel(title="Contrôle FICP",
+                  html=render_template("credit_municipal/ficp_panel.html", waiting=waiting),
+                  order=10)]
+
+
+def case_panels(case, user):
+    if str(user.role) not in ("manager", "secretary", "social_worker", "lender_agent"):
+        return None
+    from core.db import db
+
+    check = check_of(db.session, case.id)
+    if check is None and case.state != State.ficp_pending:
+        return None
+    return [Panel(title="Contrôle FICP",
+                  html=render_template("credit_municipal/ficp_case_panel.html", check=check,
+                                       labels=FICP_RESULT_LABELS, case=case),
+                  order=10)]
+
+
+# -- recording a result ------------------------------------------------------------------
+
+
+def record_result(session, case: Case, result: str, checked_on: date, actor,
+                  version: int | None = None, source: str = "manual") -> FicpCheck:
+    """Record the FICP result of ``case`` (in ``ficp_pending``). *Registered* also moves
+    the case to ``ficp_registered``. Nothing is committed."""
+    try:
+        value = FicpResult(result)
+    except ValueError as exc:
+        raise UserError("Choisissez le résultat : non inscrit ou inscrit.", status=422,
+                        field="result") from exc
+    if case.state != State.ficp_pending:
+        raise UserError("Ce dossier n'attend pas de contrôle FICP.", status=409)
+    if checked_on is None:
+        raise UserError("Indiquez la date de consultation.", status=422, field="checked_on")
+    if checked_on > cases.local_today(g.get("tenant")):
+        raise UserError("La date de consultation ne peut pas être dans le futur.", status=422,
+                        field="checked_on")
+    if version is not None and int(version) != case.version:
+        raise workflow.StaleCase()
+    check = check_of(session, case.id)
+    if check is None:
+        check = FicpCheck(case_id=case.id, result=value, checked_on=checked_on)
+        session.add(check)
+    check.result = value
+    check.checked_on = checked_on
+    check.source = source
+    check.agent_id = getattr(actor, "id", None)
+    check.agent_label = audit.actor_label(actor)
+    check.recorded_at = datetime.now(UTC)
+    session.flush()
+    audit.record(session, "ficp.result", case, actor=actor, result=value.value, source=source)
+    if value == FicpResult.registered:
+        workflow.apply_transition(
+            session, case,
+            workflow.TransitionRequest(State.ficp_registered, case.version,
+                                       reason_text="Inscription au FICP constatée."),
+            actor,
+        )
+    return check
+
+
+def _ask_connector(session, case: Case) -> None:
+    from core.plugins import hooks
+
+    answer = None
+    # First result wins, in pluggy's call order; a connector that raises is logged with
+    # its plugin's name (by _call_each) and skipped: the check stays with the agents.
+    for _plugin_name, result in workflow._call_each(  # noqa: SLF001
+        hooks().ccas_ficp_check, person=case.person, case=case
+    ):
+        if result is not None and not isinstance(result, Exception):
+            answer = result
+            break
+    if answer not in ("clear", "registered"):
+        if answer is not None:
+            log.warning("FICP connector answered %r for case %s: ignored", answer, case.id)
+        return
+    try:
+        # record_result validates before writing; a refused move to ficp_registered
+        # leaves the registered result recorded and the case blocked in ficp_pending.
+        record_result(session, case, answer, cases.local_today(g.get("tenant")),
+                      ConnectorActor(), source="connector")
+    except UserError as exc:
+        log.warning("FICP connector answer not applied to case %s: %s", case.id, exc)
+
+
+def _tell_ccas(session, case: Case) -> None:
+    orgs = session.scalars(
+        select(Organisation).where(Organisation.kind == OrganisationKind.ccas,
+                                   Organisation.email.is_not(None))
+    ).all()
+    if not orgs:
+        return
+    try:
+        link = url_for("cases.case_page", case_id=case.id, _external=True)
+    except Exception:  # noqa: BLE001 - outside a request (CLI): no link
+        link = ""
+    text = (
+        f"Le contrôle FICP du dossier {case.reference} a constaté une inscription au "
+        "FICP. Le dossier est clos (inscrit au FICP) : prévenez la personne et proposez, "
+        "si besoin, une réorientation.\n" + (f"\n{link}\n" if link else "")
+    )
+    for org in orgs:
+        outbox.enqueue_email(session, org.email,
+                             f"Dossier {case.reference} : inscription au FICP", text,
+                             topic=f"ficp:{case.id}")
+
+
+# -- pages -------------------------------------------------------------------------------
+
+
+def _waiting(session) -> list[Case]:
+    """Cases waiting for the check, oldest first (no result recorded yet)."""
+    recorded = select(FicpCheck.case_id)
+    return list(session.scalars(
+        select(Case).where(Case.state == State.ficp_pending, Case.id.not_in(recorded))
+        .order_by(Case.state_changed_at)
+    ))
+
+
+def _recent(session) -> list[tuple[Case, FicpCheck]]:
+    rows = session.execute(
+        select(Case, FicpCheck).join(FicpCheck, FicpCheck.case_id == Case.id)
+        .order_by(FicpCheck.recorded_at.desc()).limit(20)
+    ).all()
+    return [(c, k) for c, k in rows]
+
+
+@bp.route("/ficp")
+@allow(*QUEUE_ROLES)
+def ficp_queue():
+    from core.db import db
+
+    waiting = _waiting(db.session)
+    for case in waiting:
+        audit.record(db.session, "ficp.queue.read", case.person)
+    recent = _recent(db.session)
+    db.session.commit()
+    return render_template(
+        "credit_municipal/ficp_queue.html", waiting=waiting, recent=recent,
+        labels=FICP_RESULT_LABELS, today=cases.local_today(g.get("tenant")),
+        errors={}, failed=None,
+    )
+
+
+@bp.route("/ficp/<case_id>", methods=["POST"])
+@allow(*QUEUE_ROLES)
+def ficp_record(case_id: str):
+    from core.db import db
+
+    try:
+        key = uuid.UUID(case_id)
+    except ValueError:
+        abort(404)
+    case = db.session.scalar(select(Case).where(Case.id == key))
+    if case is None or (case.state != State.ficp_pending and check_of(db.session, key) is None):
+        abort(404)
+    try:
+        checked_on = cases.parse_date(request.form.get("checked_on"), "checked_on")
+        try:
+            record_result(db.session, case, request.form.get("result", ""), checked_on,
+                          current_user, version=request.form.get("version", type=int))
+            db.session.commit()
+        except IntegrityError as exc:  # another agent recorded it at the same moment
+            raise workflow.StaleCase() from exc
+    except UserError as exc:
+        db.session.rollback()
+        errors = exc.errors or {}
+        waiting = _waiting(db.session)
+        recent = _recent(db.session)
+        return render_template(
+            "credit_municipal/ficp_queue.html", waiting=waiting, recent=recent,
+            labels=FICP_RESULT_LABELS, today=cases.local_today(g.get("tenant")),
+            errors=errors, failed=str(key), message=exc.message,
+        ), exc.status
+    check = check_of(db.session, key)
+    flash(f"Dossier {case.reference} : {FICP_RESULT_LABELS[check.result]} enregistré.",
+          "success")
+    return redirect(url_for("credit_municipal.ficp_queue"))

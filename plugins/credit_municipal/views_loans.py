@@ -1,0 +1,395 @@
+"""Lender pages: submitted files, decision form, loans (with arrears), loan page (signing,
+withdrawal, disbursement, repayments, default, documents), repayment import with preview;
+manager pages: guarantee calls against the cap and the City's subsidy cost."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import uuid
+
+from flask import Response, abort, flash, g, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from core import audit
+from core.db import db
+from core.errors import UserError
+from core.loans import round_apr
+from core.models import PURPOSE_LABELS, Case, State
+from core.policy import allow
+from core.reasons import reasons
+
+from . import arrears, guarantees, repayments, subsidy
+from . import documents as docs
+from . import loans as service
+from .blueprint import bp
+from .models import LOAN_STATUS_LABELS, GuaranteeCall, Loan, LoanStatus, Repayment
+
+LENDER = ("lender_agent",)
+LENDER_AND_MANAGER = ("lender_agent", "manager")
+READERS = ("lender_agent", "manager", "social_worker")
+SIGNERS = ("lender_agent", "manager", "social_worker")
+
+
+def _case_or_404(case_id: str) -> Case:
+    try:
+        key = uuid.UUID(case_id)
+    except ValueError:
+        abort(404)
+    case = db.session.scalar(select(Case).where(Case.id == key))
+    if case is None:
+        abort(404)
+    return case
+
+
+def _loan_or_404(loan_id: str) -> Loan:
+    loan = service.get_loan(db.session, loan_id)
+    if loan is None:
+        abort(404)
+    return loan
+
+
+def _version() -> int | None:
+    return request.form.get("version", type=int)
+
+
+# -- submitted files and decision ---------------------------------------------------------
+
+
+@bp.route("/loans/submitted")
+@allow(*LENDER_AND_MANAGER)
+def loan_submitted():
+    waiting = db.session.scalars(
+        select(Case).where(Case.state == State.submitted_to_lender)
+        .order_by(Case.state_changed_at)
+    ).all()
+    for case in waiting:
+        audit.record(db.session, "loan.submitted.read", case.person)
+    db.session.commit()
+    return render_template("credit_municipal/loan_submitted.html", cases=waiting,
+                           purposes=PURPOSE_LABELS)
+
+
+def _decision_page(case: Case, errors=None, values=None, message=None, status=200):
+    conf = service.settings()
+    return render_template(
+        "credit_municipal/loan_decision.html", case=case, purposes=PURPOSE_LABELS,
+        refuse_reasons=reasons(g.get("tenant"), "refuse"), conf=conf,
+        problems=service.eligibility_problems(conf, case.amount_requested, case.purpose),
+        errors=errors or {}, values=values or {}, message=message,
+    ), status
+
+
+@bp.route("/loans/decision/<case_id>", methods=["GET", "POST"])
+@allow(*LENDER)
+def loan_decision(case_id: str):
+    case = _case_or_404(case_id)
+    if case.state != State.submitted_to_lender:
+        abort(404)
+    if request.method == "GET":
+        audit.record(db.session, "loan.decision.read", case.person)
+        db.session.commit()
+        return _decision_page(case)
+    action = request.form.get("action")
+    try:
+        if action == "grant":
+            loan = service.grant(db.session, case, request.form, current_user, _version())
+            done = f"Prêt accordé pour le dossier {case.reference}."
+        elif action == "refuse":
+            service.refuse(db.session, case, request.form.get("reason", ""), current_user,
+                           request.form.get("comment", ""), _version())
+            loan, done = None, f"Dossier {case.reference} refusé."
+        elif action == "adjourn":
+            service.adjourn(db.session, case, request.form.get("missing", ""), current_user,
+                            _version())
+            loan, done = None, f"Dossier {case.reference} ajourné."
+        else:
+            raise UserError("Choisissez une décision.", status=422)
+    except UserError as exc:
+        db.session.rollback()
+        errors = dict(exc.errors or {})
+        if action == "adjourn" and "reason_text" in errors:
+            errors["missing"] = errors.pop("reason_text")
+        return _decision_page(case, errors, request.form, exc.message, exc.status)
+    db.session.commit()
+    flash(done, "success")
+    if loan is not None:
+        return redirect(url_for("credit_municipal.loan_detail", loan_id=str(loan.id)))
+    return redirect(url_for("credit_municipal.loan_submitted"))
+
+
+# -- loans ----------------------------------------------------------------------------------
+
+
+@bp.route("/loans")
+@allow(*LENDER_AND_MANAGER)
+def loan_list():
+    today = service.today()
+    late_only = request.args.get("retard") == "1"
+    all_loans = db.session.scalars(select(Loan).order_by(Loan.reference)).all()
+    repaying = [loan for loan in all_loans if loan.status == LoanStatus.repaying]
+    positions = {p.loan.id: p for p in arrears.positions(db.session, today, repaying)}
+    rows = [(loan, positions.get(loan.id)) for loan in all_loans]
+    if late_only:
+        rows = [(loan, p) for loan, p in rows if p and p.arrears.days_past_due > 0]
+    return render_template(
+        "credit_municipal/loan_list.html", rows=rows, late_only=late_only, today=today,
+        labels=LOAN_STATUS_LABELS, summary=arrears.portfolio_at_risk(db.session, today),
+    )
+
+
+def _detail_page(loan: Loan, errors=None, values=None, message=None, status=200):
+    today = service.today()
+    ledger = repayments.ledger_of(db.session, loan) if loan.disbursed_on else None
+    position = (arrears.loan_arrears(ledger.rows, ledger.regular_paid, today)
+                if ledger and loan.status == LoanStatus.repaying else None)
+    schedule = None if loan.disbursed_on else service.provisional_schedule(loan)
+    calls = db.session.scalars(
+        select(GuaranteeCall).where(GuaranteeCall.loan_id == loan.id)
+    ).all()
+    return render_template(
+        "credit_municipal/loan_detail.html", loan=loan, case=loan.case, ledger=ledger,
+        position=position, provisional=schedule, labels=LOAN_STATUS_LABELS, today=today,
+        provisional_apr=f"{round_apr(schedule.apr):f}".replace(".", ",") if schedule else "",
+        repayment_rows=db.session.scalars(
+            select(Repayment).where(Repayment.loan_id == loan.id)
+            .order_by(Repayment.paid_on, Repayment.created_at)
+        ).all(),
+        calls=calls, payoff=ledger.payoff(today) if ledger and ledger.outstanding > 0 else None,
+        errors=errors or {}, values=values or {}, message=message,
+        role=str(current_user.role), State=State, LoanStatus=LoanStatus,
+    ), status
+
+
+@bp.route("/loans/<loan_id>")
+@allow(*READERS)
+def loan_detail(loan_id: str):
+    loan = _loan_or_404(loan_id)
+    audit.record(db.session, "loan.read", loan.case.person, loan=str(loan.id))
+    db.session.commit()
+    return _detail_page(loan)
+
+
+def _loan_action(loan_id: str, do, done: str):
+    loan = _loan_or_404(loan_id)
+    try:
+        do(loan)
+    except UserError as exc:
+        db.session.rollback()
+        loan = _loan_or_404(loan_id)
+        return _detail_page(loan, exc.errors, request.form, exc.message, exc.status)
+    db.session.commit()
+    flash(done, "success")
+    return redirect(url_for("credit_municipal.loan_detail", loan_id=loan_id))
+
+
+@bp.route("/loans/<loan_id>/sign", methods=["POST"])
+@allow(*SIGNERS)
+def loan_sign(loan_id: str):
+    return _loan_action(
+        loan_id,
+        lambda loan: service.sign(db.session, loan.case, request.form, current_user,
+                                  _version()),
+        "Signature tripartite enregistrée : le délai de rétractation court.",
+    )
+
+
+@bp.route("/loans/<loan_id>/withdraw", methods=["POST"])
+@allow(*SIGNERS)
+def loan_withdraw(loan_id: str):
+    return _loan_action(
+        loan_id, lambda loan: service.withdraw(db.session, loan.case, current_user, _version()),
+        "Rétractation de l'emprunteur enregistrée.",
+    )
+
+
+@bp.route("/loans/<loan_id>/disburse", methods=["POST"])
+@allow(*LENDER)
+def loan_disburse(loan_id: str):
+    return _loan_action(
+        loan_id,
+        lambda loan: service.disburse(db.session, loan.case, request.form, current_user,
+                                      _version()),
+        "Décaissement enregistré : l'échéancier est établi.",
+    )
+
+
+@bp.route("/loans/<loan_id>/repayments", methods=["POST"])
+@allow(*LENDER)
+def loan_repayment(loan_id: str):
+    def do(loan):
+        on, amount = repayments.parse_manual(request.form)
+        repayments.record(db.session, loan, on, amount, current_user)
+
+    return _loan_action(loan_id, do, "Remboursement enregistré.")
+
+
+@bp.route("/loans/<loan_id>/default", methods=["POST"])
+@allow(*LENDER_AND_MANAGER)
+def loan_default(loan_id: str):
+    def do(loan):
+        on = service.parse_date(request.form.get("declared_on"), "declared_on")
+        guarantees.declare_default(db.session, loan, current_user, on)
+
+    return _loan_action(loan_id, do, "Défaillance déclarée : les garants sont appelés.")
+
+
+def _document_data(loan: Loan) -> docs.LoanDocumentData:
+    case, person, tenant = loan.case, loan.case.person, g.get("tenant")
+    address = " ".join(filter(None, [person.address, person.postal_code, person.city]))
+    worker = case.social_worker.full_name if case.social_worker else ""
+    return docs.LoanDocumentData(
+        tenant_name=tenant.name, city=tenant.city, case_reference=case.reference,
+        loan_reference=loan.reference,
+        borrower_name=f"{person.first_name} {person.last_name}", borrower_address=address,
+        purpose_label=PURPOSE_LABELS.get(case.purpose, str(case.purpose)), amount=loan.amount,
+        months=loan.months, annual_rate=loan.annual_rate, method=loan.method,
+        subsidy_share=loan.subsidy_share, decided_on=loan.decided_on,
+        offer_valid_until=loan.offer_valid_until, schedule=service.provisional_schedule(loan),
+        social_worker_name=worker, signed_on=loan.signed_on,
+    )
+
+
+def _pdf(loan_id: str, render, name: str) -> Response:
+    loan = _loan_or_404(loan_id)
+    if loan.status == LoanStatus.withdrawn:
+        abort(404)
+    content = render(_document_data(loan))
+    audit.record(db.session, "loan.document", loan.case.person, document=name,
+                 loan=str(loan.id))
+    db.session.commit()
+    return Response(content, mimetype="application/pdf", headers={
+        "Content-Disposition": f'attachment; filename="{name}-{loan.reference}.pdf"'})
+
+
+@bp.route("/loans/<loan_id>/offre.pdf")
+@allow(*READERS)
+def loan_offer_pdf(loan_id: str):
+    return _pdf(loan_id, docs.offer_pdf, "offre-de-pret")
+
+
+@bp.route("/loans/<loan_id>/contrat-accompagnement.pdf")
+@allow(*READERS)
+def loan_contract_pdf(loan_id: str):
+    return _pdf(loan_id, docs.accompaniment_contract_pdf, "contrat-accompagnement")
+
+
+# -- repayment import ---------------------------------------------------------------------------
+
+
+@bp.route("/repayments/import", methods=["GET", "POST"])
+@allow(*LENDER)
+def loan_import():
+    if request.method == "GET":
+        return render_template("credit_municipal/loan_import.html", report=None, errors={})
+    content, filename = None, ""
+    upload = request.files.get("file")
+    if upload is not None and upload.filename:
+        content, filename = upload.read(), upload.filename
+    elif request.form.get("content"):
+        try:
+            content = base64.b64decode(request.form["content"], validate=True)
+        except (binascii.Error, ValueError):
+            content = None
+        filename = request.form.get("filename", "")
+    if not content:
+        message = "Choisissez le fichier CSV du prêteur."
+        return render_template("credit_municipal/loan_import.html", report=None,
+                               errors={"file": [message]}, message=message), 422
+    if request.form.get("confirm") == "1":
+        try:
+            report, created = repayments.run_import(db.session, content, filename,
+                                                    current_user)
+        except UserError as exc:
+            db.session.rollback()
+            report = repayments.preview_import(db.session, content, filename)
+            return render_template(
+                "credit_municipal/loan_import.html", report=report, errors={},
+                message=exc.message, encoded=base64.b64encode(content).decode("ascii"),
+                filename=filename,
+            ), exc.status
+        db.session.commit()
+        if created:
+            flash(f"{created} remboursement(s) importé(s) ; {len(report.already)} ligne(s) "
+                  f"déjà importée(s).", "success")
+        else:
+            flash("Rien de nouveau : toutes les lignes de ce fichier sont déjà importées.",
+                  "info")
+        return redirect(url_for("credit_municipal.loan_import"))
+    report = repayments.preview_import(db.session, content, filename)
+    db.session.rollback()
+    status = 200 if report.ok else 422
+    return render_template(
+        "credit_municipal/loan_import.html", report=report, errors={},
+        encoded=base64.b64encode(content).decode("ascii"), filename=filename,
+    ), status
+
+
+# -- manager: guarantees and subsidy ----------------------------------------------------------
+
+
+@bp.route("/guarantees")
+@allow(*LENDER_AND_MANAGER)
+def loan_guarantees():
+    conf = service.settings()
+    layers = guarantees.layers_from_settings(conf)
+    called = guarantees.called_by_guarantor(db.session)
+    lent = guarantees.amount_lent(db.session)
+    calls = db.session.scalars(
+        select(GuaranteeCall).order_by(GuaranteeCall.called_on.desc())
+    ).all()
+    return render_template(
+        "credit_municipal/loan_guarantees.html", layers=layers, called=called, lent=lent,
+        usage=guarantees.cap_usage(layers, lent, called), calls=calls,
+    )
+
+
+@bp.route("/subsidy")
+@allow(*LENDER_AND_MANAGER)
+def loan_subsidy():
+    today = service.today()
+    return render_template(
+        "credit_municipal/loan_subsidy.html", years=subsidy.cost_by_year(db.session, today),
+        today=today,
+    )
+
+
+# -- hook helpers (menu, case page) ----------------------------------------------------------
+
+
+def nav_items(user):
+    from core.plugin_api import NavItem
+
+    lender = frozenset({"lender_agent"})
+    both = frozenset({"lender_agent", "manager"})
+    return [
+        NavItem(label="Dossiers transmis", endpoint="credit_municipal.loan_submitted",
+                roles=lender, order=40),
+        NavItem(label="Prêts", endpoint="credit_municipal.loan_list", roles=both, order=41),
+        NavItem(label="Garanties", endpoint="credit_municipal.loan_guarantees",
+                roles=frozenset({"manager"}), order=42),
+        NavItem(label="Bonification", endpoint="credit_municipal.loan_subsidy",
+                roles=frozenset({"manager"}), order=43),
+    ]
+
+
+def case_panels(case, user):
+    """The loan's block on the case page (staff and the lender)."""
+    from core.plugin_api import Panel
+
+    if str(user.role) not in READERS:
+        return None
+    loan = service.loan_of(db.session, case)
+    if loan is None:
+        return None
+    outstanding = position = None
+    if loan.disbursed_on is not None:
+        ledger = repayments.ledger_of(db.session, loan)
+        outstanding = ledger.outstanding
+        if loan.status == LoanStatus.repaying:
+            position = arrears.loan_arrears(ledger.rows, ledger.regular_paid, service.today())
+    return [Panel(title="Prêt", order=30, html=render_template(
+        "credit_municipal/loan_case_panel.html", loan=loan, labels=LOAN_STATUS_LABELS,
+        outstanding=outstanding, position=position,
+    ))]

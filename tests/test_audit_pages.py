@@ -1,0 +1,175 @@
+"""The manager's audit page (who consulted or changed an object), and the audit trail is
+append-only: no route, no ORM session and (PostgreSQL) no SQL of the app role can change
+or delete a row."""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+import pytest
+from flask import got_request_exception
+from sqlalchemy import event, select, text, update
+
+from core import audit
+from core.models import AuditEvent
+
+
+@pytest.fixture
+def trail(session, in_tenant, tenant, other_tenant, users):
+    """A few events in ``tenant`` and one in ``other_tenant``."""
+    from core.models import User
+
+    with in_tenant(tenant):
+        manager = session.scalar(select(User).where(User.id == users["manager"].id))
+        worker = session.scalar(select(User).where(User.id == users["social_worker"].id))
+        person_id = str(uuid.uuid4())
+        for actor, action in ((worker, "person.read"), (manager, "person.update")):
+            ev = audit.record(session, action, None, actor=actor, field="phone")
+            ev.object_type, ev.object_id = "Person", person_id
+        other = audit.record(session, "person.read", None, actor=worker)
+        other.object_type, other.object_id = "Person", str(uuid.uuid4())
+        session.commit()
+    with in_tenant(other_tenant):
+        ev = audit.record(session, "person.read", None)
+        ev.object_type, ev.object_id = "Person", person_id
+        ev.actor = "user:stranger@beta.test"
+        session.commit()
+    return {"person_id": person_id, "worker": worker.email, "manager": manager.email}
+
+
+def test_manager_sees_who_consulted_or_changed_an_object(client, users, login, trail):
+    login(client, users["manager"])
+    r = client.get(f"/t/alpha/admin/audit/?object_type=Person&object_id={trail['person_id']}")
+    page = r.get_data(as_text=True)
+    assert r.status_code == 200
+    assert page.count("<h1>") == 1 and "<caption>" in page and 'scope="col"' in page
+    rows = re.findall(r"<tr>\s*<td>.*?</tr>", page, flags=re.S)
+    assert len(rows) == 2
+    assert any(trail["worker"] in row and "person.read" in row for row in rows)
+    assert any(trail["manager"] in row and "person.update" in row for row in rows)
+    assert "stranger@beta.test" not in page  # another tenant's trail is invisible
+
+
+def test_audit_page_filters_by_actor_and_action(client, users, login, trail):
+    login(client, users["manager"])
+    page = client.get(f"/t/alpha/admin/audit/?actor={trail['worker'][:8]}&action=person.read"
+                      ).get_data(as_text=True)
+    rows = re.findall(r"<tr>\s*<td>.*?</tr>", page, flags=re.S)
+    assert len(rows) == 2 and all(trail["worker"] in row for row in rows)
+
+
+def test_audit_page_filters_ignore_like_wildcards(client, users, login, trail):
+    login(client, users["manager"])
+    page = client.get("/t/alpha/admin/audit/?actor=%25").get_data(as_text=True)
+    assert "Aucun événement" in page
+
+
+@pytest.mark.parametrize("role", ["secretary", "social_worker", "lender_agent", "referrer",
+                                  "funder"])
+def test_only_the_manager_may_read_the_audit_trail(client, users, login, role):
+    login(client, users[role])
+    assert client.get("/t/alpha/admin/audit/").status_code == 403
+
+
+def test_anonymous_is_sent_to_sign_in(client, tenant):
+    r = client.get("/t/alpha/admin/audit/")
+    assert r.status_code == 302 and "/t/alpha/login" in r.headers["Location"]
+
+
+def test_audit_page_accepts_only_get(app):
+    methods = {m for rule in app.url_map.iter_rules() if rule.endpoint.startswith("audit.")
+               for m in rule.methods}
+    assert methods <= {"GET", "HEAD", "OPTIONS"}
+
+
+def test_bad_page_number_falls_back_to_the_first_page(client, users, login, trail):
+    login(client, users["manager"])
+    assert client.get("/t/alpha/admin/audit/?page=-3").status_code == 200
+    assert client.get("/t/alpha/admin/audit/?page=99999999999").status_code == 200
+
+
+# -- append-only ----------------------------------------------------------------------------
+
+
+def test_orm_session_refuses_to_modify_an_audit_row(session, in_tenant, tenant, trail):
+    with in_tenant(tenant):
+        row = session.scalars(select(AuditEvent)).first()
+        row.action = "tampered"
+        with pytest.raises(audit.AuditTrailImmutable):
+            session.flush()
+        session.rollback()
+
+
+def test_orm_session_refuses_to_delete_an_audit_row(session, in_tenant, tenant, trail):
+    with in_tenant(tenant):
+        row = session.scalars(select(AuditEvent)).first()
+        session.delete(row)
+        with pytest.raises(audit.AuditTrailImmutable):
+            session.flush()
+        session.rollback()
+
+
+def test_orm_bulk_update_of_audit_rows_is_refused(session, in_tenant, tenant, trail):
+    with in_tenant(tenant), pytest.raises(audit.AuditTrailImmutable):
+        session.execute(update(AuditEvent).values(action="tampered"))
+    session.rollback()
+
+
+def test_no_route_updates_or_deletes_audit_rows(app, client, users, login, trail, operator):
+    """Call every route (GET and POST, as the manager and as the operator) and watch the SQL
+    sent to the database: never an UPDATE or DELETE of ``audit_events``."""
+    from core.db import db
+
+    statements: list[str] = []
+    refused: list[BaseException] = []
+
+    def watch(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    def on_exception(sender, exception, **extra):
+        if isinstance(exception, audit.AuditTrailImmutable):
+            refused.append(exception)
+
+    engine = db.engine
+    event.listen(engine, "before_cursor_execute", watch)
+    got_request_exception.connect(on_exception, app)
+    try:
+        operator_client = app.test_client()
+        login(operator_client, operator)
+        login(client, users["manager"])
+        for rule in app.url_map.iter_rules():
+            if rule.endpoint == "static" or rule.rule.endswith("/logout"):
+                continue
+            path = rule.rule
+            for arg in rule.arguments:
+                value = "alpha" if arg in ("tenant", "slug") else str(uuid.uuid4())
+                path = re.sub(r"<(?:[^:<>]+:)?%s>" % arg, value, path)
+            who = operator_client if rule.rule.startswith("/operator") else client
+            for method in ("GET", "POST") if "POST" in rule.methods else ("GET",):
+                who.open(path, method=method, data={} if method == "POST" else None)
+    finally:
+        event.remove(engine, "before_cursor_execute", watch)
+        got_request_exception.disconnect(on_exception, app)
+    assert statements, "the routes ran no SQL at all: the check saw nothing"
+    touching = [s for s in statements
+                if re.search(r"^\s*(UPDATE\s+audit_events|DELETE\s+FROM\s+audit_events)", s,
+                             flags=re.I)]
+    assert touching == [] and refused == []
+
+
+@pytest.mark.postgres_only
+def test_app_role_cannot_update_or_delete_audit_rows_in_postgresql(app, trail):
+    from sqlalchemy.exc import ProgrammingError
+
+    from core.db import db
+
+    for sql in ("UPDATE audit_events SET action = 'tampered'", "DELETE FROM audit_events",
+                "TRUNCATE audit_events"):
+        with db.engine.connect() as conn:
+            conn.execute(text("SELECT set_config('ccas.cross', 'on', true)"))
+            with pytest.raises(ProgrammingError, match="permission denied"):
+                conn.execute(text(sql))
+    with app.app_context(), db.engine.connect() as conn:
+        conn.execute(text("SELECT set_config('ccas.cross', 'on', true)"))
+        assert conn.execute(text("SELECT count(*) FROM audit_events")).scalar() > 0

@@ -1,0 +1,94 @@
+"""``GET /api/v1/loans/<id>`` and ``/schedule``: lender agents and CCAS staff only, the
+CLI's JSON shape, 404 for another tenant's loan or a tenant without the lender plugin."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from core.cli import main
+from plugins.credit_municipal.tests.loan_helpers import disbursed_loan, granted_loan
+
+
+@pytest.fixture(autouse=True)
+def lender(tenant, enable_plugin):
+    enable_plugin(tenant, "credit_municipal")
+
+
+def get(client, token, path):
+    return client.get(path, headers={"Authorization": f"Bearer {token}"})
+
+
+def test_a_lender_agent_reads_a_loan(client, api_token, session, tenant, in_tenant, users):
+    loan = disbursed_loan(session, tenant, in_tenant, users, disbursed_days_ago=100)
+    response = get(client, api_token(users["lender_agent"]), f"/api/v1/loans/{loan.id}")
+    assert response.status_code == 200
+    data = response.get_json()
+    assert data["id"] == str(loan.id) and data["status"] == "repaying"
+    assert data["amount"] == "3000.00" and data["months"] == 36
+    assert data["outstanding"] == "3000.00" and data["days_past_due"] > 60
+
+
+def test_the_schedule_has_the_same_shape_as_the_cli(client, api_token, session, tenant,
+                                                    in_tenant, users):
+    loan = granted_loan(session, tenant, in_tenant, users)
+    response = get(client, api_token(users["social_worker"]),
+                   f"/api/v1/loans/{loan.id}/schedule")
+    assert response.status_code == 200
+    api = response.get_json()
+    cli = json.loads(CliRunner().invoke(main, [
+        "loan", "schedule", "--amount", "3000", "--months", "36", "--rate", "3.04",
+        "--interest-paid-by", "city", "--start", loan.decided_on.isoformat(),
+        "--format", "json"]).output)
+    assert api == cli
+
+
+def test_a_disbursed_loan_schedule_comes_from_the_live_instalments(client, api_token,
+                                                                   session, tenant,
+                                                                   in_tenant, users):
+    loan = disbursed_loan(session, tenant, in_tenant, users, disbursed_days_ago=40)
+    data = get(client, api_token(users["manager"]), f"/api/v1/loans/{loan.id}/schedule")
+    data = data.get_json()
+    assert data["installment"] == "87.30" and len(data["installments"]) == 36
+    assert data["apr"] == "0.00"  # the City pays the interest
+    assert set(data) == {"amount", "months", "annual_rate", "method", "installment",
+                         "total_interest", "total_cost", "apr", "installments"}
+
+
+@pytest.mark.parametrize("role", ["referrer", "funder"])
+def test_partners_and_funders_may_not_read_loans(role, client, api_token, session, tenant,
+                                                 in_tenant, users):
+    loan = granted_loan(session, tenant, in_tenant, users)
+    assert get(client, api_token(users[role]), f"/api/v1/loans/{loan.id}").status_code == 403
+
+
+def test_another_tenants_loan_is_404(client, api_token, session, tenant, in_tenant, users,
+                                     other_tenant, make_user, enable_plugin):
+    loan = granted_loan(session, tenant, in_tenant, users)
+    enable_plugin(other_tenant, "credit_municipal")
+    agent = make_user(other_tenant, "lender_agent", org="Crédit Municipal", org_kind="lender")
+    token = api_token(agent)
+    assert get(client, token, f"/api/v1/loans/{loan.id}").status_code == 404
+    assert get(client, token, f"/api/v1/loans/{loan.id}/schedule").status_code == 404
+
+
+def test_an_unknown_or_malformed_id_is_404(client, api_token, users):
+    token = api_token(users["lender_agent"])
+    assert get(client, token, "/api/v1/loans/not-a-uuid").status_code == 404
+    response = get(client, token, "/api/v1/loans/00000000-0000-0000-0000-000000000000")
+    assert response.status_code == 404
+    assert response.mimetype == "application/problem+json"
+
+
+def test_without_the_lender_plugin_loans_are_404(client, api_token, session, tenant,
+                                                 in_tenant, users, enable_plugin):
+    loan = granted_loan(session, tenant, in_tenant, users)
+    from core import plugins
+
+    with in_tenant(tenant):
+        plugins.set_enabled(session, "credit_municipal", False)
+        session.commit()
+    assert get(client, api_token(users["lender_agent"]),
+               f"/api/v1/loans/{loan.id}").status_code == 404

@@ -1,0 +1,162 @@
+"""Rate limits: sign-in per account and per address (failures only), second factor,
+password-reset requests, API per token; memory and Redis storage."""
+
+from __future__ import annotations
+
+import html
+import secrets
+
+import pytest
+
+REDIS_URL = "redis://127.0.0.1:6379"
+
+
+def _redis_available() -> bool:
+    try:
+        import redis
+
+        return bool(redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping())
+    except Exception:  # noqa: BLE001
+        return False
+
+
+@pytest.fixture(params=["memory", "redis"])
+def app_config(app_config, request):
+    if request.param == "redis":
+        if not _redis_available():
+            pytest.skip("no Redis server on 127.0.0.1:6379")
+        storage = REDIS_URL
+    else:
+        storage = "memory://"
+    return {
+        **app_config,
+        "CCAS_RATELIMIT_STORAGE_URL": storage,
+        # A fresh namespace per test: counts never leak from one test to the next.
+        "CCAS_RATELIMIT_KEY_PREFIX": "ccas-test-" + secrets.token_hex(6),
+        "CCAS_LOGIN_LIMIT_ACCOUNT": "3 per 15 minutes",
+        "CCAS_LOGIN_LIMIT_ADDRESS": "5 per 15 minutes",
+        "CCAS_RESET_LIMIT_ACCOUNT": "2 per hour",
+        "CCAS_API_LIMIT": "3 per minute",
+    }
+
+
+def _login(client, email, password, slug="alpha", addr="10.0.0.1"):
+    return client.post(f"/t/{slug}/login", data={"email": email, "password": password},
+                       environ_base={"REMOTE_ADDR": addr})
+
+
+GOOD = "Test-password-2026!"
+
+
+def test_storage_is_the_configured_one(app, app_config):
+    from core import throttle
+
+    storage = type(throttle.limiter().storage).__name__.lower()
+    expected = "redis" if app_config["CCAS_RATELIMIT_STORAGE_URL"].startswith("redis") else "memory"
+    assert expected in storage
+
+
+def test_account_is_throttled_after_repeated_failures_even_with_the_right_password(
+        client, users):
+    email = users["manager"].email
+    for _ in range(3):
+        assert _login(client, email, "wrong-password").status_code == 401
+    r = _login(client, email, GOOD)
+    assert r.status_code == 429
+    body = html.unescape(r.get_data(as_text=True))
+    assert "Trop de tentatives de connexion" in body and "patientez" in body
+    assert "Retry-After" in r.headers
+    assert client.get("/t/alpha/").status_code == 302  # not signed in
+
+
+def test_throttling_one_account_leaves_the_others_alone(client, users):
+    for _ in range(3):
+        _login(client, users["manager"].email, "wrong-password")
+    assert _login(client, users["secretary"].email, GOOD).status_code == 302
+
+
+def test_successful_sign_ins_do_not_count(client, app, users):
+    for _ in range(6):
+        c = app.test_client()
+        assert _login(c, users["manager"].email, GOOD).status_code == 302
+
+
+def test_address_is_throttled_across_accounts(client, users):
+    emails = [u.email for u in users.values()]
+    for i in range(5):
+        assert _login(client, emails[i % len(emails)], "wrong-password").status_code == 401
+    assert _login(client, users["funder"].email, GOOD).status_code == 429
+    assert _login(client, users["funder"].email, GOOD, addr="10.0.0.2").status_code == 302
+
+
+def test_unknown_accounts_are_throttled_like_known_ones(client, tenant):
+    for _ in range(3):
+        assert _login(client, "ghost@nowhere.fr", "whatever-123").status_code == 401
+    assert _login(client, "ghost@nowhere.fr", "whatever-123").status_code == 429
+
+
+def test_operator_sign_in_is_throttled(client, operator):
+    for _ in range(3):
+        r = client.post("/operator/login", data={"email": operator.email, "password": "nope"})
+        assert r.status_code == 401
+    r = client.post("/operator/login", data={"email": operator.email, "password": GOOD})
+    assert r.status_code == 429
+
+
+def test_second_factor_codes_are_throttled(client, users, session, in_tenant, tenant):
+    import time
+
+    from sqlalchemy import select
+
+    from core import totp
+    from core.models import User
+
+    with in_tenant(tenant):
+        u = session.scalar(select(User).where(User.id == users["manager"].id))
+        secret = totp.pending_secret(session, u)
+        totp.confirm_enrolment(session, u, totp.totp(totp.secret_bytes(secret), time.time()))
+        session.commit()
+    assert _login(client, users["manager"].email, GOOD).status_code == 302
+    for _ in range(3):
+        assert client.post("/t/alpha/login/code", data={"code": "000000"},
+                           environ_base={"REMOTE_ADDR": "10.0.0.1"}).status_code == 401
+    r = client.post("/t/alpha/login/code", data={"code": "000000"},
+                    environ_base={"REMOTE_ADDR": "10.0.0.1"})
+    assert r.status_code == 429
+    assert "Trop de codes incorrects" in html.unescape(r.get_data(as_text=True))
+
+
+def test_password_reset_requests_are_throttled_per_account(client, users):
+    for _ in range(2):
+        r = client.post("/t/alpha/password/forgot", data={"email": users["manager"].email})
+        assert r.status_code == 200
+    r = client.post("/t/alpha/password/forgot", data={"email": users["manager"].email})
+    assert r.status_code == 429
+
+
+def test_api_is_throttled_per_token_with_problem_json(client, users, api_token):
+    token = api_token(users["referrer"])
+    other = api_token(users["manager"])
+    for _ in range(3):
+        assert client.get("/api/v1/me",
+                          headers={"Authorization": f"Bearer {token}"}).status_code == 200
+    r = client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
+    assert r.status_code == 429
+    assert r.mimetype == "application/problem+json"
+    assert r.get_json()["detail"].startswith("Trop de requêtes pour ce jeton")
+    assert client.get("/api/v1/me",
+                      headers={"Authorization": f"Bearer {other}"}).status_code == 200
+
+
+def test_unreachable_storage_falls_back_to_memory_instead_of_failing(
+        ccas_database, app_config, users):
+    from core.app import create_app
+    from core.testing.pytest_plugin import IsolatedClient
+
+    app = create_app({**app_config, "CCAS_RATELIMIT_STORAGE_URL": "redis://127.0.0.1:1"})
+    app.test_client_class = IsolatedClient
+    client = app.test_client()
+    email = users["manager"].email
+    for _ in range(3):
+        assert _login(client, email, "wrong-password").status_code == 401
+    assert _login(client, email, GOOD).status_code == 429
