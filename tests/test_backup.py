@@ -4,27 +4,11 @@ pg_dump -Fc / pg_restore): create data, back up, wipe, restore, the data are bac
 from __future__ import annotations
 
 import pytest
-from click.testing import CliRunner
 from sqlalchemy import func, select
 
 from core import backup
-from core.cli import main
 from core.errors import UserError
 from core.models import AuditEvent, Tenant, User
-
-
-@pytest.fixture
-def ccas(ccas_database, monkeypatch, app):
-    monkeypatch.setenv("CCAS_DATABASE_URL", ccas_database.app_url)
-    monkeypatch.setenv("CCAS_DATABASE_OWNER_URL", ccas_database.owner_url)
-    monkeypatch.setenv("CCAS_ENV", "test")
-    monkeypatch.setenv("CCAS_LOG_LEVEL", "WARNING")
-    runner = CliRunner()
-
-    def run(*args, input=None):
-        return runner.invoke(main, list(args), input=input, catch_exceptions=False)
-
-    return run
 
 
 def _snapshot(session, in_tenant, tenants) -> dict:

@@ -8,20 +8,6 @@ from click.testing import CliRunner
 from core.cli import main
 
 
-@pytest.fixture
-def ccas(ccas_database, monkeypatch, app):
-    monkeypatch.setenv("CCAS_DATABASE_URL", ccas_database.app_url)
-    monkeypatch.setenv("CCAS_DATABASE_OWNER_URL", ccas_database.owner_url)
-    monkeypatch.setenv("CCAS_ENV", "test")
-    monkeypatch.setenv("CCAS_LOG_LEVEL", "WARNING")
-    runner = CliRunner()
-
-    def run(*args, input=None):
-        return runner.invoke(main, list(args), input=input, catch_exceptions=False)
-
-    return run
-
-
 def _all_commands(group, prefix=()):
     import click
 

@@ -4,27 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-import pytest
-from click.testing import CliRunner
 from sqlalchemy import select
 
 from core import referrals
-from core.cli import main
 from core.models import Organisation, OutboxMessage, OutboxStatus, Referral, ReferralStatus
 from core.outbox import enqueue_email
-
-
-@pytest.fixture
-def ccas(ccas_database, monkeypatch, app):
-    monkeypatch.setenv("CCAS_DATABASE_URL", ccas_database.app_url)
-    monkeypatch.setenv("CCAS_DATABASE_OWNER_URL", ccas_database.owner_url)
-    monkeypatch.setenv("CCAS_ENV", "test")
-    monkeypatch.setenv("CCAS_LOG_LEVEL", "WARNING")
-
-    def run(*args):
-        return CliRunner().invoke(main, list(args), catch_exceptions=False)
-
-    return run
 
 
 def test_drain_once_reports_what_it_did(ccas, session, in_tenant, tenant, monkeypatch):

@@ -6,12 +6,10 @@ import base64
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from click.testing import CliRunner
 from sqlalchemy import select
 
 from core import appointments as appts
 from core import cases, reminders, tenancy, workflow
-from core.cli import main
 from core.models import Appointment, OutboxMessage
 from core.workflow import TransitionRequest
 
@@ -116,17 +114,6 @@ def test_person_without_email_is_reported_not_reminded(app, tenant, users, sessi
     assert outbox(session, tenant, in_tenant) == []
 
 
-@pytest.fixture
-def ccas(ccas_database, monkeypatch, app):
-    monkeypatch.setenv("CCAS_DATABASE_URL", ccas_database.app_url)
-    monkeypatch.setenv("CCAS_DATABASE_OWNER_URL", ccas_database.owner_url)
-    monkeypatch.setenv("CCAS_ENV", "test")
-    monkeypatch.setenv("CCAS_LOG_LEVEL", "WARNING")
-
-    def invoke(*args):
-        return CliRunner().invoke(main, list(args), catch_exceptions=False)
-
-    return invoke
 
 
 def test_cli_reminds_every_tenant_in_its_own_scope_and_is_idempotent(

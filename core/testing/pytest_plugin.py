@@ -378,3 +378,23 @@ def with_plugin(app, tenant, enable_plugin):
     yield add
     for name in registered:
         plugins.registry().unregister(name)
+
+
+@pytest.fixture
+def ccas(ccas_database, monkeypatch, app):
+    """Run the ``ccas`` command against the test database: ``ccas("tenant", "list")``;
+    ``input=`` feeds standard input. Returns click's ``Result`` (``exit_code``, ``output``)."""
+    from click.testing import CliRunner
+
+    from core.cli import main
+
+    monkeypatch.setenv("CCAS_DATABASE_URL", ccas_database.app_url)
+    monkeypatch.setenv("CCAS_DATABASE_OWNER_URL", ccas_database.owner_url)
+    monkeypatch.setenv("CCAS_ENV", "test")
+    monkeypatch.setenv("CCAS_LOG_LEVEL", "WARNING")
+    runner = CliRunner()
+
+    def run(*args, input=None):  # noqa: A002 - click's name
+        return runner.invoke(main, [str(a) for a in args], input=input, catch_exceptions=False)
+
+    return run

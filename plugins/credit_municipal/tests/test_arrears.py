@@ -8,7 +8,6 @@ from decimal import Decimal
 from types import SimpleNamespace
 
 import pytest
-from click.testing import CliRunner
 from sqlalchemy import select
 
 from core import plugins
@@ -151,18 +150,6 @@ def test_catching_up_ends_the_episode_so_a_new_miss_alerts_again(session, tenant
         assert loan.late_since is None
 
 
-@pytest.fixture
-def ccas(ccas_database, monkeypatch, app):
-    monkeypatch.setenv("CCAS_DATABASE_URL", ccas_database.app_url)
-    monkeypatch.setenv("CCAS_DATABASE_OWNER_URL", ccas_database.owner_url)
-    monkeypatch.setenv("CCAS_ENV", "test")
-    monkeypatch.setenv("CCAS_LOG_LEVEL", "WARNING")
-    from core.cli import main
-
-    def run(*args):
-        return CliRunner().invoke(main, list(args), catch_exceptions=False)
-
-    return run
 
 
 def test_the_arrears_command_lists_late_loans_and_par30(ccas, session, tenant, in_tenant,
