@@ -9,11 +9,9 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
-from click.testing import CliRunner
 from sqlalchemy import func, select
 
 from core import cases
-from core.cli import main
 from core.errors import UserError
 from core.importer import columns as col
 from core.importer import run_import
@@ -277,18 +275,6 @@ def test_purpose_words_and_variants(text, code):
 # -- the command ------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def ccas(ccas_database, monkeypatch, app):
-    monkeypatch.setenv("CCAS_DATABASE_URL", ccas_database.app_url)
-    monkeypatch.setenv("CCAS_DATABASE_OWNER_URL", ccas_database.owner_url)
-    monkeypatch.setenv("CCAS_ENV", "test")
-    monkeypatch.setenv("CCAS_LOG_LEVEL", "WARNING")
-    runner = CliRunner()
-
-    def run(*args):
-        return runner.invoke(main, list(args), catch_exceptions=False)
-
-    return run
 
 
 def test_command_refuses_a_dirty_file_and_lists_the_errors(ccas, tenant, session, in_tenant,
