@@ -101,6 +101,9 @@ def create_app(config: dict | None = None, registry: plugins.PluginRegistry | No
 
     for blueprint in (accompaniment_bp, workshops_bp, staff_time_bp):
         app.register_blueprint(blueprint)
+    from .web.privacy import bp as privacy_bp
+
+    app.register_blueprint(privacy_bp)
 
     _register_plugin_blueprints(app, registry)
     from . import throttle

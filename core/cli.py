@@ -484,3 +484,7 @@ main.add_command(referrals_group)
 from .cli_backup import backup_group  # noqa: E402 - backup and restore
 
 main.add_command(backup_group)
+
+from .cli_privacy import purge_command  # noqa: E402 - RGPD retention
+
+main.add_command(purge_command)

@@ -88,6 +88,33 @@ def ccas_cli_commands():
     """
 
 
+@hookspec
+def ccas_personal_data():
+    """Where the plugin's tables hold personal data of the people the CCAS helps (RGPD).
+
+    Asked of every installed plugin (a disabled plugin's tables may still hold a person's
+    rows): the purge (``ccas purge``), the erasure and the subject-access export of
+    ``core.privacy`` use it. Declare every table of the plugin, even one without personal
+    data: a String/Text/JSON/LargeBinary column declared neither personal nor
+    non-personal fails ``tests/test_privacy_purge.py``. A row links to a person through
+    ``links`` (``("case_id", "cases")``); ``hold_column``/``hold_values`` mark rows that
+    are a legal reason to keep the file (an open loan). Actions: ``name``, ``blank``,
+    ``null``, ``empty``, ``birth_date``, ``scrub``, ``delete`` (``docs/privacy.md``).
+
+    Call mode: collected (each plugin answers for itself).
+
+    :return: a list of ``core.plugin_api.PersonalData``.
+
+    Example::
+
+        @hookimpl
+        def ccas_personal_data():
+            return [PersonalData("udaf_visits", personal={"note": "blank"},
+                                 non_personal=("code",), links=(("case_id", "cases"),),
+                                 label="Visites UDAF")]
+    """
+
+
 # ======================================================================================
 # Tenant level: pages and navigation (asked only of the tenant's enabled plugins)
 # ======================================================================================

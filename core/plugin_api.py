@@ -33,6 +33,7 @@ from .plugin_types import (
     Suggestion,
 )
 from .policy import allow
+from .privacy.registry import PersonalData
 
 hookimpl = pluggy.HookimplMarker("ccas")
 
@@ -111,6 +112,7 @@ __all__ = [
     "DocumentRequirement",
     "NavItem",
     "Panel",
+    "PersonalData",
     "PluginInfo",
     "ReportSection",
     "Suggestion",

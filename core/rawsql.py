@@ -123,3 +123,27 @@ def empty_tables(conn: Connection, tables: list[str]) -> None:
         for t in tables:
             conn.execute(text(f"DELETE FROM {_ident(t)}"))  # noqa: S608 - checked identifier
         conn.execute(text("PRAGMA foreign_keys=ON"))
+
+
+def rewrite_audit_details(conn: Connection, tenant_id: int, details: dict) -> int:
+    """RGPD purge only (``core.privacy.purge``): replace the ``detail`` of audit rows of
+    ``tenant_id`` (``{row id: new detail}``) whose values named a purged person.
+
+    The application role may not UPDATE ``audit_events`` (append-only), so this runs on
+    the owner's connection, in its own transaction; the row's who/what/when stay.
+    """
+    from sqlalchemy import update
+
+    from .models import AuditEvent
+
+    if not details:
+        return 0
+    if conn.dialect.name == "postgresql":
+        set_tenant_guc(conn, str(tenant_id), "")
+    table = AuditEvent.__table__
+    for row_id, detail in details.items():
+        conn.execute(
+            update(table).where(table.c.tenant_id == tenant_id, table.c.id == row_id)
+            .values(detail=detail)
+        )
+    return len(details)

@@ -272,6 +272,10 @@ def apply_transition(session, case: Case, req: TransitionRequest, actor,
     source = case.state
     case.state = target
     case.state_changed_at = now
+    # Every move of the file is a contact: the retention clock (RGPD) starts again.
+    if case.person is not None and (case.person.last_contact_at is None
+                                    or case.person.last_contact_at < now):
+        case.person.last_contact_at = now
     if transition.destination:
         case.reoriented_to = req.destination
     record = CaseTransition(

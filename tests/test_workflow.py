@@ -158,3 +158,12 @@ def test_plugin_of_another_tenant_does_not_veto(case, users, session, with_plugi
     plugins.forget_enabled_cache()
     move(session, case, "ficp_pending", users["secretary"])
     assert case.state == State.ficp_pending
+
+
+def test_a_transition_restarts_the_retention_clock(case, users, session):
+    from datetime import UTC, datetime, timedelta
+
+    case.person.last_contact_at = datetime.now(UTC) - timedelta(days=400)
+    session.commit()
+    move(session, case, "ficp_pending", users["secretary"])
+    assert datetime.now(UTC) - case.person.last_contact_at < timedelta(minutes=1)

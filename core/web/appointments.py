@@ -92,6 +92,8 @@ def _book_page(case: Case, errors=None, values=None, status=200):
 def book(case_id: uuid.UUID):
     case = _case(case_id)
     if request.method == "GET":
+        audit.record(db.session, "case.read", case, view="appointment_book")
+        db.session.commit()
         return _book_page(case)
     slot, values = _slot_from_form("rdv-")
     try:

@@ -90,3 +90,29 @@ def ccas_loan_details(loan_id, session):
 @hookimpl
 def ccas_loan_schedule(loan_id, session):
     return loan_service.api_schedule(session, loan_id)
+
+
+@hookimpl
+def ccas_personal_data():
+    from core.plugin_api import PersonalData
+
+    by_case = (("case_id", "cases"),)
+    by_loan = (("loan_id", "credit_municipal_loans"),)
+    return [
+        # The result is kept for the lender's statistics: once the person is anonymised
+        # it names no one. No borrower field is copied on the lender's rows.
+        PersonalData("credit_municipal_ficp_checks", non_personal=("source", "agent_label"),
+                     links=by_case, label="Contrôles FICP"),
+        PersonalData(
+            "credit_municipal_loans", links=by_case, label="Prêts",
+            non_personal=("reference", "method", "lender_signatory", "ccas_signatory"),
+            hold_column="status", hold_values=("signed", "repaying", "defaulted"),
+            hold_reason="un prêt du Crédit Municipal n'est pas soldé",
+        ),
+        PersonalData("credit_municipal_installments", links=by_loan, label="Échéancier"),
+        PersonalData("credit_municipal_repayments", non_personal=("external_key",),
+                     links=by_loan, label="Remboursements"),
+        PersonalData("credit_municipal_guarantee_calls", non_personal=("guarantor", "label"),
+                     links=by_loan, label="Appels en garantie"),
+        PersonalData("credit_municipal_import_batches", non_personal=("filename", "file_sha256")),
+    ]

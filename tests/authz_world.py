@@ -1,0 +1,257 @@
+"""A seeded "world" for the authorization matrix (tests/test_authz_matrix.py): two tenants,
+each with one object of every kind, built through the services (or the models where the
+earlier steps belong to other features), one user per role, and the markers the
+data-minimisation checks look for in every response.
+
+``build_world(session, in_tenant)`` returns ``{slug: TenantWorld}``; ``TenantWorld.ids``
+maps the URL variable names of the application (``case_id``, ``referral_id``…) to
+sample values.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import select
+
+ROLES = ("manager", "secretary", "social_worker", "lender_agent", "referrer", "funder")
+ROLE_ORGS = {
+    "lender_agent": ("Crédit Municipal", "lender"),
+    "referrer": ("Association partenaire", "association"),
+    "funder": ("Ville", "funder"),
+}
+OTHER_ORG = ("Autre association", "association")
+
+
+def markers(slug: str) -> dict[str, str]:
+    """Strings that appear in one tenant's data only, by kind."""
+    name = slug.capitalize()
+    return {
+        "person": f"Marqueur{name}",           # every person's last name in the tenant
+        "private_note": f"NOTEPRIVEE{slug}",   # interview private note
+        "shared_note": f"NOTEPARTAGEE{slug}",  # interview shared note
+        "followup_private": f"SUIVIPRIVE{slug}",
+        "followup_shared": f"SUIVIPARTAGE{slug}",
+        "eval_note": f"NOTEEVALUATION{slug}",  # shared note of a file not yet submitted
+        "other_org_person": f"Bastien{slug}",  # first name in the other partner's referral
+    }
+
+
+@dataclass
+class TenantWorld:
+    slug: str
+    tenant: object
+    users: dict = field(default_factory=dict)      # role -> User
+    ids: dict = field(default_factory=dict)        # URL variable -> value (own organisation)
+    other_org_ids: dict = field(default_factory=dict)  # referral of the other organisation
+    case_ids: dict = field(default_factory=dict)   # label -> case id
+    markers: dict = field(default_factory=dict)
+
+
+def _user(session, accounts, password_hash, tenant, role, org, kind, n):
+    from core.models import Organisation
+
+    if session.scalar(select(Organisation.id).where(Organisation.name == org)) is None:
+        accounts.create_organisation(session, org, kind)
+    return accounts.create_user(session, f"{role}{n}@{tenant.slug}.test", role, org, None,
+                                full_name=f"{role.title()} {tenant.slug}",
+                                password_hash=password_hash)
+
+
+def _transitions(session, case, *steps):
+    from core.models import CaseTransition
+
+    previous = "intake"
+    for target in steps:
+        session.add(CaseTransition(case_id=case.id, from_state=previous, to_state=target))
+        previous = target
+
+
+def build_tenant(session, in_tenant, slug: str, password_hash: str, import_dir: Path,
+                 plugin_enabled: bool) -> TenantWorld:
+    from core import (
+        accompaniment,
+        accounts,
+        cases,
+        documents,
+        outbox,
+        plugins,
+        referrals,
+        staff_time,
+        workshops,
+    )
+    from core import appointments as appts
+    from core.models import CaseSuggestion, OutboxStatus, State, SuggestionStatus
+    from plugins.credit_municipal import loans as loan_service
+    from plugins.credit_municipal.tests.loan_helpers import signature
+
+    mark = markers(slug)
+    tenant = accounts.create_tenant(session, slug, f"CCAS {slug.title()}", slug.title())
+    world = TenantWorld(slug=slug, tenant=tenant, markers=mark)
+    with in_tenant(tenant):
+        accounts.create_organisation(session, f"CCAS de {tenant.city}", "ccas")
+        for n, role in enumerate(ROLES):
+            org, kind = ROLE_ORGS.get(role, (f"CCAS de {tenant.city}", "ccas"))
+            world.users[role] = _user(session, accounts, password_hash, tenant, role, org,
+                                      kind, n)
+        other_referrer = _user(session, accounts, password_hash, tenant, "referrer",
+                               *OTHER_ORG, 99)
+        plugins.set_enabled(session, "credit_municipal", True)
+        session.commit()
+        plugins.forget_enabled_cache()
+        u = world.users
+
+        def person(first, email=None):
+            return cases.create_person(session, cases.PersonData(
+                first, mark["person"], date(1988, 3, 14), email=email, phone="0600000000",
+                address="3 rue des Lilas", postal_code="31000", city="Toulouse"))
+
+        # -- referrals: one from each partner organisation, with an attachment ---------------
+        def referral(actor, first):
+            return referrals.submit(session, actor, referrals.ReferralInput(
+                first_name=first, last_name=mark["person"], birth_date=date(1990, 1, 2),
+                purpose="mobility", amount_requested="1200", consent=True,
+                email=f"{first.lower()}@example.org", note="Besoin d'un véhicule."),
+                [referrals.AttachmentInput("piece.pdf", "application/pdf",
+                                           b"%PDF-1.4\n%test\n")], tenant=tenant)
+
+        ref_a = referral(u["referrer"], "Alice")
+        ref_b = referral(other_referrer, mark["other_org_person"])
+        session.flush()
+
+        # -- the main case: opened from referral A, evaluated, submitted to the lender --------
+        case_main = referrals.accept(session, ref_a, u["secretary"], tenant=tenant)
+        case_main.person.email = "alice@example.org"
+        case_main.social_worker_id = u["social_worker"].id
+        _transitions(session, case_main, "ficp_pending", "documents_requested", "evaluation")
+        case_main.state = State.evaluation
+        session.flush()
+        cases.add_interview(session, case_main, u["social_worker"], date.today().isoformat(),
+                            45, mark["shared_note"], mark["private_note"])
+        documents.create_checklist(session, case_main, tenant, u["secretary"])
+        suggestion = CaseSuggestion(case_id=case_main.id, plugin="caf", code="fsl",
+                                    label="Fonds de solidarité logement", blocking=True,
+                                    status=SuggestionStatus.mobilised)
+        session.add(suggestion)
+        session.flush()
+        appointment = appts.book(session, case_main, str(u["social_worker"].id), appts.Slot(
+            day=(date.today() + timedelta(days=10)).isoformat(), time="10:00",
+            place="CCAS"), u["secretary"], tenant)
+        _transitions(session, case_main, "instruction", "submitted_to_lender")
+        case_main.state = State.submitted_to_lender
+        session.flush()
+
+        # -- a case waiting for the lender's FICP check ------------------------------------
+        case_ficp = cases.open_case(session, person("Émile"), "mobility", "900",
+                                    actor=u["secretary"], tenant=tenant)
+        _transitions(session, case_ficp, "ficp_pending")
+        case_ficp.state = State.ficp_pending
+        session.flush()
+
+        # -- a case in evaluation: the lender knows the person, not yet the evaluation ------
+        case_eval = cases.open_case(session, person("Fanny"), "housing", "700",
+                                    actor=u["secretary"], tenant=tenant)
+        _transitions(session, case_eval, "ficp_pending", "documents_requested", "evaluation")
+        case_eval.state = State.evaluation
+        session.flush()
+        cases.add_interview(session, case_eval, u["social_worker"], date.today().isoformat(),
+                            30, mark["eval_note"], "")
+
+        # -- a case the lender may not know of (never sent to the FICP check) ---------------
+        case_intake = cases.open_case(session, person("Chloé"), "housing", "600",
+                                      actor=u["secretary"], tenant=tenant)
+
+        # -- a loan granted, signed, disbursed and repaying, with accompaniment -------------
+        case_loan = cases.open_case(session, person("Denis", "denis@example.org"), "mobility",
+                                    "3000", actor=u["secretary"], tenant=tenant)
+        case_loan.social_worker_id = u["social_worker"].id
+        _transitions(session, case_loan, "ficp_pending", "documents_requested", "evaluation",
+                     "instruction", "submitted_to_lender")
+        case_loan.state = State.submitted_to_lender
+        session.flush()
+        loan = loan_service.grant(session, case_loan, {
+            "amount_granted": "3000", "months": "24", "annual_rate": "3.04",
+            "method": "annuity"}, u["lender_agent"])
+        loan.decided_on = loan_service.today() - timedelta(days=120)
+        session.flush()
+        signed = loan_service.today() - timedelta(days=100)
+        loan_service.sign(session, case_loan, signature(signed), u["lender_agent"])
+        loan_service.disburse(session, case_loan, {
+            "disbursed_on": (loan_service.today() - timedelta(days=85)).isoformat()},
+            u["lender_agent"])
+        session.flush()
+        accompaniment.record_follow_up(session, case_loan, u["social_worker"],
+                                       accompaniment.FollowUpForm(
+                                           done_on=date.today().isoformat(), channel="phone",
+                                           duration_minutes="20",
+                                           shared_note=mark["followup_shared"],
+                                           private_note=mark["followup_private"]), None)
+        task = accompaniment.create_task(session, case_loan, "other", "Rappeler la personne.")
+        staff_time.record(session, u["secretary"], staff_time.TimeForm(
+            day=date.today().isoformat(), minutes="15", activity="phone_call",
+            category="intake", note=""))
+        session.flush()
+
+        # -- a workshop session with an invitation ------------------------------------------
+        theme = workshops.create_theme(session, u["social_worker"], "Gérer son budget")
+        ws = workshops.create_session(session, u["social_worker"], workshops.SessionForm(
+            theme_id=str(theme.id), day=(date.today() + timedelta(days=20)).isoformat(),
+            time="09:30", duration_minutes=90, place="Maison des solidarités", capacity=5),
+            tenant)
+        created, _skipped = workshops.invite(session, ws, [str(case_loan.id)],
+                                             u["secretary"], tenant)
+        session.flush()
+
+        # -- a dead outbox message (the manager's failed deliveries) -------------------------
+        message = outbox.enqueue_email(session, "partenaire@example.org", "Orientation",
+                                       "Texte")
+        message.status = OutboxStatus.dead
+        message.attempts = 3
+        session.flush()
+
+        attachment_a = ref_a.attachments[0]
+        attachment_b = ref_b.attachments[0]
+        session.commit()
+
+        if not plugin_enabled:
+            plugins.set_enabled(session, "credit_municipal", False)
+            session.commit()
+            plugins.forget_enabled_cache()
+
+    # -- an uploaded legacy file waiting for confirmation (imports) ---------------------------
+    token = secrets.token_urlsafe(24)
+    upload = import_dir / f"{tenant.id}-{token}.upload"
+    upload.write_bytes(
+        b"date_demande;nom;objet;montant_demande\n2019-02-30;Invalide;mobilite;abc\n")
+    upload.with_suffix(".name").write_text("reprise.csv", encoding="utf-8")
+
+    year = datetime.now(UTC).year
+    world.ids = {
+        "tenant": slug, "case_id": str(case_main.id), "task_id": str(task.id),
+        "appointment_id": str(appointment.id), "session_id": str(ws.id),
+        "invitation_id": str(created[0].id), "doc_id": None, "suggestion_id": str(suggestion.id),
+        "referral_id": str(ref_a.id), "attachment_id": str(attachment_a.id),
+        "message_id": str(message.id), "loan_id": str(loan.id), "token": token,
+        "ficp_case_id": str(case_ficp.id), "person_id": str(case_intake.person_id),
+        "year": year, "fmt_name": "csv",
+        "name": "credit_municipal", "slug": slug,
+    }
+    with in_tenant(tenant):
+        first_doc = documents.checklist(session, case_main)[0]
+        world.ids["doc_id"] = str(first_doc.id)
+    world.other_org_ids = {"referral_id": str(ref_b.id), "attachment_id": str(attachment_b.id)}
+    world.case_ids = {"main": str(case_main.id), "intake": str(case_intake.id),
+                      "loan": str(case_loan.id), "ficp": str(case_ficp.id),
+                      "evaluation": str(case_eval.id)}
+    return world
+
+
+def build_world(session, in_tenant, password_hash: str, import_dir: Path) -> dict:
+    """``alpha`` (the lender plugin enabled) and ``beta`` (built with it, then disabled)."""
+    return {
+        "alpha": build_tenant(session, in_tenant, "alpha", password_hash, import_dir, True),
+        "beta": build_tenant(session, in_tenant, "beta", password_hash, import_dir, False),
+    }
