@@ -117,6 +117,10 @@ def register(app: Flask) -> None:
     def _http_error(exc: HTTPException):
         status = exc.code or 500
         detail = None if status in DEFAULT_DETAIL else exc.description
+        if exc.__class__.__name__ == "CSRFError":  # the session behind the form is gone
+            detail = ("Le formulaire a expiré (session terminée ou page trop ancienne) : "
+                      "rien n'a été enregistré. Reconnectez-vous si besoin, rechargez la "
+                      "page et saisissez-le à nouveau.")
         if isinstance(exc, BodyRefused) or (
             status == 429 and getattr(getattr(exc, "limit", None), "error_message", None)
         ):

@@ -63,9 +63,7 @@ def allow(*roles: str):
             if not user.is_authenticated or getattr(user, "is_operator", False):
                 if g.get("ccas_api"):
                     abort(401)
-                from flask import redirect, request, url_for
-
-                return redirect(url_for("web.login", next=request.full_path))
+                return _to_login()
             if str(user.role) not in roles:
                 abort(403)
             return fn(*args, **kwargs)
@@ -73,6 +71,25 @@ def allow(*roles: str):
         return wrapper
 
     return decorate
+
+
+def _to_login():
+    """Send a signed-out visitor to the sign-in page. A form posted without a session
+    (it expired while the user was typing) is not saved: say so, and come back to the
+    form's page after signing in."""
+    from urllib.parse import urlsplit
+
+    from flask import flash, redirect, request, url_for
+
+    target = request.full_path
+    if request.method == "POST":
+        flash("Votre session a expiré : le formulaire n'a pas été enregistré. Reconnectez-"
+              "vous, puis saisissez-le à nouveau.", "error")
+        referrer = urlsplit(request.referrer or "")
+        target = None
+        if referrer.netloc == request.host and referrer.path.startswith("/"):
+            target = referrer.path + (f"?{referrer.query}" if referrer.query else "")
+    return redirect(url_for("web.login", next=target))
 
 
 def policy_of(view_function) -> frozenset[str] | str | None:

@@ -225,3 +225,110 @@ def test_killed_connection_between_user_and_audit_rows_leaves_no_user(
         session.commit()
     assert _count(ccas_database, User, email="nouvelle@alpha.test") == 1
     assert _count(ccas_database, AuditEvent, action="user.create") == 1
+
+
+# -- a killed connection in the middle of a transition, an import, an outbox drain -------
+
+
+def test_killed_connection_during_a_transition_leaves_the_case_unchanged(
+        app, client, users, api_token, admin_engine, ccas_database):
+    from core.db import db
+    from core.models import Case, CaseTransition
+
+    headers = {"Authorization": f"Bearer {api_token(users['secretary'])}"}
+    opened = client.post("/api/v1/cases", headers=headers, json={
+        "person": {"first_name": "Inès", "last_name": "Faute", "birth_date": "1990-03-04"},
+        "purpose": "mobility", "amount_requested": "900.00"}).get_json()
+    moves_before = _count(ccas_database, CaseTransition)
+    remove, fired = _kill_when(db.engine, admin_engine, "INSERT INTO CASE_TRANSITIONS")
+    try:
+        r = client.post(f"/api/v1/cases/{opened['id']}/transitions", headers=headers,
+                        json={"to": "ficp_pending", "version": opened["version"]})
+    finally:
+        remove()
+    assert fired["done"] and r.status_code == 503
+    assert r.mimetype == "application/problem+json"
+    assert _count(ccas_database, CaseTransition) == moves_before
+    assert _count(ccas_database, Case, state="intake") == 1
+    retry = client.post(f"/api/v1/cases/{opened['id']}/transitions", headers=headers,
+                        json={"to": "ficp_pending", "version": opened["version"]})
+    assert retry.status_code == 200 and retry.get_json()["state"] == "ficp_pending"
+    assert _count(ccas_database, CaseTransition) == moves_before + 1
+
+
+IMPORT_FILE = (
+    "reference;date_demande;nom;prenom;date_naissance;objet;montant_demande\n"
+    "A-1;2018-02-01;Durand;Marie;1990-01-01;mobilité;1200\n"
+    "A-2;2018-03-05;Martin;Paul;1985-06-30;logement;800\n"
+).encode()
+
+
+def test_killed_connection_during_an_import_writes_nothing_and_retry_imports_all(
+        app, session, tenant, in_tenant, admin_engine, ccas_database):
+    from sqlalchemy.exc import DBAPIError
+
+    from core.db import db
+    from core.importer import run_import
+    from core.models import Case, Person
+
+    remove, fired = _kill_when(db.engine, admin_engine, "INSERT INTO CASES")
+    try:
+        with in_tenant(tenant), pytest.raises(DBAPIError):
+            run_import(session, tenant, IMPORT_FILE, "historique.csv")
+            session.commit()
+    finally:
+        remove()
+    session.rollback()
+    assert fired["done"]
+    assert _count(ccas_database, Case) == 0 and _count(ccas_database, Person) == 0
+    with in_tenant(tenant):
+        result = run_import(session, tenant, IMPORT_FILE, "historique.csv")
+        session.commit()
+    assert result.created == 2
+    assert _count(ccas_database, Case) == 2
+
+
+def test_killed_connection_during_an_outbox_drain_loses_and_duplicates_nothing(
+        app, session, tenant, in_tenant, admin_engine, ccas_database):
+    import socket as _socket
+
+    from aiosmtpd.controller import Controller
+
+    from core import delivery
+    from core.db import db
+    from core.models import OutboxMessage
+    from core.outbox import enqueue_email
+
+    received = []
+
+    class Inbox:
+        async def handle_DATA(self, server, smtp_session, envelope):  # noqa: N802
+            received.append(envelope.content)
+            return "250 OK"
+
+    with _socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    controller = Controller(Inbox(), hostname="127.0.0.1", port=port)
+    controller.start()
+    app.config.update(CCAS_SMTP_HOST="127.0.0.1", CCAS_SMTP_PORT=port, CCAS_SMTP_TLS="none")
+    try:
+        with in_tenant(tenant):
+            enqueue_email(session, "personne@example.org", "Rendez-vous", "Bonjour")
+            session.commit()
+        # The claim (status pending -> sending) is the drain's first write.
+        remove, fired = _kill_when(db.engine, admin_engine, "UPDATE OUTBOX_MESSAGES")
+        try:
+            with contextlib.suppress(Exception):
+                delivery.drain(app)
+        finally:
+            remove()
+        assert fired["done"]
+        assert received == []
+        assert _count(ccas_database, OutboxMessage, status="pending") == 1
+        stats = delivery.drain(app)
+        assert stats.sent == 1 and len(received) == 1
+        assert _count(ccas_database, OutboxMessage, status="sent") == 1
+        assert delivery.drain(app).sent == 0 and len(received) == 1
+    finally:
+        controller.stop()
