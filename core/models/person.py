@@ -41,7 +41,11 @@ EMPLOYMENT_LABELS = {
 
 class Person(TenantScoped, Base):
     __tablename__ = "persons"
-    __table_args__ = (Index("ix_persons_identity", "tenant_id", "last_name", "birth_date"),)
+    __table_args__ = (
+        Index("ix_persons_identity", "tenant_id", "last_name", "birth_date"),
+        # Duplicate detection and the legacy import look people up by birth date.
+        Index("ix_persons_birth_date", "tenant_id", "birth_date"),
+    )
 
     first_name: Mapped[str] = mapped_column(String(100))
     last_name: Mapped[str] = mapped_column(String(100))
