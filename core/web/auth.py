@@ -42,6 +42,24 @@ def _load(user_id: str):
     return None
 
 
+def authenticate(model, email: str, password: str) -> tuple:
+    """Check a sign-in against ``model`` (``User`` in the current tenant, or ``Operator``).
+
+    Returns ``(account, ok)``: ``account`` is whoever the e-mail names (``None`` when no
+    one), ``ok`` whether it is active and the password matches. An unknown e-mail costs the
+    time of a real verification, so the answer's delay does not reveal who has an account.
+    """
+    from sqlalchemy import func
+
+    from ..security import burn_password_time, verify_password
+
+    account = db.session.scalar(select(model).where(func.lower(model.email) == email))
+    if account is None:
+        burn_password_time(password)
+        return None, False
+    return account, bool(account.active and verify_password(account.password_hash, password))
+
+
 def start_session(user) -> None:
     """Log ``user`` in on a fresh session (no fixation: the old session content is dropped)."""
     session.clear()

@@ -11,8 +11,7 @@ from ..db import db
 from ..errors import UserError
 from ..models import Operator, PluginState, Tenant
 from ..policy import operator_only, public
-from ..security import burn_password_time, verify_password
-from .auth import end_session, start_session
+from .auth import authenticate, end_session, start_session
 from .views import safe_next
 
 bp = Blueprint("operator", __name__, url_prefix="/operator")
@@ -26,14 +25,8 @@ def login():
     if request.method == "POST":
         email = (request.form.get("email") or "").strip().lower()
         password = request.form.get("password") or ""
-        operator = db.session.scalar(select(Operator).where(Operator.email == email))
-        if operator is None:
-            burn_password_time(password)
-        if (
-            operator is None
-            or not operator.active
-            or not verify_password(operator.password_hash, password)
-        ):
+        operator, ok = authenticate(Operator, email, password)
+        if not ok:
             error = "Adresse e-mail ou mot de passe incorrect."
         else:
             start_session(operator)

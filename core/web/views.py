@@ -6,14 +6,20 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from .. import audit, plugins
 from ..db import db
 from ..models import ROLE_LABELS, PluginState, User
 from ..policy import allow, public
-from ..security import burn_password_time, hash_password, needs_rehash, verify_password
-from .auth import begin_second_factor, complete_login, end_session, second_factor_step
+from ..security import hash_password, needs_rehash
+from .auth import (
+    authenticate,
+    begin_second_factor,
+    complete_login,
+    end_session,
+    second_factor_step,
+)
 
 bp = Blueprint("web", __name__, url_prefix="/t/<tenant>")
 
@@ -36,10 +42,8 @@ def login():
     if request.method == "POST":
         email = (request.form.get("email") or "").strip().lower()
         password = request.form.get("password") or ""
-        user = db.session.scalar(select(User).where(func.lower(User.email) == email))
-        if user is None:
-            burn_password_time(password)
-        if user is None or not user.active or not verify_password(user.password_hash, password):
+        user, ok = authenticate(User, email, password)
+        if not ok:
             error = "Adresse e-mail ou mot de passe incorrect."
             if user is not None:
                 audit.record(db.session, "login.failed", user, actor=user)
