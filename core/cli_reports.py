@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from .cli import friendly, tenant_context
+from .cli import app_session, friendly, tenant_context
 
 PROGRESS_FROM = 2000
 
@@ -117,3 +117,17 @@ def import_cases(tenant_slug, file, dry_run, skip_invalid, report_path):
             "avec --skip-invalid pour importer les lignes valides."
         )
 
+
+@import_group.command("sweep")
+@friendly
+def import_sweep():
+    """Remove uploaded spreadsheets never confirmed within CCAS_IMPORT_TTL_HOURS (cron)."""
+    from flask import current_app
+
+    from .importer.uploads import store_for
+
+    with app_session():
+        store = store_for(current_app)
+        removed = store.sweep()
+    click.echo(f"{removed} fichier(s) en attente supprimé(s) (plus de "
+               f"{store.ttl_seconds / 3600:g} h) dans {store.root}.")

@@ -46,6 +46,12 @@ def load(instance_path: str, overrides: dict | None = None) -> dict:
         "CCAS_SESSION_MAX_HOURS": int(env.get("CCAS_SESSION_MAX_HOURS", "10")),
         "CCAS_LOG_LEVEL": env.get("CCAS_LOG_LEVEL", "INFO"),
         "CCAS_MAX_UPLOAD_MB": int(env.get("CCAS_MAX_UPLOAD_MB", "10")),
+        # Uploaded spreadsheets wait here for the manager's confirmation (personal data:
+        # removed once confirmed, or after CCAS_IMPORT_TTL_HOURS).
+        "CCAS_IMPORT_DIR": env.get("CCAS_IMPORT_DIR"),
+        "CCAS_IMPORT_TTL_HOURS": float(env.get("CCAS_IMPORT_TTL_HOURS", "24")),
+        # Every platform operator must have a TOTP second factor (enrolled at sign-in).
+        "CCAS_OPERATOR_TOTP_REQUIRED": _bool(env.get("CCAS_OPERATOR_TOTP_REQUIRED")),
     }
     cfg.update(overrides)
     development = cfg["CCAS_ENV"] in {"development", "test"}

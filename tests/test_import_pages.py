@@ -89,3 +89,96 @@ def test_unknown_token_is_not_found(client, login, users):
 def test_only_the_manager_imports(client, login, users, role):
     login(client, users[role])
     assert client.get("/t/alpha/reprise/").status_code == 403
+
+
+def waiting_uploads(app):
+    from core.importer.uploads import store_for
+
+    return sorted(p.name for p in store_for(app).root.glob("*"))
+
+
+def test_a_confirmed_upload_leaves_no_file_behind(client, login, users, app):
+    login(client, users["manager"])
+    token = token_of(upload(client, TOULOUSE_CP1252).get_data(as_text=True))
+    assert len(waiting_uploads(app)) == 2  # the bytes and the file's name
+    assert client.post(f"/t/alpha/reprise/{token}/confirmer").status_code == 200
+    assert waiting_uploads(app) == []
+
+
+def test_uploads_are_private_to_the_service_user(client, login, users, app):
+    import stat
+
+    from core.importer.uploads import store_for
+
+    login(client, users["manager"])
+    upload(client, TOULOUSE_CP1252)
+    for path in store_for(app).root.glob("*"):
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+def test_an_unconfirmed_upload_expires_and_is_swept(client, login, users, app, session,
+                                                    tenant, in_tenant):
+    import os
+    import time
+
+    from core.importer.uploads import store_for
+
+    login(client, users["manager"])
+    token = token_of(upload(client, TOULOUSE_CP1252).get_data(as_text=True))
+    store = store_for(app)
+    day_old = time.time() - store.ttl_seconds - 60
+    for path in store.root.glob("*"):
+        os.utime(path, (day_old, day_old))
+    # past its time to live the token no longer answers, and nothing is imported
+    assert client.post(f"/t/alpha/reprise/{token}/confirmer").status_code == 404
+    assert cases_count(session, tenant, in_tenant) == 0
+    assert waiting_uploads(app) == []
+
+
+def test_a_new_upload_sweeps_the_expired_ones_of_every_tenant(client, login, users, app):
+    import os
+    import time
+
+    from core.importer.uploads import store_for
+
+    store = store_for(app)
+    store.root.mkdir(parents=True, exist_ok=True)
+    stale = store.save(999, b"nom;prenom\nX;Y\n", "vieux.csv")
+    old = time.time() - store.ttl_seconds - 1
+    for path in store.root.glob(f"999-{stale}.*"):
+        os.utime(path, (old, old))
+    login(client, users["manager"])
+    upload(client, TOULOUSE_CP1252)
+    assert not any(name.startswith("999-") for name in waiting_uploads(app))
+    assert len(waiting_uploads(app)) == 2
+
+
+def test_another_tenant_cannot_confirm_an_upload(client, login, users, app, other_tenant,
+                                                 make_user):
+    login(client, users["manager"])
+    token = token_of(upload(client, TOULOUSE_CP1252).get_data(as_text=True))
+    client.post("/deconnexion")
+    stranger = make_user(other_tenant, "manager")
+    login(client, stranger)
+    slug = other_tenant.slug
+    assert client.post(f"/t/{slug}/reprise/{token}/confirmer").status_code == 404
+    assert client.get(f"/t/{slug}/reprise/{token}/rejets.csv").status_code == 404
+
+
+def test_ccas_import_sweep_removes_expired_uploads(app, ccas, tmp_path, monkeypatch):
+    import os
+    import time
+
+    from core.importer.uploads import UploadStore
+
+    store = UploadStore(tmp_path / "imports", ttl_hours=24)
+    fresh = store.save(1, b"a", "a.csv")
+    stale = store.save(1, b"b", "b.csv")
+    old = time.time() - 25 * 3600
+    for path in (tmp_path / "imports").glob(f"1-{stale}.*"):
+        os.utime(path, (old, old))
+    monkeypatch.setenv("CCAS_IMPORT_DIR", str(tmp_path / "imports"))
+    result = ccas("import", "sweep")
+    assert result.exit_code == 0, result.output
+    assert "1 fichier(s) en attente supprimé(s)" in result.output
+    assert store.load(1, fresh) is not None and store.load(1, stale) is None

@@ -12,18 +12,17 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, cast, func, insert, select
+from sqlalchemy import select
 
-from .. import audit, tenancy
+from .. import audit, rawsql, tenancy
 from ..errors import UserError
-from ..models import Case, CaseTransition, Person, UTCDateTime
+from ..models import Case, CaseTransition, Person
 from . import columns as col
 from .reading import Table, read_table
 from .rows import ImportRow, RowError, validate_row
@@ -178,6 +177,7 @@ def run_import(session, tenant, data: bytes, filename: str = "", *, dry_run: boo
         known_destinations = None
     result, _table = parse_file(data, filename, today, known_destinations)
     result.dry_run, result.skip_invalid = dry_run, skip_invalid
+    rawsql.plan_each_statement(session.connection())
     check_against_database(session, result)
     if dry_run or (result.errors and not skip_invalid):
         return result
@@ -243,60 +243,15 @@ def write_rows(session, tenant_id: int, timezone: str, rows: list[ImportRow],
                     "from_state": source, "to_state": target, "at": at,
                     "actor_label": label, "reason_text": "", "data": data,
                 })
-        # Core inserts of the mapped tables, through the session and its transaction;
-        # tenant_id is stamped above and checked again by PostgreSQL's row-level
-        # security.
+        # Bulk inserts in the session's transaction (core.rawsql checks every row's
+        # tenant_id, and PostgreSQL's row-level security checks it again).
+        connection = session.connection()
         for model, records in ((Person, new_people), (Case, cases), (CaseTransition, moves)):
-            if records:
-                _insert_many(session, model.__table__, records)
+            rawsql.bulk_insert(connection, model.__table__, records, tenant_id)
         result.created += len(cases)
         result.persons_created += len(new_people)
         if progress is not None:
             progress(len(batch), len(rows))
-
-
-def _array_type(column):
-    from sqlalchemy import JSON, Date, DateTime, Integer, Numeric, Text, Uuid
-    from sqlalchemy.dialects.postgresql import ARRAY
-
-    kind = column.type
-    if isinstance(kind, JSON):
-        return ARRAY(Text), JSON
-    for base, generic in ((Uuid, Uuid), (Integer, Integer), (Numeric, Numeric), (Date, Date)):
-        if isinstance(kind, base):
-            return ARRAY(generic), None
-    if isinstance(kind, UTCDateTime):
-        return ARRAY(DateTime(timezone=True)), None
-    return ARRAY(Text), None
-
-
-def _insert_many(session, table, records: list[dict]) -> None:
-    """Insert ``records`` into ``table``. On PostgreSQL: one ``INSERT … SELECT FROM
-    unnest(<one array per column>)`` statement (a handful of parameters, whatever the
-    number of rows: the driver neither pipelines a statement per row nor parses a huge
-    VALUES list); elsewhere an ``executemany``."""
-    if session.get_bind().dialect.name != "postgresql":
-        session.execute(insert(table), records)
-        return
-    names = list(records[0])
-    params, casts = [], []
-    for i, name in enumerate(names):
-        column = table.c[name]
-        array_type, cast_to = _array_type(column)
-        values = [r[name] for r in records]
-        if cast_to is not None:
-            values = [json.dumps(v) for v in values]
-        enum_class = getattr(column.type, "enum_class", None)
-        if enum_class is not None:  # stored by member name, like the ORM does
-            values = [None if v is None else enum_class(v).name for v in values]
-        params.append(bindparam(f"p{i}", values, type_=array_type))
-        casts.append(cast_to)
-    rows = func.unnest(*params).table_valued(
-        *(f"c{i}" for i in range(len(names)))
-    ).render_derived(name="importing")
-    columns = [cast(rows.c[f"c{i}"], to) if to is not None else rows.c[f"c{i}"]
-               for i, to in enumerate(casts)]
-    session.execute(insert(table).from_select(names, select(*columns)))
 
 
 def rejects_csv(result: ImportResult) -> bytes:

@@ -1,13 +1,9 @@
 """The manager's upload page for a legacy spreadsheet: upload, preview (first rows and
-every error), then confirm. The uploaded file waits in the instance folder under an
-unguessable token bound to the tenant; confirming twice is harmless (re-importing
-creates nothing new)."""
+every error), then confirm. The uploaded file waits in ``core.importer.uploads`` under an
+unguessable token bound to the tenant, for a day at most; confirming twice is harmless
+(re-importing creates nothing new)."""
 
 from __future__ import annotations
-
-import re
-import secrets
-from pathlib import Path
 
 from flask import (
     Blueprint,
@@ -27,6 +23,7 @@ from ..db import db
 from ..errors import UserError
 from ..importer import rejects_csv, run_import
 from ..importer.columns import COLUMN_LABELS, COLUMNS
+from ..importer.uploads import Upload, UploadStore, store_for
 from ..policy import allow
 from . import sections
 
@@ -35,29 +32,17 @@ bp = Blueprint("imports", __name__, url_prefix="/t/<tenant>/reprise")
 sections.nav_item("Reprise d'historique", "imports.upload", {"manager"}, order=85)
 
 MAX_UPLOAD = 50 * 1024 * 1024
-TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
 
 
-def _store() -> Path:
-    """Where uploads wait for confirmation: ``CCAS_IMPORT_DIR`` or ``<instance>/imports``."""
-    configured = current_app.config.get("CCAS_IMPORT_DIR")
-    path = Path(configured) if configured else Path(current_app.instance_path) / "imports"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+def _store() -> UploadStore:
+    return store_for(current_app)
 
 
-def _file_of(token: str) -> Path:
-    if not TOKEN_RE.match(token or ""):
+def _upload_of(token: str) -> Upload:
+    upload = _store().load(g.tenant.id, token)
+    if upload is None:
         abort(404)
-    path = _store() / f"{g.tenant.id}-{token}.upload"
-    if not path.exists():
-        abort(404)
-    return path
-
-
-def _name_of(path: Path) -> str:
-    name_file = path.with_suffix(".name")
-    return name_file.read_text(encoding="utf-8") if name_file.exists() else "import.csv"
+    return upload
 
 
 @bp.route("/", methods=["GET", "POST"])
@@ -80,11 +65,9 @@ def upload():
                 errors["fichier"] = exc.message
             else:
                 db.session.rollback()
-                token = secrets.token_urlsafe(24)
-                target = _store() / f"{g.tenant.id}-{token}.upload"
-                target.write_bytes(data)
-                target.with_suffix(".name").write_text(Path(sent.filename).name[:200],
-                                                       encoding="utf-8")
+                store = _store()
+                store.sweep()
+                token = store.save(g.tenant.id, data, sent.filename)
                 return render_template("imports/preview.html", result=result, token=token,
                                        columns=list(COLUMNS))
     status = 422 if errors else 200
@@ -95,11 +78,10 @@ def upload():
 @bp.route("/<token>/confirmer", methods=["POST"])
 @allow("manager")
 def confirm(token: str):
-    path = _file_of(token)
+    upload = _upload_of(token)
     skip_invalid = request.form.get("ignorer_invalides") == "oui"
-    name = _name_of(path)
     try:
-        result = run_import(db.session, g.tenant, path.read_bytes(), name,
+        result = run_import(db.session, g.tenant, upload.data, upload.filename,
                             skip_invalid=skip_invalid, actor=current_user)
     except UserError as exc:
         db.session.rollback()
@@ -111,9 +93,8 @@ def confirm(token: str):
         return render_template("imports/preview.html", result=result, token=token,
                                columns=list(COLUMNS)), 422
     db.session.commit()
-    if not result.errors:
-        path.unlink(missing_ok=True)
-        path.with_suffix(".name").unlink(missing_ok=True)
+    if not result.errors:  # with rejected rows it stays for the rejects download
+        _store().discard(g.tenant.id, token)
     flash("Import terminé : " + result.summary(), "success")
     return render_template("imports/done.html", result=result, token=token)
 
@@ -121,8 +102,8 @@ def confirm(token: str):
 @bp.route("/<token>/rejets.csv")
 @allow("manager")
 def rejects(token: str):
-    path = _file_of(token)
-    result = run_import(db.session, g.tenant, path.read_bytes(), _name_of(path), dry_run=True)
+    upload = _upload_of(token)
+    result = run_import(db.session, g.tenant, upload.data, upload.filename, dry_run=True)
     db.session.rollback()
     return Response(rejects_csv(result), mimetype="text/csv; charset=utf-8", headers={
         "Content-Disposition": 'attachment; filename="lignes-rejetees.csv"',
