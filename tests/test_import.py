@@ -329,3 +329,42 @@ def test_command_report_writes_json_for_the_imported_year(ccas, tenant, tmp_path
     data = json.loads(result.output)
     assert (data["requests"], data["instructions"], data["granted"]) == (4, 2, 1)
     assert data["loans"]["amount_lent"] == "1500.00"
+
+
+def _toulouse_2018_sheet() -> bytes:
+    """The seed's 2018 year as a legacy sheet: 4,838 requests, 1,914 instructed, 559
+    granted; purposes in the seed's proportions (mobility 57 %, housing 18.5 %, debts
+    11.6 %, training 4.5 %, the rest spread over the other purposes)."""
+    purposes = (["Mobilité"] * 2758 + ["Logement"] * 895 + ["Dettes"] * 561
+                + ["Formation"] * 218 + ["Équipement ménager"] * 150 + ["Santé"] * 100
+                + ["Emploi"] * 80 + ["Autre"] * 76)
+    assert len(purposes) == 4838
+    lines = ["Référence;Date de la demande;Nom;Prénom;Date de naissance;Objet;"
+             "Montant demandé;Date d'instruction;Date de décision;Décision;"
+             "Montant accordé;Durée (mois)"]
+    for i, purpose in enumerate(purposes):
+        asked = date(2018, 1 + i % 11, 1 + i % 28)
+        instructed = decided = decision = granted = months = ""
+        rank = i * 7919 % 4838  # a permutation of the rows: outcomes spread over purposes
+        if rank < 1914:  # instructed
+            instructed = asked.replace(month=asked.month + 1).strftime("%d/%m/%Y")
+            if rank < 559:  # granted in 2018; the other instructed files are undecided
+                decided, decision, granted, months = (
+                    asked.replace(month=asked.month + 1, day=28).strftime("%d/%m/%Y"),
+                    "Accordé", "1 500,00", "24")
+        lines.append(f"T18-{i:05d};{asked:%d/%m/%Y};Nom{i};Prénom;;{purpose};1 500,00;"
+                     f"{instructed};{decided};{decision};{granted};{months}")
+    return ("\r\n".join(lines) + "\r\n").encode("cp1252")
+
+
+def test_the_seeds_2018_review_is_reproduced_from_an_imported_sheet(
+        app, tenant, session, in_tenant):
+    sheet = _toulouse_2018_sheet()
+    result = do_import(session, tenant, in_tenant, sheet, "bilan-2018.csv")
+    assert result.errors == [] and result.created == 4838
+    with in_tenant(tenant):
+        report = build_report(session, tenant, 2018)
+    assert (report["requests"], report["instructions"], report["granted"]) == (4838, 1914, 559)
+    assert {k: report["purposes"][k] for k in ("mobility", "housing", "debts", "training")} == {
+        "mobility": 57.0, "housing": 18.5, "debts": 11.6, "training": 4.5}
+    assert report["loans"]["amount_lent"] == Decimal("838500.00")  # 559 × 1,500 €

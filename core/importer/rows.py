@@ -4,7 +4,7 @@ or a list of :class:`RowError` (line number, column at fault, French message).""
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
@@ -46,7 +46,6 @@ class ImportRow:
     months: int | None = None
     import_key: str = ""
     case_reference: str = ""
-    raw: dict = field(default_factory=dict)
     #: set when the database already holds this row's case (a re-import)
     already: bool = False
 
@@ -181,6 +180,5 @@ def validate_row(line: int, cells: list, index: dict[str, int], today: date,
         amount_granted=values["montant_accorde"], months=values["duree_mois"],
         import_key=key,
         case_reference=reference or "IMP-" + key.split(":", 1)[1][:16].upper(),
-        raw={k: ("" if v is None else str(v)) for k, v in raw.items()},
     )
     return row, []

@@ -16,6 +16,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -68,6 +69,7 @@ class ImportResult:
         )
 
 
+@lru_cache(maxsize=16384)
 def local_noon(day: date, timezone: str) -> datetime:
     """The transition time of a legacy date: noon in the tenant's timezone, in UTC (well
     inside the day, whatever the offset)."""
