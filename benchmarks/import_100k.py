@@ -86,6 +86,8 @@ def main() -> None:
         finally:
             if not args.keep:
                 database.drop()
+            elif database.dialect == "postgresql":
+                print(f"kept database: {database.name}")
 
 
 def run(database, data: bytes) -> None:
@@ -110,14 +112,23 @@ def run(database, data: bytes) -> None:
         session.commit()
         g.tenant = tenant
         with tenancy.tenant_scope(tenant.id):
-            started = time.perf_counter()
+            server = _server_cpu(session)
+            started, cpu = time.perf_counter(), time.process_time()
+            server_before = server()
             result = run_import(session, tenant, data, "historique.csv")
             session.commit()
             elapsed = time.perf_counter() - started
+            after = server()
+            client_cpu = time.process_time() - cpu
+            server_cpu = after - server_before if after is not None else None
             print(f"database: {database.dialect}")
             print(f"import: {result.summary()}")
             print(f"import time: {elapsed:.1f} s ({result.total / elapsed:,.0f} rows/s) "
                   f"{'OK' if elapsed < 30 else 'OVER TARGET'} (target < 30 s)")
+            print(f"  CPU: this process {client_cpu:.1f} s"
+                  + (f", database server {server_cpu:.1f} s" if server_cpu is not None else "")
+                  + f"; load average when done {os.getloadavg()[0]:.1f} on "
+                  f"{os.cpu_count()} cores (wall time above includes waiting for a core)")
             cases = session.scalar(select(func.count()).select_from(Case))
             moves = session.scalar(select(func.count()).select_from(CaseTransition))
             print(f"written: {cases:,} cases, {moves:,} transitions, "
@@ -128,6 +139,26 @@ def run(database, data: bytes) -> None:
             print(f"re-import: {again.created} created, {again.already_imported:,} already "
                   f"imported, in {time.perf_counter() - started:.1f} s")
             assert again.created == 0
+
+
+def _server_cpu(session):
+    """CPU seconds used so far by this session's PostgreSQL backend (same machine, read
+    from /proc); ``None`` on SQLite, which runs inside this process."""
+    from sqlalchemy import text
+
+    if session.get_bind().dialect.name != "postgresql":
+        return lambda: None
+    pid = session.execute(text("SELECT pg_backend_pid()")).scalar()
+    ticks = os.sysconf("SC_CLK_TCK")
+
+    def read():
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return None
+        return (int(fields[11]) + int(fields[12])) / ticks  # utime + stime
+
+    return read
 
 
 if __name__ == "__main__":

@@ -7,7 +7,10 @@ role grants, health checks. Nothing here reads tenant-owned rows.
 
 from __future__ import annotations
 
+import datetime
+import decimal
 import re
+import uuid
 
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
@@ -27,20 +30,6 @@ def set_tenant_guc(conn: Connection, tenant_id: str, cross: str) -> None:
         text("SELECT set_config('ccas.tenant_id', :t, true), set_config('ccas.cross', :c, true)"),
         {"t": tenant_id, "c": cross},
     )
-
-
-def plan_each_statement(conn: Connection) -> None:
-    """For the rest of the transaction, plan every prepared statement with its values
-    (``plan_cache_mode = force_custom_plan``), PostgreSQL only.
-
-    For bulk loads into tables that have no statistics yet (a city's first import, all in
-    one transaction): the foreign-key checks are cached plans, and a generic plan made
-    while the table looked tiny may pick a ``(tenant_id, …)`` index over the primary key,
-    then scan the whole tenant for every row inserted (quadratic). With the values known,
-    the unique primary key wins. Measured in ``benchmarks/import_100k.py``.
-    """
-    if conn.dialect.name == "postgresql":
-        conn.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
 
 
 def bulk_insert(conn: Connection, table, records: list[dict], tenant_id: int) -> None:
@@ -91,15 +80,14 @@ def bulk_insert(conn: Connection, table, records: list[dict], tenant_id: int) ->
 def _json_value(value):
     """JSON text PostgreSQL's input functions read back: UUIDs, dates, timestamps (with
     their offset) and decimals as strings."""
-    import datetime
-    import decimal
-    import uuid
+    try:
+        return _JSON_TEXT[type(value)](value)
+    except KeyError:
+        raise TypeError(f"not JSON serialisable: {type(value).__name__}") from None
 
-    if isinstance(value, uuid.UUID | datetime.date | datetime.datetime):
-        return value.isoformat() if not isinstance(value, uuid.UUID) else str(value)
-    if isinstance(value, decimal.Decimal):
-        return str(value)
-    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+_JSON_TEXT = {uuid.UUID: str, datetime.date: datetime.date.isoformat,
+              datetime.datetime: datetime.datetime.isoformat, decimal.Decimal: str}
 
 
 POLICY = "ccas_tenant_isolation"

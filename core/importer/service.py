@@ -19,7 +19,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import any_, bindparam, select
 
 from .. import audit, rawsql, tenancy
 from ..errors import UserError
@@ -133,19 +133,34 @@ def _chunks(items: list, size: int):
         yield items[start:start + size]
 
 
+def _matching(session, columns: tuple, key, values: list):
+    """Rows of ``columns`` whose ``key`` column is one of ``values``.
+
+    PostgreSQL: one statement with one array parameter, run once, so it is planned with
+    its values (a statement repeated per chunk gets a generic plan after a few runs, and
+    on tables without statistics yet, such as a city's first import, that plan can scan
+    the whole tenant per chunk). SQLite: chunks of 1,000 (its parameter limit)."""
+    if not values:
+        return []
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import ARRAY
+
+        wanted = bindparam("wanted", values, type_=ARRAY(key.type))
+        return session.execute(select(*columns).where(key == any_(wanted))).all()
+    rows = []
+    for chunk in _chunks(values, 1000):
+        rows.extend(session.execute(select(*columns).where(key.in_(chunk))).all())
+    return rows
+
+
 def check_against_database(session, result: ImportResult) -> None:
     """Mark rows imported before (same key) and refuse references taken by other cases."""
     valid = result.valid
-    known: set[str] = set()
-    for chunk in _chunks([r.import_key for r in valid], 1000):
-        known.update(session.scalars(select(Case.import_key).where(Case.import_key.in_(chunk))))
-    taken: dict[str, str | None] = {}
+    known = {key for (key,) in _matching(session, (Case.import_key,), Case.import_key,
+                                         [r.import_key for r in valid])}
     fresh = [r for r in valid if r.import_key not in known]
-    for chunk in _chunks([r.case_reference for r in fresh], 1000):
-        rows = session.execute(
-            select(Case.reference, Case.import_key).where(Case.reference.in_(chunk))
-        ).all()
-        taken.update({ref: key for ref, key in rows})
+    taken = dict(_matching(session, (Case.reference, Case.import_key), Case.reference,
+                           [r.case_reference for r in fresh]))
     keep = []
     for row in valid:
         if row.import_key in known:
@@ -179,7 +194,6 @@ def run_import(session, tenant, data: bytes, filename: str = "", *, dry_run: boo
         known_destinations = None
     result, _table = parse_file(data, filename, today, known_destinations)
     result.dry_run, result.skip_invalid = dry_run, skip_invalid
-    rawsql.plan_each_statement(session.connection())
     check_against_database(session, result)
     if dry_run or (result.errors and not skip_invalid):
         return result
@@ -204,14 +218,15 @@ def write_rows(session, tenant_id: int, timezone: str, rows: list[ImportRow],
     their transitions, ``BATCH`` rows at a time."""
     people: dict[tuple, uuid.UUID] = {}
     now = datetime.now(UTC)
+    # The tenant's persons born on the file's birth dates, once for the whole file; the
+    # persons created below are added as they come.
+    dates = sorted({r.birth_date for r in rows if r.birth_date is not None})
+    for pid, last, first, born, gone in _matching(
+            session, (Person.id, Person.last_name, Person.first_name, Person.birth_date,
+                      Person.anonymised_at), Person.birth_date, dates):
+        if gone is None:
+            people.setdefault(_person_key(last, first, born), pid)
     for batch in _chunks(rows, BATCH):
-        dates = sorted({r.birth_date for r in batch if r.birth_date is not None})
-        for chunk in _chunks(dates, 1000):
-            for pid, last, first, born in session.execute(
-                select(Person.id, Person.last_name, Person.first_name, Person.birth_date)
-                .where(Person.birth_date.in_(chunk), Person.anonymised_at.is_(None))
-            ):
-                people.setdefault(_person_key(last, first, born), pid)
         new_people, cases, moves = [], [], []
         for row in batch:
             key = _person_key(row.last_name, row.first_name, row.birth_date)
