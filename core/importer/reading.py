@@ -51,7 +51,7 @@ def read_csv(data: bytes) -> Table:
         raise UserError("Le fichier est vide.", status=422) from exc
     rows = []
     for cells in reader:
-        if not any(c.strip() for c in cells):
+        if not "".join(cells).strip():  # a blank row
             continue
         rows.append((reader.line_num, cells))
     return Table([h.strip() for h in headers], rows, encoding, delimiter)
