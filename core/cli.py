@@ -239,6 +239,30 @@ def operator_create(email, password_stdin):
         click.echo(f"Opérateur créé : {o.email}")
 
 
+@operator.command("reset-totp")
+@click.option("--email", required=True)
+@friendly
+def operator_reset_totp(email):
+    """Remove an operator's second factor (lost phone and recovery codes); with
+    CCAS_OPERATOR_TOTP_REQUIRED they enrol again at the next sign-in."""
+    from sqlalchemy import func, select
+
+    from . import totp
+    from .models import Operator
+
+    with app_session() as session:
+        found = session.scalar(select(Operator).where(func.lower(Operator.email) == email.lower()))
+        if found is None:
+            raise click.ClickException(f"Aucun opérateur avec l'adresse {email}.")
+        if not totp.is_enabled(session, found):
+            click.echo(f"{found.email} n'a pas de second facteur : rien à faire.")
+            return
+        totp.disable(session, found)
+        session.commit()
+        click.echo(f"Second facteur supprimé pour {found.email} ; il devra en enregistrer "
+                   "un nouveau à sa prochaine connexion si la plateforme l'exige.")
+
+
 # -- API tokens -----------------------------------------------------------------------------
 
 

@@ -66,12 +66,14 @@ def referrals_group():
               help="Limiter à ces territoires (par défaut : tous).")
 @friendly
 def remind(tenant_slugs):
-    """Remind unanswered referrals, expire old ones, purge old idempotency keys."""
+    """Remind unanswered referrals, expire old ones, purge old idempotency keys and spent
+    form tokens."""
     from flask import g
 
     from . import referrals
     from .api import idempotency
     from .models import Tenant
+    from .web import form_tokens
 
     with app_session() as session:
         stmt = select(Tenant).order_by(Tenant.slug)
@@ -83,9 +85,11 @@ def remind(tenant_slugs):
                 g.tenant = tenant
                 reminded, expired = referrals.remind_and_expire(session, tenant)
                 purged = idempotency.purge_expired(session)
+                tokens = form_tokens.purge_expired(session)
                 session.commit()
             click.echo(f"{tenant.slug} : {reminded} relance(s), {expired} expiration(s), "
-                       f"{purged} clé(s) d'idempotence purgée(s).")
+                       f"{purged} clé(s) d'idempotence purgée(s), {tokens} jeton(s) de "
+                       "formulaire purgé(s).")
 
 
 @referrals_group.command("webhook")

@@ -73,7 +73,7 @@ def pending_account_key() -> str:
     from flask import session
 
     pending = session.get("ccas_2fa") or {}
-    return "2fa:" + _digest(pending.get("tid"), pending.get("uid"))
+    return "2fa:" + _digest(pending.get("kind", "u"), pending.get("tid"), pending.get("uid"))
 
 
 def token_key() -> str:
@@ -122,7 +122,8 @@ def init_app(app: Flask) -> Limiter:
     for endpoint in ("web.login", "operator.login"):
         limit(endpoint, "CCAS_LOGIN_LIMIT_ACCOUNT", account_key, LOGIN_MESSAGE)
         limit(endpoint, "CCAS_LOGIN_LIMIT_ADDRESS", address_key, LOGIN_MESSAGE)
-    for endpoint in ("account.login_code", "account.login_enrol"):
+    for endpoint in ("account.login_code", "account.login_enrol", "operator.login_code",
+                     "operator.login_enrol"):
         limit(endpoint, "CCAS_LOGIN_LIMIT_ACCOUNT", pending_account_key, CODE_MESSAGE)
         limit(endpoint, "CCAS_LOGIN_LIMIT_ADDRESS", address_key, CODE_MESSAGE)
     limit("account.password_forgot", "CCAS_RESET_LIMIT_ACCOUNT", account_key, RESET_MESSAGE,

@@ -1,11 +1,17 @@
 """Time-based one-time passwords (RFC 6238, on HOTP RFC 4226), standard library only.
 
 Pure functions first (codes, verification, provisioning URI, recovery codes), then the
-services that keep a user's credential (they take the session and never commit).
+services that keep an account's credential (they take the session and never commit).
+
+The services serve both kinds of account: a tenant user (``User``: tables
+``totp_credentials``, ``totp_recovery_codes``, audit trail of the tenant) and a platform
+operator (``Operator``: global tables ``operator_totp_*``; operators have no tenant, so
+their events go to the application log, without secret or e-mail address).
 
 A tenant enforces the second factor for its CCAS staff with
-``tenant.settings["security"]["require_totp_for_staff"] = true``; a staff member without
-a confirmed credential must enrol at the next sign-in.
+``tenant.settings["security"]["require_totp_for_staff"] = true``; the platform enforces
+it for its operators with ``CCAS_OPERATOR_TOTP_REQUIRED``. An account without a
+confirmed credential must then enrol at the next sign-in.
 """
 
 from __future__ import annotations
@@ -13,9 +19,11 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import logging
 import secrets
 import struct
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import quote, urlencode
 
@@ -23,7 +31,15 @@ from sqlalchemy import select
 
 from . import audit
 from .errors import UserError
-from .models import CCAS_STAFF, TotpCredential, TotpRecoveryCode
+from .models import (
+    CCAS_STAFF,
+    OperatorTotpCredential,
+    OperatorTotpRecoveryCode,
+    TotpCredential,
+    TotpRecoveryCode,
+)
+
+log = logging.getLogger(__name__)
 
 STEP_SECONDS = 30
 DIGITS = 6
@@ -122,32 +138,69 @@ def required_for(tenant, user) -> bool:
 # -- services (session; the caller commits) ----------------------------------------------
 
 
-def credential(session, user) -> TotpCredential | None:
-    return session.scalar(select(TotpCredential).where(TotpCredential.user_id == user.id))
+@dataclass(frozen=True)
+class _Store:
+    """Where an account's second factor lives: its credential and recovery-code models
+    and the column naming the account in both."""
+
+    credential: type
+    recovery: type
+    owner: str
+
+    def mine(self, model, account):
+        return getattr(model, self.owner) == account.id
 
 
-def is_enabled(session, user) -> bool:
-    cred = credential(session, user)
+_USERS = _Store(TotpCredential, TotpRecoveryCode, "user_id")
+_OPERATORS = _Store(OperatorTotpCredential, OperatorTotpRecoveryCode, "operator_id")
+
+
+def _store(account) -> _Store:
+    return _OPERATORS if getattr(account, "is_operator", False) else _USERS
+
+
+def _record(session, action: str, account, by_self: bool = True) -> None:
+    """An event of ``account``'s second factor (``by_self``: the account acts, not the
+    signed-in user): the tenant's audit trail for a user; the application log for an
+    operator (no tenant, hence no audit table to write to)."""
+    if getattr(account, "is_operator", False):
+        log.info("operator %s: %s", account.id, action)
+        return
+    audit.record(session, action, account, **({"actor": account} if by_self else {}))
+
+
+def credential(session, account):
+    """The account's credential (``TotpCredential`` or ``OperatorTotpCredential``)."""
+    store = _store(account)
+    return session.scalar(
+        select(store.credential).where(store.mine(store.credential, account))
+    )
+
+
+def is_enabled(session, account) -> bool:
+    cred = credential(session, account)
     return cred is not None and cred.confirmed_at is not None
 
 
-def pending_secret(session, user) -> str:
+def pending_secret(session, account) -> str:
     """The secret being enrolled (created on first call, kept until confirmed)."""
-    cred = credential(session, user)
+    cred = credential(session, account)
     if cred is not None and cred.confirmed_at is not None:
         raise UserError("La double authentification est déjà activée pour ce compte.",
                         status=409)
     if cred is None:
-        cred = TotpCredential(user_id=user.id, secret=new_secret(), last_used_step=0)
+        store = _store(account)
+        cred = store.credential(**{store.owner: account.id}, secret=new_secret(),
+                                last_used_step=0)
         session.add(cred)
         session.flush()
     return cred.secret
 
 
-def confirm_enrolment(session, user, code: str, at: float | None = None) -> list[str]:
+def confirm_enrolment(session, account, code: str, at: float | None = None) -> list[str]:
     """Activate the pending secret if ``code`` matches; return new recovery codes (clear,
     shown once; only their digests are kept)."""
-    cred = credential(session, user)
+    cred = credential(session, account)
     if cred is None or cred.confirmed_at is not None:
         raise UserError("Aucune activation de double authentification en cours.", status=409)
     step = matching_step(cred.secret, code, at)
@@ -156,28 +209,30 @@ def confirm_enrolment(session, user, code: str, at: float | None = None) -> list
                         "l'application d'authentification.", status=422, field="code")
     cred.confirmed_at = datetime.now(UTC)
     cred.last_used_step = step
-    codes = _replace_recovery_codes(session, user)
-    audit.record(session, "user.totp_enable", user, actor=user)
+    codes = _replace_recovery_codes(session, account)
+    _record(session, "user.totp_enable", account)
     return codes
 
 
-def _replace_recovery_codes(session, user) -> list[str]:
+def _replace_recovery_codes(session, account) -> list[str]:
+    store = _store(account)
     for old in session.scalars(
-        select(TotpRecoveryCode).where(TotpRecoveryCode.user_id == user.id)
+        select(store.recovery).where(store.mine(store.recovery, account))
     ):
         session.delete(old)
     session.flush()
     codes = [new_recovery_code() for _ in range(RECOVERY_CODES)]
     for code in codes:
-        session.add(TotpRecoveryCode(user_id=user.id, code_hash=recovery_digest(code)))
+        session.add(store.recovery(**{store.owner: account.id},
+                                   code_hash=recovery_digest(code)))
     session.flush()
     return codes
 
 
-def verify(session, user, code: str, at: float | None = None) -> str | None:
+def verify(session, account, code: str, at: float | None = None) -> str | None:
     """Check a sign-in code: a TOTP code (each accepted once) or an unused recovery code
     (then spent). Returns ``"totp"``, ``"recovery"`` or ``None``."""
-    cred = credential(session, user)
+    cred = credential(session, account)
     if cred is None or cred.confirmed_at is None:
         return None
     step = matching_step(cred.secret, code, at, after_step=cred.last_used_step)
@@ -185,35 +240,38 @@ def verify(session, user, code: str, at: float | None = None) -> str | None:
         cred.last_used_step = step
         return "totp"
     if looks_like_recovery_code(code):
+        store = _store(account)
         row = session.scalar(
-            select(TotpRecoveryCode).where(
-                TotpRecoveryCode.user_id == user.id,
-                TotpRecoveryCode.code_hash == recovery_digest(code),
-                TotpRecoveryCode.used_at.is_(None),
+            select(store.recovery).where(
+                store.mine(store.recovery, account),
+                store.recovery.code_hash == recovery_digest(code),
+                store.recovery.used_at.is_(None),
             )
         )
         if row is not None:
             row.used_at = datetime.now(UTC)
-            audit.record(session, "user.totp_recovery_code", user, actor=user)
+            _record(session, "user.totp_recovery_code", account)
             return "recovery"
     return None
 
 
-def remaining_recovery_codes(session, user) -> int:
+def remaining_recovery_codes(session, account) -> int:
+    store = _store(account)
     return len(session.scalars(
-        select(TotpRecoveryCode.id).where(
-            TotpRecoveryCode.user_id == user.id, TotpRecoveryCode.used_at.is_(None)
+        select(store.recovery.id).where(
+            store.mine(store.recovery, account), store.recovery.used_at.is_(None)
         )
     ).all())
 
 
-def disable(session, user) -> None:
-    """Remove the user's second factor and its recovery codes."""
-    cred = credential(session, user)
+def disable(session, account) -> None:
+    """Remove the account's second factor and its recovery codes."""
+    cred = credential(session, account)
     if cred is not None:
         session.delete(cred)
+    store = _store(account)
     for row in session.scalars(
-        select(TotpRecoveryCode).where(TotpRecoveryCode.user_id == user.id)
+        select(store.recovery).where(store.mine(store.recovery, account))
     ):
         session.delete(row)
-    audit.record(session, "user.totp_disable", user)
+    _record(session, "user.totp_disable", account, by_self=False)

@@ -59,3 +59,25 @@ def test_reset_link_and_totp_secret_never_reach_the_logs(client, users, session,
     assert "sqlalchemy.engine" in logs
     assert clear not in logs
     assert secret not in logs
+
+
+def test_operator_totp_secret_and_codes_never_reach_the_logs(client, operator, login, session,
+                                                             caplog):
+    import time
+
+    from core import totp
+
+    _debug_everywhere(caplog)
+    login(client, operator)
+    client.get("/operator/account/security/totp")
+    secret = totp.credential(session, operator).secret
+    code = totp.totp(totp.secret_bytes(secret), time.time())
+    page = client.post("/operator/account/security/totp", data={"code": code})
+    recovery = re.findall(r"<code>([a-z0-9-]{19})</code>", page.get_data(as_text=True))
+    assert len(recovery) == 10
+    logs = _all_logs(caplog)
+    assert "sqlalchemy.engine" in logs
+    assert "user.totp_enable" in logs  # the operator's event went to the log…
+    assert secret not in logs  # …without its secret
+    assert not any(r in logs for r in recovery)
+    assert operator.email not in logs

@@ -126,6 +126,35 @@ def test_second_factor_codes_are_throttled(client, users, session, in_tenant, te
     assert "Trop de codes incorrects" in html.unescape(r.get_data(as_text=True))
 
 
+def test_operator_second_factor_codes_are_throttled(client, app, operator, session):
+    import time
+
+    from core import totp
+
+    secret = totp.pending_secret(session, operator)
+    totp.confirm_enrolment(session, operator, totp.totp(totp.secret_bytes(secret), time.time()))
+    session.commit()
+
+    def code(c, value, addr="10.0.0.2"):
+        return c.post("/operator/login/code", data={"code": value},
+                      environ_base={"REMOTE_ADDR": addr})
+
+    assert client.post("/operator/login", data={"email": operator.email, "password": GOOD},
+                       environ_base={"REMOTE_ADDR": "10.0.0.2"}).status_code == 302
+    for _ in range(3):
+        assert code(client, "000000").status_code == 401
+    right = totp.totp(totp.secret_bytes(secret), time.time() + 30)
+    r = code(client, right)
+    assert r.status_code == 429  # the right code does not get through a locked account
+    assert "Trop de codes incorrects" in html.unescape(r.get_data(as_text=True))
+    assert client.get("/operator/").status_code == 302
+    # The lock is the pending operator's, from another address too.
+    other = app.test_client()
+    other.post("/operator/login", data={"email": operator.email, "password": GOOD},
+               environ_base={"REMOTE_ADDR": "10.0.0.3"})
+    assert code(other, right, addr="10.0.0.3").status_code == 429
+
+
 def test_password_reset_requests_are_throttled_per_account(client, users):
     for _ in range(2):
         r = client.post("/t/alpha/password/forgot", data={"email": users["manager"].email})

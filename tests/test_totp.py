@@ -3,6 +3,7 @@ codes, per-tenant enforcement for CCAS staff."""
 
 from __future__ import annotations
 
+import re
 import time
 from urllib.parse import parse_qs, urlsplit
 
@@ -277,3 +278,210 @@ def test_wrong_enrolment_code_keeps_the_factor_off(client, users, login, session
     assert r.status_code == 422
     with in_tenant(tenant):
         assert not totp.is_enabled(session, user)
+
+
+# -- platform operators -------------------------------------------------------------------------
+#
+# Operators (global accounts) get the same second factor through the same services and pages
+# (core.totp, core.web.second_factor); CCAS_OPERATOR_TOTP_REQUIRED enforces it for all.
+
+OPERATOR_PASSWORD = "Test-password-2026!"
+
+
+def _operator_code(session, operator, at=None):
+    session.expire_all()
+    cred = totp.credential(session, operator)
+    return totp.totp(totp.secret_bytes(cred.secret), time.time() if at is None else at)
+
+
+def _enrol_operator(session, operator) -> list[str]:
+    secret = totp.pending_secret(session, operator)
+    codes = totp.confirm_enrolment(session, operator,
+                                   totp.totp(totp.secret_bytes(secret), time.time() - 30))
+    session.commit()
+    return codes
+
+
+def _operator_password(client, operator):
+    return client.post("/operator/login",
+                       data={"email": operator.email, "password": OPERATOR_PASSWORD})
+
+
+@pytest.fixture
+def operator_required(app):
+    app.config["CCAS_OPERATOR_TOTP_REQUIRED"] = True
+    yield
+    app.config["CCAS_OPERATOR_TOTP_REQUIRED"] = False
+
+
+def test_operator_enrols_from_the_security_page_then_signs_in_with_a_code(
+        client, app, operator, login, session):
+    from core.models import OperatorTotpCredential, OperatorTotpRecoveryCode
+
+    login(client, operator)
+    page = client.get("/operator/account/security")
+    assert page.status_code == 200 and "Non activée" in page.get_data(as_text=True)
+    page = client.get("/operator/account/security/totp")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and 'id="cle-secrete"' in html
+    uri = re.search(r'href="(otpauth://[^"]+)"', html).group(1)
+    query = parse_qs(urlsplit(uri.replace("&amp;", "&")).query)
+    assert query["issuer"] == ["Microcrédit accompagné – Opérateur"]
+    assert query["secret"] == [totp.credential(session, operator).secret]
+    assert client.post("/operator/account/security/totp",
+                       data={"code": "000000"}).status_code == 422
+    assert not totp.is_enabled(session, operator)
+    r = client.post("/operator/account/security/totp",
+                    data={"code": _operator_code(session, operator)})
+    assert r.status_code == 200 and "Codes de secours" in r.get_data(as_text=True)
+    session.expire_all()
+    assert totp.is_enabled(session, operator)
+    hashes = session.scalars(select(OperatorTotpRecoveryCode.code_hash)).all()
+    assert len(hashes) == 10 and all(len(h) == 64 for h in hashes)
+    assert session.scalars(select(OperatorTotpCredential)).one().operator_id == operator.id
+
+    # The next sign-in takes the code: the password alone opens nothing.
+    other = app.test_client()
+    r = _operator_password(other, operator)
+    assert r.status_code == 302 and r.headers["Location"].endswith("/operator/login/code")
+    assert other.get("/operator/").status_code == 302
+    r = other.post("/operator/login/code", data={"code": "000000"})
+    assert r.status_code == 401 and "Code incorrect" in r.get_data(as_text=True)
+    assert other.get("/operator/").status_code == 302
+    r = other.post("/operator/login/code",
+                   data={"code": _operator_code(session, operator, at=time.time() + 30)})
+    assert r.status_code == 302 and r.headers["Location"] == "/operator/"
+    assert other.get("/operator/").status_code == 200
+
+
+def test_operator_code_is_accepted_once_and_recovery_codes_once(client, app, operator,
+                                                                 session):
+    codes = _enrol_operator(session, operator)
+    code = _operator_code(session, operator, at=time.time() + 30)
+    _operator_password(client, operator)
+    assert client.post("/operator/login/code", data={"code": code}).status_code == 302
+    replay = app.test_client()
+    _operator_password(replay, operator)
+    assert replay.post("/operator/login/code", data={"code": code}).status_code == 401
+    r = replay.post("/operator/login/code", data={"code": codes[0].upper()})
+    assert r.status_code == 302 and replay.get("/operator/").status_code == 200
+    again = app.test_client()
+    _operator_password(again, operator)
+    assert again.post("/operator/login/code", data={"code": codes[0]}).status_code == 401
+    assert totp.remaining_recovery_codes(session, operator) == 9
+
+
+def test_operator_code_step_keeps_the_next_page_and_expires(client, operator, session):
+    _enrol_operator(session, operator)
+    r = client.post("/operator/login?next=/operator/tenants/alpha",
+                    data={"email": operator.email, "password": OPERATOR_PASSWORD})
+    assert r.headers["Location"].endswith("/operator/login/code")
+    r = client.post("/operator/login/code", data={"code": _operator_code(session, operator)})
+    assert r.headers["Location"] == "/operator/tenants/alpha"
+    client.post("/operator/logout")
+    _operator_password(client, operator)
+    with client.session_transaction() as s:
+        s["ccas_2fa"] = {**s["ccas_2fa"], "at": s["ccas_2fa"]["at"] - 301}
+    r = client.post("/operator/login/code",
+                    data={"code": _operator_code(session, operator, at=time.time() + 30)})
+    assert r.status_code == 302 and r.headers["Location"].endswith("/operator/login")
+    assert client.get("/operator/").status_code == 302
+
+
+def test_pending_sign_ins_do_not_cross_between_operators_and_tenant_users(
+        client, app, operator, users, session, in_tenant, tenant):
+    _enrol_operator(session, operator)
+    user = users["manager"]
+    _enrol(session, in_tenant, tenant, user)
+    _operator_password(client, operator)
+    r = client.post("/t/alpha/login/code",
+                    data={"code": _operator_code(session, operator, at=time.time() + 30)})
+    assert r.status_code == 302 and r.headers["Location"].endswith("/t/alpha/login")
+    staff = app.test_client()
+    _password(staff, user)
+    r = staff.post("/operator/login/code",
+                   data={"code": _code_for(session, in_tenant, tenant, user, at=time.time() + 30)})
+    assert r.status_code == 302 and r.headers["Location"].endswith("/operator/login")
+    assert staff.get("/operator/").status_code == 302
+
+
+def test_operator_disables_the_second_factor_only_with_a_valid_code(client, operator, login,
+                                                                     session):
+    from core.models import OperatorTotpRecoveryCode
+
+    _enrol_operator(session, operator)
+    _operator_password(client, operator)
+    client.post("/operator/login/code", data={"code": _operator_code(session, operator)})
+    page = client.get("/operator/account/security").get_data(as_text=True)
+    assert "Activée." in page and "Codes de secours restants : 10" in page
+    r = client.post("/operator/account/security/totp/disable", data={"code": "000000"})
+    assert r.status_code == 302
+    assert "reste activée" in client.get("/operator/account/security").get_data(as_text=True)
+    session.expire_all()
+    assert totp.is_enabled(session, operator)
+    r = client.post("/operator/account/security/totp/disable",
+                    data={"code": _operator_code(session, operator, at=time.time() + 30)})
+    assert r.status_code == 302 and r.headers["Location"].endswith("/operator/account/security")
+    session.expire_all()
+    assert not totp.is_enabled(session, operator)
+    assert session.scalars(select(OperatorTotpRecoveryCode)).all() == []
+    fresh = client.application.test_client()
+    r = _operator_password(fresh, operator)
+    assert r.headers["Location"] == "/operator/" and fresh.get("/operator/").status_code == 200
+
+
+def test_required_operator_totp_sends_an_operator_without_one_to_enrolment(
+        client, operator, session, operator_required):
+    r = _operator_password(client, operator)
+    assert r.status_code == 302 and r.headers["Location"].endswith("/operator/login/enrolment")
+    assert client.get("/operator/").status_code == 302
+    page = client.get("/operator/login/enrolment")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and "otpauth://totp/" in html
+    assert "La plateforme impose la double authentification" in html
+    r = client.post("/operator/login/enrolment", data={"code": "000000"})
+    assert r.status_code == 401 and 'aria-invalid="true"' in r.get_data(as_text=True)
+    assert client.get("/operator/").status_code == 302
+    r = client.post("/operator/login/enrolment", data={"code": _operator_code(session, operator)})
+    assert r.status_code == 200 and "Codes de secours" in r.get_data(as_text=True)
+    assert client.get("/operator/").status_code == 200
+    assert totp.is_enabled(session, operator)
+
+
+def test_required_operator_totp_cannot_be_disabled(client, operator, session, operator_required):
+    _enrol_operator(session, operator)
+    _operator_password(client, operator)
+    client.post("/operator/login/code", data={"code": _operator_code(session, operator)})
+    page = client.get("/operator/account/security").get_data(as_text=True)
+    assert "La plateforme l&#39;impose" in page or "La plateforme l'impose" in page
+    r = client.post("/operator/account/security/totp/disable",
+                    data={"code": _operator_code(session, operator, at=time.time() + 30)})
+    assert r.status_code == 403
+    session.expire_all()
+    assert totp.is_enabled(session, operator)
+
+
+def test_operator_requirement_is_a_deployment_setting(monkeypatch, tmp_path):
+    from core import config
+
+    monkeypatch.setenv("CCAS_OPERATOR_TOTP_REQUIRED", "true")
+    assert config.load(str(tmp_path))["CCAS_OPERATOR_TOTP_REQUIRED"] is True
+    monkeypatch.delenv("CCAS_OPERATOR_TOTP_REQUIRED")
+    assert config.load(str(tmp_path))["CCAS_OPERATOR_TOTP_REQUIRED"] is False
+
+
+def test_ccas_operator_reset_totp_removes_a_lost_second_factor(ccas, operator, session):
+    from core.models import OperatorTotpRecoveryCode
+
+    _enrol_operator(session, operator)
+    assert totp.is_enabled(session, operator)
+    result = ccas("operator", "reset-totp", "--email", operator.email.upper())
+    assert result.exit_code == 0, result.output
+    assert "Second facteur supprimé" in result.output
+    session.expire_all()
+    assert not totp.is_enabled(session, operator)
+    assert session.scalars(select(OperatorTotpRecoveryCode)).all() == []
+    again = ccas("operator", "reset-totp", "--email", operator.email)
+    assert again.exit_code == 0 and "rien à faire" in again.output
+    unknown = ccas("operator", "reset-totp", "--email", "personne@example.org")
+    assert unknown.exit_code != 0 and "Aucun opérateur" in unknown.output

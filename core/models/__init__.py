@@ -39,6 +39,7 @@ from .evaluation import (
     BudgetLine,
     Interview,
 )
+from .form_token import FormToken
 from .organisation import ORGANISATION_KIND_LABELS, Organisation, OrganisationKind
 from .outbox import OutboxKind, OutboxMessage, OutboxStatus
 from .person import EMPLOYMENT_LABELS, Employment, Person
@@ -51,7 +52,13 @@ from .referral import (
     ReferralStatus,
     ReferralStatusChange,
 )
-from .security import PasswordResetToken, TotpCredential, TotpRecoveryCode
+from .security import (
+    OperatorTotpCredential,
+    OperatorTotpRecoveryCode,
+    PasswordResetToken,
+    TotpCredential,
+    TotpRecoveryCode,
+)
 from .suggestion import SUGGESTION_STATUS_LABELS, CaseSuggestion, SuggestionStatus
 from .tenant import SLUG_RE, Tenant
 from .token import ApiToken
@@ -114,6 +121,9 @@ __all__ = [
     "OrganisationKind",
     "PluginState",
     "PasswordResetToken",
+    "FormToken",
+    "OperatorTotpCredential",
+    "OperatorTotpRecoveryCode",
     "TotpCredential",
     "TotpRecoveryCode",
     "ROLE_LABELS",

@@ -124,6 +124,8 @@ CORE: tuple[PersonalData, ...] = (
         non_personal=("plugin", "code", "label", "why", "action"),
         links=(("case_id", "cases"),),
     ),
+    # A referral that never became a case (no case_id, no source_case_id) links to no
+    # person: the purge anonymises it on its own clock (core.privacy.purge.due_referrals).
     PersonalData(
         "referrals", label="Orientations",
         personal={"first_name": "name", "last_name": "name", "birth_date": "null",
@@ -194,6 +196,8 @@ CORE: tuple[PersonalData, ...] = (
     PersonalData("password_reset_tokens", non_personal=("token_hash",)),
     PersonalData("totp_credentials", non_personal=("secret",)),
     PersonalData("totp_recovery_codes", non_personal=("code_hash",)),
+    PersonalData("operator_totp_credentials", non_personal=("secret",)),
+    PersonalData("operator_totp_recovery_codes", non_personal=("code_hash",)),
     PersonalData("workshop_themes", non_personal=("title", "description")),
     PersonalData("workshop_sessions", non_personal=("place",)),
 )

@@ -15,85 +15,41 @@ from flask import (
 )
 from flask_login import current_user
 
-from .. import password_reset, totp
+from .. import password_reset
 from ..db import db
 from ..errors import UserError
 from ..policy import ALL_TENANT_ROLES, allow, public
-from . import sections
-from .auth import complete_login, pending_second_factor
+from . import second_factor, sections
 
 bp = Blueprint("account", __name__, url_prefix="/t/<tenant>")
 
 sections.nav_item("Sécurité du compte", "account.security", ALL_TENANT_ROLES, order=990)
 
-ISSUER = "Microcrédit accompagné"
-WRONG_CODE = "Code incorrect ou déjà utilisé."
 
-
-def _issuer() -> str:
+def _place() -> second_factor.Place:
     tenant = g.get("tenant")
-    return f"{ISSUER} – {tenant.name}" if tenant is not None else ISSUER
+    return second_factor.Place(
+        kind="u", login="web.login", home="web.dashboard", security="account.security",
+        enrol="account.totp_enrol", disable="account.totp_disable",
+        issuer=f"{second_factor.ISSUER} – {tenant.name}" if tenant is not None
+        else second_factor.ISSUER,
+    )
 
 
-def _enrolment_context(user) -> dict:
-    secret = totp.pending_secret(db.session, user)
-    db.session.commit()  # the same secret on a reload, until it is confirmed
-    return {
-        "secret": totp.grouped(secret),
-        "uri": totp.provisioning_uri(secret, user.email, _issuer()),
-    }
-
-
-# -- second factor at sign-in --------------------------------------------------------------
+# -- second factor at sign-in (core.web.second_factor, shared with operators) --------------
 
 
 @bp.route("/login/code", methods=["GET", "POST"])
 @public
 def login_code():
-    user, pending = pending_second_factor("verify")
-    if user is None:
-        return redirect(url_for("web.login"))
-    error = None
-    if request.method == "POST":
-        factor = totp.verify(db.session, user, request.form.get("code", ""))
-        if factor is not None:
-            complete_login(user, second_factor=factor)
-            if factor == "recovery":
-                remaining = totp.remaining_recovery_codes(db.session, user)
-                flash(f"Code de secours utilisé : il vous en reste {remaining}.", "info")
-            return redirect(pending.get("next") or url_for("web.dashboard"))
-        from .. import audit
-
-        audit.record(db.session, "login.failed", user, actor=user, step="second_factor")
-        db.session.commit()
-        error = WRONG_CODE
-    return render_template("account/login_code.html", error=error), (401 if error else 200)
+    return second_factor.code_step(_place())
 
 
 @bp.route("/login/enrolment", methods=["GET", "POST"])
 @public
 def login_enrol():
     """The tenant requires a second factor this user has not set up: enrol now."""
-    user, pending = pending_second_factor("enrol")
-    if user is None:
-        return redirect(url_for("web.login"))
-    errors: dict = {}
-    if request.method == "POST":
-        try:
-            codes = totp.confirm_enrolment(db.session, user, request.form.get("code", ""))
-        except UserError as exc:
-            db.session.rollback()
-            errors = {"code": [exc.message]}
-        else:
-            complete_login(user, second_factor="totp_enrolment")
-            return render_template(
-                "account/recovery_codes.html", codes=codes,
-                next_url=pending.get("next") or url_for("web.dashboard"),
-            )
-    return render_template(
-        "account/totp_enrol.html", errors=errors, at_login=True,
-        **_enrolment_context(user),
-    ), (401 if errors else 200)
+    return second_factor.enrol_step(_place())
 
 
 # -- the user's own security page ---------------------------------------------------------
@@ -102,52 +58,19 @@ def login_enrol():
 @bp.route("/account/security")
 @allow(*sorted(ALL_TENANT_ROLES))
 def security():
-    enabled = totp.is_enabled(db.session, current_user)
-    return render_template(
-        "account/security.html",
-        enabled=enabled,
-        required=totp.required_for(g.tenant, current_user),
-        remaining=totp.remaining_recovery_codes(db.session, current_user) if enabled else 0,
-    )
+    return second_factor.security_page(_place(), current_user)
 
 
 @bp.route("/account/security/totp", methods=["GET", "POST"])
 @allow(*sorted(ALL_TENANT_ROLES))
 def totp_enrol():
-    if totp.is_enabled(db.session, current_user):
-        return redirect(url_for("account.security"))
-    errors: dict = {}
-    if request.method == "POST":
-        try:
-            codes = totp.confirm_enrolment(db.session, current_user,
-                                           request.form.get("code", ""))
-        except UserError as exc:
-            db.session.rollback()
-            errors = {"code": [exc.message]}
-        else:
-            db.session.commit()
-            return render_template("account/recovery_codes.html", codes=codes,
-                                   next_url=url_for("account.security"))
-    return render_template(
-        "account/totp_enrol.html", errors=errors, at_login=False,
-        **_enrolment_context(current_user),
-    ), (422 if errors else 200)
+    return second_factor.enrol_page(_place(), current_user)
 
 
 @bp.route("/account/security/totp/disable", methods=["POST"])
 @allow(*sorted(ALL_TENANT_ROLES))
 def totp_disable():
-    if totp.required_for(g.tenant, current_user):
-        raise UserError("Votre territoire impose la double authentification : elle ne peut "
-                        "pas être désactivée.", status=403)
-    if totp.verify(db.session, current_user, request.form.get("code", "")) is None:
-        db.session.rollback()
-        flash("Code incorrect : la double authentification reste activée.", "error")
-        return redirect(url_for("account.security"))
-    totp.disable(db.session, current_user)
-    db.session.commit()
-    flash("Double authentification désactivée.", "success")
-    return redirect(url_for("account.security"))
+    return second_factor.disable(_place(), current_user)
 
 
 # -- password reset -----------------------------------------------------------------------

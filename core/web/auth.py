@@ -70,26 +70,38 @@ def start_session(user) -> None:
     session.permanent = False
 
 
-def second_factor_step(user) -> str | None:
-    """After a right password: ``"verify"`` (the user has a second factor), ``"enrol"``
-    (the tenant requires one the user does not have yet) or ``None``."""
+def second_factor_required(account) -> bool:
+    """Whether ``account`` must have a second factor: the tenant's rule for its CCAS staff
+    (``totp.required_for``), ``CCAS_OPERATOR_TOTP_REQUIRED`` for platform operators."""
     from .. import totp
 
-    if totp.is_enabled(db.session, user):
+    if getattr(account, "is_operator", False):
+        return bool(current_app.config.get("CCAS_OPERATOR_TOTP_REQUIRED"))
+    return totp.required_for(g.get("tenant"), account)
+
+
+def second_factor_step(account) -> str | None:
+    """After a right password: ``"verify"`` (the account has a second factor), ``"enrol"``
+    (one is required and the account does not have it yet) or ``None``."""
+    from .. import totp
+
+    if totp.is_enabled(db.session, account):
         return "verify"
-    if totp.required_for(g.get("tenant"), user):
+    if second_factor_required(account):
         return "enrol"
     return None
 
 
-def complete_login(user, **detail) -> None:
-    """Record the sign-in and open the session (every factor checked)."""
+def complete_login(account, **detail) -> None:
+    """Record the sign-in and open the session (every factor checked). A tenant user's
+    sign-in goes to the tenant's audit trail; an operator has no tenant to record it in."""
     from .. import audit
 
-    user.last_login_at = datetime.now(UTC)
-    audit.record(db.session, "login", user, actor=user, **detail)
+    if not getattr(account, "is_operator", False):
+        account.last_login_at = datetime.now(UTC)
+        audit.record(db.session, "login", account, actor=account, **detail)
     db.session.commit()
-    start_session(user)
+    start_session(account)
 
 
 def end_session() -> None:
@@ -101,25 +113,28 @@ def end_session() -> None:
 SECOND_FACTOR_SECONDS = 300
 
 
-def begin_second_factor(user, mode: str, next_url: str) -> None:
+def begin_second_factor(account, mode: str, next_url: str) -> None:
     """The password was right; the session is not open until the second factor is given
-    (``mode`` ``"verify"``) or enrolled (``mode`` ``"enrol"``, tenant policy)."""
+    (``mode`` ``"verify"``) or enrolled (``mode`` ``"enrol"``, when it is required)."""
     session.clear()
     session["ccas_2fa"] = {
-        "tid": user.tenant_id,
-        "uid": str(user.id),
-        "v": user.session_version,
+        "kind": "o" if getattr(account, "is_operator", False) else "u",
+        "tid": account.tenant_id,
+        "uid": str(account.id),
+        "v": account.session_version,
         "at": int(time.time()),
         "mode": mode,
         "next": next_url,
     }
 
 
-def pending_second_factor(mode: str | None = None):
-    """``(user, pending)`` waiting for its second factor in this tenant, or ``(None, {})``
-    when there is none, it expired, or the account changed since the password step."""
+def pending_second_factor(mode: str | None = None, kind: str = "u"):
+    """``(account, pending)`` waiting for its second factor, or ``(None, {})`` when there
+    is none, it expired, or the account changed since the password step. ``kind``: ``"u"``
+    a user of the current tenant, ``"o"`` a platform operator (no tenant)."""
     pending = session.get("ccas_2fa") or {}
-    if not pending or (mode is not None and pending.get("mode") != mode):
+    if not pending or pending.get("kind", "u") != kind or (
+            mode is not None and pending.get("mode") != mode):
         return None, {}
     if int(time.time()) - int(pending.get("at", 0)) > SECOND_FACTOR_SECONDS:
         session.pop("ccas_2fa", None)
@@ -128,14 +143,17 @@ def pending_second_factor(mode: str | None = None):
     if tenancy.current_tenant_id() != pending.get("tid"):
         return None, {}
     try:
-        uid = uuid.UUID(pending["uid"])
+        if kind == "o":
+            account = db.session.get(Operator, int(pending["uid"]))
+        else:
+            uid = uuid.UUID(pending["uid"])
+            account = db.session.scalar(select(User).where(User.id == uid))
     except (KeyError, ValueError):
         return None, {}
-    user = db.session.scalar(select(User).where(User.id == uid))
-    if user is None or not user.active or user.session_version != pending.get("v"):
+    if account is None or not account.active or account.session_version != pending.get("v"):
         session.pop("ccas_2fa", None)
         return None, {}
-    return user, pending
+    return account, pending
 
 
 def _enforce_timeouts() -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, flash, g, redirect, render_template, request, session, url_for
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from .. import audit, cases, file_summary, reasons, workflow
@@ -29,7 +29,7 @@ from ..models import (
     State,
 )
 from ..policy import allow
-from . import sections
+from . import form_tokens, sections
 
 log = logging.getLogger(__name__)
 
@@ -151,34 +151,16 @@ def _person_data(form) -> cases.PersonData:
     )
 
 
-INTAKE_TOKENS = "intake_form_tokens"
-INTAKE_DONE = "intake_form_done"
+INTAKE_FORM = "intake"  # the one-time token's form name (core.web.form_tokens)
 
 
-def _new_intake_token() -> str:
-    import secrets
-
-    token = secrets.token_urlsafe(16)
-    session[INTAKE_TOKENS] = [*list(session.get(INTAKE_TOKENS, []))[-9:], token]
-    return token
-
-
-def _intake_replay(token: str):
-    """A sheet sent twice (double click, "resend the form"): the redirect to the case the
-    first sending created, or None when ``token`` is fresh (it is then used up). A POST
-    without a token (API-like clients) is not checked."""
-    if not token:
-        return None
-    tokens = list(session.get(INTAKE_TOKENS, []))
-    if token in tokens:
-        tokens.remove(token)
-        session[INTAKE_TOKENS] = tokens
-        return None
+def _intake_replay(spent: form_tokens.Spent):
+    """A sheet sent twice (double click, "resend the form", two requests at once): say so
+    and go to the case the first sending created (or to the list if it created none)."""
     flash("Cette fiche recueil a déjà été envoyée : elle n'a pas été enregistrée une "
           "seconde fois.", "info")
-    case_id = dict(session.get(INTAKE_DONE, [])).get(token)
-    if case_id:
-        return redirect(url_for("cases.case_page", case_id=case_id))
+    if spent.result_id is not None:
+        return redirect(url_for("cases.case_page", case_id=spent.result_id))
     return redirect(url_for("cases.case_list"))
 
 
@@ -192,7 +174,7 @@ def _intake_page(values, errors, duplicates=(), status=200):
         "cases/intake.html", values=values, errors=errors, duplicates=duplicates,
         purposes=PURPOSE_LABELS, employments=EMPLOYMENT_LABELS,
         sources={k: v for k, v in SOURCE_LABELS.items() if k != Source.import_},
-        organisations=organisations, form_token=_new_intake_token(),
+        organisations=organisations, form_token=form_tokens.issue(INTAKE_FORM),
     ), status
 
 
@@ -204,10 +186,12 @@ def intake():
     if request.method == "GET":
         return _intake_page({"adults": "1", "source": "phone"}, {})
     form = request.form
-    token = form.get("form_token", "")
-    replay = _intake_replay(token)
-    if replay is not None:
-        return replay
+    # A POST without a token (API-like clients) is not checked; with one, it is spent in
+    # this transaction, before anything is written (a second sending waits, then replays).
+    spent = form_tokens.spend(INTAKE_FORM, form["form_token"]) if form.get("form_token") \
+        else None
+    if spent is not None and not spent.fresh:
+        return _intake_replay(spent)
     values = {k: form.get(k, "") for k in INTAKE_FIELDS}
     try:
         data = _person_data(form)
@@ -256,13 +240,12 @@ def intake():
                 db.session, case,
                 workflow.TransitionRequest(State.ficp_pending, case.version), current_user,
             )
+        if spent is not None:
+            spent.remember(case.id)
     except UserError as exc:
         db.session.rollback()
         return _intake_page(values, _field_errors(exc), status=exc.status)
     db.session.commit()
-    if token:
-        session[INTAKE_DONE] = [*list(session.get(INTAKE_DONE, []))[-9:],
-                                (token, str(case.id))]
     if case.state == State.ficp_pending:
         flash(f"Fiche recueil {case.reference} enregistrée et envoyée au contrôle FICP.",
               "success")

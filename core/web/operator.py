@@ -1,4 +1,7 @@
-"""Platform-operator pages, outside any tenant: tenants and their plugins."""
+"""Platform-operator pages, outside any tenant: sign-in (with the TOTP second factor of
+``core.web.second_factor``, required for every operator when
+``CCAS_OPERATOR_TOTP_REQUIRED`` is on), the operator's security page, tenants and their
+plugins."""
 
 from __future__ import annotations
 
@@ -11,7 +14,8 @@ from ..db import db
 from ..errors import UserError
 from ..models import Operator, PluginState, Tenant
 from ..policy import operator_only, public
-from .auth import authenticate, end_session, start_session
+from . import second_factor
+from .auth import authenticate, begin_second_factor, complete_login, end_session, second_factor_step
 from .views import safe_next
 
 bp = Blueprint("operator", __name__, url_prefix="/operator")
@@ -29,11 +33,55 @@ def login():
         if not ok:
             error = "Adresse e-mail ou mot de passe incorrect."
         else:
-            start_session(operator)
-            return redirect(safe_next(request.args.get("next"), url_for("operator.tenants")))
+            next_url = safe_next(request.args.get("next"), url_for("operator.tenants"))
+            step = second_factor_step(operator)
+            if step is not None:
+                begin_second_factor(operator, step, next_url)
+                return redirect(url_for(
+                    "operator.login_code" if step == "verify" else "operator.login_enrol"))
+            complete_login(operator)
+            return redirect(next_url)
     return render_template("operator/login.html", error=error, email=email), (
         401 if error else 200
     )
+
+
+PLACE = second_factor.Place(
+    kind="o", login="operator.login", home="operator.tenants", security="operator.security",
+    enrol="operator.totp_enrol", disable="operator.totp_disable",
+    issuer=f"{second_factor.ISSUER} – Opérateur",
+)
+
+
+@bp.route("/login/code", methods=["GET", "POST"])
+@public
+def login_code():
+    return second_factor.code_step(PLACE)
+
+
+@bp.route("/login/enrolment", methods=["GET", "POST"])
+@public
+def login_enrol():
+    """``CCAS_OPERATOR_TOTP_REQUIRED`` and this operator has no second factor: enrol now."""
+    return second_factor.enrol_step(PLACE)
+
+
+@bp.route("/account/security")
+@operator_only
+def security():
+    return second_factor.security_page(PLACE, current_user)
+
+
+@bp.route("/account/security/totp", methods=["GET", "POST"])
+@operator_only
+def totp_enrol():
+    return second_factor.enrol_page(PLACE, current_user)
+
+
+@bp.route("/account/security/totp/disable", methods=["POST"])
+@operator_only
+def totp_disable():
+    return second_factor.disable(PLACE, current_user)
 
 
 @bp.route("/logout", methods=["POST"])

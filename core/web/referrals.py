@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import secrets
 from datetime import date, datetime
 
 from flask import (
@@ -15,7 +14,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    session,
     url_for,
 )
 from flask_babel import gettext as _
@@ -35,13 +33,13 @@ from ..models import (
 )
 from ..models.referral import AWAITING_ANSWER
 from ..policy import allow
-from . import sections
+from . import form_tokens, sections
 
 bp = Blueprint("referrals", __name__, url_prefix="/t/<tenant>/orientations")
 
 STAFF = ("manager", "secretary", "social_worker")
 VIEWERS = (*STAFF, "referrer")
-FORM_TOKENS = "referral_form_tokens"
+REFERRAL_FORM = "referral"  # the one-time token's form name (core.web.form_tokens)
 
 sections.nav_item("Orientations", "referrals.index", VIEWERS, order=40)
 sections.nav_item("Envois en échec", "referrals.dead_letters", ("manager",), order=90)
@@ -95,29 +93,15 @@ def _parse_date(value: str) -> date | None:
     raise ValueError(value)
 
 
-def _new_form_token() -> str:
-    token = secrets.token_urlsafe(16)
-    tokens = list(session.get(FORM_TOKENS, []))[-9:]
-    session[FORM_TOKENS] = [*tokens, token]
-    return token
-
-
-def _use_form_token(token: str) -> bool:
-    tokens = list(session.get(FORM_TOKENS, []))
-    if not token or token not in tokens:
-        return False
-    tokens.remove(token)
-    session[FORM_TOKENS] = tokens
-    return True
-
-
 @bp.route("/nouvelle", methods=["GET", "POST"])
 @allow("referrer")
 def new():
     errors: dict = {}
     values = dict(request.form) if request.method == "POST" else {}
     if request.method == "POST":
-        if not _use_form_token(request.form.get("form_token", "")):
+        # Spent in this transaction, before anything is written: a second sending of the
+        # same form (even at the same instant) waits for the first, then lands here.
+        if not form_tokens.spend(REFERRAL_FORM, request.form.get("form_token", "")).fresh:
             flash(_("Ce formulaire a déjà été envoyé."), "info")
             return redirect(url_for("referrals.index"))
         try:
@@ -154,7 +138,7 @@ def new():
                 return redirect(url_for("referrals.detail", referral_id=referral.id))
     return render_template(
         "referrals/new.html", errors=errors, values=values, purposes=PURPOSE_LABELS,
-        form_token=_new_form_token(),
+        form_token=form_tokens.issue(REFERRAL_FORM),
         max_mb=referrals.MAX_ATTACHMENT_BYTES // (1024 * 1024),
     ), (422 if errors else 200)
 
