@@ -42,9 +42,10 @@ EMPLOYMENT_LABELS = {
 class Person(TenantScoped, Base):
     __tablename__ = "persons"
     __table_args__ = (
-        Index("ix_persons_identity", "tenant_id", "last_name", "birth_date"),
-        # Duplicate detection and the legacy import look people up by birth date.
-        Index("ix_persons_birth_date", "tenant_id", "birth_date"),
+        # Duplicate detection and the legacy import look people up by birth date. Not
+        # tenant_id first: the primary key must be the only index leading with tenant_id,
+        # or foreign-key checks may pick another one (migration 0014).
+        Index("ix_persons_birth_date", "birth_date", "tenant_id"),
     )
 
     first_name: Mapped[str] = mapped_column(String(100))
