@@ -218,7 +218,7 @@ def ccas_case_checks(case, state):
     Call mode: collected.
 
     :param case: the ``Case``.
-    :param state: the state being left (a ``core.workflow.State`` value).
+    :param state: the state being left (a ``core.plugin_api.State`` value).
     :return: a list of ``core.plugin_api.CaseCheck``, or ``None``.
 
     Example::

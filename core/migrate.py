@@ -95,3 +95,15 @@ def app_role_of(app_url: str, owner_url: str) -> str | None:
     app_user = make_url(app_url).username
     owner_user = make_url(owner_url).username
     return app_user if app_user and app_user != owner_user else None
+
+
+def render_item(type_: str, obj, autogen_context):
+    """Autogenerate hook (``migrations/env.py``): the core's custom column types are
+    written as the names plugins may import, ``from core.plugin_api import UTCDateTime``,
+    so a generated revision (a plugin's branch included) imports no private module."""
+    from .models.base import UTCDateTime
+
+    if type_ == "type" and isinstance(obj, UTCDateTime):
+        autogen_context.imports.add("from core.plugin_api import UTCDateTime")
+        return f"UTCDateTime(timezone={obj.impl.timezone!r})"
+    return False

@@ -30,3 +30,26 @@ def test_upgrade_is_idempotent(ccas_database):
 
 def test_an_unmigrated_database_has_every_head_pending():
     assert migrate.pending_heads(set()) == migrate.heads()
+
+
+def test_autogenerate_writes_custom_column_types_as_core_plugin_api_names():
+    """A generated revision (a plugin's branch included) imports ``UTCDateTime`` from
+    ``core.plugin_api``, never from a private module."""
+    from types import SimpleNamespace
+
+    from alembic.autogenerate import render_python_code
+    from alembic.operations import ops
+    from sqlalchemy import Column, MetaData, Table, Uuid
+
+    from core.plugin_api import UTCDateTime
+
+    table = Table("probe_events", MetaData(), Column("id", Uuid, primary_key=True),
+                  Column("at", UTCDateTime(timezone=True), nullable=False))
+    code = render_python_code(ops.UpgradeOps([ops.CreateTableOp.from_table(table)]),
+                              render_item=migrate.render_item)
+    assert "sa.Column('at', UTCDateTime(timezone=True), nullable=False)" in code
+    assert "core.models" not in code
+    context = SimpleNamespace(imports=set())
+    migrate.render_item("type", UTCDateTime(timezone=True), context)
+    assert context.imports == {"from core.plugin_api import UTCDateTime"}
+    assert migrate.render_item("type", Uuid(), context) is False

@@ -7,8 +7,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import object_session
 
 from core.plugin_api import (
+    Organisation,
     PluginInfo,
+    Referral,
     ReportSection,
+    db_session,
     has_children,
     hookimpl,
     partner_flows,
@@ -41,8 +44,6 @@ def ccas_plugin_info():
 
 def family_quotient(session, case) -> int | None:
     """The family quotient the CAF gave when it referred the case, if it did."""
-    from core.models import Organisation, Referral
-
     extras = session.scalars(
         select(Referral.extra)
         .join(Organisation, Organisation.id == Referral.from_organisation_id)
@@ -61,8 +62,6 @@ def ccas_suggest_alternatives(case):
 
 @hookimpl
 def ccas_reorientation_destinations():
-    from core.plugin_api import db_session
-
     return [plugin_destination(db_session(), NAME, DESTINATION,
                                "Action sociale de la CAF (aides financières individuelles)",
                                "CAF")]

@@ -21,8 +21,7 @@ from decimal import ROUND_HALF_UP, Decimal
 import click
 from sqlalchemy import and_, func, or_, select
 
-from core import outbox
-from core.plugin_api import tenant_command
+from core.plugin_api import db_session, enqueue_email, local_today, tenant_command
 
 from .models import Installment, Loan, LoanStatus, Repayment
 
@@ -177,7 +176,7 @@ def check_arrears(session, on: date) -> list[tuple[LoanPosition, bool]]:
             loan_service.emit(loan, "late", data)
             case = loan.case
             for to in loan_service.ccas_recipients(session, case):
-                outbox.enqueue_email(
+                enqueue_email(
                     session, to, f"Échéance impayée – dossier {case.reference}",
                     f"L'échéance du {arrears.oldest_unpaid_due:%d/%m/%Y} du prêt "
                     f"{loan.reference} n'est pas réglée ({arrears.days_past_due} jour(s) de "
@@ -199,15 +198,13 @@ def cli():
 @tenant_command("credit_municipal")
 def arrears_command(on, tenant):
     """Check arrears and alert social workers at the first missed instalment."""
-    from core.cases import local_today
-    from core.db import db
-
     try:
         day = date.fromisoformat(on) if on else local_today(tenant)
     except ValueError as exc:
         raise click.ClickException(f"Date invalide : {on!r} (attendu AAAA-MM-JJ).") from exc
-    results = check_arrears(db.session, day)
-    db.session.commit()
+    session = db_session()
+    results = check_arrears(session, day)
+    session.commit()
     if not results:
         click.echo(f"Aucun prêt en retard au {day:%d/%m/%Y}.")
     for position, alerted in results:
@@ -216,6 +213,6 @@ def arrears_command(on, tenant):
             f"{position.loan.reference}\t{a.days_past_due} j\t{a.amount_late:.2f} €"
             + ("\talerte envoyée" if alerted else "")
         )
-    summary = portfolio_at_risk(db.session, day)
+    summary = portfolio_at_risk(session, day)
     ratio = summary["par"]
     click.echo(f"PAR30 : {'-' if ratio is None else f'{ratio * 100:.2f} %'}")

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from fpdf import FPDF
 
-from core.loans import round_apr
+from core.plugin_api import format_money, round_apr
 
 FONT_CANDIDATES = (
     ("DejaVuSans.ttf", "DejaVuSans-Bold.ttf"),
@@ -48,8 +48,6 @@ def find_unicode_font() -> tuple[Path, Path] | None:
 
 
 def money(value: Decimal) -> str:
-    from core.web.filters import format_money
-
     return format_money(value)
 
 
@@ -77,7 +75,7 @@ class LoanDocumentData:
     subsidy_share: Decimal
     decided_on: date
     offer_valid_until: date
-    schedule: object  # core.loans.Schedule
+    schedule: object  # the schedule build_schedule returns
     social_worker_name: str = ""
     signed_on: date | None = None
 

@@ -22,11 +22,27 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from core import audit, cases, outbox, workflow
-from core.errors import UserError
-from core.models import Case, Organisation, OrganisationKind, State
-from core.plugin_api import CaseCheck, NavItem, Panel
-from core.policy import allow
+from core.plugin_api import (
+    Case,
+    CaseCheck,
+    NavItem,
+    Organisation,
+    Panel,
+    StaleCase,
+    State,
+    TransitionRequest,
+    UserError,
+    actor_label,
+    allow,
+    apply_transition,
+    call_each,
+    db_session,
+    enqueue_email,
+    hooks,
+    local_today,
+    parse_date,
+    record_audit,
+)
 
 from .blueprint import bp
 from .ficp_models import FICP_RESULT_LABELS, FicpCheck, FicpResult
@@ -56,9 +72,7 @@ def check_of(session, case_id) -> FicpCheck | None:
 def case_checks(case, state):
     if str(state) != State.ficp_pending.value:
         return None
-    from core.db import db
-
-    check = check_of(db.session, case.id)
+    check = check_of(db_session(), case.id)
     if check is None:
         return [CaseCheck("ficp", "Consultation du FICP", passed=False,
                           message="Le prêteur n'a pas encore enregistré le résultat du "
@@ -71,12 +85,10 @@ def case_checks(case, state):
 
 
 def after_transition(case, transition, actor):
-    from core.db import db
-
     if transition.target == State.ficp_pending:
-        _ask_connector(db.session, case)
+        _ask_connector(db_session(), case)
     elif transition.target == State.ficp_registered:
-        _tell_ccas(db.session, case)
+        _tell_ccas(db_session(), case)
 
 
 def nav_items(user):
@@ -87,9 +99,7 @@ def nav_items(user):
 def dashboard_panels(user):
     if str(user.role) not in QUEUE_ROLES:
         return None
-    from core.db import db
-
-    waiting = len(_waiting(db.session))
+    waiting = len(_waiting(db_session()))
     return [Panel(title="Contrôle FICP",
                   html=render_template("credit_municipal/ficp_panel.html", waiting=waiting),
                   order=10)]
@@ -98,9 +108,7 @@ def dashboard_panels(user):
 def case_panels(case, user):
     if str(user.role) not in ("manager", "secretary", "social_worker", "lender_agent"):
         return None
-    from core.db import db
-
-    check = check_of(db.session, case.id)
+    check = check_of(db_session(), case.id)
     if check is None and case.state != State.ficp_pending:
         return None
     return [Panel(title="Contrôle FICP",
@@ -125,11 +133,11 @@ def record_result(session, case: Case, result: str, checked_on: date, actor,
         raise UserError("Ce dossier n'attend pas de contrôle FICP.", status=409)
     if checked_on is None:
         raise UserError("Indiquez la date de consultation.", status=422, field="checked_on")
-    if checked_on > cases.local_today(g.get("tenant")):
+    if checked_on > local_today(g.get("tenant")):
         raise UserError("La date de consultation ne peut pas être dans le futur.", status=422,
                         field="checked_on")
     if version is not None and int(version) != case.version:
-        raise workflow.StaleCase()
+        raise StaleCase()
     check = check_of(session, case.id)
     if check is None:
         check = FicpCheck(case_id=case.id, result=value, checked_on=checked_on)
@@ -138,29 +146,26 @@ def record_result(session, case: Case, result: str, checked_on: date, actor,
     check.checked_on = checked_on
     check.source = source
     check.agent_id = getattr(actor, "id", None)
-    check.agent_label = audit.actor_label(actor)
+    check.agent_label = actor_label(actor)
     check.recorded_at = datetime.now(UTC)
     session.flush()
-    audit.record(session, "ficp.result", case, actor=actor, result=value.value, source=source)
+    record_audit(session, "ficp.result", case, actor=actor, result=value.value, source=source)
     if value == FicpResult.registered:
-        workflow.apply_transition(
+        apply_transition(
             session, case,
-            workflow.TransitionRequest(State.ficp_registered, case.version,
-                                       reason_text="Inscription au FICP constatée."),
+            TransitionRequest(State.ficp_registered, case.version,
+                              reason_text="Inscription au FICP constatée."),
             actor,
         )
     return check
 
 
 def _ask_connector(session, case: Case) -> None:
-    from core.plugins import hooks
-
     answer = None
     # First result wins, in pluggy's call order; a connector that raises is logged with
-    # its plugin's name (by _call_each) and skipped: the check stays with the agents.
-    for _plugin_name, result in workflow._call_each(  # noqa: SLF001
-        hooks().ccas_ficp_check, person=case.person, case=case
-    ):
+    # its plugin's name (by call_each) and skipped: the check stays with the agents.
+    for _plugin_name, result in call_each(hooks().ccas_ficp_check, person=case.person,
+                                          case=case):
         if result is not None and not isinstance(result, Exception):
             answer = result
             break
@@ -171,7 +176,7 @@ def _ask_connector(session, case: Case) -> None:
     try:
         # record_result validates before writing; a refused move to ficp_registered
         # leaves the registered result recorded and the case blocked in ficp_pending.
-        record_result(session, case, answer, cases.local_today(g.get("tenant")),
+        record_result(session, case, answer, local_today(g.get("tenant")),
                       ConnectorActor(), source="connector")
     except UserError as exc:
         log.warning("FICP connector answer not applied to case %s: %s", case.id, exc)
@@ -179,7 +184,7 @@ def _ask_connector(session, case: Case) -> None:
 
 def _tell_ccas(session, case: Case) -> None:
     orgs = session.scalars(
-        select(Organisation).where(Organisation.kind == OrganisationKind.ccas,
+        select(Organisation).where(Organisation.kind == "ccas",
                                    Organisation.email.is_not(None))
     ).all()
     if not orgs:
@@ -194,7 +199,7 @@ def _tell_ccas(session, case: Case) -> None:
         "si besoin, une réorientation.\n" + (f"\n{link}\n" if link else "")
     )
     for org in orgs:
-        outbox.enqueue_email(session, org.email,
+        enqueue_email(session, org.email,
                              f"Dossier {case.reference} : inscription au FICP", text,
                              topic=f"ficp:{case.id}")
 
@@ -222,16 +227,15 @@ def _recent(session) -> list[tuple[Case, FicpCheck]]:
 @bp.route("/ficp")
 @allow(*QUEUE_ROLES)
 def ficp_queue():
-    from core.db import db
-
-    waiting = _waiting(db.session)
+    session = db_session()
+    waiting = _waiting(session)
     for case in waiting:
-        audit.record(db.session, "ficp.queue.read", case.person)
-    recent = _recent(db.session)
-    db.session.commit()
+        record_audit(session, "ficp.queue.read", case.person)
+    recent = _recent(session)
+    session.commit()
     return render_template(
         "credit_municipal/ficp_queue.html", waiting=waiting, recent=recent,
-        labels=FICP_RESULT_LABELS, today=cases.local_today(g.get("tenant")),
+        labels=FICP_RESULT_LABELS, today=local_today(g.get("tenant")),
         errors={}, failed=None,
     )
 
@@ -239,34 +243,33 @@ def ficp_queue():
 @bp.route("/ficp/<case_id>", methods=["POST"])
 @allow(*QUEUE_ROLES)
 def ficp_record(case_id: str):
-    from core.db import db
-
     try:
         key = uuid.UUID(case_id)
     except ValueError:
         abort(404)
-    case = db.session.scalar(select(Case).where(Case.id == key))
-    if case is None or (case.state != State.ficp_pending and check_of(db.session, key) is None):
+    session = db_session()
+    case = session.scalar(select(Case).where(Case.id == key))
+    if case is None or (case.state != State.ficp_pending and check_of(session, key) is None):
         abort(404)
     try:
-        checked_on = cases.parse_date(request.form.get("checked_on"), "checked_on")
+        checked_on = parse_date(request.form.get("checked_on"), "checked_on")
         try:
-            record_result(db.session, case, request.form.get("result", ""), checked_on,
+            record_result(session, case, request.form.get("result", ""), checked_on,
                           current_user, version=request.form.get("version", type=int))
-            db.session.commit()
+            session.commit()
         except IntegrityError as exc:  # another agent recorded it at the same moment
-            raise workflow.StaleCase() from exc
+            raise StaleCase() from exc
     except UserError as exc:
-        db.session.rollback()
+        session.rollback()
         errors = exc.errors or {}
-        waiting = _waiting(db.session)
-        recent = _recent(db.session)
+        waiting = _waiting(session)
+        recent = _recent(session)
         return render_template(
             "credit_municipal/ficp_queue.html", waiting=waiting, recent=recent,
-            labels=FICP_RESULT_LABELS, today=cases.local_today(g.get("tenant")),
+            labels=FICP_RESULT_LABELS, today=local_today(g.get("tenant")),
             errors=errors, failed=str(key), message=exc.message,
         ), exc.status
-    check = check_of(db.session, key)
+    check = check_of(session, key)
     flash(f"Dossier {case.reference} : {FICP_RESULT_LABELS[check.result]} enregistré.",
           "success")
     return redirect(url_for("credit_municipal.ficp_queue"))

@@ -9,7 +9,7 @@ from datetime import date, datetime
 from sqlalchemy import Date, Enum, String, UniqueConstraint, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
-from core.models.base import Base, TenantScoped, UTCDateTime, tenant_fk, utcnow
+from core.plugin_api import Base, TenantScoped, UTCDateTime, tenant_fk, utcnow
 
 
 class FicpResult(enum.StrEnum):

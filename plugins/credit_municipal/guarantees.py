@@ -20,9 +20,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy import func, select
 
-from core import audit
-from core.errors import UserError
-from core.models import State
+from core.plugin_api import State, UserError, record_audit
 
 from .models import GuaranteeCall, Loan, LoanStatus
 
@@ -149,7 +147,7 @@ def declare_default(session, loan: Loan, actor, on: date) -> list[GuaranteeCall]
     loan.default_outstanding = loss
     loan.closed_on = on
     session.flush()
-    audit.record(session, "loan.default", loan, actor=actor, outstanding=loss,
+    record_audit(session, "loan.default", loan, actor=actor, outstanding=loss,
                  calls={c.guarantor: f"{c.amount:.2f}" for c in calls})
     loan_service.emit(loan, "default", {
         "outstanding": f"{loss:.2f}", "declared_on": on.isoformat(),

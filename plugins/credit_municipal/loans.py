@@ -1,10 +1,11 @@
 """The loan's life at the lender: eligibility, decision, signing, withdrawal period,
 disbursement.
 
-The case moves only through ``core.workflow.apply_transition``; this module checks the
-moves (:func:`veto`, called by ``ccas_case_before_transition``) and writes their effects
-(:func:`react`, called by ``ccas_case_after_transition``), whatever page or API asked for
-the move. The data a move needs travels in the transition's data (JSON-ready strings):
+The case moves only through the core's workflow (``apply_transition``); this module
+checks the moves (:func:`veto`, called by ``ccas_case_before_transition``) and writes
+their effects (:func:`react`, called by ``ccas_case_after_transition``), whatever page or
+API asked for the move. The data a move needs travels in the transition's data
+(JSON-ready strings):
 
 * ``grant``: ``{"amount_granted": "3000.00", "months": 36, "annual_rate": "3.04",
   "method": "annuity", "first_due_date": "2026-03-05" | None}``;
@@ -26,12 +27,31 @@ from decimal import Decimal, InvalidOperation
 from sqlalchemy import select
 from sqlalchemy.orm import object_session
 
-from core import audit, outbox, workflow
-from core.cases import local_today, parse_amount
-from core.errors import UserError
-from core.loans import LoanInputError, build_schedule, validate_loan_inputs
-from core.models import PURPOSE_LABELS, Case, Organisation, State
-from core.workflow import TransitionRequest
+from core.plugin_api import (
+    PURPOSE_LABELS,
+    Case,
+    LoanInputError,
+    Organisation,
+    State,
+    TransitionError,
+    TransitionRequest,
+    UserError,
+    annual_percentage_rate,
+    apply_transition,
+    build_schedule,
+    current_tenant,
+    enqueue_email,
+    format_money,
+    hooks,
+    local_today,
+    parse_amount,
+    plugin_settings,
+    reasons,
+    record_audit,
+    round_apr,
+    schedule_json,
+    validate_loan_inputs,
+)
 
 from .models import Installment, Loan, LoanStatus
 
@@ -46,8 +66,6 @@ OFFER_VALID_DAYS = 15
 
 
 def settings() -> dict:
-    from core.plugin_api import plugin_settings
-
     return plugin_settings(NAME)
 
 
@@ -58,8 +76,6 @@ def eligibility_problems(conf: dict, amount: Decimal, purpose: str,
     PURE: ``conf`` are the plugin settings (``amount_min``, ``amount_max``, ``max_months``,
     ``allowed_purposes``).
     """
-    from core.web.filters import format_money
-
     problems = []
     if amount < conf["amount_min"] or amount > conf["amount_max"]:
         problems.append(
@@ -158,9 +174,7 @@ def get_loan(session, loan_id) -> Loan | None:
 
 
 def _tenant():
-    from flask import g
-
-    return g.get("tenant")
+    return current_tenant()
 
 
 def today() -> date:
@@ -297,28 +311,26 @@ def react(case: Case, transition, actor, data: dict) -> None:
         loan.signature_recorded_at = datetime.now(UTC)
         loan.withdrawal_ends_on = sig.signed_on + timedelta(days=WITHDRAWAL_DAYS)
         loan.status = LoanStatus.signed
-        audit.record(session, "loan.signed", loan, actor=actor, signed_on=sig.signed_on)
+        record_audit(session, "loan.signed", loan, actor=actor, signed_on=sig.signed_on)
         emit(loan, "signed", {"signed_on": sig.signed_on.isoformat(),
                               "withdrawal_ends_on": loan.withdrawal_ends_on.isoformat()})
     elif name == "withdraw":
         loan = loan_of(session, case)
         loan.status = LoanStatus.withdrawn
         loan.withdrawn_on = today()
-        audit.record(session, "loan.withdrawn", loan, actor=actor)
+        record_audit(session, "loan.withdrawn", loan, actor=actor)
         emit(loan, "closed", {"reason": "withdrawn"})
     elif name == "disburse":
         loan = loan_of(session, case)
         on = parse_date(data.get("disbursed_on"), "disbursed_on", required=False) or today()
         first_due = parse_date(data.get("first_due_date"), "first_due_date", required=False)
         _start_schedule(session, loan, on, first_due or loan.first_due_date)
-        audit.record(session, "loan.disbursed", loan, actor=actor, disbursed_on=on)
+        record_audit(session, "loan.disbursed", loan, actor=actor, disbursed_on=on)
         emit(loan, "disbursed", {"disbursed_on": on.isoformat(), "amount": f"{loan.amount:.2f}"})
 
 
 def emit(loan: Loan, event: str, data: dict) -> None:
     """``ccas_loan_event`` to every plugin the tenant enabled (this one included)."""
-    from core.plugins import hooks
-
     hooks().ccas_loan_event(loan=loan, event=event, data=data)
 
 
@@ -335,7 +347,7 @@ def _create_loan(session, case: Case, actor, terms: LoanTerms) -> Loan:
     )
     session.add(loan)
     session.flush()
-    audit.record(session, "loan.granted", loan, actor=actor, **terms.as_data())
+    record_audit(session, "loan.granted", loan, actor=actor, **terms.as_data())
     _notify_decision(session, case, "grant", terms.as_data())
     emit(loan, "granted", terms.as_data())
     return loan
@@ -396,8 +408,6 @@ def ccas_recipients(session, case: Case) -> list[str]:
 
 
 def _notify_decision(session, case: Case, name: str, data: dict) -> None:
-    from core.reasons import reasons
-
     if name == "grant":
         detail = (f"Montant accordé : {data['amount_granted']} €, durée : {data['months']} "
                   f"mois, taux : {data['annual_rate']} %.")
@@ -408,7 +418,7 @@ def _notify_decision(session, case: Case, name: str, data: dict) -> None:
         detail = f"Éléments manquants : {data.get('reason_text', '').strip()}"
     subject = f"{DECISION_SUBJECTS[name]} – dossier {case.reference}"
     for to in ccas_recipients(session, case):
-        outbox.enqueue_email(
+        enqueue_email(
             session, to, subject,
             f"Décision du Crédit Municipal pour le dossier {case.reference} : "
             f"{DECISION_SUBJECTS[name].lower()}.\n{detail}\n",
@@ -420,7 +430,7 @@ def _notify_decision(session, case: Case, name: str, data: dict) -> None:
 
 
 def _move(session, case: Case, target: State, actor, version: int | None = None, **kw):
-    return workflow.apply_transition(
+    return apply_transition(
         session, case,
         TransitionRequest(target=target, version=case.version if version is None else version,
                           **kw),
@@ -522,8 +532,6 @@ def api_schedule(session, loan_id) -> dict | None:
     """The loan's schedule in the shape of ``ccas loan schedule --format json``: the offer's
     schedule before disbursement, the live instalments after (an early repayment replaces
     the instalments still to come)."""
-    from core.loans import annual_percentage_rate, round_apr, schedule_json
-
     loan = get_loan(session, loan_id)
     if loan is None:
         return None
@@ -564,11 +572,11 @@ def close_case(session, loan: Loan, reason: str, actor) -> bool:
     case = loan.case
     try:
         _move(session, case, State.closed, actor, reason=reason)
-    except workflow.TransitionError as exc:
+    except TransitionError as exc:
         if case.state == State.closed:  # refused after the move: let the caller roll back
             raise
         for to in ccas_recipients(session, case):
-            outbox.enqueue_email(
+            enqueue_email(
                 session, to, f"Dossier {case.reference} à clôturer",
                 f"Le prêt {loan.reference} est terminé ({reason}) mais le dossier n'a pas pu "
                 f"être clôturé automatiquement : {exc.message}\n",

@@ -2,8 +2,8 @@
 import batches and guarantee calls. All tenant-scoped, prefixed ``credit_municipal_``.
 
 A loan is created when the lender grants a case; its instalments are written at
-disbursement from ``core.loans.build_schedule`` and the ones not yet due are replaced after
-an early repayment (``core.loans.remaining_schedule``), so the rows are always the live
+disbursement from ``build_schedule`` and the ones not yet due are replaced after
+an early repayment (``remaining_schedule``), so the rows are always the live
 schedule: arrears, PAR30 and the City's subsidy cost are sums over them.
 """
 
@@ -17,7 +17,7 @@ from decimal import Decimal
 from sqlalchemy import Date, Enum, Index, Integer, Numeric, String, UniqueConstraint, Uuid
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from core.models import Base, Case, TenantScoped, UTCDateTime, tenant_fk, utcnow
+from core.plugin_api import Base, Case, TenantScoped, UTCDateTime, tenant_fk, utcnow
 
 
 class LoanStatus(enum.StrEnum):

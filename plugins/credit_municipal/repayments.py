@@ -9,8 +9,8 @@ The ledger rules (pure, :class:`Ledger`):
 * allocation: the borrower's share of the interest owed first, then principal;
 * what exceeds the instalments owed is an early repayment of principal (``early``): the
   instalments not yet due are recomputed on the reduced balance with
-  ``core.loans.remaining_schedule`` over the same remaining months (the instalment goes
-  down, the end date stays);
+  ``remaining_schedule`` over the same remaining months (the instalment goes down, the end
+  date stays);
 * a repayment equal to the outstanding principal plus the interest owed settles the loan
   (the case is closed ``repaid``, or ``early_repayment`` when instalments were still to
   come); a repayment above that amount is refused with the amount that settles the loan.
@@ -37,10 +37,7 @@ from decimal import Decimal
 
 from sqlalchemy import delete, func, select
 
-from core import audit
-from core.errors import UserError
-from core.loans import remaining_schedule
-from core.models import State
+from core.plugin_api import State, UserError, parse_amount, record_audit, remaining_schedule
 
 from . import loans as loan_service
 from .models import ImportBatch, Installment, Loan, LoanStatus, Repayment, RepaymentSource
@@ -233,7 +230,7 @@ def record(session, loan: Loan, on: date, amount: Decimal, actor,
         loan_service.write_installments(session, loan, allocation.new_rows,
                                         allocation.replaced_from)
     session.flush()
-    audit.record(session, "loan.repayment", loan, actor=actor, amount=amount, paid_on=on,
+    record_audit(session, "loan.repayment", loan, actor=actor, amount=amount, paid_on=on,
                  early=allocation.early, source=str(source))
     loan_service.emit(loan, "repayment", {
         "amount": f"{amount:.2f}", "paid_on": on.isoformat(),
@@ -260,8 +257,6 @@ def record(session, loan: Loan, on: date, amount: Decimal, actor,
 
 
 def parse_manual(raw: dict) -> tuple[date, Decimal]:
-    from core.cases import parse_amount
-
     on = loan_service.parse_date(raw.get("paid_on"), "paid_on")
     amount = parse_amount(raw.get("amount"), "amount")
     return on, amount
@@ -371,8 +366,6 @@ def parse_csv(content: bytes, filename: str = "") -> ImportReport:
         )
         return report
     seen: dict[tuple, int] = {}
-    from core.cases import parse_amount
-
     for number, cells in enumerate(reader, start=2):
         if not any(c.strip() for c in cells):
             continue
@@ -490,6 +483,6 @@ def run_import(session, content: bytes, filename: str, actor) -> tuple[ImportRep
                source=RepaymentSource.import_, batch=batch, external_key=line.key)
     batch.lines_created += len(new)
     batch.imported_at = datetime.now(UTC)
-    audit.record(session, "loan.repayment_import", batch, actor=actor, filename=filename,
+    record_audit(session, "loan.repayment_import", batch, actor=actor, filename=filename,
                  created=len(new), already=len(report.already))
     return report, len(new)

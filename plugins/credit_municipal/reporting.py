@@ -21,8 +21,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy import func, select
 
-from core.cases import local_today
-from core.plugin_api import ReportSection
+from core.plugin_api import ReportSection, local_today
 
 from .arrears import portfolio_at_risk
 from .models import GuaranteeCall, Loan

@@ -12,13 +12,20 @@ from flask import Response, abort, flash, g, redirect, render_template, request,
 from flask_login import current_user
 from sqlalchemy import select
 
-from core import audit
-from core.db import db
-from core.errors import UserError
-from core.loans import round_apr
-from core.models import PURPOSE_LABELS, Case, State
-from core.policy import allow
-from core.reasons import reasons
+from core.plugin_api import (
+    LOAN_READERS,
+    PURPOSE_LABELS,
+    Case,
+    NavItem,
+    Panel,
+    State,
+    UserError,
+    allow,
+    db_session,
+    reasons,
+    record_audit,
+    round_apr,
+)
 
 from . import arrears, guarantees, repayments, subsidy
 from . import documents as docs
@@ -28,7 +35,7 @@ from .models import LOAN_STATUS_LABELS, GuaranteeCall, Loan, LoanStatus, Repayme
 
 LENDER = ("lender_agent",)
 LENDER_AND_MANAGER = ("lender_agent", "manager")
-READERS = ("lender_agent", "manager", "social_worker")
+READERS = tuple(sorted(LOAN_READERS))  # the same roles as the loan API
 SIGNERS = ("lender_agent", "manager", "social_worker")
 
 
@@ -37,14 +44,14 @@ def _case_or_404(case_id: str) -> Case:
         key = uuid.UUID(case_id)
     except ValueError:
         abort(404)
-    case = db.session.scalar(select(Case).where(Case.id == key))
+    case = db_session().scalar(select(Case).where(Case.id == key))
     if case is None:
         abort(404)
     return case
 
 
 def _loan_or_404(loan_id: str) -> Loan:
-    loan = service.get_loan(db.session, loan_id)
+    loan = service.get_loan(db_session(), loan_id)
     if loan is None:
         abort(404)
     return loan
@@ -60,13 +67,13 @@ def _version() -> int | None:
 @bp.route("/loans/submitted")
 @allow(*LENDER_AND_MANAGER)
 def loan_submitted():
-    waiting = db.session.scalars(
+    waiting = db_session().scalars(
         select(Case).where(Case.state == State.submitted_to_lender)
         .order_by(Case.state_changed_at)
     ).all()
     for case in waiting:
-        audit.record(db.session, "loan.submitted.read", case.person)
-    db.session.commit()
+        record_audit(db_session(), "loan.submitted.read", case.person)
+    db_session().commit()
     return render_template("credit_municipal/loan_submitted.html", cases=waiting,
                            purposes=PURPOSE_LABELS)
 
@@ -88,31 +95,31 @@ def loan_decision(case_id: str):
     if case.state != State.submitted_to_lender:
         abort(404)
     if request.method == "GET":
-        audit.record(db.session, "loan.decision.read", case.person)
-        db.session.commit()
+        record_audit(db_session(), "loan.decision.read", case.person)
+        db_session().commit()
         return _decision_page(case)
     action = request.form.get("action")
     try:
         if action == "grant":
-            loan = service.grant(db.session, case, request.form, current_user, _version())
+            loan = service.grant(db_session(), case, request.form, current_user, _version())
             done = f"Prêt accordé pour le dossier {case.reference}."
         elif action == "refuse":
-            service.refuse(db.session, case, request.form.get("reason", ""), current_user,
+            service.refuse(db_session(), case, request.form.get("reason", ""), current_user,
                            request.form.get("comment", ""), _version())
             loan, done = None, f"Dossier {case.reference} refusé."
         elif action == "adjourn":
-            service.adjourn(db.session, case, request.form.get("missing", ""), current_user,
+            service.adjourn(db_session(), case, request.form.get("missing", ""), current_user,
                             _version())
             loan, done = None, f"Dossier {case.reference} ajourné."
         else:
             raise UserError("Choisissez une décision.", status=422)
     except UserError as exc:
-        db.session.rollback()
+        db_session().rollback()
         errors = dict(exc.errors or {})
         if action == "adjourn" and "reason_text" in errors:
             errors["missing"] = errors.pop("reason_text")
         return _decision_page(case, errors, request.form, exc.message, exc.status)
-    db.session.commit()
+    db_session().commit()
     flash(done, "success")
     if loan is not None:
         return redirect(url_for("credit_municipal.loan_detail", loan_id=str(loan.id)))
@@ -127,32 +134,32 @@ def loan_decision(case_id: str):
 def loan_list():
     today = service.today()
     late_only = request.args.get("retard") == "1"
-    all_loans = db.session.scalars(select(Loan).order_by(Loan.reference)).all()
+    all_loans = db_session().scalars(select(Loan).order_by(Loan.reference)).all()
     repaying = [loan for loan in all_loans if loan.status == LoanStatus.repaying]
-    positions = {p.loan.id: p for p in arrears.positions(db.session, today, repaying)}
+    positions = {p.loan.id: p for p in arrears.positions(db_session(), today, repaying)}
     rows = [(loan, positions.get(loan.id)) for loan in all_loans]
     if late_only:
         rows = [(loan, p) for loan, p in rows if p and p.arrears.days_past_due > 0]
     return render_template(
         "credit_municipal/loan_list.html", rows=rows, late_only=late_only, today=today,
-        labels=LOAN_STATUS_LABELS, summary=arrears.portfolio_at_risk(db.session, today),
+        labels=LOAN_STATUS_LABELS, summary=arrears.portfolio_at_risk(db_session(), today),
     )
 
 
 def _detail_page(loan: Loan, errors=None, values=None, message=None, status=200):
     today = service.today()
-    ledger = repayments.ledger_of(db.session, loan) if loan.disbursed_on else None
+    ledger = repayments.ledger_of(db_session(), loan) if loan.disbursed_on else None
     position = (arrears.loan_arrears(ledger.rows, ledger.regular_paid, today)
                 if ledger and loan.status == LoanStatus.repaying else None)
     schedule = None if loan.disbursed_on else service.provisional_schedule(loan)
-    calls = db.session.scalars(
+    calls = db_session().scalars(
         select(GuaranteeCall).where(GuaranteeCall.loan_id == loan.id)
     ).all()
     return render_template(
         "credit_municipal/loan_detail.html", loan=loan, case=loan.case, ledger=ledger,
         position=position, provisional=schedule, labels=LOAN_STATUS_LABELS, today=today,
         provisional_apr=f"{round_apr(schedule.apr):f}".replace(".", ",") if schedule else "",
-        repayment_rows=db.session.scalars(
+        repayment_rows=db_session().scalars(
             select(Repayment).where(Repayment.loan_id == loan.id)
             .order_by(Repayment.paid_on, Repayment.created_at)
         ).all(),
@@ -166,8 +173,8 @@ def _detail_page(loan: Loan, errors=None, values=None, message=None, status=200)
 @allow(*READERS)
 def loan_detail(loan_id: str):
     loan = _loan_or_404(loan_id)
-    audit.record(db.session, "loan.read", loan.case.person, loan=str(loan.id))
-    db.session.commit()
+    record_audit(db_session(), "loan.read", loan.case.person, loan=str(loan.id))
+    db_session().commit()
     return _detail_page(loan)
 
 
@@ -176,10 +183,10 @@ def _loan_action(loan_id: str, do, done: str):
     try:
         do(loan)
     except UserError as exc:
-        db.session.rollback()
+        db_session().rollback()
         loan = _loan_or_404(loan_id)
         return _detail_page(loan, exc.errors, request.form, exc.message, exc.status)
-    db.session.commit()
+    db_session().commit()
     flash(done, "success")
     return redirect(url_for("credit_municipal.loan_detail", loan_id=loan_id))
 
@@ -189,7 +196,7 @@ def _loan_action(loan_id: str, do, done: str):
 def loan_sign(loan_id: str):
     return _loan_action(
         loan_id,
-        lambda loan: service.sign(db.session, loan.case, request.form, current_user,
+        lambda loan: service.sign(db_session(), loan.case, request.form, current_user,
                                   _version()),
         "Signature tripartite enregistrée : le délai de rétractation court.",
     )
@@ -199,7 +206,7 @@ def loan_sign(loan_id: str):
 @allow(*SIGNERS)
 def loan_withdraw(loan_id: str):
     return _loan_action(
-        loan_id, lambda loan: service.withdraw(db.session, loan.case, current_user, _version()),
+        loan_id, lambda loan: service.withdraw(db_session(), loan.case, current_user, _version()),
         "Rétractation de l'emprunteur enregistrée.",
     )
 
@@ -209,7 +216,7 @@ def loan_withdraw(loan_id: str):
 def loan_disburse(loan_id: str):
     return _loan_action(
         loan_id,
-        lambda loan: service.disburse(db.session, loan.case, request.form, current_user,
+        lambda loan: service.disburse(db_session(), loan.case, request.form, current_user,
                                       _version()),
         "Décaissement enregistré : l'échéancier est établi.",
     )
@@ -220,7 +227,7 @@ def loan_disburse(loan_id: str):
 def loan_repayment(loan_id: str):
     def do(loan):
         on, amount = repayments.parse_manual(request.form)
-        repayments.record(db.session, loan, on, amount, current_user)
+        repayments.record(db_session(), loan, on, amount, current_user)
 
     return _loan_action(loan_id, do, "Remboursement enregistré.")
 
@@ -230,7 +237,7 @@ def loan_repayment(loan_id: str):
 def loan_default(loan_id: str):
     def do(loan):
         on = service.parse_date(request.form.get("declared_on"), "declared_on")
-        guarantees.declare_default(db.session, loan, current_user, on)
+        guarantees.declare_default(db_session(), loan, current_user, on)
 
     return _loan_action(loan_id, do, "Défaillance déclarée : les garants sont appelés.")
 
@@ -256,9 +263,9 @@ def _pdf(loan_id: str, render, name: str) -> Response:
     if loan.status == LoanStatus.withdrawn:
         abort(404)
     content = render(_document_data(loan))
-    audit.record(db.session, "loan.document", loan.case.person, document=name,
+    record_audit(db_session(), "loan.document", loan.case.person, document=name,
                  loan=str(loan.id))
-    db.session.commit()
+    db_session().commit()
     return Response(content, mimetype="application/pdf", headers={
         "Content-Disposition": f'attachment; filename="{name}-{loan.reference}.pdf"'})
 
@@ -299,17 +306,17 @@ def loan_import():
                                errors={"file": [message]}, message=message), 422
     if request.form.get("confirm") == "1":
         try:
-            report, created = repayments.run_import(db.session, content, filename,
+            report, created = repayments.run_import(db_session(), content, filename,
                                                     current_user)
         except UserError as exc:
-            db.session.rollback()
-            report = repayments.preview_import(db.session, content, filename)
+            db_session().rollback()
+            report = repayments.preview_import(db_session(), content, filename)
             return render_template(
                 "credit_municipal/loan_import.html", report=report, errors={},
                 message=exc.message, encoded=base64.b64encode(content).decode("ascii"),
                 filename=filename,
             ), exc.status
-        db.session.commit()
+        db_session().commit()
         if created:
             flash(f"{created} remboursement(s) importé(s) ; {len(report.already)} ligne(s) "
                   f"déjà importée(s).", "success")
@@ -317,8 +324,8 @@ def loan_import():
             flash("Rien de nouveau : toutes les lignes de ce fichier sont déjà importées.",
                   "info")
         return redirect(url_for("credit_municipal.loan_import"))
-    report = repayments.preview_import(db.session, content, filename)
-    db.session.rollback()
+    report = repayments.preview_import(db_session(), content, filename)
+    db_session().rollback()
     status = 200 if report.ok else 422
     return render_template(
         "credit_municipal/loan_import.html", report=report, errors={},
@@ -334,9 +341,9 @@ def loan_import():
 def loan_guarantees():
     conf = service.settings()
     layers = guarantees.layers_from_settings(conf)
-    called = guarantees.called_by_guarantor(db.session)
-    lent = guarantees.amount_lent(db.session)
-    calls = db.session.scalars(
+    called = guarantees.called_by_guarantor(db_session())
+    lent = guarantees.amount_lent(db_session())
+    calls = db_session().scalars(
         select(GuaranteeCall).order_by(GuaranteeCall.called_on.desc())
     ).all()
     return render_template(
@@ -350,7 +357,7 @@ def loan_guarantees():
 def loan_subsidy():
     today = service.today()
     return render_template(
-        "credit_municipal/loan_subsidy.html", years=subsidy.cost_by_year(db.session, today),
+        "credit_municipal/loan_subsidy.html", years=subsidy.cost_by_year(db_session(), today),
         today=today,
     )
 
@@ -359,8 +366,6 @@ def loan_subsidy():
 
 
 def nav_items(user):
-    from core.plugin_api import NavItem
-
     lender = frozenset({"lender_agent"})
     both = frozenset({"lender_agent", "manager"})
     return [
@@ -376,16 +381,14 @@ def nav_items(user):
 
 def case_panels(case, user):
     """The loan's block on the case page (staff and the lender)."""
-    from core.plugin_api import Panel
-
     if str(user.role) not in READERS:
         return None
-    loan = service.loan_of(db.session, case)
+    loan = service.loan_of(db_session(), case)
     if loan is None:
         return None
     outstanding = position = None
     if loan.disbursed_on is not None:
-        ledger = repayments.ledger_of(db.session, loan)
+        ledger = repayments.ledger_of(db_session(), loan)
         outstanding = ledger.outstanding
         if loan.status == LoanStatus.repaying:
             position = arrears.loan_arrears(ledger.rows, ledger.regular_paid, service.today())

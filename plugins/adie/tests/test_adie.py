@@ -8,8 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from core import accounts, cases, plugins, suggestions, workflow
-from core.models import Organisation, Referral, State
-from core.plugins import hooks
+from core.plugin_api import Organisation, Referral, State, hooks
 from plugins.adie import business_signals
 from plugins.adie.settings import AdieSettings
 

@@ -9,8 +9,8 @@ from marshmallow import ValidationError
 from sqlalchemy import select
 
 from core import accounts, cases, plugins, suggestions
-from core.models import CaseTransition, Organisation, Referral, State
-from core.plugins import hooks
+from core.models import CaseTransition
+from core.plugin_api import Organisation, Referral, State, hooks
 from plugins.caf import DESTINATION, family_quotient
 from plugins.caf.referral_fields import CafReferralFields
 from plugins.caf.rules import aids_for

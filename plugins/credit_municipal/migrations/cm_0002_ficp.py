@@ -7,7 +7,7 @@ Create Date: 2026-11-26 15:00:00
 import sqlalchemy as sa
 from alembic import op
 
-import core.models.base  # noqa: F401 - custom column types
+from core.plugin_api import UTCDateTime
 
 revision = "cm_0002"
 down_revision = "cm_0001"
@@ -27,7 +27,7 @@ def upgrade() -> None:
         sa.Column("source", sa.String(length=12), nullable=False),
         sa.Column("agent_id", sa.Uuid(), nullable=True),
         sa.Column("agent_label", sa.String(length=300), nullable=False),
-        sa.Column("recorded_at", core.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("recorded_at", UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["tenant_id", "case_id"], ["cases.tenant_id", "cases.id"],
             name=op.f("fk_credit_municipal_ficp_checks_tenant_id_case_id_cases"),

@@ -9,7 +9,7 @@ Create Date: 2026-11-27
 import sqlalchemy as sa
 from alembic import op
 
-import core.models.base  # noqa: F401 - custom column types
+from core.plugin_api import UTCDateTime
 
 revision = "cm_0003"
 down_revision = "cm_0001"
@@ -24,7 +24,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Uuid(), nullable=False),
         sa.Column("filename", sa.String(length=255), nullable=False),
         sa.Column("file_sha256", sa.String(length=64), nullable=False),
-        sa.Column("imported_at", core.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("imported_at", UTCDateTime(timezone=True), nullable=False),
         sa.Column("imported_by_id", sa.Uuid(), nullable=True),
         sa.Column("lines_total", sa.Integer(), nullable=False),
         sa.Column("lines_created", sa.Integer(), nullable=False),
@@ -78,18 +78,18 @@ def upgrade() -> None:
         sa.Column("lender_signatory", sa.String(length=200), nullable=False),
         sa.Column("ccas_signatory", sa.String(length=200), nullable=False),
         sa.Column(
-            "signature_recorded_at", core.models.base.UTCDateTime(timezone=True), nullable=True
+            "signature_recorded_at", UTCDateTime(timezone=True), nullable=True
         ),
         sa.Column("withdrawal_ends_on", sa.Date(), nullable=True),
         sa.Column("withdrawn_on", sa.Date(), nullable=True),
         sa.Column("disbursed_on", sa.Date(), nullable=True),
         sa.Column("due_day", sa.Integer(), nullable=True),
         sa.Column("late_since", sa.Date(), nullable=True),
-        sa.Column("late_alerted_at", core.models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("late_alerted_at", UTCDateTime(timezone=True), nullable=True),
         sa.Column("default_declared_on", sa.Date(), nullable=True),
         sa.Column("default_outstanding", sa.Numeric(precision=12, scale=2), nullable=True),
         sa.Column("closed_on", sa.Date(), nullable=True),
-        sa.Column("created_at", core.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["tenant_id", "case_id"],
             ["cases.tenant_id", "cases.id"],
@@ -124,7 +124,7 @@ def upgrade() -> None:
         sa.Column("amount", sa.Numeric(precision=12, scale=2), nullable=False),
         sa.Column("basis", sa.Numeric(precision=12, scale=2), nullable=False),
         sa.Column("called_on", sa.Date(), nullable=False),
-        sa.Column("created_at", core.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["tenant_id", "loan_id"],
             ["credit_municipal_loans.tenant_id", "credit_municipal_loans.id"],
@@ -204,7 +204,7 @@ def upgrade() -> None:
         sa.Column("principal_part", sa.Numeric(precision=12, scale=2), nullable=False),
         sa.Column("early", sa.Numeric(precision=12, scale=2), nullable=False),
         sa.Column("recorded_by_id", sa.Uuid(), nullable=True),
-        sa.Column("created_at", core.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_at", UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["tenant_id", "batch_id"],
             ["credit_municipal_import_batches.tenant_id", "credit_municipal_import_batches.id"],

@@ -9,7 +9,7 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from core import cases
-from core.models import Case, State
+from core.plugin_api import Case, State
 from plugins.credit_municipal import loans as service
 from plugins.credit_municipal.models import Loan
 

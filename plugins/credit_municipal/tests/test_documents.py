@@ -10,7 +10,7 @@ from decimal import Decimal
 import pypdf
 import pytest
 
-from core.loans import build_schedule
+from core.plugin_api import build_schedule
 from plugins.credit_municipal import documents
 
 D = Decimal

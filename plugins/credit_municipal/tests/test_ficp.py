@@ -9,10 +9,18 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select
 
-from core import cases, plugins, workflow
-from core.models import Case, OutboxMessage, State
-from core.plugin_api import PluginInfo, hookimpl
-from core.workflow import TransitionRequest
+from core import cases, plugins
+from core.models import OutboxMessage
+from core.plugin_api import (
+    Case,
+    Organisation,
+    PluginInfo,
+    State,
+    TransitionError,
+    TransitionRequest,
+    apply_transition,
+    hookimpl,
+)
 from plugins.credit_municipal.ficp_models import FicpCheck, FicpResult
 
 QUEUE = "/t/alpha/p/credit_municipal/ficp"
@@ -26,9 +34,8 @@ def pending(app, tenant, users, session, in_tenant, enable_plugin):
             "Léa", "Martin", date(1995, 4, 2), phone="0611223344", city="Toulouse"))
         case = cases.open_case(session, person, "mobility", "1500", tenant=tenant,
                                project="Projet confidentiel")
-        workflow.apply_transition(session, case, TransitionRequest(State.ficp_pending,
-                                                                   case.version),
-                                  users["secretary"])
+        apply_transition(session, case, TransitionRequest(State.ficp_pending, case.version),
+                         users["secretary"])
         session.commit()
         yield case
 
@@ -72,8 +79,8 @@ def test_queue_answers_404_when_the_plugin_is_disabled(client, users, login, pen
 
 def test_the_case_cannot_leave_ficp_pending_without_a_result(pending, users, session,
                                                              tenant, in_tenant):
-    with in_tenant(tenant), pytest.raises(workflow.TransitionError, match="contrôle FICP"):
-        workflow.apply_transition(session, pending, TransitionRequest(
+    with in_tenant(tenant), pytest.raises(TransitionError, match="contrôle FICP"):
+        apply_transition(session, pending, TransitionRequest(
             State.documents_requested, pending.version), users["secretary"])
     session.rollback()
 
@@ -88,7 +95,7 @@ def test_clear_lets_the_secretary_continue(client, users, login, pending, sessio
         check = session.scalar(select(FicpCheck))
         assert check.result == FicpResult.clear and check.source == "manual"
         assert check.agent_id == users["lender_agent"].id
-        workflow.apply_transition(session, case, TransitionRequest(
+        apply_transition(session, case, TransitionRequest(
             State.documents_requested, case.version), users["secretary"])
         session.commit()
     assert "Martin" not in client.get(QUEUE).get_data(as_text=True).split("Derniers")[0]
@@ -98,8 +105,6 @@ def test_clear_lets_the_secretary_continue(client, users, login, pending, sessio
 
 def test_registered_ends_the_case_and_emails_the_ccas(client, users, login, pending, session,
                                                       tenant, in_tenant):
-    from core.models import Organisation
-
     with in_tenant(tenant):
         session.scalar(select(Organisation).where(Organisation.kind == "ccas")).email = \
             "ccas@alpha.test"
@@ -182,9 +187,8 @@ def test_an_automated_connector_answer_is_recorded(answer, state, app, tenant, u
         with in_tenant(tenant):
             person = cases.create_person(session, cases.PersonData("Léa", "Martin"))
             case = cases.open_case(session, person, "mobility", "1500", tenant=tenant)
-            workflow.apply_transition(session, case, TransitionRequest(State.ficp_pending,
-                                                                       case.version),
-                                      users["secretary"])
+            apply_transition(session, case, TransitionRequest(State.ficp_pending, case.version),
+                             users["secretary"])
             session.commit()
             check = session.scalar(select(FicpCheck))
             assert check.result == answer and check.source == "connector"
@@ -221,9 +225,8 @@ def test_a_raising_connector_leaves_the_case_to_the_agents_and_is_logged(
         with in_tenant(tenant):
             person = cases.create_person(session, cases.PersonData("Léa", "Martin"))
             case = cases.open_case(session, person, "mobility", "1500", tenant=tenant)
-            workflow.apply_transition(session, case, TransitionRequest(State.ficp_pending,
-                                                                       case.version),
-                                      users["secretary"])
+            apply_transition(session, case, TransitionRequest(State.ficp_pending, case.version),
+                             users["secretary"])
             session.commit()
             assert case.state == State.ficp_pending
             assert session.scalars(select(FicpCheck)).all() == []

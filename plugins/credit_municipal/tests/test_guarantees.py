@@ -8,8 +8,8 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from core.errors import UserError
-from core.models import CaseTransition, State
+from core.models import CaseTransition
+from core.plugin_api import State, UserError
 from plugins.credit_municipal import guarantees as g
 from plugins.credit_municipal import loans as service
 from plugins.credit_municipal.models import GuaranteeCall, Loan, LoanStatus

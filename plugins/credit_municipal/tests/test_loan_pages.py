@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from core.models import Case, State
+from core.plugin_api import Case, State
 from plugins.credit_municipal import loans as service
 from plugins.credit_municipal.models import Installment, Loan, Repayment
 

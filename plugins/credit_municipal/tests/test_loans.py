@@ -9,9 +9,14 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from core import workflow
-from core.models import Case, CaseTransition, OutboxMessage, State
-from core.workflow import TransitionError, TransitionRequest
+from core.models import CaseTransition, OutboxMessage
+from core.plugin_api import (
+    Case,
+    State,
+    TransitionError,
+    TransitionRequest,
+    apply_transition,
+)
 from plugins.credit_municipal import loans as service
 from plugins.credit_municipal.models import Installment, Loan, LoanStatus
 
@@ -24,7 +29,7 @@ def lender(tenant, enable_plugin):
 
 
 def _submit(session, case, actor):
-    workflow.apply_transition(
+    apply_transition(
         session, case, TransitionRequest(State.submitted_to_lender, case.version), actor)
 
 
@@ -82,9 +87,8 @@ def test_a_grant_without_the_decision_terms_is_refused(session, tenant, in_tenan
     with in_tenant(tenant):
         case = session.get(Case, (tenant.id, case.id))
         with pytest.raises(TransitionError) as err:
-            workflow.apply_transition(session, case, TransitionRequest(State.granted,
-                                                                       case.version),
-                                      users["lender_agent"])
+            apply_transition(session, case, TransitionRequest(State.granted, case.version),
+                             users["lender_agent"])
     assert "formulaire de décision" in err.value.message
 
 

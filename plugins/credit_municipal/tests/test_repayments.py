@@ -9,9 +9,8 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from core.errors import UserError
-from core.loans import build_schedule
-from core.models import CaseTransition, State
+from core.models import CaseTransition
+from core.plugin_api import State, UserError, build_schedule
 from plugins.credit_municipal import loans as service
 from plugins.credit_municipal import repayments
 from plugins.credit_municipal.models import Installment, Loan, LoanStatus, Repayment

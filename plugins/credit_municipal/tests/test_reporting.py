@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.plugins import hooks
+from core.plugin_api import hooks
 from plugins.credit_municipal import loans as service
 
 from .loan_helpers import disbursed_loan, granted_loan

@@ -8,8 +8,7 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from core import accounts, cases, plugins
-from core.models import Organisation, Referral
-from core.plugins import hooks
+from core.plugin_api import Organisation, Referral, hooks
 from plugins.secours_catholique import fits_own_microcredit
 from plugins.secours_catholique.settings import SecoursCatholiqueSettings
 
