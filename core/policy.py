@@ -20,6 +20,11 @@ ALL_TENANT_ROLES = frozenset(
     {"manager", "secretary", "social_worker", "lender_agent", "referrer", "funder"}
 )
 CCAS_STAFF = frozenset({"manager", "secretary", "social_worker"})
+#: Who reads a loan (terms, schedule, position, offer documents), on pages and in the API
+#: alike: the lender's agents, and the CCAS staff who instruct the file and accompany the
+#: borrower for the whole loan (manager, social worker). The secretary's work (intake by
+#: phone, documents, appointments) needs no loan data. See docs/authorization.md.
+LOAN_READERS = frozenset({"lender_agent", "manager", "social_worker"})
 
 
 def _key(fn) -> str:

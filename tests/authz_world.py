@@ -3,9 +3,11 @@ each with one object of every kind, built through the services (or the models wh
 earlier steps belong to other features), one user per role, and the markers the
 data-minimisation checks look for in every response.
 
-``build_world(session, in_tenant)`` returns ``{slug: TenantWorld}``; ``TenantWorld.ids``
-maps the URL variable names of the application (``case_id``, ``referral_id``…) to
-sample values.
+``build_world(session, in_tenant, password_hash, import_dir)`` returns
+``{slug: TenantWorld}``; ``TenantWorld.ids`` maps the URL variable names of the application
+(``case_id``, ``referral_id``…) to sample values, and names the objects the mutating
+endpoints act on in the state their form needs (``pending_referral_id``,
+``granted_loan_id``…). ``WorldState`` puts the world back after a check changed it.
 """
 
 from __future__ import annotations
@@ -120,6 +122,8 @@ def build_tenant(session, in_tenant, slug: str, password_hash: str, import_dir: 
 
         ref_a = referral(u["referrer"], "Alice")
         ref_b = referral(other_referrer, mark["other_org_person"])
+        # waiting for the CCAS's answer (accept, decline): sent by the referrer's organisation
+        ref_pending = referral(u["referrer"], "Gaston")
         session.flush()
 
         # -- the main case: opened from referral A, evaluated, submitted to the lender --------
@@ -159,6 +163,21 @@ def build_tenant(session, in_tenant, slug: str, password_hash: str, import_dir: 
         session.flush()
         cases.add_interview(session, case_eval, u["social_worker"], date.today().isoformat(),
                             30, mark["eval_note"], "")
+        # "other aids first", still open: resolved, overridden or refreshed away in evaluation
+        eval_suggestion = CaseSuggestion(case_id=case_eval.id, plugin="caf", code="fsl",
+                                         label="Fonds de solidarité logement", blocking=True,
+                                         status=SuggestionStatus.open)
+        session.add(eval_suggestion)
+        session.flush()
+
+        documents.create_checklist(session, case_eval, tenant, u["secretary"])
+
+        # -- a case waiting for its documents list (documents requested, none listed yet) ----
+        case_docs = cases.open_case(session, person("Gilles"), "mobility", "800",
+                                    actor=u["secretary"], tenant=tenant)
+        _transitions(session, case_docs, "ficp_pending", "documents_requested")
+        case_docs.state = State.documents_requested
+        session.flush()
 
         # -- a case the lender may not know of (never sent to the FICP check) ---------------
         case_intake = cases.open_case(session, person("Chloé"), "housing", "600",
@@ -190,6 +209,32 @@ def build_tenant(session, in_tenant, slug: str, password_hash: str, import_dir: 
                                            shared_note=mark["followup_shared"],
                                            private_note=mark["followup_private"]), None)
         task = accompaniment.create_task(session, case_loan, "other", "Rappeler la personne.")
+
+        # -- loans at each step the lender's forms act on -------------------------------------
+        def granted_loan(first, decided_days_ago):
+            case = cases.open_case(session, person(first), "mobility", "1500",
+                                   actor=u["secretary"], tenant=tenant)
+            case.social_worker_id = u["social_worker"].id
+            _transitions(session, case, "ficp_pending", "documents_requested", "evaluation",
+                         "instruction", "submitted_to_lender")
+            case.state = State.submitted_to_lender
+            session.flush()
+            granted = loan_service.grant(session, case, {
+                "amount_granted": "1500", "months": "12", "annual_rate": "3.04",
+                "method": "annuity"}, u["lender_agent"])
+            granted.decided_on = loan_service.today() - timedelta(days=decided_days_ago)
+            session.flush()
+            return granted
+
+        loan_granted = granted_loan("Inès", 5)  # to sign
+        loan_signed = granted_loan("Jules", 10)  # in its withdrawal period
+        loan_service.sign(session, loan_signed.case,
+                          signature(loan_service.today() - timedelta(days=2)), u["lender_agent"])
+        loan_ready = granted_loan("Karim", 40)  # withdrawal period over: to disburse
+        loan_service.sign(session, loan_ready.case,
+                          signature(loan_service.today() - timedelta(days=30)),
+                          u["lender_agent"])
+        session.flush()
         staff_time.record(session, u["secretary"], staff_time.TimeForm(
             day=date.today().isoformat(), minutes="15", activity="phone_call",
             category="intake", note=""))
@@ -203,6 +248,25 @@ def build_tenant(session, in_tenant, slug: str, password_hash: str, import_dir: 
             tenant)
         created, _skipped = workshops.invite(session, ws, [str(case_loan.id)],
                                              u["secretary"], tenant)
+        # registered by phone (no e-mail address): the registration to cancel
+        seated = workshops.register(session, ws, u["secretary"], case_id=str(case_eval.id))
+        # a session that has started: attendance and evaluation
+        past = workshops.create_session(session, u["social_worker"], workshops.SessionForm(
+            theme_id=str(theme.id), day=(date.today() + timedelta(days=21)).isoformat(),
+            time="14:00", duration_minutes=90, place="Maison des solidarités", capacity=5),
+            tenant)
+        past_invited = [workshops.register(session, past, u["secretary"], case_id=str(c.id))
+                        for c in (case_loan, case_eval)]
+        past.starts_at = datetime.now(UTC) - timedelta(days=1)
+        session.flush()
+        workshops.record_attendance(session, past, past_invited[1], True, u["social_worker"])
+        session.flush()
+
+        # -- an appointment that took place (its outcome is recorded afterwards) -------------
+        held = appts.book(session, case_main, str(u["social_worker"].id), appts.Slot(
+            day=(date.today() + timedelta(days=11)).isoformat(), time="15:00",
+            place="CCAS"), u["secretary"], tenant)
+        held.starts_at = datetime.now(UTC) - timedelta(days=1)
         session.flush()
 
         # -- a dead outbox message (the manager's failed deliveries) -------------------------
@@ -225,7 +289,8 @@ def build_tenant(session, in_tenant, slug: str, password_hash: str, import_dir: 
     token = secrets.token_urlsafe(24)
     upload = import_dir / f"{tenant.id}-{token}.upload"
     upload.write_bytes(
-        b"date_demande;nom;objet;montant_demande\n2019-02-30;Invalide;mobilite;abc\n")
+        b"date_demande;nom;objet;montant_demande\n2019-02-12;Reprise;mobilite;1200\n"
+        b"2019-02-30;Invalide;mobilite;abc\n")
     upload.with_suffix(".name").write_text("reprise.csv", encoding="utf-8")
 
     year = datetime.now(UTC).year
@@ -238,11 +303,22 @@ def build_tenant(session, in_tenant, slug: str, password_hash: str, import_dir: 
         "ficp_case_id": str(case_ficp.id), "person_id": str(case_intake.person_id),
         "year": year, "fmt_name": "csv",
         "name": "credit_municipal", "slug": slug,
+        # samples of the mutating endpoints (objects in the state their form acts on)
+        "pending_referral_id": str(ref_pending.id), "loan_case_id": str(case_loan.id),
+        "evaluation_case_id": str(case_eval.id), "eval_suggestion_id": str(eval_suggestion.id),
+        "granted_loan_id": str(loan_granted.id), "signed_loan_id": str(loan_signed.id),
+        "ready_loan_id": str(loan_ready.id), "loan_reference": loan.reference,
+        "registered_invitation_id": str(seated.id), "past_session_id": str(past.id),
+        "past_invitation_id": str(past_invited[0].id),
+        "attended_invitation_id": str(past_invited[1].id), "theme_id": str(theme.id),
+        "held_appointment_id": str(held.id), "invitable_case_id": str(case_main.id),
+        "documents_case_id": str(case_docs.id),
     }
     with in_tenant(tenant):
-        first_doc = documents.checklist(session, case_main)[0]
+        first_doc = documents.checklist(session, case_eval)[0]
         world.ids["doc_id"] = str(first_doc.id)
-    world.other_org_ids = {"referral_id": str(ref_b.id), "attachment_id": str(attachment_b.id)}
+    world.other_org_ids = {"referral_id": str(ref_b.id), "attachment_id": str(attachment_b.id),
+                           "pending_referral_id": str(ref_b.id)}
     world.case_ids = {"main": str(case_main.id), "intake": str(case_intake.id),
                       "loan": str(case_loan.id), "ficp": str(case_ficp.id),
                       "evaluation": str(case_eval.id)}
@@ -255,3 +331,181 @@ def build_world(session, in_tenant, password_hash: str, import_dir: Path) -> dic
         "alpha": build_tenant(session, in_tenant, "alpha", password_hash, import_dir, True),
         "beta": build_tenant(session, in_tenant, "beta", password_hash, import_dir, False),
     }
+
+
+# -- putting the world back after a check that changed it --------------------------------------
+
+
+class WorldState:
+    """The world as it stood before the first mutating check (every table's rows and the
+    import folder), compared with the database after each check and put back when it
+    differs, so that every check meets the same world.
+
+    PostgreSQL: a superuser connection on the test database (row-level security does not
+    apply to it) keeps a copy of each table in temporary tables, compares ``md5`` digests of
+    the rows and, for the tables that changed, deletes and copies the rows back with
+    foreign-key triggers off (``session_replication_role = replica``). SQLite: the same in
+    an attached database, digests computed in Python, ``PRAGMA foreign_keys = OFF``.
+    """
+
+    FILES = "(import folder)"
+    #: columns written by authentication on any request, allowed or refused: a token's
+    #: last use (recorded at most every five minutes)
+    BOOKKEEPING = {"api_tokens": {"last_used_at"}}
+
+    def __init__(self, database, import_dir: Path, copy_dir: Path):
+        from sqlalchemy import create_engine
+        from sqlalchemy.engine import make_url
+
+        from core.models import Base
+
+        self.dialect = database.dialect
+        self.import_dir, self.copy_dir = import_dir, copy_dir
+        self.tables = [t.name for t in Base.metadata.sorted_tables]
+        self.columns = {t.name: [c.name for c in t.columns
+                                 if c.name not in self.BOOKKEEPING.get(t.name, ())]
+                        for t in Base.metadata.sorted_tables}
+        if self.dialect == "postgresql":
+            self.engine = create_engine(make_url(database.admin_url).set(database=database.name))
+        else:
+            self.engine = create_engine(database.owner_url, connect_args={"timeout": 30})
+        self.conn = self.engine.connect()
+        # the change counter is read outside any transaction, in one round trip
+        self.probe = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+        self.snapshot: dict[str, str] | None = None
+        self._digested: tuple = (None, {})  # (version, table digests) last computed
+
+    # -- digests ------------------------------------------------------------------------------
+
+    def _list(self, table: str) -> str:
+        return ", ".join(f'"{name}"' for name in self.columns[table])
+
+    def _version(self):
+        """Changes only when someone else committed (SQLite: ``PRAGMA data_version``) or
+        began writing (PostgreSQL: the next transaction id, assigned to writers only):
+        while it stays the same, the rows are those last digested."""
+        from sqlalchemy import text
+
+        query = ("SELECT pg_snapshot_xmax(pg_current_snapshot())"
+                 if self.dialect == "postgresql" else "PRAGMA data_version")
+        return self.probe.execute(text(query)).scalar()
+
+    def _digest_tables(self) -> dict[str, str]:
+        import hashlib
+
+        from sqlalchemy import text
+
+        if self.dialect == "postgresql":
+            query = " UNION ALL ".join(
+                f"SELECT '{t}', md5(coalesce(string_agg(x.r, '|' ORDER BY x.r), '')) FROM "
+                f"(SELECT ROW({self._list(t)})::text AS r FROM public.{t}) AS x"
+                for t in self.tables)
+            out = dict(self.conn.execute(text(query)).all())
+        else:
+            out = {}
+            for t in self.tables:
+                rows = sorted(repr(tuple(r)) for r in self.conn.execute(text(
+                    f"SELECT {self._list(t)} FROM main.{t}")))  # noqa: S608
+                out[t] = hashlib.md5("|".join(rows).encode()).hexdigest()  # noqa: S324
+        self.conn.rollback()
+        return out
+
+    def fingerprint(self) -> dict[str, str]:
+        """``{table: digest of its rows}`` plus the import folder's files."""
+        import hashlib
+
+        version = self._version()
+        if version != self._digested[0]:
+            self._digested = (version, self._digest_tables())
+        out = dict(self._digested[1])
+        files = sorted((p.name, hashlib.md5(p.read_bytes()).hexdigest())  # noqa: S324
+                       for p in self.import_dir.iterdir())
+        out[self.FILES] = repr(files)
+        return out
+
+    # -- snapshot and restore -----------------------------------------------------------------
+
+    def take(self) -> None:
+        import shutil
+
+        from sqlalchemy import text
+
+        if self.dialect == "postgresql":
+            for t in self.tables:
+                self.conn.execute(text(f"DROP TABLE IF EXISTS pg_temp.authz_{t}"))
+                self.conn.execute(text(
+                    f"CREATE TEMPORARY TABLE authz_{t} AS SELECT * FROM public.{t}"))
+        else:
+            path = self.copy_dir / "world.sqlite3"
+            path.unlink(missing_ok=True)
+            self.conn.execute(text("ATTACH DATABASE :path AS authz"), {"path": str(path)})
+            for t in self.tables:
+                self.conn.execute(text(f"CREATE TABLE authz.{t} AS SELECT * FROM main.{t}"))
+        self.conn.commit()
+        files = self.copy_dir / "imports"
+        shutil.rmtree(files, ignore_errors=True)
+        shutil.copytree(self.import_dir, files)
+        self.snapshot = self.fingerprint()
+
+    def ensure(self) -> dict[str, str]:
+        """Take the snapshot on first use, else put back anything changed since (by a test
+        outside the matrix); returns the current fingerprint."""
+        if self.snapshot is None:
+            self.take()
+            return self.snapshot
+        current = self.fingerprint()
+        if self.changed(current):
+            self.restore(current)
+            return self.snapshot
+        return current
+
+    def changed(self, current: dict[str, str]) -> list[str]:
+        return [name for name, digest in current.items() if self.snapshot[name] != digest]
+
+    def restore(self, current: dict[str, str] | None = None) -> list[str]:
+        """Put back what differs from the snapshot; returns the names put back."""
+        import shutil
+
+        from sqlalchemy import text
+
+        from core import plugins
+
+        if self.snapshot is None:
+            return []
+        changed = self.changed(current if current is not None else self.fingerprint())
+        tables = [t for t in changed if t != self.FILES]
+        if tables:
+            if self.dialect == "postgresql":
+                self.conn.execute(text("SET LOCAL session_replication_role = replica"))
+                for t in tables:
+                    self.conn.execute(text(f"DELETE FROM public.{t}"))  # noqa: S608
+                    self.conn.execute(text(f"INSERT INTO public.{t} SELECT * FROM authz_{t}"))
+                self.conn.commit()
+            else:
+                self.conn.execute(text("PRAGMA foreign_keys = OFF"))
+                self.conn.commit()
+                for t in tables:
+                    self.conn.execute(text(f"DELETE FROM main.{t}"))  # noqa: S608
+                    self.conn.execute(text(f"INSERT INTO main.{t} SELECT * FROM authz.{t}"))
+                self.conn.commit()
+                self.conn.execute(text("PRAGMA foreign_keys = ON"))
+                self.conn.commit()
+            self._digested = (self._version(),
+                              {t: d for t, d in self.snapshot.items() if t != self.FILES})
+        if self.FILES in changed:
+            for path in self.import_dir.iterdir():
+                path.unlink()
+            for path in (self.copy_dir / "imports").iterdir():
+                shutil.copy2(path, self.import_dir / path.name)
+        if changed:
+            # what the application keeps in memory about the database
+            plugins.forget_enabled_cache()
+            from flask import current_app
+
+            current_app.extensions["ccas_limiter"].reset()
+        return changed
+
+    def close(self) -> None:
+        self.probe.close()
+        self.conn.close()
+        self.engine.dispose()

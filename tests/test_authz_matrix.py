@@ -13,29 +13,37 @@ Scopes:
   (redirect to that tenant's sign-in page);
 * ``plugin_off``: a plugin's pages in a tenant that has not enabled it → 404 for everyone.
 
-Expected statuses: allowed and in scope → 2xx/3xx (POST with an empty body: a 4xx
-validation answer is fine, but never 401/403/404/5xx); role not allowed → 403; anonymous
-or platform operator on tenant pages → redirect to the tenant's sign-in page (API: 401).
-Every response is also scanned for data it must not hold (another tenant's people and
-notes; private notes for roles that may not read them; case notes for referrers; people's
-names for funders).
+Expected statuses: allowed and in scope → 2xx/3xx for a GET; for a POST (PUT, PATCH,
+DELETE), sent with a valid body (tests/authz_bodies.py), the endpoint's success status and
+the change made; role not allowed → 403; anonymous or platform operator on tenant pages →
+redirect to the tenant's sign-in page (API: 401). A refused POST writes nothing (every
+table's rows and the import folder are compared before and after). Every response,
+PDF and XLSX included, is also scanned for data it must not hold (another tenant's people
+and notes; private notes for roles that may not read them; case notes for referrers;
+people's names for funders).
 
-The world (tests/authz_world.py) is built once for the module; GET checks run before
-POST checks so that no POST changes what a GET check reads.
+The world (tests/authz_world.py) is built once for the module; GET checks run first, then
+each mutating check meets the same world: what a check changed is put back afterwards
+(``WorldState``).
 """
 
 from __future__ import annotations
 
+import io
 import re
 import tempfile
 import uuid
 from collections import Counter
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
+import pypdf
 import pytest
 
 from core.policy import policy_of
 from core.testing.pytest_plugin import TEST_PASSWORD, IsolatedClient, _in_tenant, _password_hash
+
+from .authz_bodies import BODIES, Ctx, hidden_fields
 
 ROLES = ("manager", "secretary", "social_worker", "lender_agent", "referrer", "funder",
          "anonymous", "operator")
@@ -47,9 +55,37 @@ NOT_OBJECTS = {"tenant", "year", "fmt_name", "name", "slug"}
 #: endpoint-specific samples, when a variable's name means something else there
 #: ("@key": the world's sample ``key`` in the check's scope; otherwise a literal)
 ENDPOINT_SAMPLES = {
-    "account.password_reset": {"token": "jeton-inconnu"},
+    "account.password_reset": {"token": "jeton-inconnu"},  # POST: a fresh link (bodies)
     # the FICP result is recorded for a case waiting for the check (404 otherwise)
     "credit_municipal.ficp_record": {"case_id": "@ficp_case_id"},
+    # mutating endpoints: an object in the state their form acts on
+    "referrals.accept": {"referral_id": "@pending_referral_id"},
+    "referrals.decline": {"referral_id": "@pending_referral_id"},
+    "api.decide_referral": {"referral_id": "@pending_referral_id"},
+    "accompaniment.record": {"case_id": "@loan_case_id"},
+    "accompaniment.report_change": {"case_id": "@loan_case_id"},
+    "cases.budget": {"case_id": "@evaluation_case_id"},
+    "cases.interview_new": {"case_id": "@evaluation_case_id"},
+    "documents.create": {"case_id": "@documents_case_id"},
+    "documents.mark": {"case_id": "@evaluation_case_id"},
+    "documents.add": {"case_id": "@evaluation_case_id"},
+    "suggestions.refresh": {"case_id": "@evaluation_case_id"},
+    "suggestions.resolve": {"case_id": "@evaluation_case_id",
+                            "suggestion_id": "@eval_suggestion_id"},
+    "suggestions.override": {"case_id": "@evaluation_case_id",
+                             "suggestion_id": "@eval_suggestion_id"},
+    "appointments.outcome": {"appointment_id": "@held_appointment_id"},
+    "workshops.cancel": {"invitation_id": "@registered_invitation_id"},
+    "workshops.attendance": {"session_id": "@past_session_id",
+                             "invitation_id": "@past_invitation_id"},
+    "workshops.evaluate": {"session_id": "@past_session_id",
+                           "invitation_id": "@attended_invitation_id"},
+    "credit_municipal.loan_sign": {"loan_id": "@granted_loan_id"},
+    "credit_municipal.loan_withdraw": {"loan_id": "@signed_loan_id"},
+    "credit_municipal.loan_disburse": {"loan_id": "@ready_loan_id"},
+    # a person known only through a referral without case (the waiting one)
+    **{f"privacy.referral_{name}": {"referral_id": "@pending_referral_id"}
+       for name in ("page", "export_json", "export_pdf", "rectify", "erase")},
 }
 #: object-level rules beyond the role list, as (endpoint, role, scope) -> expectation
 OBJECT_RULES = {
@@ -60,6 +96,8 @@ OBJECT_RULES = {
 }
 OWN, OTHER_TENANT, OTHER_ORG, FOREIGN_SLUG, PLUGIN_OFF = (
     "own", "other_tenant", "other_org", "foreign_slug", "plugin_off")
+MUTATING = {"POST", "PUT", "PATCH", "DELETE"}
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @dataclass(frozen=True)
@@ -78,6 +116,10 @@ class Endpoint:
     @property
     def tenant_page(self) -> bool:
         return self.rule.startswith("/t/<tenant>")
+
+    @property
+    def mutating(self) -> bool:
+        return self.method in MUTATING
 
 
 @dataclass(frozen=True)
@@ -110,13 +152,12 @@ def catalogue() -> dict:
         for rule in app.url_map.iter_rules():
             if rule.endpoint in EXEMPT:
                 continue
-            methods = rule.methods - {"HEAD", "OPTIONS"}
-            method = "GET" if "GET" in methods else sorted(methods)[0]
-            endpoints.append(Endpoint(
-                endpoint=rule.endpoint, rule=rule.rule, method=method,
-                policy=policy_of(app.view_functions[rule.endpoint]),
-                arguments=tuple(sorted(rule.arguments)),
-                plugin=rule.endpoint.split(".")[0] in owners))
+            for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+                endpoints.append(Endpoint(
+                    endpoint=rule.endpoint, rule=rule.rule, method=method,
+                    policy=policy_of(app.view_functions[rule.endpoint]),
+                    arguments=tuple(sorted(rule.arguments)),
+                    plugin=rule.endpoint.split(".")[0] in owners))
         with app.app_context():
             document = openapi.document()
     operations = {(path, method.upper()) for path, item in document["paths"].items()
@@ -145,8 +186,8 @@ def scopes_of(ep: Endpoint) -> list[str]:
 def all_checks() -> list[Check]:
     checks = [Check(ep, role, scope) for ep in catalogue()["endpoints"]
               for scope in scopes_of(ep) for role in ROLES]
-    # reads first: a POST with an empty body may still change the shared world
-    return sorted(checks, key=lambda c: c.ep.method != "GET")
+    # reads first, then the writes (each one meets the world as it was, see WorldState)
+    return sorted(checks, key=lambda c: c.ep.mutating)
 
 
 CHECKS = all_checks()
@@ -157,10 +198,11 @@ OUTCOMES: Counter = Counter()
 def expectation(check: Check) -> str:
     ep, role, scope = check.ep, check.role, check.scope
     policy = ep.policy
+    done = "success" if ep.mutating else "ok"
     if policy == "public":
-        return "public"
+        return "success" if ep.mutating else "public"
     if policy == "operator":
-        return "ok" if role == "operator" else "operator_login"
+        return done if role == "operator" else "operator_login"
     if scope == PLUGIN_OFF:
         return "404"
     if role in ("anonymous", "operator") or scope == FOREIGN_SLUG:
@@ -171,7 +213,7 @@ def expectation(check: Check) -> str:
         return OBJECT_RULES[(ep.endpoint, role, scope)]
     if scope == OTHER_TENANT or (scope == OTHER_ORG and role == "referrer"):
         return "404"
-    return "ok" if ep.method == "GET" else "accepted"
+    return done
 
 
 def _is_login(response, slug: str | None) -> bool:
@@ -182,15 +224,21 @@ def _is_login(response, slug: str | None) -> bool:
     return path.endswith(f"/t/{slug}/login")
 
 
-def verdict(expected: str, response, slug: str) -> bool:
+def verdict(expected: str, response, slug: str, body=None) -> bool:
     status = response.status_code
     if expected == "public":
         return status < 500 and status != 403
     if expected == "ok":
         return 200 <= status < 300 or (300 <= status < 400 and not _is_login(response, slug))
-    if expected == "accepted":
-        return status < 500 and status not in (401, 403, 404) and not (
-            300 <= status < 400 and _is_login(response, slug))
+    if expected == "success":
+        if status not in body.success:
+            return False
+        if 300 <= status < 400:
+            path = urlsplit(response.headers.get("Location", "")).path
+            if body.location is not None:
+                return path == body.location.format(slug=slug)
+            return not (_is_login(response, slug) or _is_login(response, None))
+        return True
     if expected == "login":
         return status == 302 and _is_login(response, slug)
     if expected == "operator_login":
@@ -267,6 +315,16 @@ def clients(world_app, world):
     return out
 
 
+@pytest.fixture(scope="module")
+def world_state(world_app, world, clients, ccas_database, tmp_path_factory):
+    from .authz_world import WorldState
+
+    state = WorldState(ccas_database, world_app.config["AUTHZ_IMPORT_DIR"],
+                       tmp_path_factory.mktemp("world-copy"))
+    yield state
+    state.close()
+
+
 def sample(ep: Endpoint, name: str, scope: str, world: dict):
     own, other = world["alpha"], world["beta"]
     override = ENDPOINT_SAMPLES.get(ep.endpoint, {}).get(name)
@@ -282,17 +340,21 @@ def sample(ep: Endpoint, name: str, scope: str, world: dict):
     return source.ids.get(name)
 
 
-def build_url(ep: Endpoint, scope: str, world: dict) -> str:
+def url_values(ep: Endpoint, scope: str, world: dict) -> dict:
     values = {name: sample(ep, name, scope, world) for name in ep.arguments}
     missing = sorted(name for name, value in values.items() if value is None)
     if missing:
         pytest.fail(f"{ep.endpoint} ({ep.rule}): no sample for URL variable(s) {missing}: "
                     "add one to tests/authz_world.py")
+    return values
 
-    def fill(match):
-        return str(values[match.group(1)])
 
-    return re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", fill, ep.rule)
+def fill(rule: str, values: dict) -> str:
+    return re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", lambda m: str(values[m.group(1)]), rule)
+
+
+def build_url(ep: Endpoint, scope: str, world: dict) -> str:
+    return fill(ep.rule, url_values(ep, scope, world))
 
 
 def forbidden_markers(role: str, slug: str, world: dict) -> dict[str, str]:
@@ -318,26 +380,82 @@ def forbidden_markers(role: str, slug: str, world: dict) -> dict[str, str]:
     return out
 
 
-def request(check: Check, url: str, clients: dict):
-    ep, role = check.ep, check.role
+def read(check: Check, url: str, clients: dict):
+    """A GET check, with the role's own client (or bearer token)."""
     slug = "beta" if check.scope == PLUGIN_OFF else "alpha"
-    if ep.policy == "public" and ep.method != "GET":
-        from flask import current_app
+    client = clients[(slug, check.role)]
+    if check.ep.api:
+        token = clients.get((slug, check.role, "api"))
+        headers = {"Authorization": f"Bearer {token}"} if token is not None else {}
+        return client.get(url, headers=headers)
+    return client.get(url)
 
-        client = current_app.test_client()  # e.g. sign-out: keep the role's session
-    else:
-        client = clients[(slug, role)]
+
+def disposable(client):
+    """A new client carrying ``client``'s session: what a write does to the session (a
+    sign-out, one-time form tokens, flashed messages) stays out of the role's client."""
+    from flask import current_app
+
+    copy = current_app.test_client()
+    for name in (current_app.config["SESSION_COOKIE_NAME"],
+                 current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token")):
+        cookie = client.get_cookie(name)
+        if cookie is not None:
+            copy.set_cookie(name, cookie.value, domain=cookie.domain, path=cookie.path)
+    return copy
+
+
+def page_url(name: str, ep: Endpoint, url: str, values: dict) -> str:
+    """The page showing the form of ``ep`` (``self``: the endpoint's own GET)."""
+    if name == "self":
+        return url
+    rules = [e.rule for e in catalogue()["endpoints"] if e.endpoint == name and e.method == "GET"]
+    assert rules, f"{ep.endpoint}: unknown form page {name}"
+    return fill(rules[0], values)
+
+
+def context(check: Check, world: dict, clients: dict) -> Ctx:
+    """What the body factory of a mutating check works with; its client is a copy of the
+    role's (the tenant's for ``plugin_off``), the URL names the other tenant's objects in
+    the ``other_tenant``, ``foreign_slug`` and ``plugin_off`` scopes."""
+    scope = check.scope
+    client_slug = "beta" if scope == PLUGIN_OFF else "alpha"
+    return Ctx(world=world, role=check.role, values=url_values(check.ep, scope, world),
+               own_slug=client_slug,
+               url_slug="beta" if scope in (OTHER_TENANT, FOREIGN_SLUG, PLUGIN_OFF) else "alpha",
+               client=disposable(clients[(client_slug, check.role)]))
+
+
+def write(check: Check, ctx: Ctx, clients: dict, state) -> tuple:
+    """A mutating check: the endpoint's valid body (tests/authz_bodies.py), sent with a copy
+    of the role's session (or its token). Returns ``(response, url, before, after)`` where
+    ``before``/``after`` are the world's fingerprints around the request."""
+    ep, role = check.ep, check.role
+    body = BODIES[ep.endpoint]
+    before = state.ensure()
+    client, values = ctx.client, ctx.values
+    prepared = body.prepare is not None
+    if prepared:
+        values.update(body.prepare(ctx) or {})
+    url = fill(ep.rule, values)
+    data = body.make(ctx)
+    if body.page and not ep.api and expectation(check) == "success":
+        form_page = page_url(body.page, ep, url, values)
+        page = client.get(form_page)
+        if page.status_code == 200:
+            data = {**hidden_fields(page.get_data(as_text=True), form_page, url), **data}
+        prepared = True
+    if prepared:
+        before = state.fingerprint()
     if ep.api:
         headers = {"Idempotency-Key": str(uuid.uuid4())}
-        token = clients.get((slug, role, "api"))
+        token = clients.get((ctx.own_slug, role, "api"))
         if token is not None:
             headers["Authorization"] = f"Bearer {token}"
-        if ep.method == "GET":
-            return client.get(url, headers=headers)
-        return client.open(url, method=ep.method, json={}, headers=headers)
-    if ep.method == "GET":
-        return client.get(url)
-    return client.open(url, method=ep.method, data={})
+        response = client.open(url, method=ep.method, json=data, headers=headers)
+    else:
+        response = client.open(url, method=ep.method, data=data)
+    return response, url, before, state.fingerprint()
 
 
 # -- the matrix -------------------------------------------------------------------------------
@@ -356,31 +474,102 @@ def test_the_openapi_document_and_the_url_map_list_the_same_api_operations():
 
 
 @pytest.mark.parametrize("check", CHECKS, ids=[c.id for c in CHECKS])
-def test_authorization_matrix(check, world, clients):
-    if check.ep.policy is None:
-        pytest.fail(f"{check.ep.endpoint} ({check.ep.rule}) has no policy entry")
-    url = build_url(check.ep, check.scope, world)
-    response = request(check, url, clients)
+def test_authorization_matrix(check, world, clients, world_state):
+    ep = check.ep
+    if ep.policy is None:
+        pytest.fail(f"{ep.endpoint} ({ep.rule}) has no policy entry")
+    if ep.mutating and ep.endpoint not in BODIES:
+        pytest.fail(f"{ep.method} {ep.endpoint} ({ep.rule}) has no valid body: add one to "
+                    "BODIES in tests/authz_bodies.py")
     slug = "beta" if check.scope in (FOREIGN_SLUG, PLUGIN_OFF) else "alpha"
     expected = expectation(check)
-    OUTCOMES[(expected, response.status_code)] += 1
-    assert verdict(expected, response, slug), (
-        f"{check.ep.method} {url} as {check.role} ({check.scope}): expected {expected}, "
-        f"got {response.status_code} {response.headers.get('Location', '')}")
-    if check.role in TENANT_ROLES:
-        body = response.get_data(as_text=True) if response.mimetype.startswith(
-            ("text/", "application/json", "application/problem")) else ""
-        home = "beta" if check.scope == PLUGIN_OFF else "alpha"
-        leaks = [f"{reason} ({marker})" for marker, reason in
-                 forbidden_markers(check.role, home, world).items() if marker in body]
-        assert leaks == [], f"{check.ep.method} {url} as {check.role} shows {leaks}"
+    body = BODIES.get(ep.endpoint) if ep.mutating else None
+    ctx = context(check, world, clients) if ep.mutating else None
+    try:
+        if ep.mutating:
+            response, url, before, after = write(check, ctx, clients, world_state)
+        else:
+            url = build_url(ep, check.scope, world)
+            response = read(check, url, clients)
+        OUTCOMES[(expected, response.status_code)] += 1
+        where = f"{ep.method} {url} as {check.role} ({check.scope})"
+        assert verdict(expected, response, slug, body), (
+            f"{where}: expected {expected}, got {response.status_code} "
+            f"{response.headers.get('Location', '')} {_text(response)[:300]!r}")
+        if ep.mutating:
+            changed = sorted(name for name in after if after[name] != before[name])
+            if expected == "success":
+                if body.writes:
+                    assert changed, f"{where}: answered {response.status_code}, wrote nothing"
+                if body.then is not None:
+                    problem = body.then(ctx)
+                    assert problem is None, f"{where}: {problem}"
+            else:
+                assert changed == [], (
+                    f"{where}: refused ({response.status_code}) but wrote {changed}")
+        if check.role in TENANT_ROLES:
+            home = "beta" if check.scope == PLUGIN_OFF else "alpha"
+            leaks = leaks_in(response, forbidden_markers(check.role, home, world))
+            assert leaks == [], f"{where} shows {leaks}"
+    finally:
+        if ctx is not None:
+            for undo in ctx.cleanups:
+                undo()
+            world_state.restore()
+
+
+def test_every_mutating_endpoint_has_a_valid_body():
+    endpoints = catalogue()["endpoints"]
+    mutating = {ep.endpoint for ep in endpoints if ep.mutating}
+    assert sorted(mutating - set(BODIES)) == [], "mutating endpoints without a valid body"
+    assert sorted(set(BODIES) - mutating) == [], "bodies for endpoints that no longer exist"
+
+
+def test_the_loan_pages_and_the_loan_api_admit_the_same_roles():
+    """One policy for loan data (docs/authorization.md): the API is no wider than the
+    lender's loan page."""
+    policies = {ep.endpoint: ep.policy for ep in catalogue()["endpoints"]}
+    page = policies["credit_municipal.loan_detail"]
+    assert policies["api.loan_get"] == page
+    assert policies["api.loan_schedule"] == page
+    assert "secretary" not in page
 
 
 # -- data minimisation, made explicit (the matrix scans every answer as well) -------------------
 
 
 def _text(response) -> str:
-    return response.get_data(as_text=True)
+    """The text of an answer: HTML, JSON, CSV, ICS as they are; the text of a PDF (pypdf)
+    and the cells of an XLSX workbook (openpyxl); nothing for other binary answers. A PDF
+    that cannot be parsed (a referral attachment is the file a partner uploaded) is read
+    as raw bytes."""
+    data = response.get_data()
+    mimetype = response.mimetype
+    if mimetype == "application/pdf":
+        try:
+            reader = pypdf.PdfReader(io.BytesIO(data))
+            return "\n".join(page.extract_text() or "" for page in reader.pages)
+        except pypdf.errors.PdfReadError:
+            return data.decode("latin-1")
+    if mimetype == XLSX:
+        import openpyxl
+
+        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        return "\n".join(str(value) for sheet in book.worksheets
+                         for row in sheet.iter_rows(values_only=True)
+                         for value in row if value is not None)
+    if mimetype.startswith("text/") or mimetype in ("application/json",
+                                                    "application/problem+json"):
+        return response.get_data(as_text=True)
+    return ""
+
+
+def leaks_in(response, forbidden: dict[str, str]) -> list[str]:
+    """The forbidden markers in ``response`` (whitespace ignored: a PDF may wrap a word)."""
+    text = _text(response)
+    compact = re.sub(r"\s+", "", text)
+    return [f"{reason} ({marker})" for marker, reason in forbidden.items()
+            if marker in text or marker in compact]
 
 
 def test_the_lender_reads_the_instructed_file_but_not_the_private_notes(world, clients):
@@ -428,7 +617,7 @@ def test_every_case_reading_endpoint_shows_each_role_only_what_it_may_read(
     case_id = alpha.case_ids[case_label]
     problems = []
     for ep, role in case_readers():
-        url = build_url(ep, OWN, world).replace(alpha.ids["case_id"], case_id)
+        url = fill(ep.rule, {**url_values(ep, OWN, world), "case_id": case_id})
         if ep.api:
             response = clients[("alpha", "anonymous")].get(url, headers={
                 "Authorization": f"Bearer {clients[('alpha', role, 'api')]}"})
@@ -438,9 +627,8 @@ def test_every_case_reading_endpoint_shows_each_role_only_what_it_may_read(
             problems.append(f"{url} as {role}: {response.status_code}")
         if role == "lender_agent" and case_label == "intake" and response.status_code != 404:
             problems.append(f"{url} as {role}: {response.status_code}, expected 404")
-        body = _text(response) if response.mimetype != "application/pdf" else ""
-        problems += [f"{url} as {role} shows {reason}" for marker, reason in
-                     forbidden_markers(role, "alpha", world).items() if marker in body]
+        problems += [f"{url} as {role} shows {leak}" for leak in
+                     leaks_in(response, forbidden_markers(role, "alpha", world))]
     assert problems == []
 
 
@@ -477,18 +665,58 @@ def test_a_disabled_plugin_s_pages_answer_404(world, clients):
                 build_url(ep, PLUGIN_OFF, world)).status_code == 404, ep.endpoint
 
 
+def test_the_leak_scan_reads_pdf_and_xlsx_answers(world, clients):
+    """The scan is not blind to documents: a person's name is found in the text of the
+    subject-access PDF, the report's title in the cells of the XLSX workbook."""
+    alpha = world["alpha"]
+    manager = clients[("alpha", "manager")]
+    pdf = manager.get(f"/t/alpha/admin/privacy/persons/{alpha.ids['person_id']}/export.pdf")
+    assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
+    assert leaks_in(pdf, {alpha.markers["person"]: "a name"}) == [
+        f"a name ({alpha.markers['person']})"]
+    year = alpha.ids["year"]
+    xlsx = manager.get(f"/t/alpha/bilans/{year}.xlsx")
+    assert xlsx.status_code == 200 and xlsx.mimetype == XLSX
+    assert f"Bilan {year} du microcrédit personnel" in _text(xlsx)
+
+
+def test_every_report_format_is_scanned_for_people(world, clients):
+    """The matrix downloads one format of the yearly report; here every format (PDF and
+    XLSX included) is read by every role allowed to, and scanned like any answer."""
+    from core.reports.export import FORMATS
+
+    year = world["alpha"].ids["year"]
+    [download] = [ep for ep in catalogue()["endpoints"] if ep.endpoint == "reports.download"]
+    problems = []
+    for fmt_name in FORMATS:
+        for role in sorted(download.policy):
+            response = clients[("alpha", role)].get(f"/t/alpha/bilans/{year}.{fmt_name}")
+            if response.status_code != 200:
+                problems.append(f"{fmt_name} as {role}: {response.status_code}")
+            problems += [f"{fmt_name} as {role} shows {leak}" for leak in
+                         leaks_in(response, forbidden_markers(role, "alpha", world))]
+    assert problems == []
+
+
 def test_figures():
     """The size of the matrix (recorded in docs/authorization.md)."""
     endpoints = catalogue()["endpoints"]
     scopes = {c.scope for c in CHECKS}
+    mutating = [c for c in CHECKS if c.ep.mutating]
     figures = {
-        "endpoints": len(endpoints),
+        "endpoints": len({(e.rule, e.endpoint) for e in endpoints}),
+        "endpoint_methods": len(endpoints),
+        "mutating_endpoint_methods": sum(1 for e in endpoints if e.mutating),
         "api_operations": len(catalogue()["operations"]),
         "roles": len(ROLES),
         "scopes": len(scopes),
         "checks": len(CHECKS),
         "by_scope": {s: sum(1 for c in CHECKS if c.scope == s) for s in sorted(scopes)},
+        "mutating_checks": len(mutating),
+        "expected": dict(sorted(Counter(
+            (expectation(c), "write" if c.ep.mutating else "read") for c in CHECKS).items())),
     }
     print("authorization matrix:", figures)
     print("outcomes (expected, status):", dict(sorted(OUTCOMES.items())))
     assert figures["checks"] == sum(len(scopes_of(e)) for e in endpoints) * len(ROLES)
+    assert all(c.ep.endpoint in BODIES for c in mutating)

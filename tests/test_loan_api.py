@@ -1,5 +1,6 @@
-"""``GET /api/v1/loans/<id>`` and ``/schedule``: lender agents and CCAS staff only, the
-CLI's JSON shape, 404 for another tenant's loan or a tenant without the lender plugin."""
+"""``GET /api/v1/loans/<id>`` and ``/schedule``: the loan readers of ``core.policy``
+(lender agents, the manager and social workers, as on the loan pages), the CLI's JSON
+shape, 404 for another tenant's loan or a tenant without the lender plugin."""
 
 from __future__ import annotations
 
@@ -57,11 +58,14 @@ def test_a_disbursed_loan_schedule_comes_from_the_live_instalments(client, api_t
                          "total_interest", "total_cost", "apr", "installments"}
 
 
-@pytest.mark.parametrize("role", ["referrer", "funder"])
-def test_partners_and_funders_may_not_read_loans(role, client, api_token, session, tenant,
-                                                 in_tenant, users):
+@pytest.mark.parametrize("role", ["secretary", "referrer", "funder"])
+def test_the_secretary_partners_and_funders_may_not_read_loans(role, client, api_token,
+                                                               session, tenant, in_tenant,
+                                                               users):
     loan = granted_loan(session, tenant, in_tenant, users)
-    assert get(client, api_token(users[role]), f"/api/v1/loans/{loan.id}").status_code == 403
+    token = api_token(users[role])
+    assert get(client, token, f"/api/v1/loans/{loan.id}").status_code == 403
+    assert get(client, token, f"/api/v1/loans/{loan.id}/schedule").status_code == 403
 
 
 def test_another_tenants_loan_is_404(client, api_token, session, tenant, in_tenant, users,

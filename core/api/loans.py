@@ -3,7 +3,8 @@
 The core has no loan table: the lender plugin the tenant enabled answers through the
 ``ccas_loan_details`` / ``ccas_loan_schedule`` hooks; no answer (unknown id, another
 tenant's loan, plugin not enabled) is a 404. The schedule has the shape printed by
-``ccas loan schedule --format json``. Lender agents and CCAS staff only.
+``ccas loan schedule --format json``. Readers: ``core.policy.LOAN_READERS``, the same
+roles as the lender's loan pages.
 """
 
 from __future__ import annotations
@@ -13,10 +14,8 @@ from flask import jsonify
 from .. import audit
 from ..db import db
 from ..errors import NotFound
-from ..policy import allow
+from ..policy import LOAN_READERS, allow
 from . import bp
-
-LOAN_READERS = ("lender_agent", "manager", "secretary", "social_worker")
 
 
 def _answer(hook_name: str, loan_id: str):
@@ -31,7 +30,7 @@ def _answer(hook_name: str, loan_id: str):
 
 
 @bp.route("/loans/<loan_id>")
-@allow(*LOAN_READERS)
+@allow(*sorted(LOAN_READERS))
 def loan_get(loan_id: str):
     """A loan: terms, status, key dates, outstanding principal, days past due.
     ---
@@ -56,7 +55,7 @@ def loan_get(loan_id: str):
 
 
 @bp.route("/loans/<loan_id>/schedule")
-@allow(*LOAN_READERS)
+@allow(*sorted(LOAN_READERS))
 def loan_schedule(loan_id: str):
     """The loan's schedule, same JSON as ``ccas loan schedule --format json``.
     ---
