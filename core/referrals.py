@@ -253,13 +253,20 @@ def _validate(session, actor, data: ReferralInput, attachments, tenant) -> tuple
     return from_org, to_org, amount, extra
 
 
+def extra_schema(to_org: Organisation):
+    """The marshmallow schema of the fields the receiving organisation's plugin adds to a
+    referral (``Referral.extra``); ``None`` when it adds none or its plugin is not enabled
+    for the tenant."""
+    from .plugins import hooks
+
+    return hooks().ccas_referral_fields_schema(organisation=to_org)
+
+
 def _validate_extra(to_org: Organisation, extra: dict) -> tuple[dict, list[str]]:
     """The receiving organisation's plugin may require fields (its marshmallow schema)."""
     from marshmallow import ValidationError
 
-    from .plugins import hooks
-
-    schema_cls = hooks().ccas_referral_fields_schema(organisation=to_org)
+    schema_cls = extra_schema(to_org)
     if schema_cls is None:
         if extra:
             return {}, [f"{to_org.name} n'attend pas de champs complémentaires."]

@@ -1,17 +1,23 @@
 """Subject access (RGPD article 15): the export holds every table's rows linked to the
-person and nothing of another person, reads as a French PDF, and every export is audited."""
+person and nothing of another person, reads as a French PDF, and every export is audited.
+The same for a person known only through partners' referrals."""
 
 from __future__ import annotations
 
+import base64
+import io
 import json
+import re
 from datetime import UTC, date, datetime
 
+import pypdf
 import pytest
 from sqlalchemy import select
 
 from core.models import AuditEvent
 from core.privacy import export
-from tests.test_privacy_purge import LONG_AGO, populate
+from tests.test_privacy_pages import refer_only
+from tests.test_privacy_purge import CAF, LONG_AGO, populate
 
 
 @pytest.fixture
@@ -77,3 +83,74 @@ def test_only_the_manager_exports(people, client, login, users, role):
     login(client, users[role])
     answer = client.get(f"/t/alpha/admin/privacy/persons/{person.id}/export.json")
     assert answer.status_code in (403, 404)
+
+
+# -- a person known only through partners' referrals ---------------------------------------
+
+
+@pytest.fixture
+def referred_only(app, session, tenant, users, make_user, enable_plugin, in_tenant):
+    return refer_only(session, tenant, users, make_user, enable_plugin, in_tenant)
+
+
+def _pdf_text(content: bytes) -> str:
+    reader = pypdf.PdfReader(io.BytesIO(content))
+    text = "\n".join(page.extract_text() or "" for page in reader.pages)
+    return re.sub(r"\s+", "", text)  # a PDF may wrap a word anywhere
+
+
+def test_export_of_a_person_only_ever_referred_holds_their_referrals_and_nothing_else(
+        referred_only, session, tenant, in_tenant):
+    (refs, texts), (_other_refs, other_texts) = referred_only
+    with in_tenant(tenant):
+        data = export.referred_data(session, refs, tenant)
+    assert data["subject"] == "referrals"
+    assert sorted(data["referral_ids"]) == sorted(str(r.id) for r in refs)
+    tables = data["tables"]
+    assert {"referrals", "referral_status_changes", "referral_attachments",
+            "outbox_messages", "audit_events"} <= set(tables)
+    assert len(tables["referrals"]["rows"]) == 3
+    assert {row["to_organisation"] for row in tables["referrals"]["rows"]} == \
+        {CAF, "CCAS de Alpha"}
+    text = export.to_json(data).decode()
+    for value in texts - {"04/10/1987"}:  # dates are ISO in the JSON
+        assert value in text, value
+    parsed = json.loads(text)
+    attachment = parsed["tables"]["referral_attachments"]["rows"][0]
+    assert b"AnatoliePRV" in base64.b64decode(attachment["content"])
+    # The referral.created webhook, the CAF's e-mail to the person, the audit of each
+    # status change: all there.
+    topics = {m["topic"] for m in parsed["tables"]["outbox_messages"]["rows"]}
+    assert any(t.startswith(f"referral:{refs[0].id}") for t in topics)
+    assert "anatolie.prv@exemple.test" in {
+        m["recipient"] for m in parsed["tables"]["outbox_messages"]["rows"]}
+    assert "referral.status" in {e["action"] for e in parsed["tables"]["audit_events"]["rows"]}
+    for value in other_texts:
+        assert value not in text, value
+
+
+def test_referred_persons_exports_give_their_values_as_json_and_pdf_and_are_audited(
+        referred_only, client, login, users, session, tenant, in_tenant):
+    (refs, texts), (_other_refs, other_texts) = referred_only
+    login(client, users["manager"])
+    base = f"/t/alpha/admin/privacy/referrals/{refs[2].id}"
+    answer = client.get(f"{base}/export.json")
+    assert answer.status_code == 200 and answer.mimetype == "application/json"
+    assert "attachment" in answer.headers["Content-Disposition"]
+    body = answer.get_data(as_text=True)
+    for value in texts - {"04/10/1987"}:
+        assert value in body, value
+    pdf = client.get(f"{base}/export.pdf")
+    assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
+    text = _pdf_text(pdf.get_data())
+    for value in ("AnatoliePRV", "BrisemichePRV", "07PRV5544", "anatolie.prv@exemple.test",
+                  "04/10/1987", "2468013", "noteorientationsecrètePRV",
+                  "messagerefussecretPRV", CAF.replace(" ", ""), "Orientéepar"):
+        assert value in text, value
+    for value in other_texts:
+        assert re.sub(r"\s+", "", value) not in text, value
+    with in_tenant(tenant):
+        events = session.scalars(select(AuditEvent).where(
+            AuditEvent.action == "referral.export")).all()
+    assert sorted((e.object_id, e.detail["format"]) for e in events) == sorted(
+        (str(r.id), fmt) for r in refs for fmt in ("json", "pdf"))

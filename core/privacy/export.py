@@ -1,7 +1,13 @@
 """Subject access (RGPD article 15): everything held about one person, as JSON and as a
 readable French PDF. The rows are found through the registry's links
 (``core.privacy.registry``): every table's rows linked to the person, the messages sent to
-them and the audit trail of their file (who consulted or changed it)."""
+them and the audit trail of their file (who consulted or changed it).
+
+A person known only through referrals that never became a case
+(``core.privacy.referred``) gets the same export from their referrals
+(:func:`referred_data`): the referrals, their status history and attachments, the
+messages naming them and the audit trail of those rows, i.e. what an erasure would
+anonymise or delete (``core.privacy.purge.anonymise_referrals``)."""
 
 from __future__ import annotations
 
@@ -14,7 +20,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from ..models import AuditEvent, Person
+from ..models import AuditEvent, Person, Referral
 from . import purge
 from .registry import descriptors
 
@@ -33,6 +39,15 @@ COLUMN_LABELS = {
     "starts_at": "Début", "place": "Lieu", "outcome_note": "Compte rendu",
     "message": "Message", "comment": "Commentaire", "at": "Date", "to_state": "Vers",
     "from_state": "Depuis", "reason_text": "Motif", "label": "Libellé",
+    "from_organisation": "Orientée par", "to_organisation": "Orientée vers",
+    "extra": "Champs du partenaire", "consent": "Consentement",
+    "consent_at": "Consentement recueilli le", "consent_by": "Consentement recueilli par",
+    "decline_reason": "Motif du refus (code)", "updated_at": "Dernière activité",
+    "status_changed_at": "Statut changé le", "reminded_at": "Relancée le",
+    "from_status": "Depuis", "to_status": "Vers", "actor_label": "Par",
+    "reason_code": "Motif (code)", "filename": "Fichier", "content_type": "Type",
+    "size": "Taille (octets)", "recipient": "Destinataire", "subject": "Objet du message",
+    "actor": "Par", "action": "Action", "detail": "Détail",
 }
 _SKIPPED = {"tenant_id", "version"}
 
@@ -51,8 +66,36 @@ def _jsonable(value):
 
 def _row_dict(row) -> dict:
     table = row.__table__
-    return {c.name: _jsonable(getattr(row, c.name, None))
-            for c in table.c if c.name not in _SKIPPED}
+    out = {c.name: _jsonable(getattr(row, c.name, None))
+           for c in table.c if c.name not in _SKIPPED}
+    if isinstance(row, Referral):  # who referred the person to whom, not only their ids
+        out["from_organisation"] = row.from_organisation.name
+        out["to_organisation"] = row.to_organisation.name
+    return out
+
+
+def _tables(session, registry, ids: dict[str, set], outbox) -> dict:
+    """The export's blocks: the rows of ``ids`` per table, the ``outbox`` messages and the
+    audit trail of those rows."""
+    tables = {}
+    for d in registry.values():
+        rows = purge._rows(session, d, ids.get(d.table, set()))  # noqa: SLF001 - same package
+        if rows:
+            tables[d.table] = {"label": d.label or d.table,
+                               "rows": [_row_dict(r) for r in rows]}
+    if outbox:
+        tables["outbox_messages"] = {"label": registry["outbox_messages"].label,
+                                     "rows": [_row_dict(m) for m in outbox]}
+    id_strings = [str(i) for group in ids.values() for i in group]
+    events = []
+    for start in range(0, len(id_strings), 500):
+        events.extend(session.scalars(select(AuditEvent).where(
+            AuditEvent.object_id.in_(id_strings[start:start + 500]))))
+    if events:
+        events.sort(key=lambda e: (e.at, str(e.id)))
+        tables["audit_events"] = {"label": registry["audit_events"].label,
+                                  "rows": [_row_dict(e) for e in events]}
+    return tables
 
 
 def subject_data(session, person: Person, tenant=None) -> dict:
@@ -60,29 +103,41 @@ def subject_data(session, person: Person, tenant=None) -> dict:
     registry = descriptors()
     ids = purge.linked_ids(session, person.id, registry)
     values = purge.personal_values(session, person, ids, registry)
-    tables = {}
-    for d in registry.values():
-        rows = purge._rows(session, d, ids.get(d.table, set()))  # noqa: SLF001 - same package
-        if rows:
-            tables[d.table] = {"label": d.label or d.table,
-                               "rows": [_row_dict(r) for r in rows]}
     outbox = purge._outbox_rows(session, person, ids, values)  # noqa: SLF001
-    if outbox:
-        tables["outbox_messages"] = {"label": registry["outbox_messages"].label,
-                                     "rows": [_row_dict(m) for m in outbox]}
-    id_strings = [str(i) for group in ids.values() for i in group]
-    events = session.scalars(
-        select(AuditEvent).where(AuditEvent.object_id.in_(id_strings))
-        .order_by(AuditEvent.at)).all() if id_strings else []
-    if events:
-        tables["audit_events"] = {"label": registry["audit_events"].label,
-                                  "rows": [_row_dict(e) for e in events]}
     return {
         "generated_at": datetime.now(UTC).isoformat(),
         "tenant": getattr(tenant, "slug", None),
+        "subject": "person",
         "person_id": str(person.id),
         "retention_months": purge.retention_months(tenant) if tenant is not None else None,
-        "tables": tables,
+        "tables": _tables(session, registry, ids, outbox),
+    }
+
+
+def referred_data(session, referrals: list[Referral], tenant=None) -> dict:
+    """Every row held about a person known only through ``referrals`` (referrals without
+    case, ``core.privacy.referred.same_person``), JSON-ready: the rows linked to the
+    referrals and the messages an erasure would delete (per referral, as
+    ``purge.plan_referral`` finds them: its rows, its values less those a live file also
+    holds)."""
+    registry = descriptors()
+    ids = purge.linked_rows(session, {"referrals": {r.id for r in referrals}}, registry)
+    skip = {r.id for r in referrals}
+    outbox: dict = {}
+    for referral in referrals:
+        own = purge.linked_rows(session, {"referrals": {referral.id}}, registry)
+        values = purge.personal_values(session, referral, own, registry)
+        searched = values - purge.still_held(session, referral, values, skip_referrals=skip)
+        for message in purge._outbox_rows(session, referral, own, searched):  # noqa: SLF001
+            outbox[message.id] = message
+    return {
+        "generated_at": datetime.now(UTC).isoformat(),
+        "tenant": getattr(tenant, "slug", None),
+        "subject": "referrals",
+        "referral_ids": [str(r.id) for r in referrals],
+        "retention_months": purge.retention_months(tenant) if tenant is not None else None,
+        "tables": _tables(session, registry, ids,
+                          sorted(outbox.values(), key=lambda m: (m.created_at, str(m.id)))),
     }
 
 
@@ -108,6 +163,8 @@ def _font() -> tuple[Path, Path] | None:
 def _text(value) -> str:
     if value is None or value == "" or value == [] or value == {}:
         return "—"
+    if isinstance(value, bool):
+        return "oui" if value else "non"
     if isinstance(value, str) and len(value) > 10 and value[4] == "-" and value[7] == "-":
         try:
             parsed = datetime.fromisoformat(value)
@@ -157,8 +214,11 @@ def to_pdf(data: dict, person_name: str, tenant_name: str = "") -> bytes:
     pdf.multi_cell(
         0, 5, clean(f"{tenant_name} – réponse à une demande d'accès (RGPD, article 15), "
                     f"établie le {generated}. Durée de conservation : "
-                    f"{data.get('retention_months') or 24} mois après le dernier contact, "
-                    "plus longtemps tant qu'un prêt est en cours."),
+                    f"{data.get('retention_months') or 24} mois après "
+                    + ("la dernière activité de chaque orientation (la personne n'est "
+                       "connue que par des orientations de partenaires)."
+                       if data.get("subject") == "referrals" else
+                       "le dernier contact, plus longtemps tant qu'un prêt est en cours.")),
         new_x="LMARGIN", new_y="NEXT")
     for table, block in data["tables"].items():
         pdf.ln(3)

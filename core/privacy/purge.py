@@ -13,6 +13,13 @@ yearly review gives the same figures. Services never commit: the CLI or the view
 The one exception is the audit trail (append-only for the application), rewritten on the
 owner's connection in its own transaction *before* the other changes: a failure later
 leaves the person not anonymised, and the next purge does it again.
+
+Referrals that never became a case (declined, expired, or accepted by a partner: no
+``case_id`` and no ``source_case_id``) belong to no person: :func:`due_referrals` finds
+those whose last activity is past retention and the purge anonymises each one with the same
+registry actions (names, birth date, contact details, note, plugin fields, status messages;
+attachments and the messages and webhooks that carried them deleted), keeping the partner
+organisations, status, purpose, amount and dates that the reports count.
 """
 
 from __future__ import annotations
@@ -23,11 +30,20 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 
 from .. import audit
 from ..errors import UserError
-from ..models import AuditEvent, Base, Case, IdempotencyKey, OutboxMessage, Person, utcnow
+from ..models import (
+    AuditEvent,
+    Base,
+    Case,
+    IdempotencyKey,
+    OutboxMessage,
+    Person,
+    Referral,
+    utcnow,
+)
 from .registry import ANONYMISED, PersonalData, descriptors
 
 DEFAULT_RETENTION_MONTHS = 24
@@ -75,8 +91,15 @@ def model_of(table: str):
 
 def linked_ids(session, person_id: uuid.UUID, registry=None) -> dict[str, set]:
     """Ids of the rows of every table linked to the person (fixpoint over ``links``)."""
+    return linked_rows(session, {"persons": {person_id}}, registry)
+
+
+def linked_rows(session, seed: dict[str, set], registry=None) -> dict[str, set]:
+    """Ids of the rows of every table linked to the ``seed`` rows (``{table: ids}``), by a
+    fixpoint over ``links``: ``{"referrals": {id}}`` gives the referral's status changes and
+    attachments (and any plugin row linked to it)."""
     registry = registry or descriptors()
-    found: dict[str, set] = {"persons": {person_id}}
+    found: dict[str, set] = {table: set(ids) for table, ids in seed.items()}
     changed = True
     while changed:
         changed = False
@@ -120,8 +143,10 @@ def _rows(session, d: PersonalData, ids: set):
     return session.scalars(select(model).where(model.id.in_(list(ids)))).all()
 
 
-def personal_values(session, person: Person, ids: dict[str, set], registry=None) -> set[str]:
-    """The person's personal values as text (searched and scrubbed elsewhere)."""
+def personal_values(session, person: Person | Referral, ids: dict[str, set],
+                    registry=None) -> set[str]:
+    """The personal values of ``person`` (or of a referral that never became a case) and of
+    its linked rows, as text (searched and scrubbed elsewhere)."""
     registry = registry or descriptors()
     values: set[str] = set()
 
@@ -133,7 +158,7 @@ def personal_values(session, person: Person, ids: dict[str, set], registry=None)
         elif isinstance(value, str) and value.strip() and value != ANONYMISED:
             values.add(value.strip())
 
-    add(person.full_name)
+    add(f"{person.first_name or ''} {person.last_name or ''}".strip())
     for d in registry.values():
         if d.table == "audit_events":
             continue
@@ -214,9 +239,15 @@ class Result:
         self.rows.update(other.rows)
 
 
-def _outbox_rows(session, person: Person, ids: dict[str, set], values: set[str]):
+def _outbox_rows(session, person: Person | Referral, ids: dict[str, set], values: set[str]):
+    """Outbox messages (e-mails, webhooks; queued, sent or dead) to ``person``'s address
+    or naming one of its rows (topic ``referral:<id>:…``, webhook ``data.id``) or one of
+    ``values``. The address counts only while it is one of ``values`` (see
+    :func:`still_held`)."""
     id_strings = {str(i) for group in ids.values() for i in group}
     email = (person.email or "").strip().lower()
+    if email not in {v.lower() for v in values}:
+        email = ""
     out = []
     for message in session.scalars(select(OutboxMessage)):
         payload = json.dumps(message.payload or {}, ensure_ascii=False, default=str)
@@ -242,26 +273,42 @@ def audit_index(session) -> list[tuple]:
     out = []
     for event_id, detail in session.execute(select(AuditEvent.id, AuditEvent.detail)):
         if detail:
-            out.append((event_id, detail,
-                        json.dumps(detail, ensure_ascii=False, default=str).lower()))
+            out.append((event_id, detail, _lowered(detail)))
     return out
 
 
-def _audit_rewrites(session, ids: dict[str, set], values: set[str], index=None) -> dict:
+def _lowered(detail) -> str:
+    return json.dumps(detail, ensure_ascii=False, default=str).lower()
+
+
+def _audit_rewrites(session, ids: dict[str, set], values: set[str], index=None,
+                    pending: dict | None = None) -> dict:
+    """``{audit row id: new detail}`` for the rows of ``ids`` and the details naming one
+    of ``values``. ``pending`` holds the details already rewritten by the plans made
+    before in the same purge: a row named by two plans gets both rewrites."""
+    pending = {} if pending is None else pending
     id_strings = [str(i) for group in ids.values() for i in group]
     rewrites = {}
     for start in range(0, len(id_strings), 500):
         chunk = id_strings[start:start + 500]
         for event in session.scalars(select(AuditEvent).where(AuditEvent.object_id.in_(chunk))):
-            new = scrub(event.detail or {}, values)
-            if new != (event.detail or {}):
+            base = pending.get(event.id, event.detail or {})
+            new = scrub(base, values)
+            if new != base:
                 rewrites[event.id] = new
     long_values = {v for v in values if len(v) >= MIN_SEARCH_LENGTH}
     searched = [v.lower() for v in long_values]
     if searched:
         for event_id, detail, text in (audit_index(session) if index is None else index):
-            if event_id not in rewrites and any(v in text for v in searched):
-                rewrites[event_id] = scrub(detail, long_values)
+            if event_id in rewrites:
+                continue
+            if event_id in pending:
+                detail = pending[event_id]
+                text = _lowered(detail)
+            if any(v in text for v in searched):
+                new = scrub(detail, long_values)
+                if new != detail:
+                    rewrites[event_id] = new
     return rewrites
 
 
@@ -282,16 +329,31 @@ def owner_engine():
 
 @dataclass
 class Plan:
-    """What anonymising one person will change, computed before anything is written."""
+    """What anonymising one person (or one referral that never became a case) will
+    change, computed before anything is written.
 
-    person: Person
+    ``values`` are all the subject's personal values (scrubbed from its own rows);
+    ``searched`` those looked for in rows not linked to it (outbox, audit details, API
+    replays): the same, less the values a live file still holds (:func:`still_held`).
+    """
+
+    subject: Person | Referral
     ids: dict[str, set]
     values: set[str]
     intake_dates: list[date]
     audit_rewrites: dict
+    searched: set[str] | None = None
+
+    def __post_init__(self):
+        if self.searched is None:
+            self.searched = set(self.values)
+
+    @property
+    def person(self) -> Person | None:
+        return self.subject if isinstance(self.subject, Person) else None
 
 
-def plan(session, person: Person, registry=None, index=None) -> Plan:
+def plan(session, person: Person, registry=None, index=None, pending=None) -> Plan:
     """Read everything the anonymisation of ``person`` needs; raise ``UserError`` (409)
     with the French reason when a legal reason keeps the data (an open loan)."""
     registry = registry or descriptors()
@@ -303,17 +365,72 @@ def plan(session, person: Person, registry=None, index=None) -> Plan:
     intake_dates = list(session.scalars(
         select(Case.intake_date).where(Case.person_id == person.id)))
     return Plan(person, ids, values, intake_dates,
-                _audit_rewrites(session, ids, values, index))
+                _audit_rewrites(session, ids, values, index, pending))
+
+
+def still_held(session, referral: Referral, values: set[str], *,
+               skip_persons=(), skip_referrals=()) -> set[str]:
+    """The values of ``values`` that a live file also holds: a person not anonymised (and
+    not in ``skip_persons``, anonymised by the same purge) or a referral not purged now
+    (not in ``skip_referrals``) with the same name, full name, birth date, phone, e-mail or
+    note. The same person may have been referred again and be followed today: scrubbing
+    those values from the audit trail or deleting the messages naming them would damage
+    that live file, and would erase nothing (the live file keeps them)."""
+    if not values:
+        return set()
+    held: set[str] = set()
+    people = [Person.anonymised_at.is_(None)]
+    if skip_persons:
+        people.append(Person.id.not_in(list(skip_persons)))
+    others = [Referral.id.not_in(list(skip_referrals))] if skip_referrals else []
+    listed = list(values)
+    for model, live, columns in (
+        (Person, people, ("first_name", "last_name", "phone", "email")),
+        (Referral, others, ("first_name", "last_name", "phone", "email", "note")),
+    ):
+        for name in columns:
+            column = getattr(model, name)
+            held.update(session.scalars(
+                select(column).where(column.in_(listed), *live).distinct()))
+        full = session.scalar(select(model.id).where(
+            model.first_name == referral.first_name, model.last_name == referral.last_name,
+            *live).limit(1))
+        if full is not None:
+            held.add(f"{referral.first_name} {referral.last_name}".strip())
+        if referral.birth_date is not None and session.scalar(select(model.id).where(
+                model.birth_date == referral.birth_date, *live).limit(1)) is not None:
+            held.update({referral.birth_date.isoformat(),
+                         referral.birth_date.strftime("%d/%m/%Y")})
+    return held & values
+
+
+def plan_referral(session, referral: Referral, registry=None, index=None, pending=None, *,
+                  skip_persons=(), skip_referrals=()) -> Plan:
+    """Read everything the anonymisation of a referral that never became a case needs:
+    its rows (status changes, attachments, plugin rows linked to it), its values, the
+    values searched elsewhere (less those a live file holds, :func:`still_held`) and the
+    audit rewrites. ``UserError`` (409) if a plugin's row linked to it holds the data."""
+    registry = registry or descriptors()
+    ids = linked_rows(session, {"referrals": {referral.id}}, registry)
+    held = hold_reasons(session, ids, registry)
+    if held:
+        raise UserError("Effacement impossible : " + " ; ".join(held) + ".", status=409)
+    values = personal_values(session, referral, ids, registry)
+    searched = values - still_held(session, referral, values, skip_persons=skip_persons,
+                                   skip_referrals=skip_referrals)
+    return Plan(referral, ids, values, [],
+                _audit_rewrites(session, ids, searched, index, pending), searched)
 
 
 def rewrite_audit(plans: list[Plan]) -> None:
     """Commit the audit rewrites of ``plans`` on the owner's connection (see the module
-    docstring: before the session writes anything)."""
+    docstring: before the session writes anything). A later plan's rewrite of a row
+    already includes the earlier ones (``pending`` in :func:`_audit_rewrites`)."""
     from .. import rawsql
 
     by_tenant: dict[int, dict] = {}
     for p in plans:
-        by_tenant.setdefault(p.person.tenant_id, {}).update(p.audit_rewrites)
+        by_tenant.setdefault(p.subject.tenant_id, {}).update(p.audit_rewrites)
     if not any(by_tenant.values()):
         return
     with owner_engine().begin() as conn:
@@ -323,14 +440,14 @@ def rewrite_audit(plans: list[Plan]) -> None:
 
 def apply(session, p: Plan, *, dry_run: bool = False, actor=None, reason: str = "retention",
           now: datetime | None = None, registry=None) -> Result:
-    """Anonymise the rows of ``p.person`` in the session (never commits)."""
+    """Anonymise the rows of ``p.subject`` in the session (never commits)."""
     registry = registry or descriptors()
     now = now or utcnow()
-    person, values, intake_dates = p.person, p.values, p.intake_dates
+    subject, values, intake_dates = p.subject, p.values, p.intake_dates
     result = Result()
     result.rows["audit_events"] += len(p.audit_rewrites)
-    outbox = _outbox_rows(session, person, p.ids, values)
-    replays = _idempotency_rows(session, values, now)
+    outbox = _outbox_rows(session, subject, p.ids, p.searched)
+    replays = _idempotency_rows(session, p.searched, now)
     for d in registry.values():
         if not d.links:
             continue
@@ -350,10 +467,16 @@ def apply(session, p: Plan, *, dry_run: bool = False, actor=None, reason: str = 
         if not dry_run:
             session.delete(row)
     if not dry_run:
-        person.anonymised_at = now
-        session.flush()
-        audit.record(session, "person.anonymise", person, actor=actor, reason=reason,
-                     rows={k: v for k, v in sorted(result.rows.items())})
+        rows = {k: v for k, v in sorted(result.rows.items())}
+        if isinstance(subject, Person):
+            subject.anonymised_at = now
+            session.flush()
+            audit.record(session, "person.anonymise", subject, actor=actor, reason=reason,
+                         rows=rows)
+        else:
+            session.flush()
+            audit.record(session, "referral.anonymise", subject, actor=actor, reason=reason,
+                         rows=rows)
     return result
 
 
@@ -368,6 +491,36 @@ def anonymise_person(session, person: Person, *, dry_run: bool = False, actor=No
         rewrite_audit([p])
     return apply(session, p, dry_run=dry_run, actor=actor, reason=reason, now=now,
                  registry=registry)
+
+
+def anonymise_referrals(session, referrals, *, dry_run: bool = False, actor=None,
+                        reason: str = "erasure", now: datetime | None = None) -> Result:
+    """Anonymise now referrals that never became a case (the manager's erasure for a person
+    only ever referred), exactly as the purge does past retention: every plan is made
+    first (:func:`plan_referral`; values another of ``referrals`` holds are not spared),
+    ``UserError`` (409) if any is held, then the audit rewrite is committed on the owner's
+    connection and each referral anonymised in the session. The caller commits."""
+    registry = descriptors()
+    referrals = list(referrals)
+    if any(r.case_id is not None or r.source_case_id is not None for r in referrals):
+        raise ValueError("only referrals without case: the others follow their person")
+    skip = {r.id for r in referrals}
+    index = audit_index(session) if referrals else []
+    plans, pending = [], {}
+    for referral in referrals:
+        p = plan_referral(session, referral, registry, index, pending, skip_referrals=skip)
+        plans.append(p)
+        pending.update(p.audit_rewrites)
+    if not dry_run:
+        rewrite_audit(plans)
+    result = Result()
+    for p in plans:
+        result.merge(apply(session, p, dry_run=dry_run, actor=actor, reason=reason, now=now,
+                           registry=registry))
+    # A row rewritten for two plans is one row touched.
+    if pending:
+        result.rows["audit_events"] = len(pending)
+    return result
 
 
 def _would_change(row, d: PersonalData, values, intake_dates) -> bool:
@@ -386,6 +539,9 @@ class PurgeSummary:
     anonymised: int = 0
     kept: dict[str, int] = field(default_factory=dict)  # reason -> persons kept
     rows: Counter = field(default_factory=Counter)
+    #: Referrals that never became a case: past retention, and anonymised.
+    referrals_due: int = 0
+    referrals: int = 0
 
 
 def due_persons(session, tenant, now: datetime | None = None) -> list[Person]:
@@ -396,31 +552,84 @@ def due_persons(session, tenant, now: datetime | None = None) -> list[Person]:
         .order_by(Person.last_contact_at, Person.id)))
 
 
+def referral_past_retention(limit: datetime):
+    """SQL condition: a referral that never became a case (no case opened by it, not the
+    reorientation of a case: those follow their person), whose last activity is before
+    ``limit``, not anonymised yet.
+
+    Last activity: ``updated_at``, which every write of the referral moves (submission,
+    each status change); ``created_at``, ``status_changed_at`` and a reminder
+    (``reminded_at``) must be before ``limit`` too, so that no path that moves only one of
+    them can make a referral due early."""
+    return and_(
+        Referral.case_id.is_(None), Referral.source_case_id.is_(None),
+        Referral.updated_at < limit, Referral.status_changed_at < limit,
+        Referral.created_at < limit,
+        or_(Referral.reminded_at.is_(None), Referral.reminded_at < limit),
+        or_(Referral.first_name != ANONYMISED, Referral.last_name != ANONYMISED),
+    )
+
+
+def due_referrals(session, tenant, now: datetime | None = None) -> list[Referral]:
+    """Referrals that never became a case, past retention, not anonymised yet (see
+    :func:`referral_past_retention`)."""
+    return list(session.scalars(
+        select(Referral).where(referral_past_retention(cutoff(tenant, now)))
+        .order_by(Referral.updated_at, Referral.id)))
+
+
 def purge(session, tenant, *, dry_run: bool = False, now: datetime | None = None,
           progress=None, actor=None) -> PurgeSummary:
-    """Anonymise everyone past retention (``progress(person)`` after each one). Never
-    commits the session; with ``dry_run`` nothing is written (the caller rolls back)."""
+    """Anonymise everyone past retention, then the referrals past retention that never
+    became a case (``progress(person or referral)`` after each one). Never commits the
+    session; with ``dry_run`` nothing is written (the caller rolls back)."""
     now = now or datetime.now(UTC)
     registry = descriptors()
     summary = PurgeSummary()
     persons = due_persons(session, tenant, now)
+    referrals = due_referrals(session, tenant, now)
     summary.due = len(persons)
+    summary.referrals_due = len(referrals)
     plans = []
-    index = audit_index(session) if persons else []
+    pending: dict = {}
+    index = audit_index(session) if persons or referrals else []
     for person in persons:
         try:
-            plans.append(plan(session, person, registry, index))
+            p = plan(session, person, registry, index, pending)
         except UserError as exc:
             summary.kept[exc.message] = summary.kept.get(exc.message, 0) + 1
             if progress is not None:
                 progress(person)
+            continue
+        plans.append(p)
+        pending.update(p.audit_rewrites)
+    skip_persons = {p.subject.id for p in plans}
+    skip_referrals = {r.id for r in referrals}
+    for referral in referrals:
+        try:
+            p = plan_referral(session, referral, registry, index, pending,
+                              skip_persons=skip_persons, skip_referrals=skip_referrals)
+        except UserError as exc:
+            summary.kept[exc.message] = summary.kept.get(exc.message, 0) + 1
+            if progress is not None:
+                progress(referral)
+            continue
+        plans.append(p)
+        pending.update(p.audit_rewrites)
     if not dry_run:
         rewrite_audit(plans)
     for p in plans:
         result = apply(session, p, dry_run=dry_run, actor=actor, reason="retention", now=now,
                        registry=registry)
-        summary.anonymised += 1
+        if isinstance(p.subject, Person):
+            summary.anonymised += 1
+        else:
+            summary.referrals += 1
         summary.rows.update(result.rows)
         if progress is not None:
-            progress(p.person)
+            progress(p.subject)
+    # A row rewritten for two plans is one row touched.
+    summary.rows["audit_events"] = len(pending)
+    if not summary.rows["audit_events"]:
+        del summary.rows["audit_events"]
     return summary
