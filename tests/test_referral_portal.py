@@ -214,3 +214,16 @@ def test_manager_sees_dead_letters_and_requeues_them(app, users, login, session,
     other = app.test_client()
     login(other, users["secretary"])
     assert other.get("/t/alpha/orientations/envois-en-echec").status_code == 403
+
+
+def test_the_manager_reaches_the_rights_page_of_a_referral_without_case(app, sent, users,
+                                                                        login, staff_client):
+    manager = app.test_client()
+    login(manager, users["manager"])
+    html = manager.get(f"/t/alpha/orientations/{sent.id}").get_data(as_text=True)
+    target = f"/t/alpha/admin/privacy/referrals/{sent.id}"
+    assert f'href="{target}"' in html
+    assert manager.get(target).status_code == 200
+    # the secretary handles the referral but not the person's rights
+    assert target not in staff_client.get(f"/t/alpha/orientations/{sent.id}").get_data(
+        as_text=True)

@@ -89,6 +89,16 @@ def code_step(place: Place):
         401 if error else 200)
 
 
+def _confirm_enrolment(account) -> tuple[list[str] | None, dict]:
+    """Check the posted code against the pending secret: the recovery codes, or the
+    form's errors (the session rolled back)."""
+    try:
+        return totp.confirm_enrolment(db.session, account, request.form.get("code", "")), {}
+    except UserError as exc:
+        db.session.rollback()
+        return None, {"code": [exc.message]}
+
+
 def enrol_step(place: Place):
     """A second factor is required and the account has none: enrol now to sign in."""
     account, pending = pending_second_factor("enrol", place.kind)
@@ -96,12 +106,8 @@ def enrol_step(place: Place):
         return redirect(url_for(place.login))
     errors: dict = {}
     if request.method == "POST":
-        try:
-            codes = totp.confirm_enrolment(db.session, account, request.form.get("code", ""))
-        except UserError as exc:
-            db.session.rollback()
-            errors = {"code": [exc.message]}
-        else:
+        codes, errors = _confirm_enrolment(account)
+        if codes is not None:
             complete_login(account, second_factor="totp_enrolment")
             return render_template(
                 "account/recovery_codes.html", codes=codes,
@@ -132,12 +138,8 @@ def enrol_page(place: Place, account):
         return redirect(url_for(place.security))
     errors: dict = {}
     if request.method == "POST":
-        try:
-            codes = totp.confirm_enrolment(db.session, account, request.form.get("code", ""))
-        except UserError as exc:
-            db.session.rollback()
-            errors = {"code": [exc.message]}
-        else:
+        codes, errors = _confirm_enrolment(account)
+        if codes is not None:
             db.session.commit()
             return render_template("account/recovery_codes.html", codes=codes,
                                    next_url=url_for(place.security))
