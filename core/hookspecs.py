@@ -353,21 +353,40 @@ def ccas_referral_status_changed(referral, old_status, new_status):
 
 
 @hookspec(firstresult=True)
-def ccas_referral_fields_schema(organisation):
-    """Extra fields a plugin requires on referrals sent to ``organisation`` (e.g. the CAF
-    allocataire number), as a marshmallow schema validating ``referral.extra``.
+def ccas_referral_fields_schema(organisation, sender):
+    """Extra fields a plugin requires on a referral, as a marshmallow schema validating
+    ``referral.extra``: on referrals sent **to** ``organisation`` (e.g. what the UDAF needs
+    to receive a family) and, with ``sender``, on referrals its organisation **sends**
+    (e.g. the family quotient the CAF knows and the CCAS needs before instruction).
 
-    Call mode: first result (the plugin representing the organisation answers).
+    The portal form shows every field (its ``metadata["label"]``, errors next to it), the
+    API validates ``extra`` with them (422, errors keyed ``extra.<field>``) and nothing is
+    written unless every field is valid. A plugin answers for its own organisation,
+    ``organisation.plugin_name`` or ``sender.plugin_name`` equal to its name; if its
+    organisation is on both sides it returns one schema covering both.
+
+    Call mode: collected by the core, which asks each enabled plugin on its own and
+    merges every schema returned (a plugin that raises makes the referral impossible for
+    now, 503, nothing written). On a field name declared by two plugins, the field of the
+    receiving organisation's plugin wins, then the sending organisation's plugin's, then
+    the others' by plugin name; the ignored field is logged. The spec stays first-result:
+    calling ``hooks().ccas_referral_fields_schema(...)`` yourself gives one schema.
 
     :param organisation: the receiving ``Organisation``.
+    :param sender: the sending ``Organisation`` (``None`` when the core only knows the
+        receiver); an implementation that does not take it answers for the receiving
+        side only, as before.
     :return: a marshmallow ``Schema`` class, or ``None``.
 
     Example::
 
         @hookimpl
-        def ccas_referral_fields_schema(organisation):
+        def ccas_referral_fields_schema(organisation, sender):
             if organisation.plugin_name == "caf":
                 return CafReferralFields
+            if sender is not None and sender.plugin_name == "caf":
+                return CafReferralFields  # what the CAF tells the CCAS
+            return None
     """
 
 

@@ -13,6 +13,7 @@ the referrals sent by or to its own organisation; anything else is "not found" (
 
 from __future__ import annotations
 
+import logging
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -35,6 +36,8 @@ from .models import (
     State,
 )
 from .models.referral import AWAITING_ANSWER
+
+log = logging.getLogger(__name__)
 
 DEFAULT_REMIND_AFTER_DAYS = 10
 DEFAULT_EXPIRE_AFTER_DAYS = 30
@@ -240,9 +243,10 @@ def _validate(session, actor, data: ReferralInput, attachments, tenant) -> tuple
                                "elle-même.")
     extra = dict(data.extra or {})
     if to_org is not None:
-        extra, extra_errors = _validate_extra(to_org, extra)
-        for message in extra_errors:
-            err("extra", message)
+        extra, extra_errors = _validate_extra(to_org, from_org, extra)
+        for name, messages in extra_errors.items():
+            for message in messages:
+                err(name, message)
     errors.update(_validate_attachments(attachments))
     if errors:
         first = next(iter(errors.values()))[0]
@@ -253,30 +257,128 @@ def _validate(session, actor, data: ReferralInput, attachments, tenant) -> tuple
     return from_org, to_org, amount, extra
 
 
-def extra_schema(to_org: Organisation):
-    """The marshmallow schema of the fields the receiving organisation's plugin adds to a
-    referral (``Referral.extra``); ``None`` when it adds none or its plugin is not enabled
-    for the tenant."""
+@dataclass
+class ExtraFields:
+    """The fields the plugins add to one referral (``Referral.extra``), merged.
+
+    ``parts`` are ``(plugin name, schema class, names it validates)`` in precedence order:
+    the receiving organisation's plugin, then the sending organisation's plugin, then any
+    other plugin by name. A field name declared by two plugins is validated by the first
+    of them only (the other's field of that name is ignored, and logged): the receiving
+    side decides what it needs. Each schema validates its own names with its own hooks
+    (``pre_load``…), so schemas are never rebuilt.
+    """
+
+    parts: list[tuple[str, type, tuple[str, ...]]]
+
+    def fields(self) -> list[tuple[str, object]]:
+        """``(name, marshmallow field)`` of every field, in precedence then schema order."""
+        out = []
+        for _plugin, schema_cls, names in self.parts:
+            declared = schema_cls().fields
+            out.extend((name, declared[name]) for name in names)
+        return out
+
+    def labels(self) -> dict[str, str]:
+        """``name → French label`` (the field's ``metadata["label"]``, else its name)."""
+        return {name: str(f.metadata.get("label") or name) for name, f in self.fields()}
+
+    def load(self, data: dict) -> dict:
+        """Validate ``data``; return what to store. Raises marshmallow's
+        ``ValidationError`` with ``{field name: [messages]}`` (all schemas' errors)."""
+        from marshmallow import ValidationError
+
+        if not isinstance(data, dict):
+            raise ValidationError({"_schema": ["Objet attendu."]})
+        known = {name for _p, _s, names in self.parts for name in names}
+        errors: dict[str, list[str]] = {
+            key: ["Champ inconnu pour cette orientation."] for key in data if key not in known}
+        out: dict = {}
+        for _plugin, schema_cls, names in self.parts:
+            schema = schema_cls()
+            shadowed = tuple(n for n in schema.fields if n not in names)
+            try:
+                loaded = schema.load({k: v for k, v in data.items() if k in names},
+                                     partial=shadowed or False)
+            except ValidationError as exc:
+                for key, messages in _flat_messages(exc).items():
+                    errors.setdefault(key, []).extend(messages)
+                continue
+            dumped = schema.dump(loaded)
+            out.update({k: v for k, v in dumped.items() if k in names})
+        if errors:
+            raise ValidationError(errors)
+        return out
+
+
+def _flat_messages(exc) -> dict[str, list[str]]:
+    messages = exc.normalized_messages()
+    return {str(k): ([str(m) for m in v] if isinstance(v, list) else [str(v)])
+            for k, v in messages.items()}
+
+
+def extra_fields(to_org: Organisation, from_org: Organisation | None = None
+                 ) -> ExtraFields | None:
+    """The fields the tenant's enabled plugins add to a referral sent by ``from_org`` to
+    ``to_org`` (hook ``ccas_referral_fields_schema``: each plugin asked on its own, every
+    schema merged, see ``ExtraFields``); ``None`` when no plugin adds any. A plugin that
+    raises makes the fields unknown: ``UserError`` 503 naming it (nothing is written)."""
     from .plugins import hooks
 
-    return hooks().ccas_referral_fields_schema(organisation=to_org)
+    found: list[tuple[str, type]] = []
+    for plugin, result in workflow._call_each(  # noqa: SLF001 - same error policy
+            hooks().ccas_referral_fields_schema, organisation=to_org, sender=from_org):
+        if isinstance(result, Exception):
+            raise UserError(f"L'extension {plugin} est en erreur : les champs "
+                            "complémentaires de l'orientation sont indisponibles. "
+                            "Réessayez plus tard.", status=503,
+                            message_en=f"Plugin {plugin} failed: referral fields "
+                                       "unavailable.")
+        if result is not None:
+            found.append((plugin, result))
+    if not found:
+        return None
+
+    def rank(item) -> tuple:
+        plugin = item[0]
+        if to_org.plugin_name and plugin == to_org.plugin_name:
+            return (0, plugin)
+        if from_org is not None and from_org.plugin_name and plugin == from_org.plugin_name:
+            return (1, plugin)
+        return (2, plugin)
+
+    parts, taken = [], set()
+    for plugin, schema_cls in sorted(found, key=rank):
+        names = []
+        for name, f in schema_cls().fields.items():
+            if f.dump_only:
+                continue
+            if name in taken:
+                log.warning("referral field %r of plugin %s ignored: declared by a plugin "
+                            "of higher precedence", name, plugin)
+                continue
+            taken.add(name)
+            names.append(name)
+        if names:
+            parts.append((plugin, schema_cls, tuple(names)))
+    return ExtraFields(parts) if parts else None
 
 
-def _validate_extra(to_org: Organisation, extra: dict) -> tuple[dict, list[str]]:
-    """The receiving organisation's plugin may require fields (its marshmallow schema)."""
+def _validate_extra(to_org: Organisation, from_org: Organisation | None, extra: dict
+                    ) -> tuple[dict, dict[str, list[str]]]:
+    """Validate ``extra`` with the plugins' fields; errors keyed ``extra.<field>``."""
     from marshmallow import ValidationError
 
-    schema_cls = extra_schema(to_org)
-    if schema_cls is None:
-        if extra:
-            return {}, [f"{to_org.name} n'attend pas de champs complémentaires."]
-        return {}, []
+    merged = extra_fields(to_org, from_org)
+    if merged is None:
+        return {}, {f"extra.{key}": [f"{to_org.name} n'attend pas de champs "
+                                     "complémentaires."] for key in extra}
     try:
-        loaded = schema_cls().load(extra)
+        return merged.load(extra), {}
     except ValidationError as exc:
-        return {}, [f"{k} : {' '.join(map(str, v)) if isinstance(v, list) else v}"
-                    for k, v in exc.normalized_messages().items()]
-    return schema_cls().dump(loaded), []
+        labels = merged.labels()
+        return {}, {f"extra.{key}": [f"{labels.get(key, key)} : {m}" for m in messages]
+                    for key, messages in _flat_messages(exc).items()}
 
 
 # -- writing -------------------------------------------------------------------------------

@@ -248,7 +248,7 @@ def test_plugin_schema_validates_the_extra_fields_of_its_organisation(
     with in_tenant(tenant):
         with pytest.raises(UserError) as err:
             referrals.submit(session, users["referrer"], data(extra={}), tenant=tenant)
-        assert "extra" in err.value.errors
+        assert list(err.value.errors) == ["extra.allocataire"]
         session.rollback()
         ok = referrals.submit(session, users["referrer"], data(extra={"allocataire": "123"}),
                               tenant=tenant)
@@ -259,7 +259,64 @@ def test_plugin_schema_validates_the_extra_fields_of_its_organisation(
 def test_extra_fields_without_a_schema_are_refused(app, tenant, users, session, in_tenant):
     with in_tenant(tenant), pytest.raises(UserError) as err:
         referrals.submit(session, users["referrer"], data(extra={"x": 1}), tenant=tenant)
-    assert "extra" in err.value.errors
+    assert list(err.value.errors) == ["extra.x"]
+
+
+class ReceiverFields(Schema):
+    shared = fields.Integer(required=True, metadata={"label": "Champ partagé"})
+    mine = fields.String(load_default=None)
+
+
+class SenderFields(Schema):
+    shared = fields.String(required=True)  # shadowed by the receiver's field
+    quotient = fields.Integer(required=True, metadata={"label": "Quotient"})
+
+
+def test_sending_and_receiving_side_fields_are_merged_the_receiver_winning_a_conflict(
+        app, tenant, users, session, in_tenant, with_plugin):
+    asked = []
+
+    def sending_side(organisation, sender):
+        asked.append((organisation.kind, sender.name if sender else None))
+        return SenderFields if sender is not None else None
+
+    # The receiving side, as a plugin written before ``sender`` existed.
+    with_plugin(probe_plugin("receiverprobe", ccas_referral_fields_schema=lambda organisation: (
+        ReceiverFields if organisation.kind == "ccas" else None)))
+    with_plugin(probe_plugin("senderprobe", ccas_referral_fields_schema=sending_side))
+    with in_tenant(tenant):
+        sender = users["referrer"].organisation
+        merged = referrals.extra_fields(referrals.ccas_organisation(session), sender)
+        assert [(name, type(f).__name__) for name, f in merged.fields()] == [
+            ("shared", "Integer"), ("mine", "String"), ("quotient", "Integer")]
+        assert merged.labels()["shared"] == "Champ partagé"
+        with pytest.raises(UserError) as err:
+            referrals.submit(session, users["referrer"],
+                             data(extra={"shared": "texte", "quotient": "abc"}), tenant=tenant)
+        assert sorted(err.value.errors) == ["extra.quotient", "extra.shared"]
+        assert err.value.errors["extra.shared"][0].startswith("Champ partagé : ")
+        assert err.value.status == 422
+        session.rollback()
+        ok = referrals.submit(session, users["referrer"],
+                              data(extra={"shared": "3", "quotient": 450}), tenant=tenant)
+        session.commit()
+        assert ok.extra == {"shared": 3, "mine": None, "quotient": 450}
+        assert session.scalar(select(func.count()).select_from(Referral)) == 1
+    assert asked[0] == ("ccas", sender.name)
+
+
+def test_a_plugin_failing_to_give_its_fields_refuses_the_referral_and_names_it(
+        app, tenant, users, session, in_tenant, with_plugin):
+    def broken(organisation, sender):
+        raise RuntimeError("boom")
+
+    with_plugin(probe_plugin("brokenfields", ccas_referral_fields_schema=broken))
+    with in_tenant(tenant), pytest.raises(UserError) as err:
+        referrals.submit(session, users["referrer"], data(), tenant=tenant)
+    assert err.value.status == 503 and "brokenfields" in err.value.message
+    with in_tenant(tenant):
+        session.rollback()
+        assert session.scalar(select(func.count()).select_from(Referral)) == 0
 
 
 def test_case_count_unchanged_by_a_declined_referral(submitted, users, session, tenant):

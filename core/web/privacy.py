@@ -233,7 +233,8 @@ def erase(person_id: uuid.UUID):
 # -- people known only through referrals ---------------------------------------------------
 
 #: A referral's personal fields the manager may rectify: (name, label, max length,
-#: required); the receiving plugin's fields (``extra``) come from its schema.
+#: required); the plugins' fields (``extra``, receiving and sending sides) come from
+#: their schemas.
 REFERRAL_FIELDS = (
     ("last_name", _l("Nom"), 100, True),
     ("first_name", _l("Prénom"), 100, True),
@@ -259,13 +260,21 @@ def _person_of(referral: Referral) -> Person:
     return person
 
 
+def _merged_extra(referral: Referral):
+    """The plugins' fields of this referral, receiving and sending sides (``None`` when no
+    enabled plugin adds any, or one of them fails: the stored values are then shown as
+    they are and left untouched)."""
+    try:
+        return referral_service.extra_fields(referral.to_organisation,
+                                             referral.from_organisation)
+    except UserError:
+        return None
+
+
 def _extra_fields(referral: Referral) -> list[tuple[str, str]]:
-    """``(name, label)`` of the receiving plugin's fields (none when its plugin is off)."""
-    schema_cls = referral_service.extra_schema(referral.to_organisation)
-    if schema_cls is None:
-        return []
-    return [(name, str(f.metadata.get("label") or name))
-            for name, f in schema_cls().fields.items() if not f.dump_only]
+    """``(name, label)`` of the plugins' fields (none when their plugins are off)."""
+    merged = _merged_extra(referral)
+    return [] if merged is None else list(merged.labels().items())
 
 
 def _referral_values(referral: Referral) -> dict:
@@ -381,7 +390,8 @@ def _referral_rectified(form, referral: Referral) -> tuple[dict, dict, dict | No
     if values["email"] and not EMAIL_RE.match(values["email"]):
         errors["email"] = _("Courriel : adresse invalide.")
     extra = None
-    fields = _extra_fields(referral)
+    merged = _merged_extra(referral)
+    fields = [] if merged is None else list(merged.labels().items())
     if fields:
         from marshmallow import ValidationError
 
@@ -391,9 +401,8 @@ def _referral_rectified(form, referral: Referral) -> tuple[dict, dict, dict | No
             values[EXTRA_PREFIX + name] = raw
             if raw:
                 raw_extra[name] = raw
-        schema_cls = referral_service.extra_schema(referral.to_organisation)
         try:
-            loaded = schema_cls().load(raw_extra)
+            loaded = merged.load(raw_extra)
         except ValidationError as exc:
             labels = dict(fields)
             for name, messages in exc.normalized_messages().items():
@@ -402,7 +411,7 @@ def _referral_rectified(form, referral: Referral) -> tuple[dict, dict, dict | No
                 key = EXTRA_PREFIX + name if name in labels else EXTRA_PREFIX + fields[0][0]
                 errors[key] = f"{labels.get(name, name)} : {text}"
         else:
-            extra = {**(referral.extra or {}), **schema_cls().dump(loaded)}
+            extra = {**(referral.extra or {}), **loaded}
     return values, errors, extra
 
 

@@ -40,6 +40,7 @@ bp = Blueprint("referrals", __name__, url_prefix="/t/<tenant>/orientations")
 STAFF = ("manager", "secretary", "social_worker")
 VIEWERS = (*STAFF, "referrer")
 REFERRAL_FORM = "referral"  # the one-time token's form name (core.web.form_tokens)
+EXTRA_PREFIX = "extra-"  # form names of the plugins' fields (``Referral.extra``)
 
 sections.nav_item("Orientations", "referrals.index", VIEWERS, order=40)
 sections.nav_item("Envois en échec", "referrals.dead_letters", ("manager",), order=90)
@@ -93,11 +94,43 @@ def _parse_date(value: str) -> date | None:
     raise ValueError(value)
 
 
+def _portal_extra_fields() -> list[tuple[str, str, bool]]:
+    """``(name, label, required)`` of the fields the plugins add to a referral from the
+    user's organisation to the CCAS (the portal's receiver): receiving and sending sides
+    (hook ``ccas_referral_fields_schema``). None when no plugin adds any, or one of them
+    fails (the submission then says so)."""
+    try:
+        merged = referrals.extra_fields(referrals.ccas_organisation(db.session),
+                                        current_user.organisation)
+    except UserError:
+        return []
+    if merged is None:
+        return []
+    return [(name, str(f.metadata.get("label") or name), bool(f.required))
+            for name, f in merged.fields()]
+
+
+def _extra_labels(referral: Referral) -> dict[str, str]:
+    """French labels of the referral's ``extra`` values (their keys when unknown)."""
+    try:
+        merged = referrals.extra_fields(referral.to_organisation, referral.from_organisation)
+    except UserError:
+        return {}
+    return {} if merged is None else merged.labels()
+
+
+def _form_errors(errors: dict) -> dict:
+    """Service errors keyed as the form's fields (``extra.x`` → ``extra-x``)."""
+    return {(EXTRA_PREFIX + key.removeprefix("extra.") if key.startswith("extra.") else key):
+            messages for key, messages in errors.items()}
+
+
 @bp.route("/nouvelle", methods=["GET", "POST"])
 @allow("referrer")
 def new():
     errors: dict = {}
     values = dict(request.form) if request.method == "POST" else {}
+    extra_fields = _portal_extra_fields()
     if request.method == "POST":
         # Spent in this transaction, before anything is written: a second sending of the
         # same form (even at the same instant) waits for the first, then lands here.
@@ -124,6 +157,8 @@ def new():
             consent=request.form.get("consent") == "on",
             phone=request.form.get("phone") or None, email=request.form.get("email") or None,
             note=request.form.get("note", ""),
+            extra={name: raw for name, _label, _required in extra_fields
+                   if (raw := (request.form.get(EXTRA_PREFIX + name) or "").strip())},
         )
         if not errors:
             try:
@@ -131,7 +166,7 @@ def new():
                                             tenant=g.tenant)
             except UserError as exc:
                 db.session.rollback()
-                errors = exc.errors or {"first_name": [exc.message]}
+                errors = _form_errors(exc.errors or {"first_name": [exc.message]})
             else:
                 db.session.commit()
                 flash(_("Orientation envoyée. Vous serez informé de chaque étape."), "success")
@@ -140,6 +175,7 @@ def new():
         "referrals/new.html", errors=errors, values=values, purposes=PURPOSE_LABELS,
         form_token=form_tokens.issue(REFERRAL_FORM),
         max_mb=referrals.MAX_ATTACHMENT_BYTES // (1024 * 1024),
+        extra_fields=extra_fields, extra_prefix=EXTRA_PREFIX,
     ), (422 if errors else 200)
 
 
@@ -158,6 +194,7 @@ def detail(referral_id):
         may_answer=referrals.may_answer(current_user, referral),
         is_staff=referrals.is_staff(current_user), decline_reasons=decline_reasons,
         status_labels=REFERRAL_STATUS_LABELS, errors={},
+        extra_labels=_extra_labels(referral),
     )
 
 
@@ -202,7 +239,7 @@ def decline(referral_id):
             is_staff=referrals.is_staff(current_user),
             decline_reasons=reasons.reasons(g.tenant, "decline"),
             status_labels=REFERRAL_STATUS_LABELS, errors=exc.errors or {"reason": [exc.message]},
-            values=request.form,
+            values=request.form, extra_labels=_extra_labels(referral),
         ), 422
     db.session.commit()
     flash(_("Orientation déclinée ; le prescripteur en est informé."), "success")

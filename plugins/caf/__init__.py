@@ -1,5 +1,6 @@
 """CAF: aid fund. Proposes CAF aids before a microcredit, receives referrals from the CAF
-social service (allocataire number and family quotient optional), reports outcomes."""
+social service (allocataire number and family quotient optional, used by the suggestions
+of the case opened from the referral), reports outcomes."""
 
 from __future__ import annotations
 
@@ -42,22 +43,36 @@ def ccas_plugin_info():
     )
 
 
-def family_quotient(session, case) -> int | None:
-    """The family quotient the CAF gave when it referred the case, if it did."""
+def _caf_extras(session, case) -> list[dict]:
+    """``extra`` of the referrals the CAF sent for this case, the latest first."""
     extras = session.scalars(
         select(Referral.extra)
         .join(Organisation, Organisation.id == Referral.from_organisation_id)
         .where(Referral.case_id == case.id, Organisation.plugin_name == NAME)
+        .order_by(Referral.created_at.desc(), Referral.id)
     ).all()
-    values = [e.get("family_quotient") for e in extras if isinstance(e, dict)]
-    return next((int(v) for v in values if isinstance(v, int)), None)
+    return [e for e in extras if isinstance(e, dict)]
+
+
+def family_quotient(session, case) -> int | None:
+    """The family quotient the CAF gave when it referred the case, if it did (the latest
+    referral giving one)."""
+    values = [e.get("family_quotient") for e in _caf_extras(session, case)]
+    return next((v for v in values if isinstance(v, int) and not isinstance(v, bool)),
+                None)
+
+
+def known_allocataire(session, case) -> bool:
+    """Whether the CAF gave the household's allocataire number when it referred the case."""
+    return any(e.get("allocataire_number") for e in _caf_extras(session, case))
 
 
 @hookimpl
 def ccas_suggest_alternatives(case):
-    quotient = family_quotient(object_session(case), case)
+    session = object_session(case)
     return aids_for(plugin_settings(NAME), str(case.purpose), has_children(case.person),
-                    quotient)
+                    family_quotient(session, case),
+                    allocataire=known_allocataire(session, case))
 
 
 @hookimpl
@@ -68,8 +83,12 @@ def ccas_reorientation_destinations():
 
 
 @hookimpl
-def ccas_referral_fields_schema(organisation):
+def ccas_referral_fields_schema(organisation, sender):
+    """The same optional fields both ways: on referrals to the CAF, and on referrals the
+    CAF sends (to the CCAS: the quotient then drives the suggestions of the case)."""
     if organisation.plugin_name == NAME:
+        return CafReferralFields
+    if sender is not None and sender.plugin_name == NAME:
         return CafReferralFields
     return None
 

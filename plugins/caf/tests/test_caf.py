@@ -26,10 +26,26 @@ def test_a_family_with_an_unknown_quotient_gets_the_aid_to_check():
     assert aid.action.startswith("Vérifier l'ouverture de droits")
 
 
-def test_a_known_quotient_under_the_ceiling_is_stated_and_above_it_no_aid():
+def test_a_known_quotient_under_the_ceiling_makes_the_aid_likely_and_above_it_no_aid():
     [aid] = aids_for(DEFAULTS, "housing", family=True, family_quotient=650)
-    assert "quotient familial de 650 €" in aid.why and "à vérifier" not in aid.why
+    assert aid.why == ("Famille avec enfant(s) au quotient familial transmis par la CAF sous "
+                       "le plafond de 800 € : aide probablement applicable si le foyer est "
+                       "allocataire.")
+    assert "650" not in aid.why  # case_suggestions.why is not personal data (RGPD registry)
+    assert aids_for(DEFAULTS, "housing", family=True, family_quotient=800)
     assert aids_for(DEFAULTS, "housing", family=True, family_quotient=801) == []
+
+
+def test_a_known_allocataire_drops_the_allocataire_condition():
+    [likely] = aids_for(DEFAULTS, "housing", family=True, family_quotient=650,
+                        allocataire=True)
+    assert likely.why == ("Famille avec enfant(s) allocataire de la CAF au quotient familial "
+                          "transmis par la CAF sous le plafond de 800 € : aide probablement "
+                          "applicable.")
+    [to_check] = aids_for(DEFAULTS, "housing", family=True, family_quotient=None,
+                          allocataire=True)
+    assert to_check.why == ("Famille avec enfant(s) allocataire de la CAF : aide possible si "
+                            "son quotient familial ne dépasse pas 800 € (à vérifier).")
 
 
 def test_family_rules_skip_households_without_children_and_other_purposes():
@@ -80,8 +96,13 @@ def test_the_fields_schema_answers_for_the_caf_organisation_only(caf_org, tenant
                                                                  session):
     with in_tenant(tenant):
         other = accounts.create_organisation(session, "Association X", "association")
-        assert hooks().ccas_referral_fields_schema(organisation=caf_org) is CafReferralFields
-        assert hooks().ccas_referral_fields_schema(organisation=other) is None
+        ccas = _ccas(session)
+        ask = hooks().ccas_referral_fields_schema
+        assert ask(organisation=caf_org, sender=ccas) is CafReferralFields  # received
+        assert ask(organisation=ccas, sender=caf_org) is CafReferralFields  # sent
+        assert ask(organisation=other, sender=ccas) is None
+        assert ask(organisation=ccas, sender=other) is None
+        assert ask(organisation=ccas, sender=None) is None
 
 
 def _case(session, users, children=(5,), purpose="household_equipment"):
@@ -111,7 +132,8 @@ def test_the_quotient_given_by_a_caf_referral_is_used(caf_org, tenant, in_tenant
         _referral(session, case, caf_org, ccas, {"family_quotient": 540})
         assert family_quotient(session, case) == 540
         [suggestion] = [s for r in hooks().ccas_suggest_alternatives(case=case) for s in r]
-    assert "quotient familial de 540 €" in suggestion.why
+    assert "aide probablement applicable" in suggestion.why
+    assert "à vérifier" not in suggestion.why
 
 
 def test_the_destination_is_the_tenants_caf_organisation(caf_org, tenant, in_tenant):
