@@ -593,29 +593,27 @@ def purge(session, tenant, *, dry_run: bool = False, now: datetime | None = None
     plans = []
     pending: dict = {}
     index = audit_index(session) if persons or referrals else []
-    for person in persons:
+
+    def attempt(subject, make_plan) -> None:
+        """Plan ``subject``'s purge; a legal reason to keep it is counted, not fatal."""
         try:
-            p = plan(session, person, registry, index, pending)
+            p = make_plan(subject)
         except UserError as exc:
             summary.kept[exc.message] = summary.kept.get(exc.message, 0) + 1
             if progress is not None:
-                progress(person)
-            continue
+                progress(subject)
+            return
         plans.append(p)
         pending.update(p.audit_rewrites)
+
+    for person in persons:
+        attempt(person, lambda s: plan(session, s, registry, index, pending))
     skip_persons = {p.subject.id for p in plans}
     skip_referrals = {r.id for r in referrals}
     for referral in referrals:
-        try:
-            p = plan_referral(session, referral, registry, index, pending,
-                              skip_persons=skip_persons, skip_referrals=skip_referrals)
-        except UserError as exc:
-            summary.kept[exc.message] = summary.kept.get(exc.message, 0) + 1
-            if progress is not None:
-                progress(referral)
-            continue
-        plans.append(p)
-        pending.update(p.audit_rewrites)
+        attempt(referral, lambda s: plan_referral(
+            session, s, registry, index, pending,
+            skip_persons=skip_persons, skip_referrals=skip_referrals))
     if not dry_run:
         rewrite_audit(plans)
     for p in plans:
