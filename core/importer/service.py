@@ -1,11 +1,11 @@
 """Importing a city's legacy spreadsheet of requests, all or nothing by default.
 
 :func:`run_import` reads the file, validates every row, then (unless it is a dry run, or
-some row is invalid without ``skip_invalid``) writes the new cases in batches with ORM
-bulk inserts: persons, cases and their dated transitions, stamped with the current tenant
-(the PostgreSQL row-level security checks it again). A row already imported (same
-``import_key``) is skipped, so re-importing a file creates nothing new. Nothing is
-committed here: the CLI or the page commits once.
+some row is invalid without ``skip_invalid``) writes the new cases in batches through
+``core.rawsql.bulk_insert``: persons, cases and their dated transitions, stamped with the
+current tenant (checked there, and again by PostgreSQL's row-level security). A row
+already imported (same ``import_key``) is skipped, so re-importing a file creates nothing
+new. Nothing is committed here: the CLI or the page commits once.
 """
 
 from __future__ import annotations
@@ -133,8 +133,8 @@ def _chunks(items: list, size: int):
         yield items[start:start + size]
 
 
-def _matching(session, columns: tuple, key, values: list):
-    """Rows of ``columns`` whose ``key`` column is one of ``values``.
+def _matching(session, columns: tuple, key, values: list, *where):
+    """Rows of ``columns`` whose ``key`` column is one of ``values`` (and ``where``).
 
     PostgreSQL: one statement with one array parameter, run once, so it is planned with
     its values (a statement repeated per chunk gets a generic plan after a few runs, and
@@ -146,10 +146,10 @@ def _matching(session, columns: tuple, key, values: list):
         from sqlalchemy.dialects.postgresql import ARRAY
 
         wanted = bindparam("wanted", values, type_=ARRAY(key.type))
-        return session.execute(select(*columns).where(key == any_(wanted))).all()
+        return session.execute(select(*columns).where(key == any_(wanted), *where)).all()
     rows = []
     for chunk in _chunks(values, 1000):
-        rows.extend(session.execute(select(*columns).where(key.in_(chunk))).all())
+        rows.extend(session.execute(select(*columns).where(key.in_(chunk), *where)).all())
     return rows
 
 
@@ -221,11 +221,10 @@ def write_rows(session, tenant_id: int, timezone: str, rows: list[ImportRow],
     # The tenant's persons born on the file's birth dates, once for the whole file; the
     # persons created below are added as they come.
     dates = sorted({r.birth_date for r in rows if r.birth_date is not None})
-    for pid, last, first, born, gone in _matching(
-            session, (Person.id, Person.last_name, Person.first_name, Person.birth_date,
-                      Person.anonymised_at), Person.birth_date, dates):
-        if gone is None:
-            people.setdefault(_person_key(last, first, born), pid)
+    for pid, last, first, born in _matching(
+            session, (Person.id, Person.last_name, Person.first_name, Person.birth_date),
+            Person.birth_date, dates, Person.anonymised_at.is_(None)):
+        people.setdefault(_person_key(last, first, born), pid)
     for batch in _chunks(rows, BATCH):
         new_people, cases, moves = [], [], []
         for row in batch:
