@@ -154,25 +154,28 @@ def export_pdf(person_id: uuid.UUID):
         "Content-Disposition": f'attachment; filename="donnees-{person.id.hex[:8]}.pdf"'})
 
 
-def _rectified(form) -> tuple[dict, dict]:
+def _rectified(form, fields=FIELDS) -> tuple[dict, dict]:
+    """The posted identity fields (``(name, label, limit, required)``), trimmed, and their
+    errors: the person's page and a referral's page check them the same way."""
     values, errors = {}, {}
-    for name, label, limit, required in FIELDS:
+    for name, label, limit, required in fields:
         raw = (form.get(name) or "").strip()
         if required and not raw:
-            errors[name] = f"{label} : obligatoire."
+            errors[name] = _("%(label)s : obligatoire.", label=label)
         elif len(raw) > limit:
-            errors[name] = f"{label} : {limit} caractères au plus."
+            errors[name] = _("%(label)s : %(limit)s caractères au plus.", label=label,
+                             limit=limit)
         values[name] = raw
     if values["birth_date"]:
         try:
             born = date.fromisoformat(values["birth_date"])
         except ValueError:
-            errors["birth_date"] = "Date de naissance : date invalide (jj/mm/aaaa)."
+            errors["birth_date"] = _("Date de naissance : date invalide (jj/mm/aaaa).")
         else:
             if not date(1900, 1, 1) <= born <= date.today():
-                errors["birth_date"] = "Date de naissance : date invalide."
+                errors["birth_date"] = _("Date de naissance : date invalide.")
     if values["email"] and not EMAIL_RE.match(values["email"]):
-        errors["email"] = "Courriel : adresse invalide."
+        errors["email"] = _("Courriel : adresse invalide.")
     return values, errors
 
 
@@ -370,25 +373,7 @@ def referral_export_pdf(referral_id: uuid.UUID):
 
 def _referral_rectified(form, referral: Referral) -> tuple[dict, dict, dict | None]:
     """``(values, errors, new extra or None when the plugin's fields are not shown)``."""
-    values, errors = {}, {}
-    for name, label, limit, required in REFERRAL_FIELDS:
-        raw = (form.get(name) or "").strip()
-        if required and not raw:
-            errors[name] = _("%(label)s : obligatoire.", label=label)
-        elif len(raw) > limit:
-            errors[name] = _("%(label)s : %(limit)s caractères au plus.", label=label,
-                             limit=limit)
-        values[name] = raw
-    if values["birth_date"]:
-        try:
-            born = date.fromisoformat(values["birth_date"])
-        except ValueError:
-            errors["birth_date"] = _("Date de naissance : date invalide (jj/mm/aaaa).")
-        else:
-            if not date(1900, 1, 1) <= born <= date.today():
-                errors["birth_date"] = _("Date de naissance : date invalide.")
-    if values["email"] and not EMAIL_RE.match(values["email"]):
-        errors["email"] = _("Courriel : adresse invalide.")
+    values, errors = _rectified(form, REFERRAL_FIELDS)
     extra = None
     merged = _merged_extra(referral)
     fields = [] if merged is None else list(merged.labels().items())
