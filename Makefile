@@ -7,7 +7,7 @@ BIN = $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: install run test lint docs clean
+.PHONY: install run test test-calendar lint docs clean
 
 $(BIN)/.installed: pyproject.toml setup.cfg
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,14 @@ run: install
 
 test: install
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The whole suite at each edge of the calendar (docs/development.md, "one clock"); long.
+CALENDAR_EDGES = 2026-12-31T23:30 2027-01-01T00:30 2026-10-25T02:30+01:00 2027-03-28T03:30 2028-02-29T23:30
+test-calendar: install
+	@for instant in $(CALENDAR_EDGES); do \
+	  echo "== tests at $$instant"; \
+	  CCAS_TEST_NOW=$$instant $(BIN)/python -m pytest -q -p no:cacheprovider $(PYTEST_ARGS) || exit 1; \
+	done
 
 lint: install
 	$(BIN)/ruff check .

@@ -21,13 +21,12 @@ import calendar
 import logging
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
-from zoneinfo import ZoneInfo
+from datetime import date, datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import object_session
 
-from . import audit, workflow
+from . import audit, clock, workflow
 from .errors import NotFound, UserError
 from .models import Case, CaseTransition, State
 from .models.accompaniment import (
@@ -113,12 +112,11 @@ def _tenant(tenant=None):
 
 
 def local_day(instant: datetime, tenant) -> date:
-    zone = ZoneInfo(getattr(tenant, "timezone", None) or "Europe/Paris")
-    return instant.astimezone(zone).date()
+    return clock.local_day(instant, tenant)
 
 
 def today(tenant=None) -> date:
-    return local_day(datetime.now(UTC), _tenant(tenant))
+    return clock.today(_tenant(tenant))
 
 
 # -- plan ----------------------------------------------------------------------------------
@@ -280,7 +278,7 @@ def record_follow_up(session, case: Case, actor, form: FollowUpForm,
     follow_up.private_note = (form.private_note or "").strip()
     follow_up.final = bool(form.final) or follow_up.final
     follow_up.worker_id = actor.id
-    follow_up.updated_at = datetime.now(UTC)
+    follow_up.updated_at = clock.now()
     session.flush()
     staff_time.record(
         session, actor, staff_time.TimeForm(
@@ -424,7 +422,7 @@ def close_task(session, task: AccompanimentTask, actor, outcome: str = "") -> Ac
         raise UserError("2 000 caractères au plus.", status=422, field="outcome")
     task.status = TaskStatus.done
     task.outcome = outcome
-    task.closed_at = datetime.now(UTC)
+    task.closed_at = clock.now()
     task.closed_by_label = audit.actor_label(actor)
     audit.record(session, "accompaniment.task.close", task.case, actor=actor,
                  task=str(task.id))

@@ -5,12 +5,12 @@ raises ``UserError`` (French message) on bad input; the caller commits."""
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import func, select
 
-from . import audit, tenancy
+from . import audit, clock, tenancy
 from .errors import UserError
 from .models import (
     SLUG_RE,
@@ -228,7 +228,7 @@ def create_token(
         user_id=user.id,
         name=(name or "").strip()[:120],
         token_hash=digest,
-        expires_at=(datetime.now(UTC) + timedelta(days=expires_days)) if expires_days else None,
+        expires_at=(clock.now() + timedelta(days=expires_days)) if expires_days else None,
     )
     session.add(token)
     session.flush()
@@ -248,6 +248,6 @@ def revoke_token(session, token_id) -> ApiToken:
     if token is None:
         raise UserError("Jeton introuvable.", status=404, field="id")
     if token.revoked_at is None:
-        token.revoked_at = datetime.now(UTC)
+        token.revoked_at = clock.now()
         audit.record(session, "token.revoke", token)
     return token

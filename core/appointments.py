@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from . import audit, ics
+from . import audit, clock, ics
 from .errors import UserError
 from .models import (
     Appointment,
@@ -41,7 +41,7 @@ NO_BOOKING_STATES = frozenset(
 
 
 def zone(tenant) -> ZoneInfo:
-    return ZoneInfo(getattr(tenant, "timezone", None) or "Europe/Paris")
+    return clock.zone(tenant)
 
 
 # -- local time in, UTC out --------------------------------------------------------------
@@ -203,7 +203,7 @@ def book(session, case, worker_id, slot: Slot, actor=None, tenant=None,
          now: datetime | None = None) -> Appointment:
     """Book an appointment for ``case`` with a worker. Raises ``UserError`` (409 on overlap)."""
     tenant = tenant if tenant is not None else _tenant()
-    now = now or datetime.now(UTC)
+    now = now or clock.now()
     if case.state in NO_BOOKING_STATES:
         raise UserError(
             "Pas de rendez-vous à ce stade du dossier "
@@ -230,7 +230,7 @@ def move(session, appointment: Appointment, slot: Slot, worker_id=None, actor=No
          tenant=None, now: datetime | None = None) -> Appointment:
     """Move a planned appointment: it is marked ``moved`` and a new one is booked."""
     tenant = tenant if tenant is not None else _tenant()
-    now = now or datetime.now(UTC)
+    now = now or clock.now()
     if appointment.status != AppointmentStatus.planned:
         raise UserError("Seul un rendez-vous prévu peut être déplacé.", status=422)
     worker = get_worker(session, worker_id or appointment.social_worker_id)
@@ -255,7 +255,7 @@ def move(session, appointment: Appointment, slot: Slot, worker_id=None, actor=No
 def record_outcome(session, appointment: Appointment, status: str, note: str = "",
                    actor=None, now: datetime | None = None) -> Appointment:
     """Held or missed, with a note. A held/missed appointment may be corrected."""
-    now = now or datetime.now(UTC)
+    now = now or clock.now()
     try:
         value = AppointmentStatus(status)
     except ValueError:

@@ -18,11 +18,12 @@ import os
 import shutil
 import sqlite3
 import subprocess
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
+from . import clock
 from .errors import UserError
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -38,7 +39,7 @@ def dialect_of(url: str) -> str:
 
 
 def default_filename(url: str, now: datetime | None = None) -> str:
-    stamp = (now or datetime.now(UTC)).strftime("%Y%m%d-%H%M%S")
+    stamp = (now or clock.now()).strftime("%Y%m%d-%H%M%S")
     suffix = "sqlite3" if dialect_of(url) == "sqlite" else "dump"
     return f"ccas-{stamp}.{suffix}"
 

@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
-from . import audit
+from . import audit, clock
 from .errors import UserError
 from .models import Case, CaseTransition, Employment, Person, Purpose, Source, State
 
@@ -66,7 +65,7 @@ def validate_person(data: PersonData) -> None:
         if len(getattr(data, name)) > 100:
             raise UserError("100 caractères au plus.", status=422, field=name)
     if data.birth_date is not None:
-        today = date.today()
+        today = clock.today()
         if data.birth_date > today or data.birth_date.year < today.year - 120:
             raise UserError("Date de naissance invalide.", status=422, field="birth_date")
     if data.employment is not None:
@@ -128,8 +127,8 @@ def parse_amount(value, field: str = "amount_requested") -> Decimal:
 
 
 def local_today(tenant) -> date:
-    tz = ZoneInfo(tenant.timezone if tenant is not None else "Europe/Paris")
-    return datetime.now(tz).date()
+    """Today in the tenant's time zone (``core.clock.today``)."""
+    return clock.today(tenant)
 
 
 def next_reference(session, year: int) -> str:
@@ -182,10 +181,10 @@ def open_case(
     session.flush()
     session.add(
         CaseTransition(case_id=case.id, from_state=None, to_state=State.intake.value,
-                       at=datetime.now(UTC), actor_id=getattr(actor, "id", None),
+                       at=clock.now(), actor_id=getattr(actor, "id", None),
                        actor_label=audit.actor_label(actor))
     )
-    person.last_contact_at = datetime.now(UTC)
+    person.last_contact_at = clock.now()
     audit.record(session, "case.create", case, actor=actor, reference=case.reference)
     return case
 
@@ -436,7 +435,7 @@ def add_interview(session, case: Case, actor, held_on, duration_minutes=None,
         shared_note=(shared_note or "").strip(), private_note=(private_note or "").strip(),
     )
     session.add(interview)
-    case.person.last_contact_at = datetime.now(UTC)
+    case.person.last_contact_at = clock.now()
     session.flush()
     audit.record(session, "case.interview", case, actor=actor, interview=str(interview.id))
     return interview
@@ -501,7 +500,7 @@ def save_budget(session, case: Case, actor, amounts: dict) -> dict[str, Decimal]
         raise UserError(errors[first][0], status=422, field=first, errors=errors)
     existing = {line.category: line for line in session.scalars(
         select(BudgetLine).where(BudgetLine.case_id == case.id))}
-    now = datetime.now(UTC)
+    now = clock.now()
     for category, value in parsed.items():
         line = existing.get(category)
         if value == 0:

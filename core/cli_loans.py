@@ -15,6 +15,7 @@ from decimal import Decimal, InvalidOperation
 
 import click
 
+from . import clock
 from .loans import (
     METHODS,
     LoanInputError,
@@ -71,7 +72,7 @@ def schedule(amount, months, rate, method, start, paid_by, fmt):
     if annual < 0:
         raise click.ClickException("Taux : ne peut pas être négatif.")
     try:
-        start_date = date.fromisoformat(start) if start else date.today()
+        start_date = date.fromisoformat(start) if start else clock.today()
     except ValueError:
         raise click.ClickException(f"Date de départ invalide : {start!r} (AAAA-MM-JJ).")\
             from None

@@ -42,14 +42,14 @@ import smtplib
 import ssl
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from urllib.parse import urlsplit
 
 from flask import current_app
 from sqlalchemy import or_, select, update
 
-from . import tenancy
+from . import clock, tenancy
 from .models import Organisation, OutboxKind, OutboxMessage, OutboxStatus, Tenant
 
 log = logging.getLogger(__name__)
@@ -304,7 +304,7 @@ def drain(app=None, now: datetime | None = None, batch: int = 50,
           tenant_slugs: list[str] | None = None) -> DrainStats:
     """Deliver every tenant's due messages once. ``now`` lets tests move time forward."""
     app = app or current_app._get_current_object()
-    now = now or datetime.now(UTC)
+    now = now or clock.now()
     maker = app.extensions["ccas_sessionmaker"]
     with maker() as session:
         stmt = select(Tenant.id).order_by(Tenant.id)
@@ -348,5 +348,5 @@ def requeue(session, message_id, now: datetime | None = None) -> bool:
         return False
     message.status = OutboxStatus.pending
     message.attempts = 0
-    message.next_attempt_at = now or datetime.now(UTC)
+    message.next_attempt_at = now or clock.now()
     return True

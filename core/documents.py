@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select
 
-from . import audit
+from . import audit, clock
 from .errors import UserError
 from .models import CaseDocument, DocumentStatus, State
 from .plugin_types import DocumentRequirement
@@ -128,7 +128,7 @@ def checklist(session, case) -> list[CaseDocument]:
 def create_checklist(session, case, tenant, actor=None,
                      now: datetime | None = None) -> list[CaseDocument]:
     """Add the required documents the case does not have yet; returns the added lines."""
-    now = now or datetime.now(UTC)
+    now = now or clock.now()
     existing = {d.code: d for d in checklist(session, case)}
     position = max((d.position for d in existing.values()), default=0)
     added = []
@@ -183,7 +183,7 @@ def mark(session, document: CaseDocument, status: str, actor=None, note: str | N
     if note is not None and len(note) > 1000:
         raise UserError("Remarque : 1 000 caractères au plus.", status=422, field="note")
     _check_editable(document.case)
-    now = now or datetime.now(UTC)
+    now = now or clock.now()
     old = document.status
     if value != old:
         document.status = value
@@ -213,7 +213,7 @@ def add_document(session, case, label: str, actor=None) -> CaseDocument:
     codes = {d.code for d in docs}
     while f"staff_{n}" in codes:
         n += 1
-    now = datetime.now(UTC)
+    now = clock.now()
     doc = CaseDocument(
         case_id=case.id, code=f"staff_{n}", label=label, source="staff",
         position=max((d.position for d in docs), default=0) + 1, requested_at=now,

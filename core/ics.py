@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from . import clock
+
 CRLF = "\r\n"
 MAX_OCTETS = 75
 
@@ -143,7 +145,7 @@ def vevent(event: Event, tzid: str | None = None, stamp: datetime | None = None)
     lines = [
         "BEGIN:VEVENT",
         f"UID:{event.uid}",
-        f"DTSTAMP:{_utc(stamp or datetime.now(UTC))}",
+        f"DTSTAMP:{_utc(stamp or clock.now())}",
         start_line,
         end_line,
         f"SUMMARY:{escape_text(event.summary)}",

@@ -22,6 +22,7 @@ from flask import current_app
 from markupsafe import escape
 from sqlalchemy import select
 
+from . import clock
 from .models import (
     PURPOSE_LABELS,
     REFERRAL_STATUS_LABELS,
@@ -179,9 +180,7 @@ def referral_status_changed(session, tenant, referral, old_status: str, new_stat
 def referral_reminder(session, tenant, referral) -> None:
     to_org = referral.to_organisation
     topic = f"referral:{referral.id}:reminder"
-    from zoneinfo import ZoneInfo
-
-    tz = ZoneInfo(tenant.timezone if tenant is not None else "Europe/Paris")
+    tz = clock.zone(tenant)
     created = referral.created_at.astimezone(tz).strftime("%d/%m/%Y")
     _email(
         session, organisation_recipients(session, to_org),

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 
-from . import accounts, audit, outbox
+from . import accounts, audit, clock, outbox
 from .errors import UserError
 from .models import PasswordResetToken, User
 
@@ -52,7 +52,7 @@ def request_reset(session, tenant, email: str, base_url: str, now: datetime | No
 
     Returns the token row (or ``None``); the caller must not tell the two cases apart.
     """
-    now = now or datetime.now(UTC)
+    now = now or clock.now()
     email = (email or "").strip().lower()
     if not email or len(email) > 254:
         return None
@@ -89,7 +89,7 @@ def _spend_pending(session, user, now: datetime) -> None:
 
 def valid_token(session, token: str, now: datetime | None = None) -> PasswordResetToken | None:
     """The unused, unexpired token row for the clear ``token`` in the current tenant."""
-    now = now or datetime.now(UTC)
+    now = now or clock.now()
     if not token or len(token) > 200:
         return None
     row = session.scalar(
@@ -106,7 +106,7 @@ def valid_token(session, token: str, now: datetime | None = None) -> PasswordRes
 def reset_password(session, token: str, password: str, confirmation: str,
                    now: datetime | None = None) -> User:
     """Set a new password with a valid link; raise ``UserError`` otherwise."""
-    now = now or datetime.now(UTC)
+    now = now or clock.now()
     row = valid_token(session, token, now)
     if row is None:
         raise UserError(INVALID_LINK, status=400)

@@ -11,10 +11,10 @@ import re
 import unicodedata
 from collections import Counter
 from datetime import UTC, datetime
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
+from . import clock
 from .plugin_types import Destination
 
 # -- text ------------------------------------------------------------------------------
@@ -87,7 +87,7 @@ def plugin_destination(session, plugin_name: str, code: str, label: str,
 
 def year_bounds(tenant, year: int) -> tuple[datetime, datetime]:
     """``[1 January, 1 January next year)`` of ``year`` in the tenant's timezone, in UTC."""
-    tz = ZoneInfo(getattr(tenant, "timezone", None) or "Europe/Paris")
+    tz = clock.zone(tenant)
     start = datetime(year, 1, 1, tzinfo=tz).astimezone(UTC)
     end = datetime(year + 1, 1, 1, tzinfo=tz).astimezone(UTC)
     return start, end

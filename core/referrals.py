@@ -16,12 +16,12 @@ from __future__ import annotations
 import logging
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import or_, select
 
-from . import audit, cases, notifications, reasons, workflow
+from . import audit, cases, clock, notifications, reasons, workflow
 from .errors import NotFound, UserError
 from .models import (
     CCAS_STAFF,
@@ -385,7 +385,7 @@ def _validate_extra(to_org: Organisation, from_org: Organisation | None, extra: 
 
 
 def _now(at: datetime | None) -> datetime:
-    return at or datetime.now(UTC)
+    return at or clock.now()
 
 
 def _tenant(tenant):
@@ -622,7 +622,7 @@ def _reorient_to_partner(session, case, transition, actor, data) -> None:
         from_org = ccas_organisation(session)
     person = case.person
     reason_label = reasons.reasons(tenant, "reorient").get((data or {}).get("reason") or "", "")
-    now = datetime.now(UTC)
+    now = clock.now()
     referral = Referral(
         id=uuid.uuid4(), from_organisation_id=from_org.id, to_organisation_id=to_org.id,
         created_by_id=getattr(actor, "id", None), first_name=person.first_name,

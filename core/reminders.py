@@ -9,13 +9,13 @@ for each planned appointment starting within the next 48 hours that has no remin
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import click
 from sqlalchemy import select
 
 from . import appointments as appts
-from . import audit
+from . import audit, clock
 from .models import Appointment, AppointmentMode, AppointmentStatus
 
 REMINDER_WINDOW = timedelta(hours=48)
@@ -76,7 +76,7 @@ def remind(session, tenant, now: datetime | None = None) -> RemindResult:
     """Queue the reminders of the current tenant (the caller set its scope and commits)."""
     from .outbox import enqueue_email
 
-    now = now or datetime.now(UTC)
+    now = now or clock.now()
     result = RemindResult()
     for appointment in due(session, now):
         person = appointment.case.person
@@ -105,7 +105,7 @@ def remind_all_tenants(now: datetime | None = None, only: str | None = None) -> 
     from .db import db
     from .models import Tenant
 
-    now = now or datetime.now(UTC)
+    now = now or clock.now()
     query = select(Tenant).order_by(Tenant.slug)
     if only:
         query = query.where(Tenant.slug == only)

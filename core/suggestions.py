@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import object_session
 
-from . import audit, workflow
+from . import audit, clock, workflow
 from .errors import UserError
 from .models import CaseSuggestion, State, SuggestionStatus
 from .plugin_types import Suggestion
@@ -136,7 +136,7 @@ def resolve(session, case, suggestion: CaseSuggestion, status: str, reason: str 
     suggestion.status = value
     suggestion.reason = text
     suggestion.resolved_by_id = getattr(actor, "id", None)
-    suggestion.resolved_at = at or datetime.now(UTC)
+    suggestion.resolved_at = at or clock.now()
     audit.record(session, "suggestion.resolve", case, actor=actor, plugin=suggestion.plugin,
                  code=suggestion.code, status=value.value)
     session.flush()
@@ -151,7 +151,7 @@ def override(session, case, suggestion: CaseSuggestion, reason: str | None, acto
     if not suggestion.blocking:
         raise UserError("Seule une suggestion bloquante peut être outrepassée.", status=422)
     text = _reason(reason, "override_reason", required=True)
-    now = at or datetime.now(UTC)
+    now = at or clock.now()
     suggestion.override_reason = text
     suggestion.overridden_by_id = getattr(actor, "id", None)
     suggestion.overridden_at = now

@@ -22,14 +22,12 @@ import hmac
 import logging
 import secrets
 import struct
-import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from urllib.parse import quote, urlencode
 
 from sqlalchemy import select
 
-from . import audit
+from . import audit, clock
 from .errors import UserError
 from .models import (
     CCAS_STAFF,
@@ -88,7 +86,7 @@ def matching_step(secret_b32: str, code: str, at: float | None = None,
     if len(code) != DIGITS or not code.isdigit():
         return None
     key = secret_bytes(secret_b32)
-    now_step = time_step(time.time() if at is None else at)
+    now_step = time_step(clock.timestamp() if at is None else at)
     for candidate in range(now_step - window, now_step + window + 1):
         if candidate > after_step and hmac.compare_digest(hotp(key, candidate), code):
             return candidate
@@ -207,7 +205,7 @@ def confirm_enrolment(session, account, code: str, at: float | None = None) -> l
     if step is None:
         raise UserError("Code incorrect : saisissez les 6 chiffres affichés par "
                         "l'application d'authentification.", status=422, field="code")
-    cred.confirmed_at = datetime.now(UTC)
+    cred.confirmed_at = clock.now()
     cred.last_used_step = step
     codes = _replace_recovery_codes(session, account)
     _record(session, "user.totp_enable", account)
@@ -249,7 +247,7 @@ def verify(session, account, code: str, at: float | None = None) -> str | None:
             )
         )
         if row is not None:
-            row.used_at = datetime.now(UTC)
+            row.used_at = clock.now()
             _record(session, "user.totp_recovery_code", account)
             return "recovery"
     return None

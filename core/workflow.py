@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy.orm.exc import StaleDataError
 
-from . import audit, reasons
+from . import audit, clock, reasons
 from .errors import UserError
 from .models import STATE_LABELS, Case, CaseTransition, State
 
@@ -268,7 +268,7 @@ def apply_transition(session, case: Case, req: TransitionRequest, actor,
     if vetoes:
         raise TransitionError(" ".join(vetoes), problems=vetoes)
 
-    now = at or datetime.now(UTC)
+    now = at or clock.now()
     source = case.state
     case.state = target
     case.state_changed_at = now

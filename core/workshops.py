@@ -23,7 +23,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy import and_, case, exists, func, select
 
-from . import audit, ics
+from . import audit, clock, ics
 from .errors import NotFound, UserError
 from .models import Case, CaseTransition, Person, State
 from .models.accompaniment import (
@@ -128,7 +128,7 @@ def create_session(session, actor, form: SessionForm, tenant) -> WorkshopSession
                            parse_local_time(form.time, "time"), zone(tenant))
     except UserError as exc:
         errors[exc.field if exc.field in ("day", "time") else "day"] = [exc.message]
-    if starts_at is not None and starts_at < datetime.now(UTC):
+    if starts_at is not None and starts_at < clock.now():
         errors["day"] = ["La séance doit être dans le futur."]
     try:
         duration = int(str(form.duration_minutes).strip())
@@ -167,7 +167,7 @@ def get_session(session, session_id) -> WorkshopSession:
 
 def sessions(session, upcoming: bool | None = None) -> list[WorkshopSession]:
     stmt = select(WorkshopSession)
-    now = datetime.now(UTC)
+    now = clock.now()
     if upcoming is True:
         stmt = stmt.where(WorkshopSession.starts_at >= now).order_by(WorkshopSession.starts_at)
     elif upcoming is False:
@@ -260,7 +260,7 @@ def invite(session, ws: WorkshopSession, case_ids, actor, tenant) -> tuple[list,
     from .outbox import enqueue_email
 
     _require(actor, REGISTRARS)
-    if ws.starts_at < datetime.now(UTC):
+    if ws.starts_at < clock.now():
         raise UserError("Cette séance est passée : plus d'invitation possible.", status=422)
     ids = []
     for raw in case_ids or []:
@@ -274,7 +274,7 @@ def invite(session, ws: WorkshopSession, case_ids, actor, tenant) -> tuple[list,
     allowed = {c.id: c for c in invitable_cases(session)}
     attachment = ics_for(ws, tenant)
     created, skipped = [], []
-    now = datetime.now(UTC)
+    now = clock.now()
     for case_id in ids:
         c = allowed.get(case_id)
         if c is None:
@@ -314,7 +314,7 @@ def register(session, ws: WorkshopSession, actor, invitation: WorkshopInvitation
     """Register an invited person, or a person of ``case_id`` directly (invited by phone).
     Refused when the session is full."""
     _require(actor, REGISTRARS)
-    if ws.starts_at < datetime.now(UTC):
+    if ws.starts_at < clock.now():
         raise UserError("Cette séance est passée : plus d'inscription possible.", status=422)
     if invitation is None:
         try:
@@ -337,7 +337,7 @@ def register(session, ws: WorkshopSession, actor, invitation: WorkshopInvitation
     if seats_taken(session, ws) >= ws.capacity:
         raise UserError(f"Séance complète ({ws.capacity} places).", status=409)
     invitation.status = InvitationStatus.registered
-    invitation.registered_at = datetime.now(UTC)
+    invitation.registered_at = clock.now()
     invitation.updated_at = invitation.registered_at
     session.flush()
     audit.record(session, "workshop.register", invitation, actor=actor, workshop_session=str(ws.id))
@@ -351,7 +351,7 @@ def cancel_registration(session, ws: WorkshopSession, invitation: WorkshopInvita
         raise UserError("Cette personne n'est pas inscrite.", status=409)
     invitation.status = InvitationStatus.invited
     invitation.registered_at = None
-    invitation.updated_at = datetime.now(UTC)
+    invitation.updated_at = clock.now()
     audit.record(session, "workshop.unregister", invitation, actor=actor,
                  workshop_session=str(ws.id))
     return invitation
@@ -362,7 +362,7 @@ def record_attendance(session, ws: WorkshopSession, invitation: WorkshopInvitati
     """Present or absent, from the session's start. Marking present a person who was not
     registered takes a seat too (people come without registering): refused when full."""
     _require(actor, MANAGERS)
-    if ws.starts_at > datetime.now(UTC):
+    if ws.starts_at > clock.now():
         raise UserError("La présence se note à partir du début de la séance.", status=422)
     target = InvitationStatus.attended if attended else InvitationStatus.absent
     if target == InvitationStatus.attended and invitation.status not in SEATED:
@@ -372,7 +372,7 @@ def record_attendance(session, ws: WorkshopSession, invitation: WorkshopInvitati
     invitation.status = target
     if target == InvitationStatus.absent:
         invitation.score, invitation.comment = None, ""
-    invitation.updated_at = datetime.now(UTC)
+    invitation.updated_at = clock.now()
     audit.record(session, "workshop.attendance", invitation, actor=actor,
                  workshop_session=str(ws.id), status=target.value)
     return invitation
@@ -396,7 +396,7 @@ def evaluate(session, invitation: WorkshopInvitation, actor, score, comment: str
         errors["comment"] = ["1 000 caractères au plus."]
     _fail(errors)
     invitation.score, invitation.comment = value, comment
-    invitation.updated_at = datetime.now(UTC)
+    invitation.updated_at = clock.now()
     audit.record(session, "workshop.evaluation", invitation, actor=actor, score=value)
     return invitation
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import base64
 import io
-import time
 import uuid
 from collections.abc import Callable
 from contextlib import contextmanager
@@ -26,6 +25,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from html.parser import HTMLParser
 
+from core import clock
 from core.testing.pytest_plugin import TEST_PASSWORD
 
 NEW_PASSWORD = "Autre-mot-de-passe-2026!"  # noqa: S105 - test fixture
@@ -149,7 +149,7 @@ class Body:
 def totp_code(secret: str, at: float | None = None) -> str:
     from core import totp
 
-    return totp.totp(totp.secret_bytes(secret), time.time() if at is None else at)
+    return totp.totp(totp.secret_bytes(secret), clock.timestamp() if at is None else at)
 
 
 def _user_in(session, ctx: Ctx, user):
@@ -171,7 +171,7 @@ def _confirm(session, account) -> str:
     from core import totp
 
     secret = totp.pending_secret(session, account)
-    at = time.time() - 2 * totp.STEP_SECONDS
+    at = clock.timestamp() - 2 * totp.STEP_SECONDS
     totp.confirm_enrolment(session, account, totp_code(secret, at), at=at)
     return secret
 
@@ -277,13 +277,12 @@ def _login_enrolment_ready(ctx: Ctx) -> None:
 def _reset_link(ctx: Ctx) -> dict:
     """A password-reset link sent to the secretary an instant ago."""
     import secrets
-    from datetime import UTC, datetime
 
     from core.models import PasswordResetToken
     from core.password_reset import TOKEN_LIFETIME, token_digest
 
     clear = secrets.token_urlsafe(32)
-    now = datetime.now(UTC)
+    now = clock.now()
     with ctx.session("own") as s:
         s.add(PasswordResetToken(user_id=ctx.own.users["secretary"].id,
                                  token_hash=token_digest(clear), created_at=now,

@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 from sqlalchemy import select
+
+from core import clock
 
 ROLES = ("manager", "secretary", "social_worker", "lender_agent", "referrer", "funder")
 ROLE_ORGS = {
@@ -133,7 +135,7 @@ def build_tenant(session, in_tenant, slug: str, password_hash: str, import_dir: 
         _transitions(session, case_main, "ficp_pending", "documents_requested", "evaluation")
         case_main.state = State.evaluation
         session.flush()
-        cases.add_interview(session, case_main, u["social_worker"], date.today().isoformat(),
+        cases.add_interview(session, case_main, u["social_worker"], clock.today().isoformat(),
                             45, mark["shared_note"], mark["private_note"])
         documents.create_checklist(session, case_main, tenant, u["secretary"])
         suggestion = CaseSuggestion(case_id=case_main.id, plugin="caf", code="fsl",
@@ -142,7 +144,7 @@ def build_tenant(session, in_tenant, slug: str, password_hash: str, import_dir: 
         session.add(suggestion)
         session.flush()
         appointment = appts.book(session, case_main, str(u["social_worker"].id), appts.Slot(
-            day=(date.today() + timedelta(days=10)).isoformat(), time="10:00",
+            day=(clock.today() + timedelta(days=10)).isoformat(), time="10:00",
             place="CCAS"), u["secretary"], tenant)
         _transitions(session, case_main, "instruction", "submitted_to_lender")
         case_main.state = State.submitted_to_lender
@@ -161,7 +163,7 @@ def build_tenant(session, in_tenant, slug: str, password_hash: str, import_dir: 
         _transitions(session, case_eval, "ficp_pending", "documents_requested", "evaluation")
         case_eval.state = State.evaluation
         session.flush()
-        cases.add_interview(session, case_eval, u["social_worker"], date.today().isoformat(),
+        cases.add_interview(session, case_eval, u["social_worker"], clock.today().isoformat(),
                             30, mark["eval_note"], "")
         # "other aids first", still open: resolved, overridden or refreshed away in evaluation
         eval_suggestion = CaseSuggestion(case_id=case_eval.id, plugin="caf", code="fsl",
@@ -204,7 +206,7 @@ def build_tenant(session, in_tenant, slug: str, password_hash: str, import_dir: 
         session.flush()
         accompaniment.record_follow_up(session, case_loan, u["social_worker"],
                                        accompaniment.FollowUpForm(
-                                           done_on=date.today().isoformat(), channel="phone",
+                                           done_on=clock.today().isoformat(), channel="phone",
                                            duration_minutes="20",
                                            shared_note=mark["followup_shared"],
                                            private_note=mark["followup_private"]), None)
@@ -236,14 +238,14 @@ def build_tenant(session, in_tenant, slug: str, password_hash: str, import_dir: 
                           u["lender_agent"])
         session.flush()
         staff_time.record(session, u["secretary"], staff_time.TimeForm(
-            day=date.today().isoformat(), minutes="15", activity="phone_call",
+            day=clock.today().isoformat(), minutes="15", activity="phone_call",
             category="intake", note=""))
         session.flush()
 
         # -- a workshop session with an invitation ------------------------------------------
         theme = workshops.create_theme(session, u["social_worker"], "Gérer son budget")
         ws = workshops.create_session(session, u["social_worker"], workshops.SessionForm(
-            theme_id=str(theme.id), day=(date.today() + timedelta(days=20)).isoformat(),
+            theme_id=str(theme.id), day=(clock.today() + timedelta(days=20)).isoformat(),
             time="09:30", duration_minutes=90, place="Maison des solidarités", capacity=5),
             tenant)
         created, _skipped = workshops.invite(session, ws, [str(case_loan.id)],
@@ -252,21 +254,21 @@ def build_tenant(session, in_tenant, slug: str, password_hash: str, import_dir: 
         seated = workshops.register(session, ws, u["secretary"], case_id=str(case_eval.id))
         # a session that has started: attendance and evaluation
         past = workshops.create_session(session, u["social_worker"], workshops.SessionForm(
-            theme_id=str(theme.id), day=(date.today() + timedelta(days=21)).isoformat(),
+            theme_id=str(theme.id), day=(clock.today() + timedelta(days=21)).isoformat(),
             time="14:00", duration_minutes=90, place="Maison des solidarités", capacity=5),
             tenant)
         past_invited = [workshops.register(session, past, u["secretary"], case_id=str(c.id))
                         for c in (case_loan, case_eval)]
-        past.starts_at = datetime.now(UTC) - timedelta(days=1)
+        past.starts_at = clock.now() - timedelta(days=1)
         session.flush()
         workshops.record_attendance(session, past, past_invited[1], True, u["social_worker"])
         session.flush()
 
         # -- an appointment that took place (its outcome is recorded afterwards) -------------
         held = appts.book(session, case_main, str(u["social_worker"].id), appts.Slot(
-            day=(date.today() + timedelta(days=11)).isoformat(), time="15:00",
+            day=(clock.today() + timedelta(days=11)).isoformat(), time="15:00",
             place="CCAS"), u["secretary"], tenant)
-        held.starts_at = datetime.now(UTC) - timedelta(days=1)
+        held.starts_at = clock.now() - timedelta(days=1)
         session.flush()
 
         # -- a dead outbox message (the manager's failed deliveries) -------------------------
@@ -293,7 +295,7 @@ def build_tenant(session, in_tenant, slug: str, password_hash: str, import_dir: 
         b"2019-02-30;Invalide;mobilite;abc\n")
     upload.with_suffix(".name").write_text("reprise.csv", encoding="utf-8")
 
-    year = datetime.now(UTC).year
+    year = clock.now().year
     world.ids = {
         "tenant": slug, "case_id": str(case_main.id), "task_id": str(task.id),
         "appointment_id": str(appointment.id), "session_id": str(ws.id),

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from core import appointments as appts
-from core import cases, workflow
+from core import cases, clock, workflow
 from core.models import Appointment, AppointmentStatus
 from core.workflow import TransitionRequest
 
@@ -198,7 +198,7 @@ def test_future_appointment_has_no_outcome_form_but_can_be_moved(client, login, 
 
 def test_social_worker_dashboard_lists_todays_appointments(client, login, users, case,
                                                           session, tenant, in_tenant):
-    today = datetime.now(PARIS).date()
+    today = clock.now().astimezone(PARIS).date()
     start = datetime.combine(today, datetime.min.time(), tzinfo=PARIS) + timedelta(hours=23)
     with in_tenant(tenant):
         appts.book(session, case, users["social_worker"].id,

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
+from core import clock
 from core.models import ApiToken, User
 
 
@@ -200,7 +201,7 @@ def test_expired_token_is_refused(client, users, api_token, session, in_tenant, 
     token = api_token(users["manager"], expires_days=1)
     with in_tenant(tenant):
         row = session.scalars(select(ApiToken)).one()
-        row.expires_at = datetime.now(UTC) - timedelta(seconds=1)
+        row.expires_at = clock.now() - timedelta(seconds=1)
         session.commit()
     assert client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}).status_code == 401
 

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import types
 import uuid
-from datetime import date
 
 import pytest
 from sqlalchemy import select
 
-from core import cases, plugins
+from core import cases, clock, plugins
 from core.models import Case, CaseTransition, State
 from core.plugin_api import PluginInfo, hookimpl
 
@@ -127,7 +126,7 @@ def test_plugin_veto_is_422_naming_the_plugin(api, tenant, enable_plugin):
 def _record_ficp(client, login, users, case_id, result):
     login(client, users["lender_agent"])
     response = client.post(f"/t/alpha/p/credit_municipal/ficp/{case_id}", data={
-        "result": result, "checked_on": date.today().isoformat()})
+        "result": result, "checked_on": clock.today().isoformat()})
     assert response.status_code == 302
 
 

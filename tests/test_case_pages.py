@@ -11,7 +11,7 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
-from core import cases, plugins
+from core import cases, clock, plugins
 from core.models import AuditEvent, Case, CaseTransition, Interview, Person, State
 from core.plugin_api import PluginInfo, hookimpl
 
@@ -110,7 +110,7 @@ def _to_evaluation_with_interviews(client, login, users, session, tenant, in_ten
     assert "0600000000" not in html and "voiture" not in html
     version = _case(session, tenant, in_tenant, case_id).version
     recorded = client.post(f"/t/alpha/p/credit_municipal/ficp/{case_id}",
-                           data={"result": "clear", "checked_on": date.today().isoformat(),
+                           data={"result": "clear", "checked_on": clock.today().isoformat(),
                                  "version": str(version)})
     assert recorded.status_code == 302
     login(client, users["secretary"])
@@ -207,7 +207,7 @@ def test_ficp_registered_ends_the_case_and_tells_the_ccas(client, users, login, 
     login(client, users["lender_agent"])
     case = _case(session, tenant, in_tenant, case_id)
     response = client.post(f"/t/alpha/p/credit_municipal/ficp/{case_id}", data={
-        "result": "registered", "checked_on": date.today().isoformat(),
+        "result": "registered", "checked_on": clock.today().isoformat(),
         "version": str(case.version)})
     assert response.status_code == 302
     case = _case(session, tenant, in_tenant, case_id)
@@ -362,13 +362,13 @@ def test_case_list_filters_searches_and_paginates(client, users, login, session,
 
 def test_manager_dashboard_shows_counts_stuck_cases_and_delays(client, users, login,
                                                                session, tenant, in_tenant):
-    from datetime import UTC, datetime, timedelta
+    from datetime import timedelta
 
     with in_tenant(tenant):
         person = cases.create_person(session, cases.PersonData("Al", "Vieux"))
         old = cases.open_case(session, person, "health", "300", tenant=tenant)
         session.flush()
-        old.state_changed_at = datetime.now(UTC) - timedelta(days=45)
+        old.state_changed_at = clock.now() - timedelta(days=45)
         session.commit()
     login(client, users["manager"])
     html = client.get("/t/alpha/").get_data(as_text=True)

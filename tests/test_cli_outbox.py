@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 
 from sqlalchemy import select
 
-from core import referrals
+from core import clock, referrals
 from core.models import Organisation, OutboxMessage, OutboxStatus, Referral, ReferralStatus
 from core.outbox import enqueue_email
 
@@ -33,7 +33,7 @@ def test_remind_expires_referrals_older_than_the_tenant_delay(ccas, session, in_
     with in_tenant(tenant):
         r = referrals.submit(session, users["referrer"], referrals.ReferralInput(
             "Léa", "Martin", date(1990, 4, 2), "mobility", "1500", True, phone="06"),
-            tenant=tenant, at=datetime.now(UTC) - timedelta(days=31))
+            tenant=tenant, at=clock.now() - timedelta(days=31))
         session.commit()
     result = ccas("referrals", "remind")
     assert result.exit_code == 0, result.output

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import socket
 import threading
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from email import message_from_bytes, policy
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -14,7 +14,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
-from core import delivery
+from core import clock, delivery
 from core.models import Organisation, OutboxMessage, OutboxStatus
 from core.outbox import enqueue_email, enqueue_webhook
 
@@ -184,7 +184,7 @@ def test_receiver_failing_twice_gets_the_webhook_exactly_once_after_backoff(
         app, receiver, partner, session, in_tenant, tenant):
     r = receiver(failures=2)
     mid = queue_webhook(session, in_tenant, tenant, partner, r.url)
-    t0 = datetime.now(UTC)
+    t0 = clock.now()
     assert delivery.drain(app, now=t0).retried == 1
     first = status_of(session, in_tenant, tenant, mid)
     assert first.status == OutboxStatus.pending and first.attempts == 1
@@ -213,7 +213,7 @@ def test_after_max_attempts_the_message_is_a_dead_letter(app, receiver, partner,
                                                          in_tenant, tenant):
     r = receiver(failures=100)
     mid = queue_webhook(session, in_tenant, tenant, partner, r.url)
-    now = datetime.now(UTC)
+    now = clock.now()
     for _ in range(3):  # CCAS_OUTBOX_MAX_ATTEMPTS = 3 in this module
         delivery.drain(app, now=now)
         now += delivery.MAX_BACKOFF
@@ -243,7 +243,7 @@ def test_a_dead_worker_s_claim_is_taken_over_when_its_lease_ends(app, smtp, sess
     with in_tenant(tenant):
         msg = enqueue_email(session, "x@asso.test", "Sujet", "Texte")
         session.commit()
-        now = datetime.now(UTC)
+        now = clock.now()
         assert delivery.claim(session, now, 10, 300) == [(msg.id, 1)]
     # The worker died: nothing due until the lease ends, then another worker sends it.
     assert delivery.drain(app, now=now + timedelta(seconds=10)).sent == 0

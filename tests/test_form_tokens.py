@@ -9,11 +9,12 @@ import re
 import threading
 import time
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
 
+from core import clock
 from core.models import Case, FormToken, Referral
 
 INTAKE = {
@@ -146,7 +147,7 @@ def test_an_expired_token_is_refused(secretary, users, session, in_tenant, tenan
     from core.web import form_tokens
 
     nonce = uuid.uuid4().hex
-    issued = int(time.time() - form_tokens.TTL.total_seconds() - 60)
+    issued = int(clock.timestamp() - form_tokens.TTL.total_seconds() - 60)
     mac = form_tokens._mac("intake", tenant.id, users["secretary"].id, nonce, issued)
     token = f"{nonce}.{issued}.{mac}"
     r = secretary.post(PAGES["intake"], data={**INTAKE, "form_token": token})
@@ -164,7 +165,7 @@ def test_spent_tokens_are_purged_after_expiry(secretary, ccas, session, in_tenan
                                           token_of(secretary, PAGES["intake"])})
     with in_tenant(tenant):
         old = session.scalars(select(FormToken)).first()
-        old.spent_at = datetime.now(UTC) - form_tokens.TTL - timedelta(minutes=1)
+        old.spent_at = clock.now() - form_tokens.TTL - timedelta(minutes=1)
         session.commit()
     result = ccas("referrals", "remind")
     assert result.exit_code == 0 and "alpha" in result.output

@@ -3,11 +3,12 @@ progress, scoped by tenant and user, kept at least 24 hours."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
 
+from core import clock
 from core.api import idempotency
 from core.models import IdempotencyKey, Referral
 
@@ -66,7 +67,7 @@ def test_same_key_while_the_first_is_in_progress_is_409(client, users, api_token
         print_ = idempotency.fingerprint("POST", "/api/v1/referrals",
                                          idempotency.request.get_data())
     with in_tenant(tenant):
-        now = datetime.now(UTC)
+        now = clock.now()
         session.add(IdempotencyKey(user_id=user.id, key="busy", fingerprint=print_,
                                    state="in_progress", created_at=now,
                                    expires_at=now + timedelta(hours=24)))

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import html
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy import select
 
-from core import password_reset
+from core import clock, password_reset
 from core.models import AuditEvent, OutboxMessage, PasswordResetToken, User
 
 NEW_PASSWORD = "Nouveau-mot-2026!"
@@ -118,7 +118,7 @@ def test_expired_link_is_refused(client, users, session, in_tenant, tenant):
     link = _link_from_outbox(session, in_tenant, tenant)
     with in_tenant(tenant):
         row = session.scalars(select(PasswordResetToken)).one()
-        row.expires_at = datetime.now(UTC) - timedelta(seconds=1)
+        row.expires_at = clock.now() - timedelta(seconds=1)
         session.commit()
     r = client.post(link, data={"password": NEW_PASSWORD, "confirmation": NEW_PASSWORD})
     assert r.status_code == 400

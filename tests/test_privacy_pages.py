@@ -6,11 +6,12 @@ referrals taken together)."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import select
 
+from core import clock
 from core.models import AuditEvent, Person, Referral
 from core.privacy.registry import ANONYMISED
 from tests.test_privacy_purge import CAF, populate, refer_without_case, scan
@@ -21,7 +22,7 @@ def person(app, session, tenant, users, in_tenant, enable_plugin):
     enable_plugin(tenant, "credit_municipal")
     with in_tenant(tenant):
         out = populate(session, users["social_worker"], "PG", birth=date(1984, 9, 30),
-                       intake=date(2024, 3, 8), last_contact=datetime.now(UTC))
+                       intake=date(2024, 3, 8), last_contact=clock.now())
         session.commit()
     return out
 
@@ -99,7 +100,7 @@ def test_erasure_is_refused_while_a_loan_is_open(app, client, login, users, sess
     with in_tenant(tenant):
         p, _case, texts = populate(session, users["social_worker"], "LOAN",
                                    birth=date(1980, 1, 9), intake=date(2024, 3, 8),
-                                   last_contact=datetime.now(UTC), case_state="repaying",
+                                   last_contact=clock.now(), case_state="repaying",
                                    loan_status="repaying")
         session.commit()
     login(client, users["manager"])
@@ -140,7 +141,7 @@ def refer_only(session, tenant, users, make_user, enable_plugin, in_tenant):
         caf.webhook_url = "https://caf.exemple.test/orientations"
         session.commit()
     caf_agent = make_user(tenant, "referrer", org=CAF, org_kind="aid_fund")
-    now = datetime.now(UTC)
+    now = clock.now()
     with in_tenant(tenant):
         one = refer_without_case(session, tenant, users, caf_agent, "PRV",
                                  at=now - timedelta(days=90), birth=REFERRED_BIRTH,
@@ -284,7 +285,7 @@ def test_a_referral_of_a_followed_person_sends_to_the_person_and_refuses_erasure
     with in_tenant(tenant):
         p, case, texts = populate(session, users["social_worker"], "RLOAN",
                                   birth=date(1981, 2, 3), intake=date(2024, 3, 8),
-                                  last_contact=datetime.now(UTC), case_state="repaying",
+                                  last_contact=clock.now(), case_state="repaying",
                                   loan_status="repaying")
         session.commit()
         referral = session.scalar(select(Referral).where(Referral.case_id == case.id))

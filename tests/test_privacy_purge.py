@@ -14,7 +14,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from core import audit, rawsql
+from core import audit, clock, rawsql
 from core.models import (
     AccompanimentPlan,
     AccompanimentTask,
@@ -141,7 +141,7 @@ def populate(session, worker, tag: str, *, birth: date, intake: date,
     session.add(IdempotencyKey(user_id=worker.id, key=f"k-{tag}", fingerprint="f" * 64,
                                state="done", response_status=201,
                                response_body=json.dumps({"first_name": first}),
-                               expires_at=datetime.now(UTC) + timedelta(hours=20)))
+                               expires_at=clock.now() + timedelta(hours=20)))
     audit.record(session, "documents.email", case, to=email)
     audit.record(session, "person.update", person, changes={"phone": [None, phone]})
     audit.record(session, "import.cases", None, sample=f"{last} {first}, {address}")
@@ -200,7 +200,7 @@ def two_people(app, session, tenant, users, in_tenant, enable_plugin):
         old = populate(session, users["social_worker"], "OLD", birth=date(1961, 11, 17),
                        intake=date(2022, 3, 8), last_contact=LONG_AGO)
         recent = populate(session, users["social_worker"], "NEW", birth=date(1979, 6, 21),
-                          intake=date(2022, 5, 4), last_contact=datetime.now(UTC))
+                          intake=date(2022, 5, 4), last_contact=clock.now())
         session.commit()
     return old, recent
 
@@ -272,7 +272,7 @@ def test_an_open_loan_keeps_the_person_past_retention(app, session, tenant, user
 
 
 def test_retention_is_a_tenant_setting(two_people, session, tenant, in_tenant):
-    now = datetime.now(UTC)
+    now = clock.now()
     assert purge.retention_months(tenant) == 24
     with in_tenant(tenant):
         tenant.settings = {**(tenant.settings or {}), "privacy": {"retention_months": 1200}}
@@ -369,7 +369,7 @@ def refer_without_case(session, tenant, users, caf_agent, tag: str, *, at: datet
                                response_body=json.dumps({"id": str(declined.id),
                                                          "first_name": first,
                                                          "last_name": last}),
-                               expires_at=datetime.now(UTC) + timedelta(hours=20)))
+                               expires_at=clock.now() + timedelta(hours=20)))
     audit.record(session, "import.referrals", None, sample=f"{last} {first}, {phone}")
     session.flush()
     texts = {first, last, phone, email, note, message, allocataire, birth.isoformat(),
@@ -392,7 +392,7 @@ def referred(app, session, tenant, users, in_tenant, enable_plugin, make_user):
         old = refer_without_case(session, tenant, users, caf_agent, "OLD", at=LONG_AGO,
                                  birth=date(1958, 2, 23), allocataire="7654321")
         recent = refer_without_case(session, tenant, users, caf_agent, "NEW",
-                                    at=datetime.now(UTC) - timedelta(days=60),
+                                    at=clock.now() - timedelta(days=60),
                                     birth=date(1987, 10, 4), allocataire="2468013")
         session.commit()
     return old, recent
@@ -486,7 +486,7 @@ def test_a_recent_referral_without_case_is_not_purged(referred, session, tenant,
                                     phone="0611223344", note="réponse tardive"),
             tenant=tenant, at=LONG_AGO)
         referrals.decline(session, late, users["manager"], "not_eligible",
-                          tenant=tenant, at=datetime.now(UTC) - timedelta(days=20))
+                          tenant=tenant, at=clock.now() - timedelta(days=20))
         session.commit()
         due = {r.id for r in purge.due_referrals(session, tenant)}
         assert late.id not in due and len(due) == 3

@@ -3,13 +3,13 @@ mirroring of case milestones, reorientation to a partner, reminders and expiry, 
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 
 import pytest
 from marshmallow import Schema, fields
 from sqlalchemy import func, select
 
-from core import cases, referrals, workflow
+from core import cases, clock, referrals, workflow
 from core.errors import NotFound, UserError
 from core.models import (
     Case,
@@ -211,7 +211,7 @@ def test_reminder_and_expiry_delays_are_tenant_settings(submitted, session, tena
 
 def test_answered_referrals_are_neither_reminded_nor_expired(submitted, users, session, tenant):
     referrals.accept(session, submitted, users["secretary"], tenant=tenant)
-    later = datetime.now(UTC) + timedelta(days=60)
+    later = clock.now() + timedelta(days=60)
     assert referrals.remind_and_expire(session, tenant, later) == (0, 0)
 
 

@@ -9,6 +9,8 @@ import re
 
 from sqlalchemy import select
 
+from core import clock
+
 PASSWORD = "Test-password-2026!"
 
 
@@ -63,7 +65,6 @@ def test_reset_link_and_totp_secret_never_reach_the_logs(client, users, session,
 
 def test_operator_totp_secret_and_codes_never_reach_the_logs(client, operator, login, session,
                                                              caplog):
-    import time
 
     from core import totp
 
@@ -71,7 +72,7 @@ def test_operator_totp_secret_and_codes_never_reach_the_logs(client, operator, l
     login(client, operator)
     client.get("/operator/account/security/totp")
     secret = totp.credential(session, operator).secret
-    code = totp.totp(totp.secret_bytes(secret), time.time())
+    code = totp.totp(totp.secret_bytes(secret), clock.timestamp())
     page = client.post("/operator/account/security/totp", data={"code": code})
     recovery = re.findall(r"<code>([a-z0-9-]{19})</code>", page.get_data(as_text=True))
     assert len(recovery) == 10

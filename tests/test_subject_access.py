@@ -8,12 +8,13 @@ import base64
 import io
 import json
 import re
-from datetime import UTC, date, datetime
+from datetime import date
 
 import pypdf
 import pytest
 from sqlalchemy import select
 
+from core import clock
 from core.models import AuditEvent
 from core.privacy import export
 from tests.test_privacy_pages import refer_only
@@ -27,7 +28,7 @@ def people(app, session, tenant, users, in_tenant, enable_plugin):
         one = populate(session, users["social_worker"], "ONE", birth=date(1961, 11, 17),
                        intake=date(2022, 3, 8), last_contact=LONG_AGO)
         two = populate(session, users["social_worker"], "TWO", birth=date(1979, 6, 21),
-                       intake=date(2022, 5, 4), last_contact=datetime.now(UTC))
+                       intake=date(2022, 5, 4), last_contact=clock.now())
         session.commit()
     return one, two
 

@@ -8,6 +8,8 @@ import secrets
 
 import pytest
 
+from core import clock
+
 REDIS_URL = "redis://127.0.0.1:6379"
 
 
@@ -104,7 +106,6 @@ def test_operator_sign_in_is_throttled(client, operator):
 
 
 def test_second_factor_codes_are_throttled(client, users, session, in_tenant, tenant):
-    import time
 
     from sqlalchemy import select
 
@@ -114,7 +115,7 @@ def test_second_factor_codes_are_throttled(client, users, session, in_tenant, te
     with in_tenant(tenant):
         u = session.scalar(select(User).where(User.id == users["manager"].id))
         secret = totp.pending_secret(session, u)
-        totp.confirm_enrolment(session, u, totp.totp(totp.secret_bytes(secret), time.time()))
+        totp.confirm_enrolment(session, u, totp.totp(totp.secret_bytes(secret), clock.timestamp()))
         session.commit()
     assert _login(client, users["manager"].email, GOOD).status_code == 302
     for _ in range(3):
@@ -127,12 +128,12 @@ def test_second_factor_codes_are_throttled(client, users, session, in_tenant, te
 
 
 def test_operator_second_factor_codes_are_throttled(client, app, operator, session):
-    import time
 
     from core import totp
 
     secret = totp.pending_secret(session, operator)
-    totp.confirm_enrolment(session, operator, totp.totp(totp.secret_bytes(secret), time.time()))
+    code = totp.totp(totp.secret_bytes(secret), clock.timestamp())
+    totp.confirm_enrolment(session, operator, code)
     session.commit()
 
     def code(c, value, addr="10.0.0.2"):
@@ -143,7 +144,7 @@ def test_operator_second_factor_codes_are_throttled(client, app, operator, sessi
                        environ_base={"REMOTE_ADDR": "10.0.0.2"}).status_code == 302
     for _ in range(3):
         assert code(client, "000000").status_code == 401
-    right = totp.totp(totp.secret_bytes(secret), time.time() + 30)
+    right = totp.totp(totp.secret_bytes(secret), clock.timestamp() + 30)
     r = code(client, right)
     assert r.status_code == 429  # the right code does not get through a locked account
     assert "Trop de codes incorrects" in html.unescape(r.get_data(as_text=True))

@@ -4,13 +4,12 @@ codes, per-tenant enforcement for CCAS staff."""
 from __future__ import annotations
 
 import re
-import time
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from sqlalchemy import select
 
-from core import totp
+from core import clock, totp
 from core.models import AuditEvent, TotpCredential, TotpRecoveryCode, User
 
 # -- RFC vectors ----------------------------------------------------------------------------
@@ -88,7 +87,7 @@ def _code_for(session, in_tenant, tenant, user, at=None):
     with in_tenant(tenant):
         session.expire_all()
         cred = session.scalar(select(TotpCredential).where(TotpCredential.user_id == user.id))
-        return totp.totp(totp.secret_bytes(cred.secret), time.time() if at is None else at)
+        return totp.totp(totp.secret_bytes(cred.secret), clock.timestamp() if at is None else at)
 
 
 def _enrol(session, in_tenant, tenant, user) -> list[str]:
@@ -96,7 +95,7 @@ def _enrol(session, in_tenant, tenant, user) -> list[str]:
         u = session.scalar(select(User).where(User.id == user.id))
         secret = totp.pending_secret(session, u)
         codes = totp.confirm_enrolment(session, u, totp.totp(totp.secret_bytes(secret),
-                                                             time.time() - 30))
+                                                             clock.timestamp() - 30))
         session.commit()
     return codes
 
@@ -144,7 +143,7 @@ def test_wrong_code_is_refused_with_a_clear_message(client, users, session, in_t
 def test_the_same_code_cannot_sign_in_twice(client, app, users, session, in_tenant, tenant):
     user = users["manager"]
     _enrol(session, in_tenant, tenant, user)
-    now = time.time() + 30  # a step later than the enrolment code
+    now = clock.timestamp() + 30  # a step later than the enrolment code
     code = _code_for(session, in_tenant, tenant, user, at=now)
     _password(client, user)
     assert client.post("/t/alpha/login/code", data={"code": code}).status_code == 302
@@ -164,7 +163,7 @@ def test_pending_second_factor_expires(client, users, session, in_tenant, tenant
     _password(client, user)
     with client.session_transaction() as s:
         s["ccas_2fa"] = {**s["ccas_2fa"], "at": s["ccas_2fa"]["at"] - 301}
-    code = _code_for(session, in_tenant, tenant, user, at=time.time() + 30)
+    code = _code_for(session, in_tenant, tenant, user, at=clock.timestamp() + 30)
     r = client.post("/t/alpha/login/code", data={"code": code})
     assert r.status_code == 302 and r.headers["Location"].endswith("/t/alpha/login")
 
@@ -174,7 +173,7 @@ def test_pending_second_factor_does_not_cross_tenants(client, users, session, in
     user = users["manager"]
     _enrol(session, in_tenant, tenant, user)
     _password(client, user)
-    code = _code_for(session, in_tenant, tenant, user, at=time.time() + 30)
+    code = _code_for(session, in_tenant, tenant, user, at=clock.timestamp() + 30)
     r = client.post("/t/beta/login/code", data={"code": code})
     assert r.status_code == 302 and r.headers["Location"].endswith("/t/beta/login")
 
@@ -237,7 +236,7 @@ def test_required_second_factor_cannot_be_disabled(client, users, session, in_te
     _require_totp(session, tenant)
     _password(client, user)
     client.post("/t/alpha/login/code", data={"code": _code_for(session, in_tenant, tenant, user,
-                                                               at=time.time() + 30)})
+                                                               at=clock.timestamp() + 30)})
     r = client.post("/t/alpha/account/security/totp/disable", data={"code": "x"})
     assert r.status_code == 403
     with in_tenant(tenant):
@@ -261,7 +260,7 @@ def test_user_can_enrol_then_disable_from_the_security_page(
         assert totp.is_enabled(session, user)
     r = client.post("/t/alpha/account/security/totp/disable",
                     data={"code": _code_for(session, in_tenant, tenant, user,
-                                            at=time.time() + 30)})
+                                            at=clock.timestamp() + 30)})
     assert r.status_code == 302
     with in_tenant(tenant):
         session.expire_all()
@@ -291,13 +290,13 @@ OPERATOR_PASSWORD = "Test-password-2026!"
 def _operator_code(session, operator, at=None):
     session.expire_all()
     cred = totp.credential(session, operator)
-    return totp.totp(totp.secret_bytes(cred.secret), time.time() if at is None else at)
+    return totp.totp(totp.secret_bytes(cred.secret), clock.timestamp() if at is None else at)
 
 
 def _enrol_operator(session, operator) -> list[str]:
     secret = totp.pending_secret(session, operator)
     codes = totp.confirm_enrolment(session, operator,
-                                   totp.totp(totp.secret_bytes(secret), time.time() - 30))
+                                   totp.totp(totp.secret_bytes(secret), clock.timestamp() - 30))
     session.commit()
     return codes
 
@@ -349,7 +348,7 @@ def test_operator_enrols_from_the_security_page_then_signs_in_with_a_code(
     assert r.status_code == 401 and "Code incorrect" in r.get_data(as_text=True)
     assert other.get("/operator/").status_code == 302
     r = other.post("/operator/login/code",
-                   data={"code": _operator_code(session, operator, at=time.time() + 30)})
+                   data={"code": _operator_code(session, operator, at=clock.timestamp() + 30)})
     assert r.status_code == 302 and r.headers["Location"] == "/operator/"
     assert other.get("/operator/").status_code == 200
 
@@ -357,7 +356,7 @@ def test_operator_enrols_from_the_security_page_then_signs_in_with_a_code(
 def test_operator_code_is_accepted_once_and_recovery_codes_once(client, app, operator,
                                                                  session):
     codes = _enrol_operator(session, operator)
-    code = _operator_code(session, operator, at=time.time() + 30)
+    code = _operator_code(session, operator, at=clock.timestamp() + 30)
     _operator_password(client, operator)
     assert client.post("/operator/login/code", data={"code": code}).status_code == 302
     replay = app.test_client()
@@ -383,7 +382,7 @@ def test_operator_code_step_keeps_the_next_page_and_expires(client, operator, se
     with client.session_transaction() as s:
         s["ccas_2fa"] = {**s["ccas_2fa"], "at": s["ccas_2fa"]["at"] - 301}
     r = client.post("/operator/login/code",
-                    data={"code": _operator_code(session, operator, at=time.time() + 30)})
+                    data={"code": _operator_code(session, operator, at=clock.timestamp() + 30)})
     assert r.status_code == 302 and r.headers["Location"].endswith("/operator/login")
     assert client.get("/operator/").status_code == 302
 
@@ -395,12 +394,12 @@ def test_pending_sign_ins_do_not_cross_between_operators_and_tenant_users(
     _enrol(session, in_tenant, tenant, user)
     _operator_password(client, operator)
     r = client.post("/t/alpha/login/code",
-                    data={"code": _operator_code(session, operator, at=time.time() + 30)})
+                    data={"code": _operator_code(session, operator, at=clock.timestamp() + 30)})
     assert r.status_code == 302 and r.headers["Location"].endswith("/t/alpha/login")
     staff = app.test_client()
     _password(staff, user)
-    r = staff.post("/operator/login/code",
-                   data={"code": _code_for(session, in_tenant, tenant, user, at=time.time() + 30)})
+    code = _code_for(session, in_tenant, tenant, user, at=clock.timestamp() + 30)
+    r = staff.post("/operator/login/code", data={"code": code})
     assert r.status_code == 302 and r.headers["Location"].endswith("/operator/login")
     assert staff.get("/operator/").status_code == 302
 
@@ -420,7 +419,7 @@ def test_operator_disables_the_second_factor_only_with_a_valid_code(client, oper
     session.expire_all()
     assert totp.is_enabled(session, operator)
     r = client.post("/operator/account/security/totp/disable",
-                    data={"code": _operator_code(session, operator, at=time.time() + 30)})
+                    data={"code": _operator_code(session, operator, at=clock.timestamp() + 30)})
     assert r.status_code == 302 and r.headers["Location"].endswith("/operator/account/security")
     session.expire_all()
     assert not totp.is_enabled(session, operator)
@@ -455,7 +454,7 @@ def test_required_operator_totp_cannot_be_disabled(client, operator, session, op
     page = client.get("/operator/account/security").get_data(as_text=True)
     assert "La plateforme l&#39;impose" in page or "La plateforme l'impose" in page
     r = client.post("/operator/account/security/totp/disable",
-                    data={"code": _operator_code(session, operator, at=time.time() + 30)})
+                    data={"code": _operator_code(session, operator, at=clock.timestamp() + 30)})
     assert r.status_code == 403
     session.expire_all()
     assert totp.is_enabled(session, operator)

@@ -4,16 +4,18 @@ may do what, the manager's report, tenant isolation."""
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import select
 
-from core import cases
+from core import cases, clock
 from core.models import OutboxMessage, State
 from core.models.accompaniment import InvitationStatus, WorkshopInvitation, WorkshopSession
 
-DAY = (datetime.now(UTC) + timedelta(days=20)).date()
+
+def in_twenty_days():
+    return (clock.now() + timedelta(days=20)).date()
 
 
 def person_case(session, tenant, in_tenant, actor, first, email=None):
@@ -42,7 +44,7 @@ def create_session(client, capacity="1"):
     theme_id = re.search(r'<option value="([0-9a-f-]{36})"',
                          client.get("/t/alpha/ateliers/").get_data(as_text=True)).group(1)
     response = client.post("/t/alpha/ateliers/seances", data={
-        "theme_id": theme_id, "day": DAY.isoformat(), "time": "09:30",
+        "theme_id": theme_id, "day": in_twenty_days().isoformat(), "time": "09:30",
         "duration_minutes": "90", "place": "Maison des solidarités", "capacity": capacity})
     assert response.status_code == 302, response.get_data(as_text=True)[:300]
     return response.headers["Location"].rstrip("/").rsplit("/", 1)[-1]
@@ -73,7 +75,7 @@ def test_workshop_journey_invite_register_attend_evaluate(client, users, login, 
 
     with in_tenant(tenant):  # the session has started
         ws = session.scalar(select(WorkshopSession))
-        ws.starts_at = datetime.now(UTC) - timedelta(minutes=10)
+        ws.starts_at = clock.now() - timedelta(minutes=10)
         year = ws.starts_at.year
         session.commit()
     login(client, users["social_worker"])

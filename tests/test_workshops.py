@@ -4,19 +4,21 @@ attendance, evaluation and the aggregate report."""
 from __future__ import annotations
 
 import base64
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
 from sqlalchemy import select
 
-from core import cases, workshops
+from core import cases, clock, workshops
 from core.errors import UserError
 from core.models import CaseTransition, OutboxMessage, State
 from core.models.accompaniment import AccompanimentTask, InvitationStatus, TaskKind
 from core.workshops import SessionForm
 
-NEXT_MONTH = (datetime.now(UTC) + timedelta(days=30)).date()
+
+def next_month():
+    return (clock.now() + timedelta(days=30)).date()
 
 
 def make_case(session, actor, first, email=None, state="evaluation"):
@@ -28,17 +30,18 @@ def make_case(session, actor, first, email=None, state="evaluation"):
     return c
 
 
-def new_session(session, actor, tenant, capacity=2, day=NEXT_MONTH):
+def new_session(session, actor, tenant, capacity=2, day=None):
     theme = workshops.create_theme(session, actor, "Tenir son budget",
                                    "Budget, épargne, imprévus.")
     return workshops.create_session(session, actor, SessionForm(
-        theme_id=str(theme.id), day=day.isoformat(), time="14:00", duration_minutes=120,
+        theme_id=str(theme.id), day=(day or next_month()).isoformat(), time="14:00",
+        duration_minutes=120,
         place="CCAS, salle 2", capacity=capacity), tenant)
 
 
 def start_now(session, ws):
     """Test setup: the session has started (attendance may be recorded)."""
-    ws.starts_at = datetime.now(UTC) - timedelta(hours=1)
+    ws.starts_at = clock.now() - timedelta(hours=1)
     session.flush()
 
 
@@ -94,8 +97,8 @@ def test_invitation_is_an_email_with_a_parseable_ics_in_the_tenant_timezone(
     assert begins.count("VEVENT") == 1 and sorted(begins) == sorted(
         v for n, _, v in lines if n == "END")
     props = {n: (p, v) for n, p, v in lines}
-    assert props["DTSTART"] == ({"TZID": "Europe/Paris"}, f"{NEXT_MONTH:%Y%m%d}T140000")
-    assert props["DTEND"][1] == f"{NEXT_MONTH:%Y%m%d}T160000"
+    assert props["DTSTART"] == ({"TZID": "Europe/Paris"}, f"{next_month():%Y%m%d}T140000")
+    assert props["DTEND"][1] == f"{next_month():%Y%m%d}T160000"
     assert props["SUMMARY"][1] == "Atelier budget : Tenir son budget"
     assert props["LOCATION"][1] == "CCAS\\, salle 2"
     assert props["UID"][1] == f"atelier-{ws.id}@ccas-network"

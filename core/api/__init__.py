@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from flask import Blueprint, abort, g, jsonify, request
 from flask_login import current_user
 from sqlalchemy import select
 
-from .. import tenancy
+from .. import clock, tenancy
 from ..db import db
 from ..models import ApiToken, Tenant
 from ..policy import ALL_TENANT_ROLES, allow, public
@@ -40,7 +38,7 @@ def _authenticate():
     g.tenant = tenant
     g.ccas_tenant_token = tenancy.set_request_tenant(tenant.id)
     row = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == token_digest(token)))
-    now = datetime.now(UTC)
+    now = clock.now()
     if (
         row is None
         or row.revoked_at is not None

@@ -17,13 +17,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from flask import Response, current_app, request
 from flask_login import current_user
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
+from .. import clock
 from ..db import db
 from ..errors import UserError
 from ..models import IdempotencyKey
@@ -105,7 +106,7 @@ def handle(view) -> Response:
     key = _read_key()
     user_id = current_user.id
     print_ = fingerprint(request.method, request.path, request.get_data(cache=True))
-    now = datetime.now(UTC)
+    now = clock.now()
     existing = _claim(user_id, key, print_, now)
     if existing is not None:
         if existing.fingerprint != print_:
@@ -142,6 +143,6 @@ def handle(view) -> Response:
 def purge_expired(session, now: datetime | None = None) -> int:
     """Delete the current tenant's keys past their expiry (kept ≥ 24 h). Not committed."""
     result = session.execute(
-        delete(IdempotencyKey).where(IdempotencyKey.expires_at < (now or datetime.now(UTC)))
+        delete(IdempotencyKey).where(IdempotencyKey.expires_at < (now or clock.now()))
         .execution_options(synchronize_session=False))
     return result.rowcount or 0

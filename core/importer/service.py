@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import any_, bindparam, select
 
-from .. import audit, rawsql, tenancy
+from .. import audit, clock, rawsql, tenancy
 from ..errors import UserError
 from ..models import Case, CaseTransition, Person
 from . import columns as col
@@ -217,7 +217,7 @@ def write_rows(session, tenant_id: int, timezone: str, rows: list[ImportRow],
     """Bulk insert persons (one per name and birth date, reusing the tenant's), cases and
     their transitions, ``BATCH`` rows at a time."""
     people: dict[tuple, uuid.UUID] = {}
-    now = datetime.now(UTC)
+    now = clock.now()
     # The tenant's persons born on the file's birth dates, once for the whole file; the
     # persons created below are added as they come.
     dates = sorted({r.birth_date for r in rows if r.birth_date is not None})

@@ -91,6 +91,7 @@ class UploadStore:
         return removed
 
     def _expired(self, path: Path, now: float | None) -> bool:
+        # A file's age is read on the file system's clock (its mtime), not the platform's.
         now = time.time() if now is None else now
         return now - path.stat().st_mtime > self.ttl_seconds
 

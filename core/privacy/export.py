@@ -14,12 +14,13 @@ from __future__ import annotations
 import base64
 import json
 import uuid
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 
 from sqlalchemy import select
 
+from .. import clock
 from ..models import AuditEvent, Person, Referral
 from . import purge
 from .registry import descriptors
@@ -105,7 +106,7 @@ def subject_data(session, person: Person, tenant=None) -> dict:
     values = purge.personal_values(session, person, ids, registry)
     outbox = purge._outbox_rows(session, person, ids, values)  # noqa: SLF001
     return {
-        "generated_at": datetime.now(UTC).isoformat(),
+        "generated_at": clock.now().isoformat(),
         "tenant": getattr(tenant, "slug", None),
         "subject": "person",
         "person_id": str(person.id),
@@ -131,7 +132,7 @@ def referred_data(session, referrals: list[Referral], tenant=None) -> dict:
         for message in purge._outbox_rows(session, referral, own, searched):  # noqa: SLF001
             outbox[message.id] = message
     return {
-        "generated_at": datetime.now(UTC).isoformat(),
+        "generated_at": clock.now().isoformat(),
         "tenant": getattr(tenant, "slug", None),
         "subject": "referrals",
         "referral_ids": [str(r.id) for r in referrals],

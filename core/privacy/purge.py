@@ -28,11 +28,11 @@ import json
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import and_, or_, select
 
-from .. import audit
+from .. import audit, clock
 from ..errors import UserError
 from ..models import (
     AuditEvent,
@@ -583,7 +583,7 @@ def purge(session, tenant, *, dry_run: bool = False, now: datetime | None = None
     """Anonymise everyone past retention, then the referrals past retention that never
     became a case (``progress(person or referral)`` after each one). Never commits the
     session; with ``dry_run`` nothing is written (the caller rolls back)."""
-    now = now or datetime.now(UTC)
+    now = now or clock.now()
     registry = descriptors()
     summary = PurgeSummary()
     persons = due_persons(session, tenant, now)

@@ -12,6 +12,10 @@ Our own tests and third-party plugins' tests use the same fixtures:
   ``users`` (one per role in ``tenant``); ``login(client, user)``; ``api_token(user)``;
   ``enable_plugin(tenant, name, **settings)``; ``in_tenant(tenant)`` context manager.
 * ``TEST_PASSWORD`` is every test user's password.
+* The clock (``core.clock``) is pinned for every test to ``TEST_NOW`` (an ordinary
+  weekday morning in Paris), or to ``CCAS_TEST_NOW`` when set (an ISO instant; without
+  an offset it is read in Europe/Paris), so that no result depends on the day the suite
+  runs. ``clock`` moves it inside a test: ``clock.travel_to("2026-12-31T23:30")``.
 """
 
 from __future__ import annotations
@@ -30,6 +34,9 @@ from sqlalchemy.engine import make_url
 
 TEST_PASSWORD = "Test-password-2026!"  # noqa: S105 - test fixtures only
 _HASH: dict[str, str] = {}
+
+#: The instant every test starts at, unless ``CCAS_TEST_NOW`` says otherwise.
+TEST_NOW = "2026-11-16T10:00:00+01:00"
 
 OWNER_ROLE = "ccas_owner"
 APP_ROLE = "ccas_app"
@@ -55,6 +62,57 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.skip(reason="PostgreSQL run only (CCAS_TEST_POSTGRES_URL)"))
         if "sqlite_only" in item.keywords and on_pg:
             item.add_marker(pytest.mark.skip(reason="SQLite run only"))
+
+
+def start_instant():
+    """The instant each test starts at (``CCAS_TEST_NOW`` or ``TEST_NOW``)."""
+    from core import clock
+
+    return clock.parse_instant(os.environ.get("CCAS_TEST_NOW") or TEST_NOW)
+
+
+class ClockControl:
+    """The ``clock`` fixture: ``travel_to(instant)`` pins the platform's clock there (an
+    ISO string read in Europe/Paris without an offset, or an aware ``datetime``);
+    ``now()`` and ``today()`` read it."""
+
+    def travel_to(self, instant):
+        from core import clock
+
+        clock.set_now(clock.parse_instant(instant) if isinstance(instant, str) else instant)
+
+    @staticmethod
+    def now():
+        from core import clock
+
+        return clock.now()
+
+    @staticmethod
+    def today(tenant=None):
+        from core import clock
+
+        return clock.today(tenant)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _pinned_clock_for_the_session():
+    """Session- and module-scoped fixtures run on the pinned clock too."""
+    from core import clock as platform_clock
+
+    platform_clock.set_now(start_instant())
+    yield
+    platform_clock.set_now(None)
+
+
+@pytest.fixture(autouse=True)
+def clock(_pinned_clock_for_the_session):
+    """Pins the platform's clock for the test (see the module's docstring): every test
+    starts at the same instant."""
+    from core import clock as platform_clock
+
+    platform_clock.set_now(start_instant())
+    yield ClockControl()
+    platform_clock.set_now(start_instant())
 
 
 class TestDatabase:

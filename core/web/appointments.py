@@ -7,7 +7,7 @@ Times are typed and shown in the tenant's timezone, stored in UTC (``core.appoin
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from flask import (
     Blueprint,
@@ -24,7 +24,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from .. import appointments as appts
-from .. import audit
+from .. import audit, clock
 from ..cases import local_today
 from ..db import db
 from ..errors import UserError
@@ -261,7 +261,7 @@ def _appointment_helpers():
         "appointments_today": today_for,
         "appointment_booking_closed": appts.NO_BOOKING_STATES,
         "appointment_french_day": french_day,
-        "appointment_now": lambda: datetime.now(UTC),
+        "appointment_now": lambda: clock.now(),
         "appointment_staff_minutes": appts.staff_minutes,
         "ccas_case_page_url": case_page_url,
     }

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import time
 import uuid
-from datetime import UTC, datetime
 
 from flask import Flask, current_app, g, session
 from flask_login import LoginManager, login_user, logout_user
 from sqlalchemy import select
 
-from .. import tenancy
+from .. import clock, tenancy
 from ..db import db
 from ..models import Operator, User
 
@@ -64,7 +62,7 @@ def start_session(user) -> None:
     """Log ``user`` in on a fresh session (no fixation: the old session content is dropped)."""
     session.clear()
     login_user(user)
-    now = int(time.time())
+    now = int(clock.timestamp())
     session["ccas_login_at"] = now
     session["ccas_seen_at"] = now
     session.permanent = False
@@ -98,7 +96,7 @@ def complete_login(account, **detail) -> None:
     from .. import audit
 
     if not getattr(account, "is_operator", False):
-        account.last_login_at = datetime.now(UTC)
+        account.last_login_at = clock.now()
         audit.record(db.session, "login", account, actor=account, **detail)
     db.session.commit()
     start_session(account)
@@ -122,7 +120,7 @@ def begin_second_factor(account, mode: str, next_url: str) -> None:
         "tid": account.tenant_id,
         "uid": str(account.id),
         "v": account.session_version,
-        "at": int(time.time()),
+        "at": int(clock.timestamp()),
         "mode": mode,
         "next": next_url,
     }
@@ -136,7 +134,7 @@ def pending_second_factor(mode: str | None = None, kind: str = "u"):
     if not pending or pending.get("kind", "u") != kind or (
             mode is not None and pending.get("mode") != mode):
         return None, {}
-    if int(time.time()) - int(pending.get("at", 0)) > SECOND_FACTOR_SECONDS:
+    if int(clock.timestamp()) - int(pending.get("at", 0)) > SECOND_FACTOR_SECONDS:
         session.pop("ccas_2fa", None)
         g.ccas_session_expired = True
         return None, {}
@@ -159,7 +157,7 @@ def pending_second_factor(mode: str | None = None, kind: str = "u"):
 def _enforce_timeouts() -> None:
     if "_user_id" not in session:
         return
-    now = int(time.time())
+    now = int(clock.timestamp())
     idle = current_app.config["CCAS_SESSION_IDLE_MINUTES"] * 60
     absolute = current_app.config["CCAS_SESSION_MAX_HOURS"] * 3600
     login_at = session.get("ccas_login_at", 0)

@@ -10,13 +10,13 @@ lender plugin's panel).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from flask import g
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from .. import delays, workflow
+from .. import clock, delays, workflow
 from ..db import db
 from ..models import STATE_LABELS, Case, CaseTransition, Interview, State
 from . import sections
@@ -50,7 +50,7 @@ def _cases(*where, order=None, limit=LIMIT) -> list[Case]:
 def secretary_work() -> dict:
     pending = _cases(Case.state == State.ficp_pending, limit=200)
     cleared = [c for c in pending if not workflow.failed_checks(c, State.ficp_pending)]
-    since = datetime.now(UTC) - timedelta(days=RECENT_DAYS)
+    since = clock.now() - timedelta(days=RECENT_DAYS)
     registered = _cases(Case.state == State.ficp_registered, Case.state_changed_at >= since,
                         order=Case.state_changed_at.desc())
     return {
@@ -75,7 +75,7 @@ def manager_overview() -> dict:
     counts = dict(session.execute(
         select(Case.state, func.count()).group_by(Case.state)).all())
     days = stuck_after_days(g.tenant)
-    limit = datetime.now(UTC) - timedelta(days=days)
+    limit = clock.now() - timedelta(days=days)
     open_states = [s for s in State if s not in workflow.TERMINAL
                    and s not in (State.disbursed, State.repaying)]
     stuck = _cases(Case.state.in_(open_states), Case.state_changed_at < limit, limit=50)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
-from zoneinfo import ZoneInfo
 
 from flask import Flask, g
+
+from .. import clock
 
 
 def format_money(value) -> str:
@@ -28,8 +29,7 @@ def local_datetime(value: datetime | None) -> datetime | None:
     if value is None:
         return None
     tenant = g.get("tenant")
-    tz = ZoneInfo(tenant.timezone if tenant is not None else "Europe/Paris")
-    return value.astimezone(tz)
+    return value.astimezone(clock.zone(tenant))
 
 
 def format_datetime(value: datetime | None) -> str:

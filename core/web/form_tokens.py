@@ -28,16 +28,15 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import time
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from flask import current_app
 from flask_login import current_user
 from sqlalchemy import delete, select, update
 
-from .. import tenancy
+from .. import clock, tenancy
 from ..db import db
 from ..models import FormToken
 
@@ -60,7 +59,7 @@ def issue(form: str) -> str:
     """A new token for ``form`` (e.g. ``"intake"``), for the signed-in user of the current
     tenant. Nothing is written."""
     nonce = uuid.uuid4().hex
-    issued = int(time.time())
+    issued = int(clock.timestamp())
     mac = _mac(form, tenancy.require_tenant_id(), current_user.id, nonce, issued)
     return f"{nonce}.{issued}.{mac}"
 
@@ -80,7 +79,7 @@ def _nonce(form: str, token: str) -> uuid.UUID | None:
     expected = _mac(form, tenancy.require_tenant_id(), current_user.id, nonce, issued)
     if not hmac.compare_digest(expected, mac):
         return None
-    age = time.time() - issued
+    age = clock.timestamp() - issued
     if age > TTL.total_seconds() or age < -CLOCK_SKEW_SECONDS:
         return None
     return parsed
@@ -127,7 +126,7 @@ def spend(form: str, token: str) -> Spent:
     session = db.session
     inserted = _insert_once(session, {
         "tenant_id": tenancy.require_tenant_id(), "id": nonce, "user_id": current_user.id,
-        "spent_at": datetime.now(UTC),
+        "spent_at": clock.now(),
     })
     if inserted:
         return Spent(fresh=True, nonce=nonce)
@@ -138,7 +137,7 @@ def spend(form: str, token: str) -> Spent:
 def purge_expired(session, now: datetime | None = None) -> int:
     """Delete the current tenant's rows of tokens that can no longer be sent (spent more
     than :data:`TTL` ago, so issued earlier still). Not committed."""
-    cutoff = (now or datetime.now(UTC)) - TTL
+    cutoff = (now or clock.now()) - TTL
     result = session.execute(
         delete(FormToken).where(FormToken.spent_at < cutoff)
         .execution_options(synchronize_session=False)

@@ -20,7 +20,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import func, or_, select
 
-from .. import audit
+from .. import audit, clock
 from .. import referrals as referral_service
 from ..db import db
 from ..errors import UserError
@@ -172,7 +172,7 @@ def _rectified(form, fields=FIELDS) -> tuple[dict, dict]:
         except ValueError:
             errors["birth_date"] = _("Date de naissance : date invalide (jj/mm/aaaa).")
         else:
-            if not date(1900, 1, 1) <= born <= date.today():
+            if not date(1900, 1, 1) <= born <= clock.today():
                 errors["birth_date"] = _("Date de naissance : date invalide.")
     if values["email"] and not EMAIL_RE.match(values["email"]):
         errors["email"] = _("Courriel : adresse invalide.")

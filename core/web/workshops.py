@@ -7,7 +7,7 @@ from __future__ import annotations
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from .. import audit, workshops
+from .. import audit, clock, workshops
 from ..db import db
 from ..errors import UserError
 from ..models.accompaniment import INVITATION_STATUS_LABELS
@@ -88,9 +88,8 @@ def _session_page(ws, errors=None, values=None, status=200, skipped=None):
 
 
 def _now():
-    from datetime import UTC, datetime
 
-    return datetime.now(UTC)
+    return clock.now()
 
 
 @bp.route("/seances/<session_id>")

@@ -15,13 +15,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 import click
 from sqlalchemy import and_, func, or_, select
 
-from core.plugin_api import db_session, enqueue_email, local_today, tenant_command
+from core.plugin_api import db_session, enqueue_email, local_today, tenant_command, utcnow
 
 from .models import Installment, Loan, LoanStatus, Repayment
 
@@ -168,7 +168,7 @@ def check_arrears(session, on: date) -> list[tuple[LoanPosition, bool]]:
         alerted = False
         if loan.late_since is None:
             loan.late_since = arrears.oldest_unpaid_due
-            loan.late_alerted_at = datetime.now(UTC)
+            loan.late_alerted_at = utcnow()
             alerted = True
             data = {"days_late": arrears.days_past_due,
                     "due_date": arrears.oldest_unpaid_due.isoformat(),

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from datetime import UTC, date, datetime
+from datetime import date
 
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -42,6 +42,7 @@ from core.plugin_api import (
     local_today,
     parse_date,
     record_audit,
+    utcnow,
 )
 
 from .blueprint import bp
@@ -147,7 +148,7 @@ def record_result(session, case: Case, result: str, checked_on: date, actor,
     check.source = source
     check.agent_id = getattr(actor, "id", None)
     check.agent_label = actor_label(actor)
-    check.recorded_at = datetime.now(UTC)
+    check.recorded_at = utcnow()
     session.flush()
     record_audit(session, "ficp.result", case, actor=actor, result=value.value, source=source)
     if value == FicpResult.registered:

@@ -21,7 +21,7 @@ Nothing is committed here.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
 from sqlalchemy import select
@@ -50,6 +50,7 @@ from core.plugin_api import (
     record_audit,
     round_apr,
     schedule_json,
+    utcnow,
     validate_loan_inputs,
 )
 
@@ -308,7 +309,7 @@ def react(case: Case, transition, actor, data: dict) -> None:
         loan.borrower_signed_on, loan.lender_signed_on = sig.borrower, sig.lender
         loan.ccas_signed_on, loan.signed_on = sig.ccas, sig.signed_on
         loan.lender_signatory, loan.ccas_signatory = sig.lender_signatory, sig.ccas_signatory
-        loan.signature_recorded_at = datetime.now(UTC)
+        loan.signature_recorded_at = utcnow()
         loan.withdrawal_ends_on = sig.signed_on + timedelta(days=WITHDRAWAL_DAYS)
         loan.status = LoanStatus.signed
         record_audit(session, "loan.signed", loan, actor=actor, signed_on=sig.signed_on)

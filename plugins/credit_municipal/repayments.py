@@ -32,12 +32,12 @@ import csv
 import hashlib
 import io
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date
 from decimal import Decimal
 
 from sqlalchemy import delete, func, select
 
-from core.plugin_api import State, UserError, parse_amount, record_audit, remaining_schedule
+from core.plugin_api import State, UserError, parse_amount, record_audit, remaining_schedule, utcnow
 
 from . import loans as loan_service
 from .models import ImportBatch, Installment, Loan, LoanStatus, Repayment, RepaymentSource
@@ -482,7 +482,7 @@ def run_import(session, content: bytes, filename: str, actor) -> tuple[ImportRep
         record(session, loans[line.reference.upper()], line.on, line.amount, actor,
                source=RepaymentSource.import_, batch=batch, external_key=line.key)
     batch.lines_created += len(new)
-    batch.imported_at = datetime.now(UTC)
+    batch.imported_at = utcnow()
     record_audit(session, "loan.repayment_import", batch, actor=actor, filename=filename,
                  created=len(new), already=len(report.already))
     return report, len(new)

@@ -3,11 +3,11 @@ workshop from theme to invitation, the manager's time split (each page checked b
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 
 from playwright.sync_api import expect
 
-from core import cases, workflow
+from core import cases, clock, workflow
 from core.models import CaseTransition, State
 from core.testing.pytest_plugin import TEST_PASSWORD
 from core.workflow import TransitionRequest
@@ -25,7 +25,7 @@ def signed_case(session, tenant, in_tenant, users, email=None):
         session.flush()
         workflow.apply_transition(
             session, c, TransitionRequest(target="withdrawal_period", version=c.version),
-            users["social_worker"], at=datetime.now(UTC) - timedelta(days=75))
+            users["social_worker"], at=clock.now() - timedelta(days=75))
         session.commit()
         return c
 
@@ -62,7 +62,7 @@ def test_a_budget_workshop_from_theme_to_invitation(browser, users, session, ten
     page.get_by_label("Titre").fill("Tenir son budget")
     page.get_by_role("button", name="Créer le thème").click()
     expect(page.get_by_role("status")).to_contain_text("Thème créé.")
-    day = (datetime.now(UTC) + timedelta(days=15)).date()
+    day = (clock.now() + timedelta(days=15)).date()
     page.get_by_label("Date (jj/mm/aaaa)").fill(day.isoformat())
     page.get_by_label("Lieu").fill("CCAS, salle 2")
     page.get_by_label("Nombre de places").fill("8")

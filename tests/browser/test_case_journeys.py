@@ -12,7 +12,7 @@ from datetime import date, timedelta
 from playwright.sync_api import expect
 from sqlalchemy import func, select
 
-from core import cases, workflow
+from core import cases, clock, workflow
 from core.models import Case, Person, State
 from core.testing.pytest_plugin import TEST_PASSWORD
 from core.workflow import TransitionRequest
@@ -41,7 +41,7 @@ def case_in(session, tenant, in_tenant, actor, *targets, purpose="mobility", amo
             workflow.apply_transition(session, case, TransitionRequest(target, case.version),
                                       actor)
             if target == State.ficp_pending and ficp_clear:
-                ficp.record_result(session, case, "clear", date.today(), actor)
+                ficp.record_result(session, case, "clear", clock.today(), actor)
         session.commit()
         return case
 
@@ -132,7 +132,7 @@ def test_secretary_records_documents_and_books_an_appointment(
     page.get_by_role("button", name="Ajouter la pièce").click()
     expect(page.get_by_role("status")).to_contain_text("Attestation de l'employeur")
     # The appointment with the social worker.
-    day = date.today() + timedelta(days=7)
+    day = clock.today() + timedelta(days=7)
     while day.weekday() >= 5:
         day += timedelta(days=1)
     page.get_by_label("Travailleur social", exact=True).select_option(
@@ -229,12 +229,12 @@ def test_lender_grants_then_signing_and_disbursement(
     # The tripartite signing took place three weeks ago (decision seeded before it).
     with in_tenant(tenant):
         loan = session.scalar(select(Loan))
-        loan.decided_on = date.today() - timedelta(days=30)
+        loan.decided_on = clock.today() - timedelta(days=30)
         session.commit()
         loan_id = loan.id
     session.expire_all()
     browser.goto(f"/t/alpha/p/credit_municipal/loans/{loan_id}")
-    signed = (date.today() - timedelta(days=20)).isoformat()
+    signed = (clock.today() - timedelta(days=20)).isoformat()
     for label in ("Signature de l'emprunteur (date)", "Signature du Crédit Municipal (date)",
                   "Signature du CCAS (date)"):
         page.get_by_label(label).fill(signed)

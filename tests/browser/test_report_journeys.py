@@ -9,7 +9,7 @@ from datetime import date
 import openpyxl
 from playwright.sync_api import expect
 
-from core import cases
+from core import cases, clock
 from core.testing.pytest_plugin import TEST_PASSWORD
 
 NAMES = [f"Personne{i}" for i in range(9)]
@@ -32,7 +32,7 @@ def test_manager_reads_the_yearly_report_and_downloads_the_xlsx(
     page = browser.page
     browser.login(users["manager"].email, TEST_PASSWORD, "alpha")
     page.get_by_role("link", name="Bilans").first.click()
-    year = date.today().year
+    year = clock.today().year
     expect(page.get_by_role("heading", level=1)).to_have_text(
         f"Bilan {year} du microcrédit personnel")
     expect(page.get_by_role("region", name="Chiffres clés")).to_contain_text("9")

@@ -9,7 +9,7 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select
 
-from core import cases, plugins
+from core import cases, clock, plugins
 from core.models import OutboxMessage
 from core.plugin_api import (
     Case,
@@ -48,7 +48,7 @@ def _fresh(session, tenant, in_tenant, case_id) -> Case:
 
 def _record(client, case, result, checked_on=None, version=None):
     return client.post(f"{QUEUE}/{case.id}", data={
-        "result": result, "checked_on": (checked_on or date.today()).isoformat(),
+        "result": result, "checked_on": (checked_on or clock.today()).isoformat(),
         "version": str(version if version is not None else case.version)})
 
 
@@ -130,7 +130,7 @@ def test_no_email_when_the_ccas_has_no_address(client, users, login, pending, se
 def test_a_future_consultation_date_is_refused(client, users, login, pending, session,
                                                tenant, in_tenant):
     login(client, users["lender_agent"])
-    response = _record(client, pending, "clear", date.today() + timedelta(days=2))
+    response = _record(client, pending, "clear", clock.today() + timedelta(days=2))
     assert response.status_code == 422 and "futur" in response.get_data(as_text=True)
     with in_tenant(tenant):
         assert session.scalars(select(FicpCheck)).all() == []

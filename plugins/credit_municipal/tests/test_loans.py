@@ -3,12 +3,13 @@ period (in the tenant's timezone), withdrawal, disbursement and schedule."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
 
+from core import clock
 from core.models import CaseTransition, OutboxMessage
 from core.plugin_api import (
     Case,
@@ -210,13 +211,39 @@ def test_disbursement_the_day_after_the_withdrawal_period_starts_repaying(
         assert rows[0].borrower_payment == rows[0].principal  # the City pays the interest
 
 
+@pytest.mark.parametrize("now, allowed", [
+    ("2027-04-03T23:30", False),  # the 14th day, late evening: still in the period
+    ("2027-04-04T00:30", True),   # half an hour later, in Paris (22:30 UTC on the 3rd)
+])
+def test_the_withdrawal_period_spans_the_spring_clock_change_in_calendar_days(
+        session, tenant, in_tenant, users, clock, now, allowed):
+    """Signed on Saturday 20 March 2027; the night of 28 March is an hour short, the
+    period still ends on 3 April (14 calendar days), and the money may leave on the 4th,
+    from midnight in Paris."""
+    clock.travel_to("2027-03-20T11:00")
+    loan_id = _signed(session, tenant, in_tenant, users, days_ago=0).id
+    clock.travel_to(now)
+    with in_tenant(tenant):
+        loan = session.get(Loan, (tenant.id, loan_id))
+        assert loan.withdrawal_ends_on == date(2027, 4, 3)
+        if allowed:
+            service.disburse(session, loan.case, {}, users["lender_agent"])
+            session.commit()
+            assert loan.disbursed_on == date(2027, 4, 4)
+        else:
+            with pytest.raises(TransitionError) as err:
+                service.disburse(session, loan.case, {}, users["lender_agent"])
+            session.rollback()
+            assert "03/04/2027 inclus" in err.value.message
+
+
 def test_the_withdrawal_period_is_counted_in_the_tenants_timezone(make_tenant, session,
                                                                    in_tenant):
     far_east = make_tenant("kiritimati")
     far_east.timezone = "Pacific/Kiritimati"
     session.commit()
     with in_tenant(far_east):
-        assert service.today() == datetime.now(ZoneInfo("Pacific/Kiritimati")).date()
+        assert service.today() == clock.now().astimezone(ZoneInfo("Pacific/Kiritimati")).date()
 
 
 def test_an_agreed_first_due_date_is_kept_at_disbursement(session, tenant, in_tenant, users):

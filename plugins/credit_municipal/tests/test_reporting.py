@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import date
+from decimal import Decimal
+
 import pytest
 
-from core.plugin_api import hooks
-from plugins.credit_municipal import loans as service
+from core.plugin_api import build_schedule, hooks
 
 from .loan_helpers import disbursed_loan, granted_loan
 
@@ -15,18 +17,36 @@ def lender(tenant, enable_plugin):
     enable_plugin(tenant, "credit_municipal")
 
 
+def _section(session, tenant, in_tenant, year):
+    with in_tenant(tenant):
+        (section,) = [s for s in hooks().ccas_report_sections(tenant=tenant, year=year,
+                                                              session=session)
+                      if s.name == "credit_municipal"]
+    return section
+
+
+def _interest_due_in(amount, months, disbursed_on: date, year: int) -> Decimal:
+    """The City's share for one loan: the interest of its instalments due in ``year``."""
+    rows = build_schedule(Decimal(amount), months, Decimal("3.04"),
+                          start_date=disbursed_on).installments
+    return sum((r.interest for r in rows if r.due_date.year == year), Decimal("0.00"))
+
+
+@pytest.mark.parametrize("today", [
+    "2026-06-15T10:00",  # six instalments fall in the year
+    "2026-12-15T10:00",  # the first instalment falls next year: no cost this year
+    "2026-12-31T23:30",  # the last evening of the year, in Paris (22:30 UTC)
+])
 def test_the_report_section_gives_the_loan_figures_of_the_year(session, tenant, in_tenant,
-                                                               users):
+                                                               users, clock, today):
+    clock.travel_to(today)
+    disbursed_on = clock.today()
     disbursed_loan(session, tenant, in_tenant, users, amount="3000", disbursed_days_ago=0)
     disbursed_loan(session, tenant, in_tenant, users, amount="1000", months=10,
                    disbursed_days_ago=0)
     granted_loan(session, tenant, in_tenant, users, amount="500", months=10)
-    with in_tenant(tenant):
-        year = service.today().year
-        (section,) = [s for s in hooks().ccas_report_sections(tenant=tenant, year=year,
-                                                              session=session)
-                      if s.name == "credit_municipal"]
-        loans = section.data["loans"]
+    section = _section(session, tenant, in_tenant, 2026)
+    loans = section.data["loans"]
     assert section.title == "Crédit Municipal"
     assert {"amount_lent", "average", "outstanding", "par30", "defaults", "guarantee_calls",
             "city_subsidy_cost"} <= set(loans)
@@ -34,7 +54,27 @@ def test_the_report_section_gives_the_loan_figures_of_the_year(session, tenant, 
     assert loans["amount_lent"] == "4000.00" and loans["average"] == "2000.00"
     assert loans["outstanding"] == "4000.00" and loans["par30"] == "0.00"
     assert loans["defaults"] == 0 and loans["guarantee_calls"] == "0.00"
-    assert loans["city_subsidy_cost"] != "0.00"
+    this_year = (_interest_due_in("3000", 36, disbursed_on, 2026)
+                 + _interest_due_in("1000", 10, disbursed_on, 2026))
+    assert loans["city_subsidy_cost"] == f"{this_year:.2f}"
+    # The instalments of next year are the City's cost of next year (forecast part).
+    next_year = (_interest_due_in("3000", 36, disbursed_on, 2027)
+                 + _interest_due_in("1000", 10, disbursed_on, 2027))
+    assert next_year > 0
+    assert _section(session, tenant, in_tenant, 2027).data["loans"]["city_subsidy_cost"] == (
+        f"{next_year:.2f}")
+
+
+def test_the_first_interest_figures_of_a_june_loan(session, tenant, in_tenant, users, clock):
+    """Hand-checked: 3,000 € at 3.04 % from 15 June 2026, first due 15 July: the interest
+    of July is 3,000 × 3.04 % / 12 = 7.60 €."""
+    clock.travel_to("2026-06-15T10:00")
+    disbursed_loan(session, tenant, in_tenant, users, amount="3000", disbursed_days_ago=0)
+    first = build_schedule(Decimal("3000"), 36, Decimal("3.04"),
+                           start_date=date(2026, 6, 15)).installments[0]
+    assert first.interest == Decimal("7.60") and first.due_date == date(2026, 7, 15)
+    cost = _section(session, tenant, in_tenant, 2026).data["loans"]["city_subsidy_cost"]
+    assert Decimal(cost) > Decimal("7.60") * 5  # six decreasing interests from 7.60 €
 
 
 def test_a_year_without_loans_gives_zeros(session, tenant, in_tenant):
