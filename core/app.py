@@ -62,7 +62,7 @@ def create_app(config: dict | None = None, registry: plugins.PluginRegistry | No
     logsafety.init_app(app)
 
     from .api import bp as api_bp
-    from .health import bp as health_bp
+    from .web.health import bp as health_bp
     from .web.operator import bp as operator_bp
     from .web.public import bp as public_bp
     from .web.views import bp as web_bp
@@ -106,7 +106,7 @@ def create_app(config: dict | None = None, registry: plugins.PluginRegistry | No
     app.register_blueprint(privacy_bp)
 
     _register_plugin_blueprints(app, registry)
-    from . import throttle
+    from .accounts import throttle
 
     throttle.init_app(app)  # after every blueprint: it limits their views
     app.after_request(_security_headers)

@@ -273,7 +273,7 @@ def ccas_case_panels(case, user):
 @hookspec
 def ccas_suggest_alternatives(case):
     """Other aids or schemes that may apply before a microcredit ("other aids first").
-    Suggestions appear at evaluation (``core.suggestions`` stores them when the case
+    Suggestions appear at evaluation (``core.features.suggestions`` stores them when the case
     enters it, and again on demand); the move to instruction is vetoed until the social
     worker resolves each one (mobilised, requested, or not applicable with a reason). A
     ``blocking`` suggestion (e.g. a business project for ADIE) vetoes instruction until it

@@ -5,7 +5,7 @@
   e-mail bodies with reset links, and people's names.
 * Result rows are never logged (SQLAlchemy logs them at DEBUG level).
 * The application never logs a request body, a password, an ``Authorization`` header or
-  a token: rate-limit keys are hashed (``core.throttle``), errors log their type only.
+  a token: rate-limit keys are hashed (``core.accounts.throttle``), errors log their type only.
 """
 
 from __future__ import annotations

@@ -75,7 +75,6 @@ import functools
 import click
 import pluggy
 
-from . import settings_fields
 from .cases import local_today, parse_amount, parse_date
 from .errors import UserError
 from .loans import (
@@ -89,7 +88,8 @@ from .loans import (
 )
 from .models import PURPOSE_LABELS, Case, Organisation, Referral, State
 from .models.base import Base, TenantScoped, UTCDateTime, tenant_fk, utcnow
-from .plugin_helpers import (
+from .plugins import settings_fields
+from .plugins.helpers import (
     has_children,
     keywords_found,
     normalise_text,
@@ -98,7 +98,7 @@ from .plugin_helpers import (
     plugin_destination,
     suggestions_resolved,
 )
-from .plugin_types import (
+from .plugins.types import (
     CaseCheck,
     Destination,
     DocumentRequirement,
@@ -110,9 +110,9 @@ from .plugin_types import (
 )
 from .policy import LOAN_READERS, allow
 from .privacy.registry import PersonalData
-from .reasons import reasons
 from .web.filters import format_money
 from .workflow import StaleCase, TransitionError, TransitionRequest, apply_transition
+from .workflow.reasons import reasons
 
 hookimpl = pluggy.HookimplMarker("ccas")
 
@@ -200,7 +200,7 @@ def accompaniment_status(case) -> str:
     """What a partner (the lender) may know of the CCAS's accompaniment of ``case``: a
     short French status such as « En cours de suivi par le CCAS » or « Alerte prise en
     charge par le CCAS », never the tasks or the notes."""
-    from .accompaniment import status_label
+    from .features.accompaniment import status_label
 
     return status_label(case)
 

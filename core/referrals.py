@@ -5,7 +5,7 @@ receiving organisation and expire unanswered referrals.
 Services take the session, validate everything before writing, raise ``UserError`` and
 never commit. Every status change is recorded (``ReferralStatusChange``), audited, told to
 the plugins (``ccas_referral_status_changed``) and queued for the referrer in the outbox
-(``core.notifications``), all in the caller's transaction.
+(``core.outbox.notifications``), all in the caller's transaction.
 
 Who sees what: CCAS staff see every referral of the tenant; a partner's referrer sees only
 the referrals sent by or to its own organisation; anything else is "not found" (404).
@@ -21,7 +21,7 @@ from decimal import Decimal
 
 from sqlalchemy import or_, select
 
-from . import audit, cases, clock, notifications, reasons, workflow
+from . import audit, cases, clock, workflow
 from .errors import NotFound, UserError
 from .models import (
     CCAS_STAFF,
@@ -36,6 +36,8 @@ from .models import (
     State,
 )
 from .models.referral import AWAITING_ANSWER
+from .outbox import notifications
+from .workflow import reasons
 
 log = logging.getLogger(__name__)
 
@@ -522,7 +524,7 @@ def accept(session, referral: Referral, actor, tenant=None,
 
 def decline(session, referral: Referral, actor, reason: str, message: str = "",
             tenant=None, at: datetime | None = None) -> None:
-    """Decline with a coded reason (``core.reasons`` "decline") and an optional message
+    """Decline with a coded reason (``core.workflow.reasons`` "decline") and an optional message
     for the referrer."""
     tenant = _tenant(tenant)
     _require_answerable(actor, referral)

@@ -147,7 +147,7 @@ class Body:
 
 
 def totp_code(secret: str, at: float | None = None) -> str:
-    from core import totp
+    from core.accounts import totp
 
     return totp.totp(totp.secret_bytes(secret), clock.timestamp() if at is None else at)
 
@@ -159,7 +159,7 @@ def _user_in(session, ctx: Ctx, user):
 
 
 def pending_secret(ctx: Ctx, user=None) -> str:
-    from core import totp
+    from core.accounts import totp
 
     with ctx.session("own") as s:
         return totp.pending_secret(s, _user_in(s, ctx, user or ctx.user))
@@ -168,7 +168,7 @@ def pending_secret(ctx: Ctx, user=None) -> str:
 def _confirm(session, account) -> str:
     """Confirm ``account``'s second factor with the code of two steps ago (the current
     code stays unused); returns its secret."""
-    from core import totp
+    from core.accounts import totp
 
     secret = totp.pending_secret(session, account)
     at = clock.timestamp() - 2 * totp.STEP_SECONDS
@@ -177,7 +177,7 @@ def _confirm(session, account) -> str:
 
 
 def operator_pending_secret(ctx: Ctx) -> str:
-    from core import totp
+    from core.accounts import totp
 
     with ctx.operator_session() as s:
         return totp.pending_secret(s, ctx.operator(s))
@@ -201,7 +201,7 @@ def _operator_enrolment_ready(ctx: Ctx) -> None:
     has given the right password and opened the enrolment page."""
     from flask import current_app
 
-    from core import totp
+    from core.accounts import totp
 
     config = current_app.config
     previous = config.get("CCAS_OPERATOR_TOTP_REQUIRED")
@@ -269,7 +269,7 @@ def _login_enrolment_ready(ctx: Ctx) -> None:
     assert _sign_in(ctx, user).endswith("/login/enrolment")
     assert ctx.client.get(f"/t/{ctx.own.slug}/login/enrolment").status_code == 200
     with ctx.session("own") as s:
-        from core import totp
+        from core.accounts import totp
 
         ctx.state["secret"] = totp.credential(s, _user_in(s, ctx, user)).secret
 
@@ -278,8 +278,8 @@ def _reset_link(ctx: Ctx) -> dict:
     """A password-reset link sent to the secretary an instant ago."""
     import secrets
 
+    from core.accounts.password_reset import TOKEN_LIFETIME, token_digest
     from core.models import PasswordResetToken
-    from core.password_reset import TOKEN_LIFETIME, token_digest
 
     clear = secrets.token_urlsafe(32)
     now = clock.now()

@@ -76,18 +76,9 @@ def _transitions(session, case, *steps):
 
 def build_tenant(session, in_tenant, slug: str, password_hash: str, import_dir: Path,
                  plugin_enabled: bool) -> TenantWorld:
-    from core import (
-        accompaniment,
-        accounts,
-        cases,
-        documents,
-        outbox,
-        plugins,
-        referrals,
-        staff_time,
-        workshops,
-    )
-    from core import appointments as appts
+    from core import accounts, cases, outbox, plugins, referrals
+    from core.features import accompaniment, documents, staff_time, workshops
+    from core.features import appointments as appts
     from core.models import CaseSuggestion, OutboxStatus, State, SuggestionStatus
     from plugins.credit_municipal import loans as loan_service
     from plugins.credit_municipal.tests.loan_helpers import signature

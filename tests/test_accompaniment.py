@@ -9,8 +9,9 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from core import accompaniment, cases, plugins, workflow
+from core import cases, plugins, workflow
 from core.errors import UserError
+from core.features import accompaniment
 from core.models import CaseTransition, State
 from core.models.accompaniment import (
     AccompanimentTask,

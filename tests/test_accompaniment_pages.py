@@ -10,7 +10,8 @@ from datetime import UTC, date, datetime
 import pytest
 from sqlalchemy import select
 
-from core import accompaniment, cases, workflow
+from core import cases, workflow
+from core.features import accompaniment
 from core.models import AuditEvent, CaseTransition, State
 from core.models.accompaniment import AccompanimentTask, FollowUp, TaskStatus, TimeEntry
 from core.workflow import TransitionRequest

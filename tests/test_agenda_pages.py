@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from core import appointments as appts
 from core import cases, clock, workflow
+from core.features import appointments as appts
 from core.models import Appointment, AppointmentStatus
 from core.workflow import TransitionRequest
 

@@ -1,4 +1,4 @@
-"""core.appointments: booking in local time, overlap per worker, moving, outcome, ICS."""
+"""core.features.appointments: booking in local time, overlap per worker, moving, outcome, ICS."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from core import appointments as appts
 from core import cases, workflow
 from core.errors import UserError
+from core.features import appointments as appts
 from core.models import Appointment, AppointmentStatus, AuditEvent
 from core.workflow import TransitionRequest
 

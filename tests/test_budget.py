@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal as D
 
-from core import budget
+from core.cases import budget
 
 
 def test_single_adult_is_one_unit():

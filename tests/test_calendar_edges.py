@@ -13,8 +13,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from core import appointments as appts
-from core import cases, reminders
+from core import cases
+from core.features import appointments as appts
+from core.features import reminders
 from core.models import Case, Person, State
 from core.privacy import purge
 from core.reports.yearly import build_report

@@ -294,10 +294,9 @@ def test_killed_connection_during_an_outbox_drain_loses_and_duplicates_nothing(
 
     from aiosmtpd.controller import Controller
 
-    from core import delivery
     from core.db import db
     from core.models import OutboxMessage
-    from core.outbox import enqueue_email
+    from core.outbox import delivery, enqueue_email
 
     received = []
 

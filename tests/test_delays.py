@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-from core.delays import TransitionPoint, median_delays, milestones
+from core.reports.delays import TransitionPoint, median_delays, milestones
 
 T0 = datetime(2026, 1, 1, 9, tzinfo=UTC)
 

@@ -14,9 +14,9 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
-from core import clock, delivery
+from core import clock
 from core.models import Organisation, OutboxMessage, OutboxStatus
-from core.outbox import enqueue_email, enqueue_webhook
+from core.outbox import delivery, enqueue_email, enqueue_webhook
 
 SECRET = "s3cret-for-tests"
 

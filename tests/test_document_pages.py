@@ -7,7 +7,8 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
-from core import cases, documents, workflow
+from core import cases, workflow
+from core.features import documents
 from core.models import CaseDocument, DocumentStatus, OutboxMessage
 from core.workflow import TransitionRequest
 

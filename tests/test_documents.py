@@ -1,4 +1,5 @@
-"""core.documents: the tenant's list, plugin additions, the checklist, marking, letter, e-mail."""
+"""core.features.documents: the tenant's list, plugin additions, the checklist, marking,
+letter, e-mail."""
 
 from __future__ import annotations
 
@@ -8,8 +9,9 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
-from core import cases, documents, plugins, workflow
+from core import cases, plugins, workflow
 from core.errors import UserError
+from core.features import documents
 from core.models import AuditEvent, CaseDocument, DocumentStatus, OutboxMessage, State
 from core.plugin_api import DocumentRequirement
 from core.testing.pytest_plugin import probe_plugin

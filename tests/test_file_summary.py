@@ -7,7 +7,8 @@ from decimal import Decimal
 
 import pytest
 
-from core import cases, file_summary, workflow
+from core import cases, workflow
+from core.cases import file_summary
 from core.models import State
 from core.workflow import TransitionRequest
 

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from core import hookdocs, hookspecs
+from core import hookspecs
+from core.plugins import hookdocs
 
 HOOKS = hookdocs.hook_names()
 

@@ -1,4 +1,4 @@
-"""core.ics: RFC 5545 text (CRLF, folding at 75 octets, escaping, time zones)."""
+"""core.features.ics: RFC 5545 text (CRLF, folding at 75 octets, escaping, time zones)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from core import ics
+from core.features import ics
 
 STAMP = datetime(2026, 11, 1, 8, 0, tzinfo=UTC)
 

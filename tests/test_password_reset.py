@@ -9,7 +9,8 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from core import clock, password_reset
+from core import clock
+from core.accounts import password_reset
 from core.models import AuditEvent, OutboxMessage, PasswordResetToken, User
 
 NEW_PASSWORD = "Nouveau-mot-2026!"
@@ -125,7 +126,7 @@ def test_expired_link_is_refused(client, users, session, in_tenant, tenant):
     with in_tenant(tenant):
         session.expire_all()
         user = session.scalar(select(User).where(User.id == users["manager"].id))
-    from core.security import verify_password
+    from core.accounts.credentials import verify_password
 
     assert not verify_password(user.password_hash, NEW_PASSWORD)
 

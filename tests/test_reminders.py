@@ -1,4 +1,4 @@
-"""core.reminders: one e-mail with the ICS, 48 hours before, never twice, every tenant."""
+"""core.features.reminders: one e-mail with the ICS, 48 hours before, never twice, every tenant."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from core import appointments as appts
-from core import cases, reminders, tenancy, workflow
+from core import cases, tenancy, workflow
+from core.features import appointments as appts
+from core.features import reminders
 from core.models import Appointment, OutboxMessage
 from core.workflow import TransitionRequest
 

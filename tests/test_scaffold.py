@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from core import scaffold
 from core.cli import main
 from core.errors import UserError
+from core.plugins import scaffold
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -66,7 +66,7 @@ def test_reset_link_and_totp_secret_never_reach_the_logs(client, users, session,
 def test_operator_totp_secret_and_codes_never_reach_the_logs(client, operator, login, session,
                                                              caplog):
 
-    from core import totp
+    from core.accounts import totp
 
     _debug_everywhere(caplog)
     login(client, operator)

@@ -9,10 +9,11 @@ from decimal import Decimal
 
 import pytest
 
-from core import cases, staff_time
+from core import cases
 from core.errors import UserError
+from core.features import staff_time
+from core.features.staff_time import Row, TimeForm
 from core.models import Appointment, AppointmentKind, AppointmentStatus, CaseTransition
-from core.staff_time import Row, TimeForm
 
 
 def entry(session, user, day, minutes, category, activity="other"):

@@ -8,11 +8,12 @@ from datetime import UTC, date, datetime
 import pytest
 from sqlalchemy import select
 
-from core import cases, plugins, suggestions, workflow
+from core import cases, plugins, workflow
 from core.errors import UserError
+from core.features import suggestions
 from core.models import CaseSuggestion, State, SuggestionStatus
 from core.plugin_api import PluginInfo, Suggestion, hookimpl
-from core.plugin_helpers import suggestions_resolved
+from core.plugins.helpers import suggestions_resolved
 from core.workflow import TransitionError, TransitionRequest
 
 START_INSTRUCTION = workflow.find(State.evaluation, State.instruction)

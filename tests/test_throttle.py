@@ -51,7 +51,7 @@ GOOD = "Test-password-2026!"
 
 
 def test_storage_is_the_configured_one(app, app_config):
-    from core import throttle
+    from core.accounts import throttle
 
     storage = type(throttle.limiter().storage).__name__.lower()
     expected = "redis" if app_config["CCAS_RATELIMIT_STORAGE_URL"].startswith("redis") else "memory"
@@ -109,7 +109,7 @@ def test_second_factor_codes_are_throttled(client, users, session, in_tenant, te
 
     from sqlalchemy import select
 
-    from core import totp
+    from core.accounts import totp
     from core.models import User
 
     with in_tenant(tenant):
@@ -129,7 +129,7 @@ def test_second_factor_codes_are_throttled(client, users, session, in_tenant, te
 
 def test_operator_second_factor_codes_are_throttled(client, app, operator, session):
 
-    from core import totp
+    from core.accounts import totp
 
     secret = totp.pending_secret(session, operator)
     code = totp.totp(totp.secret_bytes(secret), clock.timestamp())

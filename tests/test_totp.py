@@ -9,7 +9,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from sqlalchemy import select
 
-from core import clock, totp
+from core import clock
+from core.accounts import totp
 from core.models import AuditEvent, TotpCredential, TotpRecoveryCode, User
 
 # -- RFC vectors ----------------------------------------------------------------------------
@@ -282,7 +283,7 @@ def test_wrong_enrolment_code_keeps_the_factor_off(client, users, login, session
 # -- platform operators -------------------------------------------------------------------------
 #
 # Operators (global accounts) get the same second factor through the same services and pages
-# (core.totp, core.web.second_factor); CCAS_OPERATOR_TOTP_REQUIRED enforces it for all.
+# (core.accounts.totp, core.web.second_factor); CCAS_OPERATOR_TOTP_REQUIRED enforces it for all.
 
 OPERATOR_PASSWORD = "Test-password-2026!"
 

@@ -10,11 +10,12 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from core import cases, clock, workshops
+from core import cases, clock
 from core.errors import UserError
+from core.features import workshops
+from core.features.workshops import SessionForm
 from core.models import CaseTransition, OutboxMessage, State
 from core.models.accompaniment import AccompanimentTask, InvitationStatus, TaskKind
-from core.workshops import SessionForm
 
 
 def next_month():

@@ -7,11 +7,11 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from .. import clock, tenancy
+from ..accounts.credentials import parse_token_tenant, token_digest
 from ..db import db
 from ..models import ApiToken, Tenant
 from ..policy import ALL_TENANT_ROLES, allow, public
 from ..schemas.common import MeSchema
-from ..security import parse_token_tenant, token_digest
 from . import openapi
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")

@@ -10,7 +10,7 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 
-from ..reasons import CORE_DESTINATIONS
+from ..workflow.reasons import CORE_DESTINATIONS
 
 
 class ValueProblem(ValueError):

@@ -1,7 +1,7 @@
 """Accompaniment for the loan's whole life, budget workshops and staff time.
 
 * :class:`AccompanimentPlan` / :class:`FollowUp`: the follow-up contacts planned from the
-  signed contract (``core.accompaniment``) and recorded by the social worker, with a
+  signed contract (``core.features.accompaniment``) and recorded by the social worker, with a
   *shared* note and a *private* note that only the social workers and the manager read
   (:data:`PRIVATE_NOTE_ROLES`). A follow-up flagged ``final`` is the closing summary.
 * :class:`AccompanimentTask`: something the social worker must act on (late instalment,

@@ -40,7 +40,7 @@ class Organisation(TenantScoped, Base):
     )
     plugin_name: Mapped[str | None] = mapped_column(String(64), default=None)
     email: Mapped[str | None] = mapped_column(String(254), default=None)
-    #: The partner system's endpoint for referral status webhooks (``core.delivery``)
+    #: The partner system's endpoint for referral status webhooks (``core.outbox.delivery``)
     #: and the per-organisation secret that signs them (HMAC-SHA256).
     webhook_url: Mapped[str | None] = mapped_column(String(500), default=None)
     webhook_secret: Mapped[str | None] = mapped_column(String(128), default=None)

@@ -7,7 +7,7 @@ docs/security.md).
 Tenant users keep their second factor in tenant tables (``totp_credentials``,
 ``totp_recovery_codes``); platform operators, who have no tenant, in global tables of the
 same shape (``operator_totp_credentials``, ``operator_totp_recovery_codes``). The columns
-come from one mixin each, and ``core.totp`` serves both with the same code.
+come from one mixin each, and ``core.accounts.totp`` serves both with the same code.
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """Other aids first: an aid or scheme a plugin suggested for a case, and how the social
-worker resolved it (``core.suggestions``)."""
+worker resolved it (``core.features.suggestions``)."""
 
 from __future__ import annotations
 

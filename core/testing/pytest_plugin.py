@@ -44,7 +44,7 @@ APP_ROLE = "ccas_app"
 
 def _password_hash() -> str:
     if "h" not in _HASH:
-        from core.security import hash_password
+        from core.accounts.credentials import hash_password
 
         _HASH["h"] = hash_password(TEST_PASSWORD)
     return _HASH["h"]

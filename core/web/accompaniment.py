@@ -6,9 +6,10 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from .. import accompaniment, audit, cases
+from .. import audit, cases
 from ..db import db
 from ..errors import UserError
+from ..features import accompaniment
 from ..models.accompaniment import CHANNEL_LABELS, TASK_KIND_LABELS
 from ..policy import allow
 from . import sections

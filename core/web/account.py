@@ -15,7 +15,7 @@ from flask import (
 )
 from flask_login import current_user
 
-from .. import password_reset
+from ..accounts import password_reset
 from ..db import db
 from ..errors import UserError
 from ..policy import ALL_TENANT_ROLES, allow, public

@@ -1,7 +1,7 @@
 """Appointments with the social worker: booking (case page block and page), the
 per-worker agenda (day and week), the ICS file, moving and the outcome.
 
-Times are typed and shown in the tenant's timezone, stored in UTC (``core.appointments``).
+Times are typed and shown in the tenant's timezone, stored in UTC (``core.features.appointments``).
 """
 
 from __future__ import annotations
@@ -23,11 +23,11 @@ from flask import (
 from flask_login import current_user
 from sqlalchemy import select
 
-from .. import appointments as appts
 from .. import audit, clock
 from ..cases import local_today
 from ..db import db
 from ..errors import UserError
+from ..features import appointments as appts
 from ..models import (
     KIND_LABELS,
     MODE_LABELS,

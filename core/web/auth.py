@@ -49,7 +49,7 @@ def authenticate(model, email: str, password: str) -> tuple:
     """
     from sqlalchemy import func
 
-    from ..security import burn_password_time, verify_password
+    from ..accounts.credentials import burn_password_time, verify_password
 
     account = db.session.scalar(select(model).where(func.lower(model.email) == email))
     if account is None:
@@ -71,7 +71,7 @@ def start_session(user) -> None:
 def second_factor_required(account) -> bool:
     """Whether ``account`` must have a second factor: the tenant's rule for its CCAS staff
     (``totp.required_for``), ``CCAS_OPERATOR_TOTP_REQUIRED`` for platform operators."""
-    from .. import totp
+    from ..accounts import totp
 
     if getattr(account, "is_operator", False):
         return bool(current_app.config.get("CCAS_OPERATOR_TOTP_REQUIRED"))
@@ -81,7 +81,7 @@ def second_factor_required(account) -> bool:
 def second_factor_step(account) -> str | None:
     """After a right password: ``"verify"`` (the account has a second factor), ``"enrol"``
     (one is required and the account does not have it yet) or ``None``."""
-    from .. import totp
+    from ..accounts import totp
 
     if totp.is_enabled(db.session, account):
         return "verify"

@@ -14,7 +14,8 @@ import logging
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from .. import audit, cases, file_summary, reasons, workflow
+from .. import audit, cases, workflow
+from ..cases import file_summary
 from ..db import db
 from ..errors import UserError
 from ..models import (
@@ -29,6 +30,7 @@ from ..models import (
     State,
 )
 from ..policy import allow
+from ..workflow import reasons
 from . import form_tokens, sections
 
 log = logging.getLogger(__name__)

@@ -16,9 +16,10 @@ from flask import g
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from .. import clock, delays, workflow
+from .. import clock, workflow
 from ..db import db
 from ..models import STATE_LABELS, Case, CaseTransition, Interview, State
+from ..reports import delays
 from . import sections
 from .cases import bp
 

@@ -25,10 +25,11 @@ from flask import (
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from .. import audit, documents
+from .. import audit
 from ..cases import local_today
 from ..db import db
 from ..errors import UserError
+from ..features import documents
 from ..models import DOCUMENT_STATUS_LABELS, Case, CaseDocument, DocumentStatus, State
 from ..policy import allow
 from . import sections

@@ -20,7 +20,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from .. import audit, delivery, reasons, referrals
+from .. import audit, referrals
 from ..db import db
 from ..errors import UserError
 from ..models import (
@@ -32,7 +32,9 @@ from ..models import (
     ReferralStatus,
 )
 from ..models.referral import AWAITING_ANSWER
+from ..outbox import delivery
 from ..policy import allow
+from ..workflow import reasons
 from . import form_tokens, sections
 
 bp = Blueprint("referrals", __name__, url_prefix="/t/<tenant>/orientations")

@@ -3,8 +3,8 @@ operators (``core.web.operator``): the code step and the enrolment step at sign-
 account's security page, enrolment and disabling.
 
 Each blueprint's views call these functions with a :class:`Place` naming its own pages;
-the services are ``core.totp``'s, the pending sign-in is ``core.web.auth``'s, and the
-throttling of the two sign-in steps is set in ``core.throttle`` for both blueprints.
+the services are ``core.accounts.totp``'s, the pending sign-in is ``core.web.auth``'s, and the
+throttling of the two sign-in steps is set in ``core.accounts.throttle`` for both blueprints.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from .. import totp
+from ..accounts import totp
 from ..db import db
 from ..errors import UserError
 from .auth import complete_login, pending_second_factor, second_factor_required

@@ -9,10 +9,10 @@ from datetime import date
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from .. import accompaniment, staff_time
 from ..cases import parse_date
 from ..db import db
 from ..errors import UserError
+from ..features import accompaniment, staff_time
 from ..models.accompaniment import ACTIVITY_LABELS, TIME_CATEGORY_LABELS, Activity
 from ..policy import allow
 from . import sections

@@ -11,9 +11,10 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 from sqlalchemy import select
 
-from .. import audit, suggestions
+from .. import audit
 from ..db import db
 from ..errors import UserError
+from ..features import suggestions
 from ..models import SUGGESTION_STATUS_LABELS, Case, CaseSuggestion, SuggestionStatus
 from ..policy import allow
 from . import sections

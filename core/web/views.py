@@ -9,10 +9,10 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from .. import audit, plugins
+from ..accounts.credentials import hash_password, needs_rehash
 from ..db import db
 from ..models import ROLE_LABELS, PluginState, User
 from ..policy import allow, public
-from ..security import hash_password, needs_rehash
 from .auth import (
     authenticate,
     begin_second_factor,

@@ -7,9 +7,10 @@ from __future__ import annotations
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from .. import audit, clock, workshops
+from .. import audit, clock
 from ..db import db
 from ..errors import UserError
+from ..features import workshops
 from ..models.accompaniment import INVITATION_STATUS_LABELS
 from ..policy import allow
 from . import sections

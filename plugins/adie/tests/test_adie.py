@@ -7,7 +7,8 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
-from core import accounts, cases, plugins, suggestions, workflow
+from core import accounts, cases, plugins, workflow
+from core.features import suggestions
 from core.plugin_api import Organisation, Referral, State, hooks
 from plugins.adie import business_signals
 from plugins.adie.settings import AdieSettings

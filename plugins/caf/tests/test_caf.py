@@ -8,7 +8,8 @@ import pytest
 from marshmallow import ValidationError
 from sqlalchemy import select
 
-from core import accounts, cases, plugins, suggestions
+from core import accounts, cases, plugins
+from core.features import suggestions
 from core.models import CaseTransition
 from core.plugin_api import Organisation, Referral, State, hooks
 from plugins.caf import DESTINATION, family_quotient

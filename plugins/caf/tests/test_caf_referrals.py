@@ -11,7 +11,8 @@ import uuid
 import pytest
 from sqlalchemy import func, select
 
-from core import accounts, referrals, suggestions
+from core import accounts, referrals
+from core.features import suggestions
 from core.models import IdempotencyKey, Referral, State
 
 CAF = "CAF de la Haute-Garonne"

@@ -1,0 +1,541 @@
+"""Opening a case: the person (with duplicate detection) and the request.
+
+Used by the intake sheet, the case API, referral acceptance and the legacy import, so that
+a case is opened the same way wherever it comes from. Nothing is committed here.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+
+from sqlalchemy import func, select
+
+from .. import audit, clock
+from ..errors import UserError
+from ..models import Case, CaseTransition, Employment, Person, Purpose, Source, State
+
+MAX_AMOUNT = Decimal("1000000")
+
+
+@dataclass
+class PersonData:
+    first_name: str
+    last_name: str
+    birth_date: date | None = None
+    phone: str | None = None
+    email: str | None = None
+    address: str | None = None
+    postal_code: str | None = None
+    city: str | None = None
+    adults: int = 1
+    children_ages: list[int] | None = None
+    employment: str | None = None
+    monthly_resources: Decimal | None = None
+
+
+def _norm(text: str) -> str:
+    import unicodedata
+
+    text = unicodedata.normalize("NFKD", text or "")
+    return "".join(c for c in text if not unicodedata.combining(c)).strip().lower()
+
+
+def find_duplicates(session, first_name: str, last_name: str, birth_date: date | None) -> list:
+    """People of the tenant with the same names (accents and case ignored) and birth date."""
+    if birth_date is None:
+        return []
+    candidates = session.scalars(
+        select(Person).where(Person.birth_date == birth_date, Person.anonymised_at.is_(None))
+    ).all()
+    return [
+        p for p in candidates
+        if _norm(p.last_name) == _norm(last_name) and _norm(p.first_name) == _norm(first_name)
+    ]
+
+
+def validate_person(data: PersonData) -> None:
+    if not (data.first_name or "").strip():
+        raise UserError("Le prénom est obligatoire.", status=422, field="first_name")
+    if not (data.last_name or "").strip():
+        raise UserError("Le nom est obligatoire.", status=422, field="last_name")
+    for name in ("first_name", "last_name"):
+        if len(getattr(data, name)) > 100:
+            raise UserError("100 caractères au plus.", status=422, field=name)
+    if data.birth_date is not None:
+        today = clock.today()
+        if data.birth_date > today or data.birth_date.year < today.year - 120:
+            raise UserError("Date de naissance invalide.", status=422, field="birth_date")
+    if data.employment is not None:
+        try:
+            Employment(data.employment)
+        except ValueError as exc:
+            raise UserError(f"Situation professionnelle inconnue : {data.employment!r}.",
+                            status=422, field="employment") from exc
+    if data.adults is not None and not (1 <= int(data.adults) <= 20):
+        raise UserError("Nombre d'adultes entre 1 et 20.", status=422, field="adults")
+    resources = data.monthly_resources
+    if resources is not None and (
+        not Decimal(resources).is_finite() or not 0 <= Decimal(resources) <= MAX_AMOUNT
+        or Decimal(resources) != Decimal(resources).quantize(Decimal("0.01"))
+    ):
+        raise UserError("Ressources mensuelles : montant positif, deux décimales au plus.",
+                        status=422, field="monthly_resources")
+    for age in data.children_ages or []:
+        if not isinstance(age, int) or not (0 <= age <= 25):
+            raise UserError("Âge d'enfant invalide (0 à 25 ans).", status=422,
+                            field="children_ages")
+
+
+def create_person(session, data: PersonData) -> Person:
+    validate_person(data)
+    person = Person(
+        first_name=data.first_name.strip(), last_name=data.last_name.strip(),
+        birth_date=data.birth_date, phone=(data.phone or None), email=(data.email or None),
+        address=data.address or None, postal_code=data.postal_code or None,
+        city=data.city or None, adults=int(data.adults or 1),
+        children_ages=list(data.children_ages or []),
+        employment=Employment(data.employment) if data.employment else None,
+        monthly_resources=data.monthly_resources,
+    )
+    session.add(person)
+    session.flush()
+    audit.record(session, "person.create", person)
+    return person
+
+
+def parse_amount(value, field: str = "amount_requested") -> Decimal:
+    """Money from user input: ``"1 200,50"``, ``"1200.5"``, ``1200`` → ``Decimal``; never
+    silently rounded (more than 2 decimals is refused)."""
+    if isinstance(value, Decimal):
+        amount = value
+    else:
+        text = str(value if value is not None else "").strip().replace("\u202f", "")
+        text = text.replace("\u00a0", "").replace(" ", "").replace("€", "").replace(",", ".")
+        try:
+            amount = Decimal(text)
+        except InvalidOperation as exc:
+            raise UserError("Montant invalide.", status=422, field=field) from exc
+    if not amount.is_finite() or amount <= 0 or amount > MAX_AMOUNT:
+        raise UserError("Le montant doit être positif et au plus 1 000 000 €.", status=422,
+                        field=field)
+    if amount != amount.quantize(Decimal("0.01")):
+        raise UserError("Deux décimales au plus.", status=422, field=field)
+    return amount.quantize(Decimal("0.01"))
+
+
+def local_today(tenant) -> date:
+    """Today in the tenant's time zone (``core.clock.today``)."""
+    return clock.today(tenant)
+
+
+def next_reference(session, year: int) -> str:
+    prefix = f"{year}-"
+    count = session.scalar(
+        select(func.count()).select_from(Case).where(Case.reference.like(f"{prefix}%"))
+    )
+    return f"{prefix}{count + 1:05d}"
+
+
+def open_case(
+    session,
+    person: Person,
+    purpose: str,
+    amount_requested,
+    actor=None,
+    project: str = "",
+    source: str = "phone",
+    referring_organisation_id: uuid.UUID | None = None,
+    intake_date: date | None = None,
+    reference: str | None = None,
+    tenant=None,
+) -> Case:
+    """Open a case in ``intake`` and record its first transition (``None`` → intake)."""
+    try:
+        purpose_value = Purpose(purpose)
+    except ValueError as exc:
+        raise UserError(f"Objet inconnu : {purpose!r}.", status=422, field="purpose") from exc
+    try:
+        source_value = Source(source)
+    except ValueError as exc:
+        raise UserError(f"Origine inconnue : {source!r}.", status=422, field="source") from exc
+    amount = parse_amount(amount_requested)
+    if len(project or "") > 5000:
+        raise UserError("Description du projet : 5 000 caractères au plus.", status=422,
+                        field="project")
+    if tenant is None:
+        from flask import g
+
+        tenant = g.get("tenant")
+    day = intake_date or local_today(tenant)
+    case = Case(
+        reference=reference or next_reference(session, day.year),
+        person_id=person.id, purpose=purpose_value, amount_requested=amount,
+        project=(project or "").strip(), source=source_value,
+        referring_organisation_id=referring_organisation_id, state=State.intake,
+        intake_date=day,
+    )
+    session.add(case)
+    session.flush()
+    session.add(
+        CaseTransition(case_id=case.id, from_state=None, to_state=State.intake.value,
+                       at=clock.now(), actor_id=getattr(actor, "id", None),
+                       actor_label=audit.actor_label(actor))
+    )
+    person.last_contact_at = clock.now()
+    audit.record(session, "case.create", case, actor=actor, reference=case.reference)
+    return case
+
+
+# -- who sees what -----------------------------------------------------------------------
+
+#: Roles that may open case pages and the case API (referrers and funders may not).
+CASE_ROLES = frozenset({"manager", "secretary", "social_worker", "lender_agent"})
+#: Roles that may record interviews and the budget sheet.
+EVALUATORS = frozenset({"manager", "social_worker"})
+#: Roles of the CCAS team.
+STAFF_ROLES = frozenset({"manager", "secretary", "social_worker"})
+
+
+def _reached_clause(state: State):
+    from sqlalchemy import exists
+
+    return exists().where(CaseTransition.case_id == Case.id,
+                          CaseTransition.to_state == state.value)
+
+
+def visible_cases(role: str):
+    """``select(Case)`` limited to what ``role`` may know of: the CCAS team sees every case
+    of the tenant; the lender's agents only cases sent to the FICP check or further."""
+    stmt = select(Case)
+    if role == "lender_agent":
+        stmt = stmt.where(_reached_clause(State.ficp_pending))
+    elif role not in STAFF_ROLES:
+        from sqlalchemy import false
+
+        stmt = stmt.where(false())
+    return stmt
+
+
+def get_case(session, case_id, role: str) -> Case:
+    """The case ``case_id`` if ``role`` may see it; ``NotFound`` (404) otherwise, also for
+    a malformed id or another tenant's case."""
+    from ..errors import NotFound
+
+    try:
+        key = case_id if isinstance(case_id, uuid.UUID) else uuid.UUID(str(case_id))
+    except ValueError as exc:
+        raise NotFound("Ce dossier") from exc
+    case = session.scalar(visible_cases(role).where(Case.id == key))
+    if case is None:
+        raise NotFound("Ce dossier")
+    return case
+
+
+def reached(session, case: Case, state: State | str) -> bool:
+    """Whether ``case`` has ever entered ``state``."""
+    return bool(session.scalar(
+        select(func.count()).select_from(CaseTransition).where(
+            CaseTransition.case_id == case.id, CaseTransition.to_state == State(state).value)
+    ))
+
+
+def lender_sees_file(session, case: Case, role: str) -> bool:
+    """The evaluation (shared notes, budget, file summary) is the CCAS's until the file is
+    submitted to the lender; the lender's agents see it from then on."""
+    if role in STAFF_ROLES:
+        return True
+    return role == "lender_agent" and reached(session, case, State.submitted_to_lender)
+
+
+def may_read_private_notes(role: str) -> bool:
+    from ..models import PRIVATE_NOTE_ROLES
+
+    return role in PRIVATE_NOTE_ROLES
+
+
+# -- case list ---------------------------------------------------------------------------
+
+
+@dataclass
+class CaseFilters:
+    state: str | None = None
+    purpose: str | None = None
+    worker: str | None = None  # a user id, or "none" for unassigned
+    date_from: date | None = None
+    date_to: date | None = None
+    q: str = ""
+
+
+def parse_date(value, field: str) -> date | None:
+    """A date from a form or JSON: ``2026-03-01`` or ``01/03/2026``; empty → ``None``."""
+    if value in (None, ""):
+        return None
+    if isinstance(value, date):
+        return value
+    text = str(value).strip()
+    for fmt in ("%Y-%m-%d", "%d/%m/%Y"):
+        try:
+            return datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+    raise UserError("Date invalide (jj/mm/aaaa).", status=422, field=field)
+
+
+def filter_cases(stmt, filters: CaseFilters):
+    if filters.state:
+        try:
+            stmt = stmt.where(Case.state == State(filters.state))
+        except ValueError as exc:
+            raise UserError(f"État inconnu : {filters.state!r}.", status=422,
+                            field="state") from exc
+    if filters.purpose:
+        try:
+            stmt = stmt.where(Case.purpose == Purpose(filters.purpose))
+        except ValueError as exc:
+            raise UserError(f"Objet inconnu : {filters.purpose!r}.", status=422,
+                            field="purpose") from exc
+    if filters.worker == "none":
+        stmt = stmt.where(Case.social_worker_id.is_(None))
+    elif filters.worker:
+        try:
+            stmt = stmt.where(Case.social_worker_id == uuid.UUID(filters.worker))
+        except ValueError as exc:
+            raise UserError("Travailleur social inconnu.", status=422, field="worker") from exc
+    if filters.date_from:
+        stmt = stmt.where(Case.intake_date >= filters.date_from)
+    if filters.date_to:
+        stmt = stmt.where(Case.intake_date <= filters.date_to)
+    q = (filters.q or "").strip()
+    if q:
+        stmt = stmt.join(Person, Person.id == Case.person_id)
+        for word in q.split()[:4]:
+            like = f"%{word.lower()}%"
+            stmt = stmt.where(
+                func.lower(Person.last_name).like(like)
+                | func.lower(Person.first_name).like(like)
+                | func.lower(Case.reference).like(like)
+            )
+    return stmt
+
+
+def list_cases(session, role: str, filters: CaseFilters, page: int = 1,
+               per_page: int = 25) -> tuple[list[Case], int]:
+    """One page of the cases ``role`` may see, newest intake first, and the total."""
+    stmt = filter_cases(visible_cases(role), filters)
+    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    page = max(int(page or 1), 1)
+    rows = session.scalars(
+        stmt.order_by(Case.intake_date.desc(), Case.reference.desc())
+        .limit(per_page).offset((page - 1) * per_page)
+    ).unique().all()
+    return list(rows), int(total or 0)
+
+
+# -- work on a case ----------------------------------------------------------------------
+
+
+def _check_version(case: Case, version) -> None:
+    from ..workflow import StaleCase
+
+    try:
+        version = int(version)
+    except (TypeError, ValueError) as exc:
+        raise UserError("Version du dossier manquante.", status=400, field="version") from exc
+    if version != case.version:
+        raise StaleCase()
+
+
+def assign_worker(session, case: Case, worker_id, version, actor) -> Case:
+    """Assign the social worker following ``case`` (``worker_id`` empty: unassign)."""
+    from sqlalchemy.orm.exc import StaleDataError
+
+    from ..models import User
+    from ..workflow import StaleCase
+
+    if str(getattr(actor, "role", "")) not in STAFF_ROLES:
+        raise UserError("Votre rôle ne permet pas cette action.", status=403)
+    _check_version(case, version)
+    worker = None
+    if worker_id:
+        try:
+            key = uuid.UUID(str(worker_id))
+        except ValueError as exc:
+            raise UserError("Travailleur social inconnu.", status=422, field="worker") from exc
+        worker = session.scalar(select(User).where(User.id == key))
+        if worker is None or not worker.active or str(worker.role) not in EVALUATORS:
+            raise UserError("Travailleur social inconnu.", status=422, field="worker")
+    case.social_worker_id = worker.id if worker else None
+    audit.record(session, "case.assign", case, actor=actor,
+                 worker=worker.email if worker else None)
+    try:
+        session.flush()
+    except StaleDataError as exc:
+        raise StaleCase() from exc
+    return case
+
+
+def social_workers(session) -> list:
+    from ..models import User
+
+    return list(session.scalars(
+        select(User).where(User.active.is_(True), User.role.in_(sorted(EVALUATORS)))
+        .order_by(User.full_name, User.email)
+    ))
+
+
+INTERVIEW_STATES = frozenset(
+    {State.documents_requested, State.evaluation, State.instruction, State.adjourned}
+)
+
+
+def add_interview(session, case: Case, actor, held_on, duration_minutes=None,
+                  shared_note: str = "", private_note: str = ""):
+    """Record an evaluation interview (social workers and the manager)."""
+    from ..models import Interview
+
+    role = str(getattr(actor, "role", ""))
+    if role not in EVALUATORS:
+        raise UserError("Seuls les travailleurs sociaux et la responsable saisissent les "
+                        "entretiens.", status=403)
+    if case.state not in INTERVIEW_STATES:
+        raise UserError("Les entretiens se saisissent entre la demande de pièces et "
+                        "l'instruction.", status=422)
+    errors: dict[str, list[str]] = {}
+    try:
+        day = parse_date(held_on, "held_on")
+    except UserError as exc:
+        errors["held_on"] = [exc.message]
+        day = None
+    if day is None and "held_on" not in errors:
+        errors["held_on"] = ["Indiquez la date de l'entretien."]
+    if day is not None and day > local_today(_tenant()):
+        errors["held_on"] = ["La date de l'entretien ne peut pas être dans le futur."]
+    minutes = None
+    if duration_minutes not in (None, ""):
+        try:
+            minutes = int(duration_minutes)
+            if not 1 <= minutes <= 600:
+                raise ValueError
+        except (TypeError, ValueError):
+            errors["duration_minutes"] = ["Durée en minutes, entre 1 et 600."]
+    for name, text in (("shared_note", shared_note), ("private_note", private_note)):
+        if len(text or "") > 20000:
+            errors[name] = ["20 000 caractères au plus."]
+    if not (shared_note or "").strip() and not (private_note or "").strip():
+        errors["shared_note"] = ["Saisissez au moins une note."]
+    if errors:
+        first = next(iter(errors))
+        raise UserError(errors[first][0], status=422, field=first, errors=errors)
+    interview = Interview(
+        case_id=case.id, held_on=day, duration_minutes=minutes,
+        social_worker_id=getattr(actor, "id", None),
+        shared_note=(shared_note or "").strip(), private_note=(private_note or "").strip(),
+    )
+    session.add(interview)
+    case.person.last_contact_at = clock.now()
+    session.flush()
+    audit.record(session, "case.interview", case, actor=actor, interview=str(interview.id))
+    return interview
+
+
+def interviews(session, case: Case) -> list:
+    from ..models import Interview
+
+    return list(session.scalars(
+        select(Interview).where(Interview.case_id == case.id)
+        .order_by(Interview.held_on, Interview.created_at)
+    ))
+
+
+BUDGET_STATES = INTERVIEW_STATES
+
+
+def budget_lines(session, case: Case) -> dict[str, Decimal]:
+    from ..models import BudgetLine
+
+    return {line.category: line.amount for line in session.scalars(
+        select(BudgetLine).where(BudgetLine.case_id == case.id))}
+
+
+def save_budget(session, case: Case, actor, amounts: dict) -> dict[str, Decimal]:
+    """Replace the budget sheet with ``amounts`` (``{category: amount}``; empty or 0
+    removes the line). Every amount is checked before anything is written."""
+    from ..models import CHARGE_CATEGORIES, RESOURCE_CATEGORIES, BudgetKind, BudgetLine
+
+    if str(getattr(actor, "role", "")) not in EVALUATORS:
+        raise UserError("Seuls les travailleurs sociaux et la responsable saisissent le "
+                        "budget.", status=403)
+    if case.state not in BUDGET_STATES:
+        raise UserError("Le budget se saisit entre la demande de pièces et l'instruction.",
+                        status=422)
+    known = {**{c: BudgetKind.resource for c in RESOURCE_CATEGORIES},
+             **{c: BudgetKind.charge for c in CHARGE_CATEGORIES}}
+    unknown = sorted(set(amounts) - set(known))
+    if unknown:
+        raise UserError(f"Catégorie inconnue : {unknown[0]!r}.", status=422, field=unknown[0])
+    parsed: dict[str, Decimal] = {}
+    errors: dict[str, list[str]] = {}
+    for category, raw in amounts.items():
+        if raw in (None, ""):
+            parsed[category] = Decimal(0)
+            continue
+        text = str(raw).strip().replace("\u202f", "").replace("\u00a0", "").replace(" ", "")
+        text = text.replace("€", "").replace(",", ".")
+        try:
+            value = Decimal(text)
+        except InvalidOperation:
+            errors[category] = ["Montant invalide."]
+            continue
+        if not value.is_finite() or value < 0 or value > MAX_AMOUNT:
+            errors[category] = ["Montant positif ou nul attendu."]
+        elif value != value.quantize(Decimal("0.01")):
+            errors[category] = ["Deux décimales au plus."]
+        else:
+            parsed[category] = value.quantize(Decimal("0.01"))
+    if errors:
+        first = next(iter(errors))
+        raise UserError(errors[first][0], status=422, field=first, errors=errors)
+    existing = {line.category: line for line in session.scalars(
+        select(BudgetLine).where(BudgetLine.case_id == case.id))}
+    now = clock.now()
+    for category, value in parsed.items():
+        line = existing.get(category)
+        if value == 0:
+            if line is not None:
+                session.delete(line)
+        elif line is None:
+            session.add(BudgetLine(case_id=case.id, kind=known[category], category=category,
+                                   amount=value, updated_at=now))
+        elif line.amount != value:
+            line.amount = value
+            line.updated_at = now
+    session.flush()
+    audit.record(session, "case.budget", case, actor=actor)
+    return budget_lines(session, case)
+
+
+def budget_figures(session, case: Case, tenant=None):
+    """``core.cases.budget.BudgetFigures`` of the case's sheet (``None`` when it is empty)."""
+    from ..models import RESOURCE_CATEGORIES
+    from . import budget
+
+    lines = budget_lines(session, case)
+    if not lines:
+        return None
+    tenant = tenant if tenant is not None else _tenant()
+    person = case.person
+    return budget.compute(
+        [v for c, v in lines.items() if c in RESOURCE_CATEGORIES],
+        [v for c, v in lines.items() if c not in RESOURCE_CATEGORIES],
+        person.adults or 1, [int(a) for a in (person.children_ages or [])],
+        budget.min_remaining_setting(tenant.settings if tenant is not None else None),
+    )
+
+
+def _tenant():
+    from flask import g, has_app_context
+
+    return g.get("tenant") if has_app_context() else None

@@ -1,0 +1,207 @@
+"""The instruction file summary: what the lender needs to decide, as data, a page and a PDF.
+
+It carries the identity, household and situation of the person, the request, the dates of
+the interviews with their *shared* notes, and the budget sheet with its figures. Never the
+private notes of the social worker. :func:`build` reads the database; :func:`render_pdf`
+is pure (data in, bytes out).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+from ..models import (
+    CHARGE_CATEGORIES,
+    EMPLOYMENT_LABELS,
+    PURPOSE_LABELS,
+    RESOURCE_CATEGORIES,
+    SOURCE_LABELS,
+    STATE_LABELS,
+)
+
+
+@dataclass(frozen=True)
+class InterviewSummary:
+    held_on: date
+    duration_minutes: int | None
+    worker: str
+    shared_note: str
+
+
+@dataclass
+class FileSummary:
+    tenant_name: str
+    reference: str
+    state: str
+    intake_date: date
+    first_name: str
+    last_name: str
+    birth_date: date | None
+    address_lines: list[str]
+    phone: str
+    email: str
+    adults: int
+    children_ages: list[int]
+    employment: str
+    purpose: str
+    amount_requested: Decimal
+    project: str
+    source: str
+    social_worker: str
+    interviews: list[InterviewSummary] = field(default_factory=list)
+    resources: list[tuple[str, Decimal]] = field(default_factory=list)
+    charges: list[tuple[str, Decimal]] = field(default_factory=list)
+    figures: object | None = None  # core.cases.budget.BudgetFigures
+    submitted_at: datetime | None = None
+
+
+def build(session, case, tenant) -> FileSummary:
+    from .. import cases
+
+    person = case.person
+    lines = cases.budget_lines(session, case)
+    worker = case.social_worker
+    submitted = [t.at for t in case.transitions if t.to_state == "submitted_to_lender"]
+    return FileSummary(
+        tenant_name=tenant.name if tenant is not None else "",
+        reference=case.reference,
+        state=STATE_LABELS[case.state],
+        intake_date=case.intake_date,
+        first_name=person.first_name,
+        last_name=person.last_name,
+        birth_date=person.birth_date,
+        address_lines=[x for x in (person.address,
+                                   " ".join(filter(None, (person.postal_code, person.city))))
+                       if x],
+        phone=person.phone or "",
+        email=person.email or "",
+        adults=person.adults or 1,
+        children_ages=[int(a) for a in (person.children_ages or [])],
+        employment=EMPLOYMENT_LABELS.get(person.employment, "") if person.employment else "",
+        purpose=PURPOSE_LABELS[case.purpose],
+        amount_requested=case.amount_requested,
+        project=case.project or "",
+        source=SOURCE_LABELS[case.source],
+        social_worker=(worker.full_name or worker.email) if worker else "",
+        interviews=[
+            InterviewSummary(
+                i.held_on, i.duration_minutes,
+                (i.social_worker.full_name or i.social_worker.email) if i.social_worker else "",
+                i.shared_note,
+            )
+            for i in cases.interviews(session, case)
+        ],
+        resources=[(label, lines[c]) for c, label in RESOURCE_CATEGORIES.items() if c in lines],
+        charges=[(label, lines[c]) for c, label in CHARGE_CATEGORIES.items() if c in lines],
+        figures=cases.budget_figures(session, case, tenant),
+        submitted_at=submitted[0] if submitted else None,
+    )
+
+
+_PDF_REPLACEMENTS = {
+    "\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": '"', "\u2013": "-",
+    "\u2014": "-", "\u2026": "...", "\u0153": "oe", "\u0152": "OE", "\u20ac": "EUR",
+    "\u202f": " ", "\u2192": "->",
+}
+
+
+def _safe(text) -> str:
+    """The PDF uses the standard Helvetica font (Latin-1): map the common characters
+    outside it, replace anything else rather than fail."""
+    text = str(text)
+    for char, repl in _PDF_REPLACEMENTS.items():
+        text = text.replace(char, repl)
+    return text.encode("latin-1", "replace").decode("latin-1")
+
+
+def _money(value) -> str:
+    from ..web.filters import format_money
+
+    return format_money(value)
+
+
+def _day(value) -> str:
+    return value.strftime("%d/%m/%Y") if value else ""
+
+
+def render_pdf(summary: FileSummary) -> bytes:
+    from fpdf import FPDF
+
+    pdf = FPDF(format="A4")
+    pdf.set_title(_safe(f"Dossier {summary.reference} – synthèse d'instruction"))
+    pdf.set_author(_safe(summary.tenant_name))
+    pdf.set_creation_date(datetime(2000, 1, 1, tzinfo=UTC))
+    pdf.set_margins(18, 18, 18)
+    pdf.add_page()
+
+    def title(text: str, size: int = 12) -> None:
+        pdf.ln(3)
+        pdf.set_font("Helvetica", "B", size)
+        pdf.multi_cell(0, 7, _safe(text), new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font("Helvetica", "", 10)
+
+    def row(label: str, value) -> None:
+        pdf.set_font("Helvetica", "B", 10)
+        pdf.cell(62, 6, _safe(label))
+        pdf.set_font("Helvetica", "", 10)
+        pdf.multi_cell(0, 6, _safe(value if value not in (None, "") else "-"),
+                       new_x="LMARGIN", new_y="NEXT")
+
+    title(f"{summary.tenant_name}", 13)
+    title(f"Synthèse d'instruction - dossier {summary.reference}", 14)
+    row("État", summary.state)
+    row("Demande reçue le", _day(summary.intake_date))
+    if summary.submitted_at:
+        row("Transmis au prêteur le", _day(summary.submitted_at))
+
+    title("Identité")
+    row("Nom, prénom", f"{summary.last_name} {summary.first_name}")
+    row("Date de naissance", _day(summary.birth_date))
+    row("Adresse", ", ".join(summary.address_lines))
+    row("Téléphone", summary.phone)
+    row("Courriel", summary.email)
+    row("Situation professionnelle", summary.employment)
+    children = ", ".join(f"{a} ans" for a in summary.children_ages) or "aucun"
+    row("Foyer", f"{summary.adults} adulte(s) ; enfants : {children}")
+
+    title("Demande")
+    row("Objet", summary.purpose)
+    row("Montant demandé", _money(summary.amount_requested))
+    row("Origine", summary.source)
+    row("Travailleur social", summary.social_worker)
+    row("Projet", summary.project)
+
+    title("Budget mensuel")
+    for label, amount in summary.resources:
+        row(f"+ {label}", _money(amount))
+    for label, amount in summary.charges:
+        row(f"- {label}", _money(amount))
+    fig = summary.figures
+    if fig is None:
+        pdf.multi_cell(0, 6, _safe("Budget non renseigné."), new_x="LMARGIN", new_y="NEXT")
+    else:
+        row("Total des ressources", _money(fig.resources))
+        row("Total des charges", _money(fig.charges))
+        row("Reste à vivre mensuel", _money(fig.remaining))
+        row("Unités de consommation", f"{fig.consumption_units}".replace(".", ","))
+        row("Reste à vivre par unité", f"{_money(fig.remaining_per_unit_month)} par mois, "
+                                       f"{_money(fig.remaining_per_unit_day)} par jour")
+        row("Mensualité supportable", f"{_money(fig.max_instalment)} au plus (seuil "
+                                      f"{_money(fig.min_remaining_per_unit_per_day)} "
+                                      "par unité et par jour)")
+
+    title("Entretiens d'évaluation")
+    if not summary.interviews:
+        pdf.multi_cell(0, 6, _safe("Aucun entretien enregistré."), new_x="LMARGIN",
+                       new_y="NEXT")
+    for i in summary.interviews:
+        duration = f", {i.duration_minutes} min" if i.duration_minutes else ""
+        pdf.set_font("Helvetica", "B", 10)
+        pdf.multi_cell(0, 6, _safe(f"{_day(i.held_on)}{duration} - {i.worker}"),
+                       new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font("Helvetica", "", 10)
+        pdf.multi_cell(0, 6, _safe(i.shared_note or "-"), new_x="LMARGIN", new_y="NEXT")
+        pdf.ln(1)
+    return bytes(pdf.output())

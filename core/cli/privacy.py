@@ -1,0 +1,50 @@
+"""``ccas purge``: anonymise the people past the tenant's retention (RGPD)."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from . import friendly, tenant_context
+
+
+@click.command("purge")
+@click.option("--tenant", "tenant_slug", required=True, help="Tenant slug.")
+@click.option("--dry-run", is_flag=True, help="Count what would be anonymised, write nothing.")
+@friendly
+def purge_command(tenant_slug, dry_run):
+    """Anonymise the people whose last contact is older than the retention period
+    (tenant setting privacy.retention_months, default 24), except while a loan is open,
+    and the referrals that never became a case whose last activity is older than it."""
+    from ..db import db
+    from ..privacy import purge
+
+    with tenant_context(tenant_slug) as tenant:
+        session = db.session
+        due = purge.due_persons(session, tenant)
+        due_referrals = purge.due_referrals(session, tenant)
+        months = purge.retention_months(tenant)
+        click.echo(f"Conservation : {months} mois après le dernier contact ; "
+                   f"{len(due)} personne(s) et {len(due_referrals)} orientation(s) "
+                   "sans demande au-delà.")
+        with click.progressbar(length=len(due) + len(due_referrals), label="Anonymisation",
+                               file=sys.stderr) as bar:
+            summary = purge.purge(session, tenant, dry_run=dry_run,
+                                  progress=lambda _subject: bar.update(1))
+        if dry_run:
+            session.rollback()
+        else:
+            session.commit()
+        verb = "seraient anonymisées" if dry_run else "anonymisées"
+        click.echo(f"Personnes {verb} : {summary.anonymised}.")
+        click.echo(f"Orientations sans demande {verb} : {summary.referrals}.")
+        for reason, count in sorted(summary.kept.items()):
+            click.echo(f"Conservées ({count}) : {reason}")
+        if summary.rows:
+            click.echo("Lignes touchées par table :")
+            for table, count in sorted(summary.rows.items()):
+                if count:
+                    click.echo(f"  {table} : {count}")
+        if dry_run:
+            click.echo("Simulation (--dry-run) : rien n'a été écrit.")

@@ -1,0 +1,133 @@
+"""``ccas report`` (the yearly review in any format) and ``ccas import cases`` (a city's
+legacy spreadsheet)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from . import app_session, friendly, tenant_context
+
+PROGRESS_FROM = 2000
+
+
+@click.command("report")
+@click.option("--tenant", "tenant_slug", required=True, help="Tenant slug.")
+@click.option("--year", required=True, type=int, help="Year reported, e.g. 2018.")
+@click.option("--format", "fmt", type=click.Choice(["json", "csv", "xlsx", "md", "pdf"]),
+              default="json", show_default=True)
+@click.option("--output", type=click.Path(dir_okay=False, writable=True),
+              help="File to write (default: standard output; required for xlsx and pdf).")
+@click.option("--funder", is_flag=True, help="The funders' view (small counts suppressed).")
+@friendly
+def report(tenant_slug, year, fmt, output, funder):
+    """Write the yearly review of a tenant (figures defined in docs/reports.md)."""
+    from ..reports import build_report, funder_view
+    from ..reports.export import export
+
+    if fmt in ("xlsx", "pdf") and not output:
+        raise click.ClickException(f"Le format {fmt} est binaire : indiquez --output FICHIER.")
+    if not 1900 <= year <= 2200:
+        raise click.ClickException(f"Année invalide : {year}.")
+    with tenant_context(tenant_slug) as tenant:
+        from ..db import db
+
+        data = build_report(db.session, tenant, year)
+        if funder:
+            data = funder_view(data)
+        content = export(data, fmt)
+    if output:
+        Path(output).write_bytes(content)
+        click.echo(f"Bilan {year} écrit dans {output}.", err=True)
+    else:
+        sys.stdout.buffer.write(content)
+        if not content.endswith(b"\n"):
+            sys.stdout.buffer.write(b"\n")
+        sys.stdout.flush()
+
+
+@click.group("import")
+def import_group():
+    """Import legacy data."""
+
+
+@import_group.command("cases")
+@click.option("--tenant", "tenant_slug", required=True, help="Tenant slug.")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--dry-run", is_flag=True, help="Check everything, write nothing.")
+@click.option("--skip-invalid", is_flag=True,
+              help="Write the valid rows; the rejected ones go to the report file.")
+@click.option("--report", "report_path", type=click.Path(dir_okay=False),
+              help="CSV of the rejected rows (default with --skip-invalid: FILE-rejets.csv).")
+@friendly
+def import_cases(tenant_slug, file, dry_run, skip_invalid, report_path):
+    """Import the requests of a CSV (, ; or tab; UTF-8 or Windows-1252) or XLSX file.
+
+    Without --skip-invalid nothing is written if any row is invalid. Re-importing the
+    same file creates nothing new.
+    """
+    from ..importer import rejects_csv, run_import
+
+    path = Path(file)
+    data = path.read_bytes()
+    with tenant_context(tenant_slug) as tenant:
+        from ..db import db
+
+        bars: list = []
+
+        def progress(done: int, total: int) -> None:
+            """A progress bar for the writing of large files."""
+            if total <= PROGRESS_FROM:
+                return
+            if not bars:
+                bars.append(click.progressbar(length=total, label="Écriture des dossiers",
+                                              file=sys.stderr))
+                bars[0].__enter__()
+            bars[0].update(done)
+
+        try:
+            result = run_import(db.session, tenant, data, path.name, dry_run=dry_run,
+                                skip_invalid=skip_invalid, progress=progress)
+            if result.written:
+                db.session.commit()
+            else:
+                db.session.rollback()
+        except BaseException:
+            db.session.rollback()
+            raise
+        finally:
+            if bars:
+                bars[0].__exit__(None, None, None)
+    for error in result.errors[:50]:
+        click.echo(str(error), err=True)
+    if len(result.errors) > 50:
+        click.echo(f"… et {len(result.errors) - 50} autres erreurs.", err=True)
+    if result.errors and (skip_invalid or report_path):
+        target = Path(report_path) if report_path else path.with_name(f"{path.stem}-rejets.csv")
+        target.write_bytes(rejects_csv(result))
+        click.echo(f"Lignes rejetées écrites dans {target}.", err=True)
+    click.echo(result.summary())
+    if dry_run:
+        click.echo("Simulation : rien n'a été enregistré.")
+    elif result.errors and not skip_invalid:
+        raise click.ClickException(
+            "Des lignes sont invalides : rien n'a été enregistré. Corrigez-les, ou relancez "
+            "avec --skip-invalid pour importer les lignes valides."
+        )
+
+
+@import_group.command("sweep")
+@friendly
+def import_sweep():
+    """Remove uploaded spreadsheets never confirmed within CCAS_IMPORT_TTL_HOURS (cron)."""
+    from flask import current_app
+
+    from ..importer.uploads import store_for
+
+    with app_session():
+        store = store_for(current_app)
+        removed = store.sweep()
+    click.echo(f"{removed} fichier(s) en attente supprimé(s) (plus de "
+               f"{store.ttl_seconds / 3600:g} h) dans {store.root}.")

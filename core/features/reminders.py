@@ -1,0 +1,164 @@
+"""E-mail reminders to the person 48 hours before an appointment, with the ICS attached.
+
+``ccas appointments remind`` (run it from cron, e.g. every 15 minutes) goes through every
+tenant, each in its own tenant scope and transaction, and queues one e-mail in the outbox
+for each planned appointment starting within the next 48 hours that has no reminder yet;
+``reminder_sent_at`` makes it idempotent (running it twice queues nothing more).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import click
+from sqlalchemy import select
+
+from .. import audit, clock
+from ..models import Appointment, AppointmentMode, AppointmentStatus
+from . import appointments as appts
+
+REMINDER_WINDOW = timedelta(hours=48)
+
+
+@dataclass
+class RemindResult:
+    queued: int = 0
+    #: Appointments whose person has no e-mail address (phone them).
+    no_email: list = field(default_factory=list)
+
+
+def due(session, now: datetime) -> list[Appointment]:
+    """Planned appointments of the current tenant starting within 48 h, not yet reminded."""
+    return list(
+        session.scalars(
+            select(Appointment)
+            .where(
+                Appointment.status == AppointmentStatus.planned,
+                Appointment.reminder_sent_at.is_(None),
+                Appointment.starts_at > now,
+                Appointment.starts_at <= now + REMINDER_WINDOW,
+            )
+            .order_by(Appointment.starts_at)
+            .with_for_update(skip_locked=True)
+        )
+    )
+
+
+def reminder_text(appointment: Appointment, tenant) -> tuple[str, str]:
+    start = appts.local(appointment.starts_at, tenant)
+    worker = appointment.social_worker
+    who = (worker.full_name if worker else "") or "le travailleur social"
+    if appointment.mode == AppointmentMode.phone:
+        where = "Le rendez-vous a lieu par téléphone : le CCAS vous appellera."
+    else:
+        where = f"Lieu : {appointment.place}"
+    person = appointment.case.person
+    subject = f"{tenant.name} – rappel de votre rendez-vous du {start:%d/%m/%Y à %H:%M}"
+    text = "\n".join([
+        f"Bonjour {person.full_name},",
+        "",
+        f"Nous vous rappelons votre rendez-vous le {start:%d/%m/%Y à %H:%M} avec {who} "
+        f"(durée prévue : {appointment.duration_minutes} minutes).",
+        where,
+        "",
+        "Pensez à apporter les pièces demandées. En cas d'empêchement, merci de prévenir le "
+        "CCAS au plus vite.",
+        "",
+        "Le fichier joint ajoute ce rendez-vous à votre agenda.",
+        "",
+        tenant.name,
+    ])
+    return subject, text
+
+
+def remind(session, tenant, now: datetime | None = None) -> RemindResult:
+    """Queue the reminders of the current tenant (the caller set its scope and commits)."""
+    from ..outbox import enqueue_email
+
+    now = now or clock.now()
+    result = RemindResult()
+    for appointment in due(session, now):
+        person = appointment.case.person
+        if not person.email:
+            result.no_email.append(appointment)
+            continue
+        subject, text = reminder_text(appointment, tenant)
+        enqueue_email(
+            session, person.email, subject, text,
+            attachments=[("rendez-vous.ics", "text/calendar; charset=utf-8; method=PUBLISH",
+                          appts.ics_text(appointment, tenant, stamp=now).encode("utf-8"))],
+            topic=f"appointment:{appointment.id}:reminder",
+        )
+        appointment.reminder_sent_at = now
+        audit.record(session, "appointment.reminder", appointment, case_id=appointment.case_id,
+                     to=person.email)
+        result.queued += 1
+    return result
+
+
+def remind_all_tenants(now: datetime | None = None, only: str | None = None) -> dict:
+    """Run :func:`remind` for each tenant (or ``only`` the slug given), committing each."""
+    from flask import g
+
+    from .. import tenancy
+    from ..db import db
+    from ..models import Tenant
+
+    now = now or clock.now()
+    query = select(Tenant).order_by(Tenant.slug)
+    if only:
+        query = query.where(Tenant.slug == only)
+    tenants = db.session.scalars(query).all()
+    if only and not tenants:
+        from ..errors import UserError
+
+        raise UserError(f"Territoire inconnu : {only}.")
+    report = {}
+    for tenant in tenants:
+        with tenancy.tenant_scope(tenant.id):
+            previous = g.get("tenant")
+            g.tenant = tenant
+            try:
+                result = remind(db.session, tenant, now)
+                db.session.commit()
+            except Exception:
+                db.session.rollback()
+                raise
+            finally:
+                g.tenant = previous
+        report[tenant.slug] = result
+    return report
+
+
+@click.group("appointments")
+def appointments_cli():
+    """Appointments with the social worker."""
+
+
+@appointments_cli.command("remind")
+@click.option("--tenant", "tenant_slug", help="Only this tenant (default: every tenant).")
+@click.option("--now", "now_text", help="Reference time, ISO 8601 with offset (tests).")
+def remind_command(tenant_slug, now_text):
+    """Queue the e-mail reminders of appointments starting within 48 hours (idempotent)."""
+    from ..cli import app_session, friendly
+
+    @friendly
+    def run():
+        now = None
+        if now_text:
+            try:
+                now = datetime.fromisoformat(now_text)
+            except ValueError as exc:
+                raise click.ClickException(f"Date invalide : {now_text!r}.") from exc
+            if now.tzinfo is None:
+                raise click.ClickException("Indiquez le fuseau (ex. 2027-01-05T09:00+01:00).")
+        with app_session():
+            report = remind_all_tenants(now, tenant_slug)
+        for slug, result in report.items():
+            line = f"{slug} : {result.queued} rappel(s) mis en file"
+            if result.no_email:
+                line += f", {len(result.no_email)} sans adresse e-mail (à appeler)"
+            click.echo(line + ".")
+
+    run()

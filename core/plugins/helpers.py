@@ -1,0 +1,163 @@
+"""Helpers shared by partner plugins (exported by ``core.plugin_api``).
+
+What two plugins would otherwise copy lives here: matching settings keywords against a
+project text, reading the household, naming the organisation a plugin represents, and
+counting the flows between the CCAS and that organisation for the yearly review.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import Counter
+from datetime import UTC, datetime
+
+from sqlalchemy import func, select
+
+from .. import clock
+from .types import Destination
+
+# -- text ------------------------------------------------------------------------------
+
+_SEPARATORS = re.compile(r"[\s'’‘`\-_/.,;:!?()«»\"]+")
+
+
+def normalise_text(text: str | None) -> str:
+    """Lower case, accents removed, apostrophes/hyphens/punctuation as single spaces:
+    ``"Création d’activité"`` → ``"creation d activite"``."""
+    decomposed = unicodedata.normalize("NFKD", text or "")
+    plain = "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
+    return _SEPARATORS.sub(" ", plain).strip()
+
+
+def keywords_found(text: str | None, keywords) -> list[str]:
+    """The ``keywords`` that occur in ``text`` as whole words (a plural ``s``/``x`` is
+    allowed), ignoring case, accents, hyphens and apostrophes. Returned as given, in the
+    order of ``keywords``."""
+    haystack = f" {normalise_text(text)} "
+    found = []
+    for keyword in keywords or []:
+        needle = normalise_text(keyword)
+        if needle and re.search(rf" {re.escape(needle)}[sx]? ", haystack):
+            found.append(keyword)
+    return found
+
+
+# -- household -------------------------------------------------------------------------
+
+
+def has_children(person) -> bool:
+    """A family, in the sense of family benefits: at least one child in the household."""
+    return bool(getattr(person, "children_ages", None))
+
+
+# -- partner organisations -------------------------------------------------------------
+
+
+def organisation_of_plugin(session, plugin_name: str):
+    """The tenant's organisation represented by plugin ``plugin_name`` (or ``None``)."""
+    from ..models import Organisation
+
+    return session.scalar(
+        select(Organisation).where(Organisation.plugin_name == plugin_name)
+        .order_by(Organisation.name).limit(1)
+    )
+
+
+def organisation_destination_code(organisation) -> str:
+    """The reorientation code of a partner organisation (``org:<id>``): reorienting a case
+    there also sends that organisation a referral (``core.referrals``)."""
+    from ..referrals import ORG_DESTINATION_PREFIX
+
+    return f"{ORG_DESTINATION_PREFIX}{organisation.id}"
+
+
+def plugin_destination(session, plugin_name: str, code: str, label: str,
+                       default_organisation: str) -> Destination:
+    """A reorientation destination towards the organisation a plugin represents. When the
+    tenant has that organisation, the destination is the organisation itself (so the
+    reorientation becomes a referral to it); otherwise the scheme ``code``."""
+    organisation = organisation_of_plugin(session, plugin_name)
+    if organisation is None:
+        return Destination(code, label, default_organisation)
+    return Destination(organisation_destination_code(organisation), label, organisation.name)
+
+
+# -- report figures --------------------------------------------------------------------
+
+def year_bounds(tenant, year: int) -> tuple[datetime, datetime]:
+    """``[1 January, 1 January next year)`` of ``year`` in the tenant's timezone, in UTC."""
+    tz = clock.zone(tenant)
+    start = datetime(year, 1, 1, tzinfo=tz).astimezone(UTC)
+    end = datetime(year + 1, 1, 1, tzinfo=tz).astimezone(UTC)
+    return start, end
+
+
+def partner_flows(session, tenant, year: int, plugin_name: str,
+                  destination_codes=()) -> dict:
+    """Flows between the CCAS and the organisations plugin ``plugin_name`` represents,
+    for referrals created and reorientations made in ``year``; JSON-ready aggregates,
+    never a person:
+
+    * ``referrals_in`` / ``referrals_out``: referrals received from / sent to those
+      organisations, with ``…_by_status`` (current status → count: the outcome, since a
+      referral's status mirrors its case's milestones) and ``referrals_in_by_purpose``;
+    * ``reoriented_out``: cases reoriented to one of ``destination_codes`` or to one of
+      those organisations.
+    """
+    from sqlalchemy.orm import aliased
+
+    from ..models import Case, CaseTransition, Organisation, Referral
+
+    start, end = year_bounds(tenant, year)
+    in_year = (Referral.created_at >= start, Referral.created_at < end)
+    out: dict = {}
+    for direction, column in (("in", Referral.from_organisation_id),
+                              ("out", Referral.to_organisation_id)):
+        org = aliased(Organisation)
+        rows = session.execute(
+            select(Referral.status, Referral.purpose, func.count())
+            .join(org, org.id == column)
+            .where(org.plugin_name == plugin_name, *in_year)
+            .group_by(Referral.status, Referral.purpose)
+        ).all()
+        statuses: Counter = Counter()
+        purposes: Counter = Counter()
+        for status, purpose, count in rows:
+            statuses[_value(status)] += count
+            purposes[_value(purpose)] += count
+        out[f"referrals_{direction}"] = sum(statuses.values())
+        out[f"referrals_{direction}_by_status"] = dict(sorted(statuses.items()))
+        if direction == "in":
+            out["referrals_in_by_purpose"] = dict(sorted(purposes.items()))
+    codes = list(destination_codes) + [
+        organisation_destination_code(o) for o in session.scalars(
+            select(Organisation).where(Organisation.plugin_name == plugin_name))
+    ]
+    out["reoriented_out"] = session.scalar(
+        select(func.count(func.distinct(CaseTransition.case_id)))
+        .join(Case, Case.id == CaseTransition.case_id)
+        .where(CaseTransition.to_state == "reoriented", CaseTransition.at >= start,
+               CaseTransition.at < end, Case.reoriented_to.in_(codes))
+    ) if codes else 0
+    return out
+
+
+def _value(member) -> str:
+    return str(getattr(member, "value", member))
+
+
+def suggestions_resolved(session, tenant, year: int, plugin_name: str,
+                         status: str = "mobilised") -> dict[str, int]:
+    """``{suggestion code: count}`` of plugin ``plugin_name``'s suggestions resolved with
+    ``status`` in ``year`` (``"mobilised"``: aids obtained instead of, or before, a loan)."""
+    from ..models import CaseSuggestion
+
+    start, end = year_bounds(tenant, year)
+    rows = session.execute(
+        select(CaseSuggestion.code, func.count())
+        .where(CaseSuggestion.plugin == plugin_name, CaseSuggestion.status == status,
+               CaseSuggestion.resolved_at >= start, CaseSuggestion.resolved_at < end)
+        .group_by(CaseSuggestion.code).order_by(CaseSuggestion.code)
+    ).all()
+    return {code: count for code, count in rows}
