@@ -1,3 +1,3 @@
 """ccas-network core: the minimal Flask core that knows nothing about any partner."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

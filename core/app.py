@@ -7,16 +7,17 @@ from pathlib import Path
 
 from flask import Flask, abort, g, request
 from flask_babel import Babel
-from flask_wtf.csrf import CSRFProtect
 
 from . import config as config_module
 from . import errors, plugins
+from .api.auth import authenticate
 from .db import db
+from .web.csrf import csrf
 
-csrf = CSRFProtect()
 babel = Babel()
 
 PLUGIN_URL_PREFIX = "/t/<tenant>/p/{name}"
+PLUGIN_API_PREFIX = "/api/v1/p/{name}"
 
 
 def _timezone() -> str:
@@ -67,7 +68,6 @@ def create_app(config: dict | None = None, registry: plugins.PluginRegistry | No
     from .web.public import bp as public_bp
     from .web.views import bp as web_bp
 
-    csrf.exempt(api_bp)  # bearer tokens, no cookies: CSRF does not apply
     for blueprint in (public_bp, health_bp, web_bp, operator_bp, api_bp):
         app.register_blueprint(blueprint)
     from .web.suggestions import bp as suggestions_bp
@@ -114,22 +114,45 @@ def create_app(config: dict | None = None, registry: plugins.PluginRegistry | No
 
 
 def _register_plugin_blueprints(app: Flask, registry: plugins.PluginRegistry) -> None:
-    """Mount each plugin's blueprints under ``/t/<tenant>/p/<plugin>/``; a request for a
-    tenant that has not enabled the plugin answers 404 (checked in one place)."""
+    """Mount each plugin's blueprints under ``/t/<tenant>/p/<plugin>/`` and its API
+    blueprints under ``/api/v1/p/<plugin>/``; a request for a tenant that has not enabled
+    the plugin answers 404 (checked in one place). A plugin whose blueprints fail to
+    register is refused (logged, listed with the reason) and the platform starts without
+    it."""
     owners: dict[str, str] = {}
-    for name, blueprints in registry.hook_results_by_plugin("ccas_blueprints").items():
-        for blueprint in blueprints or []:
-            app.register_blueprint(blueprint, url_prefix=PLUGIN_URL_PREFIX.format(name=name))
-            owners[blueprint.name] = name
-            if blueprint.name.startswith("api") or "api" in (blueprint.url_prefix or ""):
-                csrf.exempt(blueprint)
-    app.extensions["ccas_plugin_blueprints"] = owners
+    api_owners: dict[str, str] = {}
+    for name in list(registry.usable()):
+        try:
+            pages = _plugin_answer(registry, name, "ccas_blueprints")
+            apis = _plugin_answer(registry, name, "ccas_api_blueprints")
+            for blueprint in pages:
+                app.register_blueprint(blueprint, url_prefix=PLUGIN_URL_PREFIX.format(name=name))
+                owners[blueprint.name] = name
+            for blueprint in apis:
+                app.register_blueprint(blueprint, url_prefix=PLUGIN_API_PREFIX.format(name=name))
+                api_owners[blueprint.name] = name
+        except Exception as exc:  # noqa: BLE001 - a broken plugin must not stop the platform
+            registry.refuse(name, f"blueprints not registered: {exc!r}")
+            for table in (owners, api_owners):
+                for bp_name in [b for b, owner in table.items() if owner == name]:
+                    del table[bp_name]
+    app.extensions["ccas_plugin_blueprints"] = {**owners, **api_owners}
 
     @app.before_request
     def _guard_plugin_routes():
-        owner = owners.get((request.blueprint or "").split(".")[0])
-        if owner is not None and not plugins.is_enabled(owner):
+        blueprint = (request.blueprint or "").split(".")[0]
+        owner = owners.get(blueprint)
+        if owner is None and blueprint in api_owners:
+            owner = api_owners[blueprint]
+            authenticate()  # the tenant comes from the token
+        if owner is not None and (not registry.plugins[owner].usable
+                                  or not plugins.is_enabled(owner)):
             abort(404)
+
+
+def _plugin_answer(registry: plugins.PluginRegistry, name: str, hook: str) -> list:
+    fn = getattr(registry.plugins[name].module, hook, None)
+    return list(fn() or []) if fn is not None else []
 
 
 def _security_headers(response):

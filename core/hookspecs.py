@@ -4,17 +4,27 @@ Rules (see docs/plugins.md):
 
 * Every hook is prefixed ``ccas_``. Its docstring gives ``:param:`` / ``:return:``, the
   call mode and an example; ``docs/hooks.md`` is generated from these docstrings
-  (``ccas plugin docs``) and ``tests/test_hookspecs.py`` fails when a hook is
-  undocumented or the reference is stale.
+  (``ccas plugin docs``) and ``tests/test_hookspecs.py`` walks the plugin manager's hooks
+  and fails when one is undocumented, declares no policy or the reference is stale.
 * A hook grows by adding arguments only (an implementation may take any subset of the
   arguments, by name). A hook is deprecated with ``warn_on_impl``, never renamed.
+* Every tenant-level hook receives ``tenant`` (the ``Tenant``) and ``session`` (the
+  tenant-scoped SQLAlchemy session): take them as arguments, never from globals.
 * The core calls hooks only through the per-tenant caller (``core.plugins.hooks()``), which
-  asks only the plugins enabled for the current tenant. The exceptions are the
-  plugin-level hooks of the first section, asked of every installed plugin at start-up.
+  asks only the plugins enabled for the current tenant, and the core's own features
+  (always-on internal plugins). The exceptions are the plugin-level hooks of the first
+  section, asked of every installed plugin at start-up.
 * Call order is explicit: a plugin that must run first or last says ``tryfirst=True`` or
-  ``trylast=True`` on its ``@hookimpl``; otherwise the order is unspecified.
+  ``trylast=True`` on its ``@hookimpl``; otherwise the order is unspecified. The core's
+  own reactions to a transition run first (``tryfirst``).
 * Call modes: "collected" hooks return a list of every non-``None`` result; "first result"
   hooks stop at the first non-``None`` result.
+* Policies (``core/plugins/calling.py``): in a **deciding** hook (checks, vetoes,
+  validation, reactions in the same transaction) a plugin that raises refuses the action:
+  the user is told which plugin failed and nothing is written. In a **decorating** hook
+  (menus, panels, dashboard blocks, report sections, suggestions, destinations) a plugin
+  that raises is logged with its name and left out; the page still answers.
+* A plugin may declare hooks of its own (``ccas_hookspecs``), with the same markers.
 """
 
 from __future__ import annotations
@@ -22,17 +32,37 @@ from __future__ import annotations
 import pluggy
 
 hookspec = pluggy.HookspecMarker("ccas")
+hookimpl = pluggy.HookimplMarker("ccas")
+
+DECIDING = "deciding"
+DECORATING = "decorating"
+
+
+def deciding(spec):
+    """Policy marker: a plugin raising in this hook refuses the action (nothing written)."""
+    spec.ccas_policy = DECIDING
+    return spec
+
+
+def decorating(spec):
+    """Policy marker: a plugin raising in this hook is logged and left out."""
+    spec.ccas_policy = DECORATING
+    return spec
+
 
 # ======================================================================================
 # Plugin level (asked of every installed plugin at start-up, whatever the tenant)
 # ======================================================================================
 
 
+@deciding
 @hookspec
 def ccas_plugin_info():
     """Describe the plugin: name, label, version, compatible core versions, settings.
 
-    Call mode: collected (each plugin answers for itself).
+    Call mode: collected (each plugin answers for itself). A plugin whose answer is
+    missing, raises or does not suit this core is refused at start-up (``ccas plugins
+    list`` and ``/readyz`` say why).
 
     :return: a ``core.plugin_api.PluginInfo``.
 
@@ -41,17 +71,48 @@ def ccas_plugin_info():
         @hookimpl
         def ccas_plugin_info():
             return PluginInfo(name="udaf", label="UDAF", version="1.0",
-                              core_requires=">=0.1,<1", settings_schema=UdafSettings)
+                              core_requires=">=0.2,<1", settings_schema=UdafSettings)
     """
 
 
+@deciding
+@hookspec
+def ccas_hookspecs():
+    """Hooks of the plugin's own (pytest's ``pytest_addhooks``): e.g. the lender declares
+    the hook a connector plugin answers to automate its own check. Declare them
+    like the core's, with ``hookspec`` and a policy marker (``deciding`` or
+    ``decorating``) from ``core.plugin_api``, prefixed ``ccas_``, documented the same way
+    (the hook reference lists them under the plugin). Call them with ``hooks()``.
+
+    Call mode: collected (each plugin answers for itself, at start-up).
+
+    :return: a list of modules or classes holding hookspecs.
+
+    Example::
+
+        # udaf/hookspecs.py
+        @decorating
+        @hookspec
+        def ccas_udaf_budget_tools(case, tenant, session):
+            '''...'''
+
+        @hookimpl
+        def ccas_hookspecs():
+            from . import hookspecs
+            return [hookspecs]
+    """
+
+
+@deciding
 @hookspec
 def ccas_blueprints():
     """Flask blueprints the plugin serves. They are mounted under
     ``/t/<tenant>/p/<plugin name>/`` and answer 404 for a tenant that has not enabled the
-    plugin; their views see the tenant already set.
+    plugin; their views see the tenant already set. Every view carries ``@allow(...)``;
+    forms post a CSRF token (no view of these blueprints is exempted).
 
-    Call mode: collected.
+    Call mode: collected. A plugin whose blueprints fail to register is refused at
+    start-up and the platform starts without it.
 
     :return: a list of ``flask.Blueprint``.
 
@@ -65,11 +126,42 @@ def ccas_blueprints():
     """
 
 
+@deciding
+@hookspec
+def ccas_api_blueprints():
+    """Token-authenticated JSON routes of the plugin, mounted under
+    ``/api/v1/p/<plugin name>/``. The core authenticates the bearer token (the tenant comes
+    from it), answers 404 for a tenant that has not enabled the plugin and renders
+    ``UserError`` as problem+json. Each view carries ``@token_authenticated`` (the explicit
+    CSRF opt-out: no cookie is read there) and ``@allow(...)``, in that order.
+
+    Call mode: collected. A plugin whose API blueprints fail to register is refused.
+
+    :return: a list of ``flask.Blueprint``.
+
+    Example::
+
+        api = Blueprint("udaf_api", __name__)
+
+        @api.route("/visits/<visit_id>")
+        @token_authenticated
+        @allow("manager", "social_worker")
+        def visit(visit_id):
+            return jsonify(...)
+
+        @hookimpl
+        def ccas_api_blueprints():
+            return [api]
+    """
+
+
+@decorating
 @hookspec
 def ccas_cli_commands():
     """Click commands added under ``ccas <command>``. Wrap tenant work with
     ``core.plugin_api.tenant_command(plugin_name)`` so that the command refuses a tenant
-    that has not enabled the plugin.
+    that has not enabled the plugin. The commands are loaded when ``ccas`` needs them
+    (``ccas --help`` or the command itself), never at import.
 
     Call mode: collected.
 
@@ -88,6 +180,7 @@ def ccas_cli_commands():
     """
 
 
+@deciding
 @hookspec
 def ccas_personal_data():
     """Where the plugin's tables hold personal data of the people the CCAS helps (RGPD).
@@ -115,44 +208,106 @@ def ccas_personal_data():
     """
 
 
+@deciding
+@hookspec
+def ccas_case_workflow():
+    """The plugin's part of the case workflow, for the tenants that enable it: states it
+    owns, transitions into and out of them, core transitions it replaces, intake options,
+    which states make a case visible to a role, delay milestones of the review and coded
+    reasons. The lender's own check before the documents is declared this way (its two
+    states, its path between intake and the documents in place of the core's direct
+    move, its intake option, its agents seeing the cases from the check on, the
+    review's milestone "check result": see the Crédit Municipal plugin).
+
+    A tenant cannot disable a plugin while cases sit in its states (the count is given).
+
+    Call mode: collected (each plugin answers for itself, at start-up).
+
+    :return: a ``core.plugin_api.CaseWorkflow``, or ``None``.
+
+    Example::
+
+        @hookimpl
+        def ccas_case_workflow():
+            return CaseWorkflow(
+                states=(CaseState("udaf_budget", "Accompagnement budgétaire UDAF"),),
+                transitions=(Transition("udaf_start", "evaluation", "udaf_budget",
+                                        ROLES.SOCIAL_WORKERS, "Confier à l'UDAF"),
+                             Transition("udaf_done", "udaf_budget", "evaluation",
+                                        ROLES.SOCIAL_WORKERS, "Reprendre l'évaluation")))
+    """
+
+
 # ======================================================================================
 # Tenant level: pages and navigation (asked only of the tenant's enabled plugins)
 # ======================================================================================
 
 
+@decorating
 @hookspec
-def ccas_nav_items(user):
+def ccas_nav_items(user, tenant, session):
     """Menu entries for the signed-in user of the current tenant.
 
-    Call mode: collected.
+    Call mode: collected; the entries are filtered by their ``roles`` and sorted by
+    ``order``.
 
     :param user: the signed-in ``User``.
-    :return: a list of ``core.plugin_api.NavItem`` (filtered by their ``roles``).
+    :param tenant: the ``Tenant``.
+    :param session: the tenant-scoped SQLAlchemy session.
+    :return: a list of ``core.plugin_api.NavItem``.
 
     Example::
 
         @hookimpl
         def ccas_nav_items(user):
-            return [NavItem(label="Contrôle FICP", endpoint="credit_municipal.ficp_queue",
-                            roles=frozenset({"lender_agent"}))]
+            return [NavItem(label="Visites UDAF", endpoint="udaf.visits",
+                            roles=SOCIAL_WORKERS)]
     """
 
 
+@decorating
 @hookspec
-def ccas_dashboard_panels(user):
+def ccas_dashboard_panels(user, tenant, session):
     """Blocks added to the signed-in user's dashboard ("my work").
 
-    Call mode: collected.
+    Call mode: collected; the blocks are sorted by ``order``.
 
     :param user: the signed-in ``User``.
+    :param tenant: the ``Tenant``.
+    :param session: the tenant-scoped SQLAlchemy session.
     :return: a list of ``core.plugin_api.Panel``, or ``None``.
 
     Example::
 
         @hookimpl
-        def ccas_dashboard_panels(user):
-            if user.role == "lender_agent":
-                return [Panel(title="FICP", html=render_template("cm/panel.html"))]
+        def ccas_dashboard_panels(user, session):
+            if user.role in SOCIAL_WORKERS:
+                return [Panel(title="UDAF", html=render_template("udaf/panel.html"))]
+    """
+
+
+@decorating
+@hookspec
+def ccas_case_panels(case, user, tenant, session):
+    """Blocks added to the case page (e.g. the lender's check, the loan, the documents).
+
+    A ``Panel`` carries either ``html`` rendered by the plugin's own (autoescaped)
+    template, or a ``template`` the page includes with its own context (``case``,
+    ``role``…).
+
+    Call mode: collected; the blocks are sorted by ``order``.
+
+    :param case: the ``Case`` shown.
+    :param user: the signed-in ``User`` (respect data minimisation by role).
+    :param tenant: the ``Tenant``.
+    :param session: the tenant-scoped SQLAlchemy session.
+    :return: a list of ``core.plugin_api.Panel``, or ``None``.
+
+    Example::
+
+        @hookimpl
+        def ccas_case_panels(case, user):
+            return [Panel(title="Prêt", html=render_template("cm/loan_panel.html", case=case))]
     """
 
 
@@ -161,21 +316,50 @@ def ccas_dashboard_panels(user):
 # ======================================================================================
 
 
+@deciding
 @hookspec
-def ccas_case_before_transition(case, transition, actor, data):
+def ccas_case_checks(case, state, tenant, session):
+    """Checks a case must pass to leave ``state`` (e.g. the lender's recorded answer to
+    leave its check's state). A failed check blocks every transition out of the state
+    except the
+    side exits (abandon, reorient).
+
+    Call mode: collected.
+
+    :param case: the ``Case``.
+    :param state: the state being left (a string: a ``core.plugin_api.State`` value or a
+        plugin's state).
+    :param tenant: the ``Tenant``.
+    :param session: the tenant-scoped SQLAlchemy session.
+    :return: a list of ``core.plugin_api.CaseCheck``, or ``None``.
+
+    Example::
+
+        @hookimpl
+        def ccas_case_checks(case, state, session):
+            if state == "udaf_budget":
+                return [CaseCheck("udaf", "Bilan UDAF", passed=reported(session, case))]
+    """
+
+
+@deciding
+@hookspec
+def ccas_case_before_transition(case, transition, actor, data, tenant, session):
     """Veto a case transition before it happens.
 
     Called inside the transaction, before the state changes. Returning a message refuses
     the transition: the case is left unchanged and the message is shown to the user
-    (prefixed with the plugin's label). A plugin that raises refuses it too; the error is
-    logged with the plugin's name.
+    (prefixed with the plugin's label).
 
     Call mode: collected (every veto is shown).
 
     :param case: the ``Case`` (still in its old state).
-    :param transition: the ``core.workflow.Transition`` (``source``, ``target``, ``name``).
+    :param transition: the ``core.plugin_api.Transition`` (``source``, ``target``,
+        ``name``, ``side_exit``).
     :param actor: the ``User`` asking.
     :param data: dict of the transition's data (``reason``, ``destination``, …).
+    :param tenant: the ``Tenant``.
+    :param session: the tenant-scoped SQLAlchemy session.
     :return: a French veto message, or ``None`` to allow.
 
     Example::
@@ -187,60 +371,46 @@ def ccas_case_before_transition(case, transition, actor, data):
     """
 
 
+@deciding
 @hookspec
-def ccas_case_after_transition(case, transition, actor, data):
+def ccas_case_after_transition(case, transition, actor, data, tenant, session):
     """React to a transition that has been applied (same transaction: writing to the
-    outbox here is safe; sending mail or calling a URL here is not).
+    outbox here is safe; sending mail or calling a URL here is not). A plugin that raises
+    cancels the transition.
 
     Call mode: collected; return values are ignored.
 
     :param case: the ``Case``, now in its new state.
-    :param transition: the ``core.workflow.Transition`` applied.
+    :param transition: the ``core.plugin_api.Transition`` applied.
     :param actor: the ``User`` who moved it.
     :param data: the transition's data.
+    :param tenant: the ``Tenant``.
+    :param session: the tenant-scoped SQLAlchemy session.
     :return: ``None``.
 
     Example::
 
         @hookimpl
-        def ccas_case_after_transition(case, transition):
-            if transition.target == "ficp_pending":
-                enqueue_ficp_check(case)
+        def ccas_case_after_transition(case, transition, session):
+            if transition.target == "udaf_budget":
+                tell_the_udaf(session, case)
     """
 
 
+@deciding
 @hookspec
-def ccas_case_checks(case, state):
-    """Checks a case must pass to leave ``state`` (e.g. the FICP check to leave
-    ``ficp_pending``). A failed check blocks every transition out of the state except the
-    side exits (abandon, reorient).
-
-    Call mode: collected.
-
-    :param case: the ``Case``.
-    :param state: the state being left (a ``core.plugin_api.State`` value).
-    :return: a list of ``core.plugin_api.CaseCheck``, or ``None``.
-
-    Example::
-
-        @hookimpl
-        def ccas_case_checks(case, state):
-            if state == "ficp_pending":
-                return [CaseCheck("ficp", "Consultation FICP", passed=ficp_cleared(case))]
-    """
-
-
-@hookspec
-def ccas_required_documents(case):
+def ccas_required_documents(case, tenant, session):
     """Documents to add to the tenant's list for this case.
 
     Asked when the case enters ``documents_requested`` (its checklist is created then) and
     when staff complete a checklist. The tenant's own list comes first; a code already on
-    the list is ignored. A plugin that raises refuses the transition (nothing is written).
+    the list is ignored.
 
     Call mode: collected.
 
     :param case: the ``Case``.
+    :param tenant: the ``Tenant``.
+    :param session: the tenant-scoped SQLAlchemy session.
     :return: a list of ``core.plugin_api.DocumentRequirement``, or ``None``.
 
     Example::
@@ -252,36 +422,22 @@ def ccas_required_documents(case):
     """
 
 
+@decorating
 @hookspec
-def ccas_case_panels(case, user):
-    """Blocks a plugin adds to the case page (e.g. the FICP result, the loan).
-
-    Call mode: collected.
-
-    :param case: the ``Case`` shown.
-    :param user: the signed-in ``User`` (respect data minimisation by role).
-    :return: a list of ``core.plugin_api.Panel``, or ``None``.
-
-    Example::
-
-        @hookimpl
-        def ccas_case_panels(case, user):
-            return [Panel(title="Prêt", html=render_template("cm/loan_panel.html", case=case))]
-    """
-
-
-@hookspec
-def ccas_suggest_alternatives(case):
+def ccas_suggest_alternatives(case, tenant, session):
     """Other aids or schemes that may apply before a microcredit ("other aids first").
-    Suggestions appear at evaluation (``core.features.suggestions`` stores them when the case
-    enters it, and again on demand); the move to instruction is vetoed until the social
-    worker resolves each one (mobilised, requested, or not applicable with a reason). A
-    ``blocking`` suggestion (e.g. a business project for ADIE) vetoes instruction until it
-    is overridden with a reason. A suggestion is identified by the plugin and its ``code``.
+    Suggestions appear at evaluation (``core.features.suggestions`` stores them when the
+    case enters it, and again on demand); the move to instruction is vetoed until the
+    social worker resolves each one (mobilised, requested, or not applicable with a
+    reason). A ``blocking`` suggestion (e.g. a business project for ADIE) vetoes
+    instruction until it is overridden with a reason. A suggestion is identified by the
+    plugin and its ``code``. A plugin that fails is named on the case page.
 
     Call mode: collected.
 
     :param case: the ``Case`` (with its person and budget).
+    :param tenant: the ``Tenant``.
+    :param session: the tenant-scoped SQLAlchemy session.
     :return: a list of ``core.plugin_api.Suggestion``, or ``None``.
 
     Example::
@@ -294,12 +450,15 @@ def ccas_suggest_alternatives(case):
     """
 
 
+@decorating
 @hookspec
-def ccas_reorientation_destinations():
+def ccas_reorientation_destinations(tenant, session):
     """Schemes and partner organisations a person can be reoriented to.
 
     Call mode: collected.
 
+    :param tenant: the ``Tenant``.
+    :param session: the tenant-scoped SQLAlchemy session.
     :return: a list of ``core.plugin_api.Destination``, or ``None``.
 
     Example::
@@ -315,32 +474,46 @@ def ccas_reorientation_destinations():
 # ======================================================================================
 
 
+@deciding
 @hookspec
-def ccas_referral_received(referral):
-    """A referral has arrived for an organisation of the tenant (same transaction).
+def ccas_referral_received(referral, tenant, session):
+    """A referral has arrived for an organisation of the tenant (same transaction: write
+    to the outbox, never send from here). The core's notifications answer this hook: the
+    receiving organisation is told by e-mail and webhook.
 
     Call mode: collected; return values are ignored.
 
-    :param referral: the new ``Referral``.
+    :param referral: the new ``Referral`` (its ``to_organisation`` and
+        ``from_organisation`` are loaded).
+    :param tenant: the ``Tenant``.
+    :param session: the tenant-scoped SQLAlchemy session.
     :return: ``None``.
 
     Example::
 
         @hookimpl
-        def ccas_referral_received(referral):
-            log.info("referral %s from %s", referral.id, referral.from_organisation.name)
+        def ccas_referral_received(referral, session):
+            if referral.to_organisation.plugin_name == "udaf":
+                enqueue_email(session, UDAF_DESK, "Nouvelle orientation", "...")
     """
 
 
+@deciding
 @hookspec
-def ccas_referral_status_changed(referral, old_status, new_status):
-    """A referral's status changed (same transaction; use the outbox to notify).
+def ccas_referral_status_changed(referral, old_status, new_status, message, tenant,
+                                 session):
+    """A referral's status changed (same transaction; use the outbox to notify). The
+    core's notifications answer this hook: the sending organisation is told at each
+    change (closed-loop feedback), by e-mail and webhook.
 
     Call mode: collected; return values are ignored.
 
     :param referral: the ``Referral``.
     :param old_status: the previous status (string).
     :param new_status: the new status (string).
+    :param message: the message written with the change (may be empty).
+    :param tenant: the ``Tenant``.
+    :param session: the tenant-scoped SQLAlchemy session.
     :return: ``None``.
 
     Example::
@@ -352,8 +525,9 @@ def ccas_referral_status_changed(referral, old_status, new_status):
     """
 
 
-@hookspec(firstresult=True)
-def ccas_referral_fields_schema(organisation, sender):
+@deciding
+@hookspec
+def ccas_referral_fields_schema(organisation, sender, tenant, session):
     """Extra fields a plugin requires on a referral, as a marshmallow schema validating
     ``referral.extra``: on referrals sent **to** ``organisation`` (e.g. what the UDAF needs
     to receive a family) and, with ``sender``, on referrals its organisation **sends**
@@ -363,19 +537,20 @@ def ccas_referral_fields_schema(organisation, sender):
     API validates ``extra`` with them (422, errors keyed ``extra.<field>``) and nothing is
     written unless every field is valid. A plugin answers for its own organisation,
     ``organisation.plugin_name`` or ``sender.plugin_name`` equal to its name; if its
-    organisation is on both sides it returns one schema covering both.
-
-    Call mode: collected by the core, which asks each enabled plugin on its own and
-    merges every schema returned (a plugin that raises makes the referral impossible for
-    now, 503, nothing written). On a field name declared by two plugins, the field of the
+    organisation is on both sides it returns one schema covering both. Every schema
+    returned is merged; on a field name declared by two plugins, the field of the
     receiving organisation's plugin wins, then the sending organisation's plugin's, then
-    the others' by plugin name; the ignored field is logged. The spec stays first-result:
-    calling ``hooks().ccas_referral_fields_schema(...)`` yourself gives one schema.
+    the others' by plugin name (the ignored field is logged). A plugin that raises makes
+    the referral impossible for now (503, nothing written).
+
+    Call mode: collected.
 
     :param organisation: the receiving ``Organisation``.
     :param sender: the sending ``Organisation`` (``None`` when the core only knows the
         receiver); an implementation that does not take it answers for the receiving
-        side only, as before.
+        side only.
+    :param tenant: the ``Tenant``.
+    :param session: the tenant-scoped SQLAlchemy session.
     :return: a marshmallow ``Schema`` class, or ``None``.
 
     Example::
@@ -395,64 +570,48 @@ def ccas_referral_fields_schema(organisation, sender):
 # ======================================================================================
 
 
-@hookspec(firstresult=True)
-def ccas_ficp_check(person, case):
-    """Automated FICP connector: consult the Banque de France register for ``person``.
-
-    No connector ships with the product; the lender's agents record the result by hand.
-    A connector plugin returns ``"clear"`` or ``"registered"``; ``None`` leaves the check
-    to the manual queue.
-
-    Call mode: first result.
-
-    :param person: the ``Person`` to check.
-    :param case: the ``Case`` the check is for.
-    :return: ``"clear"``, ``"registered"`` or ``None``.
-
-    Example::
-
-        @hookimpl
-        def ccas_ficp_check(person):
-            return my_bank_api.ficp(person.last_name, person.first_name, person.birth_date)
-    """
-
-
+@deciding
 @hookspec
-def ccas_loan_event(loan, event, data):
+def ccas_loan_event(loan, event, data, tenant, session):
     """Something happened to a loan: ``granted``, ``signed``, ``disbursed``,
     ``repayment``, ``late`` (an instalment unpaid past due), ``default``, ``closed``
     (same transaction; use the outbox to notify). A rejected payment is a ``repayment``
     whose data has ``"bounced": True``. The core's accompaniment always listens: ``late``,
-    ``default`` and a bounced payment open a task for the social worker (it reads
-    ``loan.case_id``).
+    ``default`` and a bounced payment open a task for the social worker.
 
     Call mode: collected; return values are ignored.
 
-    :param loan: the ``Loan`` (it has ``case_id``).
+    :param loan: the lender plugin's loan; the core reads only ``loan.id`` and
+        ``loan.case_id`` (``core.plugin_api.LoanRef``).
     :param event: the event name (string).
     :param data: dict with the event's details (e.g. ``days_late`` for ``late``,
         ``amount``, ``bounced``).
+    :param tenant: the ``Tenant``.
+    :param session: the tenant-scoped SQLAlchemy session.
     :return: ``None``.
 
     Example::
 
         @hookimpl
-        def ccas_loan_event(loan, event, data):
+        def ccas_loan_event(loan, event, data, session):
             if event == "late":
-                create_follow_up_task(loan.case, days_late=data["days_late"])
+                create_follow_up_task(session, loan.case_id, days_late=data["days_late"])
     """
 
 
+@deciding
 @hookspec(firstresult=True)
-def ccas_loan_details(loan_id, session):
-    """A loan of the current tenant as JSON-ready data, for ``GET /api/v1/loans/<id>``.
-    The core knows no loan table: the lender plugin that holds the loan answers. Return
-    no personal data beyond the case reference.
+def ccas_loan_details(loan_id, tenant, session):
+    """A loan of the current tenant as JSON-ready data, for the deprecated
+    ``GET /api/v1/loans/<id>`` (the lender plugin serves
+    ``/api/v1/p/credit_municipal/loans/<id>`` itself; this hook goes with the old path
+    in 0.3). Return no personal data beyond the case reference.
 
     Call mode: first result (the plugin holding the loan answers; ``None`` means 404).
 
     :param loan_id: the loan's id as given in the URL (a string, maybe not a UUID).
-    :param session: the SQLAlchemy session (tenant-scoped).
+    :param tenant: the ``Tenant``.
+    :param session: the tenant-scoped SQLAlchemy session.
     :return: a dict (``id``, ``reference``, ``case_id``, ``status``, ``amount``,
         ``months``, ``annual_rate``, ``outstanding``, ``days_past_due``…) or ``None``.
 
@@ -465,15 +624,18 @@ def ccas_loan_details(loan_id, session):
     """
 
 
+@deciding
 @hookspec(firstresult=True)
-def ccas_loan_schedule(loan_id, session):
-    """A loan's repayment schedule for ``GET /api/v1/loans/<id>/schedule``, in the shape
-    printed by ``ccas loan schedule --format json`` (``core.loans.schedule_json``).
+def ccas_loan_schedule(loan_id, tenant, session):
+    """A loan's repayment schedule for the deprecated ``GET /api/v1/loans/<id>/schedule``,
+    in the shape printed by ``ccas loan schedule --format json``
+    (``core.plugin_api.schedule_json``); goes with the old path in 0.3.
 
     Call mode: first result (the plugin holding the loan answers; ``None`` means 404).
 
     :param loan_id: the loan's id as given in the URL (a string, maybe not a UUID).
-    :param session: the SQLAlchemy session (tenant-scoped).
+    :param tenant: the ``Tenant``.
+    :param session: the tenant-scoped SQLAlchemy session.
     :return: a dict (``amount``, ``months``, ``annual_rate``, ``method``,
         ``installment``, ``total_interest``, ``total_cost``, ``apr``, ``installments``)
         or ``None``.
@@ -492,6 +654,7 @@ def ccas_loan_schedule(loan_id, session):
 # ======================================================================================
 
 
+@decorating
 @hookspec
 def ccas_report_sections(tenant, year, session):
     """A plugin's section of the yearly review. Aggregate in SQL; never return a person.

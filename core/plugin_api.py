@@ -2,9 +2,9 @@
 
 Everything else in ``core`` is private and may change between minor versions; what is
 exported here follows the deprecation rules of ``core/hookspecs.py`` (names are added,
-never renamed or removed without a deprecation period). ``tests/test_plugin_api.py``
-fails when a module under ``plugins/`` imports any other ``core`` module, and when a name
-listed below goes missing.
+never renamed or removed without a deprecation period, see ``CHANGELOG.md``).
+``tests/test_plugin_api.py`` fails when a module under ``plugins/`` imports any other
+``core`` module, and when a name listed below goes missing.
 
 What a plugin gets, by need:
 
@@ -15,35 +15,53 @@ Declaring the plugin
     settings), ``PersonalData`` (RGPD descriptor of a plugin table),
     ``tenant_command(name)`` (decorator for the plugin's CLI commands).
 
+Declaring hooks of the plugin's own (``ccas_hookspecs``)
+    ``hookspec`` and the policy markers ``deciding`` / ``decorating``.
+
+The plugin's part of the case workflow (``ccas_case_workflow``)
+    ``CaseWorkflow`` with ``CaseState``, ``Transition``, ``IntakeOption``, ``Milestone``.
+
 Values returned by hooks
     ``CaseCheck``, ``Destination``, ``DocumentRequirement``, ``NavItem``, ``Panel``,
     ``ReportSection``, ``Suggestion``.
 
+Values hooks receive (read them; their own modules stay private)
+    ``Case``, ``Person``, ``Organisation``, ``Referral``, ``Tenant``, ``User``,
+    ``Transition``, ``LoanRef`` (what the core reads of a plugin's loan), ``State`` (the
+    core's states: ``Case.state`` is a string, a plugin's states are strings too),
+    ``PURPOSE_LABELS`` (French labels of the purposes).
+
+Roles (``core.policy``: the one place sets of roles are spelled out)
+    ``Role``, ``ROLE_LABELS``, ``ALL_TENANT_ROLES``, ``CCAS_STAFF``, ``SOCIAL_WORKERS``,
+    ``LENDER``, ``LENDER_DESK``, ``CASE_READERS``, ``LOAN_READERS``, ``REFERRAL_READERS``,
+    ``MANAGER``, ``FUNDERS``; ``allow(*roles_or_groups)`` (the authorization decorator
+    every plugin view must carry).
+
 Calling hooks (a plugin may emit or consult hooks too)
-    ``hooks()`` (the caller limited to the current tenant's enabled plugins),
-    ``call_each(hook_caller, **kwargs)`` (one plugin at a time, a raising plugin logged
-    with its name and skipped).
+    ``hooks()`` (the caller limited to the current tenant's enabled plugins and the
+    core's features: ``hooks().ccas_loan_event(loan=…, event=…, data=…)`` applies the
+    hook's policy and adds ``tenant`` and ``session``), ``PluginFailure`` (what a
+    deciding hook raises when a plugin crashes). ``call_each`` is deprecated (0.2) and
+    goes in 0.3: use ``hooks().ccas_x.answers(...)``.
 
 Request and tenant
-    ``current_tenant()``, ``db_session()`` (the tenant-scoped SQLAlchemy session),
-    ``allow(*roles)`` (the authorization decorator every plugin view must carry),
-    ``LOAN_READERS`` (the roles the core lets read a loan).
+    ``current_tenant()``, ``db_session()`` (the tenant-scoped SQLAlchemy session; inside
+    a hook, prefer the ``session`` argument), ``token_authenticated`` (the API view
+    decorator: bearer token, explicit CSRF opt-out; see ``ccas_api_blueprints``).
 
 Tables of a plugin (models and Alembic migrations)
     ``Base`` (the declarative base: one metadata for core and plugins), ``TenantScoped``
     (mixin: ``(tenant_id, id)`` primary key, tenant filtering), ``tenant_fk(column,
     table)`` (composite foreign key to another tenant table), ``UTCDateTime`` (aware UTC
-    timestamps; the column type plugin migrations use too), ``utcnow()``.
-
-Core models a plugin may query (read them; change a case only through the workflow)
-    ``Case``, ``State`` (the case's states), ``PURPOSE_LABELS`` (French labels of the
-    purposes), ``Organisation``, ``Referral``.
+    timestamps; the column type plugin migrations use too), ``utcnow()`` (the platform's
+    clock: tests pin it).
 
 Case workflow
     ``apply_transition(session, case, request, actor)`` with a ``TransitionRequest(target,
     version, reason=…, reason_text=…, destination=…, data=…)``; ``TransitionError`` (a
     refused move) and its subclass ``StaleCase`` (the case changed meanwhile: 409);
-    ``accompaniment_status(case)`` (what a lender may know of the CCAS's follow-up).
+    ``accompaniment_status(case, session)`` (what a lender may know of the CCAS's
+    follow-up).
 
 Writing what others must know (same transaction, never committed here)
     ``record_audit(session, action, obj, actor=None, **detail)`` and
@@ -52,9 +70,10 @@ Writing what others must know (same transaction, never committed here)
     message for the person in front of the screen or the API client: status, field).
 
 Reading user input and showing values the French way
-    ``local_today(tenant)``, ``parse_amount(value, field)``, ``parse_date(value,
-    field)``, ``format_money(amount)``, ``reasons(tenant, kind)`` (the tenant's reason
-    labels: ``"refuse"``, ``"close"``…).
+    ``local_today(tenant)`` (today in the tenant's time zone, from the platform's clock),
+    ``parse_amount(value, field)``, ``parse_date(value, field)``,
+    ``format_money(amount)``, ``reasons(tenant, kind)`` (the tenant's reason labels:
+    ``"refuse"``, ``"close"``…).
 
 Loan arithmetic (pure: Decimal in, Decimal out, no database)
     ``build_schedule``, ``remaining_schedule``, ``validate_loan_inputs`` and
@@ -63,20 +82,26 @@ Loan arithmetic (pure: Decimal in, Decimal out, no database)
 Helpers shared by partner plugins
     ``has_children``, ``keywords_found``, ``normalise_text``, ``organisation_of_plugin``,
     ``partner_flows``, ``plugin_destination``, ``suggestions_resolved``.
-
-Objects reached through these (a ``Case``'s ``person``, a ``Tenant``…) may be read the
-same way; their own modules stay private.
 """
 
 from __future__ import annotations
 
 import functools
+import warnings
+from typing import Protocol
 
 import click
-import pluggy
 
+from . import audit as _audit
+from . import outbox as _outbox
+from . import plugins
+from .api.auth import token_authenticated
 from .cases import local_today, parse_amount, parse_date
+from .cli.context import tenant_context
+from .db import db
 from .errors import UserError
+from .features.accompaniment import status_label
+from .hookspecs import deciding, decorating, hookimpl, hookspec
 from .loans import (
     LoanInputError,
     annual_percentage_rate,
@@ -86,9 +111,10 @@ from .loans import (
     schedule_json,
     validate_loan_inputs,
 )
-from .models import PURPOSE_LABELS, Case, Organisation, Referral, State
+from .models import PURPOSE_LABELS, Case, Organisation, Person, Referral, State, Tenant, User
 from .models.base import Base, TenantScoped, UTCDateTime, tenant_fk, utcnow
 from .plugins import settings_fields
+from .plugins.calling import PluginFailure
 from .plugins.helpers import (
     has_children,
     keywords_found,
@@ -108,13 +134,43 @@ from .plugins.types import (
     ReportSection,
     Suggestion,
 )
-from .policy import LOAN_READERS, allow
+from .policy import (
+    ALL_TENANT_ROLES,
+    CASE_READERS,
+    CCAS_STAFF,
+    FUNDERS,
+    LENDER,
+    LENDER_DESK,
+    LOAN_READERS,
+    MANAGER,
+    REFERRAL_READERS,
+    ROLE_LABELS,
+    SOCIAL_WORKERS,
+    Role,
+    allow,
+)
 from .privacy.registry import PersonalData
+from .web.context import current_tenant as _current_tenant
 from .web.filters import format_money
-from .workflow import StaleCase, TransitionError, TransitionRequest, apply_transition
+from .workflow import (
+    CaseState,
+    CaseWorkflow,
+    IntakeOption,
+    Milestone,
+    StaleCase,
+    Transition,
+    TransitionError,
+    TransitionRequest,
+    apply_transition,
+)
 from .workflow.reasons import reasons
 
-hookimpl = pluggy.HookimplMarker("ccas")
+
+class LoanRef(Protocol):
+    """What the core reads of a lender plugin's loan (``ccas_loan_event``)."""
+
+    id: object
+    case_id: object
 
 
 # -- declaring the plugin --------------------------------------------------------------
@@ -122,9 +178,7 @@ hookimpl = pluggy.HookimplMarker("ccas")
 
 def plugin_settings(name: str) -> dict:
     """Typed settings of plugin ``name`` for the current tenant, defaults filled in."""
-    from .plugins import plugin_settings as _settings
-
-    return _settings(name)
+    return plugins.plugin_settings(name)
 
 
 def tenant_command(plugin_name: str):
@@ -136,12 +190,8 @@ def tenant_command(plugin_name: str):
         @click.option("--tenant", "tenant_slug", required=True, help="Tenant slug.")
         @functools.wraps(fn)
         def wrapper(tenant_slug, *args, **kwargs):
-            from .cli import tenant_context
-
             with tenant_context(tenant_slug) as tenant:
-                from .plugins import is_enabled
-
-                if not is_enabled(plugin_name):
+                if not plugins.is_enabled(plugin_name):
                     raise click.ClickException(
                         f"L'extension {plugin_name!r} n'est pas activée pour {tenant_slug!r}."
                     )
@@ -158,19 +208,21 @@ def tenant_command(plugin_name: str):
 def hooks():
     """The hook caller limited to the plugins the current tenant enabled (the one the core
     uses): ``hooks().ccas_loan_event(loan=…, event=…, data=…)``."""
-    from .plugins import hooks as _hooks
-
-    return _hooks()
+    return plugins.hooks()
 
 
-def call_each(hook_caller, **kwargs):
-    """Ask each implementation of ``hook_caller`` (e.g. ``hooks().ccas_ficp_check``) on its
-    own, in pluggy's call order; yields ``(plugin_name, result)``. A plugin that raises is
-    logged with its name and its exception is yielded as its result, so the caller can
-    skip it instead of failing. Only the arguments an implementation takes are passed."""
-    from .workflow import _call_each
-
-    yield from _call_each(hook_caller, **kwargs)
+def call_each(hook, **kwargs):
+    """Deprecated in 0.2 (goes in 0.3): use ``hooks().ccas_x.answers(**kwargs)``, which
+    applies the hook's policy and names who answered. Yields ``(plugin_name, result)``
+    for each implementation; an exception is yielded as the result."""
+    warnings.warn("core.plugin_api.call_each is deprecated: use hooks().<hook>.answers()",
+                  DeprecationWarning, stacklevel=2)
+    for impl in hook.implementations():
+        args = {k: v for k, v in kwargs.items() if k in impl.argnames}
+        try:
+            yield impl.plugin_name, impl.function(**args)
+        except Exception as exc:  # noqa: BLE001 - the caller decides, as before
+            yield impl.plugin_name, exc
 
 
 # -- request and tenant ----------------------------------------------------------------
@@ -178,9 +230,7 @@ def call_each(hook_caller, **kwargs):
 
 def current_tenant():
     """The current ``Tenant`` (inside a request or a tenant command), or ``None``."""
-    from .web.context import current_tenant as _current
-
-    return _current()
+    return _current_tenant()
 
 
 def db_session():
@@ -188,21 +238,17 @@ def db_session():
     query on a ``TenantScoped`` model sees the current tenant's rows only. Commit in views
     and commands, never in services. (The session, not the Flask-SQLAlchemy object: a
     plugin has no business with engines, ``create_all`` or the app's metadata.)"""
-    from .db import db
-
     return db.session
 
 
 # -- case workflow ---------------------------------------------------------------------
 
 
-def accompaniment_status(case) -> str:
+def accompaniment_status(case, session=None) -> str:
     """What a partner (the lender) may know of the CCAS's accompaniment of ``case``: a
     short French status such as « En cours de suivi par le CCAS » or « Alerte prise en
     charge par le CCAS », never the tasks or the notes."""
-    from .features.accompaniment import status_label
-
-    return status_label(case)
+    return status_label(case, session or db.session)
 
 
 # -- audit trail -----------------------------------------------------------------------
@@ -213,16 +259,12 @@ def record_audit(session, action: str, obj=None, actor=None, **detail):
     transaction: every read and change of a person's file goes to the trail. ``actor``
     defaults to the signed-in user (``"cli"`` in a command); ``detail`` values are
     stored as JSON (dates, decimals and UUIDs as strings)."""
-    from . import audit
-
-    return audit.record(session, action, obj, actor=actor, **detail)
+    return _audit.record(session, action, obj, actor=actor, **detail)
 
 
 def actor_label(actor=None) -> str:
     """How the audit trail names ``actor`` (``"user:<email>"``, ``"token:…"``, ``"cli"``)."""
-    from . import audit
-
-    return audit.actor_label(actor)
+    return _audit.actor_label(actor)
 
 
 # -- outbox ----------------------------------------------------------------------------
@@ -234,10 +276,8 @@ def enqueue_email(session, to: str, subject: str, text: str, html: str | None = 
     """Queue an e-mail in the outbox, in the caller's transaction (it is sent after the
     commit, by the delivery worker, with retries). ``attachments``: ``(filename,
     content_type, bytes)``; ``topic`` groups messages about one subject."""
-    from . import outbox
-
-    return outbox.enqueue_email(session, to, subject, text, html=html,
-                                attachments=attachments, topic=topic)
+    return _outbox.enqueue_email(session, to, subject, text, html=html,
+                                 attachments=attachments, topic=topic)
 
 
 __all__ = [
@@ -248,6 +288,16 @@ __all__ = [
     "plugin_settings",
     "PersonalData",
     "tenant_command",
+    # hooks of the plugin's own
+    "hookspec",
+    "deciding",
+    "decorating",
+    # the plugin's part of the case workflow
+    "CaseWorkflow",
+    "CaseState",
+    "Transition",
+    "IntakeOption",
+    "Milestone",
     # values returned by hooks
     "CaseCheck",
     "Destination",
@@ -256,26 +306,44 @@ __all__ = [
     "Panel",
     "ReportSection",
     "Suggestion",
+    # values hooks receive
+    "Case",
+    "Person",
+    "Organisation",
+    "Referral",
+    "Tenant",
+    "User",
+    "LoanRef",
+    "State",
+    "PURPOSE_LABELS",
+    # roles
+    "Role",
+    "ROLE_LABELS",
+    "ALL_TENANT_ROLES",
+    "CCAS_STAFF",
+    "SOCIAL_WORKERS",
+    "LENDER",
+    "LENDER_DESK",
+    "CASE_READERS",
+    "LOAN_READERS",
+    "REFERRAL_READERS",
+    "MANAGER",
+    "FUNDERS",
+    "allow",
     # calling hooks
     "hooks",
     "call_each",
+    "PluginFailure",
     # request and tenant
     "current_tenant",
     "db_session",
-    "allow",
-    "LOAN_READERS",
+    "token_authenticated",
     # tables of a plugin
     "Base",
     "TenantScoped",
     "tenant_fk",
     "UTCDateTime",
     "utcnow",
-    # core models a plugin may query
-    "Case",
-    "State",
-    "PURPOSE_LABELS",
-    "Organisation",
-    "Referral",
     # case workflow
     "apply_transition",
     "TransitionRequest",

@@ -8,6 +8,7 @@ the queries themselves and answer 404, never 403, for objects one may not know e
 
 from __future__ import annotations
 
+import enum
 import functools
 
 from flask import abort, g
@@ -16,15 +17,56 @@ from flask_login import current_user
 #: endpoint function qualname -> frozenset of roles, or "public", or "operator"
 POLICY: dict[str, frozenset[str] | str] = {}
 
-ALL_TENANT_ROLES = frozenset(
-    {"manager", "secretary", "social_worker", "lender_agent", "referrer", "funder"}
-)
-CCAS_STAFF = frozenset({"manager", "secretary", "social_worker"})
+
+class Role(enum.StrEnum):
+    """A user's role in a tenant (platform operators have none: their own table)."""
+
+    manager = "manager"
+    secretary = "secretary"
+    social_worker = "social_worker"
+    lender_agent = "lender_agent"
+    referrer = "referrer"
+    funder = "funder"
+
+
+ROLE_LABELS = {
+    Role.manager: "Responsable du dispositif",
+    Role.secretary: "Secrétariat",
+    Role.social_worker: "Travailleur social",
+    Role.lender_agent: "Agent du prêteur",
+    Role.referrer: "Prescripteur partenaire",
+    Role.funder: "Financeur",
+}
+
+# -- named groups: the one place where sets of roles are spelled out ---------------------
+
+ALL_TENANT_ROLES = frozenset(Role)
+#: The CCAS team: intake, documents, appointments, the case list.
+CCAS_STAFF = frozenset({Role.manager, Role.secretary, Role.social_worker})
+#: Social work: interviews, budget, private notes, instruction, accompaniment,
+#: "other aids first", workshops' organisation.
+SOCIAL_WORKERS = frozenset({Role.manager, Role.social_worker})
+#: The front desk: the secretary and the scheme manager (documents to chase).
+FRONT_DESK = frozenset({Role.secretary, Role.manager})
+#: The lender's agents.
+LENDER = frozenset({Role.lender_agent})
+#: The lender's desk: its agents and the scheme manager (the lender's queues, first
+#: repayment).
+LENDER_DESK = frozenset({Role.lender_agent, Role.manager})
+#: Who opens case pages and the case API (the lender from its own check or the
+#: submission on, see ``core.cases.visible_cases``); referrers and funders never.
+CASE_READERS = CCAS_STAFF | LENDER
 #: Who reads a loan (terms, schedule, position, offer documents), on pages and in the API
 #: alike: the lender's agents, and the CCAS staff who instruct the file and accompany the
 #: borrower for the whole loan (manager, social worker). The secretary's work (intake by
 #: phone, documents, appointments) needs no loan data. See docs/authorization.md.
-LOAN_READERS = frozenset({"lender_agent", "manager", "social_worker"})
+LOAN_READERS = LENDER | SOCIAL_WORKERS
+#: Who follows referrals: the CCAS team and the partners' referrers.
+REFERRAL_READERS = CCAS_STAFF | {Role.referrer}
+#: The scheme manager alone (settings, staff, audit, reports, imports, privacy).
+MANAGER = frozenset({Role.manager})
+#: Funders read aggregate reports only.
+FUNDERS = frozenset({Role.funder})
 
 
 def _key(fn) -> str:
@@ -53,8 +95,11 @@ def operator_only(fn):
     return wrapper
 
 
-def allow(*roles: str):
-    """Only signed-in users of the current tenant with one of ``roles``."""
+def allow(*roles: str | Role | frozenset):
+    """Only signed-in users of the current tenant with one of ``roles`` (role names or
+    named groups of this module: ``@allow(CCAS_STAFF)``, ``@allow(LENDER, "manager")``)."""
+    roles = tuple(sorted({str(r) for item in roles
+                          for r in (item if isinstance(item, (set, frozenset)) else (item,))}))
     unknown = set(roles) - ALL_TENANT_ROLES
     if unknown:
         raise ValueError(f"unknown roles in policy: {unknown}")

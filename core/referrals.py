@@ -21,10 +21,10 @@ from decimal import Decimal
 
 from sqlalchemy import or_, select
 
-from . import audit, cases, clock, workflow
+from . import audit, cases, clock, plugins, workflow
 from .errors import NotFound, UserError
+from .hookspecs import hookimpl
 from .models import (
-    CCAS_STAFF,
     Case,
     Organisation,
     OrganisationKind,
@@ -37,6 +37,9 @@ from .models import (
 )
 from .models.referral import AWAITING_ANSWER
 from .outbox import notifications
+from .plugins.calling import PluginFailure
+from .plugins.types import Destination
+from .policy import CCAS_STAFF
 from .workflow import reasons
 
 log = logging.getLogger(__name__)
@@ -55,19 +58,21 @@ ALLOWED_TYPES: dict[str, tuple[bytes, ...]] = {
 }
 
 #: Case state reached → referral status the referrer is told. A referrer learns that a
-#: loan was refused, never why (an FICP registration shows as a refusal), and a borrower's
-#: withdrawal shows as an abandon.
-CASE_MILESTONES: dict[State, ReferralStatus] = {
+#: loan was refused, never why, and a borrower's withdrawal shows as an abandon. A plugin's
+#: terminal state tells its outcome (a lender's own refusal shows as a refusal).
+CASE_MILESTONES: dict[str, ReferralStatus] = {
     State.evaluation: ReferralStatus.in_evaluation,
     State.submitted_to_lender: ReferralStatus.submitted_to_lender,
     State.granted: ReferralStatus.granted,
     State.refused: ReferralStatus.refused,
-    State.ficp_registered: ReferralStatus.refused,
     State.reoriented: ReferralStatus.reoriented,
     State.abandoned: ReferralStatus.abandoned,
     State.withdrawn: ReferralStatus.abandoned,
     State.closed: ReferralStatus.closed,
 }
+#: A plugin's terminal state → the referral status of its outcome.
+OUTCOME_STATUS = {"refused": ReferralStatus.refused, "reoriented": ReferralStatus.reoriented,
+                  "abandoned": ReferralStatus.abandoned, "granted": ReferralStatus.closed}
 
 #: Organisation kinds a case may be reoriented to (as ``org:<id>`` destinations).
 PARTNER_KINDS = (OrganisationKind.association, OrganisationKind.aid_fund,
@@ -325,19 +330,17 @@ def extra_fields(to_org: Organisation, from_org: Organisation | None = None
     ``to_org`` (hook ``ccas_referral_fields_schema``: each plugin asked on its own, every
     schema merged, see ``ExtraFields``); ``None`` when no plugin adds any. A plugin that
     raises makes the fields unknown: ``UserError`` 503 naming it (nothing is written)."""
-    from .plugins import hooks
-
-    found: list[tuple[str, type]] = []
-    for plugin, result in workflow._call_each(  # noqa: SLF001 - same error policy
-            hooks().ccas_referral_fields_schema, organisation=to_org, sender=from_org):
-        if isinstance(result, Exception):
-            raise UserError(f"L'extension {plugin} est en erreur : les champs "
-                            "complémentaires de l'orientation sont indisponibles. "
-                            "Réessayez plus tard.", status=503,
-                            message_en=f"Plugin {plugin} failed: referral fields "
-                                       "unavailable.")
-        if result is not None:
-            found.append((plugin, result))
+    try:
+        answers = plugins.hooks().ccas_referral_fields_schema.answers(
+            organisation=to_org, sender=from_org)
+    except PluginFailure as exc:
+        label = plugins.registry().label(exc.plugin)
+        raise UserError(f"L'extension {label} est en erreur : les champs "
+                        "complémentaires de l'orientation sont indisponibles. "
+                        "Réessayez plus tard.", status=503,
+                        message_en=f"Plugin {exc.plugin} failed: referral fields "
+                                   "unavailable.") from exc
+    found: list[tuple[str, type]] = answers.results
     if not found:
         return None
 
@@ -419,8 +422,6 @@ def submit(session, actor, data: ReferralInput, attachments=(), tenant=None,
 
 
 def _create(session, referral: Referral, attachments, actor, tenant, now) -> None:
-    from .plugins import hooks
-
     referral.status = ReferralStatus.sent
     referral.created_at = referral.updated_at = referral.status_changed_at = now
     session.add(referral)
@@ -439,16 +440,14 @@ def _create(session, referral: Referral, attachments, actor, tenant, now) -> Non
                  to_organisation=str(referral.to_organisation_id))
     session.flush()
     session.refresh(referral)
-    hooks().ccas_referral_received(referral=referral)
-    notifications.referral_created(session, tenant, referral)
+    plugins.hooks().ccas_referral_received(referral=referral, tenant=tenant,
+                                           session=session)
 
 
 def set_status(session, referral: Referral, new: ReferralStatus | str, actor=None,
                reason: str | None = None, message: str = "", tenant=None,
                at: datetime | None = None) -> bool:
     """Record a status change (history, audit, plugins, outbox). ``False`` if unchanged."""
-    from .plugins import hooks
-
     new = ReferralStatus(new)
     old = ReferralStatus(referral.status)
     if new == old:
@@ -463,10 +462,9 @@ def set_status(session, referral: Referral, new: ReferralStatus | str, actor=Non
     audit.record(session, "referral.status", referral, actor=actor, source=old.value,
                  target=new.value, reason=reason)
     session.flush()
-    hooks().ccas_referral_status_changed(referral=referral, old_status=old.value,
-                                         new_status=new.value)
-    notifications.referral_status_changed(session, _tenant(tenant), referral, old.value,
-                                          new.value, message)
+    plugins.hooks().ccas_referral_status_changed(
+        referral=referral, old_status=old.value, new_status=new.value, message=message or "",
+        tenant=_tenant(tenant), session=session)
     return True
 
 
@@ -571,20 +569,15 @@ def remind_and_expire(session, tenant, now: datetime | None = None) -> tuple[int
 # -- ties to the case workflow ---------------------------------------------------------------
 
 
-def _partner_destinations() -> dict[str, str]:
+@hookimpl
+def ccas_reorientation_destinations(session) -> list[Destination]:
     """The tenant's partner organisations as reorientation destinations ``org:<id>``."""
-    from . import tenancy
-
-    if tenancy.current_tenant_id() is None:
-        return {}
-    from .db import db
-
-    orgs = db.session.scalars(
+    orgs = session.scalars(
         select(Organisation).where(Organisation.kind.in_([k.value for k in PARTNER_KINDS]))
         .order_by(Organisation.name)
     ).all()
-    return {f"{ORG_DESTINATION_PREFIX}{o.id}": f"{o.name} (orientation partenaire)"
-            for o in orgs}
+    return [Destination(f"{ORG_DESTINATION_PREFIX}{o.id}",
+                        f"{o.name} (orientation partenaire)", o.name) for o in orgs]
 
 
 def _destination_organisation(session, destination: str | None) -> Organisation | None:
@@ -598,27 +591,31 @@ def _destination_organisation(session, destination: str | None) -> Organisation 
     return org if org is not None and org.kind in PARTNER_KINDS else None
 
 
-@workflow.on_transition
-def _mirror_case_milestone(session, case, transition, actor, data) -> None:
-    """Referrals that opened ``case`` follow its milestones (same transaction)."""
-    new = CASE_MILESTONES.get(State(transition.target))
+@hookimpl(tryfirst=True)
+def ccas_case_after_transition(case, transition, actor, data, tenant, session) -> None:
+    """The referrals that opened ``case`` follow its milestones, and a reorientation to a
+    partner organisation is an outgoing referral to it (same transaction)."""
+    _mirror_case_milestone(session, case, transition, actor)
+    _reorient_to_partner(session, case, transition, actor, data, tenant)
+
+
+def _mirror_case_milestone(session, case, transition, actor) -> None:
+    new = CASE_MILESTONES.get(transition.target)
+    if new is None:
+        state = workflow.current().states.get(transition.target)
+        new = OUTCOME_STATUS.get(state.outcome) if state and state.terminal else None
     if new is None:
         return
     for referral in session.scalars(select(Referral).where(Referral.case_id == case.id)):
         set_status(session, referral, new, actor)
 
 
-@workflow.on_transition
-def _reorient_to_partner(session, case, transition, actor, data) -> None:
-    """A reorientation to a partner organisation is an outgoing referral to it."""
+def _reorient_to_partner(session, case, transition, actor, data, tenant) -> None:
     if transition.name != "reorient":
         return
     to_org = _destination_organisation(session, (data or {}).get("destination"))
     if to_org is None:
         return
-    from flask import g
-
-    tenant = g.get("tenant")
     from_org = getattr(actor, "organisation", None)
     if from_org is None or from_org.id == to_org.id:
         from_org = ccas_organisation(session)
@@ -639,6 +636,3 @@ def _reorient_to_partner(session, case, transition, actor, data) -> None:
     )
     _create(session, referral, [], actor, tenant, now)
 
-
-if _partner_destinations not in workflow.DESTINATION_PROVIDERS:
-    workflow.DESTINATION_PROVIDERS.append(_partner_destinations)

@@ -79,7 +79,7 @@ def build_tenant(session, in_tenant, slug: str, password_hash: str, import_dir: 
     from core import accounts, cases, outbox, plugins, referrals
     from core.features import accompaniment, documents, staff_time, workshops
     from core.features import appointments as appts
-    from core.models import CaseSuggestion, OutboxStatus, State, SuggestionStatus
+    from core.models import Case, CaseSuggestion, OutboxStatus, State, SuggestionStatus
     from plugins.credit_municipal import loans as loan_service
     from plugins.credit_municipal.tests.loan_helpers import signature
 
@@ -145,7 +145,7 @@ def build_tenant(session, in_tenant, slug: str, password_hash: str, import_dir: 
         case_ficp = cases.open_case(session, person("Émile"), "mobility", "900",
                                     actor=u["secretary"], tenant=tenant)
         _transitions(session, case_ficp, "ficp_pending")
-        case_ficp.state = State.ficp_pending
+        case_ficp.state = "ficp_pending"
         session.flush()
 
         # -- a case in evaluation: the lender knows the person, not yet the evaluation ------
@@ -274,6 +274,10 @@ def build_tenant(session, in_tenant, slug: str, password_hash: str, import_dir: 
         session.commit()
 
         if not plugin_enabled:
+            # A tenant disables the lender only once no case waits in its own states.
+            waiting = plugins.registry().states_of("credit_municipal")
+            for case in session.scalars(select(Case).where(Case.state.in_(waiting))):
+                case.state = "abandoned"
             plugins.set_enabled(session, "credit_municipal", False)
             session.commit()
             plugins.forget_enabled_cache()

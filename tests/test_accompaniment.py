@@ -216,8 +216,9 @@ def test_a_late_instalment_event_creates_one_task_with_a_suggested_action(
         signed, session, tenant, in_tenant, users):
     loan = types.SimpleNamespace(case_id=signed.id)
     with in_tenant(tenant):
-        accompaniment.ccas_loan_event(loan=loan, event="late", data={"days_late": 12})
-        accompaniment.ccas_loan_event(loan=loan, event="late", data={"days_late": 40})
+        for days in (12, 40):
+            accompaniment.ccas_loan_event(loan=loan, event="late", data={"days_late": days},
+                                          session=session)
         session.commit()
         rows = session.scalars(select(AccompanimentTask)).all()
     assert len(rows) == 1  # one alert per problem, updated
@@ -324,7 +325,8 @@ def test_the_lender_sees_that_the_ccas_is_on_it_not_the_details(signed, session,
     loan = types.SimpleNamespace(case_id=signed.id)
     with in_tenant(tenant):
         assert accompaniment_status(signed) == "En cours de suivi par le CCAS"
-        accompaniment.ccas_loan_event(loan=loan, event="late", data={"days_late": 12})
+        accompaniment.ccas_loan_event(loan=loan, event="late", data={"days_late": 12},
+                                      session=session)
         status = accompaniment_status(signed)
         assert status == "Alerte prise en charge par le CCAS"
         assert "12" not in status and "budget" not in status

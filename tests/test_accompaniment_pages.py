@@ -24,7 +24,7 @@ def signed(app, tenant, users, session, in_tenant):
         person = cases.create_person(session, cases.PersonData(
             "Léa", "Martin", date(1990, 5, 4), email="lea@example.org"))
         c = cases.open_case(session, person, "mobility", "1500", actor=users["secretary"])
-        for source, target in (("intake", "ficp_pending"), ("instruction",
+        for source, target in (("intake", "documents_requested"), ("instruction",
                                                              "submitted_to_lender")):
             session.add(CaseTransition(case_id=c.id, from_state=source, to_state=target))
         session.add(CaseTransition(case_id=c.id, from_state="submitted_to_lender",
@@ -56,7 +56,7 @@ def url(case, suffix=""):
 def late(session, tenant, in_tenant, case, days=12):
     with in_tenant(tenant):
         accompaniment.ccas_loan_event(loan=types.SimpleNamespace(case_id=case.id),
-                                      event="late", data={"days_late": days})
+                                      event="late", data={"days_late": days}, session=session)
         session.commit()
 
 

@@ -24,7 +24,7 @@ def case(app, tenant, users, session, in_tenant):
         person = cases.create_person(session, cases.PersonData(
             "Léa", "Martin", date(1995, 4, 2), email="lea@example.org", phone="0600000000"))
         c = cases.open_case(session, person, "mobility", "1500", actor=users["secretary"])
-        for target in ("ficp_pending", "documents_requested"):
+        for target in ("documents_requested",):
             workflow.apply_transition(session, c, TransitionRequest(target, c.version),
                                       users["secretary"])
         session.commit()

@@ -31,7 +31,6 @@ def case(app, tenant, users, session, in_tenant):
             "Léa", "Martin", date(1995, 4, 2), email="lea@example.org"))
         c = cases.open_case(session, person, "mobility", "1500", actor=users["secretary"])
         session.commit()
-        move_case(session, c, "ficp_pending", users["secretary"])
         move_case(session, c, "documents_requested", users["secretary"])
         yield c
 
@@ -150,11 +149,24 @@ def test_only_active_workers_hold_appointments(case, users, session):
                    now=NOW)
 
 
-def test_no_booking_before_the_ficp_check(app, tenant, users, session, in_tenant):
+def test_no_booking_at_intake(app, tenant, users, session, in_tenant):
     with in_tenant(tenant):
         person = cases.create_person(session, cases.PersonData("Tom", "Petit"))
         c = cases.open_case(session, person, "housing", "800", actor=users["secretary"])
-        with pytest.raises(UserError, match="FICP"):
+        with pytest.raises(UserError, match="fiche recueil pas encore traitée"):
+            appts.book(session, c, users["social_worker"].id, slot(), users["secretary"],
+                       now=NOW)
+
+
+def test_no_booking_while_the_lenders_check_runs(app, tenant, users, session, in_tenant,
+                                                 enable_plugin):
+    """The lender plugin's own state is not bookable: the person may be registered."""
+    enable_plugin(tenant, "credit_municipal")
+    with in_tenant(tenant):
+        person = cases.create_person(session, cases.PersonData("Tom", "Petit"))
+        c = cases.open_case(session, person, "housing", "800", actor=users["secretary"])
+        move_case(session, c, "ficp_pending", users["secretary"])
+        with pytest.raises(UserError, match="Pas de rendez-vous"):
             appts.book(session, c, users["social_worker"].id, slot(), users["secretary"],
                        now=NOW)
 

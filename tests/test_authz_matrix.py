@@ -659,10 +659,14 @@ def test_a_funder_gets_no_page_listing_people(world, clients):
 def test_a_disabled_plugin_s_pages_answer_404(world, clients):
     plugin_pages = [ep for ep in catalogue()["endpoints"] if ep.plugin]
     assert plugin_pages
+    assert any(ep.api for ep in plugin_pages)  # the plugin's API routes too
     for ep in plugin_pages:
         if ep.method == "GET":
+            headers = ({"Authorization": f"Bearer {clients[('beta', 'manager', 'api')]}"}
+                       if ep.api else {})
             assert clients[("beta", "manager")].get(
-                build_url(ep, PLUGIN_OFF, world)).status_code == 404, ep.endpoint
+                build_url(ep, PLUGIN_OFF, world), headers=headers).status_code == 404, \
+                ep.endpoint
 
 
 def test_the_leak_scan_reads_pdf_and_xlsx_answers(world, clients):

@@ -44,8 +44,9 @@ def _move(client, case_id, to, version, **extra):
                        data={"to": to, "version": str(version), **extra})
 
 
-@pytest.fixture
+@pytest.fixture(autouse=True)
 def lender(tenant, enable_plugin):
+    """The scheme as the seed runs it: the lender's FICP check comes first."""
     enable_plugin(tenant, "credit_municipal")
 
 
@@ -100,8 +101,8 @@ def test_intake_offers_the_existing_person_and_reuses_it(client, users, login, s
 
 def _to_evaluation_with_interviews(client, login, users, session, tenant, in_tenant):
     login(client, users["secretary"])
-    case_id = _case_id(_intake(client, action="send"))
-    assert _case(session, tenant, in_tenant, case_id).state == State.ficp_pending
+    case_id = _case_id(_intake(client, action="option:send_to_ficp"))
+    assert _case(session, tenant, in_tenant, case_id).state == "ficp_pending"
     # the lender's agent sees only the identity the check needs, then records "clear"
     login(client, users["lender_agent"])
     queue = client.get("/t/alpha/p/credit_municipal/ficp")
@@ -203,7 +204,7 @@ def test_ficp_registered_ends_the_case_and_tells_the_ccas(client, users, login, 
         ccas.email = "accueil@ccas.test"
         session.commit()
     login(client, users["secretary"])
-    case_id = _case_id(_intake(client, action="send"))
+    case_id = _case_id(_intake(client, action="option:send_to_ficp"))
     login(client, users["lender_agent"])
     case = _case(session, tenant, in_tenant, case_id)
     response = client.post(f"/t/alpha/p/credit_municipal/ficp/{case_id}", data={
@@ -211,7 +212,7 @@ def test_ficp_registered_ends_the_case_and_tells_the_ccas(client, users, login, 
         "version": str(case.version)})
     assert response.status_code == 302
     case = _case(session, tenant, in_tenant, case_id)
-    assert case.state == State.ficp_registered
+    assert case.state == "ficp_registered"
     with in_tenant(tenant):
         mails = session.scalars(select(OutboxMessage)).all()
     assert [m.recipient for m in mails] == ["accueil@ccas.test"]
@@ -224,12 +225,12 @@ def test_ficp_registered_ends_the_case_and_tells_the_ccas(client, users, login, 
 def test_secretary_cannot_continue_before_the_ficp_result(client, users, login, session,
                                                           tenant, in_tenant, lender):
     login(client, users["secretary"])
-    case_id = _case_id(_intake(client, action="send"))
+    case_id = _case_id(_intake(client, action="option:send_to_ficp"))
     case = _case(session, tenant, in_tenant, case_id)
     response = _move(client, case_id, "documents_requested", case.version)
     assert response.status_code == 422
     assert "contrôle FICP" in response.get_data(as_text=True)
-    assert _case(session, tenant, in_tenant, case_id).state == State.ficp_pending
+    assert _case(session, tenant, in_tenant, case_id).state == "ficp_pending"
 
 
 def test_two_clients_posting_the_same_version_the_second_gets_a_conflict(
@@ -245,7 +246,7 @@ def test_two_clients_posting_the_same_version_the_second_gets_a_conflict(
     assert response.status_code == 409
     assert "Conflit de modification" in html and "modifié par quelqu" in html
     case = _case(session, tenant, in_tenant, case_id)
-    assert case.state == State.ficp_pending  # the first writer's move is kept
+    assert case.state == "ficp_pending"  # the first writer's move is kept
     with in_tenant(tenant):
         assert len(session.scalars(select(CaseTransition)).all()) == 2
 
@@ -253,7 +254,7 @@ def test_two_clients_posting_the_same_version_the_second_gets_a_conflict(
 def test_a_stale_assignment_is_a_conflict_and_changes_nothing(client, users, login, session,
                                                               tenant, in_tenant):
     login(client, users["secretary"])
-    case_id = _case_id(_intake(client, action="send"))
+    case_id = _case_id(_intake(client, action="option:send_to_ficp"))
     response = client.post(f"/t/alpha/cases/{case_id}/assign", data={
         "worker": str(users["social_worker"].id), "version": "1"})
     assert response.status_code == 409
@@ -289,7 +290,7 @@ def test_a_plugin_raising_refuses_the_transition_on_the_page(client, users, logi
         assert response.status_code == 422
         assert "Crash : erreur de l&#39;extension" in response.get_data(as_text=True) or \
             "Crash : erreur de l'extension" in response.get_data(as_text=True)
-        assert "plugin crashpage raised" in caplog.text
+        assert "plugin crashpage failed in ccas_case_before_transition" in caplog.text
         case = _case(session, tenant, in_tenant, case_id)
         assert case.state == State.intake and case.version == 1
     finally:

@@ -11,17 +11,41 @@ from core.cli import main
 def _all_commands(group, prefix=()):
     import click
 
-    for name, command in group.commands.items():
+    ctx = click.Context(group)
+    for name in group.list_commands(ctx):
+        command = group.get_command(ctx, name)
         yield (*prefix, name)
         if isinstance(command, click.Group):
             yield from _all_commands(command, (*prefix, name))
 
 
-@pytest.mark.parametrize("path", list(_all_commands(main)))
+COMMANDS = list(_all_commands(main))
+
+
+def test_the_core_and_the_plugins_commands_are_listed():
+    assert ("loan", "schedule") in COMMANDS and ("plugins", "list") in COMMANDS
+    assert ("credit-municipal", "arrears") in COMMANDS  # a plugin's command
+
+
+@pytest.mark.parametrize("path", COMMANDS)
 def test_every_command_has_help(path):
     result = CliRunner().invoke(main, [*path, "--help"])
     assert result.exit_code == 0, result.output
     assert "Usage:" in result.output
+
+
+def test_the_command_group_loads_nothing_it_does_not_run():
+    """``import core.cli`` (what the ``ccas`` script does first) builds no application and
+    imports no command module: each is loaded when listed or run."""
+    import subprocess
+    import sys
+
+    code = ("import sys, core.cli; "
+            "print(sorted(m for m in sys.modules if m.startswith(('core.app', 'core.cli.', "
+            "'plugins.'))))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.strip()
+    assert out == "[]"
 
 
 def test_db_upgrade_is_idempotent(ccas):

@@ -243,7 +243,7 @@ def test_killed_connection_during_a_transition_leaves_the_case_unchanged(
     remove, fired = _kill_when(db.engine, admin_engine, "INSERT INTO CASE_TRANSITIONS")
     try:
         r = client.post(f"/api/v1/cases/{opened['id']}/transitions", headers=headers,
-                        json={"to": "ficp_pending", "version": opened["version"]})
+                        json={"to": "documents_requested", "version": opened["version"]})
     finally:
         remove()
     assert fired["done"] and r.status_code == 503
@@ -251,8 +251,8 @@ def test_killed_connection_during_a_transition_leaves_the_case_unchanged(
     assert _count(ccas_database, CaseTransition) == moves_before
     assert _count(ccas_database, Case, state="intake") == 1
     retry = client.post(f"/api/v1/cases/{opened['id']}/transitions", headers=headers,
-                        json={"to": "ficp_pending", "version": opened["version"]})
-    assert retry.status_code == 200 and retry.get_json()["state"] == "ficp_pending"
+                        json={"to": "documents_requested", "version": opened["version"]})
+    assert retry.status_code == 200 and retry.get_json()["state"] == "documents_requested"
     assert _count(ccas_database, CaseTransition) == moves_before + 1
 
 

@@ -20,7 +20,7 @@ def case(app, tenant, users, session, in_tenant):
             "Léa", "Martin", date(1995, 4, 2), email="lea@example.org",
             address="3 rue des Lilas", postal_code="31000", city="Toulouse"))
         c = cases.open_case(session, person, "mobility", "1500", actor=users["secretary"])
-        for target in ("ficp_pending", "documents_requested"):
+        for target in ("documents_requested",):
             workflow.apply_transition(session, c, TransitionRequest(target, c.version),
                                       users["secretary"])
         session.commit()

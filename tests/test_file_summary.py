@@ -22,7 +22,7 @@ def instructed(app, tenant, users, session, in_tenant):
             employment="cdd"))
         case = cases.open_case(session, person, "mobility", "1500", actor=users["secretary"],
                                project="Voiture d'occasion", tenant=tenant)
-        for target in (State.ficp_pending, State.documents_requested, State.evaluation):
+        for target in (State.documents_requested, State.evaluation):
             workflow.apply_transition(session, case, TransitionRequest(target, case.version),
                                       users["manager"])
         cases.add_interview(session, case, users["social_worker"], "2026-01-05", 50,

@@ -217,10 +217,10 @@ def _race(app, client, url: str, data: dict, slow_target, monkeypatch):
 
 def test_two_intake_sheets_sent_at_the_same_instant_save_one_case(
         app, secretary, session, in_tenant, tenant, monkeypatch):
-    from core import cases
+    from core.cases import intake
 
     data = {**INTAKE, "form_token": token_of(secretary, PAGES["intake"])}
-    first, second = _race(app, secretary, PAGES["intake"], data, (cases, "open_case"),
+    first, second = _race(app, secretary, PAGES["intake"], data, (intake, "open_case"),
                           monkeypatch)
     assert first.status_code == second.status_code == 302
     # The one that waited was sent to the case the other created.

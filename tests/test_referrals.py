@@ -150,7 +150,7 @@ def test_decline_needs_a_coded_reason_from_the_tenant_list(submitted, users, ses
 def test_referral_mirrors_the_case_milestones(submitted, users, session, tenant):
     case = referrals.accept(session, submitted, users["secretary"], tenant=tenant)
     session.commit()
-    move(session, case, "ficp_pending", users["secretary"])
+    move(session, case, "documents_requested", users["secretary"])
     assert submitted.status == ReferralStatus.accepted  # not a milestone the referrer knows
     move(session, case, "abandoned", users["secretary"], reason="no_response")
     session.refresh(submitted)
@@ -313,7 +313,7 @@ def test_a_plugin_failing_to_give_its_fields_refuses_the_referral_and_names_it(
     with_plugin(probe_plugin("brokenfields", ccas_referral_fields_schema=broken))
     with in_tenant(tenant), pytest.raises(UserError) as err:
         referrals.submit(session, users["referrer"], data(), tenant=tenant)
-    assert err.value.status == 503 and "brokenfields" in err.value.message
+    assert err.value.status == 503 and "BROKENFIELDS" in err.value.message  # its label
     with in_tenant(tenant):
         session.rollback()
         assert session.scalar(select(func.count()).select_from(Referral)) == 0

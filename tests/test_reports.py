@@ -143,8 +143,12 @@ def test_applicant_age_is_taken_on_the_request_date_and_banded(report_2023):
             employment["unknown"], employment["cdi"]) == (1, 1, 1, 2, 0)
 
 
-def test_delays_give_median_and_90th_percentile_days_between_milestones(report_2023):
-    delays = report_2023["delays"]
+def test_delays_give_median_and_90th_percentile_days_between_milestones(
+        dataset, session, in_tenant, enable_plugin):
+    """With the lender's FICP check (its part of the workflow adds the FICP result)."""
+    enable_plugin(dataset, "credit_municipal")
+    with in_tenant(dataset):
+        delays = build_report(session, dataset, 2023)["delays"]
     assert delays["intake_to_ficp_result"] == {"count": 3, "median": 2.0, "p90": 3}
     # across the daylight-saving change of 26/03/2023: still 7 whole days
     assert delays["evaluation_to_instruction"] == {"count": 3, "median": 7.0, "p90": 14}
@@ -152,6 +156,14 @@ def test_delays_give_median_and_90th_percentile_days_between_milestones(report_2
     assert delays["instruction_to_submission"] == {"count": 4, "median": 2.5, "p90": 3}
     assert delays["submission_to_decision"] == {"count": 4, "median": 6.5, "p90": 10}
     assert delays["intake_to_decision"] == {"count": 4, "median": 30.5, "p90": 37}
+
+
+def test_without_the_lender_the_first_step_is_request_to_first_interview(report_2023):
+    delays, labels = report_2023["delays"], report_2023["delay_labels"]
+    assert "intake_to_ficp_result" not in delays
+    assert list(delays)[0] == "intake_to_evaluation"
+    assert labels["intake_to_evaluation"] == "Demande → premier entretien"
+    assert delays["intake_to_evaluation"]["count"] == 3
 
 
 def test_reorientations_and_partner_referrals_with_outcomes(report_2023):

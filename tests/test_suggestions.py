@@ -9,14 +9,16 @@ import pytest
 from sqlalchemy import select
 
 from core import cases, plugins, workflow
+from core.db import db
 from core.errors import UserError
 from core.features import suggestions
 from core.models import CaseSuggestion, State, SuggestionStatus
 from core.plugin_api import PluginInfo, Suggestion, hookimpl
 from core.plugins.helpers import suggestions_resolved
 from core.workflow import TransitionError, TransitionRequest
+from core.workflow.definitions import merge
 
-START_INSTRUCTION = workflow.find(State.evaluation, State.instruction)
+START_INSTRUCTION = merge([]).find(State.evaluation, State.instruction)
 
 
 def _probe(name, suggest):
@@ -63,8 +65,8 @@ def helper_suggestion(case):
 
 
 def check(case, actor):
-    return suggestions.instruction_needs_resolved_suggestions(case, START_INSTRUCTION, actor,
-                                                              {})
+    """The core's veto of evaluation → instruction (its ``ccas_case_before_transition``)."""
+    return suggestions.ccas_case_before_transition(case, START_INSTRUCTION, db.session)
 
 
 def stored(session, case):
@@ -74,10 +76,11 @@ def stored(session, case):
 def test_entering_evaluation_stores_the_enabled_plugins_suggestions(
         case, session, users, in_tenant, tenant, with_plugin):
     with_plugin(_probe("helper", helper_suggestion))
-    assert suggestions.suggest_on_evaluation in workflow.CORE_LISTENERS
+    assert plugins.registry().pm.get_plugin("core.features.suggestions") is suggestions
     with in_tenant(tenant):
         transition = workflow.find(State.documents_requested, State.evaluation)
-        suggestions.suggest_on_evaluation(session, case, transition, users["social_worker"], {})
+        suggestions.ccas_case_after_transition(case, transition, users["social_worker"],
+                                               session)
         session.commit()
         rows = stored(session, case)
     assert [(r.plugin, r.code, r.status) for r in rows] == [
@@ -224,16 +227,15 @@ def test_a_raising_plugin_vetoes_instruction_naming_it(case, session, users, in_
     with in_tenant(tenant):
         message = check(case, users["social_worker"])
     assert "Suggestions de l'extension CRASHY indisponibles" in message
-    assert "plugin crashy raised" in caplog.text
+    assert "plugin crashy failed in ccas_suggest_alternatives" in caplog.text
 
 
 def test_the_check_only_guards_evaluation_to_instruction(case, users, in_tenant, tenant,
-                                                         with_plugin):
+                                                         with_plugin, session):
     with_plugin(_probe("helper", helper_suggestion))
     other = workflow.find(State.instruction, State.submitted_to_lender)
     with in_tenant(tenant):
-        assert suggestions.instruction_needs_resolved_suggestions(
-            case, other, users["social_worker"], {}) is None
+        assert suggestions.ccas_case_before_transition(case, other, session) is None
 
 
 # -- per-tenant behaviour with the shipped plugins ----------------------------------------

@@ -12,7 +12,8 @@ from sqlalchemy import func, select
 
 from .. import audit, clock, tenancy
 from ..errors import UserError
-from ..models import SLUG_RE, ApiToken, Operator, Organisation, OrganisationKind, Role, Tenant, User
+from ..models import SLUG_RE, ApiToken, Operator, Organisation, OrganisationKind, Tenant, User
+from ..policy import Role
 from .credentials import PasswordPolicyError, check_password_policy, hash_password, new_api_token
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")

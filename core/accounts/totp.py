@@ -30,12 +30,12 @@ from sqlalchemy import select
 from .. import audit, clock
 from ..errors import UserError
 from ..models import (
-    CCAS_STAFF,
     OperatorTotpCredential,
     OperatorTotpRecoveryCode,
     TotpCredential,
     TotpRecoveryCode,
 )
+from ..policy import CCAS_STAFF
 
 log = logging.getLogger(__name__)
 

@@ -1,8 +1,8 @@
 """Case API: intake, list (filters, pagination), read, transitions.
 
-CCAS staff and the lender's agents only; the lender sees cases from the FICP check on and
-never a private note (``core.schemas.cases.dump_case``). Unknown ids and other tenants'
-cases answer 404.
+CCAS staff and the lender's agents only; the lender sees cases from the state its plugin
+declares (``core.cases.visible_cases``) and never a private note
+(``core.schemas.cases.dump_case``). Unknown ids and other tenants' cases answer 404.
 """
 
 from __future__ import annotations
@@ -11,16 +11,16 @@ from flask import g, jsonify, request
 from flask_login import current_user
 
 from .. import audit, cases, workflow
+from ..cases import intake as intake_service
+from ..cases.intake import IntakeRequest, PossibleDuplicates
 from ..db import db
-from ..errors import UserError
-from ..models import State
-from ..policy import allow
-from ..schemas.cases import CaseInSchema, TransitionInSchema, dump_case
-from . import bp
+from ..errors import UserError, problem
+from ..policy import CASE_READERS, CCAS_STAFF, allow
+from ..schemas.cases import TransitionInSchema, dump_case, intake_schema
+from .auth import token_authenticated
+from .blueprint import bp
 from .body import load_json
 
-CASE_ROLES = tuple(sorted(cases.CASE_ROLES))
-STAFF = tuple(sorted(cases.STAFF_ROLES))
 MAX_PER_PAGE = 100
 
 
@@ -31,10 +31,12 @@ def _role() -> str:
 
 
 @bp.route("/cases", methods=["POST"])
-@allow(*STAFF)
+@token_authenticated
+@allow(CCAS_STAFF)
 def create_case():
-    """Open a case from an intake sheet (state ``intake``, or ``ficp_pending`` with
-    ``send_to_ficp``).
+    """Open a case from an intake sheet (state ``intake``, or further when an intake option
+    of the tenant's plugins is set to true: each is a boolean at the top level, listed in
+    ``CaseIn``).
     ---
     post:
       summary: Open a case (intake sheet)
@@ -68,66 +70,39 @@ def create_case():
             application/problem+json:
               schema: ProblemSchema
         422:
-          description: Invalid data (per-field `errors`), or the FICP move refused.
+          description: Invalid data (per-field `errors`), or the intake option's move refused.
           content:
             application/problem+json:
               schema: ProblemSchema
     """
-    from sqlalchemy import select
-
-    from ..errors import problem
-    from ..models import Organisation, Person
-
-    data = load_json(CaseInSchema())
-    session = db.session
-    if data["person_id"] is not None:
-        person = session.scalar(select(Person).where(Person.id == data["person_id"],
-                                                     Person.anonymised_at.is_(None)))
-        if person is None:
-            raise UserError("Personne introuvable.", status=422, field="person_id")
-    elif data.get("person") is not None:
-        person_data = cases.PersonData(**data["person"])
-        cases.validate_person(person_data)
-        duplicates = cases.find_duplicates(session, person_data.first_name,
-                                           person_data.last_name, person_data.birth_date)
-        if duplicates and not data["new_person"]:
-            for p in duplicates:
-                audit.record(session, "person.read", p, reason="duplicate_check")
-            session.commit()
-            return problem(
-                409, "Cette personne est peut-être déjà connue : renvoyez la demande avec "
-                "son person_id, ou avec new_person à true.",
-                detail_en="A person with the same names and birth date exists.",
-                duplicates=[{"id": str(p.id), "first_name": p.first_name,
-                             "last_name": p.last_name,
-                             "birth_date": p.birth_date.isoformat()} for p in duplicates],
-            )
-        person = cases.create_person(session, person_data)
-    else:
-        raise UserError("Indiquez la personne (person) ou son identifiant (person_id).",
-                        status=422, field="person")
-    org_id = data["referring_organisation_id"]
-    if org_id is not None and session.scalar(
-        select(Organisation.id).where(Organisation.id == org_id)
-    ) is None:
-        raise UserError("Organisation inconnue.", status=422, field="referring_organisation_id")
-    case = cases.open_case(
-        session, person, data["purpose"], data["amount_requested"], actor=current_user,
-        project=data["project"], source=data["source"], referring_organisation_id=org_id,
-        tenant=g.tenant,
-    )
-    if data["send_to_ficp"]:
-        workflow.apply_transition(session, case,
-                                  workflow.TransitionRequest(State.ficp_pending, case.version),
-                                  current_user)
-    session.commit()
-    response = jsonify(dump_case(session, case, _role()))
+    options = workflow.current().intake_options
+    data = load_json(intake_schema(tuple(o.name for o in options))())
+    try:
+        case = intake_service.intake(db.session, g.tenant, current_user, IntakeRequest(
+            purpose=data["purpose"], amount_requested=data["amount_requested"],
+            person=cases.PersonData(**data["person"]) if data.get("person") else None,
+            person_id=data["person_id"], new_person=data["new_person"],
+            project=data["project"], source=data["source"],
+            referring_organisation_id=data["referring_organisation_id"],
+            options={o.name for o in options if data.get(o.name)},
+        ))
+    except PossibleDuplicates as exc:
+        db.session.commit()  # the reads of the people shown are audited
+        return problem(
+            409, exc.message, detail_en=exc.message_en,
+            duplicates=[{"id": str(p.id), "first_name": p.first_name,
+                         "last_name": p.last_name,
+                         "birth_date": p.birth_date.isoformat()} for p in exc.duplicates],
+        )
+    db.session.commit()
+    response = jsonify(dump_case(db.session, case, _role()))
     response.status_code = 201
     return response
 
 
 @bp.route("/cases", methods=["GET"])
-@allow(*CASE_ROLES)
+@token_authenticated
+@allow(CASE_READERS)
 def list_cases():
     """List the cases the caller may see, newest intake first.
     ---
@@ -173,7 +148,8 @@ def list_cases():
 
 
 @bp.route("/cases/<case_id>", methods=["GET"])
-@allow(*CASE_ROLES)
+@token_authenticated
+@allow(CASE_READERS)
 def get_case(case_id: str):
     """Read a case: the person (minimised by role), its transitions, interviews and
     budget (private notes only for social workers and the manager).
@@ -202,7 +178,8 @@ def get_case(case_id: str):
 
 
 @bp.route("/cases/<case_id>/transitions", methods=["POST"])
-@allow(*CASE_ROLES)
+@token_authenticated
+@allow(CASE_READERS)
 def transition_case(case_id: str):
     """Move a case to another state.
     ---

@@ -16,16 +16,17 @@ from .. import audit, referrals
 from ..db import db
 from ..errors import UserError
 from ..models import Referral, ReferralStatus
-from ..policy import allow
+from ..policy import REFERRAL_READERS, Role, allow
 from ..schemas.referrals import (
     ReferralDecisionInSchema,
     ReferralInSchema,
     dump_referral,
 )
-from . import bp, idempotency
+from . import idempotency
+from .auth import token_authenticated
+from .blueprint import bp
 from .body import load_json
 
-STAFF_AND_REFERRERS = ("manager", "secretary", "social_worker", "referrer")
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
 
@@ -45,7 +46,8 @@ def _attachments(items: list[dict]) -> list[referrals.AttachmentInput]:
 
 
 @bp.route("/referrals", methods=["POST"])
-@allow("referrer")
+@token_authenticated
+@allow(Role.referrer)
 def create_referral():
     """Submit a referral for the caller's organisation.
     ---
@@ -138,7 +140,8 @@ def _parse_since(value: str) -> datetime:
 
 
 @bp.route("/referrals", methods=["GET"])
-@allow(*STAFF_AND_REFERRERS)
+@token_authenticated
+@allow(REFERRAL_READERS)
 def list_referrals():
     """Referrals the caller may see (a referrer: its organisation's), oldest change first.
     ---
@@ -189,7 +192,8 @@ def list_referrals():
 
 
 @bp.route("/referrals/<referral_id>", methods=["GET"])
-@allow(*STAFF_AND_REFERRERS)
+@token_authenticated
+@allow(REFERRAL_READERS)
 def get_referral(referral_id):
     """One referral with its status history (404 if the caller may not see it).
     ---
@@ -215,7 +219,8 @@ def get_referral(referral_id):
 
 
 @bp.route("/referrals/<referral_id>/decision", methods=["POST"])
-@allow(*STAFF_AND_REFERRERS)
+@token_authenticated
+@allow(REFERRAL_READERS)
 def decide_referral(referral_id):
     """The receiving organisation accepts or declines (coded reason) a referral.
     ---

@@ -11,11 +11,12 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
-from sqlalchemy import func, select
+from sqlalchemy import exists, false, func, select
 
-from .. import audit, clock
-from ..errors import UserError
+from .. import audit, clock, workflow
+from ..errors import NotFound, UserError
 from ..models import Case, CaseTransition, Employment, Person, Purpose, Source, State
+from ..policy import CCAS_STAFF, SOCIAL_WORKERS
 
 MAX_AMOUNT = Decimal("1000000")
 
@@ -191,39 +192,25 @@ def open_case(
 
 # -- who sees what -----------------------------------------------------------------------
 
-#: Roles that may open case pages and the case API (referrers and funders may not).
-CASE_ROLES = frozenset({"manager", "secretary", "social_worker", "lender_agent"})
-#: Roles that may record interviews and the budget sheet.
-EVALUATORS = frozenset({"manager", "social_worker"})
-#: Roles of the CCAS team.
-STAFF_ROLES = frozenset({"manager", "secretary", "social_worker"})
-
-
-def _reached_clause(state: State):
-    from sqlalchemy import exists
-
-    return exists().where(CaseTransition.case_id == Case.id,
-                          CaseTransition.to_state == state.value)
-
 
 def visible_cases(role: str):
     """``select(Case)`` limited to what ``role`` may know of: the CCAS team sees every case
-    of the tenant; the lender's agents only cases sent to the FICP check or further."""
+    of the tenant; another role (the lender's agents) the cases that have reached one of
+    the states the tenant's workflow makes visible to it (``visible_from``: the lender
+    plugin's own check, or the submission to the lender); anyone else nothing."""
     stmt = select(Case)
-    if role == "lender_agent":
-        stmt = stmt.where(_reached_clause(State.ficp_pending))
-    elif role not in STAFF_ROLES:
-        from sqlalchemy import false
-
-        stmt = stmt.where(false())
-    return stmt
+    if role in CCAS_STAFF:
+        return stmt
+    states = workflow.current().visible_from.get(role)
+    if not states:
+        return stmt.where(false())
+    return stmt.where(exists().where(CaseTransition.case_id == Case.id,
+                                     CaseTransition.to_state.in_(states)))
 
 
 def get_case(session, case_id, role: str) -> Case:
     """The case ``case_id`` if ``role`` may see it; ``NotFound`` (404) otherwise, also for
     a malformed id or another tenant's case."""
-    from ..errors import NotFound
-
     try:
         key = case_id if isinstance(case_id, uuid.UUID) else uuid.UUID(str(case_id))
     except ValueError as exc:
@@ -238,22 +225,20 @@ def reached(session, case: Case, state: State | str) -> bool:
     """Whether ``case`` has ever entered ``state``."""
     return bool(session.scalar(
         select(func.count()).select_from(CaseTransition).where(
-            CaseTransition.case_id == case.id, CaseTransition.to_state == State(state).value)
+            CaseTransition.case_id == case.id, CaseTransition.to_state == str(state))
     ))
 
 
 def lender_sees_file(session, case: Case, role: str) -> bool:
     """The evaluation (shared notes, budget, file summary) is the CCAS's until the file is
     submitted to the lender; the lender's agents see it from then on."""
-    if role in STAFF_ROLES:
+    if role in CCAS_STAFF:
         return True
     return role == "lender_agent" and reached(session, case, State.submitted_to_lender)
 
 
 def may_read_private_notes(role: str) -> bool:
-    from ..models import PRIVATE_NOTE_ROLES
-
-    return role in PRIVATE_NOTE_ROLES
+    return role in SOCIAL_WORKERS
 
 
 # -- case list ---------------------------------------------------------------------------
@@ -355,7 +340,7 @@ def assign_worker(session, case: Case, worker_id, version, actor) -> Case:
     from ..models import User
     from ..workflow import StaleCase
 
-    if str(getattr(actor, "role", "")) not in STAFF_ROLES:
+    if str(getattr(actor, "role", "")) not in CCAS_STAFF:
         raise UserError("Votre rôle ne permet pas cette action.", status=403)
     _check_version(case, version)
     worker = None
@@ -365,7 +350,7 @@ def assign_worker(session, case: Case, worker_id, version, actor) -> Case:
         except ValueError as exc:
             raise UserError("Travailleur social inconnu.", status=422, field="worker") from exc
         worker = session.scalar(select(User).where(User.id == key))
-        if worker is None or not worker.active or str(worker.role) not in EVALUATORS:
+        if worker is None or not worker.active or str(worker.role) not in SOCIAL_WORKERS:
             raise UserError("Travailleur social inconnu.", status=422, field="worker")
     case.social_worker_id = worker.id if worker else None
     audit.record(session, "case.assign", case, actor=actor,
@@ -381,7 +366,7 @@ def social_workers(session) -> list:
     from ..models import User
 
     return list(session.scalars(
-        select(User).where(User.active.is_(True), User.role.in_(sorted(EVALUATORS)))
+        select(User).where(User.active.is_(True), User.role.in_(sorted(SOCIAL_WORKERS)))
         .order_by(User.full_name, User.email)
     ))
 
@@ -397,7 +382,7 @@ def add_interview(session, case: Case, actor, held_on, duration_minutes=None,
     from ..models import Interview
 
     role = str(getattr(actor, "role", ""))
-    if role not in EVALUATORS:
+    if role not in SOCIAL_WORKERS:
         raise UserError("Seuls les travailleurs sociaux et la responsable saisissent les "
                         "entretiens.", status=403)
     if case.state not in INTERVIEW_STATES:
@@ -465,7 +450,7 @@ def save_budget(session, case: Case, actor, amounts: dict) -> dict[str, Decimal]
     removes the line). Every amount is checked before anything is written."""
     from ..models import CHARGE_CATEGORIES, RESOURCE_CATEGORIES, BudgetKind, BudgetLine
 
-    if str(getattr(actor, "role", "")) not in EVALUATORS:
+    if str(getattr(actor, "role", "")) not in SOCIAL_WORKERS:
         raise UserError("Seuls les travailleurs sociaux et la responsable saisissent le "
                         "budget.", status=403)
     if case.state not in BUDGET_STATES:

@@ -12,13 +12,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
+from .. import workflow
 from ..models import (
     CHARGE_CATEGORIES,
     EMPLOYMENT_LABELS,
     PURPOSE_LABELS,
     RESOURCE_CATEGORIES,
     SOURCE_LABELS,
-    STATE_LABELS,
 )
 
 
@@ -67,7 +67,7 @@ def build(session, case, tenant) -> FileSummary:
     return FileSummary(
         tenant_name=tenant.name if tenant is not None else "",
         reference=case.reference,
-        state=STATE_LABELS[case.state],
+        state=workflow.current().label(case.state),
         intake_date=case.intake_date,
         first_name=person.first_name,
         last_name=person.last_name,

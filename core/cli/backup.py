@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from .. import backup
-from . import _app, friendly
+from .context import _app, friendly
 
 
 @click.group("backup")

@@ -15,7 +15,7 @@ import click
 from sqlalchemy import select
 
 from .. import tenancy
-from . import app_session, friendly, tenant_context
+from .context import app_session, friendly, tenant_context
 
 
 @click.group("outbox")

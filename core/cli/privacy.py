@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from . import friendly, tenant_context
+from .context import friendly, tenant_context
 
 
 @click.command("purge")

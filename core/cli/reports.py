@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from . import app_session, friendly, tenant_context
+from .context import app_session, friendly, tenant_context
 
 PROGRESS_FROM = 2000
 

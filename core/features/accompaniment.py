@@ -6,7 +6,7 @@
   one is the closing summary. The loan's duration is the ``months`` the lender wrote in
   the ``granted`` transition's data.
 * **Follow-ups** are recorded with channel, duration (which becomes staff time), a shared
-  and a private note (:data:`core.models.PRIVATE_NOTE_ROLES` only).
+  and a private note (:data:`core.policy.SOCIAL_WORKERS` only).
 * **Tasks**: a late instalment, a default or a bounced payment (``ccas_loan_event``) and a
   change the borrower reports create a task for the social worker with a suggested
   action. The lender sees only :func:`status_label` (that the CCAS is on it).
@@ -24,10 +24,10 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import object_session
 
-from .. import audit, clock, workflow
+from .. import audit, clock
 from ..errors import NotFound, UserError
+from ..hookspecs import hookimpl
 from ..models import Case, CaseTransition, State
 from ..models.accompaniment import (
     CHANNEL_LABELS,
@@ -38,14 +38,13 @@ from ..models.accompaniment import (
     TaskKind,
     TaskStatus,
 )
-from ..plugin_api import hookimpl
+from ..policy import CCAS_STAFF, SOCIAL_WORKERS
 
 log = logging.getLogger(__name__)
 
 DEFAULT_FOLLOWUP_MONTHS = (1, 3, 6)
 QUARTER = 3
 #: Roles who manage the accompaniment (and read private notes).
-WORKERS = frozenset({"social_worker", "manager"})
 #: States in which the loan runs and follow-ups are recorded.
 FOLLOW_STATES = frozenset({State.withdrawal_period, State.disbursed, State.repaying})
 MAX_NOTE = 10_000
@@ -166,11 +165,11 @@ def create_plan(session, case: Case, signed_on: date, tenant=None, actor=None,
     return plan
 
 
-@workflow.on_transition
-def plan_on_signing(session, case, transition, actor, data) -> None:
-    """Core listener: the tripartite signing (→ withdrawal period) creates the plan."""
+@hookimpl(tryfirst=True)
+def ccas_case_after_transition(case, transition, actor, tenant, session) -> None:
+    """The tripartite signing (→ withdrawal period) creates the accompaniment plan."""
     if transition.target == State.withdrawal_period:
-        tenant = _tenant()
+        tenant = _tenant(tenant)
         create_plan(session, case, local_day(case.state_changed_at, tenant), tenant, actor)
 
 
@@ -200,7 +199,7 @@ def overdue(session, on: date, worker_id: uuid.UUID | None = None) -> list[Follo
 
 
 def _check_worker(actor) -> None:
-    if str(getattr(actor, "role", "")) not in WORKERS:
+    if str(getattr(actor, "role", "")) not in SOCIAL_WORKERS:
         raise UserError("Seuls les travailleurs sociaux et la responsable gèrent "
                         "l'accompagnement.", status=403)
 
@@ -313,14 +312,13 @@ FINAL_SUMMARY_MISSING = (
 )
 
 
-@workflow.core_check
-def close_needs_final_summary(case, transition, actor, data) -> str | None:
-    """Core check: a case closes (repaid, early repayment or default) only once the final
+@hookimpl
+def ccas_case_before_transition(case, transition, session) -> str | None:
+    """A case closes (repaid, early repayment or default) only once the final
     accompaniment summary is recorded."""
     if transition.name != "close":
         return None
-    session = object_session(case)
-    if session is None or has_final_summary(session, case):
+    if has_final_summary(session, case):
         return None
     return FINAL_SUMMARY_MISSING
 
@@ -389,7 +387,7 @@ def create_task(session, case: Case, kind: TaskKind | str, message: str,
 def report_change(session, case: Case, actor, change: str, description: str = "") -> \
         AccompanimentTask:
     """The borrower reported a change (form): a task with the suggested action."""
-    if str(getattr(actor, "role", "")) not in WORKERS | {"secretary"}:
+    if str(getattr(actor, "role", "")) not in CCAS_STAFF:
         raise UserError("Votre rôle ne permet pas cette action.", status=403)
     if case.state not in FOLLOW_STATES:
         raise UserError("Un changement se signale pendant la vie du prêt.", status=422)
@@ -460,27 +458,14 @@ def _uuid(value, what: str) -> uuid.UUID:
 # -- loan events (internal hook implementation) ----------------------------------------------
 
 
-def _session_of(obj):
-    try:
-        session = object_session(obj)
-    except Exception:  # noqa: BLE001 - a plain object (not mapped) has no session
-        session = None
-    if session is None:
-        from ..db import db
-
-        session = db.session
-    return session
-
-
 @hookimpl
-def ccas_loan_event(loan, event, data):
+def ccas_loan_event(loan, event, data, session):
     """Late instalment, default or bounced payment: a task for the social worker."""
     data = data or {}
     if event not in ("late", "default", "bounced") and not (
         event == "repayment" and (data.get("bounced") or data.get("rejected"))
     ):
         return None
-    session = _session_of(loan)
     case = session.scalar(select(Case).where(Case.id == loan.case_id))
     if case is None:
         log.warning("loan event %s for unknown case %s", event, loan.case_id)
@@ -527,6 +512,5 @@ def status_code(session, case: Case) -> str:
     return "none"
 
 
-def status_label(case: Case, session=None) -> str:
-    session = session or _session_of(case)
+def status_label(case: Case, session) -> str:
     return STATUS_LABELS[status_code(session, case)]

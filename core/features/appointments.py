@@ -16,29 +16,23 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from .. import audit, clock
+from .. import audit, clock, workflow
 from ..errors import UserError
-from ..models import (
-    Appointment,
-    AppointmentKind,
-    AppointmentMode,
-    AppointmentStatus,
-    Role,
-    State,
-    User,
-)
+from ..models import Appointment, AppointmentKind, AppointmentMode, AppointmentStatus, User
+from ..policy import SOCIAL_WORKERS, Role
 from . import ics
 
 MIN_DURATION, MAX_DURATION = 15, 240
 #: Appointments that occupy the worker's time.
 BUSY = (AppointmentStatus.planned, AppointmentStatus.held)
-#: Roles that hold appointments (a small CCAS's manager may hold interviews too).
-WORKER_ROLES = (Role.social_worker, Role.manager)
-#: No appointment before the lender check or once the case has ended.
-NO_BOOKING_STATES = frozenset(
-    {State.intake, State.ficp_pending, State.closed, State.refused, State.reoriented,
-     State.ficp_registered, State.abandoned, State.withdrawn}
-)
+NOT_BOOKABLE = ("Pas de rendez-vous à ce stade du dossier (fiche recueil pas encore "
+                "traitée, ou dossier terminé).")
+
+
+def bookable(case) -> bool:
+    """Appointments may be booked in the case's state (the tenant's workflow says which:
+    not at intake nor while a plugin's check runs, not once the case has ended)."""
+    return str(case.state) in workflow.current().bookable()
 
 
 def zone(tenant) -> ZoneInfo:
@@ -103,7 +97,7 @@ class Slot:
 def workers(session) -> list[User]:
     """Who may hold appointments (active social workers, then managers)."""
     rows = session.scalars(
-        select(User).where(User.role.in_(WORKER_ROLES), User.active.is_(True))
+        select(User).where(User.role.in_(sorted(SOCIAL_WORKERS)), User.active.is_(True))
     ).all()
     return sorted(rows, key=lambda u: (u.role != Role.social_worker, u.full_name or u.email))
 
@@ -115,7 +109,7 @@ def get_worker(session, worker_id) -> User:
         raise UserError("Choisissez le travailleur social.", status=422,
                         field="worker") from exc
     user = session.scalar(select(User).where(User.id == wid))
-    if user is None or not user.active or user.role not in WORKER_ROLES:
+    if user is None or not user.active or user.role not in SOCIAL_WORKERS:
         raise UserError("Choisissez le travailleur social.", status=422, field="worker")
     return user
 
@@ -205,11 +199,8 @@ def book(session, case, worker_id, slot: Slot, actor=None, tenant=None,
     """Book an appointment for ``case`` with a worker. Raises ``UserError`` (409 on overlap)."""
     tenant = tenant if tenant is not None else _tenant()
     now = now or clock.now()
-    if case.state in NO_BOOKING_STATES:
-        raise UserError(
-            "Pas de rendez-vous à ce stade du dossier "
-            "(contrôle FICP à lever, ou dossier terminé).", status=422,
-        )
+    if not bookable(case):
+        raise UserError(NOT_BOOKABLE, status=422)
     worker = get_worker(session, worker_id)
     starts_at, duration, mode, place, kind = _validate_slot(slot, tenant, now)
     _check_free(session, worker, starts_at, duration, tenant)

@@ -3,9 +3,9 @@
 * The tenant's list: :data:`DEFAULT_DOCUMENTS`, replaced by ``tenant.settings["documents"]``
   when set (a list of ``{"code": ..., "label": ...}``), plus what the enabled plugins add
   through ``ccas_required_documents(case)``.
-* The checklist of a case is created when it enters ``documents_requested`` (a core
-  listener of ``core.workflow``, same transaction); creating it again only adds what is
-  missing.
+* The checklist of a case is created when it enters ``documents_requested`` (this
+  module's ``ccas_case_after_transition``, same transaction); creating it again only adds
+  what is missing.
 * The secretary marks each document requested, received or waived; every change is
   audited.
 * The letter to the person (HTML page to print, PDF) and the e-mail with the list (through
@@ -23,11 +23,13 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select
 
-from .. import audit, clock
+from .. import audit, clock, plugins
 from ..errors import UserError
+from ..hookspecs import hookimpl
 from ..models import CaseDocument, DocumentStatus, State
+from ..plugins.calling import PluginFailure
 from ..plugins.types import DocumentRequirement
-from ..workflow import on_transition
+from ..workflow import TransitionError
 
 log = logging.getLogger(__name__)
 
@@ -87,31 +89,28 @@ class Requirement:
 
 
 def required_documents(tenant, case) -> list[Requirement]:
-    """The tenant's list followed by the enabled plugins' additions (first code wins)."""
-    from ..plugins import hooks
-
+    """The tenant's list followed by the enabled plugins' additions (first code wins). A
+    plugin that fails refuses the action: nothing is written."""
     out = [Requirement(d.code, d.label, "tenant") for d in tenant_documents(tenant)]
     seen = {r.code for r in out}
-    caller = hooks().ccas_required_documents
-    for impl in reversed(caller.get_hookimpls()):
-        try:
-            result = impl.function(**({"case": case} if "case" in impl.argnames else {}))
-        except Exception as exc:  # noqa: BLE001 - a plugin must not corrupt a case
-            log.exception("plugin %s raised in ccas_required_documents", impl.plugin_name)
-            raise UserError(
-                f"L'extension {impl.plugin_name} n'a pas pu donner ses pièces à demander "
-                "(erreur) : rien n'a été enregistré.", status=422,
-            ) from exc
-        for doc in result or []:
+    try:
+        answers = plugins.hooks().ccas_required_documents.answers(case=case, tenant=tenant)
+    except PluginFailure as exc:
+        raise UserError(
+            f"L'extension {plugins.registry().label(exc.plugin)} n'a pas pu donner ses "
+            "pièces à demander (erreur) : rien n'a été enregistré.", status=422,
+        ) from exc
+    for plugin, result in answers.results:
+        for doc in result:
             if doc.code in seen:
                 continue
             if not CODE_RE.match(doc.code or "") or not (doc.label or "").strip():
                 raise UserError(
-                    f"L'extension {impl.plugin_name} demande une pièce invalide "
-                    f"({doc.code!r}).", status=422,
+                    f"L'extension {plugins.registry().label(plugin)} demande une pièce "
+                    f"invalide ({doc.code!r}).", status=422,
                 )
             seen.add(doc.code)
-            out.append(Requirement(doc.code, doc.label.strip()[:300], impl.plugin_name))
+            out.append(Requirement(doc.code, doc.label.strip()[:300], plugin))
     return out
 
 
@@ -150,16 +149,12 @@ def create_checklist(session, case, tenant, actor=None,
     return added
 
 
-@on_transition
-def _checklist_on_documents_requested(session, case, transition, actor, data) -> None:
-    """Core listener: entering ``documents_requested`` creates the checklist."""
+@hookimpl(tryfirst=True)
+def ccas_case_after_transition(case, transition, actor, tenant, session) -> None:
+    """Entering ``documents_requested`` creates the checklist (same transaction)."""
     if transition.target in CHECKLIST_STATES:
-        from flask import g
-
-        from ..workflow import TransitionError
-
         try:
-            create_checklist(session, case, g.get("tenant"), actor)
+            create_checklist(session, case, tenant, actor)
         except UserError as exc:
             raise TransitionError(exc.message) from exc
         session.flush()

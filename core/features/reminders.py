@@ -11,7 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-import click
 from sqlalchemy import select
 
 from .. import audit, clock
@@ -129,36 +128,3 @@ def remind_all_tenants(now: datetime | None = None, only: str | None = None) -> 
                 g.tenant = previous
         report[tenant.slug] = result
     return report
-
-
-@click.group("appointments")
-def appointments_cli():
-    """Appointments with the social worker."""
-
-
-@appointments_cli.command("remind")
-@click.option("--tenant", "tenant_slug", help="Only this tenant (default: every tenant).")
-@click.option("--now", "now_text", help="Reference time, ISO 8601 with offset (tests).")
-def remind_command(tenant_slug, now_text):
-    """Queue the e-mail reminders of appointments starting within 48 hours (idempotent)."""
-    from ..cli import app_session, friendly
-
-    @friendly
-    def run():
-        now = None
-        if now_text:
-            try:
-                now = datetime.fromisoformat(now_text)
-            except ValueError as exc:
-                raise click.ClickException(f"Date invalide : {now_text!r}.") from exc
-            if now.tzinfo is None:
-                raise click.ClickException("Indiquez le fuseau (ex. 2027-01-05T09:00+01:00).")
-        with app_session():
-            report = remind_all_tenants(now, tenant_slug)
-        for slug, result in report.items():
-            line = f"{slug} : {result.queued} rappel(s) mis en file"
-            if result.no_email:
-                line += f", {len(result.no_email)} sans adresse e-mail (à appeler)"
-            click.echo(line + ".")
-
-    run()

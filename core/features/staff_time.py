@@ -27,10 +27,10 @@ from .. import audit
 from ..errors import UserError
 from ..models import Appointment, AppointmentStatus, CaseTransition, State, User
 from ..models.accompaniment import ACTIVITY_LABELS, Activity, TimeCategory, TimeEntry
+from ..policy import CCAS_STAFF
 
 CATEGORIES = (TimeCategory.intake, TimeCategory.instruction, TimeCategory.accompaniment)
 #: Who records time; the secretary records phone calls only.
-RECORDERS = frozenset({"manager", "social_worker", "secretary"})
 SECRETARY_ACTIVITIES = frozenset({Activity.phone_call})
 MAX_MINUTES = 600
 
@@ -103,7 +103,7 @@ def record(session, actor, form: TimeForm, case=None, source: str = "manual", te
     from .accompaniment import today
 
     role = str(getattr(actor, "role", ""))
-    if role not in RECORDERS:
+    if role not in CCAS_STAFF:
         raise UserError("Votre rôle ne permet pas de saisir du temps.", status=403)
     day, minutes, activity, category = validate(form, role, today(tenant))
     entry = TimeEntry(user_id=actor.id, case_id=getattr(case, "id", None), activity=activity,

@@ -17,17 +17,16 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.orm import object_session
 
-from .. import audit, clock, workflow
+from .. import audit, clock, plugins
 from ..errors import UserError
+from ..hookspecs import hookimpl
 from ..models import CaseSuggestion, State, SuggestionStatus
 from ..plugins.types import Suggestion
+from ..policy import SOCIAL_WORKERS
 
 log = logging.getLogger(__name__)
 
-#: Roles that resolve suggestions and override blocking ones.
-RESOLVERS = frozenset({"social_worker", "manager"})
 #: Case states in which suggestions are examined.
 OPEN_STATES = frozenset({State.evaluation})
 REASON_MIN, REASON_MAX = 5, 2000
@@ -43,16 +42,12 @@ class Collected:
 
 
 def collect(case) -> Collected:
-    """Ask the current tenant's enabled plugins (each on its own: an error names it)."""
-    from ..plugins import hooks
-
-    out = Collected()
-    for plugin, result in workflow._call_each(hooks().ccas_suggest_alternatives, case=case):
-        if isinstance(result, Exception):
-            out.failed.append(plugin)
-            continue
+    """Ask the current tenant's enabled plugins (a plugin that fails is named)."""
+    answers = plugins.hooks().ccas_suggest_alternatives.answers(case=case)
+    out = Collected(failed=list(answers.failed))
+    for plugin, result in answers.results:
         seen = set()
-        for suggestion in result or []:
+        for suggestion in result:
             if suggestion.code not in seen:
                 seen.add(suggestion.code)
                 out.suggestions.append((plugin, suggestion))
@@ -101,7 +96,7 @@ def refresh(session, case, actor=None) -> Collected:
 
 
 def _check_can_resolve(case, suggestion: CaseSuggestion, actor) -> None:
-    if str(getattr(actor, "role", "")) not in RESOLVERS:
+    if str(getattr(actor, "role", "")) not in SOCIAL_WORKERS:
         raise UserError("Seuls le travailleur social et le responsable traitent les "
                         "suggestions.", status=403)
     if suggestion.case_id != case.id:
@@ -167,9 +162,7 @@ def override(session, case, suggestion: CaseSuggestion, reason: str | None, acto
 
 
 def plugin_label(plugin: str) -> str:
-    from ..plugins import registry
-
-    return workflow._label(registry(), plugin)
+    return plugins.registry().label(plugin)
 
 
 def veto_messages(session, case) -> list[str]:
@@ -197,21 +190,18 @@ def veto_messages(session, case) -> list[str]:
     return messages
 
 
-@workflow.core_check
-def instruction_needs_resolved_suggestions(case, transition, actor, data) -> str | None:
-    """Core check: evaluation → instruction is vetoed by unresolved suggestions."""
+@hookimpl
+def ccas_case_before_transition(case, transition, session) -> str | None:
+    """Evaluation → instruction is vetoed by unresolved suggestions."""
     if transition.source != State.evaluation or transition.target != State.instruction:
-        return None
-    session = object_session(case)
-    if session is None:
         return None
     messages = veto_messages(session, case)
     return " ".join(messages) if messages else None
 
 
-@workflow.on_transition
-def suggest_on_evaluation(session, case, transition, actor, data) -> None:
-    """Listener: a case entering evaluation gets the plugins' suggestions."""
+@hookimpl(tryfirst=True)
+def ccas_case_after_transition(case, transition, actor, session) -> None:
+    """A case entering evaluation gets the plugins' suggestions."""
     if transition.target == State.evaluation:
         collected = refresh(session, case, actor)
         for plugin in collected.failed:

@@ -35,12 +35,9 @@ from ..models.accompaniment import (
     WorkshopSession,
     WorkshopTheme,
 )
+from ..policy import CCAS_STAFF, SOCIAL_WORKERS
 from . import ics
 
-#: Who creates sessions, records attendance and evaluations.
-MANAGERS = frozenset({"manager", "social_worker"})
-#: Who may also invite and register people.
-REGISTRARS = MANAGERS | {"secretary"}
 #: Cases whose person may be invited: applicants being followed and borrowers.
 INVITABLE_STATES = (
     State.documents_requested, State.evaluation, State.instruction, State.submitted_to_lender,
@@ -75,7 +72,7 @@ def _fail(errors: dict) -> None:
 
 
 def create_theme(session, actor, title: str, description: str = "") -> WorkshopTheme:
-    _require(actor, MANAGERS)
+    _require(actor, SOCIAL_WORKERS)
     title = (title or "").strip()
     errors = {}
     if not title:
@@ -115,7 +112,7 @@ class SessionForm:
 def create_session(session, actor, form: SessionForm, tenant) -> WorkshopSession:
     from .appointments import parse_local_date, parse_local_time, to_utc, zone
 
-    _require(actor, MANAGERS)
+    _require(actor, SOCIAL_WORKERS)
     errors: dict[str, list[str]] = {}
     theme = None
     with contextlib.suppress(ValueError):
@@ -260,7 +257,7 @@ def invite(session, ws: WorkshopSession, case_ids, actor, tenant) -> tuple[list,
     invitations and, for those who could not be invited by e-mail, why."""
     from ..outbox import enqueue_email
 
-    _require(actor, REGISTRARS)
+    _require(actor, CCAS_STAFF)
     if ws.starts_at < clock.now():
         raise UserError("Cette séance est passée : plus d'invitation possible.", status=422)
     ids = []
@@ -314,7 +311,7 @@ def register(session, ws: WorkshopSession, actor, invitation: WorkshopInvitation
              case_id=None) -> WorkshopInvitation:
     """Register an invited person, or a person of ``case_id`` directly (invited by phone).
     Refused when the session is full."""
-    _require(actor, REGISTRARS)
+    _require(actor, CCAS_STAFF)
     if ws.starts_at < clock.now():
         raise UserError("Cette séance est passée : plus d'inscription possible.", status=422)
     if invitation is None:
@@ -347,7 +344,7 @@ def register(session, ws: WorkshopSession, actor, invitation: WorkshopInvitation
 
 def cancel_registration(session, ws: WorkshopSession, invitation: WorkshopInvitation,
                         actor) -> WorkshopInvitation:
-    _require(actor, REGISTRARS)
+    _require(actor, CCAS_STAFF)
     if invitation.status != InvitationStatus.registered:
         raise UserError("Cette personne n'est pas inscrite.", status=409)
     invitation.status = InvitationStatus.invited
@@ -362,7 +359,7 @@ def record_attendance(session, ws: WorkshopSession, invitation: WorkshopInvitati
                       attended: bool, actor) -> WorkshopInvitation:
     """Present or absent, from the session's start. Marking present a person who was not
     registered takes a seat too (people come without registering): refused when full."""
-    _require(actor, MANAGERS)
+    _require(actor, SOCIAL_WORKERS)
     if ws.starts_at > clock.now():
         raise UserError("La présence se note à partir du début de la séance.", status=422)
     target = InvitationStatus.attended if attended else InvitationStatus.absent
@@ -382,7 +379,7 @@ def record_attendance(session, ws: WorkshopSession, invitation: WorkshopInvitati
 def evaluate(session, invitation: WorkshopInvitation, actor, score, comment: str = "") \
         -> WorkshopInvitation:
     """The participant's short evaluation: a score from 1 to 5 and a comment."""
-    _require(actor, MANAGERS)
+    _require(actor, SOCIAL_WORKERS)
     if invitation.status != InvitationStatus.attended:
         raise UserError("Seule une personne présente peut évaluer l'atelier.", status=422)
     errors = {}

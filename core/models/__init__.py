@@ -23,7 +23,6 @@ from .base import Base, TenantScoped, UTCDateTime, is_tenant_model, tenant_fk, t
 from .case import (
     PURPOSE_LABELS,
     SOURCE_LABELS,
-    STATE_LABELS,
     Case,
     CaseTransition,
     Purpose,
@@ -33,7 +32,6 @@ from .case import (
 from .documents import DOCUMENT_STATUS_LABELS, CaseDocument, DocumentStatus
 from .evaluation import (
     CHARGE_CATEGORIES,
-    PRIVATE_NOTE_ROLES,
     RESOURCE_CATEGORIES,
     BudgetKind,
     BudgetLine,
@@ -62,7 +60,7 @@ from .security import (
 from .suggestion import SUGGESTION_STATUS_LABELS, CaseSuggestion, SuggestionStatus
 from .tenant import SLUG_RE, Tenant
 from .token import ApiToken
-from .user import CCAS_STAFF, ROLE_LABELS, Operator, Role, User
+from .user import Operator, User
 
 __all__ = [
     "AccompanimentPlan",
@@ -83,7 +81,6 @@ __all__ = [
     "KIND_LABELS",
     "MODE_LABELS",
     "CHARGE_CATEGORIES",
-    "PRIVATE_NOTE_ROLES",
     "RESOURCE_CATEGORIES",
     "BudgetKind",
     "BudgetLine",
@@ -94,7 +91,6 @@ __all__ = [
     "EMPLOYMENT_LABELS",
     "PURPOSE_LABELS",
     "SOURCE_LABELS",
-    "STATE_LABELS",
     "Case",
     "CaseTransition",
     "Employment",
@@ -114,7 +110,6 @@ __all__ = [
     "ApiToken",
     "AuditEvent",
     "Base",
-    "CCAS_STAFF",
     "ORGANISATION_KIND_LABELS",
     "Operator",
     "Organisation",
@@ -126,8 +121,6 @@ __all__ = [
     "OperatorTotpRecoveryCode",
     "TotpCredential",
     "TotpRecoveryCode",
-    "ROLE_LABELS",
-    "Role",
     "SLUG_RE",
     "TenantScoped",
     "Tenant",

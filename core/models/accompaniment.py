@@ -3,7 +3,7 @@
 * :class:`AccompanimentPlan` / :class:`FollowUp`: the follow-up contacts planned from the
   signed contract (``core.features.accompaniment``) and recorded by the social worker, with a
   *shared* note and a *private* note that only the social workers and the manager read
-  (:data:`PRIVATE_NOTE_ROLES`). A follow-up flagged ``final`` is the closing summary.
+  (:data:`core.policy.SOCIAL_WORKERS`). A follow-up flagged ``final`` is the closing summary.
 * :class:`AccompanimentTask`: something the social worker must act on (late instalment,
   bounced payment, a change the borrower reports), with a suggested action.
 * :class:`WorkshopTheme`, :class:`WorkshopSession`, :class:`WorkshopInvitation`: collective

@@ -28,8 +28,10 @@ from .user import User
 
 
 class State(enum.StrEnum):
+    """The core's states (``core.workflow.definitions.CORE`` describes them); a plugin may
+    add its own (``ccas_case_workflow``): ``Case.state`` is a string."""
+
     intake = "intake"
-    ficp_pending = "ficp_pending"
     documents_requested = "documents_requested"
     evaluation = "evaluation"
     instruction = "instruction"
@@ -43,31 +45,8 @@ class State(enum.StrEnum):
     repaying = "repaying"
     closed = "closed"
     reoriented = "reoriented"
-    ficp_registered = "ficp_registered"
     abandoned = "abandoned"
     withdrawn = "withdrawn"
-
-
-STATE_LABELS = {
-    State.intake: "Fiche recueil",
-    State.ficp_pending: "Contrôle FICP en attente",
-    State.documents_requested: "Pièces demandées",
-    State.evaluation: "Évaluation",
-    State.instruction: "Instruction",
-    State.submitted_to_lender: "Transmis au prêteur",
-    State.granted: "Accordé",
-    State.refused: "Refusé",
-    State.adjourned: "Ajourné",
-    State.signing: "Signature",
-    State.withdrawal_period: "Délai de rétractation",
-    State.disbursed: "Décaissé",
-    State.repaying: "En remboursement",
-    State.closed: "Clôturé",
-    State.reoriented: "Réorienté",
-    State.ficp_registered: "Inscrit au FICP",
-    State.abandoned: "Abandonné",
-    State.withdrawn: "Rétractation",
-}
 
 
 class Purpose(enum.StrEnum):
@@ -132,9 +111,8 @@ class Case(TenantScoped, Base):
     )
     referring_organisation_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, default=None)
     social_worker_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, default=None)
-    state: Mapped[State] = mapped_column(
-        Enum(State, native_enum=False, length=24, validate_strings=True), default=State.intake
-    )
+    #: A state of the tenant's workflow: a core ``State`` or a plugin's (24 characters).
+    state: Mapped[str] = mapped_column(String(24), default=State.intake.value)
     #: Date the request was taken (local date of the tenant); reports count requests by it.
     intake_date: Mapped[date] = mapped_column(Date)
     state_changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -3,7 +3,7 @@
 An interview has a *shared* note (what the CCAS team and, through the file summary, the
 lender may know) and a *private* note: only the CCAS social workers and the scheme manager
 read it (``core.web.cases`` and ``core.api.cases`` enforce it; see
-:data:`PRIVATE_NOTE_ROLES`). The budget sheet is a set of monthly amounts, one per
+:data:`core.policy.SOCIAL_WORKERS`). The budget sheet is a set of monthly amounts, one per
 category of resource or charge.
 """
 
@@ -19,9 +19,6 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, TenantScoped, UTCDateTime, tenant_fk, utcnow
 from .user import User
-
-#: Roles allowed to read (and write) an interview's private note.
-PRIVATE_NOTE_ROLES = frozenset({"social_worker", "manager"})
 
 
 class BudgetKind(enum.StrEnum):

@@ -2,37 +2,15 @@
 
 from __future__ import annotations
 
-import enum
 import uuid
 from datetime import datetime
 
 from sqlalchemy import Boolean, Enum, Integer, String, UniqueConstraint, Uuid
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ..policy import Role
 from .base import Base, TenantScoped, UTCDateTime, tenant_fk, utcnow
 from .organisation import Organisation
-
-
-class Role(enum.StrEnum):
-    manager = "manager"
-    secretary = "secretary"
-    social_worker = "social_worker"
-    lender_agent = "lender_agent"
-    referrer = "referrer"
-    funder = "funder"
-
-
-ROLE_LABELS = {
-    Role.manager: "Responsable du dispositif",
-    Role.secretary: "Secrétariat",
-    Role.social_worker: "Travailleur social",
-    Role.lender_agent: "Agent du prêteur",
-    Role.referrer: "Prescripteur partenaire",
-    Role.funder: "Financeur",
-}
-
-#: Roles that belong to the CCAS team itself.
-CCAS_STAFF = frozenset({Role.manager, Role.secretary, Role.social_worker})
 
 
 class User(TenantScoped, Base):

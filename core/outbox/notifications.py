@@ -23,6 +23,7 @@ from markupsafe import escape
 from sqlalchemy import select
 
 from .. import clock
+from ..hookspecs import hookimpl
 from ..models import (
     PURPOSE_LABELS,
     REFERRAL_STATUS_LABELS,
@@ -30,9 +31,9 @@ from ..models import (
     OrganisationKind,
     Purpose,
     ReferralStatus,
-    Role,
     User,
 )
+from ..policy import Role
 from . import enqueue_email, enqueue_webhook
 
 #: What the referrer is told for each status, after "L'orientation … ".
@@ -126,6 +127,19 @@ def _webhook(session, org: Organisation, event: str, data: dict, topic: str) -> 
     if org.webhook_url:
         enqueue_webhook(session, org.webhook_url, event, data, organisation_id=org.id,
                         topic=topic)
+
+
+@hookimpl(tryfirst=True)
+def ccas_referral_received(referral, tenant, session) -> None:
+    """The receiving organisation is told (e-mail to its users, webhook)."""
+    referral_created(session, tenant, referral)
+
+
+@hookimpl(tryfirst=True)
+def ccas_referral_status_changed(referral, old_status, new_status, message, tenant,
+                                 session) -> None:
+    """The sending organisation is told at each change (closed-loop feedback)."""
+    referral_status_changed(session, tenant, referral, old_status, new_status, message)
 
 
 def referral_created(session, tenant, referral) -> None:

@@ -1,13 +1,27 @@
-"""Plugin manager: discovery by entry point, compatibility, per-tenant enablement.
+"""The plugin manager: discovery by entry point, the core's internal plugins,
+compatibility, per-tenant enablement, and the one way the core calls a hook.
 
-One entry-point group, ``ccas_network.plugins``, for built-in and third-party plugins
-alike. Per-tenant enablement lives here only: :func:`hooks` returns a caller that asks
-only the plugins enabled for the current tenant, and the same check guards each plugin's
-routes (``core.app``) and CLI commands (``core.plugin_api.tenant_command``).
+One pluggy manager holds everything that extends the core:
+
+* the partner plugins, found under the entry-point group ``ccas_network.plugins``
+  (built-in and third-party alike), each enabled per tenant;
+* the core's own features, registered as always-on **internal plugins**
+  (:data:`INTERNAL_PLUGINS`, as datasette's default plugins): the accompaniment reacting
+  to a loan's events, the documents checklist created on a transition, the menu entries
+  and case-page blocks of the core's pages… They implement the same hooks.
+
+Per-tenant enablement lives here only: :func:`hooks` returns a caller that asks only the
+internal plugins and the plugins enabled for the current tenant, and the same check
+guards each plugin's routes (``core.app``) and CLI commands
+(``core.plugin_api.tenant_command``). Each hook is called with its declared policy
+(``core.plugins.calling``). A plugin that fails to import, to declare its hooks or its
+workflow, or whose blueprints fail to register is refused: the platform starts without
+it, ``ccas plugins list`` and ``/readyz`` say why.
 """
 
 from __future__ import annotations
 
+import importlib
 import logging
 from dataclasses import dataclass
 from importlib.metadata import entry_points
@@ -15,30 +29,59 @@ from types import ModuleType
 from typing import Any
 
 import pluggy
-from flask import g, has_app_context
+from flask import current_app, g, has_app_context
 from marshmallow import Schema, ValidationError
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import Version
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from .. import __version__, hookspecs, tenancy
+from ..db import db
+from ..models import Case, PluginState
+from ..workflow.definitions import CaseWorkflow, Workflow, WorkflowError, merge
+from .calling import Hook
 from .types import PluginInfo
 
 log = logging.getLogger(__name__)
 
 ENTRY_POINT_GROUP = "ccas_network.plugins"
 
-#: Core modules implementing hooks for core features (always on, never listed).
-INTERNAL_HOOK_MODULES: list[str] = ["core.features.accompaniment"]
+#: The core's features that implement hooks, always on, never listed as plugins, in
+#: registration order: ``{module: French label}`` (the label names the feature in a
+#: failure message).
+INTERNAL_PLUGINS: dict[str, str] = {
+    "core.features.accompaniment": "Accompagnement",
+    "core.features.documents": "Pièces à fournir",
+    "core.features.suggestions": "Autres aides d'abord",
+    "core.referrals": "Orientations",
+    "core.outbox.notifications": "Notifications",
+    "core.web.cases": "Dossiers",
+    "core.web.dashboards": "Tableau de bord",
+    "core.web.documents": "Pièces à fournir",
+    "core.web.appointments": "Rendez-vous",
+    "core.web.suggestions": "Autres aides d'abord",
+    "core.web.accompaniment": "Accompagnement",
+    "core.web.workshops": "Ateliers budget",
+    "core.web.staff_time": "Temps de travail",
+    "core.web.referrals": "Orientations",
+    "core.web.reports": "Bilans",
+    "core.web.imports": "Reprise d'historique",
+    "core.web.privacy": "Données personnelles",
+    "core.web.audit": "Journal d'audit",
+    "core.web.account": "Compte",
+    "core.web.views": "Administration",
+}
 
 
 class PluginError(Exception):
-    """A user-facing plugin problem (unknown plugin, invalid settings…)."""
+    """A user-facing plugin problem (unknown plugin, invalid settings, a disabling refused
+    while cases sit in the plugin's states…); ``status`` for a web answer."""
 
-    def __init__(self, message: str, errors: dict | None = None):
+    def __init__(self, message: str, errors: dict | None = None, status: int = 422):
         super().__init__(message)
         self.message = message
         self.errors = errors or {}
+        self.status = status
 
 
 @dataclass
@@ -54,22 +97,23 @@ class LoadedPlugin:
 
 
 class PluginRegistry:
-    """The installed plugins of this process (all tenants)."""
+    """The installed plugins of this process (all tenants) and the core's features."""
 
     def __init__(self) -> None:
         self.pm = pluggy.PluginManager("ccas")
         self.pm.add_hookspecs(hookspecs)
         self.plugins: dict[str, LoadedPlugin] = {}
+        self.internal: dict[str, str] = {}
         self._subset_cache: dict[frozenset[str], _TenantHooks] = {}
+        self._workflows: dict[frozenset[str], Workflow] = {}
+        self._parts: dict[str, CaseWorkflow] = {}
 
     # -- discovery ---------------------------------------------------------------------
 
     def load_internal(self) -> None:
-        """Register every core module listed in ``INTERNAL_HOOK_MODULES``."""
-        import importlib
-
-        for module_name in INTERNAL_HOOK_MODULES:
-            self.register_internal(importlib.import_module(module_name), module_name)
+        """Register every module of :data:`INTERNAL_PLUGINS`."""
+        for module_name, label in INTERNAL_PLUGINS.items():
+            self.register_internal(importlib.import_module(module_name), module_name, label)
 
     def load_entry_points(self) -> None:
         for ep in entry_points(group=ENTRY_POINT_GROUP):
@@ -79,40 +123,67 @@ class PluginRegistry:
                 module = ep.load()
             except Exception as exc:  # noqa: BLE001 - a broken plugin must not stop the core
                 log.exception("plugin %s failed to import", ep.name)
-                self.plugins[ep.name] = LoadedPlugin(ep.name, None, None, f"import error: {exc}")
+                self.plugins[ep.name] = LoadedPlugin(ep.name, None, None,
+                                                     f"import error: {exc!r}")
                 continue
             self.register(module, ep.name)
 
     def register(self, module: ModuleType | object, name: str | None = None) -> LoadedPlugin:
-        """Register a plugin object (module or instance) after checking it."""
+        """Register a plugin object (module or instance) after checking it; a plugin that
+        does not fit is kept as refused (``LoadedPlugin.refused`` says why)."""
         info = self._info_of(module)
         name = name or (info.name if info else getattr(module, "__name__", "plugin"))
-        refused = self._refusal(name, info)
-        loaded = LoadedPlugin(name, module, info, refused)
+        loaded = LoadedPlugin(name, module, info, self._refusal(name, info))
         self.plugins[name] = loaded
-        if refused:
-            log.error("plugin %s refused: %s", name, refused)
+        if loaded.refused:
+            log.error("plugin %s refused: %s", name, loaded.refused)
             return loaded
-        self.pm.register(module, name=name)
-        # A typo in a hook name must fail loudly, not be silently ignored.
-        self.pm.check_pending()
-        self._subset_cache.clear()
+        try:
+            for specs in _own_hookspecs(module):
+                self.pm.add_hookspecs(specs)
+            self.pm.register(module, name=name)
+            # A typo in a hook name must fail loudly, not be silently ignored.
+            self.pm.check_pending()
+            part = _workflow_part(module)
+            merge([(name, part)] if part else [])
+        except (pluggy.PluginValidationError, WorkflowError, ValueError, TypeError) as exc:
+            self.refuse(name, f"{type(exc).__name__}: {exc}")
+            return loaded
+        if part is not None:
+            self._parts[name] = part
+        self._forget()
         return loaded
 
-    def register_internal(self, obj, name: str) -> None:
-        """Register a core feature's hook implementations (e.g. accompaniment reacting to
-        ``ccas_loan_event``). Internal implementations are always called, whatever the
-        tenant enabled, and are not listed as plugins."""
+    def register_internal(self, obj, name: str, label: str = "") -> None:
+        """Register a core feature's hook implementations: always called, whatever the
+        tenant enabled, not listed as plugins."""
         if self.pm.get_plugin(name) is None:
             self.pm.register(obj, name=name)
             self.pm.check_pending()
-            self._subset_cache.clear()
+            self.internal[name] = label or name
+            self._forget()
+
+    def refuse(self, name: str, reason: str) -> None:
+        """Take plugin ``name`` out (it stays listed, with the reason)."""
+        log.error("plugin %s refused: %s", name, reason)
+        loaded = self.plugins.get(name)
+        if loaded is not None:
+            loaded.refused = reason
+        if self.pm.get_plugin(name) is not None:
+            self.pm.unregister(name=name)
+        self._parts.pop(name, None)
+        self._forget()
 
     def unregister(self, name: str) -> None:
         loaded = self.plugins.pop(name, None)
-        if loaded and loaded.usable:
+        if loaded and loaded.usable and self.pm.get_plugin(name) is not None:
             self.pm.unregister(name=name)
+        self._parts.pop(name, None)
+        self._forget()
+
+    def _forget(self) -> None:
         self._subset_cache.clear()
+        self._workflows.clear()
 
     @staticmethod
     def _info_of(module) -> PluginInfo | None:
@@ -121,14 +192,14 @@ class PluginRegistry:
             return None
         try:
             return fn()
-        except Exception:  # noqa: BLE001
+        except Exception:  # noqa: BLE001 - reported as a refusal
             log.exception("plugin %r: ccas_plugin_info raised", module)
             return None
 
     @staticmethod
     def _refusal(name: str, info: PluginInfo | None) -> str | None:
         if info is None:
-            return "no ccas_plugin_info() hook: metadata missing"
+            return "no ccas_plugin_info() hook (or it raised): metadata missing"
         if info.name != name:
             return f"entry point name {name!r} differs from plugin name {info.name!r}"
         try:
@@ -152,30 +223,56 @@ class PluginRegistry:
     def usable(self) -> dict[str, LoadedPlugin]:
         return {n: p for n, p in self.plugins.items() if p.usable}
 
+    def refused(self) -> dict[str, str]:
+        """``{plugin name: why it is not loaded}``."""
+        return {n: p.refused for n, p in self.plugins.items() if p.refused}
+
     def get(self, name: str) -> LoadedPlugin:
         plugin = self.plugins.get(name)
         if plugin is None:
             known = ", ".join(sorted(self.plugins)) or "aucun"
-            raise PluginError(f"Extension inconnue : {name!r} (installées : {known}).")
+            raise PluginError(f"Extension inconnue : {name!r} (installées : {known}).",
+                              status=404)
         if not plugin.usable:
-            raise PluginError(f"Extension {name!r} inutilisable : {plugin.refused}.")
+            raise PluginError(f"Extension {name!r} inutilisable : {plugin.refused}.",
+                              status=404)
         return plugin
 
-    def hook_results_by_plugin(self, hook_name: str, **kwargs) -> dict[str, Any]:
-        """Call a plugin-level hook on every usable plugin, keyed by plugin name."""
-        out: dict[str, Any] = {}
-        for impl in getattr(self.pm.hook, hook_name).get_hookimpls():
-            args = {k: v for k, v in kwargs.items() if k in impl.argnames}
-            out[impl.plugin_name] = impl.function(**args)
-        return out
+    def is_internal(self, name: str) -> bool:
+        return name in self.internal
+
+    def label(self, name: str) -> str:
+        """The French label of a plugin or a core feature, for messages."""
+        if name in self.internal:
+            return self.internal[name]
+        plugin = self.plugins.get(name)
+        return plugin.info.label if plugin and plugin.info else name
+
+    def hook(self, hook_name: str) -> Hook:
+        """A hook over every usable plugin and core feature, whatever the tenant: for the
+        plugin-level hooks (blueprints, commands, personal data…)."""
+        return Hook(hook_name, getattr(self.pm.hook, hook_name), self.label)
 
     def hooks_for(self, enabled: frozenset[str]) -> _TenantHooks:
-        """A hook caller restricted to ``enabled`` plugins."""
+        """A hook caller restricted to the core's features and the ``enabled`` plugins."""
         cached = self._subset_cache.get(enabled)
         if cached is None:
             cached = _TenantHooks(self, enabled)
             self._subset_cache[enabled] = cached
         return cached
+
+    def workflow_for(self, enabled: frozenset[str]) -> Workflow:
+        """The case workflow of a tenant that enabled ``enabled``."""
+        cached = self._workflows.get(enabled)
+        if cached is None:
+            cached = merge([(n, p) for n, p in sorted(self._parts.items()) if n in enabled])
+            self._workflows[enabled] = cached
+        return cached
+
+    def states_of(self, name: str) -> list[str]:
+        """The codes of the states plugin ``name`` declares."""
+        part = self._parts.get(name)
+        return [s.code for s in part.states] if part else []
 
     # -- settings ----------------------------------------------------------------------
 
@@ -205,6 +302,19 @@ class PluginRegistry:
         return schema.load(known)
 
 
+def _own_hookspecs(module) -> list:
+    fn = getattr(module, "ccas_hookspecs", None)
+    return list(fn() or []) if fn is not None else []
+
+
+def _workflow_part(module) -> CaseWorkflow | None:
+    fn = getattr(module, "ccas_case_workflow", None)
+    part = fn() if fn is not None else None
+    if part is not None and not isinstance(part, CaseWorkflow):
+        raise TypeError("ccas_case_workflow() must return a CaseWorkflow")
+    return part
+
+
 def _format_errors(messages) -> str:
     if isinstance(messages, dict):
         parts = []
@@ -215,23 +325,31 @@ def _format_errors(messages) -> str:
     return "; ".join(messages) if isinstance(messages, list) else str(messages)
 
 
+def _request_context() -> dict:
+    """What a tenant-level hook receives when the caller does not say: the request's (or
+    the tenant command's) tenant and session."""
+    if not has_app_context():
+        return {}
+    return {"tenant": g.get("tenant"), "session": db.session}
+
+
 class _TenantHooks:
-    """``hooks().ccas_xxx(...)`` asks only the enabled plugins."""
+    """``hooks().ccas_xxx(...)``: the core's features and the enabled plugins answer."""
 
     def __init__(self, registry: PluginRegistry, enabled: frozenset[str]):
         self._registry = registry
         self._enabled = enabled
-        self._callers: dict[str, Any] = {}
+        self._hooks: dict[str, Hook] = {}
 
     @property
     def enabled(self) -> frozenset[str]:
         return self._enabled
 
-    def __getattr__(self, hook_name: str):
+    def __getattr__(self, hook_name: str) -> Hook:
         if not hook_name.startswith("ccas_"):
             raise AttributeError(hook_name)
-        caller = self._callers.get(hook_name)
-        if caller is None:
+        hook = self._hooks.get(hook_name)
+        if hook is None:
             pm = self._registry.pm
             disabled = [
                 pm.get_plugin(n)
@@ -239,8 +357,9 @@ class _TenantHooks:
                 if p.usable and n not in self._enabled
             ]
             caller = pm.subset_hook_caller(hook_name, remove_plugins=[p for p in disabled if p])
-            self._callers[hook_name] = caller
-        return caller
+            hook = Hook(hook_name, caller, self._registry.label, _request_context)
+            self._hooks[hook_name] = hook
+        return hook
 
 
 # ------------------------------------------------------------------------------------
@@ -249,16 +368,11 @@ class _TenantHooks:
 
 
 def registry() -> PluginRegistry:
-    from flask import current_app
-
     return current_app.extensions["ccas_plugins"]
 
 
 def enabled_plugins(session=None) -> frozenset[str]:
     """Names of the usable plugins enabled for the current tenant (cached per request)."""
-    from ..db import db
-    from ..models import PluginState
-
     tenant_id = tenancy.current_tenant_id()
     if tenant_id is None:
         return frozenset()
@@ -282,8 +396,9 @@ def forget_enabled_cache() -> None:
         g.pop(f"ccas_enabled_{tenant_id}", None)
 
 
-def hooks():
-    """THE hook caller of the core: only the current tenant's enabled plugins answer."""
+def hooks() -> _TenantHooks:
+    """THE hook caller of the core: the core's features and the current tenant's enabled
+    plugins answer, each hook with its declared policy."""
     return registry().hooks_for(enabled_plugins())
 
 
@@ -293,18 +408,34 @@ def is_enabled(name: str) -> bool:
 
 def plugin_settings(name: str) -> dict:
     """Typed settings of plugin ``name`` for the current tenant (defaults filled in)."""
-    from ..db import db
-    from ..models import PluginState
-
     state = db.session.scalar(select(PluginState).where(PluginState.plugin_name == name))
     return registry().load_settings(name, state.settings if state else {})
 
 
-def set_enabled(session, name: str, enabled: bool) -> Any:
-    from ..models import PluginState
+def cases_in_states_of(session, name: str) -> int:
+    """How many of the current tenant's cases sit in a state plugin ``name`` declares."""
+    codes = registry().states_of(name)
+    if not codes:
+        return 0
+    return session.scalar(select(func.count()).select_from(Case)
+                          .where(Case.state.in_(codes))) or 0
 
+
+def set_enabled(session, name: str, enabled: bool) -> Any:
+    """Enable or disable plugin ``name`` for the current tenant. Disabling is refused
+    while cases sit in the plugin's own states (they could move nowhere)."""
     registry().get(name)  # unknown or refused plugins raise PluginError
     state = session.scalar(select(PluginState).where(PluginState.plugin_name == name))
+    if not enabled and state is not None and state.enabled:
+        waiting = cases_in_states_of(session, name)
+        if waiting:
+            label = registry().label(name)
+            raise PluginError(
+                f"Impossible de désactiver « {label} » : {waiting} dossier"
+                f"{'s' if waiting > 1 else ''} "
+                f"{'sont' if waiting > 1 else 'est'} dans un état qui lui est propre. "
+                "Faites-les avancer ou clôturez-les d'abord.", status=409,
+            )
     if state is None:
         state = PluginState(plugin_name=name, enabled=enabled, settings={})
         session.add(state)
@@ -315,8 +446,6 @@ def set_enabled(session, name: str, enabled: bool) -> Any:
 
 def update_settings(session, name: str, changes: dict) -> dict:
     """Merge ``changes`` into the stored settings, validate all, store. Raises PluginError."""
-    from ..models import PluginState
-
     reg = registry()
     reg.get(name)
     state = session.scalar(select(PluginState).where(PluginState.plugin_name == name))

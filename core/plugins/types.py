@@ -41,12 +41,15 @@ class NavItem:
 
 @dataclass(frozen=True)
 class Panel:
-    """A block of HTML a plugin adds to a page (dashboard, case page). ``html`` must be
-    rendered by the plugin's own (autoescaped) template."""
+    """A block a plugin or a core feature adds to a page (dashboard, case page): either
+    ``html`` rendered by its own (autoescaped) template, shown under ``title``, or a
+    ``template`` the page includes with its own context (the template brings its heading).
+    """
 
     title: str
-    html: str
+    html: str = ""
     order: int = 100
+    template: str | None = None
 
 
 @dataclass(frozen=True)

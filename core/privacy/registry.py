@@ -31,6 +31,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from flask import has_app_context
+
+from .. import plugins
+
 #: What a purge writes in place of a personal name.
 ANONYMISED = "Anonymisé"
 
@@ -86,7 +90,7 @@ CORE: tuple[PersonalData, ...] = (
     PersonalData(
         "cases", label="Demandes",
         personal={"project": "blank", "import_key": "null"},
-        non_personal=("reference", "reoriented_to"),
+        non_personal=("reference", "reoriented_to", "state"),
         links=(("person_id", "persons"),),
         hold_column="state", hold_values=OPEN_LOAN_STATES,
         hold_reason="un prêt est en cours (signature, rétractation, décaissé ou en "
@@ -207,14 +211,10 @@ def descriptors() -> dict[str, PersonalData]:
     """Every descriptor, core and installed plugins (whatever the tenant enabled: a
     disabled plugin's tables may still hold a person's rows), keyed by table."""
     out = {d.table: d for d in CORE}
-    try:
-        from ..plugins import registry
-
-        results = registry().hook_results_by_plugin("ccas_personal_data")
-    except RuntimeError:  # outside an application context
-        results = {}
-    for plugin_name, found in results.items():
-        for descriptor in found or []:
+    if not has_app_context():
+        return out
+    for plugin_name, found in plugins.registry().hook("ccas_personal_data").answers().results:
+        for descriptor in found:
             if descriptor.table in out:
                 raise ValueError(f"{plugin_name}: table {descriptor.table} declared twice")
             out[descriptor.table] = descriptor

@@ -62,58 +62,9 @@ AGE_LABELS = {
     "unknown": "Non renseigné",
 }
 
-#: Milestones of a case, in order: key -> how the first time a case reached it is found.
-#: ``("to", states)``: first transition to one of the states; ``("from", states)``: first
-#: transition out of one of the states (the FICP result is the move out of ficp_pending).
-MILESTONES: tuple[tuple[str, tuple[str, tuple[str, ...]]], ...] = (
-    ("intake", ("to", ("intake",))),
-    ("ficp_result", ("from", ("ficp_pending",))),
-    ("evaluation", ("to", ("evaluation",))),
-    ("instruction", ("to", ("instruction",))),
-    ("submission", ("to", ("submitted_to_lender",))),
-    ("decision", ("to", ("granted", "refused", "adjourned"))),
-)
-
-#: Delays reported: key -> (earlier milestone, later milestone).
-DELAYS: tuple[tuple[str, str, str], ...] = (
-    ("intake_to_ficp_result", "intake", "ficp_result"),
-    ("ficp_result_to_evaluation", "ficp_result", "evaluation"),
-    ("evaluation_to_instruction", "evaluation", "instruction"),
-    ("instruction_to_submission", "instruction", "submission"),
-    ("submission_to_decision", "submission", "decision"),
-    ("intake_to_decision", "intake", "decision"),
-)
-
-DELAY_LABELS = {
-    "intake_to_ficp_result": "Demande → résultat FICP",
-    "ficp_result_to_evaluation": "Résultat FICP → premier entretien",
-    "evaluation_to_instruction": "Premier entretien → instruction",
-    "instruction_to_submission": "Instruction → transmission au prêteur",
-    "submission_to_decision": "Transmission → décision",
-    "intake_to_decision": "Demande → décision (total)",
-}
-
-#: Outcome of a case, from its current state (partners' referrals).
-OUTCOME_OF_STATE: dict[str, str] = {
-    "intake": "in_progress",
-    "ficp_pending": "in_progress",
-    "documents_requested": "in_progress",
-    "evaluation": "in_progress",
-    "instruction": "in_progress",
-    "submitted_to_lender": "in_progress",
-    "adjourned": "in_progress",
-    "granted": "granted",
-    "signing": "granted",
-    "withdrawal_period": "granted",
-    "disbursed": "granted",
-    "repaying": "granted",
-    "closed": "granted",
-    "withdrawn": "granted",
-    "refused": "refused",
-    "ficp_registered": "refused",
-    "reoriented": "reoriented",
-    "abandoned": "abandoned",
-}
+#: The milestones of the delays and the outcome of each state come from the tenant's
+#: workflow (``core.workflow.definitions``: the core's part and its plugins'), see
+#: ``core.reports.queries.delay_histograms`` and ``partner_cases``.
 OUTCOMES: tuple[str, ...] = ("in_progress", "granted", "refused", "reoriented", "abandoned")
 OUTCOME_LABELS = {
     "in_progress": "En cours",

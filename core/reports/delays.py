@@ -1,38 +1,25 @@
-"""Time per step of the process, for the manager. PURE.
+"""Time per step of the process, for the manager's dashboard. PURE.
 
-Milestones of a case, read from its recorded transitions:
+The milestones are the tenant's workflow's (``core.workflow.definitions``: the core's
+request, first interview, instruction, submission and decision, and what the tenant's
+plugins add, e.g. the lender's own check): a case reaches a milestone the first time one
+of its recorded transitions matches it. The first interview is also reached on the date
+of the first recorded interview when that is earlier.
 
-* ``intake``: the case was opened (transition into ``intake``);
-* ``ficp_result``: the case left ``ficp_pending`` towards ``documents_requested`` (check
-  clear) or ``ficp_registered`` (the lender found an incident);
-* ``first_interview``: the case entered ``evaluation`` (the first interview), or the
-  date of its first recorded interview when it is earlier and known;
-* ``submission``: the case entered ``submitted_to_lender``.
-
-:func:`median_delays` gives, for each step, the median number of days over the cases that
-reached both ends of the step, and how many cases that is.
+:func:`median_delays` gives, for each step of the workflow (consecutive milestones, then
+the whole way), the median number of days over the cases that reached both ends of the
+step, and how many cases that is.
 """
 
 from __future__ import annotations
 
 import statistics
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 
-MILESTONES = ("intake", "ficp_result", "first_interview", "submission")
-STEPS = (
-    ("intake", "ficp_result"),
-    ("ficp_result", "first_interview"),
-    ("first_interview", "submission"),
-    ("intake", "submission"),
-)
-STEP_LABELS = {
-    ("intake", "ficp_result"): "Fiche recueil → résultat FICP",
-    ("ficp_result", "first_interview"): "Résultat FICP → premier entretien",
-    ("first_interview", "submission"): "Premier entretien → transmission au prêteur",
-    ("intake", "submission"): "Fiche recueil → transmission au prêteur (total)",
-}
+#: The milestone a recorded interview may reach earlier than the transition.
+FIRST_INTERVIEW = "evaluation"
 
 
 @dataclass(frozen=True)
@@ -56,42 +43,40 @@ class StepDelay:
 
 def milestones(
     transitions: Iterable[TransitionPoint],
+    marks: Sequence,
     first_interviews: Mapping[object, date] | None = None,
 ) -> dict[object, dict[str, datetime]]:
-    """``{case_id: {milestone: first datetime reached}}``."""
+    """``{case_id: {milestone key: first datetime reached}}`` for the ``marks``
+    (``Milestone`` objects of the workflow)."""
     out: dict[object, dict[str, datetime]] = {}
 
     def reach(case_id, name: str, at: datetime) -> None:
-        marks = out.setdefault(case_id, {})
-        if name not in marks or at < marks[name]:
-            marks[name] = at
+        reached = out.setdefault(case_id, {})
+        if name not in reached or at < reached[name]:
+            reached[name] = at
 
     for t in transitions:
-        if t.to_state == "intake" and t.from_state is None:
-            reach(t.case_id, "intake", t.at)
-        elif t.from_state == "ficp_pending" and t.to_state in (
-            "documents_requested", "ficp_registered"
-        ):
-            reach(t.case_id, "ficp_result", t.at)
-        elif t.to_state == "evaluation":
-            reach(t.case_id, "first_interview", t.at)
-        elif t.to_state == "submitted_to_lender":
-            reach(t.case_id, "submission", t.at)
-    for case_id, day in (first_interviews or {}).items():
-        if case_id in out:
-            reach(case_id, "first_interview", datetime.combine(day, time(12), tzinfo=UTC))
+        for mark in marks:
+            if mark.reached_by(t.from_state, t.to_state):
+                reach(t.case_id, mark.key, t.at)
+    if any(m.key == FIRST_INTERVIEW for m in marks):
+        for case_id, day in (first_interviews or {}).items():
+            if case_id in out:
+                reach(case_id, FIRST_INTERVIEW, datetime.combine(day, time(12), tzinfo=UTC))
     return out
 
 
-def median_delays(marks: Mapping[object, Mapping[str, datetime]]) -> list[StepDelay]:
-    """Median days of each step (``None`` when no case has both ends)."""
+def median_delays(reached: Mapping[object, Mapping[str, datetime]],
+                  steps: Sequence[tuple[str, str, str, str]]) -> list[StepDelay]:
+    """Median days of each step ``(key, start, end, label)`` (``None`` when no case has
+    both ends)."""
     result = []
-    for start, end in STEPS:
+    for _key, start, end, label in steps:
         days = [
             max((m[end] - m[start]).total_seconds(), 0) / 86400
-            for m in marks.values()
+            for m in reached.values()
             if start in m and end in m
         ]
         median = round(statistics.median(days), 1) if days else None
-        result.append(StepDelay(start, end, STEP_LABELS[(start, end)], median, len(days)))
+        result.append(StepDelay(start, end, label, median, len(days)))
     return result

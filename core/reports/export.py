@@ -89,7 +89,7 @@ def tables(report: dict) -> list[Table]:
     ))
     out.append(Table(
         "Délais (jours)", ["Étape", "Dossiers", "Médiane", "90e centile"],
-        [[d.DELAY_LABELS.get(k, k), s.get("count"), s.get("median"), s.get("p90")]
+        [[report.get("delay_labels", {}).get(k, k), s.get("count"), s.get("median"), s.get("p90")]
          for k, s in report.get("delays", {}).items()],
     ))
     reo = report.get("reorientations", {})

@@ -140,13 +140,19 @@ def _elapsed_days(session, earlier, later):
     return cast(func.round(func.julianday(later) - func.julianday(earlier)), Integer)
 
 
-def delay_histograms(session, period: Period) -> dict[str, dict[int, int]]:
-    """``{delay key: {days: number of cases}}`` for the delays whose later milestone (the
+def delay_histograms(session, period: Period, workflow) -> dict[str, dict[int, int]]:
+    """``{delay key: {days: number of cases}}`` for the delays of the tenant's
+    ``workflow`` (its milestones: the core's and its plugins') whose later milestone (the
     first time a case reached it) falls in the year."""
     columns = [T.case_id]
-    for key, (mode, states) in d.MILESTONES:
-        condition = T.to_state.in_(states) if mode == "to" else T.from_state.in_(states)
-        columns.append(func.min(T.at).filter(condition).label(key))
+    for mark in workflow.milestones:
+        if mark.mode == "to":
+            condition = T.to_state.in_(mark.states)
+        else:
+            condition = T.from_state.in_(mark.states)
+            if mark.towards:
+                condition = condition & T.to_state.in_(mark.towards)
+        columns.append(func.min(T.at).filter(condition).label(mark.key))
     # only the cases that moved in the year (an indexed range on ``at``), all of their
     # history up to the year's end
     active = select(T.case_id).where(_transitions_in(period))
@@ -159,7 +165,8 @@ def delay_histograms(session, period: Period) -> dict[str, dict[int, int]]:
         .cte("milestones")
     )
     selects = []
-    for key, first, second in d.DELAYS:
+    delays = workflow.delays()
+    for key, first, second, _label in delays:
         earlier, later = milestones.c[first], milestones.c[second]
         selects.append(
             select(
@@ -172,7 +179,7 @@ def delay_histograms(session, period: Period) -> dict[str, dict[int, int]]:
         select(pairs.c.delay, pairs.c.days, func.count())
         .group_by(pairs.c.delay, pairs.c.days)
     ).all()
-    out: dict[str, dict[int, int]] = {key: {} for key, _a, _b in d.DELAYS}
+    out: dict[str, dict[int, int]] = {key: {} for key, _a, _b, _l in delays}
     for key, days, n in rows:
         out[key][int(days)] = int(n)
     return out
@@ -188,19 +195,20 @@ def reorientations(session, period: Period) -> dict[str, int]:
     return {(k or "unknown"): int(n) for k, n in rows}
 
 
-def _outcome():
+def _outcome(workflow):
     groups: dict[str, list[str]] = {}
-    for state, outcome in d.OUTCOME_OF_STATE.items():
-        groups.setdefault(outcome, []).append(state)
+    for code, state in workflow.states.items():
+        groups.setdefault(state.outcome, []).append(code)
     return case(
         *[(Case.state.in_(states), literal(o)) for o, states in groups.items()],
         else_=literal("in_progress"),
     )
 
 
-def partner_cases(session, period: Period) -> dict[str, dict[str, int]]:
-    """The year's referred requests: ``{organisation name: {outcome: count}}``."""
-    outcome = _outcome().label("outcome")
+def partner_cases(session, period: Period, workflow) -> dict[str, dict[str, int]]:
+    """The year's referred requests: ``{organisation name: {outcome: count}}`` (the outcome
+    of each state from the tenant's ``workflow``)."""
+    outcome = _outcome(workflow).label("outcome")
     rows = session.execute(
         select(Organisation.name, outcome, func.count())
         .select_from(Case)

@@ -12,14 +12,19 @@ import math
 from decimal import Decimal
 from fractions import Fraction
 
+from .. import plugins, workflow
 from . import definitions as d
 from . import queries
 
 log = logging.getLogger(__name__)
 
 
-def build_report(session, tenant, year: int, with_sections: bool = True) -> dict:
-    """The yearly review of ``tenant`` for ``year`` (the session is tenant-scoped)."""
+def build_report(session, tenant, year: int, with_sections: bool = True,
+                 flow=None) -> dict:
+    """The yearly review of ``tenant`` for ``year`` (the session is tenant-scoped; the
+    tenant's ``flow``, the current workflow by default, gives the milestones of the
+    delays and the outcome of each state)."""
+    flow = flow or workflow.current()
     period = queries.Period.of(year, getattr(tenant, "timezone", None) or "Europe/Paris")
     head = queries.headline(session, period)
     counts = queries.purpose_counts(session, period)
@@ -27,7 +32,7 @@ def build_report(session, tenant, year: int, with_sections: bool = True) -> dict
     sections = plugin_sections(session, tenant, year) if with_sections else {}
     loans = loans_figures(queries.granted_loans(session, period), sections)
     partners = partners_figures(
-        queries.partner_cases(session, period), queries.partner_referrals(session, period)
+        queries.partner_cases(session, period, flow), queries.partner_referrals(session, period)
     )
     reorientations = queries.reorientations(session, period)
     return {
@@ -47,7 +52,8 @@ def build_report(session, tenant, year: int, with_sections: bool = True) -> dict
                            for key in d.EMPLOYMENT_KEYS},
         },
         "delays": {key: histogram_stats(hist)
-                   for key, hist in queries.delay_histograms(session, period).items()},
+                   for key, hist in queries.delay_histograms(session, period, flow).items()},
+        "delay_labels": {key: label for key, _a, _b, label in flow.delays()},
         "reorientations": {
             "total": sum(reorientations.values()),
             "by_destination": dict(sorted(reorientations.items(), key=lambda kv: -kv[1])),
@@ -60,21 +66,11 @@ def build_report(session, tenant, year: int, with_sections: bool = True) -> dict
 
 def plugin_sections(session, tenant, year: int) -> dict:
     """``{section name: ReportSection}`` from every enabled plugin (a failing plugin is
-    logged and left out, it does not break the report)."""
-    from ..plugins import hooks
-
-    out = {}
-    caller = hooks().ccas_report_sections
-    for impl in caller.get_hookimpls():
-        args = {"tenant": tenant, "year": year, "session": session}
-        try:
-            section = impl.function(**{k: v for k, v in args.items() if k in impl.argnames})
-        except Exception:  # noqa: BLE001 - one plugin must not break the review
-            log.exception("report section of plugin %s failed", impl.plugin_name)
-            continue
-        if section is not None:
-            out[section.name] = section
-    return dict(sorted(out.items()))
+    logged and left out, it does not break the review)."""
+    sections = plugins.hooks().ccas_report_sections.answers(tenant=tenant, year=year,
+                                                             session=session)
+    by_name = {section.name: section for section in sections.values()}
+    return dict(sorted(by_name.items()))
 
 
 # -- pure helpers ---------------------------------------------------------------------------

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 from marshmallow import EXCLUDE, Schema, fields, validate
 
 from ..models import Employment, Purpose, Source
@@ -51,8 +53,17 @@ class CaseInSchema(Schema):
     project = fields.String(load_default="", validate=validate.Length(max=5000))
     source = fields.String(load_default="phone", validate=validate.OneOf(_SOURCES))
     referring_organisation_id = fields.UUID(load_default=None, allow_none=True)
-    send_to_ficp = fields.Boolean(load_default=False,
-                                  metadata={"description": "Send to the FICP check at once."})
+
+
+@functools.cache
+def intake_schema(options: tuple[str, ...]) -> type[Schema]:
+    """``CaseInSchema`` plus a boolean per intake option of the tenant's plugins
+    (``core.workflow.IntakeOption``), e.g. the lender's option to send the case to its
+    check at once."""
+    if not options:
+        return CaseInSchema
+    return type("CaseInWithOptionsSchema", (CaseInSchema,),
+                {name: fields.Boolean(load_default=False) for name in options})
 
 
 class TransitionInSchema(Schema):
@@ -143,7 +154,6 @@ def dump_case(session, case, role: str, detail: bool = True) -> dict:
     the file is submitted to them, and nobody but social workers and the manager sees a
     private note."""
     from .. import cases, workflow
-    from ..models import STATE_LABELS
 
     sees_file = cases.lender_sees_file(session, case, role)
     person = case.person
@@ -157,13 +167,13 @@ def dump_case(session, case, role: str, detail: bool = True) -> dict:
             employment=person.employment.value if person.employment else None,
         )
     data = {
-        "id": case.id, "reference": case.reference, "state": case.state.value,
-        "state_label": STATE_LABELS[case.state], "version": case.version,
+        "id": case.id, "reference": case.reference, "state": str(case.state),
+        "state_label": workflow.current().label(case.state), "version": case.version,
         "purpose": case.purpose.value, "amount_requested": case.amount_requested,
         "source": case.source.value, "intake_date": case.intake_date,
         "state_changed_at": case.state_changed_at, "social_worker_id": case.social_worker_id,
         "reoriented_to": case.reoriented_to, "person": person_data,
-        "available_transitions": [t.target.value for t in workflow.available(case, role)],
+        "available_transitions": [t.target for t in workflow.available(case, role)],
     }
     if sees_file:
         data["project"] = case.project

@@ -208,11 +208,21 @@ class IsolatedClient(FlaskClient):
         return contextvars.Context().run(super().open, *args, **kwargs)
 
 
+def check_installed_plugins(registry) -> None:
+    """Fail the test when an installed plugin was refused at start-up: the platform
+    serves without it, a test suite must not pass without it."""
+    refused = registry.refused()
+    if refused:
+        pytest.fail("installed plugin(s) refused: " + "; ".join(
+            f"{name}: {why}" for name, why in sorted(refused.items())), pytrace=False)
+
+
 @pytest.fixture
 def app(ccas_database, app_config):
     from core.app import create_app
 
     application = create_app(app_config)
+    check_installed_plugins(application.extensions["ccas_plugins"])
     application.test_client_class = IsolatedClient
     ctx = application.app_context()
     ctx.push()

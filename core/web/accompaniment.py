@@ -10,21 +10,38 @@ from .. import audit, cases
 from ..db import db
 from ..errors import UserError
 from ..features import accompaniment
+from ..hookspecs import hookimpl
 from ..models.accompaniment import CHANNEL_LABELS, TASK_KIND_LABELS
-from ..policy import allow
-from . import sections
+from ..plugins.types import NavItem, Panel
+from ..policy import CCAS_STAFF, LENDER, SOCIAL_WORKERS, allow
 
 bp = Blueprint("accompaniment", __name__, url_prefix="/t/<tenant>/accompagnement")
 
-WORKERS = tuple(sorted(accompaniment.WORKERS))
-CCAS = (*WORKERS, "secretary")
 DASHBOARD_LIMIT = 10
 
-sections.case_section("accompaniment", "accompaniment/_section.html", CCAS, order=60)
-sections.case_section("accompaniment_status", "accompaniment/_lender_status.html",
-                      {"lender_agent"}, order=60)
-sections.dashboard_section("accompaniment", "accompaniment/_dashboard.html", WORKERS, order=15)
-sections.nav_item("Accompagnement", "accompaniment.overview", WORKERS, order=40)
+
+
+@hookimpl
+def ccas_case_panels(user):
+    role = str(user.role)
+    if role in CCAS_STAFF:
+        return [Panel("Accompagnement", template="accompaniment/_section.html", order=60)]
+    if role in LENDER:  # what the lender may know: that the CCAS follows the borrower
+        return [Panel("Accompagnement", template="accompaniment/_lender_status.html",
+                      order=60)]
+    return None
+
+
+@hookimpl
+def ccas_dashboard_panels(user):
+    if str(user.role) in SOCIAL_WORKERS:
+        return [Panel("Accompagnement", template="accompaniment/_dashboard.html", order=15)]
+    return None
+
+
+@hookimpl
+def ccas_nav_items():
+    return [NavItem("Accompagnement", "accompaniment.overview", SOCIAL_WORKERS, order=40)]
 
 
 def _role() -> str:
@@ -51,7 +68,7 @@ def case_block(case) -> dict:
         "status": accompaniment.status_label(case, session),
         "open_to_follow": case.state in accompaniment.FOLLOW_STATES,
         "may_read_private": cases.may_read_private_notes(_role()),
-        "may_manage": _role() in accompaniment.WORKERS,
+        "may_manage": _role() in SOCIAL_WORKERS,
         "today": today,
     }
 
@@ -85,7 +102,7 @@ def _page(case, errors=None, values=None, status=200):
 
 
 @bp.route("/")
-@allow(*WORKERS)
+@allow(SOCIAL_WORKERS)
 def overview():
     session = db.session
     worker = _worker_filter()
@@ -95,7 +112,7 @@ def overview():
 
 
 @bp.route("/dossiers/<case_id>")
-@allow(*CCAS)
+@allow(CCAS_STAFF)
 def case_page(case_id: str):
     case = cases.get_case(db.session, case_id, _role())
     audit.record(db.session, "case.read", case, view="accompaniment")
@@ -104,7 +121,7 @@ def case_page(case_id: str):
 
 
 @bp.route("/dossiers/<case_id>/suivis", methods=["POST"])
-@allow(*WORKERS)
+@allow(SOCIAL_WORKERS)
 def record(case_id: str):
     case = cases.get_case(db.session, case_id, _role())
     form = request.form
@@ -134,7 +151,7 @@ def record(case_id: str):
 
 
 @bp.route("/dossiers/<case_id>/changements", methods=["POST"])
-@allow(*CCAS)
+@allow(CCAS_STAFF)
 def report_change(case_id: str):
     case = cases.get_case(db.session, case_id, _role())
     values = {"change": request.form.get("change", ""),
@@ -151,7 +168,7 @@ def report_change(case_id: str):
 
 
 @bp.route("/taches/<task_id>/traiter", methods=["POST"])
-@allow(*WORKERS)
+@allow(SOCIAL_WORKERS)
 def close_task(task_id: str):
     task = accompaniment.get_task(db.session, task_id)
     case = cases.get_case(db.session, task.case_id, _role())

@@ -18,12 +18,18 @@ from flask_login import current_user
 from ..accounts import password_reset
 from ..db import db
 from ..errors import UserError
+from ..hookspecs import hookimpl
+from ..plugins.types import NavItem
 from ..policy import ALL_TENANT_ROLES, allow, public
-from . import second_factor, sections
+from . import second_factor
 
 bp = Blueprint("account", __name__, url_prefix="/t/<tenant>")
 
-sections.nav_item("Sécurité du compte", "account.security", ALL_TENANT_ROLES, order=990)
+
+
+@hookimpl
+def ccas_nav_items():
+    return [NavItem("Sécurité du compte", "account.security", ALL_TENANT_ROLES, order=990)]
 
 
 def _place() -> second_factor.Place:

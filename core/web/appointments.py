@@ -28,6 +28,7 @@ from ..cases import local_today
 from ..db import db
 from ..errors import UserError
 from ..features import appointments as appts
+from ..hookspecs import hookimpl
 from ..models import (
     KIND_LABELS,
     MODE_LABELS,
@@ -37,21 +38,36 @@ from ..models import (
     AppointmentStatus,
     Case,
 )
-from ..policy import allow
-from . import sections
+from ..plugins.types import NavItem, Panel
+from ..policy import CCAS_STAFF, SOCIAL_WORKERS, allow
 from .documents import case_page_url
 from .views import safe_next
 
 bp = Blueprint("appointments", __name__, url_prefix="/t/<tenant>")
 
-ROLES = ("manager", "secretary", "social_worker")
 FIELDS = ("worker", "date", "time", "duration", "mode", "place", "kind")
 FRENCH_DAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
 
-sections.case_section("appointments", "appointments/_section.html", ROLES, order=35)
-sections.dashboard_section("appointments_today", "appointments/_dashboard.html", ROLES,
-                           order=20)
-sections.nav_item("Agenda", "appointments.agenda", ROLES, order=30)
+
+
+@hookimpl
+def ccas_case_panels(user):
+    if str(user.role) in CCAS_STAFF:
+        return [Panel("Rendez-vous", template="appointments/_section.html", order=35)]
+    return None
+
+
+@hookimpl
+def ccas_dashboard_panels(user):
+    if str(user.role) in CCAS_STAFF:
+        return [Panel("Rendez-vous du jour", template="appointments/_dashboard.html",
+                      order=20)]
+    return None
+
+
+@hookimpl
+def ccas_nav_items():
+    return [NavItem("Agenda", "appointments.agenda", CCAS_STAFF, order=30)]
 
 
 def _case(case_id: uuid.UUID) -> Case:
@@ -88,7 +104,7 @@ def _book_page(case: Case, errors=None, values=None, status=200):
 
 
 @bp.route("/cases/<uuid:case_id>/appointments/new", methods=["GET", "POST"])
-@allow(*ROLES)
+@allow(CCAS_STAFF)
 def book(case_id: uuid.UUID):
     case = _case(case_id)
     if request.method == "GET":
@@ -122,7 +138,7 @@ def _show_page(row: Appointment, errors=None, values=None, status=200):
 
 
 @bp.route("/appointments/<uuid:appointment_id>")
-@allow(*ROLES)
+@allow(CCAS_STAFF)
 def show(appointment_id: uuid.UUID):
     row = _appointment(appointment_id)
     audit.record(db.session, "case.read", row.case, view="appointment")
@@ -131,7 +147,7 @@ def show(appointment_id: uuid.UUID):
 
 
 @bp.route("/appointments/<uuid:appointment_id>/outcome", methods=["POST"])
-@allow(*ROLES)
+@allow(CCAS_STAFF)
 def outcome(appointment_id: uuid.UUID):
     row = _appointment(appointment_id)
     status, note = request.form.get("status", ""), request.form.get("note", "")
@@ -149,7 +165,7 @@ def outcome(appointment_id: uuid.UUID):
 
 
 @bp.route("/appointments/<uuid:appointment_id>/move", methods=["POST"])
-@allow(*ROLES)
+@allow(CCAS_STAFF)
 def move(appointment_id: uuid.UUID):
     row = _appointment(appointment_id)
     slot, values = _slot_from_form("move-")
@@ -168,7 +184,7 @@ def move(appointment_id: uuid.UUID):
 
 
 @bp.route("/appointments/<uuid:appointment_id>/rendez-vous.ics")
-@allow(*ROLES)
+@allow(CCAS_STAFF)
 def ics(appointment_id: uuid.UUID):
     row = _appointment(appointment_id)
     text = appts.ics_text(row, g.tenant)
@@ -183,7 +199,7 @@ def ics(appointment_id: uuid.UUID):
 
 
 @bp.route("/agenda")
-@allow(*ROLES)
+@allow(CCAS_STAFF)
 def agenda():
     workers = appts.workers(db.session)
     worker = None
@@ -196,7 +212,7 @@ def agenda():
         worker = next((w for w in workers if w.id == wanted_id), None)
         if worker is None:
             abort(404)
-    elif current_user.role in appts.WORKER_ROLES and any(
+    elif current_user.role in SOCIAL_WORKERS and any(
             w.id == current_user.id for w in workers):
         worker = current_user
     elif workers:
@@ -259,7 +275,7 @@ def _appointment_helpers():
         "appointment_mode_choices": [(m.value, MODE_LABELS[m]) for m in AppointmentMode],
         "appointment_kind_choices": [(k.value, KIND_LABELS[k]) for k in AppointmentKind],
         "appointments_today": today_for,
-        "appointment_booking_closed": appts.NO_BOOKING_STATES,
+        "appointment_bookable": appts.bookable,
         "appointment_french_day": french_day,
         "appointment_now": lambda: clock.now(),
         "appointment_staff_minutes": appts.staff_minutes,

@@ -12,15 +12,20 @@ from flask import Blueprint, render_template, request
 from sqlalchemy import func, select
 
 from ..db import db
+from ..hookspecs import hookimpl
 from ..models import AuditEvent
-from ..policy import allow
-from . import sections
+from ..plugins.types import NavItem
+from ..policy import MANAGER, allow
 
 bp = Blueprint("audit", __name__, url_prefix="/t/<tenant>/admin/audit")
 
 PAGE_SIZE = 50
 
-sections.nav_item("Journal d'audit", "audit.events", {"manager"}, order=900)
+
+
+@hookimpl
+def ccas_nav_items():
+    return [NavItem("Journal d'audit", "audit.events", MANAGER, order=900)]
 
 
 def _text(name: str, limit: int) -> str:

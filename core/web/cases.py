@@ -2,48 +2,55 @@
 timeline and transitions, interviews, the budget sheet, the file summary (page and PDF).
 
 Who sees what (``core.cases``): the CCAS team sees every case; the lender's agents see the
-cases sent to the FICP check or further, and the evaluation only once the file is
-submitted to them; private notes are read only by social workers and the manager;
-referrers and funders get no case page at all (403).
+cases from the state the lender's plugin names (``visible_from``: its own check, or the
+submission), and the evaluation only once the file is submitted to them; private notes
+are read only by social workers and the manager; referrers and funders get no case page
+at all (403).
 """
 
 from __future__ import annotations
 
 import logging
+import uuid
 
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
+from sqlalchemy import select
 
-from .. import audit, cases, workflow
+from .. import audit, cases, plugins, workflow
 from ..cases import file_summary
+from ..cases import intake as intake_service
+from ..cases.intake import IntakeRequest, PossibleDuplicates
 from ..db import db
 from ..errors import UserError
+from ..hookspecs import hookimpl
 from ..models import (
     CHARGE_CATEGORIES,
     EMPLOYMENT_LABELS,
     PURPOSE_LABELS,
     RESOURCE_CATEGORIES,
     SOURCE_LABELS,
-    STATE_LABELS,
     Organisation,
     Source,
     State,
 )
-from ..policy import allow
+from ..plugins.types import NavItem
+from ..policy import CASE_READERS, CCAS_STAFF, SOCIAL_WORKERS, allow
 from ..workflow import reasons
-from . import form_tokens, sections
+from . import form_tokens
 
 log = logging.getLogger(__name__)
 
 bp = Blueprint("cases", __name__, url_prefix="/t/<tenant>/cases")
 
-CASE_ROLES = tuple(sorted(cases.CASE_ROLES))
-STAFF = tuple(sorted(cases.STAFF_ROLES))
-EVALUATORS = tuple(sorted(cases.EVALUATORS))
 PER_PAGE = 25
 
-sections.nav_item("Dossiers", "cases.case_list", CASE_ROLES, order=10)
-sections.nav_item("Nouvelle fiche recueil", "cases.intake", STAFF, order=11)
+
+
+@hookimpl
+def ccas_nav_items():
+    return [NavItem("Dossiers", "cases.case_list", CASE_READERS, order=10),
+            NavItem("Nouvelle fiche recueil", "cases.intake", CCAS_STAFF, order=11)]
 
 
 def _role() -> str:
@@ -58,7 +65,7 @@ def _field_errors(exc: UserError) -> dict:
 
 
 @bp.route("/")
-@allow(*CASE_ROLES)
+@allow(CASE_READERS)
 def case_list():
     args = request.args
     errors: dict = {}
@@ -81,7 +88,7 @@ def case_list():
     query = {k: v for k, v in args.items() if k != "page" and v}
     return render_template(
         "cases/list.html", rows=rows, total=total, page=page, pages=pages, query=query,
-        filters=filters, args=args, errors=errors, states=STATE_LABELS,
+        filters=filters, args=args, errors=errors, states=workflow.current().labels(),
         purposes=PURPOSE_LABELS, workers=cases.social_workers(db.session)
         if _role() != "lender_agent" else [],
     ), (422 if errors else 200)
@@ -167,8 +174,6 @@ def _intake_replay(spent: form_tokens.Spent):
 
 
 def _intake_page(values, errors, duplicates=(), status=200):
-    from sqlalchemy import select
-
     organisations = db.session.scalars(
         select(Organisation).where(Organisation.kind != "ccas").order_by(Organisation.name)
     ).all()
@@ -177,14 +182,13 @@ def _intake_page(values, errors, duplicates=(), status=200):
         purposes=PURPOSE_LABELS, employments=EMPLOYMENT_LABELS,
         sources={k: v for k, v in SOURCE_LABELS.items() if k != Source.import_},
         organisations=organisations, form_token=form_tokens.issue(INTAKE_FORM),
+        intake_options=workflow.current().intake_options,
     ), status
 
 
 @bp.route("/new", methods=["GET", "POST"])
-@allow(*STAFF)
+@allow(CCAS_STAFF)
 def intake():
-    from sqlalchemy import select
-
     if request.method == "GET":
         return _intake_page({"adults": "1", "source": "phone"}, {})
     form = request.form
@@ -195,83 +199,63 @@ def intake():
     if spent is not None and not spent.fresh:
         return _intake_replay(spent)
     values = {k: form.get(k, "") for k in INTAKE_FIELDS}
+    action = form.get("action", "")
+    option = action.removeprefix("option:") if action.startswith("option:") else None
     try:
         data = _person_data(form)
-        cases.validate_person(data)
         choice = form.get("person_choice", "")
-        if choice.startswith("existing:"):
-            duplicates = cases.find_duplicates(db.session, data.first_name, data.last_name,
-                                               data.birth_date)
-            person = next((p for p in duplicates if str(p.id) == choice[9:]), None)
-            if person is None:
-                raise UserError("La personne choisie est introuvable.", status=422,
-                                field="person_choice")
-            audit.record(db.session, "person.reuse", person)
-        elif choice == "new":
-            person = cases.create_person(db.session, data)
-        else:
-            duplicates = cases.find_duplicates(db.session, data.first_name, data.last_name,
-                                               data.birth_date)
-            if duplicates:
-                for p in duplicates:
-                    audit.record(db.session, "person.read", p, reason="duplicate_check")
-                db.session.commit()
-                return _intake_page(values, {}, duplicates=duplicates, status=200)
-            person = cases.create_person(db.session, data)
-        org_id = None
-        if form.get("source") == Source.referral.value and form.get("referring_organisation_id"):
-            import uuid
-
-            try:
-                org_id = uuid.UUID(form["referring_organisation_id"])
-            except ValueError:
-                org_id = None
-            if org_id is None or db.session.scalar(
-                select(Organisation.id).where(Organisation.id == org_id)
-            ) is None:
-                raise UserError("Organisation inconnue.", status=422,
-                                field="referring_organisation_id")
-        case = cases.open_case(
-            db.session, person, form.get("purpose", ""), form.get("amount_requested"),
-            actor=current_user, project=form.get("project", ""),
-            source=form.get("source") or "phone", referring_organisation_id=org_id,
-            tenant=g.tenant,
-        )
-        if form.get("action") == "send":
-            workflow.apply_transition(
-                db.session, case,
-                workflow.TransitionRequest(State.ficp_pending, case.version), current_user,
-            )
+        case = intake_service.intake(db.session, g.tenant, current_user, IntakeRequest(
+            purpose=form.get("purpose", ""), amount_requested=form.get("amount_requested"),
+            person=data, person_id=_chosen_person(choice), new_person=choice == "new",
+            project=form.get("project", ""), source=form.get("source") or "phone",
+            referring_organisation_id=_referring_organisation(form),
+            options={option} if option else set(),
+        ))
         if spent is not None:
             spent.remember(case.id)
+    except PossibleDuplicates as exc:
+        db.session.commit()  # the reads of the people shown are audited
+        return _intake_page(values, {}, duplicates=exc.duplicates, status=200)
     except UserError as exc:
         db.session.rollback()
         return _intake_page(values, _field_errors(exc), status=exc.status)
     db.session.commit()
-    if case.state == State.ficp_pending:
-        flash(f"Fiche recueil {case.reference} enregistrée et envoyée au contrôle FICP.",
-              "success")
-    else:
-        flash(f"Fiche recueil {case.reference} enregistrée.", "success")
-    if form.get("action") == "another":
+    done = next((o.done for o in workflow.current().intake_options if o.name == option), "")
+    flash(f"Fiche recueil {case.reference} enregistrée{(' ' + done) if done else ''}.",
+          "success")
+    if action == "another":
         return redirect(url_for("cases.intake"))
     return redirect(url_for("cases.case_page", case_id=case.id))
+
+
+def _chosen_person(choice: str) -> uuid.UUID | None:
+    if not choice.startswith("existing:"):
+        return None
+    try:
+        return uuid.UUID(choice[9:])
+    except ValueError as exc:
+        raise UserError("La personne choisie est introuvable.", status=422,
+                        field="person_choice") from exc
+
+
+def _referring_organisation(form) -> uuid.UUID | None:
+    """The referring organisation, when the request comes from a partner's referral."""
+    if form.get("source") != Source.referral.value or not form.get("referring_organisation_id"):
+        return None
+    try:
+        return uuid.UUID(form["referring_organisation_id"])
+    except ValueError as exc:
+        raise UserError("Organisation inconnue.", status=422,
+                        field="referring_organisation_id") from exc
 
 
 # -- case page ---------------------------------------------------------------------------
 
 
 def _panels(case) -> list:
-    from ..plugins import hooks
-
-    panels = []
-    for plugin_name, result in workflow._call_each(  # noqa: SLF001 - same error policy
-        hooks().ccas_case_panels, case=case, user=current_user
-    ):
-        if isinstance(result, Exception):
-            log.error("plugin %s failed to render its case panel", plugin_name)
-            continue
-        panels.extend(result or [])
+    """The case page's blocks: the core's features' and the enabled plugins' (a plugin
+    that fails is logged and left out)."""
+    panels = plugins.hooks().ccas_case_panels.answers(case=case, user=current_user).flat()
     return sorted(panels, key=lambda p: p.order)
 
 
@@ -283,13 +267,14 @@ def _case_context(case, errors=None, message=None, failed_transition=None,
     reason_lists = {t.name: reasons.reasons(tenant, t.reason) for t in moves if t.reason}
     destinations = workflow.destinations() if any(t.destination for t in moves) else {}
     blocking = []
-    if moves and case.state not in workflow.TERMINAL:
+    if moves and not workflow.current().is_terminal(case.state):
         blocking = workflow.failed_checks(case, case.state)
     sees_file = cases.lender_sees_file(db.session, case, role)
     return {
         "case": case, "person": case.person, "role": role, "moves": moves,
         "reason_lists": reason_lists, "destinations": destinations, "blocking": blocking,
-        "timeline": case.transitions, "states": STATE_LABELS, "purposes": PURPOSE_LABELS,
+        "timeline": case.transitions, "states": workflow.current().labels(),
+        "purposes": PURPOSE_LABELS,
         "sources": SOURCE_LABELS, "employments": EMPLOYMENT_LABELS,
         "sees_file": sees_file,
         "interviews": cases.interviews(db.session, case) if sees_file else [],
@@ -297,20 +282,19 @@ def _case_context(case, errors=None, message=None, failed_transition=None,
         "budget": cases.budget_lines(db.session, case) if sees_file else {},
         "figures": cases.budget_figures(db.session, case, tenant) if sees_file else None,
         "resource_labels": RESOURCE_CATEGORIES, "charge_labels": CHARGE_CATEGORIES,
-        "workers": cases.social_workers(db.session) if role in STAFF else [],
-        "case_sections": sections.for_role(sections.CASE_SECTIONS, role),
+        "workers": cases.social_workers(db.session) if role in CCAS_STAFF else [],
         "panels": _panels(case), "errors": errors or {}, "message": message,
         "failed_transition": failed_transition, "conflict": conflict,
         "reason_labels": {code: label for kind in reasons.DEFAULTS
                           for code, label in reasons.reasons(tenant, kind).items()},
-        "can_evaluate": role in EVALUATORS and case.state in cases.INTERVIEW_STATES,
+        "can_evaluate": role in SOCIAL_WORKERS and case.state in cases.INTERVIEW_STATES,
         "can_summarise": sees_file and cases.reached(db.session, case, State.instruction),
         "destination_labels": {**reasons.CORE_DESTINATIONS, **destinations},
     }
 
 
 @bp.route("/<case_id>")
-@allow(*CASE_ROLES)
+@allow(CASE_READERS)
 def case_page(case_id: str):
     case = cases.get_case(db.session, case_id, _role())
     context = _case_context(case)
@@ -336,7 +320,7 @@ def _version(form) -> int:
 
 
 @bp.route("/<case_id>/transition", methods=["POST"])
-@allow(*CASE_ROLES)
+@allow(CASE_READERS)
 def transition(case_id: str):
     case = cases.get_case(db.session, case_id, _role())
     form = request.form
@@ -354,12 +338,12 @@ def transition(case_id: str):
         db.session.commit()
     except UserError as exc:
         return _error_page(case_id, exc, failed_transition=target)
-    flash(f"Dossier {case.reference} : {STATE_LABELS[State(record.to_state)]}.", "success")
+    flash(f"Dossier {case.reference} : {workflow.current().label(record.to_state)}.", "success")
     return redirect(url_for("cases.case_page", case_id=case.id))
 
 
 @bp.route("/<case_id>/assign", methods=["POST"])
-@allow(*STAFF)
+@allow(CCAS_STAFF)
 def assign(case_id: str):
     case = cases.get_case(db.session, case_id, _role())
     try:
@@ -373,7 +357,7 @@ def assign(case_id: str):
 
 
 @bp.route("/<case_id>/interviews/new", methods=["GET", "POST"])
-@allow(*EVALUATORS)
+@allow(SOCIAL_WORKERS)
 def interview_new(case_id: str):
     case = cases.get_case(db.session, case_id, _role())
     values = {"held_on": cases.local_today(g.tenant).isoformat()}
@@ -401,7 +385,7 @@ def interview_new(case_id: str):
 
 
 @bp.route("/<case_id>/budget", methods=["GET", "POST"])
-@allow(*EVALUATORS)
+@allow(SOCIAL_WORKERS)
 def budget(case_id: str):
     case = cases.get_case(db.session, case_id, _role())
     lines = cases.budget_lines(db.session, case)
@@ -442,7 +426,7 @@ def _summary_case(case_id: str):
 
 
 @bp.route("/<case_id>/summary")
-@allow(*CASE_ROLES)
+@allow(CASE_READERS)
 def summary(case_id: str):
     case = _summary_case(case_id)
     data = file_summary.build(db.session, case, g.tenant)
@@ -452,7 +436,7 @@ def summary(case_id: str):
 
 
 @bp.route("/<case_id>/summary.pdf")
-@allow(*CASE_ROLES)
+@allow(CASE_READERS)
 def summary_pdf(case_id: str):
     from flask import Response
 

@@ -7,9 +7,10 @@ way; a plugin the tenant has not enabled answers 404 (see ``core.app``).
 from __future__ import annotations
 
 from flask import Flask, abort, g, request
+from flask_login import current_user
 from sqlalchemy import select
 
-from .. import tenancy
+from .. import plugins, tenancy
 from ..db import db
 from ..models import Tenant
 
@@ -65,33 +66,15 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def _tenant_ctx():
-        return {"tenant": g.get("tenant"), "request_path": request.path, "nav_items": nav_items,
-                "core_nav_items": core_nav_items}
-
-
-def core_nav_items() -> list:
-    from flask_login import current_user
-
-    from . import sections
-
-    if g.get("tenant") is None or not current_user.is_authenticated:
-        return []
-    return sections.for_role(sections.NAV_ITEMS, str(current_user.role))
+        return {"tenant": g.get("tenant"), "request_path": request.path, "nav_items": nav_items}
 
 
 def nav_items() -> list:
-    """Menu entries contributed by the tenant's enabled plugins, for the current role."""
-    from flask_login import current_user
-
-    from ..plugins import hooks
-
+    """Menu entries for the signed-in user: the core's features' and the tenant's enabled
+    plugins' (hook ``ccas_nav_items``), for the user's role, in their order."""
     if g.get("tenant") is None or not current_user.is_authenticated:
         return []
     role = str(current_user.role)
-    items = [
-        item
-        for result in hooks().ccas_nav_items(user=current_user)
-        for item in (result or [])
-        if not item.roles or role in item.roles
-    ]
+    items = [item for item in plugins.hooks().ccas_nav_items.answers(user=current_user).flat()
+             if not item.roles or role in item.roles]
     return sorted(items, key=lambda i: (i.order, i.label))

@@ -1,11 +1,11 @@
 """The role dashboards ("my work"), registered as sections of the dashboard page.
 
-Secretary: new intakes, cleared FICP checks to call back, FICP incidents to announce,
-documents awaited. Social worker: cases to evaluate and to instruct (today's appointments
+Secretary: new intake sheets, documents awaited (a lender plugin adds what its own check
+asks of the secretary). Social worker: cases to evaluate and to instruct (today's appointments
 come from the appointments feature). Manager: cases per state, cases stuck longer than
 ``tenant.settings["workflow"]["stuck_after_days"]`` (default :data:`STUCK_AFTER_DAYS`),
-median delays per step. Lender agent: files submitted to the lender (the FICP queue is the
-lender plugin's panel).
+median delays per step. Lender agent: files submitted to the lender (the lender plugin
+adds its own queues).
 """
 
 from __future__ import annotations
@@ -18,20 +18,31 @@ from sqlalchemy import func, select
 
 from .. import clock, workflow
 from ..db import db
-from ..models import STATE_LABELS, Case, CaseTransition, Interview, State
+from ..hookspecs import hookimpl
+from ..models import Case, CaseTransition, Interview, State
+from ..plugins.types import Panel
 from ..reports import delays
-from . import sections
 from .cases import bp
 
 STUCK_AFTER_DAYS = 30
 LIMIT = 15
-RECENT_DAYS = 30
 
-sections.dashboard_section("secretary_work", "dashboards/secretary.html", {"secretary"}, 10)
-sections.dashboard_section("social_worker_work", "dashboards/social_worker.html",
-                           {"social_worker"}, 10)
-sections.dashboard_section("manager_overview", "dashboards/manager.html", {"manager"}, 10)
-sections.dashboard_section("lender_files", "dashboards/lender.html", {"lender_agent"}, 20)
+#: Each role's own block of the dashboard: ``{role: (template, order)}``.
+ROLE_BLOCKS = {
+    "secretary": ("dashboards/secretary.html", 10),
+    "social_worker": ("dashboards/social_worker.html", 10),
+    "manager": ("dashboards/manager.html", 10),
+    "lender_agent": ("dashboards/lender.html", 20),
+}
+
+
+@hookimpl
+def ccas_dashboard_panels(user):
+    block = ROLE_BLOCKS.get(str(user.role))
+    if block is None:
+        return None
+    template, order = block
+    return [Panel("Mon travail", template=template, order=order)]
 
 
 def stuck_after_days(tenant) -> int:
@@ -49,15 +60,8 @@ def _cases(*where, order=None, limit=LIMIT) -> list[Case]:
 
 
 def secretary_work() -> dict:
-    pending = _cases(Case.state == State.ficp_pending, limit=200)
-    cleared = [c for c in pending if not workflow.failed_checks(c, State.ficp_pending)]
-    since = clock.now() - timedelta(days=RECENT_DAYS)
-    registered = _cases(Case.state == State.ficp_registered, Case.state_changed_at >= since,
-                        order=Case.state_changed_at.desc())
     return {
         "new_intakes": _cases(Case.state == State.intake),
-        "cleared": cleared[:LIMIT],
-        "registered": registered,
         "documents": _cases(Case.state == State.documents_requested),
     }
 
@@ -75,10 +79,12 @@ def manager_overview() -> dict:
     session = db.session
     counts = dict(session.execute(
         select(Case.state, func.count()).group_by(Case.state)).all())
+    flow = workflow.current()
     days = stuck_after_days(g.tenant)
     limit = clock.now() - timedelta(days=days)
-    open_states = [s for s in State if s not in workflow.TERMINAL
-                   and s not in (State.disbursed, State.repaying)]
+    # the loan's repayment is not a stuck file: it moves once a month at most
+    open_states = [code for code, state in flow.states.items() if not state.terminal
+                   and code not in (State.disbursed, State.repaying)]
     stuck = _cases(Case.state.in_(open_states), Case.state_changed_at < limit, limit=50)
     points = [
         delays.TransitionPoint(t.case_id, t.from_state, t.to_state, t.at)
@@ -90,10 +96,12 @@ def manager_overview() -> dict:
         select(Interview.case_id, func.min(Interview.held_on)).group_by(Interview.case_id)
     ).all())
     return {
-        "counts": [(s, STATE_LABELS[s], counts.get(s, 0)) for s in State if counts.get(s)],
+        "counts": [(code, state.label, counts[code]) for code, state in flow.states.items()
+                   if counts.get(code)],
         "total": sum(counts.values()),
         "stuck": stuck, "stuck_days": days,
-        "delays": delays.median_delays(delays.milestones(points, first)),
+        "delays": delays.median_delays(delays.milestones(points, flow.milestones, first),
+                                       flow.delays()),
     }
 
 

@@ -30,19 +30,30 @@ from ..cases import local_today
 from ..db import db
 from ..errors import UserError
 from ..features import documents
+from ..hookspecs import hookimpl
 from ..models import DOCUMENT_STATUS_LABELS, Case, CaseDocument, DocumentStatus, State
-from ..policy import allow
-from . import sections
+from ..plugins.types import Panel
+from ..policy import CCAS_STAFF, FRONT_DESK, allow
 from .views import safe_next
 
 bp = Blueprint("documents", __name__, url_prefix="/t/<tenant>/cases/<uuid:case_id>/documents")
 
-ROLES = ("manager", "secretary", "social_worker")
 STATUS_CHOICES = [(s.value, DOCUMENT_STATUS_LABELS[s]) for s in DocumentStatus]
 
-sections.case_section("documents", "documents/_section.html", ROLES, order=30)
-sections.dashboard_section("documents_missing", "documents/_dashboard.html",
-                           ("manager", "secretary"), order=30)
+
+
+@hookimpl
+def ccas_case_panels(user):
+    if str(user.role) in CCAS_STAFF:
+        return [Panel("Pièces à fournir", template="documents/_section.html", order=30)]
+    return None
+
+
+@hookimpl
+def ccas_dashboard_panels(user):
+    if str(user.role) in FRONT_DESK:
+        return [Panel("Pièces manquantes", template="documents/_dashboard.html", order=30)]
+    return None
 
 _CASE_RULE = re.compile(r"^/t/<tenant>/cases/<(?:uuid:)?case_id>/?$")
 
@@ -86,7 +97,7 @@ def _page(case: Case, errors: dict | None = None, values: dict | None = None, st
 
 
 @bp.route("/")
-@allow(*ROLES)
+@allow(CCAS_STAFF)
 def page(case_id: uuid.UUID):
     case = _case(case_id)
     audit.record(db.session, "case.read", case, view="documents")
@@ -95,7 +106,7 @@ def page(case_id: uuid.UUID):
 
 
 @bp.route("/create", methods=["POST"])
-@allow(*ROLES)
+@allow(CCAS_STAFF)
 def create(case_id: uuid.UUID):
     """Add to the checklist what the tenant's list (or a plugin) requires and it lacks."""
     case = _case(case_id)
@@ -115,7 +126,7 @@ def create(case_id: uuid.UUID):
 
 
 @bp.route("/<uuid:doc_id>", methods=["POST"])
-@allow(*ROLES)
+@allow(CCAS_STAFF)
 def mark(case_id: uuid.UUID, doc_id: uuid.UUID):
     case = _case(case_id)
     row = _document(case, doc_id)
@@ -134,7 +145,7 @@ def mark(case_id: uuid.UUID, doc_id: uuid.UUID):
 
 
 @bp.route("/add", methods=["POST"])
-@allow(*ROLES)
+@allow(CCAS_STAFF)
 def add(case_id: uuid.UUID):
     case = _case(case_id)
     label = request.form.get("label", "")
@@ -154,7 +165,7 @@ def _letter(case: Case) -> documents.Letter:
 
 
 @bp.route("/letter")
-@allow(*ROLES)
+@allow(CCAS_STAFF)
 def letter(case_id: uuid.UUID):
     case = _case(case_id)
     data = _letter(case)
@@ -164,7 +175,7 @@ def letter(case_id: uuid.UUID):
 
 
 @bp.route("/letter.pdf")
-@allow(*ROLES)
+@allow(CCAS_STAFF)
 def letter_pdf(case_id: uuid.UUID):
     case = _case(case_id)
     data = _letter(case)
@@ -177,7 +188,7 @@ def letter_pdf(case_id: uuid.UUID):
 
 
 @bp.route("/email", methods=["POST"])
-@allow(*ROLES)
+@allow(CCAS_STAFF)
 def email(case_id: uuid.UUID):
     case = _case(case_id)
     try:

@@ -1,5 +1,7 @@
 """Liveness and readiness: ``/healthz`` (the process answers) and ``/readyz`` (the database
-answers and its schema is at the migrations' head)."""
+answers and its schema is at the migrations' head). ``/readyz`` also lists the installed
+plugins that were refused at start-up, with the reason: the platform serves without them
+(200), and the operator sees why."""
 
 from __future__ import annotations
 
@@ -7,7 +9,7 @@ import logging
 
 from flask import Blueprint, jsonify
 
-from .. import migrate, rawsql
+from .. import migrate, plugins, rawsql
 from ..db import db
 from ..policy import public
 
@@ -44,4 +46,8 @@ def readyz():
             ),
             503,
         )
-    return jsonify({"status": "ok", "database": "reachable", "migrations": "head"})
+    body = {"status": "ok", "database": "reachable", "migrations": "head"}
+    refused = plugins.registry().refused()
+    if refused:
+        body["plugins_refused"] = refused
+    return jsonify(body)

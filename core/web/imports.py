@@ -21,15 +21,20 @@ from flask_login import current_user
 
 from ..db import db
 from ..errors import UserError
+from ..hookspecs import hookimpl
 from ..importer import rejects_csv, run_import
 from ..importer.columns import COLUMN_LABELS, COLUMNS
 from ..importer.uploads import Upload, UploadStore, store_for
-from ..policy import allow
-from . import sections
+from ..plugins.types import NavItem
+from ..policy import MANAGER, allow
 
 bp = Blueprint("imports", __name__, url_prefix="/t/<tenant>/reprise")
 
-sections.nav_item("Reprise d'historique", "imports.upload", {"manager"}, order=85)
+
+
+@hookimpl
+def ccas_nav_items():
+    return [NavItem("Reprise d'historique", "imports.upload", MANAGER, order=85)]
 
 MAX_UPLOAD = 50 * 1024 * 1024
 

@@ -136,7 +136,7 @@ def tenant_detail(slug: str):
                 plugins.set_enabled(db.session, name, action == "enable")
             except plugins.PluginError as exc:
                 db.session.rollback()
-                raise UserError(exc.message, status=404) from exc
+                raise UserError(exc.message, status=exc.status) from exc
             audit.record(db.session, f"plugin.{action}", None, actor=current_user, plugin=name)
             db.session.commit()
             plugins.forget_enabled_cache()

@@ -24,16 +24,28 @@ from .. import audit, clock
 from .. import referrals as referral_service
 from ..db import db
 from ..errors import UserError
+from ..hookspecs import hookimpl
 from ..models import Case, Person, Referral, utcnow
-from ..policy import allow
+from ..plugins.types import NavItem, Panel
+from ..policy import MANAGER, allow
 from ..privacy import export, purge, referred
 from ..privacy.registry import descriptors
-from . import sections
 
 bp = Blueprint("privacy", __name__, url_prefix="/t/<tenant>/admin/privacy")
 
-sections.nav_item("Données personnelles (RGPD)", "privacy.search", {"manager"}, order=905)
-sections.case_section("privacy", "privacy/_case_section.html", {"manager"}, order=200)
+
+
+@hookimpl
+def ccas_nav_items():
+    return [NavItem("Données personnelles (RGPD)", "privacy.search", MANAGER, order=905)]
+
+
+@hookimpl
+def ccas_case_panels(user):
+    if str(user.role) in MANAGER:
+        return [Panel("Données personnelles", template="privacy/_case_section.html",
+                      order=200)]
+    return None
 
 #: Identity fields the manager may rectify: (name, label, max length, required).
 FIELDS = (

@@ -23,6 +23,7 @@ from sqlalchemy import select
 from .. import audit, referrals
 from ..db import db
 from ..errors import UserError
+from ..hookspecs import hookimpl
 from ..models import (
     PURPOSE_LABELS,
     REFERRAL_STATUS_LABELS,
@@ -33,19 +34,22 @@ from ..models import (
 )
 from ..models.referral import AWAITING_ANSWER
 from ..outbox import delivery
-from ..policy import allow
+from ..plugins.types import NavItem
+from ..policy import MANAGER, REFERRAL_READERS, allow
 from ..workflow import reasons
-from . import form_tokens, sections
+from . import form_tokens
 
 bp = Blueprint("referrals", __name__, url_prefix="/t/<tenant>/orientations")
 
-STAFF = ("manager", "secretary", "social_worker")
-VIEWERS = (*STAFF, "referrer")
 REFERRAL_FORM = "referral"  # the one-time token's form name (core.web.form_tokens)
 EXTRA_PREFIX = "extra-"  # form names of the plugins' fields (``Referral.extra``)
 
-sections.nav_item("Orientations", "referrals.index", VIEWERS, order=40)
-sections.nav_item("Envois en échec", "referrals.dead_letters", ("manager",), order=90)
+
+
+@hookimpl
+def ccas_nav_items():
+    return [NavItem("Orientations", "referrals.index", REFERRAL_READERS, order=40),
+            NavItem("Envois en échec", "referrals.dead_letters", MANAGER, order=90)]
 
 
 def _get(referral_id) -> Referral:
@@ -56,7 +60,7 @@ def _get(referral_id) -> Referral:
 
 
 @bp.route("/")
-@allow(*VIEWERS)
+@allow(REFERRAL_READERS)
 def index():
     status = request.args.get("statut") or ""
     stmt = referrals.visible_referrals(current_user)
@@ -182,7 +186,7 @@ def new():
 
 
 @bp.route("/<referral_id>")
-@allow(*VIEWERS)
+@allow(REFERRAL_READERS)
 def detail(referral_id):
     referral = _get(referral_id)
     if referrals.mark_received(db.session, referral, current_user, tenant=g.tenant):
@@ -201,7 +205,7 @@ def detail(referral_id):
 
 
 @bp.route("/<referral_id>/accepter", methods=["POST"])
-@allow(*VIEWERS)
+@allow(REFERRAL_READERS)
 def accept(referral_id):
     referral = _get(referral_id)
     if not referrals.is_receiver(current_user, referral):
@@ -222,7 +226,7 @@ def accept(referral_id):
 
 
 @bp.route("/<referral_id>/decliner", methods=["POST"])
-@allow(*VIEWERS)
+@allow(REFERRAL_READERS)
 def decline(referral_id):
     referral = _get(referral_id)
     if not referrals.is_receiver(current_user, referral):
@@ -249,7 +253,7 @@ def decline(referral_id):
 
 
 @bp.route("/<referral_id>/pieces/<attachment_id>")
-@allow(*VIEWERS)
+@allow(REFERRAL_READERS)
 def attachment(referral_id, attachment_id):
     referral = _get(referral_id)
     item = next((a for a in referral.attachments if str(a.id) == attachment_id), None)

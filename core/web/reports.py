@@ -10,17 +10,22 @@ from markupsafe import Markup
 from sqlalchemy import func, select
 
 from ..db import db
+from ..hookspecs import hookimpl
 from ..models import Case
-from ..policy import allow
+from ..plugins.types import NavItem
+from ..policy import FUNDERS, MANAGER, allow
 from ..reports import build_report, definitions, funder_view
 from ..reports.charts import report_charts
 from ..reports.export import FORMATS, MEDIA_TYPES, export, fmt, tables
-from . import sections
 
 bp = Blueprint("reports", __name__, url_prefix="/t/<tenant>/bilans")
 
-sections.nav_item("Bilans", "reports.manager", {"manager"}, order=80)
-sections.nav_item("Bilan annuel", "reports.funder", {"funder"}, order=80)
+
+
+@hookimpl
+def ccas_nav_items():
+    return [NavItem("Bilans", "reports.manager", MANAGER, order=80),
+            NavItem("Bilan annuel", "reports.funder", FUNDERS, order=80)]
 
 
 def _years() -> list[int]:

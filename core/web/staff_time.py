@@ -13,17 +13,21 @@ from ..cases import parse_date
 from ..db import db
 from ..errors import UserError
 from ..features import accompaniment, staff_time
+from ..hookspecs import hookimpl
 from ..models.accompaniment import ACTIVITY_LABELS, TIME_CATEGORY_LABELS, Activity
-from ..policy import allow
-from . import sections
+from ..plugins.types import NavItem
+from ..policy import CCAS_STAFF, allow
 
 bp = Blueprint("staff_time", __name__, url_prefix="/t/<tenant>/temps")
 
-RECORDERS = tuple(sorted(staff_time.RECORDERS))
 MONTHS_FR = ("janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.",
              "oct.", "nov.", "déc.")
 
-sections.nav_item("Temps de travail", "staff_time.index", RECORDERS, order=80)
+
+
+@hookimpl
+def ccas_nav_items():
+    return [NavItem("Temps de travail", "staff_time.index", CCAS_STAFF, order=80)]
 
 
 def _activities() -> list[tuple[str, str]]:
@@ -43,13 +47,13 @@ def _index(errors=None, values=None, status=200):
 
 
 @bp.route("/")
-@allow(*RECORDERS)
+@allow(CCAS_STAFF)
 def index():
     return _index()
 
 
 @bp.route("/", methods=["POST"])
-@allow(*RECORDERS)
+@allow(CCAS_STAFF)
 def record():
     fields = ("day", "minutes", "activity", "category", "note")
     values = {k: request.form.get(k, "") for k in fields}

@@ -15,22 +15,29 @@ from .. import audit
 from ..db import db
 from ..errors import UserError
 from ..features import suggestions
+from ..hookspecs import hookimpl
 from ..models import SUGGESTION_STATUS_LABELS, Case, CaseSuggestion, SuggestionStatus
-from ..policy import allow
-from . import sections
+from ..plugins.types import Panel
+from ..policy import SOCIAL_WORKERS, allow
 from .views import safe_next
 
 bp = Blueprint("suggestions", __name__,
                url_prefix="/t/<tenant>/cases/<uuid:case_id>/suggestions")
 
-ROLES = tuple(sorted(suggestions.RESOLVERS))
 STATUS_CHOICES = [
     (s.value, SUGGESTION_STATUS_LABELS[s])
     for s in (SuggestionStatus.mobilised, SuggestionStatus.requested,
               SuggestionStatus.not_applicable)
 ]
 
-sections.case_section("suggestions", "suggestions/_section.html", ROLES, order=40)
+
+
+@hookimpl
+def ccas_case_panels(user):
+    if str(user.role) in SOCIAL_WORKERS:
+        return [Panel("Autres aides d'abord", template="suggestions/_section.html",
+                      order=40)]
+    return None
 
 
 def _case(case_id: uuid.UUID) -> Case:
@@ -62,7 +69,7 @@ def _page(case: Case, errors: dict | None = None, values: dict | None = None, st
 
 
 @bp.route("/")
-@allow(*ROLES)
+@allow(SOCIAL_WORKERS)
 def page(case_id: uuid.UUID):
     case = _case(case_id)
     audit.record(db.session, "case.read", case, view="suggestions")
@@ -71,7 +78,7 @@ def page(case_id: uuid.UUID):
 
 
 @bp.route("/refresh", methods=["POST"])
-@allow(*ROLES)
+@allow(SOCIAL_WORKERS)
 def refresh(case_id: uuid.UUID):
     case = _case(case_id)
     collected = suggestions.refresh(db.session, case, current_user)
@@ -86,7 +93,7 @@ def refresh(case_id: uuid.UUID):
 
 
 @bp.route("/<uuid:suggestion_id>/resolve", methods=["POST"])
-@allow(*ROLES)
+@allow(SOCIAL_WORKERS)
 def resolve(case_id: uuid.UUID, suggestion_id: uuid.UUID):
     case = _case(case_id)
     row = _suggestion(case, suggestion_id)
@@ -107,7 +114,7 @@ def resolve(case_id: uuid.UUID, suggestion_id: uuid.UUID):
 
 
 @bp.route("/<uuid:suggestion_id>/override", methods=["POST"])
-@allow(*ROLES)
+@allow(SOCIAL_WORKERS)
 def override(case_id: uuid.UUID, suggestion_id: uuid.UUID):
     case = _case(case_id)
     row = _suggestion(case, suggestion_id)

@@ -11,8 +11,10 @@ from sqlalchemy import select
 from .. import audit, plugins
 from ..accounts.credentials import hash_password, needs_rehash
 from ..db import db
-from ..models import ROLE_LABELS, PluginState, User
-from ..policy import allow, public
+from ..hookspecs import hookimpl
+from ..models import PluginState, User
+from ..plugins.types import NavItem
+from ..policy import MANAGER, ROLE_LABELS, allow, public
 from .auth import (
     authenticate,
     begin_second_factor,
@@ -77,15 +79,16 @@ def logout():
 @bp.route("/")
 @allow("manager", "secretary", "social_worker", "lender_agent", "referrer", "funder")
 def dashboard():
-    panels = [p for result in plugins.hooks().ccas_dashboard_panels(user=current_user)
-              for p in (result or [])]
+    panels = plugins.hooks().ccas_dashboard_panels.answers(user=current_user).flat()
     panels.sort(key=lambda p: p.order)
-    from . import sections
-
     return render_template(
         "dashboard.html", panels=panels, role_label=ROLE_LABELS.get(current_user.role, ""),
-        dashboard_sections=sections.for_role(sections.DASHBOARD_SECTIONS, str(current_user.role)),
     )
+
+
+@hookimpl
+def ccas_nav_items():
+    return [NavItem("Extensions", "web.plugin_list", MANAGER, order=950)]
 
 
 @bp.route("/admin/plugins")

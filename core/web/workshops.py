@@ -11,20 +11,23 @@ from .. import audit, clock
 from ..db import db
 from ..errors import UserError
 from ..features import workshops
+from ..hookspecs import hookimpl
 from ..models.accompaniment import INVITATION_STATUS_LABELS
-from ..policy import allow
-from . import sections
+from ..plugins.types import NavItem
+from ..policy import CCAS_STAFF, SOCIAL_WORKERS, allow
 
 bp = Blueprint("workshops", __name__, url_prefix="/t/<tenant>/ateliers")
 
-MANAGERS = tuple(sorted(workshops.MANAGERS))
-REGISTRARS = tuple(sorted(workshops.REGISTRARS))
 
-sections.nav_item("Ateliers budget", "workshops.index", REGISTRARS, order=45)
+
+
+@hookimpl
+def ccas_nav_items():
+    return [NavItem("Ateliers budget", "workshops.index", CCAS_STAFF, order=45)]
 
 
 def _may_manage() -> bool:
-    return str(current_user.role) in workshops.MANAGERS
+    return str(current_user.role) in SOCIAL_WORKERS
 
 
 def _index(errors=None, values=None, status=200):
@@ -40,13 +43,13 @@ def _index(errors=None, values=None, status=200):
 
 
 @bp.route("/")
-@allow(*REGISTRARS)
+@allow(CCAS_STAFF)
 def index():
     return _index()
 
 
 @bp.route("/themes", methods=["POST"])
-@allow(*MANAGERS)
+@allow(SOCIAL_WORKERS)
 def create_theme():
     values = {"title": request.form.get("title", ""),
               "description": request.form.get("description", "")}
@@ -61,7 +64,7 @@ def create_theme():
 
 
 @bp.route("/seances", methods=["POST"])
-@allow(*MANAGERS)
+@allow(SOCIAL_WORKERS)
 def create_session():
     fields = ("theme_id", "day", "time", "duration_minutes", "place", "capacity")
     values = {k: request.form.get(k, "") for k in fields}
@@ -94,7 +97,7 @@ def _now():
 
 
 @bp.route("/seances/<session_id>")
-@allow(*REGISTRARS)
+@allow(CCAS_STAFF)
 def session_page(session_id: str):
     ws = workshops.get_session(db.session, session_id)
     audit.record(db.session, "workshop.read", ws)
@@ -103,7 +106,7 @@ def session_page(session_id: str):
 
 
 @bp.route("/seances/<session_id>/invitations", methods=["POST"])
-@allow(*REGISTRARS)
+@allow(CCAS_STAFF)
 def invite(session_id: str):
     ws = workshops.get_session(db.session, session_id)
     try:
@@ -120,7 +123,7 @@ def invite(session_id: str):
 
 
 @bp.route("/seances/<session_id>/inscriptions", methods=["POST"])
-@allow(*REGISTRARS)
+@allow(CCAS_STAFF)
 def register(session_id: str):
     ws = workshops.get_session(db.session, session_id)
     invitation_id = request.form.get("invitation_id")
@@ -140,7 +143,7 @@ def register(session_id: str):
 
 
 @bp.route("/seances/<session_id>/inscriptions/<invitation_id>/annuler", methods=["POST"])
-@allow(*REGISTRARS)
+@allow(CCAS_STAFF)
 def cancel(session_id: str, invitation_id: str):
     ws = workshops.get_session(db.session, session_id)
     invitation = workshops.get_invitation(db.session, ws, invitation_id)
@@ -155,7 +158,7 @@ def cancel(session_id: str, invitation_id: str):
 
 
 @bp.route("/seances/<session_id>/inscriptions/<invitation_id>/presence", methods=["POST"])
-@allow(*MANAGERS)
+@allow(SOCIAL_WORKERS)
 def attendance(session_id: str, invitation_id: str):
     ws = workshops.get_session(db.session, session_id)
     invitation = workshops.get_invitation(db.session, ws, invitation_id)
@@ -172,7 +175,7 @@ def attendance(session_id: str, invitation_id: str):
 
 
 @bp.route("/seances/<session_id>/inscriptions/<invitation_id>/evaluation", methods=["POST"])
-@allow(*MANAGERS)
+@allow(SOCIAL_WORKERS)
 def evaluate(session_id: str, invitation_id: str):
     ws = workshops.get_session(db.session, session_id)
     invitation = workshops.get_invitation(db.session, ws, invitation_id)

@@ -1,11 +1,13 @@
-"""The case state machine: one declarative table, one function that applies it.
+"""The case state machine: one declarative table per tenant, one function that applies it.
 
-``TRANSITIONS`` says who (role) may move a case from which state to which, and what data
-the move requires. :func:`apply_transition` checks the table, the case's version
-(optimistic locking), the required data, the plugins' checks for the state being left
-and their vetoes, then records the move (who, when, from, to, reason) and lets the
-plugins react, all in the caller's transaction. Nothing is committed here: on any error
-the caller rolls back and the case is unchanged.
+The table is the core's part (``core.workflow.definitions.CORE``) merged with the parts of
+the plugins the tenant enabled (hook ``ccas_case_workflow``): :func:`current` gives it.
+:func:`apply_transition` checks the table, the case's version (optimistic locking), the
+required data, the checks of the state being left (``ccas_case_checks``) and the vetoes
+(``ccas_case_before_transition``, the core's own included), then records the move (who,
+when, from, to, reason) and lets everyone react (``ccas_case_after_transition``), all in
+the caller's transaction. Nothing is committed here: on any error the caller rolls back
+and the case is unchanged.
 """
 
 from __future__ import annotations
@@ -14,109 +16,32 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from flask import g, has_app_context
 from sqlalchemy.orm.exc import StaleDataError
 
-from .. import audit, clock
+from .. import audit, clock, plugins
 from ..errors import UserError
-from ..models import STATE_LABELS, Case, CaseTransition, State
+from ..models import Case, CaseTransition
+from ..plugins.calling import PluginFailure
 from . import reasons
+from .definitions import (
+    CORE,
+    CaseState,
+    CaseWorkflow,
+    IntakeOption,
+    Milestone,
+    Transition,
+    Workflow,
+    WorkflowError,
+)
+
+__all__ = [
+    "CORE", "CaseState", "CaseWorkflow", "IntakeOption", "Milestone", "StaleCase",
+    "Transition", "TransitionError", "TransitionRequest", "Workflow", "WorkflowError",
+    "apply_transition", "available", "current", "destinations", "failed_checks", "find",
+]
 
 log = logging.getLogger(__name__)
-
-S = State
-STAFF = frozenset({"manager", "secretary", "social_worker"})
-WORKERS = frozenset({"manager", "social_worker"})
-LENDER = frozenset({"lender_agent"})
-
-#: States from which a case may still be abandoned (everything before disbursement).
-BEFORE_DISBURSEMENT = (
-    S.intake, S.ficp_pending, S.documents_requested, S.evaluation, S.instruction,
-    S.submitted_to_lender, S.granted, S.adjourned, S.signing,
-)
-TERMINAL = frozenset(
-    {S.closed, S.refused, S.reoriented, S.ficp_registered, S.abandoned, S.withdrawn}
-)
-
-
-@dataclass(frozen=True)
-class Transition:
-    """A permitted move. ``reason`` names the coded-reason list required
-    (``core.workflow.reasons``), ``reason_text`` requires a free text, ``destination`` a
-    reorientation destination. ``side_exit`` moves ignore the plugins' checks (the case
-    leaves the path)."""
-
-    name: str
-    source: State
-    target: State
-    roles: frozenset[str]
-    label: str
-    reason: str | None = None
-    reason_text: bool = False
-    destination: bool = False
-    side_exit: bool = False
-
-
-def _t(name, sources, target, roles, label, **kw) -> list[Transition]:
-    if isinstance(sources, State):
-        sources = (sources,)
-    return [Transition(name, s, target, frozenset(roles), label, **kw) for s in sources]
-
-
-TRANSITIONS: tuple[Transition, ...] = tuple(
-    _t("send_to_ficp", S.intake, S.ficp_pending, STAFF, "Envoyer au contrôle FICP")
-    + _t("request_documents", S.ficp_pending, S.documents_requested, STAFF,
-         "Demander les pièces")
-    + _t("ficp_registered", S.ficp_pending, S.ficp_registered, LENDER | {"manager"},
-         "Inscription FICP constatée", side_exit=True)
-    + _t("start_evaluation", S.documents_requested, S.evaluation, STAFF,
-         "Commencer l'évaluation")
-    + _t("start_instruction", S.evaluation, S.instruction, WORKERS, "Passer à l'instruction")
-    + _t("submit_to_lender", S.instruction, S.submitted_to_lender, WORKERS,
-         "Transmettre au prêteur")
-    + _t("grant", S.submitted_to_lender, S.granted, LENDER, "Accorder")
-    + _t("refuse", S.submitted_to_lender, S.refused, LENDER, "Refuser", reason="refuse")
-    + _t("adjourn", S.submitted_to_lender, S.adjourned, LENDER, "Ajourner", reason_text=True)
-    + _t("resume_instruction", S.adjourned, S.instruction, WORKERS, "Reprendre l'instruction")
-    + _t("prepare_signing", S.granted, S.signing, WORKERS | LENDER, "Préparer la signature")
-    + _t("sign", S.signing, S.withdrawal_period, WORKERS | LENDER,
-         "Enregistrer la signature tripartite")
-    + _t("withdraw", S.withdrawal_period, S.withdrawn, WORKERS | LENDER,
-         "Rétractation de l'emprunteur", side_exit=True)
-    + _t("disburse", S.withdrawal_period, S.disbursed, LENDER, "Décaisser")
-    + _t("start_repaying", S.disbursed, S.repaying, LENDER | {"manager"},
-         "Premier remboursement")
-    + _t("close", S.repaying, S.closed, WORKERS | LENDER, "Clôturer", reason="close")
-    + _t("reorient", (S.intake, S.documents_requested, S.evaluation), S.reoriented, STAFF,
-         "Réorienter", reason="reorient", destination=True, side_exit=True)
-    + _t("abandon", BEFORE_DISBURSEMENT, S.abandoned, STAFF, "Abandon", reason="abandon",
-         side_exit=True)
-)
-
-_BY_EDGE = {(t.source, t.target): t for t in TRANSITIONS}
-
-
-# -- core listeners --------------------------------------------------------------------
-# Core features (not plugins) that must check or react to transitions register here at
-# import time: e.g. unresolved "other aids first" suggestions block instruction, a
-# reorientation creates an outgoing referral, referrals mirror case milestones. Same
-# transaction, same rules as the plugin hooks; a raising listener refuses the move.
-
-#: ``fn(case, transition, actor, data) -> str | None`` (a French veto message or None)
-CORE_CHECKS: list = []
-#: ``fn(session, case, transition, actor, data) -> None``
-CORE_LISTENERS: list = []
-
-
-def core_check(fn):
-    if fn not in CORE_CHECKS:
-        CORE_CHECKS.append(fn)
-    return fn
-
-
-def on_transition(fn):
-    if fn not in CORE_LISTENERS:
-        CORE_LISTENERS.append(fn)
-    return fn
 
 
 class TransitionError(UserError):
@@ -137,18 +62,23 @@ class StaleCase(TransitionError):
         )
 
 
-def find(source: State | str, target: State | str) -> Transition | None:
-    return _BY_EDGE.get((State(source), State(target)))
+def current() -> Workflow:
+    """The workflow of the current tenant (the core's and its enabled plugins' parts)."""
+    return plugins.registry().workflow_for(plugins.enabled_plugins())
+
+
+def find(source: str, target: str) -> Transition | None:
+    return current().find(str(source), str(target))
 
 
 def available(case: Case, role: str) -> list[Transition]:
     """The moves the role may try from the case's current state."""
-    return [t for t in TRANSITIONS if t.source == case.state and role in t.roles]
+    return current().available(str(case.state), role)
 
 
 @dataclass
 class TransitionRequest:
-    target: State
+    target: str
     version: int
     reason: str | None = None
     reason_text: str = ""
@@ -183,95 +113,69 @@ def _validate(tenant, transition: Transition, req: TransitionRequest, destinatio
 
 
 def destinations() -> dict[str, str]:
-    """Reorientation destinations: the core's schemes plus the enabled plugins'."""
-    from ..plugins import hooks
-
+    """Reorientation destinations: the core's schemes, then what the core's features and
+    the enabled plugins add (the tenant's partner organisations as ``org:<id>``…)."""
     out = dict(reasons.CORE_DESTINATIONS)
-    for result in hooks().ccas_reorientation_destinations():
-        for d in result or []:
-            out[d.code] = d.label
-    for provider in DESTINATION_PROVIDERS:  # core features, e.g. "org:<id>" partners
-        out.update(provider())
+    for d in plugins.hooks().ccas_reorientation_destinations.answers().flat():
+        out[d.code] = d.label
     return out
 
 
-#: ``fn() -> {code: label}``: core features adding destinations (``core.referrals`` adds
-#: the tenant's partner organisations as ``org:<organisation id>``).
-DESTINATION_PROVIDERS: list = []
+def failed_checks(case: Case, state: str) -> list[str]:
+    """Messages of the checks the case fails for leaving ``state`` (a plugin that fails
+    while checking counts as a failed check, named)."""
+    try:
+        answers = plugins.hooks().ccas_case_checks.answers(case=case, state=str(state))
+    except PluginFailure as exc:
+        return [f"Vérification impossible : {exc.message}"]
+    return [check.message or check.label for check in answers.flat() if not check.passed]
 
 
-def failed_checks(case: Case, state: State) -> list[str]:
-    """Messages of the plugins' checks the case fails for leaving ``state``."""
-    from ..plugins import hooks
-
-    messages = []
-    for impl_name, result in _call_each(hooks().ccas_case_checks, case=case, state=state):
-        if isinstance(result, Exception):
-            messages.append(f"Vérification de l'extension {impl_name} impossible (erreur).")
-            continue
-        for check in result or []:
-            if not check.passed:
-                messages.append(check.message or check.label)
-    return messages
-
-
-def _call_each(caller, **kwargs):
-    """Call each plugin implementation on its own, so an error names its plugin."""
-    for impl in reversed(caller.get_hookimpls()):
-        args = {k: v for k, v in kwargs.items() if k in impl.argnames}
-        try:
-            yield impl.plugin_name, impl.function(**args)
-        except Exception as exc:  # noqa: BLE001 - a plugin must not corrupt a case
-            log.exception("plugin %s raised in %s", impl.plugin_name, caller.name)
-            yield impl.plugin_name, exc
+def _tenant():
+    return g.get("tenant") if has_app_context() else None
 
 
 def apply_transition(session, case: Case, req: TransitionRequest, actor,
                      at: datetime | None = None) -> CaseTransition:
     """Move ``case`` as asked by ``actor``. Raises ``TransitionError`` (403, 409, 422)."""
-    from ..plugins import hooks, registry
-
-    target = _state(req.target)
-    transition = find(case.state, target)
+    # The version the case has now, before any query below autoflushes the caller's
+    # pending changes to it (which would bump it).
+    version = case.version
+    workflow = current()
+    target = str(req.target or "")
+    if target not in workflow.states:
+        raise TransitionError(f"État inconnu : {target!r}.", field="to")
+    transition = workflow.find(str(case.state), target)
     if transition is None:
         raise TransitionError(
-            f"Passage impossible de « {STATE_LABELS[case.state]} » à "
-            f"« {STATE_LABELS[target]} »."
+            f"Passage impossible de « {workflow.label(case.state)} » à "
+            f"« {workflow.label(target)} »."
         )
     role = str(getattr(actor, "role", ""))
     if role not in transition.roles:
         raise TransitionError("Votre rôle ne permet pas ce passage.", status=403)
-    if req.version != case.version:
+    if req.version != version:
         raise StaleCase()
-    from flask import g
-
-    tenant = g.get("tenant")
+    tenant = _tenant()
     _validate(tenant, transition, req, destinations() if transition.destination else {})
     if not transition.side_exit:
         problems = failed_checks(case, case.state)
         if problems:
             raise TransitionError(" ".join(problems), problems=problems)
     data = req.as_data()
-    vetoes = []
-    for plugin_name, result in _call_each(
-        hooks().ccas_case_before_transition, case=case, transition=transition, actor=actor,
-        data=data,
-    ):
-        label = _label(registry(), plugin_name)
-        if isinstance(result, Exception):
-            vetoes.append(f"{label} : erreur de l'extension, passage refusé.")
-        elif result:
-            vetoes.append(f"{label} : {result}")
-    if not transition.side_exit:
-        for check in CORE_CHECKS:
-            message = check(case, transition, actor, data)
-            if message:
-                vetoes.append(message)
+    hooks = plugins.hooks()
+    try:
+        answers = hooks.ccas_case_before_transition.answers(
+            case=case, transition=transition, actor=actor, data=data)
+    except PluginFailure as exc:
+        raise TransitionError(f"{_label(exc.plugin)} : erreur de l'extension, passage "
+                              "refusé.") from exc
+    vetoes = [_prefixed(plugin, message) for plugin, message in answers.results]
     if vetoes:
         raise TransitionError(" ".join(vetoes), problems=vetoes)
 
     now = at or clock.now()
-    source = case.state
+    source = str(case.state)
     case.state = target
     case.state_changed_at = now
     # Every move of the file is a contact: the retention clock (RGPD) starts again.
@@ -281,41 +185,36 @@ def apply_transition(session, case: Case, req: TransitionRequest, actor,
     if transition.destination:
         case.reoriented_to = req.destination
     record = CaseTransition(
-        case_id=case.id, from_state=source.value, to_state=target.value, at=now,
+        case_id=case.id, from_state=source, to_state=target, at=now,
         actor_id=getattr(actor, "id", None), actor_label=audit.actor_label(actor),
         reason_code=req.reason, reason_text=(req.reason_text or "").strip(),
         data={k: v for k, v in req.data.items() if _jsonable(v)},
     )
     session.add(record)
-    audit.record(session, "case.transition", case, actor=actor, source=source.value,
-                 target=target.value, reason=req.reason)
+    audit.record(session, "case.transition", case, actor=actor, source=source,
+                 target=target, reason=req.reason)
     try:
         session.flush()
     except StaleDataError as exc:
         raise StaleCase() from exc
-    for listener in CORE_LISTENERS:
-        listener(session, case, transition, actor, data)
-    for plugin_name, result in _call_each(
-        hooks().ccas_case_after_transition, case=case, transition=transition, actor=actor,
-        data=data,
-    ):
-        if isinstance(result, Exception):
-            raise TransitionError(
-                f"{_label(registry(), plugin_name)} : erreur de l'extension, passage annulé."
-            )
+    try:
+        hooks.ccas_case_after_transition(case=case, transition=transition, actor=actor,
+                                         data=data, session=session)
+    except PluginFailure as exc:
+        raise TransitionError(f"{_label(exc.plugin)} : erreur de l'extension, passage "
+                              "annulé.") from exc
     return record
 
 
-def _label(reg, plugin_name: str) -> str:
-    plugin = reg.plugins.get(plugin_name)
-    return plugin.info.label if plugin and plugin.info else plugin_name
+def _label(plugin_name: str) -> str:
+    return plugins.registry().label(plugin_name)
 
 
-def _state(value) -> State:
-    try:
-        return State(value)
-    except ValueError as exc:
-        raise TransitionError(f"État inconnu : {value!r}.", field="to") from exc
+def _prefixed(plugin_name: str, message: str) -> str:
+    """A plugin's veto carries its label; the core's own features speak for the CCAS."""
+    if plugins.registry().is_internal(plugin_name):
+        return message
+    return f"{_label(plugin_name)} : {message}"
 
 
 def _jsonable(value) -> bool:

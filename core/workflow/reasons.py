@@ -2,10 +2,13 @@
 
 Peer tools in French social services code these instead of free text so that they can be
 counted. Each tenant may replace a list in ``tenant.settings["reasons"][<kind>]``
-(``{code: label}``); the defaults below apply otherwise.
+(``{code: label}``); otherwise the defaults below apply, with the codes the tenant's
+enabled plugins add (``CaseWorkflow.reasons``, e.g. the lender's own refusal reasons).
 """
 
 from __future__ import annotations
+
+from .. import plugins
 
 DEFAULTS: dict[str, dict[str, str]] = {
     "abandon": {
@@ -21,7 +24,6 @@ DEFAULTS: dict[str, dict[str, str]] = {
         "over_indebtedness": "Surendettement",
         "ineligible_purpose": "Objet non finançable",
         "ineligible_amount": "Montant hors des limites",
-        "ficp": "Inscription au FICP",
         "incomplete_file": "Dossier incomplet",
         "other": "Autre motif",
     },
@@ -61,4 +63,7 @@ def reasons(tenant, kind: str) -> dict[str, str]:
     if kind not in DEFAULTS:
         raise KeyError(kind)
     custom = ((tenant.settings or {}).get("reasons") or {}).get(kind) if tenant else None
-    return dict(custom) if custom else dict(DEFAULTS[kind])
+    if custom:
+        return dict(custom)
+    added = plugins.registry().workflow_for(plugins.enabled_plugins()).reasons.get(kind, {})
+    return {**DEFAULTS[kind], **added}

@@ -29,7 +29,7 @@ def ccas_plugin_info():
         name=NAME,
         label="ADIE",
         version=__version__,
-        core_requires=">=0.1,<1",
+        core_requires=">=0.2,<1",
         settings_schema=AdieSettings,
         description="Microcrédit professionnel : les projets d'entreprise lui sont orientés.",
         organisation_kind="association",

@@ -36,7 +36,7 @@ def ccas_plugin_info():
         name=NAME,
         label="CAF",
         version=__version__,
-        core_requires=">=0.1,<1",
+        core_requires=">=0.2,<1",
         settings_schema=CafSettings,
         description="Caisse d'allocations familiales : aides à mobiliser d'abord, orientations.",
         organisation_kind="aid_fund",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from core.plugin_api import PluginInfo, hookimpl
 
-from . import ficp, views_loans  # views_loans also registers the lender's pages on bp
+from . import ficp, hookspecs, views_loans  # views_loans also registers pages on bp
 from . import loans as loan_service
 from . import models as _loan_models  # noqa: F401 - registers the loan tables
 from .blueprint import bp
@@ -25,11 +25,21 @@ def ccas_plugin_info():
         name=NAME,
         label="Crédit Municipal",
         version=__version__,
-        core_requires=">=0.1,<1",
+        core_requires=">=0.2,<1",
         settings_schema=CreditMunicipalSettings,
         description="Prêteur : contrôle FICP, décision, offre de prêt, remboursements.",
         organisation_kind="lender",
     )
+
+
+@hookimpl
+def ccas_hookspecs():
+    return [hookspecs]
+
+
+@hookimpl
+def ccas_case_workflow():
+    return ficp.CASE_WORKFLOW
 
 
 @hookimpl
@@ -38,8 +48,15 @@ def ccas_blueprints():
 
 
 @hookimpl
-def ccas_case_checks(case, state):
-    return ficp.case_checks(case, state)
+def ccas_api_blueprints():
+    from .api import api
+
+    return [api]
+
+
+@hookimpl
+def ccas_case_checks(case, state, session):
+    return ficp.case_checks(session, case, state)
 
 
 @hookimpl
@@ -48,8 +65,8 @@ def ccas_case_before_transition(case, transition, actor, data):
 
 
 @hookimpl
-def ccas_case_after_transition(case, transition, actor, data):
-    ficp.after_transition(case, transition, actor)
+def ccas_case_after_transition(case, transition, actor, data, session):
+    ficp.after_transition(session, case, transition)
     loan_service.react(case, transition, actor, data)
 
 
@@ -59,13 +76,14 @@ def ccas_nav_items(user):
 
 
 @hookimpl
-def ccas_dashboard_panels(user):
-    return ficp.dashboard_panels(user)
+def ccas_dashboard_panels(user, session):
+    return ficp.dashboard_panels(session, user)
 
 
 @hookimpl
-def ccas_case_panels(case, user):
-    return [*(ficp.case_panels(case, user) or []), *(views_loans.case_panels(case, user) or [])]
+def ccas_case_panels(case, user, session):
+    return [*(ficp.case_panels(session, case, user) or []),
+            *(views_loans.case_panels(session, case, user) or [])]
 
 
 @hookimpl

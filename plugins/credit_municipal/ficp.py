@@ -1,21 +1,27 @@
 """FICP check by the lender (the Banque de France register of repayment incidents).
 
-* When a case enters ``ficp_pending``, the automated connector hook ``ccas_ficp_check`` is
-  asked (no connector ships: a third-party plugin may answer ``"clear"`` or
-  ``"registered"``); its answer is recorded like an agent's.
+* The check is the plugin's part of the case workflow (:data:`CASE_WORKFLOW`): the states
+  ``ficp_pending`` and ``ficp_registered``, the path intake → FICP → documents in place
+  of the core's intake → documents, the intake option ``send_to_ficp``, the lender's
+  agents seeing the cases from the check on, the review's milestone "FICP result".
+* When a case enters ``ficp_pending``, the automated connector hook ``ccas_ficp_check``
+  (declared by this plugin, ``hookspecs.py``) is asked (no connector ships: a
+  third-party plugin may answer ``"clear"`` or ``"registered"``); its answer is recorded
+  like an agent's.
 * Otherwise the case waits in the lender's queue (:func:`ficp_queue`), which shows only the
   identity the check needs: names and birth date. The agent records *clear* or
   *registered* with the date of the consultation.
 * *Clear* makes the check of ``ficp_pending`` pass (``ccas_case_checks``), so the CCAS can
-  go on; *registered* moves the case to ``ficp_registered`` and tells the CCAS (its
-  dashboard, and an e-mail through the outbox when the CCAS organisation has an address).
+  go on; *registered* moves the case to ``ficp_registered`` and tells the CCAS (the
+  secretary's dashboard, and an e-mail through the outbox when the CCAS organisation has
+  an address). The secretary's dashboard also lists the cleared checks to call back.
 """
 
 from __future__ import annotations
 
 import logging
 import uuid
-from datetime import date
+from datetime import date, timedelta
 
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -23,19 +29,25 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from core.plugin_api import (
+    CASE_READERS,
+    CCAS_STAFF,
+    LENDER_DESK,
     Case,
     CaseCheck,
+    CaseState,
+    CaseWorkflow,
+    IntakeOption,
+    Milestone,
     NavItem,
     Organisation,
     Panel,
     StaleCase,
-    State,
+    Transition,
     TransitionRequest,
     UserError,
     actor_label,
     allow,
     apply_transition,
-    call_each,
     db_session,
     enqueue_email,
     hooks,
@@ -50,7 +62,42 @@ from .ficp_models import FICP_RESULT_LABELS, FicpCheck, FicpResult
 
 log = logging.getLogger(__name__)
 
-QUEUE_ROLES = ("lender_agent", "manager")
+QUEUE_ROLES = LENDER_DESK
+FICP_PENDING = "ficp_pending"
+FICP_REGISTERED = "ficp_registered"
+#: How long a registration stays on the secretary's list of people to tell.
+RECENT_DAYS = 30
+
+#: The plugin's part of the case workflow (hook ``ccas_case_workflow``).
+CASE_WORKFLOW = CaseWorkflow(
+    states=(
+        CaseState(FICP_PENDING, "Contrôle FICP en attente"),
+        CaseState(FICP_REGISTERED, "Inscrit au FICP", outcome="refused", terminal=True),
+    ),
+    transitions=(
+        Transition("send_to_ficp", "intake", FICP_PENDING, CCAS_STAFF,
+                   "Envoyer au contrôle FICP"),
+        Transition("request_documents", FICP_PENDING, "documents_requested", CCAS_STAFF,
+                   "Demander les pièces"),
+        Transition("ficp_registered", FICP_PENDING, FICP_REGISTERED, LENDER_DESK,
+                   "Inscription FICP constatée", side_exit=True),
+        Transition("abandon", FICP_PENDING, "abandoned", CCAS_STAFF, "Abandon",
+                   reason="abandon", side_exit=True),
+    ),
+    replaces=(("intake", "documents_requested"),),
+    intake_options=(
+        IntakeOption("send_to_ficp", "Enregistrer et envoyer au contrôle FICP",
+                     "send_to_ficp", done="et envoyée au contrôle FICP",
+                     description="Send the case to the lender's FICP check at once "
+                                 "(plugin credit_municipal)."),
+    ),
+    visible_from={"lender_agent": FICP_PENDING},
+    milestones=(
+        Milestone("ficp_result", "résultat FICP", "from", (FICP_PENDING,), after="intake",
+                  towards=("documents_requested", FICP_REGISTERED)),
+    ),
+    reasons={"refuse": {"ficp": "Inscription au FICP"}},
+)
 
 
 class ConnectorActor:
@@ -70,10 +117,10 @@ def check_of(session, case_id) -> FicpCheck | None:
 # -- hooks -------------------------------------------------------------------------------
 
 
-def case_checks(case, state):
-    if str(state) != State.ficp_pending.value:
+def case_checks(session, case, state):
+    if str(state) != FICP_PENDING:
         return None
-    check = check_of(db_session(), case.id)
+    check = check_of(session, case.id)
     if check is None:
         return [CaseCheck("ficp", "Consultation du FICP", passed=False,
                           message="Le prêteur n'a pas encore enregistré le résultat du "
@@ -85,11 +132,11 @@ def case_checks(case, state):
     return [CaseCheck("ficp", "Consultation du FICP", passed=True)]
 
 
-def after_transition(case, transition, actor):
-    if transition.target == State.ficp_pending:
-        _ask_connector(db_session(), case)
-    elif transition.target == State.ficp_registered:
-        _tell_ccas(db_session(), case)
+def after_transition(session, case, transition):
+    if transition.target == FICP_PENDING:
+        _ask_connector(session, case)
+    elif transition.target == FICP_REGISTERED:
+        _tell_ccas(session, case)
 
 
 def nav_items(user):
@@ -97,20 +144,38 @@ def nav_items(user):
                     roles=frozenset(QUEUE_ROLES), order=30)]
 
 
-def dashboard_panels(user):
-    if str(user.role) not in QUEUE_ROLES:
+def dashboard_panels(session, user):
+    role = str(user.role)
+    if role == "secretary":
+        return [Panel(title="Contrôle FICP", order=12, html=render_template(
+            "credit_municipal/ficp_secretary_panel.html", **_secretary_lists(session)))]
+    if role not in QUEUE_ROLES:
         return None
-    waiting = len(_waiting(db_session()))
+    waiting = len(_waiting(session))
     return [Panel(title="Contrôle FICP",
                   html=render_template("credit_municipal/ficp_panel.html", waiting=waiting),
                   order=10)]
 
 
-def case_panels(case, user):
-    if str(user.role) not in ("manager", "secretary", "social_worker", "lender_agent"):
+def _secretary_lists(session) -> dict:
+    """Cleared checks (call the person back with the documents to bring) and recent
+    registrations (tell the person, propose a reorientation)."""
+    cleared = session.scalars(
+        select(Case).join(FicpCheck, FicpCheck.case_id == Case.id)
+        .where(Case.state == FICP_PENDING, FicpCheck.result == FicpResult.clear)
+        .order_by(Case.state_changed_at).limit(15)).all()
+    since = utcnow() - timedelta(days=RECENT_DAYS)
+    registered = session.scalars(
+        select(Case).where(Case.state == FICP_REGISTERED, Case.state_changed_at >= since)
+        .order_by(Case.state_changed_at.desc()).limit(15)).all()
+    return {"cleared": cleared, "registered": registered, "recent_days": RECENT_DAYS}
+
+
+def case_panels(session, case, user):
+    if str(user.role) not in CASE_READERS:
         return None
-    check = check_of(db_session(), case.id)
-    if check is None and case.state != State.ficp_pending:
+    check = check_of(session, case.id)
+    if check is None and case.state != FICP_PENDING:
         return None
     return [Panel(title="Contrôle FICP",
                   html=render_template("credit_municipal/ficp_case_panel.html", check=check,
@@ -130,7 +195,7 @@ def record_result(session, case: Case, result: str, checked_on: date, actor,
     except ValueError as exc:
         raise UserError("Choisissez le résultat : non inscrit ou inscrit.", status=422,
                         field="result") from exc
-    if case.state != State.ficp_pending:
+    if case.state != FICP_PENDING:
         raise UserError("Ce dossier n'attend pas de contrôle FICP.", status=409)
     if checked_on is None:
         raise UserError("Indiquez la date de consultation.", status=422, field="checked_on")
@@ -154,7 +219,7 @@ def record_result(session, case: Case, result: str, checked_on: date, actor,
     if value == FicpResult.registered:
         apply_transition(
             session, case,
-            TransitionRequest(State.ficp_registered, case.version,
+            TransitionRequest(FICP_REGISTERED, case.version,
                               reason_text="Inscription au FICP constatée."),
             actor,
         )
@@ -162,14 +227,9 @@ def record_result(session, case: Case, result: str, checked_on: date, actor,
 
 
 def _ask_connector(session, case: Case) -> None:
-    answer = None
-    # First result wins, in pluggy's call order; a connector that raises is logged with
-    # its plugin's name (by call_each) and skipped: the check stays with the agents.
-    for _plugin_name, result in call_each(hooks().ccas_ficp_check, person=case.person,
-                                          case=case):
-        if result is not None and not isinstance(result, Exception):
-            answer = result
-            break
+    # First result wins; a connector that raises is logged with its plugin's name and
+    # skipped (the hook is decorating): the check stays with the agents.
+    answer = hooks().ccas_ficp_check(person=case.person, case=case, session=session)
     if answer not in ("clear", "registered"):
         if answer is not None:
             log.warning("FICP connector answered %r for case %s: ignored", answer, case.id)
@@ -212,7 +272,7 @@ def _waiting(session) -> list[Case]:
     """Cases waiting for the check, oldest first (no result recorded yet)."""
     recorded = select(FicpCheck.case_id)
     return list(session.scalars(
-        select(Case).where(Case.state == State.ficp_pending, Case.id.not_in(recorded))
+        select(Case).where(Case.state == FICP_PENDING, Case.id.not_in(recorded))
         .order_by(Case.state_changed_at)
     ))
 
@@ -226,7 +286,7 @@ def _recent(session) -> list[tuple[Case, FicpCheck]]:
 
 
 @bp.route("/ficp")
-@allow(*QUEUE_ROLES)
+@allow(QUEUE_ROLES)
 def ficp_queue():
     session = db_session()
     waiting = _waiting(session)
@@ -242,7 +302,7 @@ def ficp_queue():
 
 
 @bp.route("/ficp/<case_id>", methods=["POST"])
-@allow(*QUEUE_ROLES)
+@allow(QUEUE_ROLES)
 def ficp_record(case_id: str):
     try:
         key = uuid.UUID(case_id)
@@ -250,7 +310,7 @@ def ficp_record(case_id: str):
         abort(404)
     session = db_session()
     case = session.scalar(select(Case).where(Case.id == key))
-    if case is None or (case.state != State.ficp_pending and check_of(session, key) is None):
+    if case is None or (case.state != FICP_PENDING and check_of(session, key) is None):
         abort(404)
     try:
         checked_on = parse_date(request.form.get("checked_on"), "checked_on")

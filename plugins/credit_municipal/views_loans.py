@@ -13,7 +13,10 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from core.plugin_api import (
+    LENDER,
+    LENDER_DESK,
     LOAN_READERS,
+    MANAGER,
     PURPOSE_LABELS,
     Case,
     NavItem,
@@ -33,10 +36,8 @@ from . import loans as service
 from .blueprint import bp
 from .models import LOAN_STATUS_LABELS, GuaranteeCall, Loan, LoanStatus, Repayment
 
-LENDER = ("lender_agent",)
-LENDER_AND_MANAGER = ("lender_agent", "manager")
-READERS = tuple(sorted(LOAN_READERS))  # the same roles as the loan API
-SIGNERS = ("lender_agent", "manager", "social_worker")
+#: Who records the tripartite signing and the borrower's withdrawal.
+SIGNERS = LOAN_READERS
 
 
 def _case_or_404(case_id: str) -> Case:
@@ -65,7 +66,7 @@ def _version() -> int | None:
 
 
 @bp.route("/loans/submitted")
-@allow(*LENDER_AND_MANAGER)
+@allow(LENDER_DESK)
 def loan_submitted():
     waiting = db_session().scalars(
         select(Case).where(Case.state == State.submitted_to_lender)
@@ -89,7 +90,7 @@ def _decision_page(case: Case, errors=None, values=None, message=None, status=20
 
 
 @bp.route("/loans/decision/<case_id>", methods=["GET", "POST"])
-@allow(*LENDER)
+@allow(LENDER)
 def loan_decision(case_id: str):
     case = _case_or_404(case_id)
     if case.state != State.submitted_to_lender:
@@ -130,7 +131,7 @@ def loan_decision(case_id: str):
 
 
 @bp.route("/loans")
-@allow(*LENDER_AND_MANAGER)
+@allow(LENDER_DESK)
 def loan_list():
     today = service.today()
     late_only = request.args.get("retard") == "1"
@@ -170,7 +171,7 @@ def _detail_page(loan: Loan, errors=None, values=None, message=None, status=200)
 
 
 @bp.route("/loans/<loan_id>")
-@allow(*READERS)
+@allow(LOAN_READERS)
 def loan_detail(loan_id: str):
     loan = _loan_or_404(loan_id)
     record_audit(db_session(), "loan.read", loan.case.person, loan=str(loan.id))
@@ -192,7 +193,7 @@ def _loan_action(loan_id: str, do, done: str):
 
 
 @bp.route("/loans/<loan_id>/sign", methods=["POST"])
-@allow(*SIGNERS)
+@allow(SIGNERS)
 def loan_sign(loan_id: str):
     return _loan_action(
         loan_id,
@@ -203,7 +204,7 @@ def loan_sign(loan_id: str):
 
 
 @bp.route("/loans/<loan_id>/withdraw", methods=["POST"])
-@allow(*SIGNERS)
+@allow(SIGNERS)
 def loan_withdraw(loan_id: str):
     return _loan_action(
         loan_id, lambda loan: service.withdraw(db_session(), loan.case, current_user, _version()),
@@ -212,7 +213,7 @@ def loan_withdraw(loan_id: str):
 
 
 @bp.route("/loans/<loan_id>/disburse", methods=["POST"])
-@allow(*LENDER)
+@allow(LENDER)
 def loan_disburse(loan_id: str):
     return _loan_action(
         loan_id,
@@ -223,7 +224,7 @@ def loan_disburse(loan_id: str):
 
 
 @bp.route("/loans/<loan_id>/repayments", methods=["POST"])
-@allow(*LENDER)
+@allow(LENDER)
 def loan_repayment(loan_id: str):
     def do(loan):
         on, amount = repayments.parse_manual(request.form)
@@ -233,7 +234,7 @@ def loan_repayment(loan_id: str):
 
 
 @bp.route("/loans/<loan_id>/default", methods=["POST"])
-@allow(*LENDER_AND_MANAGER)
+@allow(LENDER_DESK)
 def loan_default(loan_id: str):
     def do(loan):
         on = service.parse_date(request.form.get("declared_on"), "declared_on")
@@ -271,13 +272,13 @@ def _pdf(loan_id: str, render, name: str) -> Response:
 
 
 @bp.route("/loans/<loan_id>/offre.pdf")
-@allow(*READERS)
+@allow(LOAN_READERS)
 def loan_offer_pdf(loan_id: str):
     return _pdf(loan_id, docs.offer_pdf, "offre-de-pret")
 
 
 @bp.route("/loans/<loan_id>/contrat-accompagnement.pdf")
-@allow(*READERS)
+@allow(LOAN_READERS)
 def loan_contract_pdf(loan_id: str):
     return _pdf(loan_id, docs.accompaniment_contract_pdf, "contrat-accompagnement")
 
@@ -286,7 +287,7 @@ def loan_contract_pdf(loan_id: str):
 
 
 @bp.route("/repayments/import", methods=["GET", "POST"])
-@allow(*LENDER)
+@allow(LENDER)
 def loan_import():
     if request.method == "GET":
         return render_template("credit_municipal/loan_import.html", report=None, errors={})
@@ -337,7 +338,7 @@ def loan_import():
 
 
 @bp.route("/guarantees")
-@allow(*LENDER_AND_MANAGER)
+@allow(LENDER_DESK)
 def loan_guarantees():
     conf = service.settings()
     layers = guarantees.layers_from_settings(conf)
@@ -353,7 +354,7 @@ def loan_guarantees():
 
 
 @bp.route("/subsidy")
-@allow(*LENDER_AND_MANAGER)
+@allow(LENDER_DESK)
 def loan_subsidy():
     today = service.today()
     return render_template(
@@ -366,29 +367,28 @@ def loan_subsidy():
 
 
 def nav_items(user):
-    lender = frozenset({"lender_agent"})
-    both = frozenset({"lender_agent", "manager"})
     return [
         NavItem(label="Dossiers transmis", endpoint="credit_municipal.loan_submitted",
-                roles=lender, order=40),
-        NavItem(label="Prêts", endpoint="credit_municipal.loan_list", roles=both, order=41),
+                roles=LENDER, order=40),
+        NavItem(label="Prêts", endpoint="credit_municipal.loan_list", roles=LENDER_DESK,
+                order=41),
         NavItem(label="Garanties", endpoint="credit_municipal.loan_guarantees",
-                roles=frozenset({"manager"}), order=42),
+                roles=MANAGER, order=42),
         NavItem(label="Bonification", endpoint="credit_municipal.loan_subsidy",
-                roles=frozenset({"manager"}), order=43),
+                roles=MANAGER, order=43),
     ]
 
 
-def case_panels(case, user):
+def case_panels(session, case, user):
     """The loan's block on the case page (staff and the lender)."""
-    if str(user.role) not in READERS:
+    if str(user.role) not in LOAN_READERS:
         return None
-    loan = service.loan_of(db_session(), case)
+    loan = service.loan_of(session, case)
     if loan is None:
         return None
     outstanding = position = None
     if loan.disbursed_on is not None:
-        ledger = repayments.ledger_of(db_session(), loan)
+        ledger = repayments.ledger_of(session, loan)
         outstanding = ledger.outstanding
         if loan.status == LoanStatus.repaying:
             position = arrears.loan_arrears(ledger.rows, ledger.regular_paid, service.today())

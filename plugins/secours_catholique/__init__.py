@@ -28,7 +28,7 @@ def ccas_plugin_info():
         name=NAME,
         label="Secours Catholique",
         version=__version__,
-        core_requires=">=0.1,<1",
+        core_requires=">=0.2,<1",
         settings_schema=SecoursCatholiqueSettings,
         description="Association : oriente des personnes et reçoit celles qu'on lui oriente.",
         organisation_kind="association",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+import pytest
 from playwright.sync_api import expect
 from sqlalchemy import func, select
 
@@ -16,6 +17,12 @@ from core import cases, clock, workflow
 from core.models import Case, Person, State
 from core.testing.pytest_plugin import TEST_PASSWORD
 from core.workflow import TransitionRequest
+
+
+@pytest.fixture(autouse=True)
+def the_lender_checks_the_ficp_first(tenant, enable_plugin):
+    """The scheme as the seed runs it: the Crédit Municipal's FICP check comes first."""
+    enable_plugin(tenant, "credit_municipal")
 
 
 def lender_agent(tenant, make_user, enable_plugin):
@@ -40,7 +47,7 @@ def case_in(session, tenant, in_tenant, actor, *targets, purpose="mobility", amo
         for target in targets:
             workflow.apply_transition(session, case, TransitionRequest(target, case.version),
                                       actor)
-            if target == State.ficp_pending and ficp_clear:
+            if target == "ficp_pending" and ficp_clear:
                 ficp.record_result(session, case, "clear", clock.today(), actor)
         session.commit()
         return case
@@ -84,14 +91,14 @@ def test_secretary_takes_a_phone_intake_and_sends_it_to_the_ficp_check(
     session.expire_all()
     with in_tenant(tenant):
         case = session.scalar(select(Case))
-        assert case.state == State.ficp_pending
+        assert case.state == "ficp_pending"
         assert session.scalar(select(func.count()).select_from(Person)) == 1
 
 
 def test_lender_agent_clears_the_person_on_the_ficp_queue(
         browser, users, session, tenant, in_tenant, make_user, enable_plugin):
     agent = lender_agent(tenant, make_user, enable_plugin)
-    case = case_in(session, tenant, in_tenant, users["secretary"], State.ficp_pending)
+    case = case_in(session, tenant, in_tenant, users["secretary"], "ficp_pending")
     page = browser.page
     browser.login(agent.email, TEST_PASSWORD, "alpha")
     page.get_by_role("link", name="Contrôle FICP").first.click()
@@ -113,7 +120,7 @@ def test_lender_agent_clears_the_person_on_the_ficp_queue(
 def test_secretary_records_documents_and_books_an_appointment(
         browser, users, session, tenant, in_tenant, make_user, enable_plugin):
     lender_agent(tenant, make_user, enable_plugin)
-    case = case_in(session, tenant, in_tenant, users["secretary"], State.ficp_pending,
+    case = case_in(session, tenant, in_tenant, users["secretary"], "ficp_pending",
                    ficp_clear=True)
     page = browser.page
     browser.login(users["secretary"].email, TEST_PASSWORD, "alpha")
@@ -153,7 +160,7 @@ def test_social_worker_evaluates_resolves_suggestions_and_submits_to_the_lender(
     enable_plugin(tenant, "caf")
     enable_plugin(tenant, "adie")
     worker = users["social_worker"]
-    case = case_in(session, tenant, in_tenant, users["secretary"], State.ficp_pending,
+    case = case_in(session, tenant, in_tenant, users["secretary"], "ficp_pending",
                    State.documents_requested, State.evaluation, ficp_clear=True,
                    purpose="housing", amount="1200", children=(4,), worker=worker,
                    project="Dépôt de garantie ; elle envisage aussi une micro-entreprise.")

@@ -3,11 +3,18 @@ only, a double submit that creates one record, a session lost while typing."""
 
 from __future__ import annotations
 
+import pytest
 from playwright.sync_api import expect
 from sqlalchemy import func, select
 
 from core.models import Case
 from core.testing.pytest_plugin import TEST_PASSWORD
+
+
+@pytest.fixture(autouse=True)
+def the_lender_checks_the_ficp_first(tenant, enable_plugin):
+    """The scheme as the seed runs it: the Crédit Municipal's FICP check comes first."""
+    enable_plugin(tenant, "credit_municipal")
 
 
 def count_cases(session, tenant, in_tenant) -> int:
@@ -55,7 +62,7 @@ def test_a_double_submitted_intake_sheet_creates_one_case(browser, users, sessio
     page.get_by_label("Objet du prêt *", exact=True).select_option(label="Santé")
     page.get_by_label("Montant demandé (€) *", exact=True).fill("600")
     with page.expect_request(lambda r: r.method == "POST") as sent:
-        page.get_by_role("button", name="Enregistrer sans envoyer").dblclick()
+        page.get_by_role("button", name="Enregistrer la fiche").dblclick()
     expect(page.get_by_role("status")).to_contain_text("enregistrée")
     assert count_cases(session, tenant, in_tenant) == 1
     # The very same form sent again ("resend the form", a replayed request).
@@ -97,7 +104,7 @@ def test_with_csrf_protection_a_lost_session_is_explained_too(app, browser, user
     browser.goto("/t/alpha/cases/new")
     page.get_by_label("Nom *", exact=True).fill("Leroy")
     page.context.clear_cookies()
-    page.get_by_role("button", name="Enregistrer sans envoyer").click()
+    page.get_by_role("button", name="Enregistrer la fiche").click()
     expect(page.get_by_role("main")).to_contain_text("rien n'a été enregistré")
     browser.check()
     assert count_cases(session, tenant, in_tenant) == 0

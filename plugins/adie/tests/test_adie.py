@@ -61,11 +61,16 @@ def test_a_business_project_blocks_instruction_until_overridden(app, tenant, ena
         case = cases.open_case(session, person, "mobility", "2500", actor=users["secretary"],
                                project="Camionnette pour mon commerce ambulant")
         case.state = State.evaluation
-        veto = suggestions.instruction_needs_resolved_suggestions(case, start, worker, {})
+        veto = suggestions.ccas_case_before_transition(case, start, session)
         assert "Projet professionnel : microcrédit de l'ADIE" in veto
         [row] = suggestions.for_case(session, case)
         suggestions.override(session, case, row, "Camionnette pour un emploi salarié.", worker)
-        assert suggestions.instruction_needs_resolved_suggestions(case, start, worker, {}) is None
+        assert suggestions.ccas_case_before_transition(case, start, session) is None
+
+
+def _destinations_of(plugin):
+    answers = hooks().ccas_reorientation_destinations.answers()
+    return [d for name, found in answers.results if name == plugin for d in found]
 
 
 def test_settings_refuse_an_empty_keyword(app, tenant, in_tenant, session):
@@ -78,10 +83,10 @@ def test_adie_is_a_destination_and_its_mobility_referrals_are_reported(
     enable_plugin(tenant, "adie")
     year = cases.local_today(tenant).year
     with in_tenant(tenant):
-        [[scheme]] = hooks().ccas_reorientation_destinations()
+        [scheme] = _destinations_of("adie")
         adie = accounts.create_organisation(session, "ADIE Occitanie", "association",
                                             plugin_name="adie")
-        [[organisation]] = hooks().ccas_reorientation_destinations()
+        [organisation] = _destinations_of("adie")
         ccas = session.scalar(select(Organisation).where(Organisation.kind == "ccas"))
         for purpose in ("mobility", "mobility", "housing"):
             session.add(Referral(from_organisation_id=adie.id, to_organisation_id=ccas.id,

@@ -99,11 +99,11 @@ def test_the_fields_schema_answers_for_the_caf_organisation_only(caf_org, tenant
         other = accounts.create_organisation(session, "Association X", "association")
         ccas = _ccas(session)
         ask = hooks().ccas_referral_fields_schema
-        assert ask(organisation=caf_org, sender=ccas) is CafReferralFields  # received
-        assert ask(organisation=ccas, sender=caf_org) is CafReferralFields  # sent
-        assert ask(organisation=other, sender=ccas) is None
-        assert ask(organisation=ccas, sender=other) is None
-        assert ask(organisation=ccas, sender=None) is None
+        assert ask(organisation=caf_org, sender=ccas) == [CafReferralFields]  # received
+        assert ask(organisation=ccas, sender=caf_org) == [CafReferralFields]  # sent
+        assert ask(organisation=other, sender=ccas) == []
+        assert ask(organisation=ccas, sender=other) == []
+        assert ask(organisation=ccas, sender=None) == []
 
 
 def _case(session, users, children=(5,), purpose="household_equipment"):
@@ -139,7 +139,8 @@ def test_the_quotient_given_by_a_caf_referral_is_used(caf_org, tenant, in_tenant
 
 def test_the_destination_is_the_tenants_caf_organisation(caf_org, tenant, in_tenant):
     with in_tenant(tenant):
-        [[destination]] = hooks().ccas_reorientation_destinations()
+        answers = hooks().ccas_reorientation_destinations.answers()
+        [destination] = [d for name, found in answers.results if name == "caf" for d in found]
     assert destination.code == f"org:{caf_org.id}"
     assert destination.organisation_name == "CAF de la Haute-Garonne"
 

@@ -34,7 +34,7 @@ def pending(app, tenant, users, session, in_tenant, enable_plugin):
             "Léa", "Martin", date(1995, 4, 2), phone="0611223344", city="Toulouse"))
         case = cases.open_case(session, person, "mobility", "1500", tenant=tenant,
                                project="Projet confidentiel")
-        apply_transition(session, case, TransitionRequest(State.ficp_pending, case.version),
+        apply_transition(session, case, TransitionRequest("ficp_pending", case.version),
                          users["secretary"])
         session.commit()
         yield case
@@ -70,11 +70,25 @@ def test_queue_is_for_lender_agents_and_the_manager(client, users, login, pendin
 def test_queue_answers_404_when_the_plugin_is_disabled(client, users, login, pending,
                                                        session, tenant, in_tenant):
     with in_tenant(tenant):
+        pending.state = "abandoned"  # no case left in the plugin's own states
+        session.commit()
         plugins.set_enabled(session, "credit_municipal", False)
         session.commit()
     plugins.forget_enabled_cache()
     login(client, users["lender_agent"])
     assert client.get(QUEUE).status_code == 404
+
+
+def test_disabling_the_plugin_is_refused_while_cases_wait_for_its_check(
+        pending, users, session, tenant, in_tenant, ccas):
+    with in_tenant(tenant):
+        with pytest.raises(plugins.PluginError, match="1 dossier est dans un état"):
+            plugins.set_enabled(session, "credit_municipal", False)
+        session.rollback()
+    result = ccas("plugins", "disable", "--tenant", "alpha", "credit_municipal")
+    assert result.exit_code == 1 and "1 dossier" in result.output
+    with in_tenant(tenant):
+        assert plugins.is_enabled("credit_municipal")
 
 
 def test_the_case_cannot_leave_ficp_pending_without_a_result(pending, users, session,
@@ -90,7 +104,7 @@ def test_clear_lets_the_secretary_continue(client, users, login, pending, sessio
     login(client, users["lender_agent"])
     assert _record(client, pending, "clear").status_code == 302
     case = _fresh(session, tenant, in_tenant, pending.id)
-    assert case.state == State.ficp_pending
+    assert case.state == "ficp_pending"
     with in_tenant(tenant):
         check = session.scalar(select(FicpCheck))
         assert check.result == FicpResult.clear and check.source == "manual"
@@ -112,7 +126,7 @@ def test_registered_ends_the_case_and_emails_the_ccas(client, users, login, pend
     login(client, users["lender_agent"])
     assert _record(client, pending, "registered").status_code == 302
     case = _fresh(session, tenant, in_tenant, pending.id)
-    assert case.state == State.ficp_registered
+    assert case.state == "ficp_registered"
     with in_tenant(tenant):
         mail = session.scalar(select(OutboxMessage))
     assert mail.recipient == "ccas@alpha.test" and case.reference in mail.payload["text"]
@@ -147,7 +161,7 @@ def test_a_stale_version_is_a_conflict_and_records_nothing(client, users, login,
     login(client, users["lender_agent"])
     response = _record(client, pending, "registered", version=pending.version - 1)
     assert response.status_code == 409
-    assert _fresh(session, tenant, in_tenant, pending.id).state == State.ficp_pending
+    assert _fresh(session, tenant, in_tenant, pending.id).state == "ficp_pending"
     with in_tenant(tenant):
         assert session.scalars(select(FicpCheck)).all() == []
 
@@ -175,8 +189,8 @@ def _connector(answer):
     return module
 
 
-@pytest.mark.parametrize("answer,state", [("clear", State.ficp_pending),
-                                          ("registered", State.ficp_registered)])
+@pytest.mark.parametrize("answer,state", [("clear", "ficp_pending"),
+                                          ("registered", "ficp_registered")])
 def test_an_automated_connector_answer_is_recorded(answer, state, app, tenant, users,
                                                    session, in_tenant, enable_plugin):
     module = _connector(answer)
@@ -187,7 +201,7 @@ def test_an_automated_connector_answer_is_recorded(answer, state, app, tenant, u
         with in_tenant(tenant):
             person = cases.create_person(session, cases.PersonData("Léa", "Martin"))
             case = cases.open_case(session, person, "mobility", "1500", tenant=tenant)
-            apply_transition(session, case, TransitionRequest(State.ficp_pending, case.version),
+            apply_transition(session, case, TransitionRequest("ficp_pending", case.version),
                              users["secretary"])
             session.commit()
             check = session.scalar(select(FicpCheck))
@@ -201,7 +215,7 @@ def test_without_a_connector_the_case_waits_in_the_queue(pending, session, tenan
                                                          in_tenant):
     with in_tenant(tenant):
         assert session.scalars(select(FicpCheck)).all() == []
-    assert pending.state == State.ficp_pending
+    assert pending.state == "ficp_pending"
 
 
 def test_a_raising_connector_leaves_the_case_to_the_agents_and_is_logged(
@@ -225,11 +239,11 @@ def test_a_raising_connector_leaves_the_case_to_the_agents_and_is_logged(
         with in_tenant(tenant):
             person = cases.create_person(session, cases.PersonData("Léa", "Martin"))
             case = cases.open_case(session, person, "mobility", "1500", tenant=tenant)
-            apply_transition(session, case, TransitionRequest(State.ficp_pending, case.version),
+            apply_transition(session, case, TransitionRequest("ficp_pending", case.version),
                              users["secretary"])
             session.commit()
-            assert case.state == State.ficp_pending
+            assert case.state == "ficp_pending"
             assert session.scalars(select(FicpCheck)).all() == []
-        assert "plugin ficpbot_broken raised" in caplog.text
+        assert "plugin ficpbot_broken failed in ccas_ficp_check" in caplog.text
     finally:
         plugins.registry().unregister("ficpbot_broken")

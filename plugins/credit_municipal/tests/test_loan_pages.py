@@ -182,7 +182,7 @@ def test_the_case_page_panel_shows_the_loan(app, session, tenant, in_tenant, use
     loan = disbursed_loan(session, tenant, in_tenant, users, disbursed_days_ago=40)
     with app.test_request_context("/t/alpha/"), in_tenant(tenant):
         case = session.get(Case, (tenant.id, loan.case_id))
-        (panel,) = views_loans.case_panels(case, users["social_worker"])
+        (panel,) = views_loans.case_panels(session, case, users["social_worker"])
         assert "Capital restant dû" in panel.html and "3 000,00" in panel.html.replace(
             "\u202f", " ")
-        assert views_loans.case_panels(case, users["referrer"]) is None
+        assert views_loans.case_panels(session, case, users["referrer"]) is None

@@ -110,11 +110,11 @@ def test_recording_an_early_repayment_replaces_the_instalments_still_to_come(
 
 @pytest.fixture
 def closable(monkeypatch):
-    """Without the core's closing checks (the final accompaniment summary belongs to
-    another feature), the case closes as soon as the loan is settled."""
-    from core import workflow
+    """With the final accompaniment summary recorded (another feature's check), the case
+    closes as soon as the loan is settled."""
+    from core.features import accompaniment
 
-    monkeypatch.setattr(workflow, "CORE_CHECKS", [])
+    monkeypatch.setattr(accompaniment, "has_final_summary", lambda session, case: True)
 
 
 def test_paying_the_whole_balance_closes_the_case_as_early_repayment(
@@ -148,11 +148,11 @@ def test_the_last_scheduled_repayment_closes_the_case_as_repaid(
 
 def test_a_settled_loan_whose_case_cannot_close_yet_tells_the_ccas(
         session, tenant, in_tenant, users, monkeypatch):
-    from core import workflow
+    from core.features import accompaniment
     from core.models import OutboxMessage
 
-    monkeypatch.setattr(workflow, "CORE_CHECKS", [
-        lambda case, t, actor, data: "Bilan final manquant." if t.name == "close" else None])
+    # the core's own check refuses to close: no final accompaniment summary yet
+    monkeypatch.setattr(accompaniment, "has_final_summary", lambda session, case: False)
     loan = _loan(session, tenant, in_tenant, users, disbursed_days_ago=40,
                  social_worker=users["social_worker"])
     with in_tenant(tenant):
@@ -164,7 +164,7 @@ def test_a_settled_loan_whose_case_cannot_close_yet_tells_the_ccas(
         mail = session.scalar(select(OutboxMessage).where(
             OutboxMessage.subject.like("%à clôturer%")))
         assert mail.recipient == users["social_worker"].email
-        assert "Bilan final manquant." in mail.payload["text"]
+        assert accompaniment.FINAL_SUMMARY_MISSING in mail.payload["text"]
 
 
 def _csv(*lines, header="référence du prêt;date;montant") -> bytes:

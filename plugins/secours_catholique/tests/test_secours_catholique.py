@@ -61,7 +61,9 @@ def test_flows_both_ways_with_their_outcomes_are_reported(app, tenant, enable_pl
                              first_name="C", last_name="D", purpose="housing", consent=True,
                              status="accepted"))
         session.commit()
-        [[destination]] = hooks().ccas_reorientation_destinations()
+        answers = hooks().ccas_reorientation_destinations.answers()
+        [destination] = [d for name, found in answers.results
+                         if name == "secours_catholique" for d in found]
         [section] = hooks().ccas_report_sections(tenant=tenant, year=year, session=session)
     assert destination.organisation_name == "Secours Catholique 31"
     assert section.data["referrals_in_by_status"] == {"declined": 1, "granted": 1}

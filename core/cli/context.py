@@ -1,0 +1,69 @@
+"""What every ``ccas`` command shares: the application (created once per invocation), its
+session, a tenant's scope, and French error messages instead of tracebacks."""
+
+from __future__ import annotations
+
+import functools
+from contextlib import contextmanager
+
+import click
+from flask import g
+from sqlalchemy.exc import OperationalError
+
+from .. import accounts, plugins, tenancy
+from ..db import db
+from ..errors import UserError
+
+
+def _app():
+    ctx = click.get_current_context()
+    root = ctx.find_root()
+    root.obj = root.obj or {}
+    if "app" not in root.obj:
+        # deferred: the application imports every blueprint and plugin; ``ccas --help``
+        # and the pure commands (``ccas loan schedule``) never need it
+        from ..app import create_app
+
+        try:
+            root.obj["app"] = create_app()
+        except Exception as exc:  # noqa: BLE001 - configuration problems are user errors
+            raise click.ClickException(f"Configuration invalide : {exc}") from exc
+    return root.obj["app"]
+
+
+def friendly(fn):
+    """Turn user errors into ``Error: …`` + exit 1, never a traceback."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except UserError as exc:
+            raise click.ClickException(exc.message) from exc
+        except plugins.PluginError as exc:
+            raise click.ClickException(exc.message) from exc
+        except OperationalError as exc:
+            raise click.ClickException(
+                "Base de données injoignable ou non initialisée (lancez « ccas db upgrade ») : "
+                f"{str(exc.orig).splitlines()[0] if exc.orig else exc}"
+            ) from exc
+
+    return wrapper
+
+
+@contextmanager
+def app_session():
+    """The app context and its session (no tenant)."""
+    app = _app()
+    with app.app_context():
+        yield db.session
+
+
+@contextmanager
+def tenant_context(slug: str):
+    """App context + tenant scope for ``slug``; yields the ``Tenant``."""
+    with app_session() as session:
+        tenant = accounts.get_tenant(session, slug)
+        with tenancy.tenant_scope(tenant.id):
+            g.tenant = tenant
+            yield tenant

@@ -1,0 +1,37 @@
+"""``ccas serve`` (the development server) and ``ccas demo`` (the demonstration city)."""
+
+from __future__ import annotations
+
+import click
+from werkzeug.serving import run_simple
+
+from .. import demo as demo_module
+from .context import _app, app_session, friendly
+
+# -- serving and demo ------------------------------------------------------------------------
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+def serve(host, port):
+    """Serve the application (development server; use a WSGI server in production)."""
+
+    app = _app()
+    click.echo(f"http://{host}:{port}/")
+    run_simple(host, port, app, threaded=True, use_reloader=False)
+
+
+@click.command()
+@click.option("--password", default=None, help="Password for every demo account.")
+@friendly
+def demo(password):
+    """Create (idempotently) the demo tenant 'toulouse' with plugins, partners, users."""
+
+    with app_session() as session:
+        logins = demo_module.create_demo(session, password)
+        session.commit()
+    click.echo("Territoire de démonstration « toulouse » prêt.")
+    click.echo("Comptes (mot de passe commun : %s) :" % logins["password"])
+    for line in logins["accounts"]:
+        click.echo("  " + line)
