@@ -5,16 +5,48 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from flask import Flask, abort, g, request
+from flask import Flask, abort, current_app, g, request
 from flask_babel import Babel
 
 from . import config as config_module
-from . import errors, plugins
+from . import errors, logsafety, plugins
+from .accounts import throttle
+from .api import bp as api_bp
 from .api.auth import authenticate
 from .db import db
+from .web import (
+    accompaniment,
+    account,
+    appointments,
+    audit,
+    auth,
+    cases,
+    context,
+    dashboards,
+    documents,
+    filters,
+    health,
+    imports,
+    operator,
+    privacy,
+    public,
+    referrals,
+    reports,
+    staff_time,
+    suggestions,
+    views,
+    workshops,
+)
 from .web.csrf import csrf
 
 babel = Babel()
+
+#: The core's blueprints: pages, operator pages, health, the JSON API.
+CORE_BLUEPRINTS = (
+    public.bp, health.bp, views.bp, operator.bp, api_bp, suggestions.bp, documents.bp,
+    appointments.bp, cases.bp, dashboards.bp, account.bp, audit.bp, referrals.bp,
+    reports.bp, imports.bp, accompaniment.bp, workshops.bp, staff_time.bp, privacy.bp,
+)
 
 PLUGIN_URL_PREFIX = "/t/<tenant>/p/{name}"
 PLUGIN_API_PREFIX = "/api/v1/p/{name}"
@@ -52,62 +84,14 @@ def create_app(config: dict | None = None, registry: plugins.PluginRegistry | No
     registry.load_internal()
     app.extensions["ccas_plugins"] = registry
 
-    from .web import auth, context, filters
-
     context.init_app(app)
     auth.init_app(app)
     filters.init_app(app)
     errors.register(app)
-    from . import logsafety
-
     logsafety.init_app(app)
-
-    from .api import bp as api_bp
-    from .web.health import bp as health_bp
-    from .web.operator import bp as operator_bp
-    from .web.public import bp as public_bp
-    from .web.views import bp as web_bp
-
-    for blueprint in (public_bp, health_bp, web_bp, operator_bp, api_bp):
+    for blueprint in CORE_BLUEPRINTS:
         app.register_blueprint(blueprint)
-    from .web.suggestions import bp as suggestions_bp
-
-    app.register_blueprint(suggestions_bp)
-    from .web.appointments import bp as appointments_bp
-    from .web.documents import bp as documents_bp
-
-    app.register_blueprint(documents_bp)
-    app.register_blueprint(appointments_bp)
-    from .web.cases import bp as cases_bp
-
-    app.register_blueprint(cases_bp)
-
-    from .web.account import bp as account_bp
-    from .web.audit import bp as audit_bp
-
-    app.register_blueprint(account_bp)
-    app.register_blueprint(audit_bp)
-    from .web.referrals import bp as referrals_bp
-
-    app.register_blueprint(referrals_bp)
-    from .web.imports import bp as imports_bp
-    from .web.reports import bp as reports_bp
-
-    app.register_blueprint(reports_bp)
-    app.register_blueprint(imports_bp)
-    from .web.accompaniment import bp as accompaniment_bp
-    from .web.staff_time import bp as staff_time_bp
-    from .web.workshops import bp as workshops_bp
-
-    for blueprint in (accompaniment_bp, workshops_bp, staff_time_bp):
-        app.register_blueprint(blueprint)
-    from .web.privacy import bp as privacy_bp
-
-    app.register_blueprint(privacy_bp)
-
     _register_plugin_blueprints(app, registry)
-    from .accounts import throttle
-
     throttle.init_app(app)  # after every blueprint: it limits their views
     app.after_request(_security_headers)
     return app
@@ -165,7 +149,6 @@ def _security_headers(response):
     headers.setdefault("X-Content-Type-Options", "nosniff")
     headers.setdefault("Referrer-Policy", "same-origin")
     headers.setdefault("X-Frame-Options", "DENY")
-    from flask import current_app
 
     if not current_app.config["DEVELOPMENT"]:
         headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")

@@ -3,9 +3,11 @@ French page for the web. Never a stack trace."""
 
 from __future__ import annotations
 
+import json
 import logging
+from urllib.parse import unquote_to_bytes
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, current_app, g, jsonify, render_template, request
 from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException
 
@@ -156,8 +158,6 @@ def register(app: Flask) -> None:
 
 
 def _rollback_request_session() -> None:
-    from flask import g
-
     session = g.get("ccas_session")
     if session is not None:
         try:
@@ -185,8 +185,6 @@ FORM_TYPE = "application/x-www-form-urlencoded"
 def guard_request_body() -> None:
     """Refuse, before any view and any write, a body that is too large (413), of a type
     the API does not take (415), not valid UTF-8 / JSON (400)."""
-    from flask import current_app
-
     if any("\x00" in v for v in request.args.values()):
         raise BodyRefused(400, "L'adresse contient un caractère nul : requête refusée.")
     limit = current_app.config.get("MAX_CONTENT_LENGTH")
@@ -213,8 +211,6 @@ def guard_request_body() -> None:
 
 def _is_json(body: bytes) -> bool:
     """Valid UTF-8 JSON without NUL characters (no database stores them in text)."""
-    import json
-
     try:
         return not _has_nul(json.loads(body.decode("utf-8")))
     except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
@@ -232,8 +228,6 @@ def _has_nul(value) -> bool:
 
 
 def _check_form_encoding(body: bytes) -> None:
-    from urllib.parse import unquote_to_bytes
-
     message = ("Le formulaire contient des caractères invalides (UTF-8 attendu, sans "
                "caractère nul).")
     for pair in body.split(b"&"):

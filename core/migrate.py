@@ -9,13 +9,20 @@ from __future__ import annotations
 
 import os
 from functools import cache
+from importlib.metadata import entry_points
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from alembic.script import ScriptDirectory
+from sqlalchemy import create_engine
+from sqlalchemy.engine import make_url
 
 import migrations as _migrations_pkg
+
+from . import rawsql
+from .models.base import UTCDateTime
+from .plugins import ENTRY_POINT_GROUP
 
 SCRIPT_LOCATION = str(Path(_migrations_pkg.__file__).parent)
 
@@ -23,10 +30,6 @@ SCRIPT_LOCATION = str(Path(_migrations_pkg.__file__).parent)
 def plugin_migration_dirs() -> list[str]:
     """``<plugin package>/migrations`` of every installed plugin that has one: a plugin's
     Alembic branch (``branch_labels=("<plugin>",)``, ``depends_on`` a core revision)."""
-    from importlib.metadata import entry_points
-
-    from .plugins import ENTRY_POINT_GROUP
-
     dirs = []
     for ep in entry_points(group=ENTRY_POINT_GROUP):
         try:
@@ -74,10 +77,6 @@ def upgrade(owner_url: str, app_role: str | None = None) -> None:
     """Upgrade to head (idempotent); on PostgreSQL grant the app role its privileges."""
     command.upgrade(alembic_config(owner_url), "heads")
     if app_role and owner_url.startswith("postgresql"):
-        from sqlalchemy import create_engine
-
-        from . import rawsql
-
         engine = create_engine(owner_url)
         try:
             with engine.begin() as conn:
@@ -88,8 +87,6 @@ def upgrade(owner_url: str, app_role: str | None = None) -> None:
 
 def app_role_of(app_url: str, owner_url: str) -> str | None:
     """The application's PostgreSQL role when it differs from the owner."""
-    from sqlalchemy.engine import make_url
-
     if not app_url.startswith("postgresql"):
         return None
     app_user = make_url(app_url).username
@@ -101,8 +98,6 @@ def render_item(type_: str, obj, autogen_context):
     """Autogenerate hook (``migrations/env.py``): the core's custom column types are
     written as the names plugins may import, ``from core.plugin_api import UTCDateTime``,
     so a generated revision (a plugin's branch included) imports no private module."""
-    from .models.base import UTCDateTime
-
     if type_ == "type" and isinstance(obj, UTCDateTime):
         autogen_context.imports.add("from core.plugin_api import UTCDateTime")
         return f"UTCDateTime(timezone={obj.impl.timezone!r})"

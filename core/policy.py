@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import enum
 import functools
+from urllib.parse import urlsplit
 
-from flask import abort, g
+from flask import abort, flash, g, redirect, request, url_for
 from flask_login import current_user
 
 #: endpoint function qualname -> frozenset of roles, or "public", or "operator"
@@ -85,8 +86,6 @@ def operator_only(fn):
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         if not current_user.is_authenticated or not getattr(current_user, "is_operator", False):
-            from flask import redirect, request, url_for
-
             if current_user.is_authenticated:
                 abort(403)
             return redirect(url_for("operator.login", next=request.full_path))
@@ -127,10 +126,6 @@ def _to_login():
     """Send a signed-out visitor to the sign-in page. A form posted without a session
     (it expired while the user was typing) is not saved: say so, and come back to the
     form's page after signing in."""
-    from urllib.parse import urlsplit
-
-    from flask import flash, redirect, request, url_for
-
     target = request.full_path
     if request.method == "POST":
         flash("Votre session a expiré : le formulaire n'a pas été enregistré. Reconnectez-"

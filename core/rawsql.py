@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import datetime
 import decimal
+import json
 import re
 import uuid
 
-from sqlalchemy import text
+from sqlalchemy import text, update
 from sqlalchemy.engine import Connection
+
+from .models import AuditEvent
 
 _IDENT = re.compile(r"^[a-z_][a-z0-9_]*$")
 
@@ -55,8 +58,6 @@ def bulk_insert(conn: Connection, table, records: list[dict], tenant_id: int) ->
         records = [{**r, **{n: None if r[n] is None else e(r[n]).name for n, e in enums.items()}}
                    for r in records]
     if conn.dialect.name == "postgresql":
-        import json
-
         t = _ident(table.name)
         conn.execute(
             text(f"INSERT INTO {t} ({quoted}) SELECT {quoted} "  # noqa: S608 - identifiers
@@ -193,10 +194,6 @@ def rewrite_audit_details(conn: Connection, tenant_id: int, details: dict) -> in
     The application role may not UPDATE ``audit_events`` (append-only), so this runs on
     the owner's connection, in its own transaction; the row's who/what/when stay.
     """
-    from sqlalchemy import update
-
-    from .models import AuditEvent
-
     if not details:
         return 0
     if conn.dialect.name == "postgresql":

@@ -19,7 +19,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import or_, select
+from flask import g
+from marshmallow import ValidationError
+from sqlalchemy import false, or_, select
 
 from . import audit, cases, clock, plugins, workflow
 from .errors import NotFound, UserError
@@ -138,8 +140,6 @@ def visible_referrals(user):
         return stmt
     org_id = getattr(user, "organisation_id", None)
     if str(getattr(user, "role", "")) != "referrer" or org_id is None:
-        from sqlalchemy import false
-
         return stmt.where(false())
     return stmt.where(or_(Referral.from_organisation_id == org_id,
                           Referral.to_organisation_id == org_id))
@@ -293,8 +293,6 @@ class ExtraFields:
     def load(self, data: dict) -> dict:
         """Validate ``data``; return what to store. Raises marshmallow's
         ``ValidationError`` with ``{field name: [messages]}`` (all schemas' errors)."""
-        from marshmallow import ValidationError
-
         if not isinstance(data, dict):
             raise ValidationError({"_schema": ["Objet attendu."]})
         known = {name for _p, _s, names in self.parts for name in names}
@@ -372,8 +370,6 @@ def extra_fields(to_org: Organisation, from_org: Organisation | None = None
 def _validate_extra(to_org: Organisation, from_org: Organisation | None, extra: dict
                     ) -> tuple[dict, dict[str, list[str]]]:
     """Validate ``extra`` with the plugins' fields; errors keyed ``extra.<field>``."""
-    from marshmallow import ValidationError
-
     merged = extra_fields(to_org, from_org)
     if merged is None:
         return {}, {f"extra.{key}": [f"{to_org.name} n'attend pas de champs "
@@ -396,7 +392,6 @@ def _now(at: datetime | None) -> datetime:
 def _tenant(tenant):
     if tenant is not None:
         return tenant
-    from flask import g
 
     return g.get("tenant")
 

@@ -206,3 +206,16 @@ def test_the_test_suite_fails_loudly_on_a_refused_installed_plugin():
     registry.register(_plugin("typo", ccas_nav_itemz=lambda: []))
     with pytest.raises(pytest.fail.Exception, match="typo.*ccas_nav_itemz"):
         check_installed_plugins(registry)
+
+
+def test_a_menu_entry_naming_an_unknown_page_is_left_out(with_plugin, client, login, users,
+                                                         caplog):
+    from core.plugin_api import NavItem
+
+    with_plugin(probe_plugin("lost", ccas_nav_items=lambda: [
+        NavItem("Perdu", "lost.nowhere"), NavItem("Dossiers bis", "cases.case_list")]))
+    login(client, users["manager"])
+    page = client.get("/t/alpha/")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and "Perdu" not in html and "Dossiers bis" in html
+    assert "menu entry 'Perdu' names an unknown page 'lost.nowhere'" in caplog.text

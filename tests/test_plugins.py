@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import types
 from decimal import Decimal
 
@@ -212,3 +213,40 @@ def test_a_raising_plugin_info_is_refused_not_fatal():
     module.ccas_plugin_info = ccas_plugin_info
     loaded = plugins.PluginRegistry().register(module, "broken")
     assert not loaded.usable
+
+
+def test_a_plugin_blueprint_called_api_under_a_prefix_with_api_keeps_its_csrf_check(
+        ccas_database, app_config, make_tenant, make_user, enable_plugin):
+    """0.1 exempted any plugin blueprint whose name starts with "api" or whose prefix
+    contains "api" (``/capital``): a cookie-authenticated form there had no CSRF check.
+    Now only the views marked ``@token_authenticated`` skip it."""
+    from core.app import create_app
+    from core.testing.pytest_plugin import IsolatedClient
+
+    module = make_plugin("apicapital")
+    bp = Blueprint("api_capital", __name__)
+
+    @bp.route("/capital/transfer", methods=["POST"])
+    @allow("manager")
+    def transfer():
+        return "moved"
+
+    module.ccas_blueprints = hookimpl(lambda: [bp])
+    module.ccas_nav_items = hookimpl(lambda: [])
+    registry = plugins.PluginRegistry()
+    registry.load_entry_points()
+    registry.register(module, "apicapital")
+    application = create_app({**app_config, "WTF_CSRF_ENABLED": True}, registry=registry)
+    application.test_client_class = IsolatedClient
+    with application.app_context():
+        tenant = make_tenant("alpha")
+        enable_plugin(tenant, "apicapital")
+        manager = make_user(tenant, "manager")
+        client = application.test_client()
+        page = client.get("/t/alpha/login").get_data(as_text=True)
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page)[1]
+        signed_in = client.post("/t/alpha/login", data={
+            "email": manager.email, "password": "Test-password-2026!", "csrf_token": token})
+        assert signed_in.status_code == 302
+        refused = client.post("/t/alpha/p/apicapital/capital/transfer")
+        assert refused.status_code == 400 and "moved" not in refused.get_data(as_text=True)

@@ -5,6 +5,7 @@ raises ``UserError`` (French message) on bad input; the caller commits."""
 from __future__ import annotations
 
 import re
+import uuid
 from datetime import timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -13,6 +14,7 @@ from sqlalchemy import func, select
 from .. import audit, clock, tenancy
 from ..errors import UserError
 from ..models import SLUG_RE, ApiToken, Operator, Organisation, OrganisationKind, Tenant, User
+from ..plugins import registry
 from ..policy import Role
 from .credentials import PasswordPolicyError, check_password_policy, hash_password, new_api_token
 
@@ -90,8 +92,6 @@ def create_organisation(
                         field="name")
     kind_value = parse_kind(kind)
     if plugin_name:
-        from ..plugins import registry
-
         registry().get(plugin_name)
     if session.scalar(select(Organisation.id).where(Organisation.name == name)) is not None:
         raise UserError(f"L'organisation {name!r} existe déjà.", status=409, field="name")
@@ -224,8 +224,6 @@ def create_token(
 
 
 def revoke_token(session, token_id) -> ApiToken:
-    import uuid
-
     try:
         tid = uuid.UUID(str(token_id))
     except ValueError as exc:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import os
 
-from flask import Flask, current_app, g, request
+from flask import Flask, current_app, g, request, session
 from flask_limiter import Limiter
 
 DEFAULTS = {
@@ -70,8 +70,6 @@ def account_key() -> str:
 
 def pending_account_key() -> str:
     """The account waiting for its second factor (from the session)."""
-    from flask import session
-
     pending = session.get("ccas_2fa") or {}
     return "2fa:" + _digest(pending.get("kind", "u"), pending.get("tid"), pending.get("uid"))
 

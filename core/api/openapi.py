@@ -3,17 +3,18 @@ docstrings (YAML after ``---``). Not hand-written."""
 
 from __future__ import annotations
 
+import re
+
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 from apispec.yaml_utils import load_operations_from_docstring
 from flask import current_app
 
 from .. import __version__
+from ..schemas import common
 
 
 def _path_of(rule) -> str:
-    import re
-
     return re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule.rule)
 
 
@@ -31,7 +32,6 @@ def build(app) -> dict:
         plugins=[MarshmallowPlugin()],
     )
     spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
-    from ..schemas import common
 
     for name in ("ProblemSchema", "MeSchema"):
         spec.components.schema(name.removesuffix("Schema"), schema=getattr(common, name))

@@ -6,17 +6,36 @@ a case is opened the same way wherever it comes from. Nothing is committed here.
 
 from __future__ import annotations
 
+import unicodedata
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
+from flask import g, has_app_context
 from sqlalchemy import exists, false, func, select
+from sqlalchemy.orm.exc import StaleDataError
 
 from .. import audit, clock, workflow
 from ..errors import NotFound, UserError
-from ..models import Case, CaseTransition, Employment, Person, Purpose, Source, State
+from ..models import (
+    CHARGE_CATEGORIES,
+    RESOURCE_CATEGORIES,
+    BudgetKind,
+    BudgetLine,
+    Case,
+    CaseTransition,
+    Employment,
+    Interview,
+    Person,
+    Purpose,
+    Source,
+    State,
+    User,
+)
 from ..policy import CCAS_STAFF, SOCIAL_WORKERS
+from ..workflow import StaleCase
+from . import budget
 
 MAX_AMOUNT = Decimal("1000000")
 
@@ -38,8 +57,6 @@ class PersonData:
 
 
 def _norm(text: str) -> str:
-    import unicodedata
-
     text = unicodedata.normalize("NFKD", text or "")
     return "".join(c for c in text if not unicodedata.combining(c)).strip().lower()
 
@@ -167,8 +184,6 @@ def open_case(
         raise UserError("Description du projet : 5 000 caractères au plus.", status=422,
                         field="project")
     if tenant is None:
-        from flask import g
-
         tenant = g.get("tenant")
     day = intake_date or local_today(tenant)
     case = Case(
@@ -323,8 +338,6 @@ def list_cases(session, role: str, filters: CaseFilters, page: int = 1,
 
 
 def _check_version(case: Case, version) -> None:
-    from ..workflow import StaleCase
-
     try:
         version = int(version)
     except (TypeError, ValueError) as exc:
@@ -335,11 +348,6 @@ def _check_version(case: Case, version) -> None:
 
 def assign_worker(session, case: Case, worker_id, version, actor) -> Case:
     """Assign the social worker following ``case`` (``worker_id`` empty: unassign)."""
-    from sqlalchemy.orm.exc import StaleDataError
-
-    from ..models import User
-    from ..workflow import StaleCase
-
     if str(getattr(actor, "role", "")) not in CCAS_STAFF:
         raise UserError("Votre rôle ne permet pas cette action.", status=403)
     _check_version(case, version)
@@ -363,8 +371,6 @@ def assign_worker(session, case: Case, worker_id, version, actor) -> Case:
 
 
 def social_workers(session) -> list:
-    from ..models import User
-
     return list(session.scalars(
         select(User).where(User.active.is_(True), User.role.in_(sorted(SOCIAL_WORKERS)))
         .order_by(User.full_name, User.email)
@@ -379,8 +385,6 @@ INTERVIEW_STATES = frozenset(
 def add_interview(session, case: Case, actor, held_on, duration_minutes=None,
                   shared_note: str = "", private_note: str = ""):
     """Record an evaluation interview (social workers and the manager)."""
-    from ..models import Interview
-
     role = str(getattr(actor, "role", ""))
     if role not in SOCIAL_WORKERS:
         raise UserError("Seuls les travailleurs sociaux et la responsable saisissent les "
@@ -427,8 +431,6 @@ def add_interview(session, case: Case, actor, held_on, duration_minutes=None,
 
 
 def interviews(session, case: Case) -> list:
-    from ..models import Interview
-
     return list(session.scalars(
         select(Interview).where(Interview.case_id == case.id)
         .order_by(Interview.held_on, Interview.created_at)
@@ -439,8 +441,6 @@ BUDGET_STATES = INTERVIEW_STATES
 
 
 def budget_lines(session, case: Case) -> dict[str, Decimal]:
-    from ..models import BudgetLine
-
     return {line.category: line.amount for line in session.scalars(
         select(BudgetLine).where(BudgetLine.case_id == case.id))}
 
@@ -448,8 +448,6 @@ def budget_lines(session, case: Case) -> dict[str, Decimal]:
 def save_budget(session, case: Case, actor, amounts: dict) -> dict[str, Decimal]:
     """Replace the budget sheet with ``amounts`` (``{category: amount}``; empty or 0
     removes the line). Every amount is checked before anything is written."""
-    from ..models import CHARGE_CATEGORIES, RESOURCE_CATEGORIES, BudgetKind, BudgetLine
-
     if str(getattr(actor, "role", "")) not in SOCIAL_WORKERS:
         raise UserError("Seuls les travailleurs sociaux et la responsable saisissent le "
                         "budget.", status=403)
@@ -504,9 +502,6 @@ def save_budget(session, case: Case, actor, amounts: dict) -> dict[str, Decimal]
 
 def budget_figures(session, case: Case, tenant=None):
     """``core.cases.budget.BudgetFigures`` of the case's sheet (``None`` when it is empty)."""
-    from ..models import RESOURCE_CATEGORIES
-    from . import budget
-
     lines = budget_lines(session, case)
     if not lines:
         return None
@@ -521,6 +516,4 @@ def budget_figures(session, case: Case, tenant=None):
 
 
 def _tenant():
-    from flask import g, has_app_context
-
     return g.get("tenant") if has_app_context() else None

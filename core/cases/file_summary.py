@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
-from .. import workflow
+from .. import cases, workflow
 from ..models import (
     CHARGE_CATEGORIES,
     EMPLOYMENT_LABELS,
@@ -20,6 +20,7 @@ from ..models import (
     RESOURCE_CATEGORIES,
     SOURCE_LABELS,
 )
+from ..web.filters import format_money
 
 
 @dataclass(frozen=True)
@@ -58,8 +59,6 @@ class FileSummary:
 
 
 def build(session, case, tenant) -> FileSummary:
-    from .. import cases
-
     person = case.person
     lines = cases.budget_lines(session, case)
     worker = case.social_worker
@@ -117,8 +116,6 @@ def _safe(text) -> str:
 
 
 def _money(value) -> str:
-    from ..web.filters import format_money
-
     return format_money(value)
 
 
@@ -127,6 +124,7 @@ def _day(value) -> str:
 
 
 def render_pdf(summary: FileSummary) -> bytes:
+    # deferred: fpdf2 takes about 0.3 s to import; only the PDF needs it
     from fpdf import FPDF
 
     pdf = FPDF(format="A4")

@@ -6,9 +6,12 @@ from __future__ import annotations
 import sys
 
 import click
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from .. import accounts, tenancy
+from .. import accounts, migrate, tenancy
+from ..accounts import totp
+from ..db import db as database
+from ..models import ApiToken, Operator, Organisation, Tenant
 from .context import _app, app_session, friendly, tenant_context
 
 # -- database -------------------------------------------------------------------------------
@@ -23,8 +26,6 @@ def db():
 @friendly
 def db_upgrade():
     """Upgrade the database to the latest schema (idempotent)."""
-    from .. import migrate
-
     app = _app()
     app_url = app.config["CCAS_DATABASE_URL"]
     owner_url = app.config["CCAS_DATABASE_OWNER_URL"]
@@ -60,8 +61,6 @@ def tenant_create(slug, name, city, timezone):
 @friendly
 def tenant_list():
     """List tenants."""
-    from ..models import Tenant
-
     with app_session() as session:
         rows = session.scalars(select(Tenant).order_by(Tenant.slug)).all()
         if not rows:
@@ -88,8 +87,6 @@ def org():
 def org_create(tenant_slug, name, kind, plugin_name, email):
     """Create an organisation in a tenant."""
     with tenant_context(tenant_slug):
-        from ..db import db as database
-
         o = accounts.create_organisation(database.session, name, kind, plugin_name, email)
         database.session.commit()
         click.echo(f"Organisation créée : {o.name} ({o.kind.value})")
@@ -100,11 +97,7 @@ def org_create(tenant_slug, name, kind, plugin_name, email):
 @friendly
 def org_list(tenant_slug):
     """List a tenant's organisations."""
-    from ..models import Organisation
-
     with tenant_context(tenant_slug):
-        from ..db import db as database
-
         for o in database.session.scalars(select(Organisation).order_by(Organisation.name)):
             click.echo(f"{o.name}\t{o.kind.value}\t{o.plugin_name or ''}")
 
@@ -132,8 +125,6 @@ def user():
 def user_create(tenant_slug, email, role, org_name, full_name, password_stdin):
     """Create a user (password from a prompt or --password-stdin)."""
     with tenant_context(tenant_slug):
-        from ..db import db as database
-
         accounts.parse_role(role)  # fail before asking for a password
         password = _read_password(password_stdin)
         u = accounts.create_user(database.session, email, role, org_name, password, full_name)
@@ -148,8 +139,6 @@ def user_create(tenant_slug, email, role, org_name, full_name, password_stdin):
 def user_deactivate(tenant_slug, email):
     """Deactivate a user: ends its sessions; its API tokens stop working."""
     with tenant_context(tenant_slug):
-        from ..db import db as database
-
         u = accounts.get_user(database.session, email)
         accounts.deactivate_user(database.session, u)
         database.session.commit()
@@ -179,11 +168,6 @@ def operator_create(email, password_stdin):
 def operator_reset_totp(email):
     """Remove an operator's second factor (lost phone and recovery codes); with
     CCAS_OPERATOR_TOTP_REQUIRED they enrol again at the next sign-in."""
-    from sqlalchemy import func, select
-
-    from ..accounts import totp
-    from ..models import Operator
-
     with app_session() as session:
         found = session.scalar(select(Operator).where(func.lower(Operator.email) == email.lower()))
         if found is None:
@@ -214,8 +198,6 @@ def token():
 def token_create(tenant_slug, email, name, expires_days):
     """Create an API token; it is shown once and stored hashed."""
     with tenant_context(tenant_slug):
-        from ..db import db as database
-
         row, clear = accounts.create_token(database.session, email, name, expires_days)
         database.session.commit()
         click.echo(f"Jeton {row.id} créé pour {email}. Conservez-le, il ne sera plus affiché :")
@@ -229,8 +211,6 @@ def token_create(tenant_slug, email, name, expires_days):
 def token_revoke(tenant_slug, token_id):
     """Revoke token TOKEN_ID."""
     with tenant_context(tenant_slug):
-        from ..db import db as database
-
         accounts.revoke_token(database.session, token_id)
         database.session.commit()
         click.echo(f"Jeton {token_id} révoqué.")
@@ -241,11 +221,8 @@ def token_revoke(tenant_slug, token_id):
 @friendly
 def token_list(tenant_slug):
     """List tokens (never their value)."""
-    from ..models import ApiToken
 
     with tenant_context(tenant_slug):
-        from ..db import db as database
-
         for t in database.session.scalars(select(ApiToken).order_by(ApiToken.created_at)):
             state = "révoqué" if t.revoked_at else "actif"
             click.echo(f"{t.id}\t{t.user.email}\t{t.name}\t{state}")

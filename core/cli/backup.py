@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from .. import backup
+from ..db import db
 from .context import _app, friendly
 
 
@@ -42,7 +43,6 @@ def backup_restore(file, yes):
             "Continuer ?", abort=True,
         )
     backup.restore(app.config["CCAS_DATABASE_OWNER_URL"], file)
-    from ..db import db
 
     db.dispose()  # no pooled connection keeps the old tables
     click.echo(f"Sauvegarde restaurée : {file}. Redémarrez l'application.")

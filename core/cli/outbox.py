@@ -10,11 +10,19 @@ from __future__ import annotations
 import secrets
 import signal
 import threading
+from urllib.parse import urlsplit
 
 import click
+from flask import current_app, g
 from sqlalchemy import select
 
-from .. import tenancy
+from .. import accounts, audit, referrals, tenancy
+from ..api import idempotency
+from ..db import db
+from ..errors import UserError
+from ..models import Tenant
+from ..outbox import delivery
+from ..web import form_tokens
 from .context import app_session, friendly, tenant_context
 
 
@@ -33,11 +41,7 @@ def outbox_group():
 @friendly
 def drain(once, interval, tenant_slugs):
     """Deliver the e-mails and webhooks that are due (SMTP, signed HTTP)."""
-    from ..outbox import delivery
-
     with app_session():
-        from flask import current_app
-
         app = current_app._get_current_object()
 
         def report(stats):
@@ -68,13 +72,6 @@ def referrals_group():
 def remind(tenant_slugs):
     """Remind unanswered referrals, expire old ones, purge old idempotency keys and spent
     form tokens."""
-    from flask import g
-
-    from .. import referrals
-    from ..api import idempotency
-    from ..models import Tenant
-    from ..web import form_tokens
-
     with app_session() as session:
         stmt = select(Tenant).order_by(Tenant.slug)
         if tenant_slugs:
@@ -100,14 +97,7 @@ def remind(tenant_slugs):
 @friendly
 def webhook(slug, org_name, url, new_secret):
     """Set an organisation's webhook endpoint; prints the signing secret once."""
-    from urllib.parse import urlsplit
-
-    from .. import accounts, audit
-    from ..errors import UserError
-
     with tenant_context(slug):
-        from ..db import db
-
         session = db.session
         org = accounts.get_organisation(session, org_name)
         url = url.strip()

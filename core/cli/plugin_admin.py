@@ -9,6 +9,8 @@ import click
 from sqlalchemy import select
 
 from .. import audit, plugins
+from ..db import db as database
+from ..models import PluginState
 from ..plugins.hookdocs import render_reference
 from ..plugins.scaffold import create
 from .context import _app, friendly, tenant_context
@@ -42,8 +44,6 @@ def plugins_list(tenant_slug):
 
 def _set_enabled(tenant_slug: str, name: str, enabled: bool) -> None:
     with tenant_context(tenant_slug):
-        from ..db import db as database
-
         plugins.set_enabled(database.session, name, enabled)
         audit.record(database.session, "plugin.enable" if enabled else "plugin.disable", None,
                      plugin=name)
@@ -87,9 +87,6 @@ def plugins_settings(tenant_slug, name, changes):
         except ValueError:
             parsed[key.strip()] = value
     with tenant_context(tenant_slug):
-        from ..db import db as database
-        from ..models import PluginState
-
         if parsed:
             stored = plugins.update_settings(database.session, name, parsed)
             audit.record(database.session, "plugin.settings", None, plugin=name, settings=stored)

@@ -6,6 +6,8 @@ import sys
 
 import click
 
+from ..db import db
+from ..privacy import purge
 from .context import friendly, tenant_context
 
 
@@ -17,9 +19,6 @@ def purge_command(tenant_slug, dry_run):
     """Anonymise the people whose last contact is older than the retention period
     (tenant setting privacy.retention_months, default 24), except while a loan is open,
     and the referrals that never became a case whose last activity is older than it."""
-    from ..db import db
-    from ..privacy import purge
-
     with tenant_context(tenant_slug) as tenant:
         session = db.session
         due = purge.due_persons(session, tenant)

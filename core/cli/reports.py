@@ -7,7 +7,13 @@ import sys
 from pathlib import Path
 
 import click
+from flask import current_app
 
+from ..db import db
+from ..importer import rejects_csv, run_import
+from ..importer.uploads import store_for
+from ..reports import build_report, funder_view
+from ..reports.export import export
 from .context import app_session, friendly, tenant_context
 
 PROGRESS_FROM = 2000
@@ -24,16 +30,11 @@ PROGRESS_FROM = 2000
 @friendly
 def report(tenant_slug, year, fmt, output, funder):
     """Write the yearly review of a tenant (figures defined in docs/reports.md)."""
-    from ..reports import build_report, funder_view
-    from ..reports.export import export
-
     if fmt in ("xlsx", "pdf") and not output:
         raise click.ClickException(f"Le format {fmt} est binaire : indiquez --output FICHIER.")
     if not 1900 <= year <= 2200:
         raise click.ClickException(f"Année invalide : {year}.")
     with tenant_context(tenant_slug) as tenant:
-        from ..db import db
-
         data = build_report(db.session, tenant, year)
         if funder:
             data = funder_view(data)
@@ -68,13 +69,9 @@ def import_cases(tenant_slug, file, dry_run, skip_invalid, report_path):
     Without --skip-invalid nothing is written if any row is invalid. Re-importing the
     same file creates nothing new.
     """
-    from ..importer import rejects_csv, run_import
-
     path = Path(file)
     data = path.read_bytes()
     with tenant_context(tenant_slug) as tenant:
-        from ..db import db
-
         bars: list = []
 
         def progress(done: int, total: int) -> None:
@@ -122,10 +119,6 @@ def import_cases(tenant_slug, file, dry_run, skip_invalid, report_path):
 @friendly
 def import_sweep():
     """Remove uploaded spreadsheets never confirmed within CCAS_IMPORT_TTL_HOURS (cron)."""
-    from flask import current_app
-
-    from ..importer.uploads import store_for
-
     with app_session():
         store = store_for(current_app)
         removed = store.sweep()

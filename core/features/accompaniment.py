@@ -23,9 +23,11 @@ import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from flask import g, has_app_context
 from sqlalchemy import func, select
 
 from .. import audit, clock
+from ..cases import parse_date
 from ..errors import NotFound, UserError
 from ..hookspecs import hookimpl
 from ..models import Case, CaseTransition, State
@@ -33,12 +35,15 @@ from ..models.accompaniment import (
     CHANNEL_LABELS,
     AccompanimentPlan,
     AccompanimentTask,
+    Activity,
     Channel,
     FollowUp,
     TaskKind,
     TaskStatus,
+    TimeCategory,
 )
 from ..policy import CCAS_STAFF, SOCIAL_WORKERS
+from . import staff_time
 
 log = logging.getLogger(__name__)
 
@@ -105,7 +110,6 @@ def followup_months_setting(tenant) -> list[int]:
 def _tenant(tenant=None):
     if tenant is not None:
         return tenant
-    from flask import g, has_app_context
 
     return g.get("tenant") if has_app_context() else None
 
@@ -215,8 +219,6 @@ class FollowUpForm:
 
 
 def _validate_follow_up(form: FollowUpForm, tenant) -> tuple[date, Channel, int]:
-    from ..cases import parse_date
-
     errors: dict[str, list[str]] = {}
     done_on = None
     try:
@@ -254,9 +256,6 @@ def record_follow_up(session, case: Case, actor, form: FollowUpForm,
                      follow_up: FollowUp | None = None, tenant=None) -> FollowUp:
     """Record a contact: the planned ``follow_up`` done, or an unplanned one. Its duration
     becomes accompaniment time of the actor (``core.features.staff_time``)."""
-    from ..models.accompaniment import Activity, TimeCategory
-    from . import staff_time
-
     _check_worker(actor)
     tenant = _tenant(tenant)
     if case.state not in FOLLOW_STATES:

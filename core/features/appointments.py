@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from flask import g
 from sqlalchemy import select
 
 from .. import audit, clock, workflow
@@ -351,6 +352,4 @@ def ics_text(appointment: Appointment, tenant, stamp: datetime | None = None) ->
 
 
 def _tenant():
-    from flask import g
-
     return g.get("tenant")

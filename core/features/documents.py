@@ -24,9 +24,11 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 
 from .. import audit, clock, plugins
+from ..cases import local_today
 from ..errors import UserError
 from ..hookspecs import hookimpl
 from ..models import CaseDocument, DocumentStatus, State
+from ..outbox import enqueue_email
 from ..plugins.calling import PluginFailure
 from ..plugins.types import DocumentRequirement
 from ..workflow import TransitionError
@@ -290,6 +292,7 @@ def _pdf_safe(text: str) -> str:
 
 
 def letter_pdf(data: Letter) -> bytes:
+    # deferred: fpdf2 takes about 0.3 s to import; only the PDF needs it
     from fpdf import FPDF
 
     pdf = FPDF(format="A4")
@@ -331,9 +334,6 @@ def email_list(session, tenant, case, actor=None, today=None):
 
     Raises ``UserError`` when the person has no e-mail address or nothing is requested.
     """
-    from ..cases import local_today
-    from ..outbox import enqueue_email
-
     person = case.person
     if not person.email:
         raise UserError("Cette personne n'a pas d'adresse e-mail : imprimez le courrier.",

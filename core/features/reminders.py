@@ -11,10 +11,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from flask import g
 from sqlalchemy import select
 
-from .. import audit, clock
-from ..models import Appointment, AppointmentMode, AppointmentStatus
+from .. import audit, clock, tenancy
+from ..db import db
+from ..errors import UserError
+from ..models import Appointment, AppointmentMode, AppointmentStatus, Tenant
+from ..outbox import enqueue_email
 from . import appointments as appts
 
 REMINDER_WINDOW = timedelta(hours=48)
@@ -73,8 +77,6 @@ def reminder_text(appointment: Appointment, tenant) -> tuple[str, str]:
 
 def remind(session, tenant, now: datetime | None = None) -> RemindResult:
     """Queue the reminders of the current tenant (the caller set its scope and commits)."""
-    from ..outbox import enqueue_email
-
     now = now or clock.now()
     result = RemindResult()
     for appointment in due(session, now):
@@ -98,20 +100,12 @@ def remind(session, tenant, now: datetime | None = None) -> RemindResult:
 
 def remind_all_tenants(now: datetime | None = None, only: str | None = None) -> dict:
     """Run :func:`remind` for each tenant (or ``only`` the slug given), committing each."""
-    from flask import g
-
-    from .. import tenancy
-    from ..db import db
-    from ..models import Tenant
-
     now = now or clock.now()
     query = select(Tenant).order_by(Tenant.slug)
     if only:
         query = query.where(Tenant.slug == only)
     tenants = db.session.scalars(query).all()
     if only and not tenants:
-        from ..errors import UserError
-
         raise UserError(f"Territoire inconnu : {only}.")
     report = {}
     for tenant in tenants:

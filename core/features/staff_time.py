@@ -21,9 +21,11 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
+from flask import g, has_app_context
 from sqlalchemy import extract, func, select
 
-from .. import audit
+from .. import audit, clock
+from ..cases import parse_date
 from ..errors import UserError
 from ..models import Appointment, AppointmentStatus, CaseTransition, State, User
 from ..models.accompaniment import ACTIVITY_LABELS, Activity, TimeCategory, TimeEntry
@@ -59,8 +61,6 @@ class TimeForm:
 
 
 def validate(form: TimeForm, role: str, today: date) -> tuple[date, int, Activity, TimeCategory]:
-    from ..cases import parse_date
-
     errors: dict[str, list[str]] = {}
     day = None
     try:
@@ -100,12 +100,12 @@ def validate(form: TimeForm, role: str, today: date) -> tuple[date, int, Activit
 def record(session, actor, form: TimeForm, case=None, source: str = "manual", tenant=None,
            audited: bool = True) -> TimeEntry:
     """Record minutes of ``actor``'s time. Nothing is committed."""
-    from .accompaniment import today
-
     role = str(getattr(actor, "role", ""))
     if role not in CCAS_STAFF:
         raise UserError("Votre rôle ne permet pas de saisir du temps.", status=403)
-    day, minutes, activity, category = validate(form, role, today(tenant))
+    if tenant is None:
+        tenant = g.get("tenant") if has_app_context() else None
+    day, minutes, activity, category = validate(form, role, clock.today(tenant))
     entry = TimeEntry(user_id=actor.id, case_id=getattr(case, "id", None), activity=activity,
                       category=category, minutes=minutes, day=day,
                       note=(form.note or "").strip(), source=source)

@@ -35,8 +35,11 @@ from ..models.accompaniment import (
     WorkshopSession,
     WorkshopTheme,
 )
+from ..outbox import enqueue_email
 from ..policy import CCAS_STAFF, SOCIAL_WORKERS
 from . import ics
+from .accompaniment import today
+from .appointments import local, parse_local_date, parse_local_time, to_utc, zone
 
 #: Cases whose person may be invited: applicants being followed and borrowers.
 INVITABLE_STATES = (
@@ -110,8 +113,6 @@ class SessionForm:
 
 
 def create_session(session, actor, form: SessionForm, tenant) -> WorkshopSession:
-    from .appointments import parse_local_date, parse_local_time, to_utc, zone
-
     _require(actor, SOCIAL_WORKERS)
     errors: dict[str, list[str]] = {}
     theme = None
@@ -235,8 +236,6 @@ def ics_for(ws: WorkshopSession, tenant, stamp: datetime | None = None) -> bytes
 
 
 def _invitation_email(ws: WorkshopSession, person: Person, tenant) -> tuple[str, str]:
-    from .appointments import local
-
     when = local(ws.starts_at, tenant)
     subject = f"Invitation : atelier budget « {ws.theme.title} » le {when:%d/%m/%Y}"
     text = (
@@ -255,8 +254,6 @@ def _invitation_email(ws: WorkshopSession, person: Person, tenant) -> tuple[str,
 def invite(session, ws: WorkshopSession, case_ids, actor, tenant) -> tuple[list, list[str]]:
     """Invite the persons of ``case_ids`` by e-mail with the ICS file. Returns the new
     invitations and, for those who could not be invited by e-mail, why."""
-    from ..outbox import enqueue_email
-
     _require(actor, CCAS_STAFF)
     if ws.starts_at < clock.now():
         raise UserError("Cette séance est passée : plus d'invitation possible.", status=422)
@@ -487,15 +484,11 @@ def report(session, start: datetime, end: datetime) -> WorkshopReport:
 
 
 def year_bounds(year: int, tenant) -> tuple[datetime, datetime]:
-    from .appointments import zone
-
     tz = zone(tenant)
     return (datetime(year, 1, 1, tzinfo=tz).astimezone(UTC),
             datetime(year + 1, 1, 1, tzinfo=tz).astimezone(UTC))
 
 
 def default_year(tenant) -> int:
-    from .accompaniment import today
-
     return today(tenant).year
 

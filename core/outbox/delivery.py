@@ -38,9 +38,11 @@ import hmac
 import http.client
 import json
 import logging
+import os
 import smtplib
 import ssl
 import time
+import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.message import EmailMessage
@@ -80,8 +82,6 @@ class DrainStats:
 
 def _conf(app, name: str, default: int) -> int:
     """``app.config[name]``, else the environment variable, else ``default``."""
-    import os
-
     return int(app.config.get(name) or os.environ.get(name) or default)
 
 
@@ -221,8 +221,6 @@ def send_webhook(session, message: OutboxMessage, now: datetime) -> None:
     payload = message.payload or {}
     org = None
     if payload.get("organisation_id"):
-        import uuid
-
         org = session.scalar(select(Organisation).where(
             Organisation.id == uuid.UUID(payload["organisation_id"])))
     if org is None or not org.webhook_secret:

@@ -34,6 +34,7 @@ from ..models import (
     User,
 )
 from ..policy import Role
+from ..workflow import reasons
 from . import enqueue_email, enqueue_webhook
 
 #: What the referrer is told for each status, after "L'orientation … ".
@@ -168,8 +169,6 @@ def referral_status_changed(session, tenant, referral, old_status: str, new_stat
                   f"adressée à {referral.to_organisation.name} "
                   f"{STATUS_SENTENCES.get(new, 'a changé de statut.')}"]
     if new == ReferralStatus.declined and referral.decline_reason:
-        from ..workflow import reasons
-
         label = reasons.reasons(tenant, "decline").get(referral.decline_reason,
                                                        referral.decline_reason)
         paragraphs.append(f"Motif : {label}.")

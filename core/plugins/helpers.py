@@ -13,8 +13,11 @@ from collections import Counter
 from datetime import UTC, datetime
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import aliased
 
 from .. import clock
+from ..models import Case, CaseSuggestion, CaseTransition, Organisation, Referral
+from ..referrals import ORG_DESTINATION_PREFIX
 from .types import Destination
 
 # -- text ------------------------------------------------------------------------------
@@ -56,8 +59,6 @@ def has_children(person) -> bool:
 
 def organisation_of_plugin(session, plugin_name: str):
     """The tenant's organisation represented by plugin ``plugin_name`` (or ``None``)."""
-    from ..models import Organisation
-
     return session.scalar(
         select(Organisation).where(Organisation.plugin_name == plugin_name)
         .order_by(Organisation.name).limit(1)
@@ -67,8 +68,6 @@ def organisation_of_plugin(session, plugin_name: str):
 def organisation_destination_code(organisation) -> str:
     """The reorientation code of a partner organisation (``org:<id>``): reorienting a case
     there also sends that organisation a referral (``core.referrals``)."""
-    from ..referrals import ORG_DESTINATION_PREFIX
-
     return f"{ORG_DESTINATION_PREFIX}{organisation.id}"
 
 
@@ -105,10 +104,6 @@ def partner_flows(session, tenant, year: int, plugin_name: str,
     * ``reoriented_out``: cases reoriented to one of ``destination_codes`` or to one of
       those organisations.
     """
-    from sqlalchemy.orm import aliased
-
-    from ..models import Case, CaseTransition, Organisation, Referral
-
     start, end = year_bounds(tenant, year)
     in_year = (Referral.created_at >= start, Referral.created_at < end)
     out: dict = {}
@@ -151,8 +146,6 @@ def suggestions_resolved(session, tenant, year: int, plugin_name: str,
                          status: str = "mobilised") -> dict[str, int]:
     """``{suggestion code: count}`` of plugin ``plugin_name``'s suggestions resolved with
     ``status`` in ``year`` (``"mobilised"``: aids obtained instead of, or before, a loan)."""
-    from ..models import CaseSuggestion
-
     start, end = year_bounds(tenant, year)
     rows = session.execute(
         select(CaseSuggestion.code, func.count())

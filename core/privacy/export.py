@@ -80,7 +80,7 @@ def _tables(session, registry, ids: dict[str, set], outbox) -> dict:
     audit trail of those rows."""
     tables = {}
     for d in registry.values():
-        rows = purge._rows(session, d, ids.get(d.table, set()))  # noqa: SLF001 - same package
+        rows = purge.rows_of(session, d, ids.get(d.table, set()))
         if rows:
             tables[d.table] = {"label": d.label or d.table,
                                "rows": [_row_dict(r) for r in rows]}
@@ -104,7 +104,7 @@ def subject_data(session, person: Person, tenant=None) -> dict:
     registry = descriptors()
     ids = purge.linked_ids(session, person.id, registry)
     values = purge.personal_values(session, person, ids, registry)
-    outbox = purge._outbox_rows(session, person, ids, values)  # noqa: SLF001
+    outbox = purge.outbox_rows(session, person, ids, values)
     return {
         "generated_at": clock.now().isoformat(),
         "tenant": getattr(tenant, "slug", None),
@@ -129,7 +129,7 @@ def referred_data(session, referrals: list[Referral], tenant=None) -> dict:
         own = purge.linked_rows(session, {"referrals": {referral.id}}, registry)
         values = purge.personal_values(session, referral, own, registry)
         searched = values - purge.still_held(session, referral, values, skip_referrals=skip)
-        for message in purge._outbox_rows(session, referral, own, searched):  # noqa: SLF001
+        for message in purge.outbox_rows(session, referral, own, searched):
             outbox[message.id] = message
     return {
         "generated_at": clock.now().isoformat(),
@@ -184,6 +184,7 @@ def _text(value) -> str:
 
 def to_pdf(data: dict, person_name: str, tenant_name: str = "") -> bytes:
     """A readable French PDF of :func:`subject_data` (binary contents listed, not shown)."""
+    # deferred: fpdf2 takes about 0.3 s to import; only the PDF needs it
     from fpdf import FPDF
 
     pdf = FPDF(format="A4")

@@ -30,9 +30,11 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
+from flask import current_app
 from sqlalchemy import and_, or_, select
 
-from .. import audit, clock
+from .. import audit, clock, rawsql
+from ..db import make_engine
 from ..errors import UserError
 from ..models import (
     AuditEvent,
@@ -136,7 +138,7 @@ def hold_reasons(session, ids: dict[str, set], registry=None) -> list[str]:
     return reasons
 
 
-def _rows(session, d: PersonalData, ids: set):
+def rows_of(session, d: PersonalData, ids: set):
     model = model_of(d.table)
     if model is None or not ids:
         return []
@@ -162,7 +164,7 @@ def personal_values(session, person: Person | Referral, ids: dict[str, set],
     for d in registry.values():
         if d.table == "audit_events":
             continue
-        for row in _rows(session, d, ids.get(d.table, set())):
+        for row in rows_of(session, d, ids.get(d.table, set())):
             for column, action in d.personal.items():
                 if action in ("empty", "scrub") or column in ("content",):
                     continue
@@ -239,7 +241,7 @@ class Result:
         self.rows.update(other.rows)
 
 
-def _outbox_rows(session, person: Person | Referral, ids: dict[str, set], values: set[str]):
+def outbox_rows(session, person: Person | Referral, ids: dict[str, set], values: set[str]):
     """Outbox messages (e-mails, webhooks; queued, sent or dead) to ``person``'s address
     or naming one of its rows (topic ``referral:<id>:…``, webhook ``data.id``) or one of
     ``values``. The address counts only while it is one of ``values`` (see
@@ -314,10 +316,6 @@ def _audit_rewrites(session, ids: dict[str, set], values: set[str], index=None,
 
 def owner_engine():
     """The owner's engine (``CCAS_DATABASE_OWNER_URL``), created once per application."""
-    from flask import current_app
-
-    from ..db import make_engine
-
     url = current_app.config["CCAS_DATABASE_OWNER_URL"]
     if url == current_app.config["CCAS_DATABASE_URL"]:
         return current_app.extensions["ccas_engine"]
@@ -426,8 +424,6 @@ def rewrite_audit(plans: list[Plan]) -> None:
     """Commit the audit rewrites of ``plans`` on the owner's connection (see the module
     docstring: before the session writes anything). A later plan's rewrite of a row
     already includes the earlier ones (``pending`` in :func:`_audit_rewrites`)."""
-    from .. import rawsql
-
     by_tenant: dict[int, dict] = {}
     for p in plans:
         by_tenant.setdefault(p.subject.tenant_id, {}).update(p.audit_rewrites)
@@ -446,13 +442,13 @@ def apply(session, p: Plan, *, dry_run: bool = False, actor=None, reason: str = 
     subject, values, intake_dates = p.subject, p.values, p.intake_dates
     result = Result()
     result.rows["audit_events"] += len(p.audit_rewrites)
-    outbox = _outbox_rows(session, subject, p.ids, p.searched)
+    outbox = outbox_rows(session, subject, p.ids, p.searched)
     replays = _idempotency_rows(session, p.searched, now)
     for d in registry.values():
         if not d.links:
             continue
         deletes = "delete" in d.personal.values()
-        for row in _rows(session, d, p.ids.get(d.table, set())):
+        for row in rows_of(session, d, p.ids.get(d.table, set())):
             if deletes:
                 result.rows[d.table] += 1
                 if not dry_run:

@@ -32,6 +32,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from flask import has_app_context
+from sqlalchemy import JSON, Enum, LargeBinary, String, Text
 
 from .. import plugins
 
@@ -224,8 +225,6 @@ def descriptors() -> dict[str, PersonalData]:
 def undeclared_columns(tables, registry: dict[str, PersonalData]) -> list[str]:
     """``table.column`` of every text/JSON/binary column declared neither personal nor
     non-personal (enums excluded: they hold codes)."""
-    from sqlalchemy import JSON, Enum, LargeBinary, String, Text
-
     missing = []
     for table in tables:
         d = registry.get(table.name)

@@ -192,6 +192,7 @@ def _sheet_title(title: str, used: set) -> str:
 
 
 def to_xlsx(report: dict) -> bytes:
+    # deferred: openpyxl takes about 0.16 s to import; only the XLSX needs it
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
@@ -263,6 +264,7 @@ def _latin1(text: str) -> str:
 
 def to_pdf(report: dict) -> bytes:
     """A4 PDF with the same tables (core Helvetica font: no font file to ship)."""
+    # deferred: fpdf2 takes about 0.3 s to import; only the PDF needs it
     from fpdf import FPDF
 
     pdf = FPDF(format="A4")

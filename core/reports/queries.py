@@ -26,7 +26,7 @@ from sqlalchemy import (
     union_all,
 )
 
-from ..models import Case, CaseTransition, Organisation, Person
+from ..models import Case, CaseTransition, Organisation, Person, Referral
 from . import definitions as d
 
 
@@ -222,13 +222,8 @@ def partner_cases(session, period: Period, workflow) -> dict[str, dict[str, int]
     return out
 
 
-def partner_referrals(session, period: Period) -> dict[str, dict[str, dict[str, int]]] | None:
-    """Referrals of the year received from and sent to each partner, by status; ``None``
-    when the referrals model is not installed."""
-    try:
-        from ..models.referral import Referral
-    except ImportError:
-        return None
+def partner_referrals(session, period: Period) -> dict[str, dict[str, dict[str, int]]]:
+    """Referrals of the year received from and sent to each partner, by status."""
     in_year = (Referral.created_at >= period.start) & (Referral.created_at < period.end)
     out: dict[str, dict[str, dict[str, int]]] = {}
     for direction, org_column in (

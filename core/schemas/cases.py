@@ -6,6 +6,7 @@ import functools
 
 from marshmallow import EXCLUDE, Schema, fields, validate
 
+from .. import cases, workflow
 from ..models import Employment, Purpose, Source
 
 _PURPOSES = [p.value for p in Purpose]
@@ -153,8 +154,6 @@ def dump_case(session, case, role: str, detail: bool = True) -> dict:
     """The case as ``role`` may see it: the lender's agents see only the identity until
     the file is submitted to them, and nobody but social workers and the manager sees a
     private note."""
-    from .. import cases, workflow
-
     sees_file = cases.lender_sees_file(session, case, role)
     person = case.person
     person_data = {"id": person.id, "first_name": person.first_name,

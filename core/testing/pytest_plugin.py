@@ -24,13 +24,26 @@ import contextvars
 import os
 import secrets
 import tempfile
+import types
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
+from flask import g
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine
+from sqlalchemy import create_engine, inspect, select
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.engine import make_url
+
+from core import accounts, migrate, plugins, rawsql, tenancy
+from core import clock as platform_clock
+from core.accounts.credentials import hash_password
+from core.app import create_app
+from core.cli import main
+from core.db import db
+from core.models import Base, Organisation, Tenant
+from core.plugin_api import PluginInfo, hookimpl
 
 TEST_PASSWORD = "Test-password-2026!"  # noqa: S105 - test fixtures only
 _HASH: dict[str, str] = {}
@@ -44,8 +57,6 @@ APP_ROLE = "ccas_app"
 
 def _password_hash() -> str:
     if "h" not in _HASH:
-        from core.accounts.credentials import hash_password
-
         _HASH["h"] = hash_password(TEST_PASSWORD)
     return _HASH["h"]
 
@@ -66,9 +77,7 @@ def pytest_collection_modifyitems(config, items):
 
 def start_instant():
     """The instant each test starts at (``CCAS_TEST_NOW`` or ``TEST_NOW``)."""
-    from core import clock
-
-    return clock.parse_instant(os.environ.get("CCAS_TEST_NOW") or TEST_NOW)
+    return platform_clock.parse_instant(os.environ.get("CCAS_TEST_NOW") or TEST_NOW)
 
 
 class ClockControl:
@@ -77,28 +86,22 @@ class ClockControl:
     ``now()`` and ``today()`` read it."""
 
     def travel_to(self, instant):
-        from core import clock
-
-        clock.set_now(clock.parse_instant(instant) if isinstance(instant, str) else instant)
+        if isinstance(instant, str):
+            instant = platform_clock.parse_instant(instant)
+        platform_clock.set_now(instant)
 
     @staticmethod
     def now():
-        from core import clock
-
-        return clock.now()
+        return platform_clock.now()
 
     @staticmethod
     def today(tenant=None):
-        from core import clock
-
-        return clock.today(tenant)
+        return platform_clock.today(tenant)
 
 
 @pytest.fixture(scope="session", autouse=True)
 def _pinned_clock_for_the_session():
     """Session- and module-scoped fixtures run on the pinned clock too."""
-    from core import clock as platform_clock
-
     platform_clock.set_now(start_instant())
     yield
     platform_clock.set_now(None)
@@ -108,8 +111,6 @@ def _pinned_clock_for_the_session():
 def clock(_pinned_clock_for_the_session):
     """Pins the platform's clock for the test (see the module's docstring): every test
     starts at the same instant."""
-    from core import clock as platform_clock
-
     platform_clock.set_now(start_instant())
     yield ClockControl()
     platform_clock.set_now(start_instant())
@@ -122,8 +123,6 @@ class TestDatabase:
         admin = os.environ.get("CCAS_TEST_POSTGRES_URL")
         self.dialect = "postgresql" if admin else "sqlite"
         if admin:
-            from core import rawsql
-
             self.admin_url = admin
             self.name = f"ccas_test_{os.getpid()}_{secrets.token_hex(3)}"
             engine = create_engine(admin, isolation_level="AUTOCOMMIT")
@@ -142,17 +141,11 @@ class TestDatabase:
         else:
             path = tmp / "ccas-test.sqlite3"
             self.owner_url = self.app_url = f"sqlite:///{path}"
-        from core import migrate
 
         migrate.upgrade(self.owner_url, APP_ROLE if admin else None)
         self._owner_engine = create_engine(self.owner_url)
 
     def empty(self) -> None:
-        from sqlalchemy import inspect
-
-        from core import rawsql
-        from core.models import Base
-
         existing = set(inspect(self._owner_engine).get_table_names())
         tables = [t.name for t in reversed(Base.metadata.sorted_tables) if t.name in existing]
         with self._owner_engine.begin() as conn:
@@ -164,12 +157,9 @@ class TestDatabase:
 
     def drop(self) -> None:
         self._owner_engine.dispose()
-        from core.db import db
 
         db.dispose()
         if self.dialect == "postgresql":
-            from core import rawsql
-
             engine = create_engine(self.admin_url, isolation_level="AUTOCOMMIT")
             with engine.connect() as conn:
                 rawsql.drop_database(conn, self.name)
@@ -219,8 +209,6 @@ def check_installed_plugins(registry) -> None:
 
 @pytest.fixture
 def app(ccas_database, app_config):
-    from core.app import create_app
-
     application = create_app(app_config)
     check_installed_plugins(application.extensions["ccas_plugins"])
     application.test_client_class = IsolatedClient
@@ -240,17 +228,11 @@ def client(app):
 
 @pytest.fixture
 def session(app):
-    from core.db import db
-
     return db.session
 
 
 @contextmanager
 def _in_tenant(tenant):
-    from flask import g
-
-    from core import tenancy
-
     previous = g.get("tenant")
     with tenancy.tenant_scope(tenant.id if tenant is not None else None):
         g.tenant = tenant
@@ -268,8 +250,6 @@ def in_tenant(app):
 
 @pytest.fixture
 def make_tenant(session):
-    from core import accounts
-
     def make(slug: str, name: str | None = None):
         t = accounts.create_tenant(session, slug, name or f"CCAS {slug.title()}", slug.title())
         with _in_tenant(t):
@@ -292,11 +272,6 @@ def other_tenant(make_tenant):
 
 @pytest.fixture
 def make_user(session):
-    from sqlalchemy import select
-
-    from core import accounts
-    from core.models import Organisation
-
     counter = {"n": 0}
 
     def make(tenant, role: str, org: str | None = None, email: str | None = None,
@@ -345,11 +320,6 @@ def users(tenant, make_user):
 def _tenant_and_email(user):
     """The tenant and e-mail of a (possibly expired) test user: read through its identity
     key, inside its tenant, so that PostgreSQL's row-level security lets the row load."""
-    from sqlalchemy import inspect as sa_inspect
-
-    from core.db import db
-    from core.models import Tenant
-
     identity = sa_inspect(user).identity
     tenant_id = identity[0] if identity else user.tenant_id
     tenant = db.session.get(Tenant, tenant_id)
@@ -374,8 +344,6 @@ def login():
 
 @pytest.fixture
 def api_token(session):
-    from core import accounts
-
     def make(user, expires_days: int | None = None) -> str:
         tenant, email = _tenant_and_email(user)
         with _in_tenant(tenant):
@@ -389,8 +357,6 @@ def api_token(session):
 @pytest.fixture
 def enable_plugin(session):
     """``enable_plugin(tenant, "caf", family_quotient_threshold=700)``."""
-    from core import plugins
-
     def enable(tenant, name: str, **settings):
         with _in_tenant(tenant):
             plugins.set_enabled(session, name, True)
@@ -404,8 +370,6 @@ def enable_plugin(session):
 
 @pytest.fixture
 def operator(session):
-    from core import accounts
-
     op = accounts.create_operator(session, "operator@platform.test", TEST_PASSWORD)
     session.commit()
     return op
@@ -414,10 +378,6 @@ def operator(session):
 def probe_plugin(name: str, **impls):
     """A throw-away plugin module named ``name`` implementing the given hooks, e.g.
     ``probe_plugin("vetoer", ccas_case_before_transition=lambda transition: "non")``."""
-    import types
-
-    from core.plugin_api import PluginInfo, hookimpl
-
     module = types.ModuleType(name)
 
     @hookimpl
@@ -434,7 +394,6 @@ def probe_plugin(name: str, **impls):
 def with_plugin(app, tenant, enable_plugin):
     """``with_plugin(probe_plugin(...))`` registers a plugin for the test and enables it for
     ``tenant``; it is unregistered afterwards."""
-    from core import plugins
 
     registered = []
 
@@ -452,9 +411,6 @@ def with_plugin(app, tenant, enable_plugin):
 def ccas(ccas_database, monkeypatch, app):
     """Run the ``ccas`` command against the test database: ``ccas("tenant", "list")``;
     ``input=`` feeds standard input. Returns click's ``Result`` (``exit_code``, ``output``)."""
-    from click.testing import CliRunner
-
-    from core.cli import main
 
     monkeypatch.setenv("CCAS_DATABASE_URL", ccas_database.app_url)
     monkeypatch.setenv("CCAS_DATABASE_OWNER_URL", ccas_database.owner_url)

@@ -6,9 +6,11 @@ import uuid
 
 from flask import Flask, current_app, g, session
 from flask_login import LoginManager, login_user, logout_user
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from .. import clock, tenancy
+from .. import audit, clock, tenancy
+from ..accounts import totp
+from ..accounts.credentials import burn_password_time, verify_password
 from ..db import db
 from ..models import Operator, User
 
@@ -47,10 +49,6 @@ def authenticate(model, email: str, password: str) -> tuple:
     one), ``ok`` whether it is active and the password matches. An unknown e-mail costs the
     time of a real verification, so the answer's delay does not reveal who has an account.
     """
-    from sqlalchemy import func
-
-    from ..accounts.credentials import burn_password_time, verify_password
-
     account = db.session.scalar(select(model).where(func.lower(model.email) == email))
     if account is None:
         burn_password_time(password)
@@ -71,8 +69,6 @@ def start_session(user) -> None:
 def second_factor_required(account) -> bool:
     """Whether ``account`` must have a second factor: the tenant's rule for its CCAS staff
     (``totp.required_for``), ``CCAS_OPERATOR_TOTP_REQUIRED`` for platform operators."""
-    from ..accounts import totp
-
     if getattr(account, "is_operator", False):
         return bool(current_app.config.get("CCAS_OPERATOR_TOTP_REQUIRED"))
     return totp.required_for(g.get("tenant"), account)
@@ -81,8 +77,6 @@ def second_factor_required(account) -> bool:
 def second_factor_step(account) -> str | None:
     """After a right password: ``"verify"`` (the account has a second factor), ``"enrol"``
     (one is required and the account does not have it yet) or ``None``."""
-    from ..accounts import totp
-
     if totp.is_enabled(db.session, account):
         return "verify"
     if second_factor_required(account):
@@ -93,8 +87,6 @@ def second_factor_step(account) -> str | None:
 def complete_login(account, **detail) -> None:
     """Record the sign-in and open the session (every factor checked). A tenant user's
     sign-in goes to the tenant's audit trail; an operator has no tenant to record it in."""
-    from .. import audit
-
     if not getattr(account, "is_operator", False):
         account.last_login_at = clock.now()
         audit.record(db.session, "login", account, actor=account, **detail)

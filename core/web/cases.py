@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import uuid
 
-from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, Response, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -22,7 +22,7 @@ from ..cases import file_summary
 from ..cases import intake as intake_service
 from ..cases.intake import IntakeRequest, PossibleDuplicates
 from ..db import db
-from ..errors import UserError
+from ..errors import NotFound, UserError
 from ..hookspecs import hookimpl
 from ..models import (
     CHARGE_CATEGORIES,
@@ -419,7 +419,6 @@ def _summary_case(case_id: str):
     case = cases.get_case(db.session, case_id, _role())
     if not (cases.lender_sees_file(db.session, case, _role())
             and cases.reached(db.session, case, State.instruction)):
-        from ..errors import NotFound
 
         raise NotFound("Cette synthèse")
     return case
@@ -438,8 +437,6 @@ def summary(case_id: str):
 @bp.route("/<case_id>/summary.pdf")
 @allow(CASE_READERS)
 def summary_pdf(case_id: str):
-    from flask import Response
-
     case = _summary_case(case_id)
     data = file_summary.build(db.session, case, g.tenant)
     audit.record(db.session, "case.read", case, page="summary.pdf")
@@ -449,4 +446,3 @@ def summary_pdf(case_id: str):
         "Content-Disposition": f'attachment; filename="synthese-{case.reference}.pdf"'})
 
 
-from . import dashboards  # noqa: E402,F401 - registers the role dashboards' sections

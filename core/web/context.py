@@ -6,13 +6,17 @@ way; a plugin the tenant has not enabled answers 404 (see ``core.app``).
 
 from __future__ import annotations
 
-from flask import Flask, abort, g, request
+import logging
+
+from flask import Flask, abort, current_app, g, request
 from flask_login import current_user
 from sqlalchemy import select
 
 from .. import plugins, tenancy
 from ..db import db
 from ..models import Tenant
+
+log = logging.getLogger(__name__)
 
 
 def current_tenant() -> Tenant | None:
@@ -39,8 +43,6 @@ def _inject(endpoint, values) -> None:
 
 
 def _needs_tenant(endpoint: str) -> bool:
-    from flask import current_app
-
     cache = current_app.extensions.setdefault("ccas_tenant_endpoints", {})
     cached = cache.get(endpoint)
     if cached is None:
@@ -75,6 +77,12 @@ def nav_items() -> list:
     if g.get("tenant") is None or not current_user.is_authenticated:
         return []
     role = str(current_user.role)
-    items = [item for item in plugins.hooks().ccas_nav_items.answers(user=current_user).flat()
-             if not item.roles or role in item.roles]
+    items = []
+    for item in plugins.hooks().ccas_nav_items.answers(user=current_user).flat():
+        if item.roles and role not in item.roles:
+            continue
+        if item.endpoint not in current_app.view_functions:  # a plugin's mistake: skip it
+            log.error("menu entry %r names an unknown page %r", item.label, item.endpoint)
+            continue
+        items.append(item)
     return sorted(items, key=lambda i: (i.order, i.label))

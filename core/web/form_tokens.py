@@ -35,6 +35,8 @@ from datetime import datetime, timedelta
 from flask import current_app
 from flask_login import current_user
 from sqlalchemy import delete, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from .. import clock, tenancy
 from ..db import db
@@ -108,10 +110,8 @@ class Spent:
 def _insert_once(session, values: dict) -> bool:
     """``INSERT … ON CONFLICT DO NOTHING RETURNING id`` (PostgreSQL, SQLite ≥ 3.35):
     whether the row was inserted (no row comes back when the key exists)."""
-    if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
+    postgresql = session.get_bind().dialect.name == "postgresql"
+    insert = postgresql_insert if postgresql else sqlite_insert
     statement = insert(FormToken).values(**values).on_conflict_do_nothing(
         index_elements=["tenant_id", "id"]).returning(FormToken.id)
     return session.execute(statement).first() is not None

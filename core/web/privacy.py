@@ -18,6 +18,7 @@ from flask import Blueprint, Response, abort, flash, g, redirect, render_templat
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from marshmallow import ValidationError
 from sqlalchemy import func, or_, select
 
 from .. import audit, clock
@@ -390,8 +391,6 @@ def _referral_rectified(form, referral: Referral) -> tuple[dict, dict, dict | No
     merged = _merged_extra(referral)
     fields = [] if merged is None else list(merged.labels().items())
     if fields:
-        from marshmallow import ValidationError
-
         raw_extra = {}
         for name, _label in fields:
             raw = (form.get(EXTRA_PREFIX + name) or "").strip()

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import date, datetime
 
 from flask import (
@@ -280,8 +281,6 @@ def dead_letters():
 @bp.route("/envois-en-echec/<message_id>/relancer", methods=["POST"])
 @allow("manager")
 def requeue(message_id):
-    import uuid
-
     try:
         key = uuid.UUID(message_id)
     except ValueError:

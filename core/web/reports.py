@@ -9,6 +9,7 @@ from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import func, select
 
+from ..cases import local_today
 from ..db import db
 from ..hookspecs import hookimpl
 from ..models import Case
@@ -30,8 +31,6 @@ def ccas_nav_items():
 
 def _years() -> list[int]:
     """Years with requests, up to the current one (most recent first)."""
-    from ..cases import local_today
-
     this_year = local_today(g.tenant).year
     first = db.session.scalar(select(func.min(Case.intake_date)))
     start = min(first.year, this_year) if first else this_year

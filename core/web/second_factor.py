@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
+from .. import audit
 from ..accounts import totp
 from ..db import db
 from ..errors import UserError
@@ -79,8 +80,6 @@ def code_step(place: Place):
         if place.operator:  # no tenant, no audit trail: the application log
             log.warning("operator %s: wrong second-factor code", account.id)
         else:
-            from .. import audit
-
             audit.record(db.session, "login.failed", account, actor=account,
                          step="second_factor")
             db.session.commit()

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
+from marshmallow import fields as mf
 from sqlalchemy import select
 
 from .. import audit, plugins
@@ -110,7 +112,6 @@ def plugin_settings(name: str):
     try:
         plugin = reg.get(name)
     except plugins.PluginError:
-        from flask import abort
 
         abort(404)
     schema_cls = plugin.info.settings_schema
@@ -146,8 +147,6 @@ def plugin_settings(name: str):
 
 
 def _describe_fields(schema_cls) -> list[dict]:
-    from marshmallow import fields as mf
-
     out = []
     for name, field in schema_cls().fields.items():
         kind = "text"
@@ -170,10 +169,6 @@ def _describe_fields(schema_cls) -> list[dict]:
 
 def _coerce_form(schema_cls, submitted: dict) -> tuple[dict, dict]:
     """Checkboxes and JSON text areas arrive as strings; give the schema what it expects."""
-    import json
-
-    from marshmallow import fields as mf
-
     out, errors = {}, {}
     for name, field in schema_cls().fields.items():
         raw = submitted.get(name, "")
