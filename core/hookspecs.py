@@ -145,7 +145,7 @@ def ccas_api_blueprints():
 
         @api.route("/visits/<visit_id>")
         @token_authenticated
-        @allow("manager", "social_worker")
+        @allow(SOCIAL_WORKERS)
         def visit(visit_id):
             return jsonify(...)
 
@@ -478,8 +478,9 @@ def ccas_reorientation_destinations(tenant, session):
 @hookspec
 def ccas_referral_received(referral, tenant, session):
     """A referral has arrived for an organisation of the tenant (same transaction: write
-    to the outbox, never send from here). The core's notifications answer this hook: the
-    receiving organisation is told by e-mail and webhook.
+    to the outbox, never send from here). The core's notifications answer this hook (the
+    receiving organisation is told by e-mail and webhook), and so does the Secours
+    Catholique plugin (its microcredit desk is told at its contact address).
 
     Call mode: collected; return values are ignored.
 

@@ -62,19 +62,19 @@ def login_enrol():
 
 
 @bp.route("/account/security")
-@allow(*sorted(ALL_TENANT_ROLES))
+@allow(ALL_TENANT_ROLES)
 def security():
     return second_factor.security_page(_place(), current_user)
 
 
 @bp.route("/account/security/totp", methods=["GET", "POST"])
-@allow(*sorted(ALL_TENANT_ROLES))
+@allow(ALL_TENANT_ROLES)
 def totp_enrol():
     return second_factor.enrol_page(_place(), current_user)
 
 
 @bp.route("/account/security/totp/disable", methods=["POST"])
-@allow(*sorted(ALL_TENANT_ROLES))
+@allow(ALL_TENANT_ROLES)
 def totp_disable():
     return second_factor.disable(_place(), current_user)
 

@@ -38,7 +38,7 @@ def _page() -> int:
 
 
 @bp.route("/")
-@allow("manager")
+@allow(MANAGER)
 def events():
     filters = {
         "object_type": _text("object_type", 64),

@@ -51,7 +51,7 @@ def _upload_of(token: str) -> Upload:
 
 
 @bp.route("/", methods=["GET", "POST"])
-@allow("manager")
+@allow(MANAGER)
 def upload():
     errors: dict = {}
     if request.method == "POST":
@@ -81,7 +81,7 @@ def upload():
 
 
 @bp.route("/<token>/confirmer", methods=["POST"])
-@allow("manager")
+@allow(MANAGER)
 def confirm(token: str):
     upload = _upload_of(token)
     skip_invalid = request.form.get("ignorer_invalides") == "oui"
@@ -105,7 +105,7 @@ def confirm(token: str):
 
 
 @bp.route("/<token>/rejets.csv")
-@allow("manager")
+@allow(MANAGER)
 def rejects(token: str):
     upload = _upload_of(token)
     result = run_import(db.session, g.tenant, upload.data, upload.filename, dry_run=True)

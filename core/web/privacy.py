@@ -105,7 +105,7 @@ def _searched_date(q: str) -> date | None:
 
 
 @bp.route("/")
-@allow("manager")
+@allow(MANAGER)
 def search():
     q = (request.args.get("q") or "").strip()[:100]
     rows, referred_rows = [], []
@@ -135,7 +135,7 @@ def search():
 
 
 @bp.route("/persons/<uuid:person_id>")
-@allow("manager")
+@allow(MANAGER)
 def person_page(person_id: uuid.UUID):
     person = _person(person_id)
     context = _context(person)
@@ -145,7 +145,7 @@ def person_page(person_id: uuid.UUID):
 
 
 @bp.route("/persons/<uuid:person_id>/export.json")
-@allow("manager")
+@allow(MANAGER)
 def export_json(person_id: uuid.UUID):
     person = _person(person_id)
     data = export.subject_data(db.session, person, g.tenant)
@@ -156,7 +156,7 @@ def export_json(person_id: uuid.UUID):
 
 
 @bp.route("/persons/<uuid:person_id>/export.pdf")
-@allow("manager")
+@allow(MANAGER)
 def export_pdf(person_id: uuid.UUID):
     person = _person(person_id)
     data = export.subject_data(db.session, person, g.tenant)
@@ -193,7 +193,7 @@ def _rectified(form, fields=FIELDS) -> tuple[dict, dict]:
 
 
 @bp.route("/persons/<uuid:person_id>/rectify", methods=["POST"])
-@allow("manager")
+@allow(MANAGER)
 def rectify(person_id: uuid.UUID):
     person = _person(person_id)
     if person.anonymised_at is not None:
@@ -224,7 +224,7 @@ def rectify(person_id: uuid.UUID):
 
 
 @bp.route("/persons/<uuid:person_id>/erase", methods=["POST"])
-@allow("manager")
+@allow(MANAGER)
 def erase(person_id: uuid.UUID):
     person = _person(person_id)
     if person.anonymised_at is not None:
@@ -338,7 +338,7 @@ def _refused_for_a_case(referral: Referral, what: str) -> tuple[str, tuple]:
 
 
 @bp.route("/referrals/<uuid:referral_id>")
-@allow("manager")
+@allow(MANAGER)
 def referral_page(referral_id: uuid.UUID):
     referral = _referral(referral_id)
     if referred.has_case(referral):
@@ -373,13 +373,13 @@ def _referred_export(referral_id: uuid.UUID, fmt: str):
 
 
 @bp.route("/referrals/<uuid:referral_id>/export.json")
-@allow("manager")
+@allow(MANAGER)
 def referral_export_json(referral_id: uuid.UUID):
     return _referred_export(referral_id, "json")
 
 
 @bp.route("/referrals/<uuid:referral_id>/export.pdf")
-@allow("manager")
+@allow(MANAGER)
 def referral_export_pdf(referral_id: uuid.UUID):
     return _referred_export(referral_id, "pdf")
 
@@ -412,7 +412,7 @@ def _referral_rectified(form, referral: Referral) -> tuple[dict, dict, dict | No
 
 
 @bp.route("/referrals/<uuid:referral_id>/rectify", methods=["POST"])
-@allow("manager")
+@allow(MANAGER)
 def referral_rectify(referral_id: uuid.UUID):
     referral = _referral(referral_id)
     if referred.has_case(referral):
@@ -455,7 +455,7 @@ def referral_rectify(referral_id: uuid.UUID):
 
 
 @bp.route("/referrals/<uuid:referral_id>/erase", methods=["POST"])
-@allow("manager")
+@allow(MANAGER)
 def referral_erase(referral_id: uuid.UUID):
     referral = _referral(referral_id)
     if referred.has_case(referral):

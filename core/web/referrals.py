@@ -36,7 +36,7 @@ from ..models import (
 from ..models.referral import AWAITING_ANSWER
 from ..outbox import delivery
 from ..plugins.types import NavItem
-from ..policy import MANAGER, REFERRAL_READERS, allow
+from ..policy import MANAGER, REFERRAL_READERS, Role, allow
 from ..workflow import reasons
 from . import form_tokens
 
@@ -133,7 +133,7 @@ def _form_errors(errors: dict) -> dict:
 
 
 @bp.route("/nouvelle", methods=["GET", "POST"])
-@allow("referrer")
+@allow(Role.referrer)
 def new():
     errors: dict = {}
     values = dict(request.form) if request.method == "POST" else {}
@@ -272,14 +272,14 @@ def attachment(referral_id, attachment_id):
 
 
 @bp.route("/envois-en-echec")
-@allow("manager")
+@allow(MANAGER)
 def dead_letters():
     return render_template("referrals/dead_letters.html",
                            messages=delivery.dead_letters(db.session))
 
 
 @bp.route("/envois-en-echec/<message_id>/relancer", methods=["POST"])
-@allow("manager")
+@allow(MANAGER)
 def requeue(message_id):
     try:
         key = uuid.UUID(message_id)

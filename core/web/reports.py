@@ -72,7 +72,7 @@ def _change(now, before) -> str | None:
 
 
 @bp.route("/")
-@allow("manager")
+@allow(MANAGER)
 def manager():
     years = _years()
     year = _year(years)
@@ -86,7 +86,7 @@ def manager():
 
 
 @bp.route("/financeurs")
-@allow("funder", "manager")
+@allow(MANAGER, FUNDERS)
 def funder():
     years = _years()
     year = _year(years)
@@ -98,7 +98,7 @@ def funder():
 
 
 @bp.route("/<int:year>.<fmt_name>")
-@allow("manager", "funder")
+@allow(MANAGER, FUNDERS)
 def download(year: int, fmt_name: str):
     """The review as a file; funders (and managers asking ``?vue=financeurs``) get the
     suppressed view."""

@@ -16,7 +16,7 @@ from ..features import accompaniment, staff_time
 from ..hookspecs import hookimpl
 from ..models.accompaniment import ACTIVITY_LABELS, TIME_CATEGORY_LABELS, Activity
 from ..plugins.types import NavItem
-from ..policy import CCAS_STAFF, allow
+from ..policy import CCAS_STAFF, MANAGER, allow
 
 bp = Blueprint("staff_time", __name__, url_prefix="/t/<tenant>/temps")
 
@@ -72,7 +72,7 @@ def month_label(year: int, month: int) -> str:
 
 
 @bp.route("/rapport")
-@allow("manager")
+@allow(MANAGER)
 def report():
     today = accompaniment.today()
     errors = {}

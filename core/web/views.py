@@ -16,7 +16,7 @@ from ..db import db
 from ..hookspecs import hookimpl
 from ..models import PluginState, User
 from ..plugins.types import NavItem
-from ..policy import MANAGER, ROLE_LABELS, allow, public
+from ..policy import ALL_TENANT_ROLES, MANAGER, ROLE_LABELS, allow, public
 from .auth import (
     authenticate,
     begin_second_factor,
@@ -79,7 +79,7 @@ def logout():
 
 
 @bp.route("/")
-@allow("manager", "secretary", "social_worker", "lender_agent", "referrer", "funder")
+@allow(ALL_TENANT_ROLES)
 def dashboard():
     panels = plugins.hooks().ccas_dashboard_panels.answers(user=current_user).flat()
     panels.sort(key=lambda p: p.order)
@@ -94,7 +94,7 @@ def ccas_nav_items():
 
 
 @bp.route("/admin/plugins")
-@allow("manager")
+@allow(MANAGER)
 def plugin_list():
     reg = plugins.registry()
     states = {s.plugin_name: s for s in db.session.scalars(select(PluginState))}
@@ -106,7 +106,7 @@ def plugin_list():
 
 
 @bp.route("/admin/plugins/<name>", methods=["GET", "POST"])
-@allow("manager")
+@allow(MANAGER)
 def plugin_settings(name: str):
     reg = plugins.registry()
     try:

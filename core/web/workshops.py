@@ -14,7 +14,7 @@ from ..features import workshops
 from ..hookspecs import hookimpl
 from ..models.accompaniment import INVITATION_STATUS_LABELS
 from ..plugins.types import NavItem
-from ..policy import CCAS_STAFF, SOCIAL_WORKERS, allow
+from ..policy import CCAS_STAFF, MANAGER, SOCIAL_WORKERS, allow
 
 bp = Blueprint("workshops", __name__, url_prefix="/t/<tenant>/ateliers")
 
@@ -195,7 +195,7 @@ def evaluate(session_id: str, invitation_id: str):
 
 
 @bp.route("/rapport")
-@allow("manager")
+@allow(MANAGER)
 def report():
     tenant = g.tenant
     try:

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 
-from ..policy import CCAS_STAFF, LENDER, SOCIAL_WORKERS
+from ..policy import CCAS_STAFF, LENDER, LENDER_DESK, SOCIAL_WORKERS
 
 #: What became of a case, for the review and the referrers (from its state).
 OUTCOMES = ("in_progress", "granted", "refused", "reoriented", "abandoned")
@@ -258,7 +258,7 @@ CORE = CaseWorkflow(
         + _t("withdraw", "withdrawal_period", "withdrawn", SOCIAL_WORKERS | LENDER,
              "Rétractation de l'emprunteur", side_exit=True)
         + _t("disburse", "withdrawal_period", "disbursed", LENDER, "Décaisser")
-        + _t("start_repaying", "disbursed", "repaying", LENDER | {"manager"},
+        + _t("start_repaying", "disbursed", "repaying", LENDER_DESK,
              "Premier remboursement")
         + _t("close", "repaying", "closed", SOCIAL_WORKERS | LENDER, "Clôturer",
              reason="close")

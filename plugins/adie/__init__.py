@@ -8,7 +8,6 @@ from core.plugin_api import (
     PluginInfo,
     ReportSection,
     Suggestion,
-    db_session,
     hookimpl,
     keywords_found,
     partner_flows,
@@ -19,7 +18,7 @@ from core.plugin_api import (
 from .settings import AdieSettings
 
 NAME = "adie"
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 DESTINATION = "adie"
 
 
@@ -59,8 +58,8 @@ def ccas_suggest_alternatives(case):
 
 
 @hookimpl
-def ccas_reorientation_destinations():
-    return [plugin_destination(db_session(), NAME, DESTINATION,
+def ccas_reorientation_destinations(session):
+    return [plugin_destination(session, NAME, DESTINATION,
                                "ADIE (microcrédit professionnel)", "ADIE")]
 
 

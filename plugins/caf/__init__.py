@@ -12,7 +12,6 @@ from core.plugin_api import (
     PluginInfo,
     Referral,
     ReportSection,
-    db_session,
     has_children,
     hookimpl,
     partner_flows,
@@ -26,7 +25,7 @@ from .rules import aids_for
 from .settings import CafSettings
 
 NAME = "caf"
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 DESTINATION = "caf_action_sociale"
 
 
@@ -76,8 +75,8 @@ def ccas_suggest_alternatives(case):
 
 
 @hookimpl
-def ccas_reorientation_destinations():
-    return [plugin_destination(db_session(), NAME, DESTINATION,
+def ccas_reorientation_destinations(session):
+    return [plugin_destination(session, NAME, DESTINATION,
                                "Action sociale de la CAF (aides financières individuelles)",
                                "CAF")]
 

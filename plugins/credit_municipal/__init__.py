@@ -16,7 +16,7 @@ from .blueprint import bp
 from .settings import CreditMunicipalSettings
 
 NAME = "credit_municipal"
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 
 @hookimpl

@@ -1,14 +1,16 @@
 """Secours Catholique: referring association with its own microcredit service. It refers
-people in, takes people reoriented to it, and its eligibility hints (settings) become a
-suggestion when the request is above what the CCAS scheme lends."""
+people in, takes people reoriented to it (its microcredit desk is told at the contact
+address of its settings), and its eligibility hints (settings) become a suggestion when
+the request is above what the CCAS scheme lends."""
 
 from __future__ import annotations
 
 from core.plugin_api import (
+    PURPOSE_LABELS,
     PluginInfo,
     ReportSection,
     Suggestion,
-    db_session,
+    enqueue_email,
     hookimpl,
     partner_flows,
     plugin_destination,
@@ -18,7 +20,7 @@ from core.plugin_api import (
 from .settings import SecoursCatholiqueSettings
 
 NAME = "secours_catholique"
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 DESTINATION = "secours_catholique_microcredit"
 
 
@@ -56,10 +58,34 @@ def ccas_suggest_alternatives(case):
 
 
 @hookimpl
-def ccas_reorientation_destinations():
-    return [plugin_destination(db_session(), NAME, DESTINATION,
+def ccas_reorientation_destinations(session):
+    return [plugin_destination(session, NAME, DESTINATION,
                                "Secours Catholique (microcrédit personnel)",
                                "Secours Catholique")]
+
+
+@hookimpl
+def ccas_referral_received(referral, tenant, session):
+    """A person referred to the association (a reorientation by the CCAS, or another
+    partner's referral): its microcredit desk hears of it at the settings' contact
+    address, besides the e-mail the core sends to the organisation's users. The initials
+    only: the details are on the platform."""
+    if referral.to_organisation.plugin_name != NAME:
+        return
+    contact = plugin_settings(NAME)["contact_email"]
+    if not contact:
+        return
+    purpose = PURPOSE_LABELS.get(referral.purpose, referral.purpose) if referral.purpose else ""
+    enqueue_email(
+        session, contact,
+        f"Microcrédit : orientation {referral.reference} de {referral.from_organisation.name}",
+        f"{referral.from_organisation.name} oriente vers le microcrédit du Secours "
+        f"Catholique une personne ({referral.initials})"
+        + (f", pour un projet « {purpose} »" if purpose else "") + ".\n\n"
+        "Réponse attendue sur la plateforme du CCAS (accepter, ou décliner avec un motif).\n\n"
+        f"{tenant.name if tenant is not None else ''}",
+        topic=f"referral:{referral.id}:{NAME}",
+    )
 
 
 @hookimpl

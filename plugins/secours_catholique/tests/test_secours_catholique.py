@@ -69,3 +69,53 @@ def test_flows_both_ways_with_their_outcomes_are_reported(app, tenant, enable_pl
     assert section.data["referrals_in_by_status"] == {"declined": 1, "granted": 1}
     assert section.data["referrals_out_by_status"] == {"accepted": 1}
     assert section.data["reoriented_out"] == 0
+
+
+def _reorient_to(session, tenant, in_tenant, users, org):
+    from core import workflow
+    from core.workflow import TransitionRequest
+
+    with in_tenant(tenant):
+        person = cases.create_person(session, cases.PersonData("Jo", "Lee", date(1970, 1, 1)))
+        case = cases.open_case(session, person, "housing", "4500", actor=users["secretary"],
+                               tenant=tenant)
+        workflow.apply_transition(session, case, TransitionRequest(
+            "reoriented", case.version, reason="better_scheme", destination=f"org:{org.id}"),
+            users["secretary"])
+        session.commit()
+
+
+def test_a_person_reoriented_to_the_association_is_announced_to_its_desk(
+        app, tenant, enable_plugin, in_tenant, session, users):
+    from core.models import OutboxMessage
+
+    enable_plugin(tenant, "secours_catholique", contact_email="microcredit@sc31.example")
+    with in_tenant(tenant):
+        sc = accounts.create_organisation(session, "Secours Catholique 31", "association",
+                                          plugin_name="secours_catholique")
+        other = accounts.create_organisation(session, "UDAF 31", "association")
+        session.commit()
+    _reorient_to(session, tenant, in_tenant, users, sc)
+    _reorient_to(session, tenant, in_tenant, users, other)
+    with in_tenant(tenant):
+        mails = session.scalars(select(OutboxMessage).where(
+            OutboxMessage.recipient == "microcredit@sc31.example")).all()
+    assert len(mails) == 1
+    assert "oriente vers le microcrédit du Secours Catholique une personne (J. L.)" in (
+        mails[0].payload["text"])
+    assert "Lee" not in mails[0].payload["text"]
+
+
+def test_without_a_contact_address_the_desk_gets_nothing_more(app, tenant, enable_plugin,
+                                                               in_tenant, session, users):
+    from core.models import OutboxMessage
+
+    enable_plugin(tenant, "secours_catholique")
+    with in_tenant(tenant):
+        sc = accounts.create_organisation(session, "Secours Catholique 31", "association",
+                                          plugin_name="secours_catholique")
+        session.commit()
+    _reorient_to(session, tenant, in_tenant, users, sc)
+    with in_tenant(tenant):
+        topics = session.scalars(select(OutboxMessage.topic)).all()
+    assert not [t for t in topics if t.endswith(":secours_catholique")]
