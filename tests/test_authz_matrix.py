@@ -530,8 +530,9 @@ def test_the_loan_pages_and_the_loan_api_admit_the_same_roles():
     lender's loan page."""
     policies = {ep.endpoint: ep.policy for ep in catalogue()["endpoints"]}
     page = policies["credit_municipal.loan_detail"]
-    assert policies["api.loan_get"] == page
-    assert policies["api.loan_schedule"] == page
+    for endpoint in ("api.loan_get", "api.loan_schedule", "credit_municipal_api.loan",
+                     "credit_municipal_api.loan_schedule"):
+        assert policies[endpoint] == page, endpoint
     assert "secretary" not in page
 
 

@@ -87,6 +87,7 @@ def test_every_page_of_every_role_answers_with_a_plugin_failing_everywhere(
     login(client, users[role])
     pages = _crawl(client, "/t/alpha/")
     errors = {path: status for path, status in pages.items() if status >= 500}
+    print(f"{role}: {len(pages)} pages crawled with a plugin failing in every decorating hook")
     assert errors == {}
     assert pages["/t/alpha/"] == 200 and len(pages) > 3
     assert "plugin wrecker failed in ccas_nav_items" in caplog.text
