@@ -247,3 +247,16 @@ def test_a_raising_connector_leaves_the_case_to_the_agents_and_is_logged(
         assert "plugin ficpbot_broken failed in ccas_ficp_check" in caplog.text
     finally:
         plugins.registry().unregister("ficpbot_broken")
+
+
+def test_the_secretary_is_told_whom_to_call_back_once_the_check_is_clear(
+        client, users, login, pending):
+    login(client, users["lender_agent"])
+    assert _record(client, pending, "clear").status_code == 302
+    login(client, users["secretary"])
+    dashboard = client.get("/t/alpha/").get_data(as_text=True)
+    assert "Contrôles FICP favorables : rappeler la personne (1)" in dashboard
+    assert pending.reference in dashboard
+    assert "Inscriptions au FICP à annoncer (0)" in dashboard
+    # the core's own block of the secretary's work is there too
+    assert "Fiches recueil à traiter (0)" in dashboard
