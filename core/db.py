@@ -86,6 +86,12 @@ class Database:
             session.rollback()
             session.close()
 
+    def dispose_url(self, url: str) -> None:
+        """Close the connections of one database (a scratch copy thrown away)."""
+        engine = self._engines.pop(url, None)
+        if engine is not None:
+            engine.dispose()
+
     def dispose(self) -> None:
         for engine in self._engines.values():
             engine.dispose()

@@ -80,7 +80,7 @@ def bulk_insert(conn: Connection, table, records: list[dict], tenant_id: int) ->
 
 def _json_value(value):
     """JSON text PostgreSQL's input functions read back: UUIDs, dates, timestamps (with
-    their offset) and decimals as strings."""
+    their offset), decimals as strings, binary in bytea's hex format."""
     try:
         return _JSON_TEXT[type(value)](value)
     except KeyError:
@@ -88,7 +88,9 @@ def _json_value(value):
 
 
 _JSON_TEXT = {uuid.UUID: str, datetime.date: datetime.date.isoformat,
-              datetime.datetime: datetime.datetime.isoformat, decimal.Decimal: str}
+              datetime.datetime: datetime.datetime.isoformat, decimal.Decimal: str,
+              # bytea's hex input format
+              bytes: lambda value: "\\x" + value.hex()}
 
 
 POLICY = "ccas_tenant_isolation"

@@ -119,6 +119,12 @@ def _sync_guc(session: Session, connection=None) -> None:
     session.info["ccas_guc"] = wanted
 
 
+def carry(session: Session) -> None:
+    """Make the session's current transaction carry the current tenant now (PostgreSQL),
+    before raw bulk writes on ``session.connection()`` (``core.rawsql.bulk_insert``)."""
+    _sync_guc(session)
+
+
 def _after_begin(session, transaction, connection) -> None:
     session.info.pop("ccas_guc", None)
     _sync_guc(session, connection)

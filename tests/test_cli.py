@@ -125,8 +125,8 @@ def test_plugins_enable_disable_and_settings(ccas):
     ccas("tenant", "create", "lyon", "--name", "CCAS de Lyon")
     assert ccas("plugins", "enable", "--tenant", "lyon", "caf").exit_code == 0
     r = ccas("plugins", "list", "--tenant", "lyon")
-    assert "caf\t0.1.0\tCAF\tactivée" in r.output
-    assert "adie\t0.1.0\tADIE\tdésactivée" in r.output
+    assert "caf\t0.2.0\tCAF\tactivée" in r.output
+    assert "adie\t0.2.0\tADIE\tdésactivée" in r.output
     r = ccas("plugins", "enable", "--tenant", "lyon", "nope")
     assert r.exit_code == 1 and "Extension inconnue" in r.output
     r = ccas("plugins", "settings", "--tenant", "lyon", "credit_municipal",
@@ -138,7 +138,7 @@ def test_plugins_enable_disable_and_settings(ccas):
     r = ccas("plugins", "settings", "--tenant", "lyon", "credit_municipal")
     assert '"max_months": 24' in r.output
     assert ccas("plugins", "disable", "--tenant", "lyon", "caf").exit_code == 0
-    assert "caf\t0.1.0\tCAF\tdésactivée" in ccas("plugins", "list", "--tenant", "lyon").output
+    assert "caf\t0.2.0\tCAF\tdésactivée" in ccas("plugins", "list", "--tenant", "lyon").output
 
 
 def test_demo_is_idempotent_and_prints_logins(ccas, client):

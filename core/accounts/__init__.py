@@ -39,7 +39,8 @@ def get_tenant(session, slug: str) -> Tenant:
 
 
 def create_tenant(
-    session, slug: str, name: str, city: str | None = None, timezone: str = "Europe/Paris"
+    session, slug: str, name: str, city: str | None = None, timezone: str = "Europe/Paris",
+    tenant_id: int | None = None,
 ) -> Tenant:
     slug = (slug or "").strip()
     if not SLUG_RE.match(slug):
@@ -60,6 +61,8 @@ def create_tenant(
     if session.scalar(select(Tenant.id).where(Tenant.slug == slug)) is not None:
         raise UserError(f"Le territoire {slug!r} existe déjà.", status=409, field="slug")
     tenant = Tenant(slug=slug, name=name, city=(city or name).strip(), timezone=timezone)
+    if tenant_id is not None:  # a tenant restored under its own id
+        tenant.id = tenant_id
     session.add(tenant)
     session.flush()
     return tenant

@@ -12,7 +12,10 @@ from .. import accounts, migrate, tenancy
 from ..accounts import totp
 from ..db import db as database
 from ..models import ApiToken, Operator, Organisation, Tenant
-from .context import _app, app_session, friendly, tenant_context
+from ..portability import export as portability_export
+from ..portability import load as portability_load
+from ..portability import removal as portability_removal
+from .context import _app, app_session, friendly, owner_session, tenant_context
 
 # -- database -------------------------------------------------------------------------------
 
@@ -67,6 +70,78 @@ def tenant_list():
             click.echo("Aucun territoire.")
         for t in rows:
             click.echo(f"{t.slug}\t{t.name}\t{t.city}\t{t.timezone}")
+
+
+def _progress(label: str):
+    """A per-table progress line on a terminal; nothing when piped."""
+    if not sys.stdout.isatty():
+        return None
+    return lambda table, rows: click.echo(f"  {label} {table} : {rows} ligne(s)")
+
+
+@tenant.command("export")
+@click.argument("slug")
+@click.option("--output", required=True, type=click.Path(dir_okay=False),
+              help="Archive to write (a .zip; refused if the file exists).")
+@friendly
+def tenant_export(slug, output):
+    """Export every row of tenant SLUG (its plugins' included) to an archive."""
+    with tenant_context(slug) as t:
+        session = database.session
+        waiting = portability_export.pending_messages(session, t)
+        manifest = portability_export.export_tenant(session, t, output, _progress("export"))
+        session.commit()
+    rows = sum(e["rows"] for e in manifest.tables.values())
+    click.echo(f"Territoire {slug} exporté : {rows} lignes dans {len(manifest.tables)} tables, "
+               f"{output}.")
+    if waiting:
+        click.echo(f"Attention : {waiting} message(s) en attente d'envoi ne sont pas dans "
+                   "l'archive (lancez « ccas outbox drain » avant d'exporter).")
+
+
+@tenant.command("import")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--slug", help="Import under this slug (default: the archive's).")
+@click.option("--new-ids", is_flag=True,
+              help="Give every row a new identifier (when the rows exist here already).")
+@friendly
+def tenant_import(file, slug, new_ids):
+    """Import a tenant archive into this deployment (all or nothing)."""
+    with app_session() as session:
+        try:
+            t = portability_load.import_tenant(session, file, slug, new_ids,
+                                               _progress("import"))
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        click.echo(f"Territoire {t.slug} importé ({t.name}). Les jetons d'API sont à "
+                   "créer de nouveau (ccas token create).")
+
+
+@tenant.command("delete")
+@click.argument("slug")
+@click.option("--dry-run", is_flag=True, help="Count what would be deleted, delete nothing.")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@friendly
+def tenant_delete(slug, dry_run, yes):
+    """Delete tenant SLUG and every row it owns (export it first)."""
+    with owner_session() as session:
+        t = accounts.get_tenant(session, slug)
+        counts = portability_removal.counts(session, t)
+        for table, n in sorted(counts.items()):
+            click.echo(f"{table}\t{n}")
+        total = sum(counts.values())
+        if dry_run:
+            click.echo(f"{total} ligne(s) seraient supprimées, et le territoire {slug}. "
+                       "Rien n'a été supprimé.")
+            return
+        if not yes:
+            click.confirm(f"Supprimer définitivement le territoire {slug} et ses {total} "
+                          "ligne(s) ?", abort=True)
+        portability_removal.delete_tenant(session, t)
+        session.commit()
+    click.echo(f"Territoire {slug} supprimé ({total} ligne(s)).")
 
 
 # -- organisations and users ----------------------------------------------------------------

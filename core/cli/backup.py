@@ -1,4 +1,5 @@
-"""``ccas backup create`` / ``ccas backup restore``: see ``core.backup``."""
+"""``ccas backup create`` / ``restore`` (the whole platform, ``core.backup``) and
+``restore-tenant`` (one city, ``core.portability.restore``)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ import click
 
 from .. import backup
 from ..db import db
-from .context import _app, friendly
+from ..portability.restore import restore_tenant
+from .context import _app, friendly, owner_session
 
 
 @click.group("backup")
@@ -46,3 +48,25 @@ def backup_restore(file, yes):
 
     db.dispose()  # no pooled connection keeps the old tables
     click.echo(f"Sauvegarde restaurée : {file}. Redémarrez l'application.")
+
+
+@backup_group.command("restore-tenant")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--tenant", "slug", required=True, help="The city to put back as it was.")
+@click.option("--scratch-url",
+              help="PostgreSQL: an empty database the backup is restored into first.")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@friendly
+def backup_restore_tenant(file, slug, scratch_url, yes):
+    """Put one city back as it was in the whole-platform backup FILE; the others are
+    not touched."""
+    app = _app()
+    if not yes:
+        click.confirm(f"Les données actuelles du territoire {slug} seront remplacées par "
+                      "celles de la sauvegarde. Continuer ?", abort=True)
+    with owner_session() as session:
+        result = restore_tenant(session, app.config["CCAS_DATABASE_OWNER_URL"], file, slug,
+                                scratch_url)
+        session.commit()
+    click.echo(f"Territoire {slug} restauré depuis {file} ({result['replaced']} ligne(s) "
+               "remplacées).")

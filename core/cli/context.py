@@ -9,9 +9,10 @@ from contextlib import contextmanager
 import click
 from flask import g
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import sessionmaker
 
 from .. import accounts, plugins, tenancy
-from ..db import db
+from ..db import CcasSession, db, make_engine
 from ..errors import UserError
 
 
@@ -57,6 +58,22 @@ def app_session():
     app = _app()
     with app.app_context():
         yield db.session
+
+
+@contextmanager
+def owner_session():
+    """A session of the tables' owner (``CCAS_DATABASE_OWNER_URL``), inside the app
+    context, for what the application role may not do (deleting a tenant's audit trail)."""
+    app = _app()
+    with app.app_context():
+        engine = make_engine(app.config["CCAS_DATABASE_OWNER_URL"])
+        session = sessionmaker(bind=engine, class_=CcasSession, expire_on_commit=False)()
+        try:
+            yield session
+        finally:
+            session.rollback()
+            session.close()
+            engine.dispose()
 
 
 @contextmanager
