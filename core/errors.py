@@ -20,7 +20,9 @@ class UserError(Exception):
     :param message: French, complete sentence.
     :param status: HTTP status when raised in a request.
     :param field: the input field at fault, if any.
-    :param message_en: English variant for API clients.
+    :param message_en: English variant for API clients (``detail_en``, deprecated).
+    :param kind: the problem's kind for API clients (``type`` URI), when more precise
+        than the status's (:data:`PROBLEM_KINDS`).
     """
 
     def __init__(
@@ -30,6 +32,7 @@ class UserError(Exception):
         field: str | None = None,
         message_en: str | None = None,
         errors: dict | None = None,
+        kind: str | None = None,
     ):
         super().__init__(message)
         self.message = message
@@ -37,6 +40,7 @@ class UserError(Exception):
         self.field = field
         self.message_en = message_en
         self.errors = errors or ({field: [message]} if field else {})
+        self.kind = kind
 
 
 class NotFound(UserError):
@@ -79,16 +83,43 @@ DEFAULT_DETAIL = {
 }
 
 
+#: The kinds of problem the API answers with: ``type`` is ``/api/v1/problems/<kind>``
+#: (stable; described at that address). ``{kind: (status, French description)}``.
+PROBLEM_KINDS: dict[str, tuple[int, str]] = {
+    "bad-request": (400, "La requête est mal formée (JSON illisible, paramètre invalide)."),
+    "unauthenticated": (401, "Jeton absent, inconnu, expiré ou révoqué."),
+    "forbidden": (403, "Le rôle du jeton ne permet pas cette opération."),
+    "not-found": (404, "La ressource n'existe pas, ou pas pour ce territoire."),
+    "method-not-allowed": (405, "Cette méthode n'est pas permise sur cette adresse."),
+    "conflict": (409, "L'état de la ressource empêche l'opération."),
+    "stale-version": (409, "La ressource a changé depuis sa lecture : relisez-la (version)."),
+    "possible-duplicate": (409, "La personne est peut-être déjà connue : voir duplicates."),
+    "too-large": (413, "Le corps de la requête dépasse la taille permise."),
+    "unsupported-media-type": (415, "Le corps doit être du JSON (application/json)."),
+    "invalid-data": (422, "Des champs sont invalides : voir errors, par champ."),
+    "too-many-requests": (429, "Trop de requêtes : réessayez plus tard."),
+    "server-error": (500, "Erreur interne : rien n'a été enregistré."),
+    "unavailable": (503, "Service momentanément indisponible (une extension en erreur…)."),
+}
+_KIND_OF_STATUS = {}
+for _kind, (_status, _text) in PROBLEM_KINDS.items():
+    _KIND_OF_STATUS.setdefault(_status, _kind)
+PROBLEM_PATH = "/api/v1/problems/"
+
+
 def is_api_request() -> bool:
     return request.path.startswith("/api/")
 
 
-def problem(status: int, detail: str | None = None, **extra):
-    """An RFC 9457 ``application/problem+json`` response."""
-    title_fr, title_en = TITLES.get(status, ("Erreur", "Error"))
+def problem(status: int, detail: str | None = None, kind: str | None = None, **extra):
+    """An RFC 9457 ``application/problem+json`` response: ``type`` names the kind of
+    problem, ``title`` and ``detail`` are French. ``title_fr`` (the same as ``title``) and
+    ``detail_en`` stay until 0.3 (deprecated, ``CHANGELOG.md``)."""
+    title_fr, _title_en = TITLES.get(status, ("Erreur", "Error"))
+    kind = kind if kind in PROBLEM_KINDS else _KIND_OF_STATUS.get(status, "bad-request")
     body = {
-        "type": "about:blank",
-        "title": title_en,
+        "type": PROBLEM_PATH + kind,
+        "title": title_fr,
         "status": status,
         "detail": detail or DEFAULT_DETAIL.get(status, title_fr),
         "title_fr": title_fr,
@@ -111,14 +142,17 @@ def register(app: Flask) -> None:
     def _user_error(exc: UserError):
         if is_api_request():
             return problem(
-                exc.status, exc.message, detail_en=exc.message_en, errors=exc.errors or None
+                exc.status, exc.message, kind=exc.kind, detail_en=exc.message_en,
+                errors=exc.errors or None,
             )
         return _html(exc.status, exc.message)
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):
         status = exc.code or 500
-        detail = None if status in DEFAULT_DETAIL else exc.description
+        # werkzeug's descriptions are English: ours (DEFAULT_DETAIL), or the French title
+        detail = None if status in DEFAULT_DETAIL else TITLES.get(status, ("",))[0] or (
+            "La requête n'a pas pu être traitée.")
         if exc.__class__.__name__ == "CSRFError":  # the session behind the form is gone
             detail = ("Le formulaire a expiré (session terminée ou page trop ancienne) : "
                       "rien n'a été enregistré. Reconnectez-vous si besoin, rechargez la "

@@ -208,6 +208,27 @@ def ccas_personal_data():
     """
 
 
+@decorating
+@hookspec
+def ccas_labels():
+    """The French labels of the codes the plugin shows or stores: new vocabularies, or
+    new codes in the core's (``core/labels.py`` lists them: ``purpose``, ``employment``,
+    ``organisation_kind``, ``referral_status``…). A code already labelled (by the core or
+    another plugin) keeps its label. Templates show a code with
+    ``{{ code|label("vocabulary") }}``; Python with ``core.plugin_api.label``.
+
+    Call mode: collected, plugin level (every installed plugin, whatever the tenant).
+
+    :return: ``{vocabulary: {code: French label}}``.
+
+    Example::
+
+        @hookimpl
+        def ccas_labels():
+            return {"udaf_measure": {"curatelle": "Curatelle", "tutelle": "Tutelle"}}
+    """
+
+
 @deciding
 @hookspec
 def ccas_case_workflow():
@@ -447,6 +468,29 @@ def ccas_suggest_alternatives(case, tenant, session):
             if case.purpose == "household_equipment":
                 return [Suggestion("caf_pret_equipement", "Prêt d'équipement CAF",
                                    why="Famille allocataire", action="Contacter la CAF")]
+    """
+
+
+@decorating
+@hookspec
+def ccas_lending_bounds(tenant, session):
+    """What the enabled lenders lend, so that a request outside it is flagged at intake
+    and on the case page. Never a refusal: the CCAS listens first and may adjust the
+    amount or reorient the person.
+
+    Call mode: collected.
+
+    :param tenant: the ``Tenant``.
+    :param session: the tenant-scoped SQLAlchemy session.
+    :return: a ``core.plugin_api.LendingBounds`` (or a list of them), or ``None``.
+
+    Example::
+
+        @hookimpl
+        def ccas_lending_bounds():
+            conf = plugin_settings("my_lender")
+            return LendingBounds("Ma banque solidaire", conf["amount_min"],
+                                 conf["amount_max"], frozenset(conf["purposes"]))
     """
 
 

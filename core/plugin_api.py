@@ -73,7 +73,8 @@ Reading user input and showing values the French way
     ``local_today(tenant)`` (today in the tenant's time zone, from the platform's clock),
     ``parse_amount(value, field)``, ``parse_date(value, field)``,
     ``format_money(amount)``, ``reasons(tenant, kind)`` (the tenant's reason labels:
-    ``"refuse"``, ``"close"``…).
+    ``"refuse"``, ``"close"``…), ``label(vocabulary, code)`` (the French label of a code:
+    the core's vocabularies and what plugins add with ``ccas_labels``).
 
 Loan arithmetic (pure: Decimal in, Decimal out, no database)
     ``build_schedule``, ``remaining_schedule``, ``validate_loan_inputs`` and
@@ -102,6 +103,7 @@ from .db import db
 from .errors import UserError
 from .features.accompaniment import status_label
 from .hookspecs import deciding, decorating, hookimpl, hookspec
+from .labels import label
 from .loans import (
     LoanInputError,
     annual_percentage_rate,
@@ -128,6 +130,7 @@ from .plugins.types import (
     CaseCheck,
     Destination,
     DocumentRequirement,
+    LendingBounds,
     NavItem,
     Panel,
     PluginInfo,
@@ -301,6 +304,7 @@ __all__ = [
     # values returned by hooks
     "CaseCheck",
     "Destination",
+    "LendingBounds",
     "DocumentRequirement",
     "NavItem",
     "Panel",
@@ -361,6 +365,7 @@ __all__ = [
     "parse_date",
     "format_money",
     "reasons",
+    "label",
     # loan arithmetic
     "build_schedule",
     "remaining_schedule",

@@ -231,7 +231,7 @@ def _validate(session, actor, data: ReferralInput, attachments, tenant) -> tuple
                        f"(attendu : {', '.join(p.value for p in Purpose)}).")
     amount = None
     try:
-        amount = cases.parse_amount(data.amount_requested)
+        amount = cases.parse_amount(data.amount_requested, maximum=cases.MAX_REQUEST)
     except UserError as exc:
         err("amount_requested", exc.message)
     if len(data.note or "") > 5000:
@@ -575,14 +575,19 @@ def ccas_reorientation_destinations(session) -> list[Destination]:
                         f"{o.name} (orientation partenaire)", o.name) for o in orgs]
 
 
-def _destination_organisation(session, destination: str | None) -> Organisation | None:
+def organisation_of_destination(session, destination: str | None) -> Organisation | None:
+    """The tenant's organisation a destination ``org:<id>`` names (any kind), or ``None``."""
     if not destination or not destination.startswith(ORG_DESTINATION_PREFIX):
         return None
     try:
         org_id = uuid.UUID(destination[len(ORG_DESTINATION_PREFIX):])
     except ValueError:
         return None
-    org = session.scalar(select(Organisation).where(Organisation.id == org_id))
+    return session.scalar(select(Organisation).where(Organisation.id == org_id))
+
+
+def _destination_organisation(session, destination: str | None) -> Organisation | None:
+    org = organisation_of_destination(session, destination)
     return org if org is not None and org.kind in PARTNER_KINDS else None
 
 

@@ -298,7 +298,7 @@ def build_tenant(session, in_tenant, slug: str, password_hash: str, import_dir: 
         "referral_id": str(ref_a.id), "attachment_id": str(attachment_a.id),
         "message_id": str(message.id), "loan_id": str(loan.id), "token": token,
         "ficp_case_id": str(case_ficp.id), "person_id": str(case_intake.person_id),
-        "year": year, "fmt_name": "csv",
+        "year": year, "fmt_name": "csv", "kind": "stale-version",
         "name": "credit_municipal", "slug": slug,
         # samples of the mutating endpoints (objects in the state their form acts on)
         "pending_referral_id": str(ref_pending.id), "loan_case_id": str(case_loan.id),

@@ -195,6 +195,28 @@ def test_intake_then_reoriented_with_a_coded_destination(client, users, login, s
         as_text=True)
 
 
+def test_a_case_reoriented_to_a_partner_names_it_even_once_it_is_no_partner(
+        client, users, login, session, tenant, in_tenant):
+    from core.models import Organisation, OrganisationKind
+    with in_tenant(tenant):
+        caf = Organisation(name="CAF du Rhône", kind=OrganisationKind.aid_fund)
+        session.add(caf)
+        session.commit()
+        caf_id = caf.id
+    login(client, users["secretary"])
+    case_id = _case_id(_intake(client, action="save"))
+    case = _case(session, tenant, in_tenant, case_id)
+    moved = _move(client, case_id, "reoriented", case.version, reason="better_scheme",
+                  destination=f"org:{caf_id}")
+    assert moved.status_code == 302
+    with in_tenant(tenant):
+        caf = session.scalar(select(Organisation).where(Organisation.id == caf_id))
+        caf.kind = OrganisationKind.other  # no longer a partner
+        session.commit()
+    page = client.get(f"/t/alpha/cases/{case_id}").get_data(as_text=True)
+    assert "vers CAF du Rhône" in page and "org:" not in page
+
+
 def test_ficp_registered_ends_the_case_and_tells_the_ccas(client, users, login, session,
                                                           tenant, in_tenant, lender):
     from core.models import Organisation, OutboxMessage

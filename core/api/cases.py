@@ -89,7 +89,7 @@ def create_case():
     except PossibleDuplicates as exc:
         db.session.commit()  # the reads of the people shown are audited
         return problem(
-            409, exc.message, detail_en=exc.message_en,
+            409, exc.message, kind=exc.kind, detail_en=exc.message_en,
             duplicates=[{"id": str(p.id), "first_name": p.first_name,
                          "last_name": p.last_name,
                          "birth_date": p.birth_date.isoformat()} for p in exc.duplicates],

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from flask import g, jsonify, render_template
+from flask import abort, g, jsonify, render_template
 from flask_login import current_user
 
+from ..errors import PROBLEM_KINDS, PROBLEM_PATH, TITLES
 from ..policy import ALL_TENANT_ROLES, allow, public
 from ..schemas.common import MeSchema
 from . import openapi
@@ -61,3 +62,25 @@ def openapi_json():
 def docs():
 
     return render_template("api_docs.html", spec=openapi.document())
+
+
+@bp.route("/problems/")
+@public
+def problem_kinds():
+    """Every kind of problem the API answers with (the ``type`` of a problem body)."""
+    return jsonify([_kind(kind) for kind in PROBLEM_KINDS])
+
+
+@bp.route("/problems/<kind>")
+@public
+def problem_kind(kind: str):
+    """What a problem's ``type`` means: its status, title and what to do."""
+    if kind not in PROBLEM_KINDS:
+        abort(404)
+    return jsonify(_kind(kind))
+
+
+def _kind(kind: str) -> dict:
+    status, description = PROBLEM_KINDS[kind]
+    return {"type": PROBLEM_PATH + kind, "status": status,
+            "title": TITLES.get(status, ("Erreur", ""))[0], "description": description}

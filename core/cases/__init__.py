@@ -6,6 +6,7 @@ a case is opened the same way wherever it comes from. Nothing is committed here.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 import uuid
 from dataclasses import dataclass
@@ -16,7 +17,7 @@ from flask import g, has_app_context
 from sqlalchemy import exists, false, func, select
 from sqlalchemy.orm.exc import StaleDataError
 
-from .. import audit, clock, workflow
+from .. import audit, clock, formats, plugins, workflow
 from ..errors import NotFound, UserError
 from ..models import (
     CHARGE_CATEGORIES,
@@ -38,6 +39,9 @@ from ..workflow import StaleCase
 from . import budget
 
 MAX_AMOUNT = Decimal("1000000")
+#: The most a person may ask at intake: a personal microcredit is a few thousand euros;
+#: above this the figure is a typing mistake, not a request.
+MAX_REQUEST = Decimal("100000")
 
 
 @dataclass
@@ -124,24 +128,78 @@ def create_person(session, data: PersonData) -> Person:
     return person
 
 
-def parse_amount(value, field: str = "amount_requested") -> Decimal:
-    """Money from user input: ``"1 200,50"``, ``"1200.5"``, ``1200`` → ``Decimal``; never
-    silently rounded (more than 2 decimals is refused)."""
+#: An amount as people type it: digits, optionally grouped by threes with spaces, and a
+#: comma or a point before at most a few decimals; a euro sign around it is fine.
+_AMOUNT_TEXT = re.compile(r"(?P<sign>-?)(?P<units>\d{1,3}(?: \d{3})+|\d+)(?:[.,](?P<cents>\d+))?")
+_SPACES = str.maketrans({"\u00a0": " ", "\u202f": " ", "\t": " "})
+
+
+def parse_amount(value, field: str = "amount_requested",
+                 maximum: Decimal = MAX_AMOUNT) -> Decimal:
+    """Money from user input: ``"1 200,50"``, ``"1200.5"``, ``"300 €"``, ``1200`` →
+    ``Decimal``. Refused with the rule broken: not written in figures (``"1e6"``,
+    ``"abc"``), zero or negative, above ``maximum``, more than two decimals (never
+    silently rounded)."""
+    if isinstance(value, bool):
+        value = None
     if isinstance(value, Decimal):
+        if not value.is_finite():
+            raise UserError("Montant invalide : écrivez-le en chiffres, par exemple 1 200,50.",
+                            status=422, field=field)
+        sign, units, cents = ("-" if value < 0 else ""), None, None
         amount = value
     else:
-        text = str(value if value is not None else "").strip().replace("\u202f", "")
-        text = text.replace("\u00a0", "").replace(" ", "").replace("€", "").replace(",", ".")
-        try:
-            amount = Decimal(text)
-        except InvalidOperation as exc:
-            raise UserError("Montant invalide.", status=422, field=field) from exc
-    if not amount.is_finite() or amount <= 0 or amount > MAX_AMOUNT:
-        raise UserError("Le montant doit être positif et au plus 1 000 000 €.", status=422,
-                        field=field)
-    if amount != amount.quantize(Decimal("0.01")):
-        raise UserError("Deux décimales au plus.", status=422, field=field)
+        text = str(value if value is not None else "").translate(_SPACES).strip()
+        text = text.removesuffix("€").removeprefix("€").strip()
+        text = re.sub(r" +", " ", text)
+        if not text:
+            raise UserError("Indiquez le montant.", status=422, field=field)
+        match = _AMOUNT_TEXT.fullmatch(text)
+        if match is None:
+            raise UserError("Montant invalide : écrivez-le en chiffres, par exemple 1 200,50.",
+                            status=422, field=field)
+        sign, units, cents = match["sign"], match["units"].replace(" ", ""), match["cents"]
+        amount = Decimal(f"{sign}{units}.{cents or '0'}")
+    if amount <= 0:
+        raise UserError("Le montant doit être supérieur à 0 €.", status=422, field=field)
+    if amount > maximum:
+        raise UserError(f"Le montant ne peut pas dépasser {formats.money(maximum)}.",
+                        status=422, field=field)
+    if (cents is not None and len(cents) > 2) or amount != amount.quantize(Decimal("0.01")):
+        raise UserError("Deux décimales au plus (les centimes).", status=422, field=field)
     return amount.quantize(Decimal("0.01"))
+
+
+def lending_notices(session, purpose, amount) -> list[str]:
+    """What the CCAS should know of a request against what the enabled lenders lend
+    (hook ``ccas_lending_bounds``): nothing when one lender takes it as it is, otherwise
+    a sentence per lender. A flag, never a refusal: the CCAS listens first and may
+    adjust the amount or reorient."""
+    if amount is None:
+        return []
+    purpose = str(getattr(purpose, "value", purpose))
+    bounds = []
+    for _plugin, answer in plugins.hooks().ccas_lending_bounds.answers(session=session).results:
+        bounds.extend(answer if isinstance(answer, list | tuple) else [answer])
+    if not bounds or any(b.minimum <= amount <= b.maximum
+                         and (b.purposes is None or purpose in b.purposes) for b in bounds):
+        return []
+    notices = []
+    for b in bounds:
+        if b.purposes is not None and purpose not in b.purposes:
+            notices.append(f"Cet objet n'est pas financé par {b.lender} : l'entretien dira "
+                           "s'il faut réorienter la personne.")
+        elif amount < b.minimum:
+            notices.append(f"Le montant demandé ({formats.money(amount)}) est inférieur à ce "
+                           f"que prête {b.lender} (de {formats.money(b.minimum)} à "
+                           f"{formats.money(b.maximum)}) : une aide ou un autre dispositif "
+                           "conviendra peut-être mieux.")
+        else:
+            notices.append(f"Le montant demandé ({formats.money(amount)}) dépasse ce que "
+                           f"prête {b.lender} (de {formats.money(b.minimum)} à "
+                           f"{formats.money(b.maximum)}) : l'entretien dira s'il faut "
+                           "l'ajuster ou réorienter la personne.")
+    return notices
 
 
 def local_today(tenant) -> date:
@@ -179,7 +237,7 @@ def open_case(
         source_value = Source(source)
     except ValueError as exc:
         raise UserError(f"Origine inconnue : {source!r}.", status=422, field="source") from exc
-    amount = parse_amount(amount_requested)
+    amount = parse_amount(amount_requested, maximum=MAX_REQUEST)
     if len(project or "") > 5000:
         raise UserError("Description du projet : 5 000 caractères au plus.", status=422,
                         field="project")

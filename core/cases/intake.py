@@ -31,6 +31,7 @@ class PossibleDuplicates(UserError):
             "person_id, ou avec new_person à true.",
             status=409,
             message_en="A person with the same names and birth date exists.",
+            kind="possible-duplicate",
         )
         self.duplicates = duplicates
 

@@ -107,6 +107,8 @@ class PluginRegistry:
         self._subset_cache: dict[frozenset[str], _TenantHooks] = {}
         self._workflows: dict[frozenset[str], Workflow] = {}
         self._parts: dict[str, CaseWorkflow] = {}
+        #: Values computed from the plugins (the labels…), forgotten when they change.
+        self.derived: dict[str, Any] = {}
 
     # -- discovery ---------------------------------------------------------------------
 
@@ -182,6 +184,7 @@ class PluginRegistry:
         self._forget()
 
     def _forget(self) -> None:
+        self.derived.clear()
         self._subset_cache.clear()
         self._workflows.clear()
 

@@ -90,6 +90,17 @@ class Destination:
     organisation_name: str | None = None
 
 
+@dataclass(frozen=True)
+class LendingBounds:
+    """What a lender lends: amounts from ``minimum`` to ``maximum`` (Decimal, euros) for
+    the ``purposes`` given (``None``: every purpose). ``lender`` names it for people."""
+
+    lender: str
+    minimum: Any
+    maximum: Any
+    purposes: frozenset[str] | None = None
+
+
 @dataclass
 class ReportSection:
     """A plugin's section of a report: JSON-ready ``data`` and a French ``title``."""

@@ -8,6 +8,7 @@ from marshmallow import EXCLUDE, Schema, fields, validate
 
 from .. import cases, workflow
 from ..models import Employment, Purpose, Source
+from .common import Money
 
 _PURPOSES = [p.value for p in Purpose]
 _SOURCES = [s.value for s in Source if s != Source.import_]
@@ -50,7 +51,7 @@ class CaseInSchema(Schema):
     person_id = fields.UUID(load_default=None)
     new_person = fields.Boolean(load_default=False)
     purpose = fields.String(required=True, validate=validate.OneOf(_PURPOSES))
-    amount_requested = fields.Decimal(required=True, places=2, as_string=True)
+    amount_requested = Money(required=True, maximum=cases.MAX_REQUEST)
     project = fields.String(load_default="", validate=validate.Length(max=5000))
     source = fields.String(load_default="phone", validate=validate.OneOf(_SOURCES))
     referring_organisation_id = fields.UUID(load_default=None, allow_none=True)
@@ -136,6 +137,9 @@ class CaseSchema(Schema):
     state_changed_at = fields.DateTime()
     social_worker_id = fields.UUID(allow_none=True)
     reoriented_to = fields.String(allow_none=True)
+    notices = fields.List(fields.String(), metadata={
+        "description": "Remarks for the CCAS (French), e.g. an amount outside what the "
+                       "enabled lenders lend: flagged, not refused."})
     person = fields.Nested(PersonOutSchema)
     available_transitions = fields.List(fields.String())
     transitions = fields.List(fields.Nested(TransitionOutSchema))
@@ -173,6 +177,7 @@ def dump_case(session, case, role: str, detail: bool = True) -> dict:
         "state_changed_at": case.state_changed_at, "social_worker_id": case.social_worker_id,
         "reoriented_to": case.reoriented_to, "person": person_data,
         "available_transitions": [t.target for t in workflow.available(case, role)],
+        "notices": cases.lending_notices(session, case.purpose, case.amount_requested),
     }
     if sees_file:
         data["project"] = case.project

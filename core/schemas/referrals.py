@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates
 
+from .. import cases
 from ..models import Purpose, ReferralStatus
+from .common import Money
 
 REQUIRED = {"required": "Champ obligatoire.", "null": "Champ obligatoire."}
 
@@ -47,11 +49,8 @@ class ReferralInSchema(_Strict):
         validate=validate.OneOf([p.value for p in Purpose],
                                 error="Objet inconnu (attendu : {choices})."),
     )
-    amount_requested = fields.Decimal(
-        required=True, places=None, as_string=True, allow_nan=False,
-        error_messages={**REQUIRED, "invalid": "Montant invalide.",
-                        "special": "Montant invalide."},
-    )
+    amount_requested = Money(required=True, maximum=cases.MAX_REQUEST,
+                             error_messages=REQUIRED)
     note = fields.String(load_default="", validate=validate.Length(max=5000))
     consent = fields.Boolean(
         required=True,

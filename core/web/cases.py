@@ -14,10 +14,11 @@ import logging
 import uuid
 
 from flask import Blueprint, Response, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from .. import audit, cases, plugins, workflow
+from .. import audit, cases, plugins, referrals, workflow
 from ..cases import file_summary
 from ..cases import intake as intake_service
 from ..cases.intake import IntakeRequest, PossibleDuplicates
@@ -223,6 +224,8 @@ def intake():
     done = next((o.done for o in workflow.current().intake_options if o.name == option), "")
     flash(f"Fiche recueil {case.reference} enregistrée{(' ' + done) if done else ''}.",
           "success")
+    for notice in cases.lending_notices(db.session, case.purpose, case.amount_requested):
+        flash(notice, "warning")
     if action == "another":
         return redirect(url_for("cases.intake"))
     return redirect(url_for("cases.case_page", case_id=case.id))
@@ -289,8 +292,21 @@ def _case_context(case, errors=None, message=None, failed_transition=None,
                           for code, label in reasons.reasons(tenant, kind).items()},
         "can_evaluate": role in SOCIAL_WORKERS and case.state in cases.INTERVIEW_STATES,
         "can_summarise": sees_file and cases.reached(db.session, case, State.instruction),
-        "destination_labels": {**reasons.CORE_DESTINATIONS, **destinations},
+        "destination": _destination_label(case.reoriented_to, destinations),
+        "notices": cases.lending_notices(db.session, case.purpose, case.amount_requested),
     }
+
+
+def _destination_label(code: str | None, destinations: dict[str, str]) -> str:
+    """Where a case was reoriented, in words, whatever its state now: a scheme, a plugin's
+    destination, or the organisation's name (kept even when it is no longer a partner)."""
+    if not code:
+        return ""
+    known = {**reasons.CORE_DESTINATIONS, **(destinations or workflow.destinations())}
+    if code in known:
+        return known[code]
+    organisation = referrals.organisation_of_destination(db.session, code)
+    return organisation.name if organisation is not None else _("une autre structure")
 
 
 @bp.route("/<case_id>")

@@ -3,26 +3,15 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from decimal import ROUND_HALF_UP, Decimal
 
 from flask import Flask, g
 
-from .. import clock
+from .. import clock, formats, labels
 
 
 def format_money(value) -> str:
-    """``Decimal('1234.5')`` -> ``'1 234,50 €'`` (narrow no-break space as separator)."""
-    if value is None:
-        return ""
-    amount = Decimal(str(value)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
-    sign = "-" if amount < 0 else ""
-    units, cents = f"{abs(amount):.2f}".split(".")
-    groups = []
-    while units:
-        groups.insert(0, units[-3:])
-        units = units[:-3]
-    thin, nbsp = "\u202f", "\u00a0"
-    return f"{sign}{thin.join(groups)},{cents}{nbsp}€"
+    """``Decimal('1234.5')`` -> ``'1 234,50 €'`` (``core.formats.money``)."""
+    return formats.money(value)
 
 
 def local_datetime(value: datetime | None) -> datetime | None:
@@ -49,3 +38,6 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["money"] = format_money
     app.jinja_env.filters["datetime_fr"] = format_datetime
     app.jinja_env.filters["date_fr"] = format_date
+    app.jinja_env.filters["percent"] = formats.percent
+    app.jinja_env.filters["number"] = formats.number
+    app.jinja_env.filters["label"] = lambda code, vocabulary: labels.label(vocabulary, code)

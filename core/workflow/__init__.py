@@ -48,8 +48,8 @@ class TransitionError(UserError):
     """A refused transition (422 by default)."""
 
     def __init__(self, message: str, status: int = 422, field: str | None = None,
-                 problems: list[str] | None = None):
-        super().__init__(message, status=status, field=field)
+                 problems: list[str] | None = None, kind: str | None = None):
+        super().__init__(message, status=status, field=field, kind=kind)
         self.problems = problems or [message]
 
 
@@ -58,7 +58,7 @@ class StaleCase(TransitionError):
         super().__init__(
             "Ce dossier a été modifié par quelqu'un d'autre entre-temps. Rechargez la page : "
             "vos changements n'ont pas été enregistrés.",
-            status=409,
+            status=409, kind="stale-version",
         )
 
 

@@ -7,7 +7,7 @@ to the feature modules (``ficp``, ``loans``…), so features do not collide.
 
 from __future__ import annotations
 
-from core.plugin_api import PluginInfo, hookimpl
+from core.plugin_api import LendingBounds, PluginInfo, hookimpl, plugin_settings
 
 from . import ficp, hookspecs, views_loans  # views_loans also registers pages on bp
 from . import loans as loan_service
@@ -52,6 +52,13 @@ def ccas_api_blueprints():
     from .api import api
 
     return [api]
+
+
+@hookimpl
+def ccas_lending_bounds():
+    conf = plugin_settings(NAME)
+    return LendingBounds("le Crédit Municipal", conf["amount_min"], conf["amount_max"],
+                         frozenset(conf["allowed_purposes"]))
 
 
 @hookimpl
