@@ -22,7 +22,7 @@ The plugin's part of the case workflow (``ccas_case_workflow``)
     ``CaseWorkflow`` with ``CaseState``, ``Transition``, ``IntakeOption``, ``Milestone``.
 
 Values returned by hooks
-    ``CaseCheck``, ``Destination``, ``DocumentRequirement``, ``NavItem``, ``Panel``,
+    ``CaseCheck``, ``Destination``, ``DocumentRequirement``, ``LendingBounds``, ``NavItem``, ``Panel``,
     ``ReportSection``, ``Suggestion``.
 
 Values hooks receive (read them; their own modules stay private)
