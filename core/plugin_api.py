@@ -22,7 +22,8 @@ The plugin's part of the case workflow (``ccas_case_workflow``)
     ``CaseWorkflow`` with ``CaseState``, ``Transition``, ``IntakeOption``, ``Milestone``.
 
 Values returned by hooks
-    ``CaseCheck``, ``Destination``, ``DocumentRequirement``, ``LendingBounds``, ``NavItem``, ``Panel``,
+    ``CaseCheck``, ``Destination``, ``DocumentRequirement``, ``LendingBounds``, ``NavItem``,
+    ``Panel``,
     ``ReportSection``, ``Suggestion``.
 
 Values hooks receive (read them; their own modules stay private)
@@ -72,7 +73,8 @@ Writing what others must know (same transaction, never committed here)
 Reading user input and showing values the French way
     ``local_today(tenant)`` (today in the tenant's time zone, from the platform's clock),
     ``parse_amount(value, field)``, ``parse_date(value, field)``,
-    ``format_money(amount)``, ``reasons(tenant, kind)`` (the tenant's reason labels:
+    ``format_money(amount)``, ``plural(count, one, many)`` (``"1 ligne"``, ``"2 lignes"``),
+    ``reasons(tenant, kind)`` (the tenant's reason labels:
     ``"refuse"``, ``"close"``…), ``label(vocabulary, code)`` (the French label of a code:
     the core's vocabularies and what plugins add with ``ccas_labels``).
 
@@ -102,6 +104,7 @@ from .cli.context import tenant_context
 from .db import db
 from .errors import UserError
 from .features.accompaniment import status_label
+from .formats import plural
 from .hookspecs import deciding, decorating, hookimpl, hookspec
 from .labels import label
 from .loans import (
@@ -364,6 +367,7 @@ __all__ = [
     "parse_amount",
     "parse_date",
     "format_money",
+    "plural",
     "reasons",
     "label",
     # loan arithmetic

@@ -31,12 +31,21 @@ class PluginInfo:
 
 @dataclass(frozen=True)
 class NavItem:
-    """A menu entry. ``endpoint`` is a Flask endpoint taking ``tenant`` as URL value."""
+    """A menu entry. ``endpoint`` is a Flask endpoint taking ``tenant`` as URL value.
+
+    :param section: the French label of the menu section the entry belongs to; the core's
+        are "Dossiers", "Activité", "Orientations", "Prêts", "Bilans", "Administration" and
+        "Mon compte" (shown in the user's corner). The header shows the sections, each
+        leading to its first page, and a second row with the current section's pages; an
+        entry without a section stands on its own in the header (at most 7 entries there,
+        the rest go under "Plus").
+    """
 
     label: str
     endpoint: str
     roles: frozenset[str] = frozenset()
     order: int = 100
+    section: str = ""
 
 
 @dataclass(frozen=True)
