@@ -398,6 +398,9 @@ def test_manager_dashboard_shows_counts_stuck_cases_and_delays(client, users, lo
     assert "Dossiers par état" in html and "Fiche recueil" in html
     assert "plus de 30 jours (1)" in html and old.reference in html
     assert "Délais médians par étape" in html
+    # key figures above, and the states as a chart with its data table
+    assert "Dossiers en cours" in html and "Sans mouvement depuis 30 jours" in html
+    assert 'role="img"' in html and "Fiche recueil : 1" in html  # the chart's description
 
 
 def test_interviews_are_only_for_social_workers_and_the_manager(client, users, login,
