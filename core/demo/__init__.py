@@ -10,7 +10,8 @@
   (:mod:`.rows`) as persons, cases, transitions and audit (:mod:`.cases`), interviews and
   budgets (:mod:`.evaluation`), documents (:mod:`.documents`), referrals
   (:mod:`.referrals`), appointments (:mod:`.agenda`), accompaniment (:mod:`.accompaniment`),
-  workshops (:mod:`.workshops`) and staff time (:mod:`.staff_time`); then each enabled
+  workshops (:mod:`.workshops`) and staff time (:mod:`.staff_time`); the suggestions of
+  the open cases through the real service (:mod:`.suggestions`); then each enabled
   plugin writes its own rows (hook ``ccas_demo_data``: the lender's loans, repayments
   and guarantee calls). ``years`` and ``requests_per_year`` scale it (the benchmarks load
   a million cases with it).
@@ -29,10 +30,20 @@ from sqlalchemy import func, select
 from .. import clock, plugins, tenancy, workflow
 from ..labels import label
 from ..models import Appointment, Case, Referral
-from . import accompaniment, agenda, cases, documents, evaluation, referrals, staff_time, workshops
+from . import (
+    accompaniment,
+    agenda,
+    cases,
+    documents,
+    evaluation,
+    referrals,
+    staff_time,
+    suggestions,
+    workshops,
+)
 from .cast import DEMO_PASSWORD, OPERATOR_EMAIL, PARTNERS, SLUG, USERS, create_cast, find_cast
 from .rows import Rows, insert_rows, new_id
-from .stories import draw_stories
+from .stories import cover_referrals, cover_states, draw_stories
 
 __all__ = [
     "DEFAULT_SEED", "DEMO_PASSWORD", "OPERATOR_EMAIL", "PARTNERS", "USERS", "Summary",
@@ -74,6 +85,8 @@ def generate(session, tenant, *, seed: int = DEFAULT_SEED, years: float = 2,
         cast = find_cast(session)
         first_day = today - timedelta(days=round(365 * years))
         stories = draw_stories(rng, first_day, today, round(requests_per_year * years))
+        cover_states(stories, workflow.current().states)
+        cover_referrals(stories)
         rows = Rows(session, rng)
         made = cases.write(rows, stories, cast, zone)
         evaluation.add(rows, made, cast, zone)
@@ -84,6 +97,7 @@ def generate(session, tenant, *, seed: int = DEFAULT_SEED, years: float = 2,
         staff_time.add(rows, made, cast, today)
         agenda.add(rows, made, cast, today, zone, now)
         tables = rows.write()
+        suggestions.add(session, cast)
         answers = plugins.hooks().ccas_demo_data(
             rng=random.Random(f"{seed}:plugins"), cases=[m.case for m in made], today=today)
         summary = summarise(session, tenant, seed, today)

@@ -272,3 +272,44 @@ def draw_stories(rng: random.Random, first_day: date, today: date, count: int) -
         days.append(day)
     days.sort()
     return [draw_story(rng, n, day, today) for n, day in enumerate(days, start=1)]
+
+
+#: States of a referred case by the status its referral shows (``core.referrals``
+#: mirrors the case's milestones): every status is wanted in the demonstration.
+REFERRED_STATES: tuple[tuple[str, ...], ...] = (
+    ("intake", "ficp_pending", "documents_requested"),  # accepted
+    ("evaluation", "instruction", "adjourned"),  # in evaluation
+    ("submitted_to_lender",),
+    ("granted", "signing", "withdrawal_period", "disbursed", "repaying"),
+    ("refused", "ficp_registered"),
+    ("reoriented",),
+    ("abandoned", "withdrawn"),
+    ("closed",),
+)
+
+
+def cover_referrals(stories: list[Story]) -> None:
+    """Make sure a partner referred at least one case of each group of
+    :data:`REFERRED_STATES` (the latest such case), each partner in turn."""
+    partners = [name for name, _w in REFERRERS]
+    for n, states in enumerate(REFERRED_STATES):
+        group = [s for s in stories if s.state in states]
+        if group and not any(s.referrer for s in group):
+            group[-1].source, group[-1].referrer = "referral", partners[n % len(partners)]
+
+
+def cover_states(stories: list[Story], states) -> None:
+    """Make sure some case waits in each of ``states`` that a story went through: when
+    none ends there, the story that reached it last stops there (its next moves have not
+    happened yet). Short states (granted, signing…) are then shown too."""
+    for state in states:
+        if any(s.state == state for s in stories):
+            continue
+        passing = [s for s in stories if s.reached(state) and s.state != state]
+        if not passing:
+            continue
+        story = max(passing, key=lambda s: (s.day_of(state), s.number))
+        keep = next(i for i, step in enumerate(story.steps) if step.target == state)
+        story.steps = story.steps[:keep + 1]
+        if not story.reached("disbursed"):
+            story.fate, story.paid_instalments = None, None

@@ -106,6 +106,8 @@ def _check(rng, case) -> dict | None:
         result, on = "registered", days["ficp_registered"]
     elif "documents_requested" in days:
         result, on = "clear", days["documents_requested"] - timedelta(days=rng.randint(0, 1))
+    elif case.state == "ficp_pending" and rng.random() < 0.6:
+        result, on = "clear", case.days["ficp_pending"]  # the secretary calls back
     else:
         return None  # still in the lender's queue
     return {"id": new_id(rng), "case_id": case.id, "result": result,
