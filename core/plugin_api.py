@@ -82,6 +82,11 @@ Loan arithmetic (pure: Decimal in, Decimal out, no database)
     ``build_schedule``, ``remaining_schedule``, ``validate_loan_inputs`` and
     ``LoanInputError``, ``annual_percentage_rate``, ``round_apr``, ``schedule_json``.
 
+Demonstration data (hook ``ccas_demo_data``)
+    ``DemoCase`` (a generated case as the plugin sees it), ``insert_rows(session, model,
+    records)`` (bulk insert of dicts, the model's defaults filled in, the tenant
+    stamped), ``new_id(rng)`` (a reproducible UUID drawn from the seeded generator).
+
 Helpers shared by partner plugins
     ``has_children``, ``keywords_found``, ``normalise_text``, ``organisation_of_plugin``,
     ``partner_flows``, ``plugin_destination``, ``suggestions_resolved``.
@@ -102,6 +107,7 @@ from .api.auth import token_authenticated
 from .cases import local_today, parse_amount, parse_date
 from .cli.context import tenant_context
 from .db import db
+from .demo.rows import insert_rows, new_id
 from .errors import UserError
 from .features.accompaniment import status_label
 from .formats import plural
@@ -131,6 +137,7 @@ from .plugins.helpers import (
 )
 from .plugins.types import (
     CaseCheck,
+    DemoCase,
     Destination,
     DocumentRequirement,
     LendingBounds,
@@ -298,6 +305,10 @@ __all__ = [
     "hookspec",
     "deciding",
     "decorating",
+    # demonstration data (hook ccas_demo_data)
+    "DemoCase",
+    "insert_rows",
+    "new_id",
     # the plugin's part of the case workflow
     "CaseWorkflow",
     "CaseState",
