@@ -10,6 +10,7 @@ import os
 from pathlib import Path
 
 from . import proxies
+from .worker.schedule import parse_overrides
 
 DEV_SECRET = "dev-only-not-secret"  # noqa: S105 - refused outside development
 
@@ -58,6 +59,8 @@ def load(instance_path: str, overrides: dict | None = None) -> dict:
         "CCAS_TRUSTED_PROXIES": env.get("CCAS_TRUSTED_PROXIES", ""),
         # Production on SQLite only when forced (a single-machine trial).
         "CCAS_ALLOW_SQLITE": _bool(env.get("CCAS_ALLOW_SQLITE")),
+        # The worker's schedules changed or switched off (core.worker.schedule).
+        "CCAS_WORKER_SCHEDULE": env.get("CCAS_WORKER_SCHEDULE", ""),
     }
     cfg.update(overrides)
     development = cfg["CCAS_ENV"] in {"development", "test"}
@@ -74,6 +77,10 @@ def load(instance_path: str, overrides: dict | None = None) -> dict:
             "cloisonnement par la base) : indiquez une base PostgreSQL dans CCAS_DATABASE_URL "
             "(docs/deployment.md), ou forcez avec CCAS_ALLOW_SQLITE=1 pour un essai."
         )
+    try:
+        parse_overrides(cfg["CCAS_WORKER_SCHEDULE"])
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from exc
     try:
         cfg["CCAS_TRUSTED_PROXY_NETWORKS"] = proxies.parse_networks(cfg["CCAS_TRUSTED_PROXIES"])
     except ValueError as exc:
