@@ -9,7 +9,7 @@ from flask import Flask, abort, current_app, g, request
 from flask_babel import Babel
 
 from . import config as config_module
-from . import errors, logsafety, plugins
+from . import errors, logsafety, plugins, proxies
 from .accounts import throttle
 from .api import bp as api_bp
 from .api.auth import authenticate
@@ -94,6 +94,9 @@ def create_app(config: dict | None = None, registry: plugins.PluginRegistry | No
     _register_plugin_blueprints(app, registry)
     throttle.init_app(app)  # after every blueprint: it limits their views
     app.after_request(_security_headers)
+    if app.config["CCAS_TRUSTED_PROXY_NETWORKS"]:
+        app.wsgi_app = proxies.TrustedProxies(app.wsgi_app,
+                                              app.config["CCAS_TRUSTED_PROXY_NETWORKS"])
     return app
 
 

@@ -210,6 +210,35 @@ def ccas_personal_data():
 
 @decorating
 @hookspec
+def ccas_scheduled_jobs():
+    """Tasks the worker (``ccas worker``, ``docs/deployment.md``) runs on a schedule: the
+    lender's arrears check every morning, a connector's nightly synchronisation… Each job
+    runs once per period of its schedule whatever the number of workers (a claimed row in
+    ``job_runs``), tenant by tenant for the tenants that enabled the plugin, each inside
+    its own tenant scope and transaction: a tenant that fails is recorded as failed and
+    rolled back, the other tenants and jobs still run. Operators change a schedule or
+    switch a job off with ``CCAS_WORKER_SCHEDULE`` (``name=1d@05:00``, ``name=off``).
+
+    Call mode: collected, plugin level (every installed plugin, at the worker's start).
+    A plugin that raises here is logged and its jobs left out.
+
+    :return: a list of ``core.plugin_api.ScheduledJob``.
+
+    Example::
+
+        def sync(tenant, session, now):
+            sent = udaf.push_new_cases(session, since=now - timedelta(days=1))
+            return f"{sent} dossier(s) transmis"
+
+        @hookimpl
+        def ccas_scheduled_jobs():
+            return [ScheduledJob("udaf.sync", sync, every=timedelta(days=1),
+                                 at=timedelta(hours=2), label="Synchronisation UDAF")]
+    """
+
+
+@decorating
+@hookspec
 def ccas_labels():
     """The French labels of the codes the plugin shows or stores: new vocabularies, or
     new codes in the core's (``core/labels.py`` lists them: ``purpose``, ``employment``,

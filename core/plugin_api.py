@@ -23,8 +23,8 @@ The plugin's part of the case workflow (``ccas_case_workflow``)
 
 Values returned by hooks
     ``CaseCheck``, ``Destination``, ``DocumentRequirement``, ``LendingBounds``, ``NavItem``,
-    ``Panel``,
-    ``ReportSection``, ``Suggestion``.
+    ``Panel``, ``ReportSection``, ``ScheduledJob`` (a task of the worker,
+    ``ccas_scheduled_jobs``), ``Suggestion``.
 
 Values hooks receive (read them; their own modules stay private)
     ``Case``, ``Person``, ``Organisation``, ``Referral``, ``Tenant``, ``User``,
@@ -145,6 +145,7 @@ from .plugins.types import (
     Panel,
     PluginInfo,
     ReportSection,
+    ScheduledJob,
     Suggestion,
 )
 from .policy import (
@@ -323,6 +324,7 @@ __all__ = [
     "NavItem",
     "Panel",
     "ReportSection",
+    "ScheduledJob",
     "Suggestion",
     # values hooks receive
     "Case",

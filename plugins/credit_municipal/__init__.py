@@ -101,6 +101,13 @@ def ccas_cli_commands():
 
 
 @hookimpl
+def ccas_scheduled_jobs():
+    from .arrears import scheduled_jobs
+
+    return scheduled_jobs()
+
+
+@hookimpl
 def ccas_report_sections(tenant, year, session):
     from .reporting import report_section
 
