@@ -171,7 +171,7 @@ def list_referrals():
         except ValueError as exc:
             raise UserError(f"Statut inconnu : {status!r}.", status=400, field="status",
                             message_en="Unknown status.") from exc
-    if request.args.get("updated_since"):
+    if "updated_since" in request.args:
         stmt = stmt.where(Referral.updated_at >= _parse_since(request.args["updated_since"]))
     if request.args.get("cursor"):
         at, rid = _decode_cursor(request.args["cursor"])

@@ -18,7 +18,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from .. import audit, cases, plugins, referrals, workflow
+from .. import audit, cases, paging, plugins, referrals, workflow
 from ..cases import file_summary
 from ..cases import intake as intake_service
 from ..cases.intake import IntakeRequest, PossibleDuplicates
@@ -79,7 +79,7 @@ def case_list():
             setattr(filters, name, cases.parse_date(args.get(name), name))
         except UserError as exc:
             errors[name] = [exc.message]
-    page = max(args.get("page", 1, type=int) or 1, 1)
+    page = paging.page_from(args.get("page"))
     try:
         rows, total = cases.list_cases(db.session, _role(), filters, page, PER_PAGE)
     except UserError as exc:
