@@ -65,10 +65,12 @@ def _field_errors(exc: UserError) -> dict:
 # -- case list ---------------------------------------------------------------------------
 
 
-@bp.route("/")
+@bp.route("/", methods=["GET", "POST"])
 @allow(CASE_READERS)
 def case_list():
-    args = request.args
+    """The case list. Its filter form is sent by POST: a name searched for never appears in
+    a URL, so never in an access log or the browser's history (issue 18)."""
+    args = request.form if request.method == "POST" else _without_name(request.args)
     errors: dict = {}
     filters = cases.CaseFilters(
         state=args.get("state") or None, purpose=args.get("purpose") or None,
@@ -86,13 +88,18 @@ def case_list():
         errors.update(_field_errors(exc))
         rows, total = [], 0
     pages = max((total + PER_PAGE - 1) // PER_PAGE, 1)
-    query = {k: v for k, v in args.items() if k != "page" and v}
+    query = {k: v for k, v in args.items() if k not in ("page", "csrf_token") and v}
     return render_template(
         "cases/list.html", rows=rows, total=total, page=page, pages=pages, query=query,
         filters=filters, args=args, errors=errors, states=workflow.current().labels(),
         purposes=PURPOSE_LABELS, workers=cases.social_workers(db.session)
         if _role() != "lender_agent" else [],
     ), (422 if errors else 200)
+
+
+def _without_name(args):
+    """A GET's filters without ``q``: a name in a URL is not searched for."""
+    return {k: v for k, v in args.items() if k != "q"}
 
 
 # -- intake sheet ------------------------------------------------------------------------

@@ -104,10 +104,12 @@ def _searched_date(q: str) -> date | None:
     return None
 
 
-@bp.route("/")
+@bp.route("/", methods=["GET", "POST"])
 @allow(MANAGER)
 def search():
-    q = (request.args.get("q") or "").strip()[:100]
+    """Find a person. The name is sent by POST: never in a URL, an access log or the
+    browser's history (issue 18)."""
+    q = (request.form.get("q") or "").strip()[:100] if request.method == "POST" else ""
     rows, referred_rows = [], []
     if len(q) >= 2:
         born = _searched_date(q)
