@@ -64,6 +64,14 @@ def record(session, action: str, obj=None, actor=None, **detail) -> AuditEvent:
     return event
 
 
+def record_list_read(session, action: str, shown, **detail) -> AuditEvent:
+    """One audit row for a list read (``case.list``, ``referral.list``…) naming the ids of
+    the objects ``shown``, in the request's own transaction like every audit row: a list
+    of files is a read of each file on it (issue 18)."""
+    ids = [str(obj.id) for obj in shown]
+    return record(session, action, None, ids=ids, count=len(ids), **detail)
+
+
 def _jsonable(value):
     if isinstance(value, (str, int, float, bool)) or value is None:
         return value

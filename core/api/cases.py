@@ -140,6 +140,8 @@ def list_cases():
     per_page = paging.bounded_int(args.get("per_page"), "per_page", 25, 1, MAX_PER_PAGE)
     rows, total = cases.list_cases(db.session, _role(), filters, page, per_page)
     items = [dump_case(db.session, c, _role(), detail=False) for c in rows]
+    audit.record_list_read(db.session, "case.list", rows, page=page, surface="api")
+    db.session.commit()
     return jsonify({"items": items, "total": total, "page": page, "per_page": per_page})
 
 

@@ -188,7 +188,11 @@ def list_referrals():
         stmt.order_by(Referral.updated_at, Referral.id).limit(limit + 1)).all()
     page = rows[:limit]
     next_cursor = _encode_cursor(page[-1]) if len(rows) > limit else None
-    return jsonify({"items": [dump_referral(r) for r in page], "next_cursor": next_cursor})
+    items = [dump_referral(r) for r in page]
+    audit.record_list_read(db.session, "referral.list", page, actor=current_user,
+                           surface="api")
+    db.session.commit()
+    return jsonify({"items": items, "next_cursor": next_cursor})
 
 
 @bp.route("/referrals/<referral_id>", methods=["GET"])

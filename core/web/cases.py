@@ -87,6 +87,8 @@ def case_list():
     except UserError as exc:
         errors.update(_field_errors(exc))
         rows, total = [], 0
+    audit.record_list_read(db.session, "case.list", rows, page=page, surface="page")
+    db.session.commit()
     pages = max((total + PER_PAGE - 1) // PER_PAGE, 1)
     query = {k: v for k, v in args.items() if k not in ("page", "csrf_token") and v}
     return render_template(

@@ -131,7 +131,7 @@ def search():
             referred_rows = referred.search(db.session, pattern=pattern)
         # How many people were found, never the query (the trail must hold no names).
         audit.record(db.session, "person.search", None,
-                     results=len(rows) + len(referred_rows))
+                     results=len(rows) + len(referred_rows), ids=[str(p.id) for p in rows])
         db.session.commit()
     return render_template("privacy/search.html", q=q, rows=rows, referred=referred_rows)
 
