@@ -142,6 +142,12 @@ def _plugin_answer(registry: plugins.PluginRegistry, name: str, hook: str) -> li
     return list(fn() or []) if fn is not None else []
 
 
+#: Browser features no page of the platform uses: refused to every frame and script.
+PERMISSIONS_POLICY = ", ".join(f"{feature}=()" for feature in (
+    "accelerometer", "autoplay", "camera", "display-capture", "geolocation", "gyroscope",
+    "magnetometer", "microphone", "midi", "payment", "usb", "interest-cohort"))
+
+
 def _security_headers(response):
     headers = response.headers
     headers.setdefault(
@@ -152,6 +158,9 @@ def _security_headers(response):
     headers.setdefault("X-Content-Type-Options", "nosniff")
     headers.setdefault("Referrer-Policy", "same-origin")
     headers.setdefault("X-Frame-Options", "DENY")
+    headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
+    headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    headers.setdefault("Cross-Origin-Resource-Policy", "same-origin")
 
     if not current_app.config["DEVELOPMENT"]:
         headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")

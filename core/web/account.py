@@ -90,7 +90,7 @@ def password_forgot():
     if request.method == "POST":
         password_reset.request_reset(
             db.session, g.tenant, request.form.get("email", ""),
-            current_app.config["CCAS_BASE_URL"],
+            current_app.config["CCAS_BASE_URL"], current_app.config["SECRET_KEY"],
         )
         db.session.commit()
         sent = True
