@@ -59,15 +59,7 @@ def request_reset(session, tenant, email: str, base_url: str, now: datetime | No
     user = session.scalar(select(User).where(func.lower(User.email) == email))
     if user is None or not user.active:
         return None
-    _spend_pending(session, user, now)
-    clear = secrets.token_urlsafe(32)
-    row = PasswordResetToken(
-        user_id=user.id, token_hash=token_digest(clear), created_at=now,
-        expires_at=now + TOKEN_LIFETIME,
-    )
-    session.add(row)
-    session.flush()
-    link = f"{base_url.rstrip('/')}/t/{tenant.slug}/password/reset/{clear}"
+    row, link = issue_link(session, tenant, user, base_url, TOKEN_LIFETIME, now)
     outbox.enqueue_email(
         session, user.email, EMAIL_SUBJECT,
         EMAIL_TEXT.format(email=user.email, tenant=tenant.name, link=link,
@@ -76,6 +68,23 @@ def request_reset(session, tenant, email: str, base_url: str, now: datetime | No
     )
     audit.record(session, "user.password_reset_request", user, actor=user)
     return row
+
+
+def issue_link(session, tenant, user, base_url: str, lifetime: timedelta,
+               now: datetime | None = None) -> tuple[PasswordResetToken, str]:
+    """A new single-use set-password link for ``user`` (the account's earlier links are
+    spent): the stored row and the clear link, for the caller's e-mail. Used by the
+    reset above and by invitations (``core.accounts.invitations``)."""
+    now = now or clock.now()
+    _spend_pending(session, user, now)
+    clear = secrets.token_urlsafe(32)
+    row = PasswordResetToken(
+        user_id=user.id, token_hash=token_digest(clear), created_at=now,
+        expires_at=now + lifetime,
+    )
+    session.add(row)
+    session.flush()
+    return row, f"{base_url.rstrip('/')}/t/{tenant.slug}/password/reset/{clear}"
 
 
 def _spend_pending(session, user, now: datetime) -> None:
