@@ -321,14 +321,11 @@ def _slot(prefix: str, ctx: Ctx, days: int, at: str) -> dict:
 
 
 def _plugin_settings(_ctx: Ctx) -> dict:
-    import json
-
-    return {"annual_rate": "3.04", "amount_min": "300", "amount_max": "3000",
+    return {"annual_rate": "3,04", "amount_min": "300,00", "amount_max": "3 000,00",
             "max_months": "36", "schedule_method": "annuity", "interest_paid_by_city": "100",
             "city_guarantee": "15", "fcs_guarantee": "50",
-            "allowed_purposes": json.dumps(["mobility", "housing", "household_equipment",
-                                            "health", "training", "employment", "debts",
-                                            "other"]),
+            "allowed_purposes": ["mobility", "housing", "household_equipment", "health",
+                                 "training", "employment", "debts", "other"],
             "contact_email": "microcredit@credit-municipal.example.org"}
 
 
