@@ -17,6 +17,7 @@ from .db import db
 from .web import (
     accompaniment,
     account,
+    administration,
     appointments,
     audit,
     auth,
@@ -46,6 +47,7 @@ CORE_BLUEPRINTS = (
     public.bp, health.bp, views.bp, operator.bp, api_bp, suggestions.bp, documents.bp,
     appointments.bp, cases.bp, dashboards.bp, account.bp, audit.bp, referrals.bp,
     reports.bp, imports.bp, accompaniment.bp, workshops.bp, staff_time.bp, privacy.bp,
+    administration.bp,
 )
 
 PLUGIN_URL_PREFIX = "/t/<tenant>/p/{name}"

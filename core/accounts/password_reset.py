@@ -19,6 +19,7 @@ import hmac
 import uuid
 from datetime import datetime, timedelta
 
+from flask import current_app
 from sqlalchemy import func, select
 
 from .. import accounts, audit, clock, outbox
@@ -85,24 +86,46 @@ def request_reset(session, tenant, email: str, base_url: str, secret_key: str,
     user = session.scalar(select(User).where(func.lower(User.email) == email))
     if user is None or not user.active:
         return None
-    _spend_pending(session, user, now)
-    row_id = uuid.uuid4()
-    row = PasswordResetToken(
-        id=row_id, user_id=user.id, token_hash=token_digest(link_token(secret_key, row_id)),
-        created_at=now, expires_at=now + TOKEN_LIFETIME,
-    )
-    session.add(row)
-    session.flush()
-    link = f"{base_url.rstrip('/')}/t/{tenant.slug}/password/reset/{TOKEN_PLACEHOLDER}"
-    message = outbox.enqueue_email(
-        session, user.email, EMAIL_SUBJECT,
+    row, link = issue_link(session, tenant, user, base_url, TOKEN_LIFETIME, now,
+                           secret_key=secret_key)
+    enqueue_with_link(
+        session, row, user.email, EMAIL_SUBJECT,
         EMAIL_TEXT.format(email=user.email, tenant=tenant.name, link=link,
                           minutes=int(TOKEN_LIFETIME.total_seconds() // 60)),
         topic="password_reset",
     )
-    message.payload = {**message.payload, "reset_token_id": str(row_id)}
     audit.record(session, "user.password_reset_request", user, actor=user)
     return row
+
+
+def issue_link(session, tenant, user, base_url: str, lifetime: timedelta,
+               now: datetime | None = None, secret_key: str | None = None
+               ) -> tuple[PasswordResetToken, str]:
+    """A new single-use set-password link for ``user`` (the account's earlier links are
+    spent): the stored row (the token's digest only) and the link with
+    ``TOKEN_PLACEHOLDER`` where the token goes, put in at send time. Send it with
+    ``enqueue_with_link``. Used by the reset above and by invitations
+    (``core.accounts.invitations``)."""
+    now = now or clock.now()
+    secret_key = secret_key or current_app.config["SECRET_KEY"]
+    _spend_pending(session, user, now)
+    row_id = uuid.uuid4()
+    row = PasswordResetToken(
+        id=row_id, user_id=user.id, token_hash=token_digest(link_token(secret_key, row_id)),
+        created_at=now, expires_at=now + lifetime,
+    )
+    session.add(row)
+    session.flush()
+    return row, f"{base_url.rstrip('/')}/t/{tenant.slug}/password/reset/{TOKEN_PLACEHOLDER}"
+
+
+def enqueue_with_link(session, row: PasswordResetToken, to: str, subject: str, text: str,
+                      topic: str):
+    """Queue ``text`` (holding ``TOKEN_PLACEHOLDER``) with a reference to ``row``: the
+    outbox never holds a usable link."""
+    message = outbox.enqueue_email(session, to, subject, text, topic=topic)
+    message.payload = {**message.payload, "reset_token_id": str(row.id)}
+    return message
 
 
 def _spend_pending(session, user, now: datetime) -> None:

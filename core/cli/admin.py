@@ -9,7 +9,7 @@ import click
 from sqlalchemy import func, select
 
 from .. import accounts, formats, migrate, tenancy
-from ..accounts import totp
+from ..accounts import invitations, totp
 from ..db import db as database
 from ..models import ApiToken, Operator, Organisation, Tenant
 from ..portability import export as portability_export
@@ -211,6 +211,24 @@ def user_create(tenant_slug, email, role, org_name, full_name, password_stdin):
         click.echo(f"Compte créé : {u.email} ({u.role.value}, {u.organisation.name})")
 
 
+@user.command("invite")
+@click.option("--tenant", "tenant_slug", required=True)
+@click.option("--email", required=True)
+@click.option("--role", required=True,
+              help="manager, secretary, social_worker, lender_agent, referrer, funder")
+@click.option("--org", "org_name", required=True, help="Organisation name.")
+@click.option("--name", "full_name", default="", help="Full name.")
+@friendly
+def user_invite(tenant_slug, email, role, org_name, full_name):
+    """Create a user and e-mail a set-password link (valid 7 days), no password asked."""
+    with tenant_context(tenant_slug) as t:
+        u = invitations.invite_user(database.session, t, email, role, org_name,
+                                    _app().config["CCAS_BASE_URL"], full_name)
+        database.session.commit()
+        click.echo(f"Invitation envoyée à {u.email} ({u.role.value}, {u.organisation.name}) ; "
+                   "le message part avec la file d'envoi (ccas outbox drain).")
+
+
 @user.command("deactivate")
 @click.option("--tenant", "tenant_slug", required=True)
 @click.option("--email", required=True)
@@ -222,6 +240,33 @@ def user_deactivate(tenant_slug, email):
         accounts.deactivate_user(database.session, u)
         database.session.commit()
         click.echo(f"Compte désactivé : {u.email}")
+
+
+@user.command("reactivate")
+@click.option("--tenant", "tenant_slug", required=True)
+@click.option("--email", required=True)
+@friendly
+def user_reactivate(tenant_slug, email):
+    """Reactivate a deactivated user."""
+    with tenant_context(tenant_slug):
+        u = accounts.get_user(database.session, email)
+        accounts.reactivate_user(database.session, u)
+        database.session.commit()
+        click.echo(f"Compte réactivé : {u.email}")
+
+
+@user.command("reset-totp")
+@click.option("--tenant", "tenant_slug", required=True)
+@click.option("--email", required=True)
+@friendly
+def user_reset_totp(tenant_slug, email):
+    """Remove a user's second factor (lost phone and recovery codes)."""
+    with tenant_context(tenant_slug):
+        u = accounts.get_user(database.session, email)
+        done = accounts.reset_second_factor(database.session, u)
+        database.session.commit()
+        click.echo(f"Second facteur supprimé pour {u.email}." if done
+                   else f"{u.email} n'a pas de second facteur : rien à faire.")
 
 
 @click.group()
