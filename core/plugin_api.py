@@ -77,7 +77,9 @@ Reading user input and showing values the French way
     the core's vocabularies and what plugins add with ``ccas_labels``).
 
 Loan arithmetic (pure: Decimal in, Decimal out, no database)
-    ``build_schedule``, ``remaining_schedule``, ``validate_loan_inputs`` and
+    ``build_schedule``, ``remaining_schedule``, ``reschedule`` (payment holiday, new
+    duration), ``MAX_AMOUNT``, ``MAX_MONTHS``, ``MAX_HOLIDAY_MONTHS``,
+    ``validate_loan_inputs`` and
     ``LoanInputError``, ``annual_percentage_rate``, ``round_apr``, ``schedule_json``.
 
 Helpers shared by partner plugins
@@ -105,10 +107,15 @@ from .features.accompaniment import status_label
 from .hookspecs import deciding, decorating, hookimpl, hookspec
 from .labels import label
 from .loans import (
+    MAX_AMOUNT,
+    MAX_HOLIDAY_MONTHS,
+    MAX_MONTHS,
     LoanInputError,
+    Rescheduling,
     annual_percentage_rate,
     build_schedule,
     remaining_schedule,
+    reschedule,
     round_apr,
     schedule_json,
     validate_loan_inputs,
@@ -369,6 +376,11 @@ __all__ = [
     # loan arithmetic
     "build_schedule",
     "remaining_schedule",
+    "reschedule",
+    "Rescheduling",
+    "MAX_AMOUNT",
+    "MAX_MONTHS",
+    "MAX_HOLIDAY_MONTHS",
     "validate_loan_inputs",
     "LoanInputError",
     "annual_percentage_rate",
