@@ -23,7 +23,7 @@ The plugin's part of the case workflow (``ccas_case_workflow``)
 
 Values returned by hooks
     ``CaseCheck``, ``Destination``, ``DocumentRequirement``, ``NavItem``, ``Panel``,
-    ``ReportSection``, ``Suggestion``.
+    ``ReportSection``, ``Suggestion``, ``LendingBounds``.
 
 Values hooks receive (read them; their own modules stay private)
     ``Case``, ``Person``, ``Organisation``, ``Referral``, ``Tenant``, ``User``,
@@ -77,8 +77,8 @@ Reading user input and showing values the French way
     the core's vocabularies and what plugins add with ``ccas_labels``).
 
 Loan arithmetic (pure: Decimal in, Decimal out, no database)
-    ``build_schedule``, ``remaining_schedule``, ``reschedule`` (payment holiday, new
-    duration), ``MAX_AMOUNT``, ``MAX_MONTHS``, ``MAX_HOLIDAY_MONTHS``,
+    ``build_schedule``, ``remaining_schedule``, ``reschedule`` and ``Rescheduling``
+    (payment holiday, new duration), ``MAX_AMOUNT``, ``MAX_MONTHS``, ``MAX_HOLIDAY_MONTHS``,
     ``validate_loan_inputs`` and
     ``LoanInputError``, ``annual_percentage_rate``, ``round_apr``, ``schedule_json``.
 
