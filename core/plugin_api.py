@@ -78,7 +78,8 @@ Reading user input and showing values the French way
 
 Loan arithmetic (pure: Decimal in, Decimal out, no database)
     ``build_schedule``, ``remaining_schedule``, ``reschedule`` and ``Rescheduling``
-    (payment holiday, new duration), ``MAX_AMOUNT``, ``MAX_MONTHS``, ``MAX_HOLIDAY_MONTHS``,
+    (payment holiday, new duration), ``MAX_AMOUNT``, ``MAX_MONTHS``,
+    ``MAX_HOLIDAY_MONTHS``, ``add_months``, ``months_for_installment``,
     ``validate_loan_inputs`` and
     ``LoanInputError``, ``annual_percentage_rate``, ``round_apr``, ``schedule_json``.
 
@@ -112,8 +113,10 @@ from .loans import (
     MAX_MONTHS,
     LoanInputError,
     Rescheduling,
+    add_months,
     annual_percentage_rate,
     build_schedule,
+    months_for_installment,
     remaining_schedule,
     reschedule,
     round_apr,
@@ -378,6 +381,8 @@ __all__ = [
     "remaining_schedule",
     "reschedule",
     "Rescheduling",
+    "add_months",
+    "months_for_installment",
     "MAX_AMOUNT",
     "MAX_MONTHS",
     "MAX_HOLIDAY_MONTHS",

@@ -5,7 +5,7 @@ share of interest paid by a subsidiser, the APR (TAEG) and serialisations of a s
 """
 
 from .apr import annual_percentage_rate, effective_annual_rate, round_apr
-from .reschedule import MAX_HOLIDAY_MONTHS, Rescheduling, reschedule
+from .reschedule import MAX_HOLIDAY_MONTHS, Rescheduling, months_for_installment, reschedule
 from .schedule import (
     MAX_AMOUNT,
     MAX_MONTHS,
@@ -45,6 +45,7 @@ __all__ = [
     "due_dates",
     "effective_annual_rate",
     "format_money",
+    "months_for_installment",
     "remaining_schedule",
     "reschedule",
     "round_apr",

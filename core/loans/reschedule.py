@@ -31,7 +31,7 @@ from .schedule import Installment, Schedule, _half_up, _money, _to_cents, build_
 from .subsidy import subsidy_cents
 from .validation import LoanInputError, _monthly_rate
 
-__all__ = ["MAX_HOLIDAY_MONTHS", "Rescheduling", "reschedule"]
+__all__ = ["MAX_HOLIDAY_MONTHS", "Rescheduling", "months_for_installment", "reschedule"]
 
 #: A payment holiday lasts one to three months.
 MAX_HOLIDAY_MONTHS = 3
@@ -126,3 +126,25 @@ def reschedule(
     )
     return Rescheduling(amortisation.amount, len(overdue_due_dates), holiday_months, months,
                         numbered, amortisation)
+
+
+def months_for_installment(
+    outstanding: Decimal, annual_rate: Decimal, installment: Decimal, *,
+    method: str = "annuity", max_months: int,
+) -> int:
+    """Fewest monthly instalments repaying ``outstanding`` without exceeding ``installment``
+    (annuity: the constant instalment; linear: the principal of a month), at most
+    ``max_months`` (PURE). Used when an early repayment shortens the loan instead of
+    lowering its instalment: the borrower keeps paying about the same each month.
+    """
+    cents = _to_cents(outstanding)
+    ceiling = _to_cents(installment)
+    if method == "linear":
+        return max(1, min(max_months, -(-cents // max(ceiling, 1))))
+    from .schedule import _annuity_cents
+
+    rate_num, rate_den = _monthly_rate(annual_rate)
+    for months in range(1, max_months + 1):
+        if _annuity_cents(cents, months, rate_num, rate_den) <= ceiling:
+            return months
+    return max_months

@@ -137,6 +137,24 @@ class _Document(FPDF):
                 row.cell(self.clean(value))
         self.ln(2)
 
+    def schedule_table(self, rows):
+        """The amortisation table of ``rows`` (instalments with the schedule's fields)."""
+        self.set_font(self.family_name, "", 7.5)
+        headings = ("N°", "Échéance", "Mensualité", "Capital", "Intérêts", "Part Ville",
+                    "À votre charge", "Capital restant dû")
+        with self.table(col_widths=(8, 20, 22, 22, 20, 20, 24, 26),
+                        text_align=("RIGHT", "LEFT", "RIGHT", "RIGHT", "RIGHT", "RIGHT",
+                                    "RIGHT", "RIGHT")) as table:
+            head = table.row()
+            for text in headings:
+                head.cell(self.clean(text))
+            for row in rows:
+                line = table.row()
+                for text in (str(row.number), day(row.due_date), money(row.payment),
+                             money(row.principal), money(row.interest), money(row.subsidy),
+                             money(row.borrower_payment), money(row.balance)):
+                    line.cell(self.clean(text))
+
     def signatures(self, parties: list[str]):
         self.h2("Signatures")
         self.set_font(self.family_name, "", 10)
@@ -190,21 +208,7 @@ def offer_pdf(data: LoanDocumentData) -> bytes:
              "avant la fin de ce délai.")
     pdf.h2("Tableau d'amortissement (indicatif)")
     pdf.para("Les dates d'échéance définitives sont fixées à la date du décaissement.", size=9)
-    pdf.set_font(pdf.family_name, "", 7.5)
-    headings = ("N°", "Échéance", "Mensualité", "Capital", "Intérêts", "Part Ville",
-                "À votre charge", "Capital restant dû")
-    with pdf.table(col_widths=(8, 20, 22, 22, 20, 20, 24, 26),
-                   text_align=("RIGHT", "LEFT", "RIGHT", "RIGHT", "RIGHT", "RIGHT", "RIGHT",
-                               "RIGHT")) as table:
-        head = table.row()
-        for text in headings:
-            head.cell(pdf.clean(text))
-        for row in s.installments:
-            line = table.row()
-            for text in (str(row.number), day(row.due_date), money(row.payment),
-                         money(row.principal), money(row.interest), money(row.subsidy),
-                         money(row.borrower_payment), money(row.balance)):
-                line.cell(pdf.clean(text))
+    pdf.schedule_table(s.installments)
     pdf.ln(2)
     pdf.signatures(["L'emprunteur", "Le Crédit Municipal", f"Le CCAS ({data.tenant_name})"])
     return bytes(pdf.output())
@@ -245,4 +249,63 @@ def accompaniment_contract_pdf(data: LoanDocumentData) -> bytes:
              "conservation du CCAS ; vous pouvez y accéder et en demander la rectification "
              "auprès du CCAS.")
     pdf.signatures(["L'emprunteur", f"Le CCAS ({data.tenant_name})"])
+    return bytes(pdf.output())
+
+
+@dataclass(frozen=True)
+class RiderData:
+    """What the rider (avenant) of a rescheduling says."""
+
+    tenant_name: str
+    loan_reference: str
+    case_reference: str
+    borrower_name: str
+    version: int
+    agreed_on: date
+    holiday_months: int
+    months: int
+    overdue_months: int
+    outstanding: Decimal
+    annual_rate: Decimal
+    subsidy_share: Decimal
+    apr: Decimal
+    installment: Decimal
+    last_due_date: date
+    opinion_label: str
+    rows: tuple = ()
+
+
+def rider_pdf(data: RiderData) -> bytes:
+    """The rider to the loan offer after a rescheduling, to be signed by the borrower,
+    the Crédit Municipal and the CCAS: new terms, APR, new amortisation table."""
+    pdf = _Document(f"Avenant {data.version - 1} au prêt {data.loan_reference}")
+    pdf.h1(f"Avenant n° {data.version - 1} au contrat de prêt {data.loan_reference}")
+    pdf.para(f"Entre le Crédit Municipal, {data.borrower_name} (emprunteur) et "
+             f"{data.tenant_name} (CCAS, accompagnement social), dossier "
+             f"{data.case_reference}.")
+    pdf.h2("Réaménagement convenu")
+    holiday = (f"{data.holiday_months} mois" if data.holiday_months
+               else "aucun")
+    pdf.facts([
+        ("Date de l'accord", day(data.agreed_on)),
+        ("Capital restant dû réaménagé", money(data.outstanding)),
+        ("Échéances impayées reprises", f"{data.overdue_months} (intérêts seuls)"),
+        ("Report d'échéances", holiday),
+        ("Nouvelle durée d'amortissement", f"{data.months} mois"),
+        ("Nouvelle mensualité (capital et intérêts)", money(data.installment)),
+        ("Dernière échéance", day(data.last_due_date)),
+        ("Taux débiteur annuel fixe (inchangé)", percent(data.annual_rate)),
+        ("Intérêts pris en charge par la Ville", percent(data.subsidy_share)),
+        ("TAEG recalculé", percent(data.apr)),
+        ("Avis du travailleur social", data.opinion_label),
+    ])
+    pdf.para("Pendant le report, seuls les intérêts sont dus (la part prise en charge par la "
+             "Ville est réglée par elle) ; le capital n'est pas augmenté des intérêts. Les "
+             "autres clauses du contrat de prêt restent inchangées. L'échéancier ci-dessous "
+             "remplace celui du contrat à partir de l'échéance n° "
+             f"{data.rows[0].number if data.rows else '…'}.")
+    pdf.h2("Nouvel échéancier")
+    pdf.schedule_table(data.rows)
+    pdf.ln(2)
+    pdf.signatures(["L'emprunteur", "Le Crédit Municipal", f"Le CCAS ({data.tenant_name})"])
     return bytes(pdf.output())

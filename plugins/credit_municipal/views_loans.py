@@ -30,11 +30,18 @@ from core.plugin_api import (
     round_apr,
 )
 
-from . import arrears, guarantees, repayments, subsidy
+from . import arrears, guarantees, repayments, rescheduling, subsidy
 from . import documents as docs
 from . import loans as service
 from .blueprint import bp
-from .models import LOAN_STATUS_LABELS, GuaranteeCall, Loan, LoanStatus, Repayment
+from .models import (
+    LOAN_STATUS_LABELS,
+    GuaranteeCall,
+    Installment,
+    Loan,
+    LoanStatus,
+    Repayment,
+)
 
 #: Who records the tripartite signing and the borrower's withdrawal.
 SIGNERS = LOAN_READERS
@@ -167,6 +174,11 @@ def _detail_page(loan: Loan, errors=None, values=None, message=None, status=200)
         calls=calls, payoff=ledger.payoff(today) if ledger and ledger.outstanding > 0 else None,
         errors=errors or {}, values=values or {}, message=message,
         role=str(current_user.role), State=State, LoanStatus=LoanStatus,
+        versions=rescheduling.versions(db_session(), loan), opinions=rescheduling.OPINIONS,
+        old_rows=rescheduling.rows_from_json,
+        remaining=len(rescheduling.unpaid_rows(ledger.rows, ledger.regular_paid)[1])
+        if ledger else 0,
+        max_months=service.settings()["max_months"],
     ), status
 
 
@@ -228,7 +240,8 @@ def loan_disburse(loan_id: str):
 def loan_repayment(loan_id: str):
     def do(loan):
         on, amount = repayments.parse_manual(request.form)
-        repayments.record(db_session(), loan, on, amount, current_user)
+        repayments.record(db_session(), loan, on, amount, current_user,
+                          shorten=request.form.get("early_choice") == "shorten")
 
     return _loan_action(loan_id, do, "Remboursement enregistré.")
 
@@ -241,6 +254,53 @@ def loan_default(loan_id: str):
         guarantees.declare_default(db_session(), loan, current_user, on)
 
     return _loan_action(loan_id, do, "Défaillance déclarée : les garants sont appelés.")
+
+
+@bp.route("/loans/<loan_id>/reschedule", methods=["POST"])
+@allow(LENDER)
+def loan_reschedule(loan_id: str):
+    return _loan_action(
+        loan_id,
+        lambda loan: rescheduling.reschedule_loan(db_session(), loan, request.form,
+                                                  current_user),
+        "Réaménagement enregistré : nouvel échéancier et avenant à signer.",
+    )
+
+
+@bp.route("/loans/<loan_id>/avenant-<int:version>.pdf")
+@allow(LOAN_READERS)
+def loan_rider_pdf(loan_id: str, version: int):
+    loan = _loan_or_404(loan_id)
+    records = rescheduling.versions(db_session(), loan)
+    record = next((r for r in records if r.version == version), None)
+    if record is None:
+        abort(404)
+    later = next((r for r in records if r.version == version + 1), None)
+    if later is not None:
+        rows = rescheduling.rows_from_json(later.previous_schedule)
+    else:
+        rows = db_session().scalars(
+            select(Installment).where(Installment.loan_id == loan.id)
+            .order_by(Installment.number)).all()
+    person = loan.case.person
+    content = docs.rider_pdf(docs.RiderData(
+        tenant_name=g.get("tenant").name, loan_reference=loan.reference,
+        case_reference=loan.case.reference,
+        borrower_name=f"{person.first_name} {person.last_name}", version=record.version,
+        agreed_on=record.agreed_on, holiday_months=record.holiday_months,
+        months=record.months, overdue_months=record.overdue_months,
+        outstanding=record.outstanding, annual_rate=loan.annual_rate,
+        subsidy_share=loan.subsidy_share, apr=record.apr, installment=record.installment,
+        last_due_date=record.last_due_date,
+        opinion_label=rescheduling.OPINIONS.get(record.opinion, record.opinion),
+        rows=tuple(r for r in rows if r.number >= record.first_number),
+    ))
+    record_audit(db_session(), "loan.document", person, document="avenant",
+                 loan=str(loan.id), version=version)
+    db_session().commit()
+    return Response(content, mimetype="application/pdf", headers={
+        "Content-Disposition":
+            f'attachment; filename="avenant-{version - 1}-{loan.reference}.pdf"'})
 
 
 def _document_data(loan: Loan) -> docs.LoanDocumentData:
