@@ -707,10 +707,11 @@ def ccas_report_sections(tenant, year, session):
     The section appears under ``"sections"[name]`` of the report (``core.reports``). A
     lender's section may carry ``data["loans"]`` (keys ``count``, ``amount_lent``,
     ``average_amount``, ``average_months``, ``portfolio_outstanding``, ``par30``,
-    ``defaults``, ``guarantee_calls``, ``subsidy_cost``; money as decimal strings): the
-    report then shows it as its top-level ``"loans"``. The funders' view shows every
-    integer under 5 as ``"< 5"`` and hides the other figures of a dict holding one, so
-    keep counts and amounts of one topic in one dict.
+    ``defaults``, ``guarantee_calls``, ``subsidy_cost``; money as decimal strings; and
+    ``ageing``, ``{"1-30" | "31-60" | "61-90" | "90+": {"count", "outstanding"}}``, the
+    loans late by bucket): the report then shows it as its top-level ``"loans"``. The
+    funders' view shows every integer under 5 as ``"< 5"`` and hides the other figures
+    of a dict holding one, so keep counts and amounts of one topic in one dict.
 
     Call mode: collected.
 

@@ -108,8 +108,15 @@ def tables(report: dict) -> list[Table]:
     loans = report.get("loans", {})
     out.append(Table(
         "Prêts", ["Indicateur", "Valeur"],
-        [[d.LOAN_LABELS.get(k, k), _money_or(k, v)] for k, v in loans.items()],
+        [[d.LOAN_LABELS.get(k, k), _money_or(k, v)] for k, v in loans.items()
+         if not isinstance(v, (dict, list))],
     ))
+    if isinstance(loans.get("ageing"), dict):
+        out.append(Table(
+            "Prêts en retard par ancienneté", ["Retard", "Prêts", "Capital restant dû"],
+            [[d.AGEING_LABELS.get(k, k), b.get("count"), _money_or("amount_lent", b.get(
+                "outstanding"))] for k, b in loans["ageing"].items()],
+        ))
     for name, section in report.get("sections", {}).items():
         out.append(Table(
             f"Extension : {section.get('title') or name}", ["Indicateur", "Valeur"],

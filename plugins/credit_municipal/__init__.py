@@ -84,7 +84,8 @@ def ccas_nav_items(user):
 
 @hookimpl
 def ccas_dashboard_panels(user, session):
-    return ficp.dashboard_panels(session, user)
+    return [*(ficp.dashboard_panels(session, user) or []),
+            *(views_loans.dashboard_panels(session, user) or [])]
 
 
 @hookimpl

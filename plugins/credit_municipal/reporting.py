@@ -11,7 +11,10 @@ strings with two decimals, as everywhere in the JSON:
 * ``defaults``: defaults declared in the year (count);
 * ``guarantee_calls``: total called in the year, and ``guarantee_calls_by_guarantor``;
 * ``city_subsidy_cost``: interest paid by the City on instalments due in the year (the
-  forecast part included for the current and later years).
+  forecast part included for the current and later years);
+* ``ageing``: loans late at the end of the year (today for the current year) by bucket,
+  ``{"1-30" | "31-60" | "61-90" | "90+": {"count", "outstanding"}}`` (the funders' view
+  shows a count under 5 as ``"< 5"`` and hides that bucket's amount).
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from sqlalchemy import func, select
 from core.plugin_api import ReportSection, local_today
 
 from .arrears import portfolio_at_risk
+from .delinquency import ageing, ageing_data, ageing_on
 from .models import GuaranteeCall, Loan
 from .subsidy import cost_of_year
 
@@ -54,6 +58,7 @@ def loan_figures(session, year: int, today: date) -> dict:
         .group_by(GuaranteeCall.guarantor)
     ).all())
     par = risk["par"]
+    buckets = ageing_on(session, as_of) if as_of >= start else ageing([])
     return {
         "granted": granted,
         "disbursed": count,
@@ -65,6 +70,7 @@ def loan_figures(session, year: int, today: date) -> dict:
         "guarantee_calls": _money(sum((Decimal(str(v)) for v in calls.values()), Decimal(0))),
         "guarantee_calls_by_guarantor": {k: _money(v) for k, v in sorted(calls.items())},
         "city_subsidy_cost": _money(cost_of_year(session, year, today).total),
+        "ageing": ageing_data(buckets),
     }
 
 

@@ -25,12 +25,13 @@ from core.plugin_api import (
     UserError,
     allow,
     db_session,
+    parse_amount,
     reasons,
     record_audit,
     round_apr,
 )
 
-from . import arrears, guarantees, repayments, rescheduling, subsidy
+from . import arrears, delinquency, guarantees, repayments, rescheduling, subsidy
 from . import documents as docs
 from . import loans as service
 from .blueprint import bp
@@ -40,6 +41,8 @@ from .models import (
     Installment,
     Loan,
     LoanStatus,
+    Recovery,
+    RecoveryShare,
     Repayment,
 )
 
@@ -151,6 +154,7 @@ def loan_list():
     return render_template(
         "credit_municipal/loan_list.html", rows=rows, late_only=late_only, today=today,
         labels=LOAN_STATUS_LABELS, summary=arrears.portfolio_at_risk(db_session(), today),
+        buckets=delinquency.ageing_on(db_session(), today),
     )
 
 
@@ -179,7 +183,25 @@ def _detail_page(loan: Loan, errors=None, values=None, message=None, status=200)
         remaining=len(rescheduling.unpaid_rows(ledger.rows, ledger.regular_paid)[1])
         if ledger else 0,
         max_months=service.settings()["max_months"],
+        loss=guarantees.loan_loss(db_session(), loan) if loan.default_declared_on else None,
+        recoveries=_recoveries(loan), party_labels=PARTY_LABELS,
     ), status
+
+
+PARTY_LABELS = {"fcs": "Fonds de cohésion sociale", "city": "Ville",
+                "lender": "Crédit Municipal"}
+
+
+def _recoveries(loan: Loan) -> list[tuple]:
+    """(recovery, {party: amount}) of the loan, oldest first."""
+    found = db_session().scalars(select(Recovery).where(Recovery.loan_id == loan.id)
+                                 .order_by(Recovery.received_on, Recovery.created_at)).all()
+    shares = db_session().scalars(select(RecoveryShare)
+                                  .where(RecoveryShare.loan_id == loan.id)).all()
+    by_recovery: dict = {}
+    for share in shares:
+        by_recovery.setdefault(share.recovery_id, {})[share.party] = share.amount
+    return [(r, by_recovery.get(r.id, {})) for r in found]
 
 
 @bp.route("/loans/<loan_id>")
@@ -254,6 +276,28 @@ def loan_default(loan_id: str):
         guarantees.declare_default(db_session(), loan, current_user, on)
 
     return _loan_action(loan_id, do, "Défaillance déclarée : les garants sont appelés.")
+
+
+@bp.route("/loans/<loan_id>/write-off", methods=["POST"])
+@allow(LENDER_DESK)
+def loan_write_off(loan_id: str):
+    def do(loan):
+        on = service.parse_date(request.form.get("written_off_on"), "written_off_on")
+        guarantees.write_off(db_session(), loan, current_user, on)
+
+    return _loan_action(loan_id, do, "Prêt passé en perte.")
+
+
+@bp.route("/loans/<loan_id>/recoveries", methods=["POST"])
+@allow(LENDER)
+def loan_recovery(loan_id: str):
+    def do(loan):
+        on = service.parse_date(request.form.get("received_on"), "received_on")
+        amount = parse_amount(request.form.get("recovery_amount"), "recovery_amount")
+        guarantees.record_recovery(db_session(), loan, on, amount, current_user)
+
+    return _loan_action(loan_id, do,
+                        "Recouvrement enregistré et réparti entre les garants et le prêteur.")
 
 
 @bp.route("/loans/<loan_id>/reschedule", methods=["POST"])
@@ -437,6 +481,19 @@ def nav_items(user):
         NavItem(label="Bonification", endpoint="credit_municipal.loan_subsidy",
                 roles=MANAGER, order=43),
     ]
+
+
+def dashboard_panels(session, user):
+    """The lender's delinquency at a glance: ageing buckets and defaults proposed."""
+    if str(user.role) not in LENDER_DESK:
+        return None
+    today = service.today()
+    proposed = session.scalars(select(Loan).where(Loan.default_proposed_on.is_not(None),
+                                                  Loan.status == LoanStatus.repaying)
+                               .order_by(Loan.reference)).all()
+    return [Panel(title="Retards de remboursement", order=20, html=render_template(
+        "credit_municipal/delinquency_panel.html",
+        buckets=delinquency.ageing_on(session, today), proposed=proposed, today=today))]
 
 
 def case_panels(session, case, user):
