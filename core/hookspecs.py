@@ -161,7 +161,9 @@ def ccas_cli_commands():
     """Click commands added under ``ccas <command>``. Wrap tenant work with
     ``core.plugin_api.tenant_command(plugin_name)`` so that the command refuses a tenant
     that has not enabled the plugin. The commands are loaded when ``ccas`` needs them
-    (``ccas --help`` or the command itself), never at import.
+    (``ccas --help`` or the command itself), never at import. A ``click.Group`` named as
+    a core group (``import``, ``report``…) adds its subcommands to the core's group
+    (``ccas import loans``); a core subcommand keeps its name.
 
     Call mode: collected.
 

@@ -15,6 +15,14 @@ Declaring the plugin
     settings), ``PersonalData`` (RGPD descriptor of a plugin table),
     ``tenant_command(name)`` (decorator for the plugin's CLI commands).
 
+Legacy imports (the case import's machinery)
+    ``read_spreadsheet(data, filename)`` (CSV ``;``/``,``/tab in UTF-8 or Windows-1252, or
+    XLSX: headers and rows with their line numbers), ``ImportRowError`` (line, column,
+    French message), ``ImportValueProblem``, ``normalise_header``, ``read_date_cell``,
+    ``read_amount_cell``, ``read_months_cell``, ``read_text_cell``,
+    ``bulk_insert(session, model, records)``, ``CaseTransition`` (a case's dated moves, for
+    an import that records them).
+
 Declaring hooks of the plugin's own (``ccas_hookspecs``)
     ``hookspec`` and the policy markers ``deciding`` / ``decorating``.
 
@@ -106,6 +114,9 @@ from .db import db
 from .errors import UserError
 from .features.accompaniment import status_label
 from .hookspecs import deciding, decorating, hookimpl, hookspec
+from .importer import columns as _columns
+from .importer.reading import read_table as read_spreadsheet
+from .importer.rows import RowError as ImportRowError
 from .labels import label
 from .loans import (
     MAX_AMOUNT,
@@ -123,7 +134,17 @@ from .loans import (
     schedule_json,
     validate_loan_inputs,
 )
-from .models import PURPOSE_LABELS, Case, Organisation, Person, Referral, State, Tenant, User
+from .models import (
+    PURPOSE_LABELS,
+    Case,
+    CaseTransition,
+    Organisation,
+    Person,
+    Referral,
+    State,
+    Tenant,
+    User,
+)
 from .models.base import Base, TenantScoped, UTCDateTime, tenant_fk, utcnow
 from .plugins import settings_fields
 from .plugins.calling import PluginFailure
@@ -187,6 +208,31 @@ class LoanRef(Protocol):
 
 
 # -- declaring the plugin --------------------------------------------------------------
+
+
+#: A spreadsheet cell that cannot be read (French message naming the value).
+ImportValueProblem = _columns.ValueProblem
+#: Cells of a legacy spreadsheet, as the case import reads them: ``normalise_header``
+#: (lowercase, no accents, punctuation as spaces), dates (ISO or JJ/MM/AAAA), amounts
+#: (French or English decimals), months (1-120), text (with a length limit). Each raises
+#: ``ImportValueProblem``; an empty cell gives ``None`` (``""`` for text).
+normalise_header = _columns.normalise
+read_date_cell = _columns.parse_date
+read_amount_cell = _columns.parse_amount
+read_months_cell = _columns.parse_months
+read_text_cell = _columns.text
+
+
+def bulk_insert(session, model, records: list[dict]) -> None:
+    """Insert many rows of the tenant model ``model`` fast, in the session's transaction
+    (legacy imports). Each record gives every column (Python-side defaults are not
+    applied); ``tenant_id`` is the current tenant's (filled in when missing, refused when
+    another). PostgreSQL's row-level security checks the rows again."""
+    from . import rawsql, tenancy
+
+    tenant_id = tenancy.require_tenant_id()
+    rows = [r if "tenant_id" in r else {"tenant_id": tenant_id, **r} for r in records]
+    rawsql.bulk_insert(session.connection(), model.__table__, rows, tenant_id)
 
 
 def plugin_settings(name: str) -> dict:
@@ -301,6 +347,16 @@ __all__ = [
     "plugin_settings",
     "PersonalData",
     "tenant_command",
+    "read_spreadsheet",
+    "ImportRowError",
+    "ImportValueProblem",
+    "normalise_header",
+    "read_date_cell",
+    "read_amount_cell",
+    "read_months_cell",
+    "read_text_cell",
+    "bulk_insert",
+    "CaseTransition",
     # hooks of the plugin's own
     "hookspec",
     "deciding",

@@ -97,8 +97,9 @@ def ccas_case_panels(case, user, session):
 @hookimpl
 def ccas_cli_commands():
     from .arrears import cli
+    from .legacy_import import import_group
 
-    return [cli]
+    return [cli, import_group]
 
 
 @hookimpl
