@@ -15,6 +15,11 @@ Declaring the plugin
     settings), ``PersonalData`` (RGPD descriptor of a plugin table),
     ``tenant_command(name)`` (decorator for the plugin's CLI commands).
 
+Documents laid out as tables (the reports' writers)
+    ``ReportTable(title, headers, rows)``, ``export_document({"title": …, "tables": […]},
+    fmt)`` (``xlsx``, ``pdf``, ``md``, ``csv`` long format, ``json``), ``table_csv(table)``
+    (one table as a flat French CSV), ``money_cell(amount)`` (shown as money everywhere).
+
 Legacy imports (the case import's machinery)
     ``read_spreadsheet(data, filename)`` (CSV ``;``/``,``/tab in UTF-8 or Windows-1252, or
     XLSX: headers and rows with their line numbers), ``ImportRowError`` (line, column,
@@ -184,6 +189,9 @@ from .policy import (
     allow,
 )
 from .privacy.registry import PersonalData
+from .reports.export import Table as ReportTable
+from .reports.export import export as export_document
+from .reports.export import money_cell, table_csv
 from .web.context import current_tenant as _current_tenant
 from .web.filters import format_money
 from .workflow import (
@@ -357,6 +365,10 @@ __all__ = [
     "read_text_cell",
     "bulk_insert",
     "CaseTransition",
+    "ReportTable",
+    "export_document",
+    "table_csv",
+    "money_cell",
     # hooks of the plugin's own
     "hookspec",
     "deciding",

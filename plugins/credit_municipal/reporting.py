@@ -14,7 +14,10 @@ strings with two decimals, as everywhere in the JSON:
   forecast part included for the current and later years);
 * ``ageing``: loans late at the end of the year (today for the current year) by bucket,
   ``{"1-30" | "31-60" | "61-90" | "90+": {"count", "outstanding"}}`` (the funders' view
-  shows a count under 5 as ``"< 5"`` and hides that bucket's amount).
+  shows a count under 5 as ``"< 5"`` and hides that bucket's amount);
+* ``fcs_statement``: the totals of the Fonds de cohésion sociale's yearly statement
+  (``declarations.py``): ``loans``, ``outstanding``, ``guaranteed``, ``defaults``,
+  ``calls``, ``recovered``.
 """
 
 from __future__ import annotations
@@ -75,5 +78,10 @@ def loan_figures(session, year: int, today: date) -> dict:
 
 
 def report_section(tenant, year: int, session) -> ReportSection:
+    from . import loans as loan_service
+    from .declarations import fcs_totals_for_funders
+
     figures = loan_figures(session, int(year), local_today(tenant))
+    figures["fcs_statement"] = fcs_totals_for_funders(session, loan_service.settings(),
+                                                      int(year), local_today(tenant))
     return ReportSection("credit_municipal", "Crédit Municipal", data={"loans": figures})

@@ -25,13 +25,23 @@ from core.plugin_api import (
     UserError,
     allow,
     db_session,
+    export_document,
     parse_amount,
     reasons,
     record_audit,
     round_apr,
+    table_csv,
 )
 
-from . import arrears, delinquency, guarantees, repayments, rescheduling, subsidy
+from . import (
+    arrears,
+    declarations,
+    delinquency,
+    guarantees,
+    repayments,
+    rescheduling,
+    subsidy,
+)
 from . import documents as docs
 from . import loans as service
 from .blueprint import bp
@@ -467,6 +477,46 @@ def loan_subsidy():
     )
 
 
+# -- declarations to the funders ----------------------------------------------------------------
+
+
+@bp.route("/declarations")
+@allow(LENDER_DESK)
+def loan_declarations():
+    today = service.today()
+    year = request.args.get("annee", type=int) or today.year
+    if not 2000 <= year <= today.year:
+        year = today.year
+    conf = service.settings()
+    tenant = g.get("tenant")
+    return render_template(
+        "credit_municipal/loan_declarations.html", year=year, today=today,
+        years=range(today.year, max(2000, today.year - 10) - 1, -1), formats=declarations.FORMATS,
+        kinds=declarations.KINDS,
+        statements={kind: declarations.statement(db_session(), conf, tenant.name, kind, year,
+                                                 today) for kind in declarations.KINDS},
+    )
+
+
+@bp.route("/declarations/<kind>-<int:year>.<fmt>")
+@allow(LENDER_DESK)
+def loan_declaration_file(kind: str, year: int, fmt: str):
+    today = service.today()
+    if kind not in declarations.KINDS or fmt not in declarations.FORMATS or not (
+            2000 <= year <= today.year):
+        abort(404)
+    found = declarations.statement(db_session(), service.settings(), g.get("tenant").name,
+                                   kind, year, today)
+    content = (table_csv(found.loans) if fmt == "csv"
+               else export_document(found.document(), fmt))
+    record_audit(db_session(), "loan.declaration", None, kind=kind, year=year, format=fmt)
+    db_session().commit()
+    media = {"csv": "text/csv; charset=utf-8", "pdf": "application/pdf",
+             "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+    return Response(content, mimetype=media[fmt], headers={
+        "Content-Disposition": f'attachment; filename="{kind}-{year}.{fmt}"'})
+
+
 # -- hook helpers (menu, case page) ----------------------------------------------------------
 
 
@@ -480,6 +530,8 @@ def nav_items(user):
                 roles=MANAGER, order=42),
         NavItem(label="Bonification", endpoint="credit_municipal.loan_subsidy",
                 roles=MANAGER, order=43),
+        NavItem(label="Déclarations", endpoint="credit_municipal.loan_declarations",
+                roles=LENDER_DESK, order=44),
     ]
 
 
