@@ -391,6 +391,12 @@ def loan_offer_pdf(loan_id: str):
     return _pdf(loan_id, docs.offer_pdf, "offre-de-pret")
 
 
+@bp.route("/loans/<loan_id>/fipen.pdf")
+@allow(LOAN_READERS)
+def loan_fipen_pdf(loan_id: str):
+    return _pdf(loan_id, docs.fipen_pdf, "fipen")
+
+
 @bp.route("/loans/<loan_id>/contrat-accompagnement.pdf")
 @allow(LOAN_READERS)
 def loan_contract_pdf(loan_id: str):

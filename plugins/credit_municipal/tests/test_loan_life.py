@@ -169,3 +169,18 @@ def test_the_lender_reschedules_from_the_loan_page_and_prints_the_rider(
     text = "\n".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(pdf.data)).pages)
     assert "Avenant n° 1" in text and "TAEG recalculé" in text and "2 mois" in text
     assert client.get(f"{BASE}/loans/{loan.id}/avenant-3.pdf").status_code == 404
+
+
+def test_the_fipen_and_the_offer_with_its_slip_are_on_the_loan_page(
+        client, login, session, tenant, in_tenant, users):
+    from .loan_helpers import granted_loan
+
+    loan = granted_loan(session, tenant, in_tenant, users)
+    login(client, users["lender_agent"])
+    page = client.get(f"{BASE}/loans/{loan.id}").get_data(as_text=True)
+    assert "FIPEN" in page and "bordereau de rétractation" in page
+    fipen = client.get(f"{BASE}/loans/{loan.id}/fipen.pdf")
+    assert fipen.status_code == 200 and fipen.data.startswith(b"%PDF-")
+    offer = client.get(f"{BASE}/loans/{loan.id}/offre.pdf")
+    last = pypdf.PdfReader(io.BytesIO(offer.data)).pages[-1].extract_text()
+    assert "Bordereau de rétractation" in last
