@@ -18,7 +18,9 @@ Declaring the plugin
 Documents laid out as tables (the reports' writers)
     ``ReportTable(title, headers, rows)``, ``export_document({"title": …, "tables": […]},
     fmt)`` (``xlsx``, ``pdf``, ``md``, ``csv`` long format, ``json``), ``table_csv(table)``
-    (one table as a flat French CSV), ``money_cell(amount)`` (shown as money everywhere).
+    (one table as a flat French CSV), ``money_cell(amount)`` (shown as money everywhere),
+    ``column_chart(chart_id, title, [(label, value, text), …])`` (an accessible SVG bar
+    chart: title, description listing every value, each value written on its bar).
 
 Legacy imports (the case import's machinery)
     ``read_spreadsheet(data, filename)`` (CSV ``;``/``,``/tab in UTF-8 or Windows-1252, or
@@ -189,6 +191,7 @@ from .policy import (
     allow,
 )
 from .privacy.registry import PersonalData
+from .reports.charts import column_chart
 from .reports.export import Table as ReportTable
 from .reports.export import export as export_document
 from .reports.export import money_cell, table_csv
@@ -369,6 +372,7 @@ __all__ = [
     "export_document",
     "table_csv",
     "money_cell",
+    "column_chart",
     # hooks of the plugin's own
     "hookspec",
     "deciding",

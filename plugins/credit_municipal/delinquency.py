@@ -78,9 +78,10 @@ def ageing_data(buckets: list[Bucket]) -> dict:
             for b in buckets}
 
 
-def positions_as_of(session, on: date) -> list[tuple[Loan, Decimal, int]]:
+def positions_as_of(session, on: date, entities: bool = True) -> list[tuple]:
     """(loan, outstanding principal, days past due) of each loan in the portfolio on
-    ``on``: disbursed by then, not defaulted by then, not settled by then."""
+    ``on``: disbursed by then, not defaulted by then, not settled by then (the loan's id
+    instead of the loan with ``entities=False``: lighter for many dates)."""
     paid = _paid_by_loan(on)
     running = (
         select(
@@ -100,7 +101,8 @@ def positions_as_of(session, on: date) -> list[tuple[Loan, Decimal, int]]:
         .subquery()
     )
     rows = session.execute(
-        select(Loan, Loan.amount - func.coalesce(paid.c.principal, 0), oldest.c.oldest)
+        select(Loan if entities else Loan.id, Loan.amount - func.coalesce(paid.c.principal, 0),
+               oldest.c.oldest)
         .outerjoin(paid, paid.c.loan_id == Loan.id)
         .outerjoin(oldest, oldest.c.loan_id == Loan.id)
         .where(active_on(on), or_(Loan.closed_on.is_(None), Loan.closed_on > on))

@@ -24,8 +24,10 @@ from core.plugin_api import (
     State,
     UserError,
     allow,
+    column_chart,
     db_session,
     export_document,
+    format_money,
     parse_amount,
     reasons,
     record_audit,
@@ -483,6 +485,36 @@ def loan_subsidy():
     )
 
 
+# -- portfolio over time --------------------------------------------------------------------------
+
+
+@bp.route("/portfolio")
+@allow(LENDER_DESK)
+def loan_portfolio():
+    from markupsafe import Markup
+
+    from .portfolio import by_month
+
+    months = by_month(db_session(), service.today())
+
+    def pct(value):
+        return "–" if value is None else f"{value:.2f}".replace(".", ",") + " %"
+
+    charts = {
+        "outstanding": column_chart("graphique-encours", "Encours en fin de mois (€)", [
+            (m.label, float(m.outstanding), format_money(m.outstanding).replace(",00", ""))
+            for m in months], col_w=80),
+        "par30": column_chart("graphique-par30", "PAR30 en fin de mois (%)", [
+            (m.label, float(m.par30 or 0), pct(m.par30)) for m in months], col_w=80),
+        "defaults": column_chart("graphique-defauts", "Taux de défaillance du mois (%)", [
+            (m.label, float(m.default_rate or 0), pct(m.default_rate)) for m in months],
+            col_w=80),
+    }
+    return render_template("credit_municipal/loan_portfolio.html", months=months,
+                           charts={k: Markup(v) for k, v in charts.items()},  # noqa: S704 - our escaped SVG
+                           pct=pct)
+
+
 # -- declarations to the funders ----------------------------------------------------------------
 
 
@@ -538,6 +570,8 @@ def nav_items(user):
                 roles=MANAGER, order=43),
         NavItem(label="Déclarations", endpoint="credit_municipal.loan_declarations",
                 roles=LENDER_DESK, order=44),
+        NavItem(label="Portefeuille", endpoint="credit_municipal.loan_portfolio",
+                roles=LENDER_DESK, order=45),
     ]
 
 
