@@ -84,7 +84,8 @@ def ccas_nav_items(user):
 
 @hookimpl
 def ccas_dashboard_panels(user, session):
-    return ficp.dashboard_panels(session, user)
+    return [*(ficp.dashboard_panels(session, user) or []),
+            *(views_loans.dashboard_panels(session, user) or [])]
 
 
 @hookimpl
@@ -96,8 +97,9 @@ def ccas_case_panels(case, user, session):
 @hookimpl
 def ccas_cli_commands():
     from .arrears import cli
+    from .legacy_import import import_group
 
-    return [cli]
+    return [cli, import_group]
 
 
 @hookimpl
