@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from .. import cases, workflow
+from ..features import stored_documents
 from ..models import (
     CHARGE_CATEGORIES,
     EMPLOYMENT_LABELS,
@@ -29,6 +30,14 @@ class InterviewSummary:
     duration_minutes: int | None
     worker: str
     shared_note: str
+
+
+@dataclass(frozen=True)
+class DocumentSummary:
+    kind: str
+    issued_on: date | None
+    expires_on: date | None
+    valid: bool
 
 
 @dataclass
@@ -56,6 +65,15 @@ class FileSummary:
     charges: list[tuple[str, Decimal]] = field(default_factory=list)
     figures: object | None = None  # core.cases.budget.BudgetFigures
     submitted_at: datetime | None = None
+    documents: list[DocumentSummary] = field(default_factory=list)
+
+
+def _documents(session, case, tenant) -> list[DocumentSummary]:
+    labels = dict(stored_documents.kinds(session, tenant, case))
+    today = cases.local_today(tenant)
+    return [DocumentSummary(labels.get(d.kind, d.kind), d.issued_on, d.expires_on,
+                            d.valid_on(today))
+            for d in stored_documents.stored(session, case)]
 
 
 def build(session, case, tenant) -> FileSummary:
@@ -96,6 +114,7 @@ def build(session, case, tenant) -> FileSummary:
         charges=[(label, lines[c]) for c, label in CHARGE_CATEGORIES.items() if c in lines],
         figures=cases.budget_figures(session, case, tenant),
         submitted_at=submitted[0] if submitted else None,
+        documents=_documents(session, case, tenant),
     )
 
 
@@ -189,6 +208,19 @@ def render_pdf(summary: FileSummary) -> bytes:
         row("Mensualité supportable", f"{_money(fig.max_instalment)} au plus (seuil "
                                       f"{_money(fig.min_remaining_per_unit_per_day)} "
                                       "par unité et par jour)")
+
+    title("Pièces déposées")
+    if not summary.documents:
+        pdf.multi_cell(0, 6, _safe("Aucune pièce déposée."), new_x="LMARGIN", new_y="NEXT")
+    for d in summary.documents:
+        dates = []
+        if d.issued_on:
+            dates.append(f"délivrée le {_day(d.issued_on)}")
+        if d.expires_on:
+            dates.append(f"expire le {_day(d.expires_on)}")
+        if not d.valid:
+            dates.append("expirée")
+        row(d.kind, ", ".join(dates) or "déposée")
 
     title("Entretiens d'évaluation")
     if not summary.interviews:

@@ -29,7 +29,7 @@ from .case import (
     Source,
     State,
 )
-from .documents import DOCUMENT_STATUS_LABELS, CaseDocument, DocumentStatus
+from .documents import DOCUMENT_STATUS_LABELS, CaseDocument, DocumentStatus, StoredDocument
 from .evaluation import (
     CHARGE_CATEGORIES,
     RESOURCE_CATEGORIES,
@@ -76,6 +76,7 @@ __all__ = [
     "AppointmentMode",
     "AppointmentStatus",
     "CaseDocument",
+    "StoredDocument",
     "DOCUMENT_STATUS_LABELS",
     "DocumentStatus",
     "KIND_LABELS",

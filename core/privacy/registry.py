@@ -116,6 +116,13 @@ CORE: tuple[PersonalData, ...] = (
         non_personal=("code", "label", "source", "updated_by_label"),
         links=(("case_id", "cases"),),
     ),
+    # The file goes with its row (core.storage deletes it once the purge commits).
+    PersonalData(
+        "stored_documents", label="Pièces déposées",
+        personal={"filename": "delete"},
+        non_personal=("kind", "content_type", "sha256", "storage_key", "uploaded_by_label"),
+        links=(("case_id", "cases"),),
+    ),
     PersonalData(
         "appointments", label="Rendez-vous",
         personal={"place": "blank", "outcome_note": "blank"},
