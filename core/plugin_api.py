@@ -61,7 +61,8 @@ Case workflow
     version, reason=…, reason_text=…, destination=…, data=…)``; ``TransitionError`` (a
     refused move) and its subclass ``StaleCase`` (the case changed meanwhile: 409);
     ``accompaniment_status(case, session)`` (what a lender may know of the CCAS's
-    follow-up).
+    follow-up), ``affordability(session, case, tenant, instalment)`` (the instalment
+    against the payment the case's budget allows: ``Affordability.over``, ``bearable``).
 
 Writing what others must know (same transaction, never committed here)
     ``record_audit(session, action, obj, actor=None, **detail)`` and
@@ -102,6 +103,7 @@ from .cli.context import tenant_context
 from .db import db
 from .errors import UserError
 from .features.accompaniment import status_label
+from .features.evaluation import Affordability, affordability
 from .hookspecs import deciding, decorating, hookimpl, hookspec
 from .labels import label
 from .loans import (
@@ -354,6 +356,8 @@ __all__ = [
     "TransitionError",
     "StaleCase",
     "accompaniment_status",
+    "affordability",
+    "Affordability",
     # writing what others must know
     "record_audit",
     "actor_label",

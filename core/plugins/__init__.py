@@ -53,6 +53,7 @@ INTERNAL_PLUGINS: dict[str, str] = {
     "core.features.accompaniment": "Accompagnement",
     "core.features.documents": "Pièces à fournir",
     "core.features.suggestions": "Autres aides d'abord",
+    "core.features.evaluation": "Évaluation",
     "core.referrals": "Orientations",
     "core.outbox.notifications": "Notifications",
     "core.web.cases": "Dossiers",

@@ -23,6 +23,7 @@ from core.plugin_api import (
     Panel,
     State,
     UserError,
+    affordability,
     allow,
     db_session,
     reasons,
@@ -85,6 +86,7 @@ def _decision_page(case: Case, errors=None, values=None, message=None, status=20
         "credit_municipal/loan_decision.html", case=case, purposes=PURPOSE_LABELS,
         refuse_reasons=reasons(g.get("tenant"), "refuse"), conf=conf,
         problems=service.eligibility_problems(conf, case.amount_requested, case.purpose),
+        bearable=affordability(db_session(), case, g.get("tenant"), 0).bearable,
         errors=errors or {}, values=values or {}, message=message,
     ), status
 
