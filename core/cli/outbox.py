@@ -16,7 +16,7 @@ import click
 from flask import current_app, g
 from sqlalchemy import select
 
-from .. import accounts, audit, referrals, tenancy
+from .. import accounts, audit, formats, referrals, tenancy
 from ..api import idempotency
 from ..db import db
 from ..errors import UserError
@@ -84,9 +84,10 @@ def remind(tenant_slugs):
                 purged = idempotency.purge_expired(session)
                 tokens = form_tokens.purge_expired(session)
                 session.commit()
-            click.echo(f"{tenant.slug} : {reminded} relance(s), {expired} expiration(s), "
-                       f"{purged} clé(s) d'idempotence purgée(s), {tokens} jeton(s) de "
-                       "formulaire purgé(s).")
+            click.echo(f"{tenant.slug} : {formats.plural(reminded, 'relance', 'relances')}, "
+                       f"{formats.plural(expired, 'expiration', 'expirations')}, "
+                       f"{formats.plural(purged, 'clé d’idempotence purgée', 'clés purgées')}, "
+                       f"{formats.plural(tokens, 'jeton de formulaire purgé', 'jetons purgés')}.")
 
 
 @referrals_group.command("webhook")

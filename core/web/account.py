@@ -29,7 +29,8 @@ bp = Blueprint("account", __name__, url_prefix="/t/<tenant>")
 
 @hookimpl
 def ccas_nav_items():
-    return [NavItem("Sécurité du compte", "account.security", ALL_TENANT_ROLES, order=990)]
+    return [NavItem("Sécurité du compte", "account.security", ALL_TENANT_ROLES, order=990,
+                    section="Mon compte")]
 
 
 def _place() -> second_factor.Place:

@@ -25,7 +25,8 @@ PAGE_SIZE = 50
 
 @hookimpl
 def ccas_nav_items():
-    return [NavItem("Journal d'audit", "audit.events", MANAGER, order=900)]
+    return [NavItem("Journal d'audit", "audit.events", MANAGER, order=900,
+                    section="Administration")]
 
 
 def _text(name: str, limit: int) -> str:

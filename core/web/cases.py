@@ -50,8 +50,9 @@ PER_PAGE = 25
 
 @hookimpl
 def ccas_nav_items():
-    return [NavItem("Dossiers", "cases.case_list", CASE_READERS, order=10),
-            NavItem("Nouvelle fiche recueil", "cases.intake", CCAS_STAFF, order=11)]
+    return [NavItem("Dossiers", "cases.case_list", CASE_READERS, order=10, section="Dossiers"),
+            NavItem("Nouvelle fiche recueil", "cases.intake", CCAS_STAFF, order=11,
+                    section="Dossiers")]
 
 
 def _role() -> str:

@@ -39,7 +39,8 @@ bp = Blueprint("privacy", __name__, url_prefix="/t/<tenant>/admin/privacy")
 
 @hookimpl
 def ccas_nav_items():
-    return [NavItem("Données personnelles (RGPD)", "privacy.search", MANAGER, order=905)]
+    return [NavItem("Données personnelles (RGPD)", "privacy.search", MANAGER, order=905,
+                    section="Administration")]
 
 
 @hookimpl

@@ -49,8 +49,10 @@ EXTRA_PREFIX = "extra-"  # form names of the plugins' fields (``Referral.extra``
 
 @hookimpl
 def ccas_nav_items():
-    return [NavItem("Orientations", "referrals.index", REFERRAL_READERS, order=40),
-            NavItem("Envois en échec", "referrals.dead_letters", MANAGER, order=90)]
+    return [NavItem("Orientations", "referrals.index", REFERRAL_READERS, order=40,
+                    section="Orientations"),
+            NavItem("Envois en échec", "referrals.dead_letters", MANAGER, order=90,
+                    section="Orientations")]
 
 
 def _get(referral_id) -> Referral:

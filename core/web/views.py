@@ -90,7 +90,8 @@ def dashboard():
 
 @hookimpl
 def ccas_nav_items():
-    return [NavItem("Extensions", "web.plugin_list", MANAGER, order=950)]
+    return [NavItem("Extensions", "web.plugin_list", MANAGER, order=950,
+                    section="Administration")]
 
 
 @bp.route("/admin/plugins")
