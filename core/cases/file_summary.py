@@ -22,6 +22,7 @@ from ..models import (
     SOURCE_LABELS,
 )
 from ..web.filters import format_money
+from . import household
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,8 @@ class FileSummary:
     figures: object | None = None  # core.cases.budget.BudgetFigures
     submitted_at: datetime | None = None
     documents: list[DocumentSummary] = field(default_factory=list)
+    #: ``(name, relationship, age or None, co-borrower)`` of the household's members.
+    household: list[tuple[str, str, int | None, bool]] = field(default_factory=list)
 
 
 def _documents(session, case, tenant) -> list[DocumentSummary]:
@@ -115,6 +118,9 @@ def build(session, case, tenant) -> FileSummary:
         figures=cases.budget_figures(session, case, tenant),
         submitted_at=submitted[0] if submitted else None,
         documents=_documents(session, case, tenant),
+        household=[(m.full_name, m.relationship_label, m.age_on(cases.local_today(tenant)),
+                    m.id == case.co_borrower_id)
+                   for m in household.members(session, person)],
     )
 
 
@@ -183,6 +189,10 @@ def render_pdf(summary: FileSummary) -> bytes:
     children = ", ".join(f"{a} ans" for a in summary.children_ages) or "aucun"
     adults = formats.plural(summary.adults or 1, "adulte", "adultes")
     row("Foyer", f"{adults} ; enfants : {children}")
+
+    for name, relation, age, co in summary.household:
+        row(relation, f"{name}" + (f", {age} ans" if age is not None else "")
+            + (" - co-emprunteur" if co else ""))
 
     title("Demande")
     row("Objet", summary.purpose)

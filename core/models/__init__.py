@@ -40,7 +40,14 @@ from .evaluation import (
 from .form_token import FormToken
 from .organisation import ORGANISATION_KIND_LABELS, Organisation, OrganisationKind
 from .outbox import OutboxKind, OutboxMessage, OutboxStatus
-from .person import EMPLOYMENT_LABELS, Employment, Person
+from .person import (
+    EMPLOYMENT_LABELS,
+    RELATIONSHIP_LABELS,
+    Employment,
+    HouseholdMember,
+    Person,
+    Relationship,
+)
 from .plugin_state import PluginState
 from .referral import (
     REFERRAL_STATUS_LABELS,
@@ -77,6 +84,9 @@ __all__ = [
     "AppointmentStatus",
     "CaseDocument",
     "StoredDocument",
+    "HouseholdMember",
+    "Relationship",
+    "RELATIONSHIP_LABELS",
     "DOCUMENT_STATUS_LABELS",
     "DocumentStatus",
     "KIND_LABELS",

@@ -59,6 +59,7 @@ INTERNAL_PLUGINS: dict[str, str] = {
     "core.web.cases": "Dossiers",
     "core.web.dashboards": "Tableau de bord",
     "core.web.documents": "Pièces à fournir",
+    "core.web.household": "Foyer",
     "core.web.appointments": "Rendez-vous",
     "core.web.suggestions": "Autres aides d'abord",
     "core.web.accompaniment": "Accompagnement",

@@ -89,6 +89,11 @@ CORE: tuple[PersonalData, ...] = (
         links=(("id", "persons"),),
     ),
     PersonalData(
+        "household_members", label="Membres du foyer",
+        personal={"first_name": "name", "last_name": "name", "birth_date": "birth_date"},
+        links=(("person_id", "persons"),),
+    ),
+    PersonalData(
         "cases", label="Demandes",
         personal={"project": "blank", "import_key": "null"},
         non_personal=("reference", "reoriented_to", "state"),
