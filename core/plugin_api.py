@@ -63,7 +63,9 @@ Case workflow
     refused move) and its subclass ``StaleCase`` (the case changed meanwhile: 409);
     ``accompaniment_status(case, session)`` (what a lender may know of the CCAS's
     follow-up), ``affordability(session, case, tenant, instalment)`` (the instalment
-    against the payment the case's budget allows: ``Affordability.over``, ``bearable``).
+    against the payment the case's budget allows: ``Affordability.over``, ``bearable``),
+    ``borrowers(session, case)`` (the borrower then the co-borrower, as ``Borrower``:
+    names, birth date, ``role``).
 
 Writing what others must know (same transaction, never committed here)
     ``record_audit(session, action, obj, actor=None, **detail)`` and
@@ -106,6 +108,7 @@ from . import outbox as _outbox
 from . import plugins
 from .api.auth import token_authenticated
 from .cases import local_today, parse_amount, parse_date
+from .cases.household import Borrower, borrowers
 from .cli.context import tenant_context
 from .db import db
 from .demo.rows import insert_rows, new_id
@@ -372,6 +375,8 @@ __all__ = [
     "accompaniment_status",
     "affordability",
     "Affordability",
+    "borrowers",
+    "Borrower",
     # writing what others must know
     "record_audit",
     "actor_label",

@@ -58,6 +58,7 @@ from core.plugin_api import (
     validate_loan_inputs,
 )
 
+from . import ficp
 from .models import Installment, Loan, LoanStatus
 
 NAME = "credit_municipal"
@@ -230,6 +231,9 @@ def veto(case: Case, transition, actor, data: dict) -> str | None:
         except UserError as exc:
             return exc.message
         problems = eligibility_problems(settings(), terms.amount, case.purpose, terms.months)
+        if not problems and session is not None:
+            problem = ficp.co_borrower_problem(session, case)
+            problems = [problem] if problem else []
         if not problems and session is not None:
             _check, problem = affordability_problem(
                 session, case, terms, data.get("affordability_justification", ""))
