@@ -29,6 +29,7 @@ from .web import (
     household,
     imports,
     operator,
+    persons,
     privacy,
     public,
     referrals,
@@ -47,7 +48,7 @@ CORE_BLUEPRINTS = (
     public.bp, health.bp, views.bp, operator.bp, api_bp, suggestions.bp, documents.bp,
     appointments.bp, cases.bp, dashboards.bp, account.bp, audit.bp, referrals.bp,
     reports.bp, imports.bp, accompaniment.bp, workshops.bp, staff_time.bp, privacy.bp,
-    household.bp,
+    household.bp, persons.bp,
 )
 
 PLUGIN_URL_PREFIX = "/t/<tenant>/p/{name}"

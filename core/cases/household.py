@@ -17,7 +17,7 @@ from datetime import date
 
 from sqlalchemy import select
 
-from .. import audit
+from .. import audit, workflow
 from ..errors import UserError
 from ..models import Case, HouseholdMember, Person, Relationship
 from . import local_today, parse_date
@@ -110,7 +110,7 @@ def remove_member(session, member: HouseholdMember, actor=None, tenant=None) -> 
 def set_co_borrower(session, case: Case, member_id, actor=None, tenant=None) -> Case:
     """Mark an adult member of the household as the case's co-borrower (``None`` or
     ``""``: no co-borrower)."""
-    if case.state not in CO_BORROWER_STATES:
+    if not co_borrower_editable(case):
         raise UserError("Le co-emprunteur se choisit avant la transmission au prêteur.",
                         status=422, field="co_borrower")
     member = None
@@ -133,8 +133,13 @@ def set_co_borrower(session, case: Case, member_id, actor=None, tenant=None) -> 
     return case
 
 
-CO_BORROWER_STATES = frozenset({"intake", "documents_requested", "evaluation", "instruction",
-                                "adjourned", "ficp_pending"})
+#: From the submission on, the borrowers are the lender's to know: no change.
+LOCKED_STATES = frozenset({"submitted_to_lender", "granted", "signing", "withdrawal_period",
+                           "disbursed", "repaying"})
+
+
+def co_borrower_editable(case: Case) -> bool:
+    return case.state not in LOCKED_STATES and not workflow.current().is_terminal(case.state)
 
 
 @dataclass(frozen=True)

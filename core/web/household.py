@@ -126,5 +126,5 @@ def _household_helpers():
         "household_adult": household_adult,
         "household_age": household_age,
         "relationship_labels": RELATIONSHIP_LABELS,
-        "household_editable_states": household.CO_BORROWER_STATES,
+        "household_co_borrower_editable": household.co_borrower_editable,
     }
