@@ -27,8 +27,10 @@ from .web import (
     documents,
     filters,
     health,
+    household,
     imports,
     operator,
+    persons,
     privacy,
     public,
     referrals,
@@ -48,6 +50,7 @@ CORE_BLUEPRINTS = (
     appointments.bp, cases.bp, dashboards.bp, account.bp, audit.bp, referrals.bp,
     reports.bp, imports.bp, accompaniment.bp, workshops.bp, staff_time.bp, privacy.bp,
     administration.bp,
+    household.bp, persons.bp,
 )
 
 PLUGIN_URL_PREFIX = "/t/<tenant>/p/{name}"

@@ -77,7 +77,10 @@ Case workflow
     version, reason=…, reason_text=…, destination=…, data=…)``; ``TransitionError`` (a
     refused move) and its subclass ``StaleCase`` (the case changed meanwhile: 409);
     ``accompaniment_status(case, session)`` (what a lender may know of the CCAS's
-    follow-up).
+    follow-up), ``affordability(session, case, tenant, instalment)`` (the instalment
+    against the payment the case's budget allows: ``Affordability.over``, ``bearable``),
+    ``borrowers(session, case)`` (the borrower then the co-borrower, as ``Borrower``:
+    names, birth date, ``role``).
 
 Writing what others must know (same transaction, never committed here)
     ``record_audit(session, action, obj, actor=None, **detail)`` and
@@ -123,11 +126,13 @@ from . import outbox as _outbox
 from . import plugins
 from .api.auth import token_authenticated
 from .cases import local_today, parse_amount, parse_date
+from .cases.household import Borrower, borrowers
 from .cli.context import tenant_context
 from .db import db
 from .demo.rows import insert_rows, new_id
 from .errors import UserError
 from .features.accompaniment import status_label
+from .features.evaluation import Affordability, affordability
 from .formats import plural
 from .hookspecs import deciding, decorating, hookimpl, hookspec
 from .importer import columns as _columns
@@ -452,6 +457,10 @@ __all__ = [
     "TransitionError",
     "StaleCase",
     "accompaniment_status",
+    "affordability",
+    "Affordability",
+    "borrowers",
+    "Borrower",
     # writing what others must know
     "record_audit",
     "actor_label",

@@ -140,6 +140,9 @@ def _interview(session, tenant, in_tenant, users, case_id, day, shared, private)
     with in_tenant(tenant):
         case = session.scalar(select(Case).where(Case.id == uuid.UUID(case_id)))
         cases.add_interview(session, case, users["social_worker"], day, 40, shared, private)
+        if not cases.budget_lines(session, case):
+            cases.save_budget(session, case, users["social_worker"],
+                              {"salary": "1300", "rent": "500"})
         session.commit()
 
 

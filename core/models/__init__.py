@@ -29,7 +29,7 @@ from .case import (
     Source,
     State,
 )
-from .documents import DOCUMENT_STATUS_LABELS, CaseDocument, DocumentStatus
+from .documents import DOCUMENT_STATUS_LABELS, CaseDocument, DocumentStatus, StoredDocument
 from .evaluation import (
     CHARGE_CATEGORIES,
     RESOURCE_CATEGORIES,
@@ -41,7 +41,14 @@ from .form_token import FormToken
 from .jobs import JobRun, WorkerHeartbeat
 from .organisation import ORGANISATION_KIND_LABELS, Organisation, OrganisationKind
 from .outbox import OutboxKind, OutboxMessage, OutboxStatus
-from .person import EMPLOYMENT_LABELS, Employment, Person
+from .person import (
+    EMPLOYMENT_LABELS,
+    RELATIONSHIP_LABELS,
+    Employment,
+    HouseholdMember,
+    Person,
+    Relationship,
+)
 from .plugin_state import PluginState
 from .referral import (
     REFERRAL_STATUS_LABELS,
@@ -79,6 +86,10 @@ __all__ = [
     "AppointmentMode",
     "AppointmentStatus",
     "CaseDocument",
+    "StoredDocument",
+    "HouseholdMember",
+    "Relationship",
+    "RELATIONSHIP_LABELS",
     "DOCUMENT_STATUS_LABELS",
     "DocumentStatus",
     "KIND_LABELS",

@@ -142,6 +142,8 @@ def ccas_personal_data():
         # it names no one. No borrower field is copied on the lender's rows.
         PersonalData("credit_municipal_ficp_checks", non_personal=("source", "agent_label"),
                      links=by_case, label="Contrôles FICP"),
+        PersonalData("credit_municipal_co_ficp_checks", non_personal=("agent_label",),
+                     links=by_case, label="Contrôles FICP du co-emprunteur"),
         PersonalData(
             "credit_municipal_loans", links=by_case, label="Prêts",
             non_personal=("reference", "method", "lender_signatory", "ccas_signatory"),

@@ -23,12 +23,16 @@ from core.plugin_api import (
     Panel,
     State,
     UserError,
+    affordability,
     allow,
+    borrowers,
     column_chart,
     db_session,
     export_document,
     format_money,
+    local_today,
     parse_amount,
+    parse_date,
     plural,
     reasons,
     record_audit,
@@ -40,6 +44,7 @@ from . import (
     arrears,
     declarations,
     delinquency,
+    ficp,
     guarantees,
     repayments,
     rescheduling,
@@ -48,6 +53,7 @@ from . import (
 from . import documents as docs
 from . import loans as service
 from .blueprint import bp
+from .ficp_models import FICP_RESULT_LABELS
 from .models import (
     LOAN_STATUS_LABELS,
     GuaranteeCall,
@@ -108,6 +114,10 @@ def _decision_page(case: Case, errors=None, values=None, message=None, status=20
         "credit_municipal/loan_decision.html", case=case, purposes=PURPOSE_LABELS,
         refuse_reasons=reasons(g.get("tenant"), "refuse"), conf=conf,
         problems=service.eligibility_problems(conf, case.amount_requested, case.purpose),
+        bearable=affordability(db_session(), case, g.get("tenant"), 0).bearable,
+        co_borrower=ficp.co_borrower_name(db_session(), case),
+        co_check=ficp.co_borrower_check(db_session(), case), ficp_labels=FICP_RESULT_LABELS,
+        today=local_today(g.get("tenant")),
         errors=errors or {}, values=values or {}, message=message,
     ), status
 
@@ -131,6 +141,13 @@ def loan_decision(case_id: str):
             service.refuse(db_session(), case, request.form.get("reason", ""), current_user,
                            request.form.get("comment", ""), _version())
             loan, done = None, f"Dossier {case.reference} refusé."
+        elif action == "co_ficp":
+            ficp.record_co_borrower_result(
+                db_session(), case, request.form.get("co_result", ""),
+                parse_date(request.form.get("co_checked_on"), "co_checked_on"), current_user)
+            db_session().commit()
+            flash("Résultat du contrôle FICP du co-emprunteur enregistré.", "success")
+            return redirect(url_for("credit_municipal.loan_decision", case_id=str(case.id)))
         elif action == "adjourn":
             service.adjourn(db_session(), case, request.form.get("missing", ""), current_user,
                             _version())
@@ -373,6 +390,8 @@ def _document_data(loan: Loan) -> docs.LoanDocumentData:
         subsidy_share=loan.subsidy_share, decided_on=loan.decided_on,
         offer_valid_until=loan.offer_valid_until, schedule=service.provisional_schedule(loan),
         social_worker_name=worker, signed_on=loan.signed_on,
+        co_borrower_name=next((b.full_name for b in borrowers(db_session(), case)
+                               if b.role == "co_borrower"), ""),
     )
 
 
