@@ -26,6 +26,7 @@ from .web import (
     documents,
     filters,
     health,
+    identity,
     imports,
     operator,
     privacy,
@@ -46,6 +47,7 @@ CORE_BLUEPRINTS = (
     public.bp, health.bp, views.bp, operator.bp, api_bp, suggestions.bp, documents.bp,
     appointments.bp, cases.bp, dashboards.bp, account.bp, audit.bp, referrals.bp,
     reports.bp, imports.bp, accompaniment.bp, workshops.bp, staff_time.bp, privacy.bp,
+    identity.bp,
 )
 
 PLUGIN_URL_PREFIX = "/t/<tenant>/p/{name}"

@@ -52,6 +52,9 @@ def load(instance_path: str, overrides: dict | None = None) -> dict:
         "CCAS_IMPORT_TTL_HOURS": float(env.get("CCAS_IMPORT_TTL_HOURS", "24")),
         # Every platform operator must have a TOTP second factor (enrolled at sign-in).
         "CCAS_OPERATOR_TOTP_REQUIRED": _bool(env.get("CCAS_OPERATOR_TOTP_REQUIRED")),
+        # Key that seals identity providers' client secrets (core.accounts.sealing);
+        # CCAS_SECRET_KEY when unset.
+        "CCAS_SEALING_KEY": env.get("CCAS_SEALING_KEY"),
     }
     cfg.update(overrides)
     development = cfg["CCAS_ENV"] in {"development", "test"}

@@ -38,6 +38,7 @@ from .evaluation import (
     Interview,
 )
 from .form_token import FormToken
+from .identity import IdentityProvider
 from .organisation import ORGANISATION_KIND_LABELS, Organisation, OrganisationKind
 from .outbox import OutboxKind, OutboxMessage, OutboxStatus
 from .person import EMPLOYMENT_LABELS, Employment, Person
@@ -117,6 +118,7 @@ __all__ = [
     "PluginState",
     "PasswordResetToken",
     "FormToken",
+    "IdentityProvider",
     "OperatorTotpCredential",
     "OperatorTotpRecoveryCode",
     "TotpCredential",

@@ -11,19 +11,14 @@ from marshmallow import fields as mf
 from sqlalchemy import select
 
 from .. import audit, plugins
+from ..accounts import identity_providers
 from ..accounts.credentials import hash_password, needs_rehash
 from ..db import db
 from ..hookspecs import hookimpl
 from ..models import PluginState, User
 from ..plugins.types import NavItem
 from ..policy import ALL_TENANT_ROLES, MANAGER, ROLE_LABELS, allow, public
-from .auth import (
-    authenticate,
-    begin_second_factor,
-    complete_login,
-    end_session,
-    second_factor_step,
-)
+from .auth import authenticate, end_session, provider_logout_url, sign_in
 
 bp = Blueprint("web", __name__, url_prefix="/t/<tenant>")
 
@@ -43,7 +38,11 @@ def safe_next(target: str | None, default: str) -> str:
 def login():
     error = None
     email = ""
-    if request.method == "POST":
+    password_allowed = identity_providers.password_sign_in_allowed(g.tenant)
+    if request.method == "POST" and not password_allowed:
+        error = ("La connexion par mot de passe est désactivée sur ce territoire : "
+                 "utilisez le bouton de votre fournisseur d'identité.")
+    elif request.method == "POST":
         email = (request.form.get("email") or "").strip().lower()
         password = request.form.get("password") or ""
         user, ok = authenticate(User, email, password)
@@ -56,26 +55,24 @@ def login():
             if needs_rehash(user.password_hash):
                 user.password_hash = hash_password(password)
             next_url = safe_next(request.args.get("next"), url_for("web.dashboard"))
-            second_factor = second_factor_step(user)
-            if second_factor is not None:
-                db.session.commit()
-                begin_second_factor(user, second_factor, next_url)
-                endpoint = "account.login_code" if second_factor == "verify" else (
-                    "account.login_enrol")
-                return redirect(url_for(endpoint))
-            complete_login(user)
-            return redirect(next_url)
+            return redirect(sign_in(user, next_url))
     expired = g.get("ccas_session_expired", False)
-    status = 401 if error else 200
-    return render_template("login.html", error=error, email=email, expired=expired), status
+    status = (401 if password_allowed else 403) if error else 200
+    return render_template(
+        "login.html", error=error, email=email, expired=expired,
+        providers=identity_providers.providers_for_login(db.session),
+        password_allowed=password_allowed,
+    ), status
 
 
 @bp.route("/logout", methods=["POST"])
 @public
 def logout():
+    at_provider = provider_logout_url()
     end_session()
     flash("Vous êtes déconnecté.", "info")
-    return redirect(url_for("web.login"))
+    # The provider's session too, where it supports it; it sends the browser back here.
+    return redirect(at_provider or url_for("web.login"))
 
 
 @bp.route("/")
