@@ -132,13 +132,15 @@ def set_provider(
     provider = session.scalar(select(IdentityProvider).where(IdentityProvider.name == name))
     creating = provider is None
     if creating:
-        missing = [label for label, value in (
-            ("l'émetteur", issuer), ("l'identifiant client", client_id),
-            ("le secret client", client_secret), ("les domaines autorisés", domains),
+        missing = [(name, label) for name, label, value in (
+            ("issuer", "l'émetteur", issuer), ("client_id", "l'identifiant client", client_id),
+            ("client_secret", "le secret client", client_secret),
+            ("domains", "les domaines d'e-mail autorisés", domains),
         ) if not value]
         if missing:
-            raise UserError("Pour un nouveau fournisseur, indiquez " + ", ".join(missing) + ".",
-                            field="issuer" if not issuer else "client_id")
+            raise UserError(
+                "Pour un nouveau fournisseur, indiquez " + ", ".join(m[1] for m in missing) + ".",
+                field=missing[0][0])
     changes: dict = {}
     values: dict = {}
     if issuer is not None:
