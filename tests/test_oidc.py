@@ -388,3 +388,14 @@ def test_cli_new_provider_needs_everything(ccas, tenant):
     r = ccas("idp", "set", "--tenant", "alpha", "Keycloak", "--issuer",
              "https://sso.ville.fr/realms/agents")
     assert r.exit_code == 1 and "Pour un nouveau fournisseur" in r.output
+
+
+def test_passwords_off_no_password_reset_either(client, provider, users, session, in_tenant,
+                                                tenant):
+    with in_tenant(tenant):
+        idp.set_password_sign_in(session, tenant, False)
+        session.commit()
+    r = client.post("/t/alpha/password/forgot", data={"email": users["manager"].email})
+    assert r.status_code == 302 and r.headers["Location"].endswith("/t/alpha/login")
+    assert "n'utilise pas de mot de passe" in client.get("/t/alpha/login").get_data(
+        as_text=True).replace("&#39;", "'")
