@@ -70,9 +70,13 @@ def login():
 def logout():
     at_provider = provider_logout_url()
     end_session()
+    if at_provider:
+        # The provider's session too: a page that moves on to the provider at once (a
+        # redirect after a form would be blocked by the CSP's form-action 'self'); the
+        # provider sends the browser back to the sign-in page.
+        return render_template("logout_provider.html", url=at_provider)
     flash("Vous êtes déconnecté.", "info")
-    # The provider's session too, where it supports it; it sends the browser back here.
-    return redirect(at_provider or url_for("web.login"))
+    return redirect(url_for("web.login"))
 
 
 @bp.route("/")
