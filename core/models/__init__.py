@@ -39,6 +39,7 @@ from .evaluation import (
 )
 from .form_token import FormToken
 from .identity import IdentityProvider
+from .jobs import JobRun, WorkerHeartbeat
 from .organisation import ORGANISATION_KIND_LABELS, Organisation, OrganisationKind
 from .outbox import OutboxKind, OutboxMessage, OutboxStatus
 from .person import EMPLOYMENT_LABELS, Employment, Person
@@ -64,6 +65,8 @@ from .token import ApiToken
 from .user import Operator, User
 
 __all__ = [
+    "JobRun",
+    "WorkerHeartbeat",
     "AccompanimentPlan",
     "AccompanimentTask",
     "FollowUp",

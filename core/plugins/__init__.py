@@ -71,6 +71,8 @@ INTERNAL_PLUGINS: dict[str, str] = {
     "core.web.account": "Compte",
     "core.web.identity": "Connexion et identité",
     "core.web.views": "Administration",
+    "core.worker.jobs": "Tâches planifiées",
+    "core.web.administration": "Administration",
 }
 
 
