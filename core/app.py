@@ -28,6 +28,7 @@ from .web import (
     filters,
     health,
     household,
+    identity,
     imports,
     operator,
     persons,
@@ -51,6 +52,7 @@ CORE_BLUEPRINTS = (
     reports.bp, imports.bp, accompaniment.bp, workshops.bp, staff_time.bp, privacy.bp,
     administration.bp,
     household.bp, persons.bp,
+    identity.bp,
 )
 
 PLUGIN_URL_PREFIX = "/t/<tenant>/p/{name}"

@@ -65,6 +65,9 @@ def load(instance_path: str, overrides: dict | None = None) -> dict:
         "CCAS_ALLOW_SQLITE": _bool(env.get("CCAS_ALLOW_SQLITE")),
         # The worker's schedules changed or switched off (core.worker.schedule).
         "CCAS_WORKER_SCHEDULE": env.get("CCAS_WORKER_SCHEDULE", ""),
+        # Key that seals identity providers' client secrets (core.accounts.sealing);
+        # CCAS_SECRET_KEY when unset.
+        "CCAS_SEALING_KEY": env.get("CCAS_SEALING_KEY"),
     }
     cfg.update(overrides)
     development = cfg["CCAS_ENV"] in {"development", "test"}

@@ -38,6 +38,7 @@ from .evaluation import (
     Interview,
 )
 from .form_token import FormToken
+from .identity import IdentityProvider
 from .jobs import JobRun, WorkerHeartbeat
 from .organisation import ORGANISATION_KIND_LABELS, Organisation, OrganisationKind
 from .outbox import OutboxKind, OutboxMessage, OutboxStatus
@@ -131,6 +132,7 @@ __all__ = [
     "PluginState",
     "PasswordResetToken",
     "FormToken",
+    "IdentityProvider",
     "OperatorTotpCredential",
     "OperatorTotpRecoveryCode",
     "TotpCredential",

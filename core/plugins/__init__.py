@@ -71,6 +71,7 @@ INTERNAL_PLUGINS: dict[str, str] = {
     "core.web.privacy": "Données personnelles",
     "core.web.audit": "Journal d'audit",
     "core.web.account": "Compte",
+    "core.web.identity": "Connexion et identité",
     "core.web.views": "Administration",
     "core.worker.jobs": "Tâches planifiées",
     "core.web.administration": "Administration",
