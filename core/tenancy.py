@@ -115,6 +115,8 @@ def _sync_guc(session: Session, connection=None) -> None:
     if session.info.get("ccas_guc") == wanted and connection is None:
         return
     conn = connection if connection is not None else session.connection()
+    if connection is None and session.info.get("ccas_guc") == wanted:
+        return  # the transaction this connection() began has just set it (after_begin)
     rawsql.set_tenant_guc(conn, *wanted)
     session.info["ccas_guc"] = wanted
 

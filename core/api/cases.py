@@ -23,6 +23,8 @@ from .body import load_json
 
 MAX_PER_PAGE = 100
 
+_TRANSITION_IN = TransitionInSchema()  # built once: loading does not change it
+
 
 
 
@@ -118,6 +120,13 @@ def list_cases():
         - {in: query, name: q, schema: {type: string}, description: "name or reference"}
         - {in: query, name: page, schema: {type: integer, minimum: 1}}
         - {in: query, name: per_page, schema: {type: integer, minimum: 1, maximum: 100}}
+        - in: query
+          name: count
+          schema: {type: boolean}
+          description: >
+            `true` to get `total`, the number of matching cases (it costs a count of the
+            tenant's matching cases: ask for it once, not on every page). Without it
+            `total` is null; `has_more` says whether a next page exists.
       responses:
         200:
           content:
@@ -142,9 +151,14 @@ def list_cases():
     except ValueError as exc:
         raise UserError("page et per_page sont des entiers.", status=422,
                         field="page") from exc
-    rows, total = cases.list_cases(db.session, _role(), filters, page, per_page)
-    items = [dump_case(db.session, c, _role(), detail=False) for c in rows]
-    return jsonify({"items": items, "total": total, "page": page, "per_page": per_page})
+    count = (args.get("count") or "").lower() in ("1", "true", "yes")
+    # one row more than the page says whether another page follows, without a count
+    rows, total = cases.list_cases(db.session, _role(), filters, page, per_page + 1,
+                                   count=count, offset=(page - 1) * per_page)
+    role = _role()
+    items = [dump_case(db.session, c, role, detail=False) for c in rows[:per_page]]
+    return jsonify({"items": items, "total": total, "has_more": len(rows) > per_page,
+                    "page": page, "per_page": per_page})
 
 
 @bp.route("/cases/<case_id>", methods=["GET"])
@@ -231,7 +245,7 @@ def transition_case(case_id: str):
               schema: ProblemSchema
     """
     case = cases.get_case(db.session, case_id, _role())
-    data = load_json(TransitionInSchema())
+    data = load_json(_TRANSITION_IN)
     try:
         workflow.apply_transition(
             db.session, case,

@@ -21,6 +21,7 @@ it, ``ccas plugins list`` and ``/readyz`` say why.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import logging
 from dataclasses import dataclass
@@ -300,9 +301,15 @@ class PluginRegistry:
         schema_cls = self.get(name).info.settings_schema
         if schema_cls is None:
             return {}
-        schema = schema_cls()
+        schema = _settings_schema(schema_cls)
         known = {k: v for k, v in (stored or {}).items() if k in schema.fields}
         return schema.load(known)
+
+
+@functools.cache
+def _settings_schema(schema_cls):
+    """One instance per settings schema (built once, reused by every load)."""
+    return schema_cls()
 
 
 def _own_hookspecs(module) -> list:
@@ -383,20 +390,30 @@ def enabled_plugins(session=None) -> frozenset[str]:
     if has_app_context() and cache_key in g:
         return g.get(cache_key)
     session = session or db.session
-    names = session.scalars(
-        select(PluginState.plugin_name).where(PluginState.enabled.is_(True))
+    # the settings come in the same query: the hooks of a request usually read them next
+    rows = session.execute(
+        select(PluginState.plugin_name, PluginState.settings)
+        .where(PluginState.enabled.is_(True))
     ).all()
-    usable = registry().usable()
-    result = frozenset(n for n in names if n in usable)
+    reg = registry()
+    usable = reg.usable()
+    result = frozenset(n for n, _settings in rows if n in usable)
     if has_app_context():
         g.setdefault(cache_key, result)
+        cache = g.setdefault(f"ccas_settings_{tenant_id}", {})
+        for name, stored in rows:
+            if name in usable and name not in cache:
+                cache[name] = reg.load_settings(name, stored or {})
     return result
 
 
 def forget_enabled_cache() -> None:
+    """Forget the current tenant's enabled plugins and their settings read so far in this
+    request (after a change)."""
     tenant_id = tenancy.current_tenant_id()
     if has_app_context():
         g.pop(f"ccas_enabled_{tenant_id}", None)
+        g.pop(f"ccas_settings_{tenant_id}", None)
 
 
 def hooks() -> _TenantHooks:
@@ -410,9 +427,18 @@ def is_enabled(name: str) -> bool:
 
 
 def plugin_settings(name: str) -> dict:
-    """Typed settings of plugin ``name`` for the current tenant (defaults filled in)."""
+    """Typed settings of plugin ``name`` for the current tenant (defaults filled in); read
+    once per request (a list of cases asks for the lender's bounds once, not per case)."""
+    cache = None
+    if has_app_context():
+        cache = g.setdefault(f"ccas_settings_{tenancy.current_tenant_id()}", {})
+        if name in cache:
+            return dict(cache[name])
     state = db.session.scalar(select(PluginState).where(PluginState.plugin_name == name))
-    return registry().load_settings(name, state.settings if state else {})
+    settings = registry().load_settings(name, state.settings if state else {})
+    if cache is not None:
+        cache[name] = settings
+    return dict(settings)
 
 
 def cases_in_states_of(session, name: str) -> int:
@@ -459,4 +485,5 @@ def update_settings(session, name: str, changes: dict) -> dict:
         state = PluginState(plugin_name=name, enabled=False, settings=stored)
         session.add(state)
     state.settings = stored
+    forget_enabled_cache()
     return stored
