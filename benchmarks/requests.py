@@ -1004,6 +1004,7 @@ def main() -> None:
     parser.add_argument("--only", default="")
     parser.add_argument("--no-rls", action="store_true")
     parser.add_argument("--profile", default="", help="cProfile one endpoint of the app")
+    parser.add_argument("--profile-variant", default="app", help="app, hand or bare")
     parser.add_argument("--http", action="store_true")
     parser.add_argument("--out", default="")
     parser.add_argument("--baseline", default=str(RESULTS / "baseline.json"))
@@ -1076,7 +1077,8 @@ def run(database, args) -> None:
 
     chosen = [n for n in args.only.split(",") if n] or list(specs)
     if args.profile:
-        profile(runner, specs[args.profile]["app"], args.requests)
+        profile(runner, args.profile_variant, specs[args.profile][args.profile_variant],
+                args.requests)
         return
     results = {}
     header = f"{'endpoint':20} {'app p50/p95 µs':>17} {'hand p50/p95':>15} {'ratio':>11} " \
@@ -1143,13 +1145,13 @@ def http_note() -> str:
     return "gunicorn found, but the HTTP mode waits for core/wsgi.py (ops helper)."
 
 
-def profile(runner, spec, requests: int) -> None:
+def profile(runner, variant: str, spec, requests: int) -> None:
     for _ in range(20):
-        runner.call("app", spec)
+        runner.call(variant, spec)
     profiler = cProfile.Profile()
     profiler.enable()
     for _ in range(requests):
-        runner.call("app", spec)
+        runner.call(variant, spec)
     profiler.disable()
     stats = pstats.Stats(profiler)
     stats.sort_stats("cumulative").print_stats(45)
