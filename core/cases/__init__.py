@@ -178,9 +178,7 @@ def lending_notices(session, purpose, amount) -> list[str]:
     if amount is None:
         return []
     purpose = str(getattr(purpose, "value", purpose))
-    bounds = []
-    for _plugin, answer in plugins.hooks().ccas_lending_bounds.answers(session=session).results:
-        bounds.extend(answer if isinstance(answer, list | tuple) else [answer])
+    bounds = plugins.per_request("lending_bounds", lambda: _lending_bounds(session))
     if not bounds or any(b.minimum <= amount <= b.maximum
                          and (b.purposes is None or purpose in b.purposes) for b in bounds):
         return []
@@ -200,6 +198,13 @@ def lending_notices(session, purpose, amount) -> list[str]:
                            f"{formats.money(b.maximum)}) : l'entretien dira s'il faut "
                            "l'ajuster ou réorienter la personne.")
     return notices
+
+
+def _lending_bounds(session) -> list:
+    bounds = []
+    for _plugin, answer in plugins.hooks().ccas_lending_bounds.answers(session=session).results:
+        bounds.extend(answer if isinstance(answer, list | tuple) else [answer])
+    return bounds
 
 
 def local_today(tenant) -> date:

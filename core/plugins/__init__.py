@@ -338,9 +338,10 @@ def _format_errors(messages) -> str:
 def _request_context() -> dict:
     """What a tenant-level hook receives when the caller does not say: the request's (or
     the tenant command's) tenant and session."""
-    if not has_app_context():
+    ctx_g = _request_g()
+    if ctx_g is None:
         return {}
-    return {"tenant": g.get("tenant"), "session": db.session}
+    return {"tenant": ctx_g.get("tenant"), "session": db.session}
 
 
 class _TenantHooks:
@@ -381,14 +382,23 @@ def registry() -> PluginRegistry:
     return current_app.extensions["ccas_plugins"]
 
 
+def _request_g():
+    """Flask's ``g`` of the current app context (``None`` outside one), fetched once: each
+    access through the ``g`` proxy costs a context lookup, and hooks run often."""
+    return g._get_current_object() if has_app_context() else None
+
+
 def enabled_plugins(session=None) -> frozenset[str]:
     """Names of the usable plugins enabled for the current tenant (cached per request)."""
     tenant_id = tenancy.current_tenant_id()
     if tenant_id is None:
         return frozenset()
     cache_key = f"ccas_enabled_{tenant_id}"
-    if has_app_context() and cache_key in g:
-        return g.get(cache_key)
+    ctx_g = _request_g()
+    if ctx_g is not None:
+        cached = ctx_g.get(cache_key)
+        if cached is not None:
+            return cached
     session = session or db.session
     # the settings come in the same query: the hooks of a request usually read them next
     rows = session.execute(
@@ -398,9 +408,9 @@ def enabled_plugins(session=None) -> frozenset[str]:
     reg = registry()
     usable = reg.usable()
     result = frozenset(n for n, _settings in rows if n in usable)
-    if has_app_context():
-        g.setdefault(cache_key, result)
-        cache = g.setdefault(f"ccas_settings_{tenant_id}", {})
+    if ctx_g is not None:
+        ctx_g.setdefault(cache_key, result)
+        cache = ctx_g.setdefault(f"ccas_settings_{tenant_id}", {})
         for name, stored in rows:
             if name in usable and name not in cache:
                 cache[name] = reg.load_settings(name, stored or {})
@@ -408,12 +418,26 @@ def enabled_plugins(session=None) -> frozenset[str]:
 
 
 def forget_enabled_cache() -> None:
-    """Forget the current tenant's enabled plugins and their settings read so far in this
-    request (after a change)."""
+    """Forget the current tenant's enabled plugins, their settings and what was derived
+    from them (:func:`per_request`) so far in this request (after a change)."""
     tenant_id = tenancy.current_tenant_id()
     if has_app_context():
         g.pop(f"ccas_enabled_{tenant_id}", None)
         g.pop(f"ccas_settings_{tenant_id}", None)
+        g.pop(f"ccas_derived_{tenant_id}", None)
+
+
+def per_request(key: str, compute):
+    """``compute()`` once per request and tenant (what the enabled plugins answer to a hook
+    that depends only on their settings, e.g. the lending bounds for a list of cases);
+    forgotten with the enabled set when a plugin is enabled or its settings change."""
+    ctx_g = _request_g()
+    if ctx_g is None:
+        return compute()
+    cache = ctx_g.setdefault(f"ccas_derived_{tenancy.current_tenant_id()}", {})
+    if key not in cache:
+        cache[key] = compute()
+    return cache[key]
 
 
 def hooks() -> _TenantHooks:
@@ -430,8 +454,9 @@ def plugin_settings(name: str) -> dict:
     """Typed settings of plugin ``name`` for the current tenant (defaults filled in); read
     once per request (a list of cases asks for the lender's bounds once, not per case)."""
     cache = None
-    if has_app_context():
-        cache = g.setdefault(f"ccas_settings_{tenancy.current_tenant_id()}", {})
+    ctx_g = _request_g()
+    if ctx_g is not None:
+        cache = ctx_g.setdefault(f"ccas_settings_{tenancy.current_tenant_id()}", {})
         if name in cache:
             return dict(cache[name])
     state = db.session.scalar(select(PluginState).where(PluginState.plugin_name == name))
