@@ -345,10 +345,14 @@ SELECT {CASE_COLUMNS}
 FROM cases c JOIN persons p ON p.tenant_id = c.tenant_id AND p.id = c.person_id
 WHERE c.tenant_id = :tenant_id AND c.state IN :open_states AND c.state_changed_at < :limit_at
 ORDER BY c.state_changed_at LIMIT 50"""
-DASHBOARD_TRANSITIONS_SQL = """
-SELECT case_id, from_state, to_state, at FROM case_transitions WHERE tenant_id = :tenant_id"""
-DASHBOARD_INTERVIEWS_SQL = """
-SELECT case_id, min(held_on) FROM interviews WHERE tenant_id = :tenant_id GROUP BY case_id"""
+RECENT_CASES = """(SELECT id FROM cases WHERE tenant_id = :tenant_id
+                          AND intake_date >= :since)"""
+DASHBOARD_TRANSITIONS_SQL = f"""
+SELECT case_id, from_state, to_state, at FROM case_transitions WHERE tenant_id = :tenant_id
+AND case_id IN {RECENT_CASES}"""
+DASHBOARD_INTERVIEWS_SQL = f"""
+SELECT case_id, min(held_on) FROM interviews WHERE tenant_id = :tenant_id
+AND case_id IN {RECENT_CASES} GROUP BY case_id"""
 
 BARE_SQL = "SELECT id, reference, state, intake_date FROM cases WHERE tenant_id = :tenant_id " \
            "AND id = :case_id"
@@ -544,8 +548,8 @@ class Hand:
         self.q_ref_hist_insert = s(REFERRAL_HISTORY_INSERT_SQL, "referral_status_changes")
         self.q_dash_counts = s(DASHBOARD_COUNTS_SQL, "cases")
         self.q_dash_stuck = s(DASHBOARD_STUCK_SQL, "cases", expanding=("open_states",))
-        self.q_dash_transitions = s(DASHBOARD_TRANSITIONS_SQL, "case_transitions")
-        self.q_dash_interviews = s(DASHBOARD_INTERVIEWS_SQL, "interviews")
+        self.q_dash_transitions = s(DASHBOARD_TRANSITIONS_SQL, "case_transitions", "cases")
+        self.q_dash_interviews = s(DASHBOARD_INTERVIEWS_SQL, "interviews", "cases")
         self.q_bare = s(BARE_SQL, "cases")
         app = Flask("hand")
         hand = self
@@ -712,7 +716,8 @@ class Hand:
             with hand.engine.begin() as conn:
                 user = hand._authenticate(conn)
                 conn.execute(hand.q_plugins, {"tenant_id": user["tenant_id"]}).all()
-                t = {"tenant_id": user["tenant_id"]}
+                t = {"tenant_id": user["tenant_id"],
+                     "since": dt.date.today() - dt.timedelta(days=365)}
                 counts = dict(conn.execute(hand.q_dash_counts, t).all())
                 open_states = [code for code, st in hand.flow.states.items()
                                if not st.terminal and code not in ("disbursed", "repaying")]
@@ -778,11 +783,14 @@ def _json_list(value):
 class StatementCounter:
     def __init__(self, engines):
         self.n = 0
+        self.hook = None
         for engine in engines:
             event.listen(engine, "before_cursor_execute", self._count)
 
-    def _count(self, *_args):
+    def _count(self, _conn, _cursor, statement, *_args):
         self.n += 1
+        if self.hook is not None:
+            self.hook(statement)
 
 
 def _percentiles(samples: list[float]) -> tuple[float, float]:
@@ -1006,6 +1014,8 @@ def main() -> None:
     parser.add_argument("--no-rls", action="store_true")
     parser.add_argument("--profile", default="", help="cProfile one endpoint of the app")
     parser.add_argument("--profile-variant", default="app", help="app, hand or bare")
+    parser.add_argument("--show-statements", default="",
+                        help="print the SQL of one request of this endpoint (app and hand)")
     parser.add_argument("--http", action="store_true")
     parser.add_argument("--out", default="")
     parser.add_argument("--baseline", default=str(RESULTS / "baseline.json"))
@@ -1078,6 +1088,9 @@ def run(database, args) -> None:
 
     only = [n for n in args.only.split(",") if n]
     chosen = [n for n in only if n in specs] if only else list(specs)  # "--only none"
+    if args.show_statements:
+        show_statements(runner, specs[args.show_statements])
+        return
     if args.profile:
         profile(runner, args.profile_variant, specs[args.profile][args.profile_variant],
                 args.requests)
@@ -1145,6 +1158,19 @@ def http_note() -> str:
     except ImportError:
         return "gunicorn is not installed: HTTP mode skipped (in-process figures only)."
     return "gunicorn found, but the HTTP mode waits for core/wsgi.py (ops helper)."
+
+
+def show_statements(runner, specs) -> None:
+    seen = []
+    for variant, spec in specs.items():
+        runner.call(variant, spec)
+        seen.clear()
+        runner.counter.hook = seen.append
+        runner.call(variant, spec)
+        runner.counter.hook = None
+        print(f"--- {variant}: {len(seen)} statements")
+        for statement in seen:
+            print("   ", " ".join(statement.split())[:160])
 
 
 def profile(runner, variant: str, spec, requests: int) -> None:
