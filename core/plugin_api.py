@@ -38,7 +38,7 @@ The plugin's part of the case workflow (``ccas_case_workflow``)
 
 Values returned by hooks
     ``CaseCheck``, ``Destination``, ``DocumentRequirement``, ``LendingBounds``, ``NavItem``,
-    ``Panel``, ``ReportSection``, ``ScheduledJob`` (a task of the worker,
+    ``Panel``, ``ReportSection`` with its ``Figure`` rows, ``ScheduledJob`` (a task of the worker,
     ``ccas_scheduled_jobs``), ``Suggestion``.
 
 Values hooks receive (read them; their own modules stay private)
@@ -110,7 +110,8 @@ Demonstration data (hook ``ccas_demo_data``)
 
 Helpers shared by partner plugins
     ``has_children``, ``keywords_found``, ``normalise_text``, ``organisation_of_plugin``,
-    ``partner_flows``, ``plugin_destination``, ``suggestions_resolved``.
+    ``partner_flows``, ``partner_flow_figures`` (the same, labelled for the review),
+    ``plugin_destination``, ``suggestions_resolved``.
 """
 
 from __future__ import annotations
@@ -174,6 +175,7 @@ from .plugins.helpers import (
     keywords_found,
     normalise_text,
     organisation_of_plugin,
+    partner_flow_figures,
     partner_flows,
     plugin_destination,
     suggestions_resolved,
@@ -183,6 +185,7 @@ from .plugins.types import (
     DemoCase,
     Destination,
     DocumentRequirement,
+    Figure,
     LendingBounds,
     NavItem,
     Panel,
@@ -410,6 +413,7 @@ __all__ = [
     "DocumentRequirement",
     "NavItem",
     "Panel",
+    "Figure",
     "ReportSection",
     "ScheduledJob",
     "Suggestion",
@@ -494,6 +498,7 @@ __all__ = [
     "keywords_found",
     "normalise_text",
     "organisation_of_plugin",
+    "partner_flow_figures",
     "partner_flows",
     "plugin_destination",
     "suggestions_resolved",

@@ -12,6 +12,7 @@ import json
 from dataclasses import dataclass
 from decimal import Decimal
 
+from .. import formats
 from . import definitions as d
 from .yearly import to_jsonable
 
@@ -53,6 +54,8 @@ def fmt(value, money: bool = False) -> str:
             return _money(value)
         except ArithmeticError:
             return str(value)
+    if isinstance(value, _Percent):
+        return formats.percent(value)
     if isinstance(value, Decimal):
         return str(value).replace(".", ",")
     if isinstance(value, int):
@@ -62,7 +65,8 @@ def fmt(value, money: bool = False) -> str:
     return str(value)
 
 
-MONEY_KEYS = {"amount_lent", "average_amount", "portfolio_outstanding", "subsidy_cost"}
+MONEY_KEYS = {"amount_lent", "average_amount", "portfolio_outstanding", "subsidy_cost",
+              "guarantee_calls"}
 
 
 def tables(report: dict) -> list[Table]:
@@ -97,9 +101,11 @@ def tables(report: dict) -> list[Table]:
          for k, s in report.get("delays", {}).items()],
     ))
     reo = report.get("reorientations", {})
+    names = reo.get("labels", {})
     out.append(Table(
         "Réorientations", ["Destination", "Dossiers"],
-        [[k, v] for k, v in reo.get("by_destination", {}).items()] + [["Total", reo.get("total")]],
+        [[names.get(k) or "Autre destination", v] for k, v in reo.get("by_destination", {}).items()]
+        + [["Total", reo.get("total")]],
     ))
     partners = report.get("partners", {})
     out.append(Table(
@@ -112,8 +118,8 @@ def tables(report: dict) -> list[Table]:
     loans = report.get("loans", {})
     out.append(Table(
         "Prêts", ["Indicateur", "Valeur"],
-        [[d.LOAN_LABELS.get(k, k), _money_or(k, v)] for k, v in loans.items()
-         if not isinstance(v, (dict, list))],
+        [[label, _money_or(key, loans.get(key))] for key, label in d.LOAN_LABELS.items()
+         if key in loans],
     ))
     if isinstance(loans.get("ageing"), dict):
         out.append(Table(
@@ -122,11 +128,40 @@ def tables(report: dict) -> list[Table]:
                 "outstanding"))] for k, b in loans["ageing"].items()],
         ))
     for name, section in report.get("sections", {}).items():
+        figures = section.get("figures") or []
         out.append(Table(
-            f"Extension : {section.get('title') or name}", ["Indicateur", "Valeur"],
-            [[key, value] for key, value in _flatten(section.get("data", {}))],
+            section.get("title") or name, ["Indicateur", "Valeur"],
+            [[f"{f['group']} – {f['label']}" if f.get("group") else f["label"], _typed(f)]
+             for f in figures]
+            or [[key, value] for key, value in _flatten(section.get("data", {}))],
         ))
     return out
+
+
+class _Percent(Decimal):
+    """Marks a percentage (``3,04 %``)."""
+
+
+def _typed(figure: dict):
+    """A section's figure with its format: money and percents marked, text as it is."""
+    value, kind = figure.get("value"), figure.get("kind")
+    if value is None or isinstance(value, str) and not _is_number(value):
+        return value
+    if kind == "money":
+        return _Money(str(value))
+    if kind == "percent":
+        return _Percent(str(value))
+    if kind == "days":
+        return Decimal(str(value))
+    return value
+
+
+def _is_number(text: str) -> bool:
+    try:
+        Decimal(text)
+    except ArithmeticError:
+        return False
+    return True
 
 
 class _Money(Decimal):

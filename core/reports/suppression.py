@@ -114,7 +114,8 @@ def funder_view(report: dict) -> dict:
 
     if "sections" in report:
         out["sections"] = {
-            name: {**section, "data": _generic(section.get("data", {}))}
+            name: {**section, "data": _generic(section.get("data", {})),
+                   "figures": figures_view(section.get("figures") or [])}
             for name, section in report["sections"].items()
         }
     out["suppressed"] = True
@@ -143,6 +144,28 @@ def _partners(partners: dict) -> dict:
     return out
 
 
+def figures_view(figures: list[dict]) -> list[dict]:
+    """A section's typed figures for funders: the counts of each group masked like a
+    distribution (rules 1 and 2), and a money, percent or days figure hidden when the
+    count it derives from (its ``basis``) is under 5, or unknown."""
+    out = [dict(f) for f in figures]
+    groups: dict[str, dict[int, int]] = {}
+    for i, figure in enumerate(out):
+        value = figure.get("value")
+        if figure.get("kind", "count") == "count" and isinstance(value, int) \
+                and not isinstance(value, bool):
+            groups.setdefault(figure.get("group", ""), {})[i] = figure["value"]
+    for counts in groups.values():
+        for i, masked in _mask_counts(counts, total_published=len(counts) > 1)[0].items():
+            out[i]["value"] = masked
+    for figure in out:
+        if figure.get("kind") in ("money", "percent", "days") and figure.get("value") is not None:
+            basis = figure.get("basis")
+            if basis is None or is_small(basis):
+                figure["value"] = HIDDEN
+    return out
+
+
 def _loans(loans: dict) -> dict:
     """Counts under 5 shown as ``"< 5"``; the amounts and averages hidden when fewer than 5
     loans were granted (a sum over 1 loan is that person's loan)."""
@@ -151,6 +174,12 @@ def _loans(loans: dict) -> dict:
     count = loans.get("count")
     if is_small(count):
         for key in ("amount_lent", "average_amount", "average_months"):
+            if loans.get(key) is not None:
+                out[key] = HIDDEN
+    # the guarantors paid for the defaults: under 5 defaults, what they paid is one
+    # borrower's loss (or a few), hidden with its split by guarantor
+    if is_small(loans.get("defaults")) or loans.get("defaults") is None:
+        for key in ("guarantee_calls", "guarantee_calls_by_guarantor"):
             if loans.get(key) is not None:
                 out[key] = HIDDEN
     return out

@@ -14,7 +14,6 @@ import logging
 import uuid
 
 from flask import Blueprint, Response, flash, g, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -305,21 +304,10 @@ def _case_context(case, errors=None, message=None, failed_transition=None,
                           for code, label in reasons.reasons(tenant, kind).items()},
         "can_evaluate": role in SOCIAL_WORKERS and case.state in cases.INTERVIEW_STATES,
         "can_summarise": sees_file and State.instruction.value in entered,
-        "destination": _destination_label(case.reoriented_to, destinations),
+        "destination": referrals.destination_label(db.session, case.reoriented_to,
+                                                   destinations),
         "notices": cases.lending_notices(db.session, case.purpose, case.amount_requested),
     }
-
-
-def _destination_label(code: str | None, destinations: dict[str, str]) -> str:
-    """Where a case was reoriented, in words, whatever its state now: a scheme, a plugin's
-    destination, or the organisation's name (kept even when it is no longer a partner)."""
-    if not code:
-        return ""
-    known = {**reasons.CORE_DESTINATIONS, **(destinations or workflow.destinations())}
-    if code in known:
-        return known[code]
-    organisation = referrals.organisation_of_destination(db.session, code)
-    return organisation.name if organisation is not None else _("une autre structure")
 
 
 @bp.route("/<case_id>")

@@ -193,6 +193,11 @@ class Repayment(TenantScoped, Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+#: The parties of a loss and of its recoveries, in words.
+PARTY_LABELS = {"fcs": "Fonds de cohésion sociale", "city": "Ville",
+                "lender": "Crédit Municipal"}
+
+
 class GuaranteeCall(TenantScoped, Base):
     """What a guarantor is asked to pay after a default was declared."""
 

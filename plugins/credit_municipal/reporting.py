@@ -27,11 +27,11 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy import func, select
 
-from core.plugin_api import ReportSection, local_today
+from core.plugin_api import Figure, ReportSection, local_today
 
 from .arrears import portfolio_at_risk
-from .delinquency import ageing, ageing_data, ageing_on
-from .models import GuaranteeCall, Loan
+from .delinquency import BUCKET_LABELS, ageing, ageing_data, ageing_on, positions_as_of
+from .models import PARTY_LABELS, GuaranteeCall, Loan
 from .subsidy import cost_of_year
 
 CENT = Decimal("0.01")
@@ -81,7 +81,50 @@ def report_section(tenant, year: int, session) -> ReportSection:
     from . import loans as loan_service
     from .declarations import fcs_totals_for_funders
 
-    figures = loan_figures(session, int(year), local_today(tenant))
+    today = local_today(tenant)
+    figures = loan_figures(session, int(year), today)
     figures["fcs_statement"] = fcs_totals_for_funders(session, loan_service.settings(),
-                                                      int(year), local_today(tenant))
-    return ReportSection("credit_municipal", "Crédit Municipal", data={"loans": figures})
+                                                      int(year), today)
+    return ReportSection("credit_municipal", "Crédit Municipal", data={"loans": figures},
+                         figures=tuple(labelled(session, int(year), today, figures)))
+
+
+def labelled(session, year: int, today: date, figures: dict) -> list[Figure]:
+    """The section's figures as the review shows them, each amount with the number of
+    loans (or calls) it derives from, so that the funders' view hides it with them."""
+    as_of = min(date(year, 12, 31), today)
+    running = len(positions_as_of(session, as_of, entities=False)) \
+        if as_of >= date(year, 1, 1) else 0
+    calls = dict(session.execute(
+        select(GuaranteeCall.guarantor, func.count())
+        .where(GuaranteeCall.called_on.between(date(year, 1, 1), date(year, 12, 31)))
+        .group_by(GuaranteeCall.guarantor)).all())
+    disbursed = figures["disbursed"]
+    out = [
+        Figure("Prêts accordés dans l'année", figures["granted"]),
+        Figure("Prêts décaissés dans l'année", disbursed),
+        Figure("Montant prêté", Decimal(figures["amount_lent"]), "money", basis=disbursed),
+        Figure("Montant moyen d'un prêt", Decimal(figures["average"]), "money",
+               basis=disbursed),
+        Figure("Prêts en cours de remboursement", running),
+        Figure("Capital restant dû (encours)", Decimal(figures["outstanding"]), "money",
+               basis=running),
+        Figure("Portefeuille à risque à 30 jours (PAR30)",
+               None if figures["par30"] is None else Decimal(figures["par30"]), "percent",
+               basis=running),
+        Figure("Défaillances déclarées", figures["defaults"]),
+        Figure("Appels en garantie", Decimal(figures["guarantee_calls"]), "money",
+               basis=sum(calls.values())),
+    ]
+    out += [Figure(PARTY_LABELS.get(code, "Autre garant"), Decimal(amount), "money",
+                   basis=calls.get(code, 0), group="Appels en garantie, par garant")
+            for code, amount in figures["guarantee_calls_by_guarantor"].items()]
+    out.append(Figure("Coût de la bonification pour la Ville",
+                      Decimal(figures["city_subsidy_cost"]), "money", basis=running))
+    for code, bucket in figures["ageing"].items():
+        label = BUCKET_LABELS.get(code, code)
+        out.append(Figure(label, bucket["count"], group="Prêts en retard, par ancienneté"))
+        out.append(Figure(f"{label} : capital restant dû", Decimal(bucket["outstanding"]),
+                          "money", basis=bucket["count"],
+                          group="Prêts en retard, par ancienneté"))
+    return out

@@ -56,6 +56,7 @@ from .blueprint import bp
 from .ficp_models import FICP_RESULT_LABELS
 from .models import (
     LOAN_STATUS_LABELS,
+    PARTY_LABELS,
     GuaranteeCall,
     Installment,
     Loan,
@@ -218,8 +219,6 @@ def _detail_page(loan: Loan, errors=None, values=None, message=None, status=200)
     ), status
 
 
-PARTY_LABELS = {"fcs": "Fonds de cohésion sociale", "city": "Ville",
-                "lender": "Crédit Municipal"}
 
 
 def _recoveries(loan: Loan) -> list[tuple]:
