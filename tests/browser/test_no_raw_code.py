@@ -54,8 +54,8 @@ PLURAL_S = re.compile(r"\w\((?:s|es|x)\)")  # "(e)" is the administrative inclus
 VISIBLE_TEXT = """() => { const body = document.body.cloneNode(true);
   body.querySelectorAll("code, kbd, samp, script, style, template").forEach(e => e.remove());
   return body.textContent; }"""
-SKIP = re.compile(r"/(logout|deconnexion)\b|\.(pdf|csv|xlsx|json|md|zip|ics|txt)\b|/export|/telecharger|"
-                  r"format=|/api/|/password/|/login")
+SKIP = re.compile(r"/(logout|deconnexion)\b|\.(pdf|csv|xlsx|json|md|zip|ics|txt)\b|/export|"
+                  r"/telecharger|format=|/api/|/password/|/login")
 ID_SEGMENT = re.compile(r"/(?:[0-9a-f]{8}-[0-9a-f-]{27}|[0-9a-f]{32}|\d+|\d{4}-\d{5})(?=/|$)")
 
 
