@@ -43,7 +43,7 @@ from . import (
 )
 from .cast import DEMO_PASSWORD, OPERATOR_EMAIL, PARTNERS, SLUG, USERS, create_cast, find_cast
 from .rows import Rows, insert_rows, new_id
-from .stories import cover_referrals, cover_states, draw_stories
+from .stories import check_of, cover_referrals, cover_states, draw_stories
 
 __all__ = [
     "DEFAULT_SEED", "DEMO_PASSWORD", "OPERATOR_EMAIL", "PARTNERS", "USERS", "Summary",
@@ -84,14 +84,16 @@ def generate(session, tenant, *, seed: int = DEFAULT_SEED, years: float = 2,
         rng = random.Random(seed)
         cast = find_cast(session)
         first_day = today - timedelta(days=round(365 * years))
-        stories = draw_stories(rng, first_day, today, round(requests_per_year * years))
-        cover_states(stories, workflow.current().states)
-        cover_referrals(stories)
+        flow = workflow.current()
+        stories = draw_stories(rng, first_day, today, round(requests_per_year * years),
+                               check_of(flow))
+        cover_states(stories, flow.states)
+        cover_referrals(stories, lambda story: referrals.current_status(story, flow))
         rows = Rows(session, rng)
         made = cases.write(rows, stories, cast, zone)
         evaluation.add(rows, made, cast, zone)
         documents.add(rows, made, cast, tenant, zone)
-        referrals.add(rows, made, cast, today, zone)
+        referrals.add(rows, made, cast, today, zone, flow)
         accompaniment.add(rows, made, cast, tenant, today, zone)
         workshops.add(rows, made, cast, today, zone)
         staff_time.add(rows, made, cast, today)
