@@ -4,6 +4,7 @@ database afterwards); the others share one demonstration built once for the modu
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from datetime import timedelta
 
@@ -156,8 +157,10 @@ def test_demo_is_relative_to_the_clock_with_appointments_this_week(toulouse, wor
 
 
 def test_demo_review_has_figures_for_this_year_and_the_last(toulouse):
-    year = platform_clock.today(toulouse).year
-    for y in (year, year - 1):
+    today = platform_clock.today(toulouse)
+    year = today.year
+    # in January the year has hardly begun: the review of the year needs a few weeks
+    for y in (year, year - 1) if today.timetuple().tm_yday > 40 else (year - 1, year - 2):
         report = build_report(db.session, toulouse, y)
         assert report["requests"] > 0 and report["instructions"] > 0, y
         assert report["granted"] > 0 and report["reorientations"]["total"] > 0, y
@@ -196,4 +199,5 @@ def test_demo_pages_of_each_role_have_content(world, role):
     for url in PAGES[role]:
         response = client.get(url, follow_redirects=True)
         assert response.status_code == 200, url
-        assert "Aucun dossier" not in response.get_data(as_text=True), url
+        # "no case" anywhere but in the manager's "no blocked case" (a good thing)
+        assert not re.search(r"Aucun dossier(?! bloqué)", response.get_data(as_text=True)), url
