@@ -144,7 +144,13 @@ def add(rows: Rows, made: list[Made], cast: Cast, today: date, zone: ZoneInfo,
                 referrals.add(cast.ccas, to_org, item.person, story.purpose, story.amount,
                               moves, source_case_id=item.case.id,
                               note="Réorientation par le CCAS.")
-    _incoming_unanswered(rng, referrals, cast, today, len(made))
+
+
+def add_unanswered(rows: Rows, cast: Cast, today: date, zone: ZoneInfo,
+                   requests: int) -> None:
+    """Referrals the CCAS declined or let expire, and the ones waiting today (about one
+    for 15 requests)."""
+    _incoming_unanswered(rows.rng, _Referrals(rows, cast, zone), cast, today, requests)
 
 
 def _incoming_accepted(rng, referrals: _Referrals, item: Made, org, cast: Cast,

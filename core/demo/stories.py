@@ -285,10 +285,9 @@ def _loan(rng, walk: _Walk) -> bool:
     return True
 
 
-def draw_stories(rng: random.Random, first_day: date, today: date, count: int,
-                 check: Check | None = None) -> list[Story]:
-    """``count`` stories with intake days spread over ``first_day`` … ``today`` (weekdays,
-    a little busier in September and January), in intake order."""
+def intake_days(rng: random.Random, first_day: date, today: date, count: int) -> list[date]:
+    """``count`` intake days over ``first_day`` … ``today``, sorted: weekdays, a little
+    quieter in August."""
     span = (today - first_day).days
     days = []
     while len(days) < count:
@@ -299,7 +298,15 @@ def draw_stories(rng: random.Random, first_day: date, today: date, count: int,
             continue
         days.append(day)
     days.sort()
-    return [draw_story(rng, n, day, today, check) for n, day in enumerate(days, start=1)]
+    return days
+
+
+def draw_stories(rng: random.Random, first_day: date, today: date, count: int,
+                 check: Check | None = None) -> list[Story]:
+    """``count`` stories with intake days spread over ``first_day`` … ``today``, in
+    intake order."""
+    return [draw_story(rng, n, day, today, check)
+            for n, day in enumerate(intake_days(rng, first_day, today, count), start=1)]
 
 
 def cover_referrals(stories: list[Story], status_of) -> None:

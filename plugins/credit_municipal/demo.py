@@ -2,6 +2,9 @@
 loans from the decision to the end, their live schedules, repayments (on time, late,
 stopped, paid off early), defaults and the guarantors' calls, in bulk.
 
+It is called once per round of cases (the benchmarks write a million cases in rounds):
+what earlier rounds wrote (the amount lent, the guarantors' calls) is read back.
+
 The case's days say what happened (granted, signed, disbursed, closed and why); the
 borrower's ``fate`` says how the repayments went. Regular payments are allocated as the
 ledger does when instalments are paid in full and in order (the borrower's interest
@@ -17,7 +20,13 @@ from decimal import Decimal
 from core.plugin_api import build_schedule, insert_rows, new_id, plugin_settings
 
 from .ficp_models import FicpCheck
-from .guarantees import LENDER, compute_calls, layers_from_settings
+from .guarantees import (
+    LENDER,
+    amount_lent,
+    called_by_guarantor,
+    compute_calls,
+    layers_from_settings,
+)
 from .loans import OFFER_VALID_DAYS, WITHDRAWAL_DAYS
 from .models import LOAN_STATUS_LABELS, GuaranteeCall, Installment, Loan, LoanStatus, Repayment
 from .repayments import Ledger, Row
@@ -37,7 +46,8 @@ STATUS_OF_STATE = {
 def demo_data(session, rng, cases, today: date) -> dict:
     conf = plugin_settings(NAME)
     checks, loans, installments, repayments, calls = [], [], [], [], []
-    lent, called = ZERO, Counter()
+    # the loans of earlier rounds count towards the City's cap
+    lent, called = amount_lent(session), Counter(called_by_guarantor(session))
     statuses = Counter()
     for case in sorted(cases, key=lambda c: c.days.get("disbursed") or date.max):
         days = case.days
