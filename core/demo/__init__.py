@@ -73,7 +73,7 @@ class Summary:
 
 
 #: Stories written per round: the rows of one round are held in memory, then written.
-CHUNK = 20_000
+CHUNK = 10_000
 #: Cases kept aside to invite to the workshops and book this week (at any scale).
 SAMPLE = 3_000
 

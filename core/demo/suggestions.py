@@ -12,7 +12,7 @@ from .cast import Cast
 
 STATES = ("documents_requested", "evaluation")
 #: At most this many cases (the latest): enough for the pages, cheap at any scale.
-LIMIT = 200
+LIMIT = 50
 
 
 def add(session, cast: Cast) -> int:
