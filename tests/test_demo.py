@@ -19,7 +19,9 @@ from core.db import db
 from core.models import Appointment, Case, CaseTransition, Organisation, Referral, Tenant
 from core.models.referral import ReferralStatus
 from core.reports.yearly import build_report
+from plugins.credit_municipal.arrears import positions
 from plugins.credit_municipal.models import GuaranteeCall, Loan, LoanStatus, Repayment
+from plugins.credit_municipal.repayments import ledger_of
 
 # -- the command ---------------------------------------------------------------------------
 
@@ -129,6 +131,23 @@ def test_demo_loans_have_histories_late_defaulted_and_guarantee_calls(toulouse):
     granted = session.scalar(select(func.count()).select_from(Case).where(Case.id.in_(
         select(CaseTransition.case_id).where(CaseTransition.to_state == "granted"))))
     assert session.scalar(select(func.count()).select_from(Loan)) == granted
+
+
+def test_demo_loan_ledgers_add_up_and_late_loans_are_the_late_ones(toulouse):
+    session = db.session
+    today = platform_clock.today(toulouse)
+    disbursed = session.scalars(select(Loan).where(Loan.disbursed_on.is_not(None))).all()
+    for loan in disbursed:
+        ledger = ledger_of(session, loan)
+        assert ledger.last_paid_on is None or ledger.last_paid_on <= today, loan.reference
+        if loan.status == LoanStatus.repaid:
+            assert ledger.outstanding == 0, loan.reference
+        if loan.status == LoanStatus.defaulted:
+            assert loan.default_outstanding == ledger.outstanding > 0, loan.reference
+    late = {p.loan.id for p in positions(session, today) if p.arrears.days_past_due > 0}
+    flagged = {loan.id for loan in disbursed
+               if loan.status == LoanStatus.repaying and loan.late_since is not None}
+    assert late == flagged and late
 
 
 def test_demo_referrals_in_every_status_from_and_to_every_partner(toulouse):
