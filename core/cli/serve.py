@@ -18,6 +18,11 @@ def serve(host, port):
     """Serve the application (development server; use a WSGI server in production)."""
 
     app = _app()
+    if app.config["CCAS_ENV"] == "production":
+        raise click.ClickException(
+            "« ccas serve » est le serveur de développement. En production : "
+            "gunicorn -c python:core.gunicorn_conf core.wsgi:app (docs/deployment.md)."
+        )
     click.echo(f"http://{host}:{port}/")
     run_simple(host, port, app, threaded=True, use_reloader=False)
 

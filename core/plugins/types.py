@@ -31,12 +31,21 @@ class PluginInfo:
 
 @dataclass(frozen=True)
 class NavItem:
-    """A menu entry. ``endpoint`` is a Flask endpoint taking ``tenant`` as URL value."""
+    """A menu entry. ``endpoint`` is a Flask endpoint taking ``tenant`` as URL value.
+
+    :param section: the French label of the menu section the entry belongs to; the core's
+        are "Dossiers", "Activité", "Orientations", "Prêts", "Bilans", "Administration" and
+        "Mon compte" (shown in the user's corner). The header shows the sections, each
+        leading to its first page, and a second row with the current section's pages; an
+        entry without a section stands on its own in the header (at most 7 entries there,
+        the rest go under "Plus").
+    """
 
     label: str
     endpoint: str
     roles: frozenset[str] = frozenset()
     order: int = 100
+    section: str = ""
 
 
 @dataclass(frozen=True)
@@ -147,3 +156,31 @@ class DemoCase:
     paid_instalments: int | None = None
     social_worker_id: Any = None
     lender_agent_id: Any = None
+class ScheduledJob:
+    """A task the worker (``ccas worker``) runs on a schedule (returned by
+    ``ccas_scheduled_jobs``).
+
+    :param name: unique, dotted, starting with the plugin's name
+        (``"credit_municipal.arrears"``); the name an operator uses in
+        ``CCAS_WORKER_SCHEDULE`` to change its schedule or switch it off.
+    :param run: the work, called with any of ``tenant``, ``session`` and ``now`` (aware
+        UTC ``datetime``) it names. With ``per_tenant`` (the default) it is called once per
+        tenant that enabled the plugin (every tenant for the core's jobs), inside that
+        tenant's scope, with the tenant's session; the worker commits after it, or rolls
+        back if it raises (that tenant is recorded as failed, the others still run). It may
+        return a short summary for the job log (counts, no personal data).
+    :param every: the default period (a ``timedelta``); the job runs once per period,
+        whatever the number of workers.
+    :param at: offset of the periods from midnight UTC (``timedelta(hours=5)`` with
+        ``every=timedelta(days=1)``: every day at 05:00 UTC).
+    :param label: French label for the operator console.
+    :param per_tenant: ``False`` for platform work (no tenant, no tenant table reachable);
+        ``run`` then gets ``session`` and ``now`` only.
+    """
+
+    name: str
+    run: Any
+    every: Any
+    at: Any = None
+    label: str = ""
+    per_tenant: bool = True
