@@ -16,11 +16,25 @@ from core import clock as platform_clock
 from core import demo, tenancy, workflow
 from core.app import create_app
 from core.db import db
-from core.models import Appointment, Case, CaseTransition, Organisation, Referral, Tenant
+from core.models import (
+    Appointment,
+    Case,
+    CaseTransition,
+    HouseholdMember,
+    Organisation,
+    Referral,
+    Tenant,
+)
 from core.models.referral import ReferralStatus
 from core.reports.yearly import build_report
 from plugins.credit_municipal.arrears import positions
-from plugins.credit_municipal.models import GuaranteeCall, Loan, LoanStatus, Repayment
+from plugins.credit_municipal.models import (
+    GuaranteeCall,
+    Loan,
+    LoanStatus,
+    Recovery,
+    Repayment,
+)
 from plugins.credit_municipal.repayments import ledger_of
 
 # -- the command ---------------------------------------------------------------------------
@@ -110,6 +124,11 @@ def test_demo_instructed_and_granted_shares_follow_the_seed(toulouse):
     assert 0.09 <= reached("granted") / total <= 0.16
 
 
+def test_demo_households_have_their_members(toulouse):
+    relationships = set(db.session.scalars(select(HouseholdMember.relationship).distinct()))
+    assert {"child", "spouse", "partner"} <= {str(r) for r in relationships}
+
+
 def test_demo_has_cases_in_every_state_of_the_workflow(toulouse):
     states = set(db.session.scalars(select(Case.state).distinct()))
     expected = set(workflow.current().states)
@@ -128,6 +147,11 @@ def test_demo_loans_have_histories_late_defaulted_and_guarantee_calls(toulouse):
     assert late >= 1
     assert session.scalar(select(func.count()).select_from(Repayment)) > 200
     assert session.scalar(select(func.count()).select_from(GuaranteeCall)) >= 1
+    assert session.scalar(select(func.count()).select_from(Loan).where(
+        Loan.default_proposed_on.is_not(None))) >= 1
+    assert session.scalar(select(func.count()).select_from(Loan).where(
+        Loan.written_off_on.is_not(None))) >= 1
+    assert session.scalar(select(func.count()).select_from(Recovery)) >= 1
     granted = session.scalar(select(func.count()).select_from(Case).where(Case.id.in_(
         select(CaseTransition.case_id).where(CaseTransition.to_state == "granted"))))
     assert session.scalar(select(func.count()).select_from(Loan)) == granted

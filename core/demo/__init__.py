@@ -7,7 +7,8 @@
 * :func:`generate`: the activity of a tenant that has its cast (a CCAS organisation, a
   social worker…), deterministic for a ``seed`` and relative to ``today``: requests drawn
   as stories (:mod:`.stories`, shaped on the seed document's figures), written in bulk
-  (:mod:`.rows`) as persons, cases, transitions and audit (:mod:`.cases`), interviews and
+  (:mod:`.rows`) as persons, cases, transitions and audit (:mod:`.cases`), households
+  (:mod:`.households`), interviews and
   budgets (:mod:`.evaluation`), documents (:mod:`.documents`), referrals
   (:mod:`.referrals`), appointments (:mod:`.agenda`), accompaniment (:mod:`.accompaniment`),
   workshops (:mod:`.workshops`) and staff time (:mod:`.staff_time`); the suggestions of
@@ -37,6 +38,7 @@ from . import (
     cases,
     documents,
     evaluation,
+    households,
     referrals,
     staff_time,
     suggestions,
@@ -112,6 +114,7 @@ def generate(session, tenant, *, seed: int = DEFAULT_SEED, years: float = 2,
                 cover_states(stories, flow.states)
                 cover_referrals(stories, lambda story: referrals.current_status(story, flow))
             made = cases.write(rows, stories, cast, zone, per_year)
+            households.add(rows, made, zone)
             evaluation.add(rows, made, cast, zone)
             documents.add(rows, made, cast, tenant, zone)
             referrals.add(rows, made, cast, today, zone, flow)
