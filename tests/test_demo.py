@@ -12,8 +12,8 @@ import pytest
 from flask import g
 from sqlalchemy import func, select
 
+from core import accounts, demo, tenancy, workflow
 from core import clock as platform_clock
-from core import demo, tenancy, workflow
 from core.app import create_app
 from core.db import db
 from core.models import (
@@ -244,3 +244,21 @@ def test_demo_pages_of_each_role_have_content(world, role):
         assert response.status_code == 200, url
         # "no case" anywhere but in the manager's "no blocked case" (a good thing)
         assert not re.search(r"Aucun dossier(?! bloqué)", response.get_data(as_text=True)), url
+
+
+def test_generate_works_on_a_tenant_without_partner_plugins(world):
+    """The benchmarks' use: any tenant with a CCAS and a social worker, no plugin."""
+    session = db.session
+    tenant = accounts.create_tenant(session, "sans-partenaires", "CCAS de Nulle-Part")
+    with tenancy.tenant_scope(tenant.id):
+        accounts.create_organisation(session, "CCAS de Nulle-Part", "ccas")
+        accounts.create_user(session, "as@nulle-part.test", "social_worker",
+                             "CCAS de Nulle-Part", "mot-de-passe-assez-long-2026")
+        session.flush()
+    summary = demo.generate(session, tenant, years=0.5, requests_per_year=200)
+    session.commit()
+    assert summary.cases == 100
+    assert summary.plugins == {}
+    with tenancy.tenant_scope(tenant.id):
+        states = set(session.scalars(select(Case.state).distinct()))
+    assert "documents_requested" in states and "ficp_pending" not in states
