@@ -22,7 +22,8 @@ from __future__ import annotations
 
 import random
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -125,7 +126,7 @@ def generate(session, tenant, *, seed: int = DEFAULT_SEED, years: float = 2,
             for answer in plugins.hooks().ccas_demo_data(
                     rng=plugin_rng, cases=[m.case for m in made], today=today) or []:
                 from_plugins.update(answer or {})
-            recent = made[-SAMPLE:]
+            recent = (recent + made)[-SAMPLE:]
             sample.extend(rng.sample(made, min(len(made), SAMPLE // 10)))
             if progress is not None:
                 progress(min(start + CHUNK, len(days)), len(days))
@@ -141,23 +142,19 @@ def generate(session, tenant, *, seed: int = DEFAULT_SEED, years: float = 2,
         return summary
 
 
-class _tenant_of_hooks:  # noqa: N801 - a context manager used like a function
+@contextmanager
+def _tenant_of_hooks(tenant) -> Iterator[None]:
     """``g.tenant`` set for the hooks (they receive the current tenant) while generating."""
-
-    def __init__(self, tenant):
-        self.tenant = tenant
-
-    def __enter__(self):
-        if has_app_context():
-            self.previous = g.get("tenant")
-            g.tenant = self.tenant
-            plugins.forget_enabled_cache()
-        return self
-
-    def __exit__(self, *exc):
-        if has_app_context():
-            g.tenant = self.previous
-        return False
+    if not has_app_context():
+        yield
+        return
+    previous = g.get("tenant")
+    g.tenant = tenant
+    plugins.forget_enabled_cache()
+    try:
+        yield
+    finally:
+        g.tenant = previous
 
 
 def monday_of(day: date) -> date:
