@@ -789,9 +789,9 @@ def ccas_demo_data(rng, cases, today, tenant, session):
 
         @hookimpl
         def ccas_demo_data(rng, cases, today, session):
-            rows = [{"id": new_id(rng), "case_id": c.id, "result": "clear",
-                     "checked_on": c.days["documents_requested"]}
-                    for c in cases if "documents_requested" in c.days]
-            insert_rows(session, FicpCheck, rows)
-            return {"Contrôles FICP": len(rows)}
+            rows = [{"id": new_id(rng), "case_id": c.id, "amount": c.amount,
+                     "decided_on": c.days["granted"]}
+                    for c in cases if "granted" in c.days]
+            insert_rows(session, UdafLoan, rows)
+            return {"Prêts UDAF": len(rows)}
     """

@@ -255,14 +255,11 @@ read_text_cell = _columns.text
 
 def bulk_insert(session, model, records: list[dict]) -> None:
     """Insert many rows of the tenant model ``model`` fast, in the session's transaction
-    (legacy imports). Each record gives every column (Python-side defaults are not
-    applied); ``tenant_id`` is the current tenant's (filled in when missing, refused when
-    another). PostgreSQL's row-level security checks the rows again."""
-    from . import rawsql, tenancy
-
-    tenant_id = tenancy.require_tenant_id()
-    rows = [r if "tenant_id" in r else {"tenant_id": tenant_id, **r} for r in records]
-    rawsql.bulk_insert(session.connection(), model.__table__, rows, tenant_id)
+    (legacy imports): :func:`insert_rows` (the columns a record leaves out take the
+    model's Python defaults; ``tenant_id`` is the current tenant's, filled in when
+    missing, refused when another; PostgreSQL's row-level security checks the rows
+    again)."""
+    insert_rows(session, model, records)
 
 
 def plugin_settings(name: str) -> dict:
