@@ -31,7 +31,7 @@ def test_the_core_and_the_plugins_commands_are_listed():
 def test_every_command_has_help(path):
     result = CliRunner().invoke(main, [*path, "--help"])
     assert result.exit_code == 0, result.output
-    assert "Usage:" in result.output
+    assert "Utilisation :" in result.output
 
 
 def test_the_command_group_loads_nothing_it_does_not_run():

@@ -15,7 +15,7 @@ from .context import _app, app_session, friendly
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
 def serve(host, port):
-    """Serve the application (development server; use a WSGI server in production)."""
+    """Servir l'application (serveur de développement ; en production : gunicorn)."""
 
     app = _app()
     if app.config["CCAS_ENV"] == "production":
@@ -28,10 +28,11 @@ def serve(host, port):
 
 
 @click.command()
-@click.option("--password", default=None, help="Password for every demo account.")
+@click.option("--password", default=None, help="Mot de passe de tous les comptes de démonstration.")
 @friendly
 def demo(password):
-    """Create (idempotently) the demo tenant 'toulouse' with plugins, partners, users."""
+    """Créer (ou compléter) le territoire de démonstration « toulouse » : extensions,
+    partenaires, comptes."""
 
     with app_session() as session:
         logins = demo_module.create_demo(session, password)

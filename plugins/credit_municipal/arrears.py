@@ -213,14 +213,15 @@ def scheduled_jobs() -> list[ScheduledJob]:
 
 @click.group("credit-municipal")
 def cli():
-    """Crédit Municipal: lender tasks."""
+    """Crédit Municipal : tâches du prêteur."""
 
 
 @cli.command("arrears")
-@click.option("--date", "on", default=None, help="Day of the check (YYYY-MM-DD), default today.")
+@click.option("--date", "on", default=None,
+              help="Jour du contrôle (AAAA-MM-JJ), défaut : aujourd'hui.")
 @tenant_command("credit_municipal")
 def arrears_command(on, tenant):
-    """Check arrears and alert social workers at the first missed instalment."""
+    """Contrôler les impayés et alerter le travailleur social dès la première échéance manquée."""
     try:
         day = date.fromisoformat(on) if on else local_today(tenant)
     except ValueError as exc:

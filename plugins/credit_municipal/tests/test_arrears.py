@@ -166,3 +166,18 @@ def test_the_arrears_command_refuses_a_tenant_without_the_plugin(ccas, make_tena
     make_tenant("gamma")
     result = ccas("credit-municipal", "arrears", "--tenant", "gamma")
     assert result.exit_code == 1 and "n'est pas activée" in result.output
+
+
+def test_the_worker_runs_the_arrears_check_for_the_tenants_with_the_lender(
+        app, session, tenant, in_tenant, users, make_tenant):
+    from core.worker.runner import Worker
+
+    make_tenant("gamma")  # without the lender: not visited
+    loan = disbursed_loan(session, tenant, in_tenant, users, amount="1200", months=12,
+                          disbursed_days_ago=40, social_worker=users["social_worker"])
+    [report] = Worker(app, only=["credit_municipal.arrears"]).run_due()
+    assert report.status == "ok" and report.tenants_ok == 1
+    assert report.lines == ["alpha : 1 prêt(s) en retard, 1 alerte(s) envoyée(s)"]
+    with in_tenant(tenant):
+        session.expire_all()
+        assert session.get(Loan, (tenant.id, loan.id)).late_since is not None
