@@ -112,3 +112,11 @@ def test_trusted_proxy_headers_are_honoured(proxied_app):
 
 def test_untrusted_sender_headers_are_ignored(proxied_app):
     assert _seen(proxied_app, "198.51.100.9") == {"addr": "198.51.100.9", "scheme": "http"}
+
+
+def test_the_development_server_refuses_production(ccas, monkeypatch):
+    monkeypatch.setenv("CCAS_ENV", "production")
+    monkeypatch.setenv("CCAS_SECRET_KEY", "k" * 40)
+    monkeypatch.setenv("CCAS_ALLOW_SQLITE", "1")
+    result = ccas("serve")
+    assert result.exit_code == 1 and "gunicorn -c python:core.gunicorn_conf" in result.output

@@ -236,3 +236,11 @@ def test_two_worker_processes_racing(ccas_database, tenant, session, tmp_path):
            if not line.startswith(" ")]
     assert sorted(ran) == sorted(job for job, _n in rows)  # each job printed by one only
     assert session.scalar(select(func.count()).select_from(WorkerHeartbeat)) == 2
+
+
+def test_the_worker_refuses_a_database_not_migrated(ccas, monkeypatch, tmp_path):
+    url = f"sqlite:///{tmp_path / 'empty.sqlite3'}"
+    monkeypatch.setenv("CCAS_DATABASE_URL", url)
+    monkeypatch.setenv("CCAS_DATABASE_OWNER_URL", url)
+    result = ccas("worker", "--once")
+    assert result.exit_code == 1 and "ccas db upgrade" in result.output
