@@ -17,6 +17,7 @@ from .db import db
 from .web import (
     accompaniment,
     account,
+    administration,
     appointments,
     audit,
     auth,
@@ -46,6 +47,7 @@ CORE_BLUEPRINTS = (
     public.bp, health.bp, views.bp, operator.bp, api_bp, suggestions.bp, documents.bp,
     appointments.bp, cases.bp, dashboards.bp, account.bp, audit.bp, referrals.bp,
     reports.bp, imports.bp, accompaniment.bp, workshops.bp, staff_time.bp, privacy.bp,
+    administration.bp,
 )
 
 PLUGIN_URL_PREFIX = "/t/<tenant>/p/{name}"
@@ -142,6 +144,12 @@ def _plugin_answer(registry: plugins.PluginRegistry, name: str, hook: str) -> li
     return list(fn() or []) if fn is not None else []
 
 
+#: Browser features no page of the platform uses: refused to every frame and script.
+PERMISSIONS_POLICY = ", ".join(f"{feature}=()" for feature in (
+    "accelerometer", "autoplay", "camera", "display-capture", "geolocation", "gyroscope",
+    "magnetometer", "microphone", "midi", "payment", "usb", "interest-cohort"))
+
+
 def _security_headers(response):
     headers = response.headers
     headers.setdefault(
@@ -152,6 +160,9 @@ def _security_headers(response):
     headers.setdefault("X-Content-Type-Options", "nosniff")
     headers.setdefault("Referrer-Policy", "same-origin")
     headers.setdefault("X-Frame-Options", "DENY")
+    headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
+    headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    headers.setdefault("Cross-Origin-Resource-Policy", "same-origin")
 
     if not current_app.config["DEVELOPMENT"]:
         headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")

@@ -754,3 +754,41 @@ def ccas_report_sections(tenant, year, session):
         def ccas_report_sections(year, session):
             return ReportSection("udaf", "UDAF", {"referrals_in": count_referrals(session, year)})
     """
+
+
+# ======================================================================================
+# Demonstration data
+# ======================================================================================
+
+
+@deciding
+@hookspec
+def ccas_demo_data(rng, cases, today, tenant, session):
+    """Write the plugin's own rows for the demonstration data (``ccas demo``, the
+    benchmarks), consistent with the cases the core just wrote. Write in bulk
+    (``core.plugin_api.insert_rows``) and keep the work per case small: the benchmarks
+    generate a million cases. The core calls it once, after its own rows, in the same
+    transaction; a plugin that raises refuses the whole generation (nothing written).
+
+    Call mode: collected; each answer is a ``{French label: count}`` dict printed by
+    ``ccas demo`` (or ``None``).
+
+    :param rng: a ``random.Random`` seeded for the plugins (same seed, same rows); draw
+        ids with ``core.plugin_api.new_id(rng)``.
+    :param cases: the ``core.plugin_api.DemoCase`` of every generated case (state, the
+        days it reached each state, amount, duration, the borrower's ``fate``…).
+    :param today: the last day of the generated period (a ``date``).
+    :param tenant: the ``Tenant``.
+    :param session: the tenant-scoped SQLAlchemy session.
+    :return: ``{label: count}`` or ``None``.
+
+    Example::
+
+        @hookimpl
+        def ccas_demo_data(rng, cases, today, session):
+            rows = [{"id": new_id(rng), "case_id": c.id, "result": "clear",
+                     "checked_on": c.days["documents_requested"]}
+                    for c in cases if "documents_requested" in c.days]
+            insert_rows(session, FicpCheck, rows)
+            return {"Contrôles FICP": len(rows)}
+    """

@@ -17,6 +17,7 @@ from flask import request
 from core import config, proxies
 from core.app import create_app
 from core.policy import public
+from core.web.client import client_address
 
 BIN = Path(sys.executable).parent
 
@@ -97,7 +98,7 @@ def _seen(app, remote):
     @app.route("/_probe_client")
     @public
     def _probe():
-        seen["addr"], seen["scheme"] = proxies.client_address(request), request.scheme
+        seen["addr"], seen["scheme"] = client_address(request), request.scheme
         return "ok"
 
     app.test_client().get("/_probe_client", environ_base={"REMOTE_ADDR": remote},

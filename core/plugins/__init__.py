@@ -71,6 +71,7 @@ INTERNAL_PLUGINS: dict[str, str] = {
     "core.web.account": "Compte",
     "core.web.views": "Administration",
     "core.worker.jobs": "Tâches planifiées",
+    "core.web.administration": "Administration",
 }
 
 

@@ -27,7 +27,9 @@ from core.plugin_api import (
     ScheduledJob,
     db_session,
     enqueue_email,
+    format_money,
     local_today,
+    plural,
     tenant_command,
     utcnow,
 )
@@ -188,8 +190,9 @@ def check_arrears(session, on: date) -> list[tuple[LoanPosition, bool]]:
                 enqueue_email(
                     session, to, f"Échéance impayée – dossier {case.reference}",
                     f"L'échéance du {arrears.oldest_unpaid_due:%d/%m/%Y} du prêt "
-                    f"{loan.reference} n'est pas réglée ({arrears.days_past_due} jour(s) de "
-                    f"retard, {arrears.amount_late:.2f} € dus).\nL'accompagnement peut aider à "
+                    f"{loan.reference} n'est pas réglée "
+                    f"({plural(arrears.days_past_due, 'jour', 'jours')} de retard, "
+                    f"{format_money(arrears.amount_late)} dus).\nL'accompagnement peut aider à "
                     f"éviter un incident : prenez contact avec la personne.\n",
                     topic=f"credit_municipal.late.{loan.id}",
                 )
