@@ -210,7 +210,7 @@ class Worker:
                 self._run_tenant(job, tenant_id, slug, now, report)
         if report.tenants_failed:
             report.status = "failed"
-        log.info("job %s (slot %s): %s", job.name, slot.isoformat(), report.status)
+        log.debug("job %s (slot %s): %s", job.name, slot.isoformat(), report.status)
         return report
 
     def _tenants(self) -> list[tuple[int, str]]:
