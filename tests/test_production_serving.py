@@ -34,15 +34,18 @@ def test_gunicorn_serves_readyz(ccas_database, tmp_path):
            "CCAS_DATABASE_URL": ccas_database.app_url,
            "CCAS_DATABASE_OWNER_URL": ccas_database.owner_url,
            "CCAS_ALLOW_SQLITE": "1", "CCAS_WEB_WORKERS": "1",
+           "CCAS_TRUSTED_PROXIES": "127.0.0.1",
            "CCAS_WEB_BIND": f"127.0.0.1:{port}", "CCAS_LOG_LEVEL": "WARNING"}
     proc = subprocess.Popen(  # noqa: S603 - our own interpreter's gunicorn
         [str(BIN / "gunicorn"), "-c", "python:core.gunicorn_conf", "core.wsgi:app"],
         env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + 60
+        request = urllib.request.Request(f"http://127.0.0.1:{port}/readyz",
+                                         headers={"X-Forwarded-For": "203.0.113.9"})
         while True:
             try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz") as r:  # noqa: S310
+                with urllib.request.urlopen(request) as r:  # noqa: S310
                     body, status, server = r.read(), r.status, r.headers.get("Server", "")
                 break
             except OSError:
@@ -55,7 +58,10 @@ def test_gunicorn_serves_readyz(ccas_database, tmp_path):
         assert "werkzeug" not in server.lower()
     finally:
         proc.terminate()
-        proc.wait(timeout=30)
+        log = proc.communicate(timeout=30)[0].decode()
+    # the access log names the client the trusted proxy (here: us) forwarded for, and
+    # the path without its query string
+    assert '203.0.113.9 "GET /readyz" 200' in log, log
 
 
 def test_production_refuses_sqlite_unless_forced(tmp_path):
