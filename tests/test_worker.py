@@ -244,3 +244,24 @@ def test_the_worker_refuses_a_database_not_migrated(ccas, monkeypatch, tmp_path)
     monkeypatch.setenv("CCAS_DATABASE_OWNER_URL", url)
     result = ccas("worker", "--once")
     assert result.exit_code == 1 and "ccas db upgrade" in result.output
+
+
+def test_a_failed_round_does_not_end_the_loop(app, monkeypatch):
+    w = Worker(app, only=["worker.prune"])
+    stop, rounds = threading.Event(), []
+    real = w.run_due
+
+    def flaky(**kwargs):
+        if not rounds:
+            raise ConnectionError("database restarting")
+        return real(**kwargs)
+
+    monkeypatch.setattr(w, "run_due", flaky)
+
+    def on_round(reports):
+        rounds.append([r.job for r in reports])
+        if len(rounds) == 2:
+            stop.set()
+
+    w.loop(interval=0.01, stop=stop, on_round=on_round)
+    assert rounds == [[], ["worker.prune"]]
