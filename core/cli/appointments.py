@@ -1,5 +1,5 @@
 """``ccas appointments remind``: the e-mail reminders 48 hours before an appointment
-(``core.features.reminders``), from cron or a process manager."""
+(``core.features.reminders``), by hand; the worker runs them every hour."""
 
 from __future__ import annotations
 

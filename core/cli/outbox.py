@@ -1,8 +1,8 @@
 """``ccas outbox drain`` (deliver e-mails and webhooks) and ``ccas referrals …``
 (reminders and expiry, a partner's webhook endpoint).
 
-Run ``ccas outbox drain --loop`` as a service (several at once is safe, see
-``core.outbox.delivery``), and ``ccas referrals remind`` once a day (cron or systemd timer).
+The worker (``ccas worker``, ``core.worker.jobs``) runs both on their schedules; these
+commands run them by hand (several drains at once are safe, see ``core.outbox.delivery``).
 """
 
 from __future__ import annotations
