@@ -74,7 +74,9 @@ def load(instance_path: str, overrides: dict | None = None) -> dict:
     if not cfg.get("SECRET_KEY"):
         if not development:
             raise ConfigError(
-                "CCAS_SECRET_KEY must be set outside development (CCAS_ENV=%s)." % cfg["CCAS_ENV"]
+                "CCAS_SECRET_KEY est obligatoire hors développement (CCAS_ENV=%s) : une "
+                "valeur longue et aléatoire, par ex. python3 -c 'import secrets; "
+                "print(secrets.token_hex(32))'." % cfg["CCAS_ENV"]
             )
         cfg["SECRET_KEY"] = DEV_SECRET
     if (cfg["CCAS_ENV"] == "production" and str(cfg["CCAS_DATABASE_URL"]).startswith("sqlite")

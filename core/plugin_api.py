@@ -273,7 +273,7 @@ def tenant_command(plugin_name: str):
     command receives ``tenant`` (the ``Tenant``)."""
 
     def decorate(fn):
-        @click.option("--tenant", "tenant_slug", required=True, help="Tenant slug.")
+        @click.option("--tenant", "tenant_slug", required=True, help="Slug du territoire.")
         @functools.wraps(fn)
         def wrapper(tenant_slug, *args, **kwargs):
             with tenant_context(tenant_slug) as tenant:

@@ -1,4 +1,5 @@
-"""The ``ccas`` command. Messages in French; exit code 1 on user error; no tracebacks.
+"""The ``ccas`` command. French for everything a person reads (help, messages, errors,
+click's own words: ``core.click_french``); exit code 1 on user error; no tracebacks.
 
 The command group loads what it runs, as Flask's ``FlaskGroup`` does: each core command
 lives in a module of this package named in :data:`COMMANDS` and is imported only when
@@ -18,7 +19,10 @@ import logging
 
 import click
 
+from .. import click_french
 from ..plugins import PluginRegistry
+
+click_french.install()
 
 log = logging.getLogger(__name__)
 
@@ -93,4 +97,7 @@ class CcasGroup(click.Group):
 @click.group(cls=CcasGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="ccas-network")
 def main():
-    """ccas-network: accompanied personal microcredit for CCAS and their partners."""
+    """ccas-network : micro-crédit personnel accompagné, pour les CCAS et leurs partenaires.
+
+    Aide d'une commande : ccas COMMANDE --help. Sans terminal, les mots de passe se
+    donnent sur l'entrée standard (--password-stdin)."""

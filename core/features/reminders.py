@@ -1,7 +1,8 @@
 """E-mail reminders to the person 48 hours before an appointment, with the ICS attached.
 
-``ccas appointments remind`` (run it from cron, e.g. every 15 minutes) goes through every
-tenant, each in its own tenant scope and transaction, and queues one e-mail in the outbox
+The worker runs :func:`remind` every hour for each tenant (job ``appointments.remind``);
+``ccas appointments remind`` goes through every tenant by hand, each in its own tenant
+scope and transaction. Each run queues one e-mail in the outbox
 for each planned appointment starting within the next 48 hours that has no reminder yet;
 ``reminder_sent_at`` makes it idempotent (running it twice queues nothing more).
 """

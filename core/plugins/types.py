@@ -188,6 +188,9 @@ class DemoCase:
     paid_instalments: int | None = None
     social_worker_id: Any = None
     lender_agent_id: Any = None
+
+
+@dataclass(frozen=True)
 class ScheduledJob:
     """A task the worker (``ccas worker``) runs on a schedule (returned by
     ``ccas_scheduled_jobs``).

@@ -209,21 +209,37 @@ def arrears_job(tenant, session, now: datetime) -> str | None:
     return f"{len(results)} prêt(s) en retard, {alerted} alerte(s) envoyée(s)"
 
 
+def propose_defaults_job(tenant, session, now: datetime) -> str | None:
+    """The worker's daily run of ``delinquency.propose_defaults`` on the tenant's today."""
+    from .delinquency import propose_defaults
+
+    proposed, lifted = propose_defaults(session, tenant, local_today(tenant))
+    if not (proposed or lifted):
+        return None
+    return f"{len(proposed)} défaillance(s) proposée(s), {len(lifted)} proposition(s) levée(s)"
+
+
 def scheduled_jobs() -> list[ScheduledJob]:
-    return [ScheduledJob("credit_municipal.arrears", arrears_job, every=timedelta(days=1),
-                         at=timedelta(hours=4), label="Détection des impayés")]
+    day = timedelta(days=1)
+    return [
+        ScheduledJob("credit_municipal.arrears", arrears_job, every=day,
+                     at=timedelta(hours=4), label="Détection des impayés"),
+        ScheduledJob("credit_municipal.propose_defaults", propose_defaults_job, every=day,
+                     at=timedelta(hours=4, minutes=30), label="Propositions de défaillance"),
+    ]
 
 
 @click.group("credit-municipal")
 def cli():
-    """Crédit Municipal: lender tasks."""
+    """Crédit Municipal : tâches du prêteur."""
 
 
 @cli.command("arrears")
-@click.option("--date", "on", default=None, help="Day of the check (YYYY-MM-DD), default today.")
+@click.option("--date", "on", default=None,
+              help="Jour du contrôle (AAAA-MM-JJ), défaut : aujourd'hui.")
 @tenant_command("credit_municipal")
 def arrears_command(on, tenant):
-    """Check arrears and alert social workers at the first missed instalment."""
+    """Contrôler les impayés et alerter le travailleur social dès la première échéance manquée."""
     try:
         day = date.fromisoformat(on) if on else local_today(tenant)
     except ValueError as exc:
@@ -245,10 +261,11 @@ def arrears_command(on, tenant):
 
 
 @cli.command("propose-defaults")
-@click.option("--date", "on", default=None, help="Day of the check (YYYY-MM-DD), default today.")
+@click.option("--date", "on", default=None,
+              help="Jour du contrôle (AAAA-MM-JJ), défaut : aujourd'hui.")
 @tenant_command("credit_municipal")
 def propose_defaults_command(on, tenant):
-    """Propose a default on loans late beyond the setting default_after_days."""
+    """Proposer la défaillance des prêts en retard au-delà du réglage default_after_days."""
     from .delinquency import propose_defaults
 
     try:

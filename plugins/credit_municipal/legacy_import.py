@@ -447,17 +447,17 @@ def _move_cases(session, states: dict, moves: list[dict]) -> None:
 
 @click.group("import")
 def import_group():
-    """Import legacy data."""
+    """Reprise de l'historique."""
 
 
 @import_group.command("loans")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
-@click.option("--dry-run", is_flag=True, help="Check everything, write nothing.")
+@click.option("--dry-run", is_flag=True, help="Tout vérifier, sans rien écrire.")
 @tenant_command("credit_municipal")
 def import_loans(file, dry_run, tenant):
-    """Import legacy loans (one line per loan, CSV or XLSX, French headers) onto the
-    cases imported before. Nothing is written if any line is wrong; importing the same
-    file again creates nothing new."""
+    """Importer les prêts de l'historique (une ligne par prêt, CSV ou XLSX, en-têtes en
+    français) sur les dossiers déjà importés. Rien n'est écrit si une ligne est fausse ;
+    réimporter le même fichier ne crée rien de nouveau."""
     from pathlib import Path
 
     path = Path(file)
