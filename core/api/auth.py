@@ -15,7 +15,7 @@ import functools
 from flask import abort, g, request
 from sqlalchemy import select
 
-from .. import clock, tenancy
+from .. import accounts, clock, tenancy
 from ..accounts.credentials import parse_token_tenant, token_digest
 from ..db import db
 from ..models import ApiToken, Tenant
@@ -44,6 +44,7 @@ def authenticate() -> None:
         abort(401)
     g.tenant = tenant
     g.ccas_tenant_token = tenancy.set_request_tenant(tenant.id)
+    accounts.ensure_not_suspended(tenant)
     row = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == token_digest(token)))
     now = clock.now()
     if (

@@ -12,7 +12,7 @@ from flask import Flask, abort, current_app, g, request
 from flask_login import current_user
 from sqlalchemy import select
 
-from .. import plugins, tenancy
+from .. import accounts, plugins, tenancy
 from ..db import db
 from ..models import Tenant
 
@@ -32,6 +32,7 @@ def _resolve(endpoint, values) -> None:
         abort(404)
     g.tenant = tenant
     g.ccas_tenant_token = tenancy.set_request_tenant(tenant.id)
+    accounts.ensure_not_suspended(tenant)
 
 
 def _inject(endpoint, values) -> None:

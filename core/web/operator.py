@@ -1,7 +1,8 @@
-"""Platform-operator pages, outside any tenant: sign-in (with the TOTP second factor of
-``core.web.second_factor``, required for every operator when
-``CCAS_OPERATOR_TOTP_REQUIRED`` is on), the operator's security page, tenants and their
-plugins."""
+"""Platform-operator pages (the operator console), outside any tenant: sign-in (with the
+TOTP second factor of ``core.web.second_factor``, required for every operator when
+``CCAS_OPERATOR_TOTP_REQUIRED`` is on), the operator's security page, tenants (create,
+suspend or resume, plugins), platform health, usage per tenant and the cross-city
+comparison. Figures of a tenant are always read in that tenant's scope."""
 
 from __future__ import annotations
 
@@ -9,11 +10,12 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_login import current_user
 from sqlalchemy import select
 
-from .. import accounts, audit, plugins, tenancy
+from .. import accounts, audit, clock, platform_status, plugins, tenancy
 from ..db import db
 from ..errors import UserError
 from ..models import Operator, PluginState, Tenant
 from ..policy import operator_only, public
+from ..reports import comparison
 from . import second_factor
 from .auth import authenticate, begin_second_factor, complete_login, end_session, second_factor_step
 from .views import safe_next
@@ -154,4 +156,60 @@ def tenant_detail(slug: str):
     refused = [p for p in reg.plugins.values() if not p.usable]
     return render_template(
         "operator/tenant.html", tenant=tenant, rows=rows, refused=refused
+    )
+
+
+@bp.route("/tenants/<slug>/status", methods=["POST"])
+@operator_only
+def tenant_status(slug: str):
+    """Suspend a tenant (its pages, sign-in and API answer 403; nothing is deleted) or
+    resume it."""
+    tenant = db.session.scalar(select(Tenant).where(Tenant.slug == slug))
+    if tenant is None:
+        abort(404)
+    action = request.form.get("action", "")
+    if action not in {"suspend", "resume"}:
+        raise UserError("Action inconnue.", status=400, field="action")
+    accounts.set_suspended(db.session, tenant, action == "suspend", actor=current_user)
+    db.session.commit()
+    flash(f"Territoire « {tenant.name} » suspendu : ses pages et son API ne répondent plus."
+          if action == "suspend" else f"Territoire « {tenant.name} » rétabli.", "success")
+    return redirect(url_for("operator.tenant_detail", slug=slug))
+
+
+@bp.route("/health")
+@operator_only
+def health():
+    figures = platform_status.all_tenant_figures(db.session)
+    return render_template(
+        "operator/health.html", database=platform_status.database_health(db.engine),
+        figures=figures, jobs=platform_status.last_job_runs(db.session),
+        pending=sum(f.outbox_pending for f in figures),
+        dead=sum(f.outbox_dead for f in figures),
+    )
+
+
+@bp.route("/usage")
+@operator_only
+def usage():
+    return render_template("operator/usage.html",
+                           figures=platform_status.all_tenant_figures(db.session),
+                           active_days=platform_status.ACTIVE_DAYS)
+
+
+@bp.route("/comparison")
+@operator_only
+def comparison_page():
+    this_year = clock.today().year
+    years = list(range(this_year, this_year - 6, -1))
+    try:
+        year = int(request.args.get("year") or this_year - 1)
+    except ValueError:
+        year = this_year - 1
+    if year not in years:
+        year = this_year - 1
+    compared = comparison.compare(db.session, year)
+    return render_template(
+        "operator/comparison.html", compared=compared, rows=comparison.rows(compared),
+        year=year, years=years, rule=comparison.RULE,
     )
