@@ -28,6 +28,7 @@ def console(client, operator):
     r = forms.post("/operator/login", {"email": operator.email,
                                        "password": "Test-password-2026!"})
     assert r.status_code == 302
+    forms._csrf = None  # the session was renewed at sign-in: read a new token
     return forms
 
 
@@ -153,3 +154,39 @@ def test_outbox_dead_letters_are_counted_per_tenant(app, tenant, make_tenant, se
     assert (figures["alpha"].outbox_dead, figures["beta"].outbox_dead) == (0, 1)
     with in_tenant(tenant):
         assert session.scalars(select(OutboxMessage)).all() == []
+
+
+def test_operator_opens_a_city_and_invites_its_manager(console, session, in_tenant):
+    r = console.post("/operator/", {"slug": "lyon", "name": "CCAS de Lyon", "city": "Lyon",
+                                    "timezone": "Europe/Paris",
+                                    "manager_email": "Responsable@Lyon.fr"})
+    assert r.status_code == 302
+    lyon = _tenant(session, "lyon")
+    with in_tenant(lyon):
+        from core.models import User
+
+        manager = session.scalars(select(User)).one()
+        assert (manager.email, manager.role, manager.organisation.name) == (
+            "responsable@lyon.fr", "manager", "CCAS de Lyon")
+        message = session.scalars(select(OutboxMessage)).one()
+        assert "/t/lyon/password/reset/" in message.payload["text"]
+
+
+def test_a_bad_manager_address_creates_nothing(console, session):
+    r = console.post("/operator/", {"slug": "lyon", "name": "CCAS de Lyon", "city": "Lyon",
+                                    "timezone": "Europe/Paris", "manager_email": "nope"})
+    assert r.status_code == 422
+    body = r.get_data(as_text=True)
+    assert 'id="manager_email-erreur"' in body and "Adresse e-mail invalide" in body
+    from core.models import Tenant
+
+    assert session.scalars(select(Tenant.slug).where(Tenant.slug == "lyon")).all() == []
+
+
+def test_cli_tenant_create_invites_the_manager(ccas, session, in_tenant):
+    r = ccas("tenant", "create", "nantes", "--name", "CCAS de Nantes", "--city", "Nantes",
+             "--manager-email", "chef@nantes.fr")
+    assert r.exit_code == 0 and "Invitation envoyée au responsable chef@nantes.fr" in r.output
+    nantes = _tenant(session, "nantes")
+    with in_tenant(nantes):
+        assert session.scalars(select(OutboxMessage.recipient)).all() == ["chef@nantes.fr"]

@@ -8,8 +8,8 @@ import sys
 import click
 from sqlalchemy import func, select
 
-from .. import accounts, migrate, tenancy
-from ..accounts import invitations, totp
+from .. import accounts, migrate
+from ..accounts import invitations, onboarding, totp
 from ..db import db as database
 from ..models import ApiToken, Operator, Organisation, Tenant
 from ..portability import export as portability_export
@@ -49,15 +49,19 @@ def tenant():
 @click.option("--name", required=True, help="Display name, e.g. 'CCAS de Lyon'.")
 @click.option("--city", help="City (defaults to the name).")
 @click.option("--timezone", default="Europe/Paris", show_default=True)
+@click.option("--manager-email",
+              help="Invite the city's manager: a set-password link by e-mail (7 days).")
 @friendly
-def tenant_create(slug, name, city, timezone):
-    """Create tenant SLUG with its own CCAS organisation."""
+def tenant_create(slug, name, city, timezone, manager_email):
+    """Create tenant SLUG with its own CCAS organisation (and invite its manager)."""
     with app_session() as session:
-        t = accounts.create_tenant(session, slug, name, city, timezone)
-        with tenancy.tenant_scope(t.id):
-            accounts.create_organisation(session, f"CCAS de {t.city}", "ccas")
-            session.commit()
+        t = onboarding.open_tenant(session, slug, name, city, timezone, manager_email,
+                                   _app().config["CCAS_BASE_URL"])
+        session.commit()
         click.echo(f"Territoire créé : {t.slug} ({t.name}), adresse /t/{t.slug}/")
+        if manager_email:
+            click.echo(f"Invitation envoyée au responsable {manager_email.strip().lower()} "
+                       "(file d'envoi : ccas outbox drain).")
 
 
 @tenant.command("list")

@@ -6,11 +6,21 @@ comparison. Figures of a tenant are always read in that tenant's scope."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user
 from sqlalchemy import select
 
 from .. import accounts, audit, clock, platform_status, plugins, tenancy
+from ..accounts import onboarding
 from ..db import db
 from ..errors import UserError
 from ..models import Operator, PluginState, Tenant
@@ -97,22 +107,26 @@ def logout():
 @operator_only
 def tenants():
     errors: dict = {}
-    form = {"slug": "", "name": "", "city": "", "timezone": "Europe/Paris"}
+    form = {"slug": "", "name": "", "city": "", "timezone": "Europe/Paris",
+            "manager_email": ""}
     if request.method == "POST":
         form = {k: (request.form.get(k) or "").strip() for k in form}
         try:
-            tenant = accounts.create_tenant(
+            tenant = onboarding.open_tenant(
                 db.session, form["slug"], form["name"], form["city"] or None,
-                form["timezone"] or "Europe/Paris",
+                form["timezone"] or "Europe/Paris", form["manager_email"] or None,
+                current_app.config["CCAS_BASE_URL"],
             )
-            with tenancy.tenant_scope(tenant.id):
-                accounts.create_organisation(db.session, f"CCAS de {tenant.city}", "ccas")
-                db.session.commit()
+            db.session.commit()
         except UserError as exc:
             db.session.rollback()
             errors = exc.errors or {"slug": [exc.message]}
+            if "email" in errors:
+                errors["manager_email"] = errors.pop("email")
         else:
-            flash(f"Territoire « {tenant.name} » créé.", "success")
+            invited = (f" Invitation envoyée au responsable {form['manager_email']}."
+                       if form["manager_email"] else "")
+            flash(f"Territoire « {tenant.name} » créé.{invited}", "success")
             return redirect(url_for("operator.tenant_detail", slug=tenant.slug))
     rows = db.session.scalars(select(Tenant).order_by(Tenant.slug)).all()
     return (
