@@ -112,15 +112,32 @@ def test_plugin_settings_form_has_widgets_and_french_numbers(browser, users):
     browser.check("reglages-caf")
 
 
-def test_operator_console_pages(browser, operator, tenant):
+def test_operator_console_pages(browser, operator, tenant, make_tenant, session, in_tenant):
+    from core import clock
+    from core.reports import comparison
+
+    from ..test_reports import _bulk_cases
+
+    year = clock.today().year - 1
+    beta = make_tenant("beta")
+    for t, purposes, instructed, granted in ((tenant, {"mobility": 30, "housing": 12,
+                                                       "debts": 6}, 20, 9),
+                                             (beta, {"mobility": 3}, 1, 1)):
+        with in_tenant(t):
+            _bulk_cases(session, t, year, purposes, instructed, granted)
+        comparison.set_consent(session, t, True)
+    session.commit()
     page = browser.page
     browser.login(operator.email, TEST_PASSWORD)
-    for link, heading in (("Santé de la plateforme", "Santé de la plateforme"),
-                          ("Utilisation", "Utilisation par territoire"),
-                          ("Comparaison entre villes", "Comparaison entre villes")):
+    for link, heading, shot in (
+            ("Santé de la plateforme", "Santé de la plateforme", "operateur-sante"),
+            ("Utilisation", "Utilisation par territoire", "operateur-utilisation"),
+            ("Comparaison entre villes", "Comparaison entre villes", "operateur-comparaison")):
         page.get_by_role("link", name=link).click()
         expect(page.get_by_role("heading", level=1)).to_have_text(heading)
-        browser.check()
+        browser.check(shot)
+        if shot == "operateur-comparaison":
+            expect(page.get_by_role("table")).to_contain_text("< 5")
     browser.goto("/operator/tenants/alpha")
     page.get_by_role("button", name="Suspendre le territoire").click()
     expect(page.get_by_role("status")).to_contain_text("suspendu")
