@@ -1,7 +1,7 @@
 """What the operator console shows of the platform: health (database, migrations, outbox,
-job runs) and usage per tenant. Each tenant's figures are read under that tenant's scope
-(:func:`core.tenancy.tenant_scope`), one tenant after the other: the wall between
-tenants is never lifted.
+the worker's heartbeats and job runs) and usage per tenant. Each tenant's figures are
+read under that tenant's scope (:func:`core.tenancy.tenant_scope`), one tenant after the
+other: the wall between tenants is never lifted.
 """
 
 from __future__ import annotations
@@ -12,16 +12,15 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 
-from . import clock, migrate, rawsql, tenancy
+from . import clock, migrate, rawsql, tenancy, worker
 from .models import Case, OutboxMessage, OutboxStatus, Referral, Tenant, User
 
 log = logging.getLogger(__name__)
 
 #: A user signed in within this many days counts as active.
 ACTIVE_DAYS = 30
-#: The worker's table of job runs (the worker records one row per job run). Read by
-#: :func:`last_job_runs` only, so that wiring another shape is a one-function change.
-JOB_RUNS_TABLE = "job_runs"
+#: A job run's status as people read it.
+RUN_STATUS_LABELS = {"running": "En cours", "ok": "Réussie", "failed": "En échec"}
 
 
 @dataclass
@@ -87,9 +86,7 @@ def all_tenant_figures(session, now: datetime | None = None) -> list[TenantFigur
     return [tenant_figures(session, t, now) for t in tenants]
 
 
-def last_job_runs(session) -> list[dict] | None:
-    """The worker's last job runs, newest first, as plain dicts; ``None`` when no worker
-    has ever run here (its table does not exist yet). The one place the console reads the
-    worker's records: wire another shape here."""
-    return rawsql.recent_rows(session.connection(), JOB_RUNS_TABLE,
-                              ("finished_at", "started_at", "id"), limit=50)
+def worker_status(session) -> worker.Status:
+    """The workers' heartbeats and each job's last run and last failure
+    (:func:`core.worker.status`; platform tables, no tenant)."""
+    return worker.status(session)

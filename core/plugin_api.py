@@ -22,8 +22,9 @@ The plugin's part of the case workflow (``ccas_case_workflow``)
     ``CaseWorkflow`` with ``CaseState``, ``Transition``, ``IntakeOption``, ``Milestone``.
 
 Values returned by hooks
-    ``CaseCheck``, ``Destination``, ``DocumentRequirement``, ``NavItem``, ``Panel``,
-    ``ReportSection``, ``Suggestion``.
+    ``CaseCheck``, ``Destination``, ``DocumentRequirement``, ``LendingBounds``, ``NavItem``,
+    ``Panel``, ``ReportSection``, ``ScheduledJob`` (a task of the worker,
+    ``ccas_scheduled_jobs``), ``Suggestion``.
 
 Values hooks receive (read them; their own modules stay private)
     ``Case``, ``Person``, ``Organisation``, ``Referral``, ``Tenant``, ``User``,
@@ -72,13 +73,19 @@ Writing what others must know (same transaction, never committed here)
 Reading user input and showing values the French way
     ``local_today(tenant)`` (today in the tenant's time zone, from the platform's clock),
     ``parse_amount(value, field)``, ``parse_date(value, field)``,
-    ``format_money(amount)``, ``reasons(tenant, kind)`` (the tenant's reason labels:
+    ``format_money(amount)``, ``plural(count, one, many)`` (``"1 ligne"``, ``"2 lignes"``),
+    ``reasons(tenant, kind)`` (the tenant's reason labels:
     ``"refuse"``, ``"close"``…), ``label(vocabulary, code)`` (the French label of a code:
     the core's vocabularies and what plugins add with ``ccas_labels``).
 
 Loan arithmetic (pure: Decimal in, Decimal out, no database)
     ``build_schedule``, ``remaining_schedule``, ``validate_loan_inputs`` and
     ``LoanInputError``, ``annual_percentage_rate``, ``round_apr``, ``schedule_json``.
+
+Demonstration data (hook ``ccas_demo_data``)
+    ``DemoCase`` (a generated case as the plugin sees it), ``insert_rows(session, model,
+    records)`` (bulk insert of dicts, the model's defaults filled in, the tenant
+    stamped), ``new_id(rng)`` (a reproducible UUID drawn from the seeded generator).
 
 Helpers shared by partner plugins
     ``has_children``, ``keywords_found``, ``normalise_text``, ``organisation_of_plugin``,
@@ -100,8 +107,10 @@ from .api.auth import token_authenticated
 from .cases import local_today, parse_amount, parse_date
 from .cli.context import tenant_context
 from .db import db
+from .demo.rows import insert_rows, new_id
 from .errors import UserError
 from .features.accompaniment import status_label
+from .formats import plural
 from .hookspecs import deciding, decorating, hookimpl, hookspec
 from .labels import label
 from .loans import (
@@ -128,6 +137,7 @@ from .plugins.helpers import (
 )
 from .plugins.types import (
     CaseCheck,
+    DemoCase,
     Destination,
     DocumentRequirement,
     LendingBounds,
@@ -135,6 +145,7 @@ from .plugins.types import (
     Panel,
     PluginInfo,
     ReportSection,
+    ScheduledJob,
     Suggestion,
 )
 from .policy import (
@@ -295,6 +306,10 @@ __all__ = [
     "hookspec",
     "deciding",
     "decorating",
+    # demonstration data (hook ccas_demo_data)
+    "DemoCase",
+    "insert_rows",
+    "new_id",
     # the plugin's part of the case workflow
     "CaseWorkflow",
     "CaseState",
@@ -309,6 +324,7 @@ __all__ = [
     "NavItem",
     "Panel",
     "ReportSection",
+    "ScheduledJob",
     "Suggestion",
     # values hooks receive
     "Case",
@@ -364,6 +380,7 @@ __all__ = [
     "parse_amount",
     "parse_date",
     "format_money",
+    "plural",
     "reasons",
     "label",
     # loan arithmetic

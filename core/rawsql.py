@@ -13,7 +13,7 @@ import json
 import re
 import uuid
 
-from sqlalchemy import MetaData, Table, inspect, select, text, update
+from sqlalchemy import text, update
 from sqlalchemy.engine import Connection
 
 from .models import AuditEvent
@@ -153,21 +153,6 @@ def migration_revision(conn: Connection) -> set[str]:
         return {r[0] for r in conn.execute(text("SELECT version_num FROM alembic_version"))}
     except Exception:  # noqa: BLE001 - a missing table means "not migrated"
         return set()
-
-
-def recent_rows(conn: Connection, table: str, order_by: tuple[str, ...],
-                limit: int = 50) -> list[dict] | None:
-    """The last rows of ``table`` (reflected: a table another part of the platform owns,
-    e.g. the worker's job runs), newest first by the first of ``order_by`` it has;
-    ``None`` when the table does not exist."""
-    if not inspect(conn).has_table(table):
-        return None
-    reflected = Table(table, MetaData(), autoload_with=conn)
-    query = select(reflected).limit(limit)
-    column = next((c for c in order_by if c in reflected.c), None)
-    if column is not None:
-        query = query.order_by(reflected.c[column].desc())
-    return [dict(row._mapping) for row in conn.execute(query)]
 
 
 # -- provisioning (PostgreSQL): used by .ci/run, the test plugin and deployment docs -------

@@ -479,6 +479,8 @@ BODIES: dict[str, Body] = {
                          success=(201,), page="self"),
     "admin.token_revoke": Body(lambda c: {}, page="admin.tokens"),
     "admin.sharing": Body(lambda c: {"comparison": "on"}, page="self"),
+    "cases.case_list": Body(lambda c: {"q": "Dupont"}, success=(200,), writes=False),
+    "privacy.search": Body(lambda c: {"q": "Dupont"}, success=(200,), writes=False),
     "privacy.rectify": Body(_rectified, page="privacy.person_page"),
     "privacy.erase": Body(lambda c: {"confirm": "yes"}, page="privacy.person_page"),
     "privacy.referral_rectify": Body(_referral_rectified, page="privacy.referral_page"),

@@ -54,8 +54,19 @@ def test_health_shows_database_migrations_outbox_and_no_worker_yet(console, tena
     assert "Aucun worker n'a encore tourné" in page
 
 
-def test_last_job_runs_is_none_without_the_workers_table(app, session):
-    assert platform_status.last_job_runs(session) is None
+def test_health_shows_the_workers_heartbeat_and_the_jobs_last_runs(console, session):
+    from core.models import JobRun, WorkerHeartbeat
+
+    now = clock.now()
+    session.add(WorkerHeartbeat(worker="hote:1234", started_at=now, seen_at=now,
+                                current_job=""))
+    session.add(JobRun(job="outbox_drain", slot=now, worker="hote:1234", started_at=now,
+                       finished_at=now, status="ok"))
+    session.commit()
+    page = unescape(console.get("/operator/health").get_data(as_text=True))
+    assert "hote:1234" in page and "Actif" in page
+    assert "outbox_drain" in page and "Réussie" in page
+    assert "Aucun worker" not in page
 
 
 def test_usage_counts_each_tenant_in_its_own_scope(console, users, make_tenant, make_user,

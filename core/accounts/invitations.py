@@ -8,7 +8,7 @@ from __future__ import annotations
 import secrets
 from datetime import timedelta
 
-from .. import accounts, audit, outbox
+from .. import accounts, audit
 from ..errors import UserError
 from ..models import User
 from ..policy import ROLE_LABELS
@@ -52,10 +52,10 @@ def send_link(session, tenant, user: User, base_url: str) -> None:
     if not user.active:
         raise UserError(f"Le compte {user.email} est désactivé : réactivez-le d'abord.",
                         status=409, field="user")
-    _row, link = password_reset.issue_link(session, tenant, user, base_url,
+    row, link = password_reset.issue_link(session, tenant, user, base_url,
                                            INVITATION_LIFETIME)
-    outbox.enqueue_email(
-        session, user.email, EMAIL_SUBJECT.format(tenant=tenant.name),
+    password_reset.enqueue_with_link(
+        session, row, user.email, EMAIL_SUBJECT.format(tenant=tenant.name),
         EMAIL_TEXT.format(
             email=user.email, tenant=tenant.name, role=ROLE_LABELS.get(user.role, user.role),
             organisation=user.organisation.name, days=INVITATION_LIFETIME.days, link=link,

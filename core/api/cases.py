@@ -10,7 +10,7 @@ from __future__ import annotations
 from flask import g, jsonify, request
 from flask_login import current_user
 
-from .. import audit, cases, workflow
+from .. import audit, cases, paging, workflow
 from ..cases import intake as intake_service
 from ..cases.intake import IntakeRequest, PossibleDuplicates
 from ..db import db
@@ -116,7 +116,7 @@ def list_cases():
         - {in: query, name: date_from, schema: {type: string, format: date}}
         - {in: query, name: date_to, schema: {type: string, format: date}}
         - {in: query, name: q, schema: {type: string}, description: "name or reference"}
-        - {in: query, name: page, schema: {type: integer, minimum: 1}}
+        - {in: query, name: page, schema: {type: integer, minimum: 1, maximum: 100000}}
         - {in: query, name: per_page, schema: {type: integer, minimum: 1, maximum: 100}}
       responses:
         200:
@@ -136,14 +136,12 @@ def list_cases():
         date_from=cases.parse_date(args.get("date_from"), "date_from"),
         date_to=cases.parse_date(args.get("date_to"), "date_to"),
     )
-    try:
-        page = max(int(args.get("page", 1)), 1)
-        per_page = min(max(int(args.get("per_page", 25)), 1), MAX_PER_PAGE)
-    except ValueError as exc:
-        raise UserError("page et per_page sont des entiers.", status=422,
-                        field="page") from exc
+    page = paging.bounded_int(args.get("page"), "page", 1, 1, paging.MAX_PAGE)
+    per_page = paging.bounded_int(args.get("per_page"), "per_page", 25, 1, MAX_PER_PAGE)
     rows, total = cases.list_cases(db.session, _role(), filters, page, per_page)
     items = [dump_case(db.session, c, _role(), detail=False) for c in rows]
+    audit.record_list_read(db.session, "case.list", rows, page=page, surface="api")
+    db.session.commit()
     return jsonify({"items": items, "total": total, "page": page, "per_page": per_page})
 
 

@@ -171,7 +171,7 @@ def list_referrals():
         except ValueError as exc:
             raise UserError(f"Statut inconnu : {status!r}.", status=400, field="status",
                             message_en="Unknown status.") from exc
-    if request.args.get("updated_since"):
+    if "updated_since" in request.args:
         stmt = stmt.where(Referral.updated_at >= _parse_since(request.args["updated_since"]))
     if request.args.get("cursor"):
         at, rid = _decode_cursor(request.args["cursor"])
@@ -188,7 +188,11 @@ def list_referrals():
         stmt.order_by(Referral.updated_at, Referral.id).limit(limit + 1)).all()
     page = rows[:limit]
     next_cursor = _encode_cursor(page[-1]) if len(rows) > limit else None
-    return jsonify({"items": [dump_referral(r) for r in page], "next_cursor": next_cursor})
+    items = [dump_referral(r) for r in page]
+    audit.record_list_read(db.session, "referral.list", page, actor=current_user,
+                           surface="api")
+    db.session.commit()
+    return jsonify({"items": items, "next_cursor": next_cursor})
 
 
 @bp.route("/referrals/<referral_id>", methods=["GET"])

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
-from .. import cases, workflow
+from .. import cases, formats, workflow
 from ..models import (
     CHARGE_CATEGORIES,
     EMPLOYMENT_LABELS,
@@ -162,7 +162,8 @@ def render_pdf(summary: FileSummary) -> bytes:
     row("Courriel", summary.email)
     row("Situation professionnelle", summary.employment)
     children = ", ".join(f"{a} ans" for a in summary.children_ages) or "aucun"
-    row("Foyer", f"{summary.adults} adulte(s) ; enfants : {children}")
+    adults = formats.plural(summary.adults or 1, "adulte", "adultes")
+    row("Foyer", f"{adults} ; enfants : {children}")
 
     title("Demande")
     row("Objet", summary.purpose)

@@ -38,6 +38,7 @@ COMMANDS: dict[str, str] = {
     "referrals": "core.cli.outbox:referrals_group",
     "backup": "core.cli.backup:backup_group",
     "purge": "core.cli.privacy:purge_command",
+    "worker": "core.cli.worker:worker",
 }
 
 

@@ -8,7 +8,7 @@ import sys
 import click
 from sqlalchemy import func, select
 
-from .. import accounts, migrate
+from .. import accounts, formats, migrate
 from ..accounts import invitations, onboarding, totp
 from ..db import db as database
 from ..models import ApiToken, Operator, Organisation, Tenant
@@ -80,7 +80,8 @@ def _progress(label: str):
     """A per-table progress line on a terminal; nothing when piped."""
     if not sys.stdout.isatty():
         return None
-    return lambda table, rows: click.echo(f"  {label} {table} : {rows} ligne(s)")
+    return lambda table, rows: click.echo(
+        f"  {label} {table} : {formats.plural(rows, 'ligne', 'lignes')}")
 
 
 @tenant.command("export")
@@ -96,11 +97,12 @@ def tenant_export(slug, output):
         manifest = portability_export.export_tenant(session, t, output, _progress("export"))
         session.commit()
     rows = sum(e["rows"] for e in manifest.tables.values())
-    click.echo(f"Territoire {slug} exporté : {rows} lignes dans {len(manifest.tables)} tables, "
+    click.echo(f"Territoire {slug} exporté : {formats.plural(rows, 'ligne', 'lignes')} dans "
+               f"{formats.plural(len(manifest.tables), 'table', 'tables')}, "
                f"{output}.")
     if waiting:
-        click.echo(f"Attention : {waiting} message(s) en attente d'envoi ne sont pas dans "
-                   "l'archive (lancez « ccas outbox drain » avant d'exporter).")
+        click.echo(f"Attention : {formats.plural(waiting, 'message', 'messages')} en attente "
+                   "d'envoi, pas dans l'archive (lancez « ccas outbox drain » avant d'exporter).")
 
 
 @tenant.command("import")
@@ -137,15 +139,17 @@ def tenant_delete(slug, dry_run, yes):
             click.echo(f"{table}\t{n}")
         total = sum(counts.values())
         if dry_run:
-            click.echo(f"{total} ligne(s) seraient supprimées, et le territoire {slug}. "
+            gone = formats.plural(total, "ligne serait supprimée", "lignes seraient supprimées")
+            click.echo(f"{gone}"
+                       f", et le territoire {slug}. "
                        "Rien n'a été supprimé.")
             return
         if not yes:
-            click.confirm(f"Supprimer définitivement le territoire {slug} et ses {total} "
-                          "ligne(s) ?", abort=True)
+            click.confirm(f"Supprimer définitivement le territoire {slug} "
+                          f"({formats.plural(total, 'ligne', 'lignes')}) ?", abort=True)
         portability_removal.delete_tenant(session, t)
         session.commit()
-    click.echo(f"Territoire {slug} supprimé ({total} ligne(s)).")
+    click.echo(f"Territoire {slug} supprimé ({formats.plural(total, 'ligne', 'lignes')}).")
 
 
 # -- organisations and users ----------------------------------------------------------------

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from .. import backup
+from .. import backup, formats
 from ..db import db
 from ..portability.restore import restore_tenant
 from .context import _app, friendly, owner_session
@@ -68,5 +68,5 @@ def backup_restore_tenant(file, slug, scratch_url, yes):
         result = restore_tenant(session, app.config["CCAS_DATABASE_OWNER_URL"], file, slug,
                                 scratch_url)
         session.commit()
-    click.echo(f"Territoire {slug} restauré depuis {file} ({result['replaced']} ligne(s) "
-               "remplacées).")
+    click.echo(f"Territoire {slug} restauré depuis {file} ("
+               f"{formats.plural(result['replaced'], 'ligne remplacée', 'lignes remplacées')}).")

@@ -38,6 +38,7 @@ from .evaluation import (
     Interview,
 )
 from .form_token import FormToken
+from .jobs import JobRun, WorkerHeartbeat
 from .organisation import ORGANISATION_KIND_LABELS, Organisation, OrganisationKind
 from .outbox import OutboxKind, OutboxMessage, OutboxStatus
 from .person import EMPLOYMENT_LABELS, Employment, Person
@@ -63,6 +64,8 @@ from .token import ApiToken
 from .user import Operator, User
 
 __all__ = [
+    "JobRun",
+    "WorkerHeartbeat",
     "AccompanimentPlan",
     "AccompanimentTask",
     "FollowUp",

@@ -70,6 +70,7 @@ INTERNAL_PLUGINS: dict[str, str] = {
     "core.web.audit": "Journal d'audit",
     "core.web.account": "Compte",
     "core.web.views": "Administration",
+    "core.worker.jobs": "Tâches planifiées",
     "core.web.administration": "Administration",
 }
 

@@ -29,7 +29,8 @@ bp = Blueprint("account", __name__, url_prefix="/t/<tenant>")
 
 @hookimpl
 def ccas_nav_items():
-    return [NavItem("Sécurité du compte", "account.security", ALL_TENANT_ROLES, order=990)]
+    return [NavItem("Sécurité du compte", "account.security", ALL_TENANT_ROLES, order=990,
+                    section="Mon compte")]
 
 
 def _place() -> second_factor.Place:
@@ -89,7 +90,7 @@ def password_forgot():
     if request.method == "POST":
         password_reset.request_reset(
             db.session, g.tenant, request.form.get("email", ""),
-            current_app.config["CCAS_BASE_URL"],
+            current_app.config["CCAS_BASE_URL"], current_app.config["SECRET_KEY"],
         )
         db.session.commit()
         sent = True

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import uuid
 
-from flask import Flask, current_app, g, session
+from flask import Flask, current_app, g, request, session
 from flask_login import LoginManager, login_user, logout_user
 from sqlalchemy import func, select
 
 from .. import audit, clock, tenancy
-from ..accounts import totp
+from ..accounts import sign_in_guard, totp
 from ..accounts.credentials import burn_password_time, verify_password
 from ..db import db
 from ..models import Operator, User
+from .client import client_address
 
 login_manager = LoginManager()
 login_manager.login_view = "web.login"
@@ -54,6 +55,25 @@ def authenticate(model, email: str, password: str) -> tuple:
         burn_password_time(password)
         return None, False
     return account, bool(account.active and verify_password(account.password_hash, password))
+
+
+def guarded_authenticate(model, email: str, password: str) -> tuple:
+    """``authenticate`` behind the sign-in throttle (``core.accounts.sign_in_guard``).
+
+    Returns ``(account, ok, wait)``: ``wait`` > 0 when the attempt came too early (the
+    password was not checked; answer 429 with ``Retry-After: wait``)."""
+    tenant = g.get("tenant")
+    scope = tenant.id if model is User and tenant is not None else "platform"
+    address = client_address(request)
+    wait = sign_in_guard.check(scope, email, address)
+    if wait:
+        return None, False, wait
+    account, ok = authenticate(model, email, password)
+    if ok:
+        sign_in_guard.succeeded(scope, email, address)
+    else:
+        sign_in_guard.failed(scope, email, address)
+    return account, ok, 0
 
 
 def start_session(user) -> None:

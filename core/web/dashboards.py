@@ -10,18 +10,18 @@ adds its own queues).
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 from flask import Blueprint, g
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from .. import clock, workflow
+from .. import clock, formats, workflow
 from ..db import db
 from ..hookspecs import hookimpl
 from ..models import Case, CaseTransition, Interview, State
 from ..plugins.types import Panel
-from ..reports import delays
+from ..reports import charts, delays
 
 STUCK_AFTER_DAYS = 30
 LIMIT = 15
@@ -94,9 +94,23 @@ def manager_overview() -> dict:
     first = dict(session.execute(
         select(Interview.case_id, func.min(Interview.held_on)).group_by(Interview.case_id)
     ).all())
+    year = clock.today(g.tenant).year
+    received = session.scalar(select(func.count()).where(
+        Case.intake_date >= date(year, 1, 1), Case.intake_date <= date(year, 12, 31)))
+    by_state = [(code, state.label, counts[code]) for code, state in flow.states.items()
+                if counts.get(code)]
     return {
-        "counts": [(code, state.label, counts[code]) for code, state in flow.states.items()
-                   if counts.get(code)],
+        "counts": by_state,
+        "chart": charts.horizontal_bars(
+            "graphique-etats", "Nombre de dossiers par état",
+            [(label, n, formats.number(n)) for _code, label, n in by_state]),
+        "key_figures": {
+            "open": sum(n for code, n in counts.items()
+                        if code in flow.states and not flow.states[code].terminal),
+            "received": received, "year": year,
+            "granted": sum(n for code, n in counts.items()
+                           if code in flow.states and flow.states[code].outcome == "granted"),
+        },
         "total": sum(counts.values()),
         "stuck": stuck, "stuck_days": days,
         "delays": delays.median_delays(delays.milestones(points, flow.milestones, first),

@@ -25,7 +25,7 @@ from flask import (
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from .. import audit
+from .. import audit, formats
 from ..cases import local_today
 from ..db import db
 from ..errors import UserError
@@ -120,7 +120,8 @@ def create(case_id: uuid.UUID):
         flash(exc.message, "error")
         return redirect(_back(case))
     db.session.commit()
-    flash(f"{len(added)} pièce(s) ajoutée(s) à la liste." if added
+    flash(formats.plural(len(added), "pièce ajoutée", "pièces ajoutées") + " à la liste."
+          if added
           else "La liste est déjà complète.", "success")
     return redirect(_back(case))
 

@@ -27,8 +27,14 @@ from ..models import Operator, PluginState, Tenant
 from ..policy import operator_only, public
 from ..reports import comparison
 from . import second_factor
-from .auth import authenticate, begin_second_factor, complete_login, end_session, second_factor_step
-from .views import safe_next
+from .auth import (
+    begin_second_factor,
+    complete_login,
+    end_session,
+    guarded_authenticate,
+    second_factor_step,
+)
+from .views import safe_next, slowed
 
 bp = Blueprint("operator", __name__, url_prefix="/operator")
 
@@ -41,7 +47,9 @@ def login():
     if request.method == "POST":
         email = (request.form.get("email") or "").strip().lower()
         password = request.form.get("password") or ""
-        operator, ok = authenticate(Operator, email, password)
+        operator, ok, wait = guarded_authenticate(Operator, email, password)
+        if wait:
+            return slowed("operator/login.html", wait, email=email)
         if not ok:
             error = "Adresse e-mail ou mot de passe incorrect."
         else:
@@ -197,7 +205,8 @@ def health():
     figures = platform_status.all_tenant_figures(db.session)
     return render_template(
         "operator/health.html", database=platform_status.database_health(db.engine),
-        figures=figures, jobs=platform_status.last_job_runs(db.session),
+        figures=figures, worker=platform_status.worker_status(db.session),
+        run_labels=platform_status.RUN_STATUS_LABELS,
         pending=sum(f.outbox_pending for f in figures),
         dead=sum(f.outbox_dead for f in figures),
     )

@@ -9,6 +9,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from .. import audit, plugins
+from ..accounts import sign_in_guard
 from ..accounts.credentials import hash_password, needs_rehash
 from ..db import db
 from ..hookspecs import hookimpl
@@ -17,10 +18,10 @@ from ..plugins import settings_form
 from ..plugins.types import NavItem
 from ..policy import ALL_TENANT_ROLES, MANAGER, ROLE_LABELS, allow, public
 from .auth import (
-    authenticate,
     begin_second_factor,
     complete_login,
     end_session,
+    guarded_authenticate,
     second_factor_step,
 )
 
@@ -45,7 +46,9 @@ def login():
     if request.method == "POST":
         email = (request.form.get("email") or "").strip().lower()
         password = request.form.get("password") or ""
-        user, ok = authenticate(User, email, password)
+        user, ok, wait = guarded_authenticate(User, email, password)
+        if wait:
+            return slowed("login.html", wait, email=email, expired=False)
         if not ok:
             error = "Adresse e-mail ou mot de passe incorrect."
             if user is not None:
@@ -69,6 +72,12 @@ def login():
     return render_template("login.html", error=error, email=email, expired=expired), status
 
 
+def slowed(template: str, wait: int, **context):
+    """The sign-in page answering 429: too many failures, wait ``wait`` seconds."""
+    page = render_template(template, error=sign_in_guard.slowed_message(wait), **context)
+    return page, 429, {"Retry-After": str(wait)}
+
+
 @bp.route("/logout", methods=["POST"])
 @public
 def logout():
@@ -89,7 +98,8 @@ def dashboard():
 
 @hookimpl
 def ccas_nav_items():
-    return [NavItem("Extensions", "web.plugin_list", MANAGER, order=950)]
+    return [NavItem("Extensions", "web.plugin_list", MANAGER, order=950,
+                    section="Administration")]
 
 
 @bp.route("/admin/plugins")

@@ -141,7 +141,7 @@ def after_transition(session, case, transition):
 
 def nav_items(user):
     return [NavItem(label="Contrôle FICP", endpoint="credit_municipal.ficp_queue",
-                    roles=frozenset(QUEUE_ROLES), order=30)]
+                    roles=frozenset(QUEUE_ROLES), order=51, section="Prêts")]
 
 
 def dashboard_panels(session, user):

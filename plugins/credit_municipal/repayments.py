@@ -37,7 +37,15 @@ from decimal import Decimal
 
 from sqlalchemy import delete, func, select
 
-from core.plugin_api import State, UserError, parse_amount, record_audit, remaining_schedule, utcnow
+from core.plugin_api import (
+    State,
+    UserError,
+    parse_amount,
+    plural,
+    record_audit,
+    remaining_schedule,
+    utcnow,
+)
 
 from . import loans as loan_service
 from .models import ImportBatch, Installment, Loan, LoanStatus, Repayment, RepaymentSource
@@ -465,7 +473,8 @@ def run_import(session, content: bytes, filename: str, actor) -> tuple[ImportRep
     loans = _check_against_database(session, report)
     if report.errors:
         raise UserError(
-            f"{len(report.errors)} ligne(s) en erreur : corrigez le fichier, rien n'a été "
+            f"{plural(len(report.errors), 'ligne', 'lignes')} en erreur : corrigez le fichier, "
+            f"rien n'a été "
             f"importé.", status=422, field="file",
         )
     new = sorted(report.new, key=lambda ln: (ln.on, ln.reference.upper(), ln.number))

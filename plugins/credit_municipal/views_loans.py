@@ -25,6 +25,7 @@ from core.plugin_api import (
     UserError,
     allow,
     db_session,
+    plural,
     reasons,
     record_audit,
     round_apr,
@@ -319,8 +320,9 @@ def loan_import():
             ), exc.status
         db_session().commit()
         if created:
-            flash(f"{created} remboursement(s) importé(s) ; {len(report.already)} ligne(s) "
-                  f"déjà importée(s).", "success")
+            flash(f"{plural(created, 'remboursement importé', 'remboursements importés')} ; "
+                  f"{plural(len(report.already), 'ligne déjà importée', 'lignes déjà importées')}.",
+                  "success")
         else:
             flash("Rien de nouveau : toutes les lignes de ce fichier sont déjà importées.",
                   "info")
@@ -369,13 +371,13 @@ def loan_subsidy():
 def nav_items(user):
     return [
         NavItem(label="Dossiers transmis", endpoint="credit_municipal.loan_submitted",
-                roles=LENDER, order=40),
+                roles=LENDER, order=50, section="Prêts"),
         NavItem(label="Prêts", endpoint="credit_municipal.loan_list", roles=LENDER_DESK,
-                order=41),
+                order=52, section="Prêts"),
         NavItem(label="Garanties", endpoint="credit_municipal.loan_guarantees",
-                roles=MANAGER, order=42),
+                roles=MANAGER, order=53, section="Prêts"),
         NavItem(label="Bonification", endpoint="credit_municipal.loan_subsidy",
-                roles=MANAGER, order=43),
+                roles=MANAGER, order=54, section="Prêts"),
     ]
 
 
