@@ -27,8 +27,11 @@ from .web import (
     documents,
     filters,
     health,
+    household,
+    identity,
     imports,
     operator,
+    persons,
     privacy,
     public,
     referrals,
@@ -48,6 +51,8 @@ CORE_BLUEPRINTS = (
     appointments.bp, cases.bp, dashboards.bp, account.bp, audit.bp, referrals.bp,
     reports.bp, imports.bp, accompaniment.bp, workshops.bp, staff_time.bp, privacy.bp,
     administration.bp,
+    household.bp, persons.bp,
+    identity.bp,
 )
 
 PLUGIN_URL_PREFIX = "/t/<tenant>/p/{name}"

@@ -53,6 +53,10 @@ def load(instance_path: str, overrides: dict | None = None) -> dict:
         # removed once confirmed, or after CCAS_IMPORT_TTL_HOURS).
         "CCAS_IMPORT_DIR": env.get("CCAS_IMPORT_DIR"),
         "CCAS_IMPORT_TTL_HOURS": float(env.get("CCAS_IMPORT_TTL_HOURS", "24")),
+        # The documents attached to cases (outside the web root; default <instance>/files)
+        # and the largest file accepted.
+        "CCAS_FILES_DIR": env.get("CCAS_FILES_DIR"),
+        "CCAS_DOCUMENT_MAX_MB": int(env.get("CCAS_DOCUMENT_MAX_MB", "8")),
         # Every platform operator must have a TOTP second factor (enrolled at sign-in).
         "CCAS_OPERATOR_TOTP_REQUIRED": _bool(env.get("CCAS_OPERATOR_TOTP_REQUIRED")),
         # Reverse proxies whose X-Forwarded-For/-Proto are believed (core.proxies).
@@ -61,6 +65,9 @@ def load(instance_path: str, overrides: dict | None = None) -> dict:
         "CCAS_ALLOW_SQLITE": _bool(env.get("CCAS_ALLOW_SQLITE")),
         # The worker's schedules changed or switched off (core.worker.schedule).
         "CCAS_WORKER_SCHEDULE": env.get("CCAS_WORKER_SCHEDULE", ""),
+        # Key that seals identity providers' client secrets (core.accounts.sealing);
+        # CCAS_SECRET_KEY when unset.
+        "CCAS_SEALING_KEY": env.get("CCAS_SEALING_KEY"),
     }
     cfg.update(overrides)
     development = cfg["CCAS_ENV"] in {"development", "test"}

@@ -161,7 +161,9 @@ def ccas_cli_commands():
     """Click commands added under ``ccas <command>``. Wrap tenant work with
     ``core.plugin_api.tenant_command(plugin_name)`` so that the command refuses a tenant
     that has not enabled the plugin. The commands are loaded when ``ccas`` needs them
-    (``ccas --help`` or the command itself), never at import.
+    (``ccas --help`` or the command itself), never at import. A ``click.Group`` named as
+    a core group (``import``, ``report``…) adds its subcommands to the core's group
+    (``ccas import loans``); a core subcommand keeps its name.
 
     Call mode: collected.
 
@@ -736,10 +738,11 @@ def ccas_report_sections(tenant, year, session):
     The section appears under ``"sections"[name]`` of the report (``core.reports``). A
     lender's section may carry ``data["loans"]`` (keys ``count``, ``amount_lent``,
     ``average_amount``, ``average_months``, ``portfolio_outstanding``, ``par30``,
-    ``defaults``, ``guarantee_calls``, ``subsidy_cost``; money as decimal strings): the
-    report then shows it as its top-level ``"loans"``. The funders' view shows every
-    integer under 5 as ``"< 5"`` and hides the other figures of a dict holding one, so
-    keep counts and amounts of one topic in one dict.
+    ``defaults``, ``guarantee_calls``, ``subsidy_cost``; money as decimal strings; and
+    ``ageing``, ``{"1-30" | "31-60" | "61-90" | "90+": {"count", "outstanding"}}``, the
+    loans late by bucket): the report then shows it as its top-level ``"loans"``. The
+    funders' view shows every integer under 5 as ``"< 5"`` and hides the other figures
+    of a dict holding one, so keep counts and amounts of one topic in one dict.
 
     Call mode: collected.
 

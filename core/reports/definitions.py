@@ -98,6 +98,14 @@ LOAN_LABELS = {
     "source": "Source",
 }
 
+#: Ageing buckets of loans in arrears (a lender's ``loans["ageing"]``).
+AGEING_LABELS = {
+    "1-30": "1 à 30 jours",
+    "31-60": "31 à 60 jours",
+    "61-90": "61 à 90 jours",
+    "90+": "Plus de 90 jours",
+}
+
 HEADLINE_LABELS = {
     "requests": "Demandes",
     "instructions": "Instructions",

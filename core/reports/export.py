@@ -66,7 +66,11 @@ MONEY_KEYS = {"amount_lent", "average_amount", "portfolio_outstanding", "subsidy
 
 
 def tables(report: dict) -> list[Table]:
-    """The report as titled tables (raw values; formats format them)."""
+    """The report as titled tables (raw values; formats format them). A document laid
+    out already (a plugin's statement: ``{"title": …, "tables": [Table, …]}``) gives its
+    own tables."""
+    if "tables" in report:
+        return list(report["tables"])
     out = [Table("Synthèse", ["Indicateur", "Valeur"],
                  [[d.HEADLINE_LABELS[k], report.get(k)] for k in d.HEADLINE_LABELS])]
     counts = report.get("purpose_counts", {})
@@ -108,8 +112,15 @@ def tables(report: dict) -> list[Table]:
     loans = report.get("loans", {})
     out.append(Table(
         "Prêts", ["Indicateur", "Valeur"],
-        [[d.LOAN_LABELS.get(k, k), _money_or(k, v)] for k, v in loans.items()],
+        [[d.LOAN_LABELS.get(k, k), _money_or(k, v)] for k, v in loans.items()
+         if not isinstance(v, (dict, list))],
     ))
+    if isinstance(loans.get("ageing"), dict):
+        out.append(Table(
+            "Prêts en retard par ancienneté", ["Retard", "Prêts", "Capital restant dû"],
+            [[d.AGEING_LABELS.get(k, k), b.get("count"), _money_or("amount_lent", b.get(
+                "outstanding"))] for k, b in loans["ageing"].items()],
+        ))
     for name, section in report.get("sections", {}).items():
         out.append(Table(
             f"Extension : {section.get('title') or name}", ["Indicateur", "Valeur"],
@@ -143,6 +154,8 @@ def _flatten(data, prefix: str = ""):
 
 
 def title_of(report: dict) -> str:
+    if report.get("title"):
+        return report["title"]
     name = report.get("tenant_name") or report.get("tenant")
     view = " (vue financeurs)" if report.get("suppressed") else ""
     return f"Bilan {report['year']} du microcrédit personnel – {name}{view}"
@@ -168,6 +181,22 @@ def to_csv(report: dict) -> bytes:
     if report.get("suppressed"):
         writer.writerow(["Note", "", "", report.get("suppression_rule", "")])
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def table_csv(table: Table) -> bytes:
+    """One table as a flat CSV for French spreadsheets: its headers, then a line per row
+    (UTF-8 with BOM, semicolons, decimal commas)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+    writer.writerow(table.headers)
+    for row in table.rows:
+        writer.writerow([_csv_value(v) for v in row])
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def money_cell(value):
+    """An amount shown as money in every format (``1 234,50 €``, XLSX currency)."""
+    return _money_or("amount_lent", value)
 
 
 def _csv_value(value) -> str:

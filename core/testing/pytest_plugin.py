@@ -188,6 +188,7 @@ def app_config(ccas_database, tmp_path) -> dict:
         "WTF_CSRF_ENABLED": False,
         "CCAS_LOG_LEVEL": "WARNING",
         "CCAS_BASE_URL": "http://localhost",
+        "CCAS_FILES_DIR": str(tmp_path / "files"),
     }
 
 
@@ -428,6 +429,8 @@ def ccas(ccas_database, monkeypatch, app):
     monkeypatch.setenv("CCAS_DATABASE_OWNER_URL", ccas_database.owner_url)
     monkeypatch.setenv("CCAS_ENV", "test")
     monkeypatch.setenv("CCAS_LOG_LEVEL", "WARNING")
+    if app.config.get("CCAS_FILES_DIR"):
+        monkeypatch.setenv("CCAS_FILES_DIR", app.config["CCAS_FILES_DIR"])
     runner = CliRunner()
 
     def run(*args, input=None):  # noqa: A002 - click's name

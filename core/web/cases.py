@@ -283,6 +283,8 @@ def _case_context(case, errors=None, message=None, failed_transition=None,
     if moves and not workflow.current().is_terminal(case.state):
         blocking = workflow.failed_checks(case, case.state)
     sees_file = cases.lender_sees_file(db.session, case, role)
+    budget = cases.budget_lines(db.session, case) if sees_file else {}
+    entered = {t.to_state for t in case.transitions}  # loaded for the timeline anyway
     return {
         "case": case, "person": case.person, "role": role, "moves": moves,
         "reason_lists": reason_lists, "destinations": destinations, "blocking": blocking,
@@ -292,8 +294,9 @@ def _case_context(case, errors=None, message=None, failed_transition=None,
         "sees_file": sees_file,
         "interviews": cases.interviews(db.session, case) if sees_file else [],
         "private_notes": cases.may_read_private_notes(role),
-        "budget": cases.budget_lines(db.session, case) if sees_file else {},
-        "figures": cases.budget_figures(db.session, case, tenant) if sees_file else None,
+        "budget": budget,
+        "figures": cases.budget_figures(db.session, case, tenant, lines=budget)
+        if sees_file else None,
         "resource_labels": RESOURCE_CATEGORIES, "charge_labels": CHARGE_CATEGORIES,
         "workers": cases.social_workers(db.session) if role in CCAS_STAFF else [],
         "panels": _panels(case), "errors": errors or {}, "message": message,
@@ -301,7 +304,7 @@ def _case_context(case, errors=None, message=None, failed_transition=None,
         "reason_labels": {code: label for kind in reasons.DEFAULTS
                           for code, label in reasons.reasons(tenant, kind).items()},
         "can_evaluate": role in SOCIAL_WORKERS and case.state in cases.INTERVIEW_STATES,
-        "can_summarise": sees_file and cases.reached(db.session, case, State.instruction),
+        "can_summarise": sees_file and State.instruction.value in entered,
         "destination": _destination_label(case.reoriented_to, destinations),
         "notices": cases.lending_notices(db.session, case.purpose, case.amount_requested),
     }

@@ -9,7 +9,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from .. import audit, plugins
-from ..accounts import sign_in_guard
+from ..accounts import identity_providers, sign_in_guard
 from ..accounts.credentials import hash_password, needs_rehash
 from ..db import db
 from ..hookspecs import hookimpl
@@ -17,13 +17,7 @@ from ..models import PluginState, User
 from ..plugins import settings_form
 from ..plugins.types import NavItem
 from ..policy import ALL_TENANT_ROLES, MANAGER, ROLE_LABELS, allow, public
-from .auth import (
-    begin_second_factor,
-    complete_login,
-    end_session,
-    guarded_authenticate,
-    second_factor_step,
-)
+from .auth import end_session, guarded_authenticate, provider_logout_url, sign_in
 
 bp = Blueprint("web", __name__, url_prefix="/t/<tenant>")
 
@@ -43,12 +37,18 @@ def safe_next(target: str | None, default: str) -> str:
 def login():
     error = None
     email = ""
-    if request.method == "POST":
+    password_allowed = identity_providers.password_sign_in_allowed(g.tenant)
+    if request.method == "POST" and not password_allowed:
+        error = ("La connexion par mot de passe est désactivée sur ce territoire : "
+                 "utilisez le bouton de votre fournisseur d'identité.")
+    elif request.method == "POST":
         email = (request.form.get("email") or "").strip().lower()
         password = request.form.get("password") or ""
         user, ok, wait = guarded_authenticate(User, email, password)
         if wait:
-            return slowed("login.html", wait, email=email, expired=False)
+            return slowed("login.html", wait, email=email, expired=False,
+                          providers=identity_providers.providers_for_login(db.session),
+                          password_allowed=password_allowed)
         if not ok:
             error = "Adresse e-mail ou mot de passe incorrect."
             if user is not None:
@@ -58,18 +58,14 @@ def login():
             if needs_rehash(user.password_hash):
                 user.password_hash = hash_password(password)
             next_url = safe_next(request.args.get("next"), url_for("web.dashboard"))
-            second_factor = second_factor_step(user)
-            if second_factor is not None:
-                db.session.commit()
-                begin_second_factor(user, second_factor, next_url)
-                endpoint = "account.login_code" if second_factor == "verify" else (
-                    "account.login_enrol")
-                return redirect(url_for(endpoint))
-            complete_login(user)
-            return redirect(next_url)
+            return redirect(sign_in(user, next_url))
     expired = g.get("ccas_session_expired", False)
-    status = 401 if error else 200
-    return render_template("login.html", error=error, email=email, expired=expired), status
+    status = (401 if password_allowed else 403) if error else 200
+    return render_template(
+        "login.html", error=error, email=email, expired=expired,
+        providers=identity_providers.providers_for_login(db.session),
+        password_allowed=password_allowed,
+    ), status
 
 
 def slowed(template: str, wait: int, **context):
@@ -81,7 +77,13 @@ def slowed(template: str, wait: int, **context):
 @bp.route("/logout", methods=["POST"])
 @public
 def logout():
+    at_provider = provider_logout_url()
     end_session()
+    if at_provider:
+        # The provider's session too: a page that moves on to the provider at once (a
+        # redirect after a form would be blocked by the CSP's form-action 'self'); the
+        # provider sends the browser back to the sign-in page.
+        return render_template("logout_provider.html", url=at_provider)
     flash("Vous êtes déconnecté.", "info")
     return redirect(url_for("web.login"))
 

@@ -1,14 +1,14 @@
 """tenants: suspended_at (the operator suspends a city: its pages and API answer 403)
 
 Revision ID: 0018
-Revises: 0014
+Revises: 0020 (reserved 0018, chained after main's head at the merge)
 Create Date: 2026-12-05
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0018"
-down_revision = "0014"
+down_revision = "0020"
 branch_labels = None
 depends_on = None
 

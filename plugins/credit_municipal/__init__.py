@@ -84,7 +84,8 @@ def ccas_nav_items(user):
 
 @hookimpl
 def ccas_dashboard_panels(user, session):
-    return ficp.dashboard_panels(session, user)
+    return [*(ficp.dashboard_panels(session, user) or []),
+            *(views_loans.dashboard_panels(session, user) or [])]
 
 
 @hookimpl
@@ -96,8 +97,9 @@ def ccas_case_panels(case, user, session):
 @hookimpl
 def ccas_cli_commands():
     from .arrears import cli
+    from .legacy_import import import_group
 
-    return [cli]
+    return [cli, import_group]
 
 
 @hookimpl
@@ -140,6 +142,8 @@ def ccas_personal_data():
         # it names no one. No borrower field is copied on the lender's rows.
         PersonalData("credit_municipal_ficp_checks", non_personal=("source", "agent_label"),
                      links=by_case, label="Contrôles FICP"),
+        PersonalData("credit_municipal_co_ficp_checks", non_personal=("agent_label",),
+                     links=by_case, label="Contrôles FICP du co-emprunteur"),
         PersonalData(
             "credit_municipal_loans", links=by_case, label="Prêts",
             non_personal=("reference", "method", "lender_signatory", "ccas_signatory"),

@@ -242,3 +242,24 @@ def arrears_command(on, tenant):
     summary = portfolio_at_risk(session, day)
     ratio = summary["par"]
     click.echo(f"PAR30 : {'-' if ratio is None else f'{ratio * 100:.2f} %'}")
+
+
+@cli.command("propose-defaults")
+@click.option("--date", "on", default=None, help="Day of the check (YYYY-MM-DD), default today.")
+@tenant_command("credit_municipal")
+def propose_defaults_command(on, tenant):
+    """Propose a default on loans late beyond the setting default_after_days."""
+    from .delinquency import propose_defaults
+
+    try:
+        day = date.fromisoformat(on) if on else local_today(tenant)
+    except ValueError as exc:
+        raise click.ClickException(f"Date invalide : {on!r} (attendu AAAA-MM-JJ).") from exc
+    session = db_session()
+    proposed, lifted = propose_defaults(session, tenant, day)
+    session.commit()
+    for loan in proposed:
+        click.echo(f"{loan.reference}\tdéfaillance proposée")
+    for loan in lifted:
+        click.echo(f"{loan.reference}\tproposition levée (retard résorbé)")
+    click.echo(f"{len(proposed)} proposition(s), {len(lifted)} levée(s) au {day:%d/%m/%Y}.")

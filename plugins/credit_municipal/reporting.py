@@ -11,7 +11,13 @@ strings with two decimals, as everywhere in the JSON:
 * ``defaults``: defaults declared in the year (count);
 * ``guarantee_calls``: total called in the year, and ``guarantee_calls_by_guarantor``;
 * ``city_subsidy_cost``: interest paid by the City on instalments due in the year (the
-  forecast part included for the current and later years).
+  forecast part included for the current and later years);
+* ``ageing``: loans late at the end of the year (today for the current year) by bucket,
+  ``{"1-30" | "31-60" | "61-90" | "90+": {"count", "outstanding"}}`` (the funders' view
+  shows a count under 5 as ``"< 5"`` and hides that bucket's amount);
+* ``fcs_statement``: the totals of the Fonds de cohésion sociale's yearly statement
+  (``declarations.py``): ``loans``, ``outstanding``, ``guaranteed``, ``defaults``,
+  ``calls``, ``recovered``.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ from sqlalchemy import func, select
 from core.plugin_api import ReportSection, local_today
 
 from .arrears import portfolio_at_risk
+from .delinquency import ageing, ageing_data, ageing_on
 from .models import GuaranteeCall, Loan
 from .subsidy import cost_of_year
 
@@ -54,6 +61,7 @@ def loan_figures(session, year: int, today: date) -> dict:
         .group_by(GuaranteeCall.guarantor)
     ).all())
     par = risk["par"]
+    buckets = ageing_on(session, as_of) if as_of >= start else ageing([])
     return {
         "granted": granted,
         "disbursed": count,
@@ -65,9 +73,15 @@ def loan_figures(session, year: int, today: date) -> dict:
         "guarantee_calls": _money(sum((Decimal(str(v)) for v in calls.values()), Decimal(0))),
         "guarantee_calls_by_guarantor": {k: _money(v) for k, v in sorted(calls.items())},
         "city_subsidy_cost": _money(cost_of_year(session, year, today).total),
+        "ageing": ageing_data(buckets),
     }
 
 
 def report_section(tenant, year: int, session) -> ReportSection:
+    from . import loans as loan_service
+    from .declarations import fcs_totals_for_funders
+
     figures = loan_figures(session, int(year), local_today(tenant))
+    figures["fcs_statement"] = fcs_totals_for_funders(session, loan_service.settings(),
+                                                      int(year), local_today(tenant))
     return ReportSection("credit_municipal", "Crédit Municipal", data={"loans": figures})
