@@ -140,7 +140,8 @@ def _with_second_factor() -> set:
 def users():
     """The tenant's accounts and the invitation form."""
     errors: dict = {}
-    form = dict.fromkeys(USER_FIELDS, "") | {"role": "social_worker"}
+    ccas = next((o.name for o in _organisations() if o.kind == OrganisationKind.ccas), "")
+    form = dict.fromkeys(USER_FIELDS, "") | {"role": "social_worker", "org": ccas}
     if request.method == "POST":
         form = _form(USER_FIELDS)
         try:

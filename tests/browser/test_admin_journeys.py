@@ -92,7 +92,7 @@ def test_plugin_settings_form_has_widgets_and_french_numbers(browser, users):
     page = browser.page
     browser.login(users["manager"].email, TEST_PASSWORD, "alpha")
     browser.goto("/t/alpha/admin/plugins/credit_municipal")
-    browser.check("reglages-extension")
+    browser.check()  # its screenshot is the foundation journey's (reglages-extension)
     expect(page.get_by_label("Taux annuel fixe")).to_have_value("3,04")
     page.get_by_label("Taux annuel fixe").fill("2,5")
     page.get_by_role("checkbox", name="Dettes").uncheck()
