@@ -4,7 +4,7 @@ caller commits."""
 
 from __future__ import annotations
 
-from .. import accounts, tenancy
+from .. import accounts, audit, tenancy
 from ..models import Tenant
 from . import invitations
 
@@ -22,6 +22,7 @@ def open_tenant(session, slug: str, name: str, city: str | None = None,
         accounts.normalise_email(manager_email)  # refuse a bad address before writing
     tenant = accounts.create_tenant(session, slug, name, city, timezone)
     with tenancy.tenant_scope(tenant.id):
+        audit.record(session, "tenant.create", tenant, slug=tenant.slug, name=tenant.name)
         accounts.create_organisation(session, ccas_name(tenant), "ccas")
         if manager_email:
             invitations.invite_user(session, tenant, manager_email, "manager",
