@@ -535,6 +535,8 @@ BODIES: dict[str, Body] = {
                                         "city": "Gamma", "timezone": "Europe/Paris"}),
     # (the lender cannot be disabled while the world's cases wait for its check)
     "operator.tenant_detail": Body(lambda c: {"plugin": "adie", "action": "enable"}),
+    "operator.tenant_status": Body(lambda c: {"action": "suspend"},
+                                   page="operator.tenant_detail"),
 }
 
 

@@ -15,7 +15,7 @@ import functools
 from flask import abort, g, request
 from sqlalchemy import select
 
-from .. import clock, tenancy
+from .. import accounts, clock, tenancy
 from ..accounts.credentials import parse_token_tenant, token_digest
 from ..db import db
 from ..models import ApiToken, Tenant
@@ -57,6 +57,7 @@ def authenticate() -> None:
         tenancy.reset(g.pop("ccas_tenant_token"))
         abort(401)
     g.tenant = tenant
+    accounts.ensure_not_suspended(tenant)
     if row.last_used_at is None or (now - row.last_used_at).total_seconds() > LAST_USED_EVERY:
         row.last_used_at = now
         db.session.commit()

@@ -8,8 +8,8 @@ import sys
 import click
 from sqlalchemy import func, select
 
-from .. import accounts, formats, migrate, tenancy
-from ..accounts import invitations, totp
+from .. import accounts, formats, migrate
+from ..accounts import invitations, onboarding, totp
 from ..db import db as database
 from ..models import ApiToken, Operator, Organisation, Tenant
 from ..portability import export as portability_export
@@ -55,15 +55,21 @@ def tenant():
 @click.option("--name", required=True, help="Nom affiché, par ex. « CCAS de Lyon ».")
 @click.option("--city", help="Commune (par défaut : le nom).")
 @click.option("--timezone", default="Europe/Paris", show_default=True, help="Fuseau horaire.")
+@click.option("--manager-email",
+              help="Inviter le responsable du territoire : lien pour choisir son mot de passe "
+                   "envoyé par courriel (valable 7 jours).")
 @friendly
-def tenant_create(slug, name, city, timezone):
-    """Créer le territoire SLUG et son organisation « CCAS de <commune> »."""
+def tenant_create(slug, name, city, timezone, manager_email):
+    """Créer le territoire SLUG, son organisation « CCAS de <commune> » (et inviter son
+    responsable)."""
     with app_session() as session:
-        t = accounts.create_tenant(session, slug, name, city, timezone)
-        with tenancy.tenant_scope(t.id):
-            accounts.create_organisation(session, f"CCAS de {t.city}", "ccas")
-            session.commit()
+        t = onboarding.open_tenant(session, slug, name, city, timezone, manager_email,
+                                   _app().config["CCAS_BASE_URL"])
+        session.commit()
         click.echo(f"Territoire créé : {t.slug} ({t.name}), adresse /t/{t.slug}/")
+        if manager_email:
+            click.echo(f"Invitation envoyée au responsable {manager_email.strip().lower()} "
+                       "(file d'envoi : ccas outbox drain).")
 
 
 @tenant.command("list")

@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from .. import plugins, policy, tenancy
+from .. import accounts, plugins, policy, tenancy
 from ..db import db
 from ..models import Tenant
 from . import navigation
@@ -34,6 +34,7 @@ def _resolve(endpoint, values) -> None:
         abort(404)
     g.tenant = tenant
     g.ccas_tenant_token = tenancy.set_request_tenant(tenant.id)
+    accounts.ensure_not_suspended(tenant)
 
 
 def _inject(endpoint, values) -> None:
