@@ -109,7 +109,8 @@ def callback():
 
 @hookimpl
 def ccas_nav_items():
-    return [NavItem("Connexion et identité", "identity.admin", MANAGER, order=955)]
+    return [NavItem("Connexion et identité", "identity.admin", MANAGER, order=955,
+                    section="Administration")]
 
 
 FORM_FIELDS = ("name", "issuer", "client_id", "client_secret", "domains", "scopes",
