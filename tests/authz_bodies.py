@@ -479,6 +479,12 @@ BODIES: dict[str, Body] = {
                          success=(201,), page="self"),
     "admin.token_revoke": Body(lambda c: {}, page="admin.tokens"),
     "admin.sharing": Body(lambda c: {"comparison": "on"}, page="self"),
+    "identity.admin": Body(lambda c: {"password_sign_in": "on"}, page="self"),
+    "identity.provider_form": Body(lambda c: {
+        "name": "Autre annuaire", "issuer": "https://sso.example.org/realms/agents",
+        "client_id": "ccas", "client_secret": "un-secret", "domains": "example.org",
+        "scopes": "openid email", "organisation": "", "active": "on"}, page="self"),
+    "identity.provider_delete": Body(lambda c: {}, page="identity.admin"),
     "privacy.rectify": Body(_rectified, page="privacy.person_page"),
     "privacy.erase": Body(lambda c: {"confirm": "yes"}, page="privacy.person_page"),
     "privacy.referral_rectify": Body(_referral_rectified, page="privacy.referral_page"),

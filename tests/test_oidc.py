@@ -340,7 +340,7 @@ def test_secret_sealed_by_another_deployment_asks_to_enter_it_again(client, prov
         row.client_secret_sealed = seal("x", key_material="elsewhere")
         session.commit()
     r = client.get(f"/t/alpha/login/oidc/{provider.id}")
-    assert r.status_code == 503
+    assert r.status_code == 401
     assert "doit être saisi à nouveau" in r.get_data(as_text=True).replace("&#39;", "'")
 
 

@@ -71,7 +71,7 @@ def start(provider_id: str):
     try:
         url = oidc.begin(provider, redirect_uri(), flows, next_url)
     except oidc.SignInRefused as exc:
-        return _refused(exc.message, 503)
+        return _refused(exc.message)
     session[oidc.SESSION_KEY] = flows
     return redirect(url)
 
