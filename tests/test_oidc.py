@@ -401,3 +401,15 @@ def test_passwords_off_no_password_reset_either(client, provider, users, session
     assert r.status_code == 302 and r.headers["Location"].endswith("/t/alpha/login")
     assert "n'utilise pas de mot de passe" in client.get("/t/alpha/login").get_data(
         as_text=True).replace("&#39;", "'")
+
+
+def test_a_token_too_big_for_the_cookie_signs_out_without_hint(client, op, provider, users,
+                                                              monkeypatch):
+    monkeypatch.setattr(oidc, "MAX_HINT_CHARS", 10)
+    op.person = person(users["manager"])
+    sign_in_through(client, provider)
+    page = client.post("/t/alpha/logout").get_data(as_text=True)
+    url = page.split('content="0; url=')[1].split('"')[0].replace("&amp;", "&")
+    query = parse_qs(urlsplit(url).query)
+    assert "id_token_hint" not in query and query["client_id"] == [op.client_id]
+    assert not signed_in(client)

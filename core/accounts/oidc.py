@@ -57,6 +57,8 @@ LEEWAY = 60
 #: Seconds provider metadata and keys are kept.
 METADATA_SECONDS = 3600
 HTTP_TIMEOUT = 10
+#: Longest ID token kept in the session for the provider's sign-out (a cookie holds 4 kB).
+MAX_HINT_CHARS = 2500
 SESSION_KEY = "ccas_oidc_flows"
 
 
@@ -331,10 +333,11 @@ def match_account(session, identity: Identity) -> User:
 # -- sign-out -----------------------------------------------------------------------------
 
 
-def logout_url(provider: IdentityProvider, id_token: str, post_logout_redirect_uri: str
-               ) -> str | None:
-    """The provider's end-session URL (RP-initiated logout with ``id_token_hint``), or
-    ``None`` when it has none or cannot be reached: our session ends either way."""
+def logout_url(provider: IdentityProvider, id_token: str | None,
+               post_logout_redirect_uri: str) -> str | None:
+    """The provider's end-session URL (RP-initiated logout, with ``id_token_hint`` when
+    the token was kept), or ``None`` when it has none or cannot be reached: our session
+    ends either way."""
     try:
         document = metadata(provider.issuer)
     except SignInRefused:
@@ -342,6 +345,7 @@ def logout_url(provider: IdentityProvider, id_token: str, post_logout_redirect_u
     endpoint = document.get("end_session_endpoint")
     if not endpoint:
         return None
+    params = [("id_token_hint", id_token)] if id_token else []
     return add_params_to_uri(endpoint, [
-        ("id_token_hint", id_token), ("post_logout_redirect_uri", post_logout_redirect_uri),
+        *params, ("post_logout_redirect_uri", post_logout_redirect_uri),
         ("client_id", provider.client_id), ("state", secrets.token_urlsafe(16))])
