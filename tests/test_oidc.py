@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import zipfile
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -413,3 +414,27 @@ def test_a_token_too_big_for_the_cookie_signs_out_without_hint(client, op, provi
     query = parse_qs(urlsplit(url).query)
     assert "id_token_hint" not in query and query["client_id"] == [op.client_id]
     assert not signed_in(client)
+
+
+def test_a_tenant_export_carries_its_providers_sealed(ccas, monkeypatch, provider, op, tmp_path,
+                                                     session, in_tenant, client, users):
+    """Export, delete, import: the provider comes back and still signs in (same key); the
+    archive holds the sealed secret only."""
+    monkeypatch.setenv("CCAS_SECRET_KEY", "test-secret")
+    archive = tmp_path / "alpha.zip"
+    assert ccas("tenant", "export", "alpha", "--output", archive).exit_code == 0
+    with zipfile.ZipFile(archive) as members:
+        contents = b"".join(members.read(name) for name in members.namelist())
+    assert b"identity_providers" in contents and b"fernet1:" in contents
+    assert op.client_secret.encode() not in contents
+    assert ccas("tenant", "delete", "alpha", "--yes").exit_code == 0
+    result = ccas("tenant", "import", archive)
+    assert result.exit_code == 0, result.output
+    session.expire_all()
+    tenant = session.scalar(select(Tenant).where(Tenant.slug == "alpha"))
+    with in_tenant(tenant):
+        row = session.scalars(select(IdentityProvider)).one()
+        assert unseal(row.client_secret_sealed) == op.client_secret
+    op.person = person(users["manager"])
+    assert sign_in_through(client, row).status_code == 302
+    assert signed_in(client)
