@@ -15,7 +15,7 @@ from core.accounts import identity_providers as idp
 from core.accounts import oidc, totp
 from core.accounts.sealing import SealBroken, seal, unseal
 from core.models import AuditEvent, IdentityProvider, Tenant, User
-from core.testing.oidc_provider import TestProvider
+from core.testing.oidc_provider import TestProvider, new_key
 
 CALLBACK = "http://localhost/t/alpha/login/oidc/callback"
 
@@ -126,6 +126,29 @@ def test_id_token_of_an_earlier_sign_in_is_refused_replayed_nonce(client, app, o
     op.replay_id_token = earlier  # a valid, signed token, but for another sign-in's nonce
     refused_with(sign_in_through(other, provider), "n'est pas valable")
     assert other.get("/t/alpha/").status_code == 302
+
+
+def test_id_token_signed_with_another_key_is_refused(client, op, provider, users):
+    op.person = person(users["manager"])
+    op.forge_with = new_key("test-provider-key")  # the published key's id, not its key
+    refused_with(sign_in_through(client, provider), "n'est pas valable")
+    assert not signed_in(client)
+
+
+def test_id_token_of_another_issuer_is_refused(client, op, provider, users):
+    op.person = person(users["manager"])
+    op.token_issuer = "https://faux-fournisseur.example"
+    refused_with(sign_in_through(client, provider), "n'est pas valable")
+    assert not signed_in(client)
+
+
+def test_the_providers_new_key_is_fetched_when_it_rotates(client, app, op, provider, users):
+    op.person = person(users["manager"])
+    assert sign_in_through(client, provider).status_code == 302  # keys now cached
+    op.key = new_key("rotated-key")
+    other = app.test_client()
+    assert sign_in_through(other, provider).status_code == 302
+    assert other.get("/t/alpha/").status_code == 200
 
 
 def test_unknown_email_is_refused_and_no_account_is_created(client, op, provider, users,
