@@ -14,7 +14,7 @@ from core import accounts, clock
 from core.accounts import identity_providers as idp
 from core.accounts import oidc, totp
 from core.accounts.sealing import SealBroken, seal, unseal
-from core.models import AuditEvent, IdentityProvider, Tenant, User
+from core.models import AuditEvent, IdentityLink, IdentityProvider, Tenant, User
 from core.testing.oidc_provider import TestProvider, new_key
 
 CALLBACK = "http://localhost/t/alpha/login/oidc/callback"
@@ -149,6 +149,30 @@ def test_the_providers_new_key_is_fetched_when_it_rotates(client, app, op, provi
     other = app.test_client()
     assert sign_in_through(other, provider).status_code == 302
     assert other.get("/t/alpha/").status_code == 200
+
+
+def test_the_first_sign_in_pins_the_providers_subject_to_the_account(client, app, op,
+                                                                    provider, users, session,
+                                                                    in_tenant, tenant):
+    manager = users["manager"]
+    op.person = person(manager, sub="agent-a")
+    assert sign_in_through(client, provider).status_code == 302
+    # The address now belongs to someone else at the provider: refused.
+    op.person = person(manager, sub="agent-b")
+    newcomer = app.test_client()
+    refused_with(sign_in_through(newcomer, provider), "liée à une autre identité")
+    # The first identity cannot take another account by changing its address either.
+    op.person = person(users["secretary"], sub="agent-a")
+    refused_with(sign_in_through(app.test_client(), provider), "liée à une autre identité")
+    # Once the manager unlinks the account, the new identity signs in (and is pinned).
+    with in_tenant(tenant):
+        assert idp.unlink(session, "Annuaire", manager.email) == 1
+        session.commit()
+    op.person = person(manager, sub="agent-b")
+    assert sign_in_through(newcomer, provider).status_code == 302
+    with in_tenant(tenant):
+        links = session.scalars(select(IdentityLink)).all()
+        assert [(link.user_id, link.subject) for link in links] == [(manager.id, "agent-b")]
 
 
 def test_unknown_email_is_refused_and_no_account_is_created(client, op, provider, users,
@@ -403,6 +427,9 @@ def test_cli_sets_lists_and_removes_a_provider(ccas, tenant, monkeypatch, op, se
     with in_tenant(tenant):
         row = session.scalars(select(IdentityProvider)).one()
         assert unseal(row.client_secret_sealed) == "le-secret"
+    unlinked = ccas("idp", "unlink", "--tenant", "alpha", "ProConnect", "--email",
+                    "personne@alpha.test")
+    assert unlinked.exit_code == 1 and "Aucun compte" in unlinked.output
     assert ccas("idp", "passwords", "--tenant", "alpha", "off").exit_code == 0
     refused = ccas("idp", "remove", "--tenant", "alpha", "ProConnect")
     assert refused.exit_code == 1 and "dernier" in refused.output

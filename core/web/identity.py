@@ -196,6 +196,23 @@ def provider_form(provider_id: str | None = None):
     ), (422 if errors else 200)
 
 
+@bp.route("/admin/identity/unlink", methods=["POST"])
+@allow(MANAGER)
+def unlink():
+    try:
+        removed = idp.unlink(db.session, request.form.get("provider", ""),
+                             request.form.get("email", ""))
+    except UserError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+    else:
+        db.session.commit()
+        flash(_("Compte délié : sa prochaine connexion liera sa nouvelle identité.")
+              if removed else _("Ce compte n'était lié à aucune identité de ce fournisseur."),
+              "success" if removed else "info")
+    return redirect(url_for("identity.admin"))
+
+
 @bp.route("/admin/identity/provider/<provider_id>/delete", methods=["POST"])
 @allow(MANAGER)
 def provider_delete(provider_id: str):
