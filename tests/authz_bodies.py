@@ -146,6 +146,18 @@ class Body:
 # -- helpers ------------------------------------------------------------------------------------
 
 
+def _linked_secretary(ctx: Ctx) -> None:
+    """The secretary signed in once through the world's provider (a link to remove)."""
+    from sqlalchemy import select
+
+    from core.models import IdentityLink, IdentityProvider
+
+    with ctx.session("own") as s:
+        provider = s.scalar(select(IdentityProvider).where(IdentityProvider.name == "Annuaire"))
+        s.add(IdentityLink(provider_id=provider.id, user_id=ctx.own.users["secretary"].id,
+                           subject="sub-secretaire"))
+
+
 def totp_code(secret: str, at: float | None = None) -> str:
     from core.accounts import totp
 
@@ -487,7 +499,7 @@ BODIES: dict[str, Body] = {
     "identity.provider_delete": Body(lambda c: {}, page="identity.admin"),
     "identity.unlink": Body(lambda c: {"provider": "Annuaire",
                                        "email": c.own.users["secretary"].email},
-                            page="identity.admin"),
+                            prepare=_linked_secretary, page="identity.admin"),
     "privacy.rectify": Body(_rectified, page="privacy.person_page"),
     "privacy.erase": Body(lambda c: {"confirm": "yes"}, page="privacy.person_page"),
     "privacy.referral_rectify": Body(_referral_rectified, page="privacy.referral_page"),
