@@ -471,6 +471,7 @@ def test_a_tenant_export_carries_its_providers_sealed(ccas, monkeypatch, provide
     """Export, delete, import: the provider comes back and still signs in (same key); the
     archive holds the sealed secret only."""
     monkeypatch.setenv("CCAS_SECRET_KEY", "test-secret")
+    op.person = person(users["manager"])
     archive = tmp_path / "alpha.zip"
     assert ccas("tenant", "export", "alpha", "--output", archive).exit_code == 0
     with zipfile.ZipFile(archive) as members:
@@ -485,6 +486,5 @@ def test_a_tenant_export_carries_its_providers_sealed(ccas, monkeypatch, provide
     with in_tenant(tenant):
         row = session.scalars(select(IdentityProvider)).one()
         assert unseal(row.client_secret_sealed) == op.client_secret
-    op.person = person(users["manager"])
     assert sign_in_through(client, row).status_code == 302
     assert signed_in(client)
