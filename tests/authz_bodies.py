@@ -146,6 +146,18 @@ class Body:
 # -- helpers ------------------------------------------------------------------------------------
 
 
+def _linked_secretary(ctx: Ctx) -> None:
+    """The secretary signed in once through the world's provider (a link to remove)."""
+    from sqlalchemy import select
+
+    from core.models import IdentityLink, IdentityProvider
+
+    with ctx.session("own") as s:
+        provider = s.scalar(select(IdentityProvider).where(IdentityProvider.name == "Annuaire"))
+        s.add(IdentityLink(provider_id=provider.id, user_id=ctx.own.users["secretary"].id,
+                           subject="sub-secretaire"))
+
+
 def totp_code(secret: str, at: float | None = None) -> str:
     from core.accounts import totp
 
@@ -481,6 +493,15 @@ BODIES: dict[str, Body] = {
     "admin.sharing": Body(lambda c: {"comparison": "on"}, page="self"),
     "cases.case_list": Body(lambda c: {"q": "Dupont"}, success=(200,), writes=False),
     "privacy.search": Body(lambda c: {"q": "Dupont"}, success=(200,), writes=False),
+    "identity.admin": Body(lambda c: {"password_sign_in": "on"}, page="self"),
+    "identity.provider_form": Body(lambda c: {
+        "name": "Autre annuaire", "issuer": "https://sso.example.org/realms/agents",
+        "client_id": "ccas", "client_secret": "un-secret", "domains": "example.org",
+        "scopes": "openid email", "organisation": "", "active": "on"}, page="self"),
+    "identity.provider_delete": Body(lambda c: {}, page="identity.admin"),
+    "identity.unlink": Body(lambda c: {"provider": "Annuaire",
+                                       "email": c.own.users["secretary"].email},
+                            prepare=_linked_secretary, page="identity.admin"),
     "privacy.rectify": Body(_rectified, page="privacy.person_page"),
     "privacy.erase": Body(lambda c: {"confirm": "yes"}, page="privacy.person_page"),
     "privacy.referral_rectify": Body(_referral_rectified, page="privacy.referral_page"),

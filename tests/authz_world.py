@@ -20,6 +20,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from core import clock
+from core.accounts import identity_providers
 
 ROLES = ("manager", "secretary", "social_worker", "lender_agent", "referrer", "funder")
 ROLE_ORGS = {
@@ -97,6 +98,11 @@ def build_tenant(session, in_tenant, slug: str, password_hash: str, import_dir: 
         plugins.set_enabled(session, "credit_municipal", True)
         world_token, _clear = accounts.create_token(session, world.users["referrer"].email,
                                                     "Logiciel partenaire")
+        # An identity provider (unreachable on purpose: no network in tests; its sign-in
+        # button answers 503, never 500)
+        world_provider = identity_providers.set_provider(
+            session, "Annuaire", issuer="http://127.0.0.1:9/op", client_id="ccas",
+            client_secret="secret-du-monde", domains=f"{slug}.test", tenant=tenant)
         session.commit()
         plugins.forget_enabled_cache()
         u = world.users
@@ -314,7 +320,7 @@ def build_tenant(session, in_tenant, slug: str, password_hash: str, import_dir: 
         "documents_case_id": str(case_docs.id),
         # the manager's administration
         "org_id": str(u["referrer"].organisation_id), "user_id": str(u["secretary"].id),
-        "token_id": str(world_token.id),
+        "token_id": str(world_token.id), "provider_id": str(world_provider.id),
     }
     with in_tenant(tenant):
         first_doc = documents.checklist(session, case_eval)[0]

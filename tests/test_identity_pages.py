@@ -105,3 +105,18 @@ def test_only_the_manager_configures_identity(client, users):
     r = client.post("/t/alpha/admin/identity/provider",
                     data={**NEW, "csrf_token": token_of(client, "/t/alpha/")})
     assert r.status_code in (403, 404)
+
+
+def test_manager_unlinks_an_account_from_the_page(client, users, session, in_tenant, tenant):
+    sign_in(client, users["manager"])
+    post_form(client, "/t/alpha/admin/identity/provider", NEW)
+    r = post_form(client, "/t/alpha/admin/identity",
+                  {"provider": "Annuaire de la ville", "email": users["secretary"].email},
+                  action="/t/alpha/admin/identity/unlink")
+    assert r.status_code == 302
+    page = client.get("/t/alpha/admin/identity").get_data(as_text=True)
+    assert "lié à aucune identité de ce fournisseur" in page.replace("&#39;", "'")
+    r = post_form(client, "/t/alpha/admin/identity",
+                  {"provider": "Annuaire de la ville", "email": "personne@alpha.test"},
+                  action="/t/alpha/admin/identity/unlink")
+    assert "Aucun compte" in client.get("/t/alpha/admin/identity").get_data(as_text=True)

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import zipfile
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -13,8 +14,8 @@ from core import accounts, clock
 from core.accounts import identity_providers as idp
 from core.accounts import oidc, totp
 from core.accounts.sealing import SealBroken, seal, unseal
-from core.models import AuditEvent, IdentityProvider, Tenant, User
-from core.testing.oidc_provider import TestProvider
+from core.models import AuditEvent, IdentityLink, IdentityProvider, Tenant, User
+from core.testing.oidc_provider import TestProvider, new_key
 
 CALLBACK = "http://localhost/t/alpha/login/oidc/callback"
 
@@ -125,6 +126,53 @@ def test_id_token_of_an_earlier_sign_in_is_refused_replayed_nonce(client, app, o
     op.replay_id_token = earlier  # a valid, signed token, but for another sign-in's nonce
     refused_with(sign_in_through(other, provider), "n'est pas valable")
     assert other.get("/t/alpha/").status_code == 302
+
+
+def test_id_token_signed_with_another_key_is_refused(client, op, provider, users):
+    op.person = person(users["manager"])
+    op.forge_with = new_key("test-provider-key")  # the published key's id, not its key
+    refused_with(sign_in_through(client, provider), "n'est pas valable")
+    assert not signed_in(client)
+
+
+def test_id_token_of_another_issuer_is_refused(client, op, provider, users):
+    op.person = person(users["manager"])
+    op.token_issuer = "https://faux-fournisseur.example"
+    refused_with(sign_in_through(client, provider), "n'est pas valable")
+    assert not signed_in(client)
+
+
+def test_the_providers_new_key_is_fetched_when_it_rotates(client, app, op, provider, users):
+    op.person = person(users["manager"])
+    assert sign_in_through(client, provider).status_code == 302  # keys now cached
+    op.key = new_key("rotated-key")
+    other = app.test_client()
+    assert sign_in_through(other, provider).status_code == 302
+    assert other.get("/t/alpha/").status_code == 200
+
+
+def test_the_first_sign_in_pins_the_providers_subject_to_the_account(client, app, op,
+                                                                    provider, users, session,
+                                                                    in_tenant, tenant):
+    manager = users["manager"]
+    op.person = person(manager, sub="agent-a")
+    assert sign_in_through(client, provider).status_code == 302
+    # The address now belongs to someone else at the provider: refused.
+    op.person = person(manager, sub="agent-b")
+    newcomer = app.test_client()
+    refused_with(sign_in_through(newcomer, provider), "liée à une autre identité")
+    # The first identity cannot take another account by changing its address either.
+    op.person = person(users["secretary"], sub="agent-a")
+    refused_with(sign_in_through(app.test_client(), provider), "liée à une autre identité")
+    # Once the manager unlinks the account, the new identity signs in (and is pinned).
+    with in_tenant(tenant):
+        assert idp.unlink(session, "Annuaire", manager.email) == 1
+        session.commit()
+    op.person = person(manager, sub="agent-b")
+    assert sign_in_through(newcomer, provider).status_code == 302
+    with in_tenant(tenant):
+        links = session.scalars(select(IdentityLink)).all()
+        assert [(link.user_id, link.subject) for link in links] == [(manager.id, "agent-b")]
 
 
 def test_unknown_email_is_refused_and_no_account_is_created(client, op, provider, users,
@@ -340,7 +388,7 @@ def test_secret_sealed_by_another_deployment_asks_to_enter_it_again(client, prov
         row.client_secret_sealed = seal("x", key_material="elsewhere")
         session.commit()
     r = client.get(f"/t/alpha/login/oidc/{provider.id}")
-    assert r.status_code == 503
+    assert r.status_code == 401
     assert "doit être saisi à nouveau" in r.get_data(as_text=True).replace("&#39;", "'")
 
 
@@ -379,6 +427,9 @@ def test_cli_sets_lists_and_removes_a_provider(ccas, tenant, monkeypatch, op, se
     with in_tenant(tenant):
         row = session.scalars(select(IdentityProvider)).one()
         assert unseal(row.client_secret_sealed) == "le-secret"
+    unlinked = ccas("idp", "unlink", "--tenant", "alpha", "ProConnect", "--email",
+                    "personne@alpha.test")
+    assert unlinked.exit_code == 1 and "Aucun compte" in unlinked.output
     assert ccas("idp", "passwords", "--tenant", "alpha", "off").exit_code == 0
     refused = ccas("idp", "remove", "--tenant", "alpha", "ProConnect")
     assert refused.exit_code == 1 and "dernier" in refused.output
@@ -401,3 +452,39 @@ def test_passwords_off_no_password_reset_either(client, provider, users, session
     assert r.status_code == 302 and r.headers["Location"].endswith("/t/alpha/login")
     assert "n'utilise pas de mot de passe" in client.get("/t/alpha/login").get_data(
         as_text=True).replace("&#39;", "'")
+
+
+def test_a_token_too_big_for_the_cookie_signs_out_without_hint(client, op, provider, users,
+                                                              monkeypatch):
+    monkeypatch.setattr(oidc, "MAX_HINT_CHARS", 10)
+    op.person = person(users["manager"])
+    sign_in_through(client, provider)
+    page = client.post("/t/alpha/logout").get_data(as_text=True)
+    url = page.split('content="0; url=')[1].split('"')[0].replace("&amp;", "&")
+    query = parse_qs(urlsplit(url).query)
+    assert "id_token_hint" not in query and query["client_id"] == [op.client_id]
+    assert not signed_in(client)
+
+
+def test_a_tenant_export_carries_its_providers_sealed(ccas, monkeypatch, provider, op, tmp_path,
+                                                     session, in_tenant, client, users):
+    """Export, delete, import: the provider comes back and still signs in (same key); the
+    archive holds the sealed secret only."""
+    monkeypatch.setenv("CCAS_SECRET_KEY", "test-secret")
+    op.person = person(users["manager"])
+    archive = tmp_path / "alpha.zip"
+    assert ccas("tenant", "export", "alpha", "--output", archive).exit_code == 0
+    with zipfile.ZipFile(archive) as members:
+        contents = b"".join(members.read(name) for name in members.namelist())
+    assert b"identity_providers" in contents and b"fernet1:" in contents
+    assert op.client_secret.encode() not in contents
+    assert ccas("tenant", "delete", "alpha", "--yes").exit_code == 0
+    result = ccas("tenant", "import", archive)
+    assert result.exit_code == 0, result.output
+    session.expire_all()
+    tenant = session.scalar(select(Tenant).where(Tenant.slug == "alpha"))
+    with in_tenant(tenant):
+        row = session.scalars(select(IdentityProvider)).one()
+        assert unseal(row.client_secret_sealed) == op.client_secret
+    assert sign_in_through(client, row).status_code == 302
+    assert signed_in(client)

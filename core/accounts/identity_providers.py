@@ -22,8 +22,8 @@ from sqlalchemy.orm.attributes import flag_modified
 
 from .. import audit
 from ..errors import UserError
-from ..models import IdentityProvider, Tenant
-from . import get_organisation
+from ..models import IdentityLink, IdentityProvider, Tenant
+from . import get_organisation, get_user, normalise_email
 from .sealing import seal
 
 DISCOVERY_SUFFIX = "/.well-known/openid-configuration"
@@ -194,6 +194,22 @@ def remove_provider(session, name: str, tenant: Tenant | None = None) -> None:
     audit.record(session, "identity_provider.removed", provider, name=provider.name)
     session.delete(provider)
     session.flush()
+
+
+def unlink(session, provider_name: str, email: str) -> int:
+    """Forget which provider identity ``email``'s account signed in with (a person whose
+    identity at the provider changed); the next sign-in links the new one. Returns the
+    number of links removed (0 or 1)."""
+    provider = get_provider(session, provider_name)
+    user = get_user(session, normalise_email(email))
+    links = list(session.scalars(select(IdentityLink).where(
+        IdentityLink.provider_id == provider.id, IdentityLink.user_id == user.id)))
+    for link in links:
+        session.delete(link)
+    if links:
+        audit.record(session, "identity_provider.unlinked", user, provider=provider.name)
+    session.flush()
+    return len(links)
 
 
 def _tenant_wide_provider(session, pending: IdentityProvider | None,

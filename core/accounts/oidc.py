@@ -12,8 +12,10 @@ What is ours is the policy after that (:func:`match_account`): the e-mail must b
 verified (``email_verified``, unless the provider is marked as vouching for its
 addresses), in one of the provider's allowed domains, and name an existing, active
 account of this tenant (an invitation, never an account created by signing in); a
-partner organisation's provider signs in that organisation's accounts only. Roles stay
-the platform's.
+partner organisation's provider signs in that organisation's accounts only. The
+provider's subject (``sub``) is pinned to the account at its first sign-in
+(``IdentityLink``): an address later given to someone else at the provider does not open
+the account. Roles stay the platform's.
 
 State kept between the two legs lives in the user's session (``ccas_oidc_flows``, keyed
 by ``state``, consumed once, ten minutes at most): a replayed or forged callback finds
@@ -39,10 +41,10 @@ from joserfc import jwt
 from joserfc.errors import InvalidKeyIdError, JoseError
 from joserfc.jwk import KeySet
 from joserfc.jws import JWSRegistry
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
 from .. import clock
-from ..models import IdentityProvider, User
+from ..models import IdentityLink, IdentityProvider, User
 from .identity_providers import DISCOVERY_SUFFIX
 from .sealing import SealBroken, unseal
 
@@ -57,6 +59,8 @@ LEEWAY = 60
 #: Seconds provider metadata and keys are kept.
 METADATA_SECONDS = 3600
 HTTP_TIMEOUT = 10
+#: Longest ID token kept in the session for the provider's sign-out (a cookie holds 4 kB).
+MAX_HINT_CHARS = 2500
 SESSION_KEY = "ccas_oidc_flows"
 
 
@@ -325,16 +329,39 @@ def match_account(session, identity: Identity) -> User:
     if not user.active:
         raise SignInRefused("Ce compte est désactivé : adressez-vous à votre responsable.",
                             "account_inactive", user=user)
+    _check_link(session, identity, user)
     return user
+
+
+def _check_link(session, identity: Identity, user: User) -> None:
+    """Pin the provider's subject to the account at its first sign-in; refuse a later
+    sign-in that brings another subject for it (the address now belongs to someone else
+    at the provider), or this subject for another account."""
+    provider = identity.provider
+    links = session.scalars(select(IdentityLink).where(
+        IdentityLink.provider_id == provider.id,
+        or_(IdentityLink.subject == identity.subject, IdentityLink.user_id == user.id))).all()
+    for link in links:
+        if link.user_id != user.id or link.subject != identity.subject:
+            raise SignInRefused(
+                "Cette adresse est liée à une autre identité chez le fournisseur. Demandez à "
+                "votre responsable de délier le compte s'il s'agit bien de vous.",
+                "subject_mismatch", user=user)
+    if links:
+        links[0].last_used_at = clock.now()
+    else:
+        session.add(IdentityLink(provider_id=provider.id, user_id=user.id,
+                                 subject=identity.subject))
 
 
 # -- sign-out -----------------------------------------------------------------------------
 
 
-def logout_url(provider: IdentityProvider, id_token: str, post_logout_redirect_uri: str
-               ) -> str | None:
-    """The provider's end-session URL (RP-initiated logout with ``id_token_hint``), or
-    ``None`` when it has none or cannot be reached: our session ends either way."""
+def logout_url(provider: IdentityProvider, id_token: str | None,
+               post_logout_redirect_uri: str) -> str | None:
+    """The provider's end-session URL (RP-initiated logout, with ``id_token_hint`` when
+    the token was kept), or ``None`` when it has none or cannot be reached: our session
+    ends either way."""
     try:
         document = metadata(provider.issuer)
     except SignInRefused:
@@ -342,6 +369,7 @@ def logout_url(provider: IdentityProvider, id_token: str, post_logout_redirect_u
     endpoint = document.get("end_session_endpoint")
     if not endpoint:
         return None
+    params = [("id_token_hint", id_token)] if id_token else []
     return add_params_to_uri(endpoint, [
-        ("id_token_hint", id_token), ("post_logout_redirect_uri", post_logout_redirect_uri),
+        *params, ("post_logout_redirect_uri", post_logout_redirect_uri),
         ("client_id", provider.client_id), ("state", secrets.token_urlsafe(16))])

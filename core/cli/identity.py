@@ -78,6 +78,21 @@ def idp_remove(tenant_slug, name):
         click.echo(f"Fournisseur d'identité supprimé : {name}")
 
 
+@idp_group.command("unlink")
+@click.option("--tenant", "tenant_slug", required=True)
+@click.argument("name")
+@click.option("--email", required=True, help="The account whose provider identity changed.")
+@friendly
+def idp_unlink(tenant_slug, name, email):
+    """Let the account of EMAIL sign in through NAME with a new identity (its first
+    sign-in pinned the provider's subject)."""
+    with tenant_context(tenant_slug):
+        removed = idp.unlink(database.session, name, email)
+        database.session.commit()
+        click.echo("Liaison supprimée : la prochaine connexion liera la nouvelle identité."
+                   if removed else "Ce compte n'était lié à aucune identité de ce fournisseur.")
+
+
 @idp_group.command("passwords")
 @click.option("--tenant", "tenant_slug", required=True, help="Slug du territoire.")
 @click.argument("state", type=click.Choice(["on", "off"]))

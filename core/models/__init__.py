@@ -38,7 +38,7 @@ from .evaluation import (
     Interview,
 )
 from .form_token import FormToken
-from .identity import IdentityProvider
+from .identity import IdentityLink, IdentityProvider
 from .jobs import JobRun, WorkerHeartbeat
 from .organisation import ORGANISATION_KIND_LABELS, Organisation, OrganisationKind
 from .outbox import OutboxKind, OutboxMessage, OutboxStatus
@@ -132,6 +132,7 @@ __all__ = [
     "PluginState",
     "PasswordResetToken",
     "FormToken",
+    "IdentityLink",
     "IdentityProvider",
     "OperatorTotpCredential",
     "OperatorTotpRecoveryCode",

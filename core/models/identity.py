@@ -53,3 +53,24 @@ class IdentityProvider(TenantScoped, Base):
 
     def __repr__(self) -> str:
         return f"<IdentityProvider {self.name} ({self.issuer})>"
+
+
+class IdentityLink(TenantScoped, Base):
+    """The provider's subject (``sub``) an account first signed in with. Later sign-ins
+    must bring the same subject for that account, so that an e-mail address handed to
+    someone else at the provider does not open the account of its former holder; the
+    manager removes the link to let a new identity in (``ccas idp unlink``)."""
+
+    __tablename__ = "identity_links"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "provider_id", "subject"),
+        UniqueConstraint("tenant_id", "provider_id", "user_id"),
+        tenant_fk("provider_id", "identity_providers", ondelete="CASCADE"),
+        tenant_fk("user_id", "users", ondelete="CASCADE"),
+    )
+
+    provider_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    user_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    subject: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_used_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -39,12 +39,16 @@ from .. import clock
 _KEY: RSAKey | None = None
 
 
+def new_key(kid: str) -> RSAKey:
+    """A fresh RSA signing key (a rotation, or a forger's key)."""
+    return RSAKey.generate_key(2048, parameters={"kid": kid, "use": "sig"}, private=True)
+
+
 def _signing_key() -> RSAKey:
     """One RSA key per test process (generating one costs a tenth of a second)."""
     global _KEY
     if _KEY is None:
-        _KEY = RSAKey.generate_key(2048, parameters={"kid": "test-provider-key", "use": "sig"},
-                                   private=True)
+        _KEY = new_key("test-provider-key")
     return _KEY
 
 
@@ -121,6 +125,10 @@ class TestProvider:
     audience: str | None = None
     expires_in: int = 300
     replay_id_token: str | None = None
+    #: More knobs: the ``iss`` put in ID tokens (``None``: the issuer), and a key that
+    #: signs them instead of the published one (a forgery under the published key's id).
+    token_issuer: str | None = None
+    forge_with: RSAKey | None = None
     #: Whether the discovery document announces an end-session endpoint.
     supports_logout: bool = True
     #: What the provider saw: ID tokens issued, authorization requests, logouts.
@@ -195,7 +203,7 @@ class TestProvider:
 
         class OpenID(OpenIDCode):
             def resolve_client_private_key(self, client):
-                return provider.key
+                return provider.forge_with or provider.key
 
             def get_client_algorithm(self, client):
                 return "RS256"
@@ -205,8 +213,9 @@ class TestProvider:
 
             def get_client_claims(self, client):
                 now = int(clock.timestamp())
-                return {"iss": provider.issuer, "aud": [provider.audience or client.client_id],
-                        "iat": now, "exp": now + provider.expires_in, "auth_time": now}
+                return {"iss": provider.token_issuer or provider.issuer,
+                        "aud": [provider.audience or client.client_id], "iat": now,
+                        "exp": now + provider.expires_in, "auth_time": now}
 
             def exists_nonce(self, nonce, request):
                 return nonce in provider.used_nonces

@@ -137,13 +137,13 @@ def provider_logout_url() -> str | None:
     ID token as hint, back to our sign-in page after), so that signing out here signs
     out there too; ``None`` otherwise. Read it before the session is cleared."""
     signed_in_with = session.get("ccas_oidc") or {}
-    if not signed_in_with.get("id_token"):
+    if not signed_in_with.get("p"):
         return None
     provider = oidc.active_provider(db.session, signed_in_with.get("p", ""))
     if provider is None:
         return None
     back = current_app.config["CCAS_BASE_URL"].rstrip("/") + url_for("web.login")
-    return oidc.logout_url(provider, signed_in_with["id_token"], back)
+    return oidc.logout_url(provider, signed_in_with.get("id_token"), back)
 
 
 def end_session() -> None:

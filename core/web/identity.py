@@ -71,7 +71,7 @@ def start(provider_id: str):
     try:
         url = oidc.begin(provider, redirect_uri(), flows, next_url)
     except oidc.SignInRefused as exc:
-        return _refused(exc.message, 503)
+        return _refused(exc.message)
     session[oidc.SESSION_KEY] = flows
     return redirect(url)
 
@@ -99,7 +99,10 @@ def callback():
                          reason=exc.reason)
             db.session.commit()
         return _refused(exc.message)
-    extra = {"ccas_oidc": {"p": str(provider.id), "id_token": identity.id_token}}
+    # The ID token is kept (as the provider's sign-out hint) only while it fits in the
+    # session cookie comfortably; without it the sign-out still names our client.
+    hint = identity.id_token if len(identity.id_token) <= oidc.MAX_HINT_CHARS else None
+    extra = {"ccas_oidc": {"p": str(provider.id), "id_token": hint}}
     next_url = safe_next(identity.next_url, url_for("web.dashboard"))
     return redirect(sign_in(user, next_url, extra, method="oidc", provider=provider.name))
 
@@ -109,7 +112,8 @@ def callback():
 
 @hookimpl
 def ccas_nav_items():
-    return [NavItem("Connexion et identité", "identity.admin", MANAGER, order=955)]
+    return [NavItem("Connexion et identité", "identity.admin", MANAGER, order=955,
+                    section="Administration")]
 
 
 FORM_FIELDS = ("name", "issuer", "client_id", "client_secret", "domains", "scopes",
@@ -190,6 +194,23 @@ def provider_form(provider_id: str | None = None):
         "admin/identity_provider.html", provider=provider, values=values, errors=errors,
         organisations=list(organisations), redirect_uri=redirect_uri(),
     ), (422 if errors else 200)
+
+
+@bp.route("/admin/identity/unlink", methods=["POST"])
+@allow(MANAGER)
+def unlink():
+    try:
+        removed = idp.unlink(db.session, request.form.get("provider", ""),
+                             request.form.get("email", ""))
+    except UserError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+    else:
+        db.session.commit()
+        flash(_("Compte délié : sa prochaine connexion liera sa nouvelle identité.")
+              if removed else _("Ce compte n'était lié à aucune identité de ce fournisseur."),
+              "success" if removed else "info")
+    return redirect(url_for("identity.admin"))
 
 
 @bp.route("/admin/identity/provider/<provider_id>/delete", methods=["POST"])

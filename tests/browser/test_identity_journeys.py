@@ -26,6 +26,7 @@ def test_manager_sets_up_the_provider_and_an_agent_signs_in_with_the_button(brow
     page = browser.page
     app_under_test = browser.base
     browser.login(users["manager"].email, TEST_PASSWORD, slug="alpha")
+    page.get_by_role("link", name="Administration", exact=True).first.click()
     page.get_by_role("link", name="Connexion et identité").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Connexion et identité")
     expect(page.locator("main")).to_contain_text(f"{app_under_test}/t/alpha/login/oidc/callback")
