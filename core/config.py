@@ -9,6 +9,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from . import proxies
+from .worker.schedule import parse_overrides
+
 DEV_SECRET = "dev-only-not-secret"  # noqa: S105 - refused outside development
 
 
@@ -50,8 +53,21 @@ def load(instance_path: str, overrides: dict | None = None) -> dict:
         # removed once confirmed, or after CCAS_IMPORT_TTL_HOURS).
         "CCAS_IMPORT_DIR": env.get("CCAS_IMPORT_DIR"),
         "CCAS_IMPORT_TTL_HOURS": float(env.get("CCAS_IMPORT_TTL_HOURS", "24")),
+        # The documents attached to cases (outside the web root; default <instance>/files)
+        # and the largest file accepted.
+        "CCAS_FILES_DIR": env.get("CCAS_FILES_DIR"),
+        "CCAS_DOCUMENT_MAX_MB": int(env.get("CCAS_DOCUMENT_MAX_MB", "8")),
         # Every platform operator must have a TOTP second factor (enrolled at sign-in).
         "CCAS_OPERATOR_TOTP_REQUIRED": _bool(env.get("CCAS_OPERATOR_TOTP_REQUIRED")),
+        # Reverse proxies whose X-Forwarded-For/-Proto are believed (core.proxies).
+        "CCAS_TRUSTED_PROXIES": env.get("CCAS_TRUSTED_PROXIES", ""),
+        # Production on SQLite only when forced (a single-machine trial).
+        "CCAS_ALLOW_SQLITE": _bool(env.get("CCAS_ALLOW_SQLITE")),
+        # The worker's schedules changed or switched off (core.worker.schedule).
+        "CCAS_WORKER_SCHEDULE": env.get("CCAS_WORKER_SCHEDULE", ""),
+        # Key that seals identity providers' client secrets (core.accounts.sealing);
+        # CCAS_SECRET_KEY when unset.
+        "CCAS_SEALING_KEY": env.get("CCAS_SEALING_KEY"),
     }
     cfg.update(overrides)
     development = cfg["CCAS_ENV"] in {"development", "test"}
@@ -61,6 +77,21 @@ def load(instance_path: str, overrides: dict | None = None) -> dict:
                 "CCAS_SECRET_KEY must be set outside development (CCAS_ENV=%s)." % cfg["CCAS_ENV"]
             )
         cfg["SECRET_KEY"] = DEV_SECRET
+    if (cfg["CCAS_ENV"] == "production" and str(cfg["CCAS_DATABASE_URL"]).startswith("sqlite")
+            and not _bool(str(cfg.get("CCAS_ALLOW_SQLITE") or ""))):
+        raise ConfigError(
+            "CCAS_ENV=production refuse SQLite (un seul processus d'écriture, pas de "
+            "cloisonnement par la base) : indiquez une base PostgreSQL dans CCAS_DATABASE_URL "
+            "(docs/deployment.md), ou forcez avec CCAS_ALLOW_SQLITE=1 pour un essai."
+        )
+    try:
+        parse_overrides(cfg["CCAS_WORKER_SCHEDULE"])
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from exc
+    try:
+        cfg["CCAS_TRUSTED_PROXY_NETWORKS"] = proxies.parse_networks(cfg["CCAS_TRUSTED_PROXIES"])
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from exc
     cfg.setdefault("CCAS_DATABASE_OWNER_URL", None)
     if not cfg["CCAS_DATABASE_OWNER_URL"]:
         cfg["CCAS_DATABASE_OWNER_URL"] = cfg["CCAS_DATABASE_URL"]

@@ -212,6 +212,35 @@ def ccas_personal_data():
 
 @decorating
 @hookspec
+def ccas_scheduled_jobs():
+    """Tasks the worker (``ccas worker``, ``docs/deployment.md``) runs on a schedule: the
+    lender's arrears check every morning, a connector's nightly synchronisation… Each job
+    runs once per period of its schedule whatever the number of workers (a claimed row in
+    ``job_runs``), tenant by tenant for the tenants that enabled the plugin, each inside
+    its own tenant scope and transaction: a tenant that fails is recorded as failed and
+    rolled back, the other tenants and jobs still run. Operators change a schedule or
+    switch a job off with ``CCAS_WORKER_SCHEDULE`` (``name=1d@05:00``, ``name=off``).
+
+    Call mode: collected, plugin level (every installed plugin, at the worker's start).
+    A plugin that raises here is logged and its jobs left out.
+
+    :return: a list of ``core.plugin_api.ScheduledJob``.
+
+    Example::
+
+        def sync(tenant, session, now):
+            sent = udaf.push_new_cases(session, since=now - timedelta(days=1))
+            return f"{sent} dossier(s) transmis"
+
+        @hookimpl
+        def ccas_scheduled_jobs():
+            return [ScheduledJob("udaf.sync", sync, every=timedelta(days=1),
+                                 at=timedelta(hours=2), label="Synchronisation UDAF")]
+    """
+
+
+@decorating
+@hookspec
 def ccas_labels():
     """The French labels of the codes the plugin shows or stores: new vocabularies, or
     new codes in the core's (``core/labels.py`` lists them: ``purpose``, ``employment``,
@@ -727,4 +756,42 @@ def ccas_report_sections(tenant, year, session):
         @hookimpl
         def ccas_report_sections(year, session):
             return ReportSection("udaf", "UDAF", {"referrals_in": count_referrals(session, year)})
+    """
+
+
+# ======================================================================================
+# Demonstration data
+# ======================================================================================
+
+
+@deciding
+@hookspec
+def ccas_demo_data(rng, cases, today, tenant, session):
+    """Write the plugin's own rows for the demonstration data (``ccas demo``, the
+    benchmarks), consistent with the cases the core just wrote. Write in bulk
+    (``core.plugin_api.insert_rows``) and keep the work per case small: the benchmarks
+    generate a million cases. The core calls it once, after its own rows, in the same
+    transaction; a plugin that raises refuses the whole generation (nothing written).
+
+    Call mode: collected; each answer is a ``{French label: count}`` dict printed by
+    ``ccas demo`` (or ``None``).
+
+    :param rng: a ``random.Random`` seeded for the plugins (same seed, same rows); draw
+        ids with ``core.plugin_api.new_id(rng)``.
+    :param cases: the ``core.plugin_api.DemoCase`` of every generated case (state, the
+        days it reached each state, amount, duration, the borrower's ``fate``…).
+    :param today: the last day of the generated period (a ``date``).
+    :param tenant: the ``Tenant``.
+    :param session: the tenant-scoped SQLAlchemy session.
+    :return: ``{label: count}`` or ``None``.
+
+    Example::
+
+        @hookimpl
+        def ccas_demo_data(rng, cases, today, session):
+            rows = [{"id": new_id(rng), "case_id": c.id, "result": "clear",
+                     "checked_on": c.days["documents_requested"]}
+                    for c in cases if "documents_requested" in c.days]
+            insert_rows(session, FicpCheck, rows)
+            return {"Contrôles FICP": len(rows)}
     """

@@ -26,8 +26,8 @@ Legacy imports (the case import's machinery)
     ``read_spreadsheet(data, filename)`` (CSV ``;``/``,``/tab in UTF-8 or Windows-1252, or
     XLSX: headers and rows with their line numbers), ``ImportRowError`` (line, column,
     French message), ``ImportValueProblem``, ``normalise_header``, ``read_date_cell``,
-    ``read_amount_cell``, ``read_months_cell``, ``read_text_cell``,
-    ``bulk_insert(session, model, records)``, ``CaseTransition`` (a case's dated moves, for
+    ``read_amount_cell``, ``read_months_cell``, ``read_text_cell``, ``insert_rows`` (below),
+    ``CaseTransition`` (a case's dated moves, for
     an import that records them).
 
 Declaring hooks of the plugin's own (``ccas_hookspecs``)
@@ -37,8 +37,9 @@ The plugin's part of the case workflow (``ccas_case_workflow``)
     ``CaseWorkflow`` with ``CaseState``, ``Transition``, ``IntakeOption``, ``Milestone``.
 
 Values returned by hooks
-    ``CaseCheck``, ``Destination``, ``DocumentRequirement``, ``NavItem``, ``Panel``,
-    ``ReportSection``, ``Suggestion``, ``LendingBounds``.
+    ``CaseCheck``, ``Destination``, ``DocumentRequirement``, ``LendingBounds``, ``NavItem``,
+    ``Panel``, ``ReportSection``, ``ScheduledJob`` (a task of the worker,
+    ``ccas_scheduled_jobs``), ``Suggestion``.
 
 Values hooks receive (read them; their own modules stay private)
     ``Case``, ``Person``, ``Organisation``, ``Referral``, ``Tenant``, ``User``,
@@ -76,7 +77,10 @@ Case workflow
     version, reason=…, reason_text=…, destination=…, data=…)``; ``TransitionError`` (a
     refused move) and its subclass ``StaleCase`` (the case changed meanwhile: 409);
     ``accompaniment_status(case, session)`` (what a lender may know of the CCAS's
-    follow-up).
+    follow-up), ``affordability(session, case, tenant, instalment)`` (the instalment
+    against the payment the case's budget allows: ``Affordability.over``, ``bearable``),
+    ``borrowers(session, case)`` (the borrower then the co-borrower, as ``Borrower``:
+    names, birth date, ``role``).
 
 Writing what others must know (same transaction, never committed here)
     ``record_audit(session, action, obj, actor=None, **detail)`` and
@@ -87,7 +91,8 @@ Writing what others must know (same transaction, never committed here)
 Reading user input and showing values the French way
     ``local_today(tenant)`` (today in the tenant's time zone, from the platform's clock),
     ``parse_amount(value, field)``, ``parse_date(value, field)``,
-    ``format_money(amount)``, ``reasons(tenant, kind)`` (the tenant's reason labels:
+    ``format_money(amount)``, ``plural(count, one, many)`` (``"1 ligne"``, ``"2 lignes"``),
+    ``reasons(tenant, kind)`` (the tenant's reason labels:
     ``"refuse"``, ``"close"``…), ``label(vocabulary, code)`` (the French label of a code:
     the core's vocabularies and what plugins add with ``ccas_labels``).
 
@@ -97,6 +102,11 @@ Loan arithmetic (pure: Decimal in, Decimal out, no database)
     ``MAX_HOLIDAY_MONTHS``, ``add_months``, ``months_for_installment``,
     ``validate_loan_inputs`` and
     ``LoanInputError``, ``annual_percentage_rate``, ``round_apr``, ``schedule_json``.
+
+Demonstration data (hook ``ccas_demo_data``)
+    ``DemoCase`` (a generated case as the plugin sees it), ``insert_rows(session, model,
+    records)`` (bulk insert of dicts, the model's defaults filled in, the tenant
+    stamped), ``new_id(rng)`` (a reproducible UUID drawn from the seeded generator).
 
 Helpers shared by partner plugins
     ``has_children``, ``keywords_found``, ``normalise_text``, ``organisation_of_plugin``,
@@ -116,10 +126,14 @@ from . import outbox as _outbox
 from . import plugins
 from .api.auth import token_authenticated
 from .cases import local_today, parse_amount, parse_date
+from .cases.household import Borrower, borrowers
 from .cli.context import tenant_context
 from .db import db
+from .demo.rows import insert_rows, new_id
 from .errors import UserError
 from .features.accompaniment import status_label
+from .features.evaluation import Affordability, affordability
+from .formats import plural
 from .hookspecs import deciding, decorating, hookimpl, hookspec
 from .importer import columns as _columns
 from .importer.reading import read_table as read_spreadsheet
@@ -166,6 +180,7 @@ from .plugins.helpers import (
 )
 from .plugins.types import (
     CaseCheck,
+    DemoCase,
     Destination,
     DocumentRequirement,
     LendingBounds,
@@ -173,6 +188,7 @@ from .plugins.types import (
     Panel,
     PluginInfo,
     ReportSection,
+    ScheduledJob,
     Suggestion,
 )
 from .policy import (
@@ -232,18 +248,6 @@ read_date_cell = _columns.parse_date
 read_amount_cell = _columns.parse_amount
 read_months_cell = _columns.parse_months
 read_text_cell = _columns.text
-
-
-def bulk_insert(session, model, records: list[dict]) -> None:
-    """Insert many rows of the tenant model ``model`` fast, in the session's transaction
-    (legacy imports). Each record gives every column (Python-side defaults are not
-    applied); ``tenant_id`` is the current tenant's (filled in when missing, refused when
-    another). PostgreSQL's row-level security checks the rows again."""
-    from . import rawsql, tenancy
-
-    tenant_id = tenancy.require_tenant_id()
-    rows = [r if "tenant_id" in r else {"tenant_id": tenant_id, **r} for r in records]
-    rawsql.bulk_insert(session.connection(), model.__table__, rows, tenant_id)
 
 
 def plugin_settings(name: str) -> dict:
@@ -366,7 +370,6 @@ __all__ = [
     "read_amount_cell",
     "read_months_cell",
     "read_text_cell",
-    "bulk_insert",
     "CaseTransition",
     "ReportTable",
     "export_document",
@@ -377,6 +380,10 @@ __all__ = [
     "hookspec",
     "deciding",
     "decorating",
+    # demonstration data (hook ccas_demo_data)
+    "DemoCase",
+    "insert_rows",
+    "new_id",
     # the plugin's part of the case workflow
     "CaseWorkflow",
     "CaseState",
@@ -391,6 +398,7 @@ __all__ = [
     "NavItem",
     "Panel",
     "ReportSection",
+    "ScheduledJob",
     "Suggestion",
     # values hooks receive
     "Case",
@@ -436,6 +444,10 @@ __all__ = [
     "TransitionError",
     "StaleCase",
     "accompaniment_status",
+    "affordability",
+    "Affordability",
+    "borrowers",
+    "Borrower",
     # writing what others must know
     "record_audit",
     "actor_label",
@@ -446,6 +458,7 @@ __all__ = [
     "parse_amount",
     "parse_date",
     "format_money",
+    "plural",
     "reasons",
     "label",
     # loan arithmetic

@@ -17,6 +17,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -115,6 +116,8 @@ def _sync_guc(session: Session, connection=None) -> None:
     if session.info.get("ccas_guc") == wanted and connection is None:
         return
     conn = connection if connection is not None else session.connection()
+    if connection is None and session.info.get("ccas_guc") == wanted:
+        return  # the transaction this connection() began has just set it (after_begin)
     rawsql.set_tenant_guc(conn, *wanted)
     session.info["ccas_guc"] = wanted
 
@@ -180,10 +183,15 @@ def _do_orm_execute(state) -> None:
             )
         )
         return
-    state.statement = state.statement.options(
-        with_loader_criteria(
-            TenantScoped, lambda cls: cls.tenant_id == tenant_id, include_aliases=True
-        )
+    state.statement = state.statement.options(_tenant_criteria(tenant_id))
+
+
+@functools.lru_cache(maxsize=4096)
+def _tenant_criteria(tenant_id: int):
+    """The loader criteria of one tenant, built once: building the option (and analysing
+    its lambda) on every statement cost more than the rest of the scoping."""
+    return with_loader_criteria(
+        TenantScoped, lambda cls: cls.tenant_id == tenant_id, include_aliases=True
     )
 
 

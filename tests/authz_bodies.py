@@ -321,14 +321,11 @@ def _slot(prefix: str, ctx: Ctx, days: int, at: str) -> dict:
 
 
 def _plugin_settings(_ctx: Ctx) -> dict:
-    import json
-
-    return {"annual_rate": "3.04", "amount_min": "300", "amount_max": "3000",
+    return {"annual_rate": "3,04", "amount_min": "300,00", "amount_max": "3 000,00",
             "max_months": "36", "schedule_method": "annuity", "interest_paid_by_city": "100",
             "city_guarantee": "15", "fcs_guarantee": "50", "default_after_days": "90",
-            "allowed_purposes": json.dumps(["mobility", "housing", "household_equipment",
-                                            "health", "training", "employment", "debts",
-                                            "other"]),
+            "allowed_purposes": ["mobility", "housing", "household_equipment", "health",
+                                 "training", "employment", "debts", "other"],
             "contact_email": "microcredit@credit-municipal.example.org"}
 
 
@@ -472,6 +469,26 @@ BODIES: dict[str, Body] = {
                                            page="credit_municipal.loan_detail"),
     # the manager's administration
     "web.plugin_settings": Body(_plugin_settings, page="self"),
+    "admin.organisations": Body(lambda c: {"name": "Nouvelle association",
+                                           "kind": "association", "plugin": "", "email": ""},
+                                page="self"),
+    "admin.organisation_edit": Body(lambda c: {"name": "Association renommée",
+                                               "kind": "association", "plugin": "",
+                                               "email": "contact@association.example"},
+                                    page="self"),
+    "admin.users": Body(lambda c: {"email": "invitation@world.test", "full_name": "Invitée",
+                                   "role": "secretary", "org": f"CCAS de {c.own.tenant.city}"},
+                        page="self"),
+    "admin.user_edit": Body(lambda c: {"full_name": "Secrétaire renommée", "role": "secretary",
+                                       "org": f"CCAS de {c.own.tenant.city}"}, page="self"),
+    "admin.user_action": Body(lambda c: {"action": "send_link"}, page="admin.user_edit"),
+    "admin.tokens": Body(lambda c: {"user": str(c.own.users["referrer"].id),
+                                    "name": "Nouveau logiciel", "expires_days": "30"},
+                         success=(201,), page="self"),
+    "admin.token_revoke": Body(lambda c: {}, page="admin.tokens"),
+    "admin.sharing": Body(lambda c: {"comparison": "on"}, page="self"),
+    "cases.case_list": Body(lambda c: {"q": "Dupont"}, success=(200,), writes=False),
+    "privacy.search": Body(lambda c: {"q": "Dupont"}, success=(200,), writes=False),
     "privacy.rectify": Body(_rectified, page="privacy.person_page"),
     "privacy.erase": Body(lambda c: {"confirm": "yes"}, page="privacy.person_page"),
     "privacy.referral_rectify": Body(_referral_rectified, page="privacy.referral_page"),

@@ -95,6 +95,8 @@ def build_tenant(session, in_tenant, slug: str, password_hash: str, import_dir: 
         other_referrer = _user(session, accounts, password_hash, tenant, "referrer",
                                *OTHER_ORG, 99)
         plugins.set_enabled(session, "credit_municipal", True)
+        world_token, _clear = accounts.create_token(session, world.users["referrer"].email,
+                                                    "Logiciel partenaire")
         session.commit()
         plugins.forget_enabled_cache()
         u = world.users
@@ -338,6 +340,9 @@ def build_tenant(session, in_tenant, slug: str, password_hash: str, import_dir: 
         "attended_invitation_id": str(past_invited[1].id), "theme_id": str(theme.id),
         "held_appointment_id": str(held.id), "invitable_case_id": str(case_main.id),
         "documents_case_id": str(case_docs.id),
+        # the manager's administration
+        "org_id": str(u["referrer"].organisation_id), "user_id": str(u["secretary"].id),
+        "token_id": str(world_token.id),
     }
     with in_tenant(tenant):
         first_doc = documents.checklist(session, case_eval)[0]

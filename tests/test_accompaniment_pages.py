@@ -66,7 +66,7 @@ def test_the_dashboard_shows_overdue_follow_ups_and_open_tasks(client, users, lo
     login(client, users["social_worker"])
     html = client.get("/t/alpha/").get_data(as_text=True)
     assert "Suivis en retard" in html and "15/02/2026" in html  # month 1, long past
-    assert "Échéance impayée depuis 12 jour(s)." in html
+    assert "Échéance impayée depuis 12 jours." in html
     overview = client.get("/t/alpha/accompagnement/")
     assert overview.status_code == 200 and signed.reference in overview.get_data(as_text=True)
 

@@ -371,14 +371,22 @@ def test_case_list_filters_searches_and_paginates(client, users, login, session,
         session.commit()
     login(client, users["secretary"])
     first = client.get("/t/alpha/cases/").get_data(as_text=True)
-    assert "30 dossier(s), page 1 sur 2" in first and "Page suivante" in first
-    assert "10 dossier(s)" in client.get("/t/alpha/cases/?q=nom0").get_data(as_text=True)
-    searched = client.get("/t/alpha/cases/?q=Nom07").get_data(as_text=True)
-    assert "1 dossier(s)" in searched and "Nom07" in searched
+    assert "30 dossiers, page 1 sur 2" in first and "Page suivante" in first
+    by_name = client.post("/t/alpha/cases/", data={"q": "nom0"}).get_data(as_text=True)
+    assert "10 dossiers" in by_name
+    searched = client.post("/t/alpha/cases/", data={"q": "Nom07"}).get_data(as_text=True)
+    assert "1 dossier." in searched and "Nom07" in searched
+    # a name never travels in a URL: the search form and its pages are POSTs
+    assert "?q=" not in first and 'method="post"' in first
+    assert "1 dossier." not in client.get("/t/alpha/cases/?q=Nom07").get_data(as_text=True)
+    many = client.post("/t/alpha/cases/", data={"q": "nom"}).get_data(as_text=True)
+    assert "30 dossiers, page 1 sur 2" in many and "q=nom" not in many
+    second = client.post("/t/alpha/cases/", data={"q": "nom", "page": "2"})
+    assert "page 2 sur 2" in second.get_data(as_text=True)
     housing = client.get("/t/alpha/cases/?purpose=housing").get_data(as_text=True)
-    assert "15 dossier(s)" in housing
+    assert "15 dossiers" in housing
     dated = client.get("/t/alpha/cases/?date_from=2026-01-01&date_to=2026-01-02")
-    assert "4 dossier(s)" in dated.get_data(as_text=True)  # days 1 and 2, twice each
+    assert "4 dossiers" in dated.get_data(as_text=True)  # days 1 and 2, twice each
     bad = client.get("/t/alpha/cases/?date_from=hier")
     assert bad.status_code == 422 and "Date invalide" in bad.get_data(as_text=True)
 
@@ -398,6 +406,9 @@ def test_manager_dashboard_shows_counts_stuck_cases_and_delays(client, users, lo
     assert "Dossiers par état" in html and "Fiche recueil" in html
     assert "plus de 30 jours (1)" in html and old.reference in html
     assert "Délais médians par étape" in html
+    # key figures above, and the states as a chart with its data table
+    assert "Dossiers en cours" in html and "Sans mouvement depuis 30 jours" in html
+    assert 'role="img"' in html and "Fiche recueil : 1" in html  # the chart's description
 
 
 def test_interviews_are_only_for_social_workers_and_the_manager(client, users, login,

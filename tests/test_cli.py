@@ -113,6 +113,15 @@ def test_weak_password_is_refused(ccas):
     assert r.exit_code == 1 and "au moins 10 caractères" in r.output
 
 
+@pytest.mark.parametrize("password", ["azertyuiop1", "Marseille13!", "1qaz2wsx3edc"])
+def test_a_common_password_is_refused_by_user_create(ccas, password):
+    """Issue 18, finding 5: the list of common passwords (zxcvbn) and French words."""
+    ccas("tenant", "create", "lyon", "--name", "CCAS de Lyon", "--city", "Lyon")
+    r = ccas("user", "create", "--tenant", "lyon", "--email", "a@b.fr", "--role", "manager",
+             "--org", "CCAS de Lyon", "--password-stdin", input=password + "\n")
+    assert r.exit_code == 1 and "trop courant" in r.output
+
+
 def test_unknown_org_kind_and_tenant(ccas):
     r = ccas("org", "create", "--tenant", "nowhere", "--name", "X", "--kind", "ccas")
     assert r.exit_code == 1 and "Aucun territoire" in r.output

@@ -37,7 +37,7 @@ def test_remind_expires_referrals_older_than_the_tenant_delay(ccas, session, in_
         session.commit()
     result = ccas("referrals", "remind")
     assert result.exit_code == 0, result.output
-    assert "alpha : 0 relance(s), 1 expiration(s)" in result.output
+    assert "alpha : 0 relance, 1 expiration" in result.output
     with in_tenant(tenant):
         session.expire_all()
         assert session.get(Referral, (tenant.id, r.id)).status == ReferralStatus.expired

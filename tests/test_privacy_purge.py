@@ -547,7 +547,7 @@ def test_dry_run_counts_referrals_without_case_and_writes_nothing(referred, ccas
     before = scan(ccas_database, old_texts, date(1958, 2, 23))
     result = ccas("purge", "--tenant", "alpha", "--dry-run")
     assert result.exit_code == 0, result.output
-    assert "0 personne(s) et 3 orientation(s) sans demande au-delà" in result.output
+    assert "0 personne et 3 orientations sans demande au-delà" in result.output
     assert "Orientations sans demande seraient anonymisées : 3." in result.output
     assert "referrals : 3" in result.output and "rien n'a été écrit" in result.output
     assert scan(ccas_database, old_texts, date(1958, 2, 23)) == before

@@ -35,7 +35,8 @@ def test_an_invalid_intake_names_each_rule_in_french(api):
     assert body["type"] == "/api/v1/problems/invalid-data"
     assert body["title"] == "Données invalides"
     errors = body["errors"]
-    assert errors["amount_requested"] == ["Nombre attendu."]
+    assert errors["amount_requested"] == [
+        "Montant invalide : écrivez-le en chiffres, par exemple 1 200,50."]
     assert errors["person"]["adults"] == ["Nombre entier attendu."]
     assert errors["person"]["birth_date"] == ["Date invalide (aaaa-mm-jj)."]
     _assert_french(body)

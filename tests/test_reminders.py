@@ -127,9 +127,11 @@ def test_cli_reminds_every_tenant_in_its_own_scope_and_is_idempotent(
     now = (STARTS - timedelta(hours=24)).isoformat()
     result = ccas("appointments", "remind", "--now", now)
     assert result.exit_code == 0, result.output
-    assert "alpha : 1 rappel(s)" in result.output and "beta : 1 rappel(s)" in result.output
+    assert "alpha : 1 rappel mis en file" in result.output
+    assert "beta : 1 rappel mis en file" in result.output
     result = ccas("appointments", "remind", "--now", now)
-    assert "alpha : 0 rappel(s)" in result.output and "beta : 0 rappel(s)" in result.output
+    assert "alpha : 0 rappel mis en file" in result.output
+    assert "beta : 0 rappel mis en file" in result.output
     session.expire_all()
     assert [m.recipient for m in outbox(session, tenant, in_tenant)] == ["lea@example.org"]
     assert [m.recipient for m in outbox(session, other_tenant, in_tenant)] == [

@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
-from .. import cases, workflow
+from .. import cases, formats, workflow
+from ..features import stored_documents
 from ..models import (
     CHARGE_CATEGORIES,
     EMPLOYMENT_LABELS,
@@ -21,6 +22,7 @@ from ..models import (
     SOURCE_LABELS,
 )
 from ..web.filters import format_money
+from . import household
 
 
 @dataclass(frozen=True)
@@ -29,6 +31,14 @@ class InterviewSummary:
     duration_minutes: int | None
     worker: str
     shared_note: str
+
+
+@dataclass(frozen=True)
+class DocumentSummary:
+    kind: str
+    issued_on: date | None
+    expires_on: date | None
+    valid: bool
 
 
 @dataclass
@@ -56,6 +66,17 @@ class FileSummary:
     charges: list[tuple[str, Decimal]] = field(default_factory=list)
     figures: object | None = None  # core.cases.budget.BudgetFigures
     submitted_at: datetime | None = None
+    documents: list[DocumentSummary] = field(default_factory=list)
+    #: ``(name, relationship, age or None, co-borrower)`` of the household's members.
+    household: list[tuple[str, str, int | None, bool]] = field(default_factory=list)
+
+
+def _documents(session, case, tenant) -> list[DocumentSummary]:
+    labels = dict(stored_documents.kinds(session, tenant, case))
+    today = cases.local_today(tenant)
+    return [DocumentSummary(labels.get(d.kind, d.kind), d.issued_on, d.expires_on,
+                            d.valid_on(today))
+            for d in stored_documents.stored(session, case)]
 
 
 def build(session, case, tenant) -> FileSummary:
@@ -96,6 +117,10 @@ def build(session, case, tenant) -> FileSummary:
         charges=[(label, lines[c]) for c, label in CHARGE_CATEGORIES.items() if c in lines],
         figures=cases.budget_figures(session, case, tenant),
         submitted_at=submitted[0] if submitted else None,
+        documents=_documents(session, case, tenant),
+        household=[(m.full_name, m.relationship_label, m.age_on(cases.local_today(tenant)),
+                    m.id == case.co_borrower_id)
+                   for m in household.members(session, person)],
     )
 
 
@@ -162,7 +187,12 @@ def render_pdf(summary: FileSummary) -> bytes:
     row("Courriel", summary.email)
     row("Situation professionnelle", summary.employment)
     children = ", ".join(f"{a} ans" for a in summary.children_ages) or "aucun"
-    row("Foyer", f"{summary.adults} adulte(s) ; enfants : {children}")
+    adults = formats.plural(summary.adults or 1, "adulte", "adultes")
+    row("Foyer", f"{adults} ; enfants : {children}")
+
+    for name, relation, age, co in summary.household:
+        row(relation, f"{name}" + (f", {age} ans" if age is not None else "")
+            + (" - co-emprunteur" if co else ""))
 
     title("Demande")
     row("Objet", summary.purpose)
@@ -189,6 +219,19 @@ def render_pdf(summary: FileSummary) -> bytes:
         row("Mensualité supportable", f"{_money(fig.max_instalment)} au plus (seuil "
                                       f"{_money(fig.min_remaining_per_unit_per_day)} "
                                       "par unité et par jour)")
+
+    title("Pièces déposées")
+    if not summary.documents:
+        pdf.multi_cell(0, 6, _safe("Aucune pièce déposée."), new_x="LMARGIN", new_y="NEXT")
+    for d in summary.documents:
+        dates = []
+        if d.issued_on:
+            dates.append(f"délivrée le {_day(d.issued_on)}")
+        if d.expires_on:
+            dates.append(f"expire le {_day(d.expires_on)}")
+        if not d.valid:
+            dates.append("expirée")
+        row(d.kind, ", ".join(dates) or "déposée")
 
     title("Entretiens d'évaluation")
     if not summary.interviews:

@@ -28,6 +28,7 @@ COMMANDS: dict[str, str] = {
     "tenant": "core.cli.admin:tenant",
     "org": "core.cli.admin:org",
     "user": "core.cli.admin:user",
+    "idp": "core.cli.identity:idp_group",
     "operator": "core.cli.admin:operator",
     "token": "core.cli.admin:token",
     "plugins": "core.cli.plugin_admin:plugins_group",
@@ -42,6 +43,7 @@ COMMANDS: dict[str, str] = {
     "referrals": "core.cli.outbox:referrals_group",
     "backup": "core.cli.backup:backup_group",
     "purge": "core.cli.privacy:purge_command",
+    "worker": "core.cli.worker:worker",
 }
 
 

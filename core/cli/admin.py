@@ -8,8 +8,8 @@ import sys
 import click
 from sqlalchemy import func, select
 
-from .. import accounts, migrate, tenancy
-from ..accounts import totp
+from .. import accounts, formats, migrate, tenancy
+from ..accounts import invitations, totp
 from ..db import db as database
 from ..models import ApiToken, Operator, Organisation, Tenant
 from ..portability import export as portability_export
@@ -76,7 +76,8 @@ def _progress(label: str):
     """A per-table progress line on a terminal; nothing when piped."""
     if not sys.stdout.isatty():
         return None
-    return lambda table, rows: click.echo(f"  {label} {table} : {rows} ligne(s)")
+    return lambda table, rows: click.echo(
+        f"  {label} {table} : {formats.plural(rows, 'ligne', 'lignes')}")
 
 
 @tenant.command("export")
@@ -92,11 +93,12 @@ def tenant_export(slug, output):
         manifest = portability_export.export_tenant(session, t, output, _progress("export"))
         session.commit()
     rows = sum(e["rows"] for e in manifest.tables.values())
-    click.echo(f"Territoire {slug} exporté : {rows} lignes dans {len(manifest.tables)} tables, "
+    click.echo(f"Territoire {slug} exporté : {formats.plural(rows, 'ligne', 'lignes')} dans "
+               f"{formats.plural(len(manifest.tables), 'table', 'tables')}, "
                f"{output}.")
     if waiting:
-        click.echo(f"Attention : {waiting} message(s) en attente d'envoi ne sont pas dans "
-                   "l'archive (lancez « ccas outbox drain » avant d'exporter).")
+        click.echo(f"Attention : {formats.plural(waiting, 'message', 'messages')} en attente "
+                   "d'envoi, pas dans l'archive (lancez « ccas outbox drain » avant d'exporter).")
 
 
 @tenant.command("import")
@@ -133,15 +135,17 @@ def tenant_delete(slug, dry_run, yes):
             click.echo(f"{table}\t{n}")
         total = sum(counts.values())
         if dry_run:
-            click.echo(f"{total} ligne(s) seraient supprimées, et le territoire {slug}. "
+            gone = formats.plural(total, "ligne serait supprimée", "lignes seraient supprimées")
+            click.echo(f"{gone}"
+                       f", et le territoire {slug}. "
                        "Rien n'a été supprimé.")
             return
         if not yes:
-            click.confirm(f"Supprimer définitivement le territoire {slug} et ses {total} "
-                          "ligne(s) ?", abort=True)
+            click.confirm(f"Supprimer définitivement le territoire {slug} "
+                          f"({formats.plural(total, 'ligne', 'lignes')}) ?", abort=True)
         portability_removal.delete_tenant(session, t)
         session.commit()
-    click.echo(f"Territoire {slug} supprimé ({total} ligne(s)).")
+    click.echo(f"Territoire {slug} supprimé ({formats.plural(total, 'ligne', 'lignes')}).")
 
 
 # -- organisations and users ----------------------------------------------------------------
@@ -207,6 +211,24 @@ def user_create(tenant_slug, email, role, org_name, full_name, password_stdin):
         click.echo(f"Compte créé : {u.email} ({u.role.value}, {u.organisation.name})")
 
 
+@user.command("invite")
+@click.option("--tenant", "tenant_slug", required=True)
+@click.option("--email", required=True)
+@click.option("--role", required=True,
+              help="manager, secretary, social_worker, lender_agent, referrer, funder")
+@click.option("--org", "org_name", required=True, help="Organisation name.")
+@click.option("--name", "full_name", default="", help="Full name.")
+@friendly
+def user_invite(tenant_slug, email, role, org_name, full_name):
+    """Create a user and e-mail a set-password link (valid 7 days), no password asked."""
+    with tenant_context(tenant_slug) as t:
+        u = invitations.invite_user(database.session, t, email, role, org_name,
+                                    _app().config["CCAS_BASE_URL"], full_name)
+        database.session.commit()
+        click.echo(f"Invitation envoyée à {u.email} ({u.role.value}, {u.organisation.name}) ; "
+                   "le message part avec la file d'envoi (ccas outbox drain).")
+
+
 @user.command("deactivate")
 @click.option("--tenant", "tenant_slug", required=True)
 @click.option("--email", required=True)
@@ -218,6 +240,33 @@ def user_deactivate(tenant_slug, email):
         accounts.deactivate_user(database.session, u)
         database.session.commit()
         click.echo(f"Compte désactivé : {u.email}")
+
+
+@user.command("reactivate")
+@click.option("--tenant", "tenant_slug", required=True)
+@click.option("--email", required=True)
+@friendly
+def user_reactivate(tenant_slug, email):
+    """Reactivate a deactivated user."""
+    with tenant_context(tenant_slug):
+        u = accounts.get_user(database.session, email)
+        accounts.reactivate_user(database.session, u)
+        database.session.commit()
+        click.echo(f"Compte réactivé : {u.email}")
+
+
+@user.command("reset-totp")
+@click.option("--tenant", "tenant_slug", required=True)
+@click.option("--email", required=True)
+@friendly
+def user_reset_totp(tenant_slug, email):
+    """Remove a user's second factor (lost phone and recovery codes)."""
+    with tenant_context(tenant_slug):
+        u = accounts.get_user(database.session, email)
+        done = accounts.reset_second_factor(database.session, u)
+        database.session.commit()
+        click.echo(f"Second facteur supprimé pour {u.email}." if done
+                   else f"{u.email} n'a pas de second facteur : rien à faire.")
 
 
 @click.group()

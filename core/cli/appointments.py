@@ -7,6 +7,7 @@ from datetime import datetime
 
 import click
 
+from .. import formats
 from ..features.reminders import remind_all_tenants
 from .context import app_session, friendly
 
@@ -34,7 +35,7 @@ def remind_command(tenant_slug, now_text):
         with app_session():
             report = remind_all_tenants(now, tenant_slug)
         for slug, result in report.items():
-            line = f"{slug} : {result.queued} rappel(s) mis en file"
+            line = f"{slug} : {formats.plural(result.queued, 'rappel mis', 'rappels mis')} en file"
             if result.no_email:
                 line += f", {len(result.no_email)} sans adresse e-mail (à appeler)"
             click.echo(line + ".")

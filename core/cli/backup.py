@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from .. import backup
+from .. import backup, formats, storage
 from ..db import db
 from ..portability.restore import restore_tenant
 from .context import _app, friendly, owner_session
@@ -28,8 +28,9 @@ def backup_create(output):
     owner_url = app.config["CCAS_DATABASE_OWNER_URL"]
     if not output:
         output = Path(app.instance_path) / "backups" / backup.default_filename(owner_url)
-    path = backup.create(owner_url, output)
-    click.echo(f"Sauvegarde écrite : {path} ({path.stat().st_size} octets).")
+    path = backup.create(owner_url, output, storage.files_dir(app))
+    click.echo(f"Sauvegarde écrite : {path} ({path.stat().st_size} octets) ; pièces "
+               f"déposées : {backup.files_archive(path)}.")
 
 
 @backup_group.command("restore")
@@ -44,7 +45,7 @@ def backup_restore(file, yes):
             "Toutes les données actuelles seront remplacées par celles de la sauvegarde. "
             "Continuer ?", abort=True,
         )
-    backup.restore(app.config["CCAS_DATABASE_OWNER_URL"], file)
+    backup.restore(app.config["CCAS_DATABASE_OWNER_URL"], file, storage.files_dir(app))
 
     db.dispose()  # no pooled connection keeps the old tables
     click.echo(f"Sauvegarde restaurée : {file}. Redémarrez l'application.")
@@ -68,5 +69,5 @@ def backup_restore_tenant(file, slug, scratch_url, yes):
         result = restore_tenant(session, app.config["CCAS_DATABASE_OWNER_URL"], file, slug,
                                 scratch_url)
         session.commit()
-    click.echo(f"Territoire {slug} restauré depuis {file} ({result['replaced']} ligne(s) "
-               "remplacées).")
+    click.echo(f"Territoire {slug} restauré depuis {file} ("
+               f"{formats.plural(result['replaced'], 'ligne remplacée', 'lignes remplacées')}).")

@@ -16,13 +16,12 @@ import click
 from flask import current_app, g
 from sqlalchemy import select
 
-from .. import accounts, audit, referrals, tenancy
-from ..api import idempotency
+from .. import accounts, audit, tenancy
 from ..db import db
 from ..errors import UserError
 from ..models import Tenant
 from ..outbox import delivery
-from ..web import form_tokens
+from ..worker.jobs import referrals_upkeep
 from .context import app_session, friendly, tenant_context
 
 
@@ -80,13 +79,9 @@ def remind(tenant_slugs):
         for tenant in tenants:
             with tenancy.tenant_scope(tenant.id):
                 g.tenant = tenant
-                reminded, expired = referrals.remind_and_expire(session, tenant)
-                purged = idempotency.purge_expired(session)
-                tokens = form_tokens.purge_expired(session)
+                summary = referrals_upkeep(tenant, session)
                 session.commit()
-            click.echo(f"{tenant.slug} : {reminded} relance(s), {expired} expiration(s), "
-                       f"{purged} clé(s) d'idempotence purgée(s), {tokens} jeton(s) de "
-                       "formulaire purgé(s).")
+            click.echo(f"{tenant.slug} : {summary}.")
 
 
 @referrals_group.command("webhook")

@@ -6,6 +6,7 @@ import sys
 
 import click
 
+from .. import formats
 from ..db import db
 from ..privacy import purge
 from .context import friendly, tenant_context
@@ -25,7 +26,8 @@ def purge_command(tenant_slug, dry_run):
         due_referrals = purge.due_referrals(session, tenant)
         months = purge.retention_months(tenant)
         click.echo(f"Conservation : {months} mois après le dernier contact ; "
-                   f"{len(due)} personne(s) et {len(due_referrals)} orientation(s) "
+                   f"{formats.plural(len(due), 'personne', 'personnes')} et "
+                   f"{formats.plural(len(due_referrals), 'orientation', 'orientations')} "
                    "sans demande au-delà.")
         with click.progressbar(length=len(due) + len(due_referrals), label="Anonymisation",
                                file=sys.stderr) as bar:

@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 from flask import current_app
 
+from .. import formats
 from ..db import db
 from ..importer import rejects_csv, run_import
 from ..importer.uploads import store_for
@@ -122,5 +123,6 @@ def import_sweep():
     with app_session():
         store = store_for(current_app)
         removed = store.sweep()
-    click.echo(f"{removed} fichier(s) en attente supprimé(s) (plus de "
+    click.echo(f"{formats.plural(removed, 'fichier', 'fichiers')} en attente supprimé"
+               f"{'s' if removed > 1 else ''} (plus de "
                f"{store.ttl_seconds / 3600:g} h) dans {store.root}.")

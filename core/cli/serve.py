@@ -18,20 +18,46 @@ def serve(host, port):
     """Serve the application (development server; use a WSGI server in production)."""
 
     app = _app()
+    if app.config["CCAS_ENV"] == "production":
+        raise click.ClickException(
+            "« ccas serve » est le serveur de développement. En production : "
+            "gunicorn -c python:core.gunicorn_conf core.wsgi:app (docs/deployment.md)."
+        )
     click.echo(f"http://{host}:{port}/")
     run_simple(host, port, app, threaded=True, use_reloader=False)
 
 
 @click.command()
 @click.option("--password", default=None, help="Password for every demo account.")
+@click.option("--empty", is_flag=True,
+              help="Only the tenant, its partners and the logins (no activity).")
+@click.option("--seed", default=demo_module.DEFAULT_SEED, show_default=True, type=int,
+              help="Seed of the generated activity (same seed, same data).")
+@click.option("--years", default=2.0, show_default=True, type=click.FloatRange(0.1, 50),
+              help="Years of activity, ending today.")
+@click.option("--requests-per-year", default=400, show_default=True,
+              type=click.IntRange(1, 1_000_000), help="Requests a year.")
 @friendly
-def demo(password):
-    """Create (idempotently) the demo tenant 'toulouse' with plugins, partners, users."""
+def demo(password, empty, seed, years, requests_per_year):
+    """Create the demo tenant 'toulouse' (plugins, partners, one login per role) with two
+    years of activity up to today. Run again, it keeps everything and adds nothing to a
+    tenant that already has cases."""
 
     with app_session() as session:
-        logins = demo_module.create_demo(session, password)
+        result = demo_module.create_demo(session, password, empty=empty, seed=seed,
+                                         years=years, requests_per_year=requests_per_year)
         session.commit()
+        summary = result["summary"]
+        lines = demo_module.summary_lines(summary) if summary is not None else []
     click.echo("Territoire de démonstration « toulouse » prêt.")
-    click.echo("Comptes (mot de passe commun : %s) :" % logins["password"])
-    for line in logins["accounts"]:
+    if summary is not None:
+        if summary.generated:
+            click.echo(f"Activité générée (graine {summary.seed}, jusqu'au "
+                       f"{summary.today:%d/%m/%Y}) :")
+        else:
+            click.echo("Le territoire a déjà des dossiers : rien n'a été ajouté.")
+        for line in lines:
+            click.echo("  " + line)
+    click.echo("Comptes (mot de passe commun : %s) :" % result["password"])
+    for line in result["accounts"]:
         click.echo("  " + line)

@@ -26,7 +26,7 @@ from datetime import date, datetime
 from flask import g, has_app_context
 from sqlalchemy import func, select
 
-from .. import audit, clock
+from .. import audit, clock, formats
 from ..cases import parse_date
 from ..errors import NotFound, UserError
 from ..hookspecs import hookimpl
@@ -471,10 +471,11 @@ def ccas_loan_event(loan, event, data, session):
         return None
     if event == "late":
         days = data.get("days_late")
-        message = (f"Échéance impayée depuis {int(days)} jour(s)." if days is not None
+        message = (f"Échéance impayée depuis {formats.plural(int(days), 'jour', 'jours')}."
+                   if days is not None
                    else "Échéance impayée.")
         if data.get("amount") is not None:
-            message += f" Montant dû : {data['amount']} €."
+            message += f" Montant dû : {formats.money(data['amount'])}."
         create_task(session, case, TaskKind.late_instalment, message, LATE_ACTION,
                     source="loan:late")
     elif event == "default":

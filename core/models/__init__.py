@@ -29,7 +29,7 @@ from .case import (
     Source,
     State,
 )
-from .documents import DOCUMENT_STATUS_LABELS, CaseDocument, DocumentStatus
+from .documents import DOCUMENT_STATUS_LABELS, CaseDocument, DocumentStatus, StoredDocument
 from .evaluation import (
     CHARGE_CATEGORIES,
     RESOURCE_CATEGORIES,
@@ -38,9 +38,18 @@ from .evaluation import (
     Interview,
 )
 from .form_token import FormToken
+from .identity import IdentityProvider
+from .jobs import JobRun, WorkerHeartbeat
 from .organisation import ORGANISATION_KIND_LABELS, Organisation, OrganisationKind
 from .outbox import OutboxKind, OutboxMessage, OutboxStatus
-from .person import EMPLOYMENT_LABELS, Employment, Person
+from .person import (
+    EMPLOYMENT_LABELS,
+    RELATIONSHIP_LABELS,
+    Employment,
+    HouseholdMember,
+    Person,
+    Relationship,
+)
 from .plugin_state import PluginState
 from .referral import (
     REFERRAL_STATUS_LABELS,
@@ -63,6 +72,8 @@ from .token import ApiToken
 from .user import Operator, User
 
 __all__ = [
+    "JobRun",
+    "WorkerHeartbeat",
     "AccompanimentPlan",
     "AccompanimentTask",
     "FollowUp",
@@ -76,6 +87,10 @@ __all__ = [
     "AppointmentMode",
     "AppointmentStatus",
     "CaseDocument",
+    "StoredDocument",
+    "HouseholdMember",
+    "Relationship",
+    "RELATIONSHIP_LABELS",
     "DOCUMENT_STATUS_LABELS",
     "DocumentStatus",
     "KIND_LABELS",
@@ -117,6 +132,7 @@ __all__ = [
     "PluginState",
     "PasswordResetToken",
     "FormToken",
+    "IdentityProvider",
     "OperatorTotpCredential",
     "OperatorTotpRecoveryCode",
     "TotpCredential",

@@ -31,12 +31,21 @@ class PluginInfo:
 
 @dataclass(frozen=True)
 class NavItem:
-    """A menu entry. ``endpoint`` is a Flask endpoint taking ``tenant`` as URL value."""
+    """A menu entry. ``endpoint`` is a Flask endpoint taking ``tenant`` as URL value.
+
+    :param section: the French label of the menu section the entry belongs to; the core's
+        are "Dossiers", "Activité", "Orientations", "Prêts", "Bilans", "Administration" and
+        "Mon compte" (shown in the user's corner). The header shows the sections, each
+        leading to its first page, and a second row with the current section's pages; an
+        entry without a section stands on its own in the header (at most 7 entries there,
+        the rest go under "Plus").
+    """
 
     label: str
     endpoint: str
     roles: frozenset[str] = frozenset()
     order: int = 100
+    section: str = ""
 
 
 @dataclass(frozen=True)
@@ -108,3 +117,73 @@ class ReportSection:
     name: str
     title: str
     data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class DemoCase:
+    """A case of the demonstration data (``ccas demo``, the benchmarks), as given to
+    ``ccas_demo_data``: what a plugin needs to write its own rows consistent with it.
+
+    :param id: the case's id.
+    :param reference: the case's reference (``2026-00042``).
+    :param state: its state today.
+    :param purpose: purpose code (``mobility``…).
+    :param amount: amount requested (``Decimal``), also the loan's amount when granted.
+    :param months: loan duration asked (months).
+    :param intake_date: the day the request was taken.
+    :param days: ``{state: day}``, the first day the case reached each state it went
+        through (local dates).
+    :param reasons: ``{state: reason code}`` of the moves that carried one (``refused``,
+        ``closed``…).
+    :param fate: on a disbursed loan, how the borrower repays: ``on_time``, ``late``
+        (behind today), ``defaulted`` or ``repaid_early``; otherwise ``None``.
+    :param paid_instalments: on a defaulted loan, the instalments paid before the
+        borrower stopped.
+    :param social_worker_id: the CCAS social worker in charge (a ``User`` id) or ``None``.
+    :param lender_agent_id: the lender's agent who acted on it (a ``User`` id) or ``None``.
+    """
+
+    id: Any
+    reference: str
+    state: str
+    purpose: str
+    amount: Any
+    months: int
+    intake_date: Any
+    days: dict = field(default_factory=dict)
+    reasons: dict = field(default_factory=dict)
+    fate: str | None = None
+    paid_instalments: int | None = None
+    social_worker_id: Any = None
+    lender_agent_id: Any = None
+
+
+@dataclass(frozen=True)
+class ScheduledJob:
+    """A task the worker (``ccas worker``) runs on a schedule (returned by
+    ``ccas_scheduled_jobs``).
+
+    :param name: unique, dotted, starting with the plugin's name
+        (``"credit_municipal.arrears"``); the name an operator uses in
+        ``CCAS_WORKER_SCHEDULE`` to change its schedule or switch it off.
+    :param run: the work, called with any of ``tenant``, ``session`` and ``now`` (aware
+        UTC ``datetime``) it names. With ``per_tenant`` (the default) it is called once per
+        tenant that enabled the plugin (every tenant for the core's jobs), inside that
+        tenant's scope, with the tenant's session; the worker commits after it, or rolls
+        back if it raises (that tenant is recorded as failed, the others still run). It may
+        return a short summary for the job log (counts, no personal data).
+    :param every: the default period (a ``timedelta``); the job runs once per period,
+        whatever the number of workers.
+    :param at: offset of the periods from midnight UTC (``timedelta(hours=5)`` with
+        ``every=timedelta(days=1)``: every day at 05:00 UTC).
+    :param label: French label for the operator console.
+    :param per_tenant: ``False`` for platform work (no tenant, no tenant table reachable);
+        ``run`` then gets ``session`` and ``now`` only.
+    """
+
+    name: str
+    run: Any
+    every: Any
+    at: Any = None
+    label: str = ""
+    per_tenant: bool = True

@@ -89,6 +89,11 @@ CORE: tuple[PersonalData, ...] = (
         links=(("id", "persons"),),
     ),
     PersonalData(
+        "household_members", label="Membres du foyer",
+        personal={"first_name": "name", "last_name": "name", "birth_date": "birth_date"},
+        links=(("person_id", "persons"),),
+    ),
+    PersonalData(
         "cases", label="Demandes",
         personal={"project": "blank", "import_key": "null"},
         non_personal=("reference", "reoriented_to", "state"),
@@ -114,6 +119,13 @@ CORE: tuple[PersonalData, ...] = (
         "case_documents", label="Pièces justificatives",
         personal={"note": "blank"},
         non_personal=("code", "label", "source", "updated_by_label"),
+        links=(("case_id", "cases"),),
+    ),
+    # The file goes with its row (core.storage deletes it once the purge commits).
+    PersonalData(
+        "stored_documents", label="Pièces déposées",
+        personal={"filename": "delete"},
+        non_personal=("kind", "content_type", "sha256", "storage_key", "uploaded_by_label"),
         links=(("case_id", "cases"),),
     ),
     PersonalData(
@@ -203,6 +215,9 @@ CORE: tuple[PersonalData, ...] = (
     PersonalData("totp_recovery_codes", non_personal=("code_hash",)),
     PersonalData("operator_totp_credentials", non_personal=("secret",)),
     PersonalData("operator_totp_recovery_codes", non_personal=("code_hash",)),
+    # The worker's bookkeeping: job names, worker ids (host:pid), counts per tenant.
+    PersonalData("job_runs", non_personal=("job", "worker", "status", "detail")),
+    PersonalData("worker_heartbeats", non_personal=("worker", "current_job")),
     PersonalData("workshop_themes", non_personal=("title", "description")),
     PersonalData("workshop_sessions", non_personal=("place",)),
 )

@@ -149,9 +149,16 @@ class CaseSchema(Schema):
 
 class CaseListSchema(Schema):
     items = fields.List(fields.Nested(CaseSchema))
-    total = fields.Integer()
+    total = fields.Integer(allow_none=True, metadata={
+        "description": "Number of matching cases with `count=true`; null otherwise."})
+    has_more = fields.Boolean(metadata={"description": "A next page exists."})
     page = fields.Integer()
     per_page = fields.Integer()
+
+
+#: Built once: a schema instance is stateless when dumping (``Schema.__init__`` per call
+#: cost more than the dump itself).
+_CASE_SCHEMA = CaseSchema()
 
 
 def dump_case(session, case, role: str, detail: bool = True) -> dict:
@@ -196,11 +203,12 @@ def dump_case(session, case, role: str, detail: bool = True) -> dict:
                  **({"private_note": i.private_note} if private else {})}
                 for i in cases.interviews(session, case)
             ]
-            figures = cases.budget_figures(session, case)
+            lines = cases.budget_lines(session, case)
+            figures = cases.budget_figures(session, case, lines=lines)
             data["budget"] = None if figures is None else {
-                "lines": cases.budget_lines(session, case),
+                "lines": lines,
                 **{k: getattr(figures, k) for k in (
                     "consumption_units", "resources", "charges", "remaining",
                     "remaining_per_unit_month", "remaining_per_unit_day", "max_instalment")},
             }
-    return CaseSchema().dump(data)
+    return _CASE_SCHEMA.dump(data)

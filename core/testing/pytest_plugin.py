@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextvars
 import os
+import re
 import secrets
 import tempfile
 import types
@@ -187,6 +188,7 @@ def app_config(ccas_database, tmp_path) -> dict:
         "WTF_CSRF_ENABLED": False,
         "CCAS_LOG_LEVEL": "WARNING",
         "CCAS_BASE_URL": "http://localhost",
+        "CCAS_FILES_DIR": str(tmp_path / "files"),
     }
 
 
@@ -327,6 +329,14 @@ def _tenant_and_email(user):
         return tenant, user.email
 
 
+def csrf_token_of(client, url: str) -> str:
+    """The CSRF token of the form on page ``url`` (tests that run with CSRF on)."""
+    page = client.get(url).get_data(as_text=True)
+    found = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert found, f"no CSRF token on {url}"
+    return found[1]
+
+
 @pytest.fixture
 def login():
     def do(client, user, password: str = TEST_PASSWORD):
@@ -335,7 +345,10 @@ def login():
         else:
             tenant, email = _tenant_and_email(user)
             url = f"/t/{tenant.slug}/login"
-        response = client.post(url, data={"email": email, "password": password})
+        data = {"email": email, "password": password}
+        if client.application.config.get("WTF_CSRF_ENABLED", True):
+            data["csrf_token"] = csrf_token_of(client, url)
+        response = client.post(url, data=data)
         assert response.status_code == 302, response.get_data(as_text=True)[:500]
         return response
 
@@ -416,6 +429,8 @@ def ccas(ccas_database, monkeypatch, app):
     monkeypatch.setenv("CCAS_DATABASE_OWNER_URL", ccas_database.owner_url)
     monkeypatch.setenv("CCAS_ENV", "test")
     monkeypatch.setenv("CCAS_LOG_LEVEL", "WARNING")
+    if app.config.get("CCAS_FILES_DIR"):
+        monkeypatch.setenv("CCAS_FILES_DIR", app.config["CCAS_FILES_DIR"])
     runner = CliRunner()
 
     def run(*args, input=None):  # noqa: A002 - click's name

@@ -41,7 +41,8 @@ def ccas_dashboard_panels(user):
 
 @hookimpl
 def ccas_nav_items():
-    return [NavItem("Accompagnement", "accompaniment.overview", SOCIAL_WORKERS, order=40)]
+    return [NavItem("Accompagnement", "accompaniment.overview", SOCIAL_WORKERS, order=40,
+                    section="Dossiers")]
 
 
 def _role() -> str:

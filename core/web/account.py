@@ -15,7 +15,7 @@ from flask import (
 )
 from flask_login import current_user
 
-from ..accounts import password_reset
+from ..accounts import identity_providers, password_reset
 from ..db import db
 from ..errors import UserError
 from ..hookspecs import hookimpl
@@ -29,7 +29,8 @@ bp = Blueprint("account", __name__, url_prefix="/t/<tenant>")
 
 @hookimpl
 def ccas_nav_items():
-    return [NavItem("Sécurité du compte", "account.security", ALL_TENANT_ROLES, order=990)]
+    return [NavItem("Sécurité du compte", "account.security", ALL_TENANT_ROLES, order=990,
+                    section="Mon compte")]
 
 
 def _place() -> second_factor.Place:
@@ -82,14 +83,23 @@ def totp_disable():
 # -- password reset -----------------------------------------------------------------------
 
 
+def _passwords_off():
+    """The tenant signs in through its identity provider only: no password to reset."""
+    flash("Ce territoire n'utilise pas de mot de passe : connectez-vous avec votre "
+          "fournisseur d'identité.", "info")
+    return redirect(url_for("web.login"))
+
+
 @bp.route("/password/forgot", methods=["GET", "POST"])
 @public
 def password_forgot():
+    if not identity_providers.password_sign_in_allowed(g.tenant):
+        return _passwords_off()
     sent = False
     if request.method == "POST":
         password_reset.request_reset(
             db.session, g.tenant, request.form.get("email", ""),
-            current_app.config["CCAS_BASE_URL"],
+            current_app.config["CCAS_BASE_URL"], current_app.config["SECRET_KEY"],
         )
         db.session.commit()
         sent = True
@@ -99,6 +109,8 @@ def password_forgot():
 @bp.route("/password/reset/<token>", methods=["GET", "POST"], endpoint="password_reset")
 @public
 def password_reset_view(token: str):
+    if not identity_providers.password_sign_in_allowed(g.tenant):
+        return _passwords_off()
     if password_reset.valid_token(db.session, token) is None:
         return render_template("account/password_reset.html", invalid=True, errors={},
                                token=""), 400

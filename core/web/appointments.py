@@ -67,7 +67,7 @@ def ccas_dashboard_panels(user):
 
 @hookimpl
 def ccas_nav_items():
-    return [NavItem("Agenda", "appointments.agenda", CCAS_STAFF, order=30)]
+    return [NavItem("Agenda", "appointments.agenda", CCAS_STAFF, order=30, section="Activité")]
 
 
 def _case(case_id: uuid.UUID) -> Case:

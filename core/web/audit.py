@@ -11,6 +11,7 @@ import json
 from flask import Blueprint, render_template, request
 from sqlalchemy import func, select
 
+from .. import paging
 from ..db import db
 from ..hookspecs import hookimpl
 from ..models import AuditEvent
@@ -25,7 +26,8 @@ PAGE_SIZE = 50
 
 @hookimpl
 def ccas_nav_items():
-    return [NavItem("Journal d'audit", "audit.events", MANAGER, order=900)]
+    return [NavItem("Journal d'audit", "audit.events", MANAGER, order=900,
+                    section="Administration")]
 
 
 def _text(name: str, limit: int) -> str:
@@ -33,8 +35,7 @@ def _text(name: str, limit: int) -> str:
 
 
 def _page() -> int:
-    raw = request.args.get("page") or "1"
-    return int(raw) if raw.isdigit() and 0 < len(raw) < 6 and int(raw) > 0 else 1
+    return paging.page_from(request.args.get("page"))
 
 
 @bp.route("/")

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, abort, current_app, g, request
+from flask import Flask, abort, current_app, g, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
 from .. import plugins, tenancy
 from ..db import db
 from ..models import Tenant
+from . import navigation
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +70,8 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def _tenant_ctx():
-        return {"tenant": g.get("tenant"), "request_path": request.path, "nav_items": nav_items}
+        return {"tenant": g.get("tenant"), "request_path": request.path, "nav_items": nav_items,
+                "menu": menu}
 
 
 def nav_items() -> list:
@@ -86,3 +89,18 @@ def nav_items() -> list:
             continue
         items.append(item)
     return sorted(items, key=lambda i: (i.order, i.label))
+
+
+def menu() -> navigation.Menu | None:
+    """The header's menu and the breadcrumb trail of the page being shown (computed once
+    per request)."""
+    tenant = g.get("tenant")
+    if tenant is None or not current_user.is_authenticated:
+        return None
+    if "ccas_menu" not in g:
+        home = navigation.Entry(_("Tableau de bord"), url_for("web.dashboard", tenant=tenant.slug),
+                                "page" if request.endpoint == "web.dashboard" else "")
+        g.ccas_menu = navigation.build(
+            nav_items(), request.endpoint,
+            lambda endpoint: url_for(endpoint, tenant=tenant.slug), home=home)
+    return g.ccas_menu

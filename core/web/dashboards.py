@@ -10,18 +10,18 @@ adds its own queues).
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 from flask import Blueprint, g
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from .. import clock, workflow
+from .. import clock, formats, workflow
 from ..db import db
 from ..hookspecs import hookimpl
 from ..models import Case, CaseTransition, Interview, State
 from ..plugins.types import Panel
-from ..reports import delays
+from ..reports import charts, delays
 
 STUCK_AFTER_DAYS = 30
 LIMIT = 15
@@ -42,6 +42,10 @@ def ccas_dashboard_panels(user):
         return None
     template, order = block
     return [Panel("Mon travail", template=template, order=order)]
+
+
+#: The manager's median delays cover the cases opened in the last this many days.
+DELAY_WINDOW_DAYS = 365
 
 
 def stuck_after_days(tenant) -> int:
@@ -85,18 +89,37 @@ def manager_overview() -> dict:
     open_states = [code for code, state in flow.states.items() if not state.terminal
                    and code not in (State.disbursed, State.repaying)]
     stuck = _cases(Case.state.in_(open_states), Case.state_changed_at < limit, limit=50)
+    # the delays of the cases opened in the last year: what the team works on now, and a
+    # bounded read however long the tenant's history (the yearly report covers the rest)
+    recent = select(Case.id).where(Case.intake_date >= clock.today(g.tenant)
+                                   - timedelta(days=DELAY_WINDOW_DAYS))
     points = [
         delays.TransitionPoint(t.case_id, t.from_state, t.to_state, t.at)
         for t in session.execute(select(
             CaseTransition.case_id, CaseTransition.from_state, CaseTransition.to_state,
-            CaseTransition.at)).all()
+            CaseTransition.at).where(CaseTransition.case_id.in_(recent))).all()
     ]
     first = dict(session.execute(
-        select(Interview.case_id, func.min(Interview.held_on)).group_by(Interview.case_id)
+        select(Interview.case_id, func.min(Interview.held_on))
+        .where(Interview.case_id.in_(recent)).group_by(Interview.case_id)
     ).all())
+    year = clock.today(g.tenant).year
+    received = session.scalar(select(func.count()).where(
+        Case.intake_date >= date(year, 1, 1), Case.intake_date <= date(year, 12, 31)))
+    by_state = [(code, state.label, counts[code]) for code, state in flow.states.items()
+                if counts.get(code)]
     return {
-        "counts": [(code, state.label, counts[code]) for code, state in flow.states.items()
-                   if counts.get(code)],
+        "counts": by_state,
+        "chart": charts.horizontal_bars(
+            "graphique-etats", "Nombre de dossiers par état",
+            [(label, n, formats.number(n)) for _code, label, n in by_state]),
+        "key_figures": {
+            "open": sum(n for code, n in counts.items()
+                        if code in flow.states and not flow.states[code].terminal),
+            "received": received, "year": year,
+            "granted": sum(n for code, n in counts.items()
+                           if code in flow.states and flow.states[code].outcome == "granted"),
+        },
         "total": sum(counts.values()),
         "stuck": stuck, "stuck_days": days,
         "delays": delays.median_delays(delays.milestones(points, flow.milestones, first),

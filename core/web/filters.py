@@ -5,8 +5,15 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from flask import Flask, g
+from markupsafe import Markup
 
-from .. import clock, formats, labels
+from .. import clock, formats, labels, workflow
+
+# The tone of a badge (its colour, always beside its words) per referral status; a case
+# state's tone is its outcome (``CaseState.outcome``).
+REFERRAL_TONES = {"accepted": "granted", "granted": "granted", "declined": "refused",
+                  "refused": "refused", "expired": "abandoned", "abandoned": "abandoned",
+                  "closed": "abandoned", "reoriented": "reoriented"}
 
 
 def format_money(value) -> str:
@@ -34,7 +41,26 @@ def format_date(value: date | datetime | None) -> str:
     return value.strftime("%d/%m/%Y")
 
 
+def badge(text: str, tone: str) -> Markup:
+    return Markup('<span class="badge badge-{}">{}</span>').format(tone, text)
+
+
+def state_badge(code) -> Markup:
+    """A case state as a badge: its French label, coloured by its outcome."""
+    state = workflow.current().states.get(str(code))
+    if state is None:
+        return badge(labels.label("case_state", code), "in_progress")
+    return badge(state.label, state.outcome)
+
+
+def referral_badge(code) -> Markup:
+    tone = REFERRAL_TONES.get(str(code), "in_progress")
+    return badge(labels.label("referral_status", code), tone)
+
+
 def init_app(app: Flask) -> None:
+    app.jinja_env.globals["state_badge"] = state_badge
+    app.jinja_env.globals["referral_badge"] = referral_badge
     app.jinja_env.filters["money"] = format_money
     app.jinja_env.filters["datetime_fr"] = format_datetime
     app.jinja_env.filters["date_fr"] = format_date

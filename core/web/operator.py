@@ -15,8 +15,14 @@ from ..errors import UserError
 from ..models import Operator, PluginState, Tenant
 from ..policy import operator_only, public
 from . import second_factor
-from .auth import authenticate, begin_second_factor, complete_login, end_session, second_factor_step
-from .views import safe_next
+from .auth import (
+    begin_second_factor,
+    complete_login,
+    end_session,
+    guarded_authenticate,
+    second_factor_step,
+)
+from .views import safe_next, slowed
 
 bp = Blueprint("operator", __name__, url_prefix="/operator")
 
@@ -29,7 +35,9 @@ def login():
     if request.method == "POST":
         email = (request.form.get("email") or "").strip().lower()
         password = request.form.get("password") or ""
-        operator, ok = authenticate(Operator, email, password)
+        operator, ok, wait = guarded_authenticate(Operator, email, password)
+        if wait:
+            return slowed("operator/login.html", wait, email=email)
         if not ok:
             error = "Adresse e-mail ou mot de passe incorrect."
         else:

@@ -25,6 +25,7 @@ from .. import audit, clock
 from .. import referrals as referral_service
 from ..db import db
 from ..errors import UserError
+from ..features import stored_documents
 from ..hookspecs import hookimpl
 from ..models import Case, Person, Referral, utcnow
 from ..plugins.types import NavItem, Panel
@@ -38,7 +39,8 @@ bp = Blueprint("privacy", __name__, url_prefix="/t/<tenant>/admin/privacy")
 
 @hookimpl
 def ccas_nav_items():
-    return [NavItem("Données personnelles (RGPD)", "privacy.search", MANAGER, order=905)]
+    return [NavItem("Données personnelles (RGPD)", "privacy.search", MANAGER, order=905,
+                    section="Administration")]
 
 
 @hookimpl
@@ -104,10 +106,12 @@ def _searched_date(q: str) -> date | None:
     return None
 
 
-@bp.route("/")
+@bp.route("/", methods=["GET", "POST"])
 @allow(MANAGER)
 def search():
-    q = (request.args.get("q") or "").strip()[:100]
+    """Find a person. The name is sent by POST: never in a URL, an access log or the
+    browser's history (issue 18)."""
+    q = (request.form.get("q") or "").strip()[:100] if request.method == "POST" else ""
     rows, referred_rows = [], []
     if len(q) >= 2:
         born = _searched_date(q)
@@ -129,7 +133,7 @@ def search():
             referred_rows = referred.search(db.session, pattern=pattern)
         # How many people were found, never the query (the trail must hold no names).
         audit.record(db.session, "person.search", None,
-                     results=len(rows) + len(referred_rows))
+                     results=len(rows) + len(referred_rows), ids=[str(p.id) for p in rows])
         db.session.commit()
     return render_template("privacy/search.html", q=q, rows=rows, referred=referred_rows)
 
@@ -165,6 +169,25 @@ def export_pdf(person_id: uuid.UUID):
     db.session.commit()
     return Response(content, mimetype="application/pdf", headers={
         "Content-Disposition": f'attachment; filename="donnees-{person.id.hex[:8]}.pdf"'})
+
+
+@bp.route("/persons/<uuid:person_id>/export.zip")
+@allow(MANAGER)
+def export_zip(person_id: uuid.UUID):
+    """Everything held, the stored documents' files included (JSON, PDF and files)."""
+    person = _person(person_id)
+    data = export.subject_data(db.session, person, g.tenant)
+    files = []
+    for doc in export.stored_files(db.session, data):
+        try:
+            files.append((doc, stored_documents.content(doc)))
+        except UserError:  # missing from the store: its row (and checksum) is in the JSON
+            continue
+    content = export.to_zip(data, files, export.to_pdf(data, person.full_name, g.tenant.name))
+    audit.record(db.session, "person.export", person, format="zip", files=len(files))
+    db.session.commit()
+    return Response(content, mimetype="application/zip", headers={
+        "Content-Disposition": f'attachment; filename="donnees-{person.id.hex[:8]}.zip"'})
 
 
 def _rectified(form, fields=FIELDS) -> tuple[dict, dict]:

@@ -27,7 +27,8 @@ MONTHS_FR = ("janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août",
 
 @hookimpl
 def ccas_nav_items():
-    return [NavItem("Temps de travail", "staff_time.index", CCAS_STAFF, order=80)]
+    return [NavItem("Temps de travail", "staff_time.index", CCAS_STAFF, order=80,
+                    section="Activité")]
 
 
 def _activities() -> list[tuple[str, str]]:

@@ -23,7 +23,8 @@ bp = Blueprint("workshops", __name__, url_prefix="/t/<tenant>/ateliers")
 
 @hookimpl
 def ccas_nav_items():
-    return [NavItem("Ateliers budget", "workshops.index", CCAS_STAFF, order=45)]
+    return [NavItem("Ateliers budget", "workshops.index", CCAS_STAFF, order=45,
+                    section="Activité")]
 
 
 def _may_manage() -> bool:

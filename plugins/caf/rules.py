@@ -28,7 +28,7 @@ def aids_for(settings: dict, purpose: str, family: bool,
             ceiling = settings["family_quotient_threshold"]
         if family_quotient is not None and family_quotient > ceiling:
             continue
-        who = "Famille avec enfant(s)" if family else "Foyer"
+        who = "Famille avec enfants" if family else "Foyer"
         if allocataire:
             who += " allocataire de la CAF"
         if family_quotient is None:

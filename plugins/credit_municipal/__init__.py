@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from core.plugin_api import LendingBounds, PluginInfo, hookimpl, plugin_settings
 
-from . import ficp, hookspecs, views_loans  # views_loans also registers pages on bp
+from . import demo, ficp, hookspecs, views_loans  # views_loans also registers pages on bp
 from . import loans as loan_service
 from . import models as _loan_models  # noqa: F401 - registers the loan tables
 from .blueprint import bp
@@ -103,10 +103,22 @@ def ccas_cli_commands():
 
 
 @hookimpl
+def ccas_scheduled_jobs():
+    from .arrears import scheduled_jobs
+
+    return scheduled_jobs()
+
+
+@hookimpl
 def ccas_report_sections(tenant, year, session):
     from .reporting import report_section
 
     return report_section(tenant, year, session)
+
+
+@hookimpl
+def ccas_demo_data(rng, cases, today, session):
+    return demo.demo_data(session, rng, cases, today)
 
 
 @hookimpl
@@ -130,6 +142,8 @@ def ccas_personal_data():
         # it names no one. No borrower field is copied on the lender's rows.
         PersonalData("credit_municipal_ficp_checks", non_personal=("source", "agent_label"),
                      links=by_case, label="Contrôles FICP"),
+        PersonalData("credit_municipal_co_ficp_checks", non_personal=("agent_label",),
+                     links=by_case, label="Contrôles FICP du co-emprunteur"),
         PersonalData(
             "credit_municipal_loans", links=by_case, label="Prêts",
             non_personal=("reference", "method", "lender_signatory", "ccas_signatory",

@@ -7,7 +7,9 @@
 * :func:`portfolio_at_risk` computes the same ratio in SQL, for the reports.
 * :func:`check_arrears` alerts the case's social worker at the first missed instalment of
   an episode (``ccas_loan_event`` ``"late"`` + an e-mail through the outbox), once: the
-  alert is not repeated until the loan has been brought up to date. Run it daily:
+  alert is not repeated until the loan has been brought up to date. The worker runs it
+  every morning for each tenant that enabled the plugin (job
+  ``credit_municipal.arrears``, :func:`scheduled_jobs`); by hand:
   ``ccas credit-municipal arrears --tenant SLUG``.
 """
 
@@ -15,13 +17,22 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 import click
 from sqlalchemy import and_, func, or_, select
 
-from core.plugin_api import db_session, enqueue_email, local_today, tenant_command, utcnow
+from core.plugin_api import (
+    ScheduledJob,
+    db_session,
+    enqueue_email,
+    format_money,
+    local_today,
+    plural,
+    tenant_command,
+    utcnow,
+)
 
 from .models import Installment, Loan, LoanStatus, Repayment
 
@@ -179,13 +190,43 @@ def check_arrears(session, on: date) -> list[tuple[LoanPosition, bool]]:
                 enqueue_email(
                     session, to, f"Échéance impayée – dossier {case.reference}",
                     f"L'échéance du {arrears.oldest_unpaid_due:%d/%m/%Y} du prêt "
-                    f"{loan.reference} n'est pas réglée ({arrears.days_past_due} jour(s) de "
-                    f"retard, {arrears.amount_late:.2f} € dus).\nL'accompagnement peut aider à "
+                    f"{loan.reference} n'est pas réglée "
+                    f"({plural(arrears.days_past_due, 'jour', 'jours')} de retard, "
+                    f"{format_money(arrears.amount_late)} dus).\nL'accompagnement peut aider à "
                     f"éviter un incident : prenez contact avec la personne.\n",
                     topic=f"credit_municipal.late.{loan.id}",
                 )
         results.append((position, alerted))
     return results
+
+
+def arrears_job(tenant, session, now: datetime) -> str | None:
+    """The worker's daily run: :func:`check_arrears` on the tenant's today."""
+    results = check_arrears(session, local_today(tenant))
+    if not results:
+        return None
+    alerted = sum(1 for _position, sent in results if sent)
+    return f"{len(results)} prêt(s) en retard, {alerted} alerte(s) envoyée(s)"
+
+
+def defaults_job(tenant, session, now: datetime) -> str | None:
+    """The worker's daily run of the default rule (``delinquency.propose_defaults``)."""
+    from .delinquency import propose_defaults
+
+    proposed, lifted = propose_defaults(session, tenant, local_today(tenant))
+    if not proposed and not lifted:
+        return None
+    return f"{len(proposed)} défaillance(s) proposée(s), {len(lifted)} proposition(s) levée(s)"
+
+
+def scheduled_jobs() -> list[ScheduledJob]:
+    return [
+        ScheduledJob("credit_municipal.arrears", arrears_job, every=timedelta(days=1),
+                     at=timedelta(hours=4), label="Détection des impayés"),
+        # after the arrears check, so that the day's late loans are known
+        ScheduledJob("credit_municipal.defaults", defaults_job, every=timedelta(days=1),
+                     at=timedelta(hours=4, minutes=30), label="Défaillances proposées"),
+    ]
 
 
 @click.group("credit-municipal")

@@ -8,9 +8,9 @@
   (a loan rescheduled since is read on its new schedule).
 * :func:`propose_defaults` marks the loans late by at least the plugin setting
   ``default_after_days`` (a default *proposed* by rule, the lender agent declares it),
-  and lifts a proposal when the loan is no longer that late. Run it daily:
-  ``ccas credit-municipal propose-defaults --tenant SLUG`` (the worker's scheduled job
-  calls the same function once that hook exists).
+  and lifts a proposal when the loan is no longer that late. The worker runs it daily
+  (scheduled job ``credit_municipal.defaults``, 04:30); by hand:
+  ``ccas credit-municipal propose-defaults --tenant SLUG``.
 """
 
 from __future__ import annotations

@@ -78,6 +78,8 @@ class LoanDocumentData:
     schedule: object  # the schedule build_schedule returns
     social_worker_name: str = ""
     signed_on: date | None = None
+    #: The co-borrower's name, when the case has one (both borrowers sign).
+    co_borrower_name: str = ""
 
 
 class _Document(FPDF):
@@ -177,6 +179,9 @@ def offer_pdf(data: LoanDocumentData) -> bytes:
              f"Dossier {data.case_reference}, prêt {data.loan_reference}.")
     pdf.para(f"Emprunteur : {data.borrower_name}"
              + (f", {data.borrower_address}" if data.borrower_address else "") + ".")
+    if data.co_borrower_name:
+        pdf.para(f"Co-emprunteur : {data.co_borrower_name}, tenu solidairement avec "
+                 "l'emprunteur.")
     pdf.h2("Conditions du crédit")
     pdf.para("La fiche d'informations précontractuelles européennes normalisées (FIPEN) vous "
              "a été remise avant la présente offre.", size=9)
@@ -212,7 +217,8 @@ def offer_pdf(data: LoanDocumentData) -> bytes:
     pdf.para("Les dates d'échéance définitives sont fixées à la date du décaissement.", size=9)
     pdf.schedule_table(s.installments)
     pdf.ln(2)
-    pdf.signatures(["L'emprunteur", "Le Crédit Municipal", f"Le CCAS ({data.tenant_name})"])
+    pdf.signatures(["L'emprunteur", *(["Le co-emprunteur"] if data.co_borrower_name else []),
+                    "Le Crédit Municipal", f"Le CCAS ({data.tenant_name})"])
     withdrawal_slip(pdf, data)
     return bytes(pdf.output())
 
@@ -313,7 +319,11 @@ def accompaniment_contract_pdf(data: LoanDocumentData) -> bytes:
     pdf.h1("Contrat d'accompagnement social – Microcrédit personnel")
     pdf.para(f"Entre {data.tenant_name} (CCAS), représenté par "
              f"{data.social_worker_name or 'le travailleur social référent'}, et "
-             f"{data.borrower_name}, bénéficiaire d'un microcrédit personnel accordé par le "
+             f"{data.borrower_name}"
+             + (f" et {data.co_borrower_name} (co-emprunteur)" if data.co_borrower_name
+                else "")
+             + (", bénéficiaires" if data.co_borrower_name else ", bénéficiaire")
+             + " d'un microcrédit personnel accordé par le "
              f"Crédit Municipal (prêt {data.loan_reference}, dossier {data.case_reference}).")
     pdf.h2("Objet")
     pdf.para(f"Le prêt de {money(data.amount)} finance le projet suivant : "
@@ -339,7 +349,8 @@ def accompaniment_contract_pdf(data: LoanDocumentData) -> bytes:
              "Elles sont conservées pendant la durée du prêt puis selon les règles de "
              "conservation du CCAS ; vous pouvez y accéder et en demander la rectification "
              "auprès du CCAS.")
-    pdf.signatures(["L'emprunteur", f"Le CCAS ({data.tenant_name})"])
+    pdf.signatures(["L'emprunteur", *(["Le co-emprunteur"] if data.co_borrower_name else []),
+                    f"Le CCAS ({data.tenant_name})"])
     return bytes(pdf.output())
 
 

@@ -33,8 +33,8 @@ from core.plugin_api import (
     State,
     UserError,
     build_schedule,
-    bulk_insert,
     db_session,
+    insert_rows,
     local_today,
     normalise_header,
     read_amount_cell,
@@ -415,12 +415,12 @@ def run_import(session, tenant, data: bytes, filename: str = "", *, dry_run: boo
                     "default" if item.status == LoanStatus.defaulted else "repaid"),
                 "reason_text": "", "data": {"legacy_loan": legacy.reference},
             })
-        bulk_insert(session, Loan, loans)
-        bulk_insert(session, Installment, installments)
-        bulk_insert(session, Repayment, repayments)
-        bulk_insert(session, GuaranteeCall, calls)
+        insert_rows(session, Loan, loans)
+        insert_rows(session, Installment, installments)
+        insert_rows(session, Repayment, repayments)
+        insert_rows(session, GuaranteeCall, calls)
         _move_cases(session, states, moves)
-        bulk_insert(session, CaseTransition, moves)
+        insert_rows(session, CaseTransition, moves)
         result.created += len(chunk)
         if progress is not None:
             progress(len(chunk), len(built))

@@ -47,6 +47,7 @@ from core.plugin_api import (
     UserError,
     months_for_installment,
     parse_amount,
+    plural,
     record_audit,
     remaining_schedule,
     utcnow,
@@ -539,7 +540,8 @@ def run_import(session, content: bytes, filename: str, actor) -> tuple[ImportRep
     loans = _check_against_database(session, report)
     if report.errors:
         raise UserError(
-            f"{len(report.errors)} ligne(s) en erreur : corrigez le fichier, rien n'a été "
+            f"{plural(len(report.errors), 'ligne', 'lignes')} en erreur : corrigez le fichier, "
+            f"rien n'a été "
             f"importé.", status=422, field="file",
         )
     new = sorted(report.new, key=lambda ln: (ln.on, ln.reference.upper(), ln.number))

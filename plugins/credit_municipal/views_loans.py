@@ -23,12 +23,17 @@ from core.plugin_api import (
     Panel,
     State,
     UserError,
+    affordability,
     allow,
+    borrowers,
     column_chart,
     db_session,
     export_document,
     format_money,
+    local_today,
     parse_amount,
+    parse_date,
+    plural,
     reasons,
     record_audit,
     round_apr,
@@ -39,6 +44,7 @@ from . import (
     arrears,
     declarations,
     delinquency,
+    ficp,
     guarantees,
     repayments,
     rescheduling,
@@ -47,6 +53,7 @@ from . import (
 from . import documents as docs
 from . import loans as service
 from .blueprint import bp
+from .ficp_models import FICP_RESULT_LABELS
 from .models import (
     LOAN_STATUS_LABELS,
     GuaranteeCall,
@@ -107,6 +114,10 @@ def _decision_page(case: Case, errors=None, values=None, message=None, status=20
         "credit_municipal/loan_decision.html", case=case, purposes=PURPOSE_LABELS,
         refuse_reasons=reasons(g.get("tenant"), "refuse"), conf=conf,
         problems=service.eligibility_problems(conf, case.amount_requested, case.purpose),
+        bearable=affordability(db_session(), case, g.get("tenant"), 0).bearable,
+        co_borrower=ficp.co_borrower_name(db_session(), case),
+        co_check=ficp.co_borrower_check(db_session(), case), ficp_labels=FICP_RESULT_LABELS,
+        today=local_today(g.get("tenant")),
         errors=errors or {}, values=values or {}, message=message,
     ), status
 
@@ -130,6 +141,13 @@ def loan_decision(case_id: str):
             service.refuse(db_session(), case, request.form.get("reason", ""), current_user,
                            request.form.get("comment", ""), _version())
             loan, done = None, f"Dossier {case.reference} refusé."
+        elif action == "co_ficp":
+            ficp.record_co_borrower_result(
+                db_session(), case, request.form.get("co_result", ""),
+                parse_date(request.form.get("co_checked_on"), "co_checked_on"), current_user)
+            db_session().commit()
+            flash("Résultat du contrôle FICP du co-emprunteur enregistré.", "success")
+            return redirect(url_for("credit_municipal.loan_decision", case_id=str(case.id)))
         elif action == "adjourn":
             service.adjourn(db_session(), case, request.form.get("missing", ""), current_user,
                             _version())
@@ -373,6 +391,8 @@ def _document_data(loan: Loan) -> docs.LoanDocumentData:
         subsidy_share=loan.subsidy_share, decided_on=loan.decided_on,
         offer_valid_until=loan.offer_valid_until, schedule=service.provisional_schedule(loan),
         social_worker_name=worker, signed_on=loan.signed_on,
+        co_borrower_name=next((b.full_name for b in borrowers(db_session(), case)
+                               if b.role == "co_borrower"), ""),
     )
 
 
@@ -442,8 +462,9 @@ def loan_import():
             ), exc.status
         db_session().commit()
         if created:
-            flash(f"{created} remboursement(s) importé(s) ; {len(report.already)} ligne(s) "
-                  f"déjà importée(s).", "success")
+            flash(f"{plural(created, 'remboursement importé', 'remboursements importés')} ; "
+                  f"{plural(len(report.already), 'ligne déjà importée', 'lignes déjà importées')}.",
+                  "success")
         else:
             flash("Rien de nouveau : toutes les lignes de ce fichier sont déjà importées.",
                   "info")
@@ -563,17 +584,17 @@ def loan_declaration_file(statement: str, year: int, statement_format: str):
 def nav_items(user):
     return [
         NavItem(label="Dossiers transmis", endpoint="credit_municipal.loan_submitted",
-                roles=LENDER, order=40),
+                roles=LENDER, order=50, section="Prêts"),
         NavItem(label="Prêts", endpoint="credit_municipal.loan_list", roles=LENDER_DESK,
-                order=41),
+                order=52, section="Prêts"),
         NavItem(label="Garanties", endpoint="credit_municipal.loan_guarantees",
-                roles=MANAGER, order=42),
+                roles=MANAGER, order=53, section="Prêts"),
         NavItem(label="Bonification", endpoint="credit_municipal.loan_subsidy",
-                roles=MANAGER, order=43),
+                roles=MANAGER, order=54, section="Prêts"),
         NavItem(label="Déclarations", endpoint="credit_municipal.loan_declarations",
-                roles=LENDER_DESK, order=44),
+                roles=LENDER_DESK, order=55, section="Prêts"),
         NavItem(label="Portefeuille", endpoint="credit_municipal.loan_portfolio",
-                roles=LENDER_DESK, order=45),
+                roles=LENDER_DESK, order=56, section="Prêts"),
     ]
 
 

@@ -29,7 +29,7 @@ def test_a_family_with_an_unknown_quotient_gets_the_aid_to_check():
 
 def test_a_known_quotient_under_the_ceiling_makes_the_aid_likely_and_above_it_no_aid():
     [aid] = aids_for(DEFAULTS, "housing", family=True, family_quotient=650)
-    assert aid.why == ("Famille avec enfant(s) au quotient familial transmis par la CAF sous "
+    assert aid.why == ("Famille avec enfants au quotient familial transmis par la CAF sous "
                        "le plafond de 800 € : aide probablement applicable si le foyer est "
                        "allocataire.")
     assert "650" not in aid.why  # case_suggestions.why is not personal data (RGPD registry)
@@ -40,12 +40,12 @@ def test_a_known_quotient_under_the_ceiling_makes_the_aid_likely_and_above_it_no
 def test_a_known_allocataire_drops_the_allocataire_condition():
     [likely] = aids_for(DEFAULTS, "housing", family=True, family_quotient=650,
                         allocataire=True)
-    assert likely.why == ("Famille avec enfant(s) allocataire de la CAF au quotient familial "
+    assert likely.why == ("Famille avec enfants allocataire de la CAF au quotient familial "
                           "transmis par la CAF sous le plafond de 800 € : aide probablement "
                           "applicable.")
     [to_check] = aids_for(DEFAULTS, "housing", family=True, family_quotient=None,
                           allocataire=True)
-    assert to_check.why == ("Famille avec enfant(s) allocataire de la CAF : aide possible si "
+    assert to_check.why == ("Famille avec enfants allocataire de la CAF : aide possible si "
                             "son quotient familial ne dépasse pas 800 € (à vérifier).")
 
 

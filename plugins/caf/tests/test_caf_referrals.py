@@ -73,7 +73,7 @@ def test_a_caf_referral_through_the_api_carries_the_quotient_to_the_suggestions(
         case = _open_and_evaluate(session, users, tenant, uuid.UUID(data["id"]))
         [row] = suggestions.for_case(session, case)
     assert row.plugin == "caf" and row.code == "pret_equipement_menager"
-    assert row.why == ("Famille avec enfant(s) allocataire de la CAF au quotient familial "
+    assert row.why == ("Famille avec enfants allocataire de la CAF au quotient familial "
                        "transmis par la CAF sous le plafond de 800 € : aide probablement "
                        "applicable.")
 

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from core import clock
+from core import cases, clock
 from core.models import CaseTransition, OutboxMessage
 from core.plugin_api import (
     Case,
@@ -64,6 +64,8 @@ def test_an_eligible_case_is_submitted(session, tenant, in_tenant, users):
     case = open_case_at(session, tenant, in_tenant, State.instruction, amount="1200")
     with in_tenant(tenant):
         case = session.get(Case, (tenant.id, case.id))
+        cases.add_interview(session, case, users["social_worker"], "2026-11-02", 45, "Vu.")
+        cases.save_budget(session, case, users["social_worker"], {"salary": "1300"})
         _submit(session, case, users["social_worker"])
         session.commit()
         assert case.state == State.submitted_to_lender

@@ -1,0 +1,182 @@
+"""The demonstration city and the one data generator of the demo and the benchmarks.
+
+* :func:`create_demo` (``ccas demo``): the tenant « toulouse », its partners and one login
+  per role (:mod:`.cast`), then, unless ``empty``, two years of activity up to today from
+  :func:`generate`. Run again, it keeps what exists and generates nothing when the tenant
+  already has cases (it says so).
+* :func:`generate`: the activity of a tenant that has its cast (a CCAS organisation, a
+  social worker…), deterministic for a ``seed`` and relative to ``today``: requests drawn
+  as stories (:mod:`.stories`, shaped on the seed document's figures), written in bulk
+  (:mod:`.rows`) as persons, cases, transitions and audit (:mod:`.cases`), interviews and
+  budgets (:mod:`.evaluation`), documents (:mod:`.documents`), referrals
+  (:mod:`.referrals`), appointments (:mod:`.agenda`), accompaniment (:mod:`.accompaniment`),
+  workshops (:mod:`.workshops`) and staff time (:mod:`.staff_time`); the suggestions of
+  the open cases through the real service (:mod:`.suggestions`); then each enabled
+  plugin writes its own rows (hook ``ccas_demo_data``: the lender's loans, repayments
+  and guarantee calls). ``years`` and ``requests_per_year`` scale it (the benchmarks load
+  a million cases with it).
+"""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+
+from flask import g, has_app_context
+from sqlalchemy import func, select
+
+from .. import clock, plugins, tenancy, workflow
+from ..labels import label
+from ..models import Appointment, Case, Referral
+from . import (
+    accompaniment,
+    agenda,
+    cases,
+    documents,
+    evaluation,
+    referrals,
+    staff_time,
+    suggestions,
+    workshops,
+)
+from .cast import DEMO_PASSWORD, OPERATOR_EMAIL, PARTNERS, SLUG, USERS, create_cast, find_cast
+from .rows import Rows, insert_rows, new_id
+from .stories import cover_referrals, cover_states, draw_stories
+
+__all__ = [
+    "DEFAULT_SEED", "DEMO_PASSWORD", "OPERATOR_EMAIL", "PARTNERS", "USERS", "Summary",
+    "create_demo", "generate", "insert_rows", "new_id", "summary_lines",
+]
+
+DEFAULT_SEED = 2009  # the year the Toulouse scheme started
+
+
+@dataclass
+class Summary:
+    """What :func:`generate` wrote (or found): counts to print and to check."""
+
+    seed: int
+    today: date
+    cases: int = 0
+    states: dict[str, int] = field(default_factory=dict)
+    referrals: dict[str, int] = field(default_factory=dict)
+    appointments_this_week: int = 0
+    #: Lines of the plugins (``{label: count}``), e.g. the lender's loans by status.
+    plugins: dict[str, int] = field(default_factory=dict)
+    #: French labels of the states (the tenant's workflow).
+    state_labels: dict[str, str] = field(default_factory=dict)
+    tables: dict[str, int] = field(default_factory=dict)
+    generated: bool = True
+
+
+def generate(session, tenant, *, seed: int = DEFAULT_SEED, years: float = 2,
+             requests_per_year: int = 400, today: date | None = None) -> Summary:
+    """Write ``years`` of activity ending ``today`` (the tenant's day by default) in
+    ``tenant``, ``requests_per_year`` requests a year, drawn from ``seed``. Nothing is
+    committed. The tenant needs its cast (:func:`core.demo.cast.find_cast`)."""
+    with tenancy.tenant_scope(tenant.id), _tenant_of_hooks(tenant):
+        today = today or clock.today(tenant)
+        zone = clock.zone(tenant)
+        now = (clock.now() if today == clock.today(tenant)
+               else datetime.combine(today, time(12), zone).astimezone(UTC))
+        rng = random.Random(seed)
+        cast = find_cast(session)
+        first_day = today - timedelta(days=round(365 * years))
+        stories = draw_stories(rng, first_day, today, round(requests_per_year * years))
+        cover_states(stories, workflow.current().states)
+        cover_referrals(stories)
+        rows = Rows(session, rng)
+        made = cases.write(rows, stories, cast, zone)
+        evaluation.add(rows, made, cast, zone)
+        documents.add(rows, made, cast, tenant, zone)
+        referrals.add(rows, made, cast, today, zone)
+        accompaniment.add(rows, made, cast, tenant, today, zone)
+        workshops.add(rows, made, cast, today, zone)
+        staff_time.add(rows, made, cast, today)
+        agenda.add(rows, made, cast, today, zone, now)
+        tables = rows.write()
+        suggestions.add(session, cast)
+        answers = plugins.hooks().ccas_demo_data(
+            rng=random.Random(f"{seed}:plugins"), cases=[m.case for m in made], today=today)
+        summary = summarise(session, tenant, seed, today)
+        for answer in answers or []:
+            summary.plugins.update(answer or {})
+        summary.tables = tables
+        return summary
+
+
+class _tenant_of_hooks:  # noqa: N801 - a context manager used like a function
+    """``g.tenant`` set for the hooks (they receive the current tenant) while generating."""
+
+    def __init__(self, tenant):
+        self.tenant = tenant
+
+    def __enter__(self):
+        if has_app_context():
+            self.previous = g.get("tenant")
+            g.tenant = self.tenant
+            plugins.forget_enabled_cache()
+        return self
+
+    def __exit__(self, *exc):
+        if has_app_context():
+            g.tenant = self.previous
+        return False
+
+
+def monday_of(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+def summarise(session, tenant, seed: int, today: date) -> Summary:
+    """Counts of the tenant's demonstration data (cases by state, referrals by status,
+    appointments this week)."""
+    with tenancy.tenant_scope(tenant.id), _tenant_of_hooks(tenant):
+        labels = workflow.current().labels()
+        states = dict(session.execute(select(Case.state, func.count())
+                                      .group_by(Case.state)).all())
+        by_status = Counter()
+        for status, count in session.execute(select(Referral.status, func.count())
+                                             .group_by(Referral.status)).all():
+            by_status[str(status)] += count
+        zone = clock.zone(tenant)
+        week = agenda.week_bounds(monday_of(today), zone)
+        appointments = session.scalar(select(func.count()).select_from(Appointment).where(
+            Appointment.starts_at >= week[0], Appointment.starts_at < week[1]))
+    return Summary(seed=seed, today=today, cases=sum(states.values()), states=states,
+                   referrals=dict(by_status), appointments_this_week=appointments or 0,
+                   state_labels=labels)
+
+
+def summary_lines(summary: Summary) -> list[str]:
+    """The summary in French, one figure a line (``ccas demo`` prints them)."""
+    lines = [f"Dossiers : {summary.cases}"]
+    for state, count in sorted(summary.states.items(), key=lambda kv: -kv[1]):
+        lines.append(f"  {summary.state_labels.get(state, state)} : {count}")
+    lines.append(f"Orientations : {sum(summary.referrals.values())}")
+    for status, count in sorted(summary.referrals.items(), key=lambda kv: -kv[1]):
+        lines.append(f"  {label('referral_status', status)} : {count}")
+    lines.append(f"Rendez-vous cette semaine : {summary.appointments_this_week}")
+    lines.extend(f"{name} : {count}" for name, count in summary.plugins.items())
+    return lines
+
+
+def create_demo(session, password: str | None = None, *, empty: bool = False,
+                seed: int = DEFAULT_SEED, years: float = 2, requests_per_year: int = 400,
+                today: date | None = None, slug: str = SLUG) -> dict:
+    """The demonstration city (see the module docstring). Returns the logins to print and
+    the :class:`Summary` (``None`` with ``empty``). Nothing is committed."""
+    tenant, logins = create_cast(session, password, slug=slug)
+    summary = None
+    if not empty:
+        with tenancy.tenant_scope(tenant.id):
+            has_cases = session.scalar(select(func.count()).select_from(Case)) > 0
+        if has_cases:
+            summary = summarise(session, tenant, seed, today or clock.today(tenant))
+            summary.generated = False
+        else:
+            summary = generate(session, tenant, seed=seed, years=years,
+                               requests_per_year=requests_per_year, today=today)
+    return {**logins, "summary": summary, "tenant": tenant}

@@ -1,0 +1,101 @@
+"""The accompaniment of the borrowers: the follow-up plan from the signing, the contacts
+held (and a few overdue), the closing summary, and the social worker's tasks (late
+instalments, defaults, changes the borrower reported)."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from zoneinfo import ZoneInfo
+
+from ..features.accompaniment import add_months, followup_months_setting, plan_months
+from ..models import AccompanimentPlan, AccompanimentTask, FollowUp
+from .cases import Made, instant
+from .cast import Cast
+from .rows import Rows
+
+NOTES = (
+    "Remboursements à jour ; le véhicule permet de tenir le poste en horaires décalés.",
+    "Budget revu ensemble : la facture d'énergie a baissé après le changement de contrat.",
+    "La personne a retrouvé un CDI ; pas de difficulté signalée.",
+    "Retard ponctuel expliqué par un décalage du versement des prestations.",
+    "Point sur le dossier de surendettement du conjoint, sans effet sur le prêt.",
+)
+FINAL = "Synthèse de fin d'accompagnement : prêt mené à terme, budget stabilisé."
+FINAL_DEFAULT = "Synthèse : défaillance déclarée ; orientation vers le point conseil budget."
+
+
+def add(rows: Rows, made: list[Made], cast: Cast, tenant, today: date,
+        zone: ZoneInfo) -> None:
+    rng = rows.rng
+    worker = cast.user_id("social_worker")
+    setting = followup_months_setting(tenant)
+    for item in made:
+        story = item.story
+        signed = story.day_of("withdrawal_period")
+        if signed is None:
+            continue
+        case_id = item.case.id
+        months = plan_months(setting, story.months)
+        rows.add(AccompanimentPlan, case_id=case_id, signed_on=signed,
+                 loan_months=story.months, months=months,
+                 created_at=instant(signed, 240, zone))
+        ended = story.day_of("closed") or story.day_of("withdrawn")
+        for month in months:
+            planned = add_months(signed, month)
+            if ended is not None and planned >= ended:
+                break
+            done = planned + timedelta(days=rng.randint(-3, 10))
+            overdue = planned < today and rng.random() < 0.08 and ended is None
+            if done > today or overdue:
+                rows.add(FollowUp, case_id=case_id, plan_month=month, planned_on=planned,
+                         worker_id=worker, created_at=instant(signed, 241, zone),
+                         updated_at=instant(signed, 241, zone))
+                continue
+            rows.add(FollowUp, case_id=case_id, plan_month=month, planned_on=planned,
+                     done_on=done, channel=rng.choice(("phone", "meeting", "phone", "email")),
+                     duration_minutes=rng.choice((20, 30, 45)), shared_note=rng.choice(NOTES),
+                     worker_id=worker, created_at=instant(signed, 241, zone),
+                     updated_at=instant(done, 300, zone))
+        if story.state == "closed":
+            closing = story.day_of("closed")
+            rows.add(FollowUp, case_id=case_id, done_on=closing, channel="meeting",
+                     duration_minutes=45, final=True, worker_id=worker,
+                     shared_note=FINAL_DEFAULT if story.fate == "defaulted" else FINAL,
+                     created_at=instant(closing, 0, zone), updated_at=instant(closing, 0, zone))
+        _tasks(rows, item, cast, today, zone)
+
+
+def _tasks(rows: Rows, item: Made, cast: Cast, today: date, zone: ZoneInfo) -> None:
+    story = item.story
+    worker = cast.user_id("social_worker")
+    if story.fate == "late" and story.state == "repaying":
+        rows.add(AccompanimentTask, case_id=item.case.id, kind="late_instalment",
+                 message="Échéance impayée : contacter l'emprunteur.",
+                 suggested_action="Appeler la personne et revoir son budget.",
+                 assigned_to_id=worker, source="loan:late",
+                 created_at=instant(today - timedelta(days=rows.rng.randint(3, 20)), 0, zone))
+    if story.fate == "defaulted" and story.day_of("repaying"):
+        closed = story.day_of("closed")
+        opened = (closed or today) - timedelta(days=20)
+        rows.add(AccompanimentTask, case_id=item.case.id, kind="late_instalment",
+                 message="Plusieurs échéances impayées.",
+                 suggested_action="Proposer un rendez-vous budgétaire.",
+                 assigned_to_id=worker, source="loan:late",
+                 status="done" if closed else "open",
+                 created_at=instant(max(story.day_of("repaying"), opened - timedelta(days=90)),
+                                    0, zone),
+                 closed_at=instant(closed, 10, zone) if closed else None,
+                 closed_by_label=cast.label("social_worker") if closed else "",
+                 outcome="Plan d'apurement refusé ; défaillance déclarée." if closed else "")
+        if closed:
+            rows.add(AccompanimentTask, case_id=item.case.id, kind="loan_default",
+                     message="Défaillance déclarée par le prêteur.",
+                     suggested_action="Orienter vers le point conseil budget.",
+                     assigned_to_id=worker, source="loan:default",
+                     created_at=instant(closed, 5, zone))
+    if story.state == "repaying" and rows.rng.random() < 0.1:
+        rows.add(AccompanimentTask, case_id=item.case.id, kind="borrower_change",
+                 message="Changement de situation signalé : fin de contrat de travail.",
+                 suggested_action="Revoir le budget et l'échéancier avec la personne.",
+                 assigned_to_id=worker, source="form",
+                 created_at=instant(today - timedelta(days=rows.rng.randint(1, 15)), 0, zone))

@@ -1,0 +1,16 @@
+"""The client's address, read in one place.
+
+Behind a reverse proxy the address a request comes from is the proxy's; the deployment
+names its trusted proxies (``CCAS_TRUSTED_PROXIES``, werkzeug's ``ProxyFix`` installed by
+the production server) so that ``request.remote_addr`` is the client's own. Everything
+that keys on an address (sign-in throttling, the audit trail) reads it here.
+"""
+
+from __future__ import annotations
+
+from flask import Request
+
+
+def client_address(request: Request) -> str:
+    """The address of the client behind ``request`` (``"unknown"`` when there is none)."""
+    return request.remote_addr or "unknown"
