@@ -24,6 +24,7 @@ from decimal import Decimal
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 CASES_HEADER = ("Référence;Date de la demande;Nom;Prénom;Date de naissance;Objet;"
                 "Montant demandé;Date d'instruction;Date de décision;Décision;Montant accordé;"
@@ -139,17 +140,25 @@ def run(database, count: int) -> None:
             session.commit()
             print(f"cases first (not timed below): {result.summary()} in "
                   f"{time.perf_counter() - started:.1f} s")
+            from import_100k import _server_cpu  # the case import benchmark's probe
+
+            server = _server_cpu(session)
+            server_before = server()
             started, cpu = time.perf_counter(), time.process_time()
             loans = legacy_import.run_import(session, tenant, loans_file, "prets.csv")
             session.commit()
             elapsed = time.perf_counter() - started
+            server_after = server()
             print(f"import: {loans.summary()}")
             if loans.errors:
                 for error in loans.errors[:5]:
                     print(f"  {error}")
             print(f"loan import time: {elapsed:.1f} s ({count / elapsed:,.0f} loans/s); "
-                  f"CPU of this process {time.process_time() - cpu:.1f} s; load average "
-                  f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+                  f"CPU of this process {time.process_time() - cpu:.1f} s"
+                  + (f", database server {server_after - server_before:.1f} s"
+                     if server_after is not None else "")
+                  + f"; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores "
+                  "(wall time includes waiting for a core)")
             counts = {model.__name__: session.scalar(select(func.count()).select_from(model))
                       for model in (Loan, Installment, Repayment, GuaranteeCall)}
             print("written: " + ", ".join(f"{n:,} {name}" for name, n in counts.items()))

@@ -26,8 +26,8 @@ Legacy imports (the case import's machinery)
     ``read_spreadsheet(data, filename)`` (CSV ``;``/``,``/tab in UTF-8 or Windows-1252, or
     XLSX: headers and rows with their line numbers), ``ImportRowError`` (line, column,
     French message), ``ImportValueProblem``, ``normalise_header``, ``read_date_cell``,
-    ``read_amount_cell``, ``read_months_cell``, ``read_text_cell``,
-    ``bulk_insert(session, model, records)``, ``CaseTransition`` (a case's dated moves, for
+    ``read_amount_cell``, ``read_months_cell``, ``read_text_cell``, ``insert_rows`` (below),
+    ``CaseTransition`` (a case's dated moves, for
     an import that records them).
 
 Declaring hooks of the plugin's own (``ccas_hookspecs``)
@@ -382,7 +382,6 @@ __all__ = [
     "read_amount_cell",
     "read_months_cell",
     "read_text_cell",
-    "bulk_insert",
     "CaseTransition",
     "ReportTable",
     "export_document",

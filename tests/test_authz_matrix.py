@@ -51,7 +51,8 @@ TENANT_ROLES = ROLES[:6]
 PRIVATE_NOTE_ROLES = {"manager", "social_worker"}
 EXEMPT = {"static"}
 #: URL variables that name no tenant object (same sample in every scope)
-NOT_OBJECTS = {"tenant", "year", "fmt_name", "name", "slug"}
+NOT_OBJECTS = {"tenant", "year", "fmt_name", "name", "slug", "rider_version", "statement",
+               "statement_format"}
 #: endpoint-specific samples, when a variable's name means something else there
 #: ("@key": the world's sample ``key`` in the check's scope; otherwise a literal)
 ENDPOINT_SAMPLES = {
@@ -83,6 +84,9 @@ ENDPOINT_SAMPLES = {
     "credit_municipal.loan_sign": {"loan_id": "@granted_loan_id"},
     "credit_municipal.loan_withdraw": {"loan_id": "@signed_loan_id"},
     "credit_municipal.loan_disburse": {"loan_id": "@ready_loan_id"},
+    "credit_municipal.loan_rider_pdf": {"loan_id": "@rescheduled_loan_id"},
+    "credit_municipal.loan_write_off": {"loan_id": "@defaulted_loan_id"},
+    "credit_municipal.loan_recovery": {"loan_id": "@written_off_loan_id"},
     # a person known only through a referral without case (the waiting one)
     **{f"privacy.referral_{name}": {"referral_id": "@pending_referral_id"}
        for name in ("page", "export_json", "export_pdf", "rectify", "erase")},

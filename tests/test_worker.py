@@ -224,7 +224,7 @@ def test_two_worker_processes_racing(ccas_database, tenant, session, tmp_path):
            "CCAS_WORKER_SCHEDULE": ", ".join(f"{job}=3650d" for job in (
                "outbox.drain", "appointments.remind", "referrals.remind", "privacy.purge",
                "imports.sweep", "worker.prune", "credit_municipal.arrears",
-               "credit_municipal.propose_defaults"))}
+               "credit_municipal.defaults"))}
     ccas_bin = str(Path(sys.executable).parent / "ccas")
     procs = [subprocess.Popen([ccas_bin, "worker", "--once"], env=env, cwd=tmp_path,  # noqa: S603
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

@@ -146,7 +146,8 @@ def ccas_personal_data():
                      links=by_case, label="Contrôles FICP du co-emprunteur"),
         PersonalData(
             "credit_municipal_loans", links=by_case, label="Prêts",
-            non_personal=("reference", "method", "lender_signatory", "ccas_signatory"),
+            non_personal=("reference", "method", "lender_signatory", "ccas_signatory",
+                          "origin"),
             hold_column="status", hold_values=("signed", "repaying", "defaulted"),
             hold_reason="un prêt du Crédit Municipal n'est pas soldé",
         ),
@@ -156,4 +157,12 @@ def ccas_personal_data():
         PersonalData("credit_municipal_guarantee_calls", non_personal=("guarantor", "label"),
                      links=by_loan, label="Appels en garantie"),
         PersonalData("credit_municipal_import_batches", non_personal=("filename", "file_sha256")),
+        # The social worker's reasons may say things about the person: blanked at purge;
+        # the schedule replaced is figures only.
+        PersonalData("credit_municipal_reschedulings", label="Réaménagements",
+                     personal={"opinion_text": "blank"},
+                     non_personal=("opinion", "previous_schedule"), links=by_loan),
+        PersonalData("credit_municipal_recoveries", links=by_loan, label="Recouvrements"),
+        PersonalData("credit_municipal_recovery_shares", non_personal=("party",),
+                     links=by_loan, label="Recouvrements reversés"),
     ]

@@ -209,23 +209,24 @@ def arrears_job(tenant, session, now: datetime) -> str | None:
     return f"{len(results)} prêt(s) en retard, {alerted} alerte(s) envoyée(s)"
 
 
-def propose_defaults_job(tenant, session, now: datetime) -> str | None:
-    """The worker's daily run of ``delinquency.propose_defaults`` on the tenant's today."""
+def defaults_job(tenant, session, now: datetime) -> str | None:
+    """The worker's daily run of the default rule (``delinquency.propose_defaults``)."""
     from .delinquency import propose_defaults
 
     proposed, lifted = propose_defaults(session, tenant, local_today(tenant))
-    if not (proposed or lifted):
+    if not proposed and not lifted:
         return None
-    return f"{len(proposed)} défaillance(s) proposée(s), {len(lifted)} proposition(s) levée(s)"
+    return (f"{plural(len(proposed), 'défaillance proposée', 'défaillances proposées')}, "
+            f"{plural(len(lifted), 'proposition levée', 'propositions levées')}")
 
 
 def scheduled_jobs() -> list[ScheduledJob]:
-    day = timedelta(days=1)
     return [
-        ScheduledJob("credit_municipal.arrears", arrears_job, every=day,
+        ScheduledJob("credit_municipal.arrears", arrears_job, every=timedelta(days=1),
                      at=timedelta(hours=4), label="Détection des impayés"),
-        ScheduledJob("credit_municipal.propose_defaults", propose_defaults_job, every=day,
-                     at=timedelta(hours=4, minutes=30), label="Propositions de défaillance"),
+        # after the arrears check, so that the day's late loans are known
+        ScheduledJob("credit_municipal.defaults", defaults_job, every=timedelta(days=1),
+                     at=timedelta(hours=4, minutes=30), label="Défaillances proposées"),
     ]
 
 

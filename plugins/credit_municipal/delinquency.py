@@ -9,7 +9,7 @@
 * :func:`propose_defaults` marks the loans late by at least the plugin setting
   ``default_after_days`` (a default *proposed* by rule, the lender agent declares it),
   and lifts a proposal when the loan is no longer that late. The worker runs it daily
-  (job ``credit_municipal.propose_defaults``); by hand:
+  (scheduled job ``credit_municipal.defaults``, 04:30); by hand:
   ``ccas credit-municipal propose-defaults --tenant SLUG``.
 """
 

@@ -33,8 +33,8 @@ from core.plugin_api import (
     State,
     UserError,
     build_schedule,
-    bulk_insert,
     db_session,
+    insert_rows,
     local_today,
     normalise_header,
     read_amount_cell,
@@ -305,20 +305,22 @@ def build_loan(legacy: LegacyLoan, conf: dict,
         return None, ImportRowError(legacy.line, column,
                                     loan_service.terms_message(exc.field, legacy.amount,
                                                                legacy.months))
-    rows = [Row(r.number, r.due_date, r.payment, r.principal, r.interest, r.subsidy,
-                r.borrower_payment, r.balance) for r in schedule.installments]
-    ledger = Ledger(legacy.amount, legacy.rate, conf["schedule_method"],
-                    conf["interest_paid_by_city"], schedule.due_day, rows,
-                    start=legacy.disbursed_on)
     loan_id = uuid.uuid4()
     repayment = None
     settled = False
-    if legacy.repaid:
+    rows, outstanding = schedule.installments, legacy.amount
+    if legacy.repaid:  # the ledger allocates what was repaid (nothing to do otherwise)
+        ledger = Ledger(legacy.amount, legacy.rate, conf["schedule_method"],
+                        conf["interest_paid_by_city"], schedule.due_day,
+                        [Row(r.number, r.due_date, r.payment, r.principal, r.interest,
+                             r.subsidy, r.borrower_payment, r.balance) for r in rows],
+                        start=legacy.disbursed_on)
         try:
             allocation = ledger.apply(legacy.last_paid_on, legacy.repaid)
         except PaymentError as exc:
             return None, ImportRowError(legacy.line, "montant_rembourse", exc.message)
         settled = allocation.settles
+        rows, outstanding = ledger.rows, ledger.outstanding
         repayment = {
             "id": uuid.uuid4(), "loan_id": loan_id, "paid_on": legacy.last_paid_on,
             "amount": legacy.repaid, "source": RepaymentSource.import_, "batch_id": None,
@@ -344,7 +346,7 @@ def build_loan(legacy: LegacyLoan, conf: dict,
         "disbursed_on": legacy.disbursed_on, "due_day": schedule.due_day,
         "late_since": None, "late_alerted_at": None,
         "default_declared_on": legacy.default_on if status == LoanStatus.defaulted else None,
-        "default_outstanding": ledger.outstanding if status == LoanStatus.defaulted else None,
+        "default_outstanding": outstanding if status == LoanStatus.defaulted else None,
         "closed_on": closed_on, "default_proposed_on": None, "written_off_on": None,
         "origin": "import", "created_at": now,
     }
@@ -352,8 +354,8 @@ def build_loan(legacy: LegacyLoan, conf: dict,
         "id": uuid.uuid4(), "loan_id": loan_id, "number": r.number, "due_date": r.due_date,
         "payment": r.payment, "principal": r.principal, "interest": r.interest,
         "subsidy": r.subsidy, "borrower_payment": r.borrower_payment, "balance": r.balance,
-    } for r in ledger.rows]
-    return _Built(loan, installments, repayment, status, ledger.outstanding), None
+    } for r in rows]
+    return _Built(loan, installments, repayment, status, outstanding), None
 
 
 def _noon(day: date, timezone: str) -> datetime:
@@ -415,12 +417,12 @@ def run_import(session, tenant, data: bytes, filename: str = "", *, dry_run: boo
                     "default" if item.status == LoanStatus.defaulted else "repaid"),
                 "reason_text": "", "data": {"legacy_loan": legacy.reference},
             })
-        bulk_insert(session, Loan, loans)
-        bulk_insert(session, Installment, installments)
-        bulk_insert(session, Repayment, repayments)
-        bulk_insert(session, GuaranteeCall, calls)
+        insert_rows(session, Loan, loans)
+        insert_rows(session, Installment, installments)
+        insert_rows(session, Repayment, repayments)
+        insert_rows(session, GuaranteeCall, calls)
         _move_cases(session, states, moves)
-        bulk_insert(session, CaseTransition, moves)
+        insert_rows(session, CaseTransition, moves)
         result.created += len(chunk)
         if progress is not None:
             progress(len(chunk), len(built))

@@ -340,9 +340,10 @@ def loan_reschedule(loan_id: str):
     )
 
 
-@bp.route("/loans/<loan_id>/avenant-<int:version>.pdf")
+@bp.route("/loans/<loan_id>/avenant-<int:rider_version>.pdf")
 @allow(LOAN_READERS)
-def loan_rider_pdf(loan_id: str, version: int):
+def loan_rider_pdf(loan_id: str, rider_version: int):
+    version = rider_version
     loan = _loan_or_404(loan_id)
     records = rescheduling.versions(db_session(), loan)
     record = next((r for r in records if r.version == version), None)
@@ -556,9 +557,10 @@ def loan_declarations():
     )
 
 
-@bp.route("/declarations/<kind>-<int:year>.<fmt>")
+@bp.route("/declarations/<statement>-<int:year>.<statement_format>")
 @allow(LENDER_DESK)
-def loan_declaration_file(kind: str, year: int, fmt: str):
+def loan_declaration_file(statement: str, year: int, statement_format: str):
+    kind, fmt = statement, statement_format
     today = service.today()
     if kind not in declarations.KINDS or fmt not in declarations.FORMATS or not (
             2000 <= year <= today.year):

@@ -211,3 +211,14 @@ def test_the_lender_writes_off_and_records_a_recovery_from_the_loan_page(
     assert ok.status_code == 302
     page = client.get(f"{BASE}/loans/{loan.id}").get_data(as_text=True)
     assert "Recouvrement du" in page and "300,00" in page
+
+
+def test_the_worker_runs_the_default_rule_every_morning(session, tenant, in_tenant, users):
+    from plugins.credit_municipal import arrears
+
+    jobs = {job.name: job for job in arrears.scheduled_jobs()}
+    assert "credit_municipal.defaults" in jobs
+    _portfolio(session, tenant, in_tenant, users)
+    with in_tenant(tenant):
+        message = jobs["credit_municipal.defaults"].run(tenant, session, None)
+        assert message == "1 défaillance(s) proposée(s), 0 proposition(s) levée(s)"
