@@ -284,6 +284,9 @@ INSERT INTO audit_events (tenant_id, id, at, actor, action, object_type, object_
 VALUES (:tenant_id, :id, :at, :actor, :action, :object_type, :object_id, :ip, :detail)"""
 
 COUNT_SQL = "SELECT count(*) FROM cases c WHERE c.tenant_id = :tenant_id"
+#: The name search: one word, in the last name, the first name or the reference.
+SEARCH = """AND (lower(p.last_name) LIKE :like OR lower(p.first_name) LIKE :like
+     OR lower(c.reference) LIKE :like)"""
 LIST_SQL = f"""
 SELECT {CASE_COLUMNS}
 FROM cases c JOIN persons p ON p.tenant_id = c.tenant_id AND p.id = c.person_id
@@ -534,6 +537,10 @@ class Hand:
         self.q_count_state = s(COUNT_SQL + " AND c.state = :state", "cases")
         self.q_list = s(LIST_SQL.format(state=""), "cases")
         self.q_list_state = s(LIST_SQL.format(state="AND c.state = :state"), "cases")
+        self.q_list_search = s(LIST_SQL.format(state=SEARCH), "cases")
+        self.q_count_search = s(COUNT_SQL.replace("FROM cases c", "FROM cases c JOIN persons p "
+                                "ON p.tenant_id = c.tenant_id AND p.id = c.person_id")
+                                + " " + SEARCH, "cases")
         self.q_referrals = s(REFERRALS_SQL.format(order="r.updated_at, r.id"), "referrals")
         self.q_referrals_desc = s(REFERRALS_SQL.format(order="r.updated_at DESC"),
                                   "referrals")
@@ -569,6 +576,7 @@ class Hand:
             per_page = min(max(int(request.args.get("per_page", 25)), 1), 100)
             page = max(int(request.args.get("page", 1)), 1)
             state = request.args.get("state")
+            q = (request.args.get("q") or "").strip().lower()
             with hand.engine.begin() as conn:
                 user = hand._authenticate(conn)
                 conn.execute(hand.q_plugins, {"tenant_id": user["tenant_id"]}).all()
@@ -576,17 +584,23 @@ class Hand:
                           "offset": (page - 1) * per_page}
                 if state:
                     params["state"] = state
+                if q:
+                    params["like"] = f"%{q}%"
+                count_q, list_q = ((hand.q_count_search, hand.q_list_search) if q else
+                                   (hand.q_count_state, hand.q_list_state) if state else
+                                   (hand.q_count, hand.q_list))
                 total = None
                 if hand.list_audit["count"] or request.args.get("count"):
-                    total = conn.execute(hand.q_count_state if state else hand.q_count,
-                                         params).scalar()
-                rows = conn.execute(hand.q_list_state if state else hand.q_list,
-                                    params).mappings().all()
+                    total = conn.execute(count_q, params).scalar()
+                rows = conn.execute(list_q, {**params, "limit": per_page + 1}
+                                    ).mappings().all()
+                more = len(rows) > per_page
+                rows = rows[:per_page]
                 items = [hand._case_json(c, user["role"]) for c in rows]
                 for action in hand.list_audit["cases"]:
                     hand._audit(conn, user, action, "Case", "", count=len(items))
-            return jsonify({"items": items, "total": total, "page": page,
-                            "per_page": per_page})
+            return jsonify({"items": items, "total": total, "has_more": more,
+                            "page": page, "per_page": per_page})
 
         def referral_page(conn, user, order_desc=False, limit=51):
             rows = conn.execute(hand.q_referrals_desc if order_desc else hand.q_referrals,
@@ -833,6 +847,9 @@ def endpoints(ctx: dict) -> dict:
         "case_list_state": {
             "app": ("get", "/api/v1/cases?per_page=20&state=evaluation", {"headers": sw}, 200),
             "hand": ("get", "/hand/cases?per_page=20&state=evaluation", {"headers": sw}, 200)},
+        "case_search": {
+            "app": ("get", "/api/v1/cases?per_page=20&q=martin", {"headers": sw}, 200),
+            "hand": ("get", "/hand/cases?per_page=20&q=martin", {"headers": sw}, 200)},
         "referral_list": {
             "app": ("get", "/api/v1/referrals", {"headers": ref}, 200),
             "hand": ("get", "/hand/referrals", {"headers": ref}, 200)},
