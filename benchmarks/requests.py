@@ -13,7 +13,9 @@ Options: ``--tenants N --cases M`` (M cases per tenant; tenant 0 is the one meas
 ``--only a,b`` endpoints, ``--http`` (also over loopback HTTP against gunicorn, when it is
 installed), ``--out FILE`` (default ``benchmarks/results/<date>-<db>.json``),
 ``--baseline FILE`` (default ``benchmarks/results/baseline.json``: a ratio more than 20 %
-worse than the checked-in one prints a REGRESSION warning).
+worse than the checked-in one prints a REGRESSION warning), ``--show-statements NAME``
+(the SQL of one request, app and hand), ``--summarise A.json B.json`` (a Markdown table
+of result files side by side).
 
 What it does, in one process and from one database:
 
@@ -32,7 +34,7 @@ What it does, in one process and from one database:
 4. prints p50 / p95 (µs), the ratios and the SQL statements per request, and writes a
    dated JSON.
 
-Requests of the three variants are interleaved run by run (app, hand, bare, app, …) so
+Requests of the three variants are interleaved one by one (app, hand, bare, app, …) so
 that a load spike on a shared machine hits all three alike; each figure is the best run
 (lowest p50) of ``--repeat``.
 """
@@ -909,13 +911,16 @@ class Runner:
                 self.call(variant, spec)
         runs: dict[str, list[tuple[float, float]]] = {v: [] for v in specs}
         for _ in range(repeat):
-            for variant, spec in specs.items():
-                samples = []
-                for _ in range(requests):
+            # request by request, app then hand then bare: a load spike on a shared machine
+            # hits the three alike
+            samples: dict[str, list[float]] = {v: [] for v in specs}
+            for _ in range(requests):
+                for variant, spec in specs.items():
                     t0 = time.perf_counter_ns()
                     self.call(variant, spec)
-                    samples.append((time.perf_counter_ns() - t0) / 1000)
-                runs[variant].append(_percentiles(samples))
+                    samples[variant].append((time.perf_counter_ns() - t0) / 1000)
+            for variant, values in samples.items():
+                runs[variant].append(_percentiles(values))
         out = {"statements": {v: self.statements(v, s) for v, s in specs.items()}}
         for variant, figures in runs.items():
             p50, p95 = min(figures)
@@ -1019,7 +1024,40 @@ def list_audit_rows(app, runner, specs) -> dict:
             "portal": actions_after(specs["portal_list"]["app"])}
 
 
+def summarise(paths: list[str]) -> None:
+    """Markdown table of result files side by side (e.g. before and after a change)."""
+    reports = [json.loads(Path(p).read_text()) for p in paths]
+    names = list(dict.fromkeys(n for r in reports for n in r["endpoints"]))
+    heads = [f"{r.get('label') or Path(p).stem} ({r['db']}{', RLS' if r.get('rls') else ''})"
+             for r, p in zip(reports, paths, strict=True)]
+    print("| endpoint | " + " | ".join(
+        f"{h}: app p50 / p95 µs | hand p50 / p95 | ratio p50 / p95 | stmts" for h in heads)
+        + " |")
+    print("|---|" + "---|---|---|---|" * len(reports))
+    for name in names:
+        cells = []
+        for r in reports:
+            e = r["endpoints"].get(name)
+            if e is None:
+                cells.append(" | | | ")
+                continue
+            cells.append(
+                f"{e['app']['p50_us']:,} / {e['app']['p95_us']:,} | "
+                f"{e['hand']['p50_us']:,} / {e['hand']['p95_us']:,} | "
+                f"{e['ratio_hand']['p50']} / {e['ratio_hand']['p95']} | "
+                f"{e['statements']['app']} / {e['statements']['hand']}")
+        print(f"| {name} | " + " | ".join(cells) + " |")
+    for r, h in zip(reports, heads, strict=True):
+        print(f"\n{h}: {r['date']}, {r['machine']}, {r['tenants']} tenant(s) x "
+              f"{r['cases_per_tenant']:,} cases, {r['requests']} requests x best of "
+              f"{r['repeat']}; hook dispatch {r['hook_dispatch']}; scoped query "
+              f"{r['scoped_query']}; max RSS {r['max_rss_mb']} MB")
+
+
 def main() -> None:
+    if sys.argv[1:2] == ["--summarise"]:
+        summarise(sys.argv[2:])
+        return
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", default="sqlite", help="sqlite, or a PostgreSQL superuser URL")
     parser.add_argument("--tenants", type=int, default=2)
