@@ -155,8 +155,8 @@ def list_cases():
     # one row more than the page says whether another page follows, without a count
     rows, total = cases.list_cases(db.session, _role(), filters, page, per_page + 1,
                                    count=count, offset=(page - 1) * per_page)
-    role = _role()
-    items = [dump_case(db.session, c, role, detail=False) for c in rows[:per_page]]
+    role, flow = _role(), workflow.current()
+    items = [dump_case(db.session, c, role, detail=False, flow=flow) for c in rows[:per_page]]
     return jsonify({"items": items, "total": total, "has_more": len(rows) > per_page,
                     "page": page, "per_page": per_page})
 
