@@ -1114,6 +1114,12 @@ def run(database, args) -> None:
               "CCAS_BASE_URL": "http://localhost", "RATELIMIT_ENABLED": False}
     app = create_app(config)
     ctx = generate(app, args.tenants, args.cases, args.seed)
+    if database.dialect == "postgresql":
+        # statistics now, as after any bulk load: without them (autovacuum had not run yet)
+        # the planner sorted every case of the tenant for a page of 20
+        with database.owner_connection() as conn:
+            conn.execute(text("ANALYZE"))
+            conn.commit()
 
     with app.test_request_context("/"), tenancy.tenant_scope(ctx["tenant_id"]):
         g.tenant = db.session.get(Tenant, ctx["tenant_id"])
