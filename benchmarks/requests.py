@@ -13,7 +13,9 @@ Options: ``--tenants N --cases M`` (M cases per tenant; tenant 0 is the one meas
 ``--only a,b`` endpoints, ``--http`` (also over loopback HTTP against gunicorn, when it is
 installed), ``--out FILE`` (default ``benchmarks/results/<date>-<db>.json``),
 ``--baseline FILE`` (default ``benchmarks/results/baseline.json``: a ratio more than 20 %
-worse than the checked-in one prints a REGRESSION warning).
+worse than the checked-in one prints a REGRESSION warning), ``--show-statements NAME``
+(the SQL of one request, app and hand), ``--summarise A.json B.json`` (a Markdown table
+of result files side by side).
 
 What it does, in one process and from one database:
 
@@ -32,7 +34,7 @@ What it does, in one process and from one database:
 4. prints p50 / p95 (µs), the ratios and the SQL statements per request, and writes a
    dated JSON.
 
-Requests of the three variants are interleaved run by run (app, hand, bare, app, …) so
+Requests of the three variants are interleaved one by one (app, hand, bare, app, …) so
 that a load spike on a shared machine hits all three alike; each figure is the best run
 (lowest p50) of ``--repeat``.
 """
@@ -284,6 +286,9 @@ INSERT INTO audit_events (tenant_id, id, at, actor, action, object_type, object_
 VALUES (:tenant_id, :id, :at, :actor, :action, :object_type, :object_id, :ip, :detail)"""
 
 COUNT_SQL = "SELECT count(*) FROM cases c WHERE c.tenant_id = :tenant_id"
+#: The name search: one word, in the last name, the first name or the reference.
+SEARCH = """AND (lower(p.last_name) LIKE :like OR lower(p.first_name) LIKE :like
+     OR lower(c.reference) LIKE :like)"""
 LIST_SQL = f"""
 SELECT {CASE_COLUMNS}
 FROM cases c JOIN persons p ON p.tenant_id = c.tenant_id AND p.id = c.person_id
@@ -534,6 +539,10 @@ class Hand:
         self.q_count_state = s(COUNT_SQL + " AND c.state = :state", "cases")
         self.q_list = s(LIST_SQL.format(state=""), "cases")
         self.q_list_state = s(LIST_SQL.format(state="AND c.state = :state"), "cases")
+        self.q_list_search = s(LIST_SQL.format(state=SEARCH), "cases")
+        self.q_count_search = s(COUNT_SQL.replace("FROM cases c", "FROM cases c JOIN persons p "
+                                "ON p.tenant_id = c.tenant_id AND p.id = c.person_id")
+                                + " " + SEARCH, "cases")
         self.q_referrals = s(REFERRALS_SQL.format(order="r.updated_at, r.id"), "referrals")
         self.q_referrals_desc = s(REFERRALS_SQL.format(order="r.updated_at DESC"),
                                   "referrals")
@@ -569,6 +578,7 @@ class Hand:
             per_page = min(max(int(request.args.get("per_page", 25)), 1), 100)
             page = max(int(request.args.get("page", 1)), 1)
             state = request.args.get("state")
+            q = (request.args.get("q") or "").strip().lower()
             with hand.engine.begin() as conn:
                 user = hand._authenticate(conn)
                 conn.execute(hand.q_plugins, {"tenant_id": user["tenant_id"]}).all()
@@ -576,17 +586,23 @@ class Hand:
                           "offset": (page - 1) * per_page}
                 if state:
                     params["state"] = state
+                if q:
+                    params["like"] = f"%{q}%"
+                count_q, list_q = ((hand.q_count_search, hand.q_list_search) if q else
+                                   (hand.q_count_state, hand.q_list_state) if state else
+                                   (hand.q_count, hand.q_list))
                 total = None
                 if hand.list_audit["count"] or request.args.get("count"):
-                    total = conn.execute(hand.q_count_state if state else hand.q_count,
-                                         params).scalar()
-                rows = conn.execute(hand.q_list_state if state else hand.q_list,
-                                    params).mappings().all()
+                    total = conn.execute(count_q, params).scalar()
+                rows = conn.execute(list_q, {**params, "limit": per_page + 1}
+                                    ).mappings().all()
+                more = len(rows) > per_page
+                rows = rows[:per_page]
                 items = [hand._case_json(c, user["role"]) for c in rows]
                 for action in hand.list_audit["cases"]:
                     hand._audit(conn, user, action, "Case", "", count=len(items))
-            return jsonify({"items": items, "total": total, "page": page,
-                            "per_page": per_page})
+            return jsonify({"items": items, "total": total, "has_more": more,
+                            "page": page, "per_page": per_page})
 
         def referral_page(conn, user, order_desc=False, limit=51):
             rows = conn.execute(hand.q_referrals_desc if order_desc else hand.q_referrals,
@@ -833,6 +849,9 @@ def endpoints(ctx: dict) -> dict:
         "case_list_state": {
             "app": ("get", "/api/v1/cases?per_page=20&state=evaluation", {"headers": sw}, 200),
             "hand": ("get", "/hand/cases?per_page=20&state=evaluation", {"headers": sw}, 200)},
+        "case_search": {
+            "app": ("get", "/api/v1/cases?per_page=20&q=martin", {"headers": sw}, 200),
+            "hand": ("get", "/hand/cases?per_page=20&q=martin", {"headers": sw}, 200)},
         "referral_list": {
             "app": ("get", "/api/v1/referrals", {"headers": ref}, 200),
             "hand": ("get", "/hand/referrals", {"headers": ref}, 200)},
@@ -892,13 +911,16 @@ class Runner:
                 self.call(variant, spec)
         runs: dict[str, list[tuple[float, float]]] = {v: [] for v in specs}
         for _ in range(repeat):
-            for variant, spec in specs.items():
-                samples = []
-                for _ in range(requests):
+            # request by request, app then hand then bare: a load spike on a shared machine
+            # hits the three alike
+            samples: dict[str, list[float]] = {v: [] for v in specs}
+            for _ in range(requests):
+                for variant, spec in specs.items():
                     t0 = time.perf_counter_ns()
                     self.call(variant, spec)
-                    samples.append((time.perf_counter_ns() - t0) / 1000)
-                runs[variant].append(_percentiles(samples))
+                    samples[variant].append((time.perf_counter_ns() - t0) / 1000)
+            for variant, values in samples.items():
+                runs[variant].append(_percentiles(values))
         out = {"statements": {v: self.statements(v, s) for v, s in specs.items()}}
         for variant, figures in runs.items():
             p50, p95 = min(figures)
@@ -1002,7 +1024,40 @@ def list_audit_rows(app, runner, specs) -> dict:
             "portal": actions_after(specs["portal_list"]["app"])}
 
 
+def summarise(paths: list[str]) -> None:
+    """Markdown table of result files side by side (e.g. before and after a change)."""
+    reports = [json.loads(Path(p).read_text()) for p in paths]
+    names = list(dict.fromkeys(n for r in reports for n in r["endpoints"]))
+    heads = [f"{r.get('label') or Path(p).stem} ({r['db']}{', RLS' if r.get('rls') else ''})"
+             for r, p in zip(reports, paths, strict=True)]
+    print("| endpoint | " + " | ".join(
+        f"{h}: app p50 / p95 µs | hand p50 / p95 | ratio p50 / p95 | stmts" for h in heads)
+        + " |")
+    print("|---|" + "---|---|---|---|" * len(reports))
+    for name in names:
+        cells = []
+        for r in reports:
+            e = r["endpoints"].get(name)
+            if e is None:
+                cells.append(" | | | ")
+                continue
+            cells.append(
+                f"{e['app']['p50_us']:,} / {e['app']['p95_us']:,} | "
+                f"{e['hand']['p50_us']:,} / {e['hand']['p95_us']:,} | "
+                f"{e['ratio_hand']['p50']} / {e['ratio_hand']['p95']} | "
+                f"{e['statements']['app']} / {e['statements']['hand']}")
+        print(f"| {name} | " + " | ".join(cells) + " |")
+    for r, h in zip(reports, heads, strict=True):
+        print(f"\n{h}: {r['date']}, {r['machine']}, {r['tenants']} tenant(s) x "
+              f"{r['cases_per_tenant']:,} cases, {r['requests']} requests x best of "
+              f"{r['repeat']}; hook dispatch {r['hook_dispatch']}; scoped query "
+              f"{r['scoped_query']}; max RSS {r['max_rss_mb']} MB")
+
+
 def main() -> None:
+    if sys.argv[1:2] == ["--summarise"]:
+        summarise(sys.argv[2:])
+        return
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", default="sqlite", help="sqlite, or a PostgreSQL superuser URL")
     parser.add_argument("--tenants", type=int, default=2)
@@ -1059,6 +1114,12 @@ def run(database, args) -> None:
               "CCAS_BASE_URL": "http://localhost", "RATELIMIT_ENABLED": False}
     app = create_app(config)
     ctx = generate(app, args.tenants, args.cases, args.seed)
+    if database.dialect == "postgresql":
+        # statistics now, as after any bulk load: without them (autovacuum had not run yet)
+        # the planner sorted every case of the tenant for a page of 20
+        with database.owner_connection() as conn:
+            conn.execute(text("ANALYZE"))
+            conn.commit()
 
     with app.test_request_context("/"), tenancy.tenant_scope(ctx["tenant_id"]):
         g.tenant = db.session.get(Tenant, ctx["tenant_id"])

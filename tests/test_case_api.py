@@ -264,3 +264,18 @@ def test_case_endpoints_are_in_the_openapi_document(client):
     spec = client.get("/api/v1/openapi.json").get_json()
     assert "post" in spec["paths"]["/api/v1/cases"] and "get" in spec["paths"]["/api/v1/cases"]
     assert "409" in spec["paths"]["/api/v1/cases/{case_id}/transitions"]["post"]["responses"]
+
+
+def test_case_json_is_the_document_case_schema_describes(api, session, tenant, in_tenant):
+    """``dump_case`` builds the JSON without marshmallow (speed): it must give exactly
+    what ``CaseSchema`` (the OpenAPI document) would."""
+    from core.schemas.cases import CaseSchema, case_data, dump_case
+
+    opened = _open(api)
+    with in_tenant(tenant):
+        case = session.get(Case, (tenant.id, uuid.UUID(opened["id"])))
+        for role in ("secretary", "social_worker", "lender_agent"):
+            for detail in (True, False):
+                assert dump_case(session, case, role, detail) == CaseSchema().dump(
+                    case_data(session, case, role, detail)), (role, detail)
+        session.rollback()

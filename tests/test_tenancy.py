@@ -143,6 +143,63 @@ def test_every_unique_constraint_of_a_tenant_table_includes_tenant_id():
             assert not (column.unique and column.name != "tenant_id"), (name, column.name)
 
 
+def _migrated_schema(ccas_database):
+    """(table, indexes, foreign keys) of every tenant table of the migrated database (what
+    the migrations built, beside what the models declare)."""
+    from sqlalchemy import inspect
+
+    with ccas_database.owner_connection() as conn:
+        inspector = inspect(conn)
+        names = set(inspector.get_table_names())
+        return [(name, inspector.get_indexes(name), inspector.get_foreign_keys(name))
+                for name in tenant_tables() if name in names]
+
+
+def test_every_unique_index_of_a_tenant_table_includes_tenant_id(ccas_database):
+    """Citus (distribution by tenant_id) and the no-leak rule: a unique index without
+    tenant_id would make one tenant's value unique across all tenants."""
+    from core.models import Base
+
+    for name in tenant_tables():
+        for index in Base.metadata.tables[name].indexes:
+            if index.unique:
+                assert "tenant_id" in [c.name for c in index.columns], (name, index.name)
+    for name, indexes, _fks in _migrated_schema(ccas_database):
+        for index in indexes:
+            if index.get("unique"):
+                assert "tenant_id" in index["column_names"], (name, index["name"])
+
+
+def test_every_foreign_key_between_tenant_tables_leads_with_tenant_id(ccas_database):
+    """A reference from a tenant row to another tenant row is ``(tenant_id, x_id)`` ->
+    ``(tenant_id, id)`` (``tenant_fk``): it cannot point into another tenant, and both
+    rows live on the same Citus shard. Tenant tables refer to no global table but
+    ``tenants``."""
+    from sqlalchemy import ForeignKeyConstraint
+
+    from core.models import Base
+
+    tenant = set(tenant_tables())
+
+    def check(name, target, columns, referred):
+        if target == "tenants":
+            assert columns == ["tenant_id"], (name, columns)
+            return
+        assert target in tenant, (name, columns, target)
+        assert columns[0] == "tenant_id" and referred[0] == "tenant_id", (name, columns)
+
+    for name in tenant:
+        for constraint in Base.metadata.tables[name].constraints:
+            if isinstance(constraint, ForeignKeyConstraint):
+                check(name, constraint.referred_table.name,
+                      [c.name for c in constraint.columns],
+                      [e.column.name for e in constraint.elements])
+    for name, _indexes, fks in _migrated_schema(ccas_database):
+        for fk in fks:
+            check(name, fk["referred_table"], fk["constrained_columns"],
+                  fk["referred_columns"])
+
+
 # -- PostgreSQL row-level security --------------------------------------------------------
 
 

@@ -153,8 +153,8 @@ def list_cases():
                                    count=count, offset=(page - 1) * per_page)
     rows = list(rows)
     more, rows = len(rows) > per_page, rows[:per_page]
-    role = _role()
-    items = [dump_case(db.session, c, role, detail=False) for c in rows]
+    role, flow = _role(), workflow.current()
+    items = [dump_case(db.session, c, role, detail=False, flow=flow) for c in rows]
     audit.record_list_read(db.session, "case.list", rows, page=page, surface="api")
     db.session.commit()
     return jsonify({"items": items, "total": total, "has_more": more,
