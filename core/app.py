@@ -36,6 +36,7 @@ from .web import (
     reports,
     staff_time,
     suggestions,
+    synthesis,
     views,
     workshops,
 )
@@ -48,7 +49,7 @@ CORE_BLUEPRINTS = (
     public.bp, health.bp, views.bp, operator.bp, api_bp, suggestions.bp, documents.bp,
     appointments.bp, cases.bp, dashboards.bp, account.bp, audit.bp, referrals.bp,
     reports.bp, imports.bp, accompaniment.bp, workshops.bp, staff_time.bp, privacy.bp,
-    household.bp, persons.bp,
+    household.bp, persons.bp, synthesis.bp,
 )
 
 PLUGIN_URL_PREFIX = "/t/<tenant>/p/{name}"

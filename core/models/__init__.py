@@ -36,6 +36,7 @@ from .evaluation import (
     BudgetKind,
     BudgetLine,
     Interview,
+    Synthesis,
 )
 from .form_token import FormToken
 from .organisation import ORGANISATION_KIND_LABELS, Organisation, OrganisationKind
@@ -85,6 +86,7 @@ __all__ = [
     "CaseDocument",
     "StoredDocument",
     "HouseholdMember",
+    "Synthesis",
     "Relationship",
     "RELATIONSHIP_LABELS",
     "DOCUMENT_STATUS_LABELS",

@@ -60,6 +60,7 @@ INTERNAL_PLUGINS: dict[str, str] = {
     "core.web.dashboards": "Tableau de bord",
     "core.web.documents": "Pièces à fournir",
     "core.web.household": "Foyer",
+    "core.web.synthesis": "Synthèse",
     "core.web.appointments": "Rendez-vous",
     "core.web.suggestions": "Autres aides d'abord",
     "core.web.accompaniment": "Accompagnement",

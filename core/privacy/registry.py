@@ -113,6 +113,13 @@ CORE: tuple[PersonalData, ...] = (
         personal={"shared_note": "blank", "private_note": "blank"},
         links=(("case_id", "cases"),),
     ),
+    PersonalData(
+        "case_syntheses", label="Synthèses d'évaluation",
+        personal={"request": "blank", "project": "blank", "resources": "blank",
+                  "prospects": "blank"},
+        non_personal=("written_by_label",),
+        links=(("case_id", "cases"),),
+    ),
     PersonalData("budget_lines", label="Budget", non_personal=("category",),
                  links=(("case_id", "cases"),)),
     PersonalData(
