@@ -26,6 +26,13 @@ MAX_PER_PAGE = 100
 
 
 
+def _consent(data: dict) -> dict:
+    """The consent to a reorientation, when given (``core.referrals.consent_problem``)."""
+    if not data.get("consent"):
+        return {}
+    return {"consent": "yes", "consent_method": data.get("consent_method")}
+
+
 def _role() -> str:
     return str(current_user.role)
 
@@ -238,6 +245,7 @@ def transition_case(case_id: str):
             workflow.TransitionRequest(
                 target=data["to"], version=data["version"], reason=data["reason"],
                 reason_text=data["reason_text"], destination=data["destination"],
+                data=_consent(data),
             ),
             current_user,
         )

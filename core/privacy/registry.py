@@ -154,7 +154,7 @@ CORE: tuple[PersonalData, ...] = (
         "referrals", label="Orientations",
         personal={"first_name": "name", "last_name": "name", "birth_date": "null",
                   "phone": "null", "email": "null", "note": "blank", "extra": "empty"},
-        non_personal=("purpose", "consent_by", "decline_reason"),
+        non_personal=("purpose", "consent_by", "decline_reason", "consent_method", "outcome"),
         links=(("case_id", "cases"), ("source_case_id", "cases")),
     ),
     PersonalData(

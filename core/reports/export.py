@@ -105,6 +105,20 @@ def tables(report: dict) -> list[Table]:
          for name, e in partners.get("by_partner", {}).items()]
         + [["Total", partners.get("total"), *([None] * len(d.OUTCOMES))]],
     ))
+    labels = report.get("outcome_labels") or {}
+    outcomes = {name: e["referrals"]["outcomes"]
+                for name, e in partners.get("by_partner", {}).items()
+                if (e.get("referrals") or {}).get("outcomes")}
+    if outcomes:
+        codes = sorted({code for counts in outcomes.values() for code in counts},
+                       key=lambda c: (c not in labels, list(labels).index(c)
+                                      if c in labels else 0, c))
+        out.append(Table(
+            "Suites données par les partenaires",
+            ["Partenaire", *(labels.get(c, c) for c in codes)],
+            [[name, *(counts.get(c, 0) for c in codes)]
+             for name, counts in sorted(outcomes.items())],
+        ))
     loans = report.get("loans", {})
     out.append(Table(
         "Prêts", ["Indicateur", "Valeur"],

@@ -223,7 +223,8 @@ def partner_cases(session, period: Period, workflow) -> dict[str, dict[str, int]
 
 
 def partner_referrals(session, period: Period) -> dict[str, dict[str, dict[str, int]]]:
-    """Referrals of the year received from and sent to each partner, by status."""
+    """Referrals of the year received from and sent to each partner, by status, and the
+    outcomes the partners reported for those sent to them (``outcomes``, when any)."""
     in_year = (Referral.created_at >= period.start) & (Referral.created_at < period.end)
     out: dict[str, dict[str, dict[str, int]]] = {}
     for direction, org_column in (
@@ -238,6 +239,17 @@ def partner_referrals(session, period: Period) -> dict[str, dict[str, dict[str, 
         ).all()
         for name, status, n in rows:
             out.setdefault(name, {"received": {}, "sent": {}})[direction][str(status)] = int(n)
+    # What came of the referrals sent to each partner (its coded outcomes).
+    rows = session.execute(
+        select(Organisation.name, Referral.outcome, func.count())
+        .select_from(Referral)
+        .join(Organisation, Referral.to_organisation_id == Organisation.id)
+        .where(in_year, Organisation.kind != "ccas", Referral.outcome.is_not(None))
+        .group_by(Organisation.name, Referral.outcome)
+    ).all()
+    for name, outcome, n in rows:
+        entry = out.setdefault(name, {"received": {}, "sent": {}})
+        entry.setdefault("outcomes", {})[str(outcome)] = int(n)
     return out
 
 

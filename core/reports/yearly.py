@@ -13,6 +13,7 @@ from decimal import Decimal
 from fractions import Fraction
 
 from .. import plugins, workflow
+from ..workflow import reasons
 from . import definitions as d
 from . import queries
 
@@ -59,6 +60,7 @@ def build_report(session, tenant, year: int, with_sections: bool = True,
             "by_destination": dict(sorted(reorientations.items(), key=lambda kv: -kv[1])),
         },
         "partners": partners,
+        "outcome_labels": reasons.reasons(tenant, "outcome"),
         "loans": loans,
         "sections": {name: {"title": s.title, "data": s.data} for name, s in sections.items()},
     }
