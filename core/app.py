@@ -28,6 +28,7 @@ from .web import (
     health,
     household,
     imports,
+    notice,
     operator,
     persons,
     privacy,
@@ -49,7 +50,7 @@ CORE_BLUEPRINTS = (
     public.bp, health.bp, views.bp, operator.bp, api_bp, suggestions.bp, documents.bp,
     appointments.bp, cases.bp, dashboards.bp, account.bp, audit.bp, referrals.bp,
     reports.bp, imports.bp, accompaniment.bp, workshops.bp, staff_time.bp, privacy.bp,
-    household.bp, persons.bp, synthesis.bp,
+    household.bp, persons.bp, synthesis.bp, notice.bp,
 )
 
 PLUGIN_URL_PREFIX = "/t/<tenant>/p/{name}"

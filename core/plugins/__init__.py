@@ -61,6 +61,7 @@ INTERNAL_PLUGINS: dict[str, str] = {
     "core.web.documents": "Pièces à fournir",
     "core.web.household": "Foyer",
     "core.web.synthesis": "Synthèse",
+    "core.web.notice": "Information de la personne",
     "core.web.appointments": "Rendez-vous",
     "core.web.suggestions": "Autres aides d'abord",
     "core.web.accompaniment": "Accompagnement",

@@ -96,7 +96,7 @@ CORE: tuple[PersonalData, ...] = (
     PersonalData(
         "cases", label="Demandes",
         personal={"project": "blank", "import_key": "null"},
-        non_personal=("reference", "reoriented_to", "state"),
+        non_personal=("reference", "reoriented_to", "state", "notice_version"),
         links=(("person_id", "persons"),),
         hold_column="state", hold_values=OPEN_LOAN_STATES,
         hold_reason="un prêt est en cours (signature, rétractation, décaissé ou en "
