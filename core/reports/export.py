@@ -97,6 +97,15 @@ def tables(report: dict) -> list[Table]:
         "Réorientations", ["Destination", "Dossiers"],
         [[k, v] for k, v in reo.get("by_destination", {}).items()] + [["Total", reo.get("total")]],
     ))
+    interviews = report.get("interviews") or {}
+    if interviews:
+        out.append(Table(
+            "Entretiens par demande évaluée", ["Entretiens", "Demandes"],
+            [[k, v] for k, v in (interviews.get("by_count") or {}).items()]
+            + [["Demandes évaluées", interviews.get("cases")],
+               ["Entretiens", interviews.get("total")],
+               ["Moyenne par demande", interviews.get("average")]],
+        ))
     partners = report.get("partners", {})
     out.append(Table(
         "Orientations par les partenaires",
