@@ -30,6 +30,7 @@ from .web import (
     household,
     identity,
     imports,
+    notice,
     operator,
     persons,
     privacy,
@@ -38,6 +39,7 @@ from .web import (
     reports,
     staff_time,
     suggestions,
+    synthesis,
     views,
     workshops,
 )
@@ -51,7 +53,7 @@ CORE_BLUEPRINTS = (
     appointments.bp, cases.bp, dashboards.bp, account.bp, audit.bp, referrals.bp,
     reports.bp, imports.bp, accompaniment.bp, workshops.bp, staff_time.bp, privacy.bp,
     administration.bp,
-    household.bp, persons.bp,
+    household.bp, persons.bp, synthesis.bp, notice.bp,
     identity.bp,
 )
 

@@ -726,6 +726,40 @@ def ccas_loan_schedule(loan_id, tenant, session):
 
 
 # ======================================================================================
+# Messages to the people helped
+# ======================================================================================
+
+
+@deciding
+@hookspec(firstresult=True)
+def ccas_sms_send(phone, text, tenant, session):
+    """Send a text message (SMS) through the provider this plugin connects. Called by the
+    outbox's drain (``ccas outbox drain``), never from a request: the core queues an SMS
+    (``core.outbox.enqueue_sms``) for a person without e-mail, e.g. an appointment
+    reminder, only when an enabled plugin implements this hook.
+
+    Call mode: first result (the first enabled provider that answers sends it). A plugin
+    that raises fails the delivery: the outbox retries it with backoff, then keeps it as a
+    dead letter.
+
+    :param phone: the person's phone number as recorded (``06 12 34 56 78``; normalise
+        it for your provider).
+    :param text: the message, plain text (at most 480 characters).
+    :param tenant: the ``Tenant``.
+    :param session: the tenant-scoped SQLAlchemy session.
+    :return: the provider's message id (a string) once accepted, or ``None`` when this
+        plugin does not send for this tenant.
+
+    Example::
+
+        @hookimpl
+        def ccas_sms_send(phone, text):
+            response = my_provider.send(to=to_e164(phone), body=text)
+            return response["id"]
+    """
+
+
+# ======================================================================================
 # Reporting
 # ======================================================================================
 

@@ -28,6 +28,13 @@ _TRANSITION_IN = TransitionInSchema()  # built once: loading does not change it
 
 
 
+def _consent(data: dict) -> dict:
+    """The consent to a reorientation, when given (``core.referrals.consent_problem``)."""
+    if not data.get("consent"):
+        return {}
+    return {"consent": "yes", "consent_method": data.get("consent_method")}
+
+
 def _role() -> str:
     return str(current_user.role)
 
@@ -252,6 +259,7 @@ def transition_case(case_id: str):
             workflow.TransitionRequest(
                 target=data["to"], version=data["version"], reason=data["reason"],
                 reason_text=data["reason_text"], destination=data["destination"],
+                data=_consent(data),
             ),
             current_user,
         )

@@ -20,6 +20,7 @@ from ..models import Referral, ReferralStatus
 from ..policy import REFERRAL_READERS, Role, allow
 from ..schemas.referrals import (
     ReferralDecisionInSchema,
+    ReferralFollowUpInSchema,
     ReferralInSchema,
     dump_referral,
 )
@@ -278,6 +279,65 @@ def decide_referral(referral_id):
         else:
             referrals.decline(db.session, referral, current_user, data.get("reason") or "",
                               data.get("message") or "", tenant=g.tenant)
+        db.session.flush()
+        db.session.refresh(referral)
+        return jsonify(dump_referral(referral))
+
+    return idempotency.handle(view)
+
+
+@bp.route("/referrals/<referral_id>/follow-up", methods=["POST"])
+@token_authenticated
+@allow(REFERRAL_READERS)
+def follow_up_referral(referral_id):
+    """The receiving partner reports progress (``in_progress``) or the outcome (``done``
+    with a coded ``outcome``) of a referral it accepted.
+    ---
+    post:
+      summary: Report a referral's progress or outcome
+      security: [{bearerAuth: []}]
+      parameters:
+        - {in: path, name: referral_id, required: true, schema: {type: string, format: uuid}}
+        - in: header
+          name: Idempotency-Key
+          required: true
+          schema: {type: string, maxLength: 255}
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: ReferralFollowUpInSchema
+      responses:
+        200:
+          content:
+            application/json:
+              schema: ReferralOutSchema
+        404:
+          content:
+            application/problem+json:
+              schema: ProblemSchema
+        409:
+          content:
+            application/problem+json:
+              schema: ProblemSchema
+        422:
+          content:
+            application/problem+json:
+              schema: ProblemSchema
+    """
+
+    def view():
+        referral = referrals.get_referral(db.session, current_user, referral_id)
+        if not referrals.is_receiver(current_user, referral):
+            raise UserError("Cette orientation est introuvable.", status=404)
+        data = load_json(ReferralFollowUpInSchema())
+        if data["status"] == "in_progress":
+            referrals.start(db.session, referral, current_user, data.get("message") or "",
+                            tenant=g.tenant)
+        else:
+            referrals.report_outcome(db.session, referral, current_user,
+                                     data.get("outcome") or "", data.get("message") or "",
+                                     tenant=g.tenant)
         db.session.flush()
         db.session.refresh(referral)
         return jsonify(dump_referral(referral))

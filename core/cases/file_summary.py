@@ -22,7 +22,7 @@ from ..models import (
     SOURCE_LABELS,
 )
 from ..web.filters import format_money
-from . import household
+from . import household, synthesis
 
 
 @dataclass(frozen=True)
@@ -69,6 +69,8 @@ class FileSummary:
     documents: list[DocumentSummary] = field(default_factory=list)
     #: ``(name, relationship, age or None, co-borrower)`` of the household's members.
     household: list[tuple[str, str, int | None, bool]] = field(default_factory=list)
+    #: The newest synthesis: ``(number, written_at, [(title, text)…])`` or ``None``.
+    synthesis: tuple[int, datetime, list[tuple[str, str]]] | None = None
 
 
 def _documents(session, case, tenant) -> list[DocumentSummary]:
@@ -121,7 +123,16 @@ def build(session, case, tenant) -> FileSummary:
         household=[(m.full_name, m.relationship_label, m.age_on(cases.local_today(tenant)),
                     m.id == case.co_borrower_id)
                    for m in household.members(session, person)],
+        synthesis=_synthesis(session, case),
     )
+
+
+def _synthesis(session, case):
+    last = synthesis.latest(session, case)
+    if last is None:
+        return None
+    return (last.number, last.written_at,
+            [(title, getattr(last, name)) for name, title in synthesis.SUBJECTS])
 
 
 _PDF_REPLACEMENTS = {
@@ -219,6 +230,19 @@ def render_pdf(summary: FileSummary) -> bytes:
         row("Mensualité supportable", f"{_money(fig.max_instalment)} au plus (seuil "
                                       f"{_money(fig.min_remaining_per_unit_per_day)} "
                                       "par unité et par jour)")
+
+    title("Synthèse de la situation")
+    if summary.synthesis is None:
+        pdf.multi_cell(0, 6, _safe("Pas de synthèse rédigée."), new_x="LMARGIN", new_y="NEXT")
+    else:
+        number, written_at, parts = summary.synthesis
+        pdf.multi_cell(0, 6, _safe(f"Version {number} du {_day(written_at)}"),
+                       new_x="LMARGIN", new_y="NEXT")
+        for heading, text in parts:
+            pdf.set_font("Helvetica", "B", 10)
+            pdf.multi_cell(0, 6, _safe(heading), new_x="LMARGIN", new_y="NEXT")
+            pdf.set_font("Helvetica", "", 10)
+            pdf.multi_cell(0, 6, _safe(text or "-"), new_x="LMARGIN", new_y="NEXT")
 
     title("Pièces déposées")
     if not summary.documents:

@@ -37,6 +37,8 @@ def remind_command(tenant_slug, now_text):
             report = remind_all_tenants(now, tenant_slug)
         for slug, result in report.items():
             line = f"{slug} : {formats.plural(result.queued, 'rappel mis', 'rappels mis')} en file"
+            if result.sms:
+                line += f", {formats.plural(result.sms, 'SMS', 'SMS')} en file"
             if result.no_email:
                 line += f", {len(result.no_email)} sans adresse e-mail (à appeler)"
             click.echo(line + ".")

@@ -36,6 +36,7 @@ from .evaluation import (
     BudgetKind,
     BudgetLine,
     Interview,
+    Synthesis,
 )
 from .form_token import FormToken
 from .identity import IdentityLink, IdentityProvider
@@ -89,6 +90,7 @@ __all__ = [
     "CaseDocument",
     "StoredDocument",
     "HouseholdMember",
+    "Synthesis",
     "Relationship",
     "RELATIONSHIP_LABELS",
     "DOCUMENT_STATUS_LABELS",

@@ -127,6 +127,10 @@ class Case(TenantScoped, Base):
     import_key: Mapped[str | None] = mapped_column(String(80), default=None)
     #: A member of the person's household who borrows with them (``core.cases.household``).
     co_borrower_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, default=None)
+    #: The information notice on data use given to the person (``core.privacy.notice``):
+    #: its version and the day it was given.
+    notice_version: Mapped[str | None] = mapped_column(String(40), default=None)
+    notice_given_on: Mapped[date | None] = mapped_column(Date, default=None)
 
     __mapper_args__ = {"version_id_col": version}
 

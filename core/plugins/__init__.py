@@ -61,6 +61,8 @@ INTERNAL_PLUGINS: dict[str, str] = {
     "core.web.dashboards": "Tableau de bord",
     "core.web.documents": "Pièces à fournir",
     "core.web.household": "Foyer",
+    "core.web.synthesis": "Synthèse",
+    "core.web.notice": "Information de la personne",
     "core.web.appointments": "Rendez-vous",
     "core.web.suggestions": "Autres aides d'abord",
     "core.web.accompaniment": "Accompagnement",

@@ -53,7 +53,14 @@ COLUMN_LABELS = {
     "size": "Taille (octets)", "recipient": "Destinataire", "subject": "Objet du message",
     "actor": "Par", "action": "Action", "detail": "Détail", "kind": "Type de pièce",
     "issued_on": "Délivrée le", "expires_on": "Expire le", "uploaded_at": "Déposée le",
-    "sha256": "Empreinte SHA-256",
+    "sha256": "Empreinte SHA-256", "import_key": "Clé de reprise d'historique",
+    "data": "Données du changement d'état", "reason": "Motif",
+    "override_reason": "Motif du passage outre", "content": "Contenu du fichier",
+    "suggested_action": "Action proposée", "outcome": "Suite donnée",
+    "payload": "Contenu du message", "topic": "Sujet technique",
+    "last_error": "Dernière erreur d'envoi", "response_body": "Réponse enregistrée",
+    "request": "La demande", "resources": "Ressources et charges",
+    "prospects": "Perspectives", "relationship": "Lien avec la personne",
 }
 _SKIPPED = {"tenant_id", "version"}
 

@@ -96,7 +96,7 @@ CORE: tuple[PersonalData, ...] = (
     PersonalData(
         "cases", label="Demandes",
         personal={"project": "blank", "import_key": "null"},
-        non_personal=("reference", "reoriented_to", "state"),
+        non_personal=("reference", "reoriented_to", "state", "notice_version"),
         links=(("person_id", "persons"),),
         hold_column="state", hold_values=OPEN_LOAN_STATES,
         hold_reason="un prêt est en cours (signature, rétractation, décaissé ou en "
@@ -111,6 +111,13 @@ CORE: tuple[PersonalData, ...] = (
     PersonalData(
         "interviews", label="Entretiens",
         personal={"shared_note": "blank", "private_note": "blank"},
+        links=(("case_id", "cases"),),
+    ),
+    PersonalData(
+        "case_syntheses", label="Synthèses d'évaluation",
+        personal={"request": "blank", "project": "blank", "resources": "blank",
+                  "prospects": "blank"},
+        non_personal=("written_by_label",),
         links=(("case_id", "cases"),),
     ),
     PersonalData("budget_lines", label="Budget", non_personal=("category",),
@@ -147,7 +154,7 @@ CORE: tuple[PersonalData, ...] = (
         "referrals", label="Orientations",
         personal={"first_name": "name", "last_name": "name", "birth_date": "null",
                   "phone": "null", "email": "null", "note": "blank", "extra": "empty"},
-        non_personal=("purpose", "consent_by", "decline_reason"),
+        non_personal=("purpose", "consent_by", "decline_reason", "consent_method", "outcome"),
         links=(("case_id", "cases"), ("source_case_id", "cases")),
     ),
     PersonalData(

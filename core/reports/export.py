@@ -107,6 +107,15 @@ def tables(report: dict) -> list[Table]:
         [[names.get(k) or "Autre destination", v] for k, v in reo.get("by_destination", {}).items()]
         + [["Total", reo.get("total")]],
     ))
+    interviews = report.get("interviews") or {}
+    if interviews:
+        out.append(Table(
+            "Entretiens par demande évaluée", ["Entretiens", "Demandes"],
+            [[k, v] for k, v in (interviews.get("by_count") or {}).items()]
+            + [["Demandes évaluées", interviews.get("cases")],
+               ["Entretiens", interviews.get("total")],
+               ["Moyenne par demande", interviews.get("average")]],
+        ))
     partners = report.get("partners", {})
     out.append(Table(
         "Orientations par les partenaires",
@@ -115,6 +124,20 @@ def tables(report: dict) -> list[Table]:
          for name, e in partners.get("by_partner", {}).items()]
         + [["Total", partners.get("total"), *([None] * len(d.OUTCOMES))]],
     ))
+    labels = report.get("outcome_labels") or {}
+    outcomes = {name: e["referrals"]["outcomes"]
+                for name, e in partners.get("by_partner", {}).items()
+                if (e.get("referrals") or {}).get("outcomes")}
+    if outcomes:
+        codes = sorted({code for counts in outcomes.values() for code in counts},
+                       key=lambda c: (c not in labels, list(labels).index(c)
+                                      if c in labels else 0, c))
+        out.append(Table(
+            "Suites données par les partenaires",
+            ["Partenaire", *(labels.get(c, c) for c in codes)],
+            [[name, *(counts.get(c, 0) for c in codes)]
+             for name, counts in sorted(outcomes.items())],
+        ))
     loans = report.get("loans", {})
     out.append(Table(
         "Prêts", ["Indicateur", "Valeur"],

@@ -106,6 +106,14 @@ def funder_view(report: dict) -> dict:
             "by_destination": _mask_counts(reo.get("by_destination", {}))[0],
         }
 
+    if "interviews" in report:
+        iv = report["interviews"]
+        out["interviews"] = {
+            "cases": _small(iv.get("cases", 0)), "total": _small(iv.get("total", 0)),
+            "average": HIDDEN if is_small(iv.get("cases", 0)) else iv.get("average"),
+            "by_count": _mask_counts(iv.get("by_count", {}))[0],
+        }
+
     if "partners" in report:
         out["partners"] = _partners(report["partners"])
 

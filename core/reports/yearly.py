@@ -14,6 +14,7 @@ from decimal import Decimal
 from fractions import Fraction
 
 from .. import plugins, referrals, workflow
+from ..workflow import reasons
 from . import definitions as d
 from . import queries
 
@@ -60,7 +61,9 @@ def build_report(session, tenant, year: int, with_sections: bool = True,
             "by_destination": dict(sorted(reorientations.items(), key=lambda kv: -kv[1])),
             "labels": destination_labels(session, reorientations),
         },
+        "interviews": interviews_figures(queries.interviews_per_case(session, period)),
         "partners": partners,
+        "outcome_labels": reasons.reasons(tenant, "outcome"),
         "loans": loans,
         "sections": {name: {"title": s.title, "data": s.data,
                             "figures": [asdict(f) for f in s.figures]}
@@ -137,6 +140,18 @@ def loans_figures(computed: dict, sections: dict) -> dict:
             out["source"] = name
             break
     return out
+
+
+def interviews_figures(per_case: dict[int, int]) -> dict:
+    """Interviews per evaluated request: cases by number of interviews (0, 1, 2, 3, 4 or
+    more), the total and the average (pure)."""
+    cases = sum(per_case.values())
+    total = sum(n * count for n, count in per_case.items())
+    bands = {"0": 0, "1": 0, "2": 0, "3": 0, "4+": 0}
+    for n, count in per_case.items():
+        bands["4+" if n >= 4 else str(n)] += count
+    return {"cases": cases, "total": total,
+            "average": round(total / cases, 1) if cases else None, "by_count": bands}
 
 
 def partners_figures(cases_by_partner: dict, referrals: dict | None) -> dict:

@@ -80,6 +80,10 @@ class TransitionInSchema(Schema):
     reason = fields.String(load_default=None, allow_none=True)
     reason_text = fields.String(load_default="", validate=validate.Length(max=5000))
     destination = fields.String(load_default=None, allow_none=True)
+    consent = fields.Boolean(load_default=False, metadata={
+        "description": "Reorientation to a partner: the person agreed (asked explicitly)."})
+    consent_method = fields.String(load_default=None, allow_none=True, metadata={
+        "description": "How the person agreed: in_person, phone or written."})
 
 
 class PersonOutSchema(Schema):

@@ -437,3 +437,27 @@ def ccas(ccas_database, monkeypatch, app):
         return runner.invoke(main, [str(a) for a in args], input=input, catch_exceptions=False)
 
     return run
+
+
+class RecordingSmsProvider:
+    """A test SMS provider: a throw-away plugin (``sms_test``) answering
+    ``ccas_sms_send`` that records every message instead of sending it."""
+
+    def __init__(self):
+        self.sent: list[tuple[str, str]] = []
+        sent = self.sent
+
+        def ccas_sms_send(phone, text):
+            sent.append((phone, text))
+            return f"test-{len(sent)}"
+
+        self.module = probe_plugin("sms_test", ccas_sms_send=ccas_sms_send)
+
+
+@pytest.fixture
+def sms_provider(with_plugin):
+    """An SMS provider that records the messages (``sms_provider.sent``), enabled for
+    ``tenant``; no real provider is ever called in tests."""
+    provider = RecordingSmsProvider()
+    with_plugin(provider.module)
+    return provider

@@ -30,7 +30,7 @@ from ..hookspecs import hookimpl
 from ..models import Case, Person, Referral, utcnow
 from ..plugins.types import NavItem, Panel
 from ..policy import MANAGER, allow
-from ..privacy import export, purge, referred
+from ..privacy import export, notice, purge, referred
 from ..privacy.registry import descriptors
 
 bp = Blueprint("privacy", __name__, url_prefix="/t/<tenant>/admin/privacy")
@@ -169,6 +169,26 @@ def export_pdf(person_id: uuid.UUID):
     db.session.commit()
     return Response(content, mimetype="application/pdf", headers={
         "Content-Disposition": f'attachment; filename="donnees-{person.id.hex[:8]}.pdf"'})
+
+
+@bp.route("/registre")
+@allow(MANAGER)
+def processing_record():
+    """The city's record of processing (RGPD article 30), printable."""
+    record = notice.processing_record(g.tenant)
+    audit.record(db.session, "privacy.record", None, format="html")
+    db.session.commit()
+    return render_template("privacy/record.html", record=record)
+
+
+@bp.route("/registre.json")
+@allow(MANAGER)
+def processing_record_json():
+    record = notice.processing_record(g.tenant)
+    audit.record(db.session, "privacy.record", None, format="json")
+    db.session.commit()
+    return Response(export.to_json(record), mimetype="application/json", headers={
+        "Content-Disposition": 'attachment; filename="registre-des-traitements.json"'})
 
 
 @bp.route("/persons/<uuid:person_id>/export.zip")
