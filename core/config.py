@@ -44,6 +44,8 @@ def load(instance_path: str, overrides: dict | None = None) -> dict:
         "CCAS_RATELIMIT_STORAGE_URL": env.get("CCAS_RATELIMIT_STORAGE_URL", "memory://"),
         "CCAS_SESSION_IDLE_MINUTES": int(env.get("CCAS_SESSION_IDLE_MINUTES", "30")),
         "CCAS_SESSION_MAX_HOURS": int(env.get("CCAS_SESSION_MAX_HOURS", "10")),
+        # Server-side sessions: the database by default, Redis when a URL is given.
+        "CCAS_SESSION_STORAGE_URL": env.get("CCAS_SESSION_STORAGE_URL", ""),
         "CCAS_LOG_LEVEL": env.get("CCAS_LOG_LEVEL", "INFO"),
         "CCAS_MAX_UPLOAD_MB": int(env.get("CCAS_MAX_UPLOAD_MB", "10")),
         # Uploaded spreadsheets wait here for the manager's confirmation (personal data:

@@ -61,12 +61,14 @@ from .suggestion import SUGGESTION_STATUS_LABELS, CaseSuggestion, SuggestionStat
 from .tenant import SLUG_RE, Tenant
 from .token import ApiToken
 from .user import Operator, User
+from .web_session import WebSession
 
 __all__ = [
     "AccompanimentPlan",
     "AccompanimentTask",
     "FollowUp",
     "TimeEntry",
+    "WebSession",
     "WorkshopInvitation",
     "WorkshopSession",
     "WorkshopTheme",

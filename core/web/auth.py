@@ -77,8 +77,9 @@ def guarded_authenticate(model, email: str, password: str) -> tuple:
 
 
 def start_session(user) -> None:
-    """Log ``user`` in on a fresh session (no fixation: the old session content is dropped)."""
+    """Log ``user`` in on a fresh session (no fixation: the old session ends, a new id)."""
     session.clear()
+    session.regenerate()
     login_user(user)
     now = int(clock.timestamp())
     session["ccas_login_at"] = now
@@ -127,6 +128,7 @@ def begin_second_factor(account, mode: str, next_url: str) -> None:
     """The password was right; the session is not open until the second factor is given
     (``mode`` ``"verify"``) or enrolled (``mode`` ``"enrol"``, when it is required)."""
     session.clear()
+    session.regenerate()
     session["ccas_2fa"] = {
         "kind": "o" if getattr(account, "is_operator", False) else "u",
         "tid": account.tenant_id,
