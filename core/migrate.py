@@ -73,14 +73,19 @@ def pending_heads(current: set[str]) -> set[str]:
     return heads() - applied - set(current)
 
 
-def upgrade(owner_url: str, app_role: str | None = None) -> None:
-    """Upgrade to head (idempotent); on PostgreSQL grant the app role its privileges."""
+def upgrade(owner_url: str, app_role: str | None = None,
+            wall_key: bytes | None = None) -> None:
+    """Upgrade to head (idempotent); on PostgreSQL grant the app role its privileges and
+    store the tenant wall's key (``core.config.wall_key``) where only the owner reads it."""
     command.upgrade(alembic_config(owner_url), "heads")
-    if app_role and owner_url.startswith("postgresql"):
+    if owner_url.startswith("postgresql") and (app_role or wall_key):
         engine = create_engine(owner_url)
         try:
             with engine.begin() as conn:
-                rawsql.grant_app_role(conn, app_role)
+                if app_role:
+                    rawsql.grant_app_role(conn, app_role)
+                if wall_key:
+                    rawsql.install_wall_key(conn, wall_key)
         finally:
             engine.dispose()
 

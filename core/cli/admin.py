@@ -9,6 +9,7 @@ import click
 from sqlalchemy import func, select
 
 from .. import accounts, migrate, tenancy
+from .. import config as config_module
 from ..accounts import totp
 from ..db import db as database
 from ..models import ApiToken, Operator, Organisation, Tenant
@@ -32,7 +33,8 @@ def db_upgrade():
     app = _app()
     app_url = app.config["CCAS_DATABASE_URL"]
     owner_url = app.config["CCAS_DATABASE_OWNER_URL"]
-    migrate.upgrade(owner_url, migrate.app_role_of(app_url, owner_url))
+    migrate.upgrade(owner_url, migrate.app_role_of(app_url, owner_url),
+                    config_module.wall_key(app.config))
     click.echo("Base de données à jour.")
 
 

@@ -113,11 +113,11 @@ class DatabaseStore:
         with self.new_session() as s:
             row = s.scalar(select(WebSession).where(WebSession.secret_hash == (old_key or key)))
             if row is None:
-                row = WebSession(id=uuid.uuid4(), created_at=now)
-                s.add(row)
                 # a new session: sweep the expired ones now and then (no job needed)
                 if secrets.randbelow(50) == 0:
                     s.execute(delete(WebSession).where(WebSession.expires_at <= now))
+                row = WebSession(id=uuid.uuid4(), created_at=now)
+                s.add(row)
             row.secret_hash = key
             row.data = data
             row.account = account_of(data)
