@@ -12,6 +12,14 @@ strings with two decimals, as everywhere in the JSON:
 * ``guarantee_calls``: total called in the year, and ``guarantee_calls_by_guarantor``;
 * ``city_subsidy_cost``: interest paid by the City on instalments due in the year (the
   forecast part included for the current and later years).
+
+Each amount comes with the count it derives from (``derived_from``: amount key → count
+key), so that the funders' view hides an amount whose count it shows as ``"< 5"``
+(``core.reports.suppression``): ``disbursed`` for the amounts lent, ``active_loans`` (loans
+running at the end of the year) for the outstanding principal and PAR30,
+``guarantee_call_loans`` (defaulted loans with a call in the year) for the calls, and per
+guarantor ``guarantee_call_loans_by_guarantor``, ``subsidised_loans`` (loans with an
+instalment due in the year) for the City's cost.
 """
 
 from __future__ import annotations
@@ -23,8 +31,8 @@ from sqlalchemy import func, select
 
 from core.plugin_api import ReportSection, local_today
 
-from .arrears import portfolio_at_risk
-from .models import GuaranteeCall, Loan
+from .arrears import active_on, portfolio_at_risk
+from .models import GuaranteeCall, Installment, Loan
 from .subsidy import cost_of_year
 
 CENT = Decimal("0.01")
@@ -48,11 +56,21 @@ def loan_figures(session, year: int, today: date) -> dict:
         "outstanding": Decimal(0), "par": None}
     defaults = session.scalar(select(func.count()).select_from(Loan)
                               .where(Loan.default_declared_on.between(start, end)))
-    calls = dict(session.execute(
-        select(GuaranteeCall.guarantor, func.sum(GuaranteeCall.amount))
+    call_rows = session.execute(
+        select(GuaranteeCall.guarantor, func.sum(GuaranteeCall.amount),
+               func.count(func.distinct(GuaranteeCall.loan_id)))
         .where(GuaranteeCall.called_on.between(start, end))
         .group_by(GuaranteeCall.guarantor)
-    ).all())
+    ).all()
+    calls = {guarantor: amount for guarantor, amount, _n in call_rows}
+    call_loans = session.scalar(
+        select(func.count(func.distinct(GuaranteeCall.loan_id)))
+        .where(GuaranteeCall.called_on.between(start, end)))
+    active = session.scalar(select(func.count()).select_from(Loan).where(active_on(as_of))) \
+        if as_of >= start else 0
+    subsidised = session.scalar(
+        select(func.count(func.distinct(Installment.loan_id)))
+        .where(Installment.due_date.between(start, end)))
     par = risk["par"]
     return {
         "granted": granted,
@@ -65,7 +83,24 @@ def loan_figures(session, year: int, today: date) -> dict:
         "guarantee_calls": _money(sum((Decimal(str(v)) for v in calls.values()), Decimal(0))),
         "guarantee_calls_by_guarantor": {k: _money(v) for k, v in sorted(calls.items())},
         "city_subsidy_cost": _money(cost_of_year(session, year, today).total),
+        "active_loans": active,
+        "guarantee_call_loans": call_loans,
+        "guarantee_call_loans_by_guarantor": {g: n for g, _a, n in sorted(call_rows)},
+        "subsidised_loans": subsidised,
+        "derived_from": DERIVED_FROM,
     }
+
+
+#: Each amount of the section and the count it derives from (``core.reports.suppression``).
+DERIVED_FROM = {
+    "amount_lent": "disbursed",
+    "average": "disbursed",
+    "outstanding": "active_loans",
+    "par30": "active_loans",
+    "guarantee_calls": "guarantee_call_loans",
+    "guarantee_calls_by_guarantor": "guarantee_call_loans_by_guarantor",
+    "city_subsidy_cost": "subsidised_loans",
+}
 
 
 def report_section(tenant, year: int, session) -> ReportSection:
