@@ -203,6 +203,9 @@ CORE: tuple[PersonalData, ...] = (
     PersonalData("totp_recovery_codes", non_personal=("code_hash",)),
     PersonalData("operator_totp_credentials", non_personal=("secret",)),
     PersonalData("operator_totp_recovery_codes", non_personal=("code_hash",)),
+    # staff's sign-in sessions (core.web.sessions): no beneficiary's data
+    PersonalData("web_sessions", non_personal=("secret_hash", "account", "data",
+                                                "user_agent", "address")),
     PersonalData("workshop_themes", non_personal=("title", "description")),
     PersonalData("workshop_sessions", non_personal=("place",)),
 )

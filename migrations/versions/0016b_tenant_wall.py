@@ -23,6 +23,5 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    bind = op.get_bind()
-    if bind.dialect.name == "postgresql":
-        rawsql.drop_wall(bind)
+    # The policies of every tenant table call ccas_current_tenant(): the wall stays.
+    pass
