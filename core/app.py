@@ -37,6 +37,7 @@ from .web import (
     public,
     referrals,
     reports,
+    sessions,
     staff_time,
     suggestions,
     synthesis,
@@ -84,6 +85,8 @@ def create_app(config: dict | None = None, registry: plugins.PluginRegistry | No
     logging.basicConfig(level=app.config["CCAS_LOG_LEVEL"])
 
     db.init_app(app)
+    app.extensions["ccas_wall_key"] = config_module.wall_key(app.config)
+    sessions.init_app(app, db.new_session)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=lambda: "fr", timezone_selector=_timezone)
 

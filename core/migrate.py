@@ -87,8 +87,10 @@ def applied(url: str) -> set[str]:
     return {r.revision for r in _script().revision_map.iterate_revisions(tuple(current), "base")}
 
 
-def upgrade(owner_url: str, app_role: str | None = None, verbose: bool = False) -> None:
-    """Upgrade to head (idempotent); on PostgreSQL grant the app role its privileges.
+def upgrade(owner_url: str, app_role: str | None = None, wall_key: bytes | None = None,
+            verbose: bool = False) -> None:
+    """Upgrade to head (idempotent); on PostgreSQL grant the app role its privileges and
+    store the tenant wall's key (``core.config.wall_key``) where only the owner reads it.
     Alembic's progress lines (INFO) are shown only when ``verbose``."""
     alembic_log = logging.getLogger("alembic")
     previous = alembic_log.level
@@ -98,11 +100,14 @@ def upgrade(owner_url: str, app_role: str | None = None, verbose: bool = False) 
         command.upgrade(alembic_config(owner_url), "heads")
     finally:
         alembic_log.setLevel(previous)
-    if app_role and owner_url.startswith("postgresql"):
+    if owner_url.startswith("postgresql") and (app_role or wall_key):
         engine = create_engine(owner_url)
         try:
             with engine.begin() as conn:
-                rawsql.grant_app_role(conn, app_role)
+                if app_role:
+                    rawsql.grant_app_role(conn, app_role)
+                if wall_key:
+                    rawsql.install_wall_key(conn, wall_key)
         finally:
             engine.dispose()
 

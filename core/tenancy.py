@@ -23,6 +23,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 
+from flask import current_app, has_app_context
 from sqlalchemy import event
 from sqlalchemy.orm import Session, with_loader_criteria
 
@@ -102,6 +103,13 @@ def cross_tenant(reason: str) -> Iterator[None]:
 # --------------------------------------------------------------------------------------
 
 
+def wall_key() -> bytes | None:
+    """The key signing the tenant setting (``CCAS_TENANT_WALL_KEY``), from the app."""
+    if not has_app_context():
+        return None
+    return current_app.extensions.get("ccas_wall_key")
+
+
 def _wanted_guc() -> tuple[str, str]:
     tenant_id = _tenant.get()
     return ("" if tenant_id is None else str(tenant_id), "on" if in_cross_tenant() else "")
@@ -118,7 +126,7 @@ def _sync_guc(session: Session, connection=None) -> None:
     conn = connection if connection is not None else session.connection()
     if connection is None and session.info.get("ccas_guc") == wanted:
         return  # the transaction this connection() began has just set it (after_begin)
-    rawsql.set_tenant_guc(conn, *wanted)
+    rawsql.set_tenant_guc(conn, *wanted, wall_key())
     session.info["ccas_guc"] = wanted
 
 

@@ -400,12 +400,19 @@ def disposable(client):
     sign-out, one-time form tokens, flashed messages) stays out of the role's client."""
     from flask import current_app
 
+    from core.web import sessions
+
     copy = current_app.test_client()
-    for name in (current_app.config["SESSION_COOKIE_NAME"],
+    session_cookie = current_app.config["SESSION_COOKIE_NAME"]
+    for name in (session_cookie,
                  current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token")):
         cookie = client.get_cookie(name)
         if cookie is not None:
-            copy.set_cookie(name, cookie.value, domain=cookie.domain, path=cookie.path)
+            # a server-side session: the copy gets its own (same content, new id)
+            value = (sessions.clone(current_app, cookie.value) if name == session_cookie
+                     else cookie.value)
+            if value is not None:
+                copy.set_cookie(name, value, domain=cookie.domain, path=cookie.path)
     return copy
 
 

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import delete, select, text, update
 from sqlalchemy.orm import aliased
 
-from core import tenancy
+from core import rawsql, tenancy
 from core.models import ApiToken, Organisation, Tenant, User, tenant_tables
 
 
@@ -111,9 +111,23 @@ def test_creating_a_tenant_row_without_tenant_is_refused(session, two):
     session.rollback()
 
 
-def test_cross_tenant_escape_hatch_sees_all_tenants(session, two):
-    with tenancy.cross_tenant("test: operator statistics"):
-        assert len(session.scalars(select(User)).all()) == 2
+def test_cross_tenant_escape_hatch_sees_all_tenants_from_the_owner_side(session, two,
+                                                                        ccas_database):
+    """On PostgreSQL the hatch works for the owner only (backups, data migrations): through
+    the application role the database wall shows nothing (tests/test_tenant_wall.py)."""
+    from sqlalchemy import create_engine
+
+    from core.db import CcasSession
+
+    engine = create_engine(ccas_database.owner_url)
+    try:
+        with CcasSession(bind=engine) as owner, tenancy.cross_tenant("test: statistics"):
+            assert len(owner.scalars(select(User)).all()) == 2
+        with tenancy.cross_tenant("test: through the app role"):
+            seen = len(session.scalars(select(User)).all())
+        assert seen == (0 if ccas_database.dialect == "postgresql" else 2)
+    finally:
+        engine.dispose()
 
 
 def test_cross_tenant_requires_a_reason():
@@ -214,7 +228,8 @@ def test_rls_hides_other_tenants_rows_from_raw_sql(app, session, two):
         assert conn.execute(text("SELECT count(*) FROM users")).scalar() == 0
         conn.rollback()
         with conn.begin():
-            conn.execute(text("SELECT set_config('ccas.tenant_id', :t, true)"), {"t": str(a.id)})
+            # the tenant with this transaction's signature (core.tenancy does the same)
+            rawsql.set_tenant_guc(conn, str(a.id), "", tenancy.wall_key())
             rows = conn.execute(text("SELECT tenant_id FROM users")).all()
             assert {r[0] for r in rows} == {a.id}
             # Asking explicitly for tenant B's rows returns nothing.
@@ -234,7 +249,7 @@ def test_rls_refuses_writing_another_tenants_row(app, two):
     a, b = two[0], two[1]
     with db.engine.connect() as conn:
         trans = conn.begin()
-        conn.execute(text("SELECT set_config('ccas.tenant_id', :t, true)"), {"t": str(a.id)})
+        rawsql.set_tenant_guc(conn, str(a.id), "", tenancy.wall_key())
         with pytest.raises(DBAPIError):
             conn.execute(
                 text(
@@ -245,7 +260,7 @@ def test_rls_refuses_writing_another_tenants_row(app, two):
             )
         trans.rollback()
         with conn.begin():
-            conn.execute(text("SELECT set_config('ccas.tenant_id', :t, true)"), {"t": str(a.id)})
+            rawsql.set_tenant_guc(conn, str(a.id), "", tenancy.wall_key())
             changed = conn.execute(text("UPDATE users SET full_name = 'x' WHERE tenant_id = :b"),
                                    {"b": b.id}).rowcount
             assert changed == 0
@@ -279,7 +294,8 @@ def test_app_role_is_not_the_owner_and_cannot_bypass_rls(app):
 @pytest.mark.postgres_only
 def test_every_tenant_table_has_the_tenant_policy_for_all_commands(app, ccas_database):
     """pg_policies shows, for each tenant table, one policy for ALL commands whose USING and
-    WITH CHECK both compare tenant_id with the transaction's setting."""
+    WITH CHECK both compare tenant_id with the transaction's signed tenant, the cross-tenant
+    setting being honoured for the owner only (tests/test_tenant_wall.py)."""
     with ccas_database.owner_connection() as conn:
         rows = conn.execute(
             text("SELECT tablename, cmd, qual, with_check FROM pg_policies "
@@ -291,7 +307,8 @@ def test_every_tenant_table_has_the_tenant_policy_for_all_commands(app, ccas_dat
         _name, cmd, qual, with_check = policies[table]
         assert cmd == "ALL", table
         for expr in (qual, with_check):
-            assert "current_setting('ccas.tenant_id'" in expr and "tenant_id =" in expr, table
+            assert "ccas_current_tenant()" in expr and "tenant_id =" in expr, table
+            assert "CURRENT_USER = 'ccas_owner'" in expr, table
 
 
 def test_refreshing_an_expired_object_uses_the_current_tenant(session, two, in_tenant):
@@ -306,8 +323,9 @@ def test_refreshing_an_expired_object_uses_the_current_tenant(session, two, in_t
         assert user.email == "same@city.test"
 
 
-def test_an_expired_object_reloads_in_its_own_tenant_when_none_is_set(session, two):
-    with tenancy.cross_tenant("test"):
+def test_an_expired_object_reloads_in_its_own_tenant_when_none_is_set(session, two,
+                                                                      in_tenant):
+    with in_tenant(two[0]):
         a_user = session.scalars(select(User).where(User.tenant_id == two[0].id)).one()
     session.expire_all()
     assert a_user.email == "same@city.test"

@@ -9,6 +9,7 @@ import click
 from sqlalchemy import func, select
 
 from .. import accounts, formats, migrate
+from .. import config as config_module
 from ..accounts import invitations, onboarding, totp
 from ..db import db as database
 from ..models import ApiToken, Operator, Organisation, Tenant
@@ -34,7 +35,8 @@ def db_upgrade(verbose):
     app_url = app.config["CCAS_DATABASE_URL"]
     owner_url = app.config["CCAS_DATABASE_OWNER_URL"]
     before = migrate.applied(owner_url)
-    migrate.upgrade(owner_url, migrate.app_role_of(app_url, owner_url), verbose=verbose)
+    migrate.upgrade(owner_url, migrate.app_role_of(app_url, owner_url),
+                    config_module.wall_key(app.config), verbose=verbose)
     added = sorted(migrate.applied(owner_url) - before)
     if added:
         click.echo(f"Base de données à jour ({len(added)} migration(s) appliquée(s)).")

@@ -71,6 +71,7 @@ from .suggestion import SUGGESTION_STATUS_LABELS, CaseSuggestion, SuggestionStat
 from .tenant import SLUG_RE, Tenant
 from .token import ApiToken
 from .user import Operator, User
+from .web_session import WebSession
 
 __all__ = [
     "JobRun",
@@ -79,6 +80,7 @@ __all__ = [
     "AccompanimentTask",
     "FollowUp",
     "TimeEntry",
+    "WebSession",
     "WorkshopInvitation",
     "WorkshopSession",
     "WorkshopTheme",
