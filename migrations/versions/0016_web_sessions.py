@@ -10,7 +10,7 @@ import core.models.base  # noqa: F401 - custom column types
 
 
 revision = '0016'
-down_revision = '0014'
+down_revision = '0018'
 branch_labels = None
 depends_on = None
 
