@@ -114,7 +114,7 @@ class _Store:
         self.fallback = current_app.extensions.setdefault("ccas_signin_memory",
                                                           MemoryStorage())
         # a limiter switched off (RATELIMIT_ENABLED=False) has no storage: count in memory
-        self.primary = limiter._storage or self.fallback  # noqa: SLF001
+        self.primary = limiter.storage if limiter.enabled else self.fallback
 
     def _do(self, method: str, key: str, *args):
         try:

@@ -27,7 +27,15 @@ from decimal import Decimal
 
 from .apr import annual_percentage_rate
 from .dates import add_months, due_dates
-from .schedule import Installment, Schedule, _half_up, _money, _to_cents, build_schedule
+from .schedule import (
+    Installment,
+    Schedule,
+    _annuity_cents,
+    _half_up,
+    _money,
+    _to_cents,
+    build_schedule,
+)
 from .subsidy import subsidy_cents
 from .validation import LoanInputError, _monthly_rate
 
@@ -141,8 +149,6 @@ def months_for_installment(
     ceiling = _to_cents(installment)
     if method == "linear":
         return max(1, min(max_months, -(-cents // max(ceiling, 1))))
-    from .schedule import _annuity_cents
-
     rate_num, rate_den = _monthly_rate(annual_rate)
     for months in range(1, max_months + 1):
         if _annuity_cents(cents, months, rate_num, rate_den) <= ceiling:

@@ -29,10 +29,10 @@ TOKEN_VALIDITY = (("30", "30 jours"), ("90", "90 jours"), ("365", "1 an"), ("", 
 @hookimpl
 def ccas_nav_items():
     return [
-        NavItem("Comptes", "admin.users", MANAGER, order=80, section="Administration"),
-        NavItem("Organisations", "admin.organisations", MANAGER, order=81,
+        NavItem("Comptes", "admin.users", MANAGER, order=895, section="Administration"),
+        NavItem("Organisations", "admin.organisations", MANAGER, order=896,
                 section="Administration"),
-        NavItem("Jetons d'API", "admin.tokens", MANAGER, order=82, section="Administration"),
+        NavItem("Jetons d'API", "admin.tokens", MANAGER, order=897, section="Administration"),
         NavItem("Comparaison entre villes", "admin.sharing", MANAGER, order=960,
                 section="Administration"),
     ]
