@@ -22,6 +22,7 @@ from sqlalchemy import (
     extract,
     func,
     literal,
+    literal_column,
     or_,
     select,
     union_all,
@@ -94,13 +95,16 @@ def interviews_per_case(session, period: Period) -> dict[int, int]:
     per_case = (select(Interview.case_id, func.count().label("n"))
                 .group_by(Interview.case_id).subquery())
     evaluated = select(CaseTransition.case_id).where(CaseTransition.to_state == "evaluation")
+    # a literal 0, not a bound parameter: PostgreSQL sees the SELECT's and the GROUP BY's
+    # coalesce() as one expression only if they are written the same
+    interviews = func.coalesce(per_case.c.n, literal_column("0"))
     rows = session.execute(
-        select(func.coalesce(per_case.c.n, 0), func.count())
+        select(interviews, func.count())
         .select_from(Case)
         .outerjoin(per_case, per_case.c.case_id == Case.id)
         .where(_requests_of(period),
                or_(Case.id.in_(evaluated), per_case.c.n.is_not(None)))
-        .group_by(func.coalesce(per_case.c.n, 0))
+        .group_by(interviews)
     ).all()
     return {int(n): int(count) for n, count in rows}
 
