@@ -31,7 +31,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from flask import g
+from flask import current_app, g
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, inspect, select
 from sqlalchemy import inspect as sa_inspect
@@ -344,8 +344,6 @@ def count_every_tenant(model) -> int:
     """Rows of ``model``'s table in every tenant, read on the owner's side (the test
     app's ``CCAS_DATABASE_OWNER_URL``): through the application role the database wall
     shows one tenant at a time."""
-    from flask import current_app
-
     engine = create_engine(current_app.config["CCAS_DATABASE_OWNER_URL"])
     try:
         with engine.connect() as conn:
