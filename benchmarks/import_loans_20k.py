@@ -24,7 +24,7 @@ from decimal import Decimal
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.append(str(Path(__file__).resolve().parent))  # last: benchmarks/requests.py
 
 CASES_HEADER = ("Référence;Date de la demande;Nom;Prénom;Date de naissance;Objet;"
                 "Montant demandé;Date d'instruction;Date de décision;Décision;Montant accordé;"
