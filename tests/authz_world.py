@@ -30,6 +30,9 @@ ROLE_ORGS = {
 OTHER_ORG = ("Autre association", "association")
 
 
+PDF = b"%PDF-1.4\n%test\n"
+
+
 def markers(slug: str) -> dict[str, str]:
     """Strings that appear in one tenant's data only, by kind."""
     name = slug.capitalize()
@@ -77,9 +80,17 @@ def _transitions(session, case, *steps):
 def build_tenant(session, in_tenant, slug: str, password_hash: str, import_dir: Path,
                  plugin_enabled: bool) -> TenantWorld:
     from core import accounts, cases, outbox, plugins, referrals
-    from core.features import accompaniment, documents, staff_time, workshops
+    from core.cases import household
+    from core.features import accompaniment, documents, staff_time, stored_documents, workshops
     from core.features import appointments as appts
-    from core.models import Case, CaseSuggestion, OutboxStatus, State, SuggestionStatus
+    from core.models import (
+        Case,
+        CaseSuggestion,
+        Organisation,
+        OutboxStatus,
+        State,
+        SuggestionStatus,
+    )
     from plugins.credit_municipal import loans as loan_service
     from plugins.credit_municipal.tests.loan_helpers import signature
 
@@ -129,6 +140,9 @@ def build_tenant(session, in_tenant, slug: str, password_hash: str, import_dir: 
         cases.add_interview(session, case_main, u["social_worker"], clock.today().isoformat(),
                             45, mark["shared_note"], mark["private_note"])
         documents.create_checklist(session, case_main, tenant, u["secretary"])
+        main_file = stored_documents.attach(session, tenant, case_main, kind="identity",
+                                            data=PDF, filename="piece.pdf",
+                                            actor=u["secretary"])
         suggestion = CaseSuggestion(case_id=case_main.id, plugin="caf", code="fsl",
                                     label="Fonds de solidarité logement", blocking=True,
                                     status=SuggestionStatus.mobilised)
@@ -164,6 +178,22 @@ def build_tenant(session, in_tenant, slug: str, password_hash: str, import_dir: 
         session.flush()
 
         documents.create_checklist(session, case_eval, tenant, u["secretary"])
+        eval_file = stored_documents.attach(session, tenant, case_eval, kind="resources",
+                                            data=PDF, filename="bulletin.pdf",
+                                            actor=u["secretary"])
+        member = household.add_member(session, case_eval.person, {
+            "first_name": "Lou", "relationship": "partner", "birth_date": "1987-06-01"},
+            u["social_worker"], tenant)
+        # a referral the CCAS sent to the referrer's organisation, accepted by it: the
+        # partner reports its progress and outcome
+        followed = referrals.submit(session, u["secretary"], referrals.ReferralInput(
+            first_name="Hugo", last_name=mark["person"], birth_date=date(1992, 1, 2),
+            purpose="employment", amount_requested="900", consent=True,
+            phone="0600000001",
+            to_organisation_id=session.scalar(select(Organisation.id).where(
+                Organisation.name == ROLE_ORGS["referrer"][0]))), [], tenant=tenant)
+        session.flush()
+        referrals.accept(session, followed, u["referrer"], tenant=tenant)
 
         # -- a case waiting for its documents list (documents requested, none listed yet) ----
         case_docs = cases.open_case(session, person("Gilles"), "mobility", "800",
@@ -310,6 +340,8 @@ def build_tenant(session, in_tenant, slug: str, password_hash: str, import_dir: 
         "attended_invitation_id": str(past_invited[1].id), "theme_id": str(theme.id),
         "held_appointment_id": str(held.id), "invitable_case_id": str(case_main.id),
         "documents_case_id": str(case_docs.id),
+        "file_id": str(main_file.id), "eval_file_id": str(eval_file.id),
+        "member_id": str(member.id), "followed_referral_id": str(followed.id),
     }
     with in_tenant(tenant):
         first_doc = documents.checklist(session, case_eval)[0]
