@@ -186,14 +186,19 @@ def build_tenant(session, in_tenant, slug: str, password_hash: str, import_dir: 
             u["social_worker"], tenant)
         # a referral the CCAS sent to the referrer's organisation, accepted by it: the
         # partner reports its progress and outcome
-        followed = referrals.submit(session, u["secretary"], referrals.ReferralInput(
-            first_name="Hugo", last_name=mark["person"], birth_date=date(1992, 1, 2),
-            purpose="employment", amount_requested="900", consent=True,
-            phone="0600000001",
-            to_organisation_id=session.scalar(select(Organisation.id).where(
-                Organisation.name == ROLE_ORGS["referrer"][0]))), [], tenant=tenant)
-        session.flush()
-        referrals.accept(session, followed, u["referrer"], tenant=tenant)
+        def followed_by(org_name, referrer, first):
+            sent = referrals.submit(session, u["secretary"], referrals.ReferralInput(
+                first_name=first, last_name=mark["person"], birth_date=date(1992, 1, 2),
+                purpose="employment", amount_requested="900", consent=True,
+                phone="0600000001",
+                to_organisation_id=session.scalar(select(Organisation.id).where(
+                    Organisation.name == org_name))), [], tenant=tenant)
+            session.flush()
+            referrals.accept(session, sent, referrer, tenant=tenant)
+            return sent
+
+        followed = followed_by(ROLE_ORGS["referrer"][0], u["referrer"], "Hugo")
+        followed_other = followed_by(OTHER_ORG[0], other_referrer, "Yves")
 
         # -- a case waiting for its documents list (documents requested, none listed yet) ----
         case_docs = cases.open_case(session, person("Gilles"), "mobility", "800",
@@ -347,6 +352,7 @@ def build_tenant(session, in_tenant, slug: str, password_hash: str, import_dir: 
         first_doc = documents.checklist(session, case_eval)[0]
         world.ids["doc_id"] = str(first_doc.id)
     world.other_org_ids = {"referral_id": str(ref_b.id), "attachment_id": str(attachment_b.id),
+                           "followed_referral_id": str(followed_other.id),
                            "pending_referral_id": str(ref_b.id)}
     world.case_ids = {"main": str(case_main.id), "intake": str(case_intake.id),
                       "loan": str(case_loan.id), "ficp": str(case_ficp.id),

@@ -103,9 +103,10 @@ OBJECT_RULES = {
     ("referrals.decline", "referrer", "own"): "404",
     ("api.decide_referral", "referrer", "own"): "404",
     # only the receiving partner follows a referral up: the CCAS that sent it gets 404
-    **{(endpoint, role, "own"): "404"
+    **{(endpoint, role, scope): "404"
        for endpoint in ("referrals.start", "referrals.outcome", "api.follow_up_referral")
-       for role in ("manager", "secretary", "social_worker")},
+       for role in ("manager", "secretary", "social_worker")
+       for scope in ("own", "other_org")},
 }
 OWN, OTHER_TENANT, OTHER_ORG, FOREIGN_SLUG, PLUGIN_OFF = (
     "own", "other_tenant", "other_org", "foreign_slug", "plugin_off")
