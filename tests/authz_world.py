@@ -31,6 +31,9 @@ ROLE_ORGS = {
 OTHER_ORG = ("Autre association", "association")
 
 
+PDF = b"%PDF-1.4\n%test\n"
+
+
 def markers(slug: str) -> dict[str, str]:
     """Strings that appear in one tenant's data only, by kind."""
     name = slug.capitalize()
@@ -78,9 +81,17 @@ def _transitions(session, case, *steps):
 def build_tenant(session, in_tenant, slug: str, password_hash: str, import_dir: Path,
                  plugin_enabled: bool) -> TenantWorld:
     from core import accounts, cases, outbox, plugins, referrals
-    from core.features import accompaniment, documents, staff_time, workshops
+    from core.cases import household
+    from core.features import accompaniment, documents, staff_time, stored_documents, workshops
     from core.features import appointments as appts
-    from core.models import Case, CaseSuggestion, OutboxStatus, State, SuggestionStatus
+    from core.models import (
+        Case,
+        CaseSuggestion,
+        Organisation,
+        OutboxStatus,
+        State,
+        SuggestionStatus,
+    )
     from plugins.credit_municipal import loans as loan_service
     from plugins.credit_municipal.tests.loan_helpers import signature
 
@@ -137,6 +148,9 @@ def build_tenant(session, in_tenant, slug: str, password_hash: str, import_dir: 
         cases.add_interview(session, case_main, u["social_worker"], clock.today().isoformat(),
                             45, mark["shared_note"], mark["private_note"])
         documents.create_checklist(session, case_main, tenant, u["secretary"])
+        main_file = stored_documents.attach(session, tenant, case_main, kind="identity",
+                                            data=PDF, filename="piece.pdf",
+                                            actor=u["secretary"])
         suggestion = CaseSuggestion(case_id=case_main.id, plugin="caf", code="fsl",
                                     label="Fonds de solidarité logement", blocking=True,
                                     status=SuggestionStatus.mobilised)
@@ -172,6 +186,27 @@ def build_tenant(session, in_tenant, slug: str, password_hash: str, import_dir: 
         session.flush()
 
         documents.create_checklist(session, case_eval, tenant, u["secretary"])
+        eval_file = stored_documents.attach(session, tenant, case_eval, kind="resources",
+                                            data=PDF, filename="bulletin.pdf",
+                                            actor=u["secretary"])
+        member = household.add_member(session, case_eval.person, {
+            "first_name": "Lou", "relationship": "partner", "birth_date": "1987-06-01"},
+            u["social_worker"], tenant)
+        # a referral the CCAS sent to the referrer's organisation, accepted by it: the
+        # partner reports its progress and outcome
+        def followed_by(org_name, referrer, first):
+            sent = referrals.submit(session, u["secretary"], referrals.ReferralInput(
+                first_name=first, last_name=mark["person"], birth_date=date(1992, 1, 2),
+                purpose="employment", amount_requested="900", consent=True,
+                phone="0600000001",
+                to_organisation_id=session.scalar(select(Organisation.id).where(
+                    Organisation.name == org_name))), [], tenant=tenant)
+            session.flush()
+            referrals.accept(session, sent, referrer, tenant=tenant)
+            return sent
+
+        followed = followed_by(ROLE_ORGS["referrer"][0], u["referrer"], "Hugo")
+        followed_other = followed_by(OTHER_ORG[0], other_referrer, "Yves")
 
         # -- a case waiting for its documents list (documents requested, none listed yet) ----
         case_docs = cases.open_case(session, person("Gilles"), "mobility", "800",
@@ -349,11 +384,14 @@ def build_tenant(session, in_tenant, slug: str, password_hash: str, import_dir: 
         # the manager's administration
         "org_id": str(u["referrer"].organisation_id), "user_id": str(u["secretary"].id),
         "token_id": str(world_token.id), "provider_id": str(world_provider.id),
+        "file_id": str(main_file.id), "eval_file_id": str(eval_file.id),
+        "member_id": str(member.id), "followed_referral_id": str(followed.id),
     }
     with in_tenant(tenant):
         first_doc = documents.checklist(session, case_eval)[0]
         world.ids["doc_id"] = str(first_doc.id)
     world.other_org_ids = {"referral_id": str(ref_b.id), "attachment_id": str(attachment_b.id),
+                           "followed_referral_id": str(followed_other.id),
                            "pending_referral_id": str(ref_b.id)}
     world.case_ids = {"main": str(case_main.id), "intake": str(case_intake.id),
                       "loan": str(case_loan.id), "ficp": str(case_ficp.id),

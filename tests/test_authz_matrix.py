@@ -87,6 +87,15 @@ ENDPOINT_SAMPLES = {
     "credit_municipal.loan_rider_pdf": {"loan_id": "@rescheduled_loan_id"},
     "credit_municipal.loan_write_off": {"loan_id": "@defaulted_loan_id"},
     "credit_municipal.loan_recovery": {"loan_id": "@written_off_loan_id"},
+    # the applicant's file: stored documents, household, a referral the partner follows up
+    "documents.attach": {"case_id": "@evaluation_case_id"},
+    "documents.remove_file": {"case_id": "@evaluation_case_id", "file_id": "@eval_file_id"},
+    "household.add": {"case_id": "@evaluation_case_id"},
+    "household.remove": {"case_id": "@evaluation_case_id"},
+    "household.co_borrower": {"case_id": "@evaluation_case_id"},
+    "referrals.start": {"referral_id": "@followed_referral_id"},
+    "referrals.outcome": {"referral_id": "@followed_referral_id"},
+    "api.follow_up_referral": {"referral_id": "@followed_referral_id"},
     # a person known only through a referral without case (the waiting one)
     **{f"privacy.referral_{name}": {"referral_id": "@pending_referral_id"}
        for name in ("page", "export_json", "export_pdf", "rectify", "erase")},
@@ -97,6 +106,11 @@ OBJECT_RULES = {
     ("referrals.accept", "referrer", "own"): "404",
     ("referrals.decline", "referrer", "own"): "404",
     ("api.decide_referral", "referrer", "own"): "404",
+    # only the receiving partner follows a referral up: the CCAS that sent it gets 404
+    **{(endpoint, role, scope): "404"
+       for endpoint in ("referrals.start", "referrals.outcome", "api.follow_up_referral")
+       for role in ("manager", "secretary", "social_worker")
+       for scope in ("own", "other_org")},
 }
 OWN, OTHER_TENANT, OTHER_ORG, FOREIGN_SLUG, PLUGIN_OFF = (
     "own", "other_tenant", "other_org", "foreign_slug", "plugin_off")
@@ -264,6 +278,7 @@ def world_app(ccas_database, tmp_path_factory):
         "CCAS_DATABASE_OWNER_URL": ccas_database.owner_url, "SECRET_KEY": "test-secret",
         "WTF_CSRF_ENABLED": False, "CCAS_LOG_LEVEL": "WARNING",
         "CCAS_BASE_URL": "http://localhost", "CCAS_IMPORT_DIR": str(import_dir),
+        "CCAS_FILES_DIR": str(tmp_path_factory.mktemp("files")),
     })
     application.test_client_class = IsolatedClient
     application.config["AUTHZ_IMPORT_DIR"] = import_dir
