@@ -27,15 +27,20 @@ from .web import (
     documents,
     filters,
     health,
+    household,
     identity,
     imports,
+    notice,
     operator,
+    persons,
     privacy,
     public,
     referrals,
     reports,
+    sessions,
     staff_time,
     suggestions,
+    synthesis,
     views,
     workshops,
 )
@@ -49,6 +54,7 @@ CORE_BLUEPRINTS = (
     appointments.bp, cases.bp, dashboards.bp, account.bp, audit.bp, referrals.bp,
     reports.bp, imports.bp, accompaniment.bp, workshops.bp, staff_time.bp, privacy.bp,
     administration.bp,
+    household.bp, persons.bp, synthesis.bp, notice.bp,
     identity.bp,
 )
 
@@ -79,6 +85,8 @@ def create_app(config: dict | None = None, registry: plugins.PluginRegistry | No
     logging.basicConfig(level=app.config["CCAS_LOG_LEVEL"])
 
     db.init_app(app)
+    app.extensions["ccas_wall_key"] = config_module.wall_key(app.config)
+    sessions.init_app(app, db.new_session)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=lambda: "fr", timezone_selector=_timezone)
 

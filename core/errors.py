@@ -8,7 +8,7 @@ import logging
 import re
 from urllib.parse import unquote_to_bytes
 
-from flask import Flask, current_app, g, jsonify, render_template, request
+from flask import Flask, current_app, g, jsonify, make_response, render_template, request
 from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException
 
@@ -162,9 +162,12 @@ def register(app: Flask) -> None:
             status == 429 and getattr(getattr(exc, "limit", None), "error_message", None)
         ):
             detail = exc.description  # our own French message
-        if is_api_request():
-            return problem(status, detail)
-        return _html(status, detail)
+        response = problem(status, detail) if is_api_request() else _html(status, detail)
+        allow = dict(exc.get_headers()).get("Allow")
+        if allow:  # 405: name the methods the resource takes
+            response = make_response(response)
+            response.headers["Allow"] = allow
+        return response
 
     @app.errorhandler(DBAPIError)
     def _database_error(exc: DBAPIError):

@@ -161,7 +161,9 @@ def ccas_cli_commands():
     """Click commands added under ``ccas <command>``. Wrap tenant work with
     ``core.plugin_api.tenant_command(plugin_name)`` so that the command refuses a tenant
     that has not enabled the plugin. The commands are loaded when ``ccas`` needs them
-    (``ccas --help`` or the command itself), never at import.
+    (``ccas --help`` or the command itself), never at import. A ``click.Group`` named as
+    a core group (``import``, ``report``…) adds its subcommands to the core's group
+    (``ccas import loans``); a core subcommand keeps its name.
 
     Call mode: collected.
 
@@ -724,6 +726,40 @@ def ccas_loan_schedule(loan_id, tenant, session):
 
 
 # ======================================================================================
+# Messages to the people helped
+# ======================================================================================
+
+
+@deciding
+@hookspec(firstresult=True)
+def ccas_sms_send(phone, text, tenant, session):
+    """Send a text message (SMS) through the provider this plugin connects. Called by the
+    outbox's drain (``ccas outbox drain``), never from a request: the core queues an SMS
+    (``core.outbox.enqueue_sms``) for a person without e-mail, e.g. an appointment
+    reminder, only when an enabled plugin implements this hook.
+
+    Call mode: first result (the first enabled provider that answers sends it). A plugin
+    that raises fails the delivery: the outbox retries it with backoff, then keeps it as a
+    dead letter.
+
+    :param phone: the person's phone number as recorded (``06 12 34 56 78``; normalise
+        it for your provider).
+    :param text: the message, plain text (at most 480 characters).
+    :param tenant: the ``Tenant``.
+    :param session: the tenant-scoped SQLAlchemy session.
+    :return: the provider's message id (a string) once accepted, or ``None`` when this
+        plugin does not send for this tenant.
+
+    Example::
+
+        @hookimpl
+        def ccas_sms_send(phone, text):
+            response = my_provider.send(to=to_e164(phone), body=text)
+            return response["id"]
+    """
+
+
+# ======================================================================================
 # Reporting
 # ======================================================================================
 
@@ -736,10 +772,16 @@ def ccas_report_sections(tenant, year, session):
     The section appears under ``"sections"[name]`` of the report (``core.reports``). A
     lender's section may carry ``data["loans"]`` (keys ``count``, ``amount_lent``,
     ``average_amount``, ``average_months``, ``portfolio_outstanding``, ``par30``,
-    ``defaults``, ``guarantee_calls``, ``subsidy_cost``; money as decimal strings): the
-    report then shows it as its top-level ``"loans"``. The funders' view shows every
-    integer under 5 as ``"< 5"`` and hides the other figures of a dict holding one, so
-    keep counts and amounts of one topic in one dict.
+    ``defaults``, ``guarantee_calls``, ``subsidy_cost``; money as decimal strings; and
+    ``ageing``, ``{"1-30" | "31-60" | "61-90" | "90+": {"count", "outstanding"}}``, the
+    loans late by bucket): the report then shows it as its top-level ``"loans"``. The
+    funders' view shows every integer under 5 as ``"< 5"`` and hides the other figures
+    of a dict holding one, so keep counts and amounts of one topic in one dict. Give
+    every amount with the count it derives from:
+    ``data["derived_from"] = {"amount_key": "count_key"}`` in the dict holding them (an
+    amount split by key names a dict of counts by the same keys); the funders' view hides an amount whose count is under 5
+    (``tests/test_report_sections_suppression.py`` checks every section). What the pages
+    and files show are the section's ``figures`` (``Figure``: label, kind, ``basis``).
 
     Call mode: collected.
 
@@ -786,9 +828,9 @@ def ccas_demo_data(rng, cases, today, tenant, session):
 
         @hookimpl
         def ccas_demo_data(rng, cases, today, session):
-            rows = [{"id": new_id(rng), "case_id": c.id, "result": "clear",
-                     "checked_on": c.days["documents_requested"]}
-                    for c in cases if "documents_requested" in c.days]
-            insert_rows(session, FicpCheck, rows)
-            return {"Contrôles FICP": len(rows)}
+            rows = [{"id": new_id(rng), "case_id": c.id, "amount": c.amount,
+                     "decided_on": c.days["granted"]}
+                    for c in cases if "granted" in c.days]
+            insert_rows(session, UdafLoan, rows)
+            return {"Prêts UDAF": len(rows)}
     """

@@ -7,8 +7,8 @@ honoured only when the request comes from an address listed in ``CCAS_TRUSTED_PR
 no header is believed). :class:`TrustedProxies` (WSGI middleware installed by
 ``create_app``) then rewrites ``REMOTE_ADDR`` to the client's address and
 ``wsgi.url_scheme`` to the forwarded scheme, so that ``request.remote_addr`` (what the
-audit trail and the sign-in throttling see) and the generated URLs are right.
-:func:`client_address` is the one function the rest of the code asks.
+audit trail and the sign-in throttling see, through ``core.web.client.client_address``)
+and the generated URLs are right.
 """
 
 from __future__ import annotations
@@ -85,8 +85,3 @@ class TrustedProxies:
                 environ["wsgi.url_scheme"] = proto
         return self.wsgi_app(environ, start_response)
 
-
-def client_address(request) -> str:
-    """The address of the client of ``request`` (a Flask/werkzeug request), proxies
-    accounted for by :class:`TrustedProxies`: what throttling and the audit trail use."""
-    return request.remote_addr or "unknown"

@@ -410,7 +410,7 @@ def submit(session, actor, data: ReferralInput, attachments=(), tenant=None,
         phone=(data.phone or "").strip() or None, email=(data.email or "").strip() or None,
         purpose=Purpose(data.purpose).value, amount_requested=amount,
         note=(data.note or "").strip(), consent=True, consent_at=now,
-        consent_by=actor.full_name or actor.email, extra=extra,
+        consent_by=actor.full_name or actor.email, consent_method="referrer", extra=extra,
     )
     _create(session, referral, attachments, actor, tenant, now)
     return referral
@@ -535,6 +535,52 @@ def decline(session, referral: Referral, actor, reason: str, message: str = "",
                message=message, tenant=tenant, at=at)
 
 
+#: Statuses from which the receiving partner reports progress and an outcome.
+FOLLOW_UP = frozenset({ReferralStatus.accepted, ReferralStatus.in_progress})
+#: How a person's consent to a reorientation may be given (asked by the CCAS).
+CONSENT_METHODS = {"in_person": "De vive voix, en entretien", "phone": "Par téléphone",
+                   "written": "Par écrit (courrier, formulaire signé)"}
+
+
+def _require_follow_up(actor, referral: Referral) -> None:
+    if not is_receiver(actor, referral):
+        raise NotFound("Cette orientation")
+    if referral.to_organisation.kind == OrganisationKind.ccas:
+        raise UserError("Les suites d'une orientation vers le CCAS suivent sa demande.",
+                        status=409)
+    if referral.status not in FOLLOW_UP:
+        raise UserError(f"Cette orientation n'est pas en cours ({referral.status_label}) : "
+                        "acceptez-la d'abord.", status=409)
+
+
+def start(session, referral: Referral, actor, message: str = "", tenant=None,
+          at: datetime | None = None) -> bool:
+    """The receiving partner is working on an accepted referral (``in_progress``)."""
+    _require_follow_up(actor, referral)
+    return set_status(session, referral, ReferralStatus.in_progress, actor,
+                      message=(message or "").strip()[:2000], tenant=_tenant(tenant), at=at)
+
+
+def report_outcome(session, referral: Referral, actor, outcome: str, message: str = "",
+                   tenant=None, at: datetime | None = None) -> None:
+    """The receiving partner tells what came of the referral, with a coded outcome
+    (``core.workflow.reasons`` "outcome") and an optional message for the referrer."""
+    tenant = _tenant(tenant)
+    _require_follow_up(actor, referral)
+    codes = reasons.reasons(tenant, "outcome")
+    if not outcome:
+        raise UserError("Indiquez la suite donnée.", status=422, field="outcome")
+    if outcome not in codes:
+        raise UserError(f"Suite inconnue : {outcome!r} (attendu : {', '.join(codes)}).",
+                        status=422, field="outcome")
+    message = (message or "").strip()
+    if len(message) > 2000:
+        raise UserError("Message : 2 000 caractères au plus.", status=422, field="message")
+    referral.outcome = outcome
+    set_status(session, referral, ReferralStatus.done, actor, reason=outcome,
+               message=message, tenant=tenant, at=at)
+
+
 def remind_and_expire(session, tenant, now: datetime | None = None) -> tuple[int, int]:
     """Remind the receiving organisation of referrals unanswered after
     ``remind_after_days`` (once) and expire those unanswered after ``expire_after_days``.
@@ -586,9 +632,44 @@ def organisation_of_destination(session, destination: str | None) -> Organisatio
     return session.scalar(select(Organisation).where(Organisation.id == org_id))
 
 
+def destination_label(session, code: str | None, destinations: dict | None = None) -> str:
+    """Where a case was reoriented, in words, whatever its state now: a scheme, a plugin's
+    destination, or the organisation's name (kept even when it is no longer a partner).
+    ``destinations``: the tenant's current ones (``workflow.destinations()``), if at hand."""
+    if not code:
+        return ""
+    known = {**reasons.CORE_DESTINATIONS, **(destinations or workflow.destinations())}
+    if code in known:
+        return known[code]
+    organisation = organisation_of_destination(session, code)
+    return organisation.name if organisation is not None else "Une autre structure"
+
+
 def _destination_organisation(session, destination: str | None) -> Organisation | None:
     org = organisation_of_destination(session, destination)
     return org if org is not None and org.kind in PARTNER_KINDS else None
+
+
+def consent_problem(session, transition, data) -> str | None:
+    """A reorientation to a partner organisation needs the person's consent, asked and
+    recorded explicitly (how it was given); ``None`` when given or not needed."""
+    if transition.name != "reorient":
+        return None
+    data = data or {}
+    to_org = _destination_organisation(session, data.get("destination"))
+    if to_org is None:
+        return None
+    if str(data.get("consent") or "").lower() not in ("yes", "on", "true", "1"):
+        return (f"Demandez à la personne si elle accepte d'être orientée vers {to_org.name} "
+                "(et que ses coordonnées lui soient transmises), puis cochez son accord.")
+    if data.get("consent_method") not in CONSENT_METHODS:
+        return "Indiquez comment la personne a donné son accord."
+    return None
+
+
+@hookimpl
+def ccas_case_before_transition(case, transition, data, session):
+    return consent_problem(session, transition, data)
 
 
 @hookimpl(tryfirst=True)
@@ -630,8 +711,8 @@ def _reorient_to_partner(session, case, transition, actor, data, tenant) -> None
         note=f"Réorientation par le CCAS : {reason_label}" if reason_label else
         "Réorientation par le CCAS.",
         consent=True, consent_at=now,
-        consent_by=f"{getattr(actor, 'full_name', '') or getattr(actor, 'email', '')} "
-                   "(entretien de réorientation)".strip(),
+        consent_by=(getattr(actor, "full_name", "") or getattr(actor, "email", "") or "")[:200],
+        consent_method=(data or {}).get("consent_method"),
         extra={}, source_case_id=case.id,
     )
     _create(session, referral, [], actor, tenant, now)

@@ -335,7 +335,7 @@ def _slot(prefix: str, ctx: Ctx, days: int, at: str) -> dict:
 def _plugin_settings(_ctx: Ctx) -> dict:
     return {"annual_rate": "3,04", "amount_min": "300,00", "amount_max": "3 000,00",
             "max_months": "36", "schedule_method": "annuity", "interest_paid_by_city": "100",
-            "city_guarantee": "15", "fcs_guarantee": "50",
+            "city_guarantee": "15", "fcs_guarantee": "50", "default_after_days": "90",
             "allowed_purposes": ["mobility", "housing", "household_equipment", "health",
                                  "training", "employment", "debts", "other"],
             "contact_email": "microcredit@credit-municipal.example.org"}
@@ -471,6 +471,14 @@ BODIES: dict[str, Body] = {
     "credit_municipal.loan_default": Body(lambda c: {"declared_on": c.day()},
                                           page="credit_municipal.loan_detail"),
     "credit_municipal.loan_import": Body(_repayments_file),
+    "credit_municipal.loan_reschedule": Body(lambda c: {
+        "holiday_months": "1", "months": "12", "opinion": "favourable"},
+        page="credit_municipal.loan_detail"),
+    "credit_municipal.loan_write_off": Body(lambda c: {"written_off_on": c.day()},
+                                            page="credit_municipal.loan_detail"),
+    "credit_municipal.loan_recovery": Body(lambda c: {"received_on": c.day(),
+                                                      "recovery_amount": "100,00"},
+                                           page="credit_municipal.loan_detail"),
     # the manager's administration
     "web.plugin_settings": Body(_plugin_settings, page="self"),
     "admin.organisations": Body(lambda c: {"name": "Nouvelle association",
@@ -491,6 +499,8 @@ BODIES: dict[str, Body] = {
                          success=(201,), page="self"),
     "admin.token_revoke": Body(lambda c: {}, page="admin.tokens"),
     "admin.sharing": Body(lambda c: {"comparison": "on"}, page="self"),
+    "cases.case_list": Body(lambda c: {"q": "Dupont"}, success=(200,), writes=False),
+    "privacy.search": Body(lambda c: {"q": "Dupont"}, success=(200,), writes=False),
     "identity.admin": Body(lambda c: {"password_sign_in": "on"}, page="self"),
     "identity.provider_form": Body(lambda c: {
         "name": "Autre annuaire", "issuer": "https://sso.example.org/realms/agents",
@@ -554,6 +564,8 @@ BODIES: dict[str, Body] = {
                                         "city": "Gamma", "timezone": "Europe/Paris"}),
     # (the lender cannot be disabled while the world's cases wait for its check)
     "operator.tenant_detail": Body(lambda c: {"plugin": "adie", "action": "enable"}),
+    "operator.tenant_status": Body(lambda c: {"action": "suspend"},
+                                   page="operator.tenant_detail"),
 }
 
 

@@ -236,6 +236,30 @@ def build_tenant(session, in_tenant, slug: str, password_hash: str, import_dir: 
                           signature(loan_service.today() - timedelta(days=30)),
                           u["lender_agent"])
         session.flush()
+
+        def disbursed(first, days_ago):
+            granted = granted_loan(first, days_ago + 30)
+            loan_service.sign(session, granted.case, signature(
+                loan_service.today() - timedelta(days=days_ago + 20)), u["lender_agent"])
+            loan_service.disburse(session, granted.case, {
+                "disbursed_on": (loan_service.today() - timedelta(days=days_ago)).isoformat()},
+                u["lender_agent"])
+            return granted
+
+        from plugins.credit_municipal import guarantees, rescheduling
+
+        loan_rescheduled = disbursed("Lina", 100)  # rescheduled once: its rider
+        rescheduling.reschedule_loan(session, loan_rescheduled, {
+            "holiday_months": "1", "months": "12", "opinion": "favourable"}, u["lender_agent"])
+        loan_defaulted = disbursed("Marc", 200)  # in default: to write off
+        guarantees.declare_default(session, loan_defaulted, u["lender_agent"],
+                                   loan_service.today() - timedelta(days=10))
+        loan_written_off = disbursed("Nora", 200)  # written off: recoveries
+        guarantees.declare_default(session, loan_written_off, u["lender_agent"],
+                                   loan_service.today() - timedelta(days=10))
+        guarantees.write_off(session, loan_written_off, u["lender_agent"],
+                             loan_service.today() - timedelta(days=5))
+        session.flush()
         staff_time.record(session, u["secretary"], staff_time.TimeForm(
             day=clock.today().isoformat(), minutes="15", activity="phone_call",
             category="intake", note=""))
@@ -313,6 +337,10 @@ def build_tenant(session, in_tenant, slug: str, password_hash: str, import_dir: 
         "evaluation_case_id": str(case_eval.id), "eval_suggestion_id": str(eval_suggestion.id),
         "granted_loan_id": str(loan_granted.id), "signed_loan_id": str(loan_signed.id),
         "ready_loan_id": str(loan_ready.id), "loan_reference": loan.reference,
+        "rescheduled_loan_id": str(loan_rescheduled.id),
+        "defaulted_loan_id": str(loan_defaulted.id),
+        "written_off_loan_id": str(loan_written_off.id), "rider_version": "2",
+        "statement": "ville", "statement_format": "csv",
         "registered_invitation_id": str(seated.id), "past_session_id": str(past.id),
         "past_invitation_id": str(past_invited[0].id),
         "attended_invitation_id": str(past_invited[1].id), "theme_id": str(theme.id),

@@ -7,10 +7,11 @@ from __future__ import annotations
 import re
 
 import pytest
+from flask import current_app
 from sqlalchemy import select
 
 from core import accounts
-from core.accounts import invitations, totp
+from core.accounts import invitations, password_reset, totp
 from core.errors import UserError
 from core.models import ApiToken, AuditEvent, Organisation, OutboxMessage, User
 from core.testing.pytest_plugin import TEST_PASSWORD
@@ -72,7 +73,9 @@ def _link(session, in_tenant, tenant, email) -> str:
     with in_tenant(tenant):
         message = session.scalars(select(OutboxMessage).where(OutboxMessage.recipient == email)
                                   .order_by(OutboxMessage.created_at.desc())).first()
-    text = message.payload["text"]
+    # the queued text holds a placeholder; the link is made at send time
+    text = password_reset.fill_link(current_app.config["SECRET_KEY"], message.payload,
+                                    message.payload["text"])
     return re.search(r"http://localhost(/t/\S+/password/reset/\S+)", text).group(1)
 
 

@@ -8,11 +8,9 @@ from __future__ import annotations
 import html
 
 import pytest
-from sqlalchemy import func, select
 
-from core import tenancy
 from core.models import AuditEvent, Case, TimeEntry
-from core.testing.pytest_plugin import csrf_token_of
+from core.testing.pytest_plugin import count_every_tenant, csrf_token_of
 
 
 @pytest.fixture
@@ -28,8 +26,7 @@ def _page(response) -> str:
 
 def _rows(session, model) -> int:
     session.close()
-    with tenancy.cross_tenant("test: count every row"):
-        return session.scalar(select(func.count()).select_from(model))
+    return count_every_tenant(model)
 
 
 @pytest.mark.parametrize("body", [

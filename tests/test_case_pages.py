@@ -207,7 +207,7 @@ def test_a_case_reoriented_to_a_partner_names_it_even_once_it_is_no_partner(
     case_id = _case_id(_intake(client, action="save"))
     case = _case(session, tenant, in_tenant, case_id)
     moved = _move(client, case_id, "reoriented", case.version, reason="better_scheme",
-                  destination=f"org:{caf_id}")
+                  destination=f"org:{caf_id}", consent="yes", consent_method="in_person")
     assert moved.status_code == 302
     with in_tenant(tenant):
         caf = session.scalar(select(Organisation).where(Organisation.id == caf_id))

@@ -192,7 +192,7 @@ def _race(app, client, url: str, data: dict, slow_target, monkeypatch):
 
     monkeypatch.setattr(module, name, slow)
     twin = app.test_client()
-    twin.set_cookie("session", client.get_cookie("session").value)
+    twin.set_cookie("ccas_session", client.get_cookie("ccas_session").value)
     start = threading.Barrier(2)
     out: dict = {}
 

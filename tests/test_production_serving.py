@@ -17,6 +17,7 @@ from flask import request
 from core import config, proxies
 from core.app import create_app
 from core.policy import public
+from core.web.client import client_address
 
 BIN = Path(sys.executable).parent
 
@@ -33,15 +34,18 @@ def test_gunicorn_serves_readyz(ccas_database, tmp_path):
            "CCAS_DATABASE_URL": ccas_database.app_url,
            "CCAS_DATABASE_OWNER_URL": ccas_database.owner_url,
            "CCAS_ALLOW_SQLITE": "1", "CCAS_WEB_WORKERS": "1",
+           "CCAS_TRUSTED_PROXIES": "127.0.0.1",
            "CCAS_WEB_BIND": f"127.0.0.1:{port}", "CCAS_LOG_LEVEL": "WARNING"}
     proc = subprocess.Popen(  # noqa: S603 - our own interpreter's gunicorn
         [str(BIN / "gunicorn"), "-c", "python:core.gunicorn_conf", "core.wsgi:app"],
         env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + 60
+        request = urllib.request.Request(f"http://127.0.0.1:{port}/readyz",
+                                         headers={"X-Forwarded-For": "203.0.113.9"})
         while True:
             try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz") as r:  # noqa: S310
+                with urllib.request.urlopen(request) as r:  # noqa: S310
                     body, status, server = r.read(), r.status, r.headers.get("Server", "")
                 break
             except OSError:
@@ -54,7 +58,10 @@ def test_gunicorn_serves_readyz(ccas_database, tmp_path):
         assert "werkzeug" not in server.lower()
     finally:
         proc.terminate()
-        proc.wait(timeout=30)
+        log = proc.communicate(timeout=30)[0].decode()
+    # the access log names the client the trusted proxy (here: us) forwarded for, and
+    # the path without its query string
+    assert '203.0.113.9 "GET /readyz" 200' in log, log
 
 
 def test_production_refuses_sqlite_unless_forced(tmp_path):
@@ -97,7 +104,7 @@ def _seen(app, remote):
     @app.route("/_probe_client")
     @public
     def _probe():
-        seen["addr"], seen["scheme"] = proxies.client_address(request), request.scheme
+        seen["addr"], seen["scheme"] = client_address(request), request.scheme
         return "ok"
 
     app.test_client().get("/_probe_client", environ_base={"REMOTE_ADDR": remote},
@@ -112,3 +119,11 @@ def test_trusted_proxy_headers_are_honoured(proxied_app):
 
 def test_untrusted_sender_headers_are_ignored(proxied_app):
     assert _seen(proxied_app, "198.51.100.9") == {"addr": "198.51.100.9", "scheme": "http"}
+
+
+def test_the_development_server_refuses_production(ccas, monkeypatch):
+    monkeypatch.setenv("CCAS_ENV", "production")
+    monkeypatch.setenv("CCAS_SECRET_KEY", "k" * 40)
+    monkeypatch.setenv("CCAS_ALLOW_SQLITE", "1")
+    result = ccas("serve")
+    assert result.exit_code == 1 and "gunicorn -c python:core.gunicorn_conf" in result.output

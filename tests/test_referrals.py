@@ -172,12 +172,14 @@ def test_reorientation_to_a_partner_creates_an_outgoing_referral(app, tenant, us
         case = cases.open_case(session, person, "employment", "2000", tenant=tenant)
         session.commit()
         move(session, case, "reoriented", users["social_worker"], reason="professional_project",
-             destination=destination)
+             destination=destination,
+             data={"consent": "yes", "consent_method": "in_person"})
         out = session.scalar(select(Referral).where(Referral.source_case_id == case.id))
         assert out.to_organisation_id == partner.id
         assert out.from_organisation.kind == "ccas"
         assert (out.first_name, out.purpose, out.status) == ("Paul", "employment", "sent")
-        assert out.consent and "réorientation" in out.consent_by
+        assert out.consent and out.consent_by == users["social_worker"].full_name
+        assert out.consent_method == "in_person"
         # The partner's referrer sees it and may answer it; the CCAS staff may not answer.
         referrer = users["referrer"]
         assert referrals.get_referral(session, referrer, out.id) is out

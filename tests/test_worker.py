@@ -190,3 +190,79 @@ def test_ccas_worker_once_and_list(ccas, tenant, session):
     assert session.scalar(select(func.count()).select_from(WorkerHeartbeat)) == 2
     unknown = ccas("worker", "--once", "--job", "nope")
     assert unknown.exit_code == 1 and "nope" in unknown.output
+
+
+def test_the_loop_runs_rounds_until_stopped(app, session, with_plugin):
+    calls = []
+    with_plugin(_counting_plugin("probe_jobs", calls))
+    w = Worker(app, only=["probe_jobs.job"])
+    stop, rounds = threading.Event(), []
+
+    def on_round(reports):
+        rounds.append([r.job for r in reports])
+        if len(rounds) == 2:
+            stop.set()
+
+    w.loop(interval=0.01, stop=stop, on_round=on_round)
+    assert rounds == [["probe_jobs.job"], []]  # the second round finds the slot done
+    assert calls == ["alpha"]
+
+
+def test_two_worker_processes_racing(ccas_database, tenant, session, tmp_path):
+    """Two ``ccas worker --once`` processes started together: each job's slot is run by
+    one of them (one job_runs row per job; the database decides)."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    env = {**os.environ, "CCAS_DATABASE_URL": ccas_database.app_url,
+           "CCAS_DATABASE_OWNER_URL": ccas_database.owner_url, "CCAS_ENV": "test",
+           "CCAS_LOG_LEVEL": "WARNING",
+           # periods of ten years: both processes are in the same slots, whatever the
+           # instant they start at
+           "CCAS_WORKER_SCHEDULE": ", ".join(f"{job}=3650d" for job in (
+               "outbox.drain", "appointments.remind", "referrals.remind", "privacy.purge",
+               "imports.sweep", "worker.prune", "credit_municipal.arrears",
+               "credit_municipal.defaults"))}
+    ccas_bin = str(Path(sys.executable).parent / "ccas")
+    procs = [subprocess.Popen([ccas_bin, "worker", "--once"], env=env, cwd=tmp_path,  # noqa: S603
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for _ in range(2)]
+    outputs = [p.communicate(timeout=300) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], outputs
+    rows = session.execute(select(JobRun.job, func.count()).group_by(JobRun.job)).all()
+    assert rows and all(n == 1 for _job, n in rows), rows
+    ran = [line.split(" ")[0] for out, _err in outputs for line in out.splitlines()
+           if not line.startswith(" ")]
+    assert sorted(ran) == sorted(job for job, _n in rows)  # each job printed by one only
+    assert session.scalar(select(func.count()).select_from(WorkerHeartbeat)) == 2
+
+
+def test_the_worker_refuses_a_database_not_migrated(ccas, monkeypatch, tmp_path):
+    url = f"sqlite:///{tmp_path / 'empty.sqlite3'}"
+    monkeypatch.setenv("CCAS_DATABASE_URL", url)
+    monkeypatch.setenv("CCAS_DATABASE_OWNER_URL", url)
+    result = ccas("worker", "--once")
+    assert result.exit_code == 1 and "ccas db upgrade" in result.output
+
+
+def test_a_failed_round_does_not_end_the_loop(app, monkeypatch):
+    w = Worker(app, only=["worker.prune"])
+    stop, rounds = threading.Event(), []
+    real = w.run_due
+
+    def flaky(**kwargs):
+        if not rounds:
+            raise ConnectionError("database restarting")
+        return real(**kwargs)
+
+    monkeypatch.setattr(w, "run_due", flaky)
+
+    def on_round(reports):
+        rounds.append([r.job for r in reports])
+        if len(rounds) == 2:
+            stop.set()
+
+    w.loop(interval=0.01, stop=stop, on_round=on_round)
+    assert rounds == [[], ["worker.prune"]]

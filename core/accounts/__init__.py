@@ -16,6 +16,7 @@ from ..errors import UserError
 from ..models import SLUG_RE, ApiToken, Operator, Organisation, OrganisationKind, Tenant, User
 from ..plugins import registry
 from ..policy import Role
+from . import totp
 from .credentials import PasswordPolicyError, check_password_policy, hash_password, new_api_token
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -66,6 +67,29 @@ def create_tenant(
     session.add(tenant)
     session.flush()
     return tenant
+
+
+SUSPENDED = ("Ce territoire est suspendu par l'opérateur de la plateforme : il n'est pas "
+             "accessible pour le moment.")
+
+
+def ensure_not_suspended(tenant: Tenant) -> None:
+    """Refuse (403) any request of a suspended tenant: pages, sign-in and API alike."""
+    if tenant.suspended_at is not None:
+        raise UserError(SUSPENDED, status=403, message_en="This tenant is suspended.")
+
+
+def set_suspended(session, tenant: Tenant, suspended: bool, actor=None) -> bool:
+    """Suspend or resume a tenant (operator); audited in the tenant's own trail. Returns
+    whether anything changed."""
+    if suspended == (tenant.suspended_at is not None):
+        return False
+    tenant.suspended_at = clock.now() if suspended else None
+    with tenancy.tenant_scope(tenant.id):
+        audit.record(session, "tenant.suspend" if suspended else "tenant.resume", tenant,
+                     actor=actor)
+        session.flush()
+    return True
 
 
 # -- organisations ------------------------------------------------------------------------
@@ -289,8 +313,6 @@ def reactivate_user(session, user: User) -> None:
 def reset_second_factor(session, user: User) -> bool:
     """Remove a user's second factor and recovery codes (lost phone): they enrol again at
     their next sign-in when the tenant requires it. ``False`` when there was none."""
-    from . import totp
-
     if totp.credential(session, user) is None:
         return False
     totp.disable(session, user)  # audited as user.totp_disable

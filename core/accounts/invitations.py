@@ -9,7 +9,9 @@ import secrets
 from datetime import timedelta
 
 from .. import accounts, audit
+from ..errors import UserError
 from ..models import User
+from ..policy import ROLE_LABELS
 from . import password_reset
 from .credentials import hash_password
 
@@ -47,11 +49,7 @@ def invite_user(session, tenant, email: str, role: str, org_name: str, base_url:
 def send_link(session, tenant, user: User, base_url: str) -> None:
     """A new set-password link for ``user`` (the earlier ones are spent): the invitation
     again, or a reset started by the manager."""
-    from ..policy import ROLE_LABELS
-
     if not user.active:
-        from ..errors import UserError
-
         raise UserError(f"Le compte {user.email} est désactivé : réactivez-le d'abord.",
                         status=409, field="user")
     row, link = password_reset.issue_link(session, tenant, user, base_url,

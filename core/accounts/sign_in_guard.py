@@ -111,9 +111,10 @@ class _Store:
     def __init__(self):
         limiter = throttle.limiter()
         self.prefix = throttle.setting("CCAS_RATELIMIT_KEY_PREFIX") + ":signin:"
-        self.primary = limiter.storage
         self.fallback = current_app.extensions.setdefault("ccas_signin_memory",
                                                           MemoryStorage())
+        # a limiter switched off (RATELIMIT_ENABLED=False) has no storage: count in memory
+        self.primary = limiter._storage or self.fallback  # noqa: SLF001
 
     def _do(self, method: str, key: str, *args):
         try:

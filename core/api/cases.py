@@ -23,7 +23,16 @@ from .body import load_json
 
 MAX_PER_PAGE = 100
 
+_TRANSITION_IN = TransitionInSchema()  # built once: loading does not change it
 
+
+
+
+def _consent(data: dict) -> dict:
+    """The consent to a reorientation, when given (``core.referrals.consent_problem``)."""
+    if not data.get("consent"):
+        return {}
+    return {"consent": "yes", "consent_method": data.get("consent_method")}
 
 
 def _role() -> str:
@@ -118,6 +127,13 @@ def list_cases():
         - {in: query, name: q, schema: {type: string}, description: "name or reference"}
         - {in: query, name: page, schema: {type: integer, minimum: 1, maximum: 100000}}
         - {in: query, name: per_page, schema: {type: integer, minimum: 1, maximum: 100}}
+        - in: query
+          name: count
+          schema: {type: boolean}
+          description: >
+            `true` to get `total`, the number of matching cases (it costs a count of the
+            tenant's matching cases: ask for it once, not on every page). Without it
+            `total` is null; `has_more` says whether a next page exists.
       responses:
         200:
           content:
@@ -138,11 +154,18 @@ def list_cases():
     )
     page = paging.bounded_int(args.get("page"), "page", 1, 1, paging.MAX_PAGE)
     per_page = paging.bounded_int(args.get("per_page"), "per_page", 25, 1, MAX_PER_PAGE)
-    rows, total = cases.list_cases(db.session, _role(), filters, page, per_page)
-    items = [dump_case(db.session, c, _role(), detail=False) for c in rows]
+    count = (args.get("count") or "").lower() in ("1", "true", "yes")
+    # one row more than the page says whether another page follows, without a count
+    rows, total = cases.list_cases(db.session, _role(), filters, page, per_page + 1,
+                                   count=count, offset=(page - 1) * per_page)
+    rows = list(rows)
+    more, rows = len(rows) > per_page, rows[:per_page]
+    role, flow = _role(), workflow.current()
+    items = [dump_case(db.session, c, role, detail=False, flow=flow) for c in rows]
     audit.record_list_read(db.session, "case.list", rows, page=page, surface="api")
     db.session.commit()
-    return jsonify({"items": items, "total": total, "page": page, "per_page": per_page})
+    return jsonify({"items": items, "total": total, "has_more": more,
+                    "page": page, "per_page": per_page})
 
 
 @bp.route("/cases/<case_id>", methods=["GET"])
@@ -229,13 +252,14 @@ def transition_case(case_id: str):
               schema: ProblemSchema
     """
     case = cases.get_case(db.session, case_id, _role())
-    data = load_json(TransitionInSchema())
+    data = load_json(_TRANSITION_IN)
     try:
         workflow.apply_transition(
             db.session, case,
             workflow.TransitionRequest(
                 target=data["to"], version=data["version"], reason=data["reason"],
                 reason_text=data["reason_text"], destination=data["destination"],
+                data=_consent(data),
             ),
             current_user,
         )

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from flask import g, jsonify, request, url_for
 from flask_login import current_user
 from sqlalchemy import and_, or_
+from sqlalchemy.orm import selectinload
 
 from .. import audit, referrals
 from ..db import db
@@ -19,6 +20,7 @@ from ..models import Referral, ReferralStatus
 from ..policy import REFERRAL_READERS, Role, allow
 from ..schemas.referrals import (
     ReferralDecisionInSchema,
+    ReferralFollowUpInSchema,
     ReferralInSchema,
     dump_referral,
 )
@@ -29,6 +31,10 @@ from .body import load_json
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
+
+_REFERRAL_IN = ReferralInSchema()  # built once: loading does not change it
+
+_DECISION_IN = ReferralDecisionInSchema()
 
 
 
@@ -92,7 +98,7 @@ def create_referral():
     """
 
     def view():
-        data = load_json(ReferralInSchema())
+        data = load_json(_REFERRAL_IN)
         person = data["person"]
         referral = referrals.submit(
             db.session, current_user,
@@ -185,7 +191,9 @@ def list_referrals():
         raise UserError(f"limit : entre 1 et {MAX_LIMIT}.", status=400, field="limit",
                         message_en="Invalid limit.")
     rows = db.session.scalars(
-        stmt.order_by(Referral.updated_at, Referral.id).limit(limit + 1)).all()
+        stmt.order_by(Referral.updated_at, Referral.id).limit(limit + 1)
+        # the page's history and attachments in two queries, not two per referral
+        .options(selectinload(Referral.history), selectinload(Referral.attachments))).all()
     page = rows[:limit]
     next_cursor = _encode_cursor(page[-1]) if len(rows) > limit else None
     items = [dump_referral(r) for r in page]
@@ -265,12 +273,71 @@ def decide_referral(referral_id):
         referral = referrals.get_referral(db.session, current_user, referral_id)
         if not referrals.is_receiver(current_user, referral):
             raise UserError("Cette orientation est introuvable.", status=404)
-        data = load_json(ReferralDecisionInSchema())
+        data = load_json(_DECISION_IN)
         if data["decision"] == "accept":
             referrals.accept(db.session, referral, current_user, tenant=g.tenant)
         else:
             referrals.decline(db.session, referral, current_user, data.get("reason") or "",
                               data.get("message") or "", tenant=g.tenant)
+        db.session.flush()
+        db.session.refresh(referral)
+        return jsonify(dump_referral(referral))
+
+    return idempotency.handle(view)
+
+
+@bp.route("/referrals/<referral_id>/follow-up", methods=["POST"])
+@token_authenticated
+@allow(REFERRAL_READERS)
+def follow_up_referral(referral_id):
+    """The receiving partner reports progress (``in_progress``) or the outcome (``done``
+    with a coded ``outcome``) of a referral it accepted.
+    ---
+    post:
+      summary: Report a referral's progress or outcome
+      security: [{bearerAuth: []}]
+      parameters:
+        - {in: path, name: referral_id, required: true, schema: {type: string, format: uuid}}
+        - in: header
+          name: Idempotency-Key
+          required: true
+          schema: {type: string, maxLength: 255}
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: ReferralFollowUpInSchema
+      responses:
+        200:
+          content:
+            application/json:
+              schema: ReferralOutSchema
+        404:
+          content:
+            application/problem+json:
+              schema: ProblemSchema
+        409:
+          content:
+            application/problem+json:
+              schema: ProblemSchema
+        422:
+          content:
+            application/problem+json:
+              schema: ProblemSchema
+    """
+
+    def view():
+        referral = referrals.get_referral(db.session, current_user, referral_id)
+        if not referrals.is_receiver(current_user, referral):
+            raise UserError("Cette orientation est introuvable.", status=404)
+        data = load_json(ReferralFollowUpInSchema())
+        if data["status"] == "in_progress":
+            referrals.start(db.session, referral, current_user, data.get("message") or "",
+                            tenant=g.tenant)
+        else:
+            referrals.report_outcome(db.session, referral, current_user,
+                                     data.get("outcome") or "", data.get("message") or "",
+                                     tenant=g.tenant)
         db.session.flush()
         db.session.refresh(referral)
         return jsonify(dump_referral(referral))

@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from .. import cases, formats, workflow
+from ..features import stored_documents
 from ..models import (
     CHARGE_CATEGORIES,
     EMPLOYMENT_LABELS,
@@ -21,6 +22,7 @@ from ..models import (
     SOURCE_LABELS,
 )
 from ..web.filters import format_money
+from . import household, synthesis
 
 
 @dataclass(frozen=True)
@@ -29,6 +31,14 @@ class InterviewSummary:
     duration_minutes: int | None
     worker: str
     shared_note: str
+
+
+@dataclass(frozen=True)
+class DocumentSummary:
+    kind: str
+    issued_on: date | None
+    expires_on: date | None
+    valid: bool
 
 
 @dataclass
@@ -56,6 +66,19 @@ class FileSummary:
     charges: list[tuple[str, Decimal]] = field(default_factory=list)
     figures: object | None = None  # core.cases.budget.BudgetFigures
     submitted_at: datetime | None = None
+    documents: list[DocumentSummary] = field(default_factory=list)
+    #: ``(name, relationship, age or None, co-borrower)`` of the household's members.
+    household: list[tuple[str, str, int | None, bool]] = field(default_factory=list)
+    #: The newest synthesis: ``(number, written_at, [(title, text)…])`` or ``None``.
+    synthesis: tuple[int, datetime, list[tuple[str, str]]] | None = None
+
+
+def _documents(session, case, tenant) -> list[DocumentSummary]:
+    labels = dict(stored_documents.kinds(session, tenant, case))
+    today = cases.local_today(tenant)
+    return [DocumentSummary(labels.get(d.kind, d.kind), d.issued_on, d.expires_on,
+                            d.valid_on(today))
+            for d in stored_documents.stored(session, case)]
 
 
 def build(session, case, tenant) -> FileSummary:
@@ -96,7 +119,20 @@ def build(session, case, tenant) -> FileSummary:
         charges=[(label, lines[c]) for c, label in CHARGE_CATEGORIES.items() if c in lines],
         figures=cases.budget_figures(session, case, tenant),
         submitted_at=submitted[0] if submitted else None,
+        documents=_documents(session, case, tenant),
+        household=[(m.full_name, m.relationship_label, m.age_on(cases.local_today(tenant)),
+                    m.id == case.co_borrower_id)
+                   for m in household.members(session, person)],
+        synthesis=_synthesis(session, case),
     )
+
+
+def _synthesis(session, case):
+    last = synthesis.latest(session, case)
+    if last is None:
+        return None
+    return (last.number, last.written_at,
+            [(title, getattr(last, name)) for name, title in synthesis.SUBJECTS])
 
 
 _PDF_REPLACEMENTS = {
@@ -165,6 +201,10 @@ def render_pdf(summary: FileSummary) -> bytes:
     adults = formats.plural(summary.adults or 1, "adulte", "adultes")
     row("Foyer", f"{adults} ; enfants : {children}")
 
+    for name, relation, age, co in summary.household:
+        row(relation, f"{name}" + (f", {age} ans" if age is not None else "")
+            + (" - co-emprunteur" if co else ""))
+
     title("Demande")
     row("Objet", summary.purpose)
     row("Montant demandé", _money(summary.amount_requested))
@@ -190,6 +230,32 @@ def render_pdf(summary: FileSummary) -> bytes:
         row("Mensualité supportable", f"{_money(fig.max_instalment)} au plus (seuil "
                                       f"{_money(fig.min_remaining_per_unit_per_day)} "
                                       "par unité et par jour)")
+
+    title("Synthèse de la situation")
+    if summary.synthesis is None:
+        pdf.multi_cell(0, 6, _safe("Pas de synthèse rédigée."), new_x="LMARGIN", new_y="NEXT")
+    else:
+        number, written_at, parts = summary.synthesis
+        pdf.multi_cell(0, 6, _safe(f"Version {number} du {_day(written_at)}"),
+                       new_x="LMARGIN", new_y="NEXT")
+        for heading, text in parts:
+            pdf.set_font("Helvetica", "B", 10)
+            pdf.multi_cell(0, 6, _safe(heading), new_x="LMARGIN", new_y="NEXT")
+            pdf.set_font("Helvetica", "", 10)
+            pdf.multi_cell(0, 6, _safe(text or "-"), new_x="LMARGIN", new_y="NEXT")
+
+    title("Pièces déposées")
+    if not summary.documents:
+        pdf.multi_cell(0, 6, _safe("Aucune pièce déposée."), new_x="LMARGIN", new_y="NEXT")
+    for d in summary.documents:
+        dates = []
+        if d.issued_on:
+            dates.append(f"délivrée le {_day(d.issued_on)}")
+        if d.expires_on:
+            dates.append(f"expire le {_day(d.expires_on)}")
+        if not d.valid:
+            dates.append("expirée")
+        row(d.kind, ", ".join(dates) or "déposée")
 
     title("Entretiens d'évaluation")
     if not summary.interviews:

@@ -14,27 +14,30 @@ from .context import friendly, tenant_context
 
 @click.group("idp")
 def idp_group():
-    """Identity providers (OpenID Connect sign-in) of a tenant."""
+    """Fournisseurs d'identité (connexion OpenID Connect) d'un territoire."""
 
 
 @idp_group.command("set")
-@click.option("--tenant", "tenant_slug", required=True)
+@click.option("--tenant", "tenant_slug", required=True, help="Slug du territoire.")
 @click.argument("name")
-@click.option("--issuer", help="Issuer URL (or its discovery URL).")
-@click.option("--client-id")
+@click.option("--issuer", help="Adresse de l'émetteur (ou son adresse de découverte).")
+@click.option("--client-id", help="Identifiant du client déclaré chez le fournisseur.")
 @click.option("--client-secret-stdin", is_flag=True,
-              help="Read the client secret from standard input (never on the command line).")
-@click.option("--domains", help="Allowed e-mail domains, comma-separated.")
-@click.option("--scopes", help=f"Scopes (default for a new provider: '{idp.DEFAULT_SCOPES}').")
+              help="Lire le secret du client sur l'entrée standard (jamais sur la ligne "
+                   "de commande).")
+@click.option("--domains", help="Domaines d'adresse e-mail admis, séparés par des virgules.")
+@click.option("--scopes",
+              help=f"Portées (défaut pour un nouveau fournisseur : « {idp.DEFAULT_SCOPES} »).")
 @click.option("--org", "organisation",
-              help="A partner organisation's own provider (its name); '' for the whole tenant.")
+              help="Le fournisseur propre à une organisation partenaire (son nom) ; '' "
+                   "pour tout le territoire.")
 @click.option("--trust-unverified-email/--require-verified-email", default=None,
-              help="Accept e-mails without email_verified (default: required).")
-@click.option("--active/--inactive", default=None)
+              help="Accepter les adresses sans email_verified (défaut : exigé).")
+@click.option("--active/--inactive", default=None, help="Activer ou désactiver le fournisseur.")
 @friendly
 def idp_set(tenant_slug, name, issuer, client_id, client_secret_stdin, domains, scopes,
             organisation, trust_unverified_email, active):
-    """Create identity provider NAME of a tenant, or change the options given."""
+    """Créer le fournisseur d'identité NAME d'un territoire, ou changer les options données."""
     with tenant_context(tenant_slug) as tenant:
         secret = sys.stdin.readline().rstrip("\n") if client_secret_stdin else None
         provider = idp.set_provider(
@@ -48,10 +51,11 @@ def idp_set(tenant_slug, name, issuer, client_id, client_secret_stdin, domains, 
 
 
 @idp_group.command("list")
-@click.option("--tenant", "tenant_slug", required=True)
+@click.option("--tenant", "tenant_slug", required=True, help="Slug du territoire.")
 @friendly
 def idp_list(tenant_slug):
-    """The tenant's providers and whether passwords are allowed (secrets never shown)."""
+    """Les fournisseurs du territoire et si les mots de passe sont admis (secrets jamais
+    affichés)."""
     with tenant_context(tenant_slug) as tenant:
         for p in idp.list_providers(database.session):
             scope = p.organisation.name if p.organisation else "tout le territoire"
@@ -63,11 +67,11 @@ def idp_list(tenant_slug):
 
 
 @idp_group.command("remove")
-@click.option("--tenant", "tenant_slug", required=True)
+@click.option("--tenant", "tenant_slug", required=True, help="Slug du territoire.")
 @click.argument("name")
 @friendly
 def idp_remove(tenant_slug, name):
-    """Remove identity provider NAME."""
+    """Supprimer le fournisseur d'identité NAME."""
     with tenant_context(tenant_slug) as tenant:
         idp.remove_provider(database.session, name, tenant=tenant)
         database.session.commit()
@@ -90,11 +94,11 @@ def idp_unlink(tenant_slug, name, email):
 
 
 @idp_group.command("passwords")
-@click.option("--tenant", "tenant_slug", required=True)
+@click.option("--tenant", "tenant_slug", required=True, help="Slug du territoire.")
 @click.argument("state", type=click.Choice(["on", "off"]))
 @friendly
 def idp_passwords(tenant_slug, state):
-    """Allow (on) or forbid (off) password sign-in for the tenant's accounts."""
+    """Autoriser (on) ou interdire (off) la connexion par mot de passe des comptes du territoire."""
     with tenant_context(tenant_slug) as tenant:
         idp.set_password_sign_in(database.session, tenant, state == "on")
         database.session.commit()

@@ -8,6 +8,8 @@ import threading
 
 import click
 
+from .. import migrate, rawsql
+from ..db import db
 from ..worker.runner import Worker
 from .context import _app, friendly
 
@@ -19,6 +21,19 @@ def _print(reports) -> None:
                    f"{report.tenants_ok} réussite(s), {report.tenants_failed} échec(s).")
         for line in report.lines:
             click.echo(f"  {line}")
+
+
+def _require_schema(app) -> None:
+    """Refuse to start on a database not at the migrations' head (the worker's tables
+    may be missing): systemd restarts it once ``ccas db upgrade`` has run."""
+    with app.app_context(), db.engine.connect() as conn:
+        current = rawsql.migration_revision(conn)
+    pending = migrate.pending_heads(current)
+    if pending:
+        raise click.ClickException(
+            "La base de données n'est pas à jour (migrations en attente : "
+            f"{', '.join(sorted(pending))}) : lancez « ccas db upgrade »."
+        )
 
 
 @click.command("worker")
@@ -35,6 +50,7 @@ def worker(once, interval, only, list_jobs):
     tâches des extensions ; chacune une fois par période, quel que soit le nombre de
     workers."""
     app = _app()
+    _require_schema(app)
     try:
         runner = Worker(app, only=list(only) or None)
     except ValueError as exc:

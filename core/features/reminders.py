@@ -1,7 +1,11 @@
-"""E-mail reminders to the person 48 hours before an appointment, with the ICS attached.
+"""Reminders to the person 48 hours before an appointment: an e-mail with the ICS
+attached; for a person without e-mail but with a phone, a text message when an enabled
+plugin provides SMS (hook ``ccas_sms_send``, sent by the outbox); the others are listed
+to phone, and :func:`letters` gives the printable letters for those with neither.
 
-``ccas appointments remind`` (run it from cron, e.g. every 15 minutes) goes through every
-tenant, each in its own tenant scope and transaction, and queues one e-mail in the outbox
+The worker runs :func:`remind` every hour for each tenant (job ``appointments.remind``);
+``ccas appointments remind`` goes through every tenant by hand, each in its own tenant
+scope and transaction. Each run queues one e-mail in the outbox
 for each planned appointment starting within the next 48 hours that has no reminder yet;
 ``reminder_sent_at`` makes it idempotent (running it twice queues nothing more).
 """
@@ -14,11 +18,11 @@ from datetime import datetime, timedelta
 from flask import g
 from sqlalchemy import select
 
-from .. import audit, clock, tenancy
+from .. import audit, clock, plugins, tenancy
 from ..db import db
 from ..errors import UserError
 from ..models import Appointment, AppointmentMode, AppointmentStatus, Tenant
-from ..outbox import enqueue_email
+from ..outbox import enqueue_email, enqueue_sms
 from . import appointments as appts
 
 REMINDER_WINDOW = timedelta(hours=48)
@@ -27,6 +31,8 @@ REMINDER_WINDOW = timedelta(hours=48)
 @dataclass
 class RemindResult:
     queued: int = 0
+    #: Text messages queued (people without e-mail, an SMS provider enabled).
+    sms: int = 0
     #: Appointments whose person has no e-mail address (phone them).
     no_email: list = field(default_factory=list)
 
@@ -75,12 +81,34 @@ def reminder_text(appointment: Appointment, tenant) -> tuple[str, str]:
     return subject, text
 
 
+def sms_text(appointment: Appointment, tenant) -> str:
+    start = appts.local(appointment.starts_at, tenant)
+    where = ("par téléphone (le CCAS vous appelle)"
+             if appointment.mode == AppointmentMode.phone else appointment.place)
+    return (f"{tenant.name} : rappel de votre rendez-vous le {start:%d/%m/%Y à %H:%M}, "
+            f"{where}. En cas d'empêchement, prévenez le CCAS.")
+
+
+def sms_available() -> bool:
+    """Whether an enabled plugin of the current tenant sends text messages."""
+    return bool(plugins.hooks().ccas_sms_send.plugins())
+
+
 def remind(session, tenant, now: datetime | None = None) -> RemindResult:
     """Queue the reminders of the current tenant (the caller set its scope and commits)."""
     now = now or clock.now()
     result = RemindResult()
+    can_sms = sms_available()
     for appointment in due(session, now):
         person = appointment.case.person
+        if not person.email and person.phone and can_sms:
+            enqueue_sms(session, person.phone, sms_text(appointment, tenant),
+                        topic=f"appointment:{appointment.id}:reminder")
+            appointment.reminder_sent_at = now
+            audit.record(session, "appointment.reminder", appointment,
+                         case_id=appointment.case_id, channel="sms")
+            result.sms += 1
+            continue
         if not person.email:
             result.no_email.append(appointment)
             continue
@@ -96,6 +124,30 @@ def remind(session, tenant, now: datetime | None = None) -> RemindResult:
                      to=person.email)
         result.queued += 1
     return result
+
+
+LETTER_WINDOW = timedelta(days=14)
+
+
+def letters(session, tenant, now: datetime | None = None) -> list[tuple[Appointment, str]]:
+    """The reminder letters to print and post: planned appointments of the next 14 days,
+    not yet reminded, of people with neither e-mail nor (when no SMS provider is enabled)
+    a phone we could text. ``(appointment, text)``, earliest first."""
+    now = now or clock.now()
+    can_sms = sms_available()
+    rows = session.scalars(
+        select(Appointment).where(
+            Appointment.status == AppointmentStatus.planned,
+            Appointment.reminder_sent_at.is_(None),
+            Appointment.starts_at > now, Appointment.starts_at <= now + LETTER_WINDOW,
+        ).order_by(Appointment.starts_at))
+    out = []
+    for appointment in rows:
+        person = appointment.case.person
+        if person.email or (person.phone and can_sms):
+            continue
+        out.append((appointment, reminder_text(appointment, tenant)[1]))
+    return out
 
 
 def remind_all_tenants(now: datetime | None = None, only: str | None = None) -> dict:

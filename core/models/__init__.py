@@ -29,20 +29,28 @@ from .case import (
     Source,
     State,
 )
-from .documents import DOCUMENT_STATUS_LABELS, CaseDocument, DocumentStatus
+from .documents import DOCUMENT_STATUS_LABELS, CaseDocument, DocumentStatus, StoredDocument
 from .evaluation import (
     CHARGE_CATEGORIES,
     RESOURCE_CATEGORIES,
     BudgetKind,
     BudgetLine,
     Interview,
+    Synthesis,
 )
 from .form_token import FormToken
 from .identity import IdentityLink, IdentityProvider
 from .jobs import JobRun, WorkerHeartbeat
 from .organisation import ORGANISATION_KIND_LABELS, Organisation, OrganisationKind
 from .outbox import OutboxKind, OutboxMessage, OutboxStatus
-from .person import EMPLOYMENT_LABELS, Employment, Person
+from .person import (
+    EMPLOYMENT_LABELS,
+    RELATIONSHIP_LABELS,
+    Employment,
+    HouseholdMember,
+    Person,
+    Relationship,
+)
 from .plugin_state import PluginState
 from .referral import (
     REFERRAL_STATUS_LABELS,
@@ -63,6 +71,7 @@ from .suggestion import SUGGESTION_STATUS_LABELS, CaseSuggestion, SuggestionStat
 from .tenant import SLUG_RE, Tenant
 from .token import ApiToken
 from .user import Operator, User
+from .web_session import WebSession
 
 __all__ = [
     "JobRun",
@@ -71,6 +80,7 @@ __all__ = [
     "AccompanimentTask",
     "FollowUp",
     "TimeEntry",
+    "WebSession",
     "WorkshopInvitation",
     "WorkshopSession",
     "WorkshopTheme",
@@ -80,6 +90,11 @@ __all__ = [
     "AppointmentMode",
     "AppointmentStatus",
     "CaseDocument",
+    "StoredDocument",
+    "HouseholdMember",
+    "Synthesis",
+    "Relationship",
+    "RELATIONSHIP_LABELS",
     "DOCUMENT_STATUS_LABELS",
     "DocumentStatus",
     "KIND_LABELS",

@@ -95,8 +95,10 @@ class Case(TenantScoped, Base):
         tenant_fk("person_id", "persons"),
         tenant_fk("social_worker_id", "users"),
         tenant_fk("referring_organisation_id", "organisations"),
-        Index("ix_cases_state", "tenant_id", "state"),
-        Index("ix_cases_intake_date", "tenant_id", "intake_date"),
+        tenant_fk("co_borrower_id", "household_members"),
+        # the case list's sort (newest intake, then reference), filtered or not (0020)
+        Index("ix_cases_state", "tenant_id", "state", "intake_date", "reference"),
+        Index("ix_cases_intake_date", "tenant_id", "intake_date", "reference"),
     )
 
     reference: Mapped[str] = mapped_column(String(40))
@@ -123,6 +125,12 @@ class Case(TenantScoped, Base):
     #: Set on cases brought by the legacy import (``core.importer``): ``ref:<reference>`` or
     #: ``sha256:<content hash>``; re-importing the same row finds it and creates nothing.
     import_key: Mapped[str | None] = mapped_column(String(80), default=None)
+    #: A member of the person's household who borrows with them (``core.cases.household``).
+    co_borrower_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, default=None)
+    #: The information notice on data use given to the person (``core.privacy.notice``):
+    #: its version and the day it was given.
+    notice_version: Mapped[str | None] = mapped_column(String(40), default=None)
+    notice_given_on: Mapped[date | None] = mapped_column(Date, default=None)
 
     __mapper_args__ = {"version_id_col": version}
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import enum
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import Enum, Index, Integer, String, Text, UniqueConstraint, Uuid
+from sqlalchemy import Date, Enum, Index, Integer, String, Text, UniqueConstraint, Uuid
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, TenantScoped, UTCDateTime, tenant_fk, utcnow
@@ -64,3 +64,42 @@ class CaseDocument(TenantScoped, Base):
     @property
     def status_label(self) -> str:
         return DOCUMENT_STATUS_LABELS[self.status]
+
+
+class StoredDocument(TenantScoped, Base):
+    """A file attached to a case (a scan of an identity card, a bank statement…).
+
+    The bytes live in the file store (``core.storage``) under ``storage_key``, never in the
+    database nor under the web root; ``kind`` is a document code (the checklist's
+    ``identity``, ``tax_notice``… or ``other``)."""
+
+    __tablename__ = "stored_documents"
+    __stored_file_key__ = "storage_key"
+    __table_args__ = (
+        tenant_fk("case_id", "cases", ondelete="CASCADE"),
+        tenant_fk("uploaded_by_id", "users"),
+        UniqueConstraint("tenant_id", "storage_key"),
+        Index("ix_stored_documents_case", "tenant_id", "case_id", "kind"),
+    )
+
+    case_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    kind: Mapped[str] = mapped_column(String(80))
+    issued_on: Mapped[date | None] = mapped_column(Date, default=None)
+    expires_on: Mapped[date | None] = mapped_column(Date, default=None)
+    #: The file's name as sent (shown to staff; personal: deleted by a purge).
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(40))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    storage_key: Mapped[str] = mapped_column(String(64))
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    uploaded_by_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, default=None)
+    uploaded_by_label: Mapped[str] = mapped_column(String(300), default="")
+
+    case: Mapped[Case] = relationship(
+        primaryjoin="StoredDocument.case_id == Case.id", foreign_keys=[case_id], viewonly=True
+    )
+
+    def valid_on(self, day: date) -> bool:
+        """Not expired on ``day`` (no expiry date: valid)."""
+        return self.expires_on is None or self.expires_on >= day

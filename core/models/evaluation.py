@@ -93,3 +93,26 @@ class BudgetLine(TenantScoped, Base):
     category: Mapped[str] = mapped_column(String(40))
     amount: Mapped[Decimal] = mapped_column(Numeric(12, 2))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Synthesis(TenantScoped, Base):
+    """One version of the social worker's written synthesis of the situation (the four
+    subjects of the evaluation). Versions are kept: the newest is the synthesis."""
+
+    __tablename__ = "case_syntheses"
+    __table_args__ = (
+        tenant_fk("case_id", "cases", ondelete="CASCADE"),
+        tenant_fk("written_by_id", "users"),
+        UniqueConstraint("tenant_id", "case_id", "number"),
+    )
+
+    case_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    #: 1, 2, 3… per case.
+    number: Mapped[int] = mapped_column(Integer)
+    request: Mapped[str] = mapped_column(Text, default="")
+    project: Mapped[str] = mapped_column(Text, default="")
+    resources: Mapped[str] = mapped_column(Text, default="")
+    prospects: Mapped[str] = mapped_column(Text, default="")
+    written_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    written_by_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, default=None)
+    written_by_label: Mapped[str] = mapped_column(String(300), default="")

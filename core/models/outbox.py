@@ -16,6 +16,8 @@ from .base import Base, TenantScoped, UTCDateTime, utcnow
 class OutboxKind(enum.StrEnum):
     email = "email"
     webhook = "webhook"
+    #: A text message, sent through the provider plugin (hook ``ccas_sms_send``).
+    sms = "sms"
 
 
 class OutboxStatus(enum.StrEnum):

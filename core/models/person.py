@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import enum
+import uuid
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import JSON, Date, Enum, Index, Integer, Numeric, String
+from sqlalchemy import JSON, Date, Enum, Index, Integer, Numeric, String, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
-from .base import Base, TenantScoped, UTCDateTime, utcnow
+from .base import Base, TenantScoped, UTCDateTime, tenant_fk, utcnow
 
 
 class Employment(enum.StrEnum):
@@ -71,3 +72,54 @@ class Person(TenantScoped, Base):
     @property
     def full_name(self) -> str:
         return f"{self.first_name} {self.last_name}".strip()
+
+
+class Relationship(enum.StrEnum):
+    spouse = "spouse"
+    partner = "partner"
+    child = "child"
+    parent = "parent"
+    sibling = "sibling"
+    other = "other"
+
+
+RELATIONSHIP_LABELS = {
+    Relationship.spouse: "Conjoint(e) marié(e) ou pacsé(e)",
+    Relationship.partner: "Concubin(e)",
+    Relationship.child: "Enfant",
+    Relationship.parent: "Parent",
+    Relationship.sibling: "Frère ou sœur",
+    Relationship.other: "Autre membre du foyer",
+}
+
+
+class HouseholdMember(TenantScoped, Base):
+    """Someone living in the person's household (the person excluded)."""
+
+    __tablename__ = "household_members"
+    __table_args__ = (
+        tenant_fk("person_id", "persons", ondelete="CASCADE"),
+        Index("ix_household_members_person", "tenant_id", "person_id"),
+    )
+
+    person_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    first_name: Mapped[str] = mapped_column(String(100))
+    last_name: Mapped[str] = mapped_column(String(100))
+    birth_date: Mapped[date | None] = mapped_column(Date, default=None)
+    relationship: Mapped[Relationship] = mapped_column(
+        Enum(Relationship, native_enum=False, length=12, validate_strings=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+    @property
+    def relationship_label(self) -> str:
+        return RELATIONSHIP_LABELS[self.relationship]
+
+    def age_on(self, day: date) -> int | None:
+        if self.birth_date is None:
+            return None
+        born = self.birth_date
+        return day.year - born.year - ((day.month, day.day) < (born.month, born.day))

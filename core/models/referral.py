@@ -39,6 +39,9 @@ class ReferralStatus(enum.StrEnum):
     sent = "sent"
     received = "received"
     accepted = "accepted"
+    #: A partner working on an accepted referral, then reporting what came of it.
+    in_progress = "in_progress"
+    done = "done"
     declined = "declined"
     expired = "expired"
     in_evaluation = "in_evaluation"
@@ -54,6 +57,8 @@ REFERRAL_STATUS_LABELS = {
     ReferralStatus.sent: "Envoyée",
     ReferralStatus.received: "Reçue",
     ReferralStatus.accepted: "Acceptée",
+    ReferralStatus.in_progress: "En cours de traitement",
+    ReferralStatus.done: "Suite donnée",
     ReferralStatus.declined: "Déclinée",
     ReferralStatus.expired: "Expirée sans réponse",
     ReferralStatus.in_evaluation: "En évaluation",
@@ -98,6 +103,11 @@ class Referral(TenantScoped, Base):
     consent: Mapped[bool] = mapped_column(Boolean, default=False)
     consent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     consent_by: Mapped[str] = mapped_column(String(200), default="")
+    #: How the consent was given: ``in_person``, ``phone``, ``written`` (asked by the
+    #: CCAS at a reorientation) or ``referrer`` (declared by the referring partner).
+    consent_method: Mapped[str | None] = mapped_column(String(20), default=None)
+    #: What came of it, reported by the receiving partner (``reasons`` "outcome").
+    outcome: Mapped[str | None] = mapped_column(String(80), default=None)
     #: Fields required by the receiving organisation's plugin (validated by its schema).
     extra: Mapped[dict] = mapped_column(JSON, default=dict)
     status: Mapped[ReferralStatus] = mapped_column(

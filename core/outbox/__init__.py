@@ -27,6 +27,19 @@ def enqueue_email(session, to: str, subject: str, text: str, html: str | None = 
     return message
 
 
+SMS_MAX_LENGTH = 480
+
+
+def enqueue_sms(session, phone: str, text: str, topic: str = "") -> OutboxMessage:
+    """Queue a text message to ``phone`` (sent by the drain through ``ccas_sms_send``)."""
+    message = OutboxMessage(
+        kind=OutboxKind.sms, recipient=phone, subject="SMS", topic=topic[:200],
+        payload={"text": text[:SMS_MAX_LENGTH]},
+    )
+    session.add(message)
+    return message
+
+
 def enqueue_webhook(session, url: str, event: str, data: dict, organisation_id=None,
                     topic: str = "") -> OutboxMessage:
     """Queue a signed webhook call to a partner's system."""

@@ -51,9 +51,10 @@ from urllib.parse import urlsplit
 from flask import current_app
 from sqlalchemy import or_, select, update
 
-from .. import clock, tenancy
+from .. import clock, plugins, tenancy
 from ..accounts import password_reset
 from ..models import Organisation, OutboxKind, OutboxMessage, OutboxStatus, Tenant
+from ..plugins.calling import PluginFailure
 
 log = logging.getLogger(__name__)
 
@@ -259,6 +260,19 @@ def send_webhook(session, message: OutboxMessage, now: datetime) -> None:
         raise DeliveryError(f"HTTP {response.status} {response.reason}")
 
 
+def send_sms(session, message: OutboxMessage) -> None:
+    """Hand a text message to the tenant's SMS provider plugin (``ccas_sms_send``)."""
+    tenant = session.scalar(select(Tenant).where(Tenant.id == message.tenant_id))
+    try:
+        sent = plugins.hooks().ccas_sms_send(phone=message.recipient,
+                                             text=(message.payload or {}).get("text", ""),
+                                             tenant=tenant, session=session)
+    except PluginFailure as exc:
+        raise DeliveryError(f"fournisseur de SMS en échec ({exc.plugin})") from exc
+    if sent is None:
+        raise DeliveryError("aucun fournisseur de SMS n'est activé pour ce territoire")
+
+
 # -- the drain -----------------------------------------------------------------------------
 
 
@@ -277,6 +291,9 @@ def drain_tenant(app, session, now: datetime, batch: int = 50) -> DrainStats:
             try:
                 if message.kind == OutboxKind.email:
                     send_email(app, message)
+                elif message.kind == OutboxKind.sms:
+                    send_sms(session, message)
+                    session.commit()
                 else:
                     send_webhook(session, message, now)
                     session.commit()

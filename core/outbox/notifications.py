@@ -50,6 +50,8 @@ STATUS_SENTENCES = {
     ReferralStatus.reoriented: "a été réorientée vers un dispositif plus adapté.",
     ReferralStatus.abandoned: "a été abandonnée.",
     ReferralStatus.closed: "est clôturée.",
+    ReferralStatus.in_progress: "est en cours de traitement.",
+    ReferralStatus.done: "a reçu une suite.",
 }
 
 
@@ -108,6 +110,8 @@ def webhook_data(referral, old_status: str | None = None, with_person: bool = Fa
         data["old_status"] = old_status
     if referral.status == ReferralStatus.declined:
         data["decline_reason"] = referral.decline_reason
+    if referral.outcome:
+        data["outcome"] = referral.outcome
     if with_person:
         data.update({
             "person": {
@@ -172,6 +176,9 @@ def referral_status_changed(session, tenant, referral, old_status: str, new_stat
         label = reasons.reasons(tenant, "decline").get(referral.decline_reason,
                                                        referral.decline_reason)
         paragraphs.append(f"Motif : {label}.")
+    if new == ReferralStatus.done and referral.outcome:
+        label = reasons.reasons(tenant, "outcome").get(referral.outcome, referral.outcome)
+        paragraphs.append(f"Suite donnée : {label}.")
     if message:
         paragraphs.append(f"Message de {referral.to_organisation.name} : {message}")
     _email(session, organisation_recipients(session, from_org),

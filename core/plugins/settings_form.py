@@ -38,8 +38,9 @@ from decimal import Decimal, InvalidOperation
 
 from marshmallow import Schema, validate
 from marshmallow import fields as mf
+from marshmallow.utils import missing
 
-from .. import formats
+from .. import formats, labels
 
 #: A number as people type it: optional minus, digits grouped by spaces or not, a comma or
 #: a point before the decimals. ASCII digits only.
@@ -76,8 +77,6 @@ def _one_of(f) -> list[str] | None:
 
 
 def _choice_labels(f, codes: list[str]) -> list[tuple[str, str]]:
-    from .. import labels
-
     meta = f.metadata
     given = meta.get("choices") or {}
     vocabulary = meta.get("vocabulary")
@@ -186,13 +185,7 @@ def describe(schema: Schema | type, values: dict | None = None, prefix: str = ""
 
 def _default(f):
     default = f.load_default
-    return default() if callable(default) else (None if default is _missing() else default)
-
-
-def _missing():
-    from marshmallow.utils import missing
-
-    return missing
+    return default() if callable(default) else (None if default is missing else default)
 
 
 def _blank(schema: Schema) -> dict:

@@ -110,13 +110,45 @@ class LendingBounds:
     purposes: frozenset[str] | None = None
 
 
+@dataclass(frozen=True)
+class Figure:
+    """One figure of a report section, as people read it.
+
+    :param label: French label (``"Orientations reçues"``).
+    :param value: an ``int`` (counts), a ``Decimal`` or number (money, percent, days), or
+        ``None`` (no figure).
+    :param kind: ``"count"``, ``"money"`` (``1 234,50 €``), ``"percent"`` (``3,04 %``),
+        ``"days"`` or ``"text"``.
+    :param basis: for a money, percent or days figure, the number of cases, loans or
+        calls it derives from: the funders' view hides the figure when that number is
+        under 5, as it shows such a count as "< 5" (statistical confidentiality).
+    :param group: a French sub-heading the figure is listed under (``"Par statut"``).
+    """
+
+    label: str
+    value: Any
+    kind: str = "count"
+    basis: int | None = None
+    group: str = ""
+
+    def __post_init__(self):
+        if self.kind not in FIGURE_KINDS:
+            raise ValueError(f"figure {self.label!r}: unknown kind {self.kind!r}")
+
+
+FIGURE_KINDS = ("count", "money", "percent", "days", "text")
+
+
 @dataclass
 class ReportSection:
-    """A plugin's section of a report: JSON-ready ``data`` and a French ``title``."""
+    """A plugin's section of a report: a French ``title``, its ``figures`` (what the pages
+    and the files show, labelled and typed) and JSON-ready ``data`` (the API's raw
+    figures, for machines)."""
 
     name: str
     title: str
     data: dict[str, Any] = field(default_factory=dict)
+    figures: tuple[Figure, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -156,6 +188,9 @@ class DemoCase:
     paid_instalments: int | None = None
     social_worker_id: Any = None
     lender_agent_id: Any = None
+
+
+@dataclass(frozen=True)
 class ScheduledJob:
     """A task the worker (``ccas worker``) runs on a schedule (returned by
     ``ccas_scheduled_jobs``).

@@ -1,5 +1,6 @@
-"""The tenant archive: a ZIP file holding ``manifest.json`` and one JSON Lines file per
-table (``tables/<table>.jsonl``, one row per line), each member's SHA-256 in the manifest.
+"""The tenant archive: a ZIP file holding ``manifest.json``, one JSON Lines file per
+table (``tables/<table>.jsonl``, one row per line) and the stored documents' files
+(``files/<storage key>``), each member's SHA-256 in the manifest.
 
 Values are written by column type so that they read back exactly: UUIDs, dates and
 times (ISO 8601, UTC with its offset), decimals as strings, binary as base64, JSON as it
@@ -55,6 +56,8 @@ class Manifest:
     plugins: dict[str, str]
     created_at: str
     tables: dict[str, dict] = field(default_factory=dict)
+    #: The stored documents' files: storage key -> {"member", "sha256", "size"}.
+    files: dict[str, dict] = field(default_factory=dict)
     format: str = FORMAT
     format_version: int = FORMAT_VERSION
 
@@ -163,6 +166,14 @@ class Writer:
         self.checksums[member] = digest.hexdigest()
         return rows, digest.hexdigest()
 
+    def file(self, key: str, data: bytes) -> dict:
+        """Write a stored document's file as ``files/<key>``; return its manifest entry."""
+        member = f"files/{key}"
+        self._zip.writestr(member, data)
+        digest = hashlib.sha256(data).hexdigest()
+        self.checksums[member] = digest
+        return {"member": member, "sha256": digest, "size": len(data)}
+
     def finish(self, manifest: Manifest) -> Path:
         self._zip.writestr(MANIFEST, manifest.to_json())
         self._zip.close()
@@ -202,6 +213,18 @@ class Reader:
             if digest.hexdigest() != entry["sha256"]:
                 raise UserError(f"Archive altérée : la somme de contrôle de la table {name} "
                                 "ne correspond pas au manifeste. Rien n'a été importé.")
+        for key, entry in self.manifest.files.items():
+            try:
+                data = self._zip.read(entry["member"])
+            except KeyError as exc:
+                raise UserError(f"Archive incomplète : le fichier {key} manque.") from exc
+            if hashlib.sha256(data).hexdigest() != entry["sha256"]:
+                raise UserError(f"Archive altérée : la somme de contrôle du fichier {key} "
+                                "ne correspond pas au manifeste. Rien n'a été importé.")
+
+    def file(self, key: str) -> bytes:
+        """A stored document's file (checked by :meth:`verify`)."""
+        return self._zip.read(self.manifest.files[key]["member"])
 
     def rows(self, name: str):
         """The rows of table ``name`` as dicts of JSON values."""

@@ -8,9 +8,9 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from .. import __version__, audit, clock, migrate, plugins, tenancy
+from .. import __version__, audit, clock, migrate, plugins, storage, tenancy
 from ..errors import UserError
-from ..models import Base, OutboxMessage, OutboxStatus, Tenant
+from ..models import Base, OutboxMessage, OutboxStatus, StoredDocument, Tenant
 from .archive import TRANSIENT_TABLES, Manifest, Writer, row_line
 
 BATCH = 2000
@@ -26,6 +26,21 @@ def tenant_record(tenant: Tenant) -> dict:
     return {"slug": tenant.slug, "name": tenant.name, "city": tenant.city,
             "timezone": tenant.timezone, "settings": tenant.settings or {},
             "created_at": tenant.created_at.isoformat() if tenant.created_at else None}
+
+
+def _files(session, writer: Writer, manifest: Manifest) -> None:
+    """Every stored document's file, checked against the checksum of its row."""
+    store = storage.storage()
+    for doc in session.scalars(select(StoredDocument).order_by(StoredDocument.id)):
+        try:
+            data = store.read(doc.tenant_id, doc.storage_key)
+        except FileNotFoundError as exc:
+            raise UserError(f"Export impossible : le fichier de la pièce {doc.id} manque "
+                            "dans le stockage.") from exc
+        if storage.checksum(data) != doc.sha256:
+            raise UserError(f"Export impossible : le fichier de la pièce {doc.id} ne "
+                            "correspond plus à son empreinte.")
+        manifest.files[doc.storage_key] = writer.file(doc.storage_key, data)
 
 
 def pending_messages(session, tenant: Tenant) -> int:
@@ -66,6 +81,7 @@ def export_tenant(session, tenant: Tenant, path: str | Path,
                                                "member": f"tables/{table.name}.jsonl"}
                 if progress is not None:
                     progress(table.name, rows)
+            _files(session, writer, manifest)
             audit.record(session, "tenant.export", None, file=path.name,
                          rows=sum(t["rows"] for t in manifest.tables.values()))
             session.flush()

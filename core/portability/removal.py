@@ -1,12 +1,13 @@
-"""Delete a tenant: every row of its tables (the transient ones included) and its tenant
-record, in the caller's transaction. The audit trail is append-only for the application
+"""Delete a tenant: every row of its tables (the transient ones included), its tenant
+record, and (once the caller commits) its stored documents' files, in the caller's
+transaction. The audit trail is append-only for the application
 role: run this with a session of the owner role (``ccas tenant delete`` does)."""
 
 from __future__ import annotations
 
 from sqlalchemy import delete, func, select
 
-from .. import tenancy
+from .. import storage, tenancy
 from ..models import Tenant
 from .export import tenant_tables
 
@@ -32,5 +33,6 @@ def delete_tenant(session, tenant: Tenant) -> dict[str, int]:
         for table in reversed(tenant_tables(transient=True)):
             session.execute(delete(table).where(table.c.tenant_id == tenant.id))
     session.execute(delete(Tenant).where(Tenant.id == tenant.id))
+    storage.discard_tenant(session, tenant.id)  # its files go once this commits
     session.expunge_all()
     return removed

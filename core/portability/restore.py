@@ -5,7 +5,9 @@ PostgreSQL: an empty database the operator provides, ``--scratch-url``, restored
 the backup's schema and policies), the city is exported from it with everything it had
 (API tokens and sessions included), and in one transaction of the live database's owner
 the city's current rows are deleted and the exported ones written back under the same
-tenant id. The other cities are not read nor written.
+tenant id. The stored documents' files come from the backup's files archive
+(``core.backup.files_archive``), read through the scratch application. The other
+cities are not read nor written.
 """
 
 from __future__ import annotations
@@ -33,7 +35,10 @@ def restore_tenant(owner_session, owner_url: str, backup_file: str | Path, slug:
     with tempfile.TemporaryDirectory(prefix="ccas-restore-") as folder:
         archive = Path(folder) / f"{slug}.zip"
         scratch = _scratch(owner_url, backup_file, scratch_url, Path(folder))
-        old_id = _export_from_scratch(scratch, slug, archive)
+        files = Path(folder) / "files"
+        if backup.files_archive(backup_file).is_file():
+            backup.restore_files(backup.files_archive(backup_file), files)
+        old_id = _export_from_scratch(scratch, slug, archive, files)
         live = owner_session.scalar(select(Tenant).where(Tenant.slug == slug))
         replaced = delete_tenant(owner_session, live) if live is not None else {}
         tenant = import_tenant(owner_session, archive, slug=slug,
@@ -53,9 +58,10 @@ def _scratch(owner_url: str, backup_file, scratch_url: str | None, folder: Path)
     return scratch_url
 
 
-def _export_from_scratch(scratch_url: str, slug: str, archive: Path) -> int:
+def _export_from_scratch(scratch_url: str, slug: str, archive: Path, files: Path) -> int:
     scratch_app = create_app({"CCAS_DATABASE_URL": scratch_url,
-                              "CCAS_DATABASE_OWNER_URL": scratch_url})
+                              "CCAS_DATABASE_OWNER_URL": scratch_url,
+                              "CCAS_FILES_DIR": str(files)})
     try:
         with scratch_app.app_context():
             tenant = db.session.scalar(select(Tenant).where(Tenant.slug == slug))

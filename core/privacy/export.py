@@ -12,8 +12,10 @@ anonymise or delete (``core.privacy.purge.anonymise_referrals``)."""
 from __future__ import annotations
 
 import base64
+import io
 import json
 import uuid
+import zipfile
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -21,7 +23,8 @@ from pathlib import Path
 from sqlalchemy import select
 
 from .. import clock
-from ..models import AuditEvent, Person, Referral
+from ..features import stored_documents
+from ..models import AuditEvent, Person, Referral, StoredDocument
 from . import purge
 from .registry import descriptors
 
@@ -48,7 +51,16 @@ COLUMN_LABELS = {
     "from_status": "Depuis", "to_status": "Vers", "actor_label": "Par",
     "reason_code": "Motif (code)", "filename": "Fichier", "content_type": "Type",
     "size": "Taille (octets)", "recipient": "Destinataire", "subject": "Objet du message",
-    "actor": "Par", "action": "Action", "detail": "Détail",
+    "actor": "Par", "action": "Action", "detail": "Détail", "kind": "Type de pièce",
+    "issued_on": "Délivrée le", "expires_on": "Expire le", "uploaded_at": "Déposée le",
+    "sha256": "Empreinte SHA-256", "import_key": "Clé de reprise d'historique",
+    "data": "Données du changement d'état", "reason": "Motif",
+    "override_reason": "Motif du passage outre", "content": "Contenu du fichier",
+    "suggested_action": "Action proposée", "outcome": "Suite donnée",
+    "payload": "Contenu du message", "topic": "Sujet technique",
+    "last_error": "Dernière erreur d'envoi", "response_body": "Réponse enregistrée",
+    "request": "La demande", "resources": "Ressources et charges",
+    "prospects": "Perspectives", "relationship": "Lien avec la personne",
 }
 _SKIPPED = {"tenant_id", "version"}
 
@@ -146,6 +158,37 @@ def to_json(data: dict) -> bytes:
     return json.dumps(data, ensure_ascii=False, indent=2, default=str).encode("utf-8")
 
 
+def stored_files(session, data: dict) -> list[StoredDocument]:
+    """The stored documents listed in ``data`` (their files go into the ZIP export)."""
+    rows = (data["tables"].get("stored_documents") or {}).get("rows") or []
+    keys = [uuid.UUID(r["id"]) for r in rows]
+    if not keys:
+        return []
+    return list(session.scalars(select(StoredDocument).where(StoredDocument.id.in_(keys))
+                                .order_by(StoredDocument.uploaded_at)))
+
+
+def to_zip(data: dict, files: list[tuple[StoredDocument, bytes]], pdf: bytes | None = None
+           ) -> bytes:
+    """The export as one ZIP: ``donnees.json``, ``donnees.pdf`` when given, and every
+    stored document under ``pieces/`` (named by date, type and id; its checksum in
+    ``pieces/sommes.sha256``)."""
+    buffer = io.BytesIO()
+    sums = []
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("donnees.json", to_json(data))
+        if pdf is not None:
+            archive.writestr("donnees.pdf", pdf)
+        for doc, content in files:
+            name = (f"pieces/{doc.uploaded_at:%Y%m%d}-{doc.kind}-{doc.id}."
+                    f"{stored_documents.EXTENSIONS.get(doc.content_type, 'bin')}")
+            archive.writestr(name, content)
+            sums.append(f"{doc.sha256}  {name}")
+        if sums:
+            archive.writestr("pieces/sommes.sha256", "\n".join(sums) + "\n")
+    return buffer.getvalue()
+
+
 # -- PDF ---------------------------------------------------------------------------------
 
 _FONT_FILES = ("DejaVuSans.ttf", "DejaVuSans-Bold.ttf")
@@ -237,6 +280,8 @@ def to_pdf(data: dict, person_name: str, tenant_name: str = "") -> bytes:
                     continue
                 if table == "referral_attachments" and column == "content":
                     value = f"fichier joint ({row.get('size', '?')} octets)"
+                if table == "stored_documents" and column == "storage_key":
+                    continue
                 label = COLUMN_LABELS.get(column, column)
                 pdf.multi_cell(0, 4.5, clean(f"{label} : {_text(value)}"),
                                new_x="LMARGIN", new_y="NEXT")

@@ -89,9 +89,14 @@ CORE: tuple[PersonalData, ...] = (
         links=(("id", "persons"),),
     ),
     PersonalData(
+        "household_members", label="Membres du foyer",
+        personal={"first_name": "name", "last_name": "name", "birth_date": "birth_date"},
+        links=(("person_id", "persons"),),
+    ),
+    PersonalData(
         "cases", label="Demandes",
         personal={"project": "blank", "import_key": "null"},
-        non_personal=("reference", "reoriented_to", "state"),
+        non_personal=("reference", "reoriented_to", "state", "notice_version"),
         links=(("person_id", "persons"),),
         hold_column="state", hold_values=OPEN_LOAN_STATES,
         hold_reason="un prêt est en cours (signature, rétractation, décaissé ou en "
@@ -108,12 +113,26 @@ CORE: tuple[PersonalData, ...] = (
         personal={"shared_note": "blank", "private_note": "blank"},
         links=(("case_id", "cases"),),
     ),
+    PersonalData(
+        "case_syntheses", label="Synthèses d'évaluation",
+        personal={"request": "blank", "project": "blank", "resources": "blank",
+                  "prospects": "blank"},
+        non_personal=("written_by_label",),
+        links=(("case_id", "cases"),),
+    ),
     PersonalData("budget_lines", label="Budget", non_personal=("category",),
                  links=(("case_id", "cases"),)),
     PersonalData(
         "case_documents", label="Pièces justificatives",
         personal={"note": "blank"},
         non_personal=("code", "label", "source", "updated_by_label"),
+        links=(("case_id", "cases"),),
+    ),
+    # The file goes with its row (core.storage deletes it once the purge commits).
+    PersonalData(
+        "stored_documents", label="Pièces déposées",
+        personal={"filename": "delete"},
+        non_personal=("kind", "content_type", "sha256", "storage_key", "uploaded_by_label"),
         links=(("case_id", "cases"),),
     ),
     PersonalData(
@@ -135,7 +154,7 @@ CORE: tuple[PersonalData, ...] = (
         "referrals", label="Orientations",
         personal={"first_name": "name", "last_name": "name", "birth_date": "null",
                   "phone": "null", "email": "null", "note": "blank", "extra": "empty"},
-        non_personal=("purpose", "consent_by", "decline_reason"),
+        non_personal=("purpose", "consent_by", "decline_reason", "consent_method", "outcome"),
         links=(("case_id", "cases"), ("source_case_id", "cases")),
     ),
     PersonalData(
@@ -206,6 +225,9 @@ CORE: tuple[PersonalData, ...] = (
     # The worker's bookkeeping: job names, worker ids (host:pid), counts per tenant.
     PersonalData("job_runs", non_personal=("job", "worker", "status", "detail")),
     PersonalData("worker_heartbeats", non_personal=("worker", "current_job")),
+    # staff's sign-in sessions (core.web.sessions): no beneficiary's data
+    PersonalData("web_sessions", non_personal=("secret_hash", "account", "data",
+                                                "user_agent", "address")),
     PersonalData("workshop_themes", non_personal=("title", "description")),
     PersonalData("workshop_sessions", non_personal=("place",)),
 )

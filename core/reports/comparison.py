@@ -18,6 +18,7 @@ from .. import audit, tenancy
 from ..models import Tenant
 from . import definitions as d
 from .suppression import HIDDEN, RULE, funder_view, is_small  # noqa: F401 - RULE re-exported
+from .yearly import build_report
 
 SETTING = "sharing"
 
@@ -76,8 +77,6 @@ def consenting_tenants(session) -> list[Tenant]:
 def compare(session, year: int) -> list[dict]:
     """``[{"tenant": Tenant, "figures": {...}}]`` for the consenting tenants, each
     computed in its own tenant scope."""
-    from .yearly import build_report
-
     out = []
     for tenant in consenting_tenants(session):
         with tenancy.tenant_scope(tenant.id):

@@ -22,11 +22,12 @@ from sqlalchemy import (
     extract,
     func,
     literal,
+    or_,
     select,
     union_all,
 )
 
-from ..models import Case, CaseTransition, Organisation, Person, Referral
+from ..models import Case, CaseTransition, Interview, Organisation, Person, Referral
 from . import definitions as d
 
 
@@ -85,6 +86,23 @@ def purpose_counts(session, period: Period) -> dict[str, int]:
         select(Case.purpose, func.count()).where(_requests_of(period)).group_by(Case.purpose)
     ).all()
     return {str(purpose): int(n) for purpose, n in rows}
+
+
+def interviews_per_case(session, period: Period) -> dict[int, int]:
+    """``{number of interviews: cases}`` for the requests of the year that reached the
+    evaluation (a count of interviews, not their time: the staff time counts that)."""
+    per_case = (select(Interview.case_id, func.count().label("n"))
+                .group_by(Interview.case_id).subquery())
+    evaluated = select(CaseTransition.case_id).where(CaseTransition.to_state == "evaluation")
+    rows = session.execute(
+        select(func.coalesce(per_case.c.n, 0), func.count())
+        .select_from(Case)
+        .outerjoin(per_case, per_case.c.case_id == Case.id)
+        .where(_requests_of(period),
+               or_(Case.id.in_(evaluated), per_case.c.n.is_not(None)))
+        .group_by(func.coalesce(per_case.c.n, 0))
+    ).all()
+    return {int(n): int(count) for n, count in rows}
 
 
 def monthly_requests(session, period: Period) -> list[int]:
@@ -223,7 +241,8 @@ def partner_cases(session, period: Period, workflow) -> dict[str, dict[str, int]
 
 
 def partner_referrals(session, period: Period) -> dict[str, dict[str, dict[str, int]]]:
-    """Referrals of the year received from and sent to each partner, by status."""
+    """Referrals of the year received from and sent to each partner, by status, and the
+    outcomes the partners reported for those sent to them (``outcomes``, when any)."""
     in_year = (Referral.created_at >= period.start) & (Referral.created_at < period.end)
     out: dict[str, dict[str, dict[str, int]]] = {}
     for direction, org_column in (
@@ -238,6 +257,17 @@ def partner_referrals(session, period: Period) -> dict[str, dict[str, dict[str, 
         ).all()
         for name, status, n in rows:
             out.setdefault(name, {"received": {}, "sent": {}})[direction][str(status)] = int(n)
+    # What came of the referrals sent to each partner (its coded outcomes).
+    rows = session.execute(
+        select(Organisation.name, Referral.outcome, func.count())
+        .select_from(Referral)
+        .join(Organisation, Referral.to_organisation_id == Organisation.id)
+        .where(in_year, Organisation.kind != "ccas", Referral.outcome.is_not(None))
+        .group_by(Organisation.name, Referral.outcome)
+    ).all()
+    for name, outcome, n in rows:
+        entry = out.setdefault(name, {"received": {}, "sent": {}})
+        entry.setdefault("outcomes", {})[str(outcome)] = int(n)
     return out
 
 

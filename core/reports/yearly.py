@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import logging
 import math
+from dataclasses import asdict
 from decimal import Decimal
 from fractions import Fraction
 
-from .. import plugins, workflow
+from .. import plugins, referrals, workflow
+from ..workflow import reasons
 from . import definitions as d
 from . import queries
 
@@ -57,11 +59,23 @@ def build_report(session, tenant, year: int, with_sections: bool = True,
         "reorientations": {
             "total": sum(reorientations.values()),
             "by_destination": dict(sorted(reorientations.items(), key=lambda kv: -kv[1])),
+            "labels": destination_labels(session, reorientations),
         },
+        "interviews": interviews_figures(queries.interviews_per_case(session, period)),
         "partners": partners,
+        "outcome_labels": reasons.reasons(tenant, "outcome"),
         "loans": loans,
-        "sections": {name: {"title": s.title, "data": s.data} for name, s in sections.items()},
+        "sections": {name: {"title": s.title, "data": s.data,
+                            "figures": [asdict(f) for f in s.figures]}
+                     for name, s in sections.items()},
     }
+
+
+def destination_labels(session, codes) -> dict[str, str]:
+    """The reorientation destinations of the review in words (``org:<id>`` → its name)."""
+    known = workflow.destinations()
+    return {code: referrals.destination_label(session, code, known) if code else
+            "Non précisée" for code in codes}
 
 
 def plugin_sections(session, tenant, year: int) -> dict:
@@ -122,10 +136,22 @@ def loans_figures(computed: dict, sections: dict) -> dict:
     for name, section in sections.items():
         data = getattr(section, "data", None) or {}
         if isinstance(data.get("loans"), dict):
-            out.update(data["loans"])
+            out.update({d.LOAN_KEY_ALIASES.get(k, k): v for k, v in data["loans"].items()})
             out["source"] = name
             break
     return out
+
+
+def interviews_figures(per_case: dict[int, int]) -> dict:
+    """Interviews per evaluated request: cases by number of interviews (0, 1, 2, 3, 4 or
+    more), the total and the average (pure)."""
+    cases = sum(per_case.values())
+    total = sum(n * count for n, count in per_case.items())
+    bands = {"0": 0, "1": 0, "2": 0, "3": 0, "4+": 0}
+    for n, count in per_case.items():
+        bands["4+" if n >= 4 else str(n)] += count
+    return {"cases": cases, "total": total,
+            "average": round(total / cases, 1) if cases else None, "by_count": bands}
 
 
 def partners_figures(cases_by_partner: dict, referrals: dict | None) -> dict:

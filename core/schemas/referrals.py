@@ -83,6 +83,20 @@ class ReferralDecisionInSchema(_Strict):
     message = fields.String(load_default="", validate=validate.Length(max=2000))
 
 
+class ReferralFollowUpInSchema(_Strict):
+    """``POST /api/v1/referrals/<id>/follow-up`` body (the receiving partner, once it has
+    accepted): working on it, or what came of it (coded outcome)."""
+
+    status = fields.String(required=True, error_messages=REQUIRED,
+                           validate=validate.OneOf(["in_progress", "done"]))
+    outcome = fields.String(load_default=None, allow_none=True,
+                            metadata={"description": "Coded outcome (required with "
+                                                     "``done``): aid_granted, aid_refused, "
+                                                     "not_reached, person_withdrew, "
+                                                     "redirected, or the tenant's codes."})
+    message = fields.String(load_default="", validate=validate.Length(max=2000))
+
+
 class OrganisationBriefSchema(Schema):
     id = fields.UUID()
     name = fields.String()
@@ -130,6 +144,8 @@ class ReferralOutSchema(Schema):
     consent_by = fields.String()
     extra = fields.Dict()
     decline_reason = fields.String(allow_none=True)
+    consent_method = fields.String(allow_none=True)
+    outcome = fields.String(allow_none=True)
     history = fields.List(fields.Nested(ReferralHistoryOutSchema))
     attachments = fields.List(fields.Nested(ReferralAttachmentOutSchema))
 
@@ -140,9 +156,12 @@ class ReferralListSchema(Schema):
         "description": "Pass as `cursor` to get the next page; null on the last page."})
 
 
+_REFERRAL_OUT = ReferralOutSchema()  # built once (see ``core.schemas.cases``)
+
+
 def dump_referral(referral) -> dict:
     """The referral as a referrer or staff member may see it (no case internals)."""
-    return ReferralOutSchema().dump({
+    return _REFERRAL_OUT.dump({
         "id": referral.id, "reference": referral.reference, "status": str(referral.status),
         "status_label": referral.status_label, "created_at": referral.created_at,
         "updated_at": referral.updated_at, "status_changed_at": referral.status_changed_at,
@@ -153,5 +172,6 @@ def dump_referral(referral) -> dict:
         "consent": referral.consent, "consent_at": referral.consent_at,
         "consent_by": referral.consent_by, "extra": referral.extra or {},
         "decline_reason": referral.decline_reason, "history": referral.history,
+        "consent_method": referral.consent_method, "outcome": referral.outcome,
         "attachments": referral.attachments,
     })

@@ -28,7 +28,14 @@ TOKEN_VALIDITY = (("30", "30 jours"), ("90", "90 jours"), ("365", "1 an"), ("", 
 
 @hookimpl
 def ccas_nav_items():
-    return [NavItem("Administration", "admin.users", MANAGER, order=940)]
+    return [
+        NavItem("Comptes", "admin.users", MANAGER, order=80, section="Administration"),
+        NavItem("Organisations", "admin.organisations", MANAGER, order=81,
+                section="Administration"),
+        NavItem("Jetons d'API", "admin.tokens", MANAGER, order=82, section="Administration"),
+        NavItem("Comparaison entre villes", "admin.sharing", MANAGER, order=960,
+                section="Administration"),
+    ]
 
 
 def _form(names: tuple[str, ...]) -> dict[str, str]:
@@ -133,7 +140,8 @@ def _with_second_factor() -> set:
 def users():
     """The tenant's accounts and the invitation form."""
     errors: dict = {}
-    form = dict.fromkeys(USER_FIELDS, "") | {"role": "social_worker"}
+    ccas = next((o.name for o in _organisations() if o.kind == OrganisationKind.ccas), "")
+    form = dict.fromkeys(USER_FIELDS, "") | {"role": "social_worker", "org": ccas}
     if request.method == "POST":
         form = _form(USER_FIELDS)
         try:

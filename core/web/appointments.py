@@ -28,6 +28,7 @@ from ..cases import local_today
 from ..db import db
 from ..errors import UserError
 from ..features import appointments as appts
+from ..features import reminders
 from ..hookspecs import hookimpl
 from ..models import (
     KIND_LABELS,
@@ -236,6 +237,19 @@ def agenda():
         previous=first - timedelta(days=step), next=first + timedelta(days=step),
         today=local_today(g.tenant), day_error=error, day_text=day_text or day.isoformat(),
     ), status
+
+
+@bp.route("/agenda/courriers-de-rappel")
+@allow(CCAS_STAFF)
+def reminder_letters():
+    """The reminder letters to print for people with neither e-mail nor a phone we can
+    text (``core.features.reminders.letters``)."""
+    found = reminders.letters(db.session, g.tenant)
+    for appointment, _text in found:
+        audit.record(db.session, "appointment.letter", appointment,
+                     case_id=appointment.case_id)
+    db.session.commit()
+    return render_template("appointments/letters.html", letters=found)
 
 
 def today_for(user) -> list[Appointment]:

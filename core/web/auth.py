@@ -77,10 +77,11 @@ def guarded_authenticate(model, email: str, password: str) -> tuple:
 
 
 def start_session(user, extra: dict | None = None) -> None:
-    """Log ``user`` in on a fresh session (no fixation: the old session content is dropped).
+    """Log ``user`` in on a fresh session (no fixation: the old session ends, a new id).
     ``extra``: what the way of signing in keeps for the session's life (the identity
     provider and ID token an OpenID Connect sign-out needs, under ``ccas_oidc``)."""
     session.clear()
+    session.regenerate()
     login_user(user)
     now = int(clock.timestamp())
     session["ccas_login_at"] = now
@@ -161,6 +162,7 @@ def begin_second_factor(account, mode: str, next_url: str, session_extra: dict |
     given (``mode`` ``"verify"``) or enrolled (``mode`` ``"enrol"``, when it is required).
     ``session_extra`` and ``detail`` are handed to :func:`complete_login` then."""
     session.clear()
+    session.regenerate()
     session["ccas_2fa"] = {
         "extra": session_extra or {},
         "detail": detail,

@@ -14,7 +14,6 @@ import logging
 import uuid
 
 from flask import Blueprint, Response, flash, g, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -283,6 +282,8 @@ def _case_context(case, errors=None, message=None, failed_transition=None,
     if moves and not workflow.current().is_terminal(case.state):
         blocking = workflow.failed_checks(case, case.state)
     sees_file = cases.lender_sees_file(db.session, case, role)
+    budget = cases.budget_lines(db.session, case) if sees_file else {}
+    entered = {t.to_state for t in case.transitions}  # loaded for the timeline anyway
     return {
         "case": case, "person": case.person, "role": role, "moves": moves,
         "reason_lists": reason_lists, "destinations": destinations, "blocking": blocking,
@@ -290,10 +291,12 @@ def _case_context(case, errors=None, message=None, failed_transition=None,
         "purposes": PURPOSE_LABELS,
         "sources": SOURCE_LABELS, "employments": EMPLOYMENT_LABELS,
         "sees_file": sees_file,
+        "consent_methods": referrals.CONSENT_METHODS,
         "interviews": cases.interviews(db.session, case) if sees_file else [],
         "private_notes": cases.may_read_private_notes(role),
-        "budget": cases.budget_lines(db.session, case) if sees_file else {},
-        "figures": cases.budget_figures(db.session, case, tenant) if sees_file else None,
+        "budget": budget,
+        "figures": cases.budget_figures(db.session, case, tenant, lines=budget)
+        if sees_file else None,
         "resource_labels": RESOURCE_CATEGORIES, "charge_labels": CHARGE_CATEGORIES,
         "workers": cases.social_workers(db.session) if role in CCAS_STAFF else [],
         "panels": _panels(case), "errors": errors or {}, "message": message,
@@ -301,22 +304,11 @@ def _case_context(case, errors=None, message=None, failed_transition=None,
         "reason_labels": {code: label for kind in reasons.DEFAULTS
                           for code, label in reasons.reasons(tenant, kind).items()},
         "can_evaluate": role in SOCIAL_WORKERS and case.state in cases.INTERVIEW_STATES,
-        "can_summarise": sees_file and cases.reached(db.session, case, State.instruction),
-        "destination": _destination_label(case.reoriented_to, destinations),
+        "can_summarise": sees_file and State.instruction.value in entered,
+        "destination": referrals.destination_label(db.session, case.reoriented_to,
+                                                   destinations),
         "notices": cases.lending_notices(db.session, case.purpose, case.amount_requested),
     }
-
-
-def _destination_label(code: str | None, destinations: dict[str, str]) -> str:
-    """Where a case was reoriented, in words, whatever its state now: a scheme, a plugin's
-    destination, or the organisation's name (kept even when it is no longer a partner)."""
-    if not code:
-        return ""
-    known = {**reasons.CORE_DESTINATIONS, **(destinations or workflow.destinations())}
-    if code in known:
-        return known[code]
-    organisation = referrals.organisation_of_destination(db.session, code)
-    return organisation.name if organisation is not None else _("une autre structure")
 
 
 @bp.route("/<case_id>")
@@ -358,6 +350,7 @@ def transition(case_id: str):
                 target=target, version=_version(form), reason=form.get("reason") or None,
                 reason_text=form.get("reason_text", ""),
                 destination=form.get("destination") or None,
+                data={k: form[k] for k in ("consent", "consent_method") if form.get(k)},
             ),
             current_user,
         )

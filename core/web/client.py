@@ -1,8 +1,9 @@
 """The client's address, read in one place.
 
 Behind a reverse proxy the address a request comes from is the proxy's; the deployment
-names its trusted proxies (``CCAS_TRUSTED_PROXIES``, werkzeug's ``ProxyFix`` installed by
-the production server) so that ``request.remote_addr`` is the client's own. Everything
+names its trusted proxies (``CCAS_TRUSTED_PROXIES``) and ``core.proxies.TrustedProxies``
+(installed by ``create_app``) rewrites ``request.remote_addr`` to the client's own, from
+``X-Forwarded-For`` sent by those proxies only (``docs/deployment.md``). Everything
 that keys on an address (sign-in throttling, the audit trail) reads it here.
 """
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from datetime import date
 
 from flask import (
     Blueprint,
@@ -25,15 +26,22 @@ from flask import (
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from .. import audit, formats
+from .. import audit, cases, formats
 from ..cases import local_today
 from ..db import db
 from ..errors import UserError
-from ..features import documents
+from ..features import documents, stored_documents
 from ..hookspecs import hookimpl
-from ..models import DOCUMENT_STATUS_LABELS, Case, CaseDocument, DocumentStatus, State
+from ..models import (
+    DOCUMENT_STATUS_LABELS,
+    Case,
+    CaseDocument,
+    DocumentStatus,
+    State,
+    StoredDocument,
+)
 from ..plugins.types import Panel
-from ..policy import CCAS_STAFF, FRONT_DESK, allow
+from ..policy import CASE_READERS, CCAS_STAFF, FRONT_DESK, allow
 from .views import safe_next
 
 bp = Blueprint("documents", __name__, url_prefix="/t/<tenant>/cases/<uuid:case_id>/documents")
@@ -43,10 +51,14 @@ STATUS_CHOICES = [(s.value, DOCUMENT_STATUS_LABELS[s]) for s in DocumentStatus]
 
 
 @hookimpl
-def ccas_case_panels(user):
-    if str(user.role) in CCAS_STAFF:
-        return [Panel("Pièces à fournir", template="documents/_section.html", order=30)]
-    return None
+def ccas_case_panels(case, user, session):
+    role = str(user.role)
+    out = []
+    if role in CCAS_STAFF:
+        out.append(Panel("Pièces à fournir", template="documents/_section.html", order=30))
+    if role in CASE_READERS and cases.lender_sees_file(session, case, role):
+        out.append(Panel("Pièces déposées", template="documents/_files.html", order=31))
+    return out or None
 
 
 @hookimpl
@@ -203,6 +215,100 @@ def email(case_id: uuid.UUID):
     return redirect(_back(case))
 
 
+# -- stored documents (the files) ------------------------------------------------------
+
+
+def _readable_case(case_id: uuid.UUID) -> Case:
+    """The case if the user may read its file (the lender's agents: once submitted to
+    them); 404 otherwise, as for a case one may not know exists."""
+    role = str(current_user.role)
+    try:
+        case = cases.get_case(db.session, case_id, role)
+    except UserError:
+        abort(404)
+    if not cases.lender_sees_file(db.session, case, role):
+        abort(404)
+    return case
+
+
+def _stored(case: Case, file_id: uuid.UUID) -> StoredDocument:
+    row = db.session.scalar(select(StoredDocument).where(
+        StoredDocument.id == file_id, StoredDocument.case_id == case.id))
+    if row is None:
+        abort(404)
+    return row
+
+
+def _parse_day(raw: str | None, field: str):
+    raw = (raw or "").strip()
+    if not raw:
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError as exc:
+        raise UserError("Date invalide (jj/mm/aaaa attendu).", status=422, field=field) from exc
+
+
+@bp.route("/files", methods=["POST"])
+@allow(CCAS_STAFF)
+def attach(case_id: uuid.UUID):
+    """Attach a file (PDF, JPEG or PNG, checked by content) of a given type."""
+    case = _case(case_id)
+    upload = request.files.get("file")
+    values = {k: request.form.get(k, "") for k in ("kind", "issued_on", "expires_on")}
+    try:
+        issued_on = _parse_day(values["issued_on"], "issued_on")
+        expires_on = _parse_day(values["expires_on"], "expires_on")
+        data = upload.read() if upload is not None else b""
+        doc = stored_documents.attach(
+            db.session, g.tenant, case, kind=values["kind"], data=data,
+            filename=upload.filename if upload is not None else "",
+            issued_on=issued_on, expires_on=expires_on, actor=current_user)
+    except UserError as exc:
+        db.session.rollback()
+        field = f"file-{exc.field or 'file'}"
+        return _page(case, {field: [exc.message]},
+                     {f"file-{k}": v for k, v in values.items()}, exc.status)
+    label = stored_documents.kind_label(db.session, g.tenant, case, doc.kind)
+    db.session.commit()
+    flash(f"Pièce déposée : « {label} ».", "success")
+    return redirect(_back(case))
+
+
+@bp.route("/files/<uuid:file_id>")
+@allow(CASE_READERS)
+def file(case_id: uuid.UUID, file_id: uuid.UUID):
+    """The file itself, to the roles that may read the case's file (audited)."""
+    case = _readable_case(case_id)
+    doc = _stored(case, file_id)
+    try:
+        data = stored_documents.read(db.session, doc, current_user)
+    except UserError:
+        db.session.rollback()
+        abort(404)
+    db.session.commit()
+    name = stored_documents.download_name(doc, case.reference)
+    return Response(data, mimetype=doc.content_type, headers={
+        "Content-Disposition": f'attachment; filename="{name}"',
+        "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"})
+
+
+@bp.route("/files/<uuid:file_id>/delete", methods=["POST"])
+@allow(CCAS_STAFF)
+def remove_file(case_id: uuid.UUID, file_id: uuid.UUID):
+    case = _case(case_id)
+    doc = _stored(case, file_id)
+    try:
+        stored_documents.remove(db.session, doc, current_user)
+    except UserError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return redirect(_back(case))
+    db.session.commit()
+    flash("Pièce supprimée.", "success")
+    return redirect(_back(case))
+
+
 def missing_by_case(session, limit: int = 50) -> list[tuple[Case, int]]:
     """Cases waiting for documents, with the number still requested (oldest first)."""
     counts = (
@@ -229,8 +335,19 @@ def _document_helpers():
     def documents_missing_cases():
         return missing_by_case(db.session)
 
+    def case_files(case):
+        return stored_documents.stored(db.session, case)
+
+    def case_file_kinds(case):
+        return stored_documents.kinds(db.session, g.tenant, case)
+
     return {
         "case_documents": case_documents,
+        "case_files": case_files,
+        "documents_today": lambda: local_today(g.tenant),
+        "case_file_kinds": case_file_kinds,
+        "file_content_labels": stored_documents.CONTENT_LABELS,
+        "document_max_mb": stored_documents.max_bytes() // (1024 * 1024),
         "documents_missing_cases": documents_missing_cases,
         "document_status_choices": STATUS_CHOICES,
         "documents_editable_states": documents.EDITABLE_STATES,

@@ -25,11 +25,12 @@ from .. import audit, clock
 from .. import referrals as referral_service
 from ..db import db
 from ..errors import UserError
+from ..features import stored_documents
 from ..hookspecs import hookimpl
 from ..models import Case, Person, Referral, utcnow
 from ..plugins.types import NavItem, Panel
 from ..policy import MANAGER, allow
-from ..privacy import export, purge, referred
+from ..privacy import export, notice, purge, referred
 from ..privacy.registry import descriptors
 
 bp = Blueprint("privacy", __name__, url_prefix="/t/<tenant>/admin/privacy")
@@ -168,6 +169,45 @@ def export_pdf(person_id: uuid.UUID):
     db.session.commit()
     return Response(content, mimetype="application/pdf", headers={
         "Content-Disposition": f'attachment; filename="donnees-{person.id.hex[:8]}.pdf"'})
+
+
+@bp.route("/registre")
+@allow(MANAGER)
+def processing_record():
+    """The city's record of processing (RGPD article 30), printable."""
+    record = notice.processing_record(g.tenant)
+    audit.record(db.session, "privacy.record", None, format="html")
+    db.session.commit()
+    return render_template("privacy/record.html", record=record)
+
+
+@bp.route("/registre.json")
+@allow(MANAGER)
+def processing_record_json():
+    record = notice.processing_record(g.tenant)
+    audit.record(db.session, "privacy.record", None, format="json")
+    db.session.commit()
+    return Response(export.to_json(record), mimetype="application/json", headers={
+        "Content-Disposition": 'attachment; filename="registre-des-traitements.json"'})
+
+
+@bp.route("/persons/<uuid:person_id>/export.zip")
+@allow(MANAGER)
+def export_zip(person_id: uuid.UUID):
+    """Everything held, the stored documents' files included (JSON, PDF and files)."""
+    person = _person(person_id)
+    data = export.subject_data(db.session, person, g.tenant)
+    files = []
+    for doc in export.stored_files(db.session, data):
+        try:
+            files.append((doc, stored_documents.content(doc)))
+        except UserError:  # missing from the store: its row (and checksum) is in the JSON
+            continue
+    content = export.to_zip(data, files, export.to_pdf(data, person.full_name, g.tenant.name))
+    audit.record(db.session, "person.export", person, format="zip", files=len(files))
+    db.session.commit()
+    return Response(content, mimetype="application/zip", headers={
+        "Content-Disposition": f'attachment; filename="donnees-{person.id.hex[:8]}.zip"'})
 
 
 def _rectified(form, fields=FIELDS) -> tuple[dict, dict]:

@@ -258,6 +258,73 @@ def decline(referral_id):
     return redirect(url_for("referrals.detail", referral_id=referral_id))
 
 
+def _render_detail(referral: Referral, errors=None, values=None, status=200):
+    return render_template(
+        "referrals/detail.html", referral=referral, purposes=PURPOSE_LABELS,
+        may_answer=referrals.may_answer(current_user, referral),
+        is_staff=referrals.is_staff(current_user),
+        decline_reasons=reasons.reasons(g.tenant, "decline"),
+        status_labels=REFERRAL_STATUS_LABELS, errors=errors or {}, values=values or {},
+        extra_labels=_extra_labels(referral),
+    ), status
+
+
+@bp.route("/<referral_id>/en-cours", methods=["POST"])
+@allow(REFERRAL_READERS)
+def start(referral_id):
+    """The receiving partner is working on the referral."""
+    referral = _get(referral_id)
+    if not referrals.is_receiver(current_user, referral):
+        abort(404)
+    try:
+        referrals.start(db.session, referral, current_user, request.form.get("message", ""),
+                        tenant=g.tenant)
+    except UserError as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return redirect(url_for("referrals.detail", referral_id=referral_id))
+    db.session.commit()
+    flash(_("Orientation en cours de traitement ; le prescripteur en est informé."), "success")
+    return redirect(url_for("referrals.detail", referral_id=referral_id))
+
+
+@bp.route("/<referral_id>/suite", methods=["POST"])
+@allow(REFERRAL_READERS)
+def outcome(referral_id):
+    """The receiving partner reports what came of the referral (coded outcome)."""
+    referral = _get(referral_id)
+    if not referrals.is_receiver(current_user, referral):
+        abort(404)
+    try:
+        referrals.report_outcome(db.session, referral, current_user,
+                                 request.form.get("outcome", ""),
+                                 request.form.get("outcome_message", ""), tenant=g.tenant)
+    except UserError as exc:
+        db.session.rollback()
+        if exc.status == 409:
+            flash(exc.message, "error")
+            return redirect(url_for("referrals.detail", referral_id=referral_id))
+        errors = {("outcome_message" if k == "message" else k): v
+                  for k, v in (exc.errors or {"outcome": [exc.message]}).items()}
+        return _render_detail(referral, errors, request.form, 422)
+    db.session.commit()
+    flash(_("Suite enregistrée ; le prescripteur en est informé."), "success")
+    return redirect(url_for("referrals.detail", referral_id=referral_id))
+
+
+@bp.app_context_processor
+def _referral_follow_up_helpers():
+    def referral_follow_up(referral):
+        return (referrals.is_receiver(current_user, referral)
+                and referral.status in referrals.FOLLOW_UP
+                and referral.to_organisation.kind != "ccas")
+
+    return {"referral_follow_up": referral_follow_up,
+            "referral_outcomes": lambda: reasons.reasons(g.tenant, "outcome"),
+            "consent_method_labels": {**referrals.CONSENT_METHODS,
+                                      "referrer": _("Déclaré par le prescripteur")}}
+
+
 @bp.route("/<referral_id>/pieces/<attachment_id>")
 @allow(REFERRAL_READERS)
 def attachment(referral_id, attachment_id):

@@ -210,7 +210,7 @@ class Worker:
                 self._run_tenant(job, tenant_id, slug, now, report)
         if report.tenants_failed:
             report.status = "failed"
-        log.info("job %s (slot %s): %s", job.name, slot.isoformat(), report.status)
+        log.debug("job %s (slot %s): %s", job.name, slot.isoformat(), report.status)
         return report
 
     def _tenants(self) -> list[tuple[int, str]]:
@@ -261,7 +261,11 @@ class Worker:
         is finished first)."""
         stop = stop or threading.Event()
         while not stop.is_set():
-            reports = self.run_due(stop=stop)
+            try:
+                reports = self.run_due(stop=stop)
+            except Exception:  # noqa: BLE001 - the database restarting must not end the worker
+                log.exception("worker round failed; next round in %s s", interval)
+                reports = []
             if on_round is not None:
                 on_round(reports)
             stop.wait(interval)

@@ -41,6 +41,14 @@ DEFAULTS: dict[str, dict[str, str]] = {
         "incomplete": "Informations insuffisantes",
         "consent_missing": "Consentement non établi",
     },
+    # What came of a referral, reported by the receiving partner (DORA's outcomes).
+    "outcome": {
+        "aid_granted": "Aide ou accompagnement accordé",
+        "aid_refused": "Aide refusée",
+        "not_reached": "Personne injoignable",
+        "person_withdrew": "La personne a renoncé",
+        "redirected": "Orientée vers un autre dispositif",
+    },
     "close": {
         "repaid": "Prêt remboursé",
         "early_repayment": "Remboursement anticipé",

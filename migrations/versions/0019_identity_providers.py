@@ -11,7 +11,7 @@ import core.models.base  # noqa: F401 - custom column types
 
 
 revision = '0019'
-down_revision = '0014'
+down_revision = "0017e"
 branch_labels = None
 depends_on = None
 

@@ -48,6 +48,7 @@ from core.plugin_api import (
     actor_label,
     allow,
     apply_transition,
+    borrowers,
     db_session,
     enqueue_email,
     hooks,
@@ -58,7 +59,7 @@ from core.plugin_api import (
 )
 
 from .blueprint import bp
-from .ficp_models import FICP_RESULT_LABELS, FicpCheck, FicpResult
+from .ficp_models import FICP_RESULT_LABELS, CoBorrowerFicpCheck, FicpCheck, FicpResult
 
 log = logging.getLogger(__name__)
 
@@ -223,6 +224,65 @@ def record_result(session, case: Case, result: str, checked_on: date, actor,
                               reason_text="Inscription au FICP constatée."),
             actor,
         )
+    return check
+
+
+# -- the co-borrower ------------------------------------------------------------------------
+
+
+def co_borrower_check(session, case: Case) -> CoBorrowerFicpCheck | None:
+    if case.co_borrower_id is None:
+        return None
+    return session.scalar(select(CoBorrowerFicpCheck).where(
+        CoBorrowerFicpCheck.case_id == case.id,
+        CoBorrowerFicpCheck.member_id == case.co_borrower_id))
+
+
+def co_borrower_name(session, case: Case) -> str:
+    return next((b.full_name for b in borrowers(session, case) if b.role == "co_borrower"), "")
+
+
+def co_borrower_problem(session, case: Case) -> str | None:
+    """Why the loan cannot be granted yet for the co-borrower's FICP check (or ``None``)."""
+    if case.co_borrower_id is None:
+        return None
+    check = co_borrower_check(session, case)
+    name = co_borrower_name(session, case)
+    if check is None:
+        return (f"Consultez le FICP pour le co-emprunteur ({name}) avant d'accorder le "
+                "prêt.")
+    if check.result == FicpResult.registered:
+        return f"Le co-emprunteur ({name}) est inscrit au FICP : le prêt ne peut pas être accordé."
+    return None
+
+
+def record_co_borrower_result(session, case: Case, result: str, checked_on: date | None,
+                              actor) -> CoBorrowerFicpCheck:
+    """Record the FICP result of the case's co-borrower (the lender, before deciding)."""
+    if case.co_borrower_id is None:
+        raise UserError("Ce dossier n'a pas de co-emprunteur.", status=409)
+    try:
+        value = FicpResult(result)
+    except ValueError as exc:
+        raise UserError("Choisissez le résultat : non inscrit ou inscrit.", status=422,
+                        field="co_result") from exc
+    if checked_on is None:
+        raise UserError("Indiquez la date de consultation.", status=422,
+                        field="co_checked_on")
+    if checked_on > local_today(g.get("tenant")):
+        raise UserError("La date de consultation ne peut pas être dans le futur.", status=422,
+                        field="co_checked_on")
+    check = co_borrower_check(session, case)
+    if check is None:
+        check = CoBorrowerFicpCheck(case_id=case.id, member_id=case.co_borrower_id,
+                                    result=value, checked_on=checked_on)
+        session.add(check)
+    check.result, check.checked_on = value, checked_on
+    check.agent_id = getattr(actor, "id", None)
+    check.agent_label = actor_label(actor)
+    check.recorded_at = utcnow()
+    session.flush()
+    record_audit(session, "ficp.co_borrower_result", case, actor=actor, result=value.value)
     return check
 
 

@@ -43,3 +43,28 @@ class FicpCheck(TenantScoped, Base):
     agent_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, default=None)
     agent_label: Mapped[str] = mapped_column(String(300), default="")
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class CoBorrowerFicpCheck(TenantScoped, Base):
+    """The FICP result for a case's co-borrower (a member of the person's household),
+    recorded by an agent before the decision."""
+
+    __tablename__ = "credit_municipal_co_ficp_checks"
+    __table_args__ = (
+        tenant_fk("case_id", "cases", ondelete="CASCADE",
+                  name="fk_credit_municipal_co_ficp_checks_case"),
+        tenant_fk("member_id", "household_members", ondelete="CASCADE",
+                  name="fk_credit_municipal_co_ficp_checks_member"),
+        UniqueConstraint("tenant_id", "case_id", "member_id",
+                         name="uq_credit_municipal_co_ficp_checks_member"),
+    )
+
+    case_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    member_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    result: Mapped[FicpResult] = mapped_column(
+        Enum(FicpResult, native_enum=False, length=12, validate_strings=True)
+    )
+    checked_on: Mapped[date] = mapped_column(Date)
+    agent_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, default=None)
+    agent_label: Mapped[str] = mapped_column(String(300), default="")
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

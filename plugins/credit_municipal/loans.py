@@ -8,7 +8,10 @@ API asked for the move. The data a move needs travels in the transition's data
 (JSON-ready strings):
 
 * ``grant``: ``{"amount_granted": "3000.00", "months": 36, "annual_rate": "3.04",
-  "method": "annuity", "first_due_date": "2026-03-05" | None}``;
+  "method": "annuity", "first_due_date": "2026-03-05" | None}``; when the instalment is
+  above what the case's budget allows, also ``{"instalment", "bearable_instalment",
+  "affordability_justification"}`` (the written justification is required, and shown
+  in the case's history as the move's text);
 * ``sign``: ``{"borrower_signed_on", "lender_signed_on", "ccas_signed_on"}`` (ISO dates)
   and ``{"lender_signatory", "ccas_signatory"}`` (names);
 * ``disburse``: ``{"disbursed_on": ISO date, "first_due_date": ISO date | None}``.
@@ -28,6 +31,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import object_session
 
 from core.plugin_api import (
+    MAX_AMOUNT,
+    MAX_MONTHS,
     PURPOSE_LABELS,
     Case,
     LoanInputError,
@@ -36,6 +41,7 @@ from core.plugin_api import (
     TransitionError,
     TransitionRequest,
     UserError,
+    affordability,
     annual_percentage_rate,
     apply_transition,
     build_schedule,
@@ -54,6 +60,7 @@ from core.plugin_api import (
     validate_loan_inputs,
 )
 
+from . import ficp
 from .models import Installment, Loan, LoanStatus
 
 NAME = "credit_municipal"
@@ -128,6 +135,24 @@ def parse_date(value, field: str, required: bool = True) -> date | None:
     raise UserError("Date invalide (JJ/MM/AAAA).", status=422, field=field)
 
 
+def terms_message(field: str, amount: Decimal, months: int) -> str:
+    """The French message naming the rule of the loan arithmetic that ``field`` broke."""
+    if field == "months":
+        if months < 1:
+            return "La durée doit être d'au moins 1 mois."
+        return f"La durée ({months} mois) dépasse le maximum de {MAX_MONTHS} mois."
+    if field == "amount":
+        if amount <= 0:
+            return "Le montant doit être positif."
+        if amount > MAX_AMOUNT:
+            return f"Le montant dépasse le maximum de {format_money(MAX_AMOUNT)}."
+        return "Le montant a au plus 2 décimales."
+    return {
+        "annual_rate": "Le taux doit être un pourcentage positif (6 décimales au plus).",
+        "method": "Méthode inconnue (annuity ou linear).",
+    }.get(field, "Conditions du prêt invalides.")
+
+
 def parse_terms(raw: dict, conf: dict) -> LoanTerms:
     """Loan terms from a decision form (or transition data); defaults from the settings.
     Raises ``UserError`` naming the field."""
@@ -146,15 +171,35 @@ def parse_terms(raw: dict, conf: dict) -> LoanTerms:
     try:
         validate_loan_inputs(amount, months, rate, method=method)
     except LoanInputError as exc:
-        messages = {
-            "months": "La durée doit être d'au moins 1 mois.",
-            "annual_rate": "Le taux doit être un pourcentage positif (6 décimales au plus).",
-            "method": "Méthode inconnue (annuity ou linear).",
-        }
         field = {"amount": "amount_granted"}.get(exc.field, exc.field)
-        raise UserError(messages.get(exc.field, "Montant invalide."), status=422,
+        raise UserError(terms_message(exc.field, amount, months), status=422,
                         field=field) from exc
     return LoanTerms(amount, months, rate, method, first_due)
+
+
+def decision_instalment(terms: LoanTerms, conf: dict) -> Decimal:
+    """The largest amount the borrower would pay in a month under ``terms`` (the city's
+    share of the interest deducted)."""
+    start = today()
+    first_due = terms.first_due_date if terms.first_due_date and terms.first_due_date > start \
+        else None
+    schedule = build_schedule(terms.amount, terms.months, terms.annual_rate, start_date=start,
+                              method=terms.method, first_due_date=first_due,
+                              subsidy_share=conf["interest_paid_by_city"])
+    return max(row.borrower_payment for row in schedule.installments)
+
+
+def affordability_problem(session, case: Case, terms: LoanTerms, justification: str):
+    """``(check, message)``: the instalment against the budget; a message when it is above
+    the bearable payment and no written justification was given."""
+    check = affordability(session, case, current_tenant(),
+                          decision_instalment(terms, settings()))
+    if check.over and not (justification or "").strip():
+        return check, (
+            f"La mensualité ({format_money(check.instalment)}) dépasse la mensualité "
+            f"supportable d'après le budget ({format_money(check.bearable)} au plus) : "
+            "justifiez la décision par écrit.")
+    return check, None
 
 
 # -- queries ------------------------------------------------------------------------------
@@ -201,6 +246,13 @@ def veto(case: Case, transition, actor, data: dict) -> str | None:
         except UserError as exc:
             return exc.message
         problems = eligibility_problems(settings(), terms.amount, case.purpose, terms.months)
+        if not problems and session is not None:
+            problem = ficp.co_borrower_problem(session, case)
+            problems = [problem] if problem else []
+        if not problems and session is not None:
+            _check, problem = affordability_problem(
+                session, case, terms, data.get("affordability_justification", ""))
+            problems = [problem] if problem else []
         return " ".join(problems) or None
     loan = loan_of(session, case) if session is not None else None
     if name in ("prepare_signing", "sign", "withdraw", "disburse") and loan is None:
@@ -440,9 +492,25 @@ def _move(session, case: Case, target: State, actor, version: int | None = None,
 
 
 def grant(session, case: Case, raw: dict, actor, version: int | None = None) -> Loan:
-    """Grant a submitted case with the terms of the decision form."""
+    """Grant a submitted case with the terms of the decision form. An instalment above
+    the payment the budget allows needs a written justification
+    (``affordability_justification``), recorded on the move."""
     terms = parse_terms(raw, settings())
-    _move(session, case, State.granted, actor, version, data=terms.as_data())
+    justification = str(raw.get("affordability_justification") or "").strip()
+    if len(justification) > 2000:
+        raise UserError("Justification : 2 000 caractères au plus.", status=422,
+                        field="affordability_justification")
+    check, problem = affordability_problem(session, case, terms, justification)
+    if problem:
+        raise UserError(problem, status=422, field="affordability_justification")
+    data, text = terms.as_data(), ""
+    if check.over:
+        data.update(instalment=f"{check.instalment:.2f}",
+                    bearable_instalment=f"{check.bearable:.2f}",
+                    affordability_justification=justification)
+        text = (f"Mensualité de {format_money(check.instalment)} au-dessus de la mensualité "
+                f"supportable ({format_money(check.bearable)}) : {justification}")
+    _move(session, case, State.granted, actor, version, data=data, reason_text=text)
     return loan_of(session, case)
 
 

@@ -30,6 +30,9 @@ class CreditMunicipalSettings(Schema):
         "50", "Garantie du Fonds de cohésion sociale (part de l'encours)",
         "Couramment 50 % de l'encours des microcrédits personnels.",
     )
+    default_after_days = f.whole(
+        90, "Défaillance proposée après (jours de retard)", 1, 3650,
+    )
     allowed_purposes = f.purposes(
         ("mobility", "housing", "household_equipment", "health", "training", "employment",
          "debts", "other"),

@@ -80,7 +80,8 @@ def _reorient_to(session, tenant, in_tenant, users, org):
         case = cases.open_case(session, person, "housing", "4500", actor=users["secretary"],
                                tenant=tenant)
         workflow.apply_transition(session, case, TransitionRequest(
-            "reoriented", case.version, reason="better_scheme", destination=f"org:{org.id}"),
+            "reoriented", case.version, reason="better_scheme", destination=f"org:{org.id}",
+            data={"consent": "yes", "consent_method": "in_person"}),
             users["secretary"])
         session.commit()
 

@@ -1,0 +1,174 @@
+"""The person's household: its members (adults, children with their ages, relationship)
+and the co-borrower of a case.
+
+Recording members keeps the person's counts that the budget reads (``adults``,
+``children_ages``: consumption units) in step: the person plus every member of 18 or
+more (or of unknown age who is not a child) are the adults; the others are the
+children. A co-borrower is an adult member of the household marked so on a case; the
+lender names both borrowers (``core.plugin_api.borrowers``). Every change is audited;
+nothing is committed here.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import select
+
+from .. import audit, workflow
+from ..errors import UserError
+from ..models import Case, HouseholdMember, Person, Relationship
+from . import local_today, parse_date
+
+ADULT_AGE = 18
+
+
+def members(session, person: Person) -> list[HouseholdMember]:
+    return list(session.scalars(
+        select(HouseholdMember).where(HouseholdMember.person_id == person.id)
+        .order_by(HouseholdMember.birth_date.is_(None), HouseholdMember.birth_date,
+                  HouseholdMember.created_at)))
+
+
+def is_adult(member: HouseholdMember, today: date) -> bool:
+    age = member.age_on(today)
+    if age is None:
+        return member.relationship != Relationship.child
+    return age >= ADULT_AGE
+
+
+def counts(found: list[HouseholdMember], today: date) -> tuple[int, list[int]]:
+    """``(adults, children_ages)`` of a household of the person and ``found`` (pure)."""
+    adults = 1 + sum(1 for m in found if is_adult(m, today))
+    ages = sorted(m.age_on(today) for m in found
+                  if not is_adult(m, today) and m.age_on(today) is not None)
+    return adults, ages
+
+
+def _sync(session, person: Person, tenant) -> None:
+    session.flush()
+    person.adults, person.children_ages = counts(members(session, person),
+                                                 local_today(tenant))
+
+
+def add_member(session, person: Person, data: dict, actor=None, tenant=None
+               ) -> HouseholdMember:
+    """Add a member from ``data`` (``first_name``, ``last_name``, ``birth_date``,
+    ``relationship``); ``UserError`` naming every faulty field."""
+    errors: dict[str, list[str]] = {}
+    first = (data.get("first_name") or "").strip()
+    last = (data.get("last_name") or "").strip() or person.last_name
+    if not first:
+        errors["first_name"] = ["Indiquez le prénom."]
+    elif len(first) > 100:
+        errors["first_name"] = ["100 caractères au plus."]
+    if len(last) > 100:
+        errors["last_name"] = ["100 caractères au plus."]
+    born = None
+    try:
+        born = parse_date(data.get("birth_date"), "birth_date")
+    except UserError as exc:
+        errors["birth_date"] = [exc.message]
+    today = local_today(tenant)
+    if born is not None and born > today:
+        errors["birth_date"] = ["La date de naissance ne peut pas être dans le futur."]
+    try:
+        relationship = Relationship(data.get("relationship") or "")
+    except ValueError:
+        errors["relationship"] = ["Choisissez le lien avec la personne."]
+        relationship = None
+    if relationship == Relationship.child and born is None and "birth_date" not in errors:
+        errors["birth_date"] = ["Indiquez la date de naissance de l'enfant (son âge compte "
+                                "dans le budget)."]
+    if errors:
+        first_field = next(iter(errors))
+        raise UserError(errors[first_field][0], status=422, field=first_field,
+                        errors=errors)
+    member = HouseholdMember(person_id=person.id, first_name=first, last_name=last,
+                             birth_date=born, relationship=relationship)
+    session.add(member)
+    _sync(session, person, tenant)
+    audit.record(session, "household.add", person, actor=actor, member=str(member.id),
+                 relationship=relationship.value)
+    return member
+
+
+def remove_member(session, member: HouseholdMember, actor=None, tenant=None) -> None:
+    """Remove a member; refused while they are the co-borrower of an open case."""
+    used = session.scalar(select(Case).where(Case.co_borrower_id == member.id))
+    if used is not None:
+        raise UserError(f"Cette personne est co-emprunteuse du dossier {used.reference} : "
+                        "retirez-la d'abord du dossier.", status=409)
+    person = session.scalar(select(Person).where(Person.id == member.person_id))
+    audit.record(session, "household.remove", person, actor=actor, member=str(member.id))
+    session.delete(member)
+    _sync(session, person, tenant)
+
+
+def set_co_borrower(session, case: Case, member_id, actor=None, tenant=None) -> Case:
+    """Mark an adult member of the household as the case's co-borrower (``None`` or
+    ``""``: no co-borrower)."""
+    if not co_borrower_editable(case):
+        raise UserError("Le co-emprunteur se choisit avant la transmission au prêteur.",
+                        status=422, field="co_borrower")
+    member = None
+    if member_id not in (None, ""):
+        try:
+            key = member_id if isinstance(member_id, uuid.UUID) else uuid.UUID(str(member_id))
+        except ValueError:
+            key = None
+        member = session.scalar(select(HouseholdMember).where(
+            HouseholdMember.id == key, HouseholdMember.person_id == case.person_id)) \
+            if key else None
+        if member is None:
+            raise UserError("Choisissez un membre du foyer.", status=422, field="co_borrower")
+        if not is_adult(member, local_today(tenant)):
+            raise UserError("Un co-emprunteur doit être majeur.", status=422,
+                            field="co_borrower")
+    case.co_borrower_id = member.id if member else None
+    audit.record(session, "case.co_borrower", case, actor=actor,
+                 member=str(member.id) if member else None)
+    return case
+
+
+#: From the submission on, the borrowers are the lender's to know: no change.
+LOCKED_STATES = frozenset({"submitted_to_lender", "granted", "signing", "withdrawal_period",
+                           "disbursed", "repaying"})
+
+
+def co_borrower_editable(case: Case) -> bool:
+    return case.state not in LOCKED_STATES and not workflow.current().is_terminal(case.state)
+
+
+@dataclass(frozen=True)
+class Borrower:
+    """A borrower as a lender names them on its documents."""
+
+    first_name: str
+    last_name: str
+    birth_date: date | None
+    role: str  # "borrower" or "co_borrower"
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+
+def co_borrower(session, case: Case) -> HouseholdMember | None:
+    if case.co_borrower_id is None:
+        return None
+    return session.scalar(select(HouseholdMember).where(
+        HouseholdMember.id == case.co_borrower_id))
+
+
+def borrowers(session, case: Case) -> list[Borrower]:
+    """The borrower, then the co-borrower when there is one."""
+    person = case.person
+    out = [Borrower(person.first_name, person.last_name, person.birth_date, "borrower")]
+    member = co_borrower(session, case)
+    if member is not None:
+        out.append(Borrower(member.first_name, member.last_name, member.birth_date,
+                            "co_borrower"))
+    return out

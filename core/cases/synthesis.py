@@ -1,0 +1,75 @@
+"""The social worker's synthesis of the situation: dated and versioned, on the four
+subjects of the evaluation (the request, the project, the resources, the prospects).
+Each save is a new version (the earlier ones stay, for the history); the newest is the
+one the file summary and its PDF show. Nothing is committed here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+
+from .. import audit, workflow
+from ..errors import UserError
+from ..models import Case, Synthesis
+from ..policy import SOCIAL_WORKERS
+
+#: The four subjects, in order, with their French titles.
+SUBJECTS = (
+    ("request", "La demande"),
+    ("project", "Le projet"),
+    ("resources", "Les ressources et les charges"),
+    ("prospects", "Les perspectives"),
+)
+MAX_LENGTH = 10000
+
+
+@dataclass(frozen=True)
+class Text:
+    request: str
+    project: str
+    resources: str
+    prospects: str
+
+
+def versions(session, case: Case) -> list[Synthesis]:
+    """Every version, newest first."""
+    return list(session.scalars(select(Synthesis).where(Synthesis.case_id == case.id)
+                                .order_by(Synthesis.number.desc())))
+
+
+def latest(session, case: Case) -> Synthesis | None:
+    return session.scalar(select(Synthesis).where(Synthesis.case_id == case.id)
+                          .order_by(Synthesis.number.desc()).limit(1))
+
+
+def write(session, case: Case, data: dict, actor) -> Synthesis:
+    """Save a new version from ``data`` (the four subjects). ``UserError`` when the author
+    is not a social worker, the case is over, every subject is empty, a text is too long,
+    or nothing changed since the last version."""
+    if str(getattr(actor, "role", "")) not in SOCIAL_WORKERS:
+        raise UserError("Seuls les travailleurs sociaux et la responsable rédigent la "
+                        "synthèse.", status=403)
+    if workflow.current().is_terminal(case.state):
+        raise UserError("Le dossier est clos : la synthèse ne se modifie plus.", status=422)
+    texts = {name: (data.get(name) or "").strip() for name, _title in SUBJECTS}
+    errors = {name: [f"{MAX_LENGTH:,} caractères au plus.".replace(",", "\u202f")]
+              for name, text in texts.items() if len(text) > MAX_LENGTH}
+    if not any(texts.values()):
+        errors.setdefault("request", ["Rédigez au moins une partie de la synthèse."])
+    if errors:
+        first = next(iter(errors))
+        raise UserError(errors[first][0], status=422, field=first, errors=errors)
+    last = latest(session, case)
+    if last is not None and all(getattr(last, n) == t for n, t in texts.items()):
+        raise UserError("La synthèse n'a pas changé depuis la dernière version.",
+                        status=422, field="request")
+    number = (session.scalar(select(func.max(Synthesis.number))
+                             .where(Synthesis.case_id == case.id)) or 0) + 1
+    row = Synthesis(case_id=case.id, number=number, **texts,
+                    written_by_id=getattr(actor, "id", None),
+                    written_by_label=audit.actor_label(actor))
+    session.add(row)
+    session.flush()
+    audit.record(session, "case.synthesis", case, actor=actor, number=number)
+    return row

@@ -1,0 +1,174 @@
+"""Documents stored on a case: the files themselves (a scanned identity card, a bank
+statement, the quote for the purchase…), typed and dated.
+
+* A file is accepted when its *content* is a PDF, a JPEG or a PNG (its first bytes, never
+  its name nor the type the browser announced) and it is not larger than
+  ``CCAS_DOCUMENT_MAX_MB`` (default 8).
+* Its type (``kind``) is a document code: one of the case's checklist, of the tenant's
+  list or ``other``; several files per type are allowed. Dates of issue and expiry are
+  optional; a document past its expiry date is kept but no longer counts as valid.
+* Attaching a valid document ticks the checklist line of its type ("Reçue").
+* The bytes go to the file store (``core.storage``: a directory outside the web root,
+  tenant in the path, random names); the row holds the metadata and the checksum.
+* Every attachment, read and removal is audited. Nothing is committed here.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import current_app
+from sqlalchemy import select
+
+from .. import audit, storage, workflow
+from ..cases import local_today
+from ..errors import UserError
+from ..models import CaseDocument, DocumentStatus, StoredDocument
+from . import documents
+
+#: The content types recognised by their first bytes.
+SIGNATURES: tuple[tuple[bytes, str], ...] = (
+    (b"%PDF-", "application/pdf"),
+    (b"\xff\xd8\xff", "image/jpeg"),
+    (b"\x89PNG\r\n\x1a\n", "image/png"),
+)
+EXTENSIONS = {"application/pdf": "pdf", "image/jpeg": "jpg", "image/png": "png"}
+CONTENT_LABELS = {"application/pdf": "PDF", "image/jpeg": "JPEG", "image/png": "PNG"}
+DEFAULT_MAX_MB = 8
+OTHER = "other"
+OTHER_LABEL = "Autre pièce"
+
+
+def sniff(data: bytes) -> str | None:
+    """The content type of ``data`` read from its first bytes, or ``None``."""
+    for magic, content_type in SIGNATURES:
+        if data.startswith(magic):
+            return content_type
+    return None
+
+
+def max_bytes(app=None) -> int:
+    app = app or current_app
+    return int(app.config.get("CCAS_DOCUMENT_MAX_MB") or DEFAULT_MAX_MB) * 1024 * 1024
+
+
+def kinds(session, tenant, case) -> list[tuple[str, str]]:
+    """The document types one may attach to ``case``: its checklist's, then the tenant's
+    list, then "other" (code, French label)."""
+    out: dict[str, str] = {}
+    for line in documents.checklist(session, case):
+        out.setdefault(line.code, line.label)
+    try:
+        for req in documents.tenant_documents(tenant):
+            out.setdefault(req.code, req.label)
+    except UserError:  # a malformed setting: the checklist and "other" still work
+        pass
+    out.setdefault(OTHER, OTHER_LABEL)
+    return list(out.items())
+
+
+def kind_label(session, tenant, case, kind: str) -> str:
+    return dict(kinds(session, tenant, case)).get(kind, kind)
+
+
+def stored(session, case) -> list[StoredDocument]:
+    """The files of ``case``, by type then newest first."""
+    return list(session.scalars(
+        select(StoredDocument).where(StoredDocument.case_id == case.id)
+        .order_by(StoredDocument.kind, StoredDocument.uploaded_at.desc())))
+
+
+def _check_open(case) -> None:
+    if workflow.current().is_terminal(case.state):
+        raise UserError("Le dossier est clos : on n'y dépose plus de pièce.", status=422)
+
+
+def _check_dates(issued_on: date | None, expires_on: date | None, today: date) -> None:
+    if issued_on and issued_on > today:
+        raise UserError("La date de délivrance ne peut pas être dans le futur.", status=422,
+                        field="issued_on")
+    if issued_on and expires_on and expires_on < issued_on:
+        raise UserError("La date d'expiration précède la date de délivrance.", status=422,
+                        field="expires_on")
+
+
+def attach(session, tenant, case, *, kind: str, data: bytes, filename: str,
+           issued_on: date | None = None, expires_on: date | None = None, actor=None,
+           limit: int | None = None, today: date | None = None) -> StoredDocument:
+    """Store ``data`` as a document of type ``kind`` on ``case``. Raises ``UserError``
+    (French, naming the field) for an unknown type, an empty, too large or unrecognised
+    file, or inconsistent dates: nothing is written then."""
+    _check_open(case)
+    today = today or local_today(tenant)
+    if kind not in dict(kinds(session, tenant, case)):
+        raise UserError("Choisissez le type de la pièce.", status=422, field="kind")
+    if not data:
+        raise UserError("Choisissez un fichier à déposer.", status=422, field="file")
+    limit = limit if limit is not None else max_bytes()
+    if len(data) > limit:
+        raise UserError(f"Fichier trop volumineux : {limit // (1024 * 1024)} Mo au plus.",
+                        status=413, field="file")
+    content_type = sniff(data)
+    if content_type is None:
+        raise UserError("Ce fichier n'est ni un PDF, ni une image JPEG ou PNG (son contenu "
+                        "a été vérifié, pas son nom).", status=422, field="file")
+    _check_dates(issued_on, expires_on, today)
+    name = (filename or "").replace("\\", "/").rsplit("/", 1)[-1].strip()[:200]
+    name = name or f"piece.{EXTENSIONS[content_type]}"
+    key = storage.stage(session, tenant.id, data)
+    doc = StoredDocument(
+        case_id=case.id, kind=kind, issued_on=issued_on, expires_on=expires_on,
+        filename=name, content_type=content_type, size=len(data),
+        sha256=storage.checksum(data), storage_key=key,
+        uploaded_by_id=getattr(actor, "id", None),
+        uploaded_by_label=audit.actor_label(actor),
+    )
+    session.add(doc)
+    session.flush()
+    audit.record(session, "documents.attach", doc, actor=actor, case_id=case.id, kind=kind,
+                 size=len(data), content_type=content_type)
+    if doc.valid_on(today):
+        tick(session, case, kind, actor)
+    return doc
+
+
+def tick(session, case, kind: str, actor=None) -> CaseDocument | None:
+    """Mark the checklist line of ``kind`` received (a valid document was attached)."""
+    if case.state not in documents.EDITABLE_STATES:
+        return None
+    line = session.scalar(select(CaseDocument).where(CaseDocument.case_id == case.id,
+                                                     CaseDocument.code == kind))
+    if line is None or line.status != DocumentStatus.requested:
+        return None
+    return documents.mark(session, line, DocumentStatus.received.value, actor)
+
+
+def content(doc: StoredDocument) -> bytes:
+    """The file's bytes (``UserError`` 404 when the file is missing from the store)."""
+    try:
+        data = storage.storage().read(doc.tenant_id, doc.storage_key)
+    except FileNotFoundError as exc:
+        raise UserError("Fichier introuvable dans le stockage.", status=404) from exc
+    return data
+
+
+def read(session, doc: StoredDocument, actor=None) -> bytes:
+    """The file's bytes, the read audited."""
+    data = content(doc)
+    audit.record(session, "documents.file_read", doc, actor=actor, case_id=doc.case_id,
+                 kind=doc.kind)
+    return data
+
+
+def remove(session, doc: StoredDocument, actor=None) -> None:
+    """Delete the document; its file goes once the session commits."""
+    _check_open(doc.case)
+    audit.record(session, "documents.remove", doc, actor=actor, case_id=doc.case_id,
+                 kind=doc.kind)
+    session.delete(doc)
+    session.flush()
+
+
+def download_name(doc: StoredDocument, reference: str) -> str:
+    """A file name for the download that carries no user-typed text."""
+    return f"{reference}-{doc.kind}-{doc.uploaded_at:%Y%m%d}.{EXTENSIONS[doc.content_type]}"
