@@ -779,8 +779,9 @@ def ccas_report_sections(tenant, year, session):
     of a dict holding one, so keep counts and amounts of one topic in one dict. Give
     every amount with the count it derives from:
     ``data["derived_from"] = {"amount_key": "count_key"}`` in the dict holding them (an
-    amount split by key names a dict of counts by the same keys); the funders' view hides an amount whose count is under 5
-    (``tests/test_report_sections_suppression.py`` checks every section). What the pages
+    amount split by key names a dict of counts by the same keys); the funders' view hides
+    an amount whose count is under 5 (``tests/test_report_sections_suppression.py``
+    checks every section). What the pages
     and files show are the section's ``figures`` (``Figure``: label, kind, ``basis``).
 
     Call mode: collected.

@@ -169,7 +169,7 @@ def test_spent_tokens_are_purged_after_expiry(secretary, ccas, session, in_tenan
         session.commit()
     result = ccas("referrals", "remind")
     assert result.exit_code == 0 and "alpha" in result.output
-    assert "1 jeton(s) de formulaire purgé(s)" in result.output
+    assert "1 jeton de formulaire purgé" in result.output
     assert count(session, in_tenant, tenant, FormToken) == 1
     assert count(session, in_tenant, tenant, Case) == 2
 

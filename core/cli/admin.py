@@ -39,7 +39,8 @@ def db_upgrade(verbose):
                     config_module.wall_key(app.config), verbose=verbose)
     added = sorted(migrate.applied(owner_url) - before)
     if added:
-        click.echo(f"Base de données à jour ({len(added)} migration(s) appliquée(s)).")
+        applied = formats.plural(len(added), "migration appliquée", "migrations appliquées")
+        click.echo(f"Base de données à jour ({applied}).")
     else:
         click.echo("Base de données à jour.")
 

@@ -8,7 +8,7 @@ import threading
 
 import click
 
-from .. import migrate, rawsql
+from .. import formats, migrate, rawsql
 from ..db import db
 from ..worker.runner import Worker
 from .context import _app, friendly
@@ -18,7 +18,8 @@ def _print(reports) -> None:
     for report in reports:
         state = "échec" if report.status == "failed" else "fait"
         click.echo(f"{report.job} ({report.slot:%d/%m/%Y %H:%M} UTC) : {state}, "
-                   f"{report.tenants_ok} réussite(s), {report.tenants_failed} échec(s).")
+                   f"{formats.plural(report.tenants_ok, 'réussite', 'réussites')}, "
+                   f"{formats.plural(report.tenants_failed, 'échec', 'échecs')}.")
         for line in report.lines:
             click.echo(f"  {line}")
 
@@ -67,7 +68,8 @@ def worker(once, interval, only, list_jobs):
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
-    click.echo(f"Worker {runner.name} : {len(runner.jobs)} tâche(s), passage toutes les "
+    click.echo(f"Worker {runner.name} : {formats.plural(len(runner.jobs), 'tâche', 'tâches')}, "
+               "passage toutes les "
                f"{interval:g} s (Ctrl+C pour arrêter).")
     runner.loop(interval, stop, on_round=_print)
     click.echo("Worker arrêté.")

@@ -23,6 +23,7 @@ from sqlalchemy import delete
 
 from ..api import idempotency
 from ..features import reminders
+from ..formats import plural
 from ..hookspecs import hookimpl
 from ..importer.uploads import store_for
 from ..models import JobRun, WorkerHeartbeat
@@ -40,7 +41,8 @@ def outbox_drain(session, now: datetime) -> str | None:
     stats = delivery.drain_tenant(current_app._get_current_object(), session, now)
     if not (stats.sent or stats.retried or stats.dead):
         return None
-    return f"{stats.sent} envoyé(s), {stats.retried} à retenter, {stats.dead} abandonné(s)"
+    return (f"{plural(stats.sent, 'envoyé', 'envoyés')}, {stats.retried} à retenter, "
+            f"{plural(stats.dead, 'abandonné', 'abandonnés')}")
 
 
 def referrals_upkeep(tenant, session, now: datetime | None = None) -> str:
@@ -49,29 +51,33 @@ def referrals_upkeep(tenant, session, now: datetime | None = None) -> str:
     reminded, expired = remind_and_expire(session, tenant, now)
     keys = idempotency.purge_expired(session, now)
     tokens = form_tokens.purge_expired(session, now)
-    return (f"{reminded} relance(s), {expired} expiration(s), {keys} clé(s) d'idempotence "
-            f"purgée(s), {tokens} jeton(s) de formulaire purgé(s)")
+    return (f"{plural(reminded, 'relance', 'relances')}, "
+            f"{plural(expired, 'expiration', 'expirations')}, "
+            f"{plural(keys, 'clé d’idempotence purgée', 'clés d’idempotence purgées')}, "
+            f"{plural(tokens, 'jeton de formulaire purgé', 'jetons de formulaire purgés')}")
 
 
 def appointments_remind(tenant, session, now: datetime) -> str | None:
     result = reminders.remind(session, tenant, now)
     if not (result.queued or result.no_email):
         return None
-    return (f"{result.queued} rappel(s) mis en file, {len(result.no_email)} sans adresse "
-            "e-mail")
+    return (f"{plural(result.queued, 'rappel mis', 'rappels mis')} en file, "
+            f"{len(result.no_email)} sans adresse e-mail")
 
 
 def privacy_purge(tenant, session, now: datetime) -> str | None:
     summary = purge.purge(session, tenant, now=now)
     if not (summary.anonymised or summary.referrals):
         return None
-    return (f"{summary.anonymised} personne(s) et {summary.referrals} orientation(s) "
-            "anonymisées")
+    return (f"{plural(summary.anonymised, 'personne', 'personnes')} et "
+            f"{plural(summary.referrals, 'orientation', 'orientations')} anonymisées")
 
 
 def imports_sweep() -> str | None:
     removed = store_for(current_app).sweep()
-    return f"{removed} fichier(s) en attente supprimé(s)" if removed else None
+    if not removed:
+        return None
+    return plural(removed, "fichier en attente supprimé", "fichiers en attente supprimés")
 
 
 def worker_prune(session, now: datetime) -> str | None:
@@ -80,7 +86,8 @@ def worker_prune(session, now: datetime) -> str | None:
         WorkerHeartbeat.seen_at < now - KEEP_SILENT_WORKERS)).rowcount
     if not (runs or workers):
         return None
-    return f"{runs} exécution(s) et {workers} worker(s) silencieux oubliés"
+    return (f"{plural(runs, 'exécution oubliée', 'exécutions oubliées')}, "
+            f"{plural(workers, 'worker silencieux oublié', 'workers silencieux oubliés')}")
 
 
 @hookimpl

@@ -124,7 +124,7 @@ class Worker:
         if only:
             unknown = set(only) - {j.name for j in self.jobs}
             if unknown:
-                raise ValueError("Tâche(s) inconnue(s) ou désactivée(s) : "
+                raise ValueError("Tâches inconnues ou désactivées : "
                                  + ", ".join(sorted(unknown)))
             self.jobs = [j for j in self.jobs if j.name in only]
         self._seen: set[tuple[str, datetime]] = set()
