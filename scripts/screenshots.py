@@ -21,7 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-PASSWORD = "demo-ccas-2026"
+PASSWORD = "demo-ccas-2026"  # noqa: S105 - the demo's published password
 SLUG = "toulouse"
 # role: (login, [(name, path or a callable giving the path from the demo's ids)])
 PAGES = {
@@ -110,7 +110,8 @@ def main() -> int:
                                 path = case_of_state(app, path.split(":", 1)[1])
                             page.goto(base + path)
                             target = output / f"{role}-{name}-{width}.jpg"
-                            page.screenshot(path=str(target), full_page=True, type="jpeg", quality=70)
+                            page.screenshot(path=str(target), full_page=True, type="jpeg",
+                                            quality=70)
                             print(target.relative_to(ROOT) if target.is_relative_to(ROOT)
                                   else target)
                         context.close()
