@@ -567,8 +567,6 @@ BODIES: dict[str, Body] = {
                          success=(201,), page="self"),
     "admin.token_revoke": Body(lambda c: {}, page="admin.tokens"),
     "admin.sharing": Body(lambda c: {"comparison": "on"}, page="self"),
-    "cases.case_list": Body(lambda c: {"q": "Dupont"}, success=(200,), writes=False),
-    "privacy.search": Body(lambda c: {"q": "Dupont"}, success=(200,), writes=False),
     "identity.admin": Body(lambda c: {"password_sign_in": "on"}, page="self"),
     "identity.provider_form": Body(lambda c: {
         "name": "Autre annuaire", "issuer": "https://sso.example.org/realms/agents",
