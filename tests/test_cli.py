@@ -183,7 +183,7 @@ def test_demo_is_idempotent_and_prints_logins(ccas, client):
     second = ccas("demo")
     assert second.exit_code == 0
     r = ccas("plugins", "list", "--tenant", "toulouse")
-    assert r.output.count("activée") == 4
+    assert r.output.count("\tactivée") == 4
     r = client.post("/t/toulouse/login",
                     data={"email": "as@ccas-toulouse.demo", "password": "demo-ccas-2026"})
     assert r.status_code == 302

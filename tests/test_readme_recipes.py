@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from core.app import create_app
+from core.config import DEV_SECRET
 from core.db import db
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -69,7 +70,9 @@ def printed_token(output: str) -> str:
 
 
 def check_the_city_works(url: str, output: str) -> None:
-    app = create_app({"CCAS_ENV": "test", "SECRET_KEY": "recipe-test",
+    # the recipe's commands ran with the development secret key: the PostgreSQL tenant
+    # wall's key derives from it (``ccas db upgrade`` stored it), so the app uses it too
+    app = create_app({"CCAS_ENV": "test", "SECRET_KEY": DEV_SECRET,
                       "CCAS_DATABASE_URL": url, "CCAS_DATABASE_OWNER_URL": url,
                       "WTF_CSRF_ENABLED": True, "CCAS_LOG_LEVEL": "WARNING"})
     try:

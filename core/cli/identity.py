@@ -79,13 +79,14 @@ def idp_remove(tenant_slug, name):
 
 
 @idp_group.command("unlink")
-@click.option("--tenant", "tenant_slug", required=True)
+@click.option("--tenant", "tenant_slug", required=True, help="Slug du territoire.")
 @click.argument("name")
-@click.option("--email", required=True, help="The account whose provider identity changed.")
+@click.option("--email", required=True,
+              help="Le compte dont l'identité chez le fournisseur a changé.")
 @friendly
 def idp_unlink(tenant_slug, name, email):
-    """Let the account of EMAIL sign in through NAME with a new identity (its first
-    sign-in pinned the provider's subject)."""
+    """Permettre au compte EMAIL de se connecter par NAME avec une nouvelle identité (sa
+    première connexion avait fixé l'identifiant donné par le fournisseur)."""
     with tenant_context(tenant_slug):
         removed = idp.unlink(database.session, name, email)
         database.session.commit()
