@@ -228,6 +228,11 @@ CORE: tuple[PersonalData, ...] = (
     # staff's sign-in sessions (core.web.sessions): no beneficiary's data
     PersonalData("web_sessions", non_personal=("secret_hash", "account", "data",
                                                 "user_agent", "address")),
+    # the city's identity providers (configuration, the secret sealed) and which staff
+    # account a provider's subject signs in: no beneficiary's data
+    PersonalData("identity_providers", non_personal=(
+        "name", "issuer", "client_id", "client_secret_sealed", "scopes", "allowed_domains")),
+    PersonalData("identity_links", non_personal=("subject",)),
     PersonalData("workshop_themes", non_personal=("title", "description")),
     PersonalData("workshop_sessions", non_personal=("place",)),
 )
