@@ -9,7 +9,7 @@ from flask import Flask, abort, current_app, g, request
 from flask_babel import Babel
 
 from . import config as config_module
-from . import errors, logsafety, plugins
+from . import errors, logsafety, plugins, proxies
 from .accounts import throttle
 from .api import bp as api_bp
 from .api.auth import authenticate
@@ -17,6 +17,7 @@ from .db import db
 from .web import (
     accompaniment,
     account,
+    administration,
     appointments,
     audit,
     auth,
@@ -27,6 +28,7 @@ from .web import (
     filters,
     health,
     household,
+    identity,
     imports,
     notice,
     operator,
@@ -35,6 +37,7 @@ from .web import (
     public,
     referrals,
     reports,
+    sessions,
     staff_time,
     suggestions,
     synthesis,
@@ -50,7 +53,9 @@ CORE_BLUEPRINTS = (
     public.bp, health.bp, views.bp, operator.bp, api_bp, suggestions.bp, documents.bp,
     appointments.bp, cases.bp, dashboards.bp, account.bp, audit.bp, referrals.bp,
     reports.bp, imports.bp, accompaniment.bp, workshops.bp, staff_time.bp, privacy.bp,
+    administration.bp,
     household.bp, persons.bp, synthesis.bp, notice.bp,
+    identity.bp,
 )
 
 PLUGIN_URL_PREFIX = "/t/<tenant>/p/{name}"
@@ -80,6 +85,8 @@ def create_app(config: dict | None = None, registry: plugins.PluginRegistry | No
     logging.basicConfig(level=app.config["CCAS_LOG_LEVEL"])
 
     db.init_app(app)
+    app.extensions["ccas_wall_key"] = config_module.wall_key(app.config)
+    sessions.init_app(app, db.new_session)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=lambda: "fr", timezone_selector=_timezone)
 
@@ -99,6 +106,9 @@ def create_app(config: dict | None = None, registry: plugins.PluginRegistry | No
     _register_plugin_blueprints(app, registry)
     throttle.init_app(app)  # after every blueprint: it limits their views
     app.after_request(_security_headers)
+    if app.config["CCAS_TRUSTED_PROXY_NETWORKS"]:
+        app.wsgi_app = proxies.TrustedProxies(app.wsgi_app,
+                                              app.config["CCAS_TRUSTED_PROXY_NETWORKS"])
     return app
 
 
@@ -144,6 +154,12 @@ def _plugin_answer(registry: plugins.PluginRegistry, name: str, hook: str) -> li
     return list(fn() or []) if fn is not None else []
 
 
+#: Browser features no page of the platform uses: refused to every frame and script.
+PERMISSIONS_POLICY = ", ".join(f"{feature}=()" for feature in (
+    "accelerometer", "autoplay", "camera", "display-capture", "geolocation", "gyroscope",
+    "magnetometer", "microphone", "midi", "payment", "usb", "interest-cohort"))
+
+
 def _security_headers(response):
     headers = response.headers
     headers.setdefault(
@@ -154,6 +170,9 @@ def _security_headers(response):
     headers.setdefault("X-Content-Type-Options", "nosniff")
     headers.setdefault("Referrer-Policy", "same-origin")
     headers.setdefault("X-Frame-Options", "DENY")
+    headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
+    headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    headers.setdefault("Cross-Origin-Resource-Policy", "same-origin")
 
     if not current_app.config["DEVELOPMENT"]:
         headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")

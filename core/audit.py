@@ -8,6 +8,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from .models import AuditEvent
+from .web.client import client_address
 
 
 class AuditTrailImmutable(RuntimeError):
@@ -57,11 +58,19 @@ def record(session, action: str, obj=None, actor=None, **detail) -> AuditEvent:
         action=action,
         object_type=type(obj).__name__ if obj is not None else "",
         object_id=str(getattr(obj, "id", "") or "") if obj is not None else "",
-        ip=request.remote_addr if has_request_context() else None,
+        ip=client_address(request) if has_request_context() else None,
         detail={k: _jsonable(v) for k, v in detail.items()},
     )
     session.add(event)
     return event
+
+
+def record_list_read(session, action: str, shown, **detail) -> AuditEvent:
+    """One audit row for a list read (``case.list``, ``referral.list``…) naming the ids of
+    the objects ``shown``, in the request's own transaction like every audit row: a list
+    of files is a read of each file on it (issue 18)."""
+    ids = [str(obj.id) for obj in shown]
+    return record(session, action, None, ids=ids, count=len(ids), **detail)
 
 
 def _jsonable(value):

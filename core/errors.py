@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from urllib.parse import unquote_to_bytes
 
-from flask import Flask, current_app, g, jsonify, render_template, request
+from flask import Flask, current_app, g, jsonify, make_response, render_template, request
 from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException
 
@@ -161,9 +162,12 @@ def register(app: Flask) -> None:
             status == 429 and getattr(getattr(exc, "limit", None), "error_message", None)
         ):
             detail = exc.description  # our own French message
-        if is_api_request():
-            return problem(status, detail)
-        return _html(status, detail)
+        response = problem(status, detail) if is_api_request() else _html(status, detail)
+        allow = dict(exc.get_headers()).get("Allow")
+        if allow:  # 405: name the methods the resource takes
+            response = make_response(response)
+            response.headers["Allow"] = allow
+        return response
 
     @app.errorhandler(DBAPIError)
     def _database_error(exc: DBAPIError):
@@ -188,7 +192,9 @@ def register(app: Flask) -> None:
             return problem(500)
         return _html(500)
 
-    app.before_request(guard_request_body)
+    # First of every before-request function, before the CSRF check parses the form (it
+    # would consume the body the guard reads): see ``core.app.create_app``.
+    app.before_request_funcs.setdefault(None, []).insert(0, guard_request_body)
 
 
 def _rollback_request_session() -> None:
@@ -217,10 +223,12 @@ FORM_TYPE = "application/x-www-form-urlencoded"
 
 
 def guard_request_body() -> None:
-    """Refuse, before any view and any write, a body that is too large (413), of a type
-    the API does not take (415), not valid UTF-8 / JSON (400)."""
-    if any("\x00" in v for v in request.args.values()):
-        raise BodyRefused(400, "L'adresse contient un caractère nul : requête refusée.")
+    """Refuse, before any view, the CSRF check and any write, a query string or body that
+    is too large (413), of a type the API does not take (415), not valid UTF-8 / JSON, or
+    holding a character no database stores in text (NUL, a lone surrogate) (400)."""
+    if not _is_clean_urlencoded(request.query_string):
+        raise BodyRefused(400, "L'adresse contient des caractères invalides (UTF-8 attendu, "
+                               "sans caractère nul) : requête refusée.")
     limit = current_app.config.get("MAX_CONTENT_LENGTH")
     length = request.content_length
     if limit and length is not None and length > limit:
@@ -237,39 +245,51 @@ def guard_request_body() -> None:
             request.get_data(cache=True)
         ):
             raise BodyRefused(400, "Le corps de la requête n'est pas un JSON valide "
-                                   "(UTF-8 attendu).")
+                                   "(UTF-8 attendu, sans caractère nul).")
         return
-    if mimetype == FORM_TYPE:
-        _check_form_encoding(request.get_data(cache=True))
+    if mimetype == FORM_TYPE and not _is_clean_urlencoded(request.get_data(cache=True)):
+        raise BodyRefused(400, FORM_MESSAGE)
+    if mimetype == "multipart/form-data" and any(
+            _unstorable(k) or _unstorable(v) for k, v in request.form.items(multi=True)):
+        raise BodyRefused(400, FORM_MESSAGE)
+
+
+FORM_MESSAGE = ("Le formulaire contient des caractères invalides (UTF-8 attendu, sans "
+                "caractère nul) : rien n'a été enregistré.")
+
+#: Characters no database stores in text: NUL (PostgreSQL) and lone UTF-16 surrogates
+#: (not encodable in UTF-8).
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def _unstorable(value) -> bool:
+    if isinstance(value, str):
+        return _UNSTORABLE.search(value) is not None
+    if isinstance(value, dict):
+        return any(_unstorable(k) or _unstorable(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_unstorable(v) for v in value)
+    return False
 
 
 def _is_json(body: bytes) -> bool:
-    """Valid UTF-8 JSON without NUL characters (no database stores them in text)."""
+    """Valid UTF-8 JSON without a NUL character or lone surrogate in any string."""
     try:
-        return not _has_nul(json.loads(body.decode("utf-8")))
+        return not _unstorable(json.loads(body.decode("utf-8")))
     except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
         return False
 
 
-def _has_nul(value) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_has_nul(v) for v in value)
-    return False
-
-
-def _check_form_encoding(body: bytes) -> None:
-    message = ("Le formulaire contient des caractères invalides (UTF-8 attendu, sans "
-               "caractère nul).")
+def _is_clean_urlencoded(body: bytes) -> bool:
+    """Every name and value of an ``a=1&b=2`` string decodes as UTF-8 without NUL (the
+    parser would otherwise replace the bad bytes silently)."""
     for pair in body.split(b"&"):
         for part in pair.split(b"=", 1):
             raw = unquote_to_bytes(part.replace(b"+", b" "))
             try:
                 raw.decode("utf-8")
-            except UnicodeDecodeError as exc:
-                raise BodyRefused(400, message) from exc
+            except UnicodeDecodeError:
+                return False
             if b"\x00" in raw:
-                raise BodyRefused(400, message)
+                return False
+    return True

@@ -161,7 +161,9 @@ def ccas_cli_commands():
     """Click commands added under ``ccas <command>``. Wrap tenant work with
     ``core.plugin_api.tenant_command(plugin_name)`` so that the command refuses a tenant
     that has not enabled the plugin. The commands are loaded when ``ccas`` needs them
-    (``ccas --help`` or the command itself), never at import.
+    (``ccas --help`` or the command itself), never at import. A ``click.Group`` named as
+    a core group (``import``, ``report``…) adds its subcommands to the core's group
+    (``ccas import loans``); a core subcommand keeps its name.
 
     Call mode: collected.
 
@@ -205,6 +207,35 @@ def ccas_personal_data():
             return [PersonalData("udaf_visits", personal={"note": "blank"},
                                  non_personal=("code",), links=(("case_id", "cases"),),
                                  label="Visites UDAF")]
+    """
+
+
+@decorating
+@hookspec
+def ccas_scheduled_jobs():
+    """Tasks the worker (``ccas worker``, ``docs/deployment.md``) runs on a schedule: the
+    lender's arrears check every morning, a connector's nightly synchronisation… Each job
+    runs once per period of its schedule whatever the number of workers (a claimed row in
+    ``job_runs``), tenant by tenant for the tenants that enabled the plugin, each inside
+    its own tenant scope and transaction: a tenant that fails is recorded as failed and
+    rolled back, the other tenants and jobs still run. Operators change a schedule or
+    switch a job off with ``CCAS_WORKER_SCHEDULE`` (``name=1d@05:00``, ``name=off``).
+
+    Call mode: collected, plugin level (every installed plugin, at the worker's start).
+    A plugin that raises here is logged and its jobs left out.
+
+    :return: a list of ``core.plugin_api.ScheduledJob``.
+
+    Example::
+
+        def sync(tenant, session, now):
+            sent = udaf.push_new_cases(session, since=now - timedelta(days=1))
+            return f"{sent} dossier(s) transmis"
+
+        @hookimpl
+        def ccas_scheduled_jobs():
+            return [ScheduledJob("udaf.sync", sync, every=timedelta(days=1),
+                                 at=timedelta(hours=2), label="Synchronisation UDAF")]
     """
 
 
@@ -741,10 +772,17 @@ def ccas_report_sections(tenant, year, session):
     The section appears under ``"sections"[name]`` of the report (``core.reports``). A
     lender's section may carry ``data["loans"]`` (keys ``count``, ``amount_lent``,
     ``average_amount``, ``average_months``, ``portfolio_outstanding``, ``par30``,
-    ``defaults``, ``guarantee_calls``, ``subsidy_cost``; money as decimal strings): the
-    report then shows it as its top-level ``"loans"``. The funders' view shows every
-    integer under 5 as ``"< 5"`` and hides the other figures of a dict holding one, so
-    keep counts and amounts of one topic in one dict.
+    ``defaults``, ``guarantee_calls``, ``subsidy_cost``; money as decimal strings; and
+    ``ageing``, ``{"1-30" | "31-60" | "61-90" | "90+": {"count", "outstanding"}}``, the
+    loans late by bucket): the report then shows it as its top-level ``"loans"``. The
+    funders' view shows every integer under 5 as ``"< 5"`` and hides the other figures
+    of a dict holding one, so keep counts and amounts of one topic in one dict. Give
+    every amount with the count it derives from:
+    ``data["derived_from"] = {"amount_key": "count_key"}`` in the dict holding them (an
+    amount split by key names a dict of counts by the same keys); the funders' view hides
+    an amount whose count is under 5 (``tests/test_report_sections_suppression.py``
+    checks every section). What the pages
+    and files show are the section's ``figures`` (``Figure``: label, kind, ``basis``).
 
     Call mode: collected.
 
@@ -791,9 +829,9 @@ def ccas_demo_data(rng, cases, today, tenant, session):
 
         @hookimpl
         def ccas_demo_data(rng, cases, today, session):
-            rows = [{"id": new_id(rng), "case_id": c.id, "result": "clear",
-                     "checked_on": c.days["documents_requested"]}
-                    for c in cases if "documents_requested" in c.days]
-            insert_rows(session, FicpCheck, rows)
-            return {"Contrôles FICP": len(rows)}
+            rows = [{"id": new_id(rng), "case_id": c.id, "amount": c.amount,
+                     "decided_on": c.days["granted"]}
+                    for c in cases if "granted" in c.days]
+            insert_rows(session, UdafLoan, rows)
+            return {"Prêts UDAF": len(rows)}
     """

@@ -7,6 +7,7 @@ security applies to it.
 
 from __future__ import annotations
 
+import logging
 import os
 from functools import cache
 from importlib.metadata import entry_points
@@ -73,14 +74,40 @@ def pending_heads(current: set[str]) -> set[str]:
     return heads() - applied - set(current)
 
 
-def upgrade(owner_url: str, app_role: str | None = None) -> None:
-    """Upgrade to head (idempotent); on PostgreSQL grant the app role its privileges."""
-    command.upgrade(alembic_config(owner_url), "heads")
-    if app_role and owner_url.startswith("postgresql"):
+def applied(url: str) -> set[str]:
+    """Every revision applied to the database at ``url`` (heads and their ancestors)."""
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            current = rawsql.migration_revision(conn)
+    finally:
+        engine.dispose()
+    if not current:
+        return set()
+    return {r.revision for r in _script().revision_map.iterate_revisions(tuple(current), "base")}
+
+
+def upgrade(owner_url: str, app_role: str | None = None, wall_key: bytes | None = None,
+            verbose: bool = False) -> None:
+    """Upgrade to head (idempotent); on PostgreSQL grant the app role its privileges and
+    store the tenant wall's key (``core.config.wall_key``) where only the owner reads it.
+    Alembic's progress lines (INFO) are shown only when ``verbose``."""
+    alembic_log = logging.getLogger("alembic")
+    previous = alembic_log.level
+    if not verbose:
+        alembic_log.setLevel(logging.WARNING)
+    try:
+        command.upgrade(alembic_config(owner_url), "heads")
+    finally:
+        alembic_log.setLevel(previous)
+    if owner_url.startswith("postgresql") and (app_role or wall_key):
         engine = create_engine(owner_url)
         try:
             with engine.begin() as conn:
-                rawsql.grant_app_role(conn, app_role)
+                if app_role:
+                    rawsql.grant_app_role(conn, app_role)
+                if wall_key:
+                    rawsql.install_wall_key(conn, wall_key)
         finally:
             engine.dispose()
 

@@ -15,6 +15,21 @@ Declaring the plugin
     settings), ``PersonalData`` (RGPD descriptor of a plugin table),
     ``tenant_command(name)`` (decorator for the plugin's CLI commands).
 
+Documents laid out as tables (the reports' writers)
+    ``ReportTable(title, headers, rows)``, ``export_document({"title": …, "tables": […]},
+    fmt)`` (``xlsx``, ``pdf``, ``md``, ``csv`` long format, ``json``), ``table_csv(table)``
+    (one table as a flat French CSV), ``money_cell(amount)`` (shown as money everywhere),
+    ``column_chart(chart_id, title, [(label, value, text), …])`` (an accessible SVG bar
+    chart: title, description listing every value, each value written on its bar).
+
+Legacy imports (the case import's machinery)
+    ``read_spreadsheet(data, filename)`` (CSV ``;``/``,``/tab in UTF-8 or Windows-1252, or
+    XLSX: headers and rows with their line numbers), ``ImportRowError`` (line, column,
+    French message), ``ImportValueProblem``, ``normalise_header``, ``read_date_cell``,
+    ``read_amount_cell``, ``read_months_cell``, ``read_text_cell``, ``insert_rows`` (below),
+    ``CaseTransition`` (a case's dated moves, for
+    an import that records them).
+
 Declaring hooks of the plugin's own (``ccas_hookspecs``)
     ``hookspec`` and the policy markers ``deciding`` / ``decorating``.
 
@@ -23,8 +38,8 @@ The plugin's part of the case workflow (``ccas_case_workflow``)
 
 Values returned by hooks
     ``CaseCheck``, ``Destination``, ``DocumentRequirement``, ``LendingBounds``, ``NavItem``,
-    ``Panel``,
-    ``ReportSection``, ``Suggestion``.
+    ``Panel``, ``ReportSection`` with its ``Figure`` rows, ``ScheduledJob`` (a task of the worker,
+    ``ccas_scheduled_jobs``), ``Suggestion``.
 
 Values hooks receive (read them; their own modules stay private)
     ``Case``, ``Person``, ``Organisation``, ``Referral``, ``Tenant``, ``User``,
@@ -82,7 +97,10 @@ Reading user input and showing values the French way
     the core's vocabularies and what plugins add with ``ccas_labels``).
 
 Loan arithmetic (pure: Decimal in, Decimal out, no database)
-    ``build_schedule``, ``remaining_schedule``, ``validate_loan_inputs`` and
+    ``build_schedule``, ``remaining_schedule``, ``reschedule`` and ``Rescheduling``
+    (payment holiday, new duration), ``MAX_AMOUNT``, ``MAX_MONTHS``,
+    ``MAX_HOLIDAY_MONTHS``, ``add_months``, ``months_for_installment``,
+    ``validate_loan_inputs`` and
     ``LoanInputError``, ``annual_percentage_rate``, ``round_apr``, ``schedule_json``.
 
 Demonstration data (hook ``ccas_demo_data``)
@@ -92,7 +110,8 @@ Demonstration data (hook ``ccas_demo_data``)
 
 Helpers shared by partner plugins
     ``has_children``, ``keywords_found``, ``normalise_text``, ``organisation_of_plugin``,
-    ``partner_flows``, ``plugin_destination``, ``suggestions_resolved``.
+    ``partner_flows``, ``partner_flow_figures`` (the same, labelled for the review),
+    ``plugin_destination``, ``suggestions_resolved``.
 """
 
 from __future__ import annotations
@@ -117,17 +136,37 @@ from .features.accompaniment import status_label
 from .features.evaluation import Affordability, affordability
 from .formats import plural
 from .hookspecs import deciding, decorating, hookimpl, hookspec
+from .importer import columns as _columns
+from .importer.reading import read_table as read_spreadsheet
+from .importer.rows import RowError as ImportRowError
 from .labels import label
 from .loans import (
+    MAX_AMOUNT,
+    MAX_HOLIDAY_MONTHS,
+    MAX_MONTHS,
     LoanInputError,
+    Rescheduling,
+    add_months,
     annual_percentage_rate,
     build_schedule,
+    months_for_installment,
     remaining_schedule,
+    reschedule,
     round_apr,
     schedule_json,
     validate_loan_inputs,
 )
-from .models import PURPOSE_LABELS, Case, Organisation, Person, Referral, State, Tenant, User
+from .models import (
+    PURPOSE_LABELS,
+    Case,
+    CaseTransition,
+    Organisation,
+    Person,
+    Referral,
+    State,
+    Tenant,
+    User,
+)
 from .models.base import Base, TenantScoped, UTCDateTime, tenant_fk, utcnow
 from .plugins import settings_fields
 from .plugins.calling import PluginFailure
@@ -136,6 +175,7 @@ from .plugins.helpers import (
     keywords_found,
     normalise_text,
     organisation_of_plugin,
+    partner_flow_figures,
     partner_flows,
     plugin_destination,
     suggestions_resolved,
@@ -145,11 +185,13 @@ from .plugins.types import (
     DemoCase,
     Destination,
     DocumentRequirement,
+    Figure,
     LendingBounds,
     NavItem,
     Panel,
     PluginInfo,
     ReportSection,
+    ScheduledJob,
     Suggestion,
 )
 from .policy import (
@@ -168,6 +210,10 @@ from .policy import (
     allow,
 )
 from .privacy.registry import PersonalData
+from .reports.charts import column_chart
+from .reports.export import Table as ReportTable
+from .reports.export import export as export_document
+from .reports.export import money_cell, table_csv
 from .web.context import current_tenant as _current_tenant
 from .web.filters import format_money
 from .workflow import (
@@ -194,6 +240,28 @@ class LoanRef(Protocol):
 # -- declaring the plugin --------------------------------------------------------------
 
 
+#: A spreadsheet cell that cannot be read (French message naming the value).
+ImportValueProblem = _columns.ValueProblem
+#: Cells of a legacy spreadsheet, as the case import reads them: ``normalise_header``
+#: (lowercase, no accents, punctuation as spaces), dates (ISO or JJ/MM/AAAA), amounts
+#: (French or English decimals), months (1-120), text (with a length limit). Each raises
+#: ``ImportValueProblem``; an empty cell gives ``None`` (``""`` for text).
+normalise_header = _columns.normalise
+read_date_cell = _columns.parse_date
+read_amount_cell = _columns.parse_amount
+read_months_cell = _columns.parse_months
+read_text_cell = _columns.text
+
+
+def bulk_insert(session, model, records: list[dict]) -> None:
+    """Insert many rows of the tenant model ``model`` fast, in the session's transaction
+    (legacy imports): :func:`insert_rows` (the columns a record leaves out take the
+    model's Python defaults; ``tenant_id`` is the current tenant's, filled in when
+    missing, refused when another; PostgreSQL's row-level security checks the rows
+    again)."""
+    insert_rows(session, model, records)
+
+
 def plugin_settings(name: str) -> dict:
     """Typed settings of plugin ``name`` for the current tenant, defaults filled in."""
     return plugins.plugin_settings(name)
@@ -205,7 +273,7 @@ def tenant_command(plugin_name: str):
     command receives ``tenant`` (the ``Tenant``)."""
 
     def decorate(fn):
-        @click.option("--tenant", "tenant_slug", required=True, help="Tenant slug.")
+        @click.option("--tenant", "tenant_slug", required=True, help="Slug du territoire.")
         @functools.wraps(fn)
         def wrapper(tenant_slug, *args, **kwargs):
             with tenant_context(tenant_slug) as tenant:
@@ -306,6 +374,20 @@ __all__ = [
     "plugin_settings",
     "PersonalData",
     "tenant_command",
+    "read_spreadsheet",
+    "ImportRowError",
+    "ImportValueProblem",
+    "normalise_header",
+    "read_date_cell",
+    "read_amount_cell",
+    "read_months_cell",
+    "read_text_cell",
+    "CaseTransition",
+    "ReportTable",
+    "export_document",
+    "table_csv",
+    "money_cell",
+    "column_chart",
     # hooks of the plugin's own
     "hookspec",
     "deciding",
@@ -327,7 +409,9 @@ __all__ = [
     "DocumentRequirement",
     "NavItem",
     "Panel",
+    "Figure",
     "ReportSection",
+    "ScheduledJob",
     "Suggestion",
     # values hooks receive
     "Case",
@@ -393,6 +477,13 @@ __all__ = [
     # loan arithmetic
     "build_schedule",
     "remaining_schedule",
+    "reschedule",
+    "Rescheduling",
+    "add_months",
+    "months_for_installment",
+    "MAX_AMOUNT",
+    "MAX_MONTHS",
+    "MAX_HOLIDAY_MONTHS",
     "validate_loan_inputs",
     "LoanInputError",
     "annual_percentage_rate",
@@ -403,6 +494,7 @@ __all__ = [
     "keywords_found",
     "normalise_text",
     "organisation_of_plugin",
+    "partner_flow_figures",
     "partner_flows",
     "plugin_destination",
     "suggestions_resolved",

@@ -122,6 +122,16 @@ def allow(*roles: str | Role | frozenset):
     return decorate
 
 
+def roles_of(view) -> frozenset | str | None:
+    """The roles ``@allow`` gave a view function (``"operator"`` for operator pages), or
+    ``None`` for a view without a policy (public)."""
+    while view is not None:
+        if _key(view) in POLICY:
+            return POLICY[_key(view)]
+        view = getattr(view, "__wrapped__", None)
+    return None
+
+
 def _to_login():
     """Send a signed-out visitor to the sign-in page. A form posted without a session
     (it expired while the user was typing) is not saved: say so, and come back to the

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 import decimal
+import hashlib
 import json
 import re
 import uuid
@@ -27,12 +28,80 @@ def _ident(name: str) -> str:
     return name
 
 
-def set_tenant_guc(conn: Connection, tenant_id: str, cross: str) -> None:
-    """Set the transaction-local tenant settings read by the RLS policies."""
+def set_tenant_guc(conn: Connection, tenant_id: str, cross: str, key: bytes | None) -> None:
+    """Set the transaction-local tenant settings read by the RLS policies: the tenant and
+    its signature for this transaction (``wall_signature``; without ``key`` the tenant
+    is unsigned and the policies show nothing), and ``ccas.cross``, honoured for the owner
+    only."""
+    signature = ""
+    if tenant_id and key:
+        pid, started = conn.execute(text(
+            "SELECT pg_backend_pid(), "
+            "(extract(epoch FROM transaction_timestamp()) * 1000000)::bigint")).one()
+        signature = wall_signature(key, tenant_id, pid, started)
     conn.execute(
-        text("SELECT set_config('ccas.tenant_id', :t, true), set_config('ccas.cross', :c, true)"),
-        {"t": tenant_id, "c": cross},
+        text("SELECT set_config('ccas.tenant_id', :t, true), "
+             "set_config('ccas.tenant_sig', :s, true), set_config('ccas.cross', :c, true)"),
+        {"t": tenant_id, "s": signature, "c": cross},
     )
+
+
+def wall_signature(key: bytes, tenant_id: str, backend_pid: int, transaction_start: int) -> str:
+    """The signature of ``tenant_id`` for one transaction (its backend and its start, in
+    microseconds): ``sha256(key || sha256(key || message))`` in hex, what
+    ``ccas_current_tenant()`` recomputes with the key only the owner can read."""
+    message = f"{tenant_id}:{backend_pid}:{transaction_start}".encode()
+    return hashlib.sha256(key + hashlib.sha256(key + message).digest()).hexdigest()
+
+
+#: The database side of the wall (migration 0016b, ``install_wall``): the key in a schema
+#: the application role cannot enter, and the function the policies call.
+WALL_FUNCTION = """
+CREATE OR REPLACE FUNCTION public.ccas_current_tenant() RETURNS integer
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+    tenant text := current_setting('ccas.tenant_id', true);
+    signature text := current_setting('ccas.tenant_sig', true);
+    secret bytea;
+    message bytea;
+BEGIN
+    IF tenant IS NULL OR signature IS NULL OR tenant !~ '^[0-9]{1,9}$' THEN
+        RETURN NULL;
+    END IF;
+    SELECT k.key INTO secret FROM ccas_wall.keys AS k WHERE k.id = 1;
+    IF secret IS NULL THEN
+        RETURN NULL;
+    END IF;
+    message := convert_to(tenant || ':' || pg_backend_pid() || ':'
+        || ((extract(epoch FROM transaction_timestamp()) * 1000000)::bigint)::text, 'UTF8');
+    IF encode(sha256(secret || sha256(secret || message)), 'hex') = signature THEN
+        RETURN tenant::integer;
+    END IF;
+    RETURN NULL;
+END
+$fn$
+"""
+
+
+def install_wall(conn: Connection) -> None:
+    """Create the key's schema and table (owner only) and ``ccas_current_tenant()``."""
+    conn.execute(text("CREATE SCHEMA IF NOT EXISTS ccas_wall"))
+    conn.execute(text("REVOKE ALL ON SCHEMA ccas_wall FROM PUBLIC"))
+    conn.execute(text("CREATE TABLE IF NOT EXISTS ccas_wall.keys ("
+                      "id integer PRIMARY KEY CHECK (id = 1), key bytea NOT NULL)"))
+    conn.execute(text("REVOKE ALL ON ccas_wall.keys FROM PUBLIC"))
+    conn.execute(text(WALL_FUNCTION))
+
+
+def drop_wall(conn: Connection) -> None:
+    conn.execute(text("DROP FUNCTION IF EXISTS public.ccas_current_tenant()"))
+    conn.execute(text("DROP SCHEMA IF EXISTS ccas_wall CASCADE"))
+
+
+def install_wall_key(conn: Connection, key: bytes) -> None:
+    """Store the key the signatures are checked with (owner's connection; idempotent)."""
+    conn.execute(text("INSERT INTO ccas_wall.keys (id, key) VALUES (1, :k) "
+                      "ON CONFLICT (id) DO UPDATE SET key = EXCLUDED.key"), {"k": key})
 
 
 def bulk_insert(conn: Connection, table, records: list[dict], tenant_id: int) -> None:
@@ -99,23 +168,21 @@ POLICY = "ccas_tenant_isolation"
 def enable_rls(conn: Connection, table: str) -> None:
     """Row-level security on a tenant table: forced, even for the owner.
 
-    A row is visible and writable only when its ``tenant_id`` equals the transaction's
-    ``ccas.tenant_id``; with no tenant set nothing matches. ``ccas.cross = 'on'`` is the
-    escape hatch set only by ``core.tenancy.cross_tenant``.
+    A row is visible and writable only when its ``tenant_id`` equals
+    ``ccas_current_tenant()``: the transaction's ``ccas.tenant_id`` if its signature
+    ``ccas.tenant_sig`` holds, which SQL run as the application role cannot forge (the
+    key is in a schema it cannot enter). ``ccas.cross = 'on'`` lifts the policy for the
+    owner only (data migrations, ``ccas backup``); the application role may set it, in
+    vain. See docs/security.md, "the database wall".
     """
     t = _ident(table)
+    owner = conn.execute(text("SELECT quote_literal(current_user)")).scalar_one()
+    condition = ("(tenant_id = (SELECT public.ccas_current_tenant()) "
+                 f"OR (current_setting('ccas.cross', true) = 'on' AND current_user = {owner}))")
     conn.execute(text(f"ALTER TABLE {t} ENABLE ROW LEVEL SECURITY"))
     conn.execute(text(f"ALTER TABLE {t} FORCE ROW LEVEL SECURITY"))
     conn.execute(text(f"DROP POLICY IF EXISTS {POLICY} ON {t}"))
-    conn.execute(
-        text(
-            f"CREATE POLICY {POLICY} ON {t} "
-            "USING (tenant_id = NULLIF(current_setting('ccas.tenant_id', true), '')::integer "
-            "OR current_setting('ccas.cross', true) = 'on') "
-            "WITH CHECK (tenant_id = NULLIF(current_setting('ccas.tenant_id', true), '')::integer "
-            "OR current_setting('ccas.cross', true) = 'on')"
-        )
-    )
+    conn.execute(text(f"CREATE POLICY {POLICY} ON {t} USING {condition} WITH CHECK {condition}"))
 
 
 def grant_app_role(conn: Connection, role: str) -> None:
@@ -130,6 +197,9 @@ def grant_app_role(conn: Connection, role: str) -> None:
     conn.execute(text(f"REVOKE INSERT, UPDATE, DELETE ON alembic_version FROM {r}"))
     # The audit trail is append-only for the application (core.audit refuses it too).
     conn.execute(text(f"REVOKE UPDATE, DELETE, TRUNCATE ON audit_events FROM {r}"))
+    # The tenant wall's key: never readable by the application (core.rawsql.install_wall).
+    conn.execute(text(f"REVOKE ALL ON SCHEMA ccas_wall FROM {r}"))
+    conn.execute(text(f"REVOKE ALL ON ALL TABLES IN SCHEMA ccas_wall FROM {r}"))
 
 
 def rls_status(conn: Connection) -> dict[str, tuple[bool, bool]]:
@@ -198,8 +268,8 @@ def rewrite_audit_details(conn: Connection, tenant_id: int, details: dict) -> in
     """
     if not details:
         return 0
-    if conn.dialect.name == "postgresql":
-        set_tenant_guc(conn, str(tenant_id), "")
+    if conn.dialect.name == "postgresql":  # the owner: its escape hatch, this transaction
+        set_tenant_guc(conn, "", "on", None)
     table = AuditEvent.__table__
     for row_id, detail in details.items():
         conn.execute(
@@ -207,3 +277,11 @@ def rewrite_audit_details(conn: Connection, tenant_id: int, details: dict) -> in
             .values(detail=detail)
         )
     return len(details)
+
+
+def count_every_tenant(conn: Connection, table: str) -> int:
+    """Rows of ``table`` in every tenant, on the owner's connection (tests, checks)."""
+    with conn.begin():
+        if conn.dialect.name == "postgresql":
+            set_tenant_guc(conn, "", "on", None)
+        return conn.execute(text(f"SELECT count(*) FROM {_ident(table)}")).scalar_one()  # noqa: S608 - checked identifier

@@ -632,6 +632,19 @@ def organisation_of_destination(session, destination: str | None) -> Organisatio
     return session.scalar(select(Organisation).where(Organisation.id == org_id))
 
 
+def destination_label(session, code: str | None, destinations: dict | None = None) -> str:
+    """Where a case was reoriented, in words, whatever its state now: a scheme, a plugin's
+    destination, or the organisation's name (kept even when it is no longer a partner).
+    ``destinations``: the tenant's current ones (``workflow.destinations()``), if at hand."""
+    if not code:
+        return ""
+    known = {**reasons.CORE_DESTINATIONS, **(destinations or workflow.destinations())}
+    if code in known:
+        return known[code]
+    organisation = organisation_of_destination(session, code)
+    return organisation.name if organisation is not None else "Une autre structure"
+
+
 def _destination_organisation(session, destination: str | None) -> Organisation | None:
     org = organisation_of_destination(session, destination)
     return org if org is not None and org.kind in PARTNER_KINDS else None

@@ -17,11 +17,13 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 
+from flask import current_app, has_app_context
 from sqlalchemy import event
 from sqlalchemy.orm import Session, with_loader_criteria
 
@@ -101,6 +103,13 @@ def cross_tenant(reason: str) -> Iterator[None]:
 # --------------------------------------------------------------------------------------
 
 
+def wall_key() -> bytes | None:
+    """The key signing the tenant setting (``CCAS_TENANT_WALL_KEY``), from the app."""
+    if not has_app_context():
+        return None
+    return current_app.extensions.get("ccas_wall_key")
+
+
 def _wanted_guc() -> tuple[str, str]:
     tenant_id = _tenant.get()
     return ("" if tenant_id is None else str(tenant_id), "on" if in_cross_tenant() else "")
@@ -115,7 +124,9 @@ def _sync_guc(session: Session, connection=None) -> None:
     if session.info.get("ccas_guc") == wanted and connection is None:
         return
     conn = connection if connection is not None else session.connection()
-    rawsql.set_tenant_guc(conn, *wanted)
+    if connection is None and session.info.get("ccas_guc") == wanted:
+        return  # the transaction this connection() began has just set it (after_begin)
+    rawsql.set_tenant_guc(conn, *wanted, wall_key())
     session.info["ccas_guc"] = wanted
 
 
@@ -180,10 +191,15 @@ def _do_orm_execute(state) -> None:
             )
         )
         return
-    state.statement = state.statement.options(
-        with_loader_criteria(
-            TenantScoped, lambda cls: cls.tenant_id == tenant_id, include_aliases=True
-        )
+    state.statement = state.statement.options(_tenant_criteria(tenant_id))
+
+
+@functools.lru_cache(maxsize=4096)
+def _tenant_criteria(tenant_id: int):
+    """The loader criteria of one tenant, built once: building the option (and analysing
+    its lambda) on every statement cost more than the rest of the scoping."""
+    return with_loader_criteria(
+        TenantScoped, lambda cls: cls.tenant_id == tenant_id, include_aliases=True
     )
 
 

@@ -58,6 +58,7 @@ def _run(connection) -> None:
             from core import rawsql
 
             existing = set(inspect(connection).get_table_names())
+            rawsql.install_wall(connection)  # what the policies call (idempotent)
             for table in tenant_tables():
                 if table in existing:
                     rawsql.enable_rls(connection, table)

@@ -146,6 +146,18 @@ class Body:
 # -- helpers ------------------------------------------------------------------------------------
 
 
+def _linked_secretary(ctx: Ctx) -> None:
+    """The secretary signed in once through the world's provider (a link to remove)."""
+    from sqlalchemy import select
+
+    from core.models import IdentityLink, IdentityProvider
+
+    with ctx.session("own") as s:
+        provider = s.scalar(select(IdentityProvider).where(IdentityProvider.name == "Annuaire"))
+        s.add(IdentityLink(provider_id=provider.id, user_id=ctx.own.users["secretary"].id,
+                           subject="sub-secretaire"))
+
+
 def totp_code(secret: str, at: float | None = None) -> str:
     from core.accounts import totp
 
@@ -321,14 +333,11 @@ def _slot(prefix: str, ctx: Ctx, days: int, at: str) -> dict:
 
 
 def _plugin_settings(_ctx: Ctx) -> dict:
-    import json
-
-    return {"annual_rate": "3.04", "amount_min": "300", "amount_max": "3000",
+    return {"annual_rate": "3,04", "amount_min": "300,00", "amount_max": "3 000,00",
             "max_months": "36", "schedule_method": "annuity", "interest_paid_by_city": "100",
-            "city_guarantee": "15", "fcs_guarantee": "50",
-            "allowed_purposes": json.dumps(["mobility", "housing", "household_equipment",
-                                            "health", "training", "employment", "debts",
-                                            "other"]),
+            "city_guarantee": "15", "fcs_guarantee": "50", "default_after_days": "90",
+            "allowed_purposes": ["mobility", "housing", "household_equipment", "health",
+                                 "training", "employment", "debts", "other"],
             "contact_email": "microcredit@credit-municipal.example.org"}
 
 
@@ -480,8 +489,45 @@ BODIES: dict[str, Body] = {
     "credit_municipal.loan_default": Body(lambda c: {"declared_on": c.day()},
                                           page="credit_municipal.loan_detail"),
     "credit_municipal.loan_import": Body(_repayments_file),
+    "credit_municipal.loan_reschedule": Body(lambda c: {
+        "holiday_months": "1", "months": "12", "opinion": "favourable"},
+        page="credit_municipal.loan_detail"),
+    "credit_municipal.loan_write_off": Body(lambda c: {"written_off_on": c.day()},
+                                            page="credit_municipal.loan_detail"),
+    "credit_municipal.loan_recovery": Body(lambda c: {"received_on": c.day(),
+                                                      "recovery_amount": "100,00"},
+                                           page="credit_municipal.loan_detail"),
     # the manager's administration
     "web.plugin_settings": Body(_plugin_settings, page="self"),
+    "admin.organisations": Body(lambda c: {"name": "Nouvelle association",
+                                           "kind": "association", "plugin": "", "email": ""},
+                                page="self"),
+    "admin.organisation_edit": Body(lambda c: {"name": "Association renommée",
+                                               "kind": "association", "plugin": "",
+                                               "email": "contact@association.example"},
+                                    page="self"),
+    "admin.users": Body(lambda c: {"email": "invitation@world.test", "full_name": "Invitée",
+                                   "role": "secretary", "org": f"CCAS de {c.own.tenant.city}"},
+                        page="self"),
+    "admin.user_edit": Body(lambda c: {"full_name": "Secrétaire renommée", "role": "secretary",
+                                       "org": f"CCAS de {c.own.tenant.city}"}, page="self"),
+    "admin.user_action": Body(lambda c: {"action": "send_link"}, page="admin.user_edit"),
+    "admin.tokens": Body(lambda c: {"user": str(c.own.users["referrer"].id),
+                                    "name": "Nouveau logiciel", "expires_days": "30"},
+                         success=(201,), page="self"),
+    "admin.token_revoke": Body(lambda c: {}, page="admin.tokens"),
+    "admin.sharing": Body(lambda c: {"comparison": "on"}, page="self"),
+    "cases.case_list": Body(lambda c: {"q": "Dupont"}, success=(200,), writes=False),
+    "privacy.search": Body(lambda c: {"q": "Dupont"}, success=(200,), writes=False),
+    "identity.admin": Body(lambda c: {"password_sign_in": "on"}, page="self"),
+    "identity.provider_form": Body(lambda c: {
+        "name": "Autre annuaire", "issuer": "https://sso.example.org/realms/agents",
+        "client_id": "ccas", "client_secret": "un-secret", "domains": "example.org",
+        "scopes": "openid email", "organisation": "", "active": "on"}, page="self"),
+    "identity.provider_delete": Body(lambda c: {}, page="identity.admin"),
+    "identity.unlink": Body(lambda c: {"provider": "Annuaire",
+                                       "email": c.own.users["secretary"].email},
+                            prepare=_linked_secretary, page="identity.admin"),
     "privacy.rectify": Body(_rectified, page="privacy.person_page"),
     "privacy.erase": Body(lambda c: {"confirm": "yes"}, page="privacy.person_page"),
     "privacy.referral_rectify": Body(_referral_rectified, page="privacy.referral_page"),
@@ -536,6 +582,8 @@ BODIES: dict[str, Body] = {
                                         "city": "Gamma", "timezone": "Europe/Paris"}),
     # (the lender cannot be disabled while the world's cases wait for its check)
     "operator.tenant_detail": Body(lambda c: {"plugin": "adie", "action": "enable"}),
+    "operator.tenant_status": Body(lambda c: {"action": "suspend"},
+                                   page="operator.tenant_detail"),
 }
 
 

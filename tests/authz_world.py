@@ -20,6 +20,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from core import clock
+from core.accounts import identity_providers
 
 ROLES = ("manager", "secretary", "social_worker", "lender_agent", "referrer", "funder")
 ROLE_ORGS = {
@@ -106,6 +107,13 @@ def build_tenant(session, in_tenant, slug: str, password_hash: str, import_dir: 
         other_referrer = _user(session, accounts, password_hash, tenant, "referrer",
                                *OTHER_ORG, 99)
         plugins.set_enabled(session, "credit_municipal", True)
+        world_token, _clear = accounts.create_token(session, world.users["referrer"].email,
+                                                    "Logiciel partenaire")
+        # An identity provider (unreachable on purpose: no network in tests; its sign-in
+        # button answers 503, never 500)
+        world_provider = identity_providers.set_provider(
+            session, "Annuaire", issuer="http://127.0.0.1:9/op", client_id="ccas",
+            client_secret="secret-du-monde", domains=f"{slug}.test", tenant=tenant)
         session.commit()
         plugins.forget_enabled_cache()
         u = world.users
@@ -263,6 +271,30 @@ def build_tenant(session, in_tenant, slug: str, password_hash: str, import_dir: 
                           signature(loan_service.today() - timedelta(days=30)),
                           u["lender_agent"])
         session.flush()
+
+        def disbursed(first, days_ago):
+            granted = granted_loan(first, days_ago + 30)
+            loan_service.sign(session, granted.case, signature(
+                loan_service.today() - timedelta(days=days_ago + 20)), u["lender_agent"])
+            loan_service.disburse(session, granted.case, {
+                "disbursed_on": (loan_service.today() - timedelta(days=days_ago)).isoformat()},
+                u["lender_agent"])
+            return granted
+
+        from plugins.credit_municipal import guarantees, rescheduling
+
+        loan_rescheduled = disbursed("Lina", 100)  # rescheduled once: its rider
+        rescheduling.reschedule_loan(session, loan_rescheduled, {
+            "holiday_months": "1", "months": "12", "opinion": "favourable"}, u["lender_agent"])
+        loan_defaulted = disbursed("Marc", 200)  # in default: to write off
+        guarantees.declare_default(session, loan_defaulted, u["lender_agent"],
+                                   loan_service.today() - timedelta(days=10))
+        loan_written_off = disbursed("Nora", 200)  # written off: recoveries
+        guarantees.declare_default(session, loan_written_off, u["lender_agent"],
+                                   loan_service.today() - timedelta(days=10))
+        guarantees.write_off(session, loan_written_off, u["lender_agent"],
+                             loan_service.today() - timedelta(days=5))
+        session.flush()
         staff_time.record(session, u["secretary"], staff_time.TimeForm(
             day=clock.today().isoformat(), minutes="15", activity="phone_call",
             category="intake", note=""))
@@ -340,6 +372,10 @@ def build_tenant(session, in_tenant, slug: str, password_hash: str, import_dir: 
         "evaluation_case_id": str(case_eval.id), "eval_suggestion_id": str(eval_suggestion.id),
         "granted_loan_id": str(loan_granted.id), "signed_loan_id": str(loan_signed.id),
         "ready_loan_id": str(loan_ready.id), "loan_reference": loan.reference,
+        "rescheduled_loan_id": str(loan_rescheduled.id),
+        "defaulted_loan_id": str(loan_defaulted.id),
+        "written_off_loan_id": str(loan_written_off.id), "rider_version": "2",
+        "statement": "ville", "statement_format": "csv",
         "registered_invitation_id": str(seated.id), "past_session_id": str(past.id),
         "past_invitation_id": str(past_invited[0].id),
         "attended_invitation_id": str(past_invited[1].id), "theme_id": str(theme.id),
@@ -347,6 +383,9 @@ def build_tenant(session, in_tenant, slug: str, password_hash: str, import_dir: 
         "documents_case_id": str(case_docs.id),
         "file_id": str(main_file.id), "eval_file_id": str(eval_file.id),
         "member_id": str(member.id), "followed_referral_id": str(followed.id),
+        # the manager's administration
+        "org_id": str(u["referrer"].organisation_id), "user_id": str(u["secretary"].id),
+        "token_id": str(world_token.id), "provider_id": str(world_provider.id),
     }
     with in_tenant(tenant):
         first_doc = documents.checklist(session, case_eval)[0]

@@ -51,7 +51,8 @@ TENANT_ROLES = ROLES[:6]
 PRIVATE_NOTE_ROLES = {"manager", "social_worker"}
 EXEMPT = {"static"}
 #: URL variables that name no tenant object (same sample in every scope)
-NOT_OBJECTS = {"tenant", "year", "fmt_name", "name", "slug"}
+NOT_OBJECTS = {"tenant", "year", "fmt_name", "name", "slug", "rider_version", "statement",
+               "statement_format"}
 #: endpoint-specific samples, when a variable's name means something else there
 #: ("@key": the world's sample ``key`` in the check's scope; otherwise a literal)
 ENDPOINT_SAMPLES = {
@@ -92,6 +93,9 @@ ENDPOINT_SAMPLES = {
     "referrals.start": {"referral_id": "@followed_referral_id"},
     "referrals.outcome": {"referral_id": "@followed_referral_id"},
     "api.follow_up_referral": {"referral_id": "@followed_referral_id"},
+    "credit_municipal.loan_rider_pdf": {"loan_id": "@rescheduled_loan_id"},
+    "credit_municipal.loan_write_off": {"loan_id": "@defaulted_loan_id"},
+    "credit_municipal.loan_recovery": {"loan_id": "@written_off_loan_id"},
     # a person known only through a referral without case (the waiting one)
     **{f"privacy.referral_{name}": {"referral_id": "@pending_referral_id"}
        for name in ("page", "export_json", "export_pdf", "rectify", "erase")},
@@ -411,12 +415,19 @@ def disposable(client):
     sign-out, one-time form tokens, flashed messages) stays out of the role's client."""
     from flask import current_app
 
+    from core.web import sessions
+
     copy = current_app.test_client()
-    for name in (current_app.config["SESSION_COOKIE_NAME"],
+    session_cookie = current_app.config["SESSION_COOKIE_NAME"]
+    for name in (session_cookie,
                  current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token")):
         cookie = client.get_cookie(name)
         if cookie is not None:
-            copy.set_cookie(name, cookie.value, domain=cookie.domain, path=cookie.path)
+            # a server-side session: the copy gets its own (same content, new id)
+            value = (sessions.clone(current_app, cookie.value) if name == session_cookie
+                     else cookie.value)
+            if value is not None:
+                copy.set_cookie(name, value, domain=cookie.domain, path=cookie.path)
     return copy
 
 

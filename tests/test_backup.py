@@ -56,7 +56,7 @@ def test_restore_asks_for_confirmation(ccas, ccas_database, tenant, tmp_path):
     assert ccas("backup", "create", "--output", str(target)).exit_code == 0
     result = ccas("backup", "restore", str(target), input="n\n")
     assert result.exit_code == 1
-    assert "Aborted" in result.output
+    assert "Abandon" in result.output
 
 
 def test_backup_refuses_to_overwrite_a_file(ccas, tmp_path, tenant):

@@ -6,9 +6,10 @@ from __future__ import annotations
 import html
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from core.models import AuditEvent, PluginState, Tenant
+from core.testing.pytest_plugin import count_every_tenant
 
 
 @pytest.fixture
@@ -23,12 +24,8 @@ def _no_trace(response) -> str:
 
 
 def _counts(session) -> tuple[int, int]:
-    from core import tenancy
-
     session.close()
-    with tenancy.cross_tenant("test: count every row"):
-        return (session.scalar(select(func.count()).select_from(Tenant)),
-                session.scalar(select(func.count()).select_from(AuditEvent)))
+    return count_every_tenant(Tenant), count_every_tenant(AuditEvent)
 
 
 # -- oversized bodies -------------------------------------------------------------------------

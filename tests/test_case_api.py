@@ -206,11 +206,23 @@ def test_list_filters_and_paginates(api):
     for i in range(5):
         _open(api, person={**PERSON, "last_name": f"Nom{i}"},
               purpose="health" if i % 2 else "housing")
-    page = api("secretary", "GET", "/cases?per_page=2&page=2").get_json()
+    page = api("secretary", "GET", "/cases?per_page=2&page=2&count=true").get_json()
     assert page["total"] == 5 and len(page["items"]) == 2 and page["page"] == 2
-    assert api("secretary", "GET", "/cases?purpose=health").get_json()["total"] == 2
-    assert api("secretary", "GET", "/cases?q=nom3").get_json()["total"] == 1
-    assert api("secretary", "GET", "/cases?state=intake").get_json()["total"] == 5
+    assert page["has_more"] is True
+    assert api("secretary", "GET", "/cases?purpose=health&count=1").get_json()["total"] == 2
+    assert api("secretary", "GET", "/cases?q=nom3&count=true").get_json()["total"] == 1
+    assert api("secretary", "GET", "/cases?state=intake&count=true").get_json()["total"] == 5
+
+
+def test_list_counts_only_when_asked(api):
+    """No count of the whole tenant on every page: ``total`` is null unless ``count=true``;
+    ``has_more`` tells whether a next page exists."""
+    for i in range(3):
+        _open(api, person={**PERSON, "last_name": f"Nom{i}"})
+    first = api("secretary", "GET", "/cases?per_page=2").get_json()
+    assert first["total"] is None and first["has_more"] is True and len(first["items"]) == 2
+    last = api("secretary", "GET", "/cases?per_page=2&page=2").get_json()
+    assert last["has_more"] is False and len(last["items"]) == 1
     bad = api("secretary", "GET", "/cases?state=nowhere")
     assert bad.status_code == 422 and bad.mimetype == "application/problem+json"
 
@@ -252,3 +264,18 @@ def test_case_endpoints_are_in_the_openapi_document(client):
     spec = client.get("/api/v1/openapi.json").get_json()
     assert "post" in spec["paths"]["/api/v1/cases"] and "get" in spec["paths"]["/api/v1/cases"]
     assert "409" in spec["paths"]["/api/v1/cases/{case_id}/transitions"]["post"]["responses"]
+
+
+def test_case_json_is_the_document_case_schema_describes(api, session, tenant, in_tenant):
+    """``dump_case`` builds the JSON without marshmallow (speed): it must give exactly
+    what ``CaseSchema`` (the OpenAPI document) would."""
+    from core.schemas.cases import CaseSchema, case_data, dump_case
+
+    opened = _open(api)
+    with in_tenant(tenant):
+        case = session.get(Case, (tenant.id, uuid.UUID(opened["id"])))
+        for role in ("secretary", "social_worker", "lender_agent"):
+            for detail in (True, False):
+                assert dump_case(session, case, role, detail) == CaseSchema().dump(
+                    case_data(session, case, role, detail)), (role, detail)
+        session.rollback()

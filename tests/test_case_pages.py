@@ -372,9 +372,17 @@ def test_case_list_filters_searches_and_paginates(client, users, login, session,
     login(client, users["secretary"])
     first = client.get("/t/alpha/cases/").get_data(as_text=True)
     assert "30 dossiers, page 1 sur 2" in first and "Page suivante" in first
-    assert "10 dossiers" in client.get("/t/alpha/cases/?q=nom0").get_data(as_text=True)
-    searched = client.get("/t/alpha/cases/?q=Nom07").get_data(as_text=True)
+    by_name = client.post("/t/alpha/cases/", data={"q": "nom0"}).get_data(as_text=True)
+    assert "10 dossiers" in by_name
+    searched = client.post("/t/alpha/cases/", data={"q": "Nom07"}).get_data(as_text=True)
     assert "1 dossier." in searched and "Nom07" in searched
+    # a name never travels in a URL: the search form and its pages are POSTs
+    assert "?q=" not in first and 'method="post"' in first
+    assert "1 dossier." not in client.get("/t/alpha/cases/?q=Nom07").get_data(as_text=True)
+    many = client.post("/t/alpha/cases/", data={"q": "nom"}).get_data(as_text=True)
+    assert "30 dossiers, page 1 sur 2" in many and "q=nom" not in many
+    second = client.post("/t/alpha/cases/", data={"q": "nom", "page": "2"})
+    assert "page 2 sur 2" in second.get_data(as_text=True)
     housing = client.get("/t/alpha/cases/?purpose=housing").get_data(as_text=True)
     assert "15 dossiers" in housing
     dated = client.get("/t/alpha/cases/?date_from=2026-01-01&date_to=2026-01-02")

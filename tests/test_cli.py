@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from click.testing import CliRunner
 
@@ -31,7 +33,31 @@ def test_the_core_and_the_plugins_commands_are_listed():
 def test_every_command_has_help(path):
     result = CliRunner().invoke(main, [*path, "--help"])
     assert result.exit_code == 0, result.output
-    assert "Usage:" in result.output
+    assert "Utilisation :" in result.output
+
+
+ENGLISH = re.compile(r"\b(the|and|with|of|from|for|to|is|are|this|by)\b")
+
+
+def _command(path):
+    import click
+
+    command = main
+    for name in path:
+        command = command.get_command(click.Context(command), name)
+    return command
+
+
+@pytest.mark.parametrize("path", COMMANDS)
+def test_every_command_speaks_french(path):
+    """docs/development.md: the ``ccas`` command is French for whatever a person reads."""
+    command = _command(path)
+    texts = [command.help or ""] + [param.help or "" for param in command.params
+                                    if getattr(param, "help", None)]
+    english = [t for t in texts if ENGLISH.search(t)]
+    assert english == [], f"ccas {' '.join(path)}: help in English: {english}"
+    result = CliRunner().invoke(main, [*path, "--help"])
+    assert "Show this message" not in result.output
 
 
 def test_the_command_group_loads_nothing_it_does_not_run():
@@ -111,6 +137,15 @@ def test_weak_password_is_refused(ccas):
     r = ccas("user", "create", "--tenant", "lyon", "--email", "a@b.fr", "--role", "manager",
              "--org", "CCAS de Lyon", "--password-stdin", input="court\n")
     assert r.exit_code == 1 and "au moins 10 caractères" in r.output
+
+
+@pytest.mark.parametrize("password", ["azertyuiop1", "Marseille13!", "1qaz2wsx3edc"])
+def test_a_common_password_is_refused_by_user_create(ccas, password):
+    """Issue 18, finding 5: the list of common passwords (zxcvbn) and French words."""
+    ccas("tenant", "create", "lyon", "--name", "CCAS de Lyon", "--city", "Lyon")
+    r = ccas("user", "create", "--tenant", "lyon", "--email", "a@b.fr", "--role", "manager",
+             "--org", "CCAS de Lyon", "--password-stdin", input=password + "\n")
+    assert r.exit_code == 1 and "trop courant" in r.output
 
 
 def test_unknown_org_kind_and_tenant(ccas):

@@ -169,7 +169,7 @@ def test_spent_tokens_are_purged_after_expiry(secretary, ccas, session, in_tenan
         session.commit()
     result = ccas("referrals", "remind")
     assert result.exit_code == 0 and "alpha" in result.output
-    assert "1 jeton(s) de formulaire purgé(s)" in result.output
+    assert "1 jeton de formulaire purgé" in result.output
     assert count(session, in_tenant, tenant, FormToken) == 1
     assert count(session, in_tenant, tenant, Case) == 2
 
@@ -192,7 +192,7 @@ def _race(app, client, url: str, data: dict, slow_target, monkeypatch):
 
     monkeypatch.setattr(module, name, slow)
     twin = app.test_client()
-    twin.set_cookie("session", client.get_cookie("session").value)
+    twin.set_cookie("ccas_session", client.get_cookie("ccas_session").value)
     start = threading.Barrier(2)
     out: dict = {}
 

@@ -180,5 +180,5 @@ def test_ccas_import_sweep_removes_expired_uploads(app, ccas, tmp_path, monkeypa
     monkeypatch.setenv("CCAS_IMPORT_DIR", str(tmp_path / "imports"))
     result = ccas("import", "sweep")
     assert result.exit_code == 0, result.output
-    assert "1 fichier(s) en attente supprimé(s)" in result.output
+    assert "1 fichier en attente supprimé" in result.output
     assert store.load(1, fresh) is not None and store.load(1, stale) is None

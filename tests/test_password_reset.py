@@ -7,11 +7,13 @@ import html
 import re
 from datetime import timedelta
 
+from flask import current_app
 from sqlalchemy import select
 
 from core import clock
 from core.accounts import password_reset
 from core.models import AuditEvent, OutboxMessage, PasswordResetToken, User
+from core.outbox.delivery import build_email
 
 NEW_PASSWORD = "Nouveau-mot-2026!"
 
@@ -21,11 +23,13 @@ def _request(client, email, slug="alpha"):
 
 
 def _link_from_outbox(session, in_tenant, tenant) -> str:
+    """The link as the e-mail carries it (rendered at send time, never stored)."""
     with in_tenant(tenant):
         session.expire_all()
         message = session.scalars(select(OutboxMessage)).one()
-    match = re.search(r"http://localhost(/t/alpha/password/reset/\S+)", message.payload["text"])
-    assert match, message.payload["text"]
+        text = build_email(current_app, message).get_content()
+    match = re.search(r"http://localhost(/t/alpha/password/reset/\S+)", text)
+    assert match, text
     return match.group(1)
 
 
@@ -162,3 +166,30 @@ def test_weak_or_mismatched_passwords_are_refused_and_the_link_stays_valid(
     assert r.status_code == 422
     assert "ne sont pas identiques" in html.unescape(r.get_data(as_text=True))
     assert client.get(link).status_code == 200
+
+
+def test_the_outbox_holds_no_usable_reset_link_pending_or_sent(client, users, session,
+                                                                 in_tenant, tenant):
+    """Finding 6 of issue 18: the queued message names the reset row; the token is
+    derived from it with the application's secret key when the e-mail is built."""
+    _request(client, users["manager"].email)
+    link = _link_from_outbox(session, in_tenant, tenant)
+    clear = link.rsplit("/", 1)[1]
+    with in_tenant(tenant):
+        message = session.scalars(select(OutboxMessage)).one()
+        stored = repr(message.payload)
+        row = session.scalars(select(PasswordResetToken)).one()
+        assert clear not in stored and clear != row.token_hash
+        assert "{reset_token}" in message.payload["text"]
+    r = client.get(link)
+    assert r.status_code == 200 and 'name="password"' in r.get_data(as_text=True)
+
+
+def test_a_common_french_password_is_refused_on_the_reset_page(client, users, session,
+                                                                in_tenant, tenant):
+    _request(client, users["manager"].email)
+    link = _link_from_outbox(session, in_tenant, tenant)
+    for weak in ("azertyuiop1", "Soleil2026!", "motdepasse2026", "Nicolas1985!"):
+        r = client.post(link, data={"password": weak, "confirmation": weak})
+        assert r.status_code == 422, weak
+        assert "trop courant" in html.unescape(r.get_data(as_text=True))

@@ -182,10 +182,10 @@ def test_manager_edits_settings_on_the_settings_page(client, users, login, sessi
     login(client, users["manager"])
     page = client.get("/t/alpha/admin/plugins/credit_municipal")
     assert page.status_code == 200
-    assert '<label for="annual_rate">Taux annuel fixe (%)</label>' in page.get_data(as_text=True)
-    form = {"annual_rate": "2.75", "amount_min": "300", "amount_max": "3000", "max_months": "36",
+    assert '<label for="annual_rate">Taux annuel fixe</label>' in page.get_data(as_text=True)
+    form = {"annual_rate": "2,75", "amount_min": "300", "amount_max": "3000", "max_months": "36",
             "schedule_method": "annuity", "interest_paid_by_city": "100", "city_guarantee": "15",
-            "fcs_guarantee": "50", "allowed_purposes": '["mobility"]', "contact_email": ""}
+            "fcs_guarantee": "50", "allowed_purposes": ["mobility"], "contact_email": ""}
     bad = client.post("/t/alpha/admin/plugins/credit_municipal", data={**form, "max_months": "x"})
     assert bad.status_code == 422
     assert 'aria-invalid="true"' in bad.get_data(as_text=True)

@@ -36,7 +36,7 @@ def test_search_and_person_page_are_audited(person, client, login, users, sessio
                                             in_tenant):
     p, case, _texts = person
     login(client, users["manager"])
-    found = client.get("/t/alpha/admin/privacy/?q=quatremare")
+    found = client.post("/t/alpha/admin/privacy/", data={"q": "quatremare"})
     assert found.status_code == 200 and "QuatremarePG" in found.get_data(as_text=True)
     page = client.get(f"/t/alpha/admin/privacy/persons/{p.id}")
     html = page.get_data(as_text=True)
@@ -163,8 +163,7 @@ def test_search_finds_a_person_only_ever_referred_by_name_and_birth_date(
     (refs, _texts), _other = referred_only
     login(client, users["manager"])
     for q in ("brisemicheprv", "AnatoliePRV", "04/10/1987", "1987-10-04"):
-        html = client.get("/t/alpha/admin/privacy/", query_string={"q": q}) \
-            .get_data(as_text=True)
+        html = client.post("/t/alpha/admin/privacy/", data={"q": q}).get_data(as_text=True)
         assert "BrisemichePRV AnatoliePRV" in html, q
         assert "BrisemicheAUT" not in html, q
         # One line for the person's three referrals, linking to their pages.
@@ -343,3 +342,12 @@ def test_only_the_manager_gets_a_referred_persons_pages(referred_only, client, l
     for path in ("", "/export.json", "/export.pdf"):
         assert client.get(base + path).status_code == 403, path
     assert client.post(f"{base}/erase", data={"confirm": "yes"}).status_code == 403
+
+
+def test_a_name_searched_for_never_travels_in_a_url(person, client, login, users):
+    """Issue 18, finding 6: the search is a POST; a name in a GET URL is not searched."""
+    login(client, users["manager"])
+    page = client.get("/t/alpha/admin/privacy/").get_data(as_text=True)
+    assert 'method="post"' in page and 'name="csrf_token"' in page
+    ignored = client.get("/t/alpha/admin/privacy/?q=quatremare").get_data(as_text=True)
+    assert "QuatremarePG" not in ignored

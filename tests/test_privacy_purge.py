@@ -172,7 +172,7 @@ def scan(ccas_database, texts: set[str], birth: date) -> list[str]:
     found = []
     with ccas_database.owner_connection() as conn, conn.begin():
         if conn.dialect.name == "postgresql":
-            rawsql.set_tenant_guc(conn, "", "on")
+            rawsql.set_tenant_guc(conn, "", "on", None)
         for table in Base.metadata.sorted_tables:
             for row in conn.execute(table.select()).mappings():
                 for column, value in row.items():

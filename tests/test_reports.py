@@ -167,7 +167,9 @@ def test_without_the_lender_the_first_step_is_request_to_first_interview(report_
 
 
 def test_reorientations_and_partner_referrals_with_outcomes(report_2023):
-    assert report_2023["reorientations"] == {"total": 1, "by_destination": {"aide_legale": 1}}
+    assert report_2023["reorientations"] == {
+        "total": 1, "by_destination": {"aide_legale": 1},
+        "labels": {"aide_legale": "Aide légale (droits à ouvrir : CAF, CPAM, Pôle emploi…)"}}
     caf = report_2023["partners"]["by_partner"]["CAF"]
     assert report_2023["partners"]["total"] == 2
     assert caf["cases"] == 2

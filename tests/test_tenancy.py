@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import delete, select, text, update
 from sqlalchemy.orm import aliased
 
-from core import tenancy
+from core import rawsql, tenancy
 from core.models import ApiToken, Organisation, Tenant, User, tenant_tables
 
 
@@ -111,9 +111,23 @@ def test_creating_a_tenant_row_without_tenant_is_refused(session, two):
     session.rollback()
 
 
-def test_cross_tenant_escape_hatch_sees_all_tenants(session, two):
-    with tenancy.cross_tenant("test: operator statistics"):
-        assert len(session.scalars(select(User)).all()) == 2
+def test_cross_tenant_escape_hatch_sees_all_tenants_from_the_owner_side(session, two,
+                                                                        ccas_database):
+    """On PostgreSQL the hatch works for the owner only (backups, data migrations): through
+    the application role the database wall shows nothing (tests/test_tenant_wall.py)."""
+    from sqlalchemy import create_engine
+
+    from core.db import CcasSession
+
+    engine = create_engine(ccas_database.owner_url)
+    try:
+        with CcasSession(bind=engine) as owner, tenancy.cross_tenant("test: statistics"):
+            assert len(owner.scalars(select(User)).all()) == 2
+        with tenancy.cross_tenant("test: through the app role"):
+            seen = len(session.scalars(select(User)).all())
+        assert seen == (0 if ccas_database.dialect == "postgresql" else 2)
+    finally:
+        engine.dispose()
 
 
 def test_cross_tenant_requires_a_reason():
@@ -143,6 +157,63 @@ def test_every_unique_constraint_of_a_tenant_table_includes_tenant_id():
             assert not (column.unique and column.name != "tenant_id"), (name, column.name)
 
 
+def _migrated_schema(ccas_database):
+    """(table, indexes, foreign keys) of every tenant table of the migrated database (what
+    the migrations built, beside what the models declare)."""
+    from sqlalchemy import inspect
+
+    with ccas_database.owner_connection() as conn:
+        inspector = inspect(conn)
+        names = set(inspector.get_table_names())
+        return [(name, inspector.get_indexes(name), inspector.get_foreign_keys(name))
+                for name in tenant_tables() if name in names]
+
+
+def test_every_unique_index_of_a_tenant_table_includes_tenant_id(ccas_database):
+    """Citus (distribution by tenant_id) and the no-leak rule: a unique index without
+    tenant_id would make one tenant's value unique across all tenants."""
+    from core.models import Base
+
+    for name in tenant_tables():
+        for index in Base.metadata.tables[name].indexes:
+            if index.unique:
+                assert "tenant_id" in [c.name for c in index.columns], (name, index.name)
+    for name, indexes, _fks in _migrated_schema(ccas_database):
+        for index in indexes:
+            if index.get("unique"):
+                assert "tenant_id" in index["column_names"], (name, index["name"])
+
+
+def test_every_foreign_key_between_tenant_tables_leads_with_tenant_id(ccas_database):
+    """A reference from a tenant row to another tenant row is ``(tenant_id, x_id)`` ->
+    ``(tenant_id, id)`` (``tenant_fk``): it cannot point into another tenant, and both
+    rows live on the same Citus shard. Tenant tables refer to no global table but
+    ``tenants``."""
+    from sqlalchemy import ForeignKeyConstraint
+
+    from core.models import Base
+
+    tenant = set(tenant_tables())
+
+    def check(name, target, columns, referred):
+        if target == "tenants":
+            assert columns == ["tenant_id"], (name, columns)
+            return
+        assert target in tenant, (name, columns, target)
+        assert columns[0] == "tenant_id" and referred[0] == "tenant_id", (name, columns)
+
+    for name in tenant:
+        for constraint in Base.metadata.tables[name].constraints:
+            if isinstance(constraint, ForeignKeyConstraint):
+                check(name, constraint.referred_table.name,
+                      [c.name for c in constraint.columns],
+                      [e.column.name for e in constraint.elements])
+    for name, _indexes, fks in _migrated_schema(ccas_database):
+        for fk in fks:
+            check(name, fk["referred_table"], fk["constrained_columns"],
+                  fk["referred_columns"])
+
+
 # -- PostgreSQL row-level security --------------------------------------------------------
 
 
@@ -157,7 +228,8 @@ def test_rls_hides_other_tenants_rows_from_raw_sql(app, session, two):
         assert conn.execute(text("SELECT count(*) FROM users")).scalar() == 0
         conn.rollback()
         with conn.begin():
-            conn.execute(text("SELECT set_config('ccas.tenant_id', :t, true)"), {"t": str(a.id)})
+            # the tenant with this transaction's signature (core.tenancy does the same)
+            rawsql.set_tenant_guc(conn, str(a.id), "", tenancy.wall_key())
             rows = conn.execute(text("SELECT tenant_id FROM users")).all()
             assert {r[0] for r in rows} == {a.id}
             # Asking explicitly for tenant B's rows returns nothing.
@@ -177,7 +249,7 @@ def test_rls_refuses_writing_another_tenants_row(app, two):
     a, b = two[0], two[1]
     with db.engine.connect() as conn:
         trans = conn.begin()
-        conn.execute(text("SELECT set_config('ccas.tenant_id', :t, true)"), {"t": str(a.id)})
+        rawsql.set_tenant_guc(conn, str(a.id), "", tenancy.wall_key())
         with pytest.raises(DBAPIError):
             conn.execute(
                 text(
@@ -188,7 +260,7 @@ def test_rls_refuses_writing_another_tenants_row(app, two):
             )
         trans.rollback()
         with conn.begin():
-            conn.execute(text("SELECT set_config('ccas.tenant_id', :t, true)"), {"t": str(a.id)})
+            rawsql.set_tenant_guc(conn, str(a.id), "", tenancy.wall_key())
             changed = conn.execute(text("UPDATE users SET full_name = 'x' WHERE tenant_id = :b"),
                                    {"b": b.id}).rowcount
             assert changed == 0
@@ -222,7 +294,8 @@ def test_app_role_is_not_the_owner_and_cannot_bypass_rls(app):
 @pytest.mark.postgres_only
 def test_every_tenant_table_has_the_tenant_policy_for_all_commands(app, ccas_database):
     """pg_policies shows, for each tenant table, one policy for ALL commands whose USING and
-    WITH CHECK both compare tenant_id with the transaction's setting."""
+    WITH CHECK both compare tenant_id with the transaction's signed tenant, the cross-tenant
+    setting being honoured for the owner only (tests/test_tenant_wall.py)."""
     with ccas_database.owner_connection() as conn:
         rows = conn.execute(
             text("SELECT tablename, cmd, qual, with_check FROM pg_policies "
@@ -234,7 +307,8 @@ def test_every_tenant_table_has_the_tenant_policy_for_all_commands(app, ccas_dat
         _name, cmd, qual, with_check = policies[table]
         assert cmd == "ALL", table
         for expr in (qual, with_check):
-            assert "current_setting('ccas.tenant_id'" in expr and "tenant_id =" in expr, table
+            assert "ccas_current_tenant()" in expr and "tenant_id =" in expr, table
+            assert "CURRENT_USER = 'ccas_owner'" in expr, table
 
 
 def test_refreshing_an_expired_object_uses_the_current_tenant(session, two, in_tenant):
@@ -249,8 +323,9 @@ def test_refreshing_an_expired_object_uses_the_current_tenant(session, two, in_t
         assert user.email == "same@city.test"
 
 
-def test_an_expired_object_reloads_in_its_own_tenant_when_none_is_set(session, two):
-    with tenancy.cross_tenant("test"):
+def test_an_expired_object_reloads_in_its_own_tenant_when_none_is_set(session, two,
+                                                                      in_tenant):
+    with in_tenant(two[0]):
         a_user = session.scalars(select(User).where(User.tenant_id == two[0].id)).one()
     session.expire_all()
     assert a_user.email == "same@city.test"

@@ -16,6 +16,7 @@ from ..errors import UserError
 from ..models import SLUG_RE, ApiToken, Operator, Organisation, OrganisationKind, Tenant, User
 from ..plugins import registry
 from ..policy import Role
+from . import totp
 from .credentials import PasswordPolicyError, check_password_policy, hash_password, new_api_token
 
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -68,6 +69,29 @@ def create_tenant(
     return tenant
 
 
+SUSPENDED = ("Ce territoire est suspendu par l'opérateur de la plateforme : il n'est pas "
+             "accessible pour le moment.")
+
+
+def ensure_not_suspended(tenant: Tenant) -> None:
+    """Refuse (403) any request of a suspended tenant: pages, sign-in and API alike."""
+    if tenant.suspended_at is not None:
+        raise UserError(SUSPENDED, status=403, message_en="This tenant is suspended.")
+
+
+def set_suspended(session, tenant: Tenant, suspended: bool, actor=None) -> bool:
+    """Suspend or resume a tenant (operator); audited in the tenant's own trail. Returns
+    whether anything changed."""
+    if suspended == (tenant.suspended_at is not None):
+        return False
+    tenant.suspended_at = clock.now() if suspended else None
+    with tenancy.tenant_scope(tenant.id):
+        audit.record(session, "tenant.suspend" if suspended else "tenant.resume", tenant,
+                     actor=actor)
+        session.flush()
+    return True
+
+
 # -- organisations ------------------------------------------------------------------------
 
 
@@ -108,6 +132,56 @@ def create_organisation(
     session.flush()
     audit.record(session, "organisation.create", org, name=name, kind=kind_value.value)
     return org
+
+
+def get_organisation_by_id(session, org_id) -> Organisation:
+    org = session.scalar(select(Organisation).where(Organisation.id == _uuid(org_id, "org")))
+    if org is None:
+        raise UserError("Organisation introuvable.", status=404, field="org")
+    return org
+
+
+def update_organisation(
+    session,
+    org: Organisation,
+    name: str,
+    kind: str,
+    plugin_name: str | None = None,
+    email: str | None = None,
+) -> Organisation:
+    """Rename an organisation, change its kind, plugin or contact address (the same rules
+    as :func:`create_organisation`)."""
+    name = (name or "").strip()
+    if not name or len(name) > 200:
+        raise UserError("Le nom de l'organisation est obligatoire (200 caractères au plus).",
+                        field="name")
+    kind_value = parse_kind(kind)
+    if plugin_name:
+        registry().get(plugin_name)
+    clash = session.scalar(
+        select(Organisation.id).where(Organisation.name == name, Organisation.id != org.id)
+    )
+    if clash is not None:
+        raise UserError(f"L'organisation {name!r} existe déjà.", status=409, field="name")
+    before = {"name": org.name, "kind": org.kind.value, "plugin": org.plugin_name,
+              "email": org.email}
+    org.name = name
+    org.kind = kind_value
+    org.plugin_name = plugin_name or None
+    org.email = normalise_email(email) if email else None
+    after = {"name": org.name, "kind": org.kind.value, "plugin": org.plugin_name,
+             "email": org.email}
+    changed = {k: [before[k], after[k]] for k in before if before[k] != after[k]}
+    if changed:
+        audit.record(session, "organisation.update", org, **changed)
+    return org
+
+
+def _uuid(value, field: str) -> uuid.UUID:
+    try:
+        return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
+    except ValueError as exc:
+        raise UserError(f"Identifiant invalide : {value!r}.", status=404, field=field) from exc
 
 
 def get_organisation(session, name: str) -> Organisation:
@@ -175,6 +249,38 @@ def get_user(session, email: str) -> User:
     return user
 
 
+def get_user_by_id(session, user_id) -> User:
+    user = session.scalar(select(User).where(User.id == _uuid(user_id, "user")))
+    if user is None:
+        raise UserError("Compte introuvable.", status=404, field="user")
+    return user
+
+
+def update_user(session, user: User, role: str, org_name: str, full_name: str = "",
+                actor=None) -> User:
+    """Change a user's role, organisation and name. ``actor`` (the signed-in manager)
+    may not take the manager role away from themselves."""
+    role_value = parse_role(role)
+    org = get_organisation(session, org_name)
+    if actor is not None and actor.id == user.id and role_value != user.role:
+        raise UserError("Vous ne pouvez pas changer votre propre rôle.", status=409,
+                        field="role")
+    before = {"role": user.role.value, "org": user.organisation.name,
+              "full_name": user.full_name}
+    user.role = role_value
+    user.organisation_id = org.id
+    user.full_name = (full_name or "").strip()[:200]
+    after = {"role": role_value.value, "org": org.name, "full_name": user.full_name}
+    changed = {k: [before[k], after[k]] for k in before if before[k] != after[k]}
+    if changed:
+        if before["role"] != after["role"] or before["org"] != after["org"]:
+            user.session_version += 1  # new rights: sign in again
+        audit.record(session, "user.update", user, **changed)
+    session.flush()
+    session.refresh(user)
+    return user
+
+
 def set_password(session, user: User, password: str) -> None:
     _check_password(password)
     user.password_hash = hash_password(password)
@@ -182,10 +288,36 @@ def set_password(session, user: User, password: str) -> None:
     audit.record(session, "user.password", user)
 
 
-def deactivate_user(session, user: User) -> None:
+def deactivate_user(session, user: User, actor=None) -> None:
+    """Deactivate: its sessions end, its API tokens stop working. ``actor`` (the
+    signed-in manager) may not deactivate themselves."""
+    if actor is not None and actor.id == user.id:
+        raise UserError("Vous ne pouvez pas désactiver votre propre compte.", status=409,
+                        field="user")
+    if not user.active:
+        return
     user.active = False
     user.session_version += 1
     audit.record(session, "user.deactivate", user)
+
+
+def reactivate_user(session, user: User) -> None:
+    """Let a deactivated user sign in again (with their password or a new link)."""
+    if user.active:
+        return
+    user.active = True
+    user.session_version += 1
+    audit.record(session, "user.reactivate", user)
+
+
+def reset_second_factor(session, user: User) -> bool:
+    """Remove a user's second factor and recovery codes (lost phone): they enrol again at
+    their next sign-in when the tenant requires it. ``False`` when there was none."""
+    if totp.credential(session, user) is None:
+        return False
+    totp.disable(session, user)  # audited as user.totp_disable
+    user.session_version += 1
+    return True
 
 
 def create_operator(session, email: str, password: str) -> Operator:
@@ -224,6 +356,12 @@ def create_token(
     session.flush()
     audit.record(session, "token.create", token, email=user.email)
     return token, clear
+
+
+def list_tokens(session) -> list[ApiToken]:
+    """The tenant's tokens, newest first (never their value: only a digest is kept)."""
+    tenancy.require_tenant_id()
+    return list(session.scalars(select(ApiToken).order_by(ApiToken.created_at.desc())))
 
 
 def revoke_token(session, token_id) -> ApiToken:

@@ -9,15 +9,12 @@ import secrets
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
+from . import common_passwords
+
 # OWASP minimum for argon2id: 19 MiB memory, 2 iterations, 1 degree of parallelism.
 _hasher = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
 
 MIN_PASSWORD_LENGTH = 10
-_COMMON = {
-    "motdepasse", "motdepasse1", "password", "password1", "password123", "azertyuiop",
-    "azerty1234", "1234567890", "0123456789", "qwertyuiop", "soleil1234", "bonjour123",
-    "toulouse31", "iloveyou12", "administrateur", "changeme123", "0000000000", "1111111111",
-}
 
 
 class PasswordPolicyError(ValueError):
@@ -30,7 +27,7 @@ def check_password_policy(password: str) -> None:
         raise PasswordPolicyError(
             f"Le mot de passe doit contenir au moins {MIN_PASSWORD_LENGTH} caractères."
         )
-    if password.lower() in _COMMON or len(set(password)) < 4:
+    if len(set(password)) < 4 or common_passwords.is_common(password):
         raise PasswordPolicyError("Ce mot de passe est trop courant ; choisissez-en un autre.")
 
 

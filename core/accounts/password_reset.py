@@ -2,17 +2,24 @@
 
 ``request_reset`` answers the same way whether or not the address belongs to an account
 (no account probing): the caller shows one message in every case. The e-mail goes
-through the outbox, in the same transaction. ``reset_password`` spends the token, sets
-the new password (which ends every open session of the account) and spends the other
-pending links of the account. Services: they take the session and never commit.
+through the outbox, in the same transaction, without the link: the message holds the
+reset row's id, and the link's token is derived at send time (``link_token``: an HMAC of
+that id under the application's ``SECRET_KEY``). Neither the outbox nor the token table
+holds a usable link: the table has the token's SHA-256 digest, the outbox a reference.
+``reset_password`` spends the token, sets the new password (which ends every open
+session of the account) and spends the other pending links of the account. Services:
+they take the session and never commit.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
-import secrets
+import hmac
+import uuid
 from datetime import datetime, timedelta
 
+from flask import current_app
 from sqlalchemy import func, select
 
 from .. import accounts, audit, clock, outbox
@@ -42,12 +49,32 @@ INVALID_LINK = (
 )
 
 
+#: Where the link's token goes in a queued message; filled in at send time.
+TOKEN_PLACEHOLDER = "{reset_token}"  # noqa: S105 - a placeholder, not a secret
+
+
 def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8", "replace")).hexdigest()
 
 
-def request_reset(session, tenant, email: str, base_url: str, now: datetime | None = None
-                  ) -> PasswordResetToken | None:
+def link_token(secret_key: str, row_id: uuid.UUID | str) -> str:
+    """The clear token of reset row ``row_id``: HMAC-SHA256 of its id under the
+    application's secret key (256 bits, URL-safe). Derived again when the e-mail is sent."""
+    mac = hmac.new(str(secret_key).encode("utf-8"), f"password-reset:{row_id}".encode(),
+                   hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(mac).decode("ascii").rstrip("=")
+
+
+def fill_link(secret_key: str, payload: dict, text: str) -> str:
+    """``text`` of a queued message with its reset link's token put in (send time)."""
+    row_id = (payload or {}).get("reset_token_id")
+    if not row_id or TOKEN_PLACEHOLDER not in text:
+        return text
+    return text.replace(TOKEN_PLACEHOLDER, link_token(secret_key, row_id))
+
+
+def request_reset(session, tenant, email: str, base_url: str, secret_key: str,
+                  now: datetime | None = None) -> PasswordResetToken | None:
     """Send a reset link to ``email`` if it names an active account of the current tenant.
 
     Returns the token row (or ``None``); the caller must not tell the two cases apart.
@@ -59,23 +86,46 @@ def request_reset(session, tenant, email: str, base_url: str, now: datetime | No
     user = session.scalar(select(User).where(func.lower(User.email) == email))
     if user is None or not user.active:
         return None
-    _spend_pending(session, user, now)
-    clear = secrets.token_urlsafe(32)
-    row = PasswordResetToken(
-        user_id=user.id, token_hash=token_digest(clear), created_at=now,
-        expires_at=now + TOKEN_LIFETIME,
-    )
-    session.add(row)
-    session.flush()
-    link = f"{base_url.rstrip('/')}/t/{tenant.slug}/password/reset/{clear}"
-    outbox.enqueue_email(
-        session, user.email, EMAIL_SUBJECT,
+    row, link = issue_link(session, tenant, user, base_url, TOKEN_LIFETIME, now,
+                           secret_key=secret_key)
+    enqueue_with_link(
+        session, row, user.email, EMAIL_SUBJECT,
         EMAIL_TEXT.format(email=user.email, tenant=tenant.name, link=link,
                           minutes=int(TOKEN_LIFETIME.total_seconds() // 60)),
         topic="password_reset",
     )
     audit.record(session, "user.password_reset_request", user, actor=user)
     return row
+
+
+def issue_link(session, tenant, user, base_url: str, lifetime: timedelta,
+               now: datetime | None = None, secret_key: str | None = None
+               ) -> tuple[PasswordResetToken, str]:
+    """A new single-use set-password link for ``user`` (the account's earlier links are
+    spent): the stored row (the token's digest only) and the link with
+    ``TOKEN_PLACEHOLDER`` where the token goes, put in at send time. Send it with
+    ``enqueue_with_link``. Used by the reset above and by invitations
+    (``core.accounts.invitations``)."""
+    now = now or clock.now()
+    secret_key = secret_key or current_app.config["SECRET_KEY"]
+    _spend_pending(session, user, now)
+    row_id = uuid.uuid4()
+    row = PasswordResetToken(
+        id=row_id, user_id=user.id, token_hash=token_digest(link_token(secret_key, row_id)),
+        created_at=now, expires_at=now + lifetime,
+    )
+    session.add(row)
+    session.flush()
+    return row, f"{base_url.rstrip('/')}/t/{tenant.slug}/password/reset/{TOKEN_PLACEHOLDER}"
+
+
+def enqueue_with_link(session, row: PasswordResetToken, to: str, subject: str, text: str,
+                      topic: str):
+    """Queue ``text`` (holding ``TOKEN_PLACEHOLDER``) with a reference to ``row``: the
+    outbox never holds a usable link."""
+    message = outbox.enqueue_email(session, to, subject, text, topic=topic)
+    message.payload = {**message.payload, "reset_token_id": str(row.id)}
+    return message
 
 
 def _spend_pending(session, user, now: datetime) -> None:

@@ -6,9 +6,10 @@ only; ``redis://host:6379`` in production so that every worker shares the counts
 storage becomes unreachable, counting falls back to the process memory instead of
 refusing every sign-in.
 
-Only failed sign-ins count (``deduct_when``): a user who types the right password is never
-slowed down by a colleague's typos on the same office address, unless the address limit
-is reached. Limits use the ``limits`` notation ("10 per 15 minutes") and can be changed
+The password step itself is throttled by ``core.accounts.sign_in_guard`` (growing delays
+per account and address, never a lock-out of the owner's usual address); the limits here
+cover the second-factor step, reset requests and the API. Only failed codes count
+(``deduct_when``). Limits use the ``limits`` notation ("10 per 15 minutes") and can be changed
 with the variables below (environment or ``create_app`` overrides).
 """
 
@@ -19,6 +20,8 @@ import os
 
 from flask import Flask, current_app, g, request, session
 from flask_limiter import Limiter
+
+from ..web import client
 
 DEFAULTS = {
     "CCAS_LOGIN_LIMIT_ACCOUNT": "10 per 15 minutes",
@@ -52,8 +55,8 @@ def _digest(*parts) -> str:
 
 
 def client_address() -> str:
-    """The client's address (behind a reverse proxy, configure it to set REMOTE_ADDR)."""
-    return request.remote_addr or "unknown"
+    """The client's address (``core.web.client``: the trusted proxies' setting)."""
+    return client.client_address(request)
 
 
 def address_key() -> str:
@@ -117,9 +120,7 @@ def init_app(app: Flask) -> Limiter:
             scope=endpoint,
         )(view)
 
-    for endpoint in ("web.login", "operator.login"):
-        limit(endpoint, "CCAS_LOGIN_LIMIT_ACCOUNT", account_key, LOGIN_MESSAGE)
-        limit(endpoint, "CCAS_LOGIN_LIMIT_ADDRESS", address_key, LOGIN_MESSAGE)
+    # The password step is guarded by core.accounts.sign_in_guard (growing delays).
     for endpoint in ("account.login_code", "account.login_enrol", "operator.login_code",
                      "operator.login_enrol"):
         limit(endpoint, "CCAS_LOGIN_LIMIT_ACCOUNT", pending_account_key, CODE_MESSAGE)

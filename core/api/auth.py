@@ -15,7 +15,7 @@ import functools
 from flask import abort, g, request
 from sqlalchemy import select
 
-from .. import clock, tenancy
+from .. import accounts, clock, tenancy
 from ..accounts.credentials import parse_token_tenant, token_digest
 from ..db import db
 from ..models import ApiToken, Tenant
@@ -39,20 +39,25 @@ def authenticate() -> None:
     tenant_id = parse_token_tenant(token)
     if tenant_id is None:
         abort(401)
-    tenant = db.session.get(Tenant, tenant_id)
-    if tenant is None:
-        abort(401)
-    g.tenant = tenant
-    g.ccas_tenant_token = tenancy.set_request_tenant(tenant.id)
-    row = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == token_digest(token)))
+    # The tenant id is in the token: set it first, then one query reads the token, its
+    # user (joined eagerly) and the tenant row, in the transaction that carries it.
+    g.ccas_tenant_token = tenancy.set_request_tenant(tenant_id)
+    found = db.session.execute(
+        select(ApiToken, Tenant).join(Tenant, Tenant.id == ApiToken.tenant_id)
+        .where(ApiToken.token_hash == token_digest(token))
+    ).first()
     now = clock.now()
+    row, tenant = found if found is not None else (None, None)
     if (
         row is None
         or row.revoked_at is not None
         or (row.expires_at is not None and row.expires_at <= now)
         or not row.user.active
     ):
+        tenancy.reset(g.pop("ccas_tenant_token"))
         abort(401)
+    g.tenant = tenant
+    accounts.ensure_not_suspended(tenant)
     if row.last_used_at is None or (now - row.last_used_at).total_seconds() > LAST_USED_EVERY:
         row.last_used_at = now
         db.session.commit()

@@ -10,7 +10,7 @@ from __future__ import annotations
 from flask import g, jsonify, request
 from flask_login import current_user
 
-from .. import audit, cases, workflow
+from .. import audit, cases, paging, workflow
 from ..cases import intake as intake_service
 from ..cases.intake import IntakeRequest, PossibleDuplicates
 from ..db import db
@@ -22,6 +22,8 @@ from .blueprint import bp
 from .body import load_json
 
 MAX_PER_PAGE = 100
+
+_TRANSITION_IN = TransitionInSchema()  # built once: loading does not change it
 
 
 
@@ -123,8 +125,15 @@ def list_cases():
         - {in: query, name: date_from, schema: {type: string, format: date}}
         - {in: query, name: date_to, schema: {type: string, format: date}}
         - {in: query, name: q, schema: {type: string}, description: "name or reference"}
-        - {in: query, name: page, schema: {type: integer, minimum: 1}}
+        - {in: query, name: page, schema: {type: integer, minimum: 1, maximum: 100000}}
         - {in: query, name: per_page, schema: {type: integer, minimum: 1, maximum: 100}}
+        - in: query
+          name: count
+          schema: {type: boolean}
+          description: >
+            `true` to get `total`, the number of matching cases (it costs a count of the
+            tenant's matching cases: ask for it once, not on every page). Without it
+            `total` is null; `has_more` says whether a next page exists.
       responses:
         200:
           content:
@@ -143,15 +152,20 @@ def list_cases():
         date_from=cases.parse_date(args.get("date_from"), "date_from"),
         date_to=cases.parse_date(args.get("date_to"), "date_to"),
     )
-    try:
-        page = max(int(args.get("page", 1)), 1)
-        per_page = min(max(int(args.get("per_page", 25)), 1), MAX_PER_PAGE)
-    except ValueError as exc:
-        raise UserError("page et per_page sont des entiers.", status=422,
-                        field="page") from exc
-    rows, total = cases.list_cases(db.session, _role(), filters, page, per_page)
-    items = [dump_case(db.session, c, _role(), detail=False) for c in rows]
-    return jsonify({"items": items, "total": total, "page": page, "per_page": per_page})
+    page = paging.bounded_int(args.get("page"), "page", 1, 1, paging.MAX_PAGE)
+    per_page = paging.bounded_int(args.get("per_page"), "per_page", 25, 1, MAX_PER_PAGE)
+    count = (args.get("count") or "").lower() in ("1", "true", "yes")
+    # one row more than the page says whether another page follows, without a count
+    rows, total = cases.list_cases(db.session, _role(), filters, page, per_page + 1,
+                                   count=count, offset=(page - 1) * per_page)
+    rows = list(rows)
+    more, rows = len(rows) > per_page, rows[:per_page]
+    role, flow = _role(), workflow.current()
+    items = [dump_case(db.session, c, role, detail=False, flow=flow) for c in rows]
+    audit.record_list_read(db.session, "case.list", rows, page=page, surface="api")
+    db.session.commit()
+    return jsonify({"items": items, "total": total, "has_more": more,
+                    "page": page, "per_page": per_page})
 
 
 @bp.route("/cases/<case_id>", methods=["GET"])
@@ -238,7 +252,7 @@ def transition_case(case_id: str):
               schema: ProblemSchema
     """
     case = cases.get_case(db.session, case_id, _role())
-    data = load_json(TransitionInSchema())
+    data = load_json(_TRANSITION_IN)
     try:
         workflow.apply_transition(
             db.session, case,

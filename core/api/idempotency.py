@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 
 from flask import Response, current_app, request
 from flask_login import current_user
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from .. import clock
@@ -126,12 +126,14 @@ def handle(view) -> Response:
             db.session.rollback()
             _release(user_id, key)
             return response
-        row = db.session.scalar(select(IdempotencyKey).where(
-            IdempotencyKey.user_id == user_id, IdempotencyKey.key == key))
-        row.state = "done"
-        row.response_status = response.status_code
-        row.response_body = response.get_data(as_text=True)
-        row.response_location = response.headers.get("Location")
+        # one UPDATE (the claimed row is not loaded again), in the view's transaction
+        db.session.execute(
+            update(IdempotencyKey)
+            .where(IdempotencyKey.user_id == user_id, IdempotencyKey.key == key)
+            .values(state="done", response_status=response.status_code,
+                    response_body=response.get_data(as_text=True),
+                    response_location=response.headers.get("Location"))
+            .execution_options(synchronize_session=False))
         db.session.commit()
     except BaseException:
         db.session.rollback()

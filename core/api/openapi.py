@@ -9,8 +9,10 @@ from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 from apispec.yaml_utils import load_operations_from_docstring
 from flask import current_app
+from marshmallow import fields as ma_fields
 
 from .. import __version__
+from ..models import ReferralStatus
 from ..schemas import common
 
 
@@ -18,7 +20,15 @@ def _path_of(rule) -> str:
     return re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule.rule)
 
 
+def decimal_as_string(_converter, field, **_kwargs) -> dict:
+    """Amounts travel as decimal strings (``"1000.00"``, exact): say so in the document."""
+    if isinstance(field, ma_fields.Decimal) and getattr(field, "as_string", False):
+        return {"type": "string", "format": "decimal", "pattern": r"^-?[0-9]+(\.[0-9]+)?$"}
+    return {}
+
+
 def build(app) -> dict:
+    marshmallow = MarshmallowPlugin()
     spec = APISpec(
         title="ccas-network API",
         version=__version__,
@@ -29,8 +39,9 @@ def build(app) -> dict:
             "`ccas token create`); the token names the tenant. Errors are "
             "`application/problem+json`."
         },
-        plugins=[MarshmallowPlugin()],
+        plugins=[marshmallow],
     )
+    marshmallow.converter.add_attribute_function(decimal_as_string)
     spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer"})
 
     for name in ("ProblemSchema", "MeSchema"):
@@ -43,7 +54,54 @@ def build(app) -> dict:
         if not operations:
             continue
         spec.path(path=_path_of(rule), operations=operations)
-    return spec.to_dict()
+    return with_enumerations(with_common_problems(spec.to_dict()), app)
+
+
+def with_enumerations(document: dict, app) -> dict:
+    """The filters that take a code list their codes: a case's states (the core's and
+    every installed plugin's), a referral's statuses."""
+    registry = app.extensions["ccas_plugins"]
+    states = sorted(registry.workflow_for(frozenset(registry.usable())).states)
+    enums = {("/api/v1/cases", "state"): states,
+             ("/api/v1/referrals", "status"): sorted(s.value for s in ReferralStatus)}
+    for (path, name), values in enums.items():
+        for parameter in document.get("paths", {}).get(path, {}).get("get", {}).get(
+                "parameters", []):
+            if parameter.get("name") == name:
+                parameter["schema"] = {"type": "string", "enum": values}
+    return document
+
+
+#: The problems any operation may answer (problem+json, ``core.errors``), beside its own.
+COMMON_PROBLEMS = {
+    "400": "Requête illisible : paramètre ou corps invalide (JSON, UTF-8, caractère nul).",
+    "401": "Jeton absent, inconnu, expiré ou révoqué.",
+    "403": "Le rôle du jeton n'a pas accès à cette opération.",
+    "404": "Objet inconnu ou que le jeton ne peut pas voir (jamais 403 pour un objet).",
+    "422": "Données refusées : le détail nomme les champs (``errors``).",
+    "429": "Trop de requêtes pour ce jeton : réessayer après ``Retry-After``.",
+}
+BODY_PROBLEMS = {
+    "413": "Corps trop volumineux.",
+    "415": "Type de contenu refusé : envoyer du JSON (``application/json``).",
+}
+
+
+def with_common_problems(document: dict) -> dict:
+    """Declare on every operation the problems the platform answers with everywhere, so
+    that a client (and schemathesis' status check) knows every status it may get."""
+    problem = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+    for operations in document.get("paths", {}).values():
+        for method, operation in operations.items():
+            if method not in ("get", "post", "put", "patch", "delete"):
+                continue
+            responses = operation.setdefault("responses", {})
+            extra = dict(COMMON_PROBLEMS)
+            if "requestBody" in operation:
+                extra.update(BODY_PROBLEMS)
+            for status, description in extra.items():
+                responses.setdefault(status, {"description": description, "content": problem})
+    return document
 
 
 def document() -> dict:

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from flask import g, jsonify, request, url_for
 from flask_login import current_user
 from sqlalchemy import and_, or_
+from sqlalchemy.orm import selectinload
 
 from .. import audit, referrals
 from ..db import db
@@ -30,6 +31,10 @@ from .body import load_json
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
+
+_REFERRAL_IN = ReferralInSchema()  # built once: loading does not change it
+
+_DECISION_IN = ReferralDecisionInSchema()
 
 
 
@@ -93,7 +98,7 @@ def create_referral():
     """
 
     def view():
-        data = load_json(ReferralInSchema())
+        data = load_json(_REFERRAL_IN)
         person = data["person"]
         referral = referrals.submit(
             db.session, current_user,
@@ -172,7 +177,7 @@ def list_referrals():
         except ValueError as exc:
             raise UserError(f"Statut inconnu : {status!r}.", status=400, field="status",
                             message_en="Unknown status.") from exc
-    if request.args.get("updated_since"):
+    if "updated_since" in request.args:
         stmt = stmt.where(Referral.updated_at >= _parse_since(request.args["updated_since"]))
     if request.args.get("cursor"):
         at, rid = _decode_cursor(request.args["cursor"])
@@ -186,10 +191,16 @@ def list_referrals():
         raise UserError(f"limit : entre 1 et {MAX_LIMIT}.", status=400, field="limit",
                         message_en="Invalid limit.")
     rows = db.session.scalars(
-        stmt.order_by(Referral.updated_at, Referral.id).limit(limit + 1)).all()
+        stmt.order_by(Referral.updated_at, Referral.id).limit(limit + 1)
+        # the page's history and attachments in two queries, not two per referral
+        .options(selectinload(Referral.history), selectinload(Referral.attachments))).all()
     page = rows[:limit]
     next_cursor = _encode_cursor(page[-1]) if len(rows) > limit else None
-    return jsonify({"items": [dump_referral(r) for r in page], "next_cursor": next_cursor})
+    items = [dump_referral(r) for r in page]
+    audit.record_list_read(db.session, "referral.list", page, actor=current_user,
+                           surface="api")
+    db.session.commit()
+    return jsonify({"items": items, "next_cursor": next_cursor})
 
 
 @bp.route("/referrals/<referral_id>", methods=["GET"])
@@ -262,7 +273,7 @@ def decide_referral(referral_id):
         referral = referrals.get_referral(db.session, current_user, referral_id)
         if not referrals.is_receiver(current_user, referral):
             raise UserError("Cette orientation est introuvable.", status=404)
-        data = load_json(ReferralDecisionInSchema())
+        data = load_json(_DECISION_IN)
         if data["decision"] == "accept":
             referrals.accept(db.session, referral, current_user, tenant=g.tenant)
         else:

@@ -178,9 +178,7 @@ def lending_notices(session, purpose, amount) -> list[str]:
     if amount is None:
         return []
     purpose = str(getattr(purpose, "value", purpose))
-    bounds = []
-    for _plugin, answer in plugins.hooks().ccas_lending_bounds.answers(session=session).results:
-        bounds.extend(answer if isinstance(answer, list | tuple) else [answer])
+    bounds = plugins.per_request("lending_bounds", lambda: _lending_bounds(session))
     if not bounds or any(b.minimum <= amount <= b.maximum
                          and (b.purposes is None or purpose in b.purposes) for b in bounds):
         return []
@@ -200,6 +198,13 @@ def lending_notices(session, purpose, amount) -> list[str]:
                            f"{formats.money(b.maximum)}) : l'entretien dira s'il faut "
                            "l'ajuster ou réorienter la personne.")
     return notices
+
+
+def _lending_bounds(session) -> list:
+    bounds = []
+    for _plugin, answer in plugins.hooks().ccas_lending_bounds.answers(session=session).results:
+        bounds.extend(answer if isinstance(answer, list | tuple) else [answer])
+    return bounds
 
 
 def local_today(tenant) -> date:
@@ -380,16 +385,22 @@ def filter_cases(stmt, filters: CaseFilters):
 
 
 def list_cases(session, role: str, filters: CaseFilters, page: int = 1,
-               per_page: int = 25) -> tuple[list[Case], int]:
-    """One page of the cases ``role`` may see, newest intake first, and the total."""
+               per_page: int = 25, count: bool = True,
+               offset: int | None = None) -> tuple[list[Case], int | None]:
+    """One page of the cases ``role`` may see, newest intake first, and the total (``None``
+    unless ``count``: counting reads every matching case of the tenant, which a page does
+    not need). ``offset`` defaults to ``(page - 1) * per_page``."""
     stmt = filter_cases(visible_cases(role), filters)
-    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    total = None
+    if count:
+        total = int(session.scalar(
+            select(func.count()).select_from(stmt.order_by(None).subquery())) or 0)
     page = max(int(page or 1), 1)
     rows = session.scalars(
         stmt.order_by(Case.intake_date.desc(), Case.reference.desc())
-        .limit(per_page).offset((page - 1) * per_page)
+        .limit(per_page).offset((page - 1) * per_page if offset is None else offset)
     ).unique().all()
-    return list(rows), int(total or 0)
+    return list(rows), total
 
 
 # -- work on a case ----------------------------------------------------------------------
@@ -558,9 +569,11 @@ def save_budget(session, case: Case, actor, amounts: dict) -> dict[str, Decimal]
     return budget_lines(session, case)
 
 
-def budget_figures(session, case: Case, tenant=None):
-    """``core.cases.budget.BudgetFigures`` of the case's sheet (``None`` when it is empty)."""
-    lines = budget_lines(session, case)
+def budget_figures(session, case: Case, tenant=None, lines: dict | None = None):
+    """``core.cases.budget.BudgetFigures`` of the case's sheet (``None`` when it is empty);
+    ``lines``: the sheet when the caller has read it already (``budget_lines``)."""
+    if lines is None:
+        lines = budget_lines(session, case)
     if not lines:
         return None
     tenant = tenant if tenant is not None else _tenant()

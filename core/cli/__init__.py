@@ -1,10 +1,15 @@
-"""The ``ccas`` command. Messages in French; exit code 1 on user error; no tracebacks.
+"""The ``ccas`` command. French for everything a person reads (help, messages, errors,
+click's own words: ``core.click_french``); exit code 1 on user error; no tracebacks.
 
 The command group loads what it runs, as Flask's ``FlaskGroup`` does: each core command
 lives in a module of this package named in :data:`COMMANDS` and is imported only when
 it is listed (``ccas --help``) or run; the plugins' commands (hook
 ``ccas_cli_commands``) are loaded the same way, a broken plugin only losing its own
 commands. Adding a core command is one line in :data:`COMMANDS`.
+
+A plugin extends a core group by returning a ``click.Group`` of the same name: its
+subcommands join the core's (``ccas import loans`` from the lender plugin beside the
+core's ``ccas import cases``); a core subcommand keeps its name.
 """
 
 from __future__ import annotations
@@ -14,7 +19,10 @@ import logging
 
 import click
 
+from .. import click_french
 from ..plugins import PluginRegistry
+
+click_french.install()
 
 log = logging.getLogger(__name__)
 
@@ -24,6 +32,7 @@ COMMANDS: dict[str, str] = {
     "tenant": "core.cli.admin:tenant",
     "org": "core.cli.admin:org",
     "user": "core.cli.admin:user",
+    "idp": "core.cli.identity:idp_group",
     "operator": "core.cli.admin:operator",
     "token": "core.cli.admin:token",
     "plugins": "core.cli.plugin_admin:plugins_group",
@@ -38,6 +47,7 @@ COMMANDS: dict[str, str] = {
     "referrals": "core.cli.outbox:referrals_group",
     "backup": "core.cli.backup:backup_group",
     "purge": "core.cli.privacy:purge_command",
+    "worker": "core.cli.worker:worker",
 }
 
 
@@ -47,6 +57,7 @@ class CcasGroup(click.Group):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._plugin_commands: dict[str, click.Command] | None = None
+        self._plugin_subcommands: dict[str, list[click.Command]] = {}
 
     def list_commands(self, ctx) -> list[str]:
         return sorted({*self.commands, *COMMANDS, *self.plugin_commands()})
@@ -56,7 +67,13 @@ class CcasGroup(click.Group):
             return self.commands[name]
         if name in COMMANDS:
             module, _, attribute = COMMANDS[name].partition(":")
-            return getattr(importlib.import_module(module), attribute)
+            command = getattr(importlib.import_module(module), attribute)
+            if isinstance(command, click.Group):
+                self.plugin_commands()
+                for extra in self._plugin_subcommands.get(name, []):
+                    if extra.name not in command.commands:
+                        command.add_command(extra)
+            return command
         return self.plugin_commands().get(name)
 
     def plugin_commands(self) -> dict[str, click.Command]:
@@ -67,14 +84,20 @@ class CcasGroup(click.Group):
             found = registry.hook("ccas_cli_commands").answers()
             for name in found.failed:
                 log.error("the commands of plugin %s are unavailable", name)
-            self._plugin_commands = {
-                command.name: command for command in found.flat()
-                if command.name not in COMMANDS
-            }
+            self._plugin_commands = {}
+            for command in found.flat():
+                if command.name not in COMMANDS:
+                    self._plugin_commands[command.name] = command
+                elif isinstance(command, click.Group):  # extends a core group
+                    self._plugin_subcommands.setdefault(command.name, []).extend(
+                        command.commands.values())
         return self._plugin_commands
 
 
 @click.group(cls=CcasGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="ccas-network")
 def main():
-    """ccas-network: accompanied personal microcredit for CCAS and their partners."""
+    """ccas-network : micro-crédit personnel accompagné, pour les CCAS et leurs partenaires.
+
+    Aide d'une commande : ccas COMMANDE --help. Sans terminal, les mots de passe se
+    donnent sur l'entrée standard (--password-stdin)."""

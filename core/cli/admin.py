@@ -8,8 +8,9 @@ import sys
 import click
 from sqlalchemy import func, select
 
-from .. import accounts, formats, migrate, tenancy
-from ..accounts import totp
+from .. import accounts, formats, migrate
+from .. import config as config_module
+from ..accounts import invitations, onboarding, totp
 from ..db import db as database
 from ..models import ApiToken, Operator, Organisation, Tenant
 from ..portability import export as portability_export
@@ -22,18 +23,26 @@ from .context import _app, app_session, friendly, owner_session, tenant_context
 
 @click.group()
 def db():
-    """Database schema (Alembic migrations)."""
+    """Schéma de la base de données (migrations)."""
 
 
 @db.command("upgrade")
+@click.option("--verbose", "-v", is_flag=True, help="Afficher chaque migration appliquée.")
 @friendly
-def db_upgrade():
-    """Upgrade the database to the latest schema (idempotent)."""
+def db_upgrade(verbose):
+    """Mettre la base au dernier schéma (sans effet si elle y est déjà)."""
     app = _app()
     app_url = app.config["CCAS_DATABASE_URL"]
     owner_url = app.config["CCAS_DATABASE_OWNER_URL"]
-    migrate.upgrade(owner_url, migrate.app_role_of(app_url, owner_url))
-    click.echo("Base de données à jour.")
+    before = migrate.applied(owner_url)
+    migrate.upgrade(owner_url, migrate.app_role_of(app_url, owner_url),
+                    config_module.wall_key(app.config), verbose=verbose)
+    added = sorted(migrate.applied(owner_url) - before)
+    if added:
+        applied = formats.plural(len(added), "migration appliquée", "migrations appliquées")
+        click.echo(f"Base de données à jour ({applied}).")
+    else:
+        click.echo("Base de données à jour.")
 
 
 # -- tenants --------------------------------------------------------------------------------
@@ -41,29 +50,35 @@ def db_upgrade():
 
 @click.group()
 def tenant():
-    """Tenants (one per municipality)."""
+    """Territoires (un par commune)."""
 
 
 @tenant.command("create")
 @click.argument("slug")
-@click.option("--name", required=True, help="Display name, e.g. 'CCAS de Lyon'.")
-@click.option("--city", help="City (defaults to the name).")
-@click.option("--timezone", default="Europe/Paris", show_default=True)
+@click.option("--name", required=True, help="Nom affiché, par ex. « CCAS de Lyon ».")
+@click.option("--city", help="Commune (par défaut : le nom).")
+@click.option("--timezone", default="Europe/Paris", show_default=True, help="Fuseau horaire.")
+@click.option("--manager-email",
+              help="Inviter le responsable du territoire : lien pour choisir son mot de passe "
+                   "envoyé par courriel (valable 7 jours).")
 @friendly
-def tenant_create(slug, name, city, timezone):
-    """Create tenant SLUG with its own CCAS organisation."""
+def tenant_create(slug, name, city, timezone, manager_email):
+    """Créer le territoire SLUG, son organisation « CCAS de <commune> » (et inviter son
+    responsable)."""
     with app_session() as session:
-        t = accounts.create_tenant(session, slug, name, city, timezone)
-        with tenancy.tenant_scope(t.id):
-            accounts.create_organisation(session, f"CCAS de {t.city}", "ccas")
-            session.commit()
+        t = onboarding.open_tenant(session, slug, name, city, timezone, manager_email,
+                                   _app().config["CCAS_BASE_URL"])
+        session.commit()
         click.echo(f"Territoire créé : {t.slug} ({t.name}), adresse /t/{t.slug}/")
+        if manager_email:
+            click.echo(f"Invitation envoyée au responsable {manager_email.strip().lower()} "
+                       "(file d'envoi : ccas outbox drain).")
 
 
 @tenant.command("list")
 @friendly
 def tenant_list():
-    """List tenants."""
+    """Lister les territoires."""
     with app_session() as session:
         rows = session.scalars(select(Tenant).order_by(Tenant.slug)).all()
         if not rows:
@@ -83,10 +98,10 @@ def _progress(label: str):
 @tenant.command("export")
 @click.argument("slug")
 @click.option("--output", required=True, type=click.Path(dir_okay=False),
-              help="Archive to write (a .zip; refused if the file exists).")
+              help="Archive à écrire (.zip ; refusé si le fichier existe).")
 @friendly
 def tenant_export(slug, output):
-    """Export every row of tenant SLUG (its plugins' included) to an archive."""
+    """Exporter toutes les lignes du territoire SLUG (extensions comprises) dans une archive."""
     with tenant_context(slug) as t:
         session = database.session
         waiting = portability_export.pending_messages(session, t)
@@ -103,12 +118,12 @@ def tenant_export(slug, output):
 
 @tenant.command("import")
 @click.argument("file", type=click.Path(dir_okay=False))
-@click.option("--slug", help="Import under this slug (default: the archive's).")
+@click.option("--slug", help="Importer sous ce slug (par défaut : celui de l'archive).")
 @click.option("--new-ids", is_flag=True,
-              help="Give every row a new identifier (when the rows exist here already).")
+              help="Donner un nouvel identifiant à chaque ligne (si elles existent déjà ici).")
 @friendly
 def tenant_import(file, slug, new_ids):
-    """Import a tenant archive into this deployment (all or nothing)."""
+    """Importer l'archive d'un territoire (tout ou rien)."""
     with app_session() as session:
         try:
             t = portability_load.import_tenant(session, file, slug, new_ids,
@@ -123,11 +138,12 @@ def tenant_import(file, slug, new_ids):
 
 @tenant.command("delete")
 @click.argument("slug")
-@click.option("--dry-run", is_flag=True, help="Count what would be deleted, delete nothing.")
-@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@click.option("--dry-run", is_flag=True,
+              help="Compter ce qui serait supprimé, sans rien supprimer.")
+@click.option("--yes", is_flag=True, help="Ne pas demander de confirmation.")
 @friendly
 def tenant_delete(slug, dry_run, yes):
-    """Delete tenant SLUG and every row it owns (export it first)."""
+    """Supprimer le territoire SLUG et toutes ses lignes (exportez-le d'abord)."""
     with owner_session() as session:
         t = accounts.get_tenant(session, slug)
         counts = portability_removal.counts(session, t)
@@ -153,18 +169,18 @@ def tenant_delete(slug, dry_run, yes):
 
 @click.group()
 def org():
-    """Organisations of a tenant's network."""
+    """Organisations du réseau d'un territoire."""
 
 
 @org.command("create")
-@click.option("--tenant", "tenant_slug", required=True)
-@click.option("--name", required=True)
+@click.option("--tenant", "tenant_slug", required=True, help="Slug du territoire.")
+@click.option("--name", required=True, help="Nom de l'organisation.")
 @click.option("--kind", required=True, help="ccas, lender, aid_fund, association, funder, other")
-@click.option("--plugin", "plugin_name", help="Plugin representing this organisation.")
-@click.option("--email", help="Contact address for notifications.")
+@click.option("--plugin", "plugin_name", help="Extension qui représente cette organisation.")
+@click.option("--email", help="Adresse de contact pour les notifications.")
 @friendly
 def org_create(tenant_slug, name, kind, plugin_name, email):
-    """Create an organisation in a tenant."""
+    """Créer une organisation dans un territoire."""
     with tenant_context(tenant_slug):
         o = accounts.create_organisation(database.session, name, kind, plugin_name, email)
         database.session.commit()
@@ -172,37 +188,49 @@ def org_create(tenant_slug, name, kind, plugin_name, email):
 
 
 @org.command("list")
-@click.option("--tenant", "tenant_slug", required=True)
+@click.option("--tenant", "tenant_slug", required=True, help="Slug du territoire.")
 @friendly
 def org_list(tenant_slug):
-    """List a tenant's organisations."""
+    """Lister les organisations d'un territoire."""
     with tenant_context(tenant_slug):
         for o in database.session.scalars(select(Organisation).order_by(Organisation.name)):
             click.echo(f"{o.name}\t{o.kind.value}\t{o.plugin_name or ''}")
 
 
 def _read_password(password_stdin: bool) -> str:
+    """The password from standard input (``--password-stdin``, first line) or a prompt on
+    a terminal; without a terminal and without the flag, a clear refusal."""
     if password_stdin:
-        return sys.stdin.readline().rstrip("\n")
+        password = sys.stdin.readline().rstrip("\r\n")
+        if not password:
+            raise click.ClickException("Aucun mot de passe lu sur l'entrée standard "
+                                       "(--password-stdin attend une ligne).")
+        return password
+    if not sys.stdin.isatty():
+        raise click.ClickException(
+            "Pas de terminal pour demander le mot de passe : donnez-le sur l'entrée "
+            "standard avec --password-stdin, par ex. printf '%s\\n' \"$MOT_DE_PASSE\" | ccas … "
+            "--password-stdin.")
     return click.prompt("Mot de passe", hide_input=True, confirmation_prompt=True)
 
 
 @click.group()
 def user():
-    """User accounts."""
+    """Comptes des utilisateurs."""
 
 
 @user.command("create")
-@click.option("--tenant", "tenant_slug", required=True)
-@click.option("--email", required=True)
+@click.option("--tenant", "tenant_slug", required=True, help="Slug du territoire.")
+@click.option("--email", required=True, help="Adresse e-mail (identifiant de connexion).")
 @click.option("--role", required=True,
               help="manager, secretary, social_worker, lender_agent, referrer, funder")
-@click.option("--org", "org_name", required=True, help="Organisation name.")
-@click.option("--name", "full_name", default="", help="Full name.")
-@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@click.option("--org", "org_name", required=True, help="Nom de l'organisation.")
+@click.option("--name", "full_name", default="", help="Prénom et nom.")
+@click.option("--password-stdin", is_flag=True,
+              help="Lire le mot de passe sur l'entrée standard (sans terminal).")
 @friendly
 def user_create(tenant_slug, email, role, org_name, full_name, password_stdin):
-    """Create a user (password from a prompt or --password-stdin)."""
+    """Créer un compte (mot de passe demandé, ou lu avec --password-stdin)."""
     with tenant_context(tenant_slug):
         accounts.parse_role(role)  # fail before asking for a password
         password = _read_password(password_stdin)
@@ -211,12 +239,31 @@ def user_create(tenant_slug, email, role, org_name, full_name, password_stdin):
         click.echo(f"Compte créé : {u.email} ({u.role.value}, {u.organisation.name})")
 
 
+@user.command("invite")
+@click.option("--tenant", "tenant_slug", required=True, help="Slug du territoire.")
+@click.option("--email", required=True, help="Adresse e-mail (identifiant de connexion).")
+@click.option("--role", required=True,
+              help="manager, secretary, social_worker, lender_agent, referrer, funder")
+@click.option("--org", "org_name", required=True, help="Nom de l'organisation.")
+@click.option("--name", "full_name", default="", help="Prénom et nom.")
+@friendly
+def user_invite(tenant_slug, email, role, org_name, full_name):
+    """Créer un compte et lui envoyer par e-mail un lien pour choisir son mot de passe
+    (valable 7 jours) ; aucun mot de passe demandé."""
+    with tenant_context(tenant_slug) as t:
+        u = invitations.invite_user(database.session, t, email, role, org_name,
+                                    _app().config["CCAS_BASE_URL"], full_name)
+        database.session.commit()
+        click.echo(f"Invitation envoyée à {u.email} ({u.role.value}, {u.organisation.name}) ; "
+                   "le message part avec la file d'envoi (ccas outbox drain).")
+
+
 @user.command("deactivate")
-@click.option("--tenant", "tenant_slug", required=True)
-@click.option("--email", required=True)
+@click.option("--tenant", "tenant_slug", required=True, help="Slug du territoire.")
+@click.option("--email", required=True, help="Adresse e-mail (identifiant de connexion).")
 @friendly
 def user_deactivate(tenant_slug, email):
-    """Deactivate a user: ends its sessions; its API tokens stop working."""
+    """Désactiver un compte : ses sessions prennent fin, ses jetons d'API cessent de marcher."""
     with tenant_context(tenant_slug):
         u = accounts.get_user(database.session, email)
         accounts.deactivate_user(database.session, u)
@@ -224,17 +271,45 @@ def user_deactivate(tenant_slug, email):
         click.echo(f"Compte désactivé : {u.email}")
 
 
+@user.command("reactivate")
+@click.option("--tenant", "tenant_slug", required=True, help="Slug du territoire.")
+@click.option("--email", required=True, help="Adresse e-mail (identifiant de connexion).")
+@friendly
+def user_reactivate(tenant_slug, email):
+    """Réactiver un compte désactivé."""
+    with tenant_context(tenant_slug):
+        u = accounts.get_user(database.session, email)
+        accounts.reactivate_user(database.session, u)
+        database.session.commit()
+        click.echo(f"Compte réactivé : {u.email}")
+
+
+@user.command("reset-totp")
+@click.option("--tenant", "tenant_slug", required=True, help="Slug du territoire.")
+@click.option("--email", required=True, help="Adresse e-mail (identifiant de connexion).")
+@friendly
+def user_reset_totp(tenant_slug, email):
+    """Retirer le second facteur d'un compte (téléphone et codes de secours perdus)."""
+    with tenant_context(tenant_slug):
+        u = accounts.get_user(database.session, email)
+        done = accounts.reset_second_factor(database.session, u)
+        database.session.commit()
+        click.echo(f"Second facteur supprimé pour {u.email}." if done
+                   else f"{u.email} n'a pas de second facteur : rien à faire.")
+
+
 @click.group()
 def operator():
-    """Platform operators (no tenant)."""
+    """Opérateurs de la plateforme (sans territoire)."""
 
 
 @operator.command("create")
-@click.option("--email", required=True)
-@click.option("--password-stdin", is_flag=True)
+@click.option("--email", required=True, help="Adresse e-mail (identifiant de connexion).")
+@click.option("--password-stdin", is_flag=True,
+              help="Lire le mot de passe sur l'entrée standard (sans terminal).")
 @friendly
 def operator_create(email, password_stdin):
-    """Create a platform operator."""
+    """Créer un opérateur de la plateforme."""
     with app_session() as session:
         o = accounts.create_operator(session, email, _read_password(password_stdin))
         session.commit()
@@ -242,11 +317,11 @@ def operator_create(email, password_stdin):
 
 
 @operator.command("reset-totp")
-@click.option("--email", required=True)
+@click.option("--email", required=True, help="Adresse e-mail (identifiant de connexion).")
 @friendly
 def operator_reset_totp(email):
-    """Remove an operator's second factor (lost phone and recovery codes); with
-    CCAS_OPERATOR_TOTP_REQUIRED they enrol again at the next sign-in."""
+    """Retirer le second facteur d'un opérateur (téléphone et codes de secours perdus) ;
+    avec CCAS_OPERATOR_TOTP_REQUIRED, il en enregistre un nouveau à la connexion suivante."""
     with app_session() as session:
         found = session.scalar(select(Operator).where(func.lower(Operator.email) == email.lower()))
         if found is None:
@@ -265,17 +340,18 @@ def operator_reset_totp(email):
 
 @click.group()
 def token():
-    """API tokens."""
+    """Jetons d'API."""
 
 
 @token.command("create")
-@click.option("--tenant", "tenant_slug", required=True)
-@click.option("--email", required=True, help="The user the token acts as.")
-@click.option("--name", default="", help="What the token is for.")
-@click.option("--expires-days", type=int, help="Validity in days (default: until revoked).")
+@click.option("--tenant", "tenant_slug", required=True, help="Slug du territoire.")
+@click.option("--email", required=True, help="Le compte au nom duquel le jeton agit.")
+@click.option("--name", default="", help="À quoi sert le jeton.")
+@click.option("--expires-days", type=int,
+              help="Validité en jours (par défaut : jusqu'à révocation).")
 @friendly
 def token_create(tenant_slug, email, name, expires_days):
-    """Create an API token; it is shown once and stored hashed."""
+    """Créer un jeton d'API ; il est affiché une seule fois et conservé haché."""
     with tenant_context(tenant_slug):
         row, clear = accounts.create_token(database.session, email, name, expires_days)
         database.session.commit()
@@ -284,11 +360,11 @@ def token_create(tenant_slug, email, name, expires_days):
 
 
 @token.command("revoke")
-@click.option("--tenant", "tenant_slug", required=True)
+@click.option("--tenant", "tenant_slug", required=True, help="Slug du territoire.")
 @click.argument("token_id")
 @friendly
 def token_revoke(tenant_slug, token_id):
-    """Revoke token TOKEN_ID."""
+    """Révoquer le jeton TOKEN_ID."""
     with tenant_context(tenant_slug):
         accounts.revoke_token(database.session, token_id)
         database.session.commit()
@@ -296,10 +372,10 @@ def token_revoke(tenant_slug, token_id):
 
 
 @token.command("list")
-@click.option("--tenant", "tenant_slug", required=True)
+@click.option("--tenant", "tenant_slug", required=True, help="Slug du territoire.")
 @friendly
 def token_list(tenant_slug):
-    """List tokens (never their value)."""
+    """Lister les jetons (jamais leur valeur)."""
 
     with tenant_context(tenant_slug):
         for t in database.session.scalars(select(ApiToken).order_by(ApiToken.created_at)):

@@ -1,5 +1,5 @@
 """``ccas appointments remind``: the e-mail reminders 48 hours before an appointment
-(``core.features.reminders``), from cron or a process manager."""
+(``core.features.reminders``), by hand; the worker runs them every hour."""
 
 from __future__ import annotations
 
@@ -14,14 +14,15 @@ from .context import app_session, friendly
 
 @click.group("appointments")
 def appointments_cli():
-    """Appointments with the social worker."""
+    """Rendez-vous avec le travailleur social."""
 
 
 @appointments_cli.command("remind")
-@click.option("--tenant", "tenant_slug", help="Only this tenant (default: every tenant).")
-@click.option("--now", "now_text", help="Reference time, ISO 8601 with offset (tests).")
+@click.option("--tenant", "tenant_slug", help="Seulement ce territoire (par défaut : tous).")
+@click.option("--now", "now_text", help="Instant de référence, ISO 8601 avec fuseau (tests).")
 def remind_command(tenant_slug, now_text):
-    """Queue the e-mail reminders of appointments starting within 48 hours (idempotent)."""
+    """Mettre en file les rappels par e-mail des rendez-vous des 48 heures à venir (une
+    fois chacun)."""
     @friendly
     def run():
         now = None

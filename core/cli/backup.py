@@ -15,15 +15,15 @@ from .context import _app, friendly, owner_session
 
 @click.group("backup")
 def backup_group():
-    """Back up the whole database, or restore a backup."""
+    """Sauvegarder toute la base, ou restaurer une sauvegarde."""
 
 
 @backup_group.command("create")
 @click.option("--output", type=click.Path(dir_okay=False),
-              help="Backup file (default: instance/backups/ccas-<date>.sqlite3|dump).")
+              help="Fichier de sauvegarde (défaut : instance/backups/ccas-<date>.sqlite3|dump).")
 @friendly
 def backup_create(output):
-    """Back up the database (SQLite online backup; PostgreSQL pg_dump -Fc)."""
+    """Sauvegarder la base (SQLite : sauvegarde à chaud ; PostgreSQL : pg_dump -Fc)."""
     app = _app()
     owner_url = app.config["CCAS_DATABASE_OWNER_URL"]
     if not output:
@@ -35,10 +35,10 @@ def backup_create(output):
 
 @backup_group.command("restore")
 @click.argument("file", type=click.Path(dir_okay=False))
-@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@click.option("--yes", is_flag=True, help="Ne pas demander de confirmation.")
 @friendly
 def backup_restore(file, yes):
-    """Replace the whole database by the backup FILE (everything since it is lost)."""
+    """Remplacer toute la base par la sauvegarde FILE (tout ce qui a suivi est perdu)."""
     app = _app()
     if not yes:
         click.confirm(
@@ -53,14 +53,14 @@ def backup_restore(file, yes):
 
 @backup_group.command("restore-tenant")
 @click.argument("file", type=click.Path(dir_okay=False))
-@click.option("--tenant", "slug", required=True, help="The city to put back as it was.")
+@click.option("--tenant", "slug", required=True, help="Le territoire à remettre en l'état.")
 @click.option("--scratch-url",
-              help="PostgreSQL: an empty database the backup is restored into first.")
-@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+              help="PostgreSQL : une base vide où la sauvegarde est d'abord restaurée.")
+@click.option("--yes", is_flag=True, help="Ne pas demander de confirmation.")
 @friendly
 def backup_restore_tenant(file, slug, scratch_url, yes):
-    """Put one city back as it was in the whole-platform backup FILE; the others are
-    not touched."""
+    """Remettre un territoire dans l'état de la sauvegarde FILE de la plateforme ; les
+    autres ne sont pas touchés."""
     app = _app()
     if not yes:
         click.confirm(f"Les données actuelles du territoire {slug} seront remplacées par "

@@ -41,21 +41,21 @@ def _decimal(text: str, what: str) -> Decimal:
 
 @click.group("loan")
 def loan():
-    """Loan arithmetic (schedules, APR)."""
+    """Calculs de prêt (échéanciers, TAEG)."""
 
 
 @loan.command("schedule")
-@click.option("--amount", required=True, help="Amount lent in euros, e.g. 3000 or 1500.50.")
-@click.option("--months", required=True, help="Number of monthly instalments (>= 1).")
-@click.option("--rate", required=True, help="Annual rate in percent, e.g. 3.04 (0 allowed).")
+@click.option("--amount", required=True, help="Montant prêté en euros, par ex. 3000 ou 1500,50.")
+@click.option("--months", required=True, help="Nombre de mensualités (au moins 1).")
+@click.option("--rate", required=True, help="Taux annuel en pourcentage, par ex. 3,04 (0 permis).")
 @click.option("--method", type=click.Choice(METHODS), default="annuity", show_default=True)
-@click.option("--start", default=None, help="Disbursement date YYYY-MM-DD (default today).")
+@click.option("--start", default=None, help="Date du versement AAAA-MM-JJ (défaut : aujourd'hui).")
 @click.option("--interest-paid-by", "paid_by", type=click.Choice(sorted(SHARES)),
-              default="borrower", show_default=True, help="Who pays the interest.")
+              default="borrower", show_default=True, help="Qui paie les intérêts.")
 @click.option("--format", "fmt", type=click.Choice(["json", "table", "csv"]), default="table",
               show_default=True)
 def schedule(amount, months, rate, method, start, paid_by, fmt):
-    """Print the repayment schedule of a loan."""
+    """Afficher l'échéancier d'un prêt."""
     value = _decimal(amount, "Montant")
     if not Decimal(0) < value <= MAX_CLI_AMOUNT:
         raise click.ClickException("Montant : doit être supérieur à 0 et au plus 1 000 000 €.")

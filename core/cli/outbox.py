@@ -1,8 +1,8 @@
 """``ccas outbox drain`` (deliver e-mails and webhooks) and ``ccas referrals …``
 (reminders and expiry, a partner's webhook endpoint).
 
-Run ``ccas outbox drain --loop`` as a service (several at once is safe, see
-``core.outbox.delivery``), and ``ccas referrals remind`` once a day (cron or systemd timer).
+The worker (``ccas worker``, ``core.worker.jobs``) runs both on their schedules; these
+commands run them by hand (several drains at once are safe, see ``core.outbox.delivery``).
 """
 
 from __future__ import annotations
@@ -16,19 +16,18 @@ import click
 from flask import current_app, g
 from sqlalchemy import select
 
-from .. import accounts, audit, formats, referrals, tenancy
-from ..api import idempotency
+from .. import accounts, audit, tenancy
 from ..db import db
 from ..errors import UserError
 from ..models import Tenant
 from ..outbox import delivery
-from ..web import form_tokens
+from ..worker.jobs import referrals_upkeep
 from .context import app_session, friendly, tenant_context
 
 
 @click.group("outbox")
 def outbox_group():
-    """Notifications waiting to be delivered."""
+    """Notifications en attente d'envoi."""
 
 
 @outbox_group.command("drain")
@@ -40,7 +39,7 @@ def outbox_group():
               help="Limiter à ces territoires (par défaut : tous).")
 @friendly
 def drain(once, interval, tenant_slugs):
-    """Deliver the e-mails and webhooks that are due (SMTP, signed HTTP)."""
+    """Envoyer les e-mails et webhooks dus (SMTP, HTTP signé)."""
     with app_session():
         app = current_app._get_current_object()
 
@@ -62,7 +61,7 @@ def drain(once, interval, tenant_slugs):
 
 @click.group("referrals")
 def referrals_group():
-    """Partner referrals."""
+    """Orientations des partenaires."""
 
 
 @referrals_group.command("remind")
@@ -70,8 +69,8 @@ def referrals_group():
               help="Limiter à ces territoires (par défaut : tous).")
 @friendly
 def remind(tenant_slugs):
-    """Remind unanswered referrals, expire old ones, purge old idempotency keys and spent
-    form tokens."""
+    """Relancer les orientations sans réponse, faire expirer les anciennes, purger les clés
+    d'idempotence et jetons de formulaire périmés."""
     with app_session() as session:
         stmt = select(Tenant).order_by(Tenant.slug)
         if tenant_slugs:
@@ -80,14 +79,9 @@ def remind(tenant_slugs):
         for tenant in tenants:
             with tenancy.tenant_scope(tenant.id):
                 g.tenant = tenant
-                reminded, expired = referrals.remind_and_expire(session, tenant)
-                purged = idempotency.purge_expired(session)
-                tokens = form_tokens.purge_expired(session)
+                summary = referrals_upkeep(tenant, session)
                 session.commit()
-            click.echo(f"{tenant.slug} : {formats.plural(reminded, 'relance', 'relances')}, "
-                       f"{formats.plural(expired, 'expiration', 'expirations')}, "
-                       f"{formats.plural(purged, 'clé d’idempotence purgée', 'clés purgées')}, "
-                       f"{formats.plural(tokens, 'jeton de formulaire purgé', 'jetons purgés')}.")
+            click.echo(f"{tenant.slug} : {summary}.")
 
 
 @referrals_group.command("webhook")
@@ -97,7 +91,7 @@ def remind(tenant_slugs):
 @click.option("--new-secret", is_flag=True, help="Générer un nouveau secret de signature.")
 @friendly
 def webhook(slug, org_name, url, new_secret):
-    """Set an organisation's webhook endpoint; prints the signing secret once."""
+    """Régler l'adresse de webhook d'une organisation ; affiche le secret une seule fois."""
     with tenant_context(slug):
         session = db.session
         org = accounts.get_organisation(session, org_name)

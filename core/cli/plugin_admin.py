@@ -20,14 +20,14 @@ from .context import _app, friendly, tenant_context
 
 @click.group("plugins")
 def plugins_group():
-    """Installed plugins and their per-tenant enablement and settings."""
+    """Extensions installées, leur activation et leurs réglages par territoire."""
 
 
 @plugins_group.command("list")
-@click.option("--tenant", "tenant_slug", help="Show enablement for this tenant.")
+@click.option("--tenant", "tenant_slug", help="Indiquer l'activation pour ce territoire.")
 @friendly
 def plugins_list(tenant_slug):
-    """List installed plugins (and whether TENANT enabled them)."""
+    """Lister les extensions installées (et leur activation pour le territoire)."""
     app = _app()
     reg = app.extensions["ccas_plugins"]
     enabled: frozenset[str] = frozenset()
@@ -56,7 +56,7 @@ def _set_enabled(tenant_slug: str, name: str, enabled: bool) -> None:
 @click.argument("name")
 @friendly
 def plugins_enable(tenant_slug, name):
-    """Enable plugin NAME for a tenant."""
+    """Activer l'extension NAME pour un territoire."""
     _set_enabled(tenant_slug, name, True)
 
 
@@ -65,7 +65,7 @@ def plugins_enable(tenant_slug, name):
 @click.argument("name")
 @friendly
 def plugins_disable(tenant_slug, name):
-    """Disable plugin NAME for a tenant."""
+    """Désactiver l'extension NAME pour un territoire."""
     _set_enabled(tenant_slug, name, False)
 
 
@@ -73,10 +73,10 @@ def plugins_disable(tenant_slug, name):
 @click.option("--tenant", "tenant_slug", required=True)
 @click.argument("name")
 @click.option("--set", "changes", multiple=True, metavar="KEY=VALUE",
-              help="Change a setting (repeatable); values are JSON or plain text.")
+              help="Changer un réglage (répétable) ; valeur JSON ou texte.")
 @friendly
 def plugins_settings(tenant_slug, name, changes):
-    """Show or change the settings of plugin NAME for a tenant (validated by its schema)."""
+    """Afficher ou changer les réglages de l'extension NAME pour un territoire (vérifiés)."""
     parsed = {}
     for change in changes:
         key, sep, value = change.partition("=")
@@ -105,14 +105,14 @@ def plugins_settings(tenant_slug, name, changes):
 
 @click.group("plugin")
 def plugin_group():
-    """Plugin developer kit."""
+    """Outils du développeur d'extensions."""
 
 
 @plugin_group.command("docs")
 @click.option("--output", type=click.Path(dir_okay=False), default="docs/hooks.md",
               show_default=True)
 def plugin_docs(output):
-    """Generate the hook reference from core/hookspecs.py and the plugins' own hooks."""
+    """Générer la référence des hooks (core/hookspecs.py et hooks des extensions)."""
     registry = plugins.PluginRegistry()
     registry.load_entry_points()
     with open(output, "w", encoding="utf-8") as fh:
@@ -123,10 +123,10 @@ def plugin_docs(output):
 @plugin_group.command("new")
 @click.argument("name")
 @click.option("--output", type=click.Path(file_okay=False), default=".", show_default=True,
-              help="Folder in which ccas-plugin-NAME is created.")
+              help="Dossier où créer ccas-plugin-NAME.")
 @friendly
 def plugin_new(name, output):
-    """Scaffold an installable plugin package NAME (then: pip install -e it)."""
+    """Créer le squelette d'une extension installable NAME (puis : pip install -e)."""
 
     target = create(name, output)
     click.echo(f"Extension {name} créée dans {target}.")

@@ -13,13 +13,13 @@ from .context import friendly, tenant_context
 
 
 @click.command("purge")
-@click.option("--tenant", "tenant_slug", required=True, help="Tenant slug.")
-@click.option("--dry-run", is_flag=True, help="Count what would be anonymised, write nothing.")
+@click.option("--tenant", "tenant_slug", required=True, help="Slug du territoire.")
+@click.option("--dry-run", is_flag=True, help="Compter ce qui serait anonymisé, sans rien écrire.")
 @friendly
 def purge_command(tenant_slug, dry_run):
-    """Anonymise the people whose last contact is older than the retention period
-    (tenant setting privacy.retention_months, default 24), except while a loan is open,
-    and the referrals that never became a case whose last activity is older than it."""
+    """Anonymiser les personnes dont le dernier contact dépasse la durée de conservation
+    (réglage privacy.retention_months, 24 mois par défaut), sauf prêt en cours, et les
+    orientations restées sans demande au-delà de cette durée."""
     with tenant_context(tenant_slug) as tenant:
         session = db.session
         due = purge.due_persons(session, tenant)

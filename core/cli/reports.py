@@ -21,16 +21,16 @@ PROGRESS_FROM = 2000
 
 
 @click.command("report")
-@click.option("--tenant", "tenant_slug", required=True, help="Tenant slug.")
-@click.option("--year", required=True, type=int, help="Year reported, e.g. 2018.")
+@click.option("--tenant", "tenant_slug", required=True, help="Slug du territoire.")
+@click.option("--year", required=True, type=int, help="Année du bilan, par ex. 2018.")
 @click.option("--format", "fmt", type=click.Choice(["json", "csv", "xlsx", "md", "pdf"]),
               default="json", show_default=True)
 @click.option("--output", type=click.Path(dir_okay=False, writable=True),
-              help="File to write (default: standard output; required for xlsx and pdf).")
-@click.option("--funder", is_flag=True, help="The funders' view (small counts suppressed).")
+              help="Fichier à écrire (défaut : sortie standard ; obligatoire en xlsx et pdf).")
+@click.option("--funder", is_flag=True, help="La vue des financeurs (petits effectifs masqués).")
 @friendly
 def report(tenant_slug, year, fmt, output, funder):
-    """Write the yearly review of a tenant (figures defined in docs/reports.md)."""
+    """Écrire le bilan annuel d'un territoire (indicateurs définis dans docs/reports.md)."""
     if fmt in ("xlsx", "pdf") and not output:
         raise click.ClickException(f"Le format {fmt} est binaire : indiquez --output FICHIER.")
     if not 1900 <= year <= 2200:
@@ -52,23 +52,24 @@ def report(tenant_slug, year, fmt, output, funder):
 
 @click.group("import")
 def import_group():
-    """Import legacy data."""
+    """Reprise de l'historique."""
 
 
 @import_group.command("cases")
-@click.option("--tenant", "tenant_slug", required=True, help="Tenant slug.")
+@click.option("--tenant", "tenant_slug", required=True, help="Slug du territoire.")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
-@click.option("--dry-run", is_flag=True, help="Check everything, write nothing.")
+@click.option("--dry-run", is_flag=True, help="Tout vérifier, sans rien écrire.")
 @click.option("--skip-invalid", is_flag=True,
-              help="Write the valid rows; the rejected ones go to the report file.")
+              help="Écrire les lignes valides ; les rejetées vont dans le fichier de rapport.")
 @click.option("--report", "report_path", type=click.Path(dir_okay=False),
-              help="CSV of the rejected rows (default with --skip-invalid: FILE-rejets.csv).")
+              help="CSV des lignes rejetées (défaut avec --skip-invalid : FILE-rejets.csv).")
 @friendly
 def import_cases(tenant_slug, file, dry_run, skip_invalid, report_path):
-    """Import the requests of a CSV (, ; or tab; UTF-8 or Windows-1252) or XLSX file.
+    """Importer les demandes d'un fichier CSV (, ; ou tabulation ; UTF-8 ou Windows-1252)
+    ou XLSX.
 
-    Without --skip-invalid nothing is written if any row is invalid. Re-importing the
-    same file creates nothing new.
+    Sans --skip-invalid, rien n'est écrit si une ligne est invalide. Réimporter le même
+    fichier ne crée rien de nouveau.
     """
     path = Path(file)
     data = path.read_bytes()
@@ -119,7 +120,7 @@ def import_cases(tenant_slug, file, dry_run, skip_invalid, report_path):
 @import_group.command("sweep")
 @friendly
 def import_sweep():
-    """Remove uploaded spreadsheets never confirmed within CCAS_IMPORT_TTL_HOURS (cron)."""
+    """Supprimer les fichiers déposés jamais confirmés après CCAS_IMPORT_TTL_HOURS."""
     with app_session():
         store = store_for(current_app)
         removed = store.sweep()

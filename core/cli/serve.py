@@ -15,28 +15,34 @@ from .context import _app, app_session, friendly
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
 def serve(host, port):
-    """Serve the application (development server; use a WSGI server in production)."""
+    """Servir l'application (serveur de développement ; en production : gunicorn)."""
 
     app = _app()
+    if app.config["CCAS_ENV"] == "production":
+        raise click.ClickException(
+            "« ccas serve » est le serveur de développement. En production : "
+            "gunicorn -c python:core.gunicorn_conf core.wsgi:app (docs/deployment.md)."
+        )
     click.echo(f"http://{host}:{port}/")
     run_simple(host, port, app, threaded=True, use_reloader=False)
 
 
 @click.command()
-@click.option("--password", default=None, help="Password for every demo account.")
+@click.option("--password", default=None,
+              help="Mot de passe de tous les comptes de démonstration.")
 @click.option("--empty", is_flag=True,
-              help="Only the tenant, its partners and the logins (no activity).")
+              help="Seulement le territoire, ses partenaires et les comptes (sans activité).")
 @click.option("--seed", default=demo_module.DEFAULT_SEED, show_default=True, type=int,
-              help="Seed of the generated activity (same seed, same data).")
+              help="Graine de l'activité générée (même graine, mêmes données).")
 @click.option("--years", default=2.0, show_default=True, type=click.FloatRange(0.1, 50),
-              help="Years of activity, ending today.")
+              help="Années d'activité, jusqu'à aujourd'hui.")
 @click.option("--requests-per-year", default=400, show_default=True,
-              type=click.IntRange(1, 1_000_000), help="Requests a year.")
+              type=click.IntRange(1, 1_000_000), help="Demandes par an.")
 @friendly
 def demo(password, empty, seed, years, requests_per_year):
-    """Create the demo tenant 'toulouse' (plugins, partners, one login per role) with two
-    years of activity up to today. Run again, it keeps everything and adds nothing to a
-    tenant that already has cases."""
+    """Créer le territoire de démonstration « toulouse » (extensions, partenaires, un
+    compte par rôle) avec deux ans d'activité jusqu'à aujourd'hui. Relancée, la commande
+    garde tout et n'ajoute rien à un territoire qui a déjà des dossiers."""
 
     with app_session() as session:
         result = demo_module.create_demo(session, password, empty=empty, seed=seed,

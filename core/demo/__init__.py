@@ -7,7 +7,8 @@
 * :func:`generate`: the activity of a tenant that has its cast (a CCAS organisation, a
   social worker…), deterministic for a ``seed`` and relative to ``today``: requests drawn
   as stories (:mod:`.stories`, shaped on the seed document's figures), written in bulk
-  (:mod:`.rows`) as persons, cases, transitions and audit (:mod:`.cases`), interviews and
+  (:mod:`.rows`) as persons, cases, transitions and audit (:mod:`.cases`), households
+  (:mod:`.households`), interviews and
   budgets (:mod:`.evaluation`), documents (:mod:`.documents`), referrals
   (:mod:`.referrals`), appointments (:mod:`.agenda`), accompaniment (:mod:`.accompaniment`),
   workshops (:mod:`.workshops`) and staff time (:mod:`.staff_time`); the suggestions of
@@ -21,6 +22,8 @@ from __future__ import annotations
 
 import random
 from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -36,6 +39,7 @@ from . import (
     cases,
     documents,
     evaluation,
+    households,
     referrals,
     staff_time,
     suggestions,
@@ -43,7 +47,7 @@ from . import (
 )
 from .cast import DEMO_PASSWORD, OPERATOR_EMAIL, PARTNERS, SLUG, USERS, create_cast, find_cast
 from .rows import Rows, insert_rows, new_id
-from .stories import cover_referrals, cover_states, draw_stories
+from .stories import check_of, cover_referrals, cover_states, draw_story, intake_days
 
 __all__ = [
     "DEFAULT_SEED", "DEMO_PASSWORD", "OPERATOR_EMAIL", "PARTNERS", "USERS", "Summary",
@@ -71,59 +75,86 @@ class Summary:
     generated: bool = True
 
 
+#: Stories written per round: the rows of one round are held in memory, then written.
+CHUNK = 10_000
+#: Cases kept aside to invite to the workshops and book this week (at any scale).
+SAMPLE = 3_000
+
+
 def generate(session, tenant, *, seed: int = DEFAULT_SEED, years: float = 2,
-             requests_per_year: int = 400, today: date | None = None) -> Summary:
+             requests_per_year: int = 400, today: date | None = None,
+             progress: Callable[[int, int], None] | None = None) -> Summary:
     """Write ``years`` of activity ending ``today`` (the tenant's day by default) in
     ``tenant``, ``requests_per_year`` requests a year, drawn from ``seed``. Nothing is
-    committed. The tenant needs its cast (:func:`core.demo.cast.find_cast`)."""
+    committed; ``progress(done, total)`` is called after each round of :data:`CHUNK`
+    requests (the benchmarks may commit there). The tenant needs its cast
+    (:func:`core.demo.cast.find_cast`)."""
     with tenancy.tenant_scope(tenant.id), _tenant_of_hooks(tenant):
         today = today or clock.today(tenant)
         zone = clock.zone(tenant)
         now = (clock.now() if today == clock.today(tenant)
                else datetime.combine(today, time(12), zone).astimezone(UTC))
         rng = random.Random(seed)
+        plugin_rng = random.Random(f"{seed}:plugins")
         cast = find_cast(session)
         first_day = today - timedelta(days=round(365 * years))
-        stories = draw_stories(rng, first_day, today, round(requests_per_year * years))
-        cover_states(stories, workflow.current().states)
-        cover_referrals(stories)
+        flow = workflow.current()
+        check = check_of(flow)
+        days = intake_days(rng, first_day, today, round(requests_per_year * years))
         rows = Rows(session, rng)
-        made = cases.write(rows, stories, cast, zone)
-        evaluation.add(rows, made, cast, zone)
-        documents.add(rows, made, cast, tenant, zone)
-        referrals.add(rows, made, cast, today, zone)
-        accompaniment.add(rows, made, cast, tenant, today, zone)
-        workshops.add(rows, made, cast, today, zone)
-        staff_time.add(rows, made, cast, today)
-        agenda.add(rows, made, cast, today, zone, now)
-        tables = rows.write()
+        calendar = agenda.Agenda(rows, cast, today, zone, now)
+        per_year: dict[int, int] = {}
+        tables: Counter = Counter()
+        from_plugins: Counter = Counter()
+        recent, sample = [], []
+        for start in range(0, len(days), CHUNK):
+            chunk = days[start:start + CHUNK]
+            stories = [draw_story(rng, start + n, day, today, check)
+                       for n, day in enumerate(chunk, start=1)]
+            if start + CHUNK >= len(days):  # the last round holds today's cases
+                cover_states(stories, flow.states)
+                cover_referrals(stories, lambda story: referrals.current_status(story, flow))
+            made = cases.write(rows, stories, cast, zone, per_year)
+            households.add(rows, made, zone)
+            evaluation.add(rows, made, cast, zone)
+            documents.add(rows, made, cast, tenant, zone)
+            referrals.add(rows, made, cast, today, zone, flow)
+            accompaniment.add(rows, made, cast, tenant, today, zone)
+            staff_time.add(rows, made, cast, today)
+            calendar.past(made)
+            tables.update(rows.write())
+            for answer in plugins.hooks().ccas_demo_data(
+                    rng=plugin_rng, cases=[m.case for m in made], today=today) or []:
+                from_plugins.update(answer or {})
+            recent = (recent + made)[-SAMPLE:]
+            sample.extend(rng.sample(made, min(len(made), SAMPLE // 10)))
+            if progress is not None:
+                progress(min(start + CHUNK, len(days)), len(days))
+        sample = list({m.case.id: m for m in sample[-SAMPLE:] + recent}.values())
+        calendar.weeks(recent)
+        workshops.add(rows, sample, cast, first_day, today, zone)
+        referrals.add_unanswered(rows, cast, today, zone, len(days))
+        tables.update(rows.write())
         suggestions.add(session, cast)
-        answers = plugins.hooks().ccas_demo_data(
-            rng=random.Random(f"{seed}:plugins"), cases=[m.case for m in made], today=today)
         summary = summarise(session, tenant, seed, today)
-        for answer in answers or []:
-            summary.plugins.update(answer or {})
-        summary.tables = tables
+        summary.plugins = dict(from_plugins)
+        summary.tables = dict(tables)
         return summary
 
 
-class _tenant_of_hooks:  # noqa: N801 - a context manager used like a function
+@contextmanager
+def _tenant_of_hooks(tenant) -> Iterator[None]:
     """``g.tenant`` set for the hooks (they receive the current tenant) while generating."""
-
-    def __init__(self, tenant):
-        self.tenant = tenant
-
-    def __enter__(self):
-        if has_app_context():
-            self.previous = g.get("tenant")
-            g.tenant = self.tenant
-            plugins.forget_enabled_cache()
-        return self
-
-    def __exit__(self, *exc):
-        if has_app_context():
-            g.tenant = self.previous
-        return False
+    if not has_app_context():
+        yield
+        return
+    previous = g.get("tenant")
+    g.tenant = tenant
+    plugins.forget_enabled_cache()
+    try:
+        yield
+    finally:
+        g.tenant = previous
 
 
 def monday_of(day: date) -> date:

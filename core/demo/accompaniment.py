@@ -45,7 +45,9 @@ def add(rows: Rows, made: list[Made], cast: Cast, tenant, today: date,
             if ended is not None and planned >= ended:
                 break
             done = planned + timedelta(days=rng.randint(-3, 10))
-            overdue = planned < today and rng.random() < 0.08 and ended is None
+            # a few recent contacts not made yet: the social worker's overdue list
+            overdue = (today - timedelta(days=60) < planned < today and ended is None
+                       and rng.random() < 0.3)
             if done > today or overdue:
                 rows.add(FollowUp, case_id=case_id, plan_month=month, planned_on=planned,
                          worker_id=worker, created_at=instant(signed, 241, zone),
@@ -76,14 +78,14 @@ def _tasks(rows: Rows, item: Made, cast: Cast, today: date, zone: ZoneInfo) -> N
                  created_at=instant(today - timedelta(days=rows.rng.randint(3, 20)), 0, zone))
     if story.fate == "defaulted" and story.day_of("repaying"):
         closed = story.day_of("closed")
-        opened = (closed or today) - timedelta(days=20)
+        opened = closed - timedelta(days=90) if closed else \
+            today - timedelta(days=rows.rng.randint(10, 60))
         rows.add(AccompanimentTask, case_id=item.case.id, kind="late_instalment",
                  message="Plusieurs échéances impayées.",
                  suggested_action="Proposer un rendez-vous budgétaire.",
                  assigned_to_id=worker, source="loan:late",
                  status="done" if closed else "open",
-                 created_at=instant(max(story.day_of("repaying"), opened - timedelta(days=90)),
-                                    0, zone),
+                 created_at=instant(max(story.day_of("repaying"), opened), 0, zone),
                  closed_at=instant(closed, 10, zone) if closed else None,
                  closed_by_label=cast.label("social_worker") if closed else "",
                  outcome="Plan d'apurement refusé ; défaillance déclarée." if closed else "")

@@ -31,48 +31,58 @@ def _at(day: date, slot: time, zone: ZoneInfo) -> datetime:
     return datetime.combine(day, slot, zone).astimezone(UTC)
 
 
-def add(rows: Rows, made: list[Made], cast: Cast, today: date, zone: ZoneInfo,
-        now: datetime) -> None:
-    rng = rows.rng
-    worker = cast.user_id("social_worker")
-    if worker is None:
-        return
-    monday = today - timedelta(days=today.weekday())
-    taken: set[tuple[date, int]] = set()
-    label = cast.label("secretary")
+class Agenda:
+    """The social worker's slots, booked chunk after chunk (no two meetings at once)."""
 
-    def book(case_id, day: date, kind: str, past_only: bool) -> None:
+    def __init__(self, rows: Rows, cast: Cast, today: date, zone: ZoneInfo, now: datetime):
+        self.rows, self.cast, self.today, self.zone, self.now = rows, cast, today, zone, now
+        self.worker = cast.user_id("social_worker")
+        self.monday = today - timedelta(days=today.weekday())
+        self.taken: set[tuple[date, int]] = set()
+        self.label = cast.label("secretary")
+
+    def past(self, made: list[Made]) -> None:
+        """The evaluation and instruction meetings held before this week."""
+        for item in made:
+            story = item.story
+            for state, kind in (("evaluation", "intake"),
+                                ("submitted_to_lender", "instruction")):
+                day = story.day_of(state)
+                if day is not None and day < self.monday:
+                    self._book(item.case.id, day, kind, first_free=True)
+
+    def weeks(self, made: list[Made]) -> None:
+        """This week's and next week's meetings of cases waiting for one."""
+        waiting = [m for m in made if m.story.state in WAITING]
+        self.rows.rng.shuffle(waiting)
+        days = [self.monday + timedelta(days=d) for d in (0, 1, 2, 3, 4, 7, 8, 9, 10, 11)]
+        for n, item in enumerate(waiting[:2 * len(days)]):
+            kind = {"repaying": "accompaniment", "signing": "accompaniment",
+                    "instruction": "instruction", "adjourned": "instruction"}.get(
+                        item.story.state, "intake")
+            self._book(item.case.id, days[n % len(days)], kind, first_free=False)
+
+    def _book(self, case_id, day: date, kind: str, first_free: bool) -> None:
+        rng = self.rows.rng
+        if self.worker is None:
+            return
         while day.weekday() >= 5:
             day += timedelta(days=1)
-        free = [i for i in range(len(SLOTS)) if (day, i) not in taken]
+        free = [i for i in range(len(SLOTS)) if (day, i) not in self.taken]
         if not free:
             return
-        slot = free[0] if past_only else rng.choice(free)
-        taken.add((day, slot))
-        starts = _at(day, SLOTS[slot], zone)
-        if starts > now:
+        slot = free[0] if first_free else rng.choice(free)
+        self.taken.add((day, slot))
+        starts = _at(day, SLOTS[slot], self.zone)
+        if starts > self.now:
             status, outcome_at = "planned", None
         else:
             status = "missed" if rng.random() < 0.08 else "held"
             outcome_at = starts + timedelta(minutes=60)
-        rows.add(Appointment, case_id=case_id, social_worker_id=worker, starts_at=starts,
-                 duration_minutes=60, mode="in_person" if rng.random() < 0.85 else "phone",
-                 place=PLACE, kind=kind, status=status, outcome_at=outcome_at,
-                 outcome_note="Entretien tenu." if status == "held" else
-                 "Personne absente, à rappeler." if status == "missed" else "",
-                 created_at=starts - timedelta(days=7), created_by_label=label)
-
-    for item in made:
-        story = item.story
-        for state, kind in (("evaluation", "intake"), ("submitted_to_lender", "instruction")):
-            day = story.day_of(state)
-            if day is not None and day < monday:
-                book(item.case.id, day, kind, past_only=True)
-    waiting = [m for m in made if m.story.state in WAITING]
-    rng.shuffle(waiting)
-    days = [monday + timedelta(days=d) for d in (0, 1, 2, 3, 4, 7, 8, 9, 10, 11)]
-    for n, item in enumerate(waiting[:2 * len(days)]):
-        kind = {"repaying": "accompaniment", "signing": "accompaniment",
-                "instruction": "instruction", "adjourned": "instruction"}.get(
-                    item.story.state, "intake")
-        book(item.case.id, days[n % len(days)], kind, past_only=False)
+        self.rows.add(
+            Appointment, case_id=case_id, social_worker_id=self.worker, starts_at=starts,
+            duration_minutes=60, mode="in_person" if rng.random() < 0.85 else "phone",
+            place=PLACE, kind=kind, status=status, outcome_at=outcome_at,
+            outcome_note="Entretien tenu." if status == "held" else
+            "Personne absente, à rappeler." if status == "missed" else "",
+            created_at=starts - timedelta(days=7), created_by_label=self.label)

@@ -60,10 +60,11 @@ class Made:
     person: dict
 
 
-def write(rows: Rows, stories: list[Story], cast: Cast, zone: ZoneInfo) -> list[Made]:
-    """Gather the persons, cases, transitions and audit rows of ``stories``."""
+def write(rows: Rows, stories: list[Story], cast: Cast, zone: ZoneInfo,
+          per_year: dict[int, int]) -> list[Made]:
+    """Gather the persons, cases, transitions and audit rows of ``stories``;
+    ``per_year`` counts the references given so far by year (updated)."""
     rng = rows.rng
-    per_year: dict[int, int] = {}
     worker_id, agent_id = cast.user_id("social_worker"), cast.user_id("lender_agent")
     made = []
     for story in stories:

@@ -5,6 +5,7 @@ apart from the ids drawn from the generator."""
 from __future__ import annotations
 
 import random
+import unicodedata
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -53,6 +54,13 @@ def birth_date(rng: random.Random, on: date) -> date:
     return on - timedelta(days=age * 365 + rng.randint(0, 364))
 
 
+def email_of(first: str, last: str) -> str:
+    """``prenom.nom@exemple.fr`` without accents or spaces (``exemple.fr`` is reserved
+    for examples: nothing is ever delivered there)."""
+    text = unicodedata.normalize("NFKD", f"{first}.{last}".lower().replace(" ", ""))
+    return text.encode("ascii", "ignore").decode() + "@exemple.fr"
+
+
 def person_values(rng: random.Random, intake: date) -> dict:
     """The columns of one applicant (``core.models.Person``), without ids or times."""
     first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
@@ -67,8 +75,7 @@ def person_values(rng: random.Random, intake: date) -> dict:
         "first_name": first, "last_name": last, "birth_date": birth_date(rng, intake),
         "phone": f"06 {rng.randint(10, 99)} {rng.randint(10, 99)} {rng.randint(10, 99)} "
                  f"{rng.randint(10, 99)}",
-        "email": (f"{first}.{last}@exemple.fr".lower().replace(" ", "")
-                  if rng.random() < 0.6 else None),
+        "email": email_of(first, last) if rng.random() < 0.6 else None,
         "address": f"{rng.randint(1, 120)} {rng.choice(STREETS)}",
         "postal_code": rng.choice(POSTAL_CODES), "city": "Toulouse",
         "adults": adults, "children_ages": children, "employment": employment,

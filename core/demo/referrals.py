@@ -16,7 +16,7 @@ from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
 from ..models import Referral, ReferralStatusChange
-from ..referrals import CASE_MILESTONES, DEFAULT_EXPIRE_AFTER_DAYS
+from ..referrals import CASE_MILESTONES, DEFAULT_EXPIRE_AFTER_DAYS, OUTCOME_STATUS
 from ..workflow.reasons import DEFAULTS as REASONS
 from .cases import Made, instant
 from .cast import Cast
@@ -24,9 +24,24 @@ from .people import person_values
 from .rows import Rows
 from .stories import pick
 
-#: A case's state → the status its referral shows (terminal states by their outcome).
-MIRRORED = {**{str(k): str(v) for k, v in CASE_MILESTONES.items()},
-            "ficp_registered": "refused"}
+
+def mirrored(state: str, flow) -> str | None:
+    """The status a referral shows when its case reaches ``state`` (as
+    ``core.referrals`` mirrors it): a milestone's, or a terminal state's outcome."""
+    status = CASE_MILESTONES.get(state)
+    if status is None and flow.is_terminal(state):
+        status = OUTCOME_STATUS.get(flow.outcome(state))
+    return str(status) if status is not None else None
+
+
+def current_status(story, flow) -> str:
+    """The status a referral of ``story``'s case shows today (``accepted`` until the
+    case reaches a milestone)."""
+    status = "accepted"
+    for step in story.steps:
+        status = mirrored(step.target, flow) or status
+    return status
+
 
 NOTES = {
     "caf": "Famille allocataire ; projet de mobilité pour une reprise d'emploi.",
@@ -111,7 +126,8 @@ def _answer(rng, sent: date, today: date) -> list:
     return moves
 
 
-def add(rows: Rows, made: list[Made], cast: Cast, today: date, zone: ZoneInfo) -> None:
+def add(rows: Rows, made: list[Made], cast: Cast, today: date, zone: ZoneInfo,
+        flow) -> None:
     rng = rows.rng
     referrals = _Referrals(rows, cast, zone)
     partners = cast.partners
@@ -119,7 +135,7 @@ def add(rows: Rows, made: list[Made], cast: Cast, today: date, zone: ZoneInfo) -
         story = item.story
         org = partners.get(story.referrer) if story.referrer else None
         if org is not None:
-            _incoming_accepted(rng, referrals, item, org, cast)
+            _incoming_accepted(rng, referrals, item, org, cast, flow)
         destination = next((s for s in story.steps if s.destination), None)
         if destination is not None and destination.destination.startswith("partner:"):
             to_org = partners.get(destination.destination.removeprefix("partner:"))
@@ -128,10 +144,17 @@ def add(rows: Rows, made: list[Made], cast: Cast, today: date, zone: ZoneInfo) -
                 referrals.add(cast.ccas, to_org, item.person, story.purpose, story.amount,
                               moves, source_case_id=item.case.id,
                               note="Réorientation par le CCAS.")
-    _incoming_unanswered(rng, referrals, cast, today, len(made))
 
 
-def _incoming_accepted(rng, referrals: _Referrals, item: Made, org, cast: Cast) -> None:
+def add_unanswered(rows: Rows, cast: Cast, today: date, zone: ZoneInfo,
+                   requests: int) -> None:
+    """Referrals the CCAS declined or let expire, and the ones waiting today (about one
+    for 15 requests)."""
+    _incoming_unanswered(rows.rng, _Referrals(rows, cast, zone), cast, today, requests)
+
+
+def _incoming_accepted(rng, referrals: _Referrals, item: Made, org, cast: Cast,
+                       flow) -> None:
     story = item.story
     opened = story.intake_date
     sent = opened - timedelta(days=rng.randint(2, 8))
@@ -139,7 +162,7 @@ def _incoming_accepted(rng, referrals: _Referrals, item: Made, org, cast: Cast) 
              ("received", sent + timedelta(days=1), None, ""),
              ("accepted", opened, None, "")]
     for step in story.steps[1:]:
-        status = MIRRORED.get(step.target)
+        status = mirrored(step.target, flow)
         if status is not None and status != moves[-1][0]:
             moves.append((status, step.day, None, ""))
     referrals.add(org, cast.ccas, item.person, story.purpose, story.amount, moves,

@@ -42,7 +42,11 @@ def _defaults(table) -> dict:
 
 
 def complete(table, tenant_id: int, values: dict, defaults: dict) -> dict:
-    """A full record of ``table``: ``values`` then the defaults of the missing columns."""
+    """A full record of ``table``: ``values`` then the defaults of the missing columns,
+    ``tenant_id`` the current tenant's unless given (another is refused on writing)."""
+    unknown = set(values) - set(defaults)
+    if unknown:
+        raise ValueError(f"{table.name}: unknown columns {sorted(unknown)}")
     row = {}
     for name, default in defaults.items():
         if name in values:
@@ -51,14 +55,16 @@ def complete(table, tenant_id: int, values: dict, defaults: dict) -> dict:
             row[name] = default(None)
         else:
             row[name] = default
-    row["tenant_id"] = tenant_id
+    if "tenant_id" not in values:
+        row["tenant_id"] = tenant_id
     return row
 
 
 def insert_rows(session, model, records: list[dict]) -> None:
     """Insert ``records`` (dicts of column values; the rest from the model's defaults)
     into ``model``'s table for the current tenant, in batches, in the session's
-    transaction. ``id`` must be given."""
+    transaction (``core.rawsql.bulk_insert`` refuses a record of another tenant, and
+    PostgreSQL's row-level security checks them again). ``id`` must be given."""
     tenant_id = require_tenant_id()
     table = model.__table__
     defaults = _defaults(table)

@@ -149,7 +149,32 @@ class _Walk:
         return True
 
 
-def draw_story(rng: random.Random, number: int, intake: date, today: date) -> Story:
+@dataclass(frozen=True)
+class Check:
+    """A partner's check between the intake and the documents (a plugin's part of the
+    workflow, e.g. the lender's register check): the state where the case waits for it
+    and the terminal state it leads to when the check fails."""
+
+    waiting: str
+    failed: str | None
+
+
+def check_of(flow) -> Check | None:
+    """The check a tenant's workflow puts after the intake, if any: the target of its
+    first intake option, and the terminal "refused" state reachable from there."""
+    for option in flow.intake_options:
+        move = flow.out_of_intake(option.transition)
+        if move is None:
+            continue
+        failed = next((t.target for t in flow.transitions if t.source == move.target
+                       and flow.is_terminal(t.target) and flow.outcome(t.target) == "refused"),
+                      None)
+        return Check(move.target, failed)
+    return None
+
+
+def draw_story(rng: random.Random, number: int, intake: date, today: date,
+               check: Check | None = None) -> Story:
     """The story of request ``number`` taken on ``intake`` (see the module docstring)."""
     purpose = pick(rng, PURPOSE_SHARES)
     amount = amount_for(rng, purpose)
@@ -159,7 +184,7 @@ def draw_story(rng: random.Random, number: int, intake: date, today: date) -> St
                   pick(rng, REFERRERS) if source == "referral" else None)
     story.steps.append(Step(None, "intake", intake, "secretary"))
     walk = _Walk(story, today)
-    _before_instruction(rng, walk) and _instruction(rng, walk) and _loan(rng, walk)
+    _before_instruction(rng, walk, check) and _instruction(rng, walk) and _loan(rng, walk)
     return story
 
 
@@ -175,18 +200,20 @@ def _reorient(rng, walk: _Walk, after: int) -> bool:
     return False
 
 
-def _before_instruction(rng, walk: _Walk) -> bool:
-    """Intake, the lender's FICP check, the documents, the evaluation interviews."""
+def _before_instruction(rng, walk: _Walk, check: Check | None) -> bool:
+    """Intake, a partner's check if the workflow has one, the documents, the
+    evaluation interviews."""
     if rng.random() < 0.02:
         return _abandon(rng, walk, rng.randint(5, 15))
-    if not walk.go("ficp_pending", rng.randint(0, 2), "secretary"):
-        return False
-    draw = rng.random()
-    if draw < 0.05:
-        walk.go("ficp_registered", rng.randint(1, 5), "lender_agent")
-        return False
-    if draw < 0.08:
-        return _abandon(rng, walk, rng.randint(10, 20))
+    if check is not None:
+        if not walk.go(check.waiting, rng.randint(0, 2), "secretary"):
+            return False
+        draw = rng.random()
+        if draw < 0.05 and check.failed:
+            walk.go(check.failed, rng.randint(1, 5), "lender_agent")
+            return False
+        if draw < 0.08:
+            return _abandon(rng, walk, rng.randint(10, 20))
     if not walk.go("documents_requested", rng.randint(2, 6), "secretary"):
         return False
     draw = rng.random()
@@ -258,9 +285,9 @@ def _loan(rng, walk: _Walk) -> bool:
     return True
 
 
-def draw_stories(rng: random.Random, first_day: date, today: date, count: int) -> list[Story]:
-    """``count`` stories with intake days spread over ``first_day`` … ``today`` (weekdays,
-    a little busier in September and January), in intake order."""
+def intake_days(rng: random.Random, first_day: date, today: date, count: int) -> list[date]:
+    """``count`` intake days over ``first_day`` … ``today``, sorted: weekdays, a little
+    quieter in August."""
     span = (today - first_day).days
     days = []
     while len(days) < count:
@@ -271,30 +298,27 @@ def draw_stories(rng: random.Random, first_day: date, today: date, count: int) -
             continue
         days.append(day)
     days.sort()
-    return [draw_story(rng, n, day, today) for n, day in enumerate(days, start=1)]
+    return days
 
 
-#: States of a referred case by the status its referral shows (``core.referrals``
-#: mirrors the case's milestones): every status is wanted in the demonstration.
-REFERRED_STATES: tuple[tuple[str, ...], ...] = (
-    ("intake", "ficp_pending", "documents_requested"),  # accepted
-    ("evaluation", "instruction", "adjourned"),  # in evaluation
-    ("submitted_to_lender",),
-    ("granted", "signing", "withdrawal_period", "disbursed", "repaying"),
-    ("refused", "ficp_registered"),
-    ("reoriented",),
-    ("abandoned", "withdrawn"),
-    ("closed",),
-)
+def draw_stories(rng: random.Random, first_day: date, today: date, count: int,
+                 check: Check | None = None) -> list[Story]:
+    """``count`` stories with intake days spread over ``first_day`` … ``today``, in
+    intake order."""
+    return [draw_story(rng, n, day, today, check)
+            for n, day in enumerate(intake_days(rng, first_day, today, count), start=1)]
 
 
-def cover_referrals(stories: list[Story]) -> None:
-    """Make sure a partner referred at least one case of each group of
-    :data:`REFERRED_STATES` (the latest such case), each partner in turn."""
+def cover_referrals(stories: list[Story], status_of) -> None:
+    """Make sure a partner referred at least one case in each status a referral can
+    show (``status_of(story)``: the status its referral would show today), the latest
+    such case, each partner in turn."""
     partners = [name for name, _w in REFERRERS]
-    for n, states in enumerate(REFERRED_STATES):
-        group = [s for s in stories if s.state in states]
-        if group and not any(s.referrer for s in group):
+    groups: dict[str, list[Story]] = {}
+    for story in stories:
+        groups.setdefault(status_of(story), []).append(story)
+    for n, (_status, group) in enumerate(sorted(groups.items())):
+        if not any(s.referrer for s in group):
             group[-1].source, group[-1].referrer = "referral", partners[n % len(partners)]
 
 

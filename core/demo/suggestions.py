@@ -11,12 +11,15 @@ from ..models import Case
 from .cast import Cast
 
 STATES = ("documents_requested", "evaluation")
+#: At most this many cases (the latest): enough for the pages, cheap at any scale.
+LIMIT = 50
 
 
 def add(session, cast: Cast) -> int:
     """Refresh the suggestions of the cases waiting in :data:`STATES`; how many cases."""
     actor = cast.users.get("social_worker")
-    cases = session.scalars(select(Case).where(Case.state.in_(STATES))).all()
+    cases = session.scalars(select(Case).where(Case.state.in_(STATES))
+                            .order_by(Case.intake_date.desc()).limit(LIMIT)).all()
     for case in cases:
         suggestions.refresh(session, case, actor=actor)
     return len(cases)

@@ -22,14 +22,16 @@ COMMENTS = ("Très utile, j'ai compris mes frais bancaires.", "Bon échange avec
             "", "Un peu court.", "")
 
 
-def add(rows: Rows, made: list[Made], cast: Cast, today: date, zone: ZoneInfo) -> None:
+def add(rows: Rows, made: list[Made], cast: Cast, first: date, today: date,
+        zone: ZoneInfo) -> None:
+    """Sessions from ``first`` to next month, inviting people of ``made`` (a sample of
+    the cases is enough)."""
     rng = rows.rng
     worker = cast.user_id("social_worker")
     if not made:
         return
     themes = [rows.add(WorkshopTheme, title=title, description=text)
               for title, text in THEMES]
-    first = made[0].story.intake_date
     borrowers = [m for m in made if m.story.reached("withdrawal_period")]
     others = [m for m in made if m.story.reached("evaluation")
               and not m.story.reached("withdrawal_period")]

@@ -47,10 +47,19 @@ def parse_local_date(text: str, field: str = "date") -> date:
     text = (text or "").strip()
     for pattern in ("%Y-%m-%d", "%d/%m/%Y"):
         try:
-            return datetime.strptime(text, pattern).date()
+            day = datetime.strptime(text, pattern).date()
         except ValueError:
             continue
+        # a week around the day must stay within the calendar (9999-12-31 + 7 days)
+        if not FIRST_YEAR <= day.year <= LAST_YEAR:
+            raise UserError(f"Date hors limites : entre {FIRST_YEAR} et {LAST_YEAR}.",
+                            status=422, field=field)
+        return day
     raise UserError("Date invalide : utilisez le format jj/mm/aaaa.", status=422, field=field)
+
+
+#: The years an appointment, a workshop or an agenda page may fall in.
+FIRST_YEAR, LAST_YEAR = 1900, 2999
 
 
 def parse_local_time(text: str, field: str = "time") -> time:

@@ -3,8 +3,9 @@ attached; for a person without e-mail but with a phone, a text message when an e
 plugin provides SMS (hook ``ccas_sms_send``, sent by the outbox); the others are listed
 to phone, and :func:`letters` gives the printable letters for those with neither.
 
-``ccas appointments remind`` (run it from cron, e.g. every 15 minutes) goes through every
-tenant, each in its own tenant scope and transaction, and queues one e-mail in the outbox
+The worker runs :func:`remind` every hour for each tenant (job ``appointments.remind``);
+``ccas appointments remind`` goes through every tenant by hand, each in its own tenant
+scope and transaction. Each run queues one e-mail in the outbox
 for each planned appointment starting within the next 48 hours that has no reminder yet;
 ``reminder_sent_at`` makes it idempotent (running it twice queues nothing more).
 """

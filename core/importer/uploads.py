@@ -7,7 +7,7 @@ name as sent). The token is unguessable and bound to the tenant. An upload is re
 its import is confirmed without rejected rows (with rejected rows it stays, for the
 rejects download), and every upload older than its time to live
 (``CCAS_IMPORT_TTL_HOURS``, default 24) is swept: at each new upload, and by
-``ccas import sweep`` (cron).
+the worker every hour (job ``imports.sweep``; ``ccas import sweep`` by hand).
 """
 
 from __future__ import annotations

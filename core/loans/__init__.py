@@ -5,6 +5,7 @@ share of interest paid by a subsidiser, the APR (TAEG) and serialisations of a s
 """
 
 from .apr import annual_percentage_rate, effective_annual_rate, round_apr
+from .reschedule import MAX_HOLIDAY_MONTHS, Rescheduling, months_for_installment, reschedule
 from .schedule import (
     MAX_AMOUNT,
     MAX_MONTHS,
@@ -30,10 +31,12 @@ from .subsidy import subsidy_amount, subsidy_cents
 
 __all__ = [
     "MAX_AMOUNT",
+    "MAX_HOLIDAY_MONTHS",
     "MAX_MONTHS",
     "METHODS",
     "Installment",
     "LoanInputError",
+    "Rescheduling",
     "Schedule",
     "add_months",
     "annual_percentage_rate",
@@ -42,7 +45,9 @@ __all__ = [
     "due_dates",
     "effective_annual_rate",
     "format_money",
+    "months_for_installment",
     "remaining_schedule",
+    "reschedule",
     "round_apr",
     "schedule_json",
     "schedule_to_csv_rows",

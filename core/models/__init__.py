@@ -39,6 +39,8 @@ from .evaluation import (
     Synthesis,
 )
 from .form_token import FormToken
+from .identity import IdentityLink, IdentityProvider
+from .jobs import JobRun, WorkerHeartbeat
 from .organisation import ORGANISATION_KIND_LABELS, Organisation, OrganisationKind
 from .outbox import OutboxKind, OutboxMessage, OutboxStatus
 from .person import (
@@ -69,12 +71,16 @@ from .suggestion import SUGGESTION_STATUS_LABELS, CaseSuggestion, SuggestionStat
 from .tenant import SLUG_RE, Tenant
 from .token import ApiToken
 from .user import Operator, User
+from .web_session import WebSession
 
 __all__ = [
+    "JobRun",
+    "WorkerHeartbeat",
     "AccompanimentPlan",
     "AccompanimentTask",
     "FollowUp",
     "TimeEntry",
+    "WebSession",
     "WorkshopInvitation",
     "WorkshopSession",
     "WorkshopTheme",
@@ -130,6 +136,8 @@ __all__ = [
     "PluginState",
     "PasswordResetToken",
     "FormToken",
+    "IdentityLink",
+    "IdentityProvider",
     "OperatorTotpCredential",
     "OperatorTotpRecoveryCode",
     "TotpCredential",

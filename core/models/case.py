@@ -96,8 +96,9 @@ class Case(TenantScoped, Base):
         tenant_fk("social_worker_id", "users"),
         tenant_fk("referring_organisation_id", "organisations"),
         tenant_fk("co_borrower_id", "household_members"),
-        Index("ix_cases_state", "tenant_id", "state"),
-        Index("ix_cases_intake_date", "tenant_id", "intake_date"),
+        # the case list's sort (newest intake, then reference), filtered or not (0020)
+        Index("ix_cases_state", "tenant_id", "state", "intake_date", "reference"),
+        Index("ix_cases_intake_date", "tenant_id", "intake_date", "reference"),
     )
 
     reference: Mapped[str] = mapped_column(String(40))

@@ -23,6 +23,8 @@ class Tenant(Base):
     timezone: Mapped[str] = mapped_column(String(64), default="Europe/Paris")
     settings: Mapped[dict] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: Set by the platform operator: the city's pages and API answer 403 until resumed.
+    suspended_at: Mapped[datetime | None] = mapped_column(UTCDateTime, default=None)
 
     def __repr__(self) -> str:
         return f"<Tenant {self.slug}>"

@@ -52,6 +52,7 @@ from flask import current_app
 from sqlalchemy import or_, select, update
 
 from .. import clock, plugins, tenancy
+from ..accounts import password_reset
 from ..models import Organisation, OutboxKind, OutboxMessage, OutboxStatus, Tenant
 from ..plugins.calling import PluginFailure
 
@@ -175,7 +176,9 @@ def build_email(app, message: OutboxMessage) -> EmailMessage:
     mail["Subject"] = message.subject
     mail["Message-ID"] = f"<{message.id}@ccas-network>"
     payload = message.payload or {}
-    mail.set_content(payload.get("text") or "")
+    # a reset link's token is derived now: the queued text holds only a placeholder
+    mail.set_content(password_reset.fill_link(app.config["SECRET_KEY"], payload,
+                                              payload.get("text") or ""))
     if payload.get("html"):
         mail.add_alternative(payload["html"], subtype="html")
     for item in payload.get("attachments") or []:

@@ -21,6 +21,7 @@ it, ``ccas plugins list`` and ``/readyz`` say why.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import logging
 from dataclasses import dataclass
@@ -73,7 +74,10 @@ INTERNAL_PLUGINS: dict[str, str] = {
     "core.web.privacy": "Données personnelles",
     "core.web.audit": "Journal d'audit",
     "core.web.account": "Compte",
+    "core.web.identity": "Connexion et identité",
     "core.web.views": "Administration",
+    "core.worker.jobs": "Tâches planifiées",
+    "core.web.administration": "Administration",
 }
 
 
@@ -304,9 +308,15 @@ class PluginRegistry:
         schema_cls = self.get(name).info.settings_schema
         if schema_cls is None:
             return {}
-        schema = schema_cls()
+        schema = _settings_schema(schema_cls)
         known = {k: v for k, v in (stored or {}).items() if k in schema.fields}
         return schema.load(known)
+
+
+@functools.cache
+def _settings_schema(schema_cls):
+    """One instance per settings schema (built once, reused by every load)."""
+    return schema_cls()
 
 
 def _own_hookspecs(module) -> list:
@@ -335,9 +345,10 @@ def _format_errors(messages) -> str:
 def _request_context() -> dict:
     """What a tenant-level hook receives when the caller does not say: the request's (or
     the tenant command's) tenant and session."""
-    if not has_app_context():
+    ctx_g = _request_g()
+    if ctx_g is None:
         return {}
-    return {"tenant": g.get("tenant"), "session": db.session}
+    return {"tenant": ctx_g.get("tenant"), "session": db.session}
 
 
 class _TenantHooks:
@@ -378,29 +389,62 @@ def registry() -> PluginRegistry:
     return current_app.extensions["ccas_plugins"]
 
 
+def _request_g():
+    """Flask's ``g`` of the current app context (``None`` outside one), fetched once: each
+    access through the ``g`` proxy costs a context lookup, and hooks run often."""
+    return g._get_current_object() if has_app_context() else None
+
+
 def enabled_plugins(session=None) -> frozenset[str]:
     """Names of the usable plugins enabled for the current tenant (cached per request)."""
     tenant_id = tenancy.current_tenant_id()
     if tenant_id is None:
         return frozenset()
     cache_key = f"ccas_enabled_{tenant_id}"
-    if has_app_context() and cache_key in g:
-        return g.get(cache_key)
+    ctx_g = _request_g()
+    if ctx_g is not None:
+        cached = ctx_g.get(cache_key)
+        if cached is not None:
+            return cached
     session = session or db.session
-    names = session.scalars(
-        select(PluginState.plugin_name).where(PluginState.enabled.is_(True))
+    # the settings come in the same query: the hooks of a request usually read them next
+    rows = session.execute(
+        select(PluginState.plugin_name, PluginState.settings)
+        .where(PluginState.enabled.is_(True))
     ).all()
-    usable = registry().usable()
-    result = frozenset(n for n in names if n in usable)
-    if has_app_context():
-        g.setdefault(cache_key, result)
+    reg = registry()
+    usable = reg.usable()
+    result = frozenset(n for n, _settings in rows if n in usable)
+    if ctx_g is not None:
+        ctx_g.setdefault(cache_key, result)
+        cache = ctx_g.setdefault(f"ccas_settings_{tenant_id}", {})
+        for name, stored in rows:
+            if name in usable and name not in cache:
+                cache[name] = reg.load_settings(name, stored or {})
     return result
 
 
 def forget_enabled_cache() -> None:
+    """Forget the current tenant's enabled plugins, their settings and what was derived
+    from them (:func:`per_request`) so far in this request (after a change)."""
     tenant_id = tenancy.current_tenant_id()
     if has_app_context():
         g.pop(f"ccas_enabled_{tenant_id}", None)
+        g.pop(f"ccas_settings_{tenant_id}", None)
+        g.pop(f"ccas_derived_{tenant_id}", None)
+
+
+def per_request(key: str, compute):
+    """``compute()`` once per request and tenant (what the enabled plugins answer to a hook
+    that depends only on their settings, e.g. the lending bounds for a list of cases);
+    forgotten with the enabled set when a plugin is enabled or its settings change."""
+    ctx_g = _request_g()
+    if ctx_g is None:
+        return compute()
+    cache = ctx_g.setdefault(f"ccas_derived_{tenancy.current_tenant_id()}", {})
+    if key not in cache:
+        cache[key] = compute()
+    return cache[key]
 
 
 def hooks() -> _TenantHooks:
@@ -414,9 +458,19 @@ def is_enabled(name: str) -> bool:
 
 
 def plugin_settings(name: str) -> dict:
-    """Typed settings of plugin ``name`` for the current tenant (defaults filled in)."""
+    """Typed settings of plugin ``name`` for the current tenant (defaults filled in); read
+    once per request (a list of cases asks for the lender's bounds once, not per case)."""
+    cache = None
+    ctx_g = _request_g()
+    if ctx_g is not None:
+        cache = ctx_g.setdefault(f"ccas_settings_{tenancy.current_tenant_id()}", {})
+        if name in cache:
+            return dict(cache[name])
     state = db.session.scalar(select(PluginState).where(PluginState.plugin_name == name))
-    return registry().load_settings(name, state.settings if state else {})
+    settings = registry().load_settings(name, state.settings if state else {})
+    if cache is not None:
+        cache[name] = settings
+    return dict(settings)
 
 
 def cases_in_states_of(session, name: str) -> int:
@@ -463,4 +517,5 @@ def update_settings(session, name: str, changes: dict) -> dict:
         state = PluginState(plugin_name=name, enabled=False, settings=stored)
         session.add(state)
     state.settings = stored
+    forget_enabled_cache()
     return stored

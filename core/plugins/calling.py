@@ -83,6 +83,8 @@ class Hook:
             raise TypeError(f"hook {name} declares no policy (deciding or decorating)")
         self.firstresult = bool(spec.opts.get("firstresult"))
         self.argnames = tuple(spec.argnames)
+        self._argset = frozenset(self.argnames)
+        self._context_args = frozenset({"tenant", "session"} & self._argset)
 
     def implementations(self) -> list:
         """pluggy's implementations in call order (``tryfirst`` first)."""
@@ -92,10 +94,10 @@ class Hook:
         return [impl.plugin_name for impl in self.implementations()]
 
     def _arguments(self, kwargs: dict) -> dict:
-        unknown = set(kwargs) - set(self.argnames)
+        unknown = kwargs.keys() - self._argset
         if unknown:
             raise TypeError(f"{self.name}() got unexpected arguments {sorted(unknown)}")
-        wanted = {"tenant", "session"} & set(self.argnames) - set(kwargs)
+        wanted = self._context_args - kwargs.keys()
         if wanted and self._context is not None:
             context = self._context()
             kwargs = {**{k: context.get(k) for k in wanted}, **kwargs}

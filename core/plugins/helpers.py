@@ -15,10 +15,10 @@ from datetime import UTC, datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
 
-from .. import clock
+from .. import clock, labels
 from ..models import Case, CaseSuggestion, CaseTransition, Organisation, Referral
 from ..referrals import ORG_DESTINATION_PREFIX
-from .types import Destination
+from .types import Destination, Figure
 
 # -- text ------------------------------------------------------------------------------
 
@@ -140,6 +140,24 @@ def partner_flows(session, tenant, year: int, plugin_name: str,
 
 def _value(member) -> str:
     return str(getattr(member, "value", member))
+
+
+def partner_flow_figures(flows: dict, partner: str) -> list[Figure]:
+    """``partner_flows``'s figures labelled for the review (``partner``: the partner's
+    name as people say it, ``"la CAF"``)."""
+    figures = [Figure(f"Orientations reçues de {partner}", flows.get("referrals_in", 0))]
+    figures += [Figure(labels.label("referral_status", code), n,
+                       group="Orientations reçues, par statut")
+                for code, n in flows.get("referrals_in_by_status", {}).items()]
+    figures += [Figure(labels.label("purpose", code, "Objet non précisé"), n,
+                       group="Orientations reçues, par objet")
+                for code, n in flows.get("referrals_in_by_purpose", {}).items()]
+    figures.append(Figure(f"Orientations envoyées à {partner}", flows.get("referrals_out", 0)))
+    figures += [Figure(labels.label("referral_status", code), n,
+                       group="Orientations envoyées, par statut")
+                for code, n in flows.get("referrals_out_by_status", {}).items()]
+    figures.append(Figure(f"Dossiers réorientés vers {partner}", flows.get("reoriented_out", 0)))
+    return figures
 
 
 def suggestions_resolved(session, tenant, year: int, plugin_name: str,

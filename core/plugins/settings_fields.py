@@ -1,7 +1,8 @@
 """Reusable marshmallow fields for plugin settings (exported by ``core.plugin_api``).
 
 Every settings field has a default, a French label and, where useful, a help text; the
-manager's settings page and ``ccas plugins settings`` are generated from them.
+manager's settings page (``core.plugins.settings_form``: the widget of each field) and
+``ccas plugins settings`` are generated from them. Help texts must hold for every city.
 """
 
 from __future__ import annotations
@@ -9,6 +10,10 @@ from __future__ import annotations
 from decimal import Decimal
 
 from marshmallow import fields, validate
+
+from .. import formats
+
+NBSP = formats.NBSP
 
 PURPOSES = (
     "mobility", "housing", "household_equipment", "health", "training", "employment",
@@ -20,26 +25,35 @@ def money(default: str, label: str, help: str = "", minimum: str = "0",  # noqa:
           maximum: str = "1000000") -> fields.Decimal:
     return fields.Decimal(
         places=2, as_string=True, load_default=Decimal(default),
-        validate=validate.Range(Decimal(minimum), Decimal(maximum),
-                                error=f"Doit être entre {minimum} et {maximum} €."),
-        metadata={"label": label, "description": help},
+        validate=validate.Range(
+            Decimal(minimum), Decimal(maximum),
+            error=f"Doit être entre {formats.money(Decimal(minimum))} et "
+                  f"{formats.money(Decimal(maximum))}."),
+        metadata={"label": label, "description": help, "widget": "money", "unit": "€"},
     )
 
 
 def percent(default: str, label: str, help: str = "", maximum: str = "100") -> fields.Decimal:  # noqa: A002
     return fields.Decimal(
         places=2, as_string=True, load_default=Decimal(default),
-        validate=validate.Range(Decimal("0"), Decimal(maximum),
-                                error=f"Doit être un pourcentage entre 0 et {maximum}."),
-        metadata={"label": label, "description": help},
+        validate=validate.Range(
+            Decimal("0"), Decimal(maximum),
+            error=f"Doit être un pourcentage entre {formats.percent(Decimal(0), 0)} et "
+                  f"{formats.percent(Decimal(maximum), 0)}."),
+        metadata={"label": label, "description": help, "widget": "percent", "unit": "%"},
     )
 
 
-def whole(default: int, label: str, minimum: int, maximum: int, help: str = "") -> fields.Integer:  # noqa: A002
+def whole(default: int, label: str, minimum: int, maximum: int, help: str = "",  # noqa: A002
+          unit: str = "") -> fields.Integer:
+    shown = f"{NBSP}{unit}" if unit else ""
     return fields.Integer(
         load_default=default, strict=False,
-        validate=validate.Range(minimum, maximum, error=f"Doit être entre {minimum} et {maximum}."),
-        metadata={"label": label, "description": help},
+        validate=validate.Range(
+            minimum, maximum,
+            error=f"Doit être entre {formats.number(minimum)}{shown} et "
+                  f"{formats.number(maximum)}{shown}."),
+        metadata={"label": label, "description": help, "unit": unit},
     )
 
 
@@ -55,15 +69,25 @@ def purposes(default: tuple[str, ...], label: str, help: str = "") -> fields.Lis
     return fields.List(
         fields.String(validate=validate.OneOf(PURPOSES, error="Objet inconnu : {input}.")),
         load_default=list(default),
-        metadata={
-            "label": label,
-            "description": help or "Liste JSON parmi : " + ", ".join(PURPOSES),
-        },
+        metadata={"label": label, "description": help, "vocabulary": "purpose"},
+    )
+
+
+def choice(default: str, label: str, choices: dict[str, str], help: str = "",  # noqa: A002
+           ) -> fields.String:
+    """One code among ``choices`` (``{code: French label}``): radio buttons, or a list
+    when there are more than four."""
+    return fields.String(
+        load_default=default,
+        validate=validate.OneOf(list(choices), error="Choisissez une des valeurs proposées."),
+        metadata={"label": label, "description": help, "choices": dict(choices)},
     )
 
 
 def words(default: tuple[str, ...], label: str, help: str = "") -> fields.List:  # noqa: A002
+    """A list of words or phrases (a text area, one per line)."""
     return fields.List(
-        fields.String(validate=validate.Length(1, 60)), load_default=list(default),
-        metadata={"label": label, "description": help},
+        fields.String(validate=validate.Length(1, 60, error="De 1 à 60 caractères par ligne.")),
+        load_default=list(default),
+        metadata={"label": label, "description": help, "widget": "words"},
     )

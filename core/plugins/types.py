@@ -110,13 +110,45 @@ class LendingBounds:
     purposes: frozenset[str] | None = None
 
 
+@dataclass(frozen=True)
+class Figure:
+    """One figure of a report section, as people read it.
+
+    :param label: French label (``"Orientations reçues"``).
+    :param value: an ``int`` (counts), a ``Decimal`` or number (money, percent, days), or
+        ``None`` (no figure).
+    :param kind: ``"count"``, ``"money"`` (``1 234,50 €``), ``"percent"`` (``3,04 %``),
+        ``"days"`` or ``"text"``.
+    :param basis: for a money, percent or days figure, the number of cases, loans or
+        calls it derives from: the funders' view hides the figure when that number is
+        under 5, as it shows such a count as "< 5" (statistical confidentiality).
+    :param group: a French sub-heading the figure is listed under (``"Par statut"``).
+    """
+
+    label: str
+    value: Any
+    kind: str = "count"
+    basis: int | None = None
+    group: str = ""
+
+    def __post_init__(self):
+        if self.kind not in FIGURE_KINDS:
+            raise ValueError(f"figure {self.label!r}: unknown kind {self.kind!r}")
+
+
+FIGURE_KINDS = ("count", "money", "percent", "days", "text")
+
+
 @dataclass
 class ReportSection:
-    """A plugin's section of a report: JSON-ready ``data`` and a French ``title``."""
+    """A plugin's section of a report: a French ``title``, its ``figures`` (what the pages
+    and the files show, labelled and typed) and JSON-ready ``data`` (the API's raw
+    figures, for machines)."""
 
     name: str
     title: str
     data: dict[str, Any] = field(default_factory=dict)
+    figures: tuple[Figure, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -156,3 +188,34 @@ class DemoCase:
     paid_instalments: int | None = None
     social_worker_id: Any = None
     lender_agent_id: Any = None
+
+
+@dataclass(frozen=True)
+class ScheduledJob:
+    """A task the worker (``ccas worker``) runs on a schedule (returned by
+    ``ccas_scheduled_jobs``).
+
+    :param name: unique, dotted, starting with the plugin's name
+        (``"credit_municipal.arrears"``); the name an operator uses in
+        ``CCAS_WORKER_SCHEDULE`` to change its schedule or switch it off.
+    :param run: the work, called with any of ``tenant``, ``session`` and ``now`` (aware
+        UTC ``datetime``) it names. With ``per_tenant`` (the default) it is called once per
+        tenant that enabled the plugin (every tenant for the core's jobs), inside that
+        tenant's scope, with the tenant's session; the worker commits after it, or rolls
+        back if it raises (that tenant is recorded as failed, the others still run). It may
+        return a short summary for the job log (counts, no personal data).
+    :param every: the default period (a ``timedelta``); the job runs once per period,
+        whatever the number of workers.
+    :param at: offset of the periods from midnight UTC (``timedelta(hours=5)`` with
+        ``every=timedelta(days=1)``: every day at 05:00 UTC).
+    :param label: French label for the operator console.
+    :param per_tenant: ``False`` for platform work (no tenant, no tenant table reachable);
+        ``run`` then gets ``session`` and ``now`` only.
+    """
+
+    name: str
+    run: Any
+    every: Any
+    at: Any = None
+    label: str = ""
+    per_tenant: bool = True

@@ -222,6 +222,12 @@ CORE: tuple[PersonalData, ...] = (
     PersonalData("totp_recovery_codes", non_personal=("code_hash",)),
     PersonalData("operator_totp_credentials", non_personal=("secret",)),
     PersonalData("operator_totp_recovery_codes", non_personal=("code_hash",)),
+    # The worker's bookkeeping: job names, worker ids (host:pid), counts per tenant.
+    PersonalData("job_runs", non_personal=("job", "worker", "status", "detail")),
+    PersonalData("worker_heartbeats", non_personal=("worker", "current_job")),
+    # staff's sign-in sessions (core.web.sessions): no beneficiary's data
+    PersonalData("web_sessions", non_personal=("secret_hash", "account", "data",
+                                                "user_agent", "address")),
     PersonalData("workshop_themes", non_personal=("title", "description")),
     PersonalData("workshop_sessions", non_personal=("place",)),
 )

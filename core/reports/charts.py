@@ -105,21 +105,22 @@ def funnel_chart(requests, instructions, granted, year: int,
     )
 
 
-def monthly_chart(monthly: list, year: int, chart_id: str = "graphique-mois") -> str:
-    """Requests per month of the year (vertical bars, value above each bar)."""
-    left, col_w, plot_h, top, bottom = 10, 52, 180, 24, 30
-    width = left * 2 + col_w * 12
+def column_chart(chart_id: str, title: str, columns: list[tuple[str, object, str]],
+                 col_w: int = 52) -> str:
+    """Vertical bars for ``columns`` of ``(label, value, value text)``: the value text above
+    each bar, the label under it, every value also said in the description."""
+    left, plot_h, top, bottom = 10, 180, 24, 30
+    width = left * 2 + col_w * max(len(columns), 1)
     height = top + plot_h + bottom
-    numbers = [n for n in (_number(v) for v in monthly) if n is not None]
+    numbers = [n for n in (_number(v) for _l, v, _t in columns) if n is not None]
     scale = max(numbers) if numbers else 0
-    desc = " ; ".join(
-        f"{d.MONTH_LABELS[i]} : {fr_number(v)}" for i, v in enumerate(monthly)
-    )
-    parts = _open(chart_id, f"Demandes par mois en {year}", desc, width, height)
-    for i, value in enumerate(monthly):
+    desc = " ; ".join(f"{label} : {text}" for label, _v, text in columns) or "Aucune donnée."
+    parts = _open(chart_id, title, desc, width, height)
+    for i, (label, value, text) in enumerate(columns):
         x = left + i * col_w
         number = _number(value)
-        bar = 0 if not number or not scale else max(1, round(plot_h * number / scale))
+        bar = 0 if not number or not scale or number < 0 else max(
+            1, round(plot_h * number / scale))
         y = top + plot_h - bar
         if bar:
             parts.append(
@@ -128,14 +129,20 @@ def monthly_chart(monthly: list, year: int, chart_id: str = "graphique-mois") ->
             )
         parts.append(
             f'<text x="{x + col_w / 2:g}" y="{y - 6}" text-anchor="middle" '
-            f'fill="{TEXT_COLOUR}" {FONT}>{escape(fr_number(value))}</text>'
+            f'fill="{TEXT_COLOUR}" {FONT}>{escape(text)}</text>'
         )
         parts.append(
             f'<text x="{x + col_w / 2:g}" y="{top + plot_h + 20}" text-anchor="middle" '
-            f'fill="{TEXT_COLOUR}" {FONT}>{escape(d.MONTH_LABELS[i])}</text>'
+            f'fill="{TEXT_COLOUR}" {FONT}>{escape(label)}</text>'
         )
     parts.append("</svg>")
     return "\n".join(parts)
+
+
+def monthly_chart(monthly: list, year: int, chart_id: str = "graphique-mois") -> str:
+    """Requests per month of the year (vertical bars, value above each bar)."""
+    return column_chart(chart_id, f"Demandes par mois en {year}", [
+        (d.MONTH_LABELS[i], value, fr_number(value)) for i, value in enumerate(monthly)])
 
 
 def report_charts(report: dict) -> dict[str, str]:

@@ -85,17 +85,30 @@ LOAN_KEYS: tuple[str, ...] = (
     "count", "amount_lent", "average_amount", "average_months", "portfolio_outstanding",
     "par30", "defaults", "guarantee_calls", "subsidy_cost",
 )
+#: The lender plugin's names for the same figures (its ``data["loans"]``).
+LOAN_KEY_ALIASES = {
+    "granted": "count", "average": "average_amount", "outstanding": "portfolio_outstanding",
+    "city_subsidy_cost": "subsidy_cost",
+}
 LOAN_LABELS = {
     "count": "Prêts accordés",
+    "disbursed": "Prêts décaissés",
     "amount_lent": "Montant prêté (€)",
     "average_amount": "Montant moyen (€)",
     "average_months": "Durée moyenne (mois)",
     "portfolio_outstanding": "Encours (€)",
     "par30": "Portefeuille à risque à 30 jours (PAR30, %)",
     "defaults": "Défaillances",
-    "guarantee_calls": "Appels en garantie",
+    "guarantee_calls": "Appels en garantie (€)",
     "subsidy_cost": "Coût de la bonification pour la Ville (€)",
-    "source": "Source",
+}
+
+#: Ageing buckets of loans in arrears (a lender's ``loans["ageing"]``).
+AGEING_LABELS = {
+    "1-30": "1 à 30 jours",
+    "31-60": "31 à 60 jours",
+    "61-90": "61 à 90 jours",
+    "90+": "Plus de 90 jours",
 }
 
 HEADLINE_LABELS = {

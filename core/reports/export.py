@@ -12,6 +12,7 @@ import json
 from dataclasses import dataclass
 from decimal import Decimal
 
+from .. import formats
 from . import definitions as d
 from .yearly import to_jsonable
 
@@ -53,6 +54,8 @@ def fmt(value, money: bool = False) -> str:
             return _money(value)
         except ArithmeticError:
             return str(value)
+    if isinstance(value, _Percent):
+        return formats.percent(value)
     if isinstance(value, Decimal):
         return str(value).replace(".", ",")
     if isinstance(value, int):
@@ -62,11 +65,16 @@ def fmt(value, money: bool = False) -> str:
     return str(value)
 
 
-MONEY_KEYS = {"amount_lent", "average_amount", "portfolio_outstanding", "subsidy_cost"}
+MONEY_KEYS = {"amount_lent", "average_amount", "portfolio_outstanding", "subsidy_cost",
+              "guarantee_calls"}
 
 
 def tables(report: dict) -> list[Table]:
-    """The report as titled tables (raw values; formats format them)."""
+    """The report as titled tables (raw values; formats format them). A document laid
+    out already (a plugin's statement: ``{"title": …, "tables": [Table, …]}``) gives its
+    own tables."""
+    if "tables" in report:
+        return list(report["tables"])
     out = [Table("Synthèse", ["Indicateur", "Valeur"],
                  [[d.HEADLINE_LABELS[k], report.get(k)] for k in d.HEADLINE_LABELS])]
     counts = report.get("purpose_counts", {})
@@ -93,9 +101,11 @@ def tables(report: dict) -> list[Table]:
          for k, s in report.get("delays", {}).items()],
     ))
     reo = report.get("reorientations", {})
+    names = reo.get("labels", {})
     out.append(Table(
         "Réorientations", ["Destination", "Dossiers"],
-        [[k, v] for k, v in reo.get("by_destination", {}).items()] + [["Total", reo.get("total")]],
+        [[names.get(k) or "Autre destination", v] for k, v in reo.get("by_destination", {}).items()]
+        + [["Total", reo.get("total")]],
     ))
     interviews = report.get("interviews") or {}
     if interviews:
@@ -131,14 +141,50 @@ def tables(report: dict) -> list[Table]:
     loans = report.get("loans", {})
     out.append(Table(
         "Prêts", ["Indicateur", "Valeur"],
-        [[d.LOAN_LABELS.get(k, k), _money_or(k, v)] for k, v in loans.items()],
+        [[label, _money_or(key, loans.get(key))] for key, label in d.LOAN_LABELS.items()
+         if key in loans],
     ))
-    for name, section in report.get("sections", {}).items():
+    if isinstance(loans.get("ageing"), dict):
         out.append(Table(
-            f"Extension : {section.get('title') or name}", ["Indicateur", "Valeur"],
-            [[key, value] for key, value in _flatten(section.get("data", {}))],
+            "Prêts en retard par ancienneté", ["Retard", "Prêts", "Capital restant dû"],
+            [[d.AGEING_LABELS.get(k, k), b.get("count"), _money_or("amount_lent", b.get(
+                "outstanding"))] for k, b in loans["ageing"].items()],
+        ))
+    for name, section in report.get("sections", {}).items():
+        figures = section.get("figures") or []
+        out.append(Table(
+            section.get("title") or name, ["Indicateur", "Valeur"],
+            [[f"{f['group']} – {f['label']}" if f.get("group") else f["label"], _typed(f)]
+             for f in figures]
+            or [[key, value] for key, value in _flatten(section.get("data", {}))],
         ))
     return out
+
+
+class _Percent(Decimal):
+    """Marks a percentage (``3,04 %``)."""
+
+
+def _typed(figure: dict):
+    """A section's figure with its format: money and percents marked, text as it is."""
+    value, kind = figure.get("value"), figure.get("kind")
+    if value is None or isinstance(value, str) and not _is_number(value):
+        return value
+    if kind == "money":
+        return _Money(str(value))
+    if kind == "percent":
+        return _Percent(str(value))
+    if kind == "days":
+        return Decimal(str(value))
+    return value
+
+
+def _is_number(text: str) -> bool:
+    try:
+        Decimal(text)
+    except ArithmeticError:
+        return False
+    return True
 
 
 class _Money(Decimal):
@@ -166,6 +212,8 @@ def _flatten(data, prefix: str = ""):
 
 
 def title_of(report: dict) -> str:
+    if report.get("title"):
+        return report["title"]
     name = report.get("tenant_name") or report.get("tenant")
     view = " (vue financeurs)" if report.get("suppressed") else ""
     return f"Bilan {report['year']} du microcrédit personnel – {name}{view}"
@@ -191,6 +239,22 @@ def to_csv(report: dict) -> bytes:
     if report.get("suppressed"):
         writer.writerow(["Note", "", "", report.get("suppression_rule", "")])
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def table_csv(table: Table) -> bytes:
+    """One table as a flat CSV for French spreadsheets: its headers, then a line per row
+    (UTF-8 with BOM, semicolons, decimal commas)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+    writer.writerow(table.headers)
+    for row in table.rows:
+        writer.writerow([_csv_value(v) for v in row])
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def money_cell(value):
+    """An amount shown as money in every format (``1 234,50 €``, XLSX currency)."""
+    return _money_or("amount_lent", value)
 
 
 def _csv_value(value) -> str:

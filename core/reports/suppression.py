@@ -14,6 +14,13 @@ Rules (statistical confidentiality, applied to a copy of the report):
    percentage). A partner whose count is hidden has all its outcomes hidden.
 3. Plugin sections, whose shape the core does not know: every integer under 5 is shown as
    ``"< 5"``, and when a dict holds such a count its other numeric figures are hidden.
+4. **Amounts with their counts.** A dict (a plugin section's, or the report's ``loans``)
+   may declare ``"derived_from": {amount key: count key}``: then each amount is hidden
+   when the count it derives from is shown as ``"< 5"`` (or missing), whatever its other
+   counts; an amount split by key (``{"A": "12.00", "B": …}``) names a dict of counts by
+   the same keys, and its cells are hidden like a distribution's (primary and
+   complementary, its total being published). Such a dict is not hidden wholesale by
+   rule 3: each amount follows its own count.
 
 No list of people ever reaches a report, so there is nothing else to remove.
 """
@@ -122,7 +129,8 @@ def funder_view(report: dict) -> dict:
 
     if "sections" in report:
         out["sections"] = {
-            name: {**section, "data": _generic(section.get("data", {}))}
+            name: {**section, "data": _generic(section.get("data", {})),
+                   "figures": figures_view(section.get("figures") or [])}
             for name, section in report["sections"].items()
         }
     out["suppressed"] = True
@@ -151,17 +159,64 @@ def _partners(partners: dict) -> dict:
     return out
 
 
+def figures_view(figures: list[dict]) -> list[dict]:
+    """A section's typed figures for funders: the counts of each group masked like a
+    distribution (rules 1 and 2), and a money, percent or days figure hidden when the
+    count it derives from (its ``basis``) is under 5, or unknown."""
+    out = [dict(f) for f in figures]
+    groups: dict[str, dict[int, int]] = {}
+    for i, figure in enumerate(out):
+        value = figure.get("value")
+        if figure.get("kind", "count") == "count" and isinstance(value, int) \
+                and not isinstance(value, bool):
+            groups.setdefault(figure.get("group", ""), {})[i] = figure["value"]
+    for counts in groups.values():
+        for i, masked in _mask_counts(counts, total_published=len(counts) > 1)[0].items():
+            out[i]["value"] = masked
+    for figure in out:
+        if figure.get("kind") in ("money", "percent", "days") and figure.get("value") is not None:
+            basis = figure.get("basis")
+            if basis is None or is_small(basis):
+                figure["value"] = HIDDEN
+    return out
+
+
 def _loans(loans: dict) -> dict:
     """Counts under 5 shown as ``"< 5"``; the amounts and averages hidden when fewer than 5
-    loans were granted (a sum over 1 loan is that person's loan)."""
+    loans were granted (a sum over 1 loan is that person's loan), and every amount a
+    lender plugin gives with its count (rule 4) hidden with it."""
     out = {k: (_generic(v) if isinstance(v, (dict, list)) else _small(v))
            for k, v in loans.items()}
     count = loans.get("count")
+    derived = loans.get("derived_from") or {}
     if is_small(count):
         for key in ("amount_lent", "average_amount", "average_months"):
+            if loans.get(key) is not None and key not in derived:
+                out[key] = HIDDEN
+    # the guarantors paid for the defaults: under 5 defaults, what they paid is one
+    # borrower's loss (or a few), hidden with its split by guarantor
+    if is_small(loans.get("defaults")) or loans.get("defaults") is None:
+        for key in ("guarantee_calls", "guarantee_calls_by_guarantor"):
             if loans.get(key) is not None:
                 out[key] = HIDDEN
+    _hide_derived(loans, out)
     return out
+
+
+def _hide_derived(original: dict, out: dict) -> None:
+    """Rule 4 on ``out`` (the masked copy of ``original``)."""
+    for amount_key, count_key in (original.get("derived_from") or {}).items():
+        if amount_key not in original or original[amount_key] is None:
+            continue
+        amount, count = original[amount_key], original.get(count_key)
+        if isinstance(amount, dict):
+            counts = count if isinstance(count, dict) else {}
+            masked, hidden = _mask_counts({k: counts.get(k, 0) for k in amount})
+            out[amount_key] = {k: (HIDDEN if k in hidden else v) for k, v in amount.items()}
+            if isinstance(count, dict):
+                out[count_key] = {**count, **masked}
+        elif not isinstance(count, int) or isinstance(count, bool) or is_small(count):
+            out[amount_key] = HIDDEN
 
 
 def _is_figure(value) -> bool:
@@ -185,7 +240,8 @@ def _generic(data):
         return [_generic(v) for v in data]
     if not isinstance(data, dict):
         return _small(data)
-    has_small = any(is_small(v) for v in data.values())
+    # amounts declared with their counts follow them (rule 4), not the whole dict
+    has_small = "derived_from" not in data and any(is_small(v) for v in data.values())
     out = {}
     for key, value in data.items():
         if isinstance(value, (dict, list)):
@@ -196,4 +252,5 @@ def _generic(data):
             out[key] = HIDDEN
         else:
             out[key] = value
+    _hide_derived(data, out)
     return out

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import logging
 import math
+from dataclasses import asdict
 from decimal import Decimal
 from fractions import Fraction
 
-from .. import plugins, workflow
+from .. import plugins, referrals, workflow
 from ..workflow import reasons
 from . import definitions as d
 from . import queries
@@ -58,13 +59,23 @@ def build_report(session, tenant, year: int, with_sections: bool = True,
         "reorientations": {
             "total": sum(reorientations.values()),
             "by_destination": dict(sorted(reorientations.items(), key=lambda kv: -kv[1])),
+            "labels": destination_labels(session, reorientations),
         },
         "interviews": interviews_figures(queries.interviews_per_case(session, period)),
         "partners": partners,
         "outcome_labels": reasons.reasons(tenant, "outcome"),
         "loans": loans,
-        "sections": {name: {"title": s.title, "data": s.data} for name, s in sections.items()},
+        "sections": {name: {"title": s.title, "data": s.data,
+                            "figures": [asdict(f) for f in s.figures]}
+                     for name, s in sections.items()},
     }
+
+
+def destination_labels(session, codes) -> dict[str, str]:
+    """The reorientation destinations of the review in words (``org:<id>`` → its name)."""
+    known = workflow.destinations()
+    return {code: referrals.destination_label(session, code, known) if code else
+            "Non précisée" for code in codes}
 
 
 def plugin_sections(session, tenant, year: int) -> dict:
@@ -125,7 +136,7 @@ def loans_figures(computed: dict, sections: dict) -> dict:
     for name, section in sections.items():
         data = getattr(section, "data", None) or {}
         if isinstance(data.get("loans"), dict):
-            out.update(data["loans"])
+            out.update({d.LOAN_KEY_ALIASES.get(k, k): v for k, v in data["loans"].items()})
             out["source"] = name
             break
     return out

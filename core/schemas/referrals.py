@@ -156,9 +156,12 @@ class ReferralListSchema(Schema):
         "description": "Pass as `cursor` to get the next page; null on the last page."})
 
 
+_REFERRAL_OUT = ReferralOutSchema()  # built once (see ``core.schemas.cases``)
+
+
 def dump_referral(referral) -> dict:
     """The referral as a referrer or staff member may see it (no case internals)."""
-    return ReferralOutSchema().dump({
+    return _REFERRAL_OUT.dump({
         "id": referral.id, "reference": referral.reference, "status": str(referral.status),
         "status_label": referral.status_label, "created_at": referral.created_at,
         "updated_at": referral.updated_at, "status_changed_at": referral.status_changed_at,

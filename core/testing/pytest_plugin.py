@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextvars
 import os
+import re
 import secrets
 import tempfile
 import types
@@ -30,7 +31,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from flask import g
+from flask import current_app, g
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, inspect, select
 from sqlalchemy import inspect as sa_inspect
@@ -38,6 +39,7 @@ from sqlalchemy.engine import make_url
 
 from core import accounts, migrate, plugins, rawsql, tenancy
 from core import clock as platform_clock
+from core import config as config_module
 from core.accounts.credentials import hash_password
 from core.app import create_app
 from core.cli import main
@@ -50,6 +52,9 @@ _HASH: dict[str, str] = {}
 
 #: The instant every test starts at, unless ``CCAS_TEST_NOW`` says otherwise.
 TEST_NOW = "2026-11-16T10:00:00+01:00"
+
+#: The tenant wall's key of the test database (docs/security.md, "the database wall").
+TEST_WALL_KEY = "test-tenant-wall-key"  # noqa: S105 - test fixtures only
 
 OWNER_ROLE = "ccas_owner"
 APP_ROLE = "ccas_app"
@@ -142,7 +147,8 @@ class TestDatabase:
             path = tmp / "ccas-test.sqlite3"
             self.owner_url = self.app_url = f"sqlite:///{path}"
 
-        migrate.upgrade(self.owner_url, APP_ROLE if admin else None)
+        migrate.upgrade(self.owner_url, APP_ROLE if admin else None,
+                        config_module.wall_key({"CCAS_TENANT_WALL_KEY": TEST_WALL_KEY}))
         self._owner_engine = create_engine(self.owner_url)
 
     def empty(self) -> None:
@@ -150,6 +156,12 @@ class TestDatabase:
         tables = [t.name for t in reversed(Base.metadata.sorted_tables) if t.name in existing]
         with self._owner_engine.begin() as conn:
             rawsql.empty_tables(conn, tables)
+
+    def count(self, model) -> int:
+        """Rows of ``model``'s table in every tenant (read on the owner's side: through
+        the application role the database wall shows one tenant at a time)."""
+        with self._owner_engine.connect() as conn:
+            return rawsql.count_every_tenant(conn, model.__tablename__)
 
     def owner_connection(self):
         """A Core connection as the owner (tests that bypass the ORM on purpose)."""
@@ -184,6 +196,7 @@ def app_config(ccas_database, tmp_path) -> dict:
         "CCAS_DATABASE_URL": ccas_database.app_url,
         "CCAS_DATABASE_OWNER_URL": ccas_database.owner_url,
         "SECRET_KEY": "test-secret",
+        "CCAS_TENANT_WALL_KEY": TEST_WALL_KEY,
         "WTF_CSRF_ENABLED": False,
         "CCAS_LOG_LEVEL": "WARNING",
         "CCAS_BASE_URL": "http://localhost",
@@ -328,6 +341,26 @@ def _tenant_and_email(user):
         return tenant, user.email
 
 
+def count_every_tenant(model) -> int:
+    """Rows of ``model``'s table in every tenant, read on the owner's side (the test
+    app's ``CCAS_DATABASE_OWNER_URL``): through the application role the database wall
+    shows one tenant at a time."""
+    engine = create_engine(current_app.config["CCAS_DATABASE_OWNER_URL"])
+    try:
+        with engine.connect() as conn:
+            return rawsql.count_every_tenant(conn, model.__tablename__)
+    finally:
+        engine.dispose()
+
+
+def csrf_token_of(client, url: str) -> str:
+    """The CSRF token of the form on page ``url`` (tests that run with CSRF on)."""
+    page = client.get(url).get_data(as_text=True)
+    found = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert found, f"no CSRF token on {url}"
+    return found[1]
+
+
 @pytest.fixture
 def login():
     def do(client, user, password: str = TEST_PASSWORD):
@@ -336,7 +369,10 @@ def login():
         else:
             tenant, email = _tenant_and_email(user)
             url = f"/t/{tenant.slug}/login"
-        response = client.post(url, data={"email": email, "password": password})
+        data = {"email": email, "password": password}
+        if client.application.config.get("WTF_CSRF_ENABLED", True):
+            data["csrf_token"] = csrf_token_of(client, url)
+        response = client.post(url, data=data)
         assert response.status_code == 302, response.get_data(as_text=True)[:500]
         return response
 
@@ -414,6 +450,7 @@ def ccas(ccas_database, monkeypatch, app):
     ``input=`` feeds standard input. Returns click's ``Result`` (``exit_code``, ``output``)."""
 
     monkeypatch.setenv("CCAS_DATABASE_URL", ccas_database.app_url)
+    monkeypatch.setenv("CCAS_TENANT_WALL_KEY", TEST_WALL_KEY)
     monkeypatch.setenv("CCAS_DATABASE_OWNER_URL", ccas_database.owner_url)
     monkeypatch.setenv("CCAS_ENV", "test")
     monkeypatch.setenv("CCAS_LOG_LEVEL", "WARNING")

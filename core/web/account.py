@@ -3,25 +3,31 @@ security page (TOTP enrolment, recovery codes), password reset by e-mail."""
 
 from __future__ import annotations
 
+import uuid
+
 from flask import (
     Blueprint,
+    abort,
     current_app,
     flash,
     g,
     redirect,
     render_template,
     request,
+    session,
     url_for,
 )
+from flask_babel import ngettext
 from flask_login import current_user
 
-from ..accounts import password_reset
+from .. import audit, clock
+from ..accounts import identity_providers, password_reset
 from ..db import db
 from ..errors import UserError
 from ..hookspecs import hookimpl
 from ..plugins.types import NavItem
 from ..policy import ALL_TENANT_ROLES, allow, public
-from . import second_factor
+from . import second_factor, sessions
 
 bp = Blueprint("account", __name__, url_prefix="/t/<tenant>")
 
@@ -30,6 +36,8 @@ bp = Blueprint("account", __name__, url_prefix="/t/<tenant>")
 @hookimpl
 def ccas_nav_items():
     return [NavItem("Sécurité du compte", "account.security", ALL_TENANT_ROLES, order=990,
+                    section="Mon compte"),
+            NavItem("Sessions ouvertes", "account.sessions_page", ALL_TENANT_ROLES, order=991,
                     section="Mon compte")]
 
 
@@ -80,17 +88,69 @@ def totp_disable():
     return second_factor.disable(_place(), current_user)
 
 
+# -- one's open sessions (core.web.sessions) ---------------------------------------------
+
+
+@bp.route("/account/sessions")
+@allow(ALL_TENANT_ROLES)
+def sessions_page():
+    """The user's open sessions: when and where each was opened and last used."""
+    rows = sessions.store().of_account(sessions.account_of(session), clock.now())
+    current = getattr(session, "public_id", None)
+    return render_template("account/sessions.html", rows=rows, current=current)
+
+
+@bp.route("/account/sessions/<session_id>/end", methods=["POST"])
+@allow(ALL_TENANT_ROLES)
+def end_one_session(session_id: str):
+    """End one of the user's other sessions (this one ends with "Se déconnecter")."""
+    try:
+        uuid.UUID(session_id)
+    except ValueError:
+        abort(404)
+    ended = sessions.store().end(sessions.account_of(session), [session_id],
+                                 keep_key=sessions.digest(session.sid or ""))
+    if not ended:
+        abort(404)
+    audit.record(db.session, "session.end", current_user, ended_session=session_id)
+    db.session.commit()
+    flash("La session a été fermée.", "success")
+    return redirect(url_for("account.sessions_page"))
+
+
+@bp.route("/account/sessions/end-others", methods=["POST"])
+@allow(ALL_TENANT_ROLES)
+def end_other_sessions():
+    """End every session of the user but this one."""
+    ended = sessions.store().end(sessions.account_of(session), [],
+                                 keep_key=sessions.digest(session.sid or ""))
+    audit.record(db.session, "session.end_others", current_user, ended=ended)
+    db.session.commit()
+    flash(ngettext("%(num)d autre session a été fermée.", "%(num)d autres sessions ont été "
+                   "fermées.", ended), "success")
+    return redirect(url_for("account.sessions_page"))
+
+
 # -- password reset -----------------------------------------------------------------------
+
+
+def _passwords_off():
+    """The tenant signs in through its identity provider only: no password to reset."""
+    flash("Ce territoire n'utilise pas de mot de passe : connectez-vous avec votre "
+          "fournisseur d'identité.", "info")
+    return redirect(url_for("web.login"))
 
 
 @bp.route("/password/forgot", methods=["GET", "POST"])
 @public
 def password_forgot():
+    if not identity_providers.password_sign_in_allowed(g.tenant):
+        return _passwords_off()
     sent = False
     if request.method == "POST":
         password_reset.request_reset(
             db.session, g.tenant, request.form.get("email", ""),
-            current_app.config["CCAS_BASE_URL"],
+            current_app.config["CCAS_BASE_URL"], current_app.config["SECRET_KEY"],
         )
         db.session.commit()
         sent = True
@@ -100,6 +160,8 @@ def password_forgot():
 @bp.route("/password/reset/<token>", methods=["GET", "POST"], endpoint="password_reset")
 @public
 def password_reset_view(token: str):
+    if not identity_providers.password_sign_in_allowed(g.tenant):
+        return _passwords_off()
     if password_reset.valid_token(db.session, token) is None:
         return render_template("account/password_reset.html", invalid=True, errors={},
                                token=""), 400

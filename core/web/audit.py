@@ -11,6 +11,7 @@ import json
 from flask import Blueprint, render_template, request
 from sqlalchemy import func, select
 
+from .. import paging
 from ..db import db
 from ..hookspecs import hookimpl
 from ..models import AuditEvent
@@ -34,8 +35,7 @@ def _text(name: str, limit: int) -> str:
 
 
 def _page() -> int:
-    raw = request.args.get("page") or "1"
-    return int(raw) if raw.isdigit() and 0 < len(raw) < 6 and int(raw) > 0 else 1
+    return paging.page_from(request.args.get("page"))
 
 
 @bp.route("/")

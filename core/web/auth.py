@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import uuid
 
-from flask import Flask, current_app, g, session
+from flask import Flask, current_app, g, request, session, url_for
 from flask_login import LoginManager, login_user, logout_user
 from sqlalchemy import func, select
 
 from .. import audit, clock, tenancy
-from ..accounts import totp
+from ..accounts import oidc, sign_in_guard, totp
 from ..accounts.credentials import burn_password_time, verify_password
 from ..db import db
 from ..models import Operator, User
+from .client import client_address
 
 login_manager = LoginManager()
 login_manager.login_view = "web.login"
@@ -56,13 +57,36 @@ def authenticate(model, email: str, password: str) -> tuple:
     return account, bool(account.active and verify_password(account.password_hash, password))
 
 
-def start_session(user) -> None:
-    """Log ``user`` in on a fresh session (no fixation: the old session content is dropped)."""
+def guarded_authenticate(model, email: str, password: str) -> tuple:
+    """``authenticate`` behind the sign-in throttle (``core.accounts.sign_in_guard``).
+
+    Returns ``(account, ok, wait)``: ``wait`` > 0 when the attempt came too early (the
+    password was not checked; answer 429 with ``Retry-After: wait``)."""
+    tenant = g.get("tenant")
+    scope = tenant.id if model is User and tenant is not None else "platform"
+    address = client_address(request)
+    wait = sign_in_guard.check(scope, email, address)
+    if wait:
+        return None, False, wait
+    account, ok = authenticate(model, email, password)
+    if ok:
+        sign_in_guard.succeeded(scope, email, address)
+    else:
+        sign_in_guard.failed(scope, email, address)
+    return account, ok, 0
+
+
+def start_session(user, extra: dict | None = None) -> None:
+    """Log ``user`` in on a fresh session (no fixation: the old session ends, a new id).
+    ``extra``: what the way of signing in keeps for the session's life (the identity
+    provider and ID token an OpenID Connect sign-out needs, under ``ccas_oidc``)."""
     session.clear()
+    session.regenerate()
     login_user(user)
     now = int(clock.timestamp())
     session["ccas_login_at"] = now
     session["ccas_seen_at"] = now
+    session.update(extra or {})
     session.permanent = False
 
 
@@ -84,14 +108,43 @@ def second_factor_step(account) -> str | None:
     return None
 
 
-def complete_login(account, **detail) -> None:
-    """Record the sign-in and open the session (every factor checked). A tenant user's
-    sign-in goes to the tenant's audit trail; an operator has no tenant to record it in."""
+def complete_login(account, session_extra: dict | None = None, **detail) -> None:
+    """Log this account in: record the sign-in and open the session (every factor
+    checked). Every way of signing in ends here (password, OpenID Connect, after the
+    second factor). A tenant user's sign-in goes to the tenant's audit trail; an operator
+    has no tenant to record it in."""
     if not getattr(account, "is_operator", False):
         account.last_login_at = clock.now()
         audit.record(db.session, "login", account, actor=account, **detail)
     db.session.commit()
-    start_session(account)
+    start_session(account, session_extra)
+
+
+def sign_in(account, next_url: str, session_extra: dict | None = None, **detail) -> str:
+    """After the first factor (a right password, a verified OpenID Connect identity) of a
+    tenant user: open the session, or start the second factor when the account has one
+    or must enrol one. Returns where to send the browser."""
+    step = second_factor_step(account)
+    if step is not None:
+        db.session.commit()
+        begin_second_factor(account, step, next_url, session_extra, **detail)
+        return url_for("account.login_code" if step == "verify" else "account.login_enrol")
+    complete_login(account, session_extra, **detail)
+    return next_url
+
+
+def provider_logout_url() -> str | None:
+    """For a session opened through OpenID Connect: the provider's end-session URL (our
+    ID token as hint, back to our sign-in page after), so that signing out here signs
+    out there too; ``None`` otherwise. Read it before the session is cleared."""
+    signed_in_with = session.get("ccas_oidc") or {}
+    if not signed_in_with.get("p"):
+        return None
+    provider = oidc.active_provider(db.session, signed_in_with.get("p", ""))
+    if provider is None:
+        return None
+    back = current_app.config["CCAS_BASE_URL"].rstrip("/") + url_for("web.login")
+    return oidc.logout_url(provider, signed_in_with.get("id_token"), back)
 
 
 def end_session() -> None:
@@ -103,11 +156,16 @@ def end_session() -> None:
 SECOND_FACTOR_SECONDS = 300
 
 
-def begin_second_factor(account, mode: str, next_url: str) -> None:
-    """The password was right; the session is not open until the second factor is given
-    (``mode`` ``"verify"``) or enrolled (``mode`` ``"enrol"``, when it is required)."""
+def begin_second_factor(account, mode: str, next_url: str, session_extra: dict | None = None,
+                        **detail) -> None:
+    """The first factor was right; the session is not open until the second factor is
+    given (``mode`` ``"verify"``) or enrolled (``mode`` ``"enrol"``, when it is required).
+    ``session_extra`` and ``detail`` are handed to :func:`complete_login` then."""
     session.clear()
+    session.regenerate()
     session["ccas_2fa"] = {
+        "extra": session_extra or {},
+        "detail": detail,
         "kind": "o" if getattr(account, "is_operator", False) else "u",
         "tid": account.tenant_id,
         "uid": str(account.id),

@@ -14,11 +14,10 @@ import logging
 import uuid
 
 from flask import Blueprint, Response, flash, g, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from .. import audit, cases, plugins, referrals, workflow
+from .. import audit, cases, paging, plugins, referrals, workflow
 from ..cases import file_summary
 from ..cases import intake as intake_service
 from ..cases.intake import IntakeRequest, PossibleDuplicates
@@ -66,10 +65,12 @@ def _field_errors(exc: UserError) -> dict:
 # -- case list ---------------------------------------------------------------------------
 
 
-@bp.route("/")
+@bp.route("/", methods=["GET", "POST"])
 @allow(CASE_READERS)
 def case_list():
-    args = request.args
+    """The case list. Its filter form is sent by POST: a name searched for never appears in
+    a URL, so never in an access log or the browser's history (issue 18)."""
+    args = request.form if request.method == "POST" else _without_name(request.args)
     errors: dict = {}
     filters = cases.CaseFilters(
         state=args.get("state") or None, purpose=args.get("purpose") or None,
@@ -80,20 +81,27 @@ def case_list():
             setattr(filters, name, cases.parse_date(args.get(name), name))
         except UserError as exc:
             errors[name] = [exc.message]
-    page = max(args.get("page", 1, type=int) or 1, 1)
+    page = paging.page_from(args.get("page"))
     try:
         rows, total = cases.list_cases(db.session, _role(), filters, page, PER_PAGE)
     except UserError as exc:
         errors.update(_field_errors(exc))
         rows, total = [], 0
+    audit.record_list_read(db.session, "case.list", rows, page=page, surface="page")
+    db.session.commit()
     pages = max((total + PER_PAGE - 1) // PER_PAGE, 1)
-    query = {k: v for k, v in args.items() if k != "page" and v}
+    query = {k: v for k, v in args.items() if k not in ("page", "csrf_token") and v}
     return render_template(
         "cases/list.html", rows=rows, total=total, page=page, pages=pages, query=query,
         filters=filters, args=args, errors=errors, states=workflow.current().labels(),
         purposes=PURPOSE_LABELS, workers=cases.social_workers(db.session)
         if _role() != "lender_agent" else [],
     ), (422 if errors else 200)
+
+
+def _without_name(args):
+    """A GET's filters without ``q``: a name in a URL is not searched for."""
+    return {k: v for k, v in args.items() if k != "q"}
 
 
 # -- intake sheet ------------------------------------------------------------------------
@@ -274,6 +282,8 @@ def _case_context(case, errors=None, message=None, failed_transition=None,
     if moves and not workflow.current().is_terminal(case.state):
         blocking = workflow.failed_checks(case, case.state)
     sees_file = cases.lender_sees_file(db.session, case, role)
+    budget = cases.budget_lines(db.session, case) if sees_file else {}
+    entered = {t.to_state for t in case.transitions}  # loaded for the timeline anyway
     return {
         "case": case, "person": case.person, "role": role, "moves": moves,
         "reason_lists": reason_lists, "destinations": destinations, "blocking": blocking,
@@ -284,8 +294,9 @@ def _case_context(case, errors=None, message=None, failed_transition=None,
         "consent_methods": referrals.CONSENT_METHODS,
         "interviews": cases.interviews(db.session, case) if sees_file else [],
         "private_notes": cases.may_read_private_notes(role),
-        "budget": cases.budget_lines(db.session, case) if sees_file else {},
-        "figures": cases.budget_figures(db.session, case, tenant) if sees_file else None,
+        "budget": budget,
+        "figures": cases.budget_figures(db.session, case, tenant, lines=budget)
+        if sees_file else None,
         "resource_labels": RESOURCE_CATEGORIES, "charge_labels": CHARGE_CATEGORIES,
         "workers": cases.social_workers(db.session) if role in CCAS_STAFF else [],
         "panels": _panels(case), "errors": errors or {}, "message": message,
@@ -293,22 +304,11 @@ def _case_context(case, errors=None, message=None, failed_transition=None,
         "reason_labels": {code: label for kind in reasons.DEFAULTS
                           for code, label in reasons.reasons(tenant, kind).items()},
         "can_evaluate": role in SOCIAL_WORKERS and case.state in cases.INTERVIEW_STATES,
-        "can_summarise": sees_file and cases.reached(db.session, case, State.instruction),
-        "destination": _destination_label(case.reoriented_to, destinations),
+        "can_summarise": sees_file and State.instruction.value in entered,
+        "destination": referrals.destination_label(db.session, case.reoriented_to,
+                                                   destinations),
         "notices": cases.lending_notices(db.session, case.purpose, case.amount_requested),
     }
-
-
-def _destination_label(code: str | None, destinations: dict[str, str]) -> str:
-    """Where a case was reoriented, in words, whatever its state now: a scheme, a plugin's
-    destination, or the organisation's name (kept even when it is no longer a partner)."""
-    if not code:
-        return ""
-    known = {**reasons.CORE_DESTINATIONS, **(destinations or workflow.destinations())}
-    if code in known:
-        return known[code]
-    organisation = referrals.organisation_of_destination(db.session, code)
-    return organisation.name if organisation is not None else _("une autre structure")
 
 
 @bp.route("/<case_id>")

@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from .. import plugins, tenancy
+from .. import accounts, plugins, policy, tenancy
 from ..db import db
 from ..models import Tenant
 from . import navigation
@@ -34,6 +34,7 @@ def _resolve(endpoint, values) -> None:
         abort(404)
     g.tenant = tenant
     g.ccas_tenant_token = tenancy.set_request_tenant(tenant.id)
+    accounts.ensure_not_suspended(tenant)
 
 
 def _inject(endpoint, values) -> None:
@@ -71,7 +72,7 @@ def init_app(app: Flask) -> None:
     @app.context_processor
     def _tenant_ctx():
         return {"tenant": g.get("tenant"), "request_path": request.path, "nav_items": nav_items,
-                "menu": menu}
+                "menu": menu, "may": may}
 
 
 def nav_items() -> list:
@@ -104,3 +105,14 @@ def menu() -> navigation.Menu | None:
             nav_items(), request.endpoint,
             lambda endpoint: url_for(endpoint, tenant=tenant.slug), home=home)
     return g.ccas_menu
+
+
+def may(endpoint: str) -> bool:
+    """Whether the signed-in user may open ``endpoint`` (its ``@allow`` roles): a page
+    shows a link only to those who may follow it."""
+    roles = policy.roles_of(current_app.view_functions.get(endpoint))
+    if roles is None or roles == "public":
+        return True
+    if roles == "operator":
+        return bool(getattr(current_user, "is_operator", False))
+    return current_user.is_authenticated and str(getattr(current_user, "role", "")) in roles

@@ -34,7 +34,7 @@ bp = Blueprint("imports", __name__, url_prefix="/t/<tenant>/reprise")
 
 @hookimpl
 def ccas_nav_items():
-    return [NavItem("Reprise d'historique", "imports.upload", MANAGER, order=85,
+    return [NavItem("Reprise d'historique", "imports.upload", MANAGER, order=930,
                     section="Administration")]
 
 MAX_UPLOAD = 50 * 1024 * 1024

@@ -1,22 +1,40 @@
-"""Platform-operator pages, outside any tenant: sign-in (with the TOTP second factor of
-``core.web.second_factor``, required for every operator when
-``CCAS_OPERATOR_TOTP_REQUIRED`` is on), the operator's security page, tenants and their
-plugins."""
+"""Platform-operator pages (the operator console), outside any tenant: sign-in (with the
+TOTP second factor of ``core.web.second_factor``, required for every operator when
+``CCAS_OPERATOR_TOTP_REQUIRED`` is on), the operator's security page, tenants (create,
+suspend or resume, plugins), platform health, usage per tenant and the cross-city
+comparison. Figures of a tenant are always read in that tenant's scope."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user
 from sqlalchemy import select
 
-from .. import accounts, audit, plugins, tenancy
+from .. import accounts, audit, clock, platform_status, plugins, tenancy
+from ..accounts import onboarding
 from ..db import db
 from ..errors import UserError
 from ..models import Operator, PluginState, Tenant
 from ..policy import operator_only, public
+from ..reports import comparison
 from . import second_factor
-from .auth import authenticate, begin_second_factor, complete_login, end_session, second_factor_step
-from .views import safe_next
+from .auth import (
+    begin_second_factor,
+    complete_login,
+    end_session,
+    guarded_authenticate,
+    second_factor_step,
+)
+from .views import safe_next, slowed
 
 bp = Blueprint("operator", __name__, url_prefix="/operator")
 
@@ -29,7 +47,9 @@ def login():
     if request.method == "POST":
         email = (request.form.get("email") or "").strip().lower()
         password = request.form.get("password") or ""
-        operator, ok = authenticate(Operator, email, password)
+        operator, ok, wait = guarded_authenticate(Operator, email, password)
+        if wait:
+            return slowed("operator/login.html", wait, email=email)
         if not ok:
             error = "Adresse e-mail ou mot de passe incorrect."
         else:
@@ -95,22 +115,26 @@ def logout():
 @operator_only
 def tenants():
     errors: dict = {}
-    form = {"slug": "", "name": "", "city": "", "timezone": "Europe/Paris"}
+    form = {"slug": "", "name": "", "city": "", "timezone": "Europe/Paris",
+            "manager_email": ""}
     if request.method == "POST":
         form = {k: (request.form.get(k) or "").strip() for k in form}
         try:
-            tenant = accounts.create_tenant(
+            tenant = onboarding.open_tenant(
                 db.session, form["slug"], form["name"], form["city"] or None,
-                form["timezone"] or "Europe/Paris",
+                form["timezone"] or "Europe/Paris", form["manager_email"] or None,
+                current_app.config["CCAS_BASE_URL"],
             )
-            with tenancy.tenant_scope(tenant.id):
-                accounts.create_organisation(db.session, f"CCAS de {tenant.city}", "ccas")
-                db.session.commit()
+            db.session.commit()
         except UserError as exc:
             db.session.rollback()
             errors = exc.errors or {"slug": [exc.message]}
+            if "email" in errors:
+                errors["manager_email"] = errors.pop("email")
         else:
-            flash(f"Territoire « {tenant.name} » créé.", "success")
+            invited = (f" Invitation envoyée au responsable {form['manager_email']}."
+                       if form["manager_email"] else "")
+            flash(f"Territoire « {tenant.name} » créé.{invited}", "success")
             return redirect(url_for("operator.tenant_detail", slug=tenant.slug))
     rows = db.session.scalars(select(Tenant).order_by(Tenant.slug)).all()
     return (
@@ -154,4 +178,61 @@ def tenant_detail(slug: str):
     refused = [p for p in reg.plugins.values() if not p.usable]
     return render_template(
         "operator/tenant.html", tenant=tenant, rows=rows, refused=refused
+    )
+
+
+@bp.route("/tenants/<slug>/status", methods=["POST"])
+@operator_only
+def tenant_status(slug: str):
+    """Suspend a tenant (its pages, sign-in and API answer 403; nothing is deleted) or
+    resume it."""
+    tenant = db.session.scalar(select(Tenant).where(Tenant.slug == slug))
+    if tenant is None:
+        abort(404)
+    action = request.form.get("action", "")
+    if action not in {"suspend", "resume"}:
+        raise UserError("Action inconnue.", status=400, field="action")
+    accounts.set_suspended(db.session, tenant, action == "suspend", actor=current_user)
+    db.session.commit()
+    flash(f"Territoire « {tenant.name} » suspendu : ses pages et son API ne répondent plus."
+          if action == "suspend" else f"Territoire « {tenant.name} » rétabli.", "success")
+    return redirect(url_for("operator.tenant_detail", slug=slug))
+
+
+@bp.route("/health")
+@operator_only
+def health():
+    figures = platform_status.all_tenant_figures(db.session)
+    return render_template(
+        "operator/health.html", database=platform_status.database_health(db.engine),
+        figures=figures, worker=platform_status.worker_status(db.session),
+        run_labels=platform_status.RUN_STATUS_LABELS,
+        pending=sum(f.outbox_pending for f in figures),
+        dead=sum(f.outbox_dead for f in figures),
+    )
+
+
+@bp.route("/usage")
+@operator_only
+def usage():
+    return render_template("operator/usage.html",
+                           figures=platform_status.all_tenant_figures(db.session),
+                           active_days=platform_status.ACTIVE_DAYS)
+
+
+@bp.route("/comparison")
+@operator_only
+def comparison_page():
+    this_year = clock.today().year
+    years = list(range(this_year, this_year - 6, -1))
+    try:
+        year = int(request.args.get("year") or this_year - 1)
+    except ValueError:
+        year = this_year - 1
+    if year not in years:
+        year = this_year - 1
+    compared = comparison.compare(db.session, year)
+    return render_template(
+        "operator/comparison.html", compared=compared, rows=comparison.rows(compared),
+        year=year, years=years, rule=comparison.RULE,
     )

@@ -106,10 +106,12 @@ def _searched_date(q: str) -> date | None:
     return None
 
 
-@bp.route("/")
+@bp.route("/", methods=["GET", "POST"])
 @allow(MANAGER)
 def search():
-    q = (request.args.get("q") or "").strip()[:100]
+    """Find a person. The name is sent by POST: never in a URL, an access log or the
+    browser's history (issue 18)."""
+    q = (request.form.get("q") or "").strip()[:100] if request.method == "POST" else ""
     rows, referred_rows = [], []
     if len(q) >= 2:
         born = _searched_date(q)
@@ -131,7 +133,7 @@ def search():
             referred_rows = referred.search(db.session, pattern=pattern)
         # How many people were found, never the query (the trail must hold no names).
         audit.record(db.session, "person.search", None,
-                     results=len(rows) + len(referred_rows))
+                     results=len(rows) + len(referred_rows), ids=[str(p.id) for p in rows])
         db.session.commit()
     return render_template("privacy/search.html", q=q, rows=rows, referred=referred_rows)
 

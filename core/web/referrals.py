@@ -84,6 +84,9 @@ def index():
                      and r.to_organisation_id == org_id]
         sent = [r for r in rows if r.from_organisation_id == org_id]
         received = [r for r in rows if r.to_organisation_id == org_id and r not in to_answer]
+    audit.record_list_read(db.session, "referral.list", rows, actor=current_user,
+                           surface="page")
+    db.session.commit()
     return render_template(
         "referrals/index.html", to_answer=to_answer, sent=sent, received=received,
         status=status, status_labels=REFERRAL_STATUS_LABELS,

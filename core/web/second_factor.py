@@ -71,7 +71,8 @@ def code_step(place: Place):
     if request.method == "POST":
         factor = totp.verify(db.session, account, request.form.get("code", ""))
         if factor is not None:
-            complete_login(account, second_factor=factor)
+            complete_login(account, pending.get("extra"), second_factor=factor,
+                           **pending.get("detail", {}))
             if factor == "recovery":
                 remaining = totp.remaining_recovery_codes(db.session, account)
                 flash(_("Code de secours utilisé : il vous en reste %(remaining)s.",
@@ -107,7 +108,8 @@ def enrol_step(place: Place):
     if request.method == "POST":
         codes, errors = _confirm_enrolment(account)
         if codes is not None:
-            complete_login(account, second_factor="totp_enrolment")
+            complete_login(account, pending.get("extra"), second_factor="totp_enrolment",
+                           **pending.get("detail", {}))
             return render_template(
                 "account/recovery_codes.html", codes=codes,
                 next_url=pending.get("next") or url_for(place.home),

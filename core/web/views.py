@@ -2,28 +2,22 @@
 
 from __future__ import annotations
 
-import json
 from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
-from marshmallow import fields as mf
 from sqlalchemy import select
 
 from .. import audit, plugins
+from ..accounts import identity_providers, sign_in_guard
 from ..accounts.credentials import hash_password, needs_rehash
 from ..db import db
 from ..hookspecs import hookimpl
 from ..models import PluginState, User
+from ..plugins import settings_form
 from ..plugins.types import NavItem
 from ..policy import ALL_TENANT_ROLES, MANAGER, ROLE_LABELS, allow, public
-from .auth import (
-    authenticate,
-    begin_second_factor,
-    complete_login,
-    end_session,
-    second_factor_step,
-)
+from .auth import end_session, guarded_authenticate, provider_logout_url, sign_in
 
 bp = Blueprint("web", __name__, url_prefix="/t/<tenant>")
 
@@ -43,10 +37,18 @@ def safe_next(target: str | None, default: str) -> str:
 def login():
     error = None
     email = ""
-    if request.method == "POST":
+    password_allowed = identity_providers.password_sign_in_allowed(g.tenant)
+    if request.method == "POST" and not password_allowed:
+        error = ("La connexion par mot de passe est désactivée sur ce territoire : "
+                 "utilisez le bouton de votre fournisseur d'identité.")
+    elif request.method == "POST":
         email = (request.form.get("email") or "").strip().lower()
         password = request.form.get("password") or ""
-        user, ok = authenticate(User, email, password)
+        user, ok, wait = guarded_authenticate(User, email, password)
+        if wait:
+            return slowed("login.html", wait, email=email, expired=False,
+                          providers=identity_providers.providers_for_login(db.session),
+                          password_allowed=password_allowed)
         if not ok:
             error = "Adresse e-mail ou mot de passe incorrect."
             if user is not None:
@@ -56,24 +58,32 @@ def login():
             if needs_rehash(user.password_hash):
                 user.password_hash = hash_password(password)
             next_url = safe_next(request.args.get("next"), url_for("web.dashboard"))
-            second_factor = second_factor_step(user)
-            if second_factor is not None:
-                db.session.commit()
-                begin_second_factor(user, second_factor, next_url)
-                endpoint = "account.login_code" if second_factor == "verify" else (
-                    "account.login_enrol")
-                return redirect(url_for(endpoint))
-            complete_login(user)
-            return redirect(next_url)
+            return redirect(sign_in(user, next_url))
     expired = g.get("ccas_session_expired", False)
-    status = 401 if error else 200
-    return render_template("login.html", error=error, email=email, expired=expired), status
+    status = (401 if password_allowed else 403) if error else 200
+    return render_template(
+        "login.html", error=error, email=email, expired=expired,
+        providers=identity_providers.providers_for_login(db.session),
+        password_allowed=password_allowed,
+    ), status
+
+
+def slowed(template: str, wait: int, **context):
+    """The sign-in page answering 429: too many failures, wait ``wait`` seconds."""
+    page = render_template(template, error=sign_in_guard.slowed_message(wait), **context)
+    return page, 429, {"Retry-After": str(wait)}
 
 
 @bp.route("/logout", methods=["POST"])
 @public
 def logout():
+    at_provider = provider_logout_url()
     end_session()
+    if at_provider:
+        # The provider's session too: a page that moves on to the provider at once (a
+        # redirect after a form would be blocked by the CSP's form-action 'self'); the
+        # provider sends the browser back to the sign-in page.
+        return render_template("logout_provider.html", url=at_provider)
     flash("Vous êtes déconnecté.", "info")
     return redirect(url_for("web.login"))
 
@@ -109,79 +119,39 @@ def plugin_list():
 @bp.route("/admin/plugins/<name>", methods=["GET", "POST"])
 @allow(MANAGER)
 def plugin_settings(name: str):
+    """A plugin's settings, with the widgets its schema calls for
+    (``core.plugins.settings_form``): no JSON to type."""
     reg = plugins.registry()
     try:
         plugin = reg.get(name)
     except plugins.PluginError:
-
         abort(404)
     schema_cls = plugin.info.settings_schema
     state = db.session.scalar(select(PluginState).where(PluginState.plugin_name == name))
     values = reg.validate_settings(name, state.settings if state else {})
     errors: dict = {}
     if request.method == "POST" and schema_cls is not None:
-        submitted = {k: request.form.get(k, "") for k in schema_cls().fields}
-        submitted, errors = _coerce_form(schema_cls, submitted)
+        submitted, errors = settings_form.parse(schema_cls, request.form)
         try:
             if errors:
-                raise plugins.PluginError("invalid", errors)
+                raise plugins.PluginError("invalid", {})
             stored = plugins.update_settings(db.session, name, submitted)
         except plugins.PluginError as exc:
-            errors = exc.errors
-            values = {**values, **{k: request.form.get(k, "") for k in submitted}}
+            errors = {**errors, **settings_form.form_errors(exc.errors)}
+            values = {**values, **submitted}
             db.session.rollback()
         else:
             audit.record(db.session, "plugin.settings", None, plugin=name, settings=stored)
             db.session.commit()
             flash("Réglages enregistrés.", "success")
             return redirect(url_for("web.plugin_settings", name=name))
-    fields = _describe_fields(schema_cls) if schema_cls else []
+    widgets = settings_form.describe(schema_cls, values) if schema_cls else []
     status = 422 if errors else 200
     return (
         render_template(
             "admin/plugin_settings.html",
-            plugin=plugin, fields=fields, values=values, errors=errors,
+            plugin=plugin, widgets=widgets, errors=errors,
             enabled=bool(state and state.enabled),
         ),
         status,
     )
-
-
-def _describe_fields(schema_cls) -> list[dict]:
-    out = []
-    for name, field in schema_cls().fields.items():
-        kind = "text"
-        if isinstance(field, mf.Boolean):
-            kind = "checkbox"
-        elif isinstance(field, (mf.Integer, mf.Decimal, mf.Float)):
-            kind = "number"
-        elif isinstance(field, (mf.List, mf.Dict, mf.Nested)):
-            kind = "json"
-        out.append(
-            {
-                "name": name,
-                "label": field.metadata.get("label", name),
-                "help": field.metadata.get("description", ""),
-                "kind": kind,
-            }
-        )
-    return out
-
-
-def _coerce_form(schema_cls, submitted: dict) -> tuple[dict, dict]:
-    """Checkboxes and JSON text areas arrive as strings; give the schema what it expects."""
-    out, errors = {}, {}
-    for name, field in schema_cls().fields.items():
-        raw = submitted.get(name, "")
-        if isinstance(field, mf.Boolean):
-            out[name] = raw in ("on", "true", "1")
-        elif isinstance(field, (mf.List, mf.Dict, mf.Nested)):
-            try:
-                out[name] = json.loads(raw) if raw else None
-            except ValueError:
-                errors[name] = ["JSON invalide."]
-        elif raw == "" and field.allow_none:
-            out[name] = None  # an emptied optional field means "not set"
-        else:
-            out[name] = raw
-    return out, errors

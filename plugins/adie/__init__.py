@@ -5,11 +5,13 @@ overrides it with a reason); ADIE refers people needing a personal mobility loan
 from __future__ import annotations
 
 from core.plugin_api import (
+    Figure,
     PluginInfo,
     ReportSection,
     Suggestion,
     hookimpl,
     keywords_found,
+    partner_flow_figures,
     partner_flows,
     plugin_destination,
     plugin_settings,
@@ -67,5 +69,8 @@ def ccas_reorientation_destinations(session):
 def ccas_report_sections(tenant, year, session):
     data = partner_flows(session, tenant, year, NAME, [DESTINATION])
     data["mobility_referrals_in"] = data["referrals_in_by_purpose"].get("mobility", 0)
+    figures = partner_flow_figures(data, "l'ADIE")
+    figures.append(Figure("Projets de mobilité orientés par l'ADIE",
+                          data["mobility_referrals_in"]))
     return ReportSection(NAME, "ADIE : projets professionnels orientés, orientations reçues",
-                         data)
+                         data, figures=tuple(figures))

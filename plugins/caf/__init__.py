@@ -8,12 +8,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import object_session
 
 from core.plugin_api import (
+    Figure,
     Organisation,
     PluginInfo,
     Referral,
     ReportSection,
     has_children,
     hookimpl,
+    partner_flow_figures,
     partner_flows,
     plugin_destination,
     plugin_settings,
@@ -98,4 +100,10 @@ def ccas_report_sections(tenant, year, session):
     mobilised = suggestions_resolved(session, tenant, year, NAME, "mobilised")
     data["aids_mobilised"] = sum(mobilised.values())
     data["aids_mobilised_by_aid"] = mobilised
-    return ReportSection(NAME, "CAF : orientations et aides mobilisées", data)
+    names = {rule["code"]: rule["label"] for rule in plugin_settings(NAME)["aid_rules"]}
+    figures = partner_flow_figures(data, "la CAF")
+    figures.append(Figure("Aides de la CAF mobilisées", data["aids_mobilised"]))
+    figures += [Figure(names.get(code, "Autre aide"), n, group="Aides mobilisées, par aide")
+                for code, n in mobilised.items()]
+    return ReportSection(NAME, "CAF : orientations et aides mobilisées", data,
+                         figures=tuple(figures))

@@ -84,7 +84,8 @@ def ccas_nav_items(user):
 
 @hookimpl
 def ccas_dashboard_panels(user, session):
-    return ficp.dashboard_panels(session, user)
+    return [*(ficp.dashboard_panels(session, user) or []),
+            *(views_loans.dashboard_panels(session, user) or [])]
 
 
 @hookimpl
@@ -96,8 +97,16 @@ def ccas_case_panels(case, user, session):
 @hookimpl
 def ccas_cli_commands():
     from .arrears import cli
+    from .legacy_import import import_group
 
-    return [cli]
+    return [cli, import_group]
+
+
+@hookimpl
+def ccas_scheduled_jobs():
+    from .arrears import scheduled_jobs
+
+    return scheduled_jobs()
 
 
 @hookimpl
@@ -137,7 +146,8 @@ def ccas_personal_data():
                      links=by_case, label="Contrôles FICP du co-emprunteur"),
         PersonalData(
             "credit_municipal_loans", links=by_case, label="Prêts",
-            non_personal=("reference", "method", "lender_signatory", "ccas_signatory"),
+            non_personal=("reference", "method", "lender_signatory", "ccas_signatory",
+                          "origin"),
             hold_column="status", hold_values=("signed", "repaying", "defaulted"),
             hold_reason="un prêt du Crédit Municipal n'est pas soldé",
         ),
@@ -147,4 +157,12 @@ def ccas_personal_data():
         PersonalData("credit_municipal_guarantee_calls", non_personal=("guarantor", "label"),
                      links=by_loan, label="Appels en garantie"),
         PersonalData("credit_municipal_import_batches", non_personal=("filename", "file_sha256")),
+        # The social worker's reasons may say things about the person: blanked at purge;
+        # the schedule replaced is figures only.
+        PersonalData("credit_municipal_reschedulings", label="Réaménagements",
+                     personal={"opinion_text": "blank"},
+                     non_personal=("opinion", "previous_schedule"), links=by_loan),
+        PersonalData("credit_municipal_recoveries", links=by_loan, label="Recouvrements"),
+        PersonalData("credit_municipal_recovery_shares", non_personal=("party",),
+                     links=by_loan, label="Recouvrements reversés"),
     ]

@@ -7,7 +7,9 @@
 * :func:`portfolio_at_risk` computes the same ratio in SQL, for the reports.
 * :func:`check_arrears` alerts the case's social worker at the first missed instalment of
   an episode (``ccas_loan_event`` ``"late"`` + an e-mail through the outbox), once: the
-  alert is not repeated until the loan has been brought up to date. Run it daily:
+  alert is not repeated until the loan has been brought up to date. The worker runs it
+  every morning for each tenant that enabled the plugin (job
+  ``credit_municipal.arrears``, :func:`scheduled_jobs`); by hand:
   ``ccas credit-municipal arrears --tenant SLUG``.
 """
 
@@ -15,13 +17,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 import click
 from sqlalchemy import and_, func, or_, select
 
 from core.plugin_api import (
+    ScheduledJob,
     db_session,
     enqueue_email,
     format_money,
@@ -197,16 +200,47 @@ def check_arrears(session, on: date) -> list[tuple[LoanPosition, bool]]:
     return results
 
 
+def arrears_job(tenant, session, now: datetime) -> str | None:
+    """The worker's daily run: :func:`check_arrears` on the tenant's today."""
+    results = check_arrears(session, local_today(tenant))
+    if not results:
+        return None
+    alerted = sum(1 for _position, sent in results if sent)
+    return f"{len(results)} prêt(s) en retard, {alerted} alerte(s) envoyée(s)"
+
+
+def defaults_job(tenant, session, now: datetime) -> str | None:
+    """The worker's daily run of the default rule (``delinquency.propose_defaults``)."""
+    from .delinquency import propose_defaults
+
+    proposed, lifted = propose_defaults(session, tenant, local_today(tenant))
+    if not proposed and not lifted:
+        return None
+    return (f"{plural(len(proposed), 'défaillance proposée', 'défaillances proposées')}, "
+            f"{plural(len(lifted), 'proposition levée', 'propositions levées')}")
+
+
+def scheduled_jobs() -> list[ScheduledJob]:
+    return [
+        ScheduledJob("credit_municipal.arrears", arrears_job, every=timedelta(days=1),
+                     at=timedelta(hours=4), label="Détection des impayés"),
+        # after the arrears check, so that the day's late loans are known
+        ScheduledJob("credit_municipal.defaults", defaults_job, every=timedelta(days=1),
+                     at=timedelta(hours=4, minutes=30), label="Défaillances proposées"),
+    ]
+
+
 @click.group("credit-municipal")
 def cli():
-    """Crédit Municipal: lender tasks."""
+    """Crédit Municipal : tâches du prêteur."""
 
 
 @cli.command("arrears")
-@click.option("--date", "on", default=None, help="Day of the check (YYYY-MM-DD), default today.")
+@click.option("--date", "on", default=None,
+              help="Jour du contrôle (AAAA-MM-JJ), défaut : aujourd'hui.")
 @tenant_command("credit_municipal")
 def arrears_command(on, tenant):
-    """Check arrears and alert social workers at the first missed instalment."""
+    """Contrôler les impayés et alerter le travailleur social dès la première échéance manquée."""
     try:
         day = date.fromisoformat(on) if on else local_today(tenant)
     except ValueError as exc:
@@ -225,3 +259,25 @@ def arrears_command(on, tenant):
     summary = portfolio_at_risk(session, day)
     ratio = summary["par"]
     click.echo(f"PAR30 : {'-' if ratio is None else f'{ratio * 100:.2f} %'}")
+
+
+@cli.command("propose-defaults")
+@click.option("--date", "on", default=None,
+              help="Jour du contrôle (AAAA-MM-JJ), défaut : aujourd'hui.")
+@tenant_command("credit_municipal")
+def propose_defaults_command(on, tenant):
+    """Proposer la défaillance des prêts en retard au-delà du réglage default_after_days."""
+    from .delinquency import propose_defaults
+
+    try:
+        day = date.fromisoformat(on) if on else local_today(tenant)
+    except ValueError as exc:
+        raise click.ClickException(f"Date invalide : {on!r} (attendu AAAA-MM-JJ).") from exc
+    session = db_session()
+    proposed, lifted = propose_defaults(session, tenant, day)
+    session.commit()
+    for loan in proposed:
+        click.echo(f"{loan.reference}\tdéfaillance proposée")
+    for loan in lifted:
+        click.echo(f"{loan.reference}\tproposition levée (retard résorbé)")
+    click.echo(f"{len(proposed)} proposition(s), {len(lifted)} levée(s) au {day:%d/%m/%Y}.")

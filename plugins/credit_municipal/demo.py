@@ -2,6 +2,9 @@
 loans from the decision to the end, their live schedules, repayments (on time, late,
 stopped, paid off early), defaults and the guarantors' calls, in bulk.
 
+It is called once per round of cases (the benchmarks write a million cases in rounds):
+what earlier rounds wrote (the amount lent, the guarantors' calls) is read back.
+
 The case's days say what happened (granted, signed, disbursed, closed and why); the
 borrower's ``fate`` says how the repayments went. Regular payments are allocated as the
 ledger does when instalments are paid in full and in order (the borrower's interest
@@ -17,9 +20,26 @@ from decimal import Decimal
 from core.plugin_api import build_schedule, insert_rows, new_id, plugin_settings
 
 from .ficp_models import FicpCheck
-from .guarantees import LENDER, compute_calls, layers_from_settings
+from .guarantees import (
+    LENDER,
+    amount_lent,
+    called_by_guarantor,
+    compute_calls,
+    layers_from_settings,
+    loss_shares,
+    recovery_split,
+)
 from .loans import OFFER_VALID_DAYS, WITHDRAWAL_DAYS
-from .models import LOAN_STATUS_LABELS, GuaranteeCall, Installment, Loan, LoanStatus, Repayment
+from .models import (
+    LOAN_STATUS_LABELS,
+    GuaranteeCall,
+    Installment,
+    Loan,
+    LoanStatus,
+    Recovery,
+    RecoveryShare,
+    Repayment,
+)
 from .repayments import Ledger, Row
 
 ZERO = Decimal("0.00")
@@ -37,7 +57,10 @@ STATUS_OF_STATE = {
 def demo_data(session, rng, cases, today: date) -> dict:
     conf = plugin_settings(NAME)
     checks, loans, installments, repayments, calls = [], [], [], [], []
-    lent, called = ZERO, Counter()
+    recoveries, shares, severe = [], [], []
+    threshold = timedelta(days=int(conf["default_after_days"]))
+    # the loans of earlier rounds count towards the City's cap
+    lent, called = amount_lent(session), Counter(called_by_guarantor(session))
     statuses = Counter()
     for case in sorted(cases, key=lambda c: c.days.get("disbursed") or date.max):
         days = case.days
@@ -67,9 +90,9 @@ def demo_data(session, rng, cases, today: date) -> dict:
         disbursed = days.get("disbursed")
         if disbursed is not None:
             lent += case.amount
-            status = _repayments(rng, case, loan, today, installments, repayments)
+            status = _repayments(rng, case, loan, today, installments, repayments, severe)
             if status == LoanStatus.defaulted:
-                loss = loan["default_outstanding"]
+                loss, loan_calls = loan["default_outstanding"], {}
                 for call in compute_calls(loss, layers_from_settings(conf), lent, called):
                     if call.guarantor == LENDER or call.amount <= 0:
                         continue
@@ -78,6 +101,11 @@ def demo_data(session, rng, cases, today: date) -> dict:
                                   "guarantor": call.guarantor, "label": call.label,
                                   "amount": call.amount, "basis": loss,
                                   "called_on": loan["default_declared_on"]})
+                    loan_calls[call.guarantor] = call.amount
+                _write_off(rng, loan, loan_calls, today, recoveries, shares)
+        if status == LoanStatus.repaying and loan.get("late_since") \
+                and loan["late_since"] + threshold <= today:
+            loan["default_proposed_on"] = loan["late_since"] + threshold
         loan["status"] = status
         statuses[status] += 1
         loans.append(loan)
@@ -86,6 +114,8 @@ def demo_data(session, rng, cases, today: date) -> dict:
     insert_rows(session, Installment, installments)
     insert_rows(session, Repayment, repayments)
     insert_rows(session, GuaranteeCall, calls)
+    insert_rows(session, Recovery, recoveries)
+    insert_rows(session, RecoveryShare, shares)
     late = sum(1 for loan in loans if loan.get("late_since") and loan["status"]
                == LoanStatus.repaying)
     return {
@@ -95,7 +125,32 @@ def demo_data(session, rng, cases, today: date) -> dict:
         "Prêts en retard aujourd'hui": late,
         "Remboursements": len(repayments),
         "Appels en garantie": len(calls),
+        "Défaillances proposées": sum(1 for loan in loans if loan.get("default_proposed_on")),
+        "Prêts passés en perte": sum(1 for loan in loans if loan.get("written_off_on")),
+        "Recouvrements": len(recoveries),
     }
+
+
+def _write_off(rng, loan: dict, calls: dict, today: date, recoveries: list,
+               shares: list) -> None:
+    """A default declared two months ago or more is written off a month later; half of
+    the written-off loans see some money recovered, returned pro rata."""
+    declared = loan["default_declared_on"]
+    if declared + timedelta(days=60) > today:
+        return
+    written_off = declared + timedelta(days=rng.randint(25, 40))
+    loan["written_off_on"] = written_off
+    loss = loan["default_outstanding"]
+    if rng.random() < 0.5 or loss <= 0:
+        return
+    received = min(today, written_off + timedelta(days=rng.randint(15, 120)))
+    amount = (loss * Decimal(rng.randint(10, 30)) / 100).quantize(Decimal("0.01"))
+    recovery_id = new_id(rng)
+    recoveries.append({"id": recovery_id, "loan_id": loan["id"], "received_on": received,
+                       "amount": amount, "recorded_by_id": loan.get("decided_by_id")})
+    for party, part in recovery_split(amount, loss_shares(loss, calls)).items():
+        shares.append({"id": new_id(rng), "recovery_id": recovery_id, "loan_id": loan["id"],
+                       "party": party, "amount": part})
 
 
 def _check(rng, case) -> dict | None:
@@ -116,7 +171,7 @@ def _check(rng, case) -> dict | None:
 
 
 def _repayments(rng, case, loan: dict, today: date, installments: list,
-                repayments: list) -> LoanStatus:
+                repayments: list, severe: list) -> LoanStatus:
     """Schedule and repayments of a disbursed loan; returns its status."""
     days = case.days
     disbursed = days["disbursed"]
@@ -135,7 +190,10 @@ def _repayments(rng, case, loan: dict, today: date, installments: list,
     if fate == "defaulted":
         paying = due[:case.paid_instalments or 0]
     elif fate == "late" and not closed:
-        paying = due[:max(0, len(due) - rng.randint(1, 3))]
+        # the first late borrower of a round is badly behind: a default is proposed
+        missed = 4 if not severe else rng.choice((1, 1, 2, 3))
+        severe.append(case.id)
+        paying = due[:max(0, len(due) - missed)]
     else:
         paying = due
     paid = {"regular": ZERO, "interest": ZERO, "principal": ZERO, "last": None}

@@ -139,6 +139,24 @@ class _Document(FPDF):
                 row.cell(self.clean(value))
         self.ln(2)
 
+    def schedule_table(self, rows):
+        """The amortisation table of ``rows`` (instalments with the schedule's fields)."""
+        self.set_font(self.family_name, "", 7.5)
+        headings = ("N°", "Échéance", "Mensualité", "Capital", "Intérêts", "Part Ville",
+                    "À votre charge", "Capital restant dû")
+        with self.table(col_widths=(8, 20, 22, 22, 20, 20, 24, 26),
+                        text_align=("RIGHT", "LEFT", "RIGHT", "RIGHT", "RIGHT", "RIGHT",
+                                    "RIGHT", "RIGHT")) as table:
+            head = table.row()
+            for text in headings:
+                head.cell(self.clean(text))
+            for row in rows:
+                line = table.row()
+                for text in (str(row.number), day(row.due_date), money(row.payment),
+                             money(row.principal), money(row.interest), money(row.subsidy),
+                             money(row.borrower_payment), money(row.balance)):
+                    line.cell(self.clean(text))
+
     def signatures(self, parties: list[str]):
         self.h2("Signatures")
         self.set_font(self.family_name, "", 10)
@@ -164,7 +182,9 @@ def offer_pdf(data: LoanDocumentData) -> bytes:
     if data.co_borrower_name:
         pdf.para(f"Co-emprunteur : {data.co_borrower_name}, tenu solidairement avec "
                  "l'emprunteur.")
-    pdf.h2("Fiche d'informations précontractuelles")
+    pdf.h2("Conditions du crédit")
+    pdf.para("La fiche d'informations précontractuelles européennes normalisées (FIPEN) vous "
+             "a été remise avant la présente offre.", size=9)
     total_due = s.total_borrower_payments
     method = "échéances constantes" if data.method == "annuity" else "amortissement constant"
     pdf.facts([
@@ -191,28 +211,103 @@ def offer_pdf(data: LoanDocumentData) -> bytes:
     pdf.h2("Droit de rétractation")
     pdf.para("Vous disposez d'un délai de 14 jours calendaires à compter de la signature de "
              "l'offre pour renoncer au crédit, sans avoir à donner de motif, en renvoyant le "
-             "bordereau de rétractation au Crédit Municipal. Aucun décaissement n'a lieu "
-             "avant la fin de ce délai.")
+             "bordereau de rétractation détachable joint à la présente offre (dernière page) "
+             "au Crédit Municipal. Aucun décaissement n'a lieu avant la fin de ce délai.")
     pdf.h2("Tableau d'amortissement (indicatif)")
     pdf.para("Les dates d'échéance définitives sont fixées à la date du décaissement.", size=9)
-    pdf.set_font(pdf.family_name, "", 7.5)
-    headings = ("N°", "Échéance", "Mensualité", "Capital", "Intérêts", "Part Ville",
-                "À votre charge", "Capital restant dû")
-    with pdf.table(col_widths=(8, 20, 22, 22, 20, 20, 24, 26),
-                   text_align=("RIGHT", "LEFT", "RIGHT", "RIGHT", "RIGHT", "RIGHT", "RIGHT",
-                               "RIGHT")) as table:
-        head = table.row()
-        for text in headings:
-            head.cell(pdf.clean(text))
-        for row in s.installments:
-            line = table.row()
-            for text in (str(row.number), day(row.due_date), money(row.payment),
-                         money(row.principal), money(row.interest), money(row.subsidy),
-                         money(row.borrower_payment), money(row.balance)):
-                line.cell(pdf.clean(text))
+    pdf.schedule_table(s.installments)
     pdf.ln(2)
     pdf.signatures(["L'emprunteur", *(["Le co-emprunteur"] if data.co_borrower_name else []),
                     "Le Crédit Municipal", f"Le CCAS ({data.tenant_name})"])
+    withdrawal_slip(pdf, data)
+    return bytes(pdf.output())
+
+
+def withdrawal_slip(pdf: _Document, data: LoanDocumentData) -> None:
+    """The detachable withdrawal form (bordereau de rétractation), alone on the offer's
+    last page under a cut line, filled with the loan's identity."""
+    pdf.add_page()
+    pdf.para("Si vous souhaitez renoncer au crédit, complétez, signez et envoyez ce "
+             "bordereau au Crédit Municipal dans les 14 jours calendaires suivant la "
+             "signature de l'offre (lettre recommandée avec avis de réception conseillée).",
+             size=9)
+    pdf.set_font(pdf.family_name, "", 9)
+    pdf.cell(0, 6, pdf.clean("- - - - - - - - - - - - - - - - - - - - - - - - - - - - - - "
+                             "- - - - - -  découper ici  - - - - - - - - - - - - - - - - - - "
+                             "- - - - - - - - -"), align="C", new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(3)
+    pdf.h1("Bordereau de rétractation")
+    pdf.para("À envoyer au Crédit Municipal, service du microcrédit personnel accompagné"
+             + (f" (partenaire du {data.tenant_name})" if data.tenant_name else "") + ".")
+    pdf.facts([
+        ("Offre de prêt", f"n° {data.loan_reference} (dossier {data.case_reference})"),
+        ("Montant du crédit", money(data.amount)),
+        ("Date d'émission de l'offre", day(data.decided_on)),
+        ("Emprunteur", data.borrower_name),
+    ])
+    pdf.para("Je soussigné(e) ………………………………………………, demeurant "
+             "………………………………………………………………, déclare renoncer à l'offre de crédit "
+             f"de {money(data.amount)} ci-dessus, que j'avais acceptée le ………………………… .")
+    pdf.ln(2)
+    pdf.para("Date : ……………………………          Signature de l'emprunteur :")
+    pdf.ln(12)
+
+
+def fipen_pdf(data: LoanDocumentData) -> bytes:
+    """The standard pre-contract information sheet (FIPEN), its own document given to the
+    borrower before the offer: lender, credit, cost, legal aspects (sections 1 to 4 of
+    the standard form), on the terms the lender proposes."""
+    s = data.schedule
+    method = "échéances constantes" if data.method == "annuity" else "amortissement constant"
+    pdf = _Document(f"FIPEN {data.case_reference}")
+    pdf.h1("Fiche d'informations précontractuelles européennes normalisées en matière de "
+           "crédit aux consommateurs (FIPEN)")
+    pdf.para(f"Remise à {data.borrower_name} le {day(data.decided_on)}, avant l'offre de "
+             f"prêt. Dossier {data.case_reference}. Ces informations sont valables 15 jours.",
+             size=9)
+    pdf.h2("1. Identité et coordonnées du prêteur")
+    pdf.facts([("Prêteur", "Crédit Municipal"),
+               ("Intermédiaire et accompagnement social", data.tenant_name)])
+    pdf.h2("2. Description des principales caractéristiques du crédit")
+    pdf.facts([
+        ("Type de crédit", f"Microcrédit personnel accompagné, prêt personnel à taux fixe "
+                           f"({method})"),
+        ("Objet", data.purpose_label),
+        ("Montant total du crédit", money(data.amount)),
+        ("Conditions de mise à disposition des fonds",
+         "En une fois, après le délai de rétractation de 14 jours calendaires"),
+        ("Durée du contrat de crédit", f"{data.months} mois"),
+        ("Échéances", f"{data.months} mensualités de {money(s.installment)} (capital et "
+                      f"intérêts), dont à votre charge {money(s.installments[0].borrower_payment)}"
+                      f" la première"),
+        ("Montant total dû", money(s.total_borrower_payments)),
+    ])
+    pdf.h2("3. Coût du crédit")
+    pdf.facts([
+        ("Taux débiteur", f"{percent(data.annual_rate)} fixe"),
+        ("Intérêts pris en charge par la Ville", percent(data.subsidy_share)),
+        ("Taux annuel effectif global (TAEG)", percent(round_apr(s.apr))),
+        ("Coût total du crédit", money(s.total_cost)),
+        ("Frais", f"{money(s.fees)} ; aucune assurance exigée ; aucune sûreté demandée à "
+                  f"l'emprunteur"),
+        ("Frais en cas de retard de paiement",
+         "Aucun frais ; le CCAS vous contacte dès la première échéance impayée"),
+    ])
+    pdf.para("Le TAEG est le coût total du crédit exprimé en pourcentage annuel du montant "
+             "total du crédit ; il vous aide à comparer les offres.", size=9)
+    pdf.h2("4. Autres aspects juridiques importants")
+    pdf.facts([
+        ("Droit de rétractation", "Oui : 14 jours calendaires après la signature de l'offre"),
+        ("Remboursement anticipé", "Possible à tout moment, en tout ou partie, sans "
+                                   "indemnité ; intérêts dus jusqu'au jour du remboursement"),
+        ("Consultation d'un fichier",
+         "Le prêteur consulte le fichier national des incidents de remboursement des "
+         "crédits aux particuliers (FICP) de la Banque de France"),
+        ("Droit à un projet de contrat", "Vous pouvez obtenir gratuitement un exemplaire du "
+                                         "projet de contrat de crédit"),
+    ])
+    pdf.para("Un crédit vous engage et doit être remboursé. Vérifiez vos capacités de "
+             "remboursement avant de vous engager.", size=9)
     return bytes(pdf.output())
 
 
@@ -256,4 +351,63 @@ def accompaniment_contract_pdf(data: LoanDocumentData) -> bytes:
              "auprès du CCAS.")
     pdf.signatures(["L'emprunteur", *(["Le co-emprunteur"] if data.co_borrower_name else []),
                     f"Le CCAS ({data.tenant_name})"])
+    return bytes(pdf.output())
+
+
+@dataclass(frozen=True)
+class RiderData:
+    """What the rider (avenant) of a rescheduling says."""
+
+    tenant_name: str
+    loan_reference: str
+    case_reference: str
+    borrower_name: str
+    version: int
+    agreed_on: date
+    holiday_months: int
+    months: int
+    overdue_months: int
+    outstanding: Decimal
+    annual_rate: Decimal
+    subsidy_share: Decimal
+    apr: Decimal
+    installment: Decimal
+    last_due_date: date
+    opinion_label: str
+    rows: tuple = ()
+
+
+def rider_pdf(data: RiderData) -> bytes:
+    """The rider to the loan offer after a rescheduling, to be signed by the borrower,
+    the Crédit Municipal and the CCAS: new terms, APR, new amortisation table."""
+    pdf = _Document(f"Avenant {data.version - 1} au prêt {data.loan_reference}")
+    pdf.h1(f"Avenant n° {data.version - 1} au contrat de prêt {data.loan_reference}")
+    pdf.para(f"Entre le Crédit Municipal, {data.borrower_name} (emprunteur) et "
+             f"{data.tenant_name} (CCAS, accompagnement social), dossier "
+             f"{data.case_reference}.")
+    pdf.h2("Réaménagement convenu")
+    holiday = (f"{data.holiday_months} mois" if data.holiday_months
+               else "aucun")
+    pdf.facts([
+        ("Date de l'accord", day(data.agreed_on)),
+        ("Capital restant dû réaménagé", money(data.outstanding)),
+        ("Échéances impayées reprises", f"{data.overdue_months} (intérêts seuls)"),
+        ("Report d'échéances", holiday),
+        ("Nouvelle durée d'amortissement", f"{data.months} mois"),
+        ("Nouvelle mensualité (capital et intérêts)", money(data.installment)),
+        ("Dernière échéance", day(data.last_due_date)),
+        ("Taux débiteur annuel fixe (inchangé)", percent(data.annual_rate)),
+        ("Intérêts pris en charge par la Ville", percent(data.subsidy_share)),
+        ("TAEG recalculé", percent(data.apr)),
+        ("Avis du travailleur social", data.opinion_label),
+    ])
+    pdf.para("Pendant le report, seuls les intérêts sont dus (la part prise en charge par la "
+             "Ville est réglée par elle) ; le capital n'est pas augmenté des intérêts. Les "
+             "autres clauses du contrat de prêt restent inchangées. L'échéancier ci-dessous "
+             "remplace celui du contrat à partir de l'échéance n° "
+             f"{data.rows[0].number if data.rows else '…'}.")
+    pdf.h2("Nouvel échéancier")
+    pdf.schedule_table(data.rows)
+    pdf.ln(2)
+    pdf.signatures(["L'emprunteur", "Le Crédit Municipal", f"Le CCAS ({data.tenant_name})"])
     return bytes(pdf.output())

@@ -31,6 +31,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import object_session
 
 from core.plugin_api import (
+    MAX_AMOUNT,
+    MAX_MONTHS,
     PURPOSE_LABELS,
     Case,
     LoanInputError,
@@ -133,6 +135,24 @@ def parse_date(value, field: str, required: bool = True) -> date | None:
     raise UserError("Date invalide (JJ/MM/AAAA).", status=422, field=field)
 
 
+def terms_message(field: str, amount: Decimal, months: int) -> str:
+    """The French message naming the rule of the loan arithmetic that ``field`` broke."""
+    if field == "months":
+        if months < 1:
+            return "La durée doit être d'au moins 1 mois."
+        return f"La durée ({months} mois) dépasse le maximum de {MAX_MONTHS} mois."
+    if field == "amount":
+        if amount <= 0:
+            return "Le montant doit être positif."
+        if amount > MAX_AMOUNT:
+            return f"Le montant dépasse le maximum de {format_money(MAX_AMOUNT)}."
+        return "Le montant a au plus 2 décimales."
+    return {
+        "annual_rate": "Le taux doit être un pourcentage positif (6 décimales au plus).",
+        "method": "Méthode inconnue (annuity ou linear).",
+    }.get(field, "Conditions du prêt invalides.")
+
+
 def parse_terms(raw: dict, conf: dict) -> LoanTerms:
     """Loan terms from a decision form (or transition data); defaults from the settings.
     Raises ``UserError`` naming the field."""
@@ -151,13 +171,8 @@ def parse_terms(raw: dict, conf: dict) -> LoanTerms:
     try:
         validate_loan_inputs(amount, months, rate, method=method)
     except LoanInputError as exc:
-        messages = {
-            "months": "La durée doit être d'au moins 1 mois.",
-            "annual_rate": "Le taux doit être un pourcentage positif (6 décimales au plus).",
-            "method": "Méthode inconnue (annuity ou linear).",
-        }
         field = {"amount": "amount_granted"}.get(exc.field, exc.field)
-        raise UserError(messages.get(exc.field, "Montant invalide."), status=422,
+        raise UserError(terms_message(exc.field, amount, months), status=422,
                         field=field) from exc
     return LoanTerms(amount, months, rate, method, first_due)
 

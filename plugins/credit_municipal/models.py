@@ -14,7 +14,18 @@ import uuid
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Date, Enum, Index, Integer, Numeric, String, UniqueConstraint, Uuid
+from sqlalchemy import (
+    JSON,
+    Date,
+    Enum,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+    Uuid,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.plugin_api import Base, Case, TenantScoped, UTCDateTime, tenant_fk, utcnow
@@ -91,6 +102,13 @@ class Loan(TenantScoped, Base):
     default_declared_on: Mapped[date | None] = mapped_column(Date, default=None)
     default_outstanding: Mapped[Decimal | None] = mapped_column(Numeric(12, 2), default=None)
     closed_on: Mapped[date | None] = mapped_column(Date, default=None)
+    #: Day the rule (``default_after_days`` late) proposed a default, until it is declared
+    #: or the loan is up to date again.
+    default_proposed_on: Mapped[date | None] = mapped_column(Date, default=None)
+    #: Day the lender wrote the defaulted loan off (the loss is final; recoveries follow).
+    written_off_on: Mapped[date | None] = mapped_column(Date, default=None)
+    #: ``import`` for a legacy loan brought in by ``ccas import loans``.
+    origin: Mapped[str] = mapped_column(String(10), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     case: Mapped[Case] = relationship(
@@ -175,6 +193,11 @@ class Repayment(TenantScoped, Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+#: The parties of a loss and of its recoveries, in words.
+PARTY_LABELS = {"fcs": "Fonds de cohésion sociale", "city": "Ville",
+                "lender": "Crédit Municipal"}
+
+
 class GuaranteeCall(TenantScoped, Base):
     """What a guarantor is asked to pay after a default was declared."""
 
@@ -196,3 +219,67 @@ class GuaranteeCall(TenantScoped, Base):
     loan: Mapped[Loan] = relationship(
         primaryjoin="GuaranteeCall.loan_id == Loan.id", foreign_keys=[loan_id], lazy="joined"
     )
+
+
+class Rescheduling(TenantScoped, Base):
+    """A rescheduling agreed by the lender agent: the instalments not paid were replaced
+    by a payment holiday and/or a new duration (schedule version ``version``; version 1 is
+    the schedule of the disbursement). ``previous_schedule`` keeps the schedule it
+    replaced, row by row (JSON-ready strings), so every version can be shown again."""
+
+    __tablename__ = "credit_municipal_reschedulings"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "loan_id", "version"),
+        tenant_fk("loan_id", "credit_municipal_loans", ondelete="CASCADE"),
+    )
+
+    loan_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    version: Mapped[int] = mapped_column(Integer)
+    agreed_on: Mapped[date] = mapped_column(Date)
+    agreed_by_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, default=None)
+    holiday_months: Mapped[int] = mapped_column(Integer, default=0)
+    months: Mapped[int] = mapped_column(Integer)
+    overdue_months: Mapped[int] = mapped_column(Integer, default=0)
+    first_number: Mapped[int] = mapped_column(Integer)
+    outstanding: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+    installment: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+    apr: Mapped[Decimal] = mapped_column(Numeric(9, 2))
+    last_due_date: Mapped[date] = mapped_column(Date)
+    #: The social worker's opinion (``rescheduling_opinion`` labels) and its reasons.
+    opinion: Mapped[str] = mapped_column(String(20))
+    opinion_text: Mapped[str] = mapped_column(Text, default="")
+    previous_schedule: Mapped[list] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Recovery(TenantScoped, Base):
+    """Money recovered on a defaulted loan, returned to those who bore the loss pro rata
+    (:class:`RecoveryShare`: the guarantors called and the lender)."""
+
+    __tablename__ = "credit_municipal_recoveries"
+    __table_args__ = (
+        tenant_fk("loan_id", "credit_municipal_loans", ondelete="CASCADE"),
+        Index("ix_credit_municipal_recoveries_loan", "tenant_id", "loan_id"),
+    )
+
+    loan_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    received_on: Mapped[date] = mapped_column(Date)
+    amount: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+    recorded_by_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, default=None)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class RecoveryShare(TenantScoped, Base):
+    """The part of a recovery returned to one party (``fcs``, ``city`` or ``lender``)."""
+
+    __tablename__ = "credit_municipal_recovery_shares"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "recovery_id", "party"),
+        tenant_fk("recovery_id", "credit_municipal_recoveries", ondelete="CASCADE"),
+        tenant_fk("loan_id", "credit_municipal_loans", ondelete="CASCADE"),
+    )
+
+    recovery_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    loan_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    party: Mapped[str] = mapped_column(String(20))
+    amount: Mapped[Decimal] = mapped_column(Numeric(12, 2))

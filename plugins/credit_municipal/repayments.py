@@ -10,10 +10,15 @@ The ledger rules (pure, :class:`Ledger`):
 * what exceeds the instalments owed is an early repayment of principal (``early``): the
   instalments not yet due are recomputed on the reduced balance with
   ``remaining_schedule`` over the same remaining months (the instalment goes down, the end
-  date stays);
-* a repayment equal to the outstanding principal plus the interest owed settles the loan
-  (the case is closed ``repaid``, or ``early_repayment`` when instalments were still to
-  come); a repayment above that amount is refused with the amount that settles the loan.
+  date stays), or, at the borrower's choice (``shorten``), over the fewest months that
+  keep the instalment at most what it was (the loan ends sooner);
+* settlement convention (``docs/loan-life.md``): a repayment equal to the outstanding
+  principal plus the borrower's interest of the instalments due plus the interest accrued
+  since the last due date, pro rata of the days (no penalty), settles the loan; the
+  instalment in progress is replaced by that accrued interest, so the City's subsidy
+  falls with it (the case is closed ``repaid``, or ``early_repayment`` when instalments
+  were still to come); a repayment above that amount is refused with the amount that
+  settles the loan.
 
 Invariant: the rows' principal plus the early parts equals the amount lent, and the
 regular payments (``amount - early``) are what is compared with the rows' borrower
@@ -33,13 +38,14 @@ import hashlib
 import io
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy import delete, func, select
 
 from core.plugin_api import (
     State,
     UserError,
+    months_for_installment,
     parse_amount,
     plural,
     record_audit,
@@ -51,6 +57,7 @@ from . import loans as loan_service
 from .models import ImportBatch, Installment, Loan, LoanStatus, Repayment, RepaymentSource
 
 ZERO = Decimal("0.00")
+CENT = Decimal("0.01")
 MAX_IMPORT_BYTES = 2_000_000
 MAX_IMPORT_LINES = 20_000
 
@@ -123,15 +130,52 @@ class Ledger:
                 break
         return out
 
+    def settled_rows(self, on: date) -> tuple[list[Row], Row | None]:
+        """What stays of the schedule if the loan is settled on ``on`` (settlement
+        convention, ``docs/loan-life.md``): the instalments due by then or already covered,
+        and the current period's interest accrued to ``on`` (``None`` when nothing has
+        accrued). The accrued row keeps the number of the instalment it cuts short, is
+        dated ``on``, repays no principal; its interest and the City's part of it are the
+        instalment's, pro rata of the days elapsed in the period (half-up to the cent)."""
+        kept, cumulative = [], ZERO
+        for row in self.rows:
+            if row.due_date > on and cumulative + row.borrower_payment > self.regular_paid:
+                break
+            kept.append(row)
+            cumulative += row.borrower_payment
+        if len(kept) == len(self.rows):
+            return kept, None
+        current = self.rows[len(kept)]
+        period_start = kept[-1].due_date if kept else self.start
+        if period_start is None or on <= period_start:
+            return kept, None
+        elapsed = (on - period_start).days
+        length = (current.due_date - period_start).days
+
+        def pro_rata(value: Decimal) -> Decimal:
+            return (value * elapsed / length).quantize(CENT, rounding=ROUND_HALF_UP)
+
+        interest, subsidy = pro_rata(current.interest), pro_rata(current.subsidy)
+        if interest == 0:
+            return kept, None
+        return kept, Row(current.number, on, interest, ZERO, interest, subsidy,
+                         interest - subsidy, ZERO)
+
     def payoff(self, on: date) -> Decimal:
-        """What settles the loan on ``on``: outstanding principal + borrower interest owed."""
-        return self.outstanding + self._interest_owed(self.billable(on))
+        """What settles the loan on ``on``: the outstanding principal, the borrower's
+        interest of the instalments due and the borrower's interest accrued since the last
+        due date (no penalty)."""
+        kept, accrued = self.settled_rows(on)
+        return self.outstanding + self._interest_owed(kept + ([accrued] if accrued else []))
 
     def _interest_owed(self, billable: list[Row]) -> Decimal:
         return max(ZERO, sum((r.borrower_interest for r in billable), ZERO) - self.interest_paid)
 
-    def apply(self, on: date, amount: Decimal) -> Allocation:
-        """Allocate ``amount`` paid on ``on``; update the ledger; raise ``PaymentError``."""
+    def apply(self, on: date, amount: Decimal, shorten: bool = False) -> Allocation:
+        """Allocate ``amount`` paid on ``on``; update the ledger; raise ``PaymentError``.
+
+        An early repayment lowers the instalments still to come (same end date), or with
+        ``shorten`` keeps them about the same and ends the loan sooner."""
         if amount <= 0:
             raise PaymentError("Le montant doit être positif.")
         if self.outstanding <= 0:
@@ -144,28 +188,32 @@ class Ledger:
                 f"({self.last_paid_on:%d/%m/%Y}) : enregistrez les remboursements dans "
                 f"l'ordre."
             )
-        billable = self.billable(on)
-        owed = max(ZERO, sum((r.borrower_payment for r in billable), ZERO) - self.regular_paid)
-        interest_owed = self._interest_owed(billable)
-        payoff = self.outstanding + interest_owed
+        kept, accrued = self.settled_rows(on)
+        settled = kept + ([accrued] if accrued else [])
+        payoff = self.outstanding + self._interest_owed(settled)
         if amount > payoff:
             raise PaymentError(
                 f"Le montant dépasse ce qui solde le prêt à cette date ({payoff:.2f} €)."
             )
+        if amount == payoff:
+            return self._settle(on, amount, kept, accrued)
+        billable = self.billable(on)
+        owed = max(ZERO, sum((r.borrower_payment for r in billable), ZERO) - self.regular_paid)
+        interest_owed = self._interest_owed(billable)
         interest_part = min(amount, interest_owed)
         principal_part = amount - interest_part
         early = max(ZERO, amount - owed)
-        settles = amount == payoff
         replaced_from, new_rows = None, ()
         future = self.rows[len(billable):]
-        if settles:
-            if future:
-                replaced_from = future[0].number
-            self.rows = list(billable)
-        elif early > 0:
+        if early > 0:
             balance = self.outstanding - principal_part
+            months = len(future)
+            if shorten:
+                step = future[0].payment if self.method == "annuity" else future[0].principal
+                months = months_for_installment(balance, self.annual_rate, step,
+                                                method=self.method, max_months=len(future))
             schedule = remaining_schedule(
-                balance, len(future), self.annual_rate, future[0].due_date,
+                balance, months, self.annual_rate, future[0].due_date,
                 method=self.method, subsidy_share=self.subsidy_share, due_day=self.due_day,
             )
             replaced_from = future[0].number
@@ -175,12 +223,30 @@ class Ledger:
                 for i, r in enumerate(schedule.installments)
             )
             self.rows = list(billable) + list(new_rows)
-        self.regular_paid += amount - early
-        self.interest_paid += interest_part
-        self.principal_paid += principal_part
-        self.last_paid_on = on
-        return Allocation(amount, interest_part, principal_part, early, settles,
+        self._book(on, amount - early, interest_part, principal_part)
+        return Allocation(amount, interest_part, principal_part, early, False,
                           replaced_from, new_rows)
+
+    def _settle(self, on: date, amount: Decimal, kept: list[Row],
+                accrued: Row | None) -> Allocation:
+        settled = kept + ([accrued] if accrued else [])
+        owed = max(ZERO, sum((r.borrower_payment for r in settled), ZERO) - self.regular_paid)
+        interest_part = min(amount, self._interest_owed(settled))
+        principal_part = amount - interest_part
+        early = max(ZERO, amount - owed)
+        replaced_from = None
+        if len(kept) < len(self.rows):
+            replaced_from = self.rows[len(kept)].number
+        self.rows = settled
+        self._book(on, amount - early, interest_part, principal_part)
+        return Allocation(amount, interest_part, principal_part, early, True, replaced_from,
+                          (accrued,) if accrued else ())
+
+    def _book(self, on: date, regular: Decimal, interest: Decimal, principal: Decimal):
+        self.regular_paid += regular
+        self.interest_paid += interest
+        self.principal_paid += principal
+        self.last_paid_on = on
 
 
 def row_of(installment: Installment) -> Row:
@@ -215,7 +281,8 @@ def ledger_of(session, loan: Loan) -> Ledger:
 
 def record(session, loan: Loan, on: date, amount: Decimal, actor,
            source: RepaymentSource = RepaymentSource.manual, batch: ImportBatch | None = None,
-           external_key: str | None = None, ledger: Ledger | None = None) -> Repayment:
+           external_key: str | None = None, ledger: Ledger | None = None,
+           shorten: bool = False) -> Repayment:
     """Record one repayment (allocated, schedule recomputed if early, case closed when the
     loan is settled). Raises ``UserError``; nothing is committed."""
     if loan.status != LoanStatus.repaying:
@@ -223,7 +290,7 @@ def record(session, loan: Loan, on: date, amount: Decimal, actor,
     if on > loan_service.today():
         raise UserError("La date ne peut pas être dans le futur.", status=422, field="paid_on")
     ledger = ledger or ledger_of(session, loan)
-    allocation = ledger.apply(on, amount)
+    allocation = ledger.apply(on, amount, shorten)
     repayment = Repayment(
         loan_id=loan.id, paid_on=on, amount=amount, source=source,
         batch_id=batch.id if batch is not None else None, external_key=external_key,

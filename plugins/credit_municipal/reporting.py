@@ -11,7 +11,21 @@ strings with two decimals, as everywhere in the JSON:
 * ``defaults``: defaults declared in the year (count);
 * ``guarantee_calls``: total called in the year, and ``guarantee_calls_by_guarantor``;
 * ``city_subsidy_cost``: interest paid by the City on instalments due in the year (the
-  forecast part included for the current and later years).
+  forecast part included for the current and later years);
+* ``ageing``: loans late at the end of the year (today for the current year) by bucket,
+  ``{"1-30" | "31-60" | "61-90" | "90+": {"count", "outstanding"}}`` (the funders' view
+  shows a count under 5 as ``"< 5"`` and hides that bucket's amount);
+* ``fcs_statement``: the totals of the Fonds de cohésion sociale's yearly statement
+  (``declarations.py``): ``loans``, ``outstanding``, ``guaranteed``, ``defaults``,
+  ``calls``, ``recovered``.
+
+Each amount comes with the count it derives from (``derived_from``: amount key → count
+key), so that the funders' view hides an amount whose count it shows as ``"< 5"``
+(``core.reports.suppression``): ``disbursed`` for the amounts lent, ``active_loans`` (loans
+running at the end of the year) for the outstanding principal and PAR30,
+``guarantee_call_loans`` (defaulted loans with a call in the year) for the calls, and per
+guarantor ``guarantee_call_loans_by_guarantor``, ``subsidised_loans`` (loans with an
+instalment due in the year) for the City's cost.
 """
 
 from __future__ import annotations
@@ -21,10 +35,11 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy import func, select
 
-from core.plugin_api import ReportSection, local_today
+from core.plugin_api import Figure, ReportSection, local_today
 
-from .arrears import portfolio_at_risk
-from .models import GuaranteeCall, Loan
+from .arrears import active_on, portfolio_at_risk
+from .delinquency import BUCKET_LABELS, ageing, ageing_data, ageing_on
+from .models import PARTY_LABELS, GuaranteeCall, Installment, Loan
 from .subsidy import cost_of_year
 
 CENT = Decimal("0.01")
@@ -48,12 +63,23 @@ def loan_figures(session, year: int, today: date) -> dict:
         "outstanding": Decimal(0), "par": None}
     defaults = session.scalar(select(func.count()).select_from(Loan)
                               .where(Loan.default_declared_on.between(start, end)))
-    calls = dict(session.execute(
-        select(GuaranteeCall.guarantor, func.sum(GuaranteeCall.amount))
+    call_rows = session.execute(
+        select(GuaranteeCall.guarantor, func.sum(GuaranteeCall.amount),
+               func.count(func.distinct(GuaranteeCall.loan_id)))
         .where(GuaranteeCall.called_on.between(start, end))
         .group_by(GuaranteeCall.guarantor)
-    ).all())
+    ).all()
+    calls = {guarantor: amount for guarantor, amount, _n in call_rows}
+    call_loans = session.scalar(
+        select(func.count(func.distinct(GuaranteeCall.loan_id)))
+        .where(GuaranteeCall.called_on.between(start, end)))
+    active = session.scalar(select(func.count()).select_from(Loan).where(active_on(as_of))) \
+        if as_of >= start else 0
+    subsidised = session.scalar(
+        select(func.count(func.distinct(Installment.loan_id)))
+        .where(Installment.due_date.between(start, end)))
     par = risk["par"]
+    buckets = ageing_on(session, as_of) if as_of >= start else ageing([])
     return {
         "granted": granted,
         "disbursed": count,
@@ -65,9 +91,72 @@ def loan_figures(session, year: int, today: date) -> dict:
         "guarantee_calls": _money(sum((Decimal(str(v)) for v in calls.values()), Decimal(0))),
         "guarantee_calls_by_guarantor": {k: _money(v) for k, v in sorted(calls.items())},
         "city_subsidy_cost": _money(cost_of_year(session, year, today).total),
+        "ageing": ageing_data(buckets),
+        "active_loans": active,
+        "guarantee_call_loans": call_loans,
+        "guarantee_call_loans_by_guarantor": {g: n for g, _a, n in sorted(call_rows)},
+        "subsidised_loans": subsidised,
+        "derived_from": DERIVED_FROM,
     }
 
 
+#: Each amount of the section and the count it derives from (``core.reports.suppression``).
+DERIVED_FROM = {
+    "amount_lent": "disbursed",
+    "average": "disbursed",
+    "outstanding": "active_loans",
+    "par30": "active_loans",
+    "guarantee_calls": "guarantee_call_loans",
+    "guarantee_calls_by_guarantor": "guarantee_call_loans_by_guarantor",
+    "city_subsidy_cost": "subsidised_loans",
+}
+
+
 def report_section(tenant, year: int, session) -> ReportSection:
-    figures = loan_figures(session, int(year), local_today(tenant))
-    return ReportSection("credit_municipal", "Crédit Municipal", data={"loans": figures})
+    from . import loans as loan_service
+    from .declarations import fcs_totals_for_funders
+
+    today = local_today(tenant)
+    figures = loan_figures(session, int(year), today)
+    figures["fcs_statement"] = fcs_totals_for_funders(session, loan_service.settings(),
+                                                      int(year), today)
+    return ReportSection("credit_municipal", "Crédit Municipal", data={"loans": figures},
+                         figures=tuple(labelled(figures)))
+
+
+def labelled(figures: dict) -> list[Figure]:
+    """The section's figures as the review shows them, each amount with the number of
+    loans it derives from (``DERIVED_FROM``), so that the funders' view hides it with
+    them."""
+    running = figures["active_loans"]
+    by_guarantor = figures["guarantee_call_loans_by_guarantor"]
+    disbursed = figures["disbursed"]
+    out = [
+        Figure("Prêts accordés dans l'année", figures["granted"]),
+        Figure("Prêts décaissés dans l'année", disbursed),
+        Figure("Montant prêté", Decimal(figures["amount_lent"]), "money", basis=disbursed),
+        Figure("Montant moyen d'un prêt", Decimal(figures["average"]), "money",
+               basis=disbursed),
+        Figure("Prêts en cours de remboursement", running),
+        Figure("Capital restant dû (encours)", Decimal(figures["outstanding"]), "money",
+               basis=running),
+        Figure("Portefeuille à risque à 30 jours (PAR30)",
+               None if figures["par30"] is None else Decimal(figures["par30"]), "percent",
+               basis=running),
+        Figure("Défaillances déclarées", figures["defaults"]),
+        Figure("Appels en garantie", Decimal(figures["guarantee_calls"]), "money",
+               basis=figures["guarantee_call_loans"]),
+    ]
+    out += [Figure(PARTY_LABELS.get(code, "Autre garant"), Decimal(amount), "money",
+                   basis=by_guarantor.get(code, 0), group="Appels en garantie, par garant")
+            for code, amount in figures["guarantee_calls_by_guarantor"].items()]
+    out.append(Figure("Coût de la bonification pour la Ville",
+                      Decimal(figures["city_subsidy_cost"]), "money",
+                      basis=figures["subsidised_loans"]))
+    for code, bucket in figures["ageing"].items():
+        label = BUCKET_LABELS.get(code, code)
+        out.append(Figure(label, bucket["count"], group="Prêts en retard, par ancienneté"))
+        out.append(Figure(f"{label} : capital restant dû", Decimal(bucket["outstanding"]),
+                          "money", basis=bucket["count"],
+                          group="Prêts en retard, par ancienneté"))
+    return out

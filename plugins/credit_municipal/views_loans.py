@@ -26,21 +26,45 @@ from core.plugin_api import (
     affordability,
     allow,
     borrowers,
+    column_chart,
     db_session,
+    export_document,
+    format_money,
     local_today,
+    parse_amount,
     parse_date,
     plural,
     reasons,
     record_audit,
     round_apr,
+    table_csv,
 )
 
-from . import arrears, ficp, guarantees, repayments, subsidy
+from . import (
+    arrears,
+    declarations,
+    delinquency,
+    ficp,
+    guarantees,
+    repayments,
+    rescheduling,
+    subsidy,
+)
 from . import documents as docs
 from . import loans as service
 from .blueprint import bp
 from .ficp_models import FICP_RESULT_LABELS
-from .models import LOAN_STATUS_LABELS, GuaranteeCall, Loan, LoanStatus, Repayment
+from .models import (
+    LOAN_STATUS_LABELS,
+    PARTY_LABELS,
+    GuaranteeCall,
+    Installment,
+    Loan,
+    LoanStatus,
+    Recovery,
+    RecoveryShare,
+    Repayment,
+)
 
 #: Who records the tripartite signing and the borrower's withdrawal.
 SIGNERS = LOAN_READERS
@@ -161,6 +185,7 @@ def loan_list():
     return render_template(
         "credit_municipal/loan_list.html", rows=rows, late_only=late_only, today=today,
         labels=LOAN_STATUS_LABELS, summary=arrears.portfolio_at_risk(db_session(), today),
+        buckets=delinquency.ageing_on(db_session(), today),
     )
 
 
@@ -184,7 +209,28 @@ def _detail_page(loan: Loan, errors=None, values=None, message=None, status=200)
         calls=calls, payoff=ledger.payoff(today) if ledger and ledger.outstanding > 0 else None,
         errors=errors or {}, values=values or {}, message=message,
         role=str(current_user.role), State=State, LoanStatus=LoanStatus,
+        versions=rescheduling.versions(db_session(), loan), opinions=rescheduling.OPINIONS,
+        old_rows=rescheduling.rows_from_json,
+        remaining=len(rescheduling.unpaid_rows(ledger.rows, ledger.regular_paid)[1])
+        if ledger else 0,
+        max_months=service.settings()["max_months"],
+        loss=guarantees.loan_loss(db_session(), loan) if loan.default_declared_on else None,
+        recoveries=_recoveries(loan), party_labels=PARTY_LABELS,
     ), status
+
+
+
+
+def _recoveries(loan: Loan) -> list[tuple]:
+    """(recovery, {party: amount}) of the loan, oldest first."""
+    found = db_session().scalars(select(Recovery).where(Recovery.loan_id == loan.id)
+                                 .order_by(Recovery.received_on, Recovery.created_at)).all()
+    shares = db_session().scalars(select(RecoveryShare)
+                                  .where(RecoveryShare.loan_id == loan.id)).all()
+    by_recovery: dict = {}
+    for share in shares:
+        by_recovery.setdefault(share.recovery_id, {})[share.party] = share.amount
+    return [(r, by_recovery.get(r.id, {})) for r in found]
 
 
 @bp.route("/loans/<loan_id>")
@@ -245,7 +291,8 @@ def loan_disburse(loan_id: str):
 def loan_repayment(loan_id: str):
     def do(loan):
         on, amount = repayments.parse_manual(request.form)
-        repayments.record(db_session(), loan, on, amount, current_user)
+        repayments.record(db_session(), loan, on, amount, current_user,
+                          shorten=request.form.get("early_choice") == "shorten")
 
     return _loan_action(loan_id, do, "Remboursement enregistré.")
 
@@ -258,6 +305,76 @@ def loan_default(loan_id: str):
         guarantees.declare_default(db_session(), loan, current_user, on)
 
     return _loan_action(loan_id, do, "Défaillance déclarée : les garants sont appelés.")
+
+
+@bp.route("/loans/<loan_id>/write-off", methods=["POST"])
+@allow(LENDER_DESK)
+def loan_write_off(loan_id: str):
+    def do(loan):
+        on = service.parse_date(request.form.get("written_off_on"), "written_off_on")
+        guarantees.write_off(db_session(), loan, current_user, on)
+
+    return _loan_action(loan_id, do, "Prêt passé en perte.")
+
+
+@bp.route("/loans/<loan_id>/recoveries", methods=["POST"])
+@allow(LENDER)
+def loan_recovery(loan_id: str):
+    def do(loan):
+        on = service.parse_date(request.form.get("received_on"), "received_on")
+        amount = parse_amount(request.form.get("recovery_amount"), "recovery_amount")
+        guarantees.record_recovery(db_session(), loan, on, amount, current_user)
+
+    return _loan_action(loan_id, do,
+                        "Recouvrement enregistré et réparti entre les garants et le prêteur.")
+
+
+@bp.route("/loans/<loan_id>/reschedule", methods=["POST"])
+@allow(LENDER)
+def loan_reschedule(loan_id: str):
+    return _loan_action(
+        loan_id,
+        lambda loan: rescheduling.reschedule_loan(db_session(), loan, request.form,
+                                                  current_user),
+        "Réaménagement enregistré : nouvel échéancier et avenant à signer.",
+    )
+
+
+@bp.route("/loans/<loan_id>/avenant-<int:rider_version>.pdf")
+@allow(LOAN_READERS)
+def loan_rider_pdf(loan_id: str, rider_version: int):
+    version = rider_version
+    loan = _loan_or_404(loan_id)
+    records = rescheduling.versions(db_session(), loan)
+    record = next((r for r in records if r.version == version), None)
+    if record is None:
+        abort(404)
+    later = next((r for r in records if r.version == version + 1), None)
+    if later is not None:
+        rows = rescheduling.rows_from_json(later.previous_schedule)
+    else:
+        rows = db_session().scalars(
+            select(Installment).where(Installment.loan_id == loan.id)
+            .order_by(Installment.number)).all()
+    person = loan.case.person
+    content = docs.rider_pdf(docs.RiderData(
+        tenant_name=g.get("tenant").name, loan_reference=loan.reference,
+        case_reference=loan.case.reference,
+        borrower_name=f"{person.first_name} {person.last_name}", version=record.version,
+        agreed_on=record.agreed_on, holiday_months=record.holiday_months,
+        months=record.months, overdue_months=record.overdue_months,
+        outstanding=record.outstanding, annual_rate=loan.annual_rate,
+        subsidy_share=loan.subsidy_share, apr=record.apr, installment=record.installment,
+        last_due_date=record.last_due_date,
+        opinion_label=rescheduling.OPINIONS.get(record.opinion, record.opinion),
+        rows=tuple(r for r in rows if r.number >= record.first_number),
+    ))
+    record_audit(db_session(), "loan.document", person, document="avenant",
+                 loan=str(loan.id), version=version)
+    db_session().commit()
+    return Response(content, mimetype="application/pdf", headers={
+        "Content-Disposition":
+            f'attachment; filename="avenant-{version - 1}-{loan.reference}.pdf"'})
 
 
 def _document_data(loan: Loan) -> docs.LoanDocumentData:
@@ -294,6 +411,12 @@ def _pdf(loan_id: str, render, name: str) -> Response:
 @allow(LOAN_READERS)
 def loan_offer_pdf(loan_id: str):
     return _pdf(loan_id, docs.offer_pdf, "offre-de-pret")
+
+
+@bp.route("/loans/<loan_id>/fipen.pdf")
+@allow(LOAN_READERS)
+def loan_fipen_pdf(loan_id: str):
+    return _pdf(loan_id, docs.fipen_pdf, "fipen")
 
 
 @bp.route("/loans/<loan_id>/contrat-accompagnement.pdf")
@@ -383,6 +506,77 @@ def loan_subsidy():
     )
 
 
+# -- portfolio over time --------------------------------------------------------------------------
+
+
+@bp.route("/portfolio")
+@allow(LENDER_DESK)
+def loan_portfolio():
+    from markupsafe import Markup
+
+    from .portfolio import by_month
+
+    months = by_month(db_session(), service.today())
+
+    def pct(value):
+        return "–" if value is None else f"{value:.2f}".replace(".", ",") + " %"
+
+    charts = {
+        "outstanding": column_chart("graphique-encours", "Encours en fin de mois (€)", [
+            (m.label, float(m.outstanding), format_money(m.outstanding).replace(",00", ""))
+            for m in months], col_w=80),
+        "par30": column_chart("graphique-par30", "PAR30 en fin de mois (%)", [
+            (m.label, float(m.par30 or 0), pct(m.par30)) for m in months], col_w=80),
+        "defaults": column_chart("graphique-defauts", "Taux de défaillance du mois (%)", [
+            (m.label, float(m.default_rate or 0), pct(m.default_rate)) for m in months],
+            col_w=80),
+    }
+    return render_template("credit_municipal/loan_portfolio.html", months=months,
+                           charts={k: Markup(v) for k, v in charts.items()},  # noqa: S704 - our escaped SVG
+                           pct=pct)
+
+
+# -- declarations to the funders ----------------------------------------------------------------
+
+
+@bp.route("/declarations")
+@allow(LENDER_DESK)
+def loan_declarations():
+    today = service.today()
+    year = request.args.get("annee", type=int) or today.year
+    if not 2000 <= year <= today.year:
+        year = today.year
+    conf = service.settings()
+    tenant = g.get("tenant")
+    return render_template(
+        "credit_municipal/loan_declarations.html", year=year, today=today,
+        years=range(today.year, max(2000, today.year - 10) - 1, -1), formats=declarations.FORMATS,
+        kinds=declarations.KINDS,
+        statements={kind: declarations.statement(db_session(), conf, tenant.name, kind, year,
+                                                 today) for kind in declarations.KINDS},
+    )
+
+
+@bp.route("/declarations/<statement>-<int:year>.<statement_format>")
+@allow(LENDER_DESK)
+def loan_declaration_file(statement: str, year: int, statement_format: str):
+    kind, fmt = statement, statement_format
+    today = service.today()
+    if kind not in declarations.KINDS or fmt not in declarations.FORMATS or not (
+            2000 <= year <= today.year):
+        abort(404)
+    found = declarations.statement(db_session(), service.settings(), g.get("tenant").name,
+                                   kind, year, today)
+    content = (table_csv(found.loans) if fmt == "csv"
+               else export_document(found.document(), fmt))
+    record_audit(db_session(), "loan.declaration", None, kind=kind, year=year, format=fmt)
+    db_session().commit()
+    media = {"csv": "text/csv; charset=utf-8", "pdf": "application/pdf",
+             "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+    return Response(content, mimetype=media[fmt], headers={
+        "Content-Disposition": f'attachment; filename="{kind}-{year}.{fmt}"'})
+
+
 # -- hook helpers (menu, case page) ----------------------------------------------------------
 
 
@@ -396,7 +590,24 @@ def nav_items(user):
                 roles=MANAGER, order=53, section="Prêts"),
         NavItem(label="Bonification", endpoint="credit_municipal.loan_subsidy",
                 roles=MANAGER, order=54, section="Prêts"),
+        NavItem(label="Déclarations", endpoint="credit_municipal.loan_declarations",
+                roles=LENDER_DESK, order=55, section="Prêts"),
+        NavItem(label="Portefeuille", endpoint="credit_municipal.loan_portfolio",
+                roles=LENDER_DESK, order=56, section="Prêts"),
     ]
+
+
+def dashboard_panels(session, user):
+    """The lender's delinquency at a glance: ageing buckets and defaults proposed."""
+    if str(user.role) not in LENDER_DESK:
+        return None
+    today = service.today()
+    proposed = session.scalars(select(Loan).where(Loan.default_proposed_on.is_not(None),
+                                                  Loan.status == LoanStatus.repaying)
+                               .order_by(Loan.reference)).all()
+    return [Panel(title="Retards de remboursement", order=20, html=render_template(
+        "credit_municipal/delinquency_panel.html",
+        buckets=delinquency.ageing_on(session, today), proposed=proposed, today=today))]
 
 
 def case_panels(session, case, user):

@@ -12,6 +12,7 @@ from core.plugin_api import (
     Suggestion,
     enqueue_email,
     hookimpl,
+    partner_flow_figures,
     partner_flows,
     plugin_destination,
     plugin_settings,
@@ -90,5 +91,6 @@ def ccas_referral_received(referral, tenant, session):
 
 @hookimpl
 def ccas_report_sections(tenant, year, session):
-    return ReportSection(NAME, "Secours Catholique : orientations dans les deux sens",
-                         partner_flows(session, tenant, year, NAME, [DESTINATION]))
+    flows = partner_flows(session, tenant, year, NAME, [DESTINATION])
+    return ReportSection(NAME, "Secours Catholique : orientations dans les deux sens", flows,
+                         figures=tuple(partner_flow_figures(flows, "le Secours Catholique")))

@@ -96,6 +96,17 @@ class Browser:
             SCREENSHOTS.mkdir(parents=True, exist_ok=True)
             self.page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
 
+    def menu(self, section: str, page: str | None = None):
+        """Follow the header's menu: a section (or an entry of its own) of the main
+        navigation, then one of the section's pages in the second row."""
+        self.page.locator("nav.main-nav").get_by_role("link", name=section, exact=True).click()
+        self.page.wait_for_load_state()
+        if page is not None:
+            self.page.locator("nav.sub-nav").get_by_role("link", name=page, exact=True).click()
+            self.page.wait_for_load_state()
+        self.check()
+        return self.page
+
     def login(self, email: str, password: str, slug: str | None = None):
         path = f"/t/{slug}/login" if slug else "/operator/login"
         self.goto(path)

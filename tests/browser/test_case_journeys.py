@@ -225,7 +225,7 @@ def test_lender_grants_then_signing_and_disbursement(
         case_id, reference = case.id, case.reference
     page = browser.page
     browser.login(agent.email, TEST_PASSWORD, "alpha")
-    page.get_by_role("link", name="Dossiers transmis").first.click()
+    browser.menu("Prêts", "Dossiers transmis")
     browser.check("preteur-dossiers-transmis")
     page.get_by_role("link", name=f"Décider – {reference}").click()
     browser.check("preteur-decision")

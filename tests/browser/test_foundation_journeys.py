@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from playwright.sync_api import expect
 
 from core.testing.pytest_plugin import TEST_PASSWORD
@@ -78,15 +80,17 @@ def test_manager_edits_plugin_settings_with_field_errors(browser, users, enable_
     enable_plugin(tenant, "credit_municipal")
     page = browser.page
     browser.login(users["manager"].email, TEST_PASSWORD, slug="alpha")
+    page.get_by_role("link", name="Administration").click()
     page.get_by_role("link", name="Extensions").click()
     browser.check("extensions")
     page.get_by_role("link", name="Régler Crédit Municipal").click()
-    page.get_by_label("Durée maximale (mois)").fill("999")
+    page.get_by_label("Durée maximale").fill("999")
     page.get_by_role("button", name="Enregistrer").click()
-    expect(page.get_by_role("alert")).to_contain_text("Doit être entre 1 et 120.")
-    expect(page.get_by_label("Durée maximale (mois)")).to_have_attribute("aria-invalid", "true")
+    expect(page.get_by_role("alert")).to_contain_text(
+        re.compile(r"Doit être entre 1\smois et 120\smois\."))
+    expect(page.get_by_label("Durée maximale")).to_have_attribute("aria-invalid", "true")
     browser.check("reglages-extension")
-    page.get_by_label("Durée maximale (mois)").fill("24")
+    page.get_by_label("Durée maximale").fill("24")
     page.get_by_role("button", name="Enregistrer").click()
     expect(page.get_by_role("status")).to_contain_text("Réglages enregistrés.")
-    expect(page.get_by_label("Durée maximale (mois)")).to_have_value("24")
+    expect(page.get_by_label("Durée maximale")).to_have_value("24")

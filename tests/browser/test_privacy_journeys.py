@@ -19,7 +19,7 @@ def test_manager_answers_a_person_only_ever_referred(browser, users, session, te
                                         in_tenant)
     page = browser.page
     browser.login(users["manager"].email, TEST_PASSWORD, "alpha")
-    page.get_by_role("link", name="Données personnelles (RGPD)").first.click()
+    browser.menu("Administration", "Données personnelles (RGPD)")
     browser.check("rgpd-recherche")
     page.get_by_label("date de naissance", exact=False).fill("04/10/1987")
     page.get_by_role("button", name="Rechercher").click()

@@ -166,3 +166,23 @@ def test_the_arrears_command_refuses_a_tenant_without_the_plugin(ccas, make_tena
     make_tenant("gamma")
     result = ccas("credit-municipal", "arrears", "--tenant", "gamma")
     assert result.exit_code == 1 and "n'est pas activée" in result.output
+
+
+def test_the_worker_runs_the_arrears_check_for_the_tenants_with_the_lender(
+        app, session, tenant, in_tenant, users, make_tenant):
+    from core.worker.runner import Worker
+
+    make_tenant("gamma")  # without the lender: not visited
+    loan = disbursed_loan(session, tenant, in_tenant, users, amount="1200", months=12,
+                          disbursed_days_ago=40, social_worker=users["social_worker"])
+    reports = {r.job: r for r in Worker(app, only=[
+        "credit_municipal.arrears", "credit_municipal.propose_defaults"]).run_due()}
+    report = reports["credit_municipal.arrears"]
+    assert report.status == "ok" and report.tenants_ok == 1
+    assert report.lines == ["alpha : 1 prêt(s) en retard, 1 alerte(s) envoyée(s)"]
+    # 40 days late: below the default threshold, nothing proposed
+    defaults = reports["credit_municipal.propose_defaults"]
+    assert defaults.status == "ok" and defaults.tenants_ok == 1 and defaults.lines == []
+    with in_tenant(tenant):
+        session.expire_all()
+        assert session.get(Loan, (tenant.id, loan.id)).late_since is not None

@@ -72,3 +72,22 @@ def test_without_a_unicode_font_the_core_font_still_produces_the_offer(monkeypat
                                     documents.accompaniment_contract_pdf])
 def test_documents_are_pdf(render):
     assert render(data()).startswith(b"%PDF-")
+
+
+def test_the_offer_ends_with_the_detachable_withdrawal_slip():
+    pdf = documents.offer_pdf(data())
+    pages = pypdf.PdfReader(io.BytesIO(pdf)).pages
+    last = pages[-1].extract_text()
+    assert "Bordereau de rétractation" in last and "découper ici" in last
+    assert "2026-00042" in last and "déclare renoncer à l'offre de crédit" in last
+    assert "Bordereau de rétractation" not in pages[0].extract_text()
+    assert "bordereau de rétractation détachable joint" in text_of(pdf)
+
+
+def test_the_fipen_is_its_own_document_given_before_the_offer():
+    text = text_of(documents.fipen_pdf(data())).replace("\n", " ")
+    assert "Fiche d'informations précontractuelles européennes normalisées" in text
+    assert "avant l'offre" in text and "3 000,00 €" in text and "36 mois" in text
+    assert "3,08 %" in text and "142,70 €" in text and "FICP" in text
+    assert "14 jours calendaires" in text and "sans indemnité" in text
+    assert "Bordereau" not in text

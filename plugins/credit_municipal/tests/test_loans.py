@@ -282,3 +282,17 @@ def test_eligibility_problems_is_pure_and_lists_every_reason():
     assert service.eligibility_problems(conf, D("3000"), "mobility", 36) == []
     problems = service.eligibility_problems(conf, D("100"), "debts", 40)
     assert len(problems) == 3
+
+
+@pytest.mark.parametrize(("months", "message"), [
+    ("0", "La durée doit être d'au moins 1 mois."),
+    ("-3", "La durée doit être d'au moins 1 mois."),
+    ("900", "La durée (900 mois) dépasse le maximum de 600 mois."),
+])
+def test_a_duration_error_names_the_rule_broken(months, message):
+    conf = {"annual_rate": D("3.04"), "schedule_method": "annuity", "max_months": 36}
+    with pytest.raises(service.UserError) as caught:
+        service.parse_terms({"amount_granted": "1000", "months": months}, conf)
+    assert caught.value.message == message
+    assert caught.value.field == "months"
+

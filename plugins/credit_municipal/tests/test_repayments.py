@@ -129,7 +129,9 @@ def test_paying_the_whole_balance_closes_the_case_as_early_repayment(
         close = session.scalar(select(CaseTransition).where(
             CaseTransition.case_id == loan.case_id, CaseTransition.to_state == "closed"))
         assert close.reason_code == "early_repayment"
-        assert len(_rows(session, loan)) == 1
+        rows = _rows(session, loan)  # the first instalment, then the interest accrued
+        assert len(rows) == 2 and rows[1].due_date == service.today()
+        assert rows[1].principal == 0 and 0 < rows[1].interest < rows[0].interest
 
 
 def test_the_last_scheduled_repayment_closes_the_case_as_repaid(
@@ -260,3 +262,55 @@ def test_a_manual_repayment_in_the_future_is_refused(session, tenant, in_tenant,
                               users["lender_agent"])
     assert "futur" in err.value.message
     assert fresh(session, tenant, in_tenant, Loan, loan.id).status == LoanStatus.repaying
+
+
+def test_an_early_repayment_lowers_the_instalment_by_default_golden():
+    """1,200 € / 12 months / 12 %: instalment 106.62, first interest 12.00. Paying the
+    first instalment plus 300.00 on its due date leaves 1200 - 94.62 - 300 = 805.38;
+    over the same 11 months: 805.38 x 0.01 / (1 - 1.01^-11) = 77.682.. -> 77.68."""
+    ledger = pure_ledger()
+    allocation = ledger.apply(ledger.rows[0].due_date, D("406.62"))
+    assert allocation.early == D("300.00")
+    assert len(allocation.new_rows) == 11 and allocation.new_rows[0].payment == D("77.68")
+
+
+def test_the_borrower_may_shorten_the_loan_instead_golden():
+    """Same payment, the borrower's choice of a shorter duration: the fewest months whose
+    instalment stays at most 106.62: 8 months gives 805.38 x 0.01 / (1 - 1.01^-8) =
+    105.255.. -> 105.26 (7 months would be 119.70). The loan ends 3 months sooner."""
+    ledger = pure_ledger()
+    allocation = ledger.apply(ledger.rows[0].due_date, D("406.62"), shorten=True)
+    new = allocation.new_rows
+    assert len(new) == 8 and new[0].payment == D("105.26")
+    assert new[-1].due_date == pure_ledger().rows[8].due_date
+    assert sum(r.principal for r in new) == D("805.38")
+
+
+def test_settlement_charges_the_interest_accrued_to_the_day_without_penalty_golden():
+    """Disbursed 10/01/2025, first due 10/02/2025 (31 days), interest 12.00. Settled on
+    25/01/2025, 15 days in: accrued interest 12.00 x 15 / 31 = 5.806.. -> 5.81, so the
+    payoff is 1,205.81 (not 1,212.00), and the schedule keeps one row of 5.81 interest."""
+    ledger = pure_ledger()
+    assert ledger.payoff(date(2025, 1, 25)) == D("1205.81")
+    allocation = ledger.apply(date(2025, 1, 25), D("1205.81"))
+    assert allocation.settles and allocation.interest_part == D("5.81")
+    assert allocation.early == D("1200.00") and allocation.replaced_from == 1
+    (accrued,) = allocation.new_rows
+    assert (accrued.due_date, accrued.interest, accrued.principal) == (
+        date(2025, 1, 25), D("5.81"), D("0.00"))
+
+
+def test_the_citys_subsidy_stops_at_the_settlement_day_golden():
+    """City pays all the interest: the borrower settles with the principal only, 1,200.00;
+    the City's part of the cut-short instalment is 12.00 x 15 / 31 = 5.81 instead of
+    12.00, and nothing after."""
+    s = build_schedule(D("1200"), 12, D("12"), start_date=date(2025, 1, 10),
+                       subsidy_share=D("100"))
+    rows = [Row(r.number, r.due_date, r.payment, r.principal, r.interest, r.subsidy,
+                r.borrower_payment, r.balance) for r in s.installments]
+    ledger = Ledger(D("1200"), D("12"), "annuity", D("100"), s.due_day, rows,
+                    start=date(2025, 1, 10))
+    assert ledger.payoff(date(2025, 1, 25)) == D("1200.00")
+    allocation = ledger.apply(date(2025, 1, 25), D("1200.00"))
+    assert allocation.settles and allocation.new_rows[0].subsidy == D("5.81")
+    assert sum(r.subsidy for r in ledger.rows) == D("5.81")

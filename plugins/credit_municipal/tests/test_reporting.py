@@ -84,3 +84,60 @@ def test_a_year_without_loans_gives_zeros(session, tenant, in_tenant):
                       if s.name == "credit_municipal"]
     assert section.data["loans"]["amount_lent"] == "0.00"
     assert section.data["loans"]["par30"] is None
+
+
+# -- the funders' view (issue 18, finding 8) -----------------------------------------------
+
+
+def test_one_default_called_on_two_guarantors_leaks_no_amount_to_funders(
+        session, tenant, in_tenant, users, clock):
+    from core.reports import suppression
+
+    from ..models import GuaranteeCall
+
+    clock.travel_to("2026-06-15T10:00")
+    loan = disbursed_loan(session, tenant, in_tenant, users, amount="3000",
+                          disbursed_days_ago=100)
+    with in_tenant(tenant):
+        for guarantor, amount in (("ville", "2370.15"), ("fonds", "129.85")):
+            session.add(GuaranteeCall(loan_id=loan.id, guarantor=guarantor, label=guarantor,
+                                      amount=Decimal(amount), basis=Decimal("2500"),
+                                      called_on=date(2026, 6, 1)))
+        session.commit()
+    section = _section(session, tenant, in_tenant, 2026)
+    loans = section.data["loans"]
+    assert loans["guarantee_calls"] == "2500.00" and loans["guarantee_call_loans"] == 1
+    assert loans["guarantee_call_loans_by_guarantor"] == {"fonds": 1, "ville": 1}
+    shown = suppression.funder_view({"loans": dict(loans),
+                                     "sections": {"credit_municipal": {"data": section.data}}})
+    for view in (shown["loans"], shown["sections"]["credit_municipal"]["data"]["loans"]):
+        assert view["guarantee_calls"] == suppression.HIDDEN
+        assert set(view["guarantee_calls_by_guarantor"].values()) == {suppression.HIDDEN}
+        # one loan disbursed, running, subsidised: every amount derived from it is hidden
+        for key in ("amount_lent", "average", "outstanding", "par30", "city_subsidy_cost"):
+            assert view[key] == suppression.HIDDEN, key
+        text = repr(view)
+        assert "2370.15" not in text and "129.85" not in text and "3000" not in text
+
+
+def test_amounts_over_enough_loans_stay_visible_to_funders():
+    from core.reports import suppression
+
+    loans = {"disbursed": 7, "amount_lent": "21000.00", "average": "3000.00",
+             "active_loans": 7, "outstanding": "18000.00", "par30": "0.00",
+             "guarantee_call_loans": 6, "guarantee_calls": "900.00", "defaults": 1,
+             "guarantee_calls_by_guarantor": {"ville": "800.00", "fonds": "100.00"},
+             "guarantee_call_loans_by_guarantor": {"ville": 6, "fonds": 1},
+             "subsidised_loans": 7, "city_subsidy_cost": "300.00",
+             "derived_from": {"amount_lent": "disbursed", "average": "disbursed",
+                              "outstanding": "active_loans", "par30": "active_loans",
+                              "guarantee_calls": "guarantee_call_loans",
+                              "guarantee_calls_by_guarantor":
+                                  "guarantee_call_loans_by_guarantor",
+                              "city_subsidy_cost": "subsidised_loans"}}
+    view = suppression.funder_view({"loans": loans})["loans"]
+    assert view["amount_lent"] == "21000.00" and view["outstanding"] == "18000.00"
+    assert view["guarantee_calls"] == "900.00" and view["defaults"] == suppression.SMALL
+    # one guarantor's cell under 5: hidden, and the other too (else total − other = it)
+    assert view["guarantee_calls_by_guarantor"] == {"ville": suppression.HIDDEN,
+                                                    "fonds": suppression.HIDDEN}

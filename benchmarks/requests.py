@@ -1,0 +1,1251 @@
+"""Request-level figures of ccas-network against a hand-written equivalent and a bare read.
+
+Usage::
+
+    .venv/bin/python benchmarks/requests.py                       # SQLite file, in-process
+    .venv/bin/python benchmarks/requests.py \\
+        --db postgresql+psycopg://postgres@127.0.0.1:5432/test    # PostgreSQL, app role, RLS
+    .venv/bin/python benchmarks/requests.py --db ... --no-rls     # same, RLS disabled
+    .venv/bin/python benchmarks/requests.py --profile case_read   # cProfile of one endpoint
+
+Options: ``--tenants N --cases M`` (M cases per tenant; tenant 0 is the one measured),
+``--requests R`` per run, ``--repeat K`` runs (best of K by p50), ``--seed``,
+``--only a,b`` endpoints, ``--http`` (also over loopback HTTP against gunicorn, when it is
+installed), ``--out FILE`` (default ``benchmarks/results/<date>-<db>.json``),
+``--baseline FILE`` (default ``benchmarks/results/baseline.json``: a ratio more than 20 %
+worse than the checked-in one prints a REGRESSION warning), ``--show-statements NAME``
+(the SQL of one request, app and hand), ``--summarise A.json B.json`` (a Markdown table
+of result files side by side).
+
+What it does, in one process and from one database:
+
+1. creates a scratch database (PostgreSQL: its own database, migrated by an owner role, the
+   application connecting as a non-owner role so that row-level security applies, as in
+   ``core.testing.pytest_plugin``; SQLite: a file in a temporary directory);
+2. generates N tenants × M cases from the seed (persons, cases spread over states and
+   intake dates, their transitions, interviews and budget lines, referrals with their
+   history, audit history; the four partner plugins enabled). TODO at merge: switch
+   :func:`generate` to ``core.demo.generate`` (the demo data generator);
+3. for every endpoint, times the application (Flask test client), the hand-written
+   equivalent (a Flask app on SQLAlchemy Core: the same authentication lookup, the same
+   reads, the same audit rows written in the same transaction, the same JSON; its SQL is
+   written out below, endpoint by endpoint) and, where it makes sense, a bare read (the
+   main row by primary key, no authentication, no audit);
+4. prints p50 / p95 (µs), the ratios and the SQL statements per request, and writes a
+   dated JSON.
+
+Requests of the three variants are interleaved one by one (app, hand, bare, app, …) so
+that a load spike on a shared machine hits all three alike; each figure is the best run
+(lowest p50) of ``--repeat``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextvars
+import cProfile
+import datetime as dt
+import json
+import os
+import platform
+import pstats
+import random
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from decimal import Decimal
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from flask import Flask, abort, g, jsonify, render_template_string, request  # noqa: E402
+from sqlalchemy import bindparam, event, insert, text  # noqa: E402
+
+RESULTS = Path(__file__).resolve().parent / "results"
+PASSWORD = "Banc-d-essai-2026!"  # noqa: S105 - a scratch database's users
+PLUGINS = ("credit_municipal", "caf", "secours_catholique", "adie")
+STATES = [  # (state, share, path of transitions from intake)
+    ("intake", 0.25, []),
+    ("documents_requested", 0.15, ["documents_requested"]),
+    ("evaluation", 0.15, ["documents_requested", "evaluation"]),
+    ("instruction", 0.10, ["documents_requested", "evaluation", "instruction"]),
+    ("submitted_to_lender", 0.10,
+     ["documents_requested", "evaluation", "instruction", "submitted_to_lender"]),
+    ("granted", 0.10, ["documents_requested", "evaluation", "instruction",
+                       "submitted_to_lender", "granted"]),
+    ("refused", 0.10, ["documents_requested", "evaluation", "instruction",
+                       "submitted_to_lender", "refused"]),
+    ("abandoned", 0.05, ["abandoned"]),
+]
+PURPOSES = [("mobility", 0.57), ("housing", 0.185), ("debts", 0.116), ("training", 0.045),
+            ("household_equipment", 0.03), ("health", 0.02), ("employment", 0.014),
+            ("other", 0.02)]
+FIRST = ["Marie", "Jean", "Fatima", "Karim", "Sophie", "Luc", "Aïcha", "Paul", "Inès", "Hugo"]
+LAST = ["Martin", "Bernard", "Dubois", "Thomas", "Robert", "Petit", "Durand", "Leroy",
+        "Moreau", "Simon", "Laurent", "Lefebvre", "Michel", "Garcia", "David"]
+BUDGET = [("resource", "salary", "1250.00"), ("resource", "housing_benefit", "210.00"),
+          ("charge", "rent", "560.00"), ("charge", "energy", "95.00")]
+
+
+# ----------------------------------------------------------------------------------------
+# Data: N tenants x M cases (TODO at merge: core.demo.generate)
+# ----------------------------------------------------------------------------------------
+
+
+def _pick(rng: random.Random, table):
+    x, acc = rng.random(), 0.0
+    for item, share in ((row[0], row[1]) for row in table):
+        acc += share
+        if x < acc:
+            return item
+    return table[-1][0]
+
+
+def generate(app, tenants: int, cases: int, seed: int) -> dict:
+    """Tenants ``bench0..benchN-1`` with M cases each; returns what the runs need for tenant
+    0 (slug, tokens, a case id, the CCAS organisation id)."""
+    from core import accounts, plugins, tenancy
+    from core.accounts.credentials import hash_password
+    from core.db import db
+    from core.models import Base
+
+    tables = Base.metadata.tables
+    rng = random.Random(seed)
+    password_hash = hash_password(PASSWORD)
+    today = dt.date(2026, 12, 4)
+    now = dt.datetime(2026, 12, 4, 9, 0, tzinfo=dt.UTC)
+    out: dict = {}
+    started = time.perf_counter()
+    with app.app_context():
+        session = db.session
+        for n in range(tenants):
+            tenant = accounts.create_tenant(session, f"bench{n}", f"CCAS Bench {n}", f"Ville{n}")
+            with tenancy.tenant_scope(tenant.id):
+                g.tenant = tenant
+                ccas = accounts.create_organisation(session, f"CCAS de Ville{n}", "ccas")
+                accounts.create_organisation(session, "Crédit Municipal", "lender")
+                partner = accounts.create_organisation(session, "Association partenaire",
+                                                       "association")
+                users = {}
+                for role, org in (("manager", ccas.name), ("social_worker", ccas.name),
+                                  ("secretary", ccas.name),
+                                  ("lender_agent", "Crédit Municipal"),
+                                  ("referrer", "Association partenaire")):
+                    users[role] = accounts.create_user(
+                        session, f"{role}@bench{n}.test", role, org, None,
+                        full_name=f"{role.title()} {n}", password_hash=password_hash)
+                session.flush()
+                for name in PLUGINS:
+                    if name in plugins.registry().usable():
+                        plugins.set_enabled(session, name, True)
+                tokens = {role: accounts.create_token(session, u.email, "bench")[1]
+                          for role, u in users.items()}
+                session.commit()
+                worker_id = users["social_worker"].id
+                rows = _tenant_rows(rng, tenant.id, cases, ccas.id, partner.id,
+                                    users["referrer"].id, worker_id, today, now)
+                conn = session.connection()
+                tenancy.carry(session)
+                for table, records in rows.items():
+                    for i in range(0, len(records), 5000):
+                        conn.execute(insert(tables[table]), records[i:i + 5000])
+                session.commit()
+                plugins.forget_enabled_cache()
+                g.pop("tenant", None)
+            if n == 0:
+                case_ids = [r["id"] for r in rows["cases"]]
+                out = {"tenant_id": tenant.id, "slug": tenant.slug, "tokens": tokens,
+                       "case_id": str(case_ids[len(case_ids) // 2]),
+                       "ccas_org": str(ccas.id), "partner_org": str(partner.id)}
+        session.close()
+    total = tenants * cases
+    print(f"generated {tenants} tenant(s) x {cases:,} cases ({total:,}) "
+          f"in {time.perf_counter() - started:.1f} s")
+    return out
+
+
+def _tenant_rows(rng, tenant_id, cases, ccas_id, partner_id, referrer_id, worker_id,
+                 today, now) -> dict[str, list[dict]]:
+    persons, case_rows, transitions, interviews, budget, referrals, history, audits = (
+        [], [], [], [], [], [], [], [])
+    for i in range(cases):
+        person_id, case_id = uuid.UUID(int=rng.getrandbits(128)), uuid.UUID(
+            int=rng.getrandbits(128))
+        intake = today - dt.timedelta(days=rng.randrange(0, 3 * 365))
+        born = dt.date(1950, 1, 1) + dt.timedelta(days=rng.randrange(0, 20000))
+        persons.append({
+            "tenant_id": tenant_id, "id": person_id, "first_name": rng.choice(FIRST),
+            "last_name": f"{rng.choice(LAST)}-{i}", "birth_date": born,
+            "phone": f"06{rng.randrange(10**8):08d}", "email": None, "address": "1 rue X",
+            "postal_code": "75001", "city": "Paris", "adults": 1 + (i % 2),
+            "children_ages": [3, 7][: i % 3], "employment": "cdi", "created_at": now,
+            "last_contact_at": now})
+        state = _pick(rng, STATES)
+        path = next(p for s, _share, p in STATES if s == state)
+        case_rows.append({
+            "tenant_id": tenant_id, "id": case_id, "reference": f"{intake.year}-B{i:07d}",
+            "person_id": person_id, "purpose": _pick(rng, PURPOSES),
+            "amount_requested": Decimal(300 + 100 * rng.randrange(28)), "project": "Projet",
+            "source": "phone", "state": state, "intake_date": intake,
+            "social_worker_id": worker_id if path else None,
+            "state_changed_at": now, "created_at": now, "version": 1 + len(path)})
+        at = dt.datetime.combine(intake, dt.time(10), tzinfo=dt.UTC)
+        previous = None
+        for step, target in enumerate(["intake", *path]):
+            transitions.append({
+                "tenant_id": tenant_id, "id": uuid.UUID(int=rng.getrandbits(128)),
+                "case_id": case_id, "from_state": previous, "to_state": target,
+                "at": at + dt.timedelta(days=3 * step), "actor_label": "user:bench",
+                "reason_code": "other" if target == "abandoned" else None,
+                "reason_text": "", "data": {}})
+            previous = target
+        if len(path) >= 2:
+            interviews.append({
+                "tenant_id": tenant_id, "id": uuid.UUID(int=rng.getrandbits(128)),
+                "case_id": case_id, "held_on": intake + dt.timedelta(days=5),
+                "duration_minutes": 45, "social_worker_id": worker_id,
+                "shared_note": "Entretien", "private_note": "Note", "created_at": now})
+            for kind, category, amount in BUDGET:
+                budget.append({
+                    "tenant_id": tenant_id, "id": uuid.UUID(int=rng.getrandbits(128)),
+                    "case_id": case_id, "kind": kind, "category": category,
+                    "amount": Decimal(amount), "updated_at": now})
+        audits.append({
+            "tenant_id": tenant_id, "id": uuid.UUID(int=rng.getrandbits(128)), "at": now,
+            "actor": "user:bench", "action": "case.create", "object_type": "Case",
+            "object_id": str(case_id), "ip": None, "detail": {}})
+        if i % 10 == 0:
+            rid = uuid.UUID(int=rng.getrandbits(128))
+            referrals.append({
+                "tenant_id": tenant_id, "id": rid, "from_organisation_id": partner_id,
+                "to_organisation_id": ccas_id, "created_by_id": referrer_id,
+                "first_name": rng.choice(FIRST), "last_name": rng.choice(LAST),
+                "birth_date": born, "purpose": "mobility", "amount_requested": Decimal(800),
+                "note": "", "consent": True, "consent_at": at, "consent_by": "Referrer",
+                "extra": {}, "status": "sent", "created_at": at, "updated_at": at,
+                "status_changed_at": at})
+            history.append({
+                "tenant_id": tenant_id, "id": uuid.UUID(int=rng.getrandbits(128)),
+                "referral_id": rid, "from_status": None, "to_status": "sent", "at": at,
+                "actor_label": "user:referrer", "message": ""})
+    return {"persons": persons, "cases": case_rows, "case_transitions": transitions,
+            "interviews": interviews, "budget_lines": budget, "referrals": referrals,
+            "referral_status_changes": history, "audit_events": audits}
+
+
+# ----------------------------------------------------------------------------------------
+# The hand-written equivalent: Flask + SQLAlchemy Core, its SQL written out
+# ----------------------------------------------------------------------------------------
+
+#: One query: the token, its user and the tenant (the tenant id is in the token).
+AUTH_SQL = """
+SELECT k.id AS token_id, k.revoked_at, k.expires_at, u.id AS user_id, u.email, u.role,
+       u.active, u.organisation_id, t.id AS tenant_id, t.timezone, t.settings
+FROM api_tokens k
+JOIN users u ON u.tenant_id = k.tenant_id AND u.id = k.user_id
+JOIN tenants t ON t.id = k.tenant_id
+WHERE k.tenant_id = :tenant_id AND k.token_hash = :token_hash"""
+
+#: PostgreSQL: the transaction's tenant for the row-level-security policies.
+GUC_SQL = "SELECT set_config('ccas.tenant_id', :tenant_text, true)"
+
+#: The tenant's enabled plugins (the workflow, the lending bounds depend on them).
+PLUGINS_SQL = "SELECT plugin_name, settings FROM plugin_states WHERE tenant_id = :tenant_id " \
+              "AND enabled"
+
+CASE_COLUMNS = """c.id, c.reference, c.state, c.version, c.purpose, c.amount_requested,
+       c.project, c.source, c.intake_date, c.state_changed_at, c.social_worker_id,
+       c.reoriented_to, p.id AS person_id, p.first_name, p.last_name, p.birth_date,
+       p.phone, p.email, p.address, p.postal_code, p.city, p.adults, p.children_ages,
+       p.employment"""
+
+#: The case and its person; the lender's agents only from the states their plugin says.
+CASE_SQL = f"""
+SELECT {CASE_COLUMNS}
+FROM cases c JOIN persons p ON p.tenant_id = c.tenant_id AND p.id = c.person_id
+WHERE c.tenant_id = :tenant_id AND c.id = :case_id"""
+LENDER_VISIBLE = """ AND EXISTS (SELECT 1 FROM case_transitions x WHERE x.tenant_id =
+       c.tenant_id AND x.case_id = c.id AND x.to_state IN :visible_states)"""
+
+TRANSITIONS_SQL = """
+SELECT from_state, to_state, at, actor_label, reason_code, reason_text
+FROM case_transitions WHERE tenant_id = :tenant_id AND case_id = :case_id ORDER BY at"""
+
+INTERVIEWS_SQL = """
+SELECT id, held_on, duration_minutes, shared_note, private_note
+FROM interviews WHERE tenant_id = :tenant_id AND case_id = :case_id
+ORDER BY held_on, created_at"""
+
+BUDGET_SQL = """
+SELECT category, amount FROM budget_lines WHERE tenant_id = :tenant_id AND case_id = :case_id"""
+
+AUDIT_SQL = """
+INSERT INTO audit_events (tenant_id, id, at, actor, action, object_type, object_id, ip, detail)
+VALUES (:tenant_id, :id, :at, :actor, :action, :object_type, :object_id, :ip, :detail)"""
+
+COUNT_SQL = "SELECT count(*) FROM cases c WHERE c.tenant_id = :tenant_id"
+#: The name search: one word, in the last name, the first name or the reference.
+SEARCH = """AND (lower(p.last_name) LIKE :like OR lower(p.first_name) LIKE :like
+     OR lower(c.reference) LIKE :like)"""
+LIST_SQL = f"""
+SELECT {CASE_COLUMNS}
+FROM cases c JOIN persons p ON p.tenant_id = c.tenant_id AND p.id = c.person_id
+WHERE c.tenant_id = :tenant_id {{state}}
+ORDER BY c.intake_date DESC, c.reference DESC LIMIT :limit OFFSET :offset"""
+
+REFERRAL_COLUMNS = """r.id, r.status, r.created_at, r.updated_at, r.status_changed_at,
+       r.first_name, r.last_name, r.birth_date, r.phone, r.email, r.purpose,
+       r.amount_requested, r.note, r.consent, r.consent_at, r.consent_by, r.extra,
+       r.decline_reason, fo.id AS from_id, fo.name AS from_name, fo.kind AS from_kind,
+       tor.id AS to_id, tor.name AS to_name, tor.kind AS to_kind"""
+REFERRALS_SQL = f"""
+SELECT {REFERRAL_COLUMNS}
+FROM referrals r
+JOIN organisations fo ON fo.tenant_id = r.tenant_id AND fo.id = r.from_organisation_id
+JOIN organisations tor ON tor.tenant_id = r.tenant_id AND tor.id = r.to_organisation_id
+WHERE r.tenant_id = :tenant_id
+  AND (r.from_organisation_id = :org_id OR r.to_organisation_id = :org_id)
+ORDER BY {{order}} LIMIT :limit"""
+REFERRAL_HISTORY_SQL = """
+SELECT referral_id, from_status, to_status, at, reason_code, message
+FROM referral_status_changes WHERE tenant_id = :tenant_id AND referral_id IN :ids
+ORDER BY at"""
+REFERRAL_ATTACHMENTS_SQL = """
+SELECT referral_id, id, filename, content_type, size FROM referral_attachments
+WHERE tenant_id = :tenant_id AND referral_id IN :ids ORDER BY created_at"""
+
+IDEMPOTENCY_SELECT_SQL = """
+SELECT state, fingerprint FROM idempotency_keys
+WHERE tenant_id = :tenant_id AND user_id = :user_id AND key = :key"""
+IDEMPOTENCY_INSERT_SQL = """
+INSERT INTO idempotency_keys (tenant_id, id, user_id, key, fingerprint, state, created_at,
+                              expires_at)
+VALUES (:tenant_id, :id, :user_id, :key, :fingerprint, 'in_progress', :created_at,
+        :expires_at)"""
+IDEMPOTENCY_DONE_SQL = """
+UPDATE idempotency_keys SET state = 'done', response_status = 201, response_body = :body
+WHERE tenant_id = :tenant_id AND user_id = :user_id AND key = :key"""
+CCAS_ORG_SQL = """
+SELECT id, name, kind FROM organisations WHERE tenant_id = :tenant_id AND kind = 'ccas'
+ORDER BY name LIMIT 1"""
+REFERRAL_INSERT_SQL = """
+INSERT INTO referrals (tenant_id, id, from_organisation_id, to_organisation_id, created_by_id,
+  first_name, last_name, birth_date, phone, email, purpose, amount_requested, note, consent,
+  consent_at, consent_by, extra, status, created_at, updated_at, status_changed_at)
+VALUES (:tenant_id, :id, :from_organisation_id, :to_organisation_id, :created_by_id,
+  :first_name, :last_name, :birth_date, :phone, :email, :purpose, :amount_requested, :note,
+  :consent, :consent_at, :consent_by, :extra, 'sent', :created_at, :updated_at,
+  :status_changed_at)"""
+REFERRAL_HISTORY_INSERT_SQL = """
+INSERT INTO referral_status_changes (tenant_id, id, referral_id, from_status, to_status, at,
+  actor_label, message)
+VALUES (:tenant_id, :id, :referral_id, NULL, 'sent', :at, :actor_label, '')"""
+
+DASHBOARD_COUNTS_SQL = """
+SELECT state, count(*) FROM cases WHERE tenant_id = :tenant_id GROUP BY state"""
+DASHBOARD_STUCK_SQL = f"""
+SELECT {CASE_COLUMNS}
+FROM cases c JOIN persons p ON p.tenant_id = c.tenant_id AND p.id = c.person_id
+WHERE c.tenant_id = :tenant_id AND c.state IN :open_states AND c.state_changed_at < :limit_at
+ORDER BY c.state_changed_at LIMIT 50"""
+RECENT_CASES = """(SELECT id FROM cases WHERE tenant_id = :tenant_id
+                          AND intake_date >= :since)"""
+DASHBOARD_TRANSITIONS_SQL = f"""
+SELECT case_id, from_state, to_state, at FROM case_transitions WHERE tenant_id = :tenant_id
+AND case_id IN {RECENT_CASES}"""
+DASHBOARD_INTERVIEWS_SQL = f"""
+SELECT case_id, min(held_on) FROM interviews WHERE tenant_id = :tenant_id
+AND case_id IN {RECENT_CASES} GROUP BY case_id"""
+
+BARE_SQL = "SELECT id, reference, state, intake_date FROM cases WHERE tenant_id = :tenant_id " \
+           "AND id = :case_id"
+
+PAGE = """<!doctype html><html lang="fr"><head><title>{{ title }}</title></head><body>
+<main><h1>{{ title }}</h1><table>{% for row in rows %}<tr>{% for v in row %}<td>{{ v }}</td>
+{% endfor %}</tr>{% endfor %}</table></main></body></html>"""
+
+
+class Hand:
+    """The hand-written application: Flask, SQLAlchemy Core, one transaction a request."""
+
+    def __init__(self, url: str, context: dict):
+        from core import workflow
+        from core.accounts.credentials import parse_token_tenant, token_digest
+        from core.db import make_engine
+        from core.models import Base
+
+        self.engine = make_engine(url)  # the application's own engine settings (pragmas)
+        self.pg = self.engine.dialect.name == "postgresql"
+        self.tables = Base.metadata.tables
+        self.parse_token_tenant, self.token_digest = parse_token_tenant, token_digest
+        self.flow = context["flow"]
+        self.state_labels = {code: s.label for code, s in self.flow.states.items()}
+        self.available = context["available"]  # (state, role) -> targets, from the workflow
+        self.bounds = context["bounds"]
+        self.list_audit = context["list_audit"]  # audit rows the app writes per list read
+        self.workflow = workflow
+        self.app = self._build()
+
+    # -- statements --------------------------------------------------------------------
+
+    def _sql(self, sql: str, *tables: str, expanding=()):
+        """``text(sql)`` with its parameters typed from the columns of ``tables``."""
+        stmt = text(sql)
+        names = set(stmt._bindparams)
+        binds = []
+        uuid_type = self.tables["cases"].c.id.type
+        for name in names:
+            type_ = None
+            for table in tables:
+                column = self.tables[table].c.get(name)
+                if column is not None:
+                    type_ = column.type
+                    break
+            if name in ("case_id", "org_id", "user_id", "referral_id", "ids"):
+                type_ = uuid_type
+            elif name == "limit_at":
+                type_ = self.tables["cases"].c.state_changed_at.type
+            if name in expanding:
+                binds.append(bindparam(name, expanding=True, type_=type_))
+            elif type_ is not None:
+                binds.append(bindparam(name, type_=type_))
+        return stmt.bindparams(*binds)
+
+    def _begin(self, conn, tenant_id):
+        if self.pg:
+            conn.execute(text(GUC_SQL), {"tenant_text": str(tenant_id)})
+
+    def _authenticate(self, conn):
+        header = request.headers.get("Authorization", "")
+        scheme, _, token = header.partition(" ")
+        tenant_id = self.parse_token_tenant(token.strip()) if scheme.lower() == "bearer" else None
+        if tenant_id is None:
+            abort(401)
+        self._begin(conn, tenant_id)
+        row = conn.execute(self.q_auth, {"tenant_id": tenant_id,
+                                         "token_hash": self.token_digest(token.strip())}
+                           ).mappings().first()
+        now = dt.datetime.now(dt.UTC)
+        if row is None or row["revoked_at"] is not None or not row["active"] or (
+                row["expires_at"] is not None and row["expires_at"] <= now):
+            abort(401)
+        row = dict(row)
+        for key in ("user_id", "organisation_id"):
+            row[key] = _uuid(row[key]) if row[key] is not None else None
+        row["token_id"] = str(_uuid(row["token_id"]))
+        return row
+
+    def _audit(self, conn, user, action, object_type="", object_id="", **detail):
+        conn.execute(self.q_audit, {
+            "tenant_id": user["tenant_id"], "id": uuid.uuid4(), "at": dt.datetime.now(dt.UTC),
+            "actor": f"token:{user['token_id']}:{user['email']}", "action": action,
+            "object_type": object_type, "object_id": object_id,
+            "ip": request.remote_addr, "detail": detail})
+
+    def _notices(self, purpose, amount) -> list[str]:
+        ok = not self.bounds or any(lo <= amount <= hi and (ps is None or purpose in ps)
+                                    for _lender, lo, hi, ps in self.bounds)
+        return [] if ok else [f"Hors des montants de {b[0]}" for b in self.bounds]
+
+    def _case_json(self, c, role, detail_rows=None):
+        data = {
+            "id": str(_uuid(c["id"])), "reference": c["reference"], "state": c["state"],
+            "state_label": self.state_labels.get(c["state"], c["state"]),
+            "version": c["version"], "purpose": c["purpose"],
+            "amount_requested": f"{Decimal(c['amount_requested']):.2f}",
+            "source": c["source"], "intake_date": _iso(c["intake_date"]),
+            "state_changed_at": _iso(c["state_changed_at"]),
+            "social_worker_id": _str_uuid(c["social_worker_id"]),
+            "reoriented_to": c["reoriented_to"], "project": c["project"],
+            "person": {
+                "id": str(_uuid(c["person_id"])), "first_name": c["first_name"],
+                "last_name": c["last_name"], "birth_date": _iso(c["birth_date"]),
+                "phone": c["phone"], "email": c["email"], "address": c["address"],
+                "postal_code": c["postal_code"], "city": c["city"], "adults": c["adults"],
+                "children_ages": _json_list(c["children_ages"]),
+                "employment": c["employment"]},
+            "available_transitions": self.available.get((c["state"], role), []),
+            "notices": self._notices(c["purpose"], Decimal(c["amount_requested"])),
+        }
+        if detail_rows is not None:
+            transitions, interviews, lines = detail_rows
+            data["transitions"] = [
+                {"from_state": t[0], "to_state": t[1], "at": _iso(t[2]),
+                 "actor": t[3].split(":")[-1], "reason": t[4], "reason_text": t[5]}
+                for t in transitions]
+            data["interviews"] = [
+                {"id": str(_uuid(i[0])), "held_on": _iso(i[1]), "duration_minutes": i[2],
+                 "shared_note": i[3], "private_note": i[4]} for i in interviews]
+            data["budget"] = self._budget(lines, c)
+        return data
+
+    def _budget(self, lines, c):
+        from core.cases import RESOURCE_CATEGORIES, budget
+
+        if not lines:
+            return None
+        amounts = {cat: Decimal(a) for cat, a in lines}
+        figures = budget.compute(
+            [v for k, v in amounts.items() if k in RESOURCE_CATEGORIES],
+            [v for k, v in amounts.items() if k not in RESOURCE_CATEGORIES],
+            c["adults"] or 1, [int(a) for a in _json_list(c["children_ages"])],
+            budget.min_remaining_setting(None))
+        return {"lines": {k: str(v) for k, v in amounts.items()},
+                **{k: str(getattr(figures, k)) for k in (
+                    "consumption_units", "resources", "charges", "remaining",
+                    "remaining_per_unit_month", "remaining_per_unit_day", "max_instalment")}}
+
+    def _read_case(self, conn, user, case_id):
+        try:
+            key = uuid.UUID(case_id)
+        except ValueError:
+            abort(404)
+        role = user["role"]
+        params = {"tenant_id": user["tenant_id"], "case_id": key}
+        if role in self.ccas_staff:
+            c = conn.execute(self.q_case, params).mappings().first()
+        elif role in self.flow.visible_from:
+            c = conn.execute(self.q_case_lender, {
+                **params, "visible_states": list(self.flow.visible_from[role])}
+            ).mappings().first()
+        else:
+            c = None
+        if c is None:
+            abort(404)
+        details = (conn.execute(self.q_transitions, params).all(),
+                   conn.execute(self.q_interviews, params).all(),
+                   conn.execute(self.q_budget, params).all())
+        return c, details
+
+    # -- routes ------------------------------------------------------------------------
+
+    def _build(self) -> Flask:
+        from core.policy import CCAS_STAFF
+
+        self.ccas_staff = {str(r) for r in CCAS_STAFF}
+        s = self._sql
+        self.q_auth = s(AUTH_SQL, "api_tokens")
+        self.q_plugins = s(PLUGINS_SQL, "plugin_states")
+        self.q_case = s(CASE_SQL, "cases")
+        self.q_case_lender = s(CASE_SQL + LENDER_VISIBLE, "cases",
+                               expanding=("visible_states",))
+        self.q_transitions = s(TRANSITIONS_SQL, "case_transitions")
+        self.q_interviews = s(INTERVIEWS_SQL, "interviews")
+        self.q_budget = s(BUDGET_SQL, "budget_lines")
+        self.q_audit = s(AUDIT_SQL, "audit_events")
+        self.q_count = s(COUNT_SQL, "cases")
+        self.q_count_state = s(COUNT_SQL + " AND c.state = :state", "cases")
+        self.q_list = s(LIST_SQL.format(state=""), "cases")
+        self.q_list_state = s(LIST_SQL.format(state="AND c.state = :state"), "cases")
+        self.q_list_search = s(LIST_SQL.format(state=SEARCH), "cases")
+        self.q_count_search = s(COUNT_SQL.replace("FROM cases c", "FROM cases c JOIN persons p "
+                                "ON p.tenant_id = c.tenant_id AND p.id = c.person_id")
+                                + " " + SEARCH, "cases")
+        self.q_referrals = s(REFERRALS_SQL.format(order="r.updated_at, r.id"), "referrals")
+        self.q_referrals_desc = s(REFERRALS_SQL.format(order="r.updated_at DESC"),
+                                  "referrals")
+        ids = ("ids",)
+        self.q_ref_history = s(REFERRAL_HISTORY_SQL, "referral_status_changes", expanding=ids)
+        self.q_ref_attach = s(REFERRAL_ATTACHMENTS_SQL, "referral_attachments", expanding=ids)
+        self.q_idem_select = s(IDEMPOTENCY_SELECT_SQL, "idempotency_keys")
+        self.q_idem_insert = s(IDEMPOTENCY_INSERT_SQL, "idempotency_keys")
+        self.q_idem_done = s(IDEMPOTENCY_DONE_SQL, "idempotency_keys")
+        self.q_ccas_org = s(CCAS_ORG_SQL, "organisations")
+        self.q_ref_insert = s(REFERRAL_INSERT_SQL, "referrals")
+        self.q_ref_hist_insert = s(REFERRAL_HISTORY_INSERT_SQL, "referral_status_changes")
+        self.q_dash_counts = s(DASHBOARD_COUNTS_SQL, "cases")
+        self.q_dash_stuck = s(DASHBOARD_STUCK_SQL, "cases", expanding=("open_states",))
+        self.q_dash_transitions = s(DASHBOARD_TRANSITIONS_SQL, "case_transitions", "cases")
+        self.q_dash_interviews = s(DASHBOARD_INTERVIEWS_SQL, "interviews", "cases")
+        self.q_bare = s(BARE_SQL, "cases")
+        app = Flask("hand")
+        hand = self
+
+        @app.get("/hand/cases/<case_id>")
+        def case_read(case_id):
+            with hand.engine.begin() as conn:
+                user = hand._authenticate(conn)
+                conn.execute(hand.q_plugins, {"tenant_id": user["tenant_id"]}).all()
+                c, details = hand._read_case(conn, user, case_id)
+                body = hand._case_json(c, user["role"], details)
+                hand._audit(conn, user, "case.read", "Case", str(_uuid(c["id"])))
+            return jsonify(body)
+
+        @app.get("/hand/cases")
+        def case_list():
+            per_page = min(max(int(request.args.get("per_page", 25)), 1), 100)
+            page = max(int(request.args.get("page", 1)), 1)
+            state = request.args.get("state")
+            q = (request.args.get("q") or "").strip().lower()
+            with hand.engine.begin() as conn:
+                user = hand._authenticate(conn)
+                conn.execute(hand.q_plugins, {"tenant_id": user["tenant_id"]}).all()
+                params = {"tenant_id": user["tenant_id"], "limit": per_page,
+                          "offset": (page - 1) * per_page}
+                if state:
+                    params["state"] = state
+                if q:
+                    params["like"] = f"%{q}%"
+                count_q, list_q = ((hand.q_count_search, hand.q_list_search) if q else
+                                   (hand.q_count_state, hand.q_list_state) if state else
+                                   (hand.q_count, hand.q_list))
+                total = None
+                if hand.list_audit["count"] or request.args.get("count"):
+                    total = conn.execute(count_q, params).scalar()
+                rows = conn.execute(list_q, {**params, "limit": per_page + 1}
+                                    ).mappings().all()
+                more = len(rows) > per_page
+                rows = rows[:per_page]
+                items = [hand._case_json(c, user["role"]) for c in rows]
+                for action in hand.list_audit["cases"]:
+                    hand._audit(conn, user, action, "Case", "", count=len(items))
+            return jsonify({"items": items, "total": total, "has_more": more,
+                            "page": page, "per_page": per_page})
+
+        def referral_page(conn, user, order_desc=False, limit=51):
+            rows = conn.execute(hand.q_referrals_desc if order_desc else hand.q_referrals,
+                                {"tenant_id": user["tenant_id"],
+                                 "org_id": user["organisation_id"], "limit": limit}
+                                ).mappings().all()
+            ids = [_uuid(r["id"]) for r in rows]
+            history, attachments = {}, {}
+            if ids and not order_desc:
+                for h in conn.execute(hand.q_ref_history, {"tenant_id": user["tenant_id"],
+                                                           "ids": ids}):
+                    history.setdefault(_uuid(h[0]), []).append(h)
+                for a in conn.execute(hand.q_ref_attach, {"tenant_id": user["tenant_id"],
+                                                          "ids": ids}):
+                    attachments.setdefault(_uuid(a[0]), []).append(a)
+            return rows, history, attachments
+
+        def referral_json(r, history, attachments):
+            rid = _uuid(r["id"])
+            return {
+                "id": str(rid), "reference": rid.hex[:8].upper(), "status": r["status"],
+                "created_at": _iso(r["created_at"]), "updated_at": _iso(r["updated_at"]),
+                "status_changed_at": _iso(r["status_changed_at"]),
+                "from_organisation": {"id": str(_uuid(r["from_id"])), "name": r["from_name"],
+                                      "kind": r["from_kind"]},
+                "to_organisation": {"id": str(_uuid(r["to_id"])), "name": r["to_name"],
+                                    "kind": r["to_kind"]},
+                "person": {"first_name": r["first_name"], "last_name": r["last_name"],
+                           "birth_date": _iso(r["birth_date"]), "phone": r["phone"],
+                           "email": r["email"]},
+                "purpose": r["purpose"], "amount_requested": str(r["amount_requested"]),
+                "note": r["note"], "consent": bool(r["consent"]),
+                "consent_at": _iso(r["consent_at"]), "consent_by": r["consent_by"],
+                "extra": r["extra"], "decline_reason": r["decline_reason"],
+                "history": [{"from_status": h[1], "to_status": h[2], "at": _iso(h[3]),
+                             "reason_code": h[4], "message": h[5]}
+                            for h in history.get(rid, [])],
+                "attachments": [{"id": str(_uuid(a[1])), "filename": a[2],
+                                 "content_type": a[3], "size": a[4]}
+                                for a in attachments.get(rid, [])]}
+
+        @app.get("/hand/referrals")
+        def referral_list():
+            limit = int(request.args.get("limit", 50))
+            with hand.engine.begin() as conn:
+                user = hand._authenticate(conn)
+                conn.execute(hand.q_plugins, {"tenant_id": user["tenant_id"]}).all()
+                rows, history, attachments = referral_page(conn, user, limit=limit + 1)
+                items = [referral_json(r, history, attachments) for r in rows[:limit]]
+                for action in hand.list_audit["referrals"]:
+                    hand._audit(conn, user, action, "Referral", "", count=len(items))
+            return jsonify({"items": items, "next_cursor": "x" if len(rows) > limit else None})
+
+        @app.post("/hand/referrals")
+        def referral_create():
+            key = request.headers["Idempotency-Key"]
+            data = request.get_json()
+            now = dt.datetime.now(dt.UTC)
+            with hand.engine.begin() as conn:  # the claim: its own transaction
+                user = hand._authenticate(conn)
+                base = {"tenant_id": user["tenant_id"], "user_id": user["user_id"], "key": key}
+                if conn.execute(hand.q_idem_select, base).first() is not None:
+                    abort(409)
+                conn.execute(hand.q_idem_insert, {
+                    **base, "id": uuid.uuid4(), "fingerprint": "f" * 64, "created_at": now,
+                    "expires_at": now + dt.timedelta(hours=24)})
+            with hand.engine.begin() as conn:
+                hand._begin(conn, user["tenant_id"])
+                conn.execute(hand.q_plugins, {"tenant_id": user["tenant_id"]}).all()
+                to_org = conn.execute(hand.q_ccas_org, base).first()
+                rid = uuid.uuid4()
+                person = data["person"]
+                conn.execute(hand.q_ref_insert, {
+                    "tenant_id": user["tenant_id"], "id": rid,
+                    "from_organisation_id": user["organisation_id"],
+                    "to_organisation_id": _uuid(to_org[0]), "created_by_id": user["user_id"],
+                    "first_name": person["first_name"], "last_name": person["last_name"],
+                    "birth_date": dt.date.fromisoformat(person["birth_date"]),
+                    "phone": person.get("phone"), "email": person.get("email"),
+                    "purpose": data["purpose"],
+                    "amount_requested": Decimal(str(data["amount_requested"])),
+                    "note": data.get("note", ""), "consent": True, "consent_at": now,
+                    "consent_by": user["email"], "extra": {}, "created_at": now,
+                    "updated_at": now, "status_changed_at": now})
+                conn.execute(hand.q_ref_hist_insert, {
+                    "tenant_id": user["tenant_id"], "id": uuid.uuid4(), "referral_id": rid,
+                    "at": now, "actor_label": f"token:{user['token_id']}:{user['email']}"})
+                hand._audit(conn, user, "referral.create", "Referral", str(rid),
+                            to_organisation=str(_uuid(to_org[0])))
+                body = {"id": str(rid), "reference": rid.hex[:8].upper(), "status": "sent",
+                        "person": person, "purpose": data["purpose"],
+                        "created_at": now.isoformat(), "history": [
+                            {"from_status": None, "to_status": "sent", "at": now.isoformat()}]}
+                conn.execute(hand.q_idem_done, {**base, "body": json.dumps(body)})
+            response = jsonify(body)
+            response.status_code = 201
+            return response
+
+        @app.get("/hand/page/case/<case_id>")
+        def case_page(case_id):
+            with hand.engine.begin() as conn:
+                user = hand._authenticate(conn)
+                conn.execute(hand.q_plugins, {"tenant_id": user["tenant_id"]}).all()
+                c, details = hand._read_case(conn, user, case_id)
+                data = hand._case_json(c, user["role"], details)
+                hand._audit(conn, user, "case.read", "Case", str(_uuid(c["id"])))
+            rows = [(k, v) for k, v in data.items() if not isinstance(v, list | dict)]
+            rows += [(t["to_state"], t["at"]) for t in data["transitions"]]
+            return render_template_string(PAGE, title=data["reference"], rows=rows)
+
+        @app.get("/hand/page/portal")
+        def portal():
+            with hand.engine.begin() as conn:
+                user = hand._authenticate(conn)
+                conn.execute(hand.q_plugins, {"tenant_id": user["tenant_id"]}).all()
+                rows, _h, _a = referral_page(conn, user, order_desc=True, limit=500)
+                for action in hand.list_audit["portal"]:
+                    hand._audit(conn, user, action, "Referral", "", count=len(rows))
+            return render_template_string(PAGE, title="Orientations", rows=[
+                (r["first_name"], r["last_name"], r["status"], _iso(r["updated_at"]),
+                 r["to_name"]) for r in rows])
+
+        @app.get("/hand/page/dashboard")
+        def dashboard():
+            from core.reports import delays
+
+            with hand.engine.begin() as conn:
+                user = hand._authenticate(conn)
+                conn.execute(hand.q_plugins, {"tenant_id": user["tenant_id"]}).all()
+                t = {"tenant_id": user["tenant_id"],
+                     "since": dt.date.today() - dt.timedelta(days=365)}
+                counts = dict(conn.execute(hand.q_dash_counts, t).all())
+                open_states = [code for code, st in hand.flow.states.items()
+                               if not st.terminal and code not in ("disbursed", "repaying")]
+                stuck = conn.execute(hand.q_dash_stuck, {
+                    **t, "open_states": open_states,
+                    "limit_at": dt.datetime.now(dt.UTC) - dt.timedelta(days=30)}).all()
+                points = [delays.TransitionPoint(_uuid(r[0]), r[1], r[2], _aware(r[3]))
+                          for r in conn.execute(hand.q_dash_transitions, t)]
+                first = {_uuid(r[0]): _date(r[1])
+                         for r in conn.execute(hand.q_dash_interviews, t)}
+            medians = delays.median_delays(
+                delays.milestones(points, hand.flow.milestones, first), hand.flow.delays())
+            rows = [(k, v) for k, v in counts.items()] + [(r[1], r[2]) for r in stuck]
+            rows += [(str(m), "") for m in medians]
+            return render_template_string(PAGE, title="Tableau de bord", rows=rows)
+
+        @app.get("/bare/cases/<case_id>")
+        def bare(case_id):
+            tenant_id = int(request.args["t"])
+            with hand.engine.begin() as conn:
+                hand._begin(conn, tenant_id)
+                row = conn.execute(hand.q_bare, {"tenant_id": tenant_id,
+                                                 "case_id": uuid.UUID(case_id)}).first()
+            return jsonify({"id": str(_uuid(row[0])), "reference": row[1], "state": row[2],
+                            "intake_date": _iso(row[3])})
+
+        return app
+
+
+def _uuid(value):
+    return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
+
+
+def _str_uuid(value):
+    return None if value is None else str(_uuid(value))
+
+
+def _iso(value):
+    if value is None or isinstance(value, str):
+        return value
+    return value.isoformat()
+
+
+def _aware(value):
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value)
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+
+
+def _date(value):
+    return dt.date.fromisoformat(value) if isinstance(value, str) else value
+
+
+def _json_list(value):
+    return json.loads(value) if isinstance(value, str) else list(value or [])
+
+
+# ----------------------------------------------------------------------------------------
+# Timing
+# ----------------------------------------------------------------------------------------
+
+
+class StatementCounter:
+    def __init__(self, engines):
+        self.n = 0
+        self.hook = None
+        for engine in engines:
+            event.listen(engine, "before_cursor_execute", self._count)
+
+    def _count(self, _conn, _cursor, statement, *_args):
+        self.n += 1
+        if self.hook is not None:
+            self.hook(statement)
+
+
+def _percentiles(samples: list[float]) -> tuple[float, float]:
+    ordered = sorted(samples)
+    return (statistics.median(ordered), ordered[min(len(ordered) - 1,
+                                                    int(round(0.95 * (len(ordered) - 1))))])
+
+
+def _isolated(client):
+    """Each request in a fresh ``contextvars`` context, as a server runs it."""
+    return lambda method, *a, **kw: contextvars.Context().run(
+        getattr(client, method), *a, **kw)
+
+
+def endpoints(ctx: dict) -> dict:
+    """name -> {variant: (method, url, kwargs, expected status)}."""
+    slug, case_id, t = ctx["slug"], ctx["case_id"], ctx["tenant_id"]
+    sw = {"Authorization": f"Bearer {ctx['tokens']['social_worker']}"}
+    ref = {"Authorization": f"Bearer {ctx['tokens']['referrer']}"}
+    mgr = {"Authorization": f"Bearer {ctx['tokens']['manager']}"}
+    counter = {"n": 0}
+
+    def referral_body():
+        counter["n"] += 1
+        return {"json": {"person": {"first_name": "Léa", "last_name": f"Banc{counter['n']}",
+                                    "birth_date": "1990-05-01", "phone": "0600000000"},
+                         "purpose": "mobility", "amount_requested": "900.00",
+                         "consent": True, "note": "Banc d'essai"},
+                "headers": {**ref, "Idempotency-Key": f"bench-{uuid.uuid4()}"}}
+
+    bare = ("get", f"/bare/cases/{case_id}?t={t}", {}, 200)
+    return {
+        "case_read": {
+            "app": ("get", f"/api/v1/cases/{case_id}", {"headers": sw}, 200),
+            "hand": ("get", f"/hand/cases/{case_id}", {"headers": sw}, 200),
+            "bare": bare},
+        "case_list": {
+            "app": ("get", "/api/v1/cases?per_page=20", {"headers": sw}, 200),
+            "hand": ("get", "/hand/cases?per_page=20", {"headers": sw}, 200)},
+        "case_list_state": {
+            "app": ("get", "/api/v1/cases?per_page=20&state=evaluation", {"headers": sw}, 200),
+            "hand": ("get", "/hand/cases?per_page=20&state=evaluation", {"headers": sw}, 200)},
+        "case_search": {
+            "app": ("get", "/api/v1/cases?per_page=20&q=martin", {"headers": sw}, 200),
+            "hand": ("get", "/hand/cases?per_page=20&q=martin", {"headers": sw}, 200)},
+        "referral_list": {
+            "app": ("get", "/api/v1/referrals", {"headers": ref}, 200),
+            "hand": ("get", "/hand/referrals", {"headers": ref}, 200)},
+        "referral_create": {
+            "app": ("post", "/api/v1/referrals", referral_body, 201),
+            "hand": ("post", "/hand/referrals", referral_body, 201)},
+        "case_page": {
+            "app": ("get", f"/t/{slug}/cases/{case_id}", {"login": "social_worker"}, 200),
+            "hand": ("get", f"/hand/page/case/{case_id}", {"headers": sw}, 200)},
+        "portal_list": {
+            "app": ("get", f"/t/{slug}/orientations/", {"login": "referrer"}, 200),
+            "hand": ("get", "/hand/page/portal", {"headers": ref}, 200)},
+        "manager_dashboard": {
+            "app": ("get", f"/t/{slug}/", {"login": "manager"}, 200),
+            "hand": ("get", "/hand/page/dashboard", {"headers": mgr}, 200)},
+    }
+
+
+class Runner:
+    def __init__(self, app, hand: Hand, ctx: dict, counter: StatementCounter):
+        self.app, self.hand, self.ctx, self.counter = app, hand, ctx, counter
+        self.clients = {}
+        hand_client = hand.app.test_client()
+        self.clients["hand"] = self.clients["bare"] = _isolated(hand_client)
+        for role in ("social_worker", "referrer", "manager"):
+            client = app.test_client()
+            response = contextvars.Context().run(
+                client.post, f"/t/{ctx['slug']}/login",
+                data={"email": f"{role}@{ctx['slug']}.test", "password": PASSWORD})
+            if response.status_code != 302:
+                sys.exit(f"login of {role} failed: {response.status_code}")
+            self.clients[("app", role)] = _isolated(client)
+        self.clients["app"] = _isolated(app.test_client())
+
+    def call(self, variant, spec):
+        method, url, kwargs, status = spec
+        if callable(kwargs):
+            kwargs = kwargs()
+        kwargs = dict(kwargs)
+        login = kwargs.pop("login", None)
+        client = self.clients[(variant, login)] if login else self.clients[variant]
+        response = client(method, url, **kwargs)
+        if response.status_code != status:
+            sys.exit(f"{variant} {url}: {response.status_code} "
+                     f"{response.get_data(as_text=True)[:400]}")
+        return response
+
+    def statements(self, variant, spec) -> int:
+        self.call(variant, spec)
+        before = self.counter.n
+        self.call(variant, spec)
+        return self.counter.n - before
+
+    def time(self, name: str, specs: dict, requests: int, repeat: int) -> dict:
+        for variant, spec in specs.items():
+            for _ in range(min(20, requests)):
+                self.call(variant, spec)
+        runs: dict[str, list[tuple[float, float]]] = {v: [] for v in specs}
+        for _ in range(repeat):
+            # request by request, app then hand then bare: a load spike on a shared machine
+            # hits the three alike
+            samples: dict[str, list[float]] = {v: [] for v in specs}
+            for _ in range(requests):
+                for variant, spec in specs.items():
+                    t0 = time.perf_counter_ns()
+                    self.call(variant, spec)
+                    samples[variant].append((time.perf_counter_ns() - t0) / 1000)
+            for variant, values in samples.items():
+                runs[variant].append(_percentiles(values))
+        out = {"statements": {v: self.statements(v, s) for v, s in specs.items()}}
+        for variant, figures in runs.items():
+            p50, p95 = min(figures)
+            out[variant] = {"p50_us": round(p50), "p95_us": round(p95),
+                            "runs_p50_us": [round(f[0]) for f in figures]}
+        for variant in ("hand", "bare"):
+            if variant in out:
+                out[f"ratio_{variant}"] = {
+                    "p50": round(out["app"]["p50_us"] / out[variant]["p50_us"], 2),
+                    "p95": round(out["app"]["p95_us"] / out[variant]["p95_us"], 2)}
+        return out
+
+
+def hook_dispatch(app, ctx, n: int = 20000) -> dict:
+    """µs per request spent reaching the enabled plugins: ``hooks()`` (the tenant's enabled
+    set, cached per request) and one call of each hook a case read makes."""
+    from core import plugins, tenancy
+    from core.db import db
+    from core.models import Tenant
+
+    with app.test_request_context("/"), tenancy.tenant_scope(ctx["tenant_id"]):
+        g.tenant = db.session.get(Tenant, ctx["tenant_id"])
+        hooks = plugins.hooks()
+        enabled = sorted(hooks.enabled)
+        hook = hooks.ccas_lending_bounds
+        hook.answers(session=db.session)
+        best = []
+        for _ in range(max(n // 500, 5)):  # best of short blocks (busy machine)
+            t0 = time.perf_counter_ns()
+            for _ in range(500):
+                plugins.hooks().ccas_lending_bounds.answers(session=db.session)
+            best.append((time.perf_counter_ns() - t0) / 500 / 1000)
+        db.session.rollback()
+    return {"enabled": enabled, "hooks_plus_one_call_us": round(min(best), 2)}
+
+
+def scoped_query(app, ctx, n: int = 2000) -> dict:
+    """The tenant wall's cost: the same ORM select through the scoped session and filtered
+    by hand in a ``cross_tenant`` block (the criteria not added)."""
+    from sqlalchemy import select
+
+    from core import tenancy
+    from core.db import db
+    from core.models import Case
+
+    key = uuid.UUID(ctx["case_id"])
+    t = ctx["tenant_id"]
+    out = {}
+    with app.app_context():
+        session = db.session
+
+        def scoped():
+            with tenancy.tenant_scope(t):
+                session.execute(select(Case.id, Case.reference).where(Case.id == key)).all()
+
+        def by_hand():
+            with tenancy.tenant_scope(t), tenancy.cross_tenant("benchmark: by-hand filter"):
+                session.execute(select(Case.id, Case.reference).where(
+                    Case.tenant_id == t, Case.id == key)).all()
+
+        import logging
+        logging.getLogger("core.tenancy").setLevel(logging.WARNING)
+        scoped()
+        by_hand()
+        # many short alternating blocks, the best block of each: robust on a busy machine
+        runs = {"scoped": [], "by_hand": []}
+        for _ in range(max(n // 100, 5)):
+            for name, fn in (("scoped", scoped), ("by_hand", by_hand)):
+                t0 = time.perf_counter_ns()
+                for _ in range(100):
+                    fn()
+                runs[name].append((time.perf_counter_ns() - t0) / 100 / 1000)
+        session.rollback()
+    out = {k: round(min(v), 1) for k, v in runs.items()}
+    out["ratio"] = round(out["scoped"] / out["by_hand"], 3)
+    return out
+
+
+def list_audit_rows(app, runner, specs) -> dict:
+    """The audit rows the application writes per list read (the hand-written one writes
+    the same): actions written by one request of each list endpoint."""
+    from sqlalchemy import func, select
+
+    from core import tenancy
+    from core.db import db
+    from core.models import AuditEvent
+
+    def actions_after(spec, variant="app"):
+        with app.app_context(), tenancy.tenant_scope(runner.ctx["tenant_id"]):
+            before = db.session.scalar(select(func.max(AuditEvent.at)))
+            db.session.rollback()
+        runner.call(variant, spec)
+        with app.app_context(), tenancy.tenant_scope(runner.ctx["tenant_id"]):
+            where = AuditEvent.at > before if before is not None else True
+            rows = db.session.scalars(select(AuditEvent.action).where(where)).all()
+            db.session.rollback()
+        return list(rows)
+
+    return {"cases": actions_after(specs["case_list"]["app"]),
+            "referrals": actions_after(specs["referral_list"]["app"]),
+            "portal": actions_after(specs["portal_list"]["app"])}
+
+
+def summarise(paths: list[str]) -> None:
+    """Markdown table of result files side by side (e.g. before and after a change)."""
+    reports = [json.loads(Path(p).read_text()) for p in paths]
+    names = list(dict.fromkeys(n for r in reports for n in r["endpoints"]))
+    heads = [f"{r.get('label') or Path(p).stem} ({r['db']}{', RLS' if r.get('rls') else ''})"
+             for r, p in zip(reports, paths, strict=True)]
+    print("| endpoint | " + " | ".join(
+        f"{h}: app p50 / p95 µs | hand p50 / p95 | ratio p50 / p95 | stmts" for h in heads)
+        + " |")
+    print("|---|" + "---|---|---|---|" * len(reports))
+    for name in names:
+        cells = []
+        for r in reports:
+            e = r["endpoints"].get(name)
+            if e is None:
+                cells.append(" | | | ")
+                continue
+            cells.append(
+                f"{e['app']['p50_us']:,} / {e['app']['p95_us']:,} | "
+                f"{e['hand']['p50_us']:,} / {e['hand']['p95_us']:,} | "
+                f"{e['ratio_hand']['p50']} / {e['ratio_hand']['p95']} | "
+                f"{e['statements']['app']} / {e['statements']['hand']}")
+        print(f"| {name} | " + " | ".join(cells) + " |")
+    for r, h in zip(reports, heads, strict=True):
+        print(f"\n{h}: {r['date']}, {r['machine']}, {r['tenants']} tenant(s) x "
+              f"{r['cases_per_tenant']:,} cases, {r['requests']} requests x best of "
+              f"{r['repeat']}; hook dispatch {r['hook_dispatch']}; scoped query "
+              f"{r['scoped_query']}; max RSS {r['max_rss_mb']} MB")
+
+
+def main() -> None:
+    if sys.argv[1:2] == ["--summarise"]:
+        summarise(sys.argv[2:])
+        return
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", default="sqlite", help="sqlite, or a PostgreSQL superuser URL")
+    parser.add_argument("--tenants", type=int, default=2)
+    parser.add_argument("--cases", type=int, default=1000)
+    parser.add_argument("--requests", type=int, default=300)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--seed", type=int, default=19)
+    parser.add_argument("--only", default="")
+    parser.add_argument("--no-rls", action="store_true")
+    parser.add_argument("--profile", default="", help="cProfile one endpoint of the app")
+    parser.add_argument("--profile-variant", default="app", help="app, hand or bare")
+    parser.add_argument("--show-statements", default="",
+                        help="print the SQL of one request of this endpoint (app and hand)")
+    parser.add_argument("--http", action="store_true")
+    parser.add_argument("--out", default="")
+    parser.add_argument("--baseline", default=str(RESULTS / "baseline.json"))
+    parser.add_argument("--label", default="", help="a note stored with the results")
+    args = parser.parse_args()
+
+    if args.db.startswith("postgresql"):
+        os.environ["CCAS_TEST_POSTGRES_URL"] = args.db
+    else:
+        os.environ.pop("CCAS_TEST_POSTGRES_URL", None)
+    from core.testing.pytest_plugin import TestDatabase
+
+    with tempfile.TemporaryDirectory(prefix="ccas-bench-") as tmp:
+        database = TestDatabase(Path(tmp))
+        try:
+            run(database, args)
+        finally:
+            database.drop()
+
+
+def run(database, args) -> None:
+    from core import plugins, tenancy, workflow
+    from core.app import create_app
+    from core.db import db
+    from core.models import Tenant
+
+    if args.no_rls and database.dialect == "postgresql":
+        from core import rawsql
+        from core.models import Base
+        from core.models.base import is_tenant_model  # noqa: F401
+
+        with database.owner_connection() as conn:
+            for table in Base.metadata.tables.values():
+                if "tenant_id" in table.c:
+                    conn.execute(text(
+                        f"ALTER TABLE {rawsql._ident(table.name)} DISABLE ROW LEVEL SECURITY"))
+            conn.commit()
+    config = {"CCAS_ENV": "test", "CCAS_DATABASE_URL": database.app_url,
+              "CCAS_DATABASE_OWNER_URL": database.owner_url, "SECRET_KEY": "bench",
+              "WTF_CSRF_ENABLED": False, "CCAS_LOG_LEVEL": "WARNING",
+              "CCAS_BASE_URL": "http://localhost", "RATELIMIT_ENABLED": False}
+    app = create_app(config)
+    ctx = generate(app, args.tenants, args.cases, args.seed)
+    if database.dialect == "postgresql":
+        # statistics now, as after any bulk load: without them (autovacuum had not run yet)
+        # the planner sorted every case of the tenant for a page of 20
+        with database.owner_connection() as conn:
+            conn.execute(text("ANALYZE"))
+            conn.commit()
+
+    with app.test_request_context("/"), tenancy.tenant_scope(ctx["tenant_id"]):
+        g.tenant = db.session.get(Tenant, ctx["tenant_id"])
+        flow = workflow.current()
+        available = {}
+        for code in flow.states:
+            for role in ("social_worker", "manager", "secretary", "lender_agent"):
+                available[(str(code), role)] = [t.target for t in flow.available(code, role)]
+        bounds = [(b.lender, b.minimum, b.maximum, b.purposes) for _p, a in
+                  plugins.hooks().ccas_lending_bounds.answers(session=db.session).results
+                  for b in (a if isinstance(a, list | tuple) else [a])]
+        db.session.rollback()
+    hand_ctx = {"flow": flow, "available": available, "bounds": bounds,
+                "list_audit": {"cases": [], "referrals": [], "portal": [], "count": True}}
+    hand = Hand(database.app_url, hand_ctx)
+    with app.app_context():
+        counter = StatementCounter([db.engine, hand.engine])
+    runner = Runner(app, hand, ctx, counter)
+    specs = endpoints(ctx)
+    audits = list_audit_rows(app, runner, specs)
+    hand.list_audit.update(audits)
+    # the hand-written list counts only when the application does (the response says)
+    probe = runner.call("app", specs["case_list"]["app"]).get_json()
+    hand.list_audit["count"] = probe.get("total") is not None
+    print(f"list reads audited by the app: {audits}; case list counts: "
+          f"{hand.list_audit['count']}")
+
+    only = [n for n in args.only.split(",") if n]
+    chosen = [n for n in only if n in specs] if only else list(specs)  # "--only none"
+    if args.show_statements:
+        show_statements(runner, specs[args.show_statements])
+        return
+    if args.profile:
+        profile(runner, args.profile_variant, specs[args.profile][args.profile_variant],
+                args.requests)
+        return
+    results = {}
+    header = f"{'endpoint':20} {'app p50/p95 µs':>17} {'hand p50/p95':>15} {'ratio':>11} " \
+             f"{'bare p50':>9} {'x bare':>7} {'stmts app/hand':>15}"
+    print(header)
+    for name in chosen:
+        r = runner.time(name, specs[name], args.requests, args.repeat)
+        results[name] = r
+        bare = r.get("bare", {}).get("p50_us")
+        print(f"{name:20} {r['app']['p50_us']:>8,}/{r['app']['p95_us']:<8,} "
+              f"{r['hand']['p50_us']:>7,}/{r['hand']['p95_us']:<7,} "
+              f"{r['ratio_hand']['p50']:>5}/{r['ratio_hand']['p95']:<5} "
+              f"{bare if bare else '':>9} "
+              f"{r.get('ratio_bare', {}).get('p50', ''):>7} "
+              f"{r['statements']['app']:>7}/{r['statements']['hand']:<7}")
+    extra = {"hook_dispatch": hook_dispatch(app, ctx), "scoped_query": scoped_query(app, ctx)}
+    print(f"hook dispatch (4 plugins): {extra['hook_dispatch']}")
+    print(f"scoped ORM query vs filtered by hand: {extra['scoped_query']}")
+    import resource
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+    report = {
+        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "machine": f"{platform.node()} {platform.machine()} {os.cpu_count()} cpu, "
+                   f"load {os.getloadavg()[0]:.2f}",
+        "python": platform.python_version(), "db": database.dialect,
+        "rls": database.dialect == "postgresql" and not args.no_rls,
+        "tenants": args.tenants, "cases_per_tenant": args.cases,
+        "requests": args.requests, "repeat": args.repeat, "label": args.label,
+        "max_rss_mb": rss, "endpoints": results, **extra,
+    }
+    compare_baseline(report, Path(args.baseline))
+    RESULTS.mkdir(exist_ok=True)
+    out = Path(args.out) if args.out else RESULTS / (
+        f"{dt.date.today().isoformat()}-{database.dialect}"
+        f"{'-norls' if args.no_rls else ''}-{args.cases}.json")
+    out.write_text(json.dumps(report, indent=1, default=str) + "\n")
+    print(f"written {out} (max RSS {rss} MB, load {os.getloadavg()[0]:.2f})")
+    if args.http:
+        print("--http: " + http_note())
+
+
+def compare_baseline(report: dict, path: Path) -> None:
+    """Warn when a ratio to the hand-written equivalent is > 20 % worse than checked in."""
+    if not path.exists():
+        return
+    baseline = json.loads(path.read_text())
+    key = f"{report['db']}{'' if report['rls'] or report['db'] == 'sqlite' else '-norls'}"
+    figures = baseline.get(key, baseline).get("endpoints", {})
+    for name, r in report["endpoints"].items():
+        old = figures.get(name, {}).get("ratio_hand")
+        if not old:
+            continue
+        for p in ("p50", "p95"):
+            if r["ratio_hand"][p] > old[p] * 1.2:
+                print(f"WARNING: REGRESSION {name} {p} ratio {r['ratio_hand'][p]} "
+                      f"> 1.2 x checked-in {old[p]} ({path.name})")
+
+
+def http_note() -> str:
+    try:
+        import gunicorn  # noqa: F401
+    except ImportError:
+        return "gunicorn is not installed: HTTP mode skipped (in-process figures only)."
+    return "gunicorn found, but the HTTP mode waits for core/wsgi.py (ops helper)."
+
+
+def show_statements(runner, specs) -> None:
+    seen = []
+    for variant, spec in specs.items():
+        runner.call(variant, spec)
+        seen.clear()
+        runner.counter.hook = seen.append
+        runner.call(variant, spec)
+        runner.counter.hook = None
+        print(f"--- {variant}: {len(seen)} statements")
+        for statement in seen:
+            print("   ", " ".join(statement.split())[:160])
+
+
+def profile(runner, variant: str, spec, requests: int) -> None:
+    for _ in range(20):
+        runner.call(variant, spec)
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for _ in range(requests):
+        runner.call(variant, spec)
+    profiler.disable()
+    stats = pstats.Stats(profiler)
+    stats.sort_stats("cumulative").print_stats(45)
+    stats.sort_stats("tottime").print_stats(25)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,102 @@
+"""SQL statements per request on the main endpoints, so that a regression shows.
+
+Each figure is the number of statements the request sends to the database (transaction
+control aside), with the four partner plugins enabled, a case holding transitions and an
+interview, and a page of referrals. A new N+1 (a lazy load per row of a list), a second
+authentication query or a redundant read makes a count grow: if the new statement is
+wanted, raise the figure here and say why in the commit. ``benchmarks/requests.py``
+prints the same counts beside the timings.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+
+import pytest
+from sqlalchemy import event
+
+from core.db import db
+
+PLUGINS = ("credit_municipal", "caf", "secours_catholique", "adie")
+PERSON = {"first_name": "Léa", "last_name": "Martin", "birth_date": "1995-04-02",
+          "phone": "0600000000", "adults": 1, "children_ages": [3]}
+
+#: statements per request: (SQLite, PostgreSQL). PostgreSQL adds the transaction's tenant
+#: setting for row-level security (one ``set_config`` per transaction).
+EXPECTED = {
+    "case_read": (7, 8),
+    "case_list": (3, 4),
+    "case_list_state": (3, 4),
+    "case_list_count": (4, 5),
+    "referral_list": (4, 5),
+    "referral_create": (14, 16),
+}
+
+
+@pytest.fixture
+def world(client, tenant, users, api_token, enable_plugin, session, in_tenant):
+    for name in PLUGINS:
+        enable_plugin(tenant, name)
+    tokens = {role: api_token(users[role]) for role in ("secretary", "social_worker",
+                                                        "referrer")}
+
+    def call(role, method, path, **kw):
+        headers = {"Authorization": f"Bearer {tokens[role]}", **kw.pop("headers", {})}
+        return client.open(f"/api/v1{path}", method=method, headers=headers, **kw)
+
+    for i in range(3):
+        response = call("secretary", "POST", "/cases", json={
+            "person": {**PERSON, "last_name": f"Nom{i}"}, "purpose": "mobility",
+            "amount_requested": "1500.00", "new_person": True})
+        assert response.status_code == 201, response.get_json()
+    case = response.get_json()
+    for i in range(3):
+        assert _referral(call, i).status_code == 201
+    return {"call": call, "case": case}
+
+
+def _referral(call, i):
+    return call("referrer", "POST", "/referrals", headers={"Idempotency-Key": str(uuid.uuid4())},
+                json={"person": {"first_name": "Léa", "last_name": f"Orientée{i}",
+                                 "birth_date": "1990-04-02", "phone": "0600000000"},
+                      "purpose": "mobility", "amount_requested": "1500.00",
+                      "consent": True})
+
+
+def _count(request) -> int:
+    statements = []
+
+    def seen(conn, cursor, statement, *_args):
+        statements.append(statement)
+
+    engine = db.engine
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        response = request()
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    assert response.status_code in (200, 201), response.get_data(as_text=True)[:300]
+    if os.environ.get("CCAS_SHOW_STATEMENTS"):  # print them to see what changed
+        print("\n---", *[" ".join(s.split())[:150] for s in statements], sep="\n  ")
+    return len(statements)
+
+
+def test_statements_per_request_on_the_main_endpoints(world):
+    call, case = world["call"], world["case"]
+    requests = {
+        "case_read": lambda: call("social_worker", "GET", f"/cases/{case['id']}"),
+        "case_list": lambda: call("social_worker", "GET", "/cases?per_page=20"),
+        "case_list_state": lambda: call("social_worker", "GET",
+                                        "/cases?per_page=20&state=intake"),
+        "case_list_count": lambda: call("social_worker", "GET",
+                                        "/cases?per_page=20&count=true"),
+        "referral_list": lambda: call("referrer", "GET", "/referrals"),
+        "referral_create": lambda: _referral(call, 9),
+    }
+    column = 1 if db.engine.dialect.name == "postgresql" else 0
+    counts = {}
+    for name, request in requests.items():
+        request()  # warm: token last-use stamp, caches
+        counts[name] = _count(request)
+    assert counts == {name: figures[column] for name, figures in EXPECTED.items()}
