@@ -95,14 +95,17 @@ def interviews_per_case(session, period: Period) -> dict[int, int]:
                 .group_by(Interview.case_id).subquery())
     evaluated = select(CaseTransition.case_id).where(CaseTransition.to_state == "evaluation")
     rows = session.execute(
-        select(func.coalesce(per_case.c.n, 0), func.count())
+        select(per_case.c.n, func.count())
         .select_from(Case)
         .outerjoin(per_case, per_case.c.case_id == Case.id)
         .where(_requests_of(period),
                or_(Case.id.in_(evaluated), per_case.c.n.is_not(None)))
-        .group_by(func.coalesce(per_case.c.n, 0))
+        .group_by(per_case.c.n)
     ).all()
-    return {int(n): int(count) for n, count in rows}
+    out: dict[int, int] = {}
+    for n, count in rows:  # no interview: NULL
+        out[int(n or 0)] = out.get(int(n or 0), 0) + int(count)
+    return out
 
 
 def monthly_requests(session, period: Period) -> list[int]:
