@@ -7,7 +7,7 @@ BIN = $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: install run test test-calendar lint docs clean
+.PHONY: install run test test-calendar lint docs screenshots clean
 
 $(BIN)/.installed: pyproject.toml setup.cfg
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,10 @@ lint: install
 
 docs: install
 	$(BIN)/ccas plugin docs
+
+# Every role's main pages in the demo city, 1280 and 375 px (docs/guide/); needs chromium.
+screenshots: install
+	$(BIN)/python scripts/screenshots.py
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .ruff_cache

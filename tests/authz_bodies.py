@@ -156,6 +156,56 @@ def _linked_secretary(ctx: Ctx) -> None:
         provider = s.scalar(select(IdentityProvider).where(IdentityProvider.name == "Annuaire"))
         s.add(IdentityLink(provider_id=provider.id, user_id=ctx.own.users["secretary"].id,
                            subject="sub-secretaire"))
+def _account_of_role(ctx) -> str:
+    with ctx.session("own") as s:
+        user = _user_in(s, ctx, ctx.user)
+        return f"u:{user.tenant_id}:{user.id}", user.get_id()
+
+
+def _another_session(ctx) -> dict:
+    """A second session of the role's user, for "Fermer cette session"."""
+    import secrets
+
+    from flask import current_app
+
+    from core.web import sessions
+
+    _account, user_id = _account_of_role(ctx)
+    sid, now = secrets.token_urlsafe(32), clock.now()
+    store = sessions.store(current_app)
+    store.save(sessions.digest(sid), None, {"_user_id": user_id}, now,
+               now + timedelta(hours=1), "", "")
+    return {"session_id": store.load(sessions.digest(sid), now).id}
+
+
+def _keep_sessions(ctx) -> None:
+    """"Fermer toutes les autres sessions" would end the matrix's own signed-in clients:
+    keep the rows to put them back afterwards (``_put_sessions_back``)."""
+    from sqlalchemy import select
+
+    from core.db import db
+    from core.models import WebSession
+
+    account, _user_id = _account_of_role(ctx)
+    with db.new_session() as s:
+        ctx.state["sessions"] = [
+            {c.name: getattr(row, c.name) for c in WebSession.__table__.columns}
+            for row in s.scalars(select(WebSession).where(WebSession.account == account))]
+
+
+def _put_sessions_back(ctx) -> str | None:
+    from sqlalchemy import select
+
+    from core.db import db
+    from core.models import WebSession
+
+    with db.new_session() as s:
+        present = set(s.scalars(select(WebSession.id)))
+        for row in ctx.state.get("sessions", []):
+            if row["id"] not in present:
+                s.add(WebSession(**row))
+        s.commit()
+    return None
 
 
 def totp_code(secret: str, at: float | None = None) -> str:
@@ -517,8 +567,6 @@ BODIES: dict[str, Body] = {
                          success=(201,), page="self"),
     "admin.token_revoke": Body(lambda c: {}, page="admin.tokens"),
     "admin.sharing": Body(lambda c: {"comparison": "on"}, page="self"),
-    "cases.case_list": Body(lambda c: {"q": "Dupont"}, success=(200,), writes=False),
-    "privacy.search": Body(lambda c: {"q": "Dupont"}, success=(200,), writes=False),
     "identity.admin": Body(lambda c: {"password_sign_in": "on"}, page="self"),
     "identity.provider_form": Body(lambda c: {
         "name": "Autre annuaire", "issuer": "https://sso.example.org/realms/agents",
@@ -557,6 +605,16 @@ BODIES: dict[str, Body] = {
     "account.password_reset": Body(lambda c: {"password": NEW_PASSWORD,
                                               "confirmation": NEW_PASSWORD},
                                    prepare=_reset_link, location="/t/{slug}/login"),
+    # searches by name travel by POST (issue 18); one's sessions
+    "cases.case_list": Body(lambda c: {"q": "ma"}, success=(200,), page="self"),
+    "privacy.search": Body(lambda c: {"q": "ma"}, success=(200,), page="self"),
+    "account.end_one_session": Body(lambda c: {}, prepare=_another_session,
+                                    location="/t/{slug}/account/sessions",
+                                    page="account.sessions_page"),
+    "account.end_other_sessions": Body(lambda c: {}, prepare=_keep_sessions,
+                                       then=_put_sessions_back,
+                                       location="/t/{slug}/account/sessions",
+                                       page="account.sessions_page"),
     # the platform operator
     "operator.login": Body(lambda c: {"email": OPERATOR_EMAIL,
                                       "password": TEST_PASSWORD}, location="/operator/",

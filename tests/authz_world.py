@@ -426,6 +426,9 @@ class WorldState:
     #: columns written by authentication on any request, allowed or refused: a token's
     #: last use (recorded at most every five minutes)
     BOOKKEEPING = {"api_tokens": {"last_used_at"}}
+    #: tables written by any request, allowed or refused, and holding the signed-in
+    #: clients of the matrix themselves: the server-side sessions (core.web.sessions)
+    SESSIONS = {"web_sessions"}
 
     def __init__(self, database, import_dir: Path, copy_dir: Path):
         from sqlalchemy import create_engine
@@ -435,10 +438,11 @@ class WorldState:
 
         self.dialect = database.dialect
         self.import_dir, self.copy_dir = import_dir, copy_dir
-        self.tables = [t.name for t in Base.metadata.sorted_tables]
+        self.tables = [t.name for t in Base.metadata.sorted_tables
+                       if t.name not in self.SESSIONS]
         self.columns = {t.name: [c.name for c in t.columns
                                  if c.name not in self.BOOKKEEPING.get(t.name, ())]
-                        for t in Base.metadata.sorted_tables}
+                        for t in Base.metadata.sorted_tables if t.name not in self.SESSIONS}
         if self.dialect == "postgresql":
             self.engine = create_engine(make_url(database.admin_url).set(database=database.name))
         else:

@@ -84,6 +84,9 @@ ENDPOINT_SAMPLES = {
     "credit_municipal.loan_sign": {"loan_id": "@granted_loan_id"},
     "credit_municipal.loan_withdraw": {"loan_id": "@signed_loan_id"},
     "credit_municipal.loan_disburse": {"loan_id": "@ready_loan_id"},
+    "credit_municipal.loan_rider_pdf": {"loan_id": "@rescheduled_loan_id"},
+    "credit_municipal.loan_write_off": {"loan_id": "@defaulted_loan_id"},
+    "credit_municipal.loan_recovery": {"loan_id": "@written_off_loan_id"},
     # the applicant's file: stored documents, household, a referral the partner follows up
     "documents.attach": {"case_id": "@evaluation_case_id"},
     "documents.remove_file": {"case_id": "@evaluation_case_id", "file_id": "@eval_file_id"},
@@ -93,9 +96,6 @@ ENDPOINT_SAMPLES = {
     "referrals.start": {"referral_id": "@followed_referral_id"},
     "referrals.outcome": {"referral_id": "@followed_referral_id"},
     "api.follow_up_referral": {"referral_id": "@followed_referral_id"},
-    "credit_municipal.loan_rider_pdf": {"loan_id": "@rescheduled_loan_id"},
-    "credit_municipal.loan_write_off": {"loan_id": "@defaulted_loan_id"},
-    "credit_municipal.loan_recovery": {"loan_id": "@written_off_loan_id"},
     # a person known only through a referral without case (the waiting one)
     **{f"privacy.referral_{name}": {"referral_id": "@pending_referral_id"}
        for name in ("page", "export_json", "export_pdf", "rectify", "erase")},

@@ -454,7 +454,7 @@ def test_passwords_off_no_password_reset_either(client, provider, users, session
         as_text=True).replace("&#39;", "'")
 
 
-def test_a_token_too_big_for_the_cookie_signs_out_without_hint(client, op, provider, users,
+def test_a_token_too_long_to_keep_signs_out_without_hint(client, op, provider, users,
                                                               monkeypatch):
     monkeypatch.setattr(oidc, "MAX_HINT_CHARS", 10)
     op.person = person(users["manager"])

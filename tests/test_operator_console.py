@@ -201,3 +201,21 @@ def test_cli_tenant_create_invites_the_manager(ccas, session, in_tenant):
     nantes = _tenant(session, "nantes")
     with in_tenant(nantes):
         assert session.scalars(select(OutboxMessage.recipient)).all() == ["chef@nantes.fr"]
+
+
+def test_cli_suspends_and_resumes_a_tenant_with_the_same_service(ccas, tenant, session):
+    r = ccas("tenant", "suspend", "alpha")
+    assert r.exit_code == 0 and "Territoire alpha suspendu." in r.output
+    assert "déjà suspendu" in ccas("tenant", "suspend", "alpha").output
+    session.expire_all()
+    assert _tenant(session, "alpha").suspended_at is not None
+    r = ccas("tenant", "resume", "alpha")
+    assert r.exit_code == 0 and "Territoire alpha rétabli." in r.output
+
+
+def test_cli_token_list_shows_the_last_use(ccas, users, api_token, client):
+    token = api_token(users["manager"])
+    assert "jamais utilisé" in ccas("token", "list", "--tenant", "alpha").output
+    client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
+    out = ccas("token", "list", "--tenant", "alpha").output
+    assert f"utilisé le {clock.today().strftime('%d/%m/%Y')}" in out

@@ -227,3 +227,16 @@ def test_the_manager_reaches_the_rights_page_of_a_referral_without_case(app, sen
     # the secretary handles the referral but not the person's rights
     assert target not in staff_client.get(f"/t/alpha/orientations/{sent.id}").get_data(
         as_text=True)
+
+
+def test_the_partners_dashboard_shows_its_referrals_by_status(referrer_client, sent):
+    html = referrer_client.get("/t/alpha/").get_data(as_text=True)
+    assert "Orientations envoyées en" in html and "En attente de votre réponse" in html
+    # the chart of its referrals, each status in words, and the way to refer someone
+    assert 'id="graphique-orientations"' in html and "Envoyée : 1" in html
+    assert "Orienter une personne" in html and "1 orientation envoyée en tout." in html
+
+
+def test_an_empty_partners_dashboard_says_what_to_do(referrer_client):
+    html = referrer_client.get("/t/alpha/").get_data(as_text=True)
+    assert "Vous n'avez encore orienté personne" in html

@@ -59,8 +59,9 @@ LEEWAY = 60
 #: Seconds provider metadata and keys are kept.
 METADATA_SECONDS = 3600
 HTTP_TIMEOUT = 10
-#: Longest ID token kept in the session for the provider's sign-out (a cookie holds 4 kB).
-MAX_HINT_CHARS = 2500
+#: Longest ID token kept in the session (server-side, ``core/web/sessions.py``) as the
+#: provider's sign-out hint; a longer one is not kept, the sign-out then names our client.
+MAX_HINT_CHARS = 16000
 SESSION_KEY = "ccas_oidc_flows"
 
 

@@ -193,7 +193,7 @@ def get_case(case_id: str):
     """
     case = cases.get_case(db.session, case_id, _role())
     body = dump_case(db.session, case, _role())
-    audit.record(db.session, "case.read", case)
+    audit.record_now(db.session, "case.read", case)
     db.session.commit()
     return jsonify(body)
 

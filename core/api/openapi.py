@@ -12,7 +12,7 @@ from flask import current_app
 from marshmallow import fields as ma_fields
 
 from .. import __version__
-from ..models import ReferralStatus
+from ..models import Purpose, ReferralStatus
 from ..schemas import common
 
 
@@ -62,13 +62,23 @@ def with_enumerations(document: dict, app) -> dict:
     every installed plugin's), a referral's statuses."""
     registry = app.extensions["ccas_plugins"]
     states = sorted(registry.workflow_for(frozenset(registry.usable())).states)
-    enums = {("/api/v1/cases", "state"): states,
-             ("/api/v1/referrals", "status"): sorted(s.value for s in ReferralStatus)}
-    for (path, name), values in enums.items():
+    no_nul = {"type": "string", "pattern": "^[^\\u0000]*$"}
+    schemas = {
+        ("/api/v1/cases", "state"): {"type": "string", "enum": states},
+        ("/api/v1/cases", "purpose"): {"type": "string",
+                                       "enum": sorted(p.value for p in Purpose)},
+        ("/api/v1/cases", "worker"): {
+            "type": "string", "pattern": "^(none|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-"
+            "[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$"},
+        ("/api/v1/cases", "q"): no_nul,
+        ("/api/v1/referrals", "status"): {"type": "string",
+                                          "enum": sorted(s.value for s in ReferralStatus)},
+    }
+    for (path, name), schema in schemas.items():
         for parameter in document.get("paths", {}).get(path, {}).get("get", {}).get(
                 "parameters", []):
             if parameter.get("name") == name:
-                parameter["schema"] = {"type": "string", "enum": values}
+                parameter["schema"] = {**parameter.get("schema", {}), **schema}
     return document
 
 

@@ -8,7 +8,7 @@ import sys
 import click
 from sqlalchemy import func, select
 
-from .. import accounts, formats, migrate
+from .. import accounts, clock, formats, migrate
 from .. import config as config_module
 from ..accounts import invitations, onboarding, totp
 from ..db import db as database
@@ -85,6 +85,34 @@ def tenant_list():
             click.echo("Aucun territoire.")
         for t in rows:
             click.echo(f"{t.slug}\t{t.name}\t{t.city}\t{t.timezone}")
+
+
+@tenant.command("suspend")
+@click.argument("slug")
+@friendly
+def tenant_suspend(slug):
+    """Suspendre le territoire SLUG : ses pages, sa connexion et son API répondent
+    « territoire suspendu » (rien n'est supprimé)."""
+    _set_suspended(slug, True)
+
+
+@tenant.command("resume")
+@click.argument("slug")
+@friendly
+def tenant_resume(slug):
+    """Rétablir le territoire SLUG suspendu."""
+    _set_suspended(slug, False)
+
+
+def _set_suspended(slug: str, suspended: bool) -> None:
+    with app_session() as session:
+        t = accounts.get_tenant(session, slug)
+        changed = accounts.set_suspended(session, t, suspended)
+        session.commit()
+    state = "suspendu" if suspended else "rétabli"
+    click.echo(f"Territoire {slug} {state}." if changed
+               else f"Territoire {slug} déjà {'suspendu' if suspended else 'ouvert'} : "
+                    "rien à faire.")
 
 
 def _progress(label: str):
@@ -380,4 +408,6 @@ def token_list(tenant_slug):
     with tenant_context(tenant_slug):
         for t in database.session.scalars(select(ApiToken).order_by(ApiToken.created_at)):
             state = "révoqué" if t.revoked_at else "actif"
-            click.echo(f"{t.id}\t{t.user.email}\t{t.name}\t{state}")
+            used = (f"utilisé le {formats.day(clock.local_day(t.last_used_at))}" if t.last_used_at
+                    else "jamais utilisé")
+            click.echo(f"{t.id}\t{t.user.email}\t{t.name}\t{state}\t{used}")

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from .. import clock
+from .. import clock, formats, labels
 from ..features import stored_documents
 from ..models import AuditEvent, Person, Referral, StoredDocument
 from . import purge
@@ -204,6 +204,35 @@ def _font() -> tuple[Path, Path] | None:
     return None
 
 
+#: Columns whose codes the PDF shows in words: column -> vocabulary (``core.labels``).
+VALUE_VOCABULARIES = {
+    "purpose": "purpose", "state": "case_state", "from_state": "case_state",
+    "to_state": "case_state", "employment": "employment", "source": "source",
+    "channel": "channel", "kind": "appointment_kind", "mode": "appointment_mode",
+}
+#: ``status`` and its history mean a different thing per table.
+STATUS_VOCABULARIES = {
+    "referrals": "referral_status", "referral_status_changes": "referral_status",
+    "appointments": "appointment_status", "case_documents": "document_status",
+    "case_suggestions": "suggestion_status",
+}
+MONEY_COLUMNS = {"amount_requested", "amount", "income", "expenses"}
+
+
+def _shown(table: str, column: str, value) -> str:
+    """A value of the subject-access PDF as the person reads it: codes in words, sums of
+    money in euros, dates the French way."""
+    vocabulary = VALUE_VOCABULARIES.get(column)
+    if column in ("status", "from_status", "to_status"):
+        vocabulary = STATUS_VOCABULARIES.get(table)
+    if vocabulary and isinstance(value, str) and value:
+        return labels.label(vocabulary, value, value)
+    if column in MONEY_COLUMNS and value not in (None, ""):
+        shown = formats.money(value)
+        return shown if shown != str(value) else _text(value)
+    return _text(value)
+
+
 def _text(value) -> str:
     if value is None or value == "" or value == [] or value == {}:
         return "—"
@@ -283,7 +312,7 @@ def to_pdf(data: dict, person_name: str, tenant_name: str = "") -> bytes:
                 if table == "stored_documents" and column == "storage_key":
                     continue
                 label = COLUMN_LABELS.get(column, column)
-                pdf.multi_cell(0, 4.5, clean(f"{label} : {_text(value)}"),
+                pdf.multi_cell(0, 4.5, clean(f"{label} : {_shown(table, column, value)}"),
                                new_x="LMARGIN", new_y="NEXT")
             pdf.ln(1)
     return bytes(pdf.output())

@@ -22,6 +22,7 @@ from sqlalchemy import (
     extract,
     func,
     literal,
+    literal_column,
     or_,
     select,
     union_all,
@@ -94,18 +95,18 @@ def interviews_per_case(session, period: Period) -> dict[int, int]:
     per_case = (select(Interview.case_id, func.count().label("n"))
                 .group_by(Interview.case_id).subquery())
     evaluated = select(CaseTransition.case_id).where(CaseTransition.to_state == "evaluation")
+    # a literal 0, not a bound parameter: PostgreSQL sees the SELECT's and the GROUP BY's
+    # coalesce() as one expression only if they are written the same
+    interviews = func.coalesce(per_case.c.n, literal_column("0"))
     rows = session.execute(
-        select(per_case.c.n, func.count())
+        select(interviews, func.count())
         .select_from(Case)
         .outerjoin(per_case, per_case.c.case_id == Case.id)
         .where(_requests_of(period),
                or_(Case.id.in_(evaluated), per_case.c.n.is_not(None)))
-        .group_by(per_case.c.n)
+        .group_by(interviews)
     ).all()
-    out: dict[int, int] = {}
-    for n, count in rows:  # no interview: NULL
-        out[int(n or 0)] = out.get(int(n or 0), 0) + int(count)
-    return out
+    return {int(n): int(count) for n, count in rows}
 
 
 def monthly_requests(session, period: Period) -> list[int]:

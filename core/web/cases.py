@@ -316,7 +316,7 @@ def _case_context(case, errors=None, message=None, failed_transition=None,
 def case_page(case_id: str):
     case = cases.get_case(db.session, case_id, _role())
     context = _case_context(case)
-    audit.record(db.session, "case.read", case)
+    audit.record_now(db.session, "case.read", case)
     db.session.commit()
     return render_template("cases/case.html", **context)
 

@@ -10,16 +10,17 @@ adds its own queues).
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
 from flask import Blueprint, g
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from .. import clock, formats, workflow
+from .. import clock, formats, labels, workflow
 from ..db import db
 from ..hookspecs import hookimpl
-from ..models import Case, CaseTransition, Interview, State
+from ..models import Case, CaseTransition, Interview, Referral, State
+from ..models.referral import AWAITING_ANSWER
 from ..plugins.types import Panel
 from ..reports import charts, delays
 
@@ -32,6 +33,7 @@ ROLE_BLOCKS = {
     "social_worker": ("dashboards/social_worker.html", 10),
     "manager": ("dashboards/manager.html", 10),
     "lender_agent": ("dashboards/lender.html", 20),
+    "referrer": ("dashboards/referrer.html", 10),
 }
 
 
@@ -131,7 +133,40 @@ def lender_files() -> dict:
     return {"submitted": _cases(Case.state == State.submitted_to_lender, limit=50)}
 
 
+def partner_referrals() -> dict:
+    """A partner's referrals: those sent by its organisation by status (key figures and a
+    chart), and those waiting for its answer."""
+    org_id = current_user.organisation_id
+    year_start = date(clock.today(g.tenant).year, 1, 1)
+    sent = dict(db.session.execute(
+        select(Referral.status, func.count())
+        .where(Referral.from_organisation_id == org_id).group_by(Referral.status)).all())
+    by_status = [(labels.label("referral_status", code), n)
+                 for code, n in sorted(sent.items(), key=lambda kv: -kv[1])]
+    waiting = db.session.scalars(
+        select(Referral).where(Referral.to_organisation_id == org_id,
+                               Referral.status.in_(AWAITING_ANSWER))
+        .order_by(Referral.created_at).limit(LIMIT)).all()
+    this_year = db.session.scalar(select(func.count()).select_from(Referral).where(
+        Referral.from_organisation_id == org_id,
+        Referral.created_at >= datetime.combine(year_start, time(), clock.zone(g.tenant))))
+    return {
+        "sent_total": sum(sent.values()), "sent_this_year": this_year,
+        "year": year_start.year, "waiting": waiting,
+        "in_progress": sum(n for code, n in sent.items() if code not in CLOSED_REFERRALS),
+        "chart": charts.horizontal_bars(
+            "graphique-orientations", "Mes orientations par statut",
+            [(label, n, formats.number(n)) for label, n in by_status]) if by_status else "",
+    }
+
+
+#: Statuses after which a referral asks nothing more of anyone.
+CLOSED_REFERRALS = {"declined", "expired", "granted", "refused", "reoriented", "abandoned",
+                    "closed"}
+
+
 DATA = {
+    "partner_referrals": partner_referrals,
     "secretary_work": secretary_work,
     "social_worker_work": social_worker_work,
     "manager_overview": manager_overview,

@@ -99,8 +99,8 @@ def callback():
                          reason=exc.reason)
             db.session.commit()
         return _refused(exc.message)
-    # The ID token is kept (as the provider's sign-out hint) only while it fits in the
-    # session cookie comfortably; without it the sign-out still names our client.
+    # The ID token is kept (as the provider's sign-out hint) unless it is unreasonably
+    # long; without it the sign-out still names our client.
     hint = identity.id_token if len(identity.id_token) <= oidc.MAX_HINT_CHARS else None
     extra = {"ccas_oidc": {"p": str(provider.id), "id_token": hint}}
     next_url = safe_next(identity.next_url, url_for("web.dashboard"))

@@ -206,7 +206,8 @@ def arrears_job(tenant, session, now: datetime) -> str | None:
     if not results:
         return None
     alerted = sum(1 for _position, sent in results if sent)
-    return f"{len(results)} prêt(s) en retard, {alerted} alerte(s) envoyée(s)"
+    return (f"{plural(len(results), 'prêt en retard', 'prêts en retard')}, "
+            f"{plural(alerted, 'alerte envoyée', 'alertes envoyées')}")
 
 
 def defaults_job(tenant, session, now: datetime) -> str | None:

@@ -149,7 +149,8 @@ def terms_message(field: str, amount: Decimal, months: int) -> str:
         return "Le montant a au plus 2 décimales."
     return {
         "annual_rate": "Le taux doit être un pourcentage positif (6 décimales au plus).",
-        "method": "Méthode inconnue (annuity ou linear).",
+        "method": "Méthode d’amortissement inconnue : échéances constantes ou amortissement "
+                  "constant.",
     }.get(field, "Conditions du prêt invalides.")
 
 

@@ -10,7 +10,7 @@ from alembic import op
 from core.plugin_api import UTCDateTime
 
 revision = "cm_0005_co_borrower"
-down_revision = "cm_0004"
+down_revision = "cm_0005"
 branch_labels = None
 depends_on = "0017b"
 

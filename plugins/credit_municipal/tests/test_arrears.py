@@ -176,12 +176,12 @@ def test_the_worker_runs_the_arrears_check_for_the_tenants_with_the_lender(
     loan = disbursed_loan(session, tenant, in_tenant, users, amount="1200", months=12,
                           disbursed_days_ago=40, social_worker=users["social_worker"])
     reports = {r.job: r for r in Worker(app, only=[
-        "credit_municipal.arrears", "credit_municipal.propose_defaults"]).run_due()}
+        "credit_municipal.arrears", "credit_municipal.defaults"]).run_due()}
     report = reports["credit_municipal.arrears"]
     assert report.status == "ok" and report.tenants_ok == 1
-    assert report.lines == ["alpha : 1 prêt(s) en retard, 1 alerte(s) envoyée(s)"]
+    assert report.lines == ["alpha : 1 prêt en retard, 1 alerte envoyée"]
     # 40 days late: below the default threshold, nothing proposed
-    defaults = reports["credit_municipal.propose_defaults"]
+    defaults = reports["credit_municipal.defaults"]
     assert defaults.status == "ok" and defaults.tenants_ok == 1 and defaults.lines == []
     with in_tenant(tenant):
         session.expire_all()

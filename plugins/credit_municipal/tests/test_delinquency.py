@@ -221,4 +221,4 @@ def test_the_worker_runs_the_default_rule_every_morning(session, tenant, in_tena
     _portfolio(session, tenant, in_tenant, users)
     with in_tenant(tenant):
         message = jobs["credit_municipal.defaults"].run(tenant, session, None)
-        assert message == "1 défaillance(s) proposée(s), 0 proposition(s) levée(s)"
+        assert message == "1 défaillance proposée, 0 proposition levée"
