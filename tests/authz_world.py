@@ -381,11 +381,11 @@ def build_tenant(session, in_tenant, slug: str, password_hash: str, import_dir: 
         "attended_invitation_id": str(past_invited[1].id), "theme_id": str(theme.id),
         "held_appointment_id": str(held.id), "invitable_case_id": str(case_main.id),
         "documents_case_id": str(case_docs.id),
+        "file_id": str(main_file.id), "eval_file_id": str(eval_file.id),
+        "member_id": str(member.id), "followed_referral_id": str(followed.id),
         # the manager's administration
         "org_id": str(u["referrer"].organisation_id), "user_id": str(u["secretary"].id),
         "token_id": str(world_token.id), "provider_id": str(world_provider.id),
-        "file_id": str(main_file.id), "eval_file_id": str(eval_file.id),
-        "member_id": str(member.id), "followed_referral_id": str(followed.id),
     }
     with in_tenant(tenant):
         first_doc = documents.checklist(session, case_eval)[0]

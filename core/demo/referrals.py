@@ -79,6 +79,7 @@ class _Referrals:
                enumerate(moves)]
         status, *_ = moves[-1]
         decline = next((r for s, _d, r, _m in moves if s == "declined"), None)
+        outcome = next((r for s, _d, r, _m in moves if s == "done"), None)
         sender = self.label_of(from_org)
         rows.add(Referral, id=referral_id, from_organisation_id=from_org.id,
                  to_organisation_id=to_org.id,
@@ -88,12 +89,16 @@ class _Referrals:
                  email=person["email"], purpose=purpose, amount_requested=amount,
                  consent=True, consent_at=ats[0],
                  consent_by=f"{sender} (accord de la personne recueilli par téléphone)",
-                 extra={}, status=status, decline_reason=decline, created_at=ats[0],
+                 consent_method="in_person" if from_org.id == self.cast.ccas.id
+                 else "referrer",
+                 extra={}, status=status, decline_reason=decline, outcome=outcome,
+                 created_at=ats[0],
                  updated_at=ats[-1], status_changed_at=ats[-1], **values)
         previous = None
         for (new, _day, reason, message), at in zip(moves, ats, strict=True):
             actor = sender if new == "sent" else self.label_of(to_org) \
-                if new in ("received", "accepted", "declined") else "système"
+                if new in ("received", "accepted", "declined", "in_progress", "done") \
+                else "système"
             rows.add(ReferralStatusChange, referral_id=referral_id, from_status=previous,
                      to_status=new, at=at, actor_label=actor, reason_code=reason,
                      message=message)
@@ -122,7 +127,16 @@ def _answer(rng, sent: date, today: date) -> list:
         moves.append(("declined", received + timedelta(days=rng.randint(1, 6)), reason,
                       DECLINE_MESSAGES.get(reason, "")))
     else:
-        moves.append(("accepted", received + timedelta(days=rng.randint(1, 6)), None, ""))
+        accepted = received + timedelta(days=rng.randint(1, 6))
+        moves.append(("accepted", accepted, None, ""))
+        # the partner reports its progress, then what came of it (coded outcome)
+        started = accepted + timedelta(days=rng.randint(2, 8))
+        if started <= today and rng.random() < 0.8:
+            moves.append(("in_progress", started, None, ""))
+            ended = started + timedelta(days=rng.randint(5, 25))
+            if ended <= today and rng.random() < 0.8:
+                outcome = rng.choice(list(REASONS["outcome"]))
+                moves.append(("done", ended, outcome, ""))
     return moves
 
 
