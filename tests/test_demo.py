@@ -27,6 +27,7 @@ from core.models import (
 )
 from core.models.referral import ReferralStatus
 from core.reports.yearly import build_report
+from core.testing.pytest_plugin import TEST_WALL_KEY
 from plugins.credit_municipal.arrears import positions
 from plugins.credit_municipal.models import (
     GuaranteeCall,
@@ -72,6 +73,7 @@ def world(ccas_database):
     app = create_app({
         "CCAS_ENV": "test", "CCAS_DATABASE_URL": ccas_database.app_url,
         "CCAS_DATABASE_OWNER_URL": ccas_database.owner_url, "SECRET_KEY": "test-secret",
+        "CCAS_TENANT_WALL_KEY": TEST_WALL_KEY,
         "WTF_CSRF_ENABLED": False, "CCAS_LOG_LEVEL": "WARNING",
         "CCAS_BASE_URL": "http://localhost",
     })

@@ -21,6 +21,7 @@ from playwright.sync_api import Error as PlaywrightError
 from core import demo
 from core.app import create_app
 from core.db import db
+from core.testing.pytest_plugin import TEST_WALL_KEY
 
 from .conftest import Browser
 
@@ -96,6 +97,7 @@ def demo_server(ccas_database):
     app = create_app({
         "CCAS_ENV": "test", "CCAS_DATABASE_URL": ccas_database.app_url,
         "CCAS_DATABASE_OWNER_URL": ccas_database.owner_url, "SECRET_KEY": "test-secret",
+        "CCAS_TENANT_WALL_KEY": TEST_WALL_KEY,
         "WTF_CSRF_ENABLED": True, "CCAS_LOG_LEVEL": "WARNING",
         "CCAS_BASE_URL": "http://localhost", "RATELIMIT_ENABLED": False,
     })
