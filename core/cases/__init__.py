@@ -15,6 +15,7 @@ from decimal import Decimal, InvalidOperation
 
 from flask import g, has_app_context
 from sqlalchemy import exists, false, func, select
+from sqlalchemy.orm import contains_eager
 from sqlalchemy.orm.exc import StaleDataError
 
 from .. import audit, clock, formats, plugins, workflow
@@ -373,7 +374,10 @@ def filter_cases(stmt, filters: CaseFilters):
         stmt = stmt.where(Case.intake_date <= filters.date_to)
     q = (filters.q or "").strip()
     if q:
-        stmt = stmt.join(Person, Person.id == Case.person_id)
+        # one join to persons, for the filter and the loading of ``Case.person`` alike
+        # (the joined eager load would add a second one)
+        stmt = stmt.join(Person, Person.id == Case.person_id).options(
+            contains_eager(Case.person))
         for word in q.split()[:4]:
             like = f"%{word.lower()}%"
             stmt = stmt.where(
