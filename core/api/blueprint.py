@@ -24,11 +24,23 @@ def _known_parameters_only():
         request.method.lower())
     if operation is None:
         return
-    known = {p["name"] for p in operation.get("parameters", []) if p.get("in") == "query"}
-    unknown = sorted(set(request.args) - known)
+    documented = {p["name"]: p.get("schema", {}) for p in operation.get("parameters", [])
+                  if p.get("in") == "query"}
+    unknown = sorted(set(request.args) - set(documented))
     if unknown:
         raise UserError(f"Paramètre inconnu : {unknown[0]!r}.", status=400, field=unknown[0],
                         message_en="Unknown query parameter.")
+    for name, schema in documented.items():
+        if request.args.get(name) == "" and _empty_is_invalid(schema):
+            raise UserError(f"Paramètre vide : {name!r} (retirez-le ou donnez une valeur).",
+                            status=400, field=name, message_en="Empty query parameter.")
+
+
+def _empty_is_invalid(schema: dict) -> bool:
+    """An empty value is not one of the codes, dates, numbers the parameter takes."""
+    return ("enum" in schema or schema.get("type") == "integer"
+            or schema.get("format") in ("date", "date-time", "uuid")
+            or ("pattern" in schema and schema["pattern"].startswith("^(")))
 
 
 @bp.after_request
