@@ -156,21 +156,30 @@ def _linked_secretary(ctx: Ctx) -> None:
         provider = s.scalar(select(IdentityProvider).where(IdentityProvider.name == "Annuaire"))
         s.add(IdentityLink(provider_id=provider.id, user_id=ctx.own.users["secretary"].id,
                            subject="sub-secretaire"))
-def _account_of_role(ctx) -> str:
-    with ctx.session("own") as s:
-        user = _user_in(s, ctx, ctx.user)
+
+
+def _account_of_role(ctx, which: str = "own") -> tuple[str, str]:
+    """The role's user's session account and Flask-Login id, in the client's tenant
+    (``"own"``) or the tenant whose objects the URL names (``"url"``)."""
+    from core.models import User
+
+    side = ctx.own if which == "own" else ctx.world[ctx.url_slug]
+    wanted = side.users.get(ctx.role) or side.users["manager"]
+    with ctx.session(which) as s:
+        user = s.get(User, (side.tenant.id, wanted.id))
         return f"u:{user.tenant_id}:{user.id}", user.get_id()
 
 
 def _another_session(ctx) -> dict:
-    """A second session of the role's user, for "Fermer cette session"."""
+    """A second session of the role's user, for "Fermer cette session" (of the other
+    tenant's user in the scopes naming the other tenant's objects: a 404)."""
     import secrets
 
     from flask import current_app
 
     from core.web import sessions
 
-    _account, user_id = _account_of_role(ctx)
+    _account, user_id = _account_of_role(ctx, "url")
     sid, now = secrets.token_urlsafe(32), clock.now()
     store = sessions.store(current_app)
     store.save(sessions.digest(sid), None, {"_user_id": user_id}, now,

@@ -125,3 +125,30 @@ def test_every_answer_has_the_isolation_headers(client, tenant, path):
     assert r.headers["Cross-Origin-Opener-Policy"] == "same-origin"
     policy = r.headers["Permissions-Policy"]
     assert "camera=()" in policy and "geolocation=()" in policy and "microphone=()" in policy
+
+
+# -- the API contract (finding 9) ------------------------------------------------------------
+
+
+def test_unknown_or_empty_query_parameters_are_refused(client, users, api_token):
+    auth = {"Authorization": f"Bearer {api_token(users['manager'])}"}
+    for query in ("stat=granted", "state=", "purpose=", "date_from=", "per_page="):
+        r = client.get(f"/api/v1/cases?{query}", headers=auth)
+        assert r.status_code == 400 and r.mimetype == "application/problem+json", query
+    assert client.get("/api/v1/cases?q=", headers=auth).status_code == 200
+
+
+def test_a_405_names_the_allowed_methods(client, users, api_token):
+    auth = {"Authorization": f"Bearer {api_token(users['manager'])}"}
+    r = client.delete("/api/v1/cases", headers=auth)
+    assert r.status_code == 405 and "GET" in r.headers["Allow"]
+
+
+def test_the_document_declares_amounts_as_decimal_strings_and_every_status(client, tenant):
+    doc = client.get("/api/v1/openapi.json").get_json()
+    amount = doc["components"]["schemas"]["Case"]["properties"]["amount_requested"]
+    assert amount["type"] == "string" and amount["format"] == "decimal"
+    for path, operations in doc["paths"].items():
+        for method, operation in operations.items():
+            assert {"400", "401", "403", "404", "422", "429"} <= set(operation["responses"]), (
+                method, path)

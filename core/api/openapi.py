@@ -16,7 +16,7 @@ from ..models import Purpose, ReferralStatus
 from ..schemas import common
 
 
-def _path_of(rule) -> str:
+def path_of(rule) -> str:
     return re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule.rule)
 
 
@@ -53,7 +53,7 @@ def build(app) -> dict:
         operations = load_operations_from_docstring(view.__doc__ or "")
         if not operations:
             continue
-        spec.path(path=_path_of(rule), operations=operations)
+        spec.path(path=path_of(rule), operations=operations)
     return with_enumerations(with_common_problems(spec.to_dict()), app)
 
 
