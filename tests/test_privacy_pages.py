@@ -44,7 +44,8 @@ def test_search_and_person_page_are_audited(person, client, login, users, sessio
     assert "Entretiens" in html and "export.pdf" in html
     reads = _actions(session, in_tenant, tenant, "person.read")
     assert [r.object_id for r in reads] == [str(p.id)]
-    assert _actions(session, in_tenant, tenant, "person.search")[0].detail == {"results": 1}
+    assert _actions(session, in_tenant, tenant, "person.search")[0].detail == {
+        "results": 1, "ids": [str(p.id)]}  # the people shown, never the name searched
     case_page = client.get(f"/t/alpha/cases/{case.id}").get_data(as_text=True)
     assert f"/t/alpha/admin/privacy/persons/{p.id}" in case_page
 
@@ -170,7 +171,7 @@ def test_search_finds_a_person_only_ever_referred_by_name_and_birth_date(
         assert html.count("/t/alpha/admin/privacy/referrals/") == 1, q
         assert any(f"/t/alpha/admin/privacy/referrals/{r.id}" in html for r in refs), q
     searches = _actions(session, in_tenant, tenant, "person.search")
-    assert [e.detail for e in searches] == [{"results": 1}] * 4
+    assert [e.detail for e in searches] == [{"results": 1, "ids": []}] * 4
 
 
 def test_the_referred_persons_page_lists_their_referrals_and_audits_each_read(
