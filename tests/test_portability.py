@@ -13,6 +13,7 @@ import zipfile
 import pytest
 from sqlalchemy import func, select, text
 
+from core import rawsql, tenancy
 from core.db import db
 from core.models import Case, Person, Tenant
 from core.portability.archive import TRANSIENT_TABLES, Manifest, row_line
@@ -234,8 +235,7 @@ def test_deleting_a_tenant_removes_its_audit_trail_with_the_owners_rights(world,
     assert ccas("tenant", "delete", "beta", "--yes").exit_code == 0
     with db.engine.connect() as conn:
         if conn.dialect.name == "postgresql":
-            conn.execute(text("SELECT set_config('ccas.tenant_id', :t, true)"),
-                         {"t": str(world["beta"].tenant.id)})
+            rawsql.set_tenant_guc(conn, str(world["beta"].tenant.id), "", tenancy.wall_key())
         left = conn.execute(text("SELECT count(*) FROM audit_events WHERE tenant_id = :t"),
                             {"t": world["beta"].tenant.id}).scalar()
     assert left == 0

@@ -44,9 +44,8 @@ def test_search_and_person_page_are_audited(person, client, login, users, sessio
     assert "Entretiens" in html and "export.pdf" in html
     reads = _actions(session, in_tenant, tenant, "person.read")
     assert [r.object_id for r in reads] == [str(p.id)]
-    # the search names whom it found (a list read is a read of each), never the query
     assert _actions(session, in_tenant, tenant, "person.search")[0].detail == {
-        "results": 1, "ids": [str(p.id)]}
+        "results": 1, "ids": [str(p.id)]}  # the people shown, never the name searched
     case_page = client.get(f"/t/alpha/cases/{case.id}").get_data(as_text=True)
     assert f"/t/alpha/admin/privacy/persons/{p.id}" in case_page
 

@@ -256,7 +256,11 @@ class ServerSessionInterface(SessionInterface):
         sid = request.cookies.get(cookie_name(app))
         if not sid or len(sid) > 100 or request.path.startswith(app.static_url_path or "/static"):
             return ServerSession()
-        found = store(app).load(digest(sid), clock.now())
+        try:
+            found = store(app).load(digest(sid), clock.now())
+        except Exception:  # noqa: BLE001 - store down: the view's own query answers 503
+            log.warning("session store unreachable: the request goes on without its session")
+            return ServerSession()
         if found is None:
             return ServerSession()
         session = ServerSession(found.data, sid=sid, seen_at=found.seen_at)
@@ -270,7 +274,10 @@ class ServerSessionInterface(SessionInterface):
         secure = self.get_cookie_secure(app) or name.startswith("__Host-")
         if not session:
             if session.sid:  # emptied (logout): the session ends, the cookie goes
-                store(app).delete(digest(session.sid))
+                try:
+                    store(app).delete(digest(session.sid))
+                except Exception:  # noqa: BLE001 - store down: the cookie goes all the same
+                    log.warning("session store unreachable: the session was not deleted")
                 response.delete_cookie(name, path="/", secure=secure, httponly=True,
                                        samesite=self.get_cookie_samesite(app))
             return
@@ -283,8 +290,12 @@ class ServerSessionInterface(SessionInterface):
             session.sid = secrets.token_urlsafe(32)
             session.renew = False
         data = dict(session)
-        store(app).save(digest(session.sid), old_key, data, now, self._expires(app, data, now),
-                        _user_agent(), _address())
+        try:
+            store(app).save(digest(session.sid), old_key, data, now,
+                            self._expires(app, data, now), _user_agent(), _address())
+        except Exception:  # noqa: BLE001 - store down: the answer goes out, unsaved
+            log.warning("session store unreachable: the session was not saved")
+            return
         response.set_cookie(name, session.sid, path="/", secure=secure, httponly=True,
                             samesite=self.get_cookie_samesite(app))
         response.vary.add("Cookie")
