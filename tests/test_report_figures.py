@@ -43,12 +43,16 @@ def test_the_funders_view_hides_an_amount_with_the_small_count_it_derives_from()
         Figure("Sans base connue", Decimal("10"), "money"),
         Figure("Montant prêté", Decimal("30200.50"), "money", basis=12),
     ], loans={"count": 12, "defaults": 1, "guarantee_calls": "2370.15",
-              "guarantee_calls_by_guarantor": {"city": "2370.15"}})
+              "guarantee_calls_by_guarantor": {"city": "2370.15"},
+              "guarantee_call_loans": 1, "guarantee_call_loans_by_guarantor": {"city": 1},
+              "derived_from": {"guarantee_calls": "guarantee_call_loans",
+                               "guarantee_calls_by_guarantor":
+                               "guarantee_call_loans_by_guarantor"}})
     view = funder_view(report)
     values = [f["value"] for f in view["sections"]["credit_municipal"]["figures"]]
     assert values == [SMALL, HIDDEN, HIDDEN, HIDDEN, Decimal("30200.50")]
     assert view["loans"]["guarantee_calls"] == HIDDEN
-    assert view["loans"]["guarantee_calls_by_guarantor"] == HIDDEN
+    assert view["loans"]["guarantee_calls_by_guarantor"] == {"city": HIDDEN}
     assert "2370" not in repr(view) and "2 370" not in repr(tables(view))
 
 

@@ -22,6 +22,7 @@ def app_config(app_config):
     return {**app_config, "CCAS_RATELIMIT_STORAGE_URL": REDIS_URL,
             "CCAS_RATELIMIT_KEY_PREFIX": "ccas-test-" + secrets.token_hex(6),
             "CCAS_LOGIN_LIMIT_ACCOUNT": "3 per 15 minutes",
+            "CCAS_LOGIN_FREE_FAILURES": 3,
             "CCAS_API_LIMIT": "4 per minute"}
 
 
@@ -32,12 +33,14 @@ def second_worker(app_config):
     return worker.test_client()
 
 
-def test_two_workers_share_the_sign_in_limit_through_redis(client, second_worker, users):
+def test_two_workers_share_the_sign_in_limit_through_redis(client, second_worker, users,
+                                                           clock):
     email = users["manager"].email
     assert _login(client, email, "wrong-password").status_code == 401
     assert _login(second_worker, email, "wrong-password").status_code == 401
     assert _login(client, email, "wrong-password").status_code == 401
-    # three failures in all, spread over two workers: the account is locked on both
+    # three failures in all, spread over two workers: on both, the next attempt must wait
+    # (the clock stands still: the delay has not passed)
     assert _login(second_worker, email, GOOD).status_code == 429
     assert _login(client, email, GOOD).status_code == 429
 

@@ -119,8 +119,10 @@ def test_production_cookie_is_host_prefixed_and_secure(ccas_database, app_config
     from core.app import create_app
     from core.testing.pytest_plugin import IsolatedClient
 
+    # production refuses SQLite unless forced: this test runs on both databases
     prod = create_app({**app_config, "CCAS_ENV": "production", "WTF_CSRF_ENABLED": False,
-                       "CCAS_SECRET_KEY": "x" * 40, "SECRET_KEY": "x" * 40})
+                       "CCAS_SECRET_KEY": "x" * 40, "SECRET_KEY": "x" * 40,
+                       "CCAS_ALLOW_SQLITE": True})
     prod.test_client_class = IsolatedClient
     client = prod.test_client()
     r = client.post("/t/alpha/login", data={"email": users["manager"].email,

@@ -193,12 +193,6 @@ def _loans(loans: dict) -> dict:
         for key in ("amount_lent", "average_amount", "average_months"):
             if loans.get(key) is not None and key not in derived:
                 out[key] = HIDDEN
-    # the guarantors paid for the defaults: under 5 defaults, what they paid is one
-    # borrower's loss (or a few), hidden with its split by guarantor
-    if is_small(loans.get("defaults")) or loans.get("defaults") is None:
-        for key in ("guarantee_calls", "guarantee_calls_by_guarantor"):
-            if loans.get(key) is not None:
-                out[key] = HIDDEN
     _hide_derived(loans, out)
     return out
 

@@ -137,6 +137,9 @@ def loans_figures(computed: dict, sections: dict) -> dict:
         data = getattr(section, "data", None) or {}
         if isinstance(data.get("loans"), dict):
             out.update({d.LOAN_KEY_ALIASES.get(k, k): v for k, v in data["loans"].items()})
+            if isinstance(out.get("derived_from"), dict):  # the amounts under their new keys
+                out["derived_from"] = {d.LOAN_KEY_ALIASES.get(a, a): d.LOAN_KEY_ALIASES.get(c, c)
+                                       for a, c in out["derived_from"].items()}
             out["source"] = name
             break
     return out

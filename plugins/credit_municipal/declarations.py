@@ -172,8 +172,12 @@ def fcs_totals_for_funders(session, conf: dict, year: int, today: date) -> dict:
     """The guarantee statement's totals, JSON-ready, for the yearly review (one dict: the
     funders' view hides its amounts when one of its counts is under 5)."""
     totals = fcs_statement(session, conf, "", year, today).totals
-    return {key: value if isinstance(value, int) else f"{value:.2f}"
-            for key, value in totals.items()}
+    out = {key: value if isinstance(value, int) else f"{value:.2f}"
+           for key, value in totals.items()}
+    # each amount with the count it derives from: the loans guaranteed, the defaults
+    out["derived_from"] = {key: "loans" if key in ("outstanding", "guaranteed") else "defaults"
+                           for key, value in totals.items() if not isinstance(value, int)}
+    return out
 
 
 def statement(session, conf: dict, tenant_name: str, kind: str, year: int,

@@ -91,7 +91,9 @@ def loan_figures(session, year: int, today: date) -> dict:
         "guarantee_calls": _money(sum((Decimal(str(v)) for v in calls.values()), Decimal(0))),
         "guarantee_calls_by_guarantor": {k: _money(v) for k, v in sorted(calls.items())},
         "city_subsidy_cost": _money(cost_of_year(session, year, today).total),
-        "ageing": ageing_data(buckets),
+        # each bucket's amount hides with its count in the funders' view
+        "ageing": {code: {**bucket, "derived_from": {"outstanding": "count"}}
+                   for code, bucket in ageing_data(buckets).items()},
         "active_loans": active,
         "guarantee_call_loans": call_loans,
         "guarantee_call_loans_by_guarantor": {g: n for g, _a, n in sorted(call_rows)},
