@@ -7,8 +7,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
+import shlex
 import uuid
 import zipfile
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select, text
@@ -239,3 +242,28 @@ def test_deleting_a_tenant_removes_its_audit_trail_with_the_owners_rights(world,
         left = conn.execute(text("SELECT count(*) FROM audit_events WHERE tenant_id = :t"),
                             {"t": world["beta"].tenant.id}).scalar()
     assert left == 0
+
+
+def test_the_deployment_guides_recipe_runs_as_written(world, ccas, tmp_path, monkeypatch,
+                                                      ccas_database):
+    """docs/deployment.md, "A city's data": the recipe's commands, the test city for
+    "lyon", in a folder of their own; every row comes back."""
+    text = (Path(__file__).resolve().parents[1] / "docs" / "deployment.md").read_text(
+        encoding="utf-8")
+    block = re.search(r"<!-- recipe: city-data -->\s*```sh\n(.*?)```", text, re.S).group(1)
+    before = digest(world["alpha"].tenant.id)
+    monkeypatch.chdir(tmp_path)
+    drop = None
+    try:
+        for line in filter(str.strip, block.splitlines()):
+            words = [w.replace("lyon", "alpha") for w in shlex.split(line)]
+            assert words[0] == "ccas"
+            if "restore-tenant" in words and ccas_database.dialect == "postgresql":
+                scratch, drop = _scratch_database(ccas_database)
+                words += ["--scratch-url", scratch]
+            result = ccas(*words[1:])
+            assert result.exit_code == 0, f"{line}\n{result.output}"
+    finally:
+        if drop is not None:
+            drop()
+    assert digest(tenant_of("alpha").id) == before
