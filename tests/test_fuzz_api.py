@@ -54,12 +54,13 @@ def app_config(app_config):
 
 #: Operations whose valid-by-schema input may still break a rule the document cannot
 #: express (a lender's bounds, a possible duplicate, a move not allowed from the case's
-#: state, a referral already answered, an opaque pagination cursor only the API makes):
+#: state, a referral already answered or not yet accepted, an opaque pagination cursor only
+#: the API makes):
 #: for them a 400, 422 or 409 problem is an accepted answer to positive data, provided it
 #: is a problem+json naming the rule.
 BUSINESS_RULES = {"POST /api/v1/cases", "POST /api/v1/cases/{case_id}/transitions",
                   "POST /api/v1/referrals", "POST /api/v1/referrals/{referral_id}/decision",
-                  "GET /api/v1/referrals"}
+                  "POST /api/v1/referrals/{referral_id}/follow-up", "GET /api/v1/referrals"}
 
 
 def business_refusal_is_a_problem(ctx, response, case):
