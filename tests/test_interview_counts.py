@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
+
 from core import cases, workflow
 from core.models import State
 from core.reports import export, suppression, yearly
@@ -16,6 +18,12 @@ def test_interviews_figures_are_banded_and_averaged():
     assert figures == {"cases": 5, "total": 9, "average": 1.8,
                        "by_count": {"0": 1, "1": 2, "2": 1, "3": 0, "4+": 1}}
     assert yearly.interviews_figures({})["average"] is None
+
+
+@pytest.fixture(autouse=True)
+def _in_2026(clock):
+    """The review of 2026, written in November 2026, whatever day the suite runs at."""
+    clock.travel_to("2026-11-20T10:00")
 
 
 def test_the_review_counts_interviews_per_evaluated_request(app, tenant, users, session,

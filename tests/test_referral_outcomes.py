@@ -15,6 +15,12 @@ from core.reports import export, yearly
 from core.workflow import TransitionError, TransitionRequest
 
 
+@pytest.fixture(autouse=True)
+def _in_2026(clock):
+    """The review of 2026, written in November 2026, whatever day the suite runs at."""
+    clock.travel_to("2026-11-20T10:00")
+
+
 @pytest.fixture
 def reoriented(app, tenant, users, session, in_tenant):
     """A case reoriented to the partner association, consent given by phone."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+import pytest
 from sqlalchemy import select
 
 from core import cases, workflow
@@ -16,6 +17,13 @@ from core.testing.pytest_plugin import probe_plugin
 from core.workflow import TransitionRequest
 
 from .test_reminders import STARTS, book, run
+
+
+@pytest.fixture(autouse=True)
+def _before_the_appointment(clock):
+    """The appointments of these tests are on 15/12/2026: the platform's clock stands the
+    day before, whatever day the suite runs at (CCAS_TEST_NOW)."""
+    clock.travel_to(STARTS - timedelta(days=1))
 
 
 def open_case(session, tenant, users, in_tenant, email=None, phone="06 12 34 56 78",
