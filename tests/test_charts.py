@@ -25,8 +25,8 @@ def test_purposes_chart_is_an_accessible_image_with_every_value_as_text():
     title, desc = root.find(f"{SVG}title"), root.find(f"{SVG}desc")
     assert root.get("aria-labelledby") == f"{title.get('id')} {desc.get('id')}"
     assert title.text == "Objets des demandes en 2018 (en %)"
-    assert "Mobilité : 57,0 %" in desc.text and "Logement : 18,5 %" in desc.text
-    assert "Mobilité" in texts(root) and "57,0 %" in texts(root)
+    assert "Mobilité : 57,0\u00a0%" in desc.text and "Logement : 18,5\u00a0%" in desc.text
+    assert "Mobilité" in texts(root) and "57,0\u00a0%" in texts(root)
     assert "style" not in ET.tostring(root, encoding="unicode")
 
 
@@ -48,7 +48,7 @@ def test_funnel_shows_each_step_and_its_share_of_requests():
     root = parse(funnel_chart(4838, 1914, 559, 2018))
     labels = texts(root)
     assert "Demandes" in labels and "4\u202f838" in labels
-    assert "1\u202f914 (39,6 %)" in labels and "559 (11,6 %)" in labels
+    assert "1\u202f914 (39,6\u00a0%)" in labels and "559 (11,6\u00a0%)" in labels
 
 
 def test_suppressed_values_are_text_without_a_bar():

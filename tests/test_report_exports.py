@@ -73,9 +73,9 @@ def test_xlsx_has_a_sheet_per_table_with_numbers_as_numbers(report):
 def test_markdown_has_a_table_per_section(report):
     text = export(report, "md").decode("utf-8")
     assert text.startswith("# Bilan 2018 du microcrédit personnel – CCAS Alpha")
-    assert "| Demandes | 4 838 |" in text
+    assert "| Demandes | 4\u202f838 |" in text
     assert "| Logement | 895 | 18,5 |" in text
-    assert "| Montant prêté (€) | 1 006 200,00 € |" in text
+    assert "| Montant prêté (€) | 1\u202f006\u202f200,00\u00a0€ |" in text
 
 
 def test_pdf_is_a_pdf_with_the_title(report):
@@ -100,8 +100,8 @@ def test_every_table_has_as_many_cells_as_headers(report):
 
 
 def test_figures_are_formatted_the_french_way():
-    assert fmt(4838) == "4 838" and fmt(57.0) == "57,0" and fmt(None) == "—"
-    assert fmt(Decimal("1234.5"), money=True) == "1 234,50 €"
+    assert fmt(4838) == "4\u202f838" and fmt(57.0) == "57,0" and fmt(None) == "—"
+    assert fmt(Decimal("1234.5"), money=True) == "1\u202f234,50\u00a0€"
     assert fmt("< 5") == "< 5"
 
 

@@ -73,6 +73,19 @@ REFERRAL_STATUS_LABELS = {
 #: Statuses waiting for the receiving organisation's answer.
 AWAITING_ANSWER = frozenset({ReferralStatus.sent, ReferralStatus.received})
 
+#: Statuses after which a referral asks nothing more of anyone.
+CLOSED = frozenset({ReferralStatus.done, ReferralStatus.declined, ReferralStatus.expired,
+                    ReferralStatus.granted, ReferralStatus.refused, ReferralStatus.reoriented,
+                    ReferralStatus.abandoned, ReferralStatus.closed})
+
+#: The tone of a status's badge (its colour, always beside its words), read like a case
+#: state's outcome; a status not listed is still in progress.
+TONES = {ReferralStatus.accepted: "granted", ReferralStatus.granted: "granted",
+         ReferralStatus.done: "granted", ReferralStatus.declined: "refused",
+         ReferralStatus.refused: "refused", ReferralStatus.expired: "abandoned",
+         ReferralStatus.abandoned: "abandoned", ReferralStatus.closed: "abandoned",
+         ReferralStatus.reoriented: "reoriented"}
+
 
 class Referral(TenantScoped, Base):
     __tablename__ = "referrals"

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from xml.sax.saxutils import escape, quoteattr
 
+from .. import formats
 from . import definitions as d
 
 BAR_COLOUR = "#1f5f8b"
@@ -27,12 +28,9 @@ def _number(value) -> float | None:
 
 
 def fr_number(value, decimals: int = 0) -> str:
-    """``57.0`` -> ``"57,0"``; text values (suppressed) unchanged."""
-    number = _number(value)
-    if number is None:
-        return str(value) if value is not None else "—"
-    text = f"{number:,.{decimals}f}".replace(",", "\u202f").replace(".", ",")
-    return text
+    """``57.0`` -> ``"57,0"`` (:func:`core.formats.number`); text values (suppressed)
+    unchanged."""
+    return formats.number(value, decimals)
 
 
 def _open(chart_id: str, title: str, desc: str, width: int, height: int) -> list[str]:
@@ -83,7 +81,7 @@ def purposes_chart(purposes: dict, year: int, chart_id: str = "graphique-objets"
     rows = []
     for key in d.PURPOSES:
         value = purposes.get(key)
-        text = f"{fr_number(value, 1)} %" if _number(value) is not None else fr_number(value)
+        text = formats.percent(value, 1) if _number(value) is not None else fr_number(value)
         rows.append((d.PURPOSE_REPORT_LABELS.get(key, key), value, text))
     return horizontal_bars(chart_id, f"Objets des demandes en {year} (en %)", rows, 100.0)
 
@@ -98,7 +96,7 @@ def funnel_chart(requests, instructions, granted, year: int,
         text = fr_number(value)
         number = _number(value)
         if base and number is not None and label != "Demandes":
-            text += f" ({fr_number(100 * number / base, 1)} %)"
+            text += f" ({formats.percent(100 * number / base, 1)})"
         rows.append((label, value, text))
     return horizontal_bars(
         chart_id, f"Des demandes aux prêts accordés en {year}", rows, base or None

@@ -33,35 +33,25 @@ class Table:
     rows: list[list]
 
 
-def _money(value) -> str:
-    amount = Decimal(str(value)).quantize(Decimal("0.01"))
-    units, cents = f"{abs(amount):.2f}".split(".")
-    groups = []
-    while units:
-        groups.insert(0, units[-3:])
-        units = units[:-3]
-    return f"{'-' if amount < 0 else ''}{' '.join(groups)},{cents} €"
-
-
 def fmt(value, money: bool = False) -> str:
-    """A figure the French way: ``4 838``, ``57,0``, ``1 234,50 €``; text unchanged."""
+    """A figure the French way, through :mod:`core.formats` like the pages: ``4 838``,
+    ``57,0``, ``1 234,50 €``, ``3,04 %``; text unchanged."""
     if value is None:
-        return "—"
+        return formats.EMPTY
     if isinstance(value, bool):
         return "oui" if value else "non"
     if money or isinstance(value, _Money):
-        try:
-            return _money(value)
-        except ArithmeticError:
-            return str(value)
+        return formats.money(value)
     if isinstance(value, _Percent):
         return formats.percent(value)
     if isinstance(value, Decimal):
-        return str(value).replace(".", ",")
+        exponent = value.as_tuple().exponent
+        return formats.number(value, -exponent if isinstance(exponent, int) and exponent < 0
+                              else 0)
     if isinstance(value, int):
-        return f"{value:,}".replace(",", " ")
+        return formats.number(value)
     if isinstance(value, float):
-        return f"{value:,.1f}".replace(",", " ").replace(".", ",")
+        return formats.number(value, 1)
     return str(value)
 
 

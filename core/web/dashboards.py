@@ -20,7 +20,7 @@ from .. import clock, formats, labels, workflow
 from ..db import db
 from ..hookspecs import hookimpl
 from ..models import Case, CaseTransition, Interview, Referral, State
-from ..models.referral import AWAITING_ANSWER
+from ..models.referral import AWAITING_ANSWER, CLOSED
 from ..plugins.types import Panel
 from ..reports import charts, delays
 
@@ -153,16 +153,11 @@ def partner_referrals() -> dict:
     return {
         "sent_total": sum(sent.values()), "sent_this_year": this_year,
         "year": year_start.year, "waiting": waiting,
-        "in_progress": sum(n for code, n in sent.items() if code not in CLOSED_REFERRALS),
+        "in_progress": sum(n for code, n in sent.items() if code not in CLOSED),
         "chart": charts.horizontal_bars(
             "graphique-orientations", "Mes orientations par statut",
             [(label, n, formats.number(n)) for label, n in by_status]) if by_status else "",
     }
-
-
-#: Statuses after which a referral asks nothing more of anyone.
-CLOSED_REFERRALS = {"declined", "expired", "granted", "refused", "reoriented", "abandoned",
-                    "closed"}
 
 
 DATA = {

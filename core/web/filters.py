@@ -8,12 +8,7 @@ from flask import Flask, g
 from markupsafe import Markup
 
 from .. import clock, formats, labels, workflow
-
-# The tone of a badge (its colour, always beside its words) per referral status; a case
-# state's tone is its outcome (``CaseState.outcome``).
-REFERRAL_TONES = {"accepted": "granted", "granted": "granted", "declined": "refused",
-                  "refused": "refused", "expired": "abandoned", "abandoned": "abandoned",
-                  "closed": "abandoned", "reoriented": "reoriented"}
+from ..models.referral import TONES as REFERRAL_TONES
 
 
 def format_money(value) -> str:
