@@ -10,6 +10,7 @@ section ``ACCOUNT`` go to the user's corner of the header instead.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
@@ -59,19 +60,10 @@ def best_item(items: Iterable[NavItem], endpoint: str | None) -> NavItem | None:
             return item
         if item.endpoint.split(".", 1)[0] != blueprint:
             continue
-        common = _common_prefix(item.endpoint, endpoint)
+        common = len(os.path.commonprefix([item.endpoint, endpoint]))
         if common > best_len:
             best, best_len = item, common
     return best
-
-
-def _common_prefix(a: str, b: str) -> int:
-    n = 0
-    for x, y in zip(a, b, strict=False):
-        if x != y:
-            break
-        n += 1
-    return n
 
 
 def build(items: list[NavItem], endpoint: str | None, url: Callable[[str], str],
