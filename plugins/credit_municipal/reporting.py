@@ -128,33 +128,30 @@ def report_section(tenant, year: int, session) -> ReportSection:
 
 def labelled(figures: dict) -> list[Figure]:
     """The section's figures as the review shows them, each amount with the number of
-    loans it derives from (``DERIVED_FROM``), so that the funders' view hides it with
-    them."""
-    running = figures["active_loans"]
-    by_guarantor = figures["guarantee_call_loans_by_guarantor"]
-    disbursed = figures["disbursed"]
+    loans it derives from, read through ``DERIVED_FROM`` (the same pairs as the data's),
+    so that the funders' view hides it with them."""
+
+    def amount(label: str, key: str, kind: str = "money") -> Figure:
+        value = figures[key]
+        return Figure(label, None if value is None else Decimal(value), kind,
+                      basis=figures[DERIVED_FROM[key]])
+
+    by_guarantor = figures[DERIVED_FROM["guarantee_calls_by_guarantor"]]
     out = [
         Figure("Prêts accordés dans l'année", figures["granted"]),
-        Figure("Prêts décaissés dans l'année", disbursed),
-        Figure("Montant prêté", Decimal(figures["amount_lent"]), "money", basis=disbursed),
-        Figure("Montant moyen d'un prêt", Decimal(figures["average"]), "money",
-               basis=disbursed),
-        Figure("Prêts en cours de remboursement", running),
-        Figure("Capital restant dû (encours)", Decimal(figures["outstanding"]), "money",
-               basis=running),
-        Figure("Portefeuille à risque à 30 jours (PAR30)",
-               None if figures["par30"] is None else Decimal(figures["par30"]), "percent",
-               basis=running),
+        Figure("Prêts décaissés dans l'année", figures["disbursed"]),
+        amount("Montant prêté", "amount_lent"),
+        amount("Montant moyen d'un prêt", "average"),
+        Figure("Prêts en cours de remboursement", figures["active_loans"]),
+        amount("Capital restant dû (encours)", "outstanding"),
+        amount("Portefeuille à risque à 30 jours (PAR30)", "par30", "percent"),
         Figure("Défaillances déclarées", figures["defaults"]),
-        Figure("Appels en garantie", Decimal(figures["guarantee_calls"]), "money",
-               basis=figures["guarantee_call_loans"]),
+        amount("Appels en garantie", "guarantee_calls"),
     ]
-    out += [Figure(PARTY_LABELS.get(code, "Autre garant"), Decimal(amount), "money",
+    out += [Figure(PARTY_LABELS.get(code, "Autre garant"), Decimal(value), "money",
                    basis=by_guarantor.get(code, 0), group="Appels en garantie, par garant")
-            for code, amount in figures["guarantee_calls_by_guarantor"].items()]
-    out.append(Figure("Coût de la bonification pour la Ville",
-                      Decimal(figures["city_subsidy_cost"]), "money",
-                      basis=figures["subsidised_loans"]))
+            for code, value in figures["guarantee_calls_by_guarantor"].items()]
+    out.append(amount("Coût de la bonification pour la Ville", "city_subsidy_cost"))
     for code, bucket in figures["ageing"].items():
         label = BUCKET_LABELS.get(code, code)
         out.append(Figure(label, bucket["count"], group="Prêts en retard, par ancienneté"))
