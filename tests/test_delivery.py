@@ -14,7 +14,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
-from core import clock
+from core import accounts, clock
 from core.models import Organisation, OutboxMessage, OutboxStatus
 from core.outbox import delivery, enqueue_email, enqueue_webhook
 
@@ -259,6 +259,22 @@ def test_each_tenant_is_drained_in_its_own_scope(app, smtp, session, in_tenant, 
             session.commit()
     assert delivery.drain(app).sent == 2
     assert sorted(m["To"] for m in smtp.messages) == ["contact@alpha.test", "contact@beta.test"]
+
+
+def test_a_suspended_tenants_mail_waits_for_it_to_be_resumed(app, smtp, session, in_tenant,
+                                                             tenant, other_tenant):
+    for t in (tenant, other_tenant):
+        with in_tenant(t):
+            enqueue_email(session, f"contact@{t.slug}.test", f"Pour {t.slug}", "Texte")
+            session.commit()
+    accounts.set_suspended(session, other_tenant, True)
+    session.commit()
+    assert delivery.drain(app).sent == 1
+    assert [m["To"] for m in smtp.messages] == ["contact@alpha.test"]
+    accounts.set_suspended(session, other_tenant, False)
+    session.commit()
+    assert delivery.drain(app).sent == 1
+    assert smtp.messages[-1]["To"] == "contact@beta.test"
 
 
 def test_two_drains_in_parallel_send_each_message_once(app, smtp, receiver, partner, session,

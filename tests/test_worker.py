@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from core import clock, tenancy, worker
+from core import accounts, clock, tenancy, worker
 from core.config import ConfigError, load
 from core.models import Case, JobRun, WorkerHeartbeat
 from core.plugin_api import ScheduledJob
@@ -69,7 +69,8 @@ def test_schedule_override_switches_a_job_off(app):
     assert jobs["outbox.drain"].schedule == Schedule(timedelta(minutes=5))
 
 
-def _counting_plugin(name, calls, fail_for=(), sleep=0.0, per_tenant=True):
+def _counting_plugin(name, calls, fail_for=(), sleep=0.0, per_tenant=True,
+                    while_suspended=False):
     def run(tenant=None, session=None, now=None):
         if tenant is not None:
             # the tenant's scope is set: its own rows only
@@ -82,7 +83,8 @@ def _counting_plugin(name, calls, fail_for=(), sleep=0.0, per_tenant=True):
         return "fait"
 
     return probe_plugin(name, ccas_scheduled_jobs=lambda: [
-        ScheduledJob(f"{name}.job", run, every=timedelta(hours=1), per_tenant=per_tenant)])
+        ScheduledJob(f"{name}.job", run, every=timedelta(hours=1), per_tenant=per_tenant,
+                     while_suspended=while_suspended)])
 
 
 def test_a_plugin_job_runs_for_the_tenants_that_enabled_it(app, session, with_plugin,
@@ -159,6 +161,35 @@ def test_a_failing_job_is_recorded_and_does_not_stop_the_others(app, session, wi
     assert row.status == "failed" and row.finished_at is not None
     assert "alpha : échec (RuntimeError" in row.detail and "beta : fait" in row.detail
     assert "Léa" not in row.detail
+
+
+def test_a_suspended_tenants_jobs_wait_except_the_legal_ones(app, session, with_plugin,
+                                                            make_tenant, enable_plugin):
+    """Suspended by the operator: no reminder, no rule applied to its files, its mail held;
+    the retention purge (declared ``while_suspended``) still runs."""
+    waiting, legal = [], []
+    with_plugin(_counting_plugin("probe_jobs", waiting))
+    with_plugin(_counting_plugin("probe_legal", legal, while_suspended=True))
+    beta = make_tenant("beta")
+    for name in ("probe_jobs", "probe_legal"):
+        enable_plugin(beta, name)
+    accounts.set_suspended(session, beta, True)
+    session.commit()
+    now = clock.now()
+    reports = {r.job: r for r in Worker(app, only=["probe_jobs.job", "probe_legal.job"])
+               .run_due(now)}
+    assert waiting == ["alpha"] and sorted(legal) == ["alpha", "beta"]
+    held = reports["probe_jobs.job"]
+    assert held.status == "ok" and held.tenants_ok == 1
+    assert "beta : territoire suspendu, tâche en attente" in held.lines
+    declared = {job.name: job.declared.while_suspended for job in Worker(app).jobs}
+    assert declared["privacy.purge"] and not declared["appointments.remind"]
+    assert not declared["outbox.drain"] and not declared["credit_municipal.arrears"]
+    # resumed: its jobs run again at the next slot
+    accounts.set_suspended(session, beta, False)
+    session.commit()
+    Worker(app, only=["probe_jobs.job"]).run_due(now + timedelta(hours=1))
+    assert sorted(waiting) == ["alpha", "alpha", "beta"]
 
 
 def test_heartbeat_and_status(app, session, with_plugin):

@@ -320,12 +320,13 @@ def drain_tenant(app, session, now: datetime, batch: int = 50) -> DrainStats:
 
 def drain(app=None, now: datetime | None = None, batch: int = 50,
           tenant_slugs: list[str] | None = None) -> DrainStats:
-    """Deliver every tenant's due messages once. ``now`` lets tests move time forward."""
+    """Deliver every tenant's due messages once (a suspended tenant's wait for it to be
+    resumed, as in the worker). ``now`` lets tests move time forward."""
     app = app or current_app._get_current_object()
     now = now or clock.now()
     maker = app.extensions["ccas_sessionmaker"]
     with maker() as session:
-        stmt = select(Tenant.id).order_by(Tenant.id)
+        stmt = select(Tenant.id).where(Tenant.suspended_at.is_(None)).order_by(Tenant.id)
         if tenant_slugs:
             stmt = stmt.where(Tenant.slug.in_(tenant_slugs))
         tenant_ids = list(session.scalars(stmt))

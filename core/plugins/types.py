@@ -211,6 +211,10 @@ class ScheduledJob:
     :param label: French label for the operator console.
     :param per_tenant: ``False`` for platform work (no tenant, no tenant table reachable);
         ``run`` then gets ``session`` and ``now`` only.
+    :param while_suspended: run it for a tenant the platform's operator suspended too. By
+        default a suspended tenant's jobs wait for it to be resumed (no reminder, no mail,
+        no rule applied to its files); a legal obligation that does not stop with the
+        service (the retention purge) says ``True``.
     """
 
     name: str
@@ -219,3 +223,4 @@ class ScheduledJob:
     at: Any = None
     label: str = ""
     per_tenant: bool = True
+    while_suspended: bool = False

@@ -12,6 +12,9 @@
   transaction: committed after the tenant's run, rolled back if it raises. A failure is
   logged and recorded on the run (``failed``, the tenant named, no message that could
   carry personal data); the other tenants and the other jobs still run.
+* A tenant suspended by the platform's operator is skipped (its jobs wait for it to be
+  resumed, its outbox too) except by the jobs declared ``while_suspended`` (the retention
+  purge: a legal obligation does not stop with the service).
 * Each worker keeps a heartbeat row (``worker_heartbeats``) fresh: the operator console
   reads it through :func:`core.worker.status`.
 """
@@ -206,17 +209,21 @@ class Worker:
         if not job.declared.per_tenant:
             self._run_platform(job, now, report)
         else:
-            for tenant_id, slug in self._tenants():
+            for tenant_id, slug, suspended in self._tenants():
+                if suspended and not job.declared.while_suspended:
+                    report.lines.append(f"{slug} : territoire suspendu, tâche en attente")
+                    continue
                 self._run_tenant(job, tenant_id, slug, now, report)
         if report.tenants_failed:
             report.status = "failed"
         log.debug("job %s (slot %s): %s", job.name, slot.isoformat(), report.status)
         return report
 
-    def _tenants(self) -> list[tuple[int, str]]:
+    def _tenants(self) -> list[tuple[int, str, bool]]:
+        """Every tenant as ``(id, slug, suspended)``."""
         with self._session() as session:
-            return [(t.id, t.slug) for t in
-                    session.execute(select(Tenant.id, Tenant.slug).order_by(Tenant.slug))]
+            return [(t.id, t.slug, t.suspended_at is not None) for t in session.execute(
+                select(Tenant.id, Tenant.slug, Tenant.suspended_at).order_by(Tenant.slug))]
 
     def _run_platform(self, job: Job, now: datetime, report: RunReport) -> None:
         with self.app.app_context():
