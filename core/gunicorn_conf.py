@@ -20,6 +20,8 @@ from __future__ import annotations
 import multiprocessing
 import os
 
+from gunicorn.http import wsgi as _gunicorn_wsgi
+
 bind = os.environ.get("CCAS_WEB_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("CCAS_WEB_WORKERS", min(2 * multiprocessing.cpu_count() + 1, 8)))
 threads = int(os.environ.get("CCAS_WEB_THREADS", "1"))
@@ -43,3 +45,9 @@ access_log_format = '%({REMOTE_ADDR}e)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms'
 # core.proxies decides which X-Forwarded-* to believe (CCAS_TRUSTED_PROXIES).
 secure_scheme_headers: dict[str, str] = {}
 forwarded_allow_ips = "127.0.0.1"
+
+# gunicorn names itself and its version in a ``Server`` header it writes on every answer,
+# with no setting to change it: the header is read from this module attribute when each
+# response is built (gunicorn 20–27), so the workers forked after this file is read say
+# only ``ccas-network`` (no software or version for a scanner to match).
+_gunicorn_wsgi.SERVER = "ccas-network"
