@@ -187,15 +187,62 @@ def _another_session(ctx) -> dict:
     return {"session_id": store.load(sessions.digest(sid), now).id}
 
 
+def _operator_ids(ctx) -> tuple[str, str]:
+    """The world's operator's session account and Flask-Login id."""
+    from sqlalchemy import select
+
+    from core.models import Operator
+
+    with ctx.session("own") as s:
+        operator = s.scalar(select(Operator).where(Operator.email == OPERATOR_EMAIL))
+        return f"o:{operator.id}", operator.get_id()
+
+
+def _another_operator_session(ctx) -> dict:
+    """A second session of the operator, for the operator's "Fermer cette session"."""
+    import secrets
+
+    from flask import current_app
+
+    from core.web import sessions
+
+    _account, operator_id = _operator_ids(ctx)
+    sid, now = secrets.token_urlsafe(32), clock.now()
+    store = sessions.store(current_app)
+    store.save(sessions.digest(sid), None, {"_user_id": operator_id}, now,
+               now + timedelta(hours=1), "", "")
+    ctx.state["ended"] = store.load(sessions.digest(sid), now).id
+    return {"session_id": ctx.state["ended"]}
+
+
+def _operator_session_ended(ctx) -> str | None:
+    """The operator's events go to the log, not a tenant's tables: check the session is
+    gone from the store."""
+    from flask import current_app
+
+    from core.web import sessions
+
+    account, _operator_id = _operator_ids(ctx)
+    alive = {row.id for row in sessions.store(current_app).of_account(account, clock.now())}
+    return f"session {ctx.state['ended']} still open" if ctx.state["ended"] in alive else None
+
+
+def _keep_operator_sessions(ctx) -> None:
+    _keep_rows(ctx, _operator_ids(ctx)[0])
+
+
 def _keep_sessions(ctx) -> None:
     """"Fermer toutes les autres sessions" would end the matrix's own signed-in clients:
     keep the rows to put them back afterwards (``_put_sessions_back``)."""
+    _keep_rows(ctx, _account_of_role(ctx)[0])
+
+
+def _keep_rows(ctx, account: str) -> None:
     from sqlalchemy import select
 
     from core.db import db
     from core.models import WebSession
 
-    account, _user_id = _account_of_role(ctx)
     with db.new_session() as s:
         ctx.state["sessions"] = [
             {c.name: getattr(row, c.name) for c in WebSession.__table__.columns}
@@ -651,6 +698,14 @@ BODIES: dict[str, Body] = {
     "operator.tenant_detail": Body(lambda c: {"plugin": "adie", "action": "enable"}),
     "operator.tenant_status": Body(lambda c: {"action": "suspend"},
                                    page="operator.tenant_detail"),
+    "operator.end_one_session": Body(lambda c: {}, prepare=_another_operator_session,
+                                     writes=False, then=_operator_session_ended,
+                                     location="/operator/account/sessions",
+                                     page="operator.sessions_page"),
+    "operator.end_other_sessions": Body(lambda c: {}, prepare=_keep_operator_sessions,
+                                        writes=False, then=_put_sessions_back,
+                                        location="/operator/account/sessions",
+                                        page="operator.sessions_page"),
 }
 
 

@@ -132,3 +132,42 @@ def test_production_cookie_is_host_prefixed_and_secure(ccas_database, app_config
     cookie = r.headers["Set-Cookie"]
     assert cookie.startswith("__Host-ccas_session=") and "Secure" in cookie
     assert "Path=/" in cookie and "Domain" not in cookie and "HttpOnly" in cookie
+
+
+def _operator_login(client):
+    r = _post(client, "/operator/login", {"email": "operator@platform.test",
+                                          "password": TEST_PASSWORD})
+    assert r.status_code == 302, r.status_code
+
+
+def test_an_operator_sees_and_ends_their_own_sessions(app, client, operator, users, login,
+                                                      caplog):
+    others = [app.test_client() for _ in range(2)]
+    for other in others:
+        _operator_login(other)
+    _operator_login(client)
+    manager = app.test_client()
+    login(manager, users["manager"])
+    page = html.unescape(client.get("/operator/account/sessions").get_data(as_text=True))
+    assert "<h1>Sessions ouvertes</h1>" in page and 'href="/operator/account/sessions"' in page
+    assert page.count("Fermer cette session") == 2 and "Cette session" in page
+    # the manager's session is not the operator's to end
+    manager_rows = sessions.store(app).of_account(
+        f"u:{users['manager'].tenant_id}:{users['manager'].id}", clock.now())
+    assert _post(client, f"/operator/account/sessions/{manager_rows[0].id}/end",
+                 page="/operator/account/sessions").status_code == 404
+    first = page.split("/operator/account/sessions/")[1].split('/end"')[0]
+    caplog.set_level("INFO", logger="core.web.session_pages")
+    assert _post(client, f"/operator/account/sessions/{first}/end",
+                 page="/operator/account/sessions").status_code == 302
+    assert sorted(o.get("/operator/").status_code for o in others) == [200, 302]
+    _post(client, "/operator/account/sessions/end-others", page="/operator/account/sessions")
+    assert [o.get("/operator/").status_code for o in others] == [302, 302]
+    assert client.get("/operator/").status_code == 200
+    assert manager.get("/t/alpha/cases/").status_code == 200
+    logged = [r.getMessage() for r in caplog.records if r.name == "core.web.session_pages"]
+    assert any("session.end " in m and first in m for m in logged)
+    assert any("session.end_others" in m for m in logged)
+    # a tenant's user has no operator page
+    r = manager.get("/operator/account/sessions")
+    assert r.status_code == 302 and "/operator/login" in r.headers["Location"]

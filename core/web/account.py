@@ -3,31 +3,26 @@ security page (TOTP enrolment, recovery codes), password reset by e-mail."""
 
 from __future__ import annotations
 
-import uuid
-
 from flask import (
     Blueprint,
-    abort,
     current_app,
     flash,
     g,
     redirect,
     render_template,
     request,
-    session,
     url_for,
 )
-from flask_babel import ngettext
 from flask_login import current_user
 
-from .. import audit, clock
+from .. import audit
 from ..accounts import identity_providers, password_reset
 from ..db import db
 from ..errors import UserError
 from ..hookspecs import hookimpl
 from ..plugins.types import NavItem
 from ..policy import ALL_TENANT_ROLES, allow, public
-from . import second_factor, sessions
+from . import second_factor, session_pages
 
 bp = Blueprint("account", __name__, url_prefix="/t/<tenant>")
 
@@ -91,44 +86,34 @@ def totp_disable():
 # -- one's open sessions (core.web.sessions) ---------------------------------------------
 
 
+def _sessions_place() -> session_pages.Place:
+    def record(action: str, **details) -> None:
+        audit.record(db.session, action, current_user, **details)
+        db.session.commit()
+
+    return session_pages.Place("account.sessions_page", "account.end_one_session",
+                               "account.end_other_sessions", record)
+
+
 @bp.route("/account/sessions")
 @allow(ALL_TENANT_ROLES)
 def sessions_page():
     """The user's open sessions: when and where each was opened and last used."""
-    rows = sessions.store().of_account(sessions.account_of(session), clock.now())
-    current = getattr(session, "public_id", None)
-    return render_template("account/sessions.html", rows=rows, current=current)
+    return session_pages.page(_sessions_place())
 
 
 @bp.route("/account/sessions/<session_id>/end", methods=["POST"])
 @allow(ALL_TENANT_ROLES)
 def end_one_session(session_id: str):
     """End one of the user's other sessions (this one ends with "Se déconnecter")."""
-    try:
-        uuid.UUID(session_id)
-    except ValueError:
-        abort(404)
-    ended = sessions.store().end(sessions.account_of(session), [session_id],
-                                 keep_key=sessions.digest(session.sid or ""))
-    if not ended:
-        abort(404)
-    audit.record(db.session, "session.end", current_user, ended_session=session_id)
-    db.session.commit()
-    flash("La session a été fermée.", "success")
-    return redirect(url_for("account.sessions_page"))
+    return session_pages.end_one(_sessions_place(), session_id)
 
 
 @bp.route("/account/sessions/end-others", methods=["POST"])
 @allow(ALL_TENANT_ROLES)
 def end_other_sessions():
     """End every session of the user but this one."""
-    ended = sessions.store().end(sessions.account_of(session), [],
-                                 keep_key=sessions.digest(session.sid or ""))
-    audit.record(db.session, "session.end_others", current_user, ended=ended)
-    db.session.commit()
-    flash(ngettext("%(num)d autre session a été fermée.", "%(num)d autres sessions ont été "
-                   "fermées.", ended), "success")
-    return redirect(url_for("account.sessions_page"))
+    return session_pages.end_others(_sessions_place())
 
 
 # -- password reset -----------------------------------------------------------------------

@@ -26,7 +26,7 @@ from ..errors import UserError
 from ..models import Operator, PluginState, Tenant
 from ..policy import operator_only, public
 from ..reports import comparison
-from . import second_factor
+from . import second_factor, session_pages
 from .auth import (
     begin_second_factor,
     complete_login,
@@ -102,6 +102,31 @@ def totp_enrol():
 @operator_only
 def totp_disable():
     return second_factor.disable(PLACE, current_user)
+
+
+def _sessions_place() -> session_pages.Place:
+    return session_pages.Place("operator.sessions_page", "operator.end_one_session",
+                               "operator.end_other_sessions",
+                               session_pages.operator_log(current_user.id))
+
+
+@bp.route("/account/sessions")
+@operator_only
+def sessions_page():
+    """The operator's open sessions."""
+    return session_pages.page(_sessions_place())
+
+
+@bp.route("/account/sessions/<session_id>/end", methods=["POST"])
+@operator_only
+def end_one_session(session_id: str):
+    return session_pages.end_one(_sessions_place(), session_id)
+
+
+@bp.route("/account/sessions/end-others", methods=["POST"])
+@operator_only
+def end_other_sessions():
+    return session_pages.end_others(_sessions_place())
 
 
 @bp.route("/logout", methods=["POST"])
