@@ -128,7 +128,7 @@ from . import plugins
 from .api.auth import token_authenticated
 from .cases import local_today, parse_amount, parse_date
 from .cases.household import Borrower, borrowers
-from .cli.context import tenant_context
+from .cli.context import tenant_context, tenant_option
 from .db import db
 from .demo.rows import insert_rows, new_id
 from .errors import UserError
@@ -273,7 +273,7 @@ def tenant_command(plugin_name: str):
     command receives ``tenant`` (the ``Tenant``)."""
 
     def decorate(fn):
-        @click.option("--tenant", "tenant_slug", required=True, help="Slug du territoire.")
+        @tenant_option
         @functools.wraps(fn)
         def wrapper(tenant_slug, *args, **kwargs):
             with tenant_context(tenant_slug) as tenant:

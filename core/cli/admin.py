@@ -16,7 +16,15 @@ from ..models import ApiToken, Operator, Organisation, Tenant
 from ..portability import export as portability_export
 from ..portability import load as portability_load
 from ..portability import removal as portability_removal
-from .context import _app, app_session, friendly, owner_session, tenant_context
+from .context import (
+    _app,
+    app_session,
+    email_option,
+    friendly,
+    owner_session,
+    tenant_context,
+    tenant_option,
+)
 
 # -- database -------------------------------------------------------------------------------
 
@@ -201,7 +209,7 @@ def org():
 
 
 @org.command("create")
-@click.option("--tenant", "tenant_slug", required=True, help="Slug du territoire.")
+@tenant_option
 @click.option("--name", required=True, help="Nom de l'organisation.")
 @click.option("--kind", required=True, help="ccas, lender, aid_fund, association, funder, other")
 @click.option("--plugin", "plugin_name", help="Extension qui représente cette organisation.")
@@ -216,7 +224,7 @@ def org_create(tenant_slug, name, kind, plugin_name, email):
 
 
 @org.command("list")
-@click.option("--tenant", "tenant_slug", required=True, help="Slug du territoire.")
+@tenant_option
 @friendly
 def org_list(tenant_slug):
     """Lister les organisations d'un territoire."""
@@ -248,8 +256,8 @@ def user():
 
 
 @user.command("create")
-@click.option("--tenant", "tenant_slug", required=True, help="Slug du territoire.")
-@click.option("--email", required=True, help="Adresse e-mail (identifiant de connexion).")
+@tenant_option
+@email_option
 @click.option("--role", required=True,
               help="manager, secretary, social_worker, lender_agent, referrer, funder")
 @click.option("--org", "org_name", required=True, help="Nom de l'organisation.")
@@ -268,8 +276,8 @@ def user_create(tenant_slug, email, role, org_name, full_name, password_stdin):
 
 
 @user.command("invite")
-@click.option("--tenant", "tenant_slug", required=True, help="Slug du territoire.")
-@click.option("--email", required=True, help="Adresse e-mail (identifiant de connexion).")
+@tenant_option
+@email_option
 @click.option("--role", required=True,
               help="manager, secretary, social_worker, lender_agent, referrer, funder")
 @click.option("--org", "org_name", required=True, help="Nom de l'organisation.")
@@ -286,44 +294,52 @@ def user_invite(tenant_slug, email, role, org_name, full_name):
                    "le message part avec la file d'envoi (ccas outbox drain).")
 
 
+def _on_account(tenant_slug: str, email: str, act) -> None:
+    """``act(user)`` on the account ``email`` of the tenant, committed; prints what it
+    returns."""
+    with tenant_context(tenant_slug):
+        u = accounts.get_user(database.session, email)
+        message = act(u)
+        database.session.commit()
+    click.echo(message)
+
+
 @user.command("deactivate")
-@click.option("--tenant", "tenant_slug", required=True, help="Slug du territoire.")
-@click.option("--email", required=True, help="Adresse e-mail (identifiant de connexion).")
+@tenant_option
+@email_option
 @friendly
 def user_deactivate(tenant_slug, email):
     """Désactiver un compte : ses sessions prennent fin, ses jetons d'API cessent de marcher."""
-    with tenant_context(tenant_slug):
-        u = accounts.get_user(database.session, email)
+    def act(u):
         accounts.deactivate_user(database.session, u)
-        database.session.commit()
-        click.echo(f"Compte désactivé : {u.email}")
+        return f"Compte désactivé : {u.email}"
+
+    _on_account(tenant_slug, email, act)
 
 
 @user.command("reactivate")
-@click.option("--tenant", "tenant_slug", required=True, help="Slug du territoire.")
-@click.option("--email", required=True, help="Adresse e-mail (identifiant de connexion).")
+@tenant_option
+@email_option
 @friendly
 def user_reactivate(tenant_slug, email):
     """Réactiver un compte désactivé."""
-    with tenant_context(tenant_slug):
-        u = accounts.get_user(database.session, email)
+    def act(u):
         accounts.reactivate_user(database.session, u)
-        database.session.commit()
-        click.echo(f"Compte réactivé : {u.email}")
+        return f"Compte réactivé : {u.email}"
+
+    _on_account(tenant_slug, email, act)
 
 
 @user.command("reset-totp")
-@click.option("--tenant", "tenant_slug", required=True, help="Slug du territoire.")
-@click.option("--email", required=True, help="Adresse e-mail (identifiant de connexion).")
+@tenant_option
+@email_option
 @friendly
 def user_reset_totp(tenant_slug, email):
     """Retirer le second facteur d'un compte (téléphone et codes de secours perdus)."""
-    with tenant_context(tenant_slug):
-        u = accounts.get_user(database.session, email)
-        done = accounts.reset_second_factor(database.session, u)
-        database.session.commit()
-        click.echo(f"Second facteur supprimé pour {u.email}." if done
-                   else f"{u.email} n'a pas de second facteur : rien à faire.")
+    _on_account(tenant_slug, email, lambda u: (
+        f"Second facteur supprimé pour {u.email}."
+        if accounts.reset_second_factor(database.session, u)
+        else f"{u.email} n'a pas de second facteur : rien à faire."))
 
 
 @click.group()
@@ -332,7 +348,7 @@ def operator():
 
 
 @operator.command("create")
-@click.option("--email", required=True, help="Adresse e-mail (identifiant de connexion).")
+@email_option
 @click.option("--password-stdin", is_flag=True,
               help="Lire le mot de passe sur l'entrée standard (sans terminal).")
 @friendly
@@ -345,7 +361,7 @@ def operator_create(email, password_stdin):
 
 
 @operator.command("reset-totp")
-@click.option("--email", required=True, help="Adresse e-mail (identifiant de connexion).")
+@email_option
 @friendly
 def operator_reset_totp(email):
     """Retirer le second facteur d'un opérateur (téléphone et codes de secours perdus) ;
@@ -372,7 +388,7 @@ def token():
 
 
 @token.command("create")
-@click.option("--tenant", "tenant_slug", required=True, help="Slug du territoire.")
+@tenant_option
 @click.option("--email", required=True, help="Le compte au nom duquel le jeton agit.")
 @click.option("--name", default="", help="À quoi sert le jeton.")
 @click.option("--expires-days", type=int,
@@ -388,7 +404,7 @@ def token_create(tenant_slug, email, name, expires_days):
 
 
 @token.command("revoke")
-@click.option("--tenant", "tenant_slug", required=True, help="Slug du territoire.")
+@tenant_option
 @click.argument("token_id")
 @friendly
 def token_revoke(tenant_slug, token_id):
@@ -400,7 +416,7 @@ def token_revoke(tenant_slug, token_id):
 
 
 @token.command("list")
-@click.option("--tenant", "tenant_slug", required=True, help="Slug du territoire.")
+@tenant_option
 @friendly
 def token_list(tenant_slug):
     """Lister les jetons (jamais leur valeur)."""

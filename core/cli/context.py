@@ -76,6 +76,14 @@ def owner_session():
             engine.dispose()
 
 
+#: ``--tenant SLUG`` (the command's ``tenant_slug``), the option of every tenant command.
+tenant_option = click.option("--tenant", "tenant_slug", required=True,
+                             help="Slug du territoire.")
+#: ``--email`` naming an account (its sign-in identifier).
+email_option = click.option("--email", required=True,
+                            help="Adresse e-mail (identifiant de connexion).")
+
+
 @contextmanager
 def tenant_context(slug: str):
     """App context + tenant scope for ``slug``; yields the ``Tenant``."""

@@ -9,7 +9,7 @@ import click
 
 from ..accounts import identity_providers as idp
 from ..db import db as database
-from .context import friendly, tenant_context
+from .context import friendly, tenant_context, tenant_option
 
 
 @click.group("idp")
@@ -18,7 +18,7 @@ def idp_group():
 
 
 @idp_group.command("set")
-@click.option("--tenant", "tenant_slug", required=True, help="Slug du territoire.")
+@tenant_option
 @click.argument("name")
 @click.option("--issuer", help="Adresse de l'émetteur (ou son adresse de découverte).")
 @click.option("--client-id", help="Identifiant du client déclaré chez le fournisseur.")
@@ -51,7 +51,7 @@ def idp_set(tenant_slug, name, issuer, client_id, client_secret_stdin, domains, 
 
 
 @idp_group.command("list")
-@click.option("--tenant", "tenant_slug", required=True, help="Slug du territoire.")
+@tenant_option
 @friendly
 def idp_list(tenant_slug):
     """Les fournisseurs du territoire et si les mots de passe sont admis (secrets jamais
@@ -67,7 +67,7 @@ def idp_list(tenant_slug):
 
 
 @idp_group.command("remove")
-@click.option("--tenant", "tenant_slug", required=True, help="Slug du territoire.")
+@tenant_option
 @click.argument("name")
 @friendly
 def idp_remove(tenant_slug, name):
@@ -79,7 +79,7 @@ def idp_remove(tenant_slug, name):
 
 
 @idp_group.command("unlink")
-@click.option("--tenant", "tenant_slug", required=True, help="Slug du territoire.")
+@tenant_option
 @click.argument("name")
 @click.option("--email", required=True,
               help="Le compte dont l'identité chez le fournisseur a changé.")
@@ -95,7 +95,7 @@ def idp_unlink(tenant_slug, name, email):
 
 
 @idp_group.command("passwords")
-@click.option("--tenant", "tenant_slug", required=True, help="Slug du territoire.")
+@tenant_option
 @click.argument("state", type=click.Choice(["on", "off"]))
 @friendly
 def idp_passwords(tenant_slug, state):

@@ -13,7 +13,7 @@ from ..db import db as database
 from ..models import PluginState
 from ..plugins.hookdocs import render_reference
 from ..plugins.scaffold import create
-from .context import _app, friendly, tenant_context
+from .context import _app, friendly, tenant_context, tenant_option
 
 # -- plugins --------------------------------------------------------------------------------
 
@@ -52,7 +52,7 @@ def _set_enabled(tenant_slug: str, name: str, enabled: bool) -> None:
 
 
 @plugins_group.command("enable")
-@click.option("--tenant", "tenant_slug", required=True, help="Slug du territoire.")
+@tenant_option
 @click.argument("name")
 @friendly
 def plugins_enable(tenant_slug, name):
@@ -61,7 +61,7 @@ def plugins_enable(tenant_slug, name):
 
 
 @plugins_group.command("disable")
-@click.option("--tenant", "tenant_slug", required=True, help="Slug du territoire.")
+@tenant_option
 @click.argument("name")
 @friendly
 def plugins_disable(tenant_slug, name):
@@ -70,7 +70,7 @@ def plugins_disable(tenant_slug, name):
 
 
 @plugins_group.command("settings")
-@click.option("--tenant", "tenant_slug", required=True, help="Slug du territoire.")
+@tenant_option
 @click.argument("name")
 @click.option("--set", "changes", multiple=True, metavar="KEY=VALUE",
               help="Changer un réglage (répétable) ; valeur JSON ou texte.")

@@ -9,11 +9,11 @@ import click
 from .. import formats
 from ..db import db
 from ..privacy import purge
-from .context import friendly, tenant_context
+from .context import friendly, tenant_context, tenant_option
 
 
 @click.command("purge")
-@click.option("--tenant", "tenant_slug", required=True, help="Slug du territoire.")
+@tenant_option
 @click.option("--dry-run", is_flag=True, help="Compter ce qui serait anonymisé, sans rien écrire.")
 @friendly
 def purge_command(tenant_slug, dry_run):

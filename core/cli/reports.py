@@ -15,13 +15,13 @@ from ..importer import rejects_csv, run_import
 from ..importer.uploads import store_for
 from ..reports import build_report, funder_view
 from ..reports.export import export
-from .context import app_session, friendly, tenant_context
+from .context import app_session, friendly, tenant_context, tenant_option
 
 PROGRESS_FROM = 2000
 
 
 @click.command("report")
-@click.option("--tenant", "tenant_slug", required=True, help="Slug du territoire.")
+@tenant_option
 @click.option("--year", required=True, type=int, help="Année du bilan, par ex. 2018.")
 @click.option("--format", "fmt", type=click.Choice(["json", "csv", "xlsx", "md", "pdf"]),
               default="json", show_default=True)
@@ -56,7 +56,7 @@ def import_group():
 
 
 @import_group.command("cases")
-@click.option("--tenant", "tenant_slug", required=True, help="Slug du territoire.")
+@tenant_option
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @click.option("--dry-run", is_flag=True, help="Tout vérifier, sans rien écrire.")
 @click.option("--skip-invalid", is_flag=True,
