@@ -269,21 +269,14 @@ def decide_referral(referral_id):
               schema: ProblemSchema
     """
 
-    def view():
-        referral = referrals.get_referral(db.session, current_user, referral_id)
-        if not referrals.is_receiver(current_user, referral):
-            raise UserError("Cette orientation est introuvable.", status=404)
-        data = load_json(_DECISION_IN)
+    def act(referral, data):
         if data["decision"] == "accept":
             referrals.accept(db.session, referral, current_user, tenant=g.tenant)
         else:
             referrals.decline(db.session, referral, current_user, data.get("reason") or "",
                               data.get("message") or "", tenant=g.tenant)
-        db.session.flush()
-        db.session.refresh(referral)
-        return jsonify(dump_referral(referral))
 
-    return idempotency.handle(view)
+    return _as_receiver(referral_id, _DECISION_IN, act)
 
 
 @bp.route("/referrals/<referral_id>/follow-up", methods=["POST"])
@@ -326,11 +319,7 @@ def follow_up_referral(referral_id):
               schema: ProblemSchema
     """
 
-    def view():
-        referral = referrals.get_referral(db.session, current_user, referral_id)
-        if not referrals.is_receiver(current_user, referral):
-            raise UserError("Cette orientation est introuvable.", status=404)
-        data = load_json(ReferralFollowUpInSchema())
+    def act(referral, data):
         if data["status"] == "in_progress":
             referrals.start(db.session, referral, current_user, data.get("message") or "",
                             tenant=g.tenant)
@@ -338,6 +327,20 @@ def follow_up_referral(referral_id):
             referrals.report_outcome(db.session, referral, current_user,
                                      data.get("outcome") or "", data.get("message") or "",
                                      tenant=g.tenant)
+
+    return _as_receiver(referral_id, ReferralFollowUpInSchema(), act)
+
+
+def _as_receiver(referral_id, schema, act):
+    """The receiving organisation's ``act(referral, data)`` on a referral, with the body
+    loaded by ``schema``, once per ``Idempotency-Key``; another organisation's referral
+    is a 404. Answers the referral as it now is."""
+
+    def view():
+        referral = referrals.get_referral(db.session, current_user, referral_id)
+        if not referrals.is_receiver(current_user, referral):
+            raise UserError("Cette orientation est introuvable.", status=404)
+        act(referral, load_json(schema))
         db.session.flush()
         db.session.refresh(referral)
         return jsonify(dump_referral(referral))
