@@ -200,62 +200,7 @@ def detail(referral_id):
     audit.record(db.session, "referral.read", referral, actor=current_user)
     db.session.commit()
     db.session.refresh(referral)
-    decline_reasons = reasons.reasons(g.tenant, "decline")
-    return render_template(
-        "referrals/detail.html", referral=referral, purposes=PURPOSE_LABELS,
-        may_answer=referrals.may_answer(current_user, referral),
-        is_staff=referrals.is_staff(current_user), decline_reasons=decline_reasons,
-        status_labels=REFERRAL_STATUS_LABELS, errors={},
-        extra_labels=_extra_labels(referral),
-    )
-
-
-@bp.route("/<referral_id>/accepter", methods=["POST"])
-@allow(REFERRAL_READERS)
-def accept(referral_id):
-    referral = _get(referral_id)
-    if not referrals.is_receiver(current_user, referral):
-        abort(404)
-    try:
-        case = referrals.accept(db.session, referral, current_user, tenant=g.tenant)
-    except UserError as exc:
-        db.session.rollback()
-        flash(exc.message, "error")
-        return redirect(url_for("referrals.detail", referral_id=referral_id))
-    db.session.commit()
-    if case is not None:
-        flash(_("Orientation acceptée : la demande %(ref)s est ouverte.", ref=case.reference),
-              "success")
-    else:
-        flash(_("Orientation acceptée."), "success")
-    return redirect(url_for("referrals.detail", referral_id=referral_id))
-
-
-@bp.route("/<referral_id>/decliner", methods=["POST"])
-@allow(REFERRAL_READERS)
-def decline(referral_id):
-    referral = _get(referral_id)
-    if not referrals.is_receiver(current_user, referral):
-        abort(404)
-    try:
-        referrals.decline(db.session, referral, current_user, request.form.get("reason", ""),
-                          request.form.get("message", ""), tenant=g.tenant)
-    except UserError as exc:
-        db.session.rollback()
-        if exc.status == 409:
-            flash(exc.message, "error")
-            return redirect(url_for("referrals.detail", referral_id=referral_id))
-        return render_template(
-            "referrals/detail.html", referral=referral, purposes=PURPOSE_LABELS,
-            may_answer=referrals.may_answer(current_user, referral),
-            is_staff=referrals.is_staff(current_user),
-            decline_reasons=reasons.reasons(g.tenant, "decline"),
-            status_labels=REFERRAL_STATUS_LABELS, errors=exc.errors or {"reason": [exc.message]},
-            values=request.form, extra_labels=_extra_labels(referral),
-        ), 422
-    db.session.commit()
-    flash(_("Orientation déclinée ; le prescripteur en est informé."), "success")
-    return redirect(url_for("referrals.detail", referral_id=referral_id))
+    return _render_detail(referral)
 
 
 def _render_detail(referral: Referral, errors=None, values=None, status=200):
@@ -269,47 +214,73 @@ def _render_detail(referral: Referral, errors=None, values=None, status=200):
     ), status
 
 
-@bp.route("/<referral_id>/en-cours", methods=["POST"])
-@allow(REFERRAL_READERS)
-def start(referral_id):
-    """The receiving partner is working on the referral."""
+def _answer(referral_id, act, done, field_errors=None):
+    """The receiving organisation's ``act(referral)`` from the referral's page, committed,
+    then ``done(result)`` flashed. A refusal is flashed (a 409: the referral moved on) or,
+    with ``field_errors(exc)``, shown in the page's form (422). Another organisation's
+    referral is a 404."""
     referral = _get(referral_id)
     if not referrals.is_receiver(current_user, referral):
         abort(404)
     try:
-        referrals.start(db.session, referral, current_user, request.form.get("message", ""),
-                        tenant=g.tenant)
+        result = act(referral)
     except UserError as exc:
         db.session.rollback()
-        flash(exc.message, "error")
-        return redirect(url_for("referrals.detail", referral_id=referral_id))
+        if exc.status == 409 or field_errors is None:
+            flash(exc.message, "error")
+            return redirect(url_for("referrals.detail", referral_id=referral_id))
+        return _render_detail(referral, field_errors(exc), request.form, 422)
     db.session.commit()
-    flash(_("Orientation en cours de traitement ; le prescripteur en est informé."), "success")
+    flash(done(result), "success")
     return redirect(url_for("referrals.detail", referral_id=referral_id))
+
+
+@bp.route("/<referral_id>/accepter", methods=["POST"])
+@allow(REFERRAL_READERS)
+def accept(referral_id):
+    return _answer(
+        referral_id,
+        lambda referral: referrals.accept(db.session, referral, current_user, tenant=g.tenant),
+        lambda case: _("Orientation acceptée : la demande %(ref)s est ouverte.",
+                       ref=case.reference) if case is not None else _("Orientation acceptée."))
+
+
+@bp.route("/<referral_id>/decliner", methods=["POST"])
+@allow(REFERRAL_READERS)
+def decline(referral_id):
+    return _answer(
+        referral_id,
+        lambda referral: referrals.decline(
+            db.session, referral, current_user, request.form.get("reason", ""),
+            request.form.get("message", ""), tenant=g.tenant),
+        lambda _result: _("Orientation déclinée ; le prescripteur en est informé."),
+        lambda exc: exc.errors or {"reason": [exc.message]})
+
+
+@bp.route("/<referral_id>/en-cours", methods=["POST"])
+@allow(REFERRAL_READERS)
+def start(referral_id):
+    """The receiving partner is working on the referral."""
+    return _answer(
+        referral_id,
+        lambda referral: referrals.start(db.session, referral, current_user,
+                                         request.form.get("message", ""), tenant=g.tenant),
+        lambda _result: _("Orientation en cours de traitement ; le prescripteur en est "
+                          "informé."))
 
 
 @bp.route("/<referral_id>/suite", methods=["POST"])
 @allow(REFERRAL_READERS)
 def outcome(referral_id):
     """The receiving partner reports what came of the referral (coded outcome)."""
-    referral = _get(referral_id)
-    if not referrals.is_receiver(current_user, referral):
-        abort(404)
-    try:
-        referrals.report_outcome(db.session, referral, current_user,
-                                 request.form.get("outcome", ""),
-                                 request.form.get("outcome_message", ""), tenant=g.tenant)
-    except UserError as exc:
-        db.session.rollback()
-        if exc.status == 409:
-            flash(exc.message, "error")
-            return redirect(url_for("referrals.detail", referral_id=referral_id))
-        errors = {("outcome_message" if k == "message" else k): v
-                  for k, v in (exc.errors or {"outcome": [exc.message]}).items()}
-        return _render_detail(referral, errors, request.form, 422)
-    db.session.commit()
-    flash(_("Suite enregistrée ; le prescripteur en est informé."), "success")
-    return redirect(url_for("referrals.detail", referral_id=referral_id))
+    return _answer(
+        referral_id,
+        lambda referral: referrals.report_outcome(
+            db.session, referral, current_user, request.form.get("outcome", ""),
+            request.form.get("outcome_message", ""), tenant=g.tenant),
+        lambda _result: _("Suite enregistrée ; le prescripteur en est informé."),
+        lambda exc: {("outcome_message" if k == "message" else k): v
+                     for k, v in (exc.errors or {"outcome": [exc.message]}).items()})
 
 
 @bp.app_context_processor
