@@ -99,11 +99,7 @@ def run(database, data: bytes) -> None:
     from core.importer import run_import
     from core.models import Case, CaseTransition
 
-    app = create_app({
-        "CCAS_ENV": "test", "CCAS_DATABASE_URL": database.app_url,
-        "CCAS_DATABASE_OWNER_URL": database.owner_url, "SECRET_KEY": "bench",
-        "CCAS_LOG_LEVEL": "WARNING",
-    })
+    app = create_app(database.app_config())
     with app.app_context():
         from flask import g
 

@@ -119,11 +119,7 @@ def run(database, count: int) -> None:
     from plugins.credit_municipal import legacy_import
     from plugins.credit_municipal.models import GuaranteeCall, Installment, Loan, Repayment
 
-    app = create_app({
-        "CCAS_ENV": "test", "CCAS_DATABASE_URL": database.app_url,
-        "CCAS_DATABASE_OWNER_URL": database.owner_url, "SECRET_KEY": "bench",
-        "CCAS_LOG_LEVEL": "WARNING",
-    })
+    app = create_app(database.app_config())
     with app.app_context():
         from flask import g
 

@@ -191,11 +191,7 @@ def run(database, args) -> None:
     from core.reports import build_report
     from core.reports.queries import Period
 
-    app = create_app({
-        "CCAS_ENV": "test", "CCAS_DATABASE_URL": database.app_url,
-        "CCAS_DATABASE_OWNER_URL": database.owner_url, "SECRET_KEY": "bench",
-        "CCAS_LOG_LEVEL": "WARNING",
-    })
+    app = create_app(database.app_config())
     with app.app_context():
         session = db.session
         tenant = accounts.create_tenant(session, "bench", "CCAS Bench", "Bench")

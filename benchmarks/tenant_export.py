@@ -54,11 +54,7 @@ def run(database, data: bytes, folder: Path) -> None:
     from core.importer import run_import
     from core.portability import export, load, removal
 
-    app = create_app({
-        "CCAS_ENV": "test", "CCAS_DATABASE_URL": database.app_url,
-        "CCAS_DATABASE_OWNER_URL": database.owner_url, "SECRET_KEY": "bench",
-        "CCAS_LOG_LEVEL": "WARNING",
-    })
+    app = create_app(database.app_config())
     archive = folder / "bench.zip"
     with app.app_context():
         from flask import g

@@ -151,6 +151,13 @@ class TestDatabase:
                         config_module.wall_key({"CCAS_TENANT_WALL_KEY": TEST_WALL_KEY}))
         self._owner_engine = create_engine(self.owner_url)
 
+    def app_config(self, **extra) -> dict:
+        """The configuration of an application on this database (benchmarks, scripts):
+        its URLs and the tenant wall's key the database was set up with."""
+        return {"CCAS_ENV": "test", "CCAS_DATABASE_URL": self.app_url,
+                "CCAS_DATABASE_OWNER_URL": self.owner_url, "SECRET_KEY": "bench",
+                "CCAS_TENANT_WALL_KEY": TEST_WALL_KEY, "CCAS_LOG_LEVEL": "WARNING", **extra}
+
     def empty(self) -> None:
         existing = set(inspect(self._owner_engine).get_table_names())
         tables = [t.name for t in reversed(Base.metadata.sorted_tables) if t.name in existing]
