@@ -83,6 +83,52 @@ $fn$
 """
 
 
+#: ANALYZE of a table the application role fills in bulk but does not own (migration 0021,
+#: ``install_analyze``): see ``analyze_if_never_analyzed``. ANALYZE ignores row-level
+#: security, but ``pg_stats`` hides the statistics of a table under it from a role the
+#: policy applies to, so nothing of another tenant becomes readable.
+ANALYZE_FUNCTION = """
+CREATE OR REPLACE FUNCTION public.ccas_analyze(target text) RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
+BEGIN
+    IF target !~ '^[a-z_][a-z0-9_]{0,62}$' OR to_regclass('public.' || target) IS NULL THEN
+        RAISE EXCEPTION 'ccas_analyze: unknown table %', target;
+    END IF;
+    EXECUTE format('ANALYZE public.%I', target);
+END
+$fn$
+"""
+
+
+def install_analyze(conn: Connection) -> None:
+    conn.execute(text(ANALYZE_FUNCTION))
+
+
+def analyze_if_never_analyzed(conn: Connection, table: str) -> bool:
+    """Give ``table`` its first statistics, on PostgreSQL, if it never had any; whether
+    it did.
+
+    A foreign-key check is a query PostgreSQL plans once per connection, generically. On
+    a table never analyzed (a new city's first import, the demo, a restored archive, all
+    in one transaction) every index leading with ``tenant_id`` looks as good as the
+    primary key, and the planner may take ``(tenant_id, state, …)`` and filter on the id:
+    each row inserted that refers to the table then reads all the tenant's rows of it,
+    and a bulk load grows quadratically. ANALYZE run inside the loading transaction sees
+    its own rows, and invalidates the plans already cached, so the checks that follow use
+    the primary key. Called after each bulk insert (``bulk_insert``): a catalogue read,
+    and one ANALYZE per table in the database's life.
+    """
+    if conn.dialect.name != "postgresql":
+        return False
+    never = conn.execute(text(
+        "SELECT reltuples < 0 FROM pg_class WHERE oid = to_regclass(:t)"), {"t": table}
+    ).scalar()
+    if not never:
+        return False
+    conn.execute(text("SELECT public.ccas_analyze(:t)"), {"t": table})
+    return True
+
+
 def install_wall(conn: Connection) -> None:
     """Create the key's schema and table (owner only) and ``ccas_current_tenant()``."""
     conn.execute(text("CREATE SCHEMA IF NOT EXISTS ccas_wall"))
@@ -133,6 +179,7 @@ def bulk_insert(conn: Connection, table, records: list[dict], tenant_id: int) ->
                  f"FROM json_populate_recordset(NULL::{t}, :rows)"),
             {"rows": json.dumps(records, default=_json_value, separators=(",", ":"))},
         )
+        analyze_if_never_analyzed(conn, table.name)
         return
     dialect = conn.dialect
     values = []
