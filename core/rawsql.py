@@ -88,13 +88,21 @@ $fn$
 #: security, but ``pg_stats`` hides the statistics of a table under it from a role the
 #: policy applies to, so nothing of another tenant becomes readable.
 ANALYZE_FUNCTION = """
-CREATE OR REPLACE FUNCTION public.ccas_analyze(target text) RETURNS void
+CREATE OR REPLACE FUNCTION public.ccas_analyze(target text) RETURNS boolean
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fn$
 BEGIN
     IF target !~ '^[a-z_][a-z0-9_]{0,62}$' OR to_regclass('public.' || target) IS NULL THEN
         RAISE EXCEPTION 'ccas_analyze: unknown table %', target;
     END IF;
+    -- Another loading transaction analyzing it holds the lock until it ends: skip rather
+    -- than wait (two first imports at once must not deadlock on each other's tables).
+    BEGIN
+        EXECUTE format('LOCK TABLE public.%I IN SHARE UPDATE EXCLUSIVE MODE NOWAIT', target);
+    EXCEPTION WHEN lock_not_available THEN
+        RETURN false;
+    END;
     EXECUTE format('ANALYZE public.%I', target);
+    RETURN true;
 END
 $fn$
 """
@@ -106,7 +114,7 @@ def install_analyze(conn: Connection) -> None:
 
 def analyze_if_never_analyzed(conn: Connection, table: str) -> bool:
     """Give ``table`` its first statistics, on PostgreSQL, if it never had any; whether
-    it did.
+    it did (not when another loading transaction is analyzing it: no waiting).
 
     A foreign-key check is a query PostgreSQL plans once per connection, generically. On
     a table never analyzed (a new city's first import, the demo, a restored archive, all
@@ -125,8 +133,7 @@ def analyze_if_never_analyzed(conn: Connection, table: str) -> bool:
     ).scalar()
     if not never:
         return False
-    conn.execute(text("SELECT public.ccas_analyze(:t)"), {"t": table})
-    return True
+    return bool(conn.execute(text("SELECT public.ccas_analyze(:t)"), {"t": table}).scalar())
 
 
 def install_wall(conn: Connection) -> None:

@@ -68,6 +68,22 @@ def test_the_first_bulk_load_analyzes_the_table_and_key_checks_use_the_primary_k
     assert reltuples == 5000  # the transaction's own rows were sampled
 
 
+def test_two_first_loads_at_once_do_not_wait_for_each_other(ccas_database, probe_table):
+    engine = create_engine(ccas_database.app_url)
+    try:
+        with engine.connect() as first, engine.connect() as second:
+            first.begin()
+            assert rawsql.analyze_if_never_analyzed(first, TABLE) is True  # holds the lock
+            second.begin()
+            second.execute(text("SET LOCAL lock_timeout = '5s'"))
+            # still never analyzed for the second (the first has not committed): it skips
+            assert rawsql.analyze_if_never_analyzed(second, TABLE) is False
+            second.rollback()
+            first.rollback()
+    finally:
+        engine.dispose()
+
+
 def test_the_function_analyzes_only_tables_of_the_schema(ccas_database):
     engine = create_engine(ccas_database.app_url)
     try:
