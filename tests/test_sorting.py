@@ -6,7 +6,7 @@ the default, never an error."""
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import column
@@ -163,3 +163,31 @@ def test_the_api_list_keeps_its_order_and_refuses_sort_parameters(client, users,
     assert [item["reference"] for item in body["items"]] == [three_cases["Bernard"],
                                                              three_cases["Colin"]]
     assert body["has_more"] is True
+
+
+# -- the referral lists ----------------------------------------------------------------------
+
+
+def test_the_referral_lists_sort_by_person_and_keep_the_status_filter(app, users, login,
+                                                                     clock):
+    from tests.test_referral_portal import submit
+
+    client = app.test_client()
+    login(client, users["referrer"])
+    for last in ("Martin", "Abadie", "Zola"):
+        assert submit(client, last_name=last).status_code == 302
+        clock.travel_to(clock.now() + timedelta(minutes=5))
+
+    def order(query):
+        html = client.get("/t/alpha/orientations/" + query).get_data(as_text=True)
+        sent = html.split('id="table-envoyees"', 1)[1].split("</table>", 1)[0]
+        return re.findall(r"<td>Léa (\w+)</td>", sent), html
+
+    assert order("")[0] == ["Zola", "Abadie", "Martin"]  # the last change first
+    names, html = order("?sort=person&dir=asc")
+    assert names == ["Abadie", "Martin", "Zola"]
+    assert html.count('aria-sort="ascending"') == 3  # one per table of the page
+    assert order("?sort=person&dir=desc")[0] == ["Zola", "Martin", "Abadie"]
+    assert order("?sort=unknown")[0] == ["Zola", "Abadie", "Martin"]
+    _names, html = order("?statut=sent&sort=person&dir=asc")
+    assert "statut=sent&amp;sort=person&amp;dir=desc" in html
