@@ -58,9 +58,22 @@ def referral_badge(code) -> Markup:
     return badge(labels.label("referral_status", code), tone)
 
 
+def audit_action(code) -> Markup:
+    """An audit action for the journal: its French label, the code beside it for the
+    auditors (in ``<code>``); an action without a label shows a French default marked
+    ``data-unlabelled`` (the no-raw-code crawl fails on it)."""
+    text, known = labels.audit_action(code)
+    if known:
+        return Markup('<span class="audit-action">{}</span> <code class="audit-code">{}</code>'
+                      ).format(text, code)
+    return Markup('<span class="audit-action" data-unlabelled="{}">{}</span> '
+                  '<code class="audit-code">{}</code>').format(code, text, code)
+
+
 def init_app(app: Flask) -> None:
     app.jinja_env.globals["state_badge"] = state_badge
     app.jinja_env.globals["referral_badge"] = referral_badge
+    app.jinja_env.globals["audit_action"] = audit_action
     app.jinja_env.filters["money"] = format_money
     app.jinja_env.filters["datetime_fr"] = format_datetime
     app.jinja_env.filters["date_fr"] = format_date
