@@ -40,12 +40,38 @@ def _requests_benchmark():
     return module
 
 
+def _plan(db, read, dialect) -> list[str]:
+    """The plan of the statement ``read`` runs (as executed: with the ORM's tenant
+    criteria and its bound parameters), from EXPLAIN (QUERY PLAN on SQLite)."""
+    from sqlalchemy import event
+
+    engine = db.session.get_bind()
+    seen: list = []
+
+    def capture(_conn, _cursor, statement, parameters, _context, _many):
+        if "FROM cases" in statement and "ORDER BY" in statement:
+            seen.append((statement, parameters))
+
+    event.listen(engine, "before_cursor_execute", capture)
+    try:
+        read()
+    finally:
+        event.remove(engine, "before_cursor_execute", capture)
+    statement, parameters = seen[-1]
+    prefix = "EXPLAIN QUERY PLAN " if dialect == "sqlite" else "EXPLAIN "
+    cursor = db.session.connection().connection.cursor()
+    cursor.execute(prefix + statement, parameters)
+    rows = cursor.fetchall()
+    return [str(r[-1]) if dialect == "sqlite" else str(r[0]) for r in rows]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", default="sqlite")
     parser.add_argument("--tenants", type=int, default=2)
     parser.add_argument("--cases", type=int, default=20000)
     parser.add_argument("--runs", type=int, default=30)
+    parser.add_argument("--plan", default="", help="print the full plan of this column (PG)")
     args = parser.parse_args()
     if args.db.startswith("postgresql"):
         os.environ["CCAS_TEST_POSTGRES_URL"] = args.db
@@ -94,17 +120,15 @@ def run(database, args, wall_key) -> None:
                                      sort=sort)
                     times.append(time.perf_counter() - started)
                     db.session.rollback()
-                plan = ""
-                if database.dialect == "postgresql":
-                    stmt = cases._sort_joins(cases.filter_cases(
-                        cases.visible_cases("manager"), filters), sort, filters)
-                    stmt = stmt.order_by(*sorting.order_by(sort))
-                    compiled = stmt.limit(25).offset(50).compile(
-                        db.session.get_bind(), compile_kwargs={"literal_binds": True})
-                    lines = [r[0] for r in db.session.execute(text(f"EXPLAIN {compiled}"))]
-                    db.session.rollback()
-                    plan = ("sort" if any("Sort" in line for line in lines)
-                            else "index order")
+                plan = _plan(db, lambda: cases.list_cases(
+                    db.session, "manager", filters, 3, 25, count=False, sort=sort),
+                    database.dialect)
+                db.session.rollback()
+                if key == args.plan:
+                    print(f"-- {key} {direction}", *plan, sep="\n")
+                plan = ("index order" if not any(
+                    line.lstrip(" ->").startswith(("Sort", "Incremental Sort", "USE TEMP B-TREE"))
+                    for line in plan) else "sort")
                 results.append((key, direction, statistics.median(times) * 1000, plan))
     base = next(ms for key, d, ms, _p in results if key == "intake_date" and d == "desc")
     print(f"\n{database.dialect}, {args.tenants} tenants x {args.cases:,} cases, page 3 of 25, "

@@ -103,8 +103,9 @@ def test_the_social_worker_sees_their_own_cases_and_appointments(client, users, 
     login(client, users["social_worker"])
     html = client.get("/t/alpha/").get_data(as_text=True)
     assert _figure(html, "Mes dossiers en cours") == "3"  # the refused one is closed
-    # this week: today and Friday (the moved one and yesterday's held one do not count)
-    assert _figure(html, "Mes rendez-vous cette semaine") == "2"
+    # this week: yesterday's (held), today's and Friday's; the moved one counts at its new
+    # time only
+    assert _figure(html, "Mes rendez-vous cette semaine") == "3"
     assert _figure(html, "Mes rendez-vous la semaine prochaine") == "1"
     assert _figure(html, "Mes dossiers en attente de pièces") == "1"
     assert 'id="graphique-mes-etats"' in html

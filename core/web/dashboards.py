@@ -110,14 +110,14 @@ def _local_day(value: datetime, tenant) -> date:
 
 
 def _appointment_days(tenant, first: date, last: date, worker_id=None) -> list[date]:
-    """Local days of the planned appointments from ``first`` to ``last`` (a worker's
-    own, or the whole team's)."""
+    """Local days of the appointments from ``first`` to ``last`` (a worker's own, or
+    the whole team's), held or to come; a moved one counts once, at its new time."""
     tz = clock.zone(tenant)
     stmt = select(Appointment.starts_at).where(
         Appointment.starts_at >= datetime.combine(first, time(), tz).astimezone(UTC),
         Appointment.starts_at < datetime.combine(last + timedelta(days=1), time(), tz)
         .astimezone(UTC),
-        Appointment.status == AppointmentStatus.planned)
+        Appointment.status != AppointmentStatus.moved)
     if worker_id is not None:
         stmt = stmt.where(Appointment.social_worker_id == worker_id)
     return [_local_day(at, tenant) for at in db.session.scalars(stmt)]
@@ -192,7 +192,8 @@ def social_worker_overview() -> dict:
         select(Case.intake_date).where(mine, Case.state.in_(undecided)))]
     bands = workload.age_bands(ages, OPEN_CASE_BANDS)
     monday = workload.week_start(today)
-    appointments = _appointment_days(tenant, monday, monday + timedelta(days=13),
+    ahead = workload.per_day([], today, APPOINTMENT_DAYS)[-1][1]  # the last working day
+    appointments = _appointment_days(tenant, monday, max(monday + timedelta(days=13), ahead),
                                      worker_id=current_user.id)
     upcoming = workload.per_day(
         [d for d in appointments if d >= today], today, APPOINTMENT_DAYS)
