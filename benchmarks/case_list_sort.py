@@ -120,7 +120,7 @@ def run(database, args, wall_key) -> None:
                                      sort=sort)
                     times.append(time.perf_counter() - started)
                     db.session.rollback()
-                plan = _plan(db, lambda: cases.list_cases(
+                plan = _plan(db, lambda sort=sort: cases.list_cases(
                     db.session, "manager", filters, 3, 25, count=False, sort=sort),
                     database.dialect)
                 db.session.rollback()

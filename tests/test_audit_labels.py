@@ -75,11 +75,13 @@ def test_the_journal_shows_labels_with_the_code_for_auditors(client, users, logi
     with in_tenant(tenant):
         for action in ("case.transition", "case.frobnicate"):
             session.add(AuditEvent(actor="user:x@alpha.test", action=action,
-                                   object_type="Case", object_id="abc"))
+                                   object_type="Case", object_id="abc",
+                                   detail={"source": "evaluation", "target": "instruction"}))
         session.commit()
     login(client, users["manager"])
     html = client.get("/t/alpha/admin/audit/").get_data(as_text=True)
     assert ('<span class="audit-action">Dossier passé à une autre étape</span> '
+            '<span class="audit-move">(Évaluation → Instruction)</span> '
             '<code class="audit-code">case.transition</code>') in html
     assert ('<span class="audit-action" data-unlabelled="case.frobnicate">Dossier : action '
             'sans libellé</span>') in html
