@@ -26,6 +26,7 @@ from .models.accompaniment import (
     TIME_CATEGORY_LABELS,
 )
 from .models.appointment import APPOINTMENT_STATUS_LABELS, KIND_LABELS, MODE_LABELS
+from .models.audit import AUDIT_ACTION_LABELS, AUDIT_ACTION_PREFIXES, AUDIT_OBJECT_LABELS
 from .models.case import PURPOSE_LABELS, SOURCE_LABELS
 from .models.documents import DOCUMENT_STATUS_LABELS
 from .models.organisation import ORGANISATION_KIND_LABELS
@@ -58,6 +59,9 @@ CORE: dict[str, Mapping] = {
     "appointment_kind": KIND_LABELS,
     "age_band": AGE_LABELS,
     "outcome": OUTCOME_LABELS,
+    "audit_action": AUDIT_ACTION_LABELS,
+    "audit_object": AUDIT_OBJECT_LABELS,
+    "audit_action_prefix": AUDIT_ACTION_PREFIXES,
 }
 
 _missing_logged: set[tuple[str, str]] = set()
@@ -107,3 +111,19 @@ def label(name: str, code, default: str | None = None) -> str:
         _missing_logged.add((name, str(code)))
         log.warning("no label for %s %r", name, code)
     return str(code)
+
+
+def audit_action(code: str) -> tuple[str, bool]:
+    """The French label of an audit action (vocabulary ``audit_action``) and whether it
+    has one. Without one, a readable French default naming its domain from the code's
+    first part ("Dossier : action sans libellé"), logged once; the audit page marks it
+    so that the no-raw-code crawl fails on it."""
+    text = vocabularies().get("audit_action", {}).get(str(code))
+    if text is not None:
+        return text, True
+    head = str(code).split(".", 1)[0]
+    domain = vocabularies().get("audit_action_prefix", {}).get(head, "Autre")
+    if ("audit_action", str(code)) not in _missing_logged:
+        _missing_logged.add(("audit_action", str(code)))
+        log.warning("no label for audit action %r", code)
+    return f"{domain} : action sans libellé", False

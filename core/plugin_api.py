@@ -22,6 +22,13 @@ Documents laid out as tables (the reports' writers)
     ``column_chart(chart_id, title, [(label, value, text), …])`` (an accessible SVG bar
     chart: title, description listing every value, each value written on its bar).
 
+Sortable lists (``core.sorting``; the header macro ``sort_th`` of ``_sort.html``)
+    ``SortSpec({key: column}, default, default_dir)`` of ``SortColumn(order, first=…,
+    nulls_last=…)``,
+    ``sort_from(request.args, spec)`` (an unknown column or direction gives the default),
+    ``order_by(sorting)`` (SQL ``ORDER BY`` clauses), ``sort_rows(rows, sorting)`` (rows
+    in memory, with key functions as the column's ``order``).
+
 Legacy imports (the case import's machinery)
     ``read_spreadsheet(data, filename)`` (CSV ``;``/``,``/tab in UTF-8 or Windows-1252, or
     XLSX: headers and rows with their line numbers), ``ImportRowError`` (line, column,
@@ -214,6 +221,7 @@ from .reports.charts import column_chart
 from .reports.export import Table as ReportTable
 from .reports.export import export as export_document
 from .reports.export import money_cell, table_csv
+from .sorting import SortColumn, SortSpec, order_by, sort_from, sort_rows
 from .web.context import current_tenant as _current_tenant
 from .web.filters import format_money
 from .workflow import (
@@ -388,6 +396,12 @@ __all__ = [
     "table_csv",
     "money_cell",
     "column_chart",
+    # sortable lists
+    "SortColumn",
+    "SortSpec",
+    "sort_from",
+    "order_by",
+    "sort_rows",
     # hooks of the plugin's own
     "hookspec",
     "deciding",

@@ -28,7 +28,7 @@ PAGES = {
     "responsable": ("responsable@ccas-toulouse.demo", [
         ("tableau-de-bord", "/"), ("dossiers", "/cases/"), ("bilan", "/bilans/"),
         ("extension-credit-municipal", "/admin/plugins/credit_municipal"),
-        ("comptes", "/admin/users")]),
+        ("comptes", "/admin/users"), ("journal-audit", "/admin/audit/")]),
     "secretariat": ("secretariat@ccas-toulouse.demo", [
         ("tableau-de-bord", "/"), ("fiche-recueil", "/cases/new"), ("agenda", "/agenda")]),
     "travailleur-social": ("as@ccas-toulouse.demo", [

@@ -11,7 +11,7 @@ import json
 from flask import Blueprint, render_template, request
 from sqlalchemy import func, select
 
-from .. import paging
+from .. import labels, paging
 from ..db import db
 from ..hookspecs import hookimpl
 from ..models import AuditEvent
@@ -66,11 +66,16 @@ def events():
         query.order_by(AuditEvent.at.desc(), AuditEvent.id)
         .offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)
     ).all()
-    object_types = [t for t in db.session.scalars(
-        select(AuditEvent.object_type).distinct().order_by(AuditEvent.object_type)) if t]
+    object_types = sorted(
+        ((t, labels.label("audit_object", t, default=t)) for t in db.session.scalars(
+            select(AuditEvent.object_type).distinct()) if t), key=lambda item: item[1])
+    actions = sorted(
+        ((a, labels.audit_action(a)[0]) for a in db.session.scalars(
+            select(AuditEvent.action).distinct()) if a), key=lambda item: item[1])
     pages = max(1, (total + PAGE_SIZE - 1) // PAGE_SIZE)
     return render_template(
         "audit/events.html", rows=rows, filters=filters, object_types=object_types,
+        actions=actions,
         total=total, page=page, pages=pages, detail_text=_detail_text,
     )
 

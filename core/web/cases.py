@@ -17,7 +17,7 @@ from flask import Blueprint, Response, flash, g, redirect, render_template, requ
 from flask_login import current_user
 from sqlalchemy import select
 
-from .. import audit, cases, paging, plugins, referrals, workflow
+from .. import audit, cases, paging, plugins, referrals, sorting, workflow
 from ..cases import file_summary
 from ..cases import intake as intake_service
 from ..cases.intake import IntakeRequest, PossibleDuplicates
@@ -82,17 +82,22 @@ def case_list():
         except UserError as exc:
             errors[name] = [exc.message]
     page = paging.page_from(args.get("page"))
+    sort = sorting.sort_from(args, cases.case_sort_spec())
     try:
-        rows, total = cases.list_cases(db.session, _role(), filters, page, PER_PAGE)
+        rows, total = cases.list_cases(db.session, _role(), filters, page, PER_PAGE,
+                                       sort=sort)
     except UserError as exc:
         errors.update(_field_errors(exc))
         rows, total = [], 0
     audit.record_list_read(db.session, "case.list", rows, page=page, surface="page")
     db.session.commit()
     pages = max((total + PER_PAGE - 1) // PER_PAGE, 1)
-    query = {k: v for k, v in args.items() if k not in ("page", "csrf_token") and v}
+    # the filters (sort headers add their own sort); the pages keep the sort too
+    query = {k: v for k, v in args.items()
+             if k not in ("page", "csrf_token", "sort", "dir") and v}
     return render_template(
         "cases/list.html", rows=rows, total=total, page=page, pages=pages, query=query,
+        page_query={**query, **sort.params()}, sorting=sort,
         filters=filters, args=args, errors=errors, states=workflow.current().labels(),
         purposes=PURPOSE_LABELS, workers=cases.social_workers(db.session)
         if _role() != "lender_agent" else [],

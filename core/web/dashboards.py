@@ -10,7 +10,7 @@ adds its own queues).
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from flask import Blueprint, g
 from flask_login import current_user
@@ -19,10 +19,18 @@ from sqlalchemy import func, select
 from .. import clock, formats, labels, workflow
 from ..db import db
 from ..hookspecs import hookimpl
-from ..models import Case, CaseTransition, Interview, Referral, State
+from ..models import (
+    Appointment,
+    AppointmentStatus,
+    Case,
+    CaseTransition,
+    Interview,
+    Referral,
+    State,
+)
 from ..models.referral import AWAITING_ANSWER, CLOSED
 from ..plugins.types import Panel
-from ..reports import charts, delays
+from ..reports import charts, delays, workload
 
 STUCK_AFTER_DAYS = 30
 LIMIT = 15
@@ -64,19 +72,153 @@ def _cases(*where, order=None, limit=LIMIT) -> list[Case]:
     return list(db.session.scalars(stmt.limit(limit)))
 
 
+def _count(*where) -> int:
+    return int(db.session.scalar(select(func.count()).select_from(Case).where(*where)) or 0)
+
+
 def secretary_work() -> dict:
     return {
         "new_intakes": _cases(Case.state == State.intake),
+        "new_intakes_total": _count(Case.state == State.intake),
         "documents": _cases(Case.state == State.documents_requested),
+        "documents_total": _count(Case.state == State.documents_requested),
     }
 
 
 def social_worker_work() -> dict:
     mine = (Case.social_worker_id == current_user.id) | Case.social_worker_id.is_(None)
+    evaluate = Case.state.in_([State.documents_requested, State.evaluation])
+    instruct = Case.state.in_([State.instruction, State.adjourned])
     return {
-        "to_evaluate": _cases(Case.state.in_([State.documents_requested, State.evaluation]),
-                              mine),
-        "to_instruct": _cases(Case.state.in_([State.instruction, State.adjourned]), mine),
+        "to_evaluate": _cases(evaluate, mine), "to_evaluate_total": _count(evaluate, mine),
+        "to_instruct": _cases(instruct, mine), "to_instruct_total": _count(instruct, mine),
+    }
+
+
+# -- the team's charts (secretary, social worker) ------------------------------------------
+
+#: Weeks of requests on the secretary's chart; working days of appointments ahead.
+REQUEST_WEEKS = 8
+APPOINTMENT_DAYS = 10
+#: Age bands (days) of the files waiting for documents, and of a worker's open files.
+DOCUMENT_BANDS = (8, 15, 31)
+OPEN_CASE_BANDS = (15, 31, 61, 91)
+
+
+def _local_day(value: datetime, tenant) -> date:
+    return value.astimezone(clock.zone(tenant)).date()
+
+
+def _appointment_days(tenant, first: date, last: date, worker_id=None) -> list[date]:
+    """Local days of the appointments from ``first`` to ``last`` (a worker's own, or
+    the whole team's), held or to come; a moved one counts once, at its new time."""
+    tz = clock.zone(tenant)
+    stmt = select(Appointment.starts_at).where(
+        Appointment.starts_at >= datetime.combine(first, time(), tz).astimezone(UTC),
+        Appointment.starts_at < datetime.combine(last + timedelta(days=1), time(), tz)
+        .astimezone(UTC),
+        Appointment.status != AppointmentStatus.moved)
+    if worker_id is not None:
+        stmt = stmt.where(Appointment.social_worker_id == worker_id)
+    return [_local_day(at, tenant) for at in db.session.scalars(stmt)]
+
+
+def _waiting_ages(tenant, today: date, *where) -> list[int]:
+    """Days since each matching case entered its state."""
+    return [(today - _local_day(at, tenant)).days for at in db.session.scalars(
+        select(Case.state_changed_at).where(*where))]
+
+
+def _chart_rows(rows) -> list[tuple[str, int, str]]:
+    return [(label, n, formats.number(n)) for label, n in rows]
+
+
+def secretary_overview() -> dict:
+    """The secretary's figures: requests received per week (the last
+    :data:`REQUEST_WEEKS`), the team's planned appointments of the next
+    :data:`APPOINTMENT_DAYS` working days, the files waiting for documents by age."""
+    tenant = g.tenant
+    today = clock.today(tenant)
+    since = workload.week_start(today) - timedelta(weeks=REQUEST_WEEKS - 1)
+    received = list(db.session.scalars(select(Case.intake_date).where(
+        Case.intake_date >= since, Case.intake_date <= today)))
+    weeks = workload.per_week(received, today, REQUEST_WEEKS)
+    days = workload.per_day([], today, APPOINTMENT_DAYS)
+    upcoming = workload.per_day(
+        _appointment_days(tenant, today, days[-1][1]), today, APPOINTMENT_DAYS)
+    waiting = workload.age_bands(
+        _waiting_ages(tenant, today, Case.state == State.documents_requested), DOCUMENT_BANDS)
+    month_start = today.replace(day=1)
+    return {
+        "key_figures": {
+            "this_week": weeks[-1][2],
+            "this_month": _count(Case.intake_date >= month_start, Case.intake_date <= today),
+            "appointments": sum(n for _l, _d, n in upcoming),
+            "waiting_documents": sum(n for _l, n in waiting),
+        },
+        "weeks": weeks, "upcoming": upcoming, "waiting": waiting,
+        "days_ahead": APPOINTMENT_DAYS,
+        "charts": {
+            "weeks": charts.column_chart(
+                "graphique-demandes-semaines",
+                f"Demandes reçues par semaine, les {REQUEST_WEEKS} dernières semaines",
+                [(f"{label}", n, formats.number(n)) for label, _d, n in weeks], col_w=58),
+            "upcoming": charts.column_chart(
+                "graphique-rdv-a-venir",
+                f"Rendez-vous prévus, les {APPOINTMENT_DAYS} prochains jours ouvrés",
+                [(label, n, formats.number(n)) for label, _d, n in upcoming], col_w=72),
+            "waiting": charts.horizontal_bars(
+                "graphique-attente-pieces", "Dossiers en attente de pièces, depuis",
+                _chart_rows(waiting)),
+        },
+    }
+
+
+def social_worker_overview() -> dict:
+    """A social worker's figures, on the cases assigned to them: open cases by state,
+    the age of the files not decided yet (days since the request), their planned
+    appointments this week and next."""
+    tenant = g.tenant
+    today = clock.today(tenant)
+    flow = workflow.current()
+    mine = Case.social_worker_id == current_user.id
+    counts = dict(db.session.execute(
+        select(Case.state, func.count()).where(mine).group_by(Case.state)).all())
+    by_state = [(code, state.label, counts[code]) for code, state in flow.states.items()
+                if counts.get(code) and not state.terminal]
+    undecided = [code for code, state in flow.states.items()
+                 if state.outcome == "in_progress" and not state.terminal]
+    ages = [(today - day).days for day in db.session.scalars(
+        select(Case.intake_date).where(mine, Case.state.in_(undecided)))]
+    bands = workload.age_bands(ages, OPEN_CASE_BANDS)
+    monday = workload.week_start(today)
+    ahead = workload.per_day([], today, APPOINTMENT_DAYS)[-1][1]  # the last working day
+    appointments = _appointment_days(tenant, monday, max(monday + timedelta(days=13), ahead),
+                                     worker_id=current_user.id)
+    upcoming = workload.per_day(
+        [d for d in appointments if d >= today], today, APPOINTMENT_DAYS)
+    return {
+        "key_figures": {
+            "open": sum(n for _c, _l, n in by_state),
+            "this_week": workload.in_range(appointments, monday, monday + timedelta(days=6)),
+            "next_week": workload.in_range(appointments, monday + timedelta(days=7),
+                                           monday + timedelta(days=13)),
+            "waiting_documents": counts.get(State.documents_requested.value, 0),
+        },
+        "by_state": by_state, "bands": bands, "upcoming": upcoming,
+        "days_ahead": APPOINTMENT_DAYS,
+        "charts": {
+            "by_state": charts.horizontal_bars(
+                "graphique-mes-etats", "Mes dossiers en cours, par état",
+                [(label, n, formats.number(n)) for _c, label, n in by_state]),
+            "bands": charts.horizontal_bars(
+                "graphique-mes-delais",
+                "Mes dossiers pas encore décidés, depuis la demande", _chart_rows(bands)),
+            "upcoming": charts.column_chart(
+                "graphique-mes-rdv",
+                f"Mes rendez-vous, les {APPOINTMENT_DAYS} prochains jours ouvrés",
+                [(label, n, formats.number(n)) for label, _d, n in upcoming], col_w=72),
+        },
     }
 
 
@@ -164,6 +306,8 @@ DATA = {
     "partner_referrals": partner_referrals,
     "secretary_work": secretary_work,
     "social_worker_work": social_worker_work,
+    "secretary_overview": secretary_overview,
+    "social_worker_overview": social_worker_overview,
     "manager_overview": manager_overview,
     "lender_files": lender_files,
 }

@@ -53,9 +53,28 @@ def referral_badge(code) -> Markup:
     return badge(labels.label("referral_status", code), tone)
 
 
+def audit_action(code, detail=None) -> Markup:
+    """An audit action for the journal: its French label (a case's move says from which
+    state to which), the code beside it for the auditors (in ``<code>``); an action
+    without a label shows a French default marked ``data-unlabelled`` (the no-raw-code
+    crawl fails on it)."""
+    text, known = labels.audit_action(code)
+    move = Markup("")
+    if code == "case.transition" and isinstance(detail, dict) and detail.get("target"):
+        move = Markup(' <span class="audit-move">({}{})</span>').format(
+            labels.label("case_state", detail["source"]) + " → " if detail.get("source")
+            else "", labels.label("case_state", detail["target"]))
+    if known:
+        return Markup('<span class="audit-action">{}</span>{} <code class="audit-code">{}'
+                      '</code>').format(text, move, code)
+    return Markup('<span class="audit-action" data-unlabelled="{}">{}</span> '
+                  '<code class="audit-code">{}</code>').format(code, text, code)
+
+
 def init_app(app: Flask) -> None:
     app.jinja_env.globals["state_badge"] = state_badge
     app.jinja_env.globals["referral_badge"] = referral_badge
+    app.jinja_env.globals["audit_action"] = audit_action
     app.jinja_env.filters["money"] = format_money
     app.jinja_env.filters["datetime_fr"] = format_datetime
     app.jinja_env.filters["date_fr"] = format_date

@@ -19,15 +19,18 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import case as sa_case
+from sqlalchemy import func, select
+from sqlalchemy.orm import aliased
 
-from .. import audit, referrals
+from .. import audit, referrals, sorting
 from ..db import db
 from ..errors import UserError
 from ..hookspecs import hookimpl
 from ..models import (
     PURPOSE_LABELS,
     REFERRAL_STATUS_LABELS,
+    Organisation,
     OrganisationKind,
     Referral,
     ReferralAttachment,
@@ -62,6 +65,38 @@ def _get(referral_id) -> Referral:
         abort(404)
 
 
+_FROM = aliased(Organisation, name="sort_from_org")
+_TO = aliased(Organisation, name="sort_to_org")
+
+
+def referral_sort_spec() -> sorting.SortSpec:
+    """The referral lists' sortable columns (``core.sorting``). The default: the last
+    change of status first (the date the lists show; at most 500 referrals of a
+    partner or of the CCAS are read); statuses sort in the order of their labels'
+    table (the referral's life), organisations by name."""
+    status_rank = {str(code): rank for rank, code in enumerate(REFERRAL_STATUS_LABELS)}
+    return sorting.SortSpec({
+        "reference": sorting.SortColumn((Referral.id,)),
+        "person": sorting.SortColumn((func.lower(Referral.last_name),
+                                      func.lower(Referral.first_name), Referral.id)),
+        "from": sorting.SortColumn((func.lower(_FROM.name), Referral.id)),
+        "to": sorting.SortColumn((func.lower(_TO.name), Referral.id)),
+        "status": sorting.SortColumn((sa_case(status_rank, value=Referral.status,
+                                              else_=len(status_rank)), Referral.id)),
+        "changed": sorting.SortColumn((Referral.status_changed_at, Referral.updated_at,
+                                       Referral.id),
+                                      first="desc"),
+    }, default="changed", default_dir="desc")
+
+
+def _sort_joins(stmt, sort: sorting.Sorting):
+    if sort.key == "from":
+        stmt = stmt.join(_FROM, _FROM.id == Referral.from_organisation_id)
+    elif sort.key == "to":
+        stmt = stmt.join(_TO, _TO.id == Referral.to_organisation_id)
+    return stmt
+
+
 @bp.route("/")
 @allow(REFERRAL_READERS)
 def index():
@@ -72,7 +107,9 @@ def index():
             stmt = stmt.where(Referral.status == ReferralStatus(status))
         except ValueError:
             status = ""
-    rows = db.session.scalars(stmt.order_by(Referral.updated_at.desc()).limit(500)).all()
+    sort = sorting.sort_from(request.args, referral_sort_spec())
+    stmt = _sort_joins(stmt, sort)
+    rows = db.session.scalars(stmt.order_by(*sorting.order_by(sort)).limit(500)).all()
     org_id = current_user.organisation_id
     if referrals.is_staff(current_user):
         to_answer = [r for r in rows if r.status in AWAITING_ANSWER
@@ -90,7 +127,8 @@ def index():
     return render_template(
         "referrals/index.html", to_answer=to_answer, sent=sent, received=received,
         status=status, status_labels=REFERRAL_STATUS_LABELS,
-        may_submit=str(current_user.role) == "referrer",
+        may_submit=str(current_user.role) == "referrer", sorting=sort,
+        query={"statut": status} if status else {},
     )
 
 

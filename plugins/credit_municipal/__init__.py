@@ -9,7 +9,13 @@ from __future__ import annotations
 
 from core.plugin_api import LendingBounds, PluginInfo, hookimpl, plugin_settings
 
-from . import demo, ficp, hookspecs, views_loans  # views_loans also registers pages on bp
+from . import (
+    audit_labels,
+    demo,
+    ficp,
+    hookspecs,
+    views_loans,  # also registers the pages on bp
+)
 from . import loans as loan_service
 from . import models as _loan_models  # noqa: F401 - registers the loan tables
 from .blueprint import bp
@@ -40,6 +46,11 @@ def ccas_hookspecs():
 @hookimpl
 def ccas_case_workflow():
     return ficp.CASE_WORKFLOW
+
+
+@hookimpl
+def ccas_labels():
+    return audit_labels.labels()
 
 
 @hookimpl

@@ -21,6 +21,8 @@ from core.plugin_api import (
     Case,
     NavItem,
     Panel,
+    SortColumn,
+    SortSpec,
     State,
     UserError,
     affordability,
@@ -37,6 +39,8 @@ from core.plugin_api import (
     reasons,
     record_audit,
     round_apr,
+    sort_from,
+    sort_rows,
     table_csv,
 )
 
@@ -171,6 +175,31 @@ def loan_decision(case_id: str):
 # -- loans ----------------------------------------------------------------------------------
 
 
+def _status_rank(row) -> int:
+    return list(LOAN_STATUS_LABELS).index(row[0].status) \
+        if row[0].status in LOAN_STATUS_LABELS else len(LOAN_STATUS_LABELS)
+
+
+def _late(row):
+    position = row[1]
+    return position.arrears if position else None
+
+
+#: The loan list's columns (``sort_from``): the amounts and days late are computed from
+#: the ledgers, so the list (every loan of the lender's tenant) is sorted in memory.
+LOAN_SORT = SortSpec({
+    "reference": SortColumn((lambda r: r[0].reference,)),
+    "status": SortColumn((_status_rank, lambda r: r[0].reference)),
+    "amount": SortColumn((lambda r: r[0].amount, lambda r: r[0].reference)),
+    "outstanding": SortColumn((lambda r: r[1].outstanding if r[1] else None,
+                               lambda r: r[0].reference)),
+    "days_late": SortColumn((lambda r: _late(r).days_past_due if _late(r) else None,
+                             lambda r: r[0].reference), first="desc"),
+    "amount_late": SortColumn((lambda r: _late(r).amount_late if _late(r) else None,
+                               lambda r: r[0].reference), first="desc"),
+}, default="reference")
+
+
 @bp.route("/loans")
 @allow(LENDER_DESK)
 def loan_list():
@@ -182,8 +211,11 @@ def loan_list():
     rows = [(loan, positions.get(loan.id)) for loan in all_loans]
     if late_only:
         rows = [(loan, p) for loan, p in rows if p and p.arrears.days_past_due > 0]
+    sorting = sort_from(request.args, LOAN_SORT)
+    rows = sort_rows(rows, sorting)
     return render_template(
         "credit_municipal/loan_list.html", rows=rows, late_only=late_only, today=today,
+        sorting=sorting, query={"retard": "1"} if late_only else {},
         labels=LOAN_STATUS_LABELS, summary=arrears.portfolio_at_risk(db_session(), today),
         buckets=delinquency.ageing_on(db_session(), today),
     )

@@ -186,3 +186,32 @@ def test_the_case_page_panel_shows_the_loan(app, session, tenant, in_tenant, use
         assert "Capital restant dû" in panel.html and "3 000,00" in panel.html.replace(
             "\u202f", " ")
         assert views_loans.case_panels(session, case, users["referrer"]) is None
+
+
+def test_the_loans_page_sorts_by_its_columns_late_loans_first(client, login, session,
+                                                              tenant, in_tenant, users):
+    """Sortable headers (``core.sorting``): by days late (most late first on the first
+    click), by amount both ways, an unknown column giving the reference order."""
+    late = disbursed_loan(session, tenant, in_tenant, users, amount="1200", months=12,
+                          disbursed_days_ago=100)
+    recent = disbursed_loan(session, tenant, in_tenant, users, amount="2500", months=12,
+                            disbursed_days_ago=5)
+    login(client, users["lender_agent"])
+
+    def order(query):
+        body = client.get(f"{BASE}/loans{query}").get_data(as_text=True)
+        table = body.split("<tbody>", 1)[1]
+        return sorted((late.reference, recent.reference), key=table.index), body
+
+    by_reference = sorted((late.reference, recent.reference))
+    assert order("")[0] == by_reference
+    assert order("?sort=nonsense&dir=up")[0] == by_reference
+    first, body = order("?sort=days_late&dir=desc")
+    assert first == [late.reference, recent.reference]
+    assert 'aria-sort="descending"' in body and "Jours de retard" in body
+    assert order("?sort=amount&dir=asc")[0] == [late.reference, recent.reference]
+    assert order("?sort=amount&dir=desc")[0] == [recent.reference, late.reference]
+    # the late-only filter is kept by the headers
+    body = client.get(f"{BASE}/loans?retard=1&sort=amount&dir=asc").get_data(as_text=True)
+    assert late.reference in body and recent.reference not in body
+    assert "retard=1&amp;sort=amount&amp;dir=desc" in body

@@ -1,0 +1,102 @@
+"""The pages of issue 16's second pass, in a real browser: the case page in two columns
+at 1280 px and one at 375 px (no sideways scrolling), the sortable case list driven by
+its headers, the team dashboards' charts; axe on each (``Browser.check``)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from core.models import State
+from core.testing.pytest_plugin import TEST_PASSWORD
+
+from .test_case_journeys import (
+    case_in,
+    the_lender_checks_the_ficp_first,  # noqa: F401 - autouse
+)
+
+
+@pytest.fixture
+def documents_case(session, tenant, in_tenant, users):
+    return case_in(session, tenant, in_tenant, users["secretary"], "ficp_pending",
+                   "documents_requested", ficp_clear=True, worker=users["social_worker"])
+
+
+def _box(page, selector):
+    return page.locator(selector).first.bounding_box()
+
+
+def test_the_case_page_puts_the_brief_beside_the_file_at_1280_px(browser, users,
+                                                                  documents_case):
+    browser.login(users["secretary"].email, TEST_PASSWORD, slug="alpha")
+    page = browser.goto(f"/t/alpha/cases/{documents_case.id}")
+    main, side = _box(page, ".case-main"), _box(page, ".case-side")
+    assert side["x"] > main["x"] + main["width"] - 1  # the brief on the right
+    assert abs(side["y"] - main["y"]) < 5  # side by side, not one under the other
+    brief = page.locator(".case-side")
+    assert "Pièces demandées" in brief.inner_text()  # the state
+    assert brief.get_by_role("button").count() >= 1  # the next steps
+    assert "pièces attendues" in brief.inner_text() or "pièce attendue" in brief.inner_text()
+    assert page.locator("#documents-titre").count() == 1  # the full checklist stays
+
+
+def test_the_case_page_is_one_column_without_sideways_scroll_at_375_px(mobile_browser, users,
+                                                                      documents_case):
+    mobile_browser.login(users["social_worker"].email, TEST_PASSWORD, slug="alpha")
+    page = mobile_browser.goto(f"/t/alpha/cases/{documents_case.id}")
+    main, side = _box(page, ".case-main"), _box(page, ".case-side")
+    assert side["y"] + side["height"] <= main["y"] + 1  # the brief first, then the file
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+
+
+def test_the_case_list_headers_sort_it_and_say_how(browser, users, session, tenant,
+                                                   in_tenant):
+    from core import cases
+
+    with in_tenant(tenant):
+        for last, amount in (("Bernard", "900"), ("Adam", "2500"), ("Colin", "300")):
+            person = cases.create_person(session, cases.PersonData("Léa", last,
+                                                                   date(1990, 1, 1)))
+            case = cases.open_case(session, person, "mobility", amount)
+            case.state = State.intake.value
+        session.commit()
+    browser.login(users["manager"].email, TEST_PASSWORD, slug="alpha")
+    page = browser.goto("/t/alpha/cases/")
+    header = page.locator("th[aria-sort]")
+    assert header.get_attribute("aria-sort") == "descending" and "Reçue le" in header.inner_text()
+    page.get_by_role("link", name="Montant").click()
+    page.wait_for_load_state()
+    browser.check()
+    rows = page.locator("tbody tr td:nth-child(2)").all_inner_texts()
+    assert [r.split()[0] for r in rows] == ["Colin", "Bernard", "Adam"]
+    assert page.locator("th[aria-sort]").get_attribute("aria-sort") == "ascending"
+    page.get_by_role("link", name="Montant").click()  # again: the other way
+    page.wait_for_load_state()
+    rows = page.locator("tbody tr td:nth-child(2)").all_inner_texts()
+    assert [r.split()[0] for r in rows] == ["Adam", "Bernard", "Colin"]
+    # a name search (sent by POST) keeps the sort, and its headers sort by POST too
+    page.get_by_label("Nom, prénom ou référence").fill("Léa")
+    page.get_by_role("button", name="Filtrer").click()
+    page.wait_for_load_state()
+    rows = page.locator("tbody tr td:nth-child(2)").all_inner_texts()
+    assert [r.split()[0] for r in rows] == ["Adam", "Bernard", "Colin"]
+    page.get_by_role("button", name="Personne").click()
+    page.wait_for_load_state()
+    browser.check()
+    rows = page.locator("tbody tr td:nth-child(2)").all_inner_texts()
+    assert [r.split()[0] for r in rows] == ["Adam", "Bernard", "Colin"]
+    assert "L%C3%A9a" not in page.url and "Léa" not in page.url
+
+
+@pytest.mark.parametrize("role", ["secretary", "social_worker"])
+def test_the_team_dashboards_show_their_charts_accessibly(browser, mobile_browser, users,
+                                                          documents_case, role):
+    browser.login(users[role].email, TEST_PASSWORD, slug="alpha")
+    page = browser.goto("/t/alpha/")
+    assert page.locator("svg.chart[role=img]").count() >= 3
+    page.get_by_text("Voir les chiffres en tableau").first.click()
+    assert page.locator("figure.chart-figure table").first.is_visible()
+    mobile_browser.login(users[role].email, TEST_PASSWORD, slug="alpha")
+    page = mobile_browser.goto("/t/alpha/")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
