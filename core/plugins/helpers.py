@@ -119,10 +119,7 @@ def household_facts(session, case) -> HouseholdFacts:
         if line.amount is not None and line.amount > 0}
     resources = {c: v for c, v in lines.items() if c in RESOURCE_CATEGORIES}
     charges = {c: v for c, v in lines.items() if c not in RESOURCE_CATEGORIES}
-    if resources:
-        monthly = sum(resources.values(), Decimal(0))
-    else:
-        monthly = person.monthly_resources
+    monthly = sum(resources.values(), Decimal(0)) if resources else person.monthly_resources
     employment = getattr(person.employment, "value", person.employment)
     return HouseholdFacts(
         purpose=str(getattr(case.purpose, "value", case.purpose)),
