@@ -264,11 +264,18 @@ def test_household_members_and_co_borrower_through_the_api(call, case, session, 
 def test_household_input_errors_name_every_field_in_french(call, case, session, tenant,
                                                            in_tenant):
     r = call("POST", f"/cases/{case.id}/household/members", json={
-        "first_name": " ", "relationship": "child"})
+        "first_name": " ", "relationship": "partner"})
     assert r.status_code == 422
-    errors = r.get_json()["errors"]
-    assert errors["first_name"] == ["Indiquez le prénom."]
-    assert errors["birth_date"][0].startswith("Indiquez la date de naissance de l'enfant")
+    assert r.get_json()["errors"] == {"first_name": ["Indiquez le prénom."]}
+    r = call("POST", f"/cases/{case.id}/household/members", json={
+        "first_name": "Zoé", "relationship": "child", "birth_date": "2099-01-01"})
+    assert r.status_code == 422 and r.get_json()["errors"] == {
+        "birth_date": ["La date de naissance ne peut pas être dans le futur."]}
+    r = call("POST", f"/cases/{case.id}/household/members", json={
+        "first_name": "Zoé", "relationship": "child"})
+    assert r.status_code == 422
+    assert r.get_json()["errors"]["birth_date"][0].startswith(
+        "Indiquez la date de naissance de l'enfant")
     r = call("POST", f"/cases/{case.id}/household/members", json={
         "first_name": "Zoé", "relationship": "cousin"})
     assert r.status_code == 422 and "relationship" in r.get_json()["errors"]

@@ -19,6 +19,7 @@ from ..policy import CASE_READERS, CCAS_STAFF, allow
 from ..schemas.file import (
     CoBorrowerInSchema,
     HouseholdMemberInSchema,
+    HouseholdMemberPatchSchema,
     dump_household,
     dump_member,
 )
@@ -27,6 +28,7 @@ from .blueprint import bp
 from .body import load_json
 
 _MEMBER_IN = HouseholdMemberInSchema()
+_MEMBER_PATCH = HouseholdMemberPatchSchema()
 _CO_BORROWER_IN = CoBorrowerInSchema()
 
 
@@ -136,7 +138,7 @@ def update_household_member(case_id: str, member_id: str):
         required: true
         content:
           application/json:
-            schema: HouseholdMemberInSchema
+            schema: HouseholdMemberPatchSchema
       responses:
         200:
           description: The member changed.
@@ -161,7 +163,7 @@ def update_household_member(case_id: str, member_id: str):
     """
     case = cases.get_case(db.session, case_id, _role())
     member = household.get_member(db.session, case.person, member_id)
-    data = load_json(_MEMBER_IN)
+    data = load_json(_MEMBER_PATCH)
     _written(lambda: household.update_member(db.session, member, data, current_user,
                                              g.tenant))
     body = dump_member(member, case, _role(), local_today(g.tenant))

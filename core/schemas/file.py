@@ -57,18 +57,30 @@ class HouseholdSchema(Schema):
     co_borrower_editable = fields.Boolean()
 
 
-class HouseholdMemberInSchema(Schema):
-    """A member of the person's household (shared by every case of the person). On a
-    change (PATCH) the fields left out keep their value."""
+#: A first name that is not only spaces (anchored: read the same by marshmallow and JSON Schema).
+_FIRST_NAME = validate.Regexp(r"^[\s\S]*\S", error="Indiquez le prénom.")
+
+
+class HouseholdMemberPatchSchema(Schema):
+    """A change of a household member: the fields left out keep their value."""
 
     class Meta:
         unknown = EXCLUDE
 
-    first_name = fields.String(validate=validate.Length(max=100))
+    first_name = fields.String(validate=[validate.Length(max=100), _FIRST_NAME])
     last_name = fields.String(allow_none=True, validate=validate.Length(max=100),
                               metadata={"description": "Empty: the person's."})
-    birth_date = fields.Date(allow_none=True)
+    birth_date = fields.Date(allow_none=True, metadata={
+        "description": "Required for a child (its age counts in the budget)."})
     relationship = fields.String(validate=validate.OneOf(_RELATIONSHIPS))
+
+
+class HouseholdMemberInSchema(HouseholdMemberPatchSchema):
+    """A member of the person's household (shared by every case of the person)."""
+
+    first_name = fields.String(required=True,
+                               validate=[validate.Length(max=100), _FIRST_NAME])
+    relationship = fields.String(required=True, validate=validate.OneOf(_RELATIONSHIPS))
 
 
 class CoBorrowerInSchema(Schema):
