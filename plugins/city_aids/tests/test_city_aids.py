@@ -121,3 +121,23 @@ def test_the_settings_page_has_rows_and_no_json_box(tenant, client, login, users
     assert "<legend>Ajouter : Aide</legend>" in page
     assert "Plafond de ressources mensuelles par unité de consommation" in page
     assert "Réservée aux habitants de la commune" in page and "JSON" not in page
+
+
+def test_the_case_page_shows_the_city_aid_with_its_why(tenant, users, session, client,
+                                                       login, enable_plugin, in_tenant):
+    enable_plugin(tenant, "city_aids", postal_codes=CODES, aids=[
+        {**MOBILITE, "max_monthly_resources": "1500.00"}])
+    with in_tenant(tenant):
+        person = cases.create_person(session, cases.PersonData(
+            "Sami", "Nour", date(2001, 2, 3), postal_code="31200",
+            monthly_resources=Decimal("1100")))
+        case = cases.open_case(session, person, "mobility", "1200", actor=users["secretary"])
+        case.state = State.evaluation
+        suggestions.refresh(session, case)
+        session.commit()
+        case_id = case.id
+    login(client, users["social_worker"])
+    for url in (f"/t/alpha/cases/{case_id}", f"/t/alpha/cases/{case_id}/suggestions/"):
+        page = client.get(url).get_data(as_text=True)
+        assert "Aide à la mobilité de la ville" in page, url
+        assert "demandeur âgé de 18 à 30 ans le jour de la demande" in page, url
