@@ -113,6 +113,7 @@ Helpers shared by partner plugins
     purpose, the applicant's age on the request day, adults, children's ages, employment,
     monthly resources, the categories the budget sheet shows, postal code: what "other
     aids first" rules read, ``None`` when unknown), ``age_on(born, day)``,
+    ``synthesis_text(session, case)`` (the social worker's current synthesis, for words),
     ``keywords_found``, ``normalise_text``, ``organisation_of_plugin``,
     ``partner_flows``, ``partner_flow_figures`` (the same, labelled for the review),
     ``plugin_destination``, ``suggestions_resolved``.
@@ -186,6 +187,7 @@ from .plugins.helpers import (
     partner_flows,
     plugin_destination,
     suggestions_resolved,
+    synthesis_text,
 )
 from .plugins.types import (
     CaseCheck,
@@ -508,4 +510,5 @@ __all__ = [
     "partner_flows",
     "plugin_destination",
     "suggestions_resolved",
+    "synthesis_text",
 ]

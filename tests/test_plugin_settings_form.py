@@ -19,7 +19,7 @@ from plugins.caf.settings import DEFAULT_RULES
 
 from .test_administration import Forms
 
-SHIPPED = ("credit_municipal", "caf", "adie", "secours_catholique")
+SHIPPED = ("credit_municipal", "caf", "adie", "secours_catholique", "faj", "mdph", "city_aids")
 
 
 @pytest.fixture

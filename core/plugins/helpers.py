@@ -27,6 +27,7 @@ from ..models import (
     CaseTransition,
     Organisation,
     Referral,
+    Synthesis,
 )
 from ..referrals import ORG_DESTINATION_PREFIX
 from .types import Destination, Figure
@@ -108,6 +109,17 @@ class HouseholdFacts:
         if self.monthly_resources is None:
             return None
         return (self.monthly_resources / self.consumption_units).quantize(Decimal("0.01"))
+
+
+def synthesis_text(session, case) -> str:
+    """The social worker's current synthesis of the case (its four subjects, one after the
+    other), ``""`` when none is written: for rules that look for words in it. Quote the
+    rule's own words in a ``why``, never this text."""
+    row = session.scalar(select(Synthesis).where(Synthesis.case_id == case.id)
+                         .order_by(Synthesis.number.desc()).limit(1))
+    if row is None:
+        return ""
+    return "\n".join(t for t in (row.request, row.project, row.resources, row.prospects) if t)
 
 
 def household_facts(session, case) -> HouseholdFacts:
