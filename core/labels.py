@@ -16,6 +16,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 
+from flask import has_app_context
+
 from . import plugins
 from .models.accompaniment import (
     ACTIVITY_LABELS,
@@ -29,6 +31,7 @@ from .models.appointment import APPOINTMENT_STATUS_LABELS, KIND_LABELS, MODE_LAB
 from .models.audit import AUDIT_ACTION_LABELS, AUDIT_ACTION_PREFIXES, AUDIT_OBJECT_LABELS
 from .models.case import PURPOSE_LABELS, SOURCE_LABELS
 from .models.documents import DOCUMENT_STATUS_LABELS
+from .models.evaluation import CHARGE_CATEGORIES, RESOURCE_CATEGORIES
 from .models.organisation import ORGANISATION_KIND_LABELS
 from .models.person import EMPLOYMENT_LABELS
 from .models.referral import REFERRAL_STATUS_LABELS
@@ -43,6 +46,8 @@ CORE: dict[str, Mapping] = {
     "purpose": PURPOSE_LABELS,
     "source": SOURCE_LABELS,
     "employment": EMPLOYMENT_LABELS,
+    "budget_resource": RESOURCE_CATEGORIES,
+    "budget_charge": CHARGE_CATEGORIES,
     "organisation_kind": ORGANISATION_KIND_LABELS,
     "role": ROLE_LABELS,
     "referral_status": REFERRAL_STATUS_LABELS,
@@ -69,7 +74,11 @@ _missing_logged: set[tuple[str, str]] = set()
 
 def vocabularies() -> dict[str, dict[str, str]]:
     """Every vocabulary: the core's, the case states, and what the installed plugins add
-    (a plugin never relabels a code the core or an earlier plugin labelled)."""
+    (a plugin never relabels a code the core or an earlier plugin labelled). Outside an
+    application (a pure rule under test, a script), the core's vocabularies only."""
+    if not has_app_context():
+        return {name: {str(code): text for code, text in table.items()}
+                for name, table in CORE.items()}
     registry = plugins.registry()
     cached = registry.derived.get("labels")
     if cached is not None:

@@ -116,7 +116,12 @@ Demonstration data (hook ``ccas_demo_data``)
     stamped), ``new_id(rng)`` (a reproducible UUID drawn from the seeded generator).
 
 Helpers shared by partner plugins
-    ``has_children``, ``keywords_found``, ``normalise_text``, ``organisation_of_plugin``,
+    ``has_children``, ``household_facts(session, case)`` (a ``HouseholdFacts``: the
+    purpose, the applicant's age on the request day, adults, children's ages, employment,
+    monthly resources, the categories the budget sheet shows, postal code: what "other
+    aids first" rules read, ``None`` when unknown), ``age_on(born, day)``,
+    ``synthesis_text(session, case)`` (the social worker's current synthesis, for words),
+    ``keywords_found``, ``normalise_text``, ``organisation_of_plugin``,
     ``partner_flows``, ``partner_flow_figures`` (the same, labelled for the review),
     ``plugin_destination``, ``suggestions_resolved``.
 """
@@ -178,7 +183,10 @@ from .models.base import Base, TenantScoped, UTCDateTime, tenant_fk, utcnow
 from .plugins import settings_fields
 from .plugins.calling import PluginFailure
 from .plugins.helpers import (
+    HouseholdFacts,
+    age_on,
     has_children,
+    household_facts,
     keywords_found,
     normalise_text,
     organisation_of_plugin,
@@ -186,6 +194,7 @@ from .plugins.helpers import (
     partner_flows,
     plugin_destination,
     suggestions_resolved,
+    synthesis_text,
 )
 from .plugins.types import (
     CaseCheck,
@@ -505,6 +514,9 @@ __all__ = [
     "schedule_json",
     # helpers shared by partner plugins
     "has_children",
+    "household_facts",
+    "HouseholdFacts",
+    "age_on",
     "keywords_found",
     "normalise_text",
     "organisation_of_plugin",
@@ -512,4 +524,5 @@ __all__ = [
     "partner_flows",
     "plugin_destination",
     "suggestions_resolved",
+    "synthesis_text",
 ]

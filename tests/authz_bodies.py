@@ -141,6 +141,8 @@ class Body:
     location: str | None = None
     #: a further check of the effect, returning a problem (str) or None
     then: Callable[[Ctx], str | None] | None = None
+    #: an API body sent as multipart/form-data (a file upload) rather than JSON
+    multipart: bool = False
 
 
 # -- helpers ------------------------------------------------------------------------------------
@@ -504,6 +506,21 @@ BODIES: dict[str, Body] = {
         "person": _person(c, "Hélène"), "purpose": "mobility", "amount_requested": "900",
         "consent": True, "note": "Orientée par l'accueil."}, success=(201,)),
     "api.decide_referral": Body(lambda c: {"decision": "accept"}, success=(200,)),
+    # the applicant's file (API)
+    "api.attach_document": Body(lambda c: {
+        "kind": "identity", "file": (io.BytesIO(b"%PDF-1.4\n%piece\n"), "piece.pdf")},
+        success=(201,), multipart=True),
+    "api.remove_document": Body(lambda c: {}, success=(204,)),
+    "api.add_household_member": Body(lambda c: {
+        "first_name": "Nina", "birth_date": "2015-04-01", "relationship": "child"},
+        success=(201,)),
+    "api.update_household_member": Body(lambda c: {"first_name": "Louise"},
+                                        success=(200,)),
+    "api.remove_household_member": Body(lambda c: {}, success=(204,)),
+    "api.set_co_borrower": Body(lambda c: {"member_id": c.ids["member_id"]},
+                                success=(200,)),
+    "api.write_synthesis": Body(lambda c: {"request": "Achat d'une voiture.",
+                                           "prospects": "CDI en vue."}, success=(201,)),
     # cases
     "cases.intake": Body(_intake, page="self"),
     "cases.transition": Body(_transition, page="cases.case_page"),

@@ -102,6 +102,13 @@ ENDPOINT_SAMPLES = {
     "referrals.start": {"referral_id": "@followed_referral_id"},
     "referrals.outcome": {"referral_id": "@followed_referral_id"},
     "api.follow_up_referral": {"referral_id": "@followed_referral_id"},
+    # the applicant's file through the API: the case in evaluation, its file and member
+    "api.attach_document": {"case_id": "@evaluation_case_id"},
+    "api.remove_document": {"case_id": "@evaluation_case_id", "file_id": "@eval_file_id"},
+    "api.add_household_member": {"case_id": "@evaluation_case_id"},
+    "api.update_household_member": {"case_id": "@evaluation_case_id"},
+    "api.remove_household_member": {"case_id": "@evaluation_case_id"},
+    "api.set_co_borrower": {"case_id": "@evaluation_case_id"},
     # a person known only through a referral without case (the waiting one)
     **{f"privacy.referral_{name}": {"referral_id": "@pending_referral_id"}
        for name in ("page", "export_json", "export_pdf", "rectify", "erase")},
@@ -485,7 +492,11 @@ def write(check: Check, ctx: Ctx, clients: dict, state) -> tuple:
         token = clients.get((ctx.own_slug, role, "api"))
         if token is not None:
             headers["Authorization"] = f"Bearer {token}"
-        response = client.open(url, method=ep.method, json=data, headers=headers)
+        if body.multipart:
+            response = client.open(url, method=ep.method, data=data, headers=headers,
+                                   content_type="multipart/form-data")
+        else:
+            response = client.open(url, method=ep.method, json=data, headers=headers)
     else:
         response = client.open(url, method=ep.method, data=data)
     return response, url, before, state.fingerprint()

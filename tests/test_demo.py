@@ -187,6 +187,19 @@ def test_demo_referrals_in_every_status_from_and_to_every_partner(toulouse):
     assert {"caf", "secours_catholique", "adie"} <= receivers  # reorientations
 
 
+def test_demo_city_declares_its_own_aids_and_the_cases_get_them(toulouse, world):
+    from core import plugins
+    from core.models import CaseSuggestion
+
+    assert plugins.is_enabled("city_aids")
+    aids = plugins.plugin_settings("city_aids")["aids"]
+    assert [a["code"] for a in aids] == ["aide_urgence", "aide_mobilite_ville",
+                                         "aide_premier_loyer"]
+    rows = db.session.scalars(select(CaseSuggestion).where(
+        CaseSuggestion.plugin == "city_aids")).all()
+    assert rows and all(r.why and r.label for r in rows)
+
+
 def test_demo_is_relative_to_the_clock_with_appointments_this_week(toulouse, world):
     session = db.session
     today = platform_clock.today(toulouse)

@@ -15,10 +15,11 @@ from werkzeug.datastructures import MultiDict
 from core import plugins
 from core.plugin_api import settings_fields as f
 from core.plugins import settings_form
+from plugins.caf.settings import DEFAULT_RULES
 
 from .test_administration import Forms
 
-SHIPPED = ("credit_municipal", "caf", "adie", "secours_catholique")
+SHIPPED = ("credit_municipal", "caf", "adie", "secours_catholique", "faj", "mdph", "city_aids")
 
 
 @pytest.fixture
@@ -183,27 +184,31 @@ def test_caf_aid_rules_are_rows_one_added_one_removed(manager, session, in_tenan
     assert "<legend>Aides à proposer</legend>" in page
     assert "<legend>Ajouter : Aide</legend>" in page and "Supprimer cette ligne" in page
     form = submitted(page).data
+    blank = len(DEFAULT_RULES)  # the empty row that adds one
     form.add("aid_rules-0-remove", "on")
-    form.setlist("aid_rules-2-code", ["aide_mobilite"])
-    form.setlist("aid_rules-2-label", ["Aide à la mobilité de la CAF"])
-    form.setlist("aid_rules-2-purposes", ["mobility"])
-    form.setlist("aid_rules-2-max_family_quotient", ["700"])
+    form.setlist(f"aid_rules-{blank}-code", ["aide_mobilite"])
+    form.setlist(f"aid_rules-{blank}-label", ["Aide à la mobilité de la CAF"])
+    form.setlist(f"aid_rules-{blank}-purposes", ["mobility"])
+    form.setlist(f"aid_rules-{blank}-max_family_quotient", ["700"])
     r = manager.post(url, form.to_dict(flat=False))
     assert r.status_code == 302, r.get_data(as_text=True)[:1500]
     with in_tenant(tenant):
         rules = plugins.plugin_settings("caf")["aid_rules"]
-    assert [r["code"] for r in rules] == ["aide_installation_logement", "aide_mobilite"]
-    assert rules[1]["max_family_quotient"] == 700 and rules[1]["families_only"] is False
+    assert [r["code"] for r in rules] == [r["code"] for r in DEFAULT_RULES[1:]] + [
+        "aide_mobilite"]
+    assert rules[-1]["max_family_quotient"] == 700 and rules[-1]["families_only"] is False
 
 
 def test_caf_row_error_is_shown_on_the_rows_field(manager):
     url = "/t/alpha/admin/plugins/caf"
     form = submitted(manager.get(url).get_data(as_text=True)).data
-    form.setlist("aid_rules-2-label", ["Une aide sans code"])
+    blank = len(DEFAULT_RULES)  # the empty row that adds one
+    form.setlist(f"aid_rules-{blank}-label", ["Une aide sans code"])
     r = manager.post(url, form.to_dict(flat=False))
     assert r.status_code == 422
     body = r.get_data(as_text=True)
-    assert 'id="aid_rules-2-code-erreur"' in body and 'href="#aid_rules-2-code"' in body
+    assert (f'id="aid_rules-{blank}-code-erreur"' in body
+            and f'href="#aid_rules-{blank}-code"' in body)
 
 
 def test_adie_keywords_are_one_per_line(manager, session, in_tenant, tenant):

@@ -7,7 +7,7 @@ routes are mounted under ``/api/v1/p/<plugin>/`` (hook ``ccas_api_blueprints``).
 
 from __future__ import annotations
 
-from . import cases, loans, meta, referrals
+from . import cases, documents, household, loans, meta, referrals, synthesis
 from .blueprint import bp
 
-__all__ = ["bp", "cases", "loans", "meta", "referrals"]
+__all__ = ["bp", "cases", "documents", "household", "loans", "meta", "referrals", "synthesis"]

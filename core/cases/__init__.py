@@ -318,6 +318,17 @@ def lender_sees_file(session, case: Case, role: str) -> bool:
     return role == "lender_agent" and reached(session, case, State.submitted_to_lender)
 
 
+def get_file_case(session, case_id, role: str) -> Case:
+    """The case ``case_id`` if ``role`` may read its file (the evaluation, the stored
+    documents, the household, the synthesis): the CCAS team always, the lender's agents
+    once it was submitted to them; ``NotFound`` (404) otherwise, as for a case one may not
+    know exists."""
+    case = get_case(session, case_id, role)
+    if not lender_sees_file(session, case, role):
+        raise NotFound("Ce dossier")
+    return case
+
+
 def may_read_private_notes(role: str) -> bool:
     return role in SOCIAL_WORKERS
 

@@ -18,7 +18,7 @@ from datetime import date
 from sqlalchemy import select
 
 from .. import audit, workflow
-from ..errors import UserError
+from ..errors import NotFound, UserError
 from ..models import Case, HouseholdMember, Person, Relationship
 from . import local_today, parse_date
 
@@ -53,10 +53,9 @@ def _sync(session, person: Person, tenant) -> None:
                                                  local_today(tenant))
 
 
-def add_member(session, person: Person, data: dict, actor=None, tenant=None
-               ) -> HouseholdMember:
-    """Add a member from ``data`` (``first_name``, ``last_name``, ``birth_date``,
-    ``relationship``); ``UserError`` naming every faulty field."""
+def _member_values(person: Person, data: dict, tenant) -> dict:
+    """The checked values of a member from ``data`` (``first_name``, ``last_name``,
+    ``birth_date``, ``relationship``); ``UserError`` naming every faulty field."""
     errors: dict[str, list[str]] = {}
     first = (data.get("first_name") or "").strip()
     last = (data.get("last_name") or "").strip() or person.last_name
@@ -86,12 +85,64 @@ def add_member(session, person: Person, data: dict, actor=None, tenant=None
         first_field = next(iter(errors))
         raise UserError(errors[first_field][0], status=422, field=first_field,
                         errors=errors)
-    member = HouseholdMember(person_id=person.id, first_name=first, last_name=last,
-                             birth_date=born, relationship=relationship)
+    return {"first_name": first, "last_name": last, "birth_date": born,
+            "relationship": relationship}
+
+
+def add_member(session, person: Person, data: dict, actor=None, tenant=None
+               ) -> HouseholdMember:
+    """Add a member from ``data`` (``first_name``, ``last_name``, ``birth_date``,
+    ``relationship``); ``UserError`` naming every faulty field."""
+    values = _member_values(person, data, tenant)
+    member = HouseholdMember(person_id=person.id, **values)
     session.add(member)
     _sync(session, person, tenant)
     audit.record(session, "household.add", person, actor=actor, member=str(member.id),
-                 relationship=relationship.value)
+                 relationship=values["relationship"].value)
+    return member
+
+
+def get_member(session, person: Person, member_id) -> HouseholdMember:
+    """The member ``member_id`` of ``person``'s household; ``NotFound`` (404) for a
+    malformed id, an unknown one or another household's."""
+    try:
+        key = member_id if isinstance(member_id, uuid.UUID) else uuid.UUID(str(member_id))
+    except ValueError as exc:
+        raise NotFound("Ce membre du foyer") from exc
+    member = session.scalar(select(HouseholdMember).where(
+        HouseholdMember.id == key, HouseholdMember.person_id == person.id))
+    if member is None:
+        raise NotFound("Ce membre du foyer")
+    return member
+
+
+def update_member(session, member: HouseholdMember, data: dict, actor=None, tenant=None
+                  ) -> HouseholdMember:
+    """Change a member: the fields given in ``data`` replace the current ones, the result
+    is checked as a new member would be. Refused for the co-borrower of a case already
+    with the lender (the lender was told who borrows), and when it would make a
+    co-borrower a minor."""
+    person = session.scalar(select(Person).where(Person.id == member.person_id))
+    current = {"first_name": member.first_name, "last_name": member.last_name,
+               "birth_date": member.birth_date, "relationship": member.relationship.value}
+    values = _member_values(person, {**current, **{k: v for k, v in data.items()
+                                                    if k in current}}, tenant)
+    for case in session.scalars(select(Case).where(Case.co_borrower_id == member.id)):
+        if not co_borrower_editable(case):
+            raise UserError(f"Cette personne est co-emprunteuse du dossier {case.reference}, "
+                            "transmis au prêteur : elle ne se modifie plus.", status=409)
+        probe = HouseholdMember(birth_date=values["birth_date"],
+                                relationship=values["relationship"])
+        if not is_adult(probe, local_today(tenant)):
+            raise UserError("Un co-emprunteur doit être majeur.", status=422,
+                            field="birth_date", errors={
+                                "birth_date": ["Un co-emprunteur doit être majeur."]})
+    changed = sorted(k for k, v in values.items() if getattr(member, k) != v)
+    for key, value in values.items():
+        setattr(member, key, value)
+    _sync(session, person, tenant)
+    audit.record(session, "household.update", person, actor=actor, member=str(member.id),
+                 fields=changed)
     return member
 
 

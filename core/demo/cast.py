@@ -46,7 +46,27 @@ OPERATOR_EMAIL = "operateur@plateforme.demo"
 
 
 SLUG = "toulouse"
-PARTNER_PLUGINS = ("credit_municipal", "caf", "secours_catholique", "adie")
+PARTNER_PLUGINS = ("credit_municipal", "caf", "secours_catholique", "adie", "city_aids")
+
+#: The demonstration city's own aids (plugin ``city_aids``): examples, not Toulouse's rules.
+CITY_AIDS = {
+    "postal_codes": ["31000", "31100", "31200", "31300", "31400", "31500"],
+    "aids": [
+        {"code": "aide_urgence", "label": "Aide facultative d'urgence du CCAS",
+         "purposes": ["household_equipment", "health", "debts"],
+         "max_resources_per_unit": "700.00", "residents_only": True,
+         "action": "Présenter la demande à la commission des aides facultatives."},
+        {"code": "aide_mobilite_ville", "label": "Aide à la mobilité de la Ville",
+         "purposes": ["mobility"], "min_age": 18, "max_age": 30,
+         "max_monthly_resources": "1500.00", "residents_only": True,
+         "action": "Orienter vers le guichet mobilité de la Ville (permis, abonnement, "
+                   "réparation)."},
+        {"code": "aide_premier_loyer", "label": "Aide au premier loyer de la Ville",
+         "purposes": ["housing"], "families_only": True,
+         "max_resources_per_unit": "900.00", "residents_only": True,
+         "action": "Constituer le dossier d'aide au premier loyer avec le bail signé."},
+    ],
+}
 
 
 def create_cast(session, password: str | None = None, slug: str = SLUG,
@@ -70,6 +90,9 @@ def create_cast(session, password: str | None = None, slug: str = SLUG,
         for plugin_name in plugins.registry().usable():
             if plugin_name in PARTNER_PLUGINS:
                 plugins.set_enabled(session, plugin_name, True)
+        if "city_aids" in plugins.registry().usable() and not plugins.plugin_settings(
+                "city_aids")["aids"]:
+            plugins.update_settings(session, "city_aids", CITY_AIDS)
         for email, role, org, full_name in USERS:
             if session.scalar(select(User.id).where(User.email == email)) is None:
                 accounts.create_user(session, email, role, org, password, full_name)

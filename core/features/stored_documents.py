@@ -15,14 +15,16 @@ statement, the quote for the purchase…), typed and dated.
 
 from __future__ import annotations
 
+import unicodedata
+import uuid
 from datetime import date
 
 from flask import current_app
 from sqlalchemy import select
 
 from .. import audit, storage, workflow
-from ..cases import local_today
-from ..errors import UserError
+from ..cases import local_today, parse_date
+from ..errors import NotFound, UserError
 from ..models import CaseDocument, DocumentStatus, StoredDocument
 from . import documents
 
@@ -37,6 +39,14 @@ CONTENT_LABELS = {"application/pdf": "PDF", "image/jpeg": "JPEG", "image/png": "
 DEFAULT_MAX_MB = 8
 OTHER = "other"
 OTHER_LABEL = "Autre pièce"
+
+
+def safe_filename(filename: str | None) -> str:
+    """The last part of ``filename`` without control characters or lone surrogates
+    (which no database stores in text), at most 200 characters."""
+    name = (filename or "").replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(c for c in name if unicodedata.category(c) not in ("Cc", "Cs", "Cf"))
+    return name.strip()[:200]
 
 
 def sniff(data: bytes) -> str | None:
@@ -78,6 +88,20 @@ def stored(session, case) -> list[StoredDocument]:
         .order_by(StoredDocument.kind, StoredDocument.uploaded_at.desc())))
 
 
+def get(session, case, file_id) -> StoredDocument:
+    """The document ``file_id`` of ``case``; ``NotFound`` (404) for a malformed id, an
+    unknown one or another case's."""
+    try:
+        key = file_id if isinstance(file_id, uuid.UUID) else uuid.UUID(str(file_id))
+    except ValueError as exc:
+        raise NotFound("Cette pièce") from exc
+    row = session.scalar(select(StoredDocument).where(
+        StoredDocument.id == key, StoredDocument.case_id == case.id))
+    if row is None:
+        raise NotFound("Cette pièce")
+    return row
+
+
 def _check_open(case) -> None:
     if workflow.current().is_terminal(case.state):
         raise UserError("Le dossier est clos : on n'y dépose plus de pièce.", status=422)
@@ -113,7 +137,7 @@ def attach(session, tenant, case, *, kind: str, data: bytes, filename: str,
         raise UserError("Ce fichier n'est ni un PDF, ni une image JPEG ou PNG (son contenu "
                         "a été vérifié, pas son nom).", status=422, field="file")
     _check_dates(issued_on, expires_on, today)
-    name = (filename or "").replace("\\", "/").rsplit("/", 1)[-1].strip()[:200]
+    name = safe_filename(filename)
     name = name or f"piece.{EXTENSIONS[content_type]}"
     key = storage.stage(session, tenant.id, data)
     doc = StoredDocument(
@@ -130,6 +154,16 @@ def attach(session, tenant, case, *, kind: str, data: bytes, filename: str,
     if doc.valid_on(today):
         tick(session, case, kind, actor)
     return doc
+
+
+def attach_upload(session, tenant, case, *, kind: str | None, data: bytes,
+                  filename: str | None, issued_on: str | None = None,
+                  expires_on: str | None = None, actor=None) -> StoredDocument:
+    """:func:`attach` from what a form or an API client sent: the dates as typed
+    (``2026-03-01`` or ``01/03/2026``, empty: none), checked before anything is written."""
+    return attach(session, tenant, case, kind=kind or "", data=data, filename=filename or "",
+                  issued_on=parse_date(issued_on, "issued_on"),
+                  expires_on=parse_date(expires_on, "expires_on"), actor=actor)
 
 
 def tick(session, case, kind: str, actor=None) -> CaseDocument | None:

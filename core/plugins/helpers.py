@@ -10,13 +10,25 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import Counter
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
 
 from .. import clock, labels
-from ..models import Case, CaseSuggestion, CaseTransition, Organisation, Referral
+from ..cases import budget
+from ..models import (
+    RESOURCE_CATEGORIES,
+    BudgetLine,
+    Case,
+    CaseSuggestion,
+    CaseTransition,
+    Organisation,
+    Referral,
+    Synthesis,
+)
 from ..referrals import ORG_DESTINATION_PREFIX
 from .types import Destination, Figure
 
@@ -52,6 +64,86 @@ def keywords_found(text: str | None, keywords) -> list[str]:
 def has_children(person) -> bool:
     """A family, in the sense of family benefits: at least one child in the household."""
     return bool(getattr(person, "children_ages", None))
+
+
+def age_on(born: date | None, day: date) -> int | None:
+    """Age in whole years on ``day`` of someone born on ``born`` (``None``: unknown)."""
+    if born is None:
+        return None
+    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+
+
+@dataclass(frozen=True)
+class HouseholdFacts:
+    """What "other aids first" rules read of a case, as plain data (rules stay pure).
+
+    ``None`` means unknown: no birth date, no employment recorded, no budget sheet yet.
+    ``monthly_resources`` is the total of the budget's resources when the sheet has some,
+    else the monthly resources noted at intake. ``budget_resources`` and
+    ``budget_charges`` are the categories the budget sheet shows with an amount (codes of
+    ``RESOURCE_CATEGORIES`` / ``CHARGE_CATEGORIES``), ``None`` when there is no sheet.
+    """
+
+    purpose: str
+    age: int | None = None
+    adults: int = 1
+    children_ages: tuple[int, ...] = ()
+    employment: str | None = None
+    monthly_resources: Decimal | None = None
+    budget_resources: frozenset[str] | None = None
+    budget_charges: frozenset[str] | None = None
+    postal_code: str | None = None
+
+    @property
+    def family(self) -> bool:
+        return bool(self.children_ages)
+
+    @property
+    def consumption_units(self) -> Decimal:
+        """OECD-modified units of the household (``core.cases.budget``)."""
+        return budget.consumption_units(self.adults, self.children_ages)
+
+    @property
+    def resources_per_unit(self) -> Decimal | None:
+        """Monthly resources per consumption unit (a quotient), ``None`` when unknown."""
+        if self.monthly_resources is None:
+            return None
+        return (self.monthly_resources / self.consumption_units).quantize(Decimal("0.01"))
+
+
+def synthesis_text(session, case) -> str:
+    """The social worker's current synthesis of the case (its four subjects, one after the
+    other), ``""`` when none is written: for rules that look for words in it. Quote the
+    rule's own words in a ``why``, never this text."""
+    row = session.scalar(select(Synthesis).where(Synthesis.case_id == case.id)
+                         .order_by(Synthesis.number.desc()).limit(1))
+    if row is None:
+        return ""
+    return "\n".join(t for t in (row.request, row.project, row.resources, row.prospects) if t)
+
+
+def household_facts(session, case) -> HouseholdFacts:
+    """The :class:`HouseholdFacts` of ``case`` (its person, household and budget sheet),
+    ages on the day of the request."""
+    person = case.person
+    lines = {line.category: line.amount for line in session.scalars(
+        select(BudgetLine).where(BudgetLine.case_id == case.id))
+        if line.amount is not None and line.amount > 0}
+    resources = {c: v for c, v in lines.items() if c in RESOURCE_CATEGORIES}
+    charges = {c: v for c, v in lines.items() if c not in RESOURCE_CATEGORIES}
+    monthly = sum(resources.values(), Decimal(0)) if resources else person.monthly_resources
+    employment = getattr(person.employment, "value", person.employment)
+    return HouseholdFacts(
+        purpose=str(getattr(case.purpose, "value", case.purpose)),
+        age=age_on(person.birth_date, case.intake_date),
+        adults=int(person.adults or 1),
+        children_ages=tuple(int(a) for a in (person.children_ages or [])),
+        employment=str(employment) if employment else None,
+        monthly_resources=Decimal(monthly) if monthly is not None else None,
+        budget_resources=frozenset(resources) if lines else None,
+        budget_charges=frozenset(charges) if lines else None,
+        postal_code=(person.postal_code or "").strip() or None,
+    )
 
 
 # -- partner organisations -------------------------------------------------------------

@@ -12,6 +12,7 @@ from decimal import Decimal
 from marshmallow import fields, validate
 
 from .. import formats
+from ..models import CHARGE_CATEGORIES, EMPLOYMENT_LABELS, RESOURCE_CATEGORIES
 
 NBSP = formats.NBSP
 
@@ -90,4 +91,58 @@ def words(default: tuple[str, ...], label: str, help: str = "") -> fields.List: 
         fields.String(validate=validate.Length(1, 60, error="De 1 à 60 caractères par ligne.")),
         load_default=list(default),
         metadata={"label": label, "description": help, "widget": "words"},
+    )
+
+
+def optional_money(label: str, help: str = "", maximum: str = "1000000"  # noqa: A002
+                   ) -> fields.Decimal:
+    """An amount that may be left empty (``None``: no ceiling)."""
+    return fields.Decimal(
+        places=2, as_string=True, load_default=None, allow_none=True,
+        validate=validate.Range(
+            Decimal(0), Decimal(maximum),
+            error=f"Doit être entre {formats.money(Decimal(0))} et "
+                  f"{formats.money(Decimal(maximum))}."),
+        metadata={"label": label, "description": help, "widget": "money", "unit": "€"},
+    )
+
+
+def optional_whole(label: str, minimum: int, maximum: int, help: str = "",  # noqa: A002
+                   unit: str = "") -> fields.Integer:
+    """A whole number that may be left empty (``None``: no bound)."""
+    shown = f"{NBSP}{unit}" if unit else ""
+    return fields.Integer(
+        load_default=None, allow_none=True, strict=False,
+        validate=validate.Range(
+            minimum, maximum,
+            error=f"Doit être entre {formats.number(minimum)}{shown} et "
+                  f"{formats.number(maximum)}{shown}."),
+        metadata={"label": label, "description": help, "unit": unit},
+    )
+
+
+EMPLOYMENTS = tuple(str(code) for code in EMPLOYMENT_LABELS)
+
+
+def employments(label: str, help: str = "") -> fields.List:  # noqa: A002
+    """Employment situations (checkboxes; none ticked: any situation)."""
+    return fields.List(
+        fields.String(validate=validate.OneOf(EMPLOYMENTS,
+                                              error="Situation inconnue : {input}.")),
+        load_default=list,
+        metadata={"label": label, "description": help, "vocabulary": "employment"},
+    )
+
+
+def budget_category(kind: str, label: str, help: str = "",  # noqa: A002
+                    none_label: str = "Aucune condition") -> fields.String:
+    """One category of the budget sheet (``kind``: ``"resource"`` or ``"charge"``), or
+    ``None`` for none (a list whose first choice, empty, is ``none_label``)."""
+    categories = RESOURCE_CATEGORIES if kind == "resource" else CHARGE_CATEGORIES
+    choices = {"": none_label, **categories}
+    return fields.String(
+        load_default=None, allow_none=True,
+        validate=validate.OneOf(list(choices), error="Choisissez une des valeurs proposées."),
+        metadata={"label": label, "description": help, "choices": choices,
+                  "widget": "select"},
     )

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import date
 
 from flask import (
     Blueprint,
@@ -219,34 +218,19 @@ def email(case_id: uuid.UUID):
 
 
 def _readable_case(case_id: uuid.UUID) -> Case:
-    """The case if the user may read its file (the lender's agents: once submitted to
-    them); 404 otherwise, as for a case one may not know exists."""
-    role = str(current_user.role)
+    """The case if the user may read its file (``core.cases.get_file_case``); 404
+    otherwise."""
     try:
-        case = cases.get_case(db.session, case_id, role)
+        return cases.get_file_case(db.session, case_id, str(current_user.role))
     except UserError:
         abort(404)
-    if not cases.lender_sees_file(db.session, case, role):
-        abort(404)
-    return case
 
 
 def _stored(case: Case, file_id: uuid.UUID) -> StoredDocument:
-    row = db.session.scalar(select(StoredDocument).where(
-        StoredDocument.id == file_id, StoredDocument.case_id == case.id))
-    if row is None:
-        abort(404)
-    return row
-
-
-def _parse_day(raw: str | None, field: str):
-    raw = (raw or "").strip()
-    if not raw:
-        return None
     try:
-        return date.fromisoformat(raw)
-    except ValueError as exc:
-        raise UserError("Date invalide (jj/mm/aaaa attendu).", status=422, field=field) from exc
+        return stored_documents.get(db.session, case, file_id)
+    except UserError:
+        abort(404)
 
 
 @bp.route("/files", methods=["POST"])
@@ -257,13 +241,12 @@ def attach(case_id: uuid.UUID):
     upload = request.files.get("file")
     values = {k: request.form.get(k, "") for k in ("kind", "issued_on", "expires_on")}
     try:
-        issued_on = _parse_day(values["issued_on"], "issued_on")
-        expires_on = _parse_day(values["expires_on"], "expires_on")
-        data = upload.read() if upload is not None else b""
-        doc = stored_documents.attach(
-            db.session, g.tenant, case, kind=values["kind"], data=data,
+        doc = stored_documents.attach_upload(
+            db.session, g.tenant, case, kind=values["kind"],
+            data=upload.read() if upload is not None else b"",
             filename=upload.filename if upload is not None else "",
-            issued_on=issued_on, expires_on=expires_on, actor=current_user)
+            issued_on=values["issued_on"], expires_on=values["expires_on"],
+            actor=current_user)
     except UserError as exc:
         db.session.rollback()
         field = f"file-{exc.field or 'file'}"

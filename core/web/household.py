@@ -15,7 +15,7 @@ from ..cases import household
 from ..db import db
 from ..errors import UserError
 from ..hookspecs import hookimpl
-from ..models import RELATIONSHIP_LABELS, Case, HouseholdMember
+from ..models import RELATIONSHIP_LABELS, Case
 from ..plugins.types import Panel
 from ..policy import CASE_READERS, CCAS_STAFF, allow
 from .views import safe_next
@@ -78,9 +78,9 @@ def add(case_id: uuid.UUID):
 @allow(CCAS_STAFF)
 def remove(case_id: uuid.UUID, member_id: uuid.UUID):
     case = _case(case_id)
-    member = db.session.scalar(select(HouseholdMember).where(
-        HouseholdMember.id == member_id, HouseholdMember.person_id == case.person_id))
-    if member is None:
+    try:
+        member = household.get_member(db.session, case.person, member_id)
+    except UserError:
         abort(404)
     try:
         household.remove_member(db.session, member, current_user, g.tenant)

@@ -15,6 +15,7 @@ from core.plugin_api import (
     ReportSection,
     has_children,
     hookimpl,
+    household_facts,
     partner_flow_figures,
     partner_flows,
     plugin_destination,
@@ -73,7 +74,8 @@ def ccas_suggest_alternatives(case):
     session = object_session(case)
     return aids_for(plugin_settings(NAME), str(case.purpose), has_children(case.person),
                     family_quotient(session, case),
-                    allocataire=known_allocataire(session, case))
+                    allocataire=known_allocataire(session, case),
+                    facts=household_facts(session, case))
 
 
 @hookimpl

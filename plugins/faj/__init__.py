@@ -54,11 +54,13 @@ def faj_suggestion(settings: dict, born: date | None, request_day: date,
     if purpose not in settings["purposes"]:
         return None
     label = PURPOSE_LABELS.get(purpose, purpose).lower()
+    bounds = f"{settings['min_age']} et {settings['max_age']} ans"
     return Suggestion(
         "faj_aid", "Fonds d'aide aux jeunes (FAJ)",
-        why=f"{age} ans le jour de la demande ({request_day:%d/%m/%Y}), projet « {label} » : "
-            f"le FAJ aide les {settings['min_age']}-{settings['max_age']} ans dans leur "
-            "insertion, par une aide non remboursable ou une avance.",
+        # the rule's bounds, never the person's age: ``why`` is not personal data
+        why=f"Entre {bounds} le jour de la demande, projet « {label} » : le FAJ aide les "
+            f"{settings['min_age']}-{settings['max_age']} ans dans leur insertion, par une "
+            "aide non remboursable ou une avance.",
         action="Vérifier avec la mission locale ou le département si une demande au FAJ "
                "peut couvrir tout ou partie du projet.",
     )

@@ -1,8 +1,9 @@
-"""MDPH: the departmental house for disabled people. A project that mentions a disability
-need (an adapted vehicle, a wheelchair, hearing aids, adapting the home…) is first offered
-the disability compensation benefit (PCH) or the fund for compensation, the rule naming
-the words of the case that triggered it; the MDPH is a reorientation destination and
-reports its flows."""
+"""MDPH: the departmental house for disabled people. A case whose project, or the social
+worker's synthesis, mentions a disability need (an adapted vehicle, a wheelchair, hearing
+aids, adapting the home, the AAH…) is first offered the disability compensation benefit
+(PCH) or the fund for compensation, the rule naming the settings' words found and where
+(never the case's text); the MDPH is a reorientation destination and reports its flows.
+(The AAH itself is an MDPH decision paid by the CAF: the same suggestion covers it.)"""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from core.plugin_api import (
     plugin_destination,
     plugin_settings,
     suggestions_resolved,
+    synthesis_text,
 )
 
 from .settings import MdphSettings
@@ -35,24 +37,31 @@ def ccas_plugin_info():
     )
 
 
-def mdph_suggestion(project: str, keywords) -> Suggestion | None:
-    """The MDPH suggestion when ``project`` names a disability need (pure)."""
-    found = keywords_found(project or "", keywords)
-    if not found:
+def mdph_suggestion(project: str, keywords, synthesis: str = "") -> Suggestion | None:
+    """The MDPH suggestion when ``project`` or the ``synthesis`` names a disability need
+    (pure)."""
+    places = []
+    for where, text in (("le projet", project), ("la synthèse de la situation", synthesis)):
+        found = keywords_found(text or "", keywords)
+        if found:
+            places.append(f"{where} évoque un besoin lié au handicap "
+                          f"({', '.join(f'« {w} »' for w in found)})")
+    if not places:
         return None
-    words = ", ".join(f"« {w} »" for w in found)
+    said = " ; ".join(places)
     return Suggestion(
         "mdph_pch", "Prestation de compensation du handicap (MDPH)",
-        why=f"Le projet évoque un besoin lié au handicap ({words}) : la PCH ou le fonds "
-            "départemental de compensation peuvent en financer tout ou partie.",
+        why=said[0].upper() + said[1:] + " : la PCH ou le fonds départemental de compensation "
+            "peuvent en financer tout ou partie.",
         action="Vérifier les droits ouverts auprès de la MDPH (PCH aide technique, "
                "aménagement du logement ou du véhicule) avant le microcrédit.",
     )
 
 
 @hookimpl
-def ccas_suggest_alternatives(case):
-    found = mdph_suggestion(case.project, plugin_settings(NAME)["disability_keywords"])
+def ccas_suggest_alternatives(case, session):
+    found = mdph_suggestion(case.project, plugin_settings(NAME)["disability_keywords"],
+                            synthesis_text(session, case))
     return [found] if found else None
 
 

@@ -11,6 +11,6 @@ class MdphSettings(Schema):
     disability_keywords = f.words(
         ("handicap", "fauteuil", "aah", "pch", "rqth", "prothèse", "appareil auditif",
          "véhicule adapté", "aménagement du logement", "accessibilité", "invalidité"),
-        "Mots qui signalent un besoin lié au handicap (JSON)",
+        "Mots qui signalent un besoin lié au handicap",
     )
     contact_email = f.email()

@@ -144,3 +144,28 @@ def test_operator_console_pages(browser, operator, tenant, make_tenant, session,
     page.get_by_role("button", name="Rétablir le territoire").click()
     expect(page.get_by_role("status")).to_contain_text("rétabli")
     browser.check()
+
+
+def test_the_city_declares_its_own_aid_in_rows(browser, users, tenant, enable_plugin):
+    enable_plugin(tenant, "city_aids")
+    page = browser.page
+    browser.login(users["manager"].email, TEST_PASSWORD, "alpha")
+    browser.goto("/t/alpha/admin/plugins/city_aids")
+    browser.check()
+    expect(page.locator("textarea")).to_have_count(1)  # the postal codes, one per line
+    page.get_by_label("Codes postaux de la commune").fill("31000\n3100")
+    page.get_by_label("Code", exact=True).fill("aide_urgence")
+    page.get_by_label("Nom de l'aide").fill("Aide facultative d'urgence")
+    page.get_by_label("Plafond de ressources mensuelles par unité de consommation").fill(
+        "700")
+    page.get_by_role("button", name="Enregistrer").click()
+    expect(page.get_by_role("alert")).to_contain_text("Code postal invalide")
+    browser.check()
+    page.get_by_label("Codes postaux de la commune").fill("31000\n31100")
+    page.get_by_role("button", name="Enregistrer").click()
+    expect(page.get_by_role("status")).to_contain_text("Réglages enregistrés.")
+    expect(page.get_by_label("Nom de l'aide").first).to_have_value("Aide facultative d'urgence")
+    expect(page.get_by_label(
+        "Plafond de ressources mensuelles par unité de consommation").first).to_have_value(
+        "700,00")
+    browser.check("reglages-aides-ville")

@@ -23,7 +23,8 @@ def open_case(session, users, born, purpose="mobility"):
 def test_the_rule_is_pure_and_says_why():
     found = faj_suggestion(SETTINGS, date(2004, 6, 1), date(2026, 11, 16), "mobility")
     assert found.code == "faj_aid"
-    assert "22 ans le jour de la demande (16/11/2026)" in found.why
+    assert "Entre 18 et 25 ans le jour de la demande" in found.why
+    assert "22" not in found.why and "2026" not in found.why  # no personal data in why
     assert "« mobilité »" in found.why
     assert faj_suggestion(SETTINGS, date(2000, 11, 16), date(2026, 11, 16), "mobility") is None
     assert faj_suggestion(SETTINGS, date(2001, 11, 17), date(2026, 11, 16), "mobility")
