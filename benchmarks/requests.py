@@ -1157,7 +1157,8 @@ def run(database, args) -> None:
                   plugins.hooks().ccas_lending_bounds.answers(session=db.session).results
                   for b in (a if isinstance(a, list | tuple) else [a])]
         db.session.rollback()
-    hand_ctx = {"wall_key": app.extensions["ccas_wall_key"], "flow": flow, "available": available, "bounds": bounds,
+    hand_ctx = {"wall_key": app.extensions["ccas_wall_key"], "flow": flow,
+                "available": available, "bounds": bounds,
                 "list_audit": {"cases": [], "referrals": [], "portal": [], "count": True}}
     hand = Hand(database.app_url, hand_ctx)
     with app.app_context():
@@ -1247,16 +1248,33 @@ def http_note() -> str:
 
 
 def show_statements(runner, specs) -> None:
+    """The SQL of one request of each variant; with ``CCAS_STATEMENT_CALLERS=1``, each
+    statement's nearest callers in the application (``file:line`` under core/ or
+    plugins/), to find where a repeated read comes from."""
+    import traceback
+
     seen = []
+    callers = bool(os.environ.get("CCAS_STATEMENT_CALLERS"))
+
+    def note(statement):
+        where = ""
+        if callers:
+            frames = [f for f in traceback.extract_stack()
+                      if ("/core/" in f.filename or "/plugins/" in f.filename
+                          or f.filename.endswith(".html")) and "/site-packages/" not in f.filename]
+            where = " <- " + " < ".join(
+                f"{Path(f.filename).name}:{f.lineno}" for f in reversed(frames[-3:]))
+        seen.append(" ".join(statement.split())[:110] + where)
+
     for variant, spec in specs.items():
         runner.call(variant, spec)
         seen.clear()
-        runner.counter.hook = seen.append
+        runner.counter.hook = note
         runner.call(variant, spec)
         runner.counter.hook = None
         print(f"--- {variant}: {len(seen)} statements")
         for statement in seen:
-            print("   ", " ".join(statement.split())[:160])
+            print("   ", statement)
 
 
 def profile(runner, variant: str, spec, requests: int) -> None:
@@ -1268,6 +1286,8 @@ def profile(runner, variant: str, spec, requests: int) -> None:
         runner.call(variant, spec)
     profiler.disable()
     stats = pstats.Stats(profiler)
+    if os.environ.get("CCAS_PROFILE_DUMP"):
+        stats.dump_stats(os.environ["CCAS_PROFILE_DUMP"])
     stats.sort_stats("cumulative").print_stats(45)
     stats.sort_stats("tottime").print_stats(25)
 

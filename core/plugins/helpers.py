@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
 
-from .. import clock, labels
+from .. import clock, labels, organisation_list
 from ..models import Case, CaseSuggestion, CaseTransition, Organisation, Referral
 from ..referrals import ORG_DESTINATION_PREFIX
 from .types import Destination, Figure
@@ -59,6 +59,9 @@ def has_children(person) -> bool:
 
 def organisation_of_plugin(session, plugin_name: str):
     """The tenant's organisation represented by plugin ``plugin_name`` (or ``None``)."""
+    known = organisation_list.organisations(session)
+    if known is not None:  # gathering destinations: the list read once (by name)
+        return next((o for o in known if o.plugin_name == plugin_name), None)
     return session.scalar(
         select(Organisation).where(Organisation.plugin_name == plugin_name)
         .order_by(Organisation.name).limit(1)
