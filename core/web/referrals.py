@@ -20,6 +20,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import defer
 
 from .. import audit, referrals
 from ..db import db
@@ -72,7 +73,9 @@ def index():
             stmt = stmt.where(Referral.status == ReferralStatus(status))
         except ValueError:
             status = ""
-    rows = db.session.scalars(stmt.order_by(Referral.updated_at.desc()).limit(500)).all()
+    # the list shows neither the free fields nor the note: not read (nor parsed) per row
+    rows = db.session.scalars(stmt.order_by(Referral.updated_at.desc()).limit(500)
+                              .options(defer(Referral.extra), defer(Referral.note))).all()
     org_id = current_user.organisation_id
     if referrals.is_staff(current_user):
         to_answer = [r for r in rows if r.status in AWAITING_ANSWER
