@@ -27,6 +27,8 @@ import importlib
 import json
 import logging
 from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
 from importlib.metadata import entry_points
 from types import ModuleType
 from typing import Any
@@ -310,13 +312,24 @@ class PluginRegistry:
         schema_cls = self.get(name).info.settings_schema
         if schema_cls is None:
             return {}
-        return copy.deepcopy(_loaded_settings(schema_cls, _settings_key(stored)))
+        return _copied(_loaded_settings(schema_cls, _settings_key(stored)))
 
 
 @functools.cache
 def _settings_schema(schema_cls):
     """One instance per settings schema (built once, reused by every load)."""
     return schema_cls()
+
+
+def _copied(value):
+    """A copy of loaded settings deep enough that a caller's change never reaches the
+    cache: containers copied, scalars (str, Decimal, dates…) immutable and shared."""
+    if isinstance(value, dict):
+        return {k: _copied(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set):
+        return type(value)(_copied(v) for v in value)
+    return value if isinstance(value, str | int | float | bool | Decimal | date | None) \
+        else copy.deepcopy(value)
 
 
 def _settings_key(stored) -> str:
