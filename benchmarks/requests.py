@@ -58,6 +58,8 @@ import uuid
 from decimal import Decimal
 from pathlib import Path
 
+# this file's folder first on sys.path would shadow the ``requests`` library (authlib)
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from flask import Flask, abort, g, jsonify, render_template_string, request  # noqa: E402
@@ -248,8 +250,10 @@ JOIN users u ON u.tenant_id = k.tenant_id AND u.id = k.user_id
 JOIN tenants t ON t.id = k.tenant_id
 WHERE k.tenant_id = :tenant_id AND k.token_hash = :token_hash"""
 
-#: PostgreSQL: the transaction's tenant for the row-level-security policies.
-GUC_SQL = "SELECT set_config('ccas.tenant_id', :tenant_text, true)"
+#: PostgreSQL: the transaction's tenant for the row-level-security policies, signed for
+#: this backend and transaction (the tenant wall the application role cannot forge):
+#: ``core.rawsql.set_tenant_guc``, the same two statements the application sends
+#: (``SELECT pg_backend_pid(), transaction_timestamp()``, then ``set_config`` × 3).
 
 #: The tenant's enabled plugins (the workflow, the lending bounds depend on them).
 PLUGINS_SQL = "SELECT plugin_name, settings FROM plugin_states WHERE tenant_id = :tenant_id " \
@@ -377,6 +381,9 @@ class Hand:
         from core.models import Base
 
         self.engine = make_engine(url)  # the application's own engine settings (pragmas)
+        from core import rawsql
+
+        self.rawsql, self.wall_key = rawsql, context["wall_key"]
         self.pg = self.engine.dialect.name == "postgresql"
         self.tables = Base.metadata.tables
         self.parse_token_tenant, self.token_digest = parse_token_tenant, token_digest
@@ -415,7 +422,7 @@ class Hand:
 
     def _begin(self, conn, tenant_id):
         if self.pg:
-            conn.execute(text(GUC_SQL), {"tenant_text": str(tenant_id)})
+            self.rawsql.set_tenant_guc(conn, str(tenant_id), "", self.wall_key)
 
     def _authenticate(self, conn):
         header = request.headers.get("Authorization", "")
@@ -1112,6 +1119,7 @@ def run(database, args) -> None:
     from core.app import create_app
     from core.db import db
     from core.models import Tenant
+    from core.testing.pytest_plugin import TEST_WALL_KEY
 
     if args.no_rls and database.dialect == "postgresql":
         from core import rawsql
@@ -1127,7 +1135,8 @@ def run(database, args) -> None:
     config = {"CCAS_ENV": "test", "CCAS_DATABASE_URL": database.app_url,
               "CCAS_DATABASE_OWNER_URL": database.owner_url, "SECRET_KEY": "bench",
               "WTF_CSRF_ENABLED": False, "CCAS_LOG_LEVEL": "WARNING",
-              "CCAS_BASE_URL": "http://localhost", "RATELIMIT_ENABLED": False}
+              "CCAS_BASE_URL": "http://localhost", "RATELIMIT_ENABLED": False,
+              "CCAS_TENANT_WALL_KEY": TEST_WALL_KEY}
     app = create_app(config)
     ctx = generate(app, args.tenants, args.cases, args.seed)
     if database.dialect == "postgresql":
@@ -1148,7 +1157,8 @@ def run(database, args) -> None:
                   plugins.hooks().ccas_lending_bounds.answers(session=db.session).results
                   for b in (a if isinstance(a, list | tuple) else [a])]
         db.session.rollback()
-    hand_ctx = {"flow": flow, "available": available, "bounds": bounds,
+    hand_ctx = {"wall_key": app.extensions["ccas_wall_key"], "flow": flow,
+                "available": available, "bounds": bounds,
                 "list_audit": {"cases": [], "referrals": [], "portal": [], "count": True}}
     hand = Hand(database.app_url, hand_ctx)
     with app.app_context():
@@ -1238,16 +1248,33 @@ def http_note() -> str:
 
 
 def show_statements(runner, specs) -> None:
+    """The SQL of one request of each variant; with ``CCAS_STATEMENT_CALLERS=1``, each
+    statement's nearest callers in the application (``file:line`` under core/ or
+    plugins/), to find where a repeated read comes from."""
+    import traceback
+
     seen = []
+    callers = bool(os.environ.get("CCAS_STATEMENT_CALLERS"))
+
+    def note(statement):
+        where = ""
+        if callers:
+            frames = [f for f in traceback.extract_stack()
+                      if ("/core/" in f.filename or "/plugins/" in f.filename
+                          or f.filename.endswith(".html")) and "/site-packages/" not in f.filename]
+            where = " <- " + " < ".join(
+                f"{Path(f.filename).name}:{f.lineno}" for f in reversed(frames[-3:]))
+        seen.append(" ".join(statement.split())[:110] + where)
+
     for variant, spec in specs.items():
         runner.call(variant, spec)
         seen.clear()
-        runner.counter.hook = seen.append
+        runner.counter.hook = note
         runner.call(variant, spec)
         runner.counter.hook = None
         print(f"--- {variant}: {len(seen)} statements")
         for statement in seen:
-            print("   ", " ".join(statement.split())[:160])
+            print("   ", statement)
 
 
 def profile(runner, variant: str, spec, requests: int) -> None:
@@ -1259,6 +1286,8 @@ def profile(runner, variant: str, spec, requests: int) -> None:
         runner.call(variant, spec)
     profiler.disable()
     stats = pstats.Stats(profiler)
+    if os.environ.get("CCAS_PROFILE_DUMP"):
+        stats.dump_stats(os.environ["CCAS_PROFILE_DUMP"])
     stats.sort_stats("cumulative").print_stats(45)
     stats.sort_stats("tottime").print_stats(25)
 

@@ -66,17 +66,28 @@ def record(session, action: str, obj=None, actor=None, **detail) -> AuditEvent:
     return event
 
 
-def record_list_read(session, action: str, shown, **detail) -> AuditEvent:
+def record_list_read(session, action: str, shown, actor=None, **detail) -> None:
     """One audit row for a list read (``case.list``, ``referral.list``…) naming the ids of
     the objects ``shown``, in the request's own transaction like every audit row: a list
-    of files is a read of each file on it (issue 18)."""
+    of files is a read of each file on it (issue 18). Written at once as one ``INSERT``
+    (as :func:`record_now`): no object for the unit of work to track."""
     ids = [str(obj.id) for obj in shown]
-    return record(session, action, None, ids=ids, count=len(ids), **detail)
+    _insert(session, action, None, actor,
+            client_address(request) if has_request_context() else None,
+            {"ids": ids, "count": len(ids), **detail})
+
+
 def record_now(session, action: str, obj=None, actor=None, **detail) -> None:
     """Like :func:`record`, as one ``INSERT`` at once in ``session``'s transaction (it
     commits or rolls back with the rest) instead of an object for the next flush: for
     the reads of the hot paths (a case read), where the unit of work's bookkeeping for
     one append-only row cost more than the row. Flushes nothing pending."""
+    _insert(session, action, obj, actor,
+            request.remote_addr if has_request_context() else None, detail)
+
+
+def _insert(session, action: str, obj, actor, ip, detail: dict) -> None:
+    """One audit row as an ``INSERT`` at once, in ``session``'s transaction."""
     tenant_id = tenancy.current_tenant_id()
     if tenant_id is None:
         raise tenancy.TenantNotSet(f"cannot audit {action}: no tenant is set")
@@ -87,7 +98,7 @@ def record_now(session, action: str, obj=None, actor=None, **detail) -> None:
             action=action,
             object_type=type(obj).__name__ if obj is not None else "",
             object_id=str(getattr(obj, "id", "") or "") if obj is not None else "",
-            ip=request.remote_addr if has_request_context() else None,
+            ip=ip,
             detail={k: _jsonable(v) for k, v in detail.items()},
         ))
 

@@ -23,7 +23,7 @@ from flask import g
 from marshmallow import ValidationError
 from sqlalchemy import false, or_, select
 
-from . import audit, cases, clock, plugins, workflow
+from . import audit, cases, clock, organisation_list, plugins, workflow
 from .errors import NotFound, UserError
 from .hookspecs import hookimpl
 from .models import (
@@ -613,10 +613,14 @@ def remind_and_expire(session, tenant, now: datetime | None = None) -> tuple[int
 @hookimpl
 def ccas_reorientation_destinations(session) -> list[Destination]:
     """The tenant's partner organisations as reorientation destinations ``org:<id>``."""
-    orgs = session.scalars(
-        select(Organisation).where(Organisation.kind.in_([k.value for k in PARTNER_KINDS]))
-        .order_by(Organisation.name)
-    ).all()
+    known = organisation_list.organisations(session)
+    if known is not None:  # gathering destinations: the list read once (by name)
+        orgs = [o for o in known if o.kind in PARTNER_KINDS]
+    else:
+        orgs = session.scalars(
+            select(Organisation).where(Organisation.kind.in_([k.value for k in PARTNER_KINDS]))
+            .order_by(Organisation.name)
+        ).all()
     return [Destination(f"{ORG_DESTINATION_PREFIX}{o.id}",
                         f"{o.name} (orientation partenaire)", o.name) for o in orgs]
 

@@ -136,8 +136,19 @@ def carry(session: Session) -> None:
     _sync_guc(session)
 
 
+#: What a transaction carries before anything is set: every setting of the wall is
+#: transaction-local (``set_config(..., true)``, the only way ``core.rawsql`` sets them),
+#: so a new transaction starts with none, whatever the connection did before.
+_UNSET = ("", "")
+
+
 def _after_begin(session, transaction, connection) -> None:
     session.info.pop("ccas_guc", None)
+    if _wanted_guc() == _UNSET and connection.dialect.name == "postgresql":
+        # no tenant and no crossing wanted: nothing to clear in a fresh transaction (the
+        # statement was one round trip per web request's session read and tenant lookup)
+        session.info["ccas_guc"] = _UNSET
+        return
     _sync_guc(session, connection)
 
 

@@ -14,8 +14,8 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
 from flask import g, has_app_context
+from sqlalchemy import bindparam, exists, false, func, select
 from sqlalchemy import case as sa_case
-from sqlalchemy import exists, false, func, select
 from sqlalchemy.orm import aliased, contains_eager
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -289,6 +289,15 @@ def visible_cases(role: str):
                                      CaseTransition.to_state.in_(states)))
 
 
+#: Hot reads built once (the tenant criteria are added per statement by ``core.tenancy``):
+#: building a statement cost more than running it.
+_CASE_BY_ID = select(Case).where(Case.id == bindparam("case_id"))
+_INTERVIEWS = (select(Interview).where(Interview.case_id == bindparam("case_id"))
+               .order_by(Interview.held_on, Interview.created_at))
+_BUDGET_LINES = select(BudgetLine.category, BudgetLine.amount).where(
+    BudgetLine.case_id == bindparam("case_id"))
+
+
 def get_case(session, case_id, role: str) -> Case:
     """The case ``case_id`` if ``role`` may see it; ``NotFound`` (404) otherwise, also for
     a malformed id or another tenant's case."""
@@ -296,7 +305,9 @@ def get_case(session, case_id, role: str) -> Case:
         key = case_id if isinstance(case_id, uuid.UUID) else uuid.UUID(str(case_id))
     except ValueError as exc:
         raise NotFound("Ce dossier") from exc
-    case = session.scalar(visible_cases(role).where(Case.id == key))
+    stmt = _CASE_BY_ID if role in CCAS_STAFF else visible_cases(role).where(
+        Case.id == bindparam("case_id"))
+    case = session.scalar(stmt, {"case_id": key})
     if case is None:
         raise NotFound("Ce dossier")
     return case
@@ -568,18 +579,14 @@ def add_interview(session, case: Case, actor, held_on, duration_minutes=None,
 
 
 def interviews(session, case: Case) -> list:
-    return list(session.scalars(
-        select(Interview).where(Interview.case_id == case.id)
-        .order_by(Interview.held_on, Interview.created_at)
-    ))
+    return list(session.scalars(_INTERVIEWS, {"case_id": case.id}))
 
 
 BUDGET_STATES = INTERVIEW_STATES
 
 
 def budget_lines(session, case: Case) -> dict[str, Decimal]:
-    return {line.category: line.amount for line in session.scalars(
-        select(BudgetLine).where(BudgetLine.case_id == case.id))}
+    return dict(session.execute(_BUDGET_LINES, {"case_id": case.id}).all())
 
 
 def save_budget(session, case: Case, actor, amounts: dict) -> dict[str, Decimal]:

@@ -62,11 +62,13 @@ def max_bytes(app=None) -> int:
     return int(app.config.get("CCAS_DOCUMENT_MAX_MB") or DEFAULT_MAX_MB) * 1024 * 1024
 
 
-def kinds(session, tenant, case) -> list[tuple[str, str]]:
+def kinds(session, tenant, case, checklist=None) -> list[tuple[str, str]]:
     """The document types one may attach to ``case``: its checklist's, then the tenant's
-    list, then "other" (code, French label)."""
+    list, then "other" (code, French label). ``checklist``: the case's, if already read."""
     out: dict[str, str] = {}
-    for line in documents.checklist(session, case):
+    if checklist is None:
+        checklist = documents.checklist(session, case)
+    for line in checklist:
         out.setdefault(line.code, line.label)
     try:
         for req in documents.tenant_documents(tenant):

@@ -21,10 +21,14 @@ it, ``ccas plugins list`` and ``/readyz`` say why.
 
 from __future__ import annotations
 
+import copy
 import functools
 import importlib
+import json
 import logging
 from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
 from importlib.metadata import entry_points
 from types import ModuleType
 from typing import Any
@@ -308,15 +312,41 @@ class PluginRegistry:
         schema_cls = self.get(name).info.settings_schema
         if schema_cls is None:
             return {}
-        schema = _settings_schema(schema_cls)
-        known = {k: v for k, v in (stored or {}).items() if k in schema.fields}
-        return schema.load(known)
+        return _copied(_loaded_settings(schema_cls, _settings_key(stored)))
 
 
 @functools.cache
 def _settings_schema(schema_cls):
     """One instance per settings schema (built once, reused by every load)."""
     return schema_cls()
+
+
+def _copied(value):
+    """A copy of loaded settings deep enough that a caller's change never reaches the
+    cache: containers copied, scalars (str, Decimal, dates…) immutable and shared."""
+    if isinstance(value, dict):
+        return {k: _copied(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set):
+        return type(value)(_copied(v) for v in value)
+    return value if isinstance(value, str | int | float | bool | Decimal | date | None) \
+        else copy.deepcopy(value)
+
+
+def _settings_key(stored) -> str:
+    """The stored settings (JSON from the database) as a key of :func:`_loaded_settings`."""
+    return json.dumps(stored or {}, sort_keys=True, default=str)
+
+
+@functools.lru_cache(maxsize=1024)
+def _loaded_settings(schema_cls, key: str) -> dict:
+    """Typed settings from their stored form, loaded once per distinct stored form: the
+    load is a pure function of the schema and the JSON, and every request of every
+    tenant read them (the enabled plugins' settings come with the enabled set). Callers
+    get a deep copy (:meth:`PluginRegistry.load_settings`), never this dict."""
+    schema = _settings_schema(schema_cls)
+    stored = json.loads(key)
+    known = {k: v for k, v in stored.items() if k in schema.fields}
+    return schema.load(known)
 
 
 def _own_hookspecs(module) -> list:
@@ -395,6 +425,12 @@ def _request_g():
     return g._get_current_object() if has_app_context() else None
 
 
+#: The current tenant's enabled plugins and their settings (tenant criteria added per
+#: request by ``core.tenancy``), built once.
+_ENABLED_QUERY = select(PluginState.plugin_name, PluginState.settings).where(
+    PluginState.enabled.is_(True))
+
+
 def enabled_plugins(session=None) -> frozenset[str]:
     """Names of the usable plugins enabled for the current tenant (cached per request)."""
     tenant_id = tenancy.current_tenant_id()
@@ -408,10 +444,7 @@ def enabled_plugins(session=None) -> frozenset[str]:
             return cached
     session = session or db.session
     # the settings come in the same query: the hooks of a request usually read them next
-    rows = session.execute(
-        select(PluginState.plugin_name, PluginState.settings)
-        .where(PluginState.enabled.is_(True))
-    ).all()
+    rows = session.execute(_ENABLED_QUERY).all()
     reg = registry()
     usable = reg.usable()
     result = frozenset(n for n, _settings in rows if n in usable)

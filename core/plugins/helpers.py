@@ -17,7 +17,7 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
 
-from .. import clock, labels
+from .. import clock, labels, organisation_list
 from ..cases import budget
 from ..models import (
     RESOURCE_CATEGORIES,
@@ -151,6 +151,9 @@ def household_facts(session, case) -> HouseholdFacts:
 
 def organisation_of_plugin(session, plugin_name: str):
     """The tenant's organisation represented by plugin ``plugin_name`` (or ``None``)."""
+    known = organisation_list.organisations(session)
+    if known is not None:  # gathering destinations: the list read once (by name)
+        return next((o for o in known if o.plugin_name == plugin_name), None)
     return session.scalar(
         select(Organisation).where(Organisation.plugin_name == plugin_name)
         .order_by(Organisation.name).limit(1)

@@ -176,6 +176,17 @@ def dump_case(session, case, role: str, detail: bool = True, flow=None) -> dict:
 def plain(value):
     """``value`` with UUIDs, decimals, dates and times as marshmallow's fields of
     ``CaseSchema`` write them (``str``, ``format(d, "f")``, ISO 8601)."""
+    kind = type(value)  # the exact types first: a list page converts thousands of values
+    if kind is str or kind is int or value is None or kind is bool:
+        return value
+    if kind is dict:
+        return {k: plain(v) for k, v in value.items()}
+    if kind is list:
+        return [plain(v) for v in value]
+    if kind is uuid.UUID:
+        return str(value)
+    if kind is Decimal:
+        return format(value, "f")
     if isinstance(value, dict):
         return {k: plain(v) for k, v in value.items()}
     if isinstance(value, list | tuple):

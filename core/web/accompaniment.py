@@ -58,15 +58,17 @@ def case_block(case) -> dict:
     session = db.session
     rows = accompaniment.follow_ups(session, case)
     today = accompaniment.today()
+    plan = accompaniment.plan_of(session, case)
+    case_tasks = accompaniment.tasks(session, case)
     return {
-        "plan": accompaniment.plan_of(session, case),
+        "plan": plan,
         "follow_ups": rows,
         "overdue_ids": {f.id for f in rows if f.done_on is None and f.planned_on
                         and f.planned_on < today},
         "next": next((f for f in rows if f.done_on is None and f.planned_on
                       and f.planned_on >= today), None),
-        "tasks": accompaniment.tasks(session, case),
-        "status": accompaniment.status_label(case, session),
+        "tasks": case_tasks,
+        "status": accompaniment.STATUS_LABELS[accompaniment.status_of(case_tasks, rows, plan)],
         "open_to_follow": case.state in accompaniment.FOLLOW_STATES,
         "may_read_private": cases.may_read_private_notes(_role()),
         "may_manage": _role() in SOCIAL_WORKERS,

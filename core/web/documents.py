@@ -312,8 +312,15 @@ def missing_by_case(session, limit: int = 50) -> list[tuple[Case, int]]:
 
 @bp.app_context_processor
 def _document_helpers():
+    # one template render reads the checklist of a case once (the sections and the
+    # files' types all ask for it; nothing is written while a page renders)
+    read: dict = {}
+
     def case_documents(case):
-        return documents.checklist(db.session, case)
+        key = ("checklist", case.id)
+        if key not in read:
+            read[key] = documents.checklist(db.session, case)
+        return list(read[key])
 
     def documents_missing_cases():
         return missing_by_case(db.session)
@@ -322,7 +329,11 @@ def _document_helpers():
         return stored_documents.stored(db.session, case)
 
     def case_file_kinds(case):
-        return stored_documents.kinds(db.session, g.tenant, case)
+        key = ("kinds", case.id)
+        if key not in read:
+            read[key] = stored_documents.kinds(db.session, g.tenant, case,
+                                               checklist=case_documents(case))
+        return list(read[key])
 
     return {
         "case_documents": case_documents,

@@ -36,8 +36,13 @@ def format_date(value: date | datetime | None) -> str:
     return value.strftime("%d/%m/%Y")
 
 
+_BADGE = Markup('<span class="badge badge-%s">%s</span>')
+
+
 def badge(text: str, tone: str) -> Markup:
-    return Markup('<span class="badge badge-{}">{}</span>').format(tone, text)
+    # the same markup as ``Markup(...).format(tone, text)``, without the formatter's
+    # machinery (a list page draws a badge per row)
+    return _BADGE % (tone, text)  # ``%`` on Markup escapes both
 
 
 def state_badge(code) -> Markup:

@@ -21,7 +21,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import case as sa_case
 from sqlalchemy import func, select
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import aliased, defer
 
 from .. import audit, referrals, sorting
 from ..db import db
@@ -109,7 +109,9 @@ def index():
             status = ""
     sort = sorting.sort_from(request.args, referral_sort_spec())
     stmt = _sort_joins(stmt, sort)
-    rows = db.session.scalars(stmt.order_by(*sorting.order_by(sort)).limit(500)).all()
+    # the list shows neither the free fields nor the note: not read (nor parsed) per row
+    rows = db.session.scalars(stmt.order_by(*sorting.order_by(sort)).limit(500)
+                              .options(defer(Referral.extra), defer(Referral.note))).all()
     org_id = current_user.organisation_id
     if referrals.is_staff(current_user):
         to_answer = [r for r in rows if r.status in AWAITING_ANSWER

@@ -19,7 +19,7 @@ from datetime import datetime
 from flask import g, has_app_context
 from sqlalchemy.orm.exc import StaleDataError
 
-from .. import audit, clock, plugins
+from .. import audit, clock, organisation_list, plugins
 from ..errors import UserError
 from ..models import Case, CaseTransition
 from ..plugins.calling import PluginFailure
@@ -116,7 +116,9 @@ def destinations() -> dict[str, str]:
     """Reorientation destinations: the core's schemes, then what the core's features and
     the enabled plugins add (the tenant's partner organisations as ``org:<id>``…)."""
     out = dict(reasons.CORE_DESTINATIONS)
-    for d in plugins.hooks().ccas_reorientation_destinations.answers().flat():
+    with organisation_list.read_once():  # one read of the organisations for every asker
+        answers = plugins.hooks().ccas_reorientation_destinations.answers().flat()
+    for d in answers:
         out[d.code] = d.label
     return out
 
