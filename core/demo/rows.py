@@ -15,7 +15,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 
 from .. import rawsql
 from ..models.base import Base
-from ..tenancy import require_tenant_id
+from ..tenancy import carry, require_tenant_id
 
 BATCH = 5000
 
@@ -131,7 +131,9 @@ class Rows:
         with ``background``: :meth:`wait` gives it)."""
         self.wait_pending()
         by_model, self._by_model = self._by_model, {}
-        connection, tenant_id = self.session.connection(), require_tenant_id()
+        tenant_id = require_tenant_id()
+        carry(self.session)  # the transaction carries this tenant before the raw writes
+        connection = self.session.connection()
         if not background:
             return _write(self.session, by_model, connection, tenant_id)
         if self._writer is None:
