@@ -318,6 +318,7 @@ class Hand:
         self.available = context["available"]  # (state, role) -> targets, from the workflow
         self.bounds = context["bounds"]
         self.list_audit = context["list_audit"]  # audit rows the app writes per list read
+        self.wall_key = context.get("wall_key")  # PostgreSQL: signs the transaction's tenant
         self.workflow = workflow
         self.app = self._build()
 
@@ -348,7 +349,12 @@ class Hand:
 
     def _begin(self, conn, tenant_id):
         if self.pg:
-            conn.execute(text(GUC_SQL), {"tenant_text": str(tenant_id)})
+            if self.wall_key is None:
+                conn.execute(text(GUC_SQL), {"tenant_text": str(tenant_id)})
+            else:  # the tenant signed for this transaction, as the database wall requires
+                from core import rawsql
+
+                rawsql.set_tenant_guc(conn, str(tenant_id), "", self.wall_key)
 
     def _authenticate(self, conn):
         header = request.headers.get("Authorization", "")
@@ -1026,6 +1032,8 @@ def main() -> None:
     parser.add_argument("--out", default="")
     parser.add_argument("--baseline", default=str(RESULTS / "baseline.json"))
     parser.add_argument("--label", default="", help="a note stored with the results")
+    parser.add_argument("--keep-db", action="store_true",
+                        help="PostgreSQL: keep the scratch database (EXPLAIN afterwards)")
     args = parser.parse_args()
 
     if args.db.startswith("postgresql"):
@@ -1039,7 +1047,10 @@ def main() -> None:
         try:
             run(database, args)
         finally:
-            database.drop()
+            if args.keep_db and database.dialect == "postgresql":
+                print(f"kept database {database.name} (drop it: DROP DATABASE {database.name})")
+            else:
+                database.drop()
 
 
 def run(database, args) -> None:
@@ -1059,7 +1070,11 @@ def run(database, args) -> None:
                     conn.execute(text(
                         f"ALTER TABLE {rawsql._ident(table.name)} DISABLE ROW LEVEL SECURITY"))
             conn.commit()
-    config = {"CCAS_ENV": "test", "CCAS_DATABASE_URL": database.app_url,
+    from core.testing.pytest_plugin import TEST_WALL_KEY
+
+    # the wall key the scratch database was migrated with (PostgreSQL's policies check it)
+    config = {"CCAS_ENV": "test", "CCAS_TENANT_WALL_KEY": TEST_WALL_KEY,
+              "CCAS_DATABASE_URL": database.app_url,
               "CCAS_DATABASE_OWNER_URL": database.owner_url, "SECRET_KEY": "bench",
               "WTF_CSRF_ENABLED": False, "CCAS_LOG_LEVEL": "WARNING",
               "CCAS_BASE_URL": "http://localhost", "RATELIMIT_ENABLED": False}
@@ -1084,8 +1099,11 @@ def run(database, args) -> None:
                   plugins.hooks().ccas_lending_bounds.answers(session=db.session).results
                   for b in (a if isinstance(a, list | tuple) else [a])]
         db.session.rollback()
+    from core.config import wall_key
+
     hand_ctx = {"flow": flow, "available": available, "bounds": bounds,
-                "list_audit": {"cases": [], "referrals": [], "portal": [], "count": True}}
+                "list_audit": {"cases": [], "referrals": [], "portal": [], "count": True},
+                "wall_key": wall_key(config)}
     hand = Hand(database.app_url, hand_ctx)
     with app.app_context():
         counter = StatementCounter([db.engine, hand.engine])
