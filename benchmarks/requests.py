@@ -1028,7 +1028,14 @@ def main() -> None:
     parser.add_argument("--profile-variant", default="app", help="app, hand or bare")
     parser.add_argument("--show-statements", default="",
                         help="print the SQL of one request of this endpoint (app and hand)")
-    parser.add_argument("--http", action="store_true")
+    parser.add_argument("--http", action="store_true",
+                        help="also over loopback HTTP, app and hand-written under gunicorn")
+    parser.add_argument("--http-requests", type=int, default=0,
+                        help="requests per run over HTTP (default: --requests)")
+    parser.add_argument("--http-seconds", type=float, default=120,
+                        help="at most this long per endpoint over HTTP")
+    parser.add_argument("--http-workers", type=int, default=0,
+                        help="gunicorn workers (default: core/gunicorn_conf.py's)")
     parser.add_argument("--out", default="")
     parser.add_argument("--baseline", default=str(RESULTS / "baseline.json"))
     parser.add_argument("--label", default="", help="a note stored with the results")
@@ -1054,10 +1061,8 @@ def main() -> None:
 
 
 def run(database, args) -> None:
-    from core import plugins, tenancy, workflow
     from core.app import create_app
     from core.db import db
-    from core.models import Tenant
 
     if args.no_rls and database.dialect == "postgresql":
         from core import rawsql
@@ -1088,22 +1093,7 @@ def run(database, args) -> None:
             conn.execute(text("ANALYZE"))
             conn.commit()
 
-    with app.test_request_context("/"), tenancy.tenant_scope(ctx["tenant_id"]):
-        g.tenant = db.session.get(Tenant, ctx["tenant_id"])
-        flow = workflow.current()
-        available = {}
-        for code in flow.states:
-            for role in ("social_worker", "manager", "secretary", "lender_agent"):
-                available[(str(code), role)] = [t.target for t in flow.available(code, role)]
-        bounds = [(b.lender, b.minimum, b.maximum, b.purposes) for _p, a in
-                  plugins.hooks().ccas_lending_bounds.answers(session=db.session).results
-                  for b in (a if isinstance(a, list | tuple) else [a])]
-        db.session.rollback()
-    from core.config import wall_key
-
-    hand_ctx = {"flow": flow, "available": available, "bounds": bounds,
-                "list_audit": {"cases": [], "referrals": [], "portal": [], "count": True},
-                "wall_key": wall_key(config)}
+    hand_ctx = hand_context(app, ctx["tenant_id"], config)
     hand = Hand(database.app_url, hand_ctx)
     with app.app_context():
         counter = StatementCounter([db.engine, hand.engine])
@@ -1155,7 +1145,15 @@ def run(database, args) -> None:
         "requests": args.requests, "repeat": args.repeat, "label": args.label,
         "max_rss_mb": rss, "endpoints": results, **extra,
         "generated": ctx["generated"],
+        "load_average": [round(x, 2) for x in os.getloadavg()],
     }
+    if args.http:
+        report["http"] = http_figures(database, args, ctx,
+                                      {n: specs[n] for n in chosen}, hand.list_audit)
+        report["http_load_average"] = [round(x, 2) for x in os.getloadavg()]
+        if report["http"]:
+            print(f"gunicorn workers: {report['http']['workers']}; RSS MB after the run: "
+                  f"{report['http']['rss_mb']}")
     compare_baseline(report, Path(args.baseline))
     RESULTS.mkdir(exist_ok=True)
     out = Path(args.out) if args.out else RESULTS / (
@@ -1163,8 +1161,75 @@ def run(database, args) -> None:
         f"{'-norls' if args.no_rls else ''}-{args.cases}.json")
     out.write_text(json.dumps(report, indent=1, default=str) + "\n")
     print(f"written {out} (max RSS {rss} MB, load {os.getloadavg()[0]:.2f})")
-    if args.http:
-        print("--http: " + http_note())
+
+
+def hand_context(app, tenant_id: int, config: dict) -> dict:
+    """What the hand-written equivalent takes from the application once, at start: the
+    workflow's labels and moves, the plugins' lending bounds, the wall key."""
+    from core import plugins, tenancy, workflow
+    from core.config import wall_key
+    from core.db import db
+    from core.models import Tenant
+
+    with app.test_request_context("/"), tenancy.tenant_scope(tenant_id):
+        g.tenant = db.session.get(Tenant, tenant_id)
+        flow = workflow.current()
+        available = {}
+        for code in flow.states:
+            for role in ("social_worker", "manager", "secretary", "lender_agent"):
+                available[(str(code), role)] = [t.target for t in flow.available(code, role)]
+        bounds = [(b.lender, b.minimum, b.maximum, b.purposes) for _p, a in
+                  plugins.hooks().ccas_lending_bounds.answers(session=db.session).results
+                  for b in (a if isinstance(a, list | tuple) else [a])]
+        db.session.rollback()
+    return {"flow": flow, "available": available, "bounds": bounds,
+            "list_audit": {"cases": [], "referrals": [], "portal": [], "count": True},
+            "wall_key": wall_key(config)}
+
+
+def hand_wsgi():
+    """gunicorn's entry point for the hand-written equivalent (``--http``):
+    ``gunicorn -c python:core.gunicorn_conf 'benchmarks.requests:hand_wsgi()'``, configured
+    by the environment as the application is, plus ``CCAS_BENCH_TENANT_ID`` and
+    ``CCAS_BENCH_LIST_AUDIT`` (the audit rows the app writes per list read, JSON)."""
+    from core.app import create_app
+
+    app = create_app()
+    tenant_id = int(os.environ["CCAS_BENCH_TENANT_ID"])
+    context = hand_context(app, tenant_id, app.config)
+    context["list_audit"] = json.loads(os.environ.get("CCAS_BENCH_LIST_AUDIT") or "{}") \
+        or context["list_audit"]
+    return Hand(app.config["CCAS_DATABASE_URL"], context).app
+
+
+def http_figures(database, args, ctx: dict, specs: dict, list_audit: dict) -> dict:
+    """``--http``: the same endpoints over loopback HTTP, the app and the hand-written
+    equivalent each under gunicorn (``benchmarks/http_run.py``)."""
+    import importlib.util
+
+    from core.testing.pytest_plugin import TEST_WALL_KEY
+
+    try:
+        import gunicorn  # noqa: F401
+    except ImportError:
+        print("--http: gunicorn is not installed: HTTP mode skipped")
+        return {}
+    spec = importlib.util.spec_from_file_location(
+        "ccas_bench_http_run", Path(__file__).resolve().parent / "http_run.py")
+    http_run = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(http_run)
+    env = {"CCAS_ENV": "production", "CCAS_SECRET_KEY": "benchmark-" + uuid.uuid4().hex,
+           "CCAS_TENANT_WALL_KEY": TEST_WALL_KEY, "CCAS_DATABASE_URL": database.app_url,
+           "CCAS_DATABASE_OWNER_URL": database.owner_url,
+           "CCAS_BASE_URL": "http://127.0.0.1", "CCAS_ALLOW_SQLITE": "1"}
+    hand_env = {**env, "CCAS_BENCH_TENANT_ID": str(ctx["tenant_id"]),
+                "CCAS_BENCH_LIST_AUDIT": json.dumps(list_audit)}
+    with tempfile.TemporaryDirectory(prefix="ccas-bench-http-") as logs:
+        return http_run.run(specs, ctx, env, hand_env, password=PASSWORD,
+                            requests=args.http_requests or args.requests,
+                            repeat=args.repeat, seconds=args.http_seconds,
+                            workers=args.http_workers, logs=Path(logs),
+                            percentiles=_percentiles)
 
 
 def compare_baseline(report: dict, path: Path) -> None:
@@ -1182,14 +1247,6 @@ def compare_baseline(report: dict, path: Path) -> None:
             if r["ratio_hand"][p] > old[p] * 1.2:
                 print(f"WARNING: REGRESSION {name} {p} ratio {r['ratio_hand'][p]} "
                       f"> 1.2 x checked-in {old[p]} ({path.name})")
-
-
-def http_note() -> str:
-    try:
-        import gunicorn  # noqa: F401
-    except ImportError:
-        return "gunicorn is not installed: HTTP mode skipped (in-process figures only)."
-    return "gunicorn found, but the HTTP mode waits for core/wsgi.py (ops helper)."
 
 
 def show_statements(runner, specs) -> None:
