@@ -1002,11 +1002,48 @@ def summarise(paths: list[str]) -> None:
                    if "cpu_p50" in e["ratio_hand"] else "") + " | "
                 f"{e['statements']['app']} / {e['statements']['hand']}")
         print(f"| {name} | " + " | ".join(cells) + " |")
+    if len(reports) > 1:
+        growth_table(reports, heads, names)
+    http = [(r, h) for r, h in zip(reports, heads, strict=True) if r.get("http")]
+    for r, h in http:
+        print(f"\nOver HTTP, {h}: {r['http']['workers']} gunicorn workers each")
+        print("| endpoint | app p50 / p95 µs | hand p50 / p95 | ratio p50 / p95 | x bare |")
+        print("|---|---|---|---|---|")
+        for name, e in r["http"]["endpoints"].items():
+            print(f"| {name} | {e['app']['p50_us']:,} / {e['app']['p95_us']:,} | "
+                  f"{e['hand']['p50_us']:,} / {e['hand']['p95_us']:,} | "
+                  f"{e['ratio_hand']['p50']} / {e['ratio_hand']['p95']} | "
+                  f"{e.get('ratio_bare', {}).get('p50', '')} |")
+        rss = r["http"]["rss_mb"]
+        print(f"RSS per worker after the run (MB): app {rss['app']['workers']}, "
+              f"hand-written {rss['hand']['workers']}")
     for r, h in zip(reports, heads, strict=True):
+        generated = r.get("generated")
+        if generated:
+            print(f"\n{h}: generated {generated['rows']:,} rows in {generated['seconds']} s "
+                  f"(seed {generated['seed']}, up to {generated['today']})")
         print(f"\n{h}: {r['date']}, {r['machine']}, {r['tenants']} tenant(s) x "
               f"{r['cases_per_tenant']:,} cases, {r['requests']} requests x best of "
               f"{r['repeat']}; hook dispatch {r['hook_dispatch']}; scoped query "
               f"{r['scoped_query']}; max RSS {r['max_rss_mb']} MB")
+
+
+def growth_table(reports: list[dict], heads: list[str], names: list[str]) -> None:
+    """p50 of the app and of the hand-written code per file, and the growth of the last
+    file over the first (the hand-written figure is the control for the machine's load)."""
+    sizes = [f"{r['tenants']}×{r['cases_per_tenant']:,}" for r in reports]
+    print("\n| endpoint | " + " | ".join(f"app {s}" for s in sizes) + " | app growth | "
+          + " | ".join(f"hand {s}" for s in sizes) + " | hand growth |")
+    print("|---|" + "---|" * (2 * len(reports) + 2))
+    for name in names:
+        entries = [r["endpoints"].get(name) for r in reports]
+        if any(e is None for e in entries):
+            continue
+        app = [e["app"]["p50_us"] for e in entries]
+        hand = [e["hand"]["p50_us"] for e in entries]
+        print(f"| {name} | " + " | ".join(f"{v:,}" for v in app)
+              + f" | **{app[-1] / app[0]:.2f}** | " + " | ".join(f"{v:,}" for v in hand)
+              + f" | {hand[-1] / hand[0]:.2f} |")
 
 
 def main() -> None:
