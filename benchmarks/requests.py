@@ -1033,8 +1033,8 @@ def growth_table(reports: list[dict], heads: list[str], names: list[str]) -> Non
     file over the first (the hand-written figure is the control for the machine's load)."""
     sizes = [f"{r['tenants']}×{r['cases_per_tenant']:,}" for r in reports]
     print("\n| endpoint | " + " | ".join(f"app {s}" for s in sizes) + " | app growth | "
-          + " | ".join(f"hand {s}" for s in sizes) + " | hand growth |")
-    print("|---|" + "---|" * (2 * len(reports) + 2))
+          + " | ".join(f"hand {s}" for s in sizes) + " | hand growth | app ÷ hand growth |")
+    print("|---|" + "---|" * (2 * len(reports) + 3))
     for name in names:
         entries = [r["endpoints"].get(name) for r in reports]
         if any(e is None for e in entries):
@@ -1043,7 +1043,7 @@ def growth_table(reports: list[dict], heads: list[str], names: list[str]) -> Non
         hand = [e["hand"]["p50_us"] for e in entries]
         print(f"| {name} | " + " | ".join(f"{v:,}" for v in app)
               + f" | **{app[-1] / app[0]:.2f}** | " + " | ".join(f"{v:,}" for v in hand)
-              + f" | {hand[-1] / hand[0]:.2f} |")
+              + f" | {hand[-1] / hand[0]:.2f} | {app[-1] / app[0] / (hand[-1] / hand[0]):.2f} |")
 
 
 def main() -> None:
