@@ -49,7 +49,6 @@ import json
 import os
 import platform
 import pstats
-import random
 import statistics
 import sys
 import tempfile
@@ -58,183 +57,115 @@ import uuid
 from decimal import Decimal
 from pathlib import Path
 
-# this file's folder first on sys.path would shadow the ``requests`` library (authlib)
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
+# the repository, not this folder, first on the path: this file's name would hide the
+# ``requests`` package (imported by authlib)
+if Path(sys.path[0]).resolve() == Path(__file__).resolve().parent:
+    sys.path.pop(0)
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from flask import Flask, abort, g, jsonify, render_template_string, request  # noqa: E402
-from sqlalchemy import bindparam, event, insert, text  # noqa: E402
+from sqlalchemy import bindparam, event, text  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
 PASSWORD = "Banc-d-essai-2026!"  # noqa: S105 - a scratch database's users
-PLUGINS = ("credit_municipal", "caf", "secours_catholique", "adie")
-STATES = [  # (state, share, path of transitions from intake)
-    ("intake", 0.25, []),
-    ("documents_requested", 0.15, ["documents_requested"]),
-    ("evaluation", 0.15, ["documents_requested", "evaluation"]),
-    ("instruction", 0.10, ["documents_requested", "evaluation", "instruction"]),
-    ("submitted_to_lender", 0.10,
-     ["documents_requested", "evaluation", "instruction", "submitted_to_lender"]),
-    ("granted", 0.10, ["documents_requested", "evaluation", "instruction",
-                       "submitted_to_lender", "granted"]),
-    ("refused", 0.10, ["documents_requested", "evaluation", "instruction",
-                       "submitted_to_lender", "refused"]),
-    ("abandoned", 0.05, ["abandoned"]),
-]
-PURPOSES = [("mobility", 0.57), ("housing", 0.185), ("debts", 0.116), ("training", 0.045),
-            ("household_equipment", 0.03), ("health", 0.02), ("employment", 0.014),
-            ("other", 0.02)]
-FIRST = ["Marie", "Jean", "Fatima", "Karim", "Sophie", "Luc", "Aïcha", "Paul", "Inès", "Hugo"]
-LAST = ["Martin", "Bernard", "Dubois", "Thomas", "Robert", "Petit", "Durand", "Leroy",
-        "Moreau", "Simon", "Laurent", "Lefebvre", "Michel", "Garcia", "David"]
-BUDGET = [("resource", "salary", "1250.00"), ("resource", "housing_benefit", "210.00"),
-          ("charge", "rent", "560.00"), ("charge", "energy", "95.00")]
 
 
 # ----------------------------------------------------------------------------------------
-# Data: N tenants x M cases (TODO at merge: core.demo.generate)
+# Data: N tenants x M cases, from the demo's generator (core.demo.generate)
 # ----------------------------------------------------------------------------------------
 
+#: The benchmark's own logins in every tenant (``<role>@bench<n>.test``), by organisation of
+#: the demo's cast; the referrer works for the CAF, a partner that refers people.
+BENCH_USERS = (("manager", "CCAS de Toulouse"), ("social_worker", "CCAS de Toulouse"),
+               ("secretary", "CCAS de Toulouse"),
+               ("lender_agent", "Crédit Municipal de Toulouse"),
+               ("referrer", "CAF de la Haute-Garonne"))
+#: Years of activity generated per tenant (the demo's default): M cases over two years.
+YEARS = 2
 
-def _pick(rng: random.Random, table):
-    x, acc = rng.random(), 0.0
-    for item, share in ((row[0], row[1]) for row in table):
-        acc += share
-        if x < acc:
-            return item
-    return table[-1][0]
 
+def generate(app, tenants: int, cases: int, seed: int, today: dt.date,
+             quiet: bool = False) -> dict:
+    """Tenants ``bench0..benchN-1``, each the demo's cast (CCAS, lender, partners, four
+    plugins enabled) with ``cases`` requests drawn by ``core.demo.generate`` (tenant n
+    from ``seed + n``, ending ``today``) and the benchmark's logins; committed round by
+    round. Returns what the runs need for tenant 0 (slug, tokens, a case id, the CCAS
+    and the partner organisation ids) and what was written."""
+    from sqlalchemy import func, select
 
-def generate(app, tenants: int, cases: int, seed: int) -> dict:
-    """Tenants ``bench0..benchN-1`` with M cases each; returns what the runs need for tenant
-    0 (slug, tokens, a case id, the CCAS organisation id)."""
-    from core import accounts, plugins, tenancy
+    from core import accounts, demo, tenancy
     from core.accounts.credentials import hash_password
     from core.db import db
-    from core.models import Base
+    from core.models import Organisation
 
-    tables = Base.metadata.tables
-    rng = random.Random(seed)
     password_hash = hash_password(PASSWORD)
-    today = dt.date(2026, 12, 4)
-    now = dt.datetime(2026, 12, 4, 9, 0, tzinfo=dt.UTC)
     out: dict = {}
+    tables: dict[str, int] = {}
     started = time.perf_counter()
     with app.app_context():
         session = db.session
         for n in range(tenants):
-            tenant = accounts.create_tenant(session, f"bench{n}", f"CCAS Bench {n}", f"Ville{n}")
+            slug = f"bench{n}"
+            tenant, _logins = demo.cast.create_cast(
+                session, PASSWORD, slug=slug, name=f"CCAS Bench {n}", city=f"Ville{n}",
+                password_hash=password_hash)
+            session.commit()
+            t0 = time.perf_counter()
+
+            def progress(done, total, n=n, t0=t0):
+                session.commit()
+                if not quiet and (n == 0 or done == total) and total >= 10_000:
+                    print(f"  tenant {n}: {done:,} / {total:,} cases, "
+                          f"{time.perf_counter() - t0:.0f} s", flush=True)
+
+            summary = demo.generate(session, tenant, seed=seed + n, years=YEARS,
+                                    requests_per_year=cases / YEARS, today=today,
+                                    progress=progress)
+            session.commit()
+            for table, count in summary.tables.items():
+                tables[table] = tables.get(table, 0) + count
             with tenancy.tenant_scope(tenant.id):
                 g.tenant = tenant
-                ccas = accounts.create_organisation(session, f"CCAS de Ville{n}", "ccas")
-                accounts.create_organisation(session, "Crédit Municipal", "lender")
-                partner = accounts.create_organisation(session, "Association partenaire",
-                                                       "association")
-                users = {}
-                for role, org in (("manager", ccas.name), ("social_worker", ccas.name),
-                                  ("secretary", ccas.name),
-                                  ("lender_agent", "Crédit Municipal"),
-                                  ("referrer", "Association partenaire")):
-                    users[role] = accounts.create_user(
-                        session, f"{role}@bench{n}.test", role, org, None,
-                        full_name=f"{role.title()} {n}", password_hash=password_hash)
+                users = {role: accounts.create_user(
+                    session, f"{role}@{slug}.test", role, org, None,
+                    full_name=f"{role.title()} {n}", password_hash=password_hash)
+                    for role, org in BENCH_USERS}
                 session.flush()
-                for name in PLUGINS:
-                    if name in plugins.registry().usable():
-                        plugins.set_enabled(session, name, True)
                 tokens = {role: accounts.create_token(session, u.email, "bench")[1]
                           for role, u in users.items()}
+                if n == 0:
+                    out = {"tenant_id": tenant.id, "slug": slug, "tokens": tokens,
+                           "case_id": str(_read_case_id(session)),
+                           "ccas_org": str(users["manager"].organisation_id),
+                           "partner_org": str(users["referrer"].organisation_id),
+                           "organisations": session.scalar(
+                               select(func.count()).select_from(Organisation))}
                 session.commit()
-                worker_id = users["social_worker"].id
-                rows = _tenant_rows(rng, tenant.id, cases, ccas.id, partner.id,
-                                    users["referrer"].id, worker_id, today, now)
-                conn = session.connection()
-                tenancy.carry(session)
-                for table, records in rows.items():
-                    for i in range(0, len(records), 5000):
-                        conn.execute(insert(tables[table]), records[i:i + 5000])
-                session.commit()
-                plugins.forget_enabled_cache()
                 g.pop("tenant", None)
-            if n == 0:
-                case_ids = [r["id"] for r in rows["cases"]]
-                out = {"tenant_id": tenant.id, "slug": tenant.slug, "tokens": tokens,
-                       "case_id": str(case_ids[len(case_ids) // 2]),
-                       "ccas_org": str(ccas.id), "partner_org": str(partner.id)}
+            if not quiet and (tenants <= 5 or n % 25 == 0 or n == tenants - 1):
+                print(f"  tenant {n}: {summary.cases:,} cases in "
+                      f"{time.perf_counter() - t0:.1f} s", flush=True)
         session.close()
-    total = tenants * cases
-    print(f"generated {tenants} tenant(s) x {cases:,} cases ({total:,}) "
-          f"in {time.perf_counter() - started:.1f} s")
+    seconds = time.perf_counter() - started
+    rows = sum(tables.values())
+    print(f"generated {tenants} tenant(s) x {cases:,} cases ({tenants * cases:,}), "
+          f"{rows:,} rows in {seconds:.1f} s ({rows / seconds:,.0f} rows/s)")
+    out["generated"] = {"seconds": round(seconds, 1), "rows": rows, "tables": tables,
+                        "today": today.isoformat(), "seed": seed}
     return out
 
 
-def _tenant_rows(rng, tenant_id, cases, ccas_id, partner_id, referrer_id, worker_id,
-                 today, now) -> dict[str, list[dict]]:
-    persons, case_rows, transitions, interviews, budget, referrals, history, audits = (
-        [], [], [], [], [], [], [], [])
-    for i in range(cases):
-        person_id, case_id = uuid.UUID(int=rng.getrandbits(128)), uuid.UUID(
-            int=rng.getrandbits(128))
-        intake = today - dt.timedelta(days=rng.randrange(0, 3 * 365))
-        born = dt.date(1950, 1, 1) + dt.timedelta(days=rng.randrange(0, 20000))
-        persons.append({
-            "tenant_id": tenant_id, "id": person_id, "first_name": rng.choice(FIRST),
-            "last_name": f"{rng.choice(LAST)}-{i}", "birth_date": born,
-            "phone": f"06{rng.randrange(10**8):08d}", "email": None, "address": "1 rue X",
-            "postal_code": "75001", "city": "Paris", "adults": 1 + (i % 2),
-            "children_ages": [3, 7][: i % 3], "employment": "cdi", "created_at": now,
-            "last_contact_at": now})
-        state = _pick(rng, STATES)
-        path = next(p for s, _share, p in STATES if s == state)
-        case_rows.append({
-            "tenant_id": tenant_id, "id": case_id, "reference": f"{intake.year}-B{i:07d}",
-            "person_id": person_id, "purpose": _pick(rng, PURPOSES),
-            "amount_requested": Decimal(300 + 100 * rng.randrange(28)), "project": "Projet",
-            "source": "phone", "state": state, "intake_date": intake,
-            "social_worker_id": worker_id if path else None,
-            "state_changed_at": now, "created_at": now, "version": 1 + len(path)})
-        at = dt.datetime.combine(intake, dt.time(10), tzinfo=dt.UTC)
-        previous = None
-        for step, target in enumerate(["intake", *path]):
-            transitions.append({
-                "tenant_id": tenant_id, "id": uuid.UUID(int=rng.getrandbits(128)),
-                "case_id": case_id, "from_state": previous, "to_state": target,
-                "at": at + dt.timedelta(days=3 * step), "actor_label": "user:bench",
-                "reason_code": "other" if target == "abandoned" else None,
-                "reason_text": "", "data": {}})
-            previous = target
-        if len(path) >= 2:
-            interviews.append({
-                "tenant_id": tenant_id, "id": uuid.UUID(int=rng.getrandbits(128)),
-                "case_id": case_id, "held_on": intake + dt.timedelta(days=5),
-                "duration_minutes": 45, "social_worker_id": worker_id,
-                "shared_note": "Entretien", "private_note": "Note", "created_at": now})
-            for kind, category, amount in BUDGET:
-                budget.append({
-                    "tenant_id": tenant_id, "id": uuid.UUID(int=rng.getrandbits(128)),
-                    "case_id": case_id, "kind": kind, "category": category,
-                    "amount": Decimal(amount), "updated_at": now})
-        audits.append({
-            "tenant_id": tenant_id, "id": uuid.UUID(int=rng.getrandbits(128)), "at": now,
-            "actor": "user:bench", "action": "case.create", "object_type": "Case",
-            "object_id": str(case_id), "ip": None, "detail": {}})
-        if i % 10 == 0:
-            rid = uuid.UUID(int=rng.getrandbits(128))
-            referrals.append({
-                "tenant_id": tenant_id, "id": rid, "from_organisation_id": partner_id,
-                "to_organisation_id": ccas_id, "created_by_id": referrer_id,
-                "first_name": rng.choice(FIRST), "last_name": rng.choice(LAST),
-                "birth_date": born, "purpose": "mobility", "amount_requested": Decimal(800),
-                "note": "", "consent": True, "consent_at": at, "consent_by": "Referrer",
-                "extra": {}, "status": "sent", "created_at": at, "updated_at": at,
-                "status_changed_at": at})
-            history.append({
-                "tenant_id": tenant_id, "id": uuid.UUID(int=rng.getrandbits(128)),
-                "referral_id": rid, "from_status": None, "to_status": "sent", "at": at,
-                "actor_label": "user:referrer", "message": ""})
-    return {"persons": persons, "cases": case_rows, "case_transitions": transitions,
-            "interviews": interviews, "budget_lines": budget, "referrals": referrals,
-            "referral_status_changes": history, "audit_events": audits}
+def _read_case_id(session):
+    """The case the reads time: the middle one, by reference, of the cases with an
+    evaluation interview (so its document has transitions, interviews and a budget)."""
+    from sqlalchemy import func, select
+
+    from core.models import Case, Interview
+
+    with_interview = select(Interview.case_id).distinct().subquery()
+    ids = select(Case.id).join(with_interview, with_interview.c.case_id == Case.id)
+    total = session.scalar(select(func.count()).select_from(ids.subquery()))
+    return session.scalar(ids.order_by(Case.reference).offset(total // 2).limit(1))
 
 
 # ----------------------------------------------------------------------------------------
@@ -375,15 +306,13 @@ class Hand:
     """The hand-written application: Flask, SQLAlchemy Core, one transaction a request."""
 
     def __init__(self, url: str, context: dict):
-        from core import workflow
+        from core import rawsql, workflow
         from core.accounts.credentials import parse_token_tenant, token_digest
         from core.db import make_engine
         from core.models import Base
 
         self.engine = make_engine(url)  # the application's own engine settings (pragmas)
-        from core import rawsql
-
-        self.rawsql, self.wall_key = rawsql, context["wall_key"]
+        self.rawsql = rawsql
         self.pg = self.engine.dialect.name == "postgresql"
         self.tables = Base.metadata.tables
         self.parse_token_tenant, self.token_digest = parse_token_tenant, token_digest
@@ -392,6 +321,7 @@ class Hand:
         self.available = context["available"]  # (state, role) -> targets, from the workflow
         self.bounds = context["bounds"]
         self.list_audit = context["list_audit"]  # audit rows the app writes per list read
+        self.wall_key = context.get("wall_key")  # PostgreSQL: signs the transaction's tenant
         self.workflow = workflow
         self.app = self._build()
 
@@ -422,6 +352,7 @@ class Hand:
 
     def _begin(self, conn, tenant_id):
         if self.pg:
+            # the tenant signed for this transaction, as the database wall requires
             self.rawsql.set_tenant_guc(conn, str(tenant_id), "", self.wall_key)
 
     def _authenticate(self, conn):
@@ -1070,11 +1001,48 @@ def summarise(paths: list[str]) -> None:
                    if "cpu_p50" in e["ratio_hand"] else "") + " | "
                 f"{e['statements']['app']} / {e['statements']['hand']}")
         print(f"| {name} | " + " | ".join(cells) + " |")
+    if len(reports) > 1:
+        growth_table(reports, heads, names)
+    http = [(r, h) for r, h in zip(reports, heads, strict=True) if r.get("http")]
+    for r, h in http:
+        print(f"\nOver HTTP, {h}: {r['http']['workers']} gunicorn workers each")
+        print("| endpoint | app p50 / p95 µs | hand p50 / p95 | ratio p50 / p95 | x bare |")
+        print("|---|---|---|---|---|")
+        for name, e in r["http"]["endpoints"].items():
+            print(f"| {name} | {e['app']['p50_us']:,} / {e['app']['p95_us']:,} | "
+                  f"{e['hand']['p50_us']:,} / {e['hand']['p95_us']:,} | "
+                  f"{e['ratio_hand']['p50']} / {e['ratio_hand']['p95']} | "
+                  f"{e.get('ratio_bare', {}).get('p50', '')} |")
+        rss = r["http"]["rss_mb"]
+        print(f"RSS per worker after the run (MB): app {rss['app']['workers']}, "
+              f"hand-written {rss['hand']['workers']}")
     for r, h in zip(reports, heads, strict=True):
+        generated = r.get("generated")
+        if generated:
+            print(f"\n{h}: generated {generated['rows']:,} rows in {generated['seconds']} s "
+                  f"(seed {generated['seed']}, up to {generated['today']})")
         print(f"\n{h}: {r['date']}, {r['machine']}, {r['tenants']} tenant(s) x "
               f"{r['cases_per_tenant']:,} cases, {r['requests']} requests x best of "
               f"{r['repeat']}; hook dispatch {r['hook_dispatch']}; scoped query "
               f"{r['scoped_query']}; max RSS {r['max_rss_mb']} MB")
+
+
+def growth_table(reports: list[dict], heads: list[str], names: list[str]) -> None:
+    """p50 of the app and of the hand-written code per file, and the growth of the last
+    file over the first (the hand-written figure is the control for the machine's load)."""
+    sizes = [f"{r['tenants']}×{r['cases_per_tenant']:,}" for r in reports]
+    print("\n| endpoint | " + " | ".join(f"app {s}" for s in sizes) + " | app growth | "
+          + " | ".join(f"hand {s}" for s in sizes) + " | hand growth | app ÷ hand growth |")
+    print("|---|" + "---|" * (2 * len(reports) + 3))
+    for name in names:
+        entries = [r["endpoints"].get(name) for r in reports]
+        if any(e is None for e in entries):
+            continue
+        app = [e["app"]["p50_us"] for e in entries]
+        hand = [e["hand"]["p50_us"] for e in entries]
+        print(f"| {name} | " + " | ".join(f"{v:,}" for v in app)
+              + f" | **{app[-1] / app[0]:.2f}** | " + " | ".join(f"{v:,}" for v in hand)
+              + f" | {hand[-1] / hand[0]:.2f} | {app[-1] / app[0] / (hand[-1] / hand[0]):.2f} |")
 
 
 def main() -> None:
@@ -1088,16 +1056,27 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=300)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--seed", type=int, default=19)
+    parser.add_argument("--today", default="",
+                        help="last day of the generated activity (default: today)")
     parser.add_argument("--only", default="")
     parser.add_argument("--no-rls", action="store_true")
     parser.add_argument("--profile", default="", help="cProfile one endpoint of the app")
     parser.add_argument("--profile-variant", default="app", help="app, hand or bare")
     parser.add_argument("--show-statements", default="",
                         help="print the SQL of one request of this endpoint (app and hand)")
-    parser.add_argument("--http", action="store_true")
+    parser.add_argument("--http", action="store_true",
+                        help="also over loopback HTTP, app and hand-written under gunicorn")
+    parser.add_argument("--http-requests", type=int, default=0,
+                        help="requests per run over HTTP (default: --requests)")
+    parser.add_argument("--http-seconds", type=float, default=120,
+                        help="at most this long per endpoint over HTTP")
+    parser.add_argument("--http-workers", type=int, default=0,
+                        help="gunicorn workers (default: core/gunicorn_conf.py's)")
     parser.add_argument("--out", default="")
     parser.add_argument("--baseline", default=str(RESULTS / "baseline.json"))
     parser.add_argument("--label", default="", help="a note stored with the results")
+    parser.add_argument("--keep-db", action="store_true",
+                        help="PostgreSQL: keep the scratch database (EXPLAIN afterwards)")
     args = parser.parse_args()
 
     if args.db.startswith("postgresql"):
@@ -1111,15 +1090,15 @@ def main() -> None:
         try:
             run(database, args)
         finally:
-            database.drop()
+            if args.keep_db and database.dialect == "postgresql":
+                print(f"kept database {database.name} (drop it: DROP DATABASE {database.name})")
+            else:
+                database.drop()
 
 
 def run(database, args) -> None:
-    from core import plugins, tenancy, workflow
     from core.app import create_app
     from core.db import db
-    from core.models import Tenant
-    from core.testing.pytest_plugin import TEST_WALL_KEY
 
     if args.no_rls and database.dialect == "postgresql":
         from core import rawsql
@@ -1132,13 +1111,17 @@ def run(database, args) -> None:
                     conn.execute(text(
                         f"ALTER TABLE {rawsql._ident(table.name)} DISABLE ROW LEVEL SECURITY"))
             conn.commit()
-    config = {"CCAS_ENV": "test", "CCAS_DATABASE_URL": database.app_url,
+    from core.testing.pytest_plugin import TEST_WALL_KEY
+
+    # the wall key the scratch database was migrated with (PostgreSQL's policies check it)
+    config = {"CCAS_ENV": "test", "CCAS_TENANT_WALL_KEY": TEST_WALL_KEY,
+              "CCAS_DATABASE_URL": database.app_url,
               "CCAS_DATABASE_OWNER_URL": database.owner_url, "SECRET_KEY": "bench",
               "WTF_CSRF_ENABLED": False, "CCAS_LOG_LEVEL": "WARNING",
-              "CCAS_BASE_URL": "http://localhost", "RATELIMIT_ENABLED": False,
-              "CCAS_TENANT_WALL_KEY": TEST_WALL_KEY}
+              "CCAS_BASE_URL": "http://localhost", "RATELIMIT_ENABLED": False}
     app = create_app(config)
-    ctx = generate(app, args.tenants, args.cases, args.seed)
+    today = dt.date.fromisoformat(args.today) if args.today else dt.date.today()
+    ctx = generate(app, args.tenants, args.cases, args.seed, today)
     if database.dialect == "postgresql":
         # statistics now, as after any bulk load: without them (autovacuum had not run yet)
         # the planner sorted every case of the tenant for a page of 20
@@ -1146,20 +1129,7 @@ def run(database, args) -> None:
             conn.execute(text("ANALYZE"))
             conn.commit()
 
-    with app.test_request_context("/"), tenancy.tenant_scope(ctx["tenant_id"]):
-        g.tenant = db.session.get(Tenant, ctx["tenant_id"])
-        flow = workflow.current()
-        available = {}
-        for code in flow.states:
-            for role in ("social_worker", "manager", "secretary", "lender_agent"):
-                available[(str(code), role)] = [t.target for t in flow.available(code, role)]
-        bounds = [(b.lender, b.minimum, b.maximum, b.purposes) for _p, a in
-                  plugins.hooks().ccas_lending_bounds.answers(session=db.session).results
-                  for b in (a if isinstance(a, list | tuple) else [a])]
-        db.session.rollback()
-    hand_ctx = {"wall_key": app.extensions["ccas_wall_key"], "flow": flow,
-                "available": available, "bounds": bounds,
-                "list_audit": {"cases": [], "referrals": [], "portal": [], "count": True}}
+    hand_ctx = hand_context(app, ctx["tenant_id"], config)
     hand = Hand(database.app_url, hand_ctx)
     with app.app_context():
         counter = StatementCounter([db.engine, hand.engine])
@@ -1210,7 +1180,16 @@ def run(database, args) -> None:
         "tenants": args.tenants, "cases_per_tenant": args.cases,
         "requests": args.requests, "repeat": args.repeat, "label": args.label,
         "max_rss_mb": rss, "endpoints": results, **extra,
+        "generated": ctx["generated"],
+        "load_average": [round(x, 2) for x in os.getloadavg()],
     }
+    if args.http:
+        report["http"] = http_figures(database, args, ctx,
+                                      {n: specs[n] for n in chosen}, hand.list_audit)
+        report["http_load_average"] = [round(x, 2) for x in os.getloadavg()]
+        if report["http"]:
+            print(f"gunicorn workers: {report['http']['workers']}; RSS MB after the run: "
+                  f"{report['http']['rss_mb']}")
     compare_baseline(report, Path(args.baseline))
     RESULTS.mkdir(exist_ok=True)
     out = Path(args.out) if args.out else RESULTS / (
@@ -1218,8 +1197,75 @@ def run(database, args) -> None:
         f"{'-norls' if args.no_rls else ''}-{args.cases}.json")
     out.write_text(json.dumps(report, indent=1, default=str) + "\n")
     print(f"written {out} (max RSS {rss} MB, load {os.getloadavg()[0]:.2f})")
-    if args.http:
-        print("--http: " + http_note())
+
+
+def hand_context(app, tenant_id: int, config: dict) -> dict:
+    """What the hand-written equivalent takes from the application once, at start: the
+    workflow's labels and moves, the plugins' lending bounds, the wall key."""
+    from core import plugins, tenancy, workflow
+    from core.config import wall_key
+    from core.db import db
+    from core.models import Tenant
+
+    with app.test_request_context("/"), tenancy.tenant_scope(tenant_id):
+        g.tenant = db.session.get(Tenant, tenant_id)
+        flow = workflow.current()
+        available = {}
+        for code in flow.states:
+            for role in ("social_worker", "manager", "secretary", "lender_agent"):
+                available[(str(code), role)] = [t.target for t in flow.available(code, role)]
+        bounds = [(b.lender, b.minimum, b.maximum, b.purposes) for _p, a in
+                  plugins.hooks().ccas_lending_bounds.answers(session=db.session).results
+                  for b in (a if isinstance(a, list | tuple) else [a])]
+        db.session.rollback()
+    return {"flow": flow, "available": available, "bounds": bounds,
+            "list_audit": {"cases": [], "referrals": [], "portal": [], "count": True},
+            "wall_key": wall_key(config)}
+
+
+def hand_wsgi():
+    """gunicorn's entry point for the hand-written equivalent (``--http``):
+    ``gunicorn -c python:core.gunicorn_conf 'benchmarks.requests:hand_wsgi()'``, configured
+    by the environment as the application is, plus ``CCAS_BENCH_TENANT_ID`` and
+    ``CCAS_BENCH_LIST_AUDIT`` (the audit rows the app writes per list read, JSON)."""
+    from core.app import create_app
+
+    app = create_app()
+    tenant_id = int(os.environ["CCAS_BENCH_TENANT_ID"])
+    context = hand_context(app, tenant_id, app.config)
+    context["list_audit"] = json.loads(os.environ.get("CCAS_BENCH_LIST_AUDIT") or "{}") \
+        or context["list_audit"]
+    return Hand(app.config["CCAS_DATABASE_URL"], context).app
+
+
+def http_figures(database, args, ctx: dict, specs: dict, list_audit: dict) -> dict:
+    """``--http``: the same endpoints over loopback HTTP, the app and the hand-written
+    equivalent each under gunicorn (``benchmarks/http_run.py``)."""
+    import importlib.util
+
+    from core.testing.pytest_plugin import TEST_WALL_KEY
+
+    try:
+        import gunicorn  # noqa: F401
+    except ImportError:
+        print("--http: gunicorn is not installed: HTTP mode skipped")
+        return {}
+    spec = importlib.util.spec_from_file_location(
+        "ccas_bench_http_run", Path(__file__).resolve().parent / "http_run.py")
+    http_run = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(http_run)
+    env = {"CCAS_ENV": "production", "CCAS_SECRET_KEY": "benchmark-" + uuid.uuid4().hex,
+           "CCAS_TENANT_WALL_KEY": TEST_WALL_KEY, "CCAS_DATABASE_URL": database.app_url,
+           "CCAS_DATABASE_OWNER_URL": database.owner_url,
+           "CCAS_BASE_URL": "http://127.0.0.1", "CCAS_ALLOW_SQLITE": "1"}
+    hand_env = {**env, "CCAS_BENCH_TENANT_ID": str(ctx["tenant_id"]),
+                "CCAS_BENCH_LIST_AUDIT": json.dumps(list_audit)}
+    with tempfile.TemporaryDirectory(prefix="ccas-bench-http-") as logs:
+        return http_run.run(specs, ctx, env, hand_env, password=PASSWORD,
+                            requests=args.http_requests or args.requests,
+                            repeat=args.repeat, seconds=args.http_seconds,
+                            workers=args.http_workers, logs=Path(logs),
+                            percentiles=_percentiles)
 
 
 def compare_baseline(report: dict, path: Path) -> None:
@@ -1237,14 +1283,6 @@ def compare_baseline(report: dict, path: Path) -> None:
             if r["ratio_hand"][p] > old[p] * 1.2:
                 print(f"WARNING: REGRESSION {name} {p} ratio {r['ratio_hand'][p]} "
                       f"> 1.2 x checked-in {old[p]} ({path.name})")
-
-
-def http_note() -> str:
-    try:
-        import gunicorn  # noqa: F401
-    except ImportError:
-        return "gunicorn is not installed: HTTP mode skipped (in-process figures only)."
-    return "gunicorn found, but the HTTP mode waits for core/wsgi.py (ops helper)."
 
 
 def show_statements(runner, specs) -> None:

@@ -107,29 +107,46 @@ def generate(session, tenant, *, seed: int = DEFAULT_SEED, years: float = 2,
         tables: Counter = Counter()
         from_plugins: Counter = Counter()
         recent, sample = [], []
-        for start in range(0, len(days), CHUNK):
-            chunk = days[start:start + CHUNK]
-            stories = [draw_story(rng, start + n, day, today, check)
-                       for n, day in enumerate(chunk, start=1)]
-            if start + CHUNK >= len(days):  # the last round holds today's cases
-                cover_states(stories, flow.states)
-                cover_referrals(stories, lambda story: referrals.current_status(story, flow))
-            made = cases.write(rows, stories, cast, zone, per_year)
-            households.add(rows, made, zone)
-            evaluation.add(rows, made, cast, zone)
-            documents.add(rows, made, cast, tenant, zone)
-            referrals.add(rows, made, cast, today, zone, flow)
-            accompaniment.add(rows, made, cast, tenant, today, zone)
-            staff_time.add(rows, made, cast, today)
-            calendar.past(made)
-            tables.update(rows.write())
-            for answer in plugins.hooks().ccas_demo_data(
+        hooks = plugins.hooks()
+
+        def finish(made: list, done: int) -> None:
+            """After a round's rows are stored: the plugins' rows, then ``progress``."""
+            tables.update(rows.wait())
+            for answer in hooks.ccas_demo_data(
                     rng=plugin_rng, cases=[m.case for m in made], today=today) or []:
                 from_plugins.update(answer or {})
-            recent = (recent + made)[-SAMPLE:]
-            sample.extend(rng.sample(made, min(len(made), SAMPLE // 10)))
             if progress is not None:
-                progress(min(start + CHUNK, len(days)), len(days))
+                progress(done, len(days))
+
+        previous = None
+        try:
+            for start in range(0, len(days), CHUNK):
+                chunk = days[start:start + CHUNK]
+                # drawn while the writer thread stores the previous round (no session use)
+                stories = [draw_story(rng, start + n, day, today, check)
+                           for n, day in enumerate(chunk, start=1)]
+                if start + CHUNK >= len(days):  # the last round holds today's cases
+                    cover_states(stories, flow.states)
+                    cover_referrals(stories,
+                                    lambda story: referrals.current_status(story, flow))
+                made = cases.write(rows, stories, cast, zone, per_year)
+                households.add(rows, made, zone)
+                evaluation.add(rows, made, cast, zone)
+                documents.add(rows, made, cast, tenant, zone)
+                referrals.add(rows, made, cast, today, zone, flow)
+                accompaniment.add(rows, made, cast, tenant, today, zone)
+                staff_time.add(rows, made, cast, today)
+                calendar.past(made)
+                recent = (recent + made)[-SAMPLE:]
+                sample.extend(rng.sample(made, min(len(made), SAMPLE // 10)))
+                if previous is not None:
+                    finish(*previous)
+                rows.write(background=True)
+                previous = made, min(start + CHUNK, len(days))
+            if previous is not None:
+                finish(*previous)
+        finally:
+            rows.close()
         sample = list({m.case.id: m for m in sample[-SAMPLE:] + recent}.values())
         calendar.weeks(recent)
         workshops.add(rows, sample, cast, first_day, today, zone)

@@ -70,9 +70,12 @@ CITY_AIDS = {
 
 
 def create_cast(session, password: str | None = None, slug: str = SLUG,
-                name: str = "CCAS de Toulouse", city: str = "Toulouse") -> tuple[Tenant, dict]:
+                name: str = "CCAS de Toulouse", city: str = "Toulouse", *,
+                password_hash: str | None = None) -> tuple[Tenant, dict]:
     """The tenant, its organisations, its plugins enabled and one login per role
-    (idempotent: what exists is kept). Returns the tenant and the logins to print."""
+    (idempotent: what exists is kept). Returns the tenant and the logins to print.
+    ``password_hash``: the hash of ``password``, computed once (the benchmarks create
+    hundreds of tenants; a hash costs tens of milliseconds on purpose)."""
     password = password or DEMO_PASSWORD
     tenant = session.scalar(select(Tenant).where(Tenant.slug == slug))
     if tenant is None:
@@ -95,7 +98,8 @@ def create_cast(session, password: str | None = None, slug: str = SLUG,
             plugins.update_settings(session, "city_aids", CITY_AIDS)
         for email, role, org, full_name in USERS:
             if session.scalar(select(User.id).where(User.email == email)) is None:
-                accounts.create_user(session, email, role, org, password, full_name)
+                accounts.create_user(session, email, role, org, password, full_name,
+                                     password_hash=password_hash)
             lines.append(f"{role:14} {email}  → /t/{slug}/login")
         session.flush()  # tenant rows are written while the tenant is set
     if session.scalar(select(Operator.id).where(Operator.email == OPERATOR_EMAIL)) is None:

@@ -11,17 +11,31 @@ from __future__ import annotations
 
 import random
 import uuid
+from concurrent.futures import Future, ThreadPoolExecutor
 
 from .. import rawsql
 from ..models.base import Base
-from ..tenancy import require_tenant_id
+from ..tenancy import carry, require_tenant_id
 
 BATCH = 5000
 
 
+#: The bits a version-4 (RFC 4122 variant) UUID fixes, as ``uuid.UUID(version=4)`` sets them.
+_CLEAR = ~((0xC000 << 48) | (0xF000 << 64))
+_SET = (0x8000 << 48) | (4 << 76)
+_new_uuid = object.__new__
+_set = object.__setattr__
+_UNKNOWN = uuid.SafeUUID.unknown
+
+
 def new_id(rng: random.Random) -> uuid.UUID:
-    """A version-4 UUID drawn from ``rng`` (reproducible)."""
-    return uuid.UUID(int=rng.getrandbits(128), version=4)
+    """A version-4 UUID drawn from ``rng`` (reproducible): the same value as
+    ``uuid.UUID(int=rng.getrandbits(128), version=4)``, built without its argument checks
+    (a million cases draw some 40 million ids)."""
+    value = _new_uuid(uuid.UUID)
+    _set(value, "int", (rng.getrandbits(128) & _CLEAR) | _SET)
+    _set(value, "is_safe", _UNKNOWN)
+    return value
 
 
 def _defaults(table) -> dict:
@@ -44,42 +58,62 @@ def _defaults(table) -> dict:
 def complete(table, tenant_id: int, values: dict, defaults: dict) -> dict:
     """A full record of ``table``: ``values`` then the defaults of the missing columns,
     ``tenant_id`` the current tenant's unless given (another is refused on writing)."""
-    unknown = set(values) - set(defaults)
-    if unknown:
-        raise ValueError(f"{table.name}: unknown columns {sorted(unknown)}")
-    row = {}
-    for name, default in defaults.items():
-        if name in values:
-            row[name] = values[name]
-        elif callable(default):
-            row[name] = default(None)
-        else:
-            row[name] = default
-    if "tenant_id" not in values:
-        row["tenant_id"] = tenant_id
-    return row
+    return _Completer(table, tenant_id, defaults)(values)
 
 
-def insert_rows(session, model, records: list[dict]) -> None:
+class _Completer:
+    """:func:`complete` for many records of one table: the defaults sorted once into
+    constants and callables, every record built in the column order of the table."""
+
+    def __init__(self, table, tenant_id: int, defaults: dict):
+        self.table, self.names = table, frozenset(defaults)
+        self.base = {name: (None if callable(d) else d) for name, d in defaults.items()}
+        self.base["tenant_id"] = tenant_id
+        self.calls = [(name, d) for name, d in defaults.items() if callable(d)]
+
+    def __call__(self, values: dict) -> dict:
+        if not self.names.issuperset(values):
+            unknown = set(values) - self.names
+            raise ValueError(f"{self.table.name}: unknown columns {sorted(unknown)}")
+        row = self.base.copy()
+        for name, default in self.calls:
+            if name not in values:
+                row[name] = default(None)
+        row.update(values)
+        return row
+
+
+def insert_rows(session, model, records: list[dict], *, connection=None,
+                tenant_id: int | None = None) -> None:
     """Insert ``records`` (dicts of column values; the rest from the model's defaults)
     into ``model``'s table for the current tenant, in batches, in the session's
     transaction (``core.rawsql.bulk_insert`` refuses a record of another tenant, and
-    PostgreSQL's row-level security checks them again). ``id`` must be given."""
-    tenant_id = require_tenant_id()
+    PostgreSQL's row-level security checks them again). ``id`` must be given.
+    ``connection`` and ``tenant_id``: the session's connection and the current tenant,
+    taken beforehand (:meth:`Rows.write` in its writer thread)."""
+    tenant_id = tenant_id if tenant_id is not None else require_tenant_id()
     table = model.__table__
     defaults = _defaults(table)
-    connection = session.connection()
+    connection = connection if connection is not None else session.connection()
+    completed = _Completer(table, tenant_id, defaults)
     for start in range(0, len(records), BATCH):
-        batch = [complete(table, tenant_id, r, defaults) for r in records[start:start + BATCH]]
+        batch = [completed(r) for r in records[start:start + BATCH]]
         rawsql.bulk_insert(connection, table, batch, tenant_id)
 
 
 class Rows:
-    """Rows to write, by model; :meth:`write` writes them in foreign-key order."""
+    """Rows to write, by model; :meth:`write` writes them in foreign-key order.
+
+    ``write(background=True)`` hands them to a writer thread and returns at once, so that
+    the next round's rows are drawn while the database stores these (the driver waits for
+    the server without holding the interpreter); :meth:`wait` returns what was written.
+    Meanwhile the caller must not use the session: the writer holds its connection."""
 
     def __init__(self, session, rng: random.Random):
         self.session, self.rng = session, rng
         self._by_model: dict[type, list[dict]] = {}
+        self._writer: ThreadPoolExecutor | None = None
+        self._pending: Future | None = None
 
     def new_id(self) -> uuid.UUID:
         return new_id(self.rng)
@@ -92,13 +126,45 @@ class Rows:
     def count(self, model) -> int:
         return len(self._by_model.get(model, ()))
 
-    def write(self) -> dict[str, int]:
-        """Write every row gathered (and forget them); ``{table: rows written}``."""
-        order = {t.name: i for i, t in enumerate(Base.metadata.sorted_tables)}
-        written = {}
-        for model in sorted(self._by_model, key=lambda m: order[m.__table__.name]):
-            records = self._by_model[model]
-            insert_rows(self.session, model, records)
-            written[model.__table__.name] = len(records)
-        self._by_model.clear()
-        return written
+    def write(self, background: bool = False) -> dict[str, int]:
+        """Write every row gathered (and forget them); ``{table: rows written}`` (empty
+        with ``background``: :meth:`wait` gives it)."""
+        self.wait_pending()
+        by_model, self._by_model = self._by_model, {}
+        tenant_id = require_tenant_id()
+        carry(self.session)  # the transaction carries this tenant before the raw writes
+        connection = self.session.connection()
+        if not background:
+            return _write(self.session, by_model, connection, tenant_id)
+        if self._writer is None:
+            self._writer = ThreadPoolExecutor(1, thread_name_prefix="demo-rows")
+        self._pending = self._writer.submit(_write, self.session, by_model, connection,
+                                            tenant_id)
+        return {}
+
+    def wait(self) -> dict[str, int]:
+        """Wait for the background write, if any; ``{table: rows written}``."""
+        return self.wait_pending()
+
+    def wait_pending(self) -> dict[str, int]:
+        pending, self._pending = self._pending, None
+        return pending.result() if pending is not None else {}
+
+    def close(self) -> None:
+        """Wait for the writer and stop its thread."""
+        try:
+            self.wait_pending()
+        finally:
+            if self._writer is not None:
+                self._writer.shutdown()
+                self._writer = None
+
+
+def _write(session, by_model: dict, connection, tenant_id: int) -> dict[str, int]:
+    order = {t.name: i for i, t in enumerate(Base.metadata.sorted_tables)}
+    written = {}
+    for model in sorted(by_model, key=lambda m: order[m.__table__.name]):
+        records = by_model[model]
+        insert_rows(session, model, records, connection=connection, tenant_id=tenant_id)
+        written[model.__table__.name] = len(records)
+    return written

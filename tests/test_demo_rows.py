@@ -1,0 +1,96 @@
+"""The demo's bulk writer (``core.demo.rows``) and the generator's rounds: ids drawn from
+the seed, records completed from the model's defaults, rounds stored by a writer thread
+while the next is drawn, the same rows for the same seed, a failed write surfacing."""
+
+from __future__ import annotations
+
+import random
+import uuid
+from datetime import date
+
+import pytest
+from sqlalchemy import func, select
+
+from core import demo, tenancy
+from core.demo import rows as demo_rows
+from core.models import AuditEvent, Case, CaseTransition, Person, Referral
+
+
+def test_new_id_is_the_version_4_uuid_of_the_drawn_bits():
+    fast, slow = random.Random(7), random.Random(7)
+    for _ in range(2000):
+        drawn = demo_rows.new_id(fast)
+        expected = uuid.UUID(int=slow.getrandbits(128), version=4)
+        assert drawn == expected and str(drawn) == str(expected)
+        assert hash(drawn) == hash(expected) and drawn.version == 4
+        assert drawn.variant == uuid.RFC_4122
+
+
+def test_complete_fills_the_model_defaults_stamps_the_tenant_and_refuses_unknown_columns():
+    table = Case.__table__
+    defaults = demo_rows._defaults(table)
+    row = demo_rows.complete(table, 42, {"id": uuid.uuid4(), "reference": "2026-00001"},
+                             defaults)
+    assert list(row) == [c.name for c in table.columns]
+    assert row["tenant_id"] == 42 and row["reference"] == "2026-00001"
+    assert row["version"] == 1  # the model's scalar default
+    with pytest.raises(ValueError, match="unknown columns"):
+        demo_rows.complete(table, 42, {"id": uuid.uuid4(), "colour": "blue"}, defaults)
+
+
+def _two_cities(session, seed: int, today: date):
+    """Two tenants with the demo's cast, the same seed: what each generated."""
+    out = []
+    for slug in ("rounds-a", "rounds-b"):
+        tenant, _logins = demo.cast.create_cast(session, slug=slug)
+        session.commit()
+        summary = demo.generate(session, tenant, seed=seed, years=1,
+                                requests_per_year=120, today=today,
+                                progress=lambda done, total: session.commit())
+        session.commit()
+        with tenancy.tenant_scope(tenant.id):
+            cases = session.execute(select(Case.id, Case.reference, Case.state)
+                                    .order_by(Case.reference)).all()
+            counts = {model.__tablename__: session.scalar(
+                select(func.count()).select_from(model))
+                for model in (Person, CaseTransition, AuditEvent, Referral)}
+        out.append((summary, [tuple(c) for c in cases], counts))
+    return out
+
+
+def test_rounds_written_in_the_background_give_the_same_rows_for_the_same_seed(
+        app, session, monkeypatch):
+    monkeypatch.setattr(demo, "CHUNK", 25)  # 120 requests: five rounds
+    rounds = []
+    original = demo_rows.Rows.write
+
+    def counting(self, background=False):
+        rounds.append(background)
+        return original(self, background)
+
+    monkeypatch.setattr(demo_rows.Rows, "write", counting)
+    (first, cases_a, counts_a), (second, cases_b, counts_b) = _two_cities(
+        session, 11, date(2026, 11, 20))
+    assert rounds.count(True) == 2 * 5  # every round of both cities in the background
+    assert first.cases == second.cases == 120 == len(cases_a)
+    assert cases_a == cases_b  # same ids, references and states in both tenants
+    assert counts_a == counts_b and counts_a["audit_events"] >= counts_a["case_transitions"]
+    assert first.tables == second.tables and first.tables["cases"] == 120
+    assert first.plugins == second.plugins
+
+
+def test_a_failed_background_write_surfaces_and_leaves_nothing(app, session, monkeypatch):
+    tenant, _logins = demo.cast.create_cast(session, slug="rounds-fail")
+    session.commit()
+    monkeypatch.setattr(demo, "CHUNK", 20)
+
+    def refuse(*_args, **_kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(demo_rows.rawsql, "bulk_insert", refuse)
+    with pytest.raises(RuntimeError, match="disk full"):
+        demo.generate(session, tenant, seed=3, years=0.5, requests_per_year=100,
+                      today=date(2026, 11, 20))
+    session.rollback()
+    with tenancy.tenant_scope(tenant.id):
+        assert session.scalar(select(func.count()).select_from(Case)) == 0
