@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import types
 from datetime import UTC, date, datetime
 
@@ -363,3 +364,25 @@ def test_the_case_page_shows_the_block_to_the_social_worker_not_the_secretary(
     page = secretary.get(f"/t/{tenant.slug}/cases/{case.id}")
     assert page.status_code == 200
     assert "Fonds de solidarité logement" not in page.get_data(as_text=True)
+
+
+def test_an_aid_suggested_only_at_the_move_is_kept_and_shown_though_the_move_is_refused(
+        case, session, in_tenant, tenant, users, with_plugin, client, login):
+    """The budget entered after the case reached evaluation makes a plugin suggest an aid
+    it did not suggest then: the refused move names it, and the page that says so shows
+    it to be handled (the check's refresh is not rolled back with the move)."""
+    with_plugin(_probe("helper", helper_suggestion))
+    login(client, users["social_worker"])
+    with in_tenant(tenant):
+        assert stored(session, case) == []  # nothing stored when it entered evaluation
+        version = case.version
+    response = client.post(f"/t/{tenant.slug}/cases/{case.id}/transition",
+                           data={"to": "instruction", "version": version})
+    page = html.unescape(response.get_data(as_text=True))
+    assert response.status_code == 422
+    assert "Autres aides d'abord : traitez ces suggestions" in page
+    assert 'for="reason-' in page and "Fonds de solidarité logement" in page
+    session.expire_all()
+    with in_tenant(tenant):
+        [row] = stored(session, case)
+        assert row.status == SuggestionStatus.open and case.state == State.evaluation

@@ -23,6 +23,7 @@ from ..cases import intake as intake_service
 from ..cases.intake import IntakeRequest, PossibleDuplicates
 from ..db import db
 from ..errors import NotFound, UserError
+from ..features import suggestions
 from ..hookspecs import hookimpl
 from ..models import (
     CHARGE_CATEGORIES,
@@ -329,6 +330,12 @@ def case_page(case_id: str):
 def _error_page(case_id: str, exc: UserError, failed_transition=None):
     db.session.rollback()
     case = cases.get_case(db.session, case_id, _role())
+    if failed_transition and case.state in suggestions.OPEN_STATES:
+        # The refusal may name an aid the plugins suggest only now (the budget or the
+        # household changed since): keep what the check found, so the page shows it to
+        # be handled, though the move itself was rolled back.
+        suggestions.refresh(db.session, case, current_user)
+        db.session.commit()
     context = _case_context(case, errors=exc.errors, message=exc.message,
                             failed_transition=failed_transition, conflict=exc.status == 409)
     return render_template("cases/case.html", **context), exc.status
