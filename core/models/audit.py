@@ -57,6 +57,7 @@ AUDIT_ACTION_LABELS = {
     "documents.remove": "Document déposé supprimé",
     "household.add": "Membre du foyer ajouté",
     "household.remove": "Membre du foyer retiré",
+    "household.update": "Membre du foyer modifié",
     "identity.password_sign_in": "Connexion par mot de passe autorisée ou interdite",
     "identity_provider.created": "Fournisseur d'identité ajouté",
     "identity_provider.changed": "Fournisseur d'identité modifié",
