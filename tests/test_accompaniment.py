@@ -340,3 +340,34 @@ def test_a_case_without_plan_has_no_accompaniment_status(app, tenant, users, ses
     with in_tenant(tenant):
         c = open_case(session, users["secretary"])
         assert accompaniment_status(c) == "Pas d'accompagnement en cours"
+
+
+def test_the_status_from_rows_already_read_is_the_status_the_queries_give():
+    """``status_of`` (the case page's block, from the rows it holds) answers as
+    ``status_code`` (three queries) for each outcome: an open task first, then a final
+    summary recorded, then a plan, else none."""
+    task = types.SimpleNamespace
+    open_task, done_task = task(status=TaskStatus.open), task(status=TaskStatus.done)
+    final = types.SimpleNamespace(final=True, done_on=date(2026, 6, 1))
+    final_planned = types.SimpleNamespace(final=True, done_on=None)
+    plan = object()
+    assert accompaniment.status_of([done_task, open_task], [final], plan) == "acting"
+    assert accompaniment.status_of([done_task], [final_planned, final], plan) == "closed"
+    assert accompaniment.status_of([done_task], [final_planned], plan) == "following"
+    assert accompaniment.status_of([], [final_planned], None) == "none"
+
+
+def test_the_status_from_the_rows_read_matches_the_queries_on_a_followed_case(
+        signed, session, tenant, in_tenant):
+    def both():
+        from_rows = accompaniment.status_of(
+            accompaniment.tasks(session, signed), accompaniment.follow_ups(session, signed),
+            accompaniment.plan_of(session, signed))
+        return from_rows, accompaniment.status_code(session, signed)
+
+    with in_tenant(tenant):
+        assert both() == ("following", "following")
+        accompaniment.ccas_loan_event(loan=types.SimpleNamespace(case_id=signed.id),
+                                      event="late", data={"days_late": 12}, session=session)
+        session.flush()
+        assert both() == ("acting", "acting")

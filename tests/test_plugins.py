@@ -250,3 +250,15 @@ def test_a_plugin_blueprint_called_api_under_a_prefix_with_api_keeps_its_csrf_ch
         assert signed_in.status_code == 302
         refused = client.post("/t/alpha/p/apicapital/capital/transfer")
         assert refused.status_code == 400 and "moved" not in refused.get_data(as_text=True)
+
+
+def test_loaded_settings_are_copies_a_caller_cannot_change_for_the_next(app):
+    """The typed settings are loaded once per stored form and cached: each caller gets
+    its own copy, so a change made by one never reaches another request or tenant."""
+    reg = plugins.registry()
+    first = reg.load_settings("credit_municipal", {"amount_max": "2500"})
+    first["amount_max"] = Decimal("1")
+    first["injected"] = ["x"]
+    again = reg.load_settings("credit_municipal", {"amount_max": "2500"})
+    assert again["amount_max"] == Decimal("2500") and "injected" not in again
+    assert reg.load_settings("credit_municipal", {})["amount_max"] == Decimal("3000")
