@@ -6,7 +6,7 @@ Usage::
     .venv/bin/python benchmarks/case_list_sort.py \\
         --db postgresql+psycopg://postgres@127.0.0.1:5432/test         # PostgreSQL, app role
 
-Generates tenants × cases with ``benchmarks/requests.py``'s generator, then times one page
+Generates tenants × cases with ``benchmarks/request_speed.py``'s generator, then times one page
 of 25 cases (``core.cases.list_cases``, no count: what the page reads after its count)
 for each sortable column, both directions, and prints p50 (ms) and the ratio to the
 default sort. On PostgreSQL it also prints whether the plan reads an index in order or
@@ -16,7 +16,6 @@ sorts the tenant's matching cases (``EXPLAIN``). Figures, not assertions.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import os
 import statistics
 import sys
@@ -24,20 +23,15 @@ import tempfile
 import time
 from pathlib import Path
 
-# this folder's requests.py must not hide the requests library (authlib imports it)
 HERE = Path(__file__).resolve().parent
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
 sys.path.insert(0, str(HERE.parent))
 
 
 def _requests_benchmark():
-    """``benchmarks/requests.py`` (its data generator), loaded by path: its name would
-    otherwise be the ``requests`` library's."""
-    spec = importlib.util.spec_from_file_location(
-        "bench_requests", HERE / "requests.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    """``benchmarks/request_speed.py`` (its data generator)."""
+    import request_speed
+
+    return request_speed
 
 
 def _plan(db, read, dialect) -> list[str]:

@@ -1,11 +1,11 @@
 """EXPLAIN ANALYZE of the list queries as the application role, under row-level security,
-on a database kept by ``benchmarks/requests.py --keep-db`` (PostgreSQL).
+on a database kept by ``benchmarks/request_speed.py --keep-db`` (PostgreSQL).
 
 Usage::
 
     .venv/bin/python benchmarks/explain_lists.py ccas_test_1234_abcdef [--plans] [--tenant 1]
 
-The queries are the hand-written equivalent's (``benchmarks/requests.py``: the same shapes
+The queries are the hand-written equivalent's (``benchmarks/request_speed.py``: the same shapes
 as the application's, bound parameters included), plus a search for a name nobody has
 (the worst case of ``LIKE '%word%'``). Prints, per query, the server's execution time and
 the plan's scan nodes (``--plans``: the whole plan). The tenant's transaction is signed as
@@ -15,23 +15,18 @@ the application's are (the test wall key of the scratch database).
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import re
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-if Path(sys.path[0]).resolve() == Path(__file__).resolve().parent:
-    sys.path.pop(0)  # this folder's requests.py would hide the requests package
 sys.path.insert(0, str(ROOT))
 
 
 def _bench():
-    spec = importlib.util.spec_from_file_location("ccas_bench_requests",
-                                                  Path(__file__).parent / "requests.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    import request_speed
+
+    return request_speed
 
 
 def queries(bench) -> dict[str, tuple[str, dict]]:

@@ -1,4 +1,4 @@
-"""The request benchmark over HTTP (``benchmarks/requests.py --http``): the application and
+"""The request benchmark over HTTP (``benchmarks/request_speed.py --http``): the application and
 its hand-written equivalent each under gunicorn, on loopback, timed by one client.
 
 * the application: ``gunicorn -c python:core.gunicorn_conf core.wsgi:app``, the production
@@ -6,7 +6,7 @@ its hand-written equivalent each under gunicorn, on loopback, timed by one clien
   most 8, unless ``--http-workers``), configured by the environment as a deployment is
   (``CCAS_ENV=production``: secure cookies, CSRF, rate limits in memory per worker);
 * the hand-written equivalent: the same configuration file, the entry point
-  ``benchmarks.requests:hand_wsgi()`` (the benchmark's ``Hand`` app on the same database);
+  ``benchmarks.request_speed:hand_wsgi()`` (the benchmark's ``Hand`` app on the same database);
 * one client, one request at a time, the variants interleaved request by request (app,
   hand, bare) as in-process, a new connection per request (gunicorn's sync workers close
   it), bounded by a count and a time per endpoint;
@@ -170,10 +170,10 @@ class Client:
 def run(specs: dict, ctx: dict, app_env: dict, hand_env: dict, *, password: str,
         requests: int, repeat: int, seconds: float, workers: int | None, logs: Path,
         percentiles) -> dict:
-    """Time every endpoint of ``specs`` (as ``benchmarks/requests.py`` builds them) over
+    """Time every endpoint of ``specs`` (as ``benchmarks/request_speed.py`` builds them) over
     HTTP; returns the figures per endpoint, the servers' worker counts and their RSS."""
     app = Server("app", "core.wsgi:app", app_env, workers, logs / "gunicorn-app.log")
-    hand = Server("hand", "benchmarks.requests:hand_wsgi()", hand_env, workers,
+    hand = Server("hand", "benchmarks.request_speed:hand_wsgi()", hand_env, workers,
                   logs / "gunicorn-hand.log")
     try:
         app.wait_ready(f"/t/{ctx['slug']}/login")

@@ -23,12 +23,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
-# This folder goes last on the path, not first as Python puts a script's folder: its
-# requests.py (a benchmark) would shadow the library.
-HERE = Path(__file__).resolve().parent
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
-sys.path.insert(0, str(HERE.parent))
-sys.path.append(str(HERE))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 CASES_HEADER = ("Référence;Date de la demande;Nom;Prénom;Date de naissance;Objet;"
                 "Montant demandé;Date d'instruction;Date de décision;Décision;Montant accordé;"

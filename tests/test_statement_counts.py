@@ -4,7 +4,7 @@ Each figure is the number of statements the request sends to the database (trans
 control aside), with the four partner plugins enabled, a case holding transitions and an
 interview, and a page of referrals. A new N+1 (a lazy load per row of a list), a second
 authentication query or a redundant read makes a count grow: if the new statement is
-wanted, raise the figure here and say why in the commit. ``benchmarks/requests.py``
+wanted, raise the figure here and say why in the commit. ``benchmarks/request_speed.py``
 prints the same counts beside the timings.
 """
 

@@ -2,11 +2,11 @@
 
 Usage::
 
-    .venv/bin/python benchmarks/requests.py                       # SQLite file, in-process
-    .venv/bin/python benchmarks/requests.py \\
+    .venv/bin/python benchmarks/request_speed.py                       # SQLite file, in-process
+    .venv/bin/python benchmarks/request_speed.py \\
         --db postgresql+psycopg://postgres@127.0.0.1:5432/test    # PostgreSQL, app role, RLS
-    .venv/bin/python benchmarks/requests.py --db ... --no-rls     # same, RLS disabled
-    .venv/bin/python benchmarks/requests.py --profile case_read   # cProfile of one endpoint
+    .venv/bin/python benchmarks/request_speed.py --db ... --no-rls     # same, RLS disabled
+    .venv/bin/python benchmarks/request_speed.py --profile case_read   # cProfile of one endpoint
 
 Options: ``--tenants N --cases M`` (M cases per tenant; tenant 0 is the one measured),
 ``--requests R`` per run, ``--repeat K`` runs (best of K by p50), ``--seed``,
@@ -57,10 +57,6 @@ import uuid
 from decimal import Decimal
 from pathlib import Path
 
-# the repository, not this folder, first on the path: this file's name would hide the
-# ``requests`` package (imported by authlib)
-if Path(sys.path[0]).resolve() == Path(__file__).resolve().parent:
-    sys.path.pop(0)
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from flask import Flask, abort, g, jsonify, render_template_string, request  # noqa: E402
@@ -954,20 +950,21 @@ def scoped_query(app, ctx, n: int = 2000) -> dict:
 def list_audit_rows(app, runner, specs) -> dict:
     """The audit rows the application writes per list read (the hand-written one writes
     the same): actions written by one request of each list endpoint."""
-    from sqlalchemy import func, select
+    from sqlalchemy import select
 
-    from core import tenancy
+    from core import clock, tenancy
     from core.db import db
     from core.models import AuditEvent
 
     def actions_after(spec, variant="app"):
-        with app.app_context(), tenancy.tenant_scope(runner.ctx["tenant_id"]):
-            before = db.session.scalar(select(func.max(AuditEvent.at)))
-            db.session.rollback()
+        # the rows stamped during the call (the generated history may carry later times
+        # of the same day: "after the latest row" found nothing)
+        start = clock.now()
         runner.call(variant, spec)
+        end = clock.now()
         with app.app_context(), tenancy.tenant_scope(runner.ctx["tenant_id"]):
-            where = AuditEvent.at > before if before is not None else True
-            rows = db.session.scalars(select(AuditEvent.action).where(where)).all()
+            rows = db.session.scalars(select(AuditEvent.action).where(
+                AuditEvent.at >= start, AuditEvent.at <= end)).all()
             db.session.rollback()
         return list(rows)
 
@@ -1225,7 +1222,7 @@ def hand_context(app, tenant_id: int, config: dict) -> dict:
 
 def hand_wsgi():
     """gunicorn's entry point for the hand-written equivalent (``--http``):
-    ``gunicorn -c python:core.gunicorn_conf 'benchmarks.requests:hand_wsgi()'``, configured
+    ``gunicorn -c python:core.gunicorn_conf 'benchmarks.request_speed:hand_wsgi()'``, configured
     by the environment as the application is, plus ``CCAS_BENCH_TENANT_ID`` and
     ``CCAS_BENCH_LIST_AUDIT`` (the audit rows the app writes per list read, JSON)."""
     from core.app import create_app
