@@ -98,6 +98,7 @@ ENDPOINT_SAMPLES = {
     "documents.remove_file": {"case_id": "@evaluation_case_id", "file_id": "@eval_file_id"},
     "household.add": {"case_id": "@evaluation_case_id"},
     "household.remove": {"case_id": "@evaluation_case_id"},
+    "household.edit": {"case_id": "@evaluation_case_id"},
     "household.co_borrower": {"case_id": "@evaluation_case_id"},
     "referrals.start": {"referral_id": "@followed_referral_id"},
     "referrals.outcome": {"referral_id": "@followed_referral_id"},

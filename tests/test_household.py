@@ -3,6 +3,7 @@ in step, a co-borrower chosen among the adults, shown in the file summary."""
 
 from __future__ import annotations
 
+import html
 from datetime import date
 
 import pytest
@@ -11,7 +12,7 @@ from sqlalchemy import select
 from core import cases
 from core.cases import file_summary, household
 from core.errors import UserError
-from core.models import Case, HouseholdMember, Person
+from core.models import AuditEvent, Case, HouseholdMember, Person
 from core.privacy import purge
 
 
@@ -102,6 +103,46 @@ def test_household_pages_add_and_choose_a_co_borrower(client, login, users, case
         assert session.get(Case, (tenant.id, case.id)).co_borrower_id == ali.id
     page = client.get(f"/t/alpha/cases/{case.id}").get_data(as_text=True)
     assert "Ali Benali" in page
+
+
+def test_a_member_is_corrected_from_the_page(client, login, users, case, session, tenant,
+                                            in_tenant, other_tenant, make_user):
+    with in_tenant(tenant):
+        member = household.add_member(session, case.person, {
+            "first_name": "Nino", "last_name": "", "birth_date": "2014-06-01",
+            "relationship": "child"}, tenant=tenant)
+        session.commit()
+    login(client, users["social_worker"])
+    base = f"/t/alpha/cases/{case.id}/household"
+    panel = html.unescape(client.get(base + "/").get_data(as_text=True))
+    assert f'href="{base}/members/{member.id}/edit"' in panel and "Modifier" in panel
+    form = html.unescape(client.get(f"{base}/members/{member.id}/edit").get_data(as_text=True))
+    assert 'value="Nino"' in form and 'value="2014-06-01"' in form
+    assert '<option value="child" selected>' in form
+    # a child needs a birth date: the error is shown at the field, nothing is changed
+    bad = client.post(f"{base}/members/{member.id}/edit", data={
+        "first_name": "Nina", "last_name": "Martin", "birth_date": "",
+        "relationship": "child"})
+    assert bad.status_code == 422
+    assert 'id="hh-birth_date-erreur"' in bad.get_data(as_text=True)
+    session.expire_all()
+    with in_tenant(tenant):
+        assert session.get(HouseholdMember, (tenant.id, member.id)).first_name == "Nino"
+    ok = client.post(f"{base}/members/{member.id}/edit", data={
+        "first_name": "Nina", "last_name": "Martin", "birth_date": "2014-06-11",
+        "relationship": "child"})
+    assert ok.status_code == 302
+    session.expire_all()
+    with in_tenant(tenant):
+        saved = session.get(HouseholdMember, (tenant.id, member.id))
+        assert (saved.first_name, saved.birth_date) == ("Nina", date(2014, 6, 11))
+        assert session.scalar(select(AuditEvent.action).where(
+            AuditEvent.action == "household.update")) == "household.update"
+    # another tenant's account finds no such member
+    other = client.application.test_client()
+    login(other, make_user(other_tenant, "secretary"))
+    assert other.get(f"/t/beta/cases/{case.id}/household/members/{member.id}/edit"
+                     ).status_code == 404
 
 
 def test_another_tenant_cannot_touch_the_household(client, login, case, other_tenant,

@@ -60,8 +60,7 @@ def page(case_id: uuid.UUID):
 @allow(CCAS_STAFF)
 def add(case_id: uuid.UUID):
     case = _case(case_id)
-    values = {k: request.form.get(k, "") for k in
-              ("first_name", "last_name", "birth_date", "relationship")}
+    values = {k: request.form.get(k, "") for k in MEMBER_FIELDS}
     try:
         member = household.add_member(db.session, case.person, values, current_user,
                                       g.tenant)
@@ -72,6 +71,43 @@ def add(case_id: uuid.UUID):
     db.session.commit()
     flash(f"{member.full_name} ajouté(e) au foyer.", "success")
     return redirect(_back(case))
+
+
+MEMBER_FIELDS = ("first_name", "last_name", "birth_date", "relationship")
+
+
+@bp.route("/members/<uuid:member_id>/edit", methods=["GET", "POST"])
+@allow(CCAS_STAFF)
+def edit(case_id: uuid.UUID, member_id: uuid.UUID):
+    """Correct a member (a name misspelt, a birth date, the relationship); refused for the
+    co-borrower of a file already with the lender, as in the API."""
+    case = _case(case_id)
+    try:
+        member = household.get_member(db.session, case.person, member_id)
+    except UserError:
+        abort(404)
+    if request.method == "GET":
+        values = {"first_name": member.first_name, "last_name": member.last_name,
+                  "birth_date": member.birth_date.isoformat() if member.birth_date else "",
+                  "relationship": member.relationship.value}
+        return _member_page(case, member, values=values)
+    values = {k: request.form.get(k, "") for k in MEMBER_FIELDS}
+    try:
+        household.update_member(db.session, member, values, current_user, g.tenant)
+    except UserError as exc:
+        db.session.rollback()
+        errors = exc.errors or {"first_name": [exc.message]}
+        return _member_page(case, member, errors, values, exc.status)
+    db.session.commit()
+    flash(f"Membre du foyer modifié : {member.full_name}.", "success")
+    return redirect(url_for("household.page", case_id=case.id))
+
+
+def _member_page(case: Case, member, errors=None, values=None, status=200):
+    return render_template(
+        "household/member.html", case=case, member=member,
+        household_errors={f"hh-{k}": v for k, v in (errors or {}).items()},
+        household_values={f"hh-{k}": v for k, v in (values or {}).items()}), status
 
 
 @bp.route("/members/<uuid:member_id>/delete", methods=["POST"])
