@@ -90,3 +90,23 @@ def test_the_journal_shows_labels_with_the_code_for_auditors(client, users, logi
     assert '<option value="case.transition" >Dossier passé à une autre étape</option>' in html
     filtered = client.get("/t/alpha/admin/audit/?action=case.transition").get_data(as_text=True)
     assert "case.frobnicate" not in filtered.split("<tbody>", 1)[1]
+
+
+def test_every_table_an_audit_row_can_be_about_has_a_french_name(app):
+    """``AuditEvent.object_type`` is the class name of the object recorded: every mapped
+    class of the core and the shipped plugins has a name in the registry."""
+    from core.models import Base
+
+    with app.app_context():
+        known = labels.vocabulary("audit_object")
+        classes = {mapper.class_.__name__ for mapper in Base.registry.mappers}
+    assert {"Case", "Loan", "HouseholdMember"} <= classes  # the plugins' models are loaded
+    assert sorted(classes - set(known)) == []
+
+
+def test_an_unnamed_object_type_is_marked_for_the_crawl(app):
+    from core.web.filters import audit_object
+
+    with app.app_context():
+        assert str(audit_object("Case")) == "Dossier"
+        assert str(audit_object("Mystery")) == '<span data-unlabelled="Mystery">Objet</span>'

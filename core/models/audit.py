@@ -141,6 +141,18 @@ AUDIT_OBJECT_LABELS = {
     "Synthesis": "Synthèse", "Tenant": "Territoire", "TimeEntry": "Temps de travail",
     "User": "Compte utilisateur", "WorkshopInvitation": "Invitation à un atelier",
     "WorkshopSession": "Séance d'atelier", "WorkshopTheme": "Thème d'atelier",
+    # the core's other tables: not audited today, named so that one would read in French
+    "AuditEvent": "Entrée du journal", "BudgetLine": "Ligne de budget",
+    "CaseTransition": "Changement d'état du dossier", "FormToken": "Jeton de formulaire",
+    "IdempotencyKey": "Clé d'idempotence", "IdentityLink": "Lien avec un compte externe",
+    "JobRun": "Exécution d'une tâche", "Operator": "Opérateur de la plateforme",
+    "OperatorTotpCredential": "Double authentification d'un opérateur",
+    "OperatorTotpRecoveryCode": "Code de secours d'un opérateur",
+    "OutboxMessage": "Message à envoyer", "PasswordResetToken": "Lien de réinitialisation",
+    "PluginState": "Extension", "ReferralAttachment": "Pièce jointe d'une orientation",
+    "ReferralStatusChange": "Changement de statut d'une orientation",
+    "TotpCredential": "Double authentification", "TotpRecoveryCode": "Code de secours",
+    "WebSession": "Session", "WorkerHeartbeat": "Signal de vie d'un processus de tâches",
 }
 
 #: The first part of an action code (``case`` of ``case.read``), for the readable default

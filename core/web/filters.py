@@ -76,10 +76,20 @@ def audit_action(code, detail=None) -> Markup:
                   '<code class="audit-code">{}</code>').format(code, text, code)
 
 
+def audit_object(object_type) -> Markup:
+    """What an audit row is about, in French; a type without a label shows "Objet" marked
+    ``data-unlabelled`` (the no-raw-code crawl fails on it)."""
+    text = labels.label("audit_object", object_type, default="")
+    if text:
+        return Markup("{}").format(text)
+    return Markup('<span data-unlabelled="{}">Objet</span>').format(object_type)
+
+
 def init_app(app: Flask) -> None:
     app.jinja_env.globals["state_badge"] = state_badge
     app.jinja_env.globals["referral_badge"] = referral_badge
     app.jinja_env.globals["audit_action"] = audit_action
+    app.jinja_env.globals["audit_object"] = audit_object
     app.jinja_env.filters["money"] = format_money
     app.jinja_env.filters["datetime_fr"] = format_datetime
     app.jinja_env.filters["date_fr"] = format_date

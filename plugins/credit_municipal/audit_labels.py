@@ -31,7 +31,8 @@ AUDIT_OBJECT_LABELS = {
     "CoBorrowerFicpCheck": "Contrôle FICP du co-emprunteur",
     "GuaranteeCall": "Appel en garantie", "Repayment": "Remboursement",
     "Recovery": "Recouvrement", "Rescheduling": "Rééchelonnement",
-    "Installment": "Échéance",
+    "Installment": "Échéance", "ImportBatch": "Relevé de remboursements importé",
+    "RecoveryShare": "Part d'un recouvrement",
 }
 
 

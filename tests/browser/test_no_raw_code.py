@@ -2,7 +2,7 @@
 following links (one page per route), read as a person would.
 
 A page fails on: a visible code (``snake_case``, an English report key or status), a
-code the page marks as having no label (``data-unlabelled``: an audit action), an
+code the page marks as having no label (``data-unlabelled``: an audit action or object type), an
 ``org:`` or uuid identifier, a sum of euros with a decimal point, a "(s)" plural,
 marshmallow's English; at 375 px it must not scroll sideways; axe must find nothing
 serious or critical (the ``Browser.check`` of conftest), one ``h1`` and a title. The
