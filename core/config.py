@@ -51,6 +51,9 @@ def load(instance_path: str, overrides: dict | None = None) -> dict:
         "CCAS_SESSION_MAX_HOURS": int(env.get("CCAS_SESSION_MAX_HOURS", "10")),
         # Server-side sessions: the database by default, Redis when a URL is given.
         "CCAS_SESSION_STORAGE_URL": env.get("CCAS_SESSION_STORAGE_URL", ""),
+        # Redis keys start with it: two deployments may share one Redis.
+        "CCAS_SESSION_STORAGE_PREFIX": env.get("CCAS_SESSION_STORAGE_PREFIX",
+                                               "ccas:session:"),
         # Signs the tenant setting the database policies trust (docs/security.md).
         "CCAS_TENANT_WALL_KEY": env.get("CCAS_TENANT_WALL_KEY", ""),
         "CCAS_LOG_LEVEL": env.get("CCAS_LOG_LEVEL", "INFO"),

@@ -5,6 +5,7 @@ ends them all; ``__Host-`` cookie outside development; Redis as the store when s
 from __future__ import annotations
 
 import html
+import secrets
 
 import pytest
 from sqlalchemy import select
@@ -33,6 +34,9 @@ def app_config(app_config, request):
         if not _redis_available():
             pytest.skip("no Redis server on 127.0.0.1:6379")
         config["CCAS_SESSION_STORAGE_URL"] = REDIS_URL
+        # a prefix of its own: Redis outlives the test, and an operator's id (an integer)
+        # is the same in every test database
+        config["CCAS_SESSION_STORAGE_PREFIX"] = f"ccas-test:{secrets.token_hex(6)}:"
     return config
 
 

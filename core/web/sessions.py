@@ -334,7 +334,8 @@ def init_app(app: Flask, new_session) -> None:
     url = app.config.get("CCAS_SESSION_STORAGE_URL") or ""
     redis_url = url.startswith(("redis://", "rediss://"))
     app.extensions["ccas_session_store"] = (
-        RedisStore(url) if redis_url else DatabaseStore(new_session))
+        RedisStore(url, app.config.get("CCAS_SESSION_STORAGE_PREFIX") or "ccas:session:")
+        if redis_url else DatabaseStore(new_session))
     app.config["SESSION_COOKIE_NAME"] = (
         "ccas_session" if app.config["DEVELOPMENT"] else "__Host-ccas_session")
     app.session_interface = ServerSessionInterface()
