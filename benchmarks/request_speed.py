@@ -12,8 +12,9 @@ Options: ``--tenants N --cases M`` (M cases per tenant; tenant 0 is the one meas
 ``--requests R`` per run, ``--repeat K`` runs (best of K by p50), ``--seed``,
 ``--only a,b`` endpoints, ``--http`` (also over loopback HTTP against gunicorn, when it is
 installed), ``--out FILE`` (default ``benchmarks/results/<date>-<db>.json``),
-``--baseline FILE`` (default ``benchmarks/results/baseline.json``: a ratio more than 20 %
-worse than the checked-in one prints a REGRESSION warning), ``--show-statements NAME``
+``--baseline FILE`` (default ``benchmarks/baseline.json``, checked in: a ratio more than
+20 % worse than the checked-in one prints a REGRESSION warning), ``--save-baseline``
+(store this run's figures there, under its database), ``--show-statements NAME``
 (the SQL of one request, app and hand), ``--summarise A.json B.json`` (a Markdown table
 of result files side by side).
 
@@ -63,6 +64,8 @@ from flask import Flask, abort, g, jsonify, render_template_string, request  # n
 from sqlalchemy import bindparam, event, text  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
+#: The checked-in figures a run is compared with, one entry per database (``--save-baseline``).
+BASELINE = Path(__file__).resolve().parent / "baseline.json"
 PASSWORD = "Banc-d-essai-2026!"  # noqa: S105 - a scratch database's users
 
 
@@ -1070,7 +1073,9 @@ def main() -> None:
     parser.add_argument("--http-workers", type=int, default=0,
                         help="gunicorn workers (default: core/gunicorn_conf.py's)")
     parser.add_argument("--out", default="")
-    parser.add_argument("--baseline", default=str(RESULTS / "baseline.json"))
+    parser.add_argument("--baseline", default=str(BASELINE))
+    parser.add_argument("--save-baseline", action="store_true",
+                        help="store this run's figures in the baseline, under its database")
     parser.add_argument("--label", default="", help="a note stored with the results")
     parser.add_argument("--keep-db", action="store_true",
                         help="PostgreSQL: keep the scratch database (EXPLAIN afterwards)")
@@ -1188,6 +1193,8 @@ def run(database, args) -> None:
             print(f"gunicorn workers: {report['http']['workers']}; RSS MB after the run: "
                   f"{report['http']['rss_mb']}")
     compare_baseline(report, Path(args.baseline))
+    if args.save_baseline:
+        save_baseline(report, Path(args.baseline))
     RESULTS.mkdir(exist_ok=True)
     out = Path(args.out) if args.out else RESULTS / (
         f"{dt.date.today().isoformat()}-{database.dialect}"
@@ -1265,13 +1272,27 @@ def http_figures(database, args, ctx: dict, specs: dict, list_audit: dict) -> di
                             percentiles=_percentiles)
 
 
+def _baseline_key(report: dict) -> str:
+    return f"{report['db']}{'' if report['rls'] or report['db'] == 'sqlite' else '-norls'}"
+
+
+def save_baseline(report: dict, path: Path) -> None:
+    """Store the run's endpoint figures (with when, where and under what load) in the
+    checked-in baseline, under its database; the other databases' entries are kept."""
+    baseline = json.loads(path.read_text()) if path.exists() else {}
+    baseline[_baseline_key(report)] = {
+        k: report[k] for k in ("date", "machine", "load_average", "tenants", "cases_per_tenant",
+                               "requests", "repeat", "endpoints") if k in report}
+    path.write_text(json.dumps(baseline, indent=1, sort_keys=True, default=str) + "\n")
+    print(f"baseline saved: {path} [{_baseline_key(report)}]")
+
+
 def compare_baseline(report: dict, path: Path) -> None:
     """Warn when a ratio to the hand-written equivalent is > 20 % worse than checked in."""
     if not path.exists():
         return
     baseline = json.loads(path.read_text())
-    key = f"{report['db']}{'' if report['rls'] or report['db'] == 'sqlite' else '-norls'}"
-    figures = baseline.get(key, baseline).get("endpoints", {})
+    figures = baseline.get(_baseline_key(report), {}).get("endpoints", {})
     for name, r in report["endpoints"].items():
         old = figures.get(name, {}).get("ratio_hand")
         if not old:
