@@ -139,3 +139,76 @@ def test_the_secretary_sees_requests_per_week_and_the_documents_awaited(client, 
     assert waiting == ("moins de 8 jours : 1 ; 8 à 14 jours : 0 ; 15 à 30 jours : 1 ; "
                        "31 jours et plus : 0")
     assert "Fiches recueil à traiter (1)" in html
+
+
+# -- the manager's pictures ------------------------------------------------------------------
+
+
+def _manager_world(session, tenant, in_tenant, clock, n_caf=2):
+    """Referrals from two partners (one sent the year before) and two workshop sessions
+    (one held this year, one to come) in ``tenant``."""
+    from core import accounts
+    from core.models import (
+        Organisation,
+        Referral,
+        WorkshopInvitation,
+        WorkshopSession,
+        WorkshopTheme,
+    )
+
+    clock.travel_to(datetime(2026, 12, 9, 10, tzinfo=PARIS))
+    with in_tenant(tenant):
+        ccas = session.query(Organisation).filter_by(kind="ccas").one()
+        caf = accounts.create_organisation(session, "CAF de la ville", "aid_fund")
+        sc = accounts.create_organisation(session, "Secours Catholique", "association")
+        session.flush()
+        sent = [(caf, datetime(2026, 3, 2, 9, tzinfo=PARIS))] * n_caf + [
+            (sc, datetime(2026, 11, 5, 9, tzinfo=PARIS)),
+            (caf, datetime(2025, 12, 31, 23, 30, tzinfo=PARIS))]  # last year in Paris
+        for org, at in sent:
+            session.add(Referral(from_organisation_id=org.id, to_organisation_id=ccas.id,
+                                 first_name="Léa", last_name="Martin", purpose="mobility",
+                                 consent=True, status="sent", created_at=at.astimezone(UTC)))
+        theme = WorkshopTheme(title="Gérer son budget")
+        session.add(theme)
+        session.flush()
+        held = WorkshopSession(theme_id=theme.id, place="Salle A", capacity=10,
+                               starts_at=_local(date(2026, 10, 6), 14))
+        coming = WorkshopSession(theme_id=theme.id, place="Salle A", capacity=10,
+                                 starts_at=_local(date(2026, 12, 15), 14))
+        session.add_all([held, coming])
+        session.flush()
+        for i, (ws, status) in enumerate(((held, "attended"), (held, "attended"),
+                                          (held, "registered"), (held, "invited"),
+                                          (coming, "registered"))):
+            person = cases.create_person(session, cases.PersonData(
+                "Léa", f"Martin{i}", date(1990, 1, 1)))
+            session.flush()
+            session.add(WorkshopInvitation(session_id=ws.id, person_id=person.id,
+                                           status=status))
+        session.commit()
+
+
+def test_the_manager_sees_referrals_by_partner_attendance_and_delays(
+        client, users, login, session, tenant, other_tenant, in_tenant, clock):
+    _manager_world(session, tenant, in_tenant, clock)
+    _manager_world(session, other_tenant, in_tenant, clock, n_caf=7)  # never counted here
+    login(client, users["manager"])
+    page = client.get("/t/alpha/").get_data(as_text=True)
+    assert "Orientations reçues en 2026, par partenaire" in page
+    assert 'id="graphique-partenaires"' in page and 'id="graphique-ateliers"' in page
+    rows = re.findall(r'<tr><th scope="row">([^<]+)</th><td class="num">([^<]+)</td></tr>',
+                      page)
+    # this year's referrals by sender (the CAF's of 31/12/2025 in Paris is last year's)
+    assert ("CAF de la ville", "2") in rows and ("Secours Catholique", "1") in rows
+    # the session held this year: two present of the three seated (the invited one and
+    # the session to come do not count)
+    assert ("Gérer son budget", "2 sur 3") in rows
+
+
+def test_the_managers_pictures_say_what_to_do_when_empty(client, users, login, clock):
+    clock.travel_to(datetime(2026, 12, 9, 10, tzinfo=PARIS))
+    login(client, users["manager"])
+    page = client.get("/t/alpha/").get_data(as_text=True)
+    assert "Aucune orientation reçue d'un partenaire cette année" in page
+    assert "Aucune séance d'atelier tenue cette année" in page

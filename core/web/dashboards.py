@@ -25,9 +25,14 @@ from ..models import (
     Case,
     CaseTransition,
     Interview,
+    Organisation,
     Referral,
     State,
+    WorkshopInvitation,
+    WorkshopSession,
+    WorkshopTheme,
 )
+from ..models.accompaniment import SEATED, InvitationStatus
 from ..models.referral import AWAITING_ANSWER, CLOSED
 from ..plugins.types import Panel
 from ..reports import charts, delays, workload
@@ -266,9 +271,79 @@ def manager_overview() -> dict:
         },
         "total": sum(counts.values()),
         "stuck": stuck, "stuck_days": days,
-        "delays": delays.median_delays(delays.milestones(points, flow.milestones, first),
-                                       flow.delays()),
+        **_manager_charts(delays.median_delays(
+            delays.milestones(points, flow.milestones, first), flow.delays()), year),
     }
+
+
+def _manager_charts(steps, year: int) -> dict:
+    """The manager's other pictures, each with its rows for the table under it: the median
+    delay of each step, the year's referrals received by partner, the year's workshop
+    attendance by theme."""
+    timed = [d for d in steps if d.median_days is not None]
+    by_partner = referrals_by_partner(db.session, g.tenant, year)
+    attendance = workshop_attendance(db.session, g.tenant, year)
+    return {
+        "delays": steps,
+        "delays_chart": charts.horizontal_bars(
+            "graphique-delais", "Délai médian par étape, en jours",
+            [(d.label, d.median_days, _days(d.median_days)) for d in timed]) if timed else "",
+        "partners": by_partner,
+        "partner_rows": [(name, formats.number(n), None) for name, n in by_partner],
+        "partners_chart": charts.horizontal_bars(
+            "graphique-partenaires", f"Orientations reçues en {year}, par partenaire",
+            _chart_rows(by_partner)) if by_partner else "",
+        "workshops": attendance,
+        "workshop_rows": [(theme, f"{present} sur {seated}", None)
+                          for theme, present, seated in attendance],
+        "workshops_chart": charts.horizontal_bars(
+            "graphique-ateliers", f"Présence aux ateliers en {year}, par thème",
+            [(theme, present, f"{present} sur {seated}")
+             for theme, present, seated in attendance]) if attendance else "",
+    }
+
+
+def _days(value) -> str:
+    """``12.5`` → ``"12,5 jours"`` (French: below 2, singular)."""
+    return f"{formats.number(value, 1)} {'jour' if value < 2 else 'jours'}"
+
+
+def referrals_by_partner(session, tenant, year: int) -> list[tuple[str, int]]:
+    """The referrals the partners sent to the city's CCAS in ``year`` (Paris dates), by
+    sending organisation, most first."""
+    zone = clock.zone(tenant)
+    start = datetime.combine(date(year, 1, 1), time(), zone)
+    end = datetime.combine(date(year + 1, 1, 1), time(), zone)
+    rows = session.execute(
+        select(Organisation.name, func.count(Referral.id))
+        .join(Organisation, Organisation.id == Referral.from_organisation_id)
+        .where(Referral.created_at >= start, Referral.created_at < end,
+               Organisation.kind != "ccas")
+        .group_by(Organisation.name)).all()
+    return sorted(((name, n) for name, n in rows), key=lambda r: (-r[1], r[0]))
+
+
+def workshop_attendance(session, tenant, year: int) -> list[tuple[str, int, int]]:
+    """The workshop sessions held in ``year`` up to now, by theme: ``(theme, present,
+    seated)`` — those marked present, and those registered or present."""
+    zone = clock.zone(tenant)
+    start = datetime.combine(date(year, 1, 1), time(), zone)
+    rows = session.execute(
+        select(WorkshopTheme.title, WorkshopInvitation.status, func.count())
+        .join(WorkshopSession, WorkshopSession.id == WorkshopInvitation.session_id)
+        .join(WorkshopTheme, WorkshopTheme.id == WorkshopSession.theme_id)
+        .where(WorkshopSession.starts_at >= start,
+               WorkshopSession.starts_at < min(clock.now(), datetime.combine(
+                   date(year + 1, 1, 1), time(), zone)),
+               WorkshopInvitation.status.in_(SEATED))
+        .group_by(WorkshopTheme.title, WorkshopInvitation.status)).all()
+    totals: dict[str, list[int]] = {}
+    for title, status, n in rows:
+        present_seated = totals.setdefault(title, [0, 0])
+        present_seated[1] += n
+        if status == InvitationStatus.attended:
+            present_seated[0] += n
+    return sorted(((t, p, s) for t, (p, s) in totals.items()), key=lambda r: r[0])
 
 
 def lender_files() -> dict:

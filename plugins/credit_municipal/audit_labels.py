@@ -31,7 +31,7 @@ AUDIT_OBJECT_LABELS = {
     "CoBorrowerFicpCheck": "Contrôle FICP du co-emprunteur",
     "GuaranteeCall": "Appel en garantie", "Repayment": "Remboursement",
     "Recovery": "Recouvrement", "Rescheduling": "Rééchelonnement",
-    "Installment": "Échéance", "ImportBatch": "Relevé de remboursements importé",
+    "Installment": "Échéance",
     "RecoveryShare": "Part d'un recouvrement",
 }
 
