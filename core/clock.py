@@ -48,6 +48,14 @@ def local_day(instant: datetime, tenant=None) -> date:
     return instant.astimezone(zone(tenant)).date()
 
 
+def year_bounds(year: int, tenant=None) -> tuple[datetime, datetime]:
+    """``[1 January, 1 January next year)`` of ``year`` in the tenant's timezone, as UTC
+    instants."""
+    tz = zone(tenant)
+    return (datetime(year, 1, 1, tzinfo=tz).astimezone(UTC),
+            datetime(year + 1, 1, 1, tzinfo=tz).astimezone(UTC))
+
+
 def today(tenant=None) -> date:
     """Today in the tenant's time zone (00:30 in Paris on 1 January is already the new
     year, though it is still 31 December in UTC)."""

@@ -18,7 +18,7 @@ from __future__ import annotations
 import contextlib
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy import and_, case, exists, func, select
@@ -484,9 +484,27 @@ def report(session, start: datetime, end: datetime) -> WorkshopReport:
 
 
 def year_bounds(year: int, tenant) -> tuple[datetime, datetime]:
-    tz = zone(tenant)
-    return (datetime(year, 1, 1, tzinfo=tz).astimezone(UTC),
-            datetime(year + 1, 1, 1, tzinfo=tz).astimezone(UTC))
+    return clock.year_bounds(year, tenant)
+
+
+def attendance_by_theme(session, start: datetime, end: datetime
+                        ) -> list[tuple[str, int, int]]:
+    """The sessions held from ``start`` to ``end`` (UTC instants), by theme: ``(theme,
+    present, seated)`` — those marked present, and those registered or present."""
+    rows = session.execute(
+        select(WorkshopTheme.title, WorkshopInvitation.status, func.count())
+        .join(WorkshopSession, WorkshopSession.id == WorkshopInvitation.session_id)
+        .join(WorkshopTheme, WorkshopTheme.id == WorkshopSession.theme_id)
+        .where(WorkshopSession.starts_at >= start, WorkshopSession.starts_at < end,
+               WorkshopInvitation.status.in_(SEATED))
+        .group_by(WorkshopTheme.title, WorkshopInvitation.status)).all()
+    totals: dict[str, list[int]] = {}
+    for title, status, n in rows:
+        present_seated = totals.setdefault(title, [0, 0])
+        present_seated[1] += n
+        if status == InvitationStatus.attended:
+            present_seated[0] += n
+    return sorted(((t, p, s) for t, (p, s) in totals.items()), key=lambda r: r[0])
 
 
 def default_year(tenant) -> int:

@@ -11,7 +11,7 @@ import re
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import func, select
@@ -181,10 +181,7 @@ def plugin_destination(session, plugin_name: str, code: str, label: str,
 
 def year_bounds(tenant, year: int) -> tuple[datetime, datetime]:
     """``[1 January, 1 January next year)`` of ``year`` in the tenant's timezone, in UTC."""
-    tz = clock.zone(tenant)
-    start = datetime(year, 1, 1, tzinfo=tz).astimezone(UTC)
-    end = datetime(year + 1, 1, 1, tzinfo=tz).astimezone(UTC)
-    return start, end
+    return clock.year_bounds(year, tenant)
 
 
 def partner_flows(session, tenant, year: int, plugin_name: str,

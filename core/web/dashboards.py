@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 
 from .. import clock, formats, labels, workflow
 from ..db import db
+from ..features import workshops
 from ..hookspecs import hookimpl
 from ..models import (
     Appointment,
@@ -28,11 +29,7 @@ from ..models import (
     Organisation,
     Referral,
     State,
-    WorkshopInvitation,
-    WorkshopSession,
-    WorkshopTheme,
 )
-from ..models.accompaniment import SEATED, InvitationStatus
 from ..models.referral import AWAITING_ANSWER, CLOSED
 from ..plugins.types import Panel
 from ..reports import charts, delays, workload
@@ -282,7 +279,8 @@ def _manager_charts(steps, year: int) -> dict:
     attendance by theme."""
     timed = [d for d in steps if d.median_days is not None]
     by_partner = referrals_by_partner(db.session, g.tenant, year)
-    attendance = workshop_attendance(db.session, g.tenant, year)
+    start, end = clock.year_bounds(year, g.tenant)
+    attendance = workshops.attendance_by_theme(db.session, start, min(end, clock.now()))
     return {
         "delays": steps,
         "delays_chart": charts.horizontal_bars(
@@ -311,9 +309,7 @@ def _days(value) -> str:
 def referrals_by_partner(session, tenant, year: int) -> list[tuple[str, int]]:
     """The referrals the partners sent to the city's CCAS in ``year`` (Paris dates), by
     sending organisation, most first."""
-    zone = clock.zone(tenant)
-    start = datetime.combine(date(year, 1, 1), time(), zone)
-    end = datetime.combine(date(year + 1, 1, 1), time(), zone)
+    start, end = clock.year_bounds(year, tenant)
     rows = session.execute(
         select(Organisation.name, func.count(Referral.id))
         .join(Organisation, Organisation.id == Referral.from_organisation_id)
@@ -321,29 +317,6 @@ def referrals_by_partner(session, tenant, year: int) -> list[tuple[str, int]]:
                Organisation.kind != "ccas")
         .group_by(Organisation.name)).all()
     return sorted(((name, n) for name, n in rows), key=lambda r: (-r[1], r[0]))
-
-
-def workshop_attendance(session, tenant, year: int) -> list[tuple[str, int, int]]:
-    """The workshop sessions held in ``year`` up to now, by theme: ``(theme, present,
-    seated)`` — those marked present, and those registered or present."""
-    zone = clock.zone(tenant)
-    start = datetime.combine(date(year, 1, 1), time(), zone)
-    rows = session.execute(
-        select(WorkshopTheme.title, WorkshopInvitation.status, func.count())
-        .join(WorkshopSession, WorkshopSession.id == WorkshopInvitation.session_id)
-        .join(WorkshopTheme, WorkshopTheme.id == WorkshopSession.theme_id)
-        .where(WorkshopSession.starts_at >= start,
-               WorkshopSession.starts_at < min(clock.now(), datetime.combine(
-                   date(year + 1, 1, 1), time(), zone)),
-               WorkshopInvitation.status.in_(SEATED))
-        .group_by(WorkshopTheme.title, WorkshopInvitation.status)).all()
-    totals: dict[str, list[int]] = {}
-    for title, status, n in rows:
-        present_seated = totals.setdefault(title, [0, 0])
-        present_seated[1] += n
-        if status == InvitationStatus.attended:
-            present_seated[0] += n
-    return sorted(((t, p, s) for t, (p, s) in totals.items()), key=lambda r: r[0])
 
 
 def lender_files() -> dict:
@@ -354,7 +327,8 @@ def partner_referrals() -> dict:
     """A partner's referrals: those sent by its organisation by status (key figures and a
     chart), and those waiting for its answer."""
     org_id = current_user.organisation_id
-    year_start = date(clock.today(g.tenant).year, 1, 1)
+    year = clock.today(g.tenant).year
+    year_start, _end = clock.year_bounds(year, g.tenant)
     sent = dict(db.session.execute(
         select(Referral.status, func.count())
         .where(Referral.from_organisation_id == org_id).group_by(Referral.status)).all())
@@ -366,10 +340,10 @@ def partner_referrals() -> dict:
         .order_by(Referral.created_at).limit(LIMIT)).all()
     this_year = db.session.scalar(select(func.count()).select_from(Referral).where(
         Referral.from_organisation_id == org_id,
-        Referral.created_at >= datetime.combine(year_start, time(), clock.zone(g.tenant))))
+        Referral.created_at >= year_start))
     return {
         "sent_total": sum(sent.values()), "sent_this_year": this_year,
-        "year": year_start.year, "waiting": waiting,
+        "year": year, "waiting": waiting,
         "in_progress": sum(n for code, n in sent.items() if code not in CLOSED),
         "chart": charts.horizontal_bars(
             "graphique-orientations", "Mes orientations par statut",
