@@ -215,3 +215,41 @@ def test_openapi_documents_the_referral_endpoints_from_the_schemas(client):
     assert {"get", "post"} <= set(spec["paths"]["/api/v1/referrals"])
     assert "ReferralIn" in spec["components"]["schemas"]
     assert "consent" in spec["components"]["schemas"]["ReferralIn"]["properties"]
+
+
+def test_referral_json_is_the_document_the_schema_describes(client, users, api_token, session,
+                                                            in_tenant, tenant):
+    """``dump_referral`` builds the JSON without marshmallow (speed): it must give exactly
+    what ``ReferralOutSchema`` (the OpenAPI document) would, for a referral with an
+    attachment and a history of several steps and for one with few fields filled."""
+    from core.schemas.referrals import ReferralOutSchema, dump_referral
+
+    referrer, staff = api_token(users["referrer"]), api_token(users["secretary"])
+    attachment = {"filename": "avis.pdf", "content_type": "application/pdf",
+                  "content_base64": base64.b64encode(PDF).decode()}
+    full = post(client, referrer, body(attachments=[attachment])).get_json()
+    bare = post(client, referrer, body(
+        person={"first_name": "Jo", "last_name": "Durand", "birth_date": "1980-01-01",
+                "phone": "0611111111"},
+        note="")).get_json()
+    assert "id" in full and "id" in bare, (full, bare)
+    decided = client.post(f"/api/v1/referrals/{full['id']}/decision",
+                          json={"decision": "accept", "message": "Reçu"},
+                          headers={"Authorization": f"Bearer {staff}",
+                                   "Idempotency-Key": "json-1"})
+    assert decided.status_code == 200, decided.get_json()
+    with in_tenant(tenant):
+        session.expire_all()
+        for referral_id in (full["id"], bare["id"]):
+            referral = session.get(Referral, (tenant.id, uuid.UUID(referral_id)))
+            by_schema = ReferralOutSchema().dump({
+                **{name: getattr(referral, name) for name in (
+                    "id", "reference", "status_label", "created_at", "updated_at",
+                    "status_changed_at", "from_organisation", "to_organisation", "purpose",
+                    "amount_requested", "note", "consent", "consent_at", "consent_by",
+                    "decline_reason", "history", "consent_method", "outcome",
+                    "attachments")},
+                "status": str(referral.status), "person": referral,
+                "extra": referral.extra or {}})
+            assert dump_referral(referral) == by_schema
+            assert len(by_schema["history"]) >= 1

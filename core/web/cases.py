@@ -289,16 +289,20 @@ def _case_context(case, errors=None, message=None, failed_transition=None,
         blocking = workflow.failed_checks(case, case.state)
     sees_file = cases.lender_sees_file(db.session, case, role)
     budget = cases.budget_lines(db.session, case) if sees_file else {}
-    entered = {t.to_state for t in case.transitions}  # loaded for the timeline anyway
+    timeline = cases.transitions(db.session, case)
+    entered = {t.to_state for t in timeline}
+    interviews = cases.interviews(db.session, case) if sees_file else []
     return {
         "case": case, "person": case.person, "role": role, "moves": moves,
         "reason_lists": reason_lists, "destinations": destinations, "blocking": blocking,
-        "timeline": case.transitions, "states": workflow.current().labels(),
+        "timeline": timeline, "states": workflow.current().labels(),
         "purposes": PURPOSE_LABELS,
         "sources": SOURCE_LABELS, "employments": EMPLOYMENT_LABELS,
         "sees_file": sees_file,
         "consent_methods": referrals.CONSENT_METHODS,
-        "interviews": cases.interviews(db.session, case) if sees_file else [],
+        "interviews": interviews,
+        "interview_authors": cases.worker_names(
+            db.session, (i.social_worker_id for i in interviews)),
         "private_notes": cases.may_read_private_notes(role),
         "budget": budget,
         "figures": cases.budget_figures(db.session, case, tenant, lines=budget)
