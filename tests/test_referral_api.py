@@ -222,6 +222,7 @@ def test_referral_json_is_the_document_the_schema_describes(client, users, api_t
     """``dump_referral`` builds the JSON without marshmallow (speed): it must give exactly
     what ``ReferralOutSchema`` (the OpenAPI document) would, for a referral with an
     attachment and a history of several steps and for one with few fields filled."""
+    from core import referrals
     from core.schemas.referrals import ReferralOutSchema, dump_referral
 
     referrer, staff = api_token(users["referrer"]), api_token(users["secretary"])
@@ -252,4 +253,27 @@ def test_referral_json_is_the_document_the_schema_describes(client, users, api_t
                 "status": str(referral.status), "person": referral,
                 "extra": referral.extra or {}})
             assert dump_referral(referral) == by_schema
+            # as the list reads them: the page's history and attachments as rows
+            history, attachments = referrals.history_and_attachments(session, [referral])
+            assert dump_referral(referral, history[referral.id],
+                                 attachments[referral.id]) == by_schema
             assert len(by_schema["history"]) >= 1
+
+
+def test_a_status_change_in_the_same_transaction_shows_in_the_history(
+        users, session, in_tenant, tenant):
+    """The new referral's history is set without reading it back; a change made next in
+    the same transaction (a plugin answering at once) still shows in it."""
+    from datetime import date
+
+    from core import referrals
+
+    with in_tenant(tenant):
+        referral = referrals.submit(session, users["referrer"], referrals.ReferralInput(
+            first_name="Léa", last_name="Martin", birth_date=date(1990, 4, 2),
+            phone="0600000000", email=None, purpose="mobility", amount_requested="1500.00",
+            consent=True, note="", to_organisation_id=None, extra={}))
+        assert [h.to_status for h in referral.history] == ["sent"]
+        referrals.set_status(session, referral, "received", users["secretary"])
+        assert [h.to_status for h in referral.history] == ["sent", "received"]
+        session.rollback()

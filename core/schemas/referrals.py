@@ -166,9 +166,13 @@ def _organisation(org):
     return None if org is None else {"id": org.id, "name": _text(org.name)}
 
 
-def referral_data(referral) -> dict:
+def referral_data(referral, history=None, attachments=None) -> dict:
     """The referral as a referrer or staff member may see it (no case internals), as
-    Python values shaped as ``ReferralOutSchema`` documents."""
+    Python values shaped as ``ReferralOutSchema`` documents; ``history`` and
+    ``attachments``: its status changes and attachments when the caller read them for a
+    page (``core.referrals.history_and_attachments``), its relationships otherwise."""
+    history = referral.history if history is None else history
+    attachments = referral.attachments if attachments is None else attachments
     return {
         "id": referral.id, "reference": _text(referral.reference),
         "status": str(referral.status), "status_label": _text(referral.status_label),
@@ -189,19 +193,19 @@ def referral_data(referral) -> dict:
         "consent_method": _text(referral.consent_method), "outcome": _text(referral.outcome),
         "history": [{"from_status": _text(h.from_status), "to_status": _text(h.to_status),
                      "at": h.at, "reason_code": _text(h.reason_code),
-                     "message": _text(h.message)} for h in referral.history],
+                     "message": _text(h.message)} for h in history],
         "attachments": [{"id": a.id, "filename": _text(a.filename),
                          "content_type": _text(a.content_type),
                          "size": None if a.size is None else int(a.size)}
-                        for a in referral.attachments],
+                        for a in attachments],
     }
 
 
-def dump_referral(referral) -> dict:
+def dump_referral(referral, history=None, attachments=None) -> dict:
     """The referral as a referrer or staff member may see it (no case internals), JSON-
     ready: ``ReferralOutSchema``'s document, built without marshmallow (``core.schemas.
     plain``; ``tests/test_referral_api.py`` checks both give the same)."""
-    data = referral_data(referral)
+    data = referral_data(referral, history, attachments)
     extra = data.pop("extra")
     out = plain(data)
     out["extra"] = extra  # marshmallow's Dict field writes it as it is
