@@ -16,7 +16,7 @@ from ..cases.intake import IntakeRequest, PossibleDuplicates
 from ..db import db
 from ..errors import UserError, problem
 from ..policy import CASE_READERS, CCAS_STAFF, allow
-from ..schemas.cases import TransitionInSchema, dump_case, intake_schema
+from ..schemas.cases import TransitionInSchema, case_data, dump_case, intake_schema
 from .auth import token_authenticated
 from .blueprint import bp
 from .body import load_json
@@ -161,7 +161,8 @@ def list_cases():
     rows = list(rows)
     more, rows = len(rows) > per_page, rows[:per_page]
     role, flow = _role(), workflow.current()
-    items = [dump_case(db.session, c, role, detail=False, flow=flow) for c in rows]
+    # Python values: the app's JSON provider writes them as dump_case would
+    items = [case_data(db.session, c, role, detail=False, flow=flow) for c in rows]
     audit.record_list_read(db.session, "case.list", rows, page=page, surface="api")
     db.session.commit()
     return jsonify({"items": items, "total": total, "has_more": more,
@@ -192,7 +193,7 @@ def get_case(case_id: str):
               schema: ProblemSchema
     """
     case = cases.get_case(db.session, case_id, _role())
-    body = dump_case(db.session, case, _role())
+    body = case_data(db.session, case, _role())  # written by the app's JSON provider
     audit.record_now(db.session, "case.read", case)
     db.session.commit()
     return jsonify(body)
