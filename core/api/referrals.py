@@ -27,6 +27,7 @@ from . import idempotency
 from .auth import token_authenticated
 from .blueprint import bp
 from .body import load_json
+from .views import created
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
@@ -112,10 +113,8 @@ def create_referral():
             _attachments(data.get("attachments") or []),
             tenant=g.tenant,
         )
-        response = jsonify(dump_referral(referral))
-        response.status_code = 201
-        response.headers["Location"] = url_for("api.get_referral", referral_id=referral.id)
-        return response
+        return created(dump_referral(referral),
+                       url_for("api.get_referral", referral_id=referral.id))
 
     return idempotency.handle(view)
 
