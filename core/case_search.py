@@ -52,8 +52,8 @@ BATCH = 5000
 # letter; typographic apostrophes and dashes → ASCII; no-break space → space. One
 # character each, so that SQL's ``translate`` does the same (``backfill_sql``).
 _ONE_TO_ONE: dict[str, str] = {}
-for _code in range(0xC0, 0x250):
-    _char = chr(_code)
+for _code in [*range(0xC0, 0x250), *range(0x1E00, 0x1F00)]:  # Latin-1 to Extended-B,
+    _char = chr(_code)                                      # Latin Extended Additional
     _bare = "".join(c for c in unicodedata.normalize("NFKD", _char)
                     if not unicodedata.combining(c))
     if len(_bare) == 1 and _bare.isascii() and _bare.isalpha() and _bare != _char:

@@ -31,6 +31,8 @@ EXPECTED = {
     "case_list": (4, 6),
     "case_list_state": (4, 6),
     "case_list_count": (5, 7),
+    # the name search is one more condition of the list's statement (core.case_search)
+    "case_search": (4, 6),
     "referral_list": (5, 7),
     "referral_create": (14, 18),
 }
@@ -93,6 +95,7 @@ def test_statements_per_request_on_the_main_endpoints(world):
                                         "/cases?per_page=20&state=intake"),
         "case_list_count": lambda: call("social_worker", "GET",
                                         "/cases?per_page=20&count=true"),
+        "case_search": lambda: call("social_worker", "GET", "/cases?per_page=20&q=nom1"),
         "referral_list": lambda: call("referrer", "GET", "/referrals"),
         "referral_create": lambda: _referral(call, 9),
     }
