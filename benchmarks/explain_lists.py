@@ -7,7 +7,9 @@ Usage::
 
 The queries are the hand-written equivalent's (``benchmarks/request_speed.py``: the same shapes
 as the application's, bound parameters included), plus a search for a name nobody has
-(the worst case of ``LIKE '%word%'``). Prints, per query, the server's execution time and
+(the worst case of ``LIKE '%word%'``), and the application's search by tokens
+(``core.case_search``: ``TOKEN_SEARCH``, the condition it adds to the list) for the same
+two words. Prints, per query, the server's execution time and
 the plan's scan nodes (``--plans``: the whole plan). The tenant's transaction is signed as
 the application's are (the test wall key of the scratch database).
 """
@@ -29,6 +31,17 @@ def _bench():
     return request_speed
 
 
+#: The application's name search (``core.case_search.case_matches``), one word.
+TOKEN_SEARCH = """AND EXISTS (SELECT 1 FROM case_search_tokens t WHERE t.tenant_id = c.tenant_id
+     AND t.case_id = c.id AND t.token >= :word AND t.token < :word_end)"""
+
+
+def _word(word: str) -> dict:
+    from core.case_search import TOP, normalise
+
+    return {"word": normalise(word), "word_end": normalise(word) + TOP}
+
+
 def queries(bench) -> dict[str, tuple[str, dict]]:
     """name -> (SQL, extra parameters); ``:tenant_id`` and ``:org_id`` added by the caller."""
     page = {"limit": 21, "offset": 0}
@@ -40,6 +53,9 @@ def queries(bench) -> dict[str, tuple[str, dict]]:
                         {**page, "like": "%martin%"}),
         "case_search_nobody": (bench.LIST_SQL.format(state=bench.SEARCH),
                                {**page, "like": "%zzyx%"}),
+        "token_search": (bench.LIST_SQL.format(state=TOKEN_SEARCH), {**page, **_word("martin")}),
+        "token_search_nobody": (bench.LIST_SQL.format(state=TOKEN_SEARCH),
+                                {**page, **_word("zzyx")}),
         "referral_list": (bench.REFERRALS_SQL.format(order="r.updated_at, r.id"),
                           {"limit": 51}),
         "portal_list": (bench.REFERRALS_SQL.format(order="r.updated_at DESC"),

@@ -199,7 +199,7 @@ def index_tenant(connection, tenant_id: int) -> int:
 # -- the ORM's writes -------------------------------------------------------------------
 
 _NAMES = ("first_name", "last_name")
-_CASE_KEYS = ("reference", "person_id")
+_CASE_KEYS = ("reference", "person_id", "person")
 
 
 def _changed(obj, names) -> bool:
@@ -216,7 +216,8 @@ def _after_flush(session: Session, _flush_context) -> None:
         if isinstance(obj, Case):
             person = session.identity_map.get(
                 session.identity_key(Person, (obj.tenant_id, obj.person_id)))
-            if person is None:
+            if person is None or set(_NAMES) & inspect(person).expired_attributes:
+                # not at hand (or expired): read with the others, no load inside a flush
                 stale.setdefault(obj.tenant_id, (set(), set()))[0].add(obj.id)
             else:
                 new.setdefault(obj.tenant_id, []).append(
@@ -288,10 +289,14 @@ def backfill_sql() -> str:
 
 
 def backfill(connection) -> int:
-    """Write the tokens of every stored case: set-based on PostgreSQL
-    (:func:`backfill_sql`), through :func:`index_tenant` per tenant elsewhere (SQLite:
-    development and test databases)."""
+    """Write the tokens of every stored case, as the owner (migration 0022): set-based on
+    PostgreSQL (:func:`backfill_sql`, across tenants by ``ccas.cross`` for the
+    transaction), through :func:`index_tenant` per tenant elsewhere (SQLite: development
+    and test databases)."""
     if connection.dialect.name == "postgresql":
+        # every tenant's rows: the policies let the owner through with ccas.cross, for
+        # this transaction only
+        rawsql.set_tenant_guc(connection, "", "on", None)
         return connection.execute(text(backfill_sql())).rowcount
     written = 0
     tenants = [row[0] for row in connection.execute(text("SELECT id FROM tenants"))]

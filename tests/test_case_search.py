@@ -221,6 +221,21 @@ def test_a_new_reference_and_another_person_rewrite_the_tokens(people, session, 
         assert stored_tokens(session) == computed_tokens(session)
 
 
+def test_a_case_opened_for_a_person_of_an_earlier_transaction_gets_their_names(
+        people, session, tenant, in_tenant):
+    with in_tenant(tenant):
+        person = session.get(Case, (tenant.id, people["O'Brien"][0])).person
+        session.commit()  # the person's attributes expire
+        second = cases.open_case(session, person, "health", "800", intake_date=date(2026, 4, 1))
+        session.commit()
+        assert found(session, "o'brien") == {people["O'Brien"][0], second.id}
+        other = session.get(Case, (tenant.id, people["Nguyen"][0]))
+        other.person = person
+        session.commit()
+        assert other.id in found(session, "brien")
+        assert stored_tokens(session) == computed_tokens(session)
+
+
 def test_a_deleted_case_leaves_no_tokens(people, session, tenant, in_tenant):
     with in_tenant(tenant):
         case = session.get(Case, (tenant.id, people["Le"][0]))
