@@ -35,16 +35,31 @@ import unicodedata
 import uuid
 from collections.abc import Iterable
 
-from sqlalchemy import and_, delete, event, exists, inspect, select, text
+from sqlalchemy import (
+    and_,
+    delete,
+    event,
+    false,
+    func,
+    inspect,
+    literal,
+    select,
+    text,
+)
 from sqlalchemy.orm import Session
 
-from . import rawsql
+from . import rawsql, tenancy
 from .models import Case, CaseSearchToken, Person
 
 #: The upper end of the range of tokens starting with a word: above any character.
 TOP = "\U0010ffff"
 #: The words of a search taken into account (the rest are ignored, as before).
 MAX_WORDS = 4
+#: A word more tokens than this start with is common: its cases are not gathered but
+#: probed one by one, newest first (:func:`filter_by_words`). The break-even of the two
+#: plans is about sqrt(page × cases) matches (1,450 at 100,000 cases, 4,600 at a
+#: million); measured in docs/performance.md.
+COMMON = 2000
 #: Rows read per statement when tokens are written for cases already stored.
 BATCH = 5000
 
@@ -91,21 +106,65 @@ def search_words(q: str | None) -> list[str]:
     return [word for word in words if word.strip()]
 
 
-def case_matches(word: str):
-    """The criterion on ``Case``: one of its tokens starts with the normalised ``word``."""
-    return exists().where(
-        CaseSearchToken.tenant_id == Case.tenant_id,
-        CaseSearchToken.case_id == Case.id,
-        CaseSearchToken.token >= word,
-        CaseSearchToken.token < word + TOP,
-    )
+def _starts_with(word: str):
+    """The tokens starting with ``word``: one range of the index, leakproof comparisons."""
+    return and_(CaseSearchToken.token >= word, CaseSearchToken.token < word + TOP)
 
 
-def filter_by_words(stmt, q: str | None):
+def _current_tenant():
+    """The tenant's tokens, said in the statement (the index's first column; the ORM's
+    scoping and the row-level security policy say it too, but not as an index bound)."""
+    return CaseSearchToken.tenant_id == tenancy.require_tenant_id()
+
+
+def case_probe(word: str):
+    """The criterion on ``Case``: one of its tokens starts with the normalised ``word``,
+    checked case by case on the primary key ``(tenant_id, case_id, token)`` (a subquery
+    with ``LIMIT`` is never turned into a join; the prefix compared by ``substr`` so that
+    no plan reads the word's whole range of the token index for each case)."""
+    return (select(literal(1)).where(
+        CaseSearchToken.tenant_id == Case.tenant_id, CaseSearchToken.case_id == Case.id,
+        func.substr(CaseSearchToken.token, 1, len(word)) == word,
+    ).limit(1).correlate(Case).scalar_subquery().is_not(None))
+
+
+def token_counts(session, words: list[str]) -> dict[str, int]:
+    """How many tokens of the tenant start with each word, counted up to
+    ``COMMON + 1`` (at most that many index entries read per word): one statement."""
+    counts = session.execute(select(*[
+        select(func.count()).select_from(
+            select(CaseSearchToken.case_id).where(_current_tenant(), _starts_with(word))
+            .limit(COMMON + 1).subquery()).scalar_subquery()
+        for word in words])).one()
+    return dict(zip(words, counts, strict=True))
+
+
+def filter_by_words(session, stmt, q: str | None):
     """``stmt`` (a select of ``Case``) restricted to the cases every word of ``q``
-    matches."""
-    for word in search_words(q):
-        stmt = stmt.where(case_matches(word))
+    matches, in the plan that reads least.
+
+    The planner cannot tell a rare word from a common one by the range alone (it
+    estimates one row either way), so the words' tokens are counted first (capped, one
+    statement): a word nobody has gives no case at once; the rarest word, when at most
+    :data:`COMMON` tokens start with it, drives (its cases by the index, then sorted);
+    when every word is common, the cases are read newest first and each probed, which
+    stops as soon as the page is full. The other words are probed on the candidates.
+    Either way a search reads about ``COMMON`` index entries and probes, or ``page ×
+    cases ÷ matches`` probes, whatever the tenant's size.
+    """
+    words = search_words(q)
+    if not words:
+        return stmt
+    counts = token_counts(session, words)
+    if 0 in counts.values():
+        return stmt.where(false())
+    rarest = min(words, key=counts.__getitem__)
+    if counts[rarest] <= COMMON:
+        stmt = stmt.where(Case.id.in_(
+            select(CaseSearchToken.case_id).where(_current_tenant(), _starts_with(rarest))))
+    for word in words:
+        if word != rarest or counts[rarest] > COMMON:
+            stmt = stmt.where(case_probe(word))
     return stmt
 
 
@@ -305,6 +364,6 @@ def backfill(connection) -> int:
     return written
 
 
-__all__ = ["backfill", "backfill_sql", "case_matches", "case_tokens", "filter_by_words",
+__all__ = ["backfill", "backfill_sql", "case_probe", "case_tokens", "filter_by_words",
            "index_new_cases", "index_tenant", "install", "normalise", "reindex_cases",
            "search_words", "suffixes"]

@@ -114,8 +114,13 @@ def test_the_tokens_of_a_text_are_its_suffixes_not_starting_with_a_space():
     "nobody",          # no one
     "a b c d e",       # more than four words: the first four only
 ])
+@pytest.mark.parametrize("common", [case_search.COMMON, 0],
+                         ids=["rarest-word-gathered", "every-word-probed"])
 def test_a_search_finds_the_cases_the_like_search_found(people, session, tenant, in_tenant,
-                                                      q):
+                                                      monkeypatch, q, common):
+    """Both plans (``core.case_search.filter_by_words``): the rarest word's cases gathered
+    from the index, or every case probed newest first when all the words are common."""
+    monkeypatch.setattr(case_search, "COMMON", common)
     with in_tenant(tenant):
         assert found(session, q) == old_search(session, q)
 

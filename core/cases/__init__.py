@@ -377,7 +377,7 @@ def workflow_states() -> set[str]:
     return set(workflow.current().states) | {s.value for s in State}
 
 
-def filter_cases(stmt, filters: CaseFilters):
+def filter_cases(session, stmt, filters: CaseFilters):
     if filters.state:
         # the core's states and the enabled plugins'
         if filters.state not in workflow_states():
@@ -401,7 +401,7 @@ def filter_cases(stmt, filters: CaseFilters):
     if filters.date_to:
         stmt = stmt.where(Case.intake_date <= filters.date_to)
     # every word a substring of the last name, first name or reference (core.case_search)
-    return case_search.filter_by_words(stmt, filters.q)
+    return case_search.filter_by_words(session, stmt, filters.q)
 
 
 # The case list's sortable columns (``core.sorting``): key -> what it orders by. The
@@ -454,7 +454,7 @@ def list_cases(session, role: str, filters: CaseFilters, page: int = 1,
     :func:`case_sort_spec`), and the total (``None`` unless ``count``: counting reads
     every matching case of the tenant, which a page does not need). ``offset`` defaults
     to ``(page - 1) * per_page``."""
-    stmt = filter_cases(visible_cases(role), filters)
+    stmt = filter_cases(session, visible_cases(role), filters)
     total = None
     if count:
         total = int(session.scalar(
