@@ -813,6 +813,10 @@ def endpoints(ctx: dict) -> dict:
         "case_search": {
             "app": ("get", "/api/v1/cases?per_page=20&q=martin", {"headers": sw}, 200),
             "hand": ("get", "/hand/cases?per_page=20&q=martin", {"headers": sw}, 200)},
+        # a name nobody has: the worst case of a search that reads the cases until 20 match
+        "case_search_nobody": {
+            "app": ("get", "/api/v1/cases?per_page=20&q=zzyx", {"headers": sw}, 200),
+            "hand": ("get", "/hand/cases?per_page=20&q=zzyx", {"headers": sw}, 200)},
         "referral_list": {
             "app": ("get", "/api/v1/referrals", {"headers": ref}, 200),
             "hand": ("get", "/hand/referrals", {"headers": ref}, 200)},

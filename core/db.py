@@ -14,7 +14,7 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from . import tenancy
+from . import case_search, tenancy
 
 
 class CcasSession(Session):
@@ -22,6 +22,7 @@ class CcasSession(Session):
 
 
 tenancy.install(CcasSession)
+case_search.install(CcasSession)
 
 
 def make_engine(url: str) -> Engine:

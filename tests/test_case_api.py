@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import types
 import json
+import types
 import uuid
 
 import pytest

@@ -19,7 +19,7 @@ from sqlalchemy import case as sa_case
 from sqlalchemy.orm import aliased, contains_eager
 from sqlalchemy.orm.exc import StaleDataError
 
-from .. import audit, clock, formats, plugins, sorting, tenancy, workflow
+from .. import audit, case_search, clock, formats, plugins, sorting, tenancy, workflow
 from ..errors import NotFound, UserError
 from ..models import (
     CHARGE_CATEGORIES,
@@ -389,7 +389,7 @@ def workflow_states() -> set[str]:
     return set(workflow.current().states) | {s.value for s in State}
 
 
-def filter_cases(stmt, filters: CaseFilters):
+def filter_cases(session, stmt, filters: CaseFilters):
     if filters.state:
         # the core's states and the enabled plugins'
         if filters.state not in workflow_states():
@@ -412,20 +412,8 @@ def filter_cases(stmt, filters: CaseFilters):
         stmt = stmt.where(Case.intake_date >= filters.date_from)
     if filters.date_to:
         stmt = stmt.where(Case.intake_date <= filters.date_to)
-    q = (filters.q or "").strip()
-    if q:
-        # one join to persons, for the filter and the loading of ``Case.person`` alike
-        # (the joined eager load would add a second one)
-        stmt = stmt.join(Person, Person.id == Case.person_id).options(
-            contains_eager(Case.person))
-        for word in q.split()[:4]:
-            like = f"%{word.lower()}%"
-            stmt = stmt.where(
-                func.lower(Person.last_name).like(like)
-                | func.lower(Person.first_name).like(like)
-                | func.lower(Case.reference).like(like)
-            )
-    return stmt
+    # every word a substring of the last name, first name or reference (core.case_search)
+    return case_search.filter_by_words(session, stmt, filters.q)
 
 
 # The case list's sortable columns (``core.sorting``): key -> what it orders by. The
@@ -460,9 +448,9 @@ def case_sort_spec() -> sorting.SortSpec:
 _WORKER = aliased(User, name="sort_worker")
 
 
-def _sort_joins(stmt, sort: sorting.Sorting, filters: CaseFilters):
-    """The joins ``sort`` needs (the person's name is joined already when searched)."""
-    if sort.key == "person" and not (filters.q or "").strip():
+def _sort_joins(stmt, sort: sorting.Sorting):
+    """The joins ``sort`` needs."""
+    if sort.key == "person":
         stmt = stmt.join(Person, Person.id == Case.person_id).options(
             contains_eager(Case.person))
     if sort.key == "worker":
@@ -478,7 +466,7 @@ def list_cases(session, role: str, filters: CaseFilters, page: int = 1,
     :func:`case_sort_spec`), and the total (``None`` unless ``count``: counting reads
     every matching case of the tenant, which a page does not need). ``offset`` defaults
     to ``(page - 1) * per_page``."""
-    stmt = filter_cases(visible_cases(role), filters)
+    stmt = filter_cases(session, visible_cases(role), filters)
     total = None
     if count:
         total = int(session.scalar(
@@ -487,7 +475,7 @@ def list_cases(session, role: str, filters: CaseFilters, page: int = 1,
     if sort is None or sort.is_default:
         ordered = stmt.order_by(Case.intake_date.desc(), Case.reference.desc())
     else:
-        ordered = _sort_joins(stmt, sort, filters).order_by(*sorting.order_by(sort))
+        ordered = _sort_joins(stmt, sort).order_by(*sorting.order_by(sort))
     rows = session.scalars(
         ordered.limit(per_page).offset((page - 1) * per_page if offset is None else offset)
     ).unique().all()

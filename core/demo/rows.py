@@ -13,7 +13,8 @@ import random
 import uuid
 from concurrent.futures import Future, ThreadPoolExecutor
 
-from .. import rawsql
+from .. import case_search, rawsql
+from ..models import Case, Person
 from ..models.base import Base
 from ..tenancy import carry, require_tenant_id
 
@@ -84,13 +85,15 @@ class _Completer:
 
 
 def insert_rows(session, model, records: list[dict], *, connection=None,
-                tenant_id: int | None = None) -> None:
+                tenant_id: int | None = None, persons: list[dict] = ()) -> None:
     """Insert ``records`` (dicts of column values; the rest from the model's defaults)
     into ``model``'s table for the current tenant, in batches, in the session's
     transaction (``core.rawsql.bulk_insert`` refuses a record of another tenant, and
     PostgreSQL's row-level security checks them again). ``id`` must be given.
     ``connection`` and ``tenant_id``: the session's connection and the current tenant,
-    taken beforehand (:meth:`Rows.write` in its writer thread)."""
+    taken beforehand (:meth:`Rows.write` in its writer thread). Cases get their search
+    tokens (``core.case_search``) from their records and ``persons``, the records of
+    their persons at hand (the others are read back)."""
     tenant_id = tenant_id if tenant_id is not None else require_tenant_id()
     table = model.__table__
     defaults = _defaults(table)
@@ -99,6 +102,8 @@ def insert_rows(session, model, records: list[dict], *, connection=None,
     for start in range(0, len(records), BATCH):
         batch = [completed(r) for r in records[start:start + BATCH]]
         rawsql.bulk_insert(connection, table, batch, tenant_id)
+        if model is Case:
+            case_search.index_new_cases(connection, tenant_id, batch, persons)
 
 
 class Rows:
@@ -165,6 +170,7 @@ def _write(session, by_model: dict, connection, tenant_id: int) -> dict[str, int
     written = {}
     for model in sorted(by_model, key=lambda m: order[m.__table__.name]):
         records = by_model[model]
-        insert_rows(session, model, records, connection=connection, tenant_id=tenant_id)
+        insert_rows(session, model, records, connection=connection, tenant_id=tenant_id,
+                    persons=by_model.get(Person, ()))
         written[model.__table__.name] = len(records)
     return written

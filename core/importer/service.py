@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import any_, bindparam, select
 from sqlalchemy.dialects.postgresql import ARRAY
 
-from .. import audit, clock, rawsql, tenancy
+from .. import audit, case_search, clock, rawsql, tenancy
 from ..cases import local_today
 from ..errors import UserError
 from ..models import Case, CaseTransition, Person
@@ -262,6 +262,7 @@ def write_rows(session, tenant_id: int, timezone: str, rows: list[ImportRow],
         connection = session.connection()
         for model, records in ((Person, new_people), (Case, cases), (CaseTransition, moves)):
             rawsql.bulk_insert(connection, model.__table__, records, tenant_id)
+        case_search.index_new_cases(connection, tenant_id, cases, new_people)
         result.created += len(cases)
         result.persons_created += len(new_people)
         if progress is not None:

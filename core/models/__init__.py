@@ -60,6 +60,7 @@ from .referral import (
     ReferralStatus,
     ReferralStatusChange,
 )
+from .search import CaseSearchToken
 from .security import (
     OperatorTotpCredential,
     OperatorTotpRecoveryCode,
@@ -111,6 +112,7 @@ __all__ = [
     "PURPOSE_LABELS",
     "SOURCE_LABELS",
     "Case",
+    "CaseSearchToken",
     "CaseTransition",
     "Employment",
     "OutboxKind",

@@ -38,6 +38,10 @@ FORMAT = "ccas-tenant-export"
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
 
+#: Tables derived from others, never carried: rebuilt when an archive is loaded
+#: (``core.case_search.index_tenant``).
+DERIVED_TABLES = frozenset({"case_search_tokens"})
+
 #: Tables whose rows are not carried: transient security material and queues.
 TRANSIENT_TABLES = frozenset({
     "api_tokens", "form_tokens", "idempotency_keys", "password_reset_tokens",

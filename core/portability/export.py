@@ -11,14 +11,18 @@ from sqlalchemy import func, select
 from .. import __version__, audit, clock, migrate, plugins, storage, tenancy
 from ..errors import UserError
 from ..models import Base, OutboxMessage, OutboxStatus, StoredDocument, Tenant
-from .archive import TRANSIENT_TABLES, Manifest, Writer, row_line
+from .archive import DERIVED_TABLES, TRANSIENT_TABLES, Manifest, Writer, row_line
 
 BATCH = 2000
 
 
-def tenant_tables(metadata=Base.metadata, transient: bool = False) -> list:
-    """The tenant-owned tables in dependency order (referenced tables first)."""
+def tenant_tables(metadata=Base.metadata, transient: bool = False,
+                  derived: bool = False) -> list:
+    """The tenant-owned tables in dependency order (referenced tables first): those an
+    archive carries, the transient ones with ``transient``, the derived ones (never in
+    an archive) with ``derived``."""
     return [t for t in metadata.sorted_tables if "tenant_id" in t.c
+            and (derived or t.name not in DERIVED_TABLES)
             and (transient or t.name not in TRANSIENT_TABLES)]
 
 

@@ -20,7 +20,7 @@ from pathlib import Path
 from sqlalchemy import Uuid, select
 from sqlalchemy.exc import IntegrityError
 
-from .. import accounts, audit, migrate, rawsql, storage, tenancy
+from .. import accounts, audit, case_search, migrate, rawsql, storage, tenancy
 from ..errors import UserError
 from ..models import Tenant
 from .archive import Reader, decode
@@ -67,6 +67,7 @@ def import_tenant(session, path: str | Path, slug: str | None = None, new_ids: b
                                     ids)
                 if progress is not None:
                     progress(table.name, count)
+            case_search.index_tenant(connection, tenant.id)
             for key in manifest.files:
                 storage.stage(session, tenant.id, reader.file(key), key=key)
             audit.record(session, "tenant.import", None, file=Path(path).name,

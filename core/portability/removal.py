@@ -17,7 +17,7 @@ def counts(session, tenant: Tenant) -> dict[str, int]:
     out."""
     out = {}
     with tenancy.tenant_scope(tenant.id):
-        for table in tenant_tables(transient=True):
+        for table in tenant_tables(transient=True, derived=True):
             n = session.scalar(select(func.count()).select_from(table)
                                .where(table.c.tenant_id == tenant.id)) or 0
             if n:
@@ -30,7 +30,7 @@ def delete_tenant(session, tenant: Tenant) -> dict[str, int]:
     Nothing is committed here."""
     removed = counts(session, tenant)
     with tenancy.tenant_scope(tenant.id):
-        for table in reversed(tenant_tables(transient=True)):
+        for table in reversed(tenant_tables(transient=True, derived=True)):
             session.execute(delete(table).where(table.c.tenant_id == tenant.id))
     session.execute(delete(Tenant).where(Tenant.id == tenant.id))
     storage.discard_tenant(session, tenant.id)  # its files go once this commits

@@ -61,6 +61,10 @@ class PersonalData:
     :param hold_values: the values of ``hold_column`` that hold the file.
     :param hold_reason: the French reason shown when an erasure is refused.
     :param label: a French title for the subject-access export.
+    :param derived: the columns computed from personal columns of other tables and
+        rewritten whenever those change (the search tokens of a case, from its person's
+        names: ``core.case_search``); neither exported nor purged on their own, the
+        purge's new names rewrite them.
     """
 
     table: str
@@ -71,6 +75,7 @@ class PersonalData:
     hold_values: tuple[str, ...] = ()
     hold_reason: str = ""
     label: str = ""
+    derived: tuple[str, ...] = ()
 
     def __post_init__(self):
         unknown = set(self.personal.values()) - ACTIONS
@@ -88,6 +93,8 @@ CORE: tuple[PersonalData, ...] = (
                   "city": "null", "children_ages": "empty", "monthly_resources": "null"},
         links=(("id", "persons"),),
     ),
+    # suffixes of the normalised names and reference of each case (core.case_search)
+    PersonalData("case_search_tokens", derived=("token",)),
     PersonalData(
         "household_members", label="Membres du foyer",
         personal={"first_name": "name", "last_name": "name", "birth_date": "birth_date"},
@@ -210,7 +217,8 @@ CORE: tuple[PersonalData, ...] = (
         non_personal=("key", "fingerprint", "state", "response_location"),
     ),
     # No personal data of helped persons below (staff accounts, settings, secrets).
-    PersonalData("tenants", non_personal=("slug", "name", "city", "timezone", "settings")),
+    PersonalData("tenants", non_personal=("slug", "name", "city", "timezone", "settings",
+                                            "plugins_stamp")),
     PersonalData("operators", non_personal=("email", "password_hash")),
     PersonalData("users", non_personal=("email", "full_name", "password_hash")),
     PersonalData("organisations",
@@ -258,7 +266,7 @@ def undeclared_columns(tables, registry: dict[str, PersonalData]) -> list[str]:
     missing = []
     for table in tables:
         d = registry.get(table.name)
-        declared = set(d.personal) | set(d.non_personal) if d else set()
+        declared = set(d.personal) | set(d.non_personal) | set(d.derived) if d else set()
         for column in table.c:
             kind = column.type
             if isinstance(kind, Enum) or not isinstance(kind, String | Text | JSON | LargeBinary):
