@@ -323,6 +323,12 @@ class Hand:
         self.wall_key = context.get("wall_key")  # PostgreSQL: signs the transaction's tenant
         self.workflow = workflow
         self.app = self._build()
+        if context.get("pages"):  # the faithful pages (benchmarks/hand_pages.py)
+            from benchmarks.hand_pages import Pages
+
+            self.pages = Pages(self, context["pages"])
+            self.app.add_url_rule("/hand/t/<slug>/orientations/", "portal_page",
+                                  self.pages.portal)
 
     # -- statements --------------------------------------------------------------------
 
@@ -380,6 +386,13 @@ class Hand:
             "actor": f"token:{user['token_id']}:{user['email']}", "action": action,
             "object_type": object_type, "object_id": object_id,
             "ip": request.remote_addr, "detail": detail})
+
+    def _audit_page(self, conn, tenant_id, user, action, **detail):
+        """A page's audit row: the signed-in user (``user:<email>``), no object."""
+        conn.execute(self.q_audit, {
+            "tenant_id": tenant_id, "id": uuid.uuid4(), "at": dt.datetime.now(dt.UTC),
+            "actor": f"user:{user.email}", "action": action, "object_type": "",
+            "object_id": "", "ip": request.remote_addr, "detail": detail})
 
     def _notices(self, purpose, amount) -> list[str]:
         ok = not self.bounds or any(lo <= amount <= hi and (ps is None or purpose in ps)
@@ -800,7 +813,7 @@ def endpoints(ctx: dict) -> dict:
             "hand": ("get", f"/hand/page/case/{case_id}", {"headers": sw}, 200)},
         "portal_list": {
             "app": ("get", f"/t/{slug}/orientations/", {"login": "referrer"}, 200),
-            "hand": ("get", "/hand/page/portal", {"headers": ref}, 200)},
+            "hand": ("get", f"/hand/t/{slug}/orientations/", {"login": "referrer"}, 200)},
         "manager_dashboard": {
             "app": ("get", f"/t/{slug}/", {"login": "manager"}, 200),
             "hand": ("get", "/hand/page/dashboard", {"headers": mgr}, 200)},
@@ -821,6 +834,11 @@ class Runner:
             if response.status_code != 302:
                 sys.exit(f"login of {role} failed: {response.status_code}")
             self.clients[("app", role)] = _isolated(client)
+            # the hand-written pages read the same server-side session from its cookie
+            name = app.config["SESSION_COOKIE_NAME"]
+            signed_in = hand.app.test_client()
+            signed_in.set_cookie(name, client.get_cookie(name).value)
+            self.clients[("hand", role)] = _isolated(signed_in)
         self.clients["app"] = _isolated(app.test_client())
 
     def call(self, variant, spec):
@@ -1132,6 +1150,9 @@ def run(database, args) -> None:
             conn.commit()
 
     hand_ctx = hand_context(app, ctx["tenant_id"], config)
+    from benchmarks.hand_pages import page_context, same_page
+
+    hand_ctx["pages"] = page_context(app, ctx)
     hand = Hand(database.app_url, hand_ctx)
     with app.app_context():
         counter = StatementCounter([db.engine, hand.engine])
@@ -1147,6 +1168,7 @@ def run(database, args) -> None:
 
     only = [n for n in args.only.split(",") if n]
     chosen = [n for n in only if n in specs] if only else list(specs)  # "--only none"
+    pages = check_pages(runner, specs, chosen, same_page)
     if args.show_statements:
         show_statements(runner, specs[args.show_statements])
         return
@@ -1181,7 +1203,7 @@ def run(database, args) -> None:
         "rls": database.dialect == "postgresql" and not args.no_rls,
         "tenants": args.tenants, "cases_per_tenant": args.cases,
         "requests": args.requests, "repeat": args.repeat, "label": args.label,
-        "max_rss_mb": rss, "endpoints": results, **extra,
+        "max_rss_mb": rss, "endpoints": results, **extra, "same_html": pages,
         "generated": ctx["generated"],
         "load_average": [round(x, 2) for x in os.getloadavg()],
     }
@@ -1201,6 +1223,28 @@ def run(database, args) -> None:
         f"{'-norls' if args.no_rls else ''}-{args.cases}.json")
     out.write_text(json.dumps(report, indent=1, default=str) + "\n")
     print(f"written {out} (max RSS {rss} MB, load {os.getloadavg()[0]:.2f})")
+
+
+#: The pages whose hand-written equivalent renders the same HTML (``hand_pages``).
+SAME_HTML = ("portal_list",)
+
+
+def check_pages(runner, specs, chosen, same_page) -> dict:
+    """For each page whose hand-written equivalent is faithful, whether the two responses
+    are the same HTML (CSRF tokens normalised); a difference is printed."""
+    out = {}
+    for name in chosen:
+        if name not in SAME_HTML:
+            continue
+        app_html, hand_html = (runner.call(v, specs[name][v]).get_data(as_text=True)
+                               for v in ("app", "hand"))
+        same, diff = same_page(app_html, hand_html)
+        out[name] = same
+        print(f"{name}: hand-written page {'the same HTML' if same else 'DIFFERS'} "
+              f"({len(app_html):,} characters)")
+        if diff:
+            print(diff)
+    return out
 
 
 def hand_context(app, tenant_id: int, config: dict) -> dict:
