@@ -262,3 +262,88 @@ def test_loaded_settings_are_copies_a_caller_cannot_change_for_the_next(app):
     again = reg.load_settings("credit_municipal", {"amount_max": "2500"})
     assert again["amount_max"] == Decimal("2500") and "injected" not in again
     assert reg.load_settings("credit_municipal", {})["amount_max"] == Decimal("3000")
+
+
+# -- the enabled plugins kept per process under the tenant's plugins_stamp ---------------
+
+
+def _plugin_state_reads(app):
+    """A list that grows by one per statement reading ``plugin_states``."""
+    from sqlalchemy import event
+
+    from core.db import db
+
+    seen: list[str] = []
+
+    def note(_conn, _cursor, statement, *_args):
+        if "FROM plugin_states" in statement:
+            seen.append(statement)
+
+    with app.app_context():
+        event.listen(db.engine, "before_cursor_execute", note)
+    return seen
+
+
+def _request_enabled(app, session, tenant, in_tenant):
+    """What a request of ``tenant`` sees: its tenant row read, then the enabled set."""
+    with app.test_request_context():
+        session.refresh(tenant)
+        with in_tenant(tenant):  # the request's tenant row, as core.app sets it
+            plugins.forget_enabled_cache()  # a new request's g (the tests share one)
+            return plugins.enabled_plugins()
+
+
+def test_a_request_reads_the_enabled_plugins_once_per_change_of_the_tenant(
+        app, tenant, session, in_tenant, enable_plugin):
+    reads = _plugin_state_reads(app)
+    enable_plugin(tenant, "caf")
+    assert _request_enabled(app, session, tenant, in_tenant) == {"caf"}
+    before = len(reads)
+    assert before > 0, "the first request read plugin_states"
+    assert _request_enabled(app, session, tenant, in_tenant) == {"caf"}
+    assert len(reads) == before, "the second request read plugin_states again"
+    # a change, as another worker makes it (a new stamp, nothing forgotten here)
+    with in_tenant(tenant):
+        plugins.set_enabled(session, "adie", True)
+        session.commit()
+    assert _request_enabled(app, session, tenant, in_tenant) == {"caf", "adie"}
+    with in_tenant(tenant):
+        plugins.update_settings(session, "caf", {"family_quotient_threshold": 650})
+        session.commit()
+    with app.test_request_context():
+        session.refresh(tenant)
+        with in_tenant(tenant):
+            assert plugins.plugin_settings("caf")["family_quotient_threshold"] == 650
+
+
+def test_a_rolled_back_change_keeps_the_stamp_and_the_set(app, tenant, session, in_tenant,
+                                                         enable_plugin):
+    enable_plugin(tenant, "caf")
+    stamp = tenant.plugins_stamp
+    with in_tenant(tenant):
+        plugins.set_enabled(session, "adie", True)
+        session.rollback()
+    session.refresh(tenant)
+    assert tenant.plugins_stamp == stamp
+    assert _request_enabled(app, session, tenant, in_tenant) == {"caf"}
+
+
+def test_every_tenant_has_its_own_stamp_and_its_own_set(app, tenant, other_tenant, session,
+                                                        in_tenant, enable_plugin):
+    enable_plugin(tenant, "caf")
+    assert tenant.plugins_stamp and other_tenant.plugins_stamp
+    assert tenant.plugins_stamp != other_tenant.plugins_stamp
+    assert _request_enabled(app, session, tenant, in_tenant) == {"caf"}
+    assert _request_enabled(app, session, other_tenant, in_tenant) == frozenset()
+
+
+def test_a_tenant_row_not_read_by_the_request_is_no_key(app, tenant, other_tenant, session,
+                                                         in_tenant, enable_plugin):
+    """A request of one tenant working in another (the operator's pages) reads the
+    other's plugins from the database, never the cache of the request's tenant."""
+    from flask import g
+    enable_plugin(tenant, "caf")
+    assert _request_enabled(app, session, tenant, in_tenant) == {"caf"}
+    with app.test_request_context(), in_tenant(other_tenant):
+        g.tenant = tenant
+        assert plugins.enabled_plugins() == frozenset()

@@ -26,6 +26,7 @@ import functools
 import importlib
 import json
 import logging
+import uuid
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -39,10 +40,11 @@ from marshmallow import Schema, ValidationError
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import Version
 from sqlalchemy import func, select
+from sqlalchemy import inspect as sa_inspect
 
 from .. import __version__, hookspecs, tenancy
 from ..db import db
-from ..models import Case, PluginState
+from ..models import Case, PluginState, Tenant
 from ..workflow.definitions import CaseWorkflow, Workflow, WorkflowError, merge
 from .calling import Hook
 from .types import PluginInfo
@@ -431,8 +433,47 @@ _ENABLED_QUERY = select(PluginState.plugin_name, PluginState.settings).where(
     PluginState.enabled.is_(True))
 
 
+#: The enabled plugins of each tenant this process has served, under the tenant's
+#: ``plugins_stamp`` (read with the tenant row every request reads anyway): ``{(tenant
+#: id, stamp): ((name, stored settings), …)}``. Every change of a tenant's plugins sets
+#: a new stamp, so a process never serves an old set: the next request reads the new
+#: stamp and misses. Bounded; the oldest entries go first.
+_ENABLED_BY_STAMP: dict[tuple[int, str], tuple[tuple[str, Any], ...]] = {}
+_ENABLED_BY_STAMP_MAX = 4096
+
+
+def _stamp_of(ctx_g, tenant_id: int) -> str | None:
+    """The request's tenant's ``plugins_stamp``, when the request has read the tenant row
+    of ``tenant_id`` (and not expired it): ``None`` otherwise (no cache then)."""
+    tenant = ctx_g.get("tenant") if ctx_g is not None else None
+    if tenant is None:
+        return None
+    loaded = sa_inspect(tenant).dict  # never a load: an expired value is absent
+    if loaded.get("id") != tenant_id:
+        return None
+    return loaded.get("plugins_stamp")
+
+
+def _enabled_rows(session, ctx_g, tenant_id: int) -> tuple[tuple[str, Any], ...]:
+    """``(name, stored settings)`` of the plugins enabled for the tenant: from this
+    process's cache when the tenant's stamp is known, from the database otherwise."""
+    stamp = _stamp_of(ctx_g, tenant_id)
+    key = (tenant_id, stamp)
+    if stamp is not None:
+        cached = _ENABLED_BY_STAMP.get(key)
+        if cached is not None:
+            return cached
+    rows = tuple((name, stored) for name, stored in session.execute(_ENABLED_QUERY).all())
+    if stamp is not None:
+        if len(_ENABLED_BY_STAMP) >= _ENABLED_BY_STAMP_MAX:
+            del _ENABLED_BY_STAMP[next(iter(_ENABLED_BY_STAMP))]
+        _ENABLED_BY_STAMP[key] = rows
+    return rows
+
+
 def enabled_plugins(session=None) -> frozenset[str]:
-    """Names of the usable plugins enabled for the current tenant (cached per request)."""
+    """Names of the usable plugins enabled for the current tenant (cached per request,
+    and per process under the tenant's ``plugins_stamp``)."""
     tenant_id = tenancy.current_tenant_id()
     if tenant_id is None:
         return frozenset()
@@ -442,19 +483,24 @@ def enabled_plugins(session=None) -> frozenset[str]:
         cached = ctx_g.get(cache_key)
         if cached is not None:
             return cached
-    session = session or db.session
-    # the settings come in the same query: the hooks of a request usually read them next
-    rows = session.execute(_ENABLED_QUERY).all()
-    reg = registry()
-    usable = reg.usable()
-    result = frozenset(n for n, _settings in rows if n in usable)
+    # the stored settings come with the set: the hooks of a request usually read them next
+    rows = _enabled_rows(session or db.session, ctx_g, tenant_id)
+    usable = registry().usable()
+    result = frozenset(n for n, _stored in rows if n in usable)
     if ctx_g is not None:
         ctx_g.setdefault(cache_key, result)
-        cache = ctx_g.setdefault(f"ccas_settings_{tenant_id}", {})
-        for name, stored in rows:
-            if name in usable and name not in cache:
-                cache[name] = reg.load_settings(name, stored or {})
+        stored = ctx_g.setdefault(f"ccas_stored_{tenant_id}", {})
+        for name, settings in rows:
+            stored.setdefault(name, settings)
     return result
+
+
+def new_plugins_stamp(session) -> None:
+    """Give the current tenant a new ``plugins_stamp`` (after a change of its plugins, in
+    the same transaction): every process misses its cached set from the next request."""
+    tenant = session.get(Tenant, tenancy.require_tenant_id())
+    if tenant is not None:
+        tenant.plugins_stamp = uuid.uuid4().hex
 
 
 def forget_enabled_cache() -> None:
@@ -464,6 +510,7 @@ def forget_enabled_cache() -> None:
     if has_app_context():
         g.pop(f"ccas_enabled_{tenant_id}", None)
         g.pop(f"ccas_settings_{tenant_id}", None)
+        g.pop(f"ccas_stored_{tenant_id}", None)
         g.pop(f"ccas_derived_{tenant_id}", None)
 
 
@@ -492,13 +539,21 @@ def is_enabled(name: str) -> bool:
 
 def plugin_settings(name: str) -> dict:
     """Typed settings of plugin ``name`` for the current tenant (defaults filled in); read
-    once per request (a list of cases asks for the lender's bounds once, not per case)."""
+    once per request (a list of cases asks for the lender's bounds once, not per case),
+    from the stored form the enabled set brought when the plugin is enabled."""
+    tenant_id = tenancy.current_tenant_id()
     cache = None
     ctx_g = _request_g()
     if ctx_g is not None:
-        cache = ctx_g.setdefault(f"ccas_settings_{tenancy.current_tenant_id()}", {})
+        cache = ctx_g.setdefault(f"ccas_settings_{tenant_id}", {})
         if name in cache:
             return dict(cache[name])
+        enabled_plugins()
+        stored = ctx_g.get(f"ccas_stored_{tenant_id}", {})
+        if name in stored:
+            settings = registry().load_settings(name, stored[name] or {})
+            cache[name] = settings
+            return dict(settings)
     state = db.session.scalar(select(PluginState).where(PluginState.plugin_name == name))
     settings = registry().load_settings(name, state.settings if state else {})
     if cache is not None:
@@ -534,6 +589,7 @@ def set_enabled(session, name: str, enabled: bool) -> Any:
         state = PluginState(plugin_name=name, enabled=enabled, settings={})
         session.add(state)
     state.enabled = enabled
+    new_plugins_stamp(session)
     forget_enabled_cache()
     return state
 
@@ -550,5 +606,6 @@ def update_settings(session, name: str, changes: dict) -> dict:
         state = PluginState(plugin_name=name, enabled=False, settings=stored)
         session.add(state)
     state.settings = stored
+    new_plugins_stamp(session)
     forget_enabled_cache()
     return stored
