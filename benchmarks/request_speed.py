@@ -329,6 +329,7 @@ class Hand:
             self.pages = Pages(self, context["pages"])
             self.app.add_url_rule("/hand/t/<slug>/orientations/", "portal_page",
                                   self.pages.portal)
+            self.app.add_url_rule("/hand/t/<slug>/", "dashboard_page", self.pages.dashboard)
 
     # -- statements --------------------------------------------------------------------
 
@@ -776,7 +777,6 @@ def endpoints(ctx: dict) -> dict:
     slug, case_id, t = ctx["slug"], ctx["case_id"], ctx["tenant_id"]
     sw = {"Authorization": f"Bearer {ctx['tokens']['social_worker']}"}
     ref = {"Authorization": f"Bearer {ctx['tokens']['referrer']}"}
-    mgr = {"Authorization": f"Bearer {ctx['tokens']['manager']}"}
     counter = {"n": 0}
 
     def referral_body():
@@ -816,7 +816,7 @@ def endpoints(ctx: dict) -> dict:
             "hand": ("get", f"/hand/t/{slug}/orientations/", {"login": "referrer"}, 200)},
         "manager_dashboard": {
             "app": ("get", f"/t/{slug}/", {"login": "manager"}, 200),
-            "hand": ("get", "/hand/page/dashboard", {"headers": mgr}, 200)},
+            "hand": ("get", f"/hand/t/{slug}/", {"login": "manager"}, 200)},
     }
 
 
@@ -1226,7 +1226,7 @@ def run(database, args) -> None:
 
 
 #: The pages whose hand-written equivalent renders the same HTML (``hand_pages``).
-SAME_HTML = ("portal_list",)
+SAME_HTML = ("portal_list", "manager_dashboard")
 
 
 def check_pages(runner, specs, chosen, same_page) -> dict:
@@ -1240,6 +1240,9 @@ def check_pages(runner, specs, chosen, same_page) -> dict:
                                for v in ("app", "hand"))
         same, diff = same_page(app_html, hand_html)
         out[name] = same
+        if os.environ.get("CCAS_PAGES_DUMP"):  # a folder: both pages kept to read
+            for variant, html in (("app", app_html), ("hand", hand_html)):
+                Path(os.environ["CCAS_PAGES_DUMP"], f"{name}-{variant}.html").write_text(html)
         print(f"{name}: hand-written page {'the same HTML' if same else 'DIFFERS'} "
               f"({len(app_html):,} characters)")
         if diff:
