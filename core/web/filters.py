@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from flask import Flask, g, url_for
+from jinja2 import pass_context
 from markupsafe import Markup
 
 from .. import clock, formats, labels, workflow
@@ -16,19 +17,11 @@ def format_money(value) -> str:
     return formats.money(value)
 
 
-def _zone():
-    """The request's tenant's time zone, looked up once per request (a list page formats
-    a date per row)."""
-    zone = g.get("ccas_zone")
-    if zone is None:
-        zone = g.ccas_zone = clock.zone(g.get("tenant"))
-    return zone
-
-
 def local_datetime(value: datetime | None) -> datetime | None:
     if value is None:
         return None
-    return value.astimezone(_zone())
+    tenant = g.get("tenant")
+    return value.astimezone(clock.zone(tenant))
 
 
 def format_datetime(value: datetime | None) -> str:
@@ -41,6 +34,32 @@ def format_date(value: date | datetime | None) -> str:
         return ""
     if isinstance(value, datetime):
         value = local_datetime(value)
+    return value.strftime("%d/%m/%Y")
+
+
+# The filters: the tenant from the template's context (a dictionary lookup), ``g`` (a
+# context-local proxy, slower: a list page formats a date per row) only when the context
+# has none (a macro imported without context).
+
+
+def _zone(context):
+    tenant = context.get("tenant")
+    return clock.zone(tenant if tenant is not None else g.get("tenant"))
+
+
+@pass_context
+def datetime_fr(context, value: datetime | None) -> str:
+    if value is None:
+        return ""
+    return value.astimezone(_zone(context)).strftime("%d/%m/%Y %H:%M")
+
+
+@pass_context
+def date_fr(context, value: date | datetime | None) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = value.astimezone(_zone(context))
     return value.strftime("%d/%m/%Y")
 
 
@@ -125,8 +144,8 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["audit_action"] = audit_action
     app.jinja_env.globals["audit_object"] = audit_object
     app.jinja_env.filters["money"] = format_money
-    app.jinja_env.filters["datetime_fr"] = format_datetime
-    app.jinja_env.filters["date_fr"] = format_date
+    app.jinja_env.filters["datetime_fr"] = datetime_fr
+    app.jinja_env.filters["date_fr"] = date_fr
     app.jinja_env.filters["percent"] = formats.percent
     app.jinja_env.filters["number"] = formats.number
     app.jinja_env.filters["label"] = lambda code, vocabulary: labels.label(vocabulary, code)
