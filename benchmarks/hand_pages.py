@@ -206,12 +206,12 @@ JOIN cases c ON c.tenant_id = f.tenant_id AND c.id = f.case_id
 JOIN persons p ON p.tenant_id = c.tenant_id AND p.id = c.person_id
 WHERE f.tenant_id = :tenant_id AND f.done_on IS NULL AND f.planned_on < :today
   AND c.state IN :follow_states
-ORDER BY f.planned_on LIMIT 10"""
+ORDER BY f.planned_on, f.id LIMIT 10"""
 DASH_TASKS_SQL = """
 SELECT t.case_id, c.reference, t.kind, t.message, t.suggested_action, t.created_at
 FROM accompaniment_tasks t JOIN cases c ON c.tenant_id = t.tenant_id AND c.id = t.case_id
 WHERE t.tenant_id = :tenant_id AND t.status = 'open'
-ORDER BY t.created_at DESC LIMIT 10"""
+ORDER BY t.created_at DESC, t.id DESC LIMIT 10"""
 DASH_APPOINTMENTS_SQL = """
 SELECT a.id, a.starts_at, a.duration_minutes, a.mode, a.place, a.kind, a.status, c.reference,
        p.first_name, p.last_name, u.full_name, u.email

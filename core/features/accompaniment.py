@@ -198,7 +198,7 @@ def overdue(session, on: date, worker_id: uuid.UUID | None = None,
         select(FollowUp).join(Case, Case.id == FollowUp.case_id)
         .where(FollowUp.done_on.is_(None), FollowUp.planned_on < on,
                Case.state.in_(sorted(FOLLOW_STATES)))
-        .order_by(FollowUp.planned_on)
+        .order_by(FollowUp.planned_on, FollowUp.id)  # the same order at every reading
     )
     if worker_id is not None:
         stmt = stmt.where(Case.social_worker_id == worker_id)
@@ -444,7 +444,8 @@ def tasks(session, case: Case | None = None, open_only: bool = False,
           limit: int | None = None) -> list[AccompanimentTask]:
     """The accompaniment tasks, newest first (of ``case``, open ones, those of
     ``worker_id`` or of no one; the first ``limit``), each with its case (and person)."""
-    stmt = select(AccompanimentTask).order_by(AccompanimentTask.created_at.desc())
+    stmt = select(AccompanimentTask).order_by(AccompanimentTask.created_at.desc(),
+                                              AccompanimentTask.id.desc())
     if case is not None:
         stmt = stmt.where(AccompanimentTask.case_id == case.id)
     if open_only:
