@@ -33,3 +33,14 @@ def test_a_context_without_tenant_falls_back_to_the_requests_tenant(app):
         assert filters.datetime_fr({}, NEW_YEAR_UTC) == "31/12/2025 20:30"
         assert filters.date_fr({}, NEW_YEAR_UTC) == "31/12/2025"
         assert filters.format_datetime(NEW_YEAR_UTC) == "31/12/2025 20:30"
+
+
+def test_the_templates_gettext_formats_as_flask_babel(app):
+    """Jinja's newstyle gettext, as Flask-Babel installed it: variables formatted, the
+    message itself trusted markup (a translation is the developers' text)."""
+    with app.test_request_context("/"):
+        assert render_template_string(
+            '{{ _("Demandes reçues en %(year)s", year=2026) }} '
+            '{{ ngettext("%(num)d personne", "%(num)d personnes", 3) }} '
+            '{{ _("l\'équipe & <b>") }}') \
+            == "Demandes reçues en 2026 3 personnes l'équipe & <b>"  # trusted, as before
