@@ -31,7 +31,11 @@ What it does, in one process and from one database:
    equivalent (a Flask app on SQLAlchemy Core: the same authentication lookup, the same
    reads, the same audit rows written in the same transaction, the same JSON; its SQL is
    written out below, endpoint by endpoint) and, where it makes sense, a bare read (the
-   main row by primary key, no authentication, no audit);
+   main row by primary key, no authentication, no audit); the partner portal's list and
+   the manager's dashboard have faithful hand-written pages (``benchmarks/hand_pages.py``:
+   the session cookie's user, the same reads, the application's templates rendered by a
+   plain Jinja environment), checked to return the same HTML before timing (the case
+   page's hand-written page is still a minimal one);
 4. prints p50 / p95 (µs), the ratios and the SQL statements per request, and writes a
    dated JSON.
 
@@ -284,15 +288,6 @@ SELECT {CASE_COLUMNS}
 FROM cases c JOIN persons p ON p.tenant_id = c.tenant_id AND p.id = c.person_id
 WHERE c.tenant_id = :tenant_id AND c.state IN :open_states AND c.state_changed_at < :limit_at
 ORDER BY c.state_changed_at LIMIT 50"""
-RECENT_CASES = """(SELECT id FROM cases WHERE tenant_id = :tenant_id
-                          AND intake_date >= :since)"""
-DASHBOARD_TRANSITIONS_SQL = f"""
-SELECT case_id, from_state, to_state, at FROM case_transitions WHERE tenant_id = :tenant_id
-AND case_id IN {RECENT_CASES}"""
-DASHBOARD_INTERVIEWS_SQL = f"""
-SELECT case_id, min(held_on) FROM interviews WHERE tenant_id = :tenant_id
-AND case_id IN {RECENT_CASES} GROUP BY case_id"""
-
 BARE_SQL = "SELECT id, reference, state, intake_date FROM cases WHERE tenant_id = :tenant_id " \
            "AND id = :case_id"
 
@@ -508,8 +503,6 @@ class Hand:
         self.q_ref_hist_insert = s(REFERRAL_HISTORY_INSERT_SQL, "referral_status_changes")
         self.q_dash_counts = s(DASHBOARD_COUNTS_SQL, "cases")
         self.q_dash_stuck = s(DASHBOARD_STUCK_SQL, "cases", expanding=("open_states",))
-        self.q_dash_transitions = s(DASHBOARD_TRANSITIONS_SQL, "case_transitions", "cases")
-        self.q_dash_interviews = s(DASHBOARD_INTERVIEWS_SQL, "interviews", "cases")
         self.q_bare = s(BARE_SQL, "cases")
         app = Flask("hand")
         hand = self
@@ -663,43 +656,6 @@ class Hand:
             rows = [(k, v) for k, v in data.items() if not isinstance(v, list | dict)]
             rows += [(t["to_state"], t["at"]) for t in data["transitions"]]
             return render_template_string(PAGE, title=data["reference"], rows=rows)
-
-        @app.get("/hand/page/portal")
-        def portal():
-            with hand.engine.begin() as conn:
-                user = hand._authenticate(conn)
-                conn.execute(hand.q_plugins, {"tenant_id": user["tenant_id"]}).all()
-                rows, _h, _a = referral_page(conn, user, order_desc=True, limit=500)
-                for action in hand.list_audit["portal"]:
-                    hand._audit(conn, user, action, "Referral", "", count=len(rows))
-            return render_template_string(PAGE, title="Orientations", rows=[
-                (r["first_name"], r["last_name"], r["status"], _iso(r["updated_at"]),
-                 r["to_name"]) for r in rows])
-
-        @app.get("/hand/page/dashboard")
-        def dashboard():
-            from core.reports import delays
-
-            with hand.engine.begin() as conn:
-                user = hand._authenticate(conn)
-                conn.execute(hand.q_plugins, {"tenant_id": user["tenant_id"]}).all()
-                t = {"tenant_id": user["tenant_id"],
-                     "since": dt.date.today() - dt.timedelta(days=365)}
-                counts = dict(conn.execute(hand.q_dash_counts, t).all())
-                open_states = [code for code, st in hand.flow.states.items()
-                               if not st.terminal and code not in ("disbursed", "repaying")]
-                stuck = conn.execute(hand.q_dash_stuck, {
-                    **t, "open_states": open_states,
-                    "limit_at": dt.datetime.now(dt.UTC) - dt.timedelta(days=30)}).all()
-                points = [delays.TransitionPoint(_uuid(r[0]), r[1], r[2], _aware(r[3]))
-                          for r in conn.execute(hand.q_dash_transitions, t)]
-                first = {_uuid(r[0]): _date(r[1])
-                         for r in conn.execute(hand.q_dash_interviews, t)}
-            medians = delays.median_delays(
-                delays.milestones(points, hand.flow.milestones, first), hand.flow.delays())
-            rows = [(k, v) for k, v in counts.items()] + [(r[1], r[2]) for r in stuck]
-            rows += [(str(m), "") for m in medians]
-            return render_template_string(PAGE, title="Tableau de bord", rows=rows)
 
         @app.get("/bare/cases/<case_id>")
         def bare(case_id):
@@ -1278,7 +1234,8 @@ def hand_wsgi():
     """gunicorn's entry point for the hand-written equivalent (``--http``):
     ``gunicorn -c python:core.gunicorn_conf 'benchmarks.request_speed:hand_wsgi()'``, configured
     by the environment as the application is, plus ``CCAS_BENCH_TENANT_ID`` and
-    ``CCAS_BENCH_LIST_AUDIT`` (the audit rows the app writes per list read, JSON)."""
+    ``CCAS_BENCH_LIST_AUDIT`` (the audit rows the app writes per list read, JSON) and
+    ``CCAS_BENCH_SLUG`` (the tenant's slug: the faithful pages' menus are taken at start)."""
     from core.app import create_app
 
     app = create_app()
@@ -1286,6 +1243,10 @@ def hand_wsgi():
     context = hand_context(app, tenant_id, app.config)
     context["list_audit"] = json.loads(os.environ.get("CCAS_BENCH_LIST_AUDIT") or "{}") \
         or context["list_audit"]
+    from benchmarks.hand_pages import page_context
+
+    context["pages"] = page_context(app, {"tenant_id": tenant_id,
+                                          "slug": os.environ["CCAS_BENCH_SLUG"]})
     return Hand(app.config["CCAS_DATABASE_URL"], context).app
 
 
@@ -1310,6 +1271,7 @@ def http_figures(database, args, ctx: dict, specs: dict, list_audit: dict) -> di
            "CCAS_DATABASE_OWNER_URL": database.owner_url,
            "CCAS_BASE_URL": "http://127.0.0.1", "CCAS_ALLOW_SQLITE": "1"}
     hand_env = {**env, "CCAS_BENCH_TENANT_ID": str(ctx["tenant_id"]),
+                "CCAS_BENCH_SLUG": ctx["slug"],
                 "CCAS_BENCH_LIST_AUDIT": json.dumps(list_audit)}
     with tempfile.TemporaryDirectory(prefix="ccas-bench-http-") as logs:
         return http_run.run(specs, ctx, env, hand_env, password=PASSWORD,
