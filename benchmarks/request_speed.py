@@ -266,8 +266,18 @@ IDEMPOTENCY_DONE_SQL = """
 UPDATE idempotency_keys SET state = 'done', response_status = 201, response_body = :body
 WHERE tenant_id = :tenant_id AND user_id = :user_id AND key = :key"""
 CCAS_ORG_SQL = """
-SELECT id, name, kind FROM organisations WHERE tenant_id = :tenant_id AND kind = 'ccas'
+SELECT id, name, kind, email FROM organisations WHERE tenant_id = :tenant_id AND kind = 'ccas'
 ORDER BY name LIMIT 1"""
+#: the receiving organisation is told by e-mail (its address, or its managers' and
+#: secretaries'), one outbox row per address, in the request's transaction
+RECIPIENTS_SQL = """
+SELECT email FROM users WHERE tenant_id = :tenant_id AND organisation_id = :org_id
+  AND active AND role IN ('manager', 'secretary') ORDER BY email"""
+OUTBOX_INSERT_SQL = """
+INSERT INTO outbox_messages (tenant_id, id, kind, status, recipient, subject, payload, topic,
+  attempts, last_error, created_at, next_attempt_at)
+VALUES (:tenant_id, :id, 'email', 'pending', :recipient, :subject, :payload, :topic, 0, '',
+  :created_at, :next_attempt_at)"""
 REFERRAL_INSERT_SQL = """
 INSERT INTO referrals (tenant_id, id, from_organisation_id, to_organisation_id, created_by_id,
   first_name, last_name, birth_date, phone, email, purpose, amount_requested, note, consent,
@@ -501,6 +511,8 @@ class Hand:
         self.q_ccas_org = s(CCAS_ORG_SQL, "organisations")
         self.q_ref_insert = s(REFERRAL_INSERT_SQL, "referrals")
         self.q_ref_hist_insert = s(REFERRAL_HISTORY_INSERT_SQL, "referral_status_changes")
+        self.q_recipients = s(RECIPIENTS_SQL, "users")
+        self.q_outbox_insert = s(OUTBOX_INSERT_SQL, "outbox_messages")
         self.q_dash_counts = s(DASHBOARD_COUNTS_SQL, "cases")
         self.q_dash_stuck = s(DASHBOARD_STUCK_SQL, "cases", expanding=("open_states",))
         self.q_bare = s(BARE_SQL, "cases")
@@ -636,6 +648,18 @@ class Hand:
                     "at": now, "actor_label": f"token:{user['token_id']}:{user['email']}"})
                 hand._audit(conn, user, "referral.create", "Referral", str(rid),
                             to_organisation=str(_uuid(to_org[0])))
+                recipients = [to_org[3]] if to_org[3] else conn.execute(hand.q_recipients, {
+                    "tenant_id": user["tenant_id"], "org_id": _uuid(to_org[0])}).scalars().all()
+                text_ = (f"Bonjour,\n\nUne personne vous est orientée : objet "
+                         f"{data['purpose']}.\n\nVoir l'orientation : /orientations/{rid}")
+                if recipients:  # one executemany, as the application's unit of work
+                    conn.execute(hand.q_outbox_insert, [{
+                        "tenant_id": user["tenant_id"], "id": uuid.uuid4(),
+                        "recipient": address, "created_at": now, "next_attempt_at": now,
+                        "topic": f"referral:{rid}:created",
+                        "subject": f"Nouvelle orientation {rid.hex[:8].upper()}",
+                        "payload": {"text": text_, "html": f"<p>{text_}</p>",
+                                    "attachments": []}} for address in recipients])
                 body = {"id": str(rid), "reference": rid.hex[:8].upper(), "status": "sent",
                         "person": person, "purpose": data["purpose"],
                         "created_at": now.isoformat(), "history": [

@@ -14,6 +14,7 @@ from .accounts import throttle
 from .api import bp as api_bp
 from .api.auth import authenticate
 from .db import db
+from .schemas.plain import JSONProvider
 from .web import (
     accompaniment,
     account,
@@ -81,6 +82,7 @@ def create_app(config: dict | None = None, registry: plugins.PluginRegistry | No
         template_folder="web/templates",
         static_folder="web/static",
     )
+    app.json = JSONProvider(app)  # dates ISO 8601, decimals as written (core.schemas.plain)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     app.config.update(config_module.load(app.instance_path, config))
     logging.basicConfig(level=app.config["CCAS_LOG_LEVEL"])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import has_request_context, request
 from flask_login import current_user
-from sqlalchemy import event, insert
+from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from . import tenancy
@@ -83,7 +83,7 @@ def record_now(session, action: str, obj=None, actor=None, **detail) -> None:
     the reads of the hot paths (a case read), where the unit of work's bookkeeping for
     one append-only row cost more than the row. Flushes nothing pending."""
     _insert(session, action, obj, actor,
-            request.remote_addr if has_request_context() else None, detail)
+            client_address(request) if has_request_context() else None, detail)
 
 
 def _insert(session, action: str, obj, actor, ip, detail: dict) -> None:
@@ -91,16 +91,15 @@ def _insert(session, action: str, obj, actor, ip, detail: dict) -> None:
     tenant_id = tenancy.current_tenant_id()
     if tenant_id is None:
         raise tenancy.TenantNotSet(f"cannot audit {action}: no tenant is set")
-    with session.no_autoflush:
-        session.execute(insert(AuditEvent).values(
-            tenant_id=tenant_id,
-            actor=actor_label(actor),
-            action=action,
-            object_type=type(obj).__name__ if obj is not None else "",
-            object_id=str(getattr(obj, "id", "") or "") if obj is not None else "",
-            ip=ip,
-            detail={k: _jsonable(v) for k, v in detail.items()},
-        ))
+    tenancy.scoped_insert(session, AuditEvent.__table__, dict(
+        tenant_id=tenant_id,
+        actor=actor_label(actor),
+        action=action,
+        object_type=type(obj).__name__ if obj is not None else "",
+        object_id=str(getattr(obj, "id", "") or "") if obj is not None else "",
+        ip=ip,
+        detail={k: _jsonable(v) for k, v in detail.items()},
+    ))
 
 
 def _jsonable(value):

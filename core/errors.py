@@ -141,6 +141,9 @@ def _html(status: int, detail: str | None = None):
 def register(app: Flask) -> None:
     @app.errorhandler(UserError)
     def _user_error(exc: UserError):
+        # a refusal writes nothing: whatever the view had pending is dropped here, so
+        # that nothing later in the request can commit it
+        _rollback_request_session()
         if is_api_request():
             return problem(
                 exc.status, exc.message, kind=exc.kind, detail_en=exc.message_en,

@@ -21,9 +21,10 @@ from decimal import Decimal
 
 from flask import g
 from marshmallow import ValidationError
-from sqlalchemy import false, or_, select
+from sqlalchemy import bindparam, false, or_, select
+from sqlalchemy.orm.attributes import set_committed_value
 
-from . import audit, cases, clock, organisation_list, plugins, workflow
+from . import audit, cases, clock, organisation_list, plugins, tenancy, workflow
 from .errors import NotFound, UserError
 from .hookspecs import hookimpl
 from .models import (
@@ -143,6 +144,36 @@ def visible_referrals(user):
         return stmt.where(false())
     return stmt.where(or_(Referral.from_organisation_id == org_id,
                           Referral.to_organisation_id == org_id))
+
+
+_CHANGES = ReferralStatusChange.__table__
+_ATTACHED = ReferralAttachment.__table__
+#: The history and the attachments of a page of referrals, two Core reads for the page
+#: (``core.tenancy.scoped_select``): rows, not objects, and never a file's content.
+_HISTORY_OF_PAGE = tenancy.scoped_select(
+    select(_CHANGES.c.referral_id, _CHANGES.c.from_status, _CHANGES.c.to_status,
+           _CHANGES.c.at, _CHANGES.c.reason_code, _CHANGES.c.message)
+    .where(_CHANGES.c.referral_id.in_(bindparam("ids", expanding=True)))
+    .order_by(_CHANGES.c.at))
+_ATTACHMENTS_OF_PAGE = tenancy.scoped_select(
+    select(_ATTACHED.c.referral_id, _ATTACHED.c.id, _ATTACHED.c.filename,
+           _ATTACHED.c.content_type, _ATTACHED.c.size)
+    .where(_ATTACHED.c.referral_id.in_(bindparam("ids", expanding=True)))
+    .order_by(_ATTACHED.c.created_at))
+
+
+def history_and_attachments(session, page) -> tuple[dict, dict]:
+    """``({referral id: [status change rows]}, {referral id: [attachment rows]})`` of the
+    referrals ``page``, oldest first, in two statements."""
+    ids = [r.id for r in page]
+    history: dict = {i: [] for i in ids}
+    attachments: dict = {i: [] for i in ids}
+    if ids:
+        for row in tenancy.scoped_rows(session, _HISTORY_OF_PAGE, {"ids": ids}):
+            history[row.referral_id].append(row)
+        for row in tenancy.scoped_rows(session, _ATTACHMENTS_OF_PAGE, {"ids": ids}):
+            attachments[row.referral_id].append(row)
+    return history, attachments
 
 
 def get_referral(session, user, referral_id) -> Referral:
@@ -421,20 +452,27 @@ def _create(session, referral: Referral, attachments, actor, tenant, now) -> Non
     referral.created_at = referral.updated_at = referral.status_changed_at = now
     session.add(referral)
     session.flush()
-    for item in attachments:
-        session.add(ReferralAttachment(
-            referral_id=referral.id, filename=item.filename.strip()[:200],
-            content_type=item.content_type.split(";")[0].strip().lower(),
-            size=len(item.content), content=item.content, created_at=now,
-        ))
-    session.add(ReferralStatusChange(
+    stored = [ReferralAttachment(
+        referral_id=referral.id, filename=item.filename.strip()[:200],
+        content_type=item.content_type.split(";")[0].strip().lower(),
+        size=len(item.content), content=item.content, created_at=now,
+    ) for item in attachments]
+    sent = ReferralStatusChange(
         referral_id=referral.id, from_status=None, to_status=ReferralStatus.sent.value,
         at=now, actor_label=audit.actor_label(actor),
-    ))
+    )
+    session.add_all([*stored, sent])
     audit.record(session, "referral.create", referral, actor=actor,
                  to_organisation=str(referral.to_organisation_id))
     session.flush()
-    session.refresh(referral)
+    # A new referral's organisations (in the session already), history and attachments
+    # are known: set them rather than reading the referral back.
+    for name, org_id in (("from_organisation", referral.from_organisation_id),
+                         ("to_organisation", referral.to_organisation_id)):
+        set_committed_value(referral, name, session.get(Organisation, (referral.tenant_id,
+                                                                       org_id)))
+    set_committed_value(referral, "history", [sent])
+    set_committed_value(referral, "attachments", stored)
     plugins.hooks().ccas_referral_received(referral=referral, tenant=tenant,
                                            session=session)
 
@@ -457,6 +495,7 @@ def set_status(session, referral: Referral, new: ReferralStatus | str, actor=Non
     audit.record(session, "referral.status", referral, actor=actor, source=old.value,
                  target=new.value, reason=reason)
     session.flush()
+    session.expire(referral, ["history"])  # read again when asked, with this change
     plugins.hooks().ccas_referral_status_changed(
         referral=referral, old_status=old.value, new_status=new.value, message=message or "",
         tenant=_tenant(tenant), session=session)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import types
+import json
 import uuid
 
 import pytest
@@ -266,7 +267,8 @@ def test_case_endpoints_are_in_the_openapi_document(client):
     assert "409" in spec["paths"]["/api/v1/cases/{case_id}/transitions"]["post"]["responses"]
 
 
-def test_case_json_is_the_document_case_schema_describes(api, session, tenant, in_tenant):
+def test_case_json_is_the_document_case_schema_describes(app, api, session, tenant,
+                                                        in_tenant):
     """``dump_case`` builds the JSON without marshmallow (speed): it must give exactly
     what ``CaseSchema`` (the OpenAPI document) would."""
     from core.schemas.cases import CaseSchema, case_data, dump_case
@@ -278,4 +280,25 @@ def test_case_json_is_the_document_case_schema_describes(api, session, tenant, i
             for detail in (True, False):
                 assert dump_case(session, case, role, detail) == CaseSchema().dump(
                     case_data(session, case, role, detail)), (role, detail)
+                # the read and the list hand the Python values to the app's JSON
+                # provider: it must write the same document
+                assert json.loads(app.json.dumps(case_data(session, case, role, detail))) \
+                    == dump_case(session, case, role, detail), (role, detail)
+        session.rollback()
+
+
+def test_the_read_and_the_list_answer_the_case_document(api, session, tenant, in_tenant):
+    """``GET /cases/<id>`` and ``GET /cases`` answer exactly ``dump_case``'s document
+    (the views hand Python values to the JSON provider; the money stays "1500.00")."""
+    from core.schemas.cases import dump_case
+
+    opened = _open(api)
+    read = api("secretary", "GET", f"/cases/{opened['id']}").get_json()
+    listed = api("secretary", "GET", "/cases").get_json()["items"]
+    with in_tenant(tenant):
+        case = session.get(Case, (tenant.id, uuid.UUID(opened["id"])))
+        assert read == dump_case(session, case, "secretary")
+        assert [i for i in listed if i["id"] == opened["id"]] == [
+            dump_case(session, case, "secretary", detail=False)]
+        assert read["amount_requested"] == "1500.00" and "T" in read["state_changed_at"]
         session.rollback()

@@ -46,6 +46,8 @@ def test_new_referral_emails_the_ccas_managers_and_secretaries(app, tenant, user
                                                 users["secretary"].email}
         assert all("Nouvelle orientation" in m.subject for m in mails)
         assert f"http://localhost/t/alpha/orientations/{r.id}" in mails[0].payload["text"]
+        # the sum in French figures ("1 500,00 €"), never "1500.00 €"
+        assert "pour 1\u202f500,00\u00a0€" in mails[0].payload["text"]
 
 
 def test_status_change_emails_the_referrer_in_french_text_and_html(app, tenant, users,

@@ -215,3 +215,65 @@ def test_openapi_documents_the_referral_endpoints_from_the_schemas(client):
     assert {"get", "post"} <= set(spec["paths"]["/api/v1/referrals"])
     assert "ReferralIn" in spec["components"]["schemas"]
     assert "consent" in spec["components"]["schemas"]["ReferralIn"]["properties"]
+
+
+def test_referral_json_is_the_document_the_schema_describes(client, users, api_token, session,
+                                                            in_tenant, tenant):
+    """``dump_referral`` builds the JSON without marshmallow (speed): it must give exactly
+    what ``ReferralOutSchema`` (the OpenAPI document) would, for a referral with an
+    attachment and a history of several steps and for one with few fields filled."""
+    from core import referrals
+    from core.schemas.referrals import ReferralOutSchema, dump_referral
+
+    referrer, staff = api_token(users["referrer"]), api_token(users["secretary"])
+    attachment = {"filename": "avis.pdf", "content_type": "application/pdf",
+                  "content_base64": base64.b64encode(PDF).decode()}
+    full = post(client, referrer, body(attachments=[attachment])).get_json()
+    bare = post(client, referrer, body(
+        person={"first_name": "Jo", "last_name": "Durand", "birth_date": "1980-01-01",
+                "phone": "0611111111"},
+        note="")).get_json()
+    assert "id" in full and "id" in bare, (full, bare)
+    decided = client.post(f"/api/v1/referrals/{full['id']}/decision",
+                          json={"decision": "accept", "message": "Reçu"},
+                          headers={"Authorization": f"Bearer {staff}",
+                                   "Idempotency-Key": "json-1"})
+    assert decided.status_code == 200, decided.get_json()
+    with in_tenant(tenant):
+        session.expire_all()
+        for referral_id in (full["id"], bare["id"]):
+            referral = session.get(Referral, (tenant.id, uuid.UUID(referral_id)))
+            by_schema = ReferralOutSchema().dump({
+                **{name: getattr(referral, name) for name in (
+                    "id", "reference", "status_label", "created_at", "updated_at",
+                    "status_changed_at", "from_organisation", "to_organisation", "purpose",
+                    "amount_requested", "note", "consent", "consent_at", "consent_by",
+                    "decline_reason", "history", "consent_method", "outcome",
+                    "attachments")},
+                "status": str(referral.status), "person": referral,
+                "extra": referral.extra or {}})
+            assert dump_referral(referral) == by_schema
+            # as the list reads them: the page's history and attachments as rows
+            history, attachments = referrals.history_and_attachments(session, [referral])
+            assert dump_referral(referral, history[referral.id],
+                                 attachments[referral.id]) == by_schema
+            assert len(by_schema["history"]) >= 1
+
+
+def test_a_status_change_in_the_same_transaction_shows_in_the_history(
+        users, session, in_tenant, tenant):
+    """The new referral's history is set without reading it back; a change made next in
+    the same transaction (a plugin answering at once) still shows in it."""
+    from datetime import date
+
+    from core import referrals
+
+    with in_tenant(tenant):
+        referral = referrals.submit(session, users["referrer"], referrals.ReferralInput(
+            first_name="Léa", last_name="Martin", birth_date=date(1990, 4, 2),
+            phone="0600000000", email=None, purpose="mobility", amount_requested="1500.00",
+            consent=True, note="", to_organisation_id=None, extra={}))
+        assert [h.to_status for h in referral.history] == ["sent"]
+        referrals.set_status(session, referral, "received", users["secretary"])
+        assert [h.to_status for h in referral.history] == ["sent", "received"]
+        session.rollback()

@@ -337,3 +337,57 @@ def test_an_expired_object_of_another_tenant_does_not_reload(session, two, in_te
     session.expire_all()
     with in_tenant(two[0]), pytest.raises(tenancy.CrossTenantRead):
         _ = b_user.email
+
+
+# -- the Core path of the hot reads (core.tenancy.scoped_select / scoped_rows) ------------
+
+_USER_EMAILS = tenancy.scoped_select(select(User.__table__.c.email))
+
+
+def test_a_scoped_core_read_sees_only_the_current_tenant(session, two, in_tenant):
+    a, b = two[0], two[1]
+    with in_tenant(a):
+        rows = tenancy.scoped_rows(session, _USER_EMAILS)
+        assert [r.email for r in rows] == ["same@city.test"]
+        ids = tenancy.scoped_rows(session, tenancy.scoped_select(
+            select(User.__table__.c.tenant_id)))
+        assert {r.tenant_id for r in ids} == {a.id}
+    with in_tenant(b):
+        ids = tenancy.scoped_rows(session, tenancy.scoped_select(
+            select(User.__table__.c.tenant_id)))
+        assert {r.tenant_id for r in ids} == {b.id}
+
+
+def test_a_scoped_core_read_without_a_tenant_raises(session, two):
+    with pytest.raises(tenancy.TenantNotSet):
+        tenancy.scoped_rows(session, _USER_EMAILS)
+
+
+def test_a_scoped_core_read_is_one_tenant_table_without_joins():
+    users, orgs = User.__table__, Organisation.__table__
+    with pytest.raises(TypeError):
+        tenancy.scoped_select(select(users.c.email).join_from(
+            users, orgs, orgs.c.id == users.c.organisation_id))
+    with pytest.raises(TypeError):
+        tenancy.scoped_select(select(Tenant.__table__.c.slug))  # not a tenant table
+    with pytest.raises(TypeError):
+        tenancy.scoped_select(select(users.c.email, orgs.c.name))  # two tables
+
+
+def test_a_scoped_core_insert_stamps_the_current_tenant_and_refuses_another(
+        session, two, in_tenant):
+    from core.models import AuditEvent
+
+    a, b = two[0], two[1]
+    with in_tenant(a):
+        tenancy.scoped_insert(session, AuditEvent.__table__,
+                              {"actor": "test", "action": "probe.core", "detail": {}})
+        with pytest.raises(tenancy.CrossTenantWrite):
+            tenancy.scoped_insert(session, AuditEvent.__table__, {
+                "tenant_id": b.id, "actor": "test", "action": "probe.other", "detail": {}})
+        session.commit()
+        assert session.scalars(select(AuditEvent.action).where(
+            AuditEvent.action.like("probe.%"))).all() == ["probe.core"]
+    with in_tenant(b):
+        assert session.scalars(select(AuditEvent.action).where(
+            AuditEvent.action.like("probe.%"))).all() == []

@@ -14,12 +14,13 @@ from .. import audit, cases, paging, workflow
 from ..cases import intake as intake_service
 from ..cases.intake import IntakeRequest, PossibleDuplicates
 from ..db import db
-from ..errors import UserError, problem
+from ..errors import problem
 from ..policy import CASE_READERS, CCAS_STAFF, allow
-from ..schemas.cases import TransitionInSchema, dump_case, intake_schema
+from ..schemas.cases import TransitionInSchema, case_data, dump_case, intake_schema
 from .auth import token_authenticated
 from .blueprint import bp
 from .body import load_json
+from .views import caller_role, created
 
 MAX_PER_PAGE = 100
 
@@ -33,10 +34,6 @@ def _consent(data: dict) -> dict:
     if not data.get("consent"):
         return {}
     return {"consent": "yes", "consent_method": data.get("consent_method")}
-
-
-def _role() -> str:
-    return str(current_user.role)
 
 
 @bp.route("/cases", methods=["POST"])
@@ -104,9 +101,7 @@ def create_case():
                          "birth_date": p.birth_date.isoformat()} for p in exc.duplicates],
         )
     db.session.commit()
-    response = jsonify(dump_case(db.session, case, _role()))
-    response.status_code = 201
-    return response
+    return created(dump_case(db.session, case, caller_role()))
 
 
 @bp.route("/cases", methods=["GET"])
@@ -156,12 +151,13 @@ def list_cases():
     per_page = paging.bounded_int(args.get("per_page"), "per_page", 25, 1, MAX_PER_PAGE)
     count = (args.get("count") or "").lower() in ("1", "true", "yes")
     # one row more than the page says whether another page follows, without a count
-    rows, total = cases.list_cases(db.session, _role(), filters, page, per_page + 1,
+    rows, total = cases.list_cases(db.session, caller_role(), filters, page, per_page + 1,
                                    count=count, offset=(page - 1) * per_page)
     rows = list(rows)
     more, rows = len(rows) > per_page, rows[:per_page]
-    role, flow = _role(), workflow.current()
-    items = [dump_case(db.session, c, role, detail=False, flow=flow) for c in rows]
+    role, flow = caller_role(), workflow.current()
+    # Python values: the app's JSON provider writes them as dump_case would
+    items = [case_data(db.session, c, role, detail=False, flow=flow) for c in rows]
     audit.record_list_read(db.session, "case.list", rows, page=page, surface="api")
     db.session.commit()
     return jsonify({"items": items, "total": total, "has_more": more,
@@ -191,8 +187,8 @@ def get_case(case_id: str):
             application/problem+json:
               schema: ProblemSchema
     """
-    case = cases.get_case(db.session, case_id, _role())
-    body = dump_case(db.session, case, _role())
+    case = cases.get_case(db.session, case_id, caller_role())
+    body = case_data(db.session, case, caller_role())  # written by the app's JSON provider
     audit.record_now(db.session, "case.read", case)
     db.session.commit()
     return jsonify(body)
@@ -251,20 +247,16 @@ def transition_case(case_id: str):
             application/problem+json:
               schema: ProblemSchema
     """
-    case = cases.get_case(db.session, case_id, _role())
+    case = cases.get_case(db.session, case_id, caller_role())
     data = load_json(_TRANSITION_IN)
-    try:
-        workflow.apply_transition(
-            db.session, case,
-            workflow.TransitionRequest(
-                target=data["to"], version=data["version"], reason=data["reason"],
-                reason_text=data["reason_text"], destination=data["destination"],
-                data=_consent(data),
-            ),
-            current_user,
-        )
-        db.session.commit()
-    except UserError:
-        db.session.rollback()
-        raise
-    return jsonify(dump_case(db.session, case, _role()))
+    workflow.apply_transition(
+        db.session, case,
+        workflow.TransitionRequest(
+            target=data["to"], version=data["version"], reason=data["reason"],
+            reason_text=data["reason_text"], destination=data["destination"],
+            data=_consent(data),
+        ),
+        current_user,
+    )
+    db.session.commit()
+    return jsonify(dump_case(db.session, case, caller_role()))

@@ -19,10 +19,7 @@ from ..policy import CASE_READERS, CCAS_STAFF, allow
 from ..schemas.file import dump_document
 from .auth import token_authenticated
 from .blueprint import bp
-
-
-def _role() -> str:
-    return str(current_user.role)
+from .views import caller_role, created
 
 
 def _kind_labels(case) -> dict:
@@ -52,7 +49,7 @@ def list_documents(case_id: str):
             application/problem+json:
               schema: ProblemSchema
     """
-    case = cases.get_file_case(db.session, case_id, _role())
+    case = cases.get_file_case(db.session, case_id, caller_role())
     labels, today = _kind_labels(case), local_today(g.tenant)
     rows = stored_documents.stored(db.session, case)
     body = {"items": [dump_document(d, labels, today) for d in rows], "kinds": labels}
@@ -114,27 +111,21 @@ def attach_document(case_id: str):
             application/problem+json:
               schema: ProblemSchema
     """
-    case = cases.get_case(db.session, case_id, _role())
+    case = cases.get_case(db.session, case_id, caller_role())
     if request.mimetype != "multipart/form-data":
         raise UserError("Envoyez la pièce en multipart/form-data (champs « kind » et "
                         "« file »).", status=415,
                         message_en="Send the file as multipart/form-data.")
     upload = request.files.get("file")
-    try:
-        doc = stored_documents.attach_upload(
-            db.session, g.tenant, case, kind=request.form.get("kind"),
-            data=upload.read() if upload is not None else b"",
-            filename=upload.filename if upload is not None else "",
-            issued_on=request.form.get("issued_on"),
-            expires_on=request.form.get("expires_on"), actor=current_user)
-    except UserError:
-        db.session.rollback()
-        raise
+    doc = stored_documents.attach_upload(
+        db.session, g.tenant, case, kind=request.form.get("kind"),
+        data=upload.read() if upload is not None else b"",
+        filename=upload.filename if upload is not None else "",
+        issued_on=request.form.get("issued_on"),
+        expires_on=request.form.get("expires_on"), actor=current_user)
     body = dump_document(doc, _kind_labels(case), local_today(g.tenant))
     db.session.commit()
-    response = jsonify(body)
-    response.status_code = 201
-    return response
+    return created(body)
 
 
 @bp.route("/cases/<case_id>/documents/<file_id>", methods=["GET"])
@@ -162,7 +153,7 @@ def download_document(case_id: str, file_id: str):
             application/problem+json:
               schema: ProblemSchema
     """
-    case = cases.get_file_case(db.session, case_id, _role())
+    case = cases.get_file_case(db.session, case_id, caller_role())
     doc = stored_documents.get(db.session, case, file_id)
     data = stored_documents.read(db.session, doc, current_user)
     db.session.commit()
@@ -198,12 +189,8 @@ def remove_document(case_id: str, file_id: str):
             application/problem+json:
               schema: ProblemSchema
     """
-    case = cases.get_case(db.session, case_id, _role())
+    case = cases.get_case(db.session, case_id, caller_role())
     doc = stored_documents.get(db.session, case, file_id)
-    try:
-        stored_documents.remove(db.session, doc, current_user)
-    except UserError:
-        db.session.rollback()
-        raise
+    stored_documents.remove(db.session, doc, current_user)
     db.session.commit()
     return Response(status=204)

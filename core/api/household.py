@@ -14,7 +14,6 @@ from flask_login import current_user
 from .. import audit, cases
 from ..cases import household, local_today
 from ..db import db
-from ..errors import UserError
 from ..policy import CASE_READERS, CCAS_STAFF, allow
 from ..schemas.file import (
     CoBorrowerInSchema,
@@ -26,24 +25,11 @@ from ..schemas.file import (
 from .auth import token_authenticated
 from .blueprint import bp
 from .body import load_json
+from .views import caller_role, created
 
 _MEMBER_IN = HouseholdMemberInSchema()
 _MEMBER_PATCH = HouseholdMemberPatchSchema()
 _CO_BORROWER_IN = CoBorrowerInSchema()
-
-
-def _role() -> str:
-    return str(current_user.role)
-
-
-def _written(fn):
-    """Run a service change: rolled back and re-raised on a refusal, committed otherwise."""
-    try:
-        result = fn()
-    except UserError:
-        db.session.rollback()
-        raise
-    return result
 
 
 @bp.route("/cases/<case_id>/household", methods=["GET"])
@@ -69,8 +55,8 @@ def get_household(case_id: str):
             application/problem+json:
               schema: ProblemSchema
     """
-    case = cases.get_file_case(db.session, case_id, _role())
-    body = dump_household(db.session, case, _role(), local_today(g.tenant))
+    case = cases.get_file_case(db.session, case_id, caller_role())
+    body = dump_household(db.session, case, caller_role(), local_today(g.tenant))
     audit.record(db.session, "case.read", case, view="household", surface="api")
     db.session.commit()
     return jsonify(body)
@@ -111,15 +97,12 @@ def add_household_member(case_id: str):
             application/problem+json:
               schema: ProblemSchema
     """
-    case = cases.get_case(db.session, case_id, _role())
+    case = cases.get_case(db.session, case_id, caller_role())
     data = load_json(_MEMBER_IN)
-    member = _written(lambda: household.add_member(db.session, case.person, data,
-                                                   current_user, g.tenant))
-    body = dump_member(member, case, _role(), local_today(g.tenant))
+    member = household.add_member(db.session, case.person, data, current_user, g.tenant)
+    body = dump_member(member, case, caller_role(), local_today(g.tenant))
     db.session.commit()
-    response = jsonify(body)
-    response.status_code = 201
-    return response
+    return created(body)
 
 
 @bp.route("/cases/<case_id>/household/members/<member_id>", methods=["PATCH"])
@@ -161,12 +144,11 @@ def update_household_member(case_id: str, member_id: str):
             application/problem+json:
               schema: ProblemSchema
     """
-    case = cases.get_case(db.session, case_id, _role())
+    case = cases.get_case(db.session, case_id, caller_role())
     member = household.get_member(db.session, case.person, member_id)
     data = load_json(_MEMBER_PATCH)
-    _written(lambda: household.update_member(db.session, member, data, current_user,
-                                             g.tenant))
-    body = dump_member(member, case, _role(), local_today(g.tenant))
+    household.update_member(db.session, member, data, current_user, g.tenant)
+    body = dump_member(member, case, caller_role(), local_today(g.tenant))
     db.session.commit()
     return jsonify(body)
 
@@ -197,9 +179,9 @@ def remove_household_member(case_id: str, member_id: str):
             application/problem+json:
               schema: ProblemSchema
     """
-    case = cases.get_case(db.session, case_id, _role())
+    case = cases.get_case(db.session, case_id, caller_role())
     member = household.get_member(db.session, case.person, member_id)
-    _written(lambda: household.remove_member(db.session, member, current_user, g.tenant))
+    household.remove_member(db.session, member, current_user, g.tenant)
     db.session.commit()
     return Response(status=204)
 
@@ -239,10 +221,9 @@ def set_co_borrower(case_id: str):
             application/problem+json:
               schema: ProblemSchema
     """
-    case = cases.get_case(db.session, case_id, _role())
+    case = cases.get_case(db.session, case_id, caller_role())
     data = load_json(_CO_BORROWER_IN)
-    _written(lambda: household.set_co_borrower(db.session, case, data["member_id"],
-                                               current_user, g.tenant))
-    body = dump_household(db.session, case, _role(), local_today(g.tenant))
+    household.set_co_borrower(db.session, case, data["member_id"], current_user, g.tenant)
+    body = dump_household(db.session, case, caller_role(), local_today(g.tenant))
     db.session.commit()
     return jsonify(body)

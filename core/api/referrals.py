@@ -11,7 +11,6 @@ from datetime import UTC, datetime
 from flask import g, jsonify, request, url_for
 from flask_login import current_user
 from sqlalchemy import and_, or_
-from sqlalchemy.orm import selectinload
 
 from .. import audit, referrals
 from ..db import db
@@ -28,6 +27,7 @@ from . import idempotency
 from .auth import token_authenticated
 from .blueprint import bp
 from .body import load_json
+from .views import created
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
@@ -113,10 +113,8 @@ def create_referral():
             _attachments(data.get("attachments") or []),
             tenant=g.tenant,
         )
-        response = jsonify(dump_referral(referral))
-        response.status_code = 201
-        response.headers["Location"] = url_for("api.get_referral", referral_id=referral.id)
-        return response
+        return created(dump_referral(referral),
+                       url_for("api.get_referral", referral_id=referral.id))
 
     return idempotency.handle(view)
 
@@ -191,12 +189,12 @@ def list_referrals():
         raise UserError(f"limit : entre 1 et {MAX_LIMIT}.", status=400, field="limit",
                         message_en="Invalid limit.")
     rows = db.session.scalars(
-        stmt.order_by(Referral.updated_at, Referral.id).limit(limit + 1)
-        # the page's history and attachments in two queries, not two per referral
-        .options(selectinload(Referral.history), selectinload(Referral.attachments))).all()
+        stmt.order_by(Referral.updated_at, Referral.id).limit(limit + 1)).all()
     page = rows[:limit]
     next_cursor = _encode_cursor(page[-1]) if len(rows) > limit else None
-    items = [dump_referral(r) for r in page]
+    # the page's history and attachments in two queries, not two per referral
+    history, attachments = referrals.history_and_attachments(db.session, page)
+    items = [dump_referral(r, history[r.id], attachments[r.id]) for r in page]
     audit.record_list_read(db.session, "referral.list", page, actor=current_user,
                            surface="api")
     db.session.commit()

@@ -11,12 +11,12 @@ from flask_login import current_user
 from .. import audit, cases
 from ..cases import synthesis
 from ..db import db
-from ..errors import UserError
 from ..policy import CASE_READERS, SOCIAL_WORKERS, allow
 from ..schemas.file import SynthesisInSchema, dump_synthesis
 from .auth import token_authenticated
 from .blueprint import bp
 from .body import load_json
+from .views import caller_role, created
 
 _SYNTHESIS_IN = SynthesisInSchema()
 
@@ -44,7 +44,7 @@ def get_synthesis(case_id: str):
             application/problem+json:
               schema: ProblemSchema
     """
-    case = cases.get_file_case(db.session, case_id, str(current_user.role))
+    case = cases.get_file_case(db.session, case_id, caller_role())
     versions = [dump_synthesis(row) for row in synthesis.versions(db.session, case)]
     audit.record(db.session, "case.read", case, view="synthesis", surface="api")
     db.session.commit()
@@ -85,15 +85,9 @@ def write_synthesis(case_id: str):
             application/problem+json:
               schema: ProblemSchema
     """
-    case = cases.get_case(db.session, case_id, str(current_user.role))
+    case = cases.get_case(db.session, case_id, caller_role())
     data = load_json(_SYNTHESIS_IN)
-    try:
-        row = synthesis.write(db.session, case, data, current_user)
-    except UserError:
-        db.session.rollback()
-        raise
+    row = synthesis.write(db.session, case, data, current_user)
     body = dump_synthesis(row)
     db.session.commit()
-    response = jsonify(body)
-    response.status_code = 201
-    return response
+    return created(body)

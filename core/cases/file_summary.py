@@ -85,7 +85,10 @@ def build(session, case, tenant) -> FileSummary:
     person = case.person
     lines = cases.budget_lines(session, case)
     worker = case.social_worker
-    submitted = [t.at for t in case.transitions if t.to_state == "submitted_to_lender"]
+    submitted = [t.at for t in cases.transitions(session, case)
+                 if t.to_state == "submitted_to_lender"]
+    interviews = cases.interviews(session, case)
+    authors = cases.worker_names(session, (i.social_worker_id for i in interviews))
     return FileSummary(
         tenant_name=tenant.name if tenant is not None else "",
         reference=case.reference,
@@ -108,12 +111,9 @@ def build(session, case, tenant) -> FileSummary:
         source=SOURCE_LABELS[case.source],
         social_worker=(worker.full_name or worker.email) if worker else "",
         interviews=[
-            InterviewSummary(
-                i.held_on, i.duration_minutes,
-                (i.social_worker.full_name or i.social_worker.email) if i.social_worker else "",
-                i.shared_note,
-            )
-            for i in cases.interviews(session, case)
+            InterviewSummary(i.held_on, i.duration_minutes,
+                             authors.get(i.social_worker_id, ""), i.shared_note)
+            for i in interviews
         ],
         resources=[(label, lines[c]) for c, label in RESOURCE_CATEGORIES.items() if c in lines],
         charges=[(label, lines[c]) for c, label in CHARGE_CATEGORIES.items() if c in lines],

@@ -22,7 +22,7 @@ from flask import current_app
 from markupsafe import escape
 from sqlalchemy import select
 
-from .. import clock
+from .. import clock, formats
 from ..hookspecs import hookimpl
 from ..models import (
     PURPOSE_LABELS,
@@ -150,8 +150,8 @@ def ccas_referral_status_changed(referral, old_status, new_status, message, tena
 def referral_created(session, tenant, referral) -> None:
     to_org = referral.to_organisation
     topic = f"referral:{referral.id}:created"
-    amount = (f" pour {referral.amount_requested} €" if referral.amount_requested is not None
-              else "")
+    amount = (f" pour {formats.money(referral.amount_requested)}"
+              if referral.amount_requested is not None else "")
     _email(
         session, organisation_recipients(session, to_org),
         f"Nouvelle orientation {referral.reference} de {referral.from_organisation.name}",

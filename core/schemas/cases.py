@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import functools
-import uuid
-from datetime import date
-from decimal import Decimal
 
 from marshmallow import EXCLUDE, Schema, fields, validate
 
 from .. import cases, workflow
 from ..models import Employment, Purpose, Source
 from .common import Money
+from .plain import plain
 
 _PURPOSES = [p.value for p in Purpose]
 _SOURCES = [s.value for s in Source if s != Source.import_]
@@ -173,35 +171,6 @@ def dump_case(session, case, role: str, detail: bool = True, flow=None) -> dict:
     return plain(case_data(session, case, role, detail, flow))
 
 
-def plain(value):
-    """``value`` with UUIDs, decimals, dates and times as marshmallow's fields of
-    ``CaseSchema`` write them (``str``, ``format(d, "f")``, ISO 8601)."""
-    kind = type(value)  # the exact types first: a list page converts thousands of values
-    if kind is str or kind is int or value is None or kind is bool:
-        return value
-    if kind is dict:
-        return {k: plain(v) for k, v in value.items()}
-    if kind is list:
-        return [plain(v) for v in value]
-    if kind is uuid.UUID:
-        return str(value)
-    if kind is Decimal:
-        return format(value, "f")
-    if isinstance(value, dict):
-        return {k: plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [plain(v) for v in value]
-    if value is None or isinstance(value, str | int | float | bool):
-        return value
-    if isinstance(value, uuid.UUID):
-        return str(value)
-    if isinstance(value, Decimal):
-        return format(value, "f")
-    if isinstance(value, date):  # datetime included
-        return value.isoformat()
-    return str(value)
-
-
 def case_data(session, case, role: str, detail: bool = True, flow=None) -> dict:
     """The case as ``role`` may see it, as Python values (``CaseSchema``'s input): the
     lender's agents see only the identity until the file is submitted to them, and nobody
@@ -235,7 +204,7 @@ def case_data(session, case, role: str, detail: bool = True, flow=None) -> dict:
             {"from_state": t.from_state, "to_state": t.to_state, "at": t.at,
              "actor": t.actor_label.split(":")[-1], "reason": t.reason_code,
              "reason_text": t.reason_text}
-            for t in case.transitions
+            for t in cases.transitions(session, case)
         ]
         if sees_file:
             private = cases.may_read_private_notes(role)

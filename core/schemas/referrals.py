@@ -7,6 +7,7 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate, valida
 from .. import cases
 from ..models import Purpose, ReferralStatus
 from .common import Money
+from .plain import plain
 
 REQUIRED = {"required": "Champ obligatoire.", "null": "Champ obligatoire."}
 
@@ -156,22 +157,56 @@ class ReferralListSchema(Schema):
         "description": "Pass as `cursor` to get the next page; null on the last page."})
 
 
-_REFERRAL_OUT = ReferralOutSchema()  # built once (see ``core.schemas.cases``)
+def _text(value):
+    """A value as marshmallow's ``String`` field writes it (enums by their value)."""
+    return None if value is None else str(value)
 
 
-def dump_referral(referral) -> dict:
-    """The referral as a referrer or staff member may see it (no case internals)."""
-    return _REFERRAL_OUT.dump({
-        "id": referral.id, "reference": referral.reference, "status": str(referral.status),
-        "status_label": referral.status_label, "created_at": referral.created_at,
-        "updated_at": referral.updated_at, "status_changed_at": referral.status_changed_at,
-        "from_organisation": referral.from_organisation,
-        "to_organisation": referral.to_organisation,
-        "person": referral, "purpose": referral.purpose,
-        "amount_requested": referral.amount_requested, "note": referral.note,
-        "consent": referral.consent, "consent_at": referral.consent_at,
-        "consent_by": referral.consent_by, "extra": referral.extra or {},
-        "decline_reason": referral.decline_reason, "history": referral.history,
-        "consent_method": referral.consent_method, "outcome": referral.outcome,
-        "attachments": referral.attachments,
-    })
+def _organisation(org):
+    return None if org is None else {"id": org.id, "name": _text(org.name)}
+
+
+def referral_data(referral, history=None, attachments=None) -> dict:
+    """The referral as a referrer or staff member may see it (no case internals), as
+    Python values shaped as ``ReferralOutSchema`` documents; ``history`` and
+    ``attachments``: its status changes and attachments when the caller read them for a
+    page (``core.referrals.history_and_attachments``), its relationships otherwise."""
+    history = referral.history if history is None else history
+    attachments = referral.attachments if attachments is None else attachments
+    return {
+        "id": referral.id, "reference": _text(referral.reference),
+        "status": str(referral.status), "status_label": _text(referral.status_label),
+        "created_at": referral.created_at, "updated_at": referral.updated_at,
+        "status_changed_at": referral.status_changed_at,
+        "from_organisation": _organisation(referral.from_organisation),
+        "to_organisation": _organisation(referral.to_organisation),
+        "person": {"first_name": _text(referral.first_name),
+                   "last_name": _text(referral.last_name),
+                   "birth_date": referral.birth_date, "phone": _text(referral.phone),
+                   "email": _text(referral.email)},
+        "purpose": _text(referral.purpose),
+        "amount_requested": referral.amount_requested, "note": _text(referral.note),
+        "consent": None if referral.consent is None else bool(referral.consent),
+        "consent_at": referral.consent_at, "consent_by": _text(referral.consent_by),
+        "extra": dict(referral.extra or {}),
+        "decline_reason": _text(referral.decline_reason),
+        "consent_method": _text(referral.consent_method), "outcome": _text(referral.outcome),
+        "history": [{"from_status": _text(h.from_status), "to_status": _text(h.to_status),
+                     "at": h.at, "reason_code": _text(h.reason_code),
+                     "message": _text(h.message)} for h in history],
+        "attachments": [{"id": a.id, "filename": _text(a.filename),
+                         "content_type": _text(a.content_type),
+                         "size": None if a.size is None else int(a.size)}
+                        for a in attachments],
+    }
+
+
+def dump_referral(referral, history=None, attachments=None) -> dict:
+    """The referral as a referrer or staff member may see it (no case internals), JSON-
+    ready: ``ReferralOutSchema``'s document, built without marshmallow (``core.schemas.
+    plain``; ``tests/test_referral_api.py`` checks both give the same)."""
+    data = referral_data(referral, history, attachments)
+    extra = data.pop("extra")
+    out = plain(data)
+    out["extra"] = extra  # marshmallow's Dict field writes it as it is
+    return out

@@ -279,9 +279,9 @@ def _panels(case) -> list:
 
 
 def _attach_workers(workers, *rows) -> None:
-    """The social worker of the case and of each interview from the list of workers
-    already read for the page, where it is on it: a user's key is ``(tenant_id, id)`` and
-    these relationships join on the id alone, so the lazy load would query each one."""
+    """The social worker of the case from the list of workers already read for the page,
+    where it is on it: a user's key is ``(tenant_id, id)`` and the relationship joins on
+    the id alone, so the lazy load would query it."""
     by_id = {w.id: w for w in workers}
     for row in rows:
         worker = by_id.get(row.social_worker_id)
@@ -301,19 +301,22 @@ def _case_context(case, errors=None, message=None, failed_transition=None,
         blocking = workflow.failed_checks(case, case.state)
     sees_file = cases.lender_sees_file(db.session, case, role)
     budget = cases.budget_lines(db.session, case) if sees_file else {}
-    entered = {t.to_state for t in case.transitions}  # loaded for the timeline anyway
+    timeline = cases.transitions(db.session, case)
+    entered = {t.to_state for t in timeline}
     interviews = cases.interviews(db.session, case) if sees_file else []
     workers = cases.social_workers(db.session) if role in CCAS_STAFF else []
-    _attach_workers(workers, case, *interviews)
+    _attach_workers(workers, case)
     return {
         "case": case, "person": case.person, "role": role, "moves": moves,
         "reason_lists": reason_lists, "destinations": destinations, "blocking": blocking,
-        "timeline": case.transitions, "states": workflow.current().labels(),
+        "timeline": timeline, "states": workflow.current().labels(),
         "purposes": PURPOSE_LABELS,
         "sources": SOURCE_LABELS, "employments": EMPLOYMENT_LABELS,
         "sees_file": sees_file,
         "consent_methods": referrals.CONSENT_METHODS,
         "interviews": interviews,
+        "interview_authors": cases.worker_names(
+            db.session, (i.social_worker_id for i in interviews)),
         "private_notes": cases.may_read_private_notes(role),
         "budget": budget,
         "figures": cases.budget_figures(db.session, case, tenant, lines=budget)

@@ -9,6 +9,7 @@ from core.plugin_api import (
     PluginInfo,
     ReportSection,
     Suggestion,
+    format_money,
     hookimpl,
     keywords_found,
     partner_flow_figures,
@@ -53,7 +54,7 @@ def ccas_suggest_alternatives(case):
         "projet_professionnel", "Projet professionnel : microcrédit de l'ADIE",
         why=f"Le projet évoque une activité professionnelle ({words}).",
         action=("Réorienter vers l'ADIE (microcrédit professionnel jusqu'à "
-                f"{settings['professional_loan_max']:.0f} €) ; si le projet est personnel, "
+                f"{format_money(settings['professional_loan_max'])}) ; si le projet est personnel, "
                 "passer outre en indiquant pourquoi."),
         blocking=True,
     )]

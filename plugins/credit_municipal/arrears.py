@@ -254,7 +254,7 @@ def arrears_command(on, tenant):
     for position, alerted in results:
         a = position.arrears
         click.echo(
-            f"{position.loan.reference}\t{a.days_past_due} j\t{a.amount_late:.2f} €"
+            f"{position.loan.reference}\t{a.days_past_due} j\t{format_money(a.amount_late)}"
             + ("\talerte envoyée" if alerted else "")
         )
     summary = portfolio_at_risk(session, day)

@@ -463,7 +463,8 @@ def ccas_recipients(session, case: Case) -> list[str]:
 
 def _notify_decision(session, case: Case, name: str, data: dict) -> None:
     if name == "grant":
-        detail = (f"Montant accordé : {data['amount_granted']} €, durée : {data['months']} "
+        detail = (f"Montant accordé : {format_money(data['amount_granted'])}, durée : "
+                  f"{data['months']} "
                   f"mois, taux : {data['annual_rate']} %.")
     elif name == "refuse":
         labels = reasons(_tenant(), "refuse")

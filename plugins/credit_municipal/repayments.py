@@ -45,6 +45,7 @@ from sqlalchemy import delete, func, select
 from core.plugin_api import (
     State,
     UserError,
+    format_money,
     months_for_installment,
     parse_amount,
     plural,
@@ -193,7 +194,7 @@ class Ledger:
         payoff = self.outstanding + self._interest_owed(settled)
         if amount > payoff:
             raise PaymentError(
-                f"Le montant dépasse ce qui solde le prêt à cette date ({payoff:.2f} €)."
+                f"Le montant dépasse ce qui solde le prêt à cette date ({format_money(payoff)})."
             )
         if amount == payoff:
             return self._settle(on, amount, kept, accrued)

@@ -11,6 +11,7 @@ from core.plugin_api import (
     ReportSection,
     Suggestion,
     enqueue_email,
+    format_money,
     hookimpl,
     partner_flow_figures,
     partner_flows,
@@ -51,9 +52,9 @@ def ccas_suggest_alternatives(case):
         return None
     return [Suggestion(
         "microcredit_secours_catholique", "Microcrédit personnel du Secours Catholique",
-        why=(f"Montant demandé au-delà de {settings['suggest_above']:.0f} € : le "
+        why=(f"Montant demandé au-delà de {format_money(settings['suggest_above'])} : le "
              "microcrédit du Secours Catholique accompagne ce projet jusqu'à "
-             f"{settings['own_microcredit_max']:.0f} €."),
+             f"{format_money(settings['own_microcredit_max'])}."),
         action="Contacter la délégation locale, ou réorienter la personne vers elle.",
     )]
 

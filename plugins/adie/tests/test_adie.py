@@ -48,7 +48,7 @@ def test_keywords_come_from_the_tenant_settings(app, tenant, enable_plugin, in_t
         assert hooks().ccas_suggest_alternatives(case=case) == []
     assert suggestion.blocking and suggestion.code == "projet_professionnel"
     assert "« food truck »" in suggestion.why
-    assert "12000 €" in suggestion.action
+    assert "12\u202f000,00\u00a0€" in suggestion.action  # French figures, never "12000"
 
 
 def test_a_business_project_blocks_instruction_until_overridden(app, tenant, enable_plugin,

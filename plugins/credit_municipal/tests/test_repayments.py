@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from core.models import CaseTransition
-from core.plugin_api import State, UserError, build_schedule
+from core.plugin_api import State, UserError, build_schedule, format_money
 from plugins.credit_municipal import loans as service
 from plugins.credit_municipal import repayments
 from plugins.credit_municipal.models import Installment, Loan, LoanStatus, Repayment
@@ -71,7 +71,8 @@ def test_a_payment_above_what_settles_the_loan_is_refused_with_the_payoff():
     assert payoff == D("1200.00") + ledger.rows[0].interest
     with pytest.raises(UserError) as err:
         ledger.apply(ledger.rows[0].due_date, payoff + D("0.01"))
-    assert f"{payoff:.2f}" in err.value.message
+    assert format_money(payoff) in err.value.message  # "1 212,00 €", never "1212.00"
+    assert "." not in err.value.message.split("(")[1].rstrip(".")
 
 
 def test_payments_out_of_order_are_refused():

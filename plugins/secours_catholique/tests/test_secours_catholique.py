@@ -32,7 +32,7 @@ def test_a_large_request_gets_the_hint_and_a_small_one_does_not(app, tenant, ena
         [[hint]] = hooks().ccas_suggest_alternatives(case=big)
         assert hooks().ccas_suggest_alternatives(case=small) == []
     assert hint.code == "microcredit_secours_catholique" and not hint.blocking
-    assert "jusqu'à 6000 €" in hint.why
+    assert "jusqu'à 6\u202f000,00\u00a0€" in hint.why
 
 
 def test_settings_are_validated(app, tenant, in_tenant, session):
