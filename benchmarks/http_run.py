@@ -184,6 +184,10 @@ def run(specs: dict, ctx: dict, app_env: dict, hand_env: dict, *, password: str,
             client = Client(app.port)
             client.login(ctx["slug"], f"{role}@{ctx['slug']}.test", password)
             clients[("app", role)] = client
+            # the hand-written pages read the same server-side session from its cookie
+            signed_in = Client(hand.port)
+            signed_in.cookies = dict(client.cookies)
+            clients[("hand", role)] = signed_in
         n_workers = len(app.workers())
 
         def call(variant, spec):

@@ -31,7 +31,11 @@ What it does, in one process and from one database:
    equivalent (a Flask app on SQLAlchemy Core: the same authentication lookup, the same
    reads, the same audit rows written in the same transaction, the same JSON; its SQL is
    written out below, endpoint by endpoint) and, where it makes sense, a bare read (the
-   main row by primary key, no authentication, no audit);
+   main row by primary key, no authentication, no audit); the partner portal's list and
+   the manager's dashboard have faithful hand-written pages (``benchmarks/hand_pages.py``:
+   the session cookie's user, the same reads, the application's templates rendered by a
+   plain Jinja environment), checked to return the same HTML before timing (the case
+   page's hand-written page is still a minimal one);
 4. prints p50 / p95 (µs), the ratios and the SQL statements per request, and writes a
    dated JSON.
 
@@ -294,15 +298,6 @@ SELECT {CASE_COLUMNS}
 FROM cases c JOIN persons p ON p.tenant_id = c.tenant_id AND p.id = c.person_id
 WHERE c.tenant_id = :tenant_id AND c.state IN :open_states AND c.state_changed_at < :limit_at
 ORDER BY c.state_changed_at LIMIT 50"""
-RECENT_CASES = """(SELECT id FROM cases WHERE tenant_id = :tenant_id
-                          AND intake_date >= :since)"""
-DASHBOARD_TRANSITIONS_SQL = f"""
-SELECT case_id, from_state, to_state, at FROM case_transitions WHERE tenant_id = :tenant_id
-AND case_id IN {RECENT_CASES}"""
-DASHBOARD_INTERVIEWS_SQL = f"""
-SELECT case_id, min(held_on) FROM interviews WHERE tenant_id = :tenant_id
-AND case_id IN {RECENT_CASES} GROUP BY case_id"""
-
 BARE_SQL = "SELECT id, reference, state, intake_date FROM cases WHERE tenant_id = :tenant_id " \
            "AND id = :case_id"
 
@@ -333,6 +328,13 @@ class Hand:
         self.wall_key = context.get("wall_key")  # PostgreSQL: signs the transaction's tenant
         self.workflow = workflow
         self.app = self._build()
+        if context.get("pages"):  # the faithful pages (benchmarks/hand_pages.py)
+            from benchmarks.hand_pages import Pages
+
+            self.pages = Pages(self, context["pages"])
+            self.app.add_url_rule("/hand/t/<slug>/orientations/", "portal_page",
+                                  self.pages.portal)
+            self.app.add_url_rule("/hand/t/<slug>/", "dashboard_page", self.pages.dashboard)
 
     # -- statements --------------------------------------------------------------------
 
@@ -390,6 +392,13 @@ class Hand:
             "actor": f"token:{user['token_id']}:{user['email']}", "action": action,
             "object_type": object_type, "object_id": object_id,
             "ip": request.remote_addr, "detail": detail})
+
+    def _audit_page(self, conn, tenant_id, user, action, **detail):
+        """A page's audit row: the signed-in user (``user:<email>``), no object."""
+        conn.execute(self.q_audit, {
+            "tenant_id": tenant_id, "id": uuid.uuid4(), "at": dt.datetime.now(dt.UTC),
+            "actor": f"user:{user.email}", "action": action, "object_type": "",
+            "object_id": "", "ip": request.remote_addr, "detail": detail})
 
     def _notices(self, purpose, amount) -> list[str]:
         ok = not self.bounds or any(lo <= amount <= hi and (ps is None or purpose in ps)
@@ -506,8 +515,6 @@ class Hand:
         self.q_outbox_insert = s(OUTBOX_INSERT_SQL, "outbox_messages")
         self.q_dash_counts = s(DASHBOARD_COUNTS_SQL, "cases")
         self.q_dash_stuck = s(DASHBOARD_STUCK_SQL, "cases", expanding=("open_states",))
-        self.q_dash_transitions = s(DASHBOARD_TRANSITIONS_SQL, "case_transitions", "cases")
-        self.q_dash_interviews = s(DASHBOARD_INTERVIEWS_SQL, "interviews", "cases")
         self.q_bare = s(BARE_SQL, "cases")
         app = Flask("hand")
         hand = self
@@ -674,43 +681,6 @@ class Hand:
             rows += [(t["to_state"], t["at"]) for t in data["transitions"]]
             return render_template_string(PAGE, title=data["reference"], rows=rows)
 
-        @app.get("/hand/page/portal")
-        def portal():
-            with hand.engine.begin() as conn:
-                user = hand._authenticate(conn)
-                conn.execute(hand.q_plugins, {"tenant_id": user["tenant_id"]}).all()
-                rows, _h, _a = referral_page(conn, user, order_desc=True, limit=500)
-                for action in hand.list_audit["portal"]:
-                    hand._audit(conn, user, action, "Referral", "", count=len(rows))
-            return render_template_string(PAGE, title="Orientations", rows=[
-                (r["first_name"], r["last_name"], r["status"], _iso(r["updated_at"]),
-                 r["to_name"]) for r in rows])
-
-        @app.get("/hand/page/dashboard")
-        def dashboard():
-            from core.reports import delays
-
-            with hand.engine.begin() as conn:
-                user = hand._authenticate(conn)
-                conn.execute(hand.q_plugins, {"tenant_id": user["tenant_id"]}).all()
-                t = {"tenant_id": user["tenant_id"],
-                     "since": dt.date.today() - dt.timedelta(days=365)}
-                counts = dict(conn.execute(hand.q_dash_counts, t).all())
-                open_states = [code for code, st in hand.flow.states.items()
-                               if not st.terminal and code not in ("disbursed", "repaying")]
-                stuck = conn.execute(hand.q_dash_stuck, {
-                    **t, "open_states": open_states,
-                    "limit_at": dt.datetime.now(dt.UTC) - dt.timedelta(days=30)}).all()
-                points = [delays.TransitionPoint(_uuid(r[0]), r[1], r[2], _aware(r[3]))
-                          for r in conn.execute(hand.q_dash_transitions, t)]
-                first = {_uuid(r[0]): _date(r[1])
-                         for r in conn.execute(hand.q_dash_interviews, t)}
-            medians = delays.median_delays(
-                delays.milestones(points, hand.flow.milestones, first), hand.flow.delays())
-            rows = [(k, v) for k, v in counts.items()] + [(r[1], r[2]) for r in stuck]
-            rows += [(str(m), "") for m in medians]
-            return render_template_string(PAGE, title="Tableau de bord", rows=rows)
-
         @app.get("/bare/cases/<case_id>")
         def bare(case_id):
             tenant_id = int(request.args["t"])
@@ -787,7 +757,6 @@ def endpoints(ctx: dict) -> dict:
     slug, case_id, t = ctx["slug"], ctx["case_id"], ctx["tenant_id"]
     sw = {"Authorization": f"Bearer {ctx['tokens']['social_worker']}"}
     ref = {"Authorization": f"Bearer {ctx['tokens']['referrer']}"}
-    mgr = {"Authorization": f"Bearer {ctx['tokens']['manager']}"}
     counter = {"n": 0}
 
     def referral_body():
@@ -828,10 +797,10 @@ def endpoints(ctx: dict) -> dict:
             "hand": ("get", f"/hand/page/case/{case_id}", {"headers": sw}, 200)},
         "portal_list": {
             "app": ("get", f"/t/{slug}/orientations/", {"login": "referrer"}, 200),
-            "hand": ("get", "/hand/page/portal", {"headers": ref}, 200)},
+            "hand": ("get", f"/hand/t/{slug}/orientations/", {"login": "referrer"}, 200)},
         "manager_dashboard": {
             "app": ("get", f"/t/{slug}/", {"login": "manager"}, 200),
-            "hand": ("get", "/hand/page/dashboard", {"headers": mgr}, 200)},
+            "hand": ("get", f"/hand/t/{slug}/", {"login": "manager"}, 200)},
     }
 
 
@@ -849,6 +818,11 @@ class Runner:
             if response.status_code != 302:
                 sys.exit(f"login of {role} failed: {response.status_code}")
             self.clients[("app", role)] = _isolated(client)
+            # the hand-written pages read the same server-side session from its cookie
+            name = app.config["SESSION_COOKIE_NAME"]
+            signed_in = hand.app.test_client()
+            signed_in.set_cookie(name, client.get_cookie(name).value)
+            self.clients[("hand", role)] = _isolated(signed_in)
         self.clients["app"] = _isolated(app.test_client())
 
     def call(self, variant, spec):
@@ -1160,6 +1134,9 @@ def run(database, args) -> None:
             conn.commit()
 
     hand_ctx = hand_context(app, ctx["tenant_id"], config)
+    from benchmarks.hand_pages import page_context, same_page
+
+    hand_ctx["pages"] = page_context(app, ctx)
     hand = Hand(database.app_url, hand_ctx)
     with app.app_context():
         counter = StatementCounter([db.engine, hand.engine])
@@ -1175,6 +1152,7 @@ def run(database, args) -> None:
 
     only = [n for n in args.only.split(",") if n]
     chosen = [n for n in only if n in specs] if only else list(specs)  # "--only none"
+    pages = check_pages(runner, specs, chosen, same_page)
     if args.show_statements:
         show_statements(runner, specs[args.show_statements])
         return
@@ -1209,7 +1187,7 @@ def run(database, args) -> None:
         "rls": database.dialect == "postgresql" and not args.no_rls,
         "tenants": args.tenants, "cases_per_tenant": args.cases,
         "requests": args.requests, "repeat": args.repeat, "label": args.label,
-        "max_rss_mb": rss, "endpoints": results, **extra,
+        "max_rss_mb": rss, "endpoints": results, **extra, "same_html": pages,
         "generated": ctx["generated"],
         "load_average": [round(x, 2) for x in os.getloadavg()],
     }
@@ -1229,6 +1207,31 @@ def run(database, args) -> None:
         f"{'-norls' if args.no_rls else ''}-{args.cases}.json")
     out.write_text(json.dumps(report, indent=1, default=str) + "\n")
     print(f"written {out} (max RSS {rss} MB, load {os.getloadavg()[0]:.2f})")
+
+
+#: The pages whose hand-written equivalent renders the same HTML (``hand_pages``).
+SAME_HTML = ("portal_list", "manager_dashboard")
+
+
+def check_pages(runner, specs, chosen, same_page) -> dict:
+    """For each page whose hand-written equivalent is faithful, whether the two responses
+    are the same HTML (CSRF tokens normalised); a difference is printed."""
+    out = {}
+    for name in chosen:
+        if name not in SAME_HTML:
+            continue
+        app_html, hand_html = (runner.call(v, specs[name][v]).get_data(as_text=True)
+                               for v in ("app", "hand"))
+        same, diff = same_page(app_html, hand_html)
+        out[name] = same
+        if os.environ.get("CCAS_PAGES_DUMP"):  # a folder: both pages kept to read
+            for variant, html in (("app", app_html), ("hand", hand_html)):
+                Path(os.environ["CCAS_PAGES_DUMP"], f"{name}-{variant}.html").write_text(html)
+        print(f"{name}: hand-written page {'the same HTML' if same else 'DIFFERS'} "
+              f"({len(app_html):,} characters)")
+        if diff:
+            print(diff)
+    return out
 
 
 def hand_context(app, tenant_id: int, config: dict) -> dict:
@@ -1259,7 +1262,8 @@ def hand_wsgi():
     """gunicorn's entry point for the hand-written equivalent (``--http``):
     ``gunicorn -c python:core.gunicorn_conf 'benchmarks.request_speed:hand_wsgi()'``, configured
     by the environment as the application is, plus ``CCAS_BENCH_TENANT_ID`` and
-    ``CCAS_BENCH_LIST_AUDIT`` (the audit rows the app writes per list read, JSON)."""
+    ``CCAS_BENCH_LIST_AUDIT`` (the audit rows the app writes per list read, JSON) and
+    ``CCAS_BENCH_SLUG`` (the tenant's slug: the faithful pages' menus are taken at start)."""
     from core.app import create_app
 
     app = create_app()
@@ -1267,6 +1271,10 @@ def hand_wsgi():
     context = hand_context(app, tenant_id, app.config)
     context["list_audit"] = json.loads(os.environ.get("CCAS_BENCH_LIST_AUDIT") or "{}") \
         or context["list_audit"]
+    from benchmarks.hand_pages import page_context
+
+    context["pages"] = page_context(app, {"tenant_id": tenant_id,
+                                          "slug": os.environ["CCAS_BENCH_SLUG"]})
     return Hand(app.config["CCAS_DATABASE_URL"], context).app
 
 
@@ -1291,6 +1299,7 @@ def http_figures(database, args, ctx: dict, specs: dict, list_audit: dict) -> di
            "CCAS_DATABASE_OWNER_URL": database.owner_url,
            "CCAS_BASE_URL": "http://127.0.0.1", "CCAS_ALLOW_SQLITE": "1"}
     hand_env = {**env, "CCAS_BENCH_TENANT_ID": str(ctx["tenant_id"]),
+                "CCAS_BENCH_SLUG": ctx["slug"],
                 "CCAS_BENCH_LIST_AUDIT": json.dumps(list_audit)}
     with tempfile.TemporaryDirectory(prefix="ccas-bench-http-") as logs:
         return http_run.run(specs, ctx, env, hand_env, password=PASSWORD,

@@ -42,6 +42,7 @@ from .web import (
     staff_time,
     suggestions,
     synthesis,
+    translations,
     views,
     workshops,
 )
@@ -91,6 +92,7 @@ def create_app(config: dict | None = None, registry: plugins.PluginRegistry | No
     sessions.init_app(app, db.new_session)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=lambda: "fr", timezone_selector=_timezone)
+    translations.init_app(app)  # the templates' gettext: the translations once per page
 
     if registry is None:
         registry = plugins.PluginRegistry()

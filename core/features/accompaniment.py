@@ -25,6 +25,7 @@ from datetime import date, datetime
 
 from flask import g, has_app_context
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from .. import audit, clock, formats
 from ..cases import parse_date
@@ -188,18 +189,22 @@ def follow_ups(session, case: Case) -> list[FollowUp]:
     ))
 
 
-def overdue(session, on: date, worker_id: uuid.UUID | None = None) -> list[FollowUp]:
+def overdue(session, on: date, worker_id: uuid.UUID | None = None,
+            limit: int | None = None) -> list[FollowUp]:
     """Planned follow-ups not done whose date is past, on cases whose loan still runs
-    (of the cases followed by ``worker_id`` when given), oldest first."""
+    (of the cases followed by ``worker_id`` when given), oldest first; the first ``limit``
+    when given. Each one's case (and its person) read with them: a list shows them."""
     stmt = (
         select(FollowUp).join(Case, Case.id == FollowUp.case_id)
         .where(FollowUp.done_on.is_(None), FollowUp.planned_on < on,
                Case.state.in_(sorted(FOLLOW_STATES)))
-        .order_by(FollowUp.planned_on)
+        .order_by(FollowUp.planned_on, FollowUp.id)  # the same order at every reading
     )
     if worker_id is not None:
         stmt = stmt.where(Case.social_worker_id == worker_id)
-    return list(session.scalars(stmt))
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    return list(session.scalars(stmt.options(selectinload(FollowUp.case))))
 
 
 def _check_worker(actor) -> None:
@@ -435,8 +440,12 @@ def get_task(session, task_id) -> AccompanimentTask:
 
 
 def tasks(session, case: Case | None = None, open_only: bool = False,
-          worker_id: uuid.UUID | None = None) -> list[AccompanimentTask]:
-    stmt = select(AccompanimentTask).order_by(AccompanimentTask.created_at.desc())
+          worker_id: uuid.UUID | None = None,
+          limit: int | None = None) -> list[AccompanimentTask]:
+    """The accompaniment tasks, newest first (of ``case``, open ones, those of
+    ``worker_id`` or of no one; the first ``limit``), each with its case (and person)."""
+    stmt = select(AccompanimentTask).order_by(AccompanimentTask.created_at.desc(),
+                                              AccompanimentTask.id.desc())
     if case is not None:
         stmt = stmt.where(AccompanimentTask.case_id == case.id)
     if open_only:
@@ -444,7 +453,9 @@ def tasks(session, case: Case | None = None, open_only: bool = False,
     if worker_id is not None:
         stmt = stmt.where((AccompanimentTask.assigned_to_id == worker_id)
                           | AccompanimentTask.assigned_to_id.is_(None))
-    return list(session.scalars(stmt))
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    return list(session.scalars(stmt.options(selectinload(AccompanimentTask.case))))
 
 
 def _uuid(value, what: str) -> uuid.UUID:

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from flask import g
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from .. import audit, clock, workflow
 from ..errors import UserError
@@ -285,10 +286,13 @@ def record_outcome(session, appointment: Appointment, status: str, note: str = "
 
 
 def of_case(session, case) -> list[Appointment]:
+    """The case's appointments, in time order, each with its case and social worker (the
+    case page's list shows them: one query each, not one per appointment)."""
     return list(
         session.scalars(
             select(Appointment).where(Appointment.case_id == case.id)
             .order_by(Appointment.starts_at)
+            .options(selectinload(Appointment.case), selectinload(Appointment.social_worker))
         )
     )
 

@@ -30,6 +30,7 @@ from sqlalchemy import (
 
 from ..models import Case, CaseTransition, Interview, Organisation, Person, Referral
 from . import definitions as d
+from .delays import FIRST_INTERVIEW, StepDelay
 
 
 @dataclass(frozen=True)
@@ -162,19 +163,80 @@ def _elapsed_days(session, earlier, later):
     return cast(func.round(func.julianday(later) - func.julianday(earlier)), Integer)
 
 
+def _reaches(mark):
+    """The condition of a recorded transition reaching the workflow's milestone ``mark``
+    (``Milestone.reached_by`` in SQL)."""
+    if mark.mode == "to":
+        return T.to_state.in_(mark.states)
+    condition = T.from_state.in_(mark.states)
+    if mark.towards:
+        condition = condition & T.to_state.in_(mark.towards)
+    return condition
+
+
+def _seconds(session, instant):
+    """An instant (or, for a date, its midnight UTC) as seconds on a scale common to every
+    value of the same dialect: differences of two are the seconds elapsed, portable."""
+    if _dialect(session) == "postgresql":
+        return extract("epoch", instant)
+    return func.julianday(instant) * 86400
+
+
+def median_delays(session, workflow, since: date) -> list[StepDelay]:
+    """The manager's median delays (``core.reports.delays.median_delays``, computed in the
+    database): for each step of the tenant's ``workflow``, the median days between the
+    first time a case reached each end, over the cases opened since ``since`` that reached
+    both; the first interview is reached on the day of the first recorded interview
+    (noon UTC) when that is earlier than the move. One query; the median is the middle
+    value (the mean of the two middle ones) by a window function, on both databases."""
+    recent = select(Case.id).where(Case.intake_date >= since)
+    marks = workflow.milestones
+    reached = (
+        select(T.case_id, *(func.min(_seconds(session, T.at)).filter(_reaches(mark))
+                            .label(mark.key) for mark in marks))
+        .where(T.case_id.in_(recent)).group_by(T.case_id).cte("reached"))
+    first = (select(Interview.case_id, func.min(Interview.held_on).label("held_on"))
+             .where(Interview.case_id.in_(recent)).group_by(Interview.case_id)
+             .subquery("first_interview"))
+    interview = _seconds(session, first.c.held_on) + 43200  # noon UTC of that day
+
+    def at(key):
+        column = reached.c[key]
+        if key != FIRST_INTERVIEW:
+            return column
+        return case((interview < column, interview), else_=func.coalesce(column, interview))
+
+    steps = workflow.delays()
+    pairs = union_all(*(
+        select(literal(key).label("step"), case((at(end) < at(start), 0),
+                                                else_=at(end) - at(start)).label("seconds"))
+        .select_from(reached.outerjoin(first, first.c.case_id == reached.c.case_id))
+        .where(at(start).is_not(None), at(end).is_not(None))
+        for key, start, end, _label in steps)).subquery("pairs")
+    ranked = select(
+        pairs.c.step, pairs.c.seconds,
+        func.row_number().over(partition_by=pairs.c.step, order_by=pairs.c.seconds)
+        .label("rank"),
+        func.count().over(partition_by=pairs.c.step).label("n")).subquery("ranked")
+    rows = session.execute(
+        select(ranked.c.step, func.avg(ranked.c.seconds), func.max(ranked.c.n))
+        .where(ranked.c.rank.in_(((ranked.c.n + 1) // 2, (ranked.c.n + 2) // 2)))
+        .group_by(ranked.c.step)).all()
+    found = {step: (float(seconds), int(n)) for step, seconds, n in rows}
+    out = []
+    for key, start, end, label in steps:
+        seconds, n = found.get(key, (None, 0))
+        median = None if seconds is None else round(round(seconds, 3) / 86400, 1)
+        out.append(StepDelay(start, end, label, median, n))
+    return out
+
+
 def delay_histograms(session, period: Period, workflow) -> dict[str, dict[int, int]]:
     """``{delay key: {days: number of cases}}`` for the delays of the tenant's
     ``workflow`` (its milestones: the core's and its plugins') whose later milestone (the
     first time a case reached it) falls in the year."""
-    columns = [T.case_id]
-    for mark in workflow.milestones:
-        if mark.mode == "to":
-            condition = T.to_state.in_(mark.states)
-        else:
-            condition = T.from_state.in_(mark.states)
-            if mark.towards:
-                condition = condition & T.to_state.in_(mark.towards)
-        columns.append(func.min(T.at).filter(condition).label(mark.key))
+    columns = [T.case_id, *(func.min(T.at).filter(_reaches(mark)).label(mark.key)
+                            for mark in workflow.milestones)]
     # only the cases that moved in the year (an indexed range on ``at``), all of their
     # history up to the year's end
     active = select(T.case_id).where(_transitions_in(period))

@@ -82,10 +82,10 @@ def _helpers():
         worker = _worker_filter()
         session = db.session
         return {
-            "overdue": accompaniment.overdue(session, accompaniment.today(),
-                                             worker)[:DASHBOARD_LIMIT],
-            "tasks": accompaniment.tasks(session, open_only=True,
-                                         worker_id=worker)[:DASHBOARD_LIMIT],
+            "overdue": accompaniment.overdue(session, accompaniment.today(), worker,
+                                             limit=DASHBOARD_LIMIT),
+            "tasks": accompaniment.tasks(session, open_only=True, worker_id=worker,
+                                         limit=DASHBOARD_LIMIT),
         }
 
     return {

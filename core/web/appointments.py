@@ -22,6 +22,7 @@ from flask import (
 )
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import selectinload
 
 from .. import audit, clock
 from ..cases import local_today
@@ -261,7 +262,8 @@ def today_for(user) -> list[Appointment]:
         Appointment.starts_at >= appts.to_utc_midnight(today, tz),
         Appointment.starts_at < appts.to_utc_midnight(today + timedelta(days=1), tz),
         Appointment.status != AppointmentStatus.moved,
-    ).order_by(Appointment.starts_at)
+    ).order_by(Appointment.starts_at).options(  # the list shows each one's case and worker
+        selectinload(Appointment.case), selectinload(Appointment.social_worker))
     if user.role != "secretary":
         query = query.where(Appointment.social_worker_id == user.id)
     return list(db.session.scalars(query))

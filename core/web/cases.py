@@ -15,7 +15,8 @@ import uuid
 
 from flask import Blueprint, Response, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import inspect, select
+from sqlalchemy.orm.attributes import set_committed_value
 
 from .. import audit, cases, paging, plugins, referrals, sorting, workflow
 from ..cases import file_summary
@@ -277,6 +278,17 @@ def _panels(case) -> list:
     return sorted(panels, key=lambda p: p.order)
 
 
+def _attach_workers(workers, *rows) -> None:
+    """The social worker of the case from the list of workers already read for the page,
+    where it is on it: a user's key is ``(tenant_id, id)`` and the relationship joins on
+    the id alone, so the lazy load would query it."""
+    by_id = {w.id: w for w in workers}
+    for row in rows:
+        worker = by_id.get(row.social_worker_id)
+        if worker is not None and "social_worker" not in inspect(row).dict:
+            set_committed_value(row, "social_worker", worker)
+
+
 def _case_context(case, errors=None, message=None, failed_transition=None,
                   conflict=False) -> dict:
     role = _role()
@@ -292,6 +304,8 @@ def _case_context(case, errors=None, message=None, failed_transition=None,
     timeline = cases.transitions(db.session, case)
     entered = {t.to_state for t in timeline}
     interviews = cases.interviews(db.session, case) if sees_file else []
+    workers = cases.social_workers(db.session) if role in CCAS_STAFF else []
+    _attach_workers(workers, case)
     return {
         "case": case, "person": case.person, "role": role, "moves": moves,
         "reason_lists": reason_lists, "destinations": destinations, "blocking": blocking,
@@ -308,7 +322,7 @@ def _case_context(case, errors=None, message=None, failed_transition=None,
         "figures": cases.budget_figures(db.session, case, tenant, lines=budget)
         if sees_file else None,
         "resource_labels": RESOURCE_CATEGORIES, "charge_labels": CHARGE_CATEGORIES,
-        "workers": cases.social_workers(db.session) if role in CCAS_STAFF else [],
+        "workers": workers,
         "panels": _panels(case), "errors": errors or {}, "message": message,
         "failed_transition": failed_transition, "conflict": conflict,
         "reason_labels": {code: label for kind in reasons.DEFAULTS

@@ -119,7 +119,9 @@ def positions_as_of(session, on: date, entities: bool = True) -> list[tuple]:
 
 
 def ageing_on(session, on: date) -> list[Bucket]:
-    return ageing((amount, days) for _loan, amount, days in positions_as_of(session, on))
+    # the loans' ids, not the loans: the buckets need only the amounts and the days
+    return ageing((amount, days) for _loan, amount, days
+                  in positions_as_of(session, on, entities=False))
 
 
 def propose_defaults(session, tenant, today: date) -> tuple[list[Loan], list[Loan]]:

@@ -25,7 +25,7 @@ from datetime import date, timedelta
 
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from core.plugin_api import (
@@ -152,7 +152,7 @@ def dashboard_panels(session, user):
             "credit_municipal/ficp_secretary_panel.html", **_secretary_lists(session)))]
     if role not in QUEUE_ROLES:
         return None
-    waiting = len(_waiting(session))
+    waiting = session.scalar(select(func.count(Case.id)).where(*_waiting_where()))
     return [Panel(title="Contrôle FICP",
                   html=render_template("credit_municipal/ficp_panel.html", waiting=waiting),
                   order=10)]
@@ -328,13 +328,15 @@ def _tell_ccas(session, case: Case) -> None:
 # -- pages -------------------------------------------------------------------------------
 
 
+def _waiting_where() -> tuple:
+    """The conditions of a case waiting for the check (no result recorded yet)."""
+    return Case.state == FICP_PENDING, Case.id.not_in(select(FicpCheck.case_id))
+
+
 def _waiting(session) -> list[Case]:
-    """Cases waiting for the check, oldest first (no result recorded yet)."""
-    recorded = select(FicpCheck.case_id)
-    return list(session.scalars(
-        select(Case).where(Case.state == FICP_PENDING, Case.id.not_in(recorded))
-        .order_by(Case.state_changed_at)
-    ))
+    """Cases waiting for the check, oldest first."""
+    return list(session.scalars(select(Case).where(*_waiting_where())
+                                .order_by(Case.state_changed_at)))
 
 
 def _recent(session) -> list[tuple[Case, FicpCheck]]:

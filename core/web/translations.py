@@ -1,0 +1,51 @@
+"""The templates' gettext (``_``, ``ngettext``…): the request's translations looked up once
+per page, not once per string.
+
+Flask-Babel installs callables that find the translations on every call (the current
+context, the domain, the locale: three context-local lookups), and a page calls ``_`` a few
+hundred times. Here a context processor puts the request's translations in each template's
+context once, and the callables take them from the context they are called in (a
+dictionary lookup); a macro imported without context gets them from Flask-Babel as before.
+The strings and their formatting are Flask-Babel's (``newstyle`` gettext in Jinja).
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask_babel import get_translations
+from jinja2 import pass_context
+
+KEY = "ccas_translations"
+
+
+def _of(context):
+    found = context.get(KEY)
+    return found if found is not None else get_translations()
+
+
+@pass_context
+def _gettext(context, string):
+    return _of(context).ugettext(string)
+
+
+@pass_context
+def _ngettext(context, singular, plural, n):
+    return _of(context).ungettext(singular, plural, n)
+
+
+@pass_context
+def _pgettext(context, message_context, string):
+    return _of(context).upgettext(message_context, string)
+
+
+@pass_context
+def _npgettext(context, message_context, singular, plural, n):
+    return _of(context).unpgettext(message_context, singular, plural, n)
+
+
+def init_app(app: Flask) -> None:
+    """After Flask-Babel's ``init_app``: replaces its template callables."""
+    app.jinja_env.install_gettext_callables(
+        gettext=_gettext, ngettext=_ngettext, pgettext=_pgettext, npgettext=_npgettext,
+        newstyle=True)
+    app.context_processor(lambda: {KEY: get_translations()})
