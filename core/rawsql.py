@@ -7,6 +7,7 @@ role grants, health checks. Nothing here reads tenant-owned rows.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import operator
@@ -174,10 +175,11 @@ def bulk_insert(conn: Connection, table, records: list[dict], tenant_id: int) ->
     names = list(records[0])
     columns = [table.c[name] for name in names]
     quoted = ", ".join(_ident(name) for name in names)
-    enums = {c.name: c.type.enum_class for c in columns if getattr(c.type, "enum_class", None)}
+    enums = {c.name: _enum_names(c.type.enum_class)
+             for c in columns if getattr(c.type, "enum_class", None)}
     if enums:
-        records = [{**r, **{n: None if r[n] is None else e(r[n]).name for n, e in enums.items()}}
-                   for r in records]
+        records = [{**r, **{n: None if r[n] is None else names_of[r[n]]
+                            for n, names_of in enums.items()}} for r in records]
     if conn.dialect.name == "postgresql":
         _copy_insert(conn, table.name, names, columns, records)
         analyze_if_never_analyzed(conn, table.name)
@@ -193,6 +195,24 @@ def bulk_insert(conn: Connection, table, records: list[dict], tenant_id: int) ->
         f"INSERT INTO {_ident(table.name)} ({quoted}) VALUES ({marks})",  # noqa: S608
         list(zip(*values, strict=True)),
     )
+
+
+class _EnumNames(dict):
+    """``{member or value: member name}`` of an enum; an unknown value raises as the
+    enum does (``ValueError``)."""
+
+    def __init__(self, enum_class):
+        super().__init__({**{m.value: m.name for m in enum_class},
+                          **{m: m.name for m in enum_class}})
+        self.enum_class = enum_class
+
+    def __missing__(self, value):
+        return self.enum_class(value).name
+
+
+@functools.cache
+def _enum_names(enum_class) -> _EnumNames:
+    return _EnumNames(enum_class)
 
 
 def _copy_insert(conn: Connection, name: str, names: list[str], columns: list,
