@@ -219,8 +219,10 @@ def _copy_insert(conn: Connection, name: str, names: list[str], columns: list,
                  records: list[dict]) -> None:
     """PostgreSQL: ``records`` into ``name`` through ``COPY`` to the temporary table
     ``ccas_bulk_<name>`` (created on first use in the transaction, dropped at its end;
-    no index, no constraint, no WAL), then one ``INSERT … SELECT`` (policies, foreign keys
-    and indexes checked there) and the temporary table emptied for the next call."""
+    no index, no foreign key, no WAL), then one ``INSERT … SELECT`` (policies, foreign keys
+    and indexes checked there) and the temporary table emptied for the next call. The
+    role needs the database's ``TEMPORARY`` privilege (PostgreSQL grants it to ``PUBLIC``
+    by default: a deployment that revokes it must grant it to the application role)."""
     target, stage = _ident(name), _ident(f"ccas_bulk_{name}")
     quoted = ", ".join(_ident(n) for n in names)
     conn.exec_driver_sql(
