@@ -241,7 +241,8 @@ def _json_list(value):
 
 
 class CasePage:
-    """The case page, written by hand (a part of ``hand_pages.Pages``)."""
+    """The case page, written by hand (a part of ``hand_pages.Pages``; its statements are
+    ``cq_*``, apart from the dashboard's ``q_*``)."""
 
     def _case_statements(self):
         from sqlalchemy import Uuid, bindparam, text
@@ -253,25 +254,25 @@ class CasePage:
             return text(statement).bindparams(*binds)
 
         key = {"case_id": Uuid()}
-        self.q_case = sql(CASE_SQL, **key)
-        self.q_case_visible = sql(CASE_SQL + CASE_VISIBLE, ("visible_states",), **key)
-        self.q_submitted = sql(SUBMITTED_SQL, **key)
-        self.q_budget = sql(BUDGET_SQL, **key)
-        self.q_transitions = sql(TRANSITIONS_SQL, **key)
-        self.q_interviews = sql(INTERVIEWS_SQL, **key)
-        self.q_workers = sql(WORKERS_SQL)
-        self.q_authors = sql(AUTHORS_SQL, ("ids",))
-        self.q_ficp = sql(FICP_SQL, **key)
-        self.q_loan = sql(LOAN_SQL, **key)
-        self.q_documents = sql(DOCUMENTS_SQL, **key)
-        self.q_household = sql(HOUSEHOLD_SQL, person_id=Uuid())
-        self.q_syntheses = sql(SYNTHESES_SQL, **key)
-        self.q_files = sql(FILES_SQL, **key)
-        self.q_appointments = sql(APPOINTMENTS_SQL, **key)
-        self.q_suggestions = sql(SUGGESTIONS_SQL, **key)
-        self.q_follow_ups = sql(FOLLOW_UPS_SQL, **key)
-        self.q_plan = sql(PLAN_SQL, **key)
-        self.q_tasks = sql(TASKS_SQL, **key)
+        self.cq_case = sql(CASE_SQL, **key)
+        self.cq_case_visible = sql(CASE_SQL + CASE_VISIBLE, ("visible_states",), **key)
+        self.cq_submitted = sql(SUBMITTED_SQL, **key)
+        self.cq_budget = sql(BUDGET_SQL, **key)
+        self.cq_transitions = sql(TRANSITIONS_SQL, **key)
+        self.cq_interviews = sql(INTERVIEWS_SQL, **key)
+        self.cq_workers = sql(WORKERS_SQL)
+        self.cq_authors = sql(AUTHORS_SQL, ("ids",))
+        self.cq_ficp = sql(FICP_SQL, **key)
+        self.cq_loan = sql(LOAN_SQL, **key)
+        self.cq_documents = sql(DOCUMENTS_SQL, **key)
+        self.cq_household = sql(HOUSEHOLD_SQL, person_id=Uuid())
+        self.cq_syntheses = sql(SYNTHESES_SQL, **key)
+        self.cq_files = sql(FILES_SQL, **key)
+        self.cq_appointments = sql(APPOINTMENTS_SQL, **key)
+        self.cq_suggestions = sql(SUGGESTIONS_SQL, **key)
+        self.cq_follow_ups = sql(FOLLOW_UPS_SQL, **key)
+        self.cq_plan = sql(PLAN_SQL, **key)
+        self.cq_tasks = sql(TASKS_SQL, **key)
 
     # -- the page ---------------------------------------------------------------------------
 
@@ -287,9 +288,9 @@ class CasePage:
             role = user.role
             p = {"tenant_id": tenant.id, "case_id": key}
             if role in hand.ccas_staff:
-                row = conn.execute(self.q_case, p).mappings().first()
+                row = conn.execute(self.cq_case, p).mappings().first()
             elif role in hand.flow.visible_from:
-                row = conn.execute(self.q_case_visible, {
+                row = conn.execute(self.cq_case_visible, {
                     **p, "visible_states": list(hand.flow.visible_from[role])}
                 ).mappings().first()
             else:
@@ -298,41 +299,41 @@ class CasePage:
                 abort(404)
             sees_file = role in hand.ccas_staff or (
                 role == "lender_agent"
-                and conn.execute(self.q_submitted, p).first() is not None)
-            budget = dict(conn.execute(self.q_budget, p).all()) if sees_file else {}
-            timeline = conn.execute(self.q_transitions, p).mappings().all()
-            interviews = conn.execute(self.q_interviews, p).mappings().all() if sees_file else []
-            workers = conn.execute(self.q_workers, {"tenant_id": tenant.id}).all() \
+                and conn.execute(self.cq_submitted, p).first() is not None)
+            budget = dict(conn.execute(self.cq_budget, p).all()) if sees_file else {}
+            timeline = conn.execute(self.cq_transitions, p).mappings().all()
+            interviews = conn.execute(self.cq_interviews, p).mappings().all() if sees_file else []
+            workers = conn.execute(self.cq_workers, {"tenant_id": tenant.id}).all() \
                 if role in hand.ccas_staff else []
             authors = {_uuid(i["social_worker_id"]) for i in interviews
                        if i["social_worker_id"] is not None}
-            names = {_uuid(r[0]): r[1] or r[2] for r in conn.execute(self.q_authors, {
+            names = {_uuid(r[0]): r[1] or r[2] for r in conn.execute(self.cq_authors, {
                 "tenant_id": tenant.id, "ids": sorted(authors)})} if authors else {}
-            ficp = conn.execute(self.q_ficp, p).first() if role in self.case_readers else None
-            loan = conn.execute(self.q_loan, p).first() if role in self.loan_readers else None
+            ficp = conn.execute(self.cq_ficp, p).first() if role in self.case_readers else None
+            loan = conn.execute(self.cq_loan, p).first() if role in self.loan_readers else None
             hand._audit_page(conn, tenant.id, user, "case.read", obj=("Case", str(key)))
             # the panels' reads (the application makes them while the template renders)
             staff = role in hand.ccas_staff
             panels = self.c["case"]["panels"].get(role, [])
             templates = {t for _o, t in panels}
-            docs = [self._document(r) for r in conn.execute(self.q_documents, p).mappings()] \
+            docs = [self._document(r) for r in conn.execute(self.cq_documents, p).mappings()] \
                 if staff or "documents/_section.html" in templates else []
-            members = [self._member(r) for r in conn.execute(self.q_household, {
+            members = [self._member(r) for r in conn.execute(self.cq_household, {
                 **p, "person_id": _uuid(row["person_id"])}).mappings()] \
                 if "household/_panel.html" in templates else []
             versions = [SimpleNamespace(**{**r, "written_at": _aware(r["written_at"])})
-                        for r in conn.execute(self.q_syntheses, p).mappings()] \
+                        for r in conn.execute(self.cq_syntheses, p).mappings()] \
                 if "synthesis/_panel.html" in templates else []
-            files = [self._file(r) for r in conn.execute(self.q_files, p).mappings()] \
+            files = [self._file(r) for r in conn.execute(self.cq_files, p).mappings()] \
                 if "documents/_files.html" in templates else []
-            appointments = conn.execute(self.q_appointments, p).all() \
+            appointments = conn.execute(self.cq_appointments, p).all() \
                 if "appointments/_section.html" in templates else []
-            suggestions = conn.execute(self.q_suggestions, p).mappings().all() \
+            suggestions = conn.execute(self.cq_suggestions, p).mappings().all() \
                 if "suggestions/_section.html" in templates else []
             if "accompaniment/_section.html" in templates:
-                follow_ups = conn.execute(self.q_follow_ups, p).all()
-                plan = conn.execute(self.q_plan, p).first()
-                tasks = conn.execute(self.q_tasks, p).all()
+                follow_ups = conn.execute(self.cq_follow_ups, p).all()
+                plan = conn.execute(self.cq_plan, p).first()
+                tasks = conn.execute(self.cq_tasks, p).all()
             else:
                 follow_ups, plan, tasks = [], None, []
 
