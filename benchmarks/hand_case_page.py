@@ -55,9 +55,10 @@ INTERVIEWS_SQL = """
 SELECT id, held_on, duration_minutes, shared_note, private_note, social_worker_id
 FROM interviews WHERE tenant_id = :tenant_id AND case_id = :case_id
 ORDER BY held_on, created_at"""
-#: The workers of the assignment form (``cases.social_workers``).
+#: The workers of the assignment form (``cases.social_workers``); the booking form's
+#: (``appointments.workers``, the same users in another order) are taken from them.
 WORKERS_SQL = """
-SELECT id, full_name, email FROM users
+SELECT id, full_name, email, role FROM users
 WHERE tenant_id = :tenant_id AND active AND role IN ('manager', 'social_worker')
 ORDER BY full_name, email"""
 #: The interviews' authors (``cases.worker_names``).
@@ -382,6 +383,8 @@ class CasePage:
             "accompaniment": self._accompaniment(follow_ups, plan, tasks, today),
             "today": today,
             "kinds": self._file_kinds(docs),
+            "bookers": sorted(case.workers, key=lambda u: (u.role != "social_worker",
+                                                          u.full_name or u.email)),
         }
         path = self.url_for("cases.case_page", case_id=case.id)
         context = {
@@ -415,7 +418,8 @@ class CasePage:
             address=r["address"], postal_code=r["postal_code"], city=r["city"],
             adults=r["adults"], children_ages=_json_list(r["children_ages"]),
             employment=r["employment"])
-        people = [SimpleNamespace(id=_uuid(w[0]), full_name=w[1], email=w[2]) for w in workers]
+        people = [SimpleNamespace(id=_uuid(w[0]), full_name=w[1], email=w[2], role=str(w[3]))
+                  for w in workers]
         worker_id = _uuid(r["social_worker_id"])
         worker = next((w for w in people if w.id == worker_id), None)
         organisation = None if r["organisation_name"] is None else SimpleNamespace(
@@ -584,6 +588,7 @@ class CasePage:
             "notice_current_version": lambda: c["notice_version"],
             "case_appointments": lambda _case: data("appointments"),
             "appointment_staff_minutes": staff_minutes,
+            "appointment_workers": lambda: data("bookers"),
             "appointment_bookable": lambda case: case.state in c["bookable"],
             "appointment_local": lambda value: value.astimezone(zone()),
             "case_suggestions": lambda _case: data("suggestions"),

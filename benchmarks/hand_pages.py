@@ -596,6 +596,7 @@ class Pages(DashboardPage, CasePage):
         if user is None or not user["active"] or user["session_version"] != int(parts[3]):
             abort(403)
         t = SimpleNamespace(id=tenant["id"], slug=tenant["slug"], name=tenant["name"],
+                            timezone=tenant["timezone"],
                             zone=ZoneInfo(tenant["timezone"] or "Europe/Paris"))
         u = SimpleNamespace(
             id=_uuid(user["id"]), email=user["email"], full_name=user["full_name"],

@@ -1061,6 +1061,9 @@ def main() -> None:
                         help="at most this long per endpoint over HTTP")
     parser.add_argument("--http-workers", type=int, default=0,
                         help="gunicorn workers (default: core/gunicorn_conf.py's)")
+    parser.add_argument("--check-case-states", action="store_true",
+                        help="compare the case page (app / hand-written) for one case of "
+                             "each state, for each CCAS role, then stop")
     parser.add_argument("--out", default="")
     parser.add_argument("--baseline", default=str(BASELINE))
     parser.add_argument("--save-baseline", action="store_true",
@@ -1140,6 +1143,9 @@ def run(database, args) -> None:
     only = [n for n in args.only.split(",") if n]
     chosen = [n for n in only if n in specs] if only else list(specs)  # "--only none"
     pages = check_pages(runner, specs, chosen, same_page)
+    if args.check_case_states:
+        check_case_states(app, runner, ctx, same_page)
+        return
     if args.show_statements:
         show_statements(runner, specs[args.show_statements])
         return
@@ -1219,6 +1225,35 @@ def check_pages(runner, specs, chosen, same_page) -> dict:
         if diff:
             print(diff)
     return out
+
+
+def check_case_states(app, runner, ctx, same_page) -> None:
+    """The case page of one case in each state (the first by reference), app against
+    hand-written, for each CCAS role signed in: the same HTML, or the difference."""
+    from sqlalchemy import func, select
+
+    from core import tenancy
+    from core.db import db
+    from core.models import Case
+
+    with app.app_context(), tenancy.tenant_scope(ctx["tenant_id"]):
+        firsts = db.session.execute(select(Case.state, func.min(Case.reference))
+                                    .group_by(Case.state)).all()
+        ids = {state: db.session.scalar(select(Case.id).where(Case.reference == ref))
+               for state, ref in firsts}
+        db.session.rollback()
+    slug, differ = ctx["slug"], 0
+    for state, case_id in sorted(ids.items()):
+        for role in ("social_worker", "manager"):
+            app_html, hand_html = (runner.call(variant, (
+                "get", f"{prefix}/t/{slug}/cases/{case_id}", {"login": role}, 200)
+            ).get_data(as_text=True) for variant, prefix in (("app", ""), ("hand", "/hand")))
+            same, diff = same_page(app_html, hand_html)
+            differ += not same
+            print(f"{state:24} {role:14} {'the same HTML' if same else 'DIFFERS'}")
+            if diff:
+                print(diff)
+    print(f"{len(ids)} states x 2 roles: {differ} page(s) differ")
 
 
 def hand_context(app, tenant_id: int, config: dict) -> dict:
