@@ -15,10 +15,12 @@ destinations' lists, the labels and choices of the panels' helpers, the panels o
 in their order, the notice's version, the tenant's document list, the budget's floor, the
 lenders' bounds) is taken from it once at start (:func:`case_page_context`).
 
-Bounded differences (not reproduced; none applies to the benchmark's case, a refused one
-with no loan): the loan's panel (the lender's ledger and arrears: a marker is rendered
-instead, so the HTML check would show it), the name of an organisation a case was
-reoriented to when it is not one of the destinations read at start.
+Not reproduced (bounded; it does not apply to the benchmark's case, a refused one): the
+name of an organisation a case was reoriented to when it is not one of the destinations
+read at start; the FICP and loan blocks of the lender's agents are decided as the
+application does, but the features' blocks of a role are those of a CCAS-staff reading
+(taken at start), not re-asked per case. ``request_speed.py --check-case-states``
+compares the page of one case in each state, for a social worker and the manager.
 """
 
 from __future__ import annotations
@@ -68,8 +70,15 @@ FICP_SQL = """
 SELECT result, checked_on, source FROM credit_municipal_ficp_checks
 WHERE tenant_id = :tenant_id AND case_id = :case_id"""
 LOAN_SQL = """
-SELECT id, reference, status FROM credit_municipal_loans
-WHERE tenant_id = :tenant_id AND case_id = :case_id"""
+SELECT id, reference, status, amount, months, withdrawal_ends_on, disbursed_on
+FROM credit_municipal_loans WHERE tenant_id = :tenant_id AND case_id = :case_id"""
+#: A disbursed loan's instalments and what was paid (``repayments.ledger_of``).
+INSTALMENTS_SQL = """
+SELECT due_date, borrower_payment FROM credit_municipal_installments
+WHERE tenant_id = :tenant_id AND loan_id = :loan_id ORDER BY number"""
+PAID_SQL = """
+SELECT coalesce(sum(amount - early), 0), coalesce(sum(principal_part), 0)
+FROM credit_municipal_repayments WHERE tenant_id = :tenant_id AND loan_id = :loan_id"""
 DOCUMENTS_SQL = """
 SELECT id, code, label, status, status_changed_at, updated_by_label, note FROM case_documents
 WHERE tenant_id = :tenant_id AND case_id = :case_id ORDER BY position, label"""
@@ -141,6 +150,7 @@ def case_page_context(app, ctx: dict) -> dict:
     from core.privacy import notice
     from core.workflow import reasons
     from plugins.credit_municipal.ficp_models import FICP_RESULT_LABELS
+    from plugins.credit_municipal.models import LOAN_STATUS_LABELS
 
     static = ("relationship_labels", "synthesis_subjects", "file_content_labels",
               "document_max_mb", "appointment_mode_choices", "appointment_kind_choices",
@@ -209,6 +219,7 @@ def case_page_context(app, ctx: dict) -> dict:
         "task_kinds": {str(k): v for k, v in TASK_KIND_LABELS.items()},
         "accompaniment_status": dict(accompaniment.STATUS_LABELS),
         "ficp_labels": {str(k): v for k, v in FICP_RESULT_LABELS.items()},
+        "loan_labels": {str(k): v for k, v in LOAN_STATUS_LABELS.items()},
     })
     return out
 
@@ -265,6 +276,8 @@ class CasePage:
         self.cq_authors = sql(AUTHORS_SQL, ("ids",))
         self.cq_ficp = sql(FICP_SQL, **key)
         self.cq_loan = sql(LOAN_SQL, **key)
+        self.cq_instalments = sql(INSTALMENTS_SQL, loan_id=Uuid())
+        self.cq_paid = sql(PAID_SQL, loan_id=Uuid())
         self.cq_documents = sql(DOCUMENTS_SQL, **key)
         self.cq_household = sql(HOUSEHOLD_SQL, person_id=Uuid())
         self.cq_syntheses = sql(SYNTHESES_SQL, **key)
@@ -311,7 +324,13 @@ class CasePage:
             names = {_uuid(r[0]): r[1] or r[2] for r in conn.execute(self.cq_authors, {
                 "tenant_id": tenant.id, "ids": sorted(authors)})} if authors else {}
             ficp = conn.execute(self.cq_ficp, p).first() if role in self.case_readers else None
-            loan = conn.execute(self.cq_loan, p).first() if role in self.loan_readers else None
+            loan = conn.execute(self.cq_loan, p).mappings().first() \
+                if role in self.loan_readers else None
+            ledger = None
+            if loan is not None and loan["disbursed_on"] is not None:
+                lp = {"tenant_id": tenant.id, "loan_id": _uuid(loan["id"])}
+                ledger = (conn.execute(self.cq_instalments, lp).all(),
+                          conn.execute(self.cq_paid, lp).first())
             hand._audit_page(conn, tenant.id, user, "case.read", obj=("Case", str(key)))
             # the panels' reads (the application makes them while the template renders)
             staff = role in hand.ccas_staff
@@ -371,9 +390,9 @@ class CasePage:
                 template=None, title="Contrôle FICP",
                 html=self.env.get_template("credit_municipal/ficp_case_panel.html").render(
                     check=check, labels=c["ficp_labels"], case=case))))
-        if loan is not None:  # not reproduced (module docstring): a marker, seen by the check
+        if loan is not None:
             blocks.append((30, SimpleNamespace(template=None, title="Prêt",
-                                               html="(loan panel not written by hand)")))
+                                               html=self._loan_panel(loan, ledger, today))))
         blocks.sort(key=lambda b: b[0])
 
         self.case_data = {
@@ -409,6 +428,28 @@ class CasePage:
                            **context)
 
     # -- rows into the values the templates read ----------------------------------------------
+
+    def _loan_panel(self, loan, ledger, today):
+        """The lender's block: the loan, its outstanding principal and arrears (the
+        application's pure arrears function, as the budget uses its budget arithmetic)."""
+        from plugins.credit_municipal.arrears import loan_arrears
+
+        cent = Decimal("0.01")
+        outstanding = position = None
+        if ledger is not None:
+            rows, (regular, principal) = ledger
+            outstanding = Decimal(str(loan["amount"])) - Decimal(str(principal)).quantize(cent)
+            if loan["status"] == "repaying":
+                position = loan_arrears(
+                    [SimpleNamespace(due_date=_day(d), borrower_payment=Decimal(str(b)))
+                     for d, b in rows], Decimal(str(regular)).quantize(cent), today)
+        view = SimpleNamespace(
+            id=_uuid(loan["id"]), reference=loan["reference"], status=loan["status"],
+            amount=Decimal(str(loan["amount"])), months=loan["months"],
+            withdrawal_ends_on=_day(loan["withdrawal_ends_on"]))
+        return self.env.get_template("credit_municipal/loan_case_panel.html").render(
+            loan=view, labels=self.c["case"]["loan_labels"], outstanding=outstanding,
+            position=position)
 
     def _case(self, r, workers):
         person = SimpleNamespace(
