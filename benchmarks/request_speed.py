@@ -23,10 +23,12 @@ What it does, in one process and from one database:
 1. creates a scratch database (PostgreSQL: its own database, migrated by an owner role, the
    application connecting as a non-owner role so that row-level security applies, as in
    ``core.testing.pytest_plugin``; SQLite: a file in a temporary directory);
-2. generates N tenants × M cases from the seed (persons, cases spread over states and
-   intake dates, their transitions, interviews and budget lines, referrals with their
-   history, audit history; the four partner plugins enabled). TODO at merge: switch
-   :func:`generate` to ``core.demo.generate`` (the demo data generator);
+2. generates N tenants × M cases with ``core.demo.generate``, the generator of ``ccas
+   demo`` (:func:`generate`: each tenant the demo's cast with the four partner plugins
+   enabled; persons, cases in every state with their transitions, interviews, budgets,
+   documents, referrals with their history, appointments, the lender's loans and
+   repayments, audit history; tenant n from ``--seed + n``, same seed same rows), written
+   in bulk (``COPY`` on PostgreSQL); ``--keep-db`` keeps the PostgreSQL database;
 3. for every endpoint, times the application (Flask test client), the hand-written
    equivalent (a Flask app on SQLAlchemy Core: the same authentication lookup, the same
    reads, the same audit rows written in the same transaction, the same JSON; its SQL is

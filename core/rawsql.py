@@ -7,14 +7,13 @@ role grants, health checks. Nothing here reads tenant-owned rows.
 
 from __future__ import annotations
 
-import datetime
-import decimal
+import functools
 import hashlib
 import json
+import operator
 import re
-import uuid
 
-from sqlalchemy import text, update
+from sqlalchemy import JSON, text, update
 from sqlalchemy.engine import Connection
 
 from .models import AuditEvent
@@ -160,13 +159,14 @@ def install_wall_key(conn: Connection, key: bytes) -> None:
 def bulk_insert(conn: Connection, table, records: list[dict], tenant_id: int) -> None:
     """Insert ``records`` (dicts with the same keys) into the tenant table ``table``, fast.
 
-    For bulk loads (the legacy import): one statement per call on PostgreSQL, ``INSERT …
-    SELECT FROM json_populate_recordset(NULL::<table>, <one JSON document>)`` (the server
-    parses the rows; COPY is refused on tables with row-level security), and a driver-level
-    ``executemany`` on SQLite, each column's bind conversion applied once per value. Every
-    record must carry ``tenant_id`` equal to ``tenant_id`` (checked here, and again by the
-    RLS ``WITH CHECK`` on PostgreSQL). Enum columns take members or values and store the
-    member's name, as the ORM does.
+    For bulk loads (the legacy import, the demo and benchmark data): on PostgreSQL the rows
+    are streamed with ``COPY`` into a temporary table of the same columns, then moved by one
+    ``INSERT … SELECT`` (``COPY FROM`` is refused on a table under row-level security, and
+    the ``INSERT`` keeps the policy's ``WITH CHECK``); on SQLite a driver-level
+    ``executemany``, each column's bind conversion applied once per value. Every record
+    must carry ``tenant_id`` equal to ``tenant_id`` (checked here, and again by the RLS
+    ``WITH CHECK`` on PostgreSQL). Enum columns take members or values and store the
+    member's name, as the ORM does; JSON columns take Python values.
     """
     if not records:
         return
@@ -175,17 +175,13 @@ def bulk_insert(conn: Connection, table, records: list[dict], tenant_id: int) ->
     names = list(records[0])
     columns = [table.c[name] for name in names]
     quoted = ", ".join(_ident(name) for name in names)
-    enums = {c.name: c.type.enum_class for c in columns if getattr(c.type, "enum_class", None)}
+    enums = {c.name: _enum_names(c.type.enum_class)
+             for c in columns if getattr(c.type, "enum_class", None)}
     if enums:
-        records = [{**r, **{n: None if r[n] is None else e(r[n]).name for n, e in enums.items()}}
-                   for r in records]
+        records = [{**r, **{n: None if r[n] is None else names_of[r[n]]
+                            for n, names_of in enums.items()}} for r in records]
     if conn.dialect.name == "postgresql":
-        t = _ident(table.name)
-        conn.execute(
-            text(f"INSERT INTO {t} ({quoted}) SELECT {quoted} "  # noqa: S608 - identifiers
-                 f"FROM json_populate_recordset(NULL::{t}, :rows)"),
-            {"rows": json.dumps(records, default=_json_value, separators=(",", ":"))},
-        )
+        _copy_insert(conn, table.name, names, columns, records)
         analyze_if_never_analyzed(conn, table.name)
         return
     dialect = conn.dialect
@@ -201,19 +197,57 @@ def bulk_insert(conn: Connection, table, records: list[dict], tenant_id: int) ->
     )
 
 
-def _json_value(value):
-    """JSON text PostgreSQL's input functions read back: UUIDs, dates, timestamps (with
-    their offset), decimals as strings, binary in bytea's hex format."""
+class _EnumNames(dict):
+    """``{member or value: member name}`` of an enum; an unknown value raises as the
+    enum does (``ValueError``)."""
+
+    def __init__(self, enum_class):
+        super().__init__({**{m.value: m.name for m in enum_class},
+                          **{m: m.name for m in enum_class}})
+        self.enum_class = enum_class
+
+    def __missing__(self, value):
+        return self.enum_class(value).name
+
+
+@functools.cache
+def _enum_names(enum_class) -> _EnumNames:
+    return _EnumNames(enum_class)
+
+
+def _copy_insert(conn: Connection, name: str, names: list[str], columns: list,
+                 records: list[dict]) -> None:
+    """PostgreSQL: ``records`` into ``name`` through ``COPY`` to the temporary table
+    ``ccas_bulk_<name>`` (created on first use in the transaction, dropped at its end;
+    no index, no foreign key, no WAL), then one ``INSERT … SELECT`` (policies, foreign keys
+    and indexes checked there) and the temporary table emptied for the next call. The
+    role needs the database's ``TEMPORARY`` privilege (PostgreSQL grants it to ``PUBLIC``
+    by default: a deployment that revokes it must grant it to the application role)."""
+    target, stage = _ident(name), _ident(f"ccas_bulk_{name}")
+    quoted = ", ".join(_ident(n) for n in names)
+    conn.exec_driver_sql(
+        f"CREATE TEMPORARY TABLE IF NOT EXISTS {stage} (LIKE {target}) ON COMMIT DROP")
+    jsons = [i for i, column in enumerate(columns) if isinstance(column.type, JSON)]
+    values = operator.itemgetter(*names) if len(names) > 1 else (lambda r: (r[names[0]],))
+    cursor = conn.connection.driver_connection.cursor()
     try:
-        return _JSON_TEXT[type(value)](value)
-    except KeyError:
-        raise TypeError(f"not JSON serialisable: {type(value).__name__}") from None
-
-
-_JSON_TEXT = {uuid.UUID: str, datetime.date: datetime.date.isoformat,
-              datetime.datetime: datetime.datetime.isoformat, decimal.Decimal: str,
-              # bytea's hex input format
-              bytes: lambda value: "\\x" + value.hex()}
+        with cursor.copy(f"COPY {stage} ({quoted}) FROM STDIN") as copy:  # noqa: S608
+            write = copy.write_row
+            if not jsons:
+                for record in records:
+                    write(values(record))
+            else:
+                for record in records:
+                    row = list(values(record))
+                    for i in jsons:
+                        if row[i] is not None:
+                            row[i] = json.dumps(row[i], separators=(",", ":"))
+                    write(row)
+    finally:
+        cursor.close()
+    conn.exec_driver_sql(
+        f"INSERT INTO {target} ({quoted}) SELECT {quoted} FROM {stage}")  # noqa: S608
+    conn.exec_driver_sql(f"TRUNCATE {stage}")
 
 
 POLICY = "ccas_tenant_isolation"

@@ -13,7 +13,8 @@ from sqlalchemy import func, select
 
 from core import demo, tenancy
 from core.demo import rows as demo_rows
-from core.models import AuditEvent, Case, CaseTransition, Person, Referral
+from core.models import AuditEvent, Case, CaseTransition, Organisation, Person, Referral
+from core.models.organisation import OrganisationKind
 
 
 def test_new_id_is_the_version_4_uuid_of_the_drawn_bits():
@@ -94,3 +95,33 @@ def test_a_failed_background_write_surfaces_and_leaves_nothing(app, session, mon
     session.rollback()
     with tenancy.tenant_scope(tenant.id):
         assert session.scalar(select(func.count()).select_from(Case)) == 0
+
+
+def test_bulk_insert_stores_json_enums_nulls_and_defaults_as_the_orm_reads_them(
+        session, tenant, in_tenant):
+    """``core.rawsql.bulk_insert`` (COPY through a temporary table on PostgreSQL,
+    ``executemany`` on SQLite): JSON columns, enum members and values, NULLs and the
+    model's defaults read back as the ORM wrote them; an unknown enum value is refused."""
+    rng = random.Random(5)
+    detail = {"motif": "été", "lignes": [1, None, "x"], "montant": "12.50"}
+    with in_tenant(tenant):
+        tenancy.carry(session)
+        audit_id = demo_rows.new_id(rng)
+        demo_rows.insert_rows(session, AuditEvent, [
+            {"id": audit_id, "actor": "cli", "action": "bulk.check", "detail": detail,
+             "ip": None}])
+        by_member, by_value = demo_rows.new_id(rng), demo_rows.new_id(rng)
+        demo_rows.insert_rows(session, Organisation, [
+            {"id": by_member, "name": "Par membre", "kind": OrganisationKind.funder},
+            {"id": by_value, "name": "Par valeur", "kind": "association"}])
+        audit = session.scalars(select(AuditEvent).where(AuditEvent.id == audit_id)).one()
+        assert audit.detail == detail and audit.ip is None
+        assert audit.object_type == "" and audit.at is not None  # the model's defaults
+        kinds = dict(session.execute(select(Organisation.id, Organisation.kind).where(
+            Organisation.id.in_([by_member, by_value]))).all())
+        assert kinds == {by_member: OrganisationKind.funder,
+                         by_value: OrganisationKind.association}
+        with pytest.raises(ValueError, match="nonsense"):
+            demo_rows.insert_rows(session, Organisation, [
+                {"id": demo_rows.new_id(rng), "name": "Inconnue", "kind": "nonsense"}])
+    session.rollback()

@@ -2,8 +2,8 @@
 
 :class:`Rows` gathers plain dicts per model (every column filled: the model's Python
 defaults are applied, the tenant stamped) and writes them through
-``core.rawsql.bulk_insert`` in the order of the foreign keys, a batch at a time: one
-statement per batch on PostgreSQL, an ``executemany`` on SQLite. Ids come from the
+``core.rawsql.bulk_insert`` in the order of the foreign keys, a batch at a time: ``COPY``
+through a temporary table on PostgreSQL, an ``executemany`` on SQLite. Ids come from the
 caller's seeded generator, so the same seed gives the same rows.
 """
 

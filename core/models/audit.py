@@ -143,6 +143,7 @@ AUDIT_OBJECT_LABELS = {
     "WorkshopSession": "Séance d'atelier", "WorkshopTheme": "Thème d'atelier",
     # the core's other tables: not audited today, named so that one would read in French
     "AuditEvent": "Entrée du journal", "BudgetLine": "Ligne de budget",
+    "CaseSearchToken": "Mot de recherche d'un dossier",
     "CaseTransition": "Changement d'état du dossier", "FormToken": "Jeton de formulaire",
     "IdempotencyKey": "Clé d'idempotence", "IdentityLink": "Lien avec un compte externe",
     "JobRun": "Exécution d'une tâche", "Operator": "Opérateur de la plateforme",

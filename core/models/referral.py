@@ -98,6 +98,9 @@ class Referral(TenantScoped, Base):
         Index("ix_referrals_from", "tenant_id", "from_organisation_id", "updated_at"),
         Index("ix_referrals_to", "tenant_id", "to_organisation_id", "status"),
         Index("ix_referrals_updated", "tenant_id", "updated_at", "id"),
+        # the referral lists' default order (last change of status first): read backwards
+        # until 500 of the reader's are found, whatever the tenant's size
+        Index("ix_referrals_changed", "tenant_id", "status_changed_at", "updated_at", "id"),
     )
 
     from_organisation_id: Mapped[uuid.UUID] = mapped_column(Uuid)
