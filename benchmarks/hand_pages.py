@@ -28,6 +28,8 @@ from itsdangerous import URLSafeTimedSerializer
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
+from benchmarks.hand_case_page import CasePage, case_page_context
+
 # -- authentication: the session cookie -------------------------------------------------
 
 #: The server-side session of the cookie (``core.web.sessions.DatabaseStore.load``).
@@ -112,7 +114,9 @@ def page_context(app, ctx: dict) -> dict:
                     panels.sort(key=lambda p: p.order)
                 vocabularies = labels.vocabularies()
                 db.session.rollback()
-    return {"folders": folders, "url_map": app.url_map, "menus": menus,
+    case = case_page_context(app, ctx)
+    menus.update({(role, "cases.case_page"): menu for role, menu in case["menus"].items()})
+    return {"folders": folders, "url_map": app.url_map, "menus": menus, "case": case,
             "dashboard": dashboard_context(app, ctx, panels),
             "vocabularies": vocabularies, "referral_status_labels": REFERRAL_STATUS_LABELS,
             "referral_tones": dict(REFERRAL_TONES),
@@ -486,7 +490,7 @@ def dashboard_context(app, ctx: dict, panels) -> dict:
     }
 
 
-class Pages(DashboardPage):
+class Pages(DashboardPage, CasePage):
     """The hand-written pages, added to the hand-written application (``Hand``)."""
 
     def __init__(self, hand, context: dict):
@@ -526,6 +530,8 @@ class Pages(DashboardPage):
         self.portal_sorting = sorting.sort_from({}, referral_sort_spec())  # the default sort
         self._dashboard_statements()
         self._dashboard_globals()
+        self._case_statements()
+        self._case_globals()
         self.badges = {code: Markup('<span class="badge badge-%s">%s</span>') % (
             context["referral_tones"].get(code, "in_progress"),
             vocab["referral_status"].get(code, code))
@@ -590,6 +596,7 @@ class Pages(DashboardPage):
         if user is None or not user["active"] or user["session_version"] != int(parts[3]):
             abort(403)
         t = SimpleNamespace(id=tenant["id"], slug=tenant["slug"], name=tenant["name"],
+                            timezone=tenant["timezone"],
                             zone=ZoneInfo(tenant["timezone"] or "Europe/Paris"))
         u = SimpleNamespace(
             id=_uuid(user["id"]), email=user["email"], full_name=user["full_name"],
@@ -601,11 +608,12 @@ class Pages(DashboardPage):
         self.page = {"tenant": t, "zone": t.zone, "token": self.csrf.dumps(u.csrf)}
         return t, u
 
-    def render(self, template: str, tenant, user, endpoint: str, **values) -> str:
+    def render(self, template: str, tenant, user, endpoint: str, path: str = "",
+               **values) -> str:
         menu = self.c["menus"].get((user.role, endpoint))
         return self.env.get_template(template).render(
             tenant=tenant, current_user=user, menu=lambda: menu,
-            request=SimpleNamespace(endpoint=endpoint), **values)
+            request=SimpleNamespace(endpoint=endpoint, path=path, method="GET"), **values)
 
     # -- pages ----------------------------------------------------------------------------
 

@@ -66,7 +66,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from flask import Flask, abort, g, jsonify, render_template_string, request  # noqa: E402
+from flask import Flask, abort, g, jsonify, request  # noqa: E402
 from sqlalchemy import bindparam, event, text  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -303,10 +303,6 @@ ORDER BY c.state_changed_at LIMIT 50"""
 BARE_SQL = "SELECT id, reference, state, intake_date FROM cases WHERE tenant_id = :tenant_id " \
            "AND id = :case_id"
 
-PAGE = """<!doctype html><html lang="fr"><head><title>{{ title }}</title></head><body>
-<main><h1>{{ title }}</h1><table>{% for row in rows %}<tr>{% for v in row %}<td>{{ v }}</td>
-{% endfor %}</tr>{% endfor %}</table></main></body></html>"""
-
 
 class Hand:
     """The hand-written application: Flask, SQLAlchemy Core, one transaction a request."""
@@ -337,6 +333,8 @@ class Hand:
             self.app.add_url_rule("/hand/t/<slug>/orientations/", "portal_page",
                                   self.pages.portal)
             self.app.add_url_rule("/hand/t/<slug>/", "dashboard_page", self.pages.dashboard)
+            self.app.add_url_rule("/hand/t/<slug>/cases/<case_id>", "case_page_faithful",
+                                  self.pages.case_page)
 
     # -- statements --------------------------------------------------------------------
 
@@ -395,12 +393,13 @@ class Hand:
             "object_type": object_type, "object_id": object_id,
             "ip": request.remote_addr, "detail": detail})
 
-    def _audit_page(self, conn, tenant_id, user, action, **detail):
-        """A page's audit row: the signed-in user (``user:<email>``), no object."""
+    def _audit_page(self, conn, tenant_id, user, action, obj=("", ""), **detail):
+        """A page's audit row: the signed-in user (``user:<email>``), the object read
+        (``(type, id)``) if any."""
         conn.execute(self.q_audit, {
             "tenant_id": tenant_id, "id": uuid.uuid4(), "at": dt.datetime.now(dt.UTC),
-            "actor": f"user:{user.email}", "action": action, "object_type": "",
-            "object_id": "", "ip": request.remote_addr, "detail": detail})
+            "actor": f"user:{user.email}", "action": action, "object_type": obj[0],
+            "object_id": obj[1], "ip": request.remote_addr, "detail": detail})
 
     def _notices(self, purpose, amount) -> list[str]:
         ok = not self.bounds or any(lo <= amount <= hi and (ps is None or purpose in ps)
@@ -671,18 +670,6 @@ class Hand:
             response.status_code = 201
             return response
 
-        @app.get("/hand/page/case/<case_id>")
-        def case_page(case_id):
-            with hand.engine.begin() as conn:
-                user = hand._authenticate(conn)
-                conn.execute(hand.q_plugins, {"tenant_id": user["tenant_id"]}).all()
-                c, details = hand._read_case(conn, user, case_id)
-                data = hand._case_json(c, user["role"], details)
-                hand._audit(conn, user, "case.read", "Case", str(_uuid(c["id"])))
-            rows = [(k, v) for k, v in data.items() if not isinstance(v, list | dict)]
-            rows += [(t["to_state"], t["at"]) for t in data["transitions"]]
-            return render_template_string(PAGE, title=data["reference"], rows=rows)
-
         @app.get("/bare/cases/<case_id>")
         def bare(case_id):
             tenant_id = int(request.args["t"])
@@ -796,7 +783,7 @@ def endpoints(ctx: dict) -> dict:
             "hand": ("post", "/hand/referrals", referral_body, 201)},
         "case_page": {
             "app": ("get", f"/t/{slug}/cases/{case_id}", {"login": "social_worker"}, 200),
-            "hand": ("get", f"/hand/page/case/{case_id}", {"headers": sw}, 200)},
+            "hand": ("get", f"/hand/t/{slug}/cases/{case_id}", {"login": "social_worker"}, 200)},
         "portal_list": {
             "app": ("get", f"/t/{slug}/orientations/", {"login": "referrer"}, 200),
             "hand": ("get", f"/hand/t/{slug}/orientations/", {"login": "referrer"}, 200)},
@@ -1076,6 +1063,9 @@ def main() -> None:
                         help="at most this long per endpoint over HTTP")
     parser.add_argument("--http-workers", type=int, default=0,
                         help="gunicorn workers (default: core/gunicorn_conf.py's)")
+    parser.add_argument("--check-case-states", action="store_true",
+                        help="compare the case page (app / hand-written) for one case of "
+                             "each state, for each CCAS role, then stop")
     parser.add_argument("--out", default="")
     parser.add_argument("--baseline", default=str(BASELINE))
     parser.add_argument("--save-baseline", action="store_true",
@@ -1155,6 +1145,9 @@ def run(database, args) -> None:
     only = [n for n in args.only.split(",") if n]
     chosen = [n for n in only if n in specs] if only else list(specs)  # "--only none"
     pages = check_pages(runner, specs, chosen, same_page)
+    if args.check_case_states:
+        check_case_states(app, runner, ctx, same_page)
+        return
     if args.show_statements:
         show_statements(runner, specs[args.show_statements])
         return
@@ -1212,7 +1205,7 @@ def run(database, args) -> None:
 
 
 #: The pages whose hand-written equivalent renders the same HTML (``hand_pages``).
-SAME_HTML = ("portal_list", "manager_dashboard")
+SAME_HTML = ("portal_list", "manager_dashboard", "case_page")
 
 
 def check_pages(runner, specs, chosen, same_page) -> dict:
@@ -1234,6 +1227,35 @@ def check_pages(runner, specs, chosen, same_page) -> dict:
         if diff:
             print(diff)
     return out
+
+
+def check_case_states(app, runner, ctx, same_page) -> None:
+    """The case page of one case in each state (the first by reference), app against
+    hand-written, for each CCAS role signed in: the same HTML, or the difference."""
+    from sqlalchemy import func, select
+
+    from core import tenancy
+    from core.db import db
+    from core.models import Case
+
+    with app.app_context(), tenancy.tenant_scope(ctx["tenant_id"]):
+        firsts = db.session.execute(select(Case.state, func.min(Case.reference))
+                                    .group_by(Case.state)).all()
+        ids = {state: db.session.scalar(select(Case.id).where(Case.reference == ref))
+               for state, ref in firsts}
+        db.session.rollback()
+    slug, differ = ctx["slug"], 0
+    for state, case_id in sorted(ids.items()):
+        for role in ("social_worker", "manager"):
+            app_html, hand_html = (runner.call(variant, (
+                "get", f"{prefix}/t/{slug}/cases/{case_id}", {"login": role}, 200)
+            ).get_data(as_text=True) for variant, prefix in (("app", ""), ("hand", "/hand")))
+            same, diff = same_page(app_html, hand_html)
+            differ += not same
+            print(f"{state:24} {role:14} {'the same HTML' if same else 'DIFFERS'}")
+            if diff:
+                print(diff)
+    print(f"{len(ids)} states x 2 roles: {differ} page(s) differ")
 
 
 def hand_context(app, tenant_id: int, config: dict) -> dict:
@@ -1359,7 +1381,8 @@ def show_statements(runner, specs) -> None:
                           or f.filename.endswith(".html")) and "/site-packages/" not in f.filename]
             where = " <- " + " < ".join(
                 f"{Path(f.filename).name}:{f.lineno}" for f in reversed(frames[-3:]))
-        seen.append(" ".join(statement.split())[:110] + where)
+        full = os.environ.get("CCAS_STATEMENT_FULL")  # the whole statement, not its start
+        seen.append(" ".join(statement.split())[:None if full else 110] + where)
 
     for variant, spec in specs.items():
         runner.call(variant, spec)
