@@ -52,6 +52,7 @@ import argparse
 import contextvars
 import cProfile
 import datetime as dt
+import gc
 import json
 import os
 import platform
@@ -1133,6 +1134,11 @@ def run(database, args) -> None:
     with app.app_context():
         counter = StatementCounter([db.engine, hand.engine])
     runner = Runner(app, hand, ctx, counter)
+    # as a production worker does once it has built the application
+    # (core.gunicorn_conf.post_worker_init): the apps' objects out of the collector's
+    # full passes, for both sides alike
+    gc.collect()
+    gc.freeze()
     specs = endpoints(ctx)
     audits = list_audit_rows(app, runner, specs)
     hand.list_audit.update(audits)

@@ -17,6 +17,7 @@ handling of ``X-Forwarded-Proto`` is switched off here.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 
@@ -51,3 +52,13 @@ forwarded_allow_ips = "127.0.0.1"
 # response is built (gunicorn 20–27), so the workers forked after this file is read say
 # only ``ccas-network`` (no software or version for a scanner to match).
 _gunicorn_wsgi.SERVER = "ccas-network"
+
+
+def post_worker_init(worker) -> None:
+    """Once the worker has built the application, move what it holds (modules, mappers,
+    templates, plugins: most of a worker's 155 MB) out of the garbage collector's reach:
+    the collector's full passes then walk only what requests allocate. Measured on the
+    partner portal's page (500 rows), PostgreSQL, 300 requests: the slowest request
+    133 ms → 23 ms, p50 unchanged (``docs/performance.md``)."""
+    gc.collect()
+    gc.freeze()

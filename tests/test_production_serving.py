@@ -127,3 +127,17 @@ def test_the_development_server_refuses_production(ccas, monkeypatch):
     monkeypatch.setenv("CCAS_ALLOW_SQLITE", "1")
     result = ccas("serve")
     assert result.exit_code == 1 and "gunicorn -c python:core.gunicorn_conf" in result.output
+
+
+def test_a_worker_freezes_what_it_built_before_serving():
+    """``post_worker_init`` moves the application's objects out of the collector's full
+    passes (the long pauses of a large heap)."""
+    import gc
+
+    from core import gunicorn_conf
+
+    try:
+        gunicorn_conf.post_worker_init(worker=None)
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
