@@ -347,3 +347,20 @@ def test_a_tenant_row_not_read_by_the_request_is_no_key(app, tenant, other_tenan
     with app.test_request_context(), in_tenant(other_tenant):
         g.tenant = tenant
         assert plugins.enabled_plugins() == frozenset()
+
+
+def test_the_process_cache_of_enabled_plugins_stays_bounded(app, tenant, session, in_tenant,
+                                                            enable_plugin, monkeypatch):
+    """Past its bound the oldest entry goes: a process serving many tenants (or many
+    changes) does not grow without limit, and the set it serves stays right."""
+    monkeypatch.setattr(plugins, "_ENABLED_BY_STAMP", {})
+    monkeypatch.setattr(plugins, "_ENABLED_BY_STAMP_MAX", 2)
+    enable_plugin(tenant, "caf")
+    for name in ("adie", "secours_catholique"):
+        with in_tenant(tenant):
+            plugins.set_enabled(session, name, True)
+            session.commit()
+        _request_enabled(app, session, tenant, in_tenant)
+    assert len(plugins._ENABLED_BY_STAMP) <= 2
+    assert _request_enabled(app, session, tenant, in_tenant) == {
+        "caf", "adie", "secours_catholique"}

@@ -21,6 +21,7 @@ it, ``ccas plugins list`` and ``/readyz`` say why.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import functools
 import importlib
@@ -466,7 +467,9 @@ def _enabled_rows(session, ctx_g, tenant_id: int) -> tuple[tuple[str, Any], ...]
     rows = tuple((name, stored) for name, stored in session.execute(_ENABLED_QUERY).all())
     if stamp is not None:
         if len(_ENABLED_BY_STAMP) >= _ENABLED_BY_STAMP_MAX:
-            del _ENABLED_BY_STAMP[next(iter(_ENABLED_BY_STAMP))]
+            # the oldest entry; another thread of the worker may take it first
+            with contextlib.suppress(RuntimeError, StopIteration):
+                _ENABLED_BY_STAMP.pop(next(iter(_ENABLED_BY_STAMP)), None)
         _ENABLED_BY_STAMP[key] = rows
     return rows
 
