@@ -17,26 +17,6 @@ def format_money(value) -> str:
     return formats.money(value)
 
 
-def local_datetime(value: datetime | None) -> datetime | None:
-    if value is None:
-        return None
-    tenant = g.get("tenant")
-    return value.astimezone(clock.zone(tenant))
-
-
-def format_datetime(value: datetime | None) -> str:
-    local = local_datetime(value)
-    return local.strftime("%d/%m/%Y %H:%M") if local else ""
-
-
-def format_date(value: date | datetime | None) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, datetime):
-        value = local_datetime(value)
-    return value.strftime("%d/%m/%Y")
-
-
 # The filters: the tenant from the template's context (a dictionary lookup), ``g`` (a
 # context-local proxy, slower: a list page formats a date per row) only when the context
 # has none (a macro imported without context).
@@ -61,6 +41,16 @@ def date_fr(context, value: date | datetime | None) -> str:
     if isinstance(value, datetime):
         value = value.astimezone(_zone(context))
     return value.strftime("%d/%m/%Y")
+
+
+def format_datetime(value: datetime | None) -> str:
+    """:func:`datetime_fr` outside a template (the request's tenant's zone)."""
+    return datetime_fr({}, value)
+
+
+def format_date(value: date | datetime | None) -> str:
+    """:func:`date_fr` outside a template (the request's tenant's zone)."""
+    return date_fr({}, value)
 
 
 _BADGE = Markup('<span class="badge badge-%s">%s</span>')
