@@ -234,7 +234,7 @@ JOIN (SELECT case_id, count(*) AS n FROM case_documents
       WHERE tenant_id = :tenant_id AND status = 'requested' GROUP BY case_id) d
   ON d.case_id = c.id
 WHERE c.tenant_id = :tenant_id AND c.state = 'documents_requested'
-ORDER BY c.state_changed_at LIMIT 50"""
+ORDER BY c.state_changed_at, c.reference LIMIT 50"""
 
 
 def delays_sql(flow, postgresql: bool) -> str:

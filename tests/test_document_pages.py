@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from core import cases, workflow
 from core.features import documents
-from core.models import CaseDocument, DocumentStatus, OutboxMessage
+from core.models import Case, CaseDocument, DocumentStatus, OutboxMessage
 from core.workflow import TransitionRequest
 
 
@@ -166,3 +166,30 @@ def test_secretary_dashboard_lists_cases_missing_documents(client, login, users,
     login(client, users["secretary"])
     html = client.get("/t/alpha/").get_data(as_text=True)
     assert "Pièces manquantes" in html and case.reference in html
+
+
+def test_cases_missing_documents_keep_one_order_when_moved_in_the_same_instant(
+        app, tenant, users, session, in_tenant):
+    """Files that entered "documents requested" at the same instant are listed by
+    reference, on every reading (the database alone may return ties in any order)."""
+    from core.web.dashboards import _cases
+    from core.web.documents import missing_by_case
+
+    with in_tenant(tenant):
+        opened = []
+        for first in ("Zoé", "Ali", "Marc", "Inès"):
+            person = cases.create_person(session, cases.PersonData(
+                first, "Durand", date(1990, 1, 1)))
+            c = cases.open_case(session, person, "mobility", "900", actor=users["secretary"])
+            workflow.apply_transition(session, c, TransitionRequest("documents_requested",
+                                                                    c.version),
+                                      users["secretary"])
+            opened.append(c)
+        same = opened[0].state_changed_at
+        for c in opened:
+            c.state_changed_at = same
+        session.commit()
+        by_reference = sorted(c.reference for c in opened)
+        assert [c.reference for c, _n in missing_by_case(session)] == by_reference
+        listed = _cases(Case.state == "documents_requested")
+        assert [c.reference for c in listed if c in opened] == by_reference

@@ -67,8 +67,9 @@ def stuck_after_days(tenant) -> int:
 
 
 def _cases(*where, order=None, limit=LIMIT) -> list[Case]:
-    stmt = select(Case).where(*where).order_by(order if order is not None
-                                               else Case.state_changed_at)
+    # the reference breaks ties: cases moved in the same instant keep their order
+    stmt = select(Case).where(*where).order_by(
+        *((order,) if order is not None else (Case.state_changed_at, Case.reference)))
     return list(db.session.scalars(stmt.limit(limit)))
 
 

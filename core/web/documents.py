@@ -304,7 +304,7 @@ def missing_by_case(session, limit: int = 50) -> list[tuple[Case, int]]:
         select(Case, counts.c.n)
         .join(counts, counts.c.case_id == Case.id)
         .where(Case.state == State.documents_requested)
-        .order_by(Case.state_changed_at)
+        .order_by(Case.state_changed_at, Case.reference)  # a stable order on ties
         .limit(limit)
     ).all()
     return [(case, n) for case, n in rows]
