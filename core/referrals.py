@@ -450,8 +450,9 @@ def submit(session, actor, data: ReferralInput, attachments=(), tenant=None,
 def _create(session, referral: Referral, attachments, actor, tenant, now) -> None:
     referral.status = ReferralStatus.sent
     referral.created_at = referral.updated_at = referral.status_changed_at = now
+    # one flush for the referral and its rows (the unit of work writes the referral
+    # first: its history and attachments are its relationships)
     session.add(referral)
-    session.flush()
     stored = [ReferralAttachment(
         referral_id=referral.id, filename=item.filename.strip()[:200],
         content_type=item.content_type.split(";")[0].strip().lower(),

@@ -118,3 +118,46 @@ def test_invalid_key_is_400(client, users, api_token, key):
                "Idempotency-Key": key.encode("utf-8").decode("latin-1")}
     res = client.post("/api/v1/referrals", json=BODY, headers=headers)
     assert res.status_code == 400
+
+
+def test_an_expired_key_not_yet_purged_is_claimed_again(client, users, api_token, session,
+                                                         in_tenant, tenant):
+    user = users["referrer"]
+    with in_tenant(tenant):
+        past = clock.now() - timedelta(hours=30)
+        session.add(IdempotencyKey(user_id=user.id, key="old", fingerprint="another body",
+                                   state="done", response_status=201, response_body="{}",
+                                   created_at=past, expires_at=past + timedelta(hours=24)))
+        session.commit()
+    assert post(client, api_token(user), BODY, "old").status_code == 201
+    assert referral_count(session, in_tenant, tenant) == 1
+    with in_tenant(tenant):
+        session.expire_all()
+        rows = session.scalars(select(IdempotencyKey).where(IdempotencyKey.key == "old")).all()
+        assert len(rows) == 1 and rows[0].state == "done" and rows[0].fingerprint != "another body"
+
+
+def test_a_key_claimed_concurrently_is_read_back(app, users, session, in_tenant, tenant,
+                                                 monkeypatch):
+    """Two requests read "no such key" at once: the second's insert breaks the unique key
+    and it gets the first one's record (then 409 or a replay), not an error."""
+    user = users["referrer"]
+    with in_tenant(tenant):
+        now = clock.now()
+        session.add(IdempotencyKey(user_id=user.id, key="raced", fingerprint="first",
+                                   state="in_progress", created_at=now,
+                                   expires_at=now + timedelta(hours=24)))
+        session.commit()
+        reads = []
+        real = idempotency.tenancy.scoped_rows
+
+        def first_read_misses(*args, **kwargs):
+            reads.append(1)
+            return [] if len(reads) == 1 else real(*args, **kwargs)
+
+        monkeypatch.setattr(idempotency.tenancy, "scoped_rows", first_read_misses)
+        with app.app_context():
+            found = idempotency._claim(user.id, "raced", "second", now)
+        assert len(reads) == 2
+        assert found is not None and found.fingerprint == "first"
+        assert found.state == "in_progress"

@@ -21,10 +21,10 @@ from datetime import datetime, timedelta
 
 from flask import Response, current_app, request
 from flask_login import current_user
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.exc import IntegrityError
 
-from .. import clock
+from .. import clock, tenancy
 from ..db import db
 from ..errors import UserError
 from ..models import IdempotencyKey
@@ -61,25 +61,34 @@ def _sessionmaker():
     return current_app.extensions["ccas_sessionmaker"]
 
 
-def _claim(user_id, key: str, print_: str, now: datetime) -> IdempotencyKey | None:
-    """Record the key as ours (``None``) or return the existing record."""
+#: The caller's record of a key (built once, the tenant's criterion built in).
+_KEY_RECORD = tenancy.scoped_select(
+    select(IdempotencyKey.__table__).where(
+        IdempotencyKey.__table__.c.user_id == bindparam("user_id"),
+        IdempotencyKey.__table__.c.key == bindparam("key")))
+
+
+def _claim(user_id, key: str, print_: str, now: datetime):
+    """Record the key as ours (``None``) or return the existing record (a row with the
+    columns of ``idempotency_keys``). Committed at once, in a session of its own."""
+    where = {"user_id": user_id, "key": key}
     with _sessionmaker()() as session:
-        where = (IdempotencyKey.user_id == user_id, IdempotencyKey.key == key)
-        row = session.scalar(select(IdempotencyKey).where(*where))
-        if row is not None and row.expires_at <= now:
-            session.delete(row)
-            session.commit()
-            row = None
-        if row is not None:
-            return row
-        session.add(IdempotencyKey(user_id=user_id, key=key, fingerprint=print_,
-                                   state="in_progress", created_at=now,
-                                   expires_at=now + KEY_TTL))
+        found = tenancy.scoped_rows(session, _KEY_RECORD, where)
+        if found and found[0].expires_at <= now:
+            session.execute(delete(IdempotencyKey).where(
+                IdempotencyKey.user_id == user_id, IdempotencyKey.key == key))
+            found = []
+        if found:
+            return found[0]
         try:
+            tenancy.scoped_insert(session, IdempotencyKey.__table__, {
+                "user_id": user_id, "key": key, "fingerprint": print_,
+                "state": "in_progress", "created_at": now, "expires_at": now + KEY_TTL})
             session.commit()
-        except IntegrityError:
+        except IntegrityError:  # claimed by a concurrent request in the meantime
             session.rollback()
-            return session.scalar(select(IdempotencyKey).where(*where))
+            found = tenancy.scoped_rows(session, _KEY_RECORD, where)
+            return found[0] if found else None
         return None
 
 
@@ -91,7 +100,7 @@ def _release(user_id, key: str) -> None:
         session.commit()
 
 
-def _replay(row: IdempotencyKey) -> Response:
+def _replay(row) -> Response:
     response = Response(row.response_body or "", status=row.response_status or 200,
                         mimetype="application/json")
     if row.response_location:

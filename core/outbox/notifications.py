@@ -20,9 +20,9 @@ from __future__ import annotations
 
 from flask import current_app
 from markupsafe import escape
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
-from .. import clock, formats
+from .. import clock, formats, tenancy
 from ..hookspecs import hookimpl
 from ..models import (
     PURPOSE_LABELS,
@@ -60,16 +60,26 @@ def referral_url(tenant, referral) -> str:
     return f"{base}/t/{tenant.slug}/orientations/{referral.id}"
 
 
+#: The active members of an organisation having one of the roles, by e-mail (a hot read:
+#: every new referral tells its receiver; built once, the tenant's criterion built in).
+_MEMBERS_EMAILS = tenancy.scoped_select(
+    select(User.__table__.c.email).where(
+        User.__table__.c.organisation_id == bindparam("organisation_id"),
+        User.__table__.c.active.is_(True),
+        User.__table__.c.role.in_(bindparam("roles", expanding=True)))
+    .order_by(User.__table__.c.email))
+
+
 def organisation_recipients(session, org: Organisation) -> list[str]:
+    """Where to write to ``org``: its own address, or else its active managers and
+    secretaries (the CCAS) or referrers (a partner)."""
     if org.email:
         return [org.email]
     roles = ([Role.manager, Role.secretary] if org.kind == OrganisationKind.ccas
              else [Role.referrer])
-    return list(session.scalars(
-        select(User.email).where(User.organisation_id == org.id, User.active.is_(True),
-                                 User.role.in_([r.value for r in roles]))
-        .order_by(User.email)
-    ))
+    return [row.email for row in tenancy.scoped_rows(
+        session, _MEMBERS_EMAILS, {"organisation_id": org.id,
+                                   "roles": [r.value for r in roles]})]
 
 
 def _purpose_label(value: str) -> str:
