@@ -302,3 +302,32 @@ def test_the_read_and_the_list_answer_the_case_document(api, session, tenant, in
             dump_case(session, case, "secretary", detail=False)]
         assert read["amount_requested"] == "1500.00" and "T" in read["state_changed_at"]
         session.rollback()
+
+
+def test_the_list_read_as_columns_answers_each_role_the_case_document(api, session, tenant,
+                                                                      in_tenant, other_tenant):
+    """The API's list reads columns (``cases.list_case_rows``), not mapped cases: for each
+    role its items are exactly ``dump_case``'s documents of the mapped cases the ORM list
+    (``cases.list_cases``) gives, in the same order (the lender's agent seeing the files
+    sent to the FICP check, the person's household and employment included), and another
+    tenant's cases are never on it."""
+    from core.schemas.cases import dump_case
+
+    with in_tenant(other_tenant):
+        person = cases.create_person(session, cases.PersonData("Jo", "Autre"))
+        cases.open_case(session, person, "health", "500", tenant=other_tenant)
+        session.commit()
+    for i in range(3):
+        _open(api, person={**PERSON, "last_name": f"Nom{i}", "children_ages": [i, 9],
+                           "employment": "cdi"}, send_to_ficp=bool(i % 2))
+    seen = {}
+    for role in ("secretary", "social_worker", "manager", "lender_agent"):
+        listed = api(role, "GET", "/cases?per_page=100").get_json()["items"]
+        with in_tenant(tenant):
+            mapped, _total = cases.list_cases(session, role, cases.CaseFilters(), 1, 100)
+            expected = [dump_case(session, c, role, detail=False) for c in mapped]
+            session.rollback()
+        assert listed == expected, role
+        seen[role] = sorted(i["person"]["last_name"] for i in listed)
+    assert seen["manager"] == ["Nom0", "Nom1", "Nom2"]
+    assert seen["lender_agent"] == ["Nom1"]

@@ -150,12 +150,13 @@ def list_cases():
     page = paging.bounded_int(args.get("page"), "page", 1, 1, paging.MAX_PAGE)
     per_page = paging.bounded_int(args.get("per_page"), "per_page", 25, 1, MAX_PER_PAGE)
     count = (args.get("count") or "").lower() in ("1", "true", "yes")
+    role = caller_role()
+    total = cases.count_cases(db.session, role, filters) if count else None
     # one row more than the page says whether another page follows, without a count
-    rows, total = cases.list_cases(db.session, caller_role(), filters, page, per_page + 1,
-                                   count=count, offset=(page - 1) * per_page)
-    rows = list(rows)
+    rows = cases.list_case_rows(db.session, role, filters, per_page + 1,
+                                offset=(page - 1) * per_page)
     more, rows = len(rows) > per_page, rows[:per_page]
-    role, flow = caller_role(), workflow.current()
+    flow = workflow.current()
     # Python values: the app's JSON provider writes them as dump_case would
     items = [case_data(db.session, c, role, detail=False, flow=flow) for c in rows]
     audit.record_list_read(db.session, "case.list", rows, page=page, surface="api")
