@@ -22,6 +22,7 @@ from ..schemas.referrals import (
     ReferralFollowUpInSchema,
     ReferralInSchema,
     dump_referral,
+    referral_data,
 )
 from . import idempotency
 from .auth import token_authenticated
@@ -194,7 +195,8 @@ def list_referrals():
     next_cursor = _encode_cursor(page[-1]) if len(rows) > limit else None
     # the page's history and attachments in two queries, not two per referral
     history, attachments = referrals.history_and_attachments(db.session, page)
-    items = [dump_referral(r, history[r.id], attachments[r.id]) for r in page]
+    # Python values: the app's JSON provider writes them as dump_referral would
+    items = [referral_data(r, history[r.id], attachments[r.id]) for r in page]
     audit.record_list_read(db.session, "referral.list", page, actor=current_user,
                            surface="api")
     db.session.commit()
