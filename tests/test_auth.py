@@ -223,3 +223,43 @@ def test_openapi_document_describes_me(client):
     assert doc["openapi"].startswith("3.")
     assert "/api/v1/me" in doc["paths"]
     assert "bearerAuth" in doc["components"]["securitySchemes"]
+
+
+def test_token_use_is_stamped_at_most_every_five_minutes(client, users, api_token, session,
+                                                         in_tenant, tenant, monkeypatch):
+    """``last_used_at`` (shown on the tokens page) is written on first use, not again
+    within ``LAST_USED_EVERY`` seconds (no write per request), then again after."""
+    from core.api import auth
+
+    token = api_token(users["manager"])
+    headers = {"Authorization": f"Bearer {token}"}
+
+    def last_used():
+        with in_tenant(tenant):
+            session.expire_all()
+            value = session.scalars(select(ApiToken)).one().last_used_at
+            session.rollback()
+            return value
+
+    assert last_used() is None
+    start = clock.now()
+    monkeypatch.setattr(auth.clock, "now", lambda: start)
+    assert client.get("/api/v1/me", headers=headers).status_code == 200
+    assert last_used() == start
+    monkeypatch.setattr(auth.clock, "now",
+                        lambda: start + timedelta(seconds=auth.LAST_USED_EVERY - 1))
+    assert client.get("/api/v1/me", headers=headers).status_code == 200
+    assert last_used() == start
+    later = start + timedelta(seconds=auth.LAST_USED_EVERY + 1)
+    monkeypatch.setattr(auth.clock, "now", lambda: later)
+    assert client.get("/api/v1/me", headers=headers).status_code == 200
+    assert last_used() == later
+
+
+def test_token_of_a_deactivated_account_is_refused(client, users, api_token, session,
+                                                   in_tenant, tenant):
+    token = api_token(users["manager"])
+    with in_tenant(tenant):
+        session.get(User, (tenant.id, users["manager"].id)).active = False
+        session.commit()
+    assert client.get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}).status_code == 401
