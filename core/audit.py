@@ -57,7 +57,7 @@ def record(session, action: str, obj=None, actor=None, **detail) -> AuditEvent:
     event = AuditEvent(
         actor=actor_label(actor),
         action=action,
-        object_type=object_type(obj),
+        object_type=type(obj).__name__ if obj is not None else "",
         object_id=str(getattr(obj, "id", "") or "") if obj is not None else "",
         ip=client_address(request) if has_request_context() else None,
         detail={k: _jsonable(v) for k, v in detail.items()},
@@ -95,19 +95,11 @@ def _insert(session, action: str, obj, actor, ip, detail: dict) -> None:
         tenant_id=tenant_id,
         actor=actor_label(actor),
         action=action,
-        object_type=object_type(obj),
+        object_type=type(obj).__name__ if obj is not None else "",
         object_id=str(getattr(obj, "id", "") or "") if obj is not None else "",
         ip=ip,
         detail={k: _jsonable(v) for k, v in detail.items()},
     ))
-
-
-def object_type(obj) -> str:
-    """What an audit row names ``obj`` by: its model's name (``Case``…); a read-only
-    view of a model (``core.cases.ListedCase``) says which with ``audit_type``."""
-    if obj is None:
-        return ""
-    return getattr(obj, "audit_type", None) or type(obj).__name__
 
 
 def _jsonable(value):

@@ -188,8 +188,7 @@ def get_case(case_id: str):
             application/problem+json:
               schema: ProblemSchema
     """
-    # read as columns: nothing of the case is written here
-    case = cases.read_case_row(db.session, case_id, caller_role())
+    case = cases.get_case(db.session, case_id, caller_role())
     body = case_data(db.session, case, caller_role())  # written by the app's JSON provider
     audit.record_now(db.session, "case.read", case)
     db.session.commit()

@@ -12,7 +12,6 @@ import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
-from typing import ClassVar
 
 from flask import g, has_app_context
 from sqlalchemy import bindparam, exists, false, func, select
@@ -315,21 +314,16 @@ _BUDGET_LINES = tenancy.scoped_select(
 def get_case(session, case_id, role: str) -> Case:
     """The case ``case_id`` if ``role`` may see it; ``NotFound`` (404) otherwise, also for
     a malformed id or another tenant's case."""
-    key = _case_key(case_id)
+    try:
+        key = case_id if isinstance(case_id, uuid.UUID) else uuid.UUID(str(case_id))
+    except ValueError as exc:
+        raise NotFound("Ce dossier") from exc
     stmt = _CASE_BY_ID if role in CCAS_STAFF else visible_cases(role).where(
         Case.id == bindparam("case_id"))
     case = session.scalar(stmt, {"case_id": key})
     if case is None:
         raise NotFound("Ce dossier")
     return case
-
-
-def _case_key(case_id) -> uuid.UUID:
-    """``case_id`` as a UUID; ``NotFound`` for a malformed one (as for an unknown case)."""
-    try:
-        return case_id if isinstance(case_id, uuid.UUID) else uuid.UUID(str(case_id))
-    except ValueError as exc:
-        raise NotFound("Ce dossier") from exc
 
 
 def reached(session, case: Case, state: State | str) -> bool:
@@ -518,10 +512,8 @@ class ListedPerson:
 @dataclass(slots=True)
 class ListedCase:
     """A case of a list read as columns (:func:`list_case_rows`): the attributes of a
-    :class:`~core.models.Case` that ``core.schemas.cases.case_data`` reads, without the
-    identity map's bookkeeping of two mapped objects per row. Audited as a case."""
-
-    audit_type: ClassVar[str] = "Case"
+    :class:`~core.models.Case` that ``core.schemas.cases.case_data`` reads for a list
+    item, without the identity map's bookkeeping of two mapped objects per row."""
 
     id: uuid.UUID
     reference: str
@@ -546,35 +538,18 @@ _LISTED_PERSON = [Person.id, Person.first_name, Person.last_name, Person.birth_d
                   Person.city, Person.adults, Person.children_ages, Person.employment]
 
 
-_LISTED = select(*_LISTED_CASE, *_LISTED_PERSON).join_from(
-    Case, Person, Person.id == Case.person_id)
-
-
 def list_case_rows(session, role: str, filters: CaseFilters, per_page: int,
                    offset: int) -> list[ListedCase]:
     """:func:`list_cases`'s page in its default order (newest intake first, then the
     reference), read as columns of the case and its person in one ORM-enabled statement
     (the tenant's criteria apply to both, as to every statement): for the API's list,
     where building mapped objects cost more than the query."""
-    stmt = filter_cases(session, visible_cases(role, _LISTED), filters)
-    return _listed(session.execute(
+    stmt = select(*_LISTED_CASE, *_LISTED_PERSON).join_from(
+        Case, Person, Person.id == Case.person_id)
+    stmt = filter_cases(session, visible_cases(role, stmt), filters)
+    rows = session.execute(
         stmt.order_by(Case.intake_date.desc(), Case.reference.desc())
-        .limit(per_page).offset(offset)))
-
-
-def read_case_row(session, case_id, role: str) -> ListedCase:
-    """:func:`get_case` read as columns (a :class:`ListedCase`): the case ``case_id`` if
-    ``role`` may see it, ``NotFound`` (404) otherwise, also for a malformed id or another
-    tenant's case. For the API's case read, which writes the document and nothing else."""
-    found = _listed(session.execute(
-        visible_cases(role, _LISTED).where(Case.id == bindparam("case_id")),
-        {"case_id": _case_key(case_id)}))
-    if not found:
-        raise NotFound("Ce dossier")
-    return found[0]
-
-
-def _listed(rows) -> list[ListedCase]:
+        .limit(per_page).offset(offset)).all()
     width = len(_LISTED_CASE)
     return [ListedCase(*row[:width], ListedPerson(*row[width:])) for row in rows]
 
