@@ -13,32 +13,24 @@ from __future__ import annotations
 import functools
 
 from flask import abort, g, request
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, select
 
 from .. import accounts, clock, tenancy
 from ..accounts.credentials import parse_token_tenant, token_digest
 from ..db import db
-from ..models import ApiToken, Tenant, User
+from ..models import ApiToken, Tenant
 from ..web.csrf import csrf
 
 #: How often a token's ``last_used_at`` is written (seconds).
 LAST_USED_EVERY = 300
 
-#: The token's columns, its user and the tenant row, built once: building the statement
-#: on every request cost more than running it. The token is read as columns (no mapped
-#: object to track: nothing but ``last_used_at`` is ever written to it here). The tenant
-#: criteria are still added to it per request (``core.tenancy``), as to every ORM
-#: statement.
+#: The token with its user (joined eagerly) and the tenant row, built once: building the
+#: statement on every request cost more than running it. The tenant criteria are still
+#: added to it per request (``core.tenancy``), as to every ORM statement.
 _TOKEN_QUERY = (
-    select(ApiToken.id, ApiToken.revoked_at, ApiToken.expires_at, ApiToken.last_used_at,
-           User, Tenant)
-    .join_from(ApiToken, User, User.id == ApiToken.user_id)
-    .join(Tenant, Tenant.id == ApiToken.tenant_id)
+    select(ApiToken, Tenant).join(Tenant, Tenant.id == ApiToken.tenant_id)
     .where(ApiToken.token_hash == bindparam("token_hash"))
 )
-_TOKEN_USED = (update(ApiToken).where(ApiToken.id == bindparam("token_id"))
-               .values(last_used_at=bindparam("now"))
-               .execution_options(synchronize_session=False))
 
 
 def authenticate() -> None:
@@ -56,27 +48,27 @@ def authenticate() -> None:
     if tenant_id is None:
         abort(401)
     # The tenant id is in the token: set it first, then one query reads the token, its
-    # user and the tenant row, in the transaction that carries it.
+    # user (joined eagerly) and the tenant row, in the transaction that carries it.
     g.ccas_tenant_token = tenancy.set_request_tenant(tenant_id)
     found = db.session.execute(_TOKEN_QUERY, {"token_hash": token_digest(token)}).first()
     now = clock.now()
+    row, tenant = found if found is not None else (None, None)
     if (
-        found is None
-        or found.revoked_at is not None
-        or (found.expires_at is not None and found.expires_at <= now)
-        or not found.User.active
+        row is None
+        or row.revoked_at is not None
+        or (row.expires_at is not None and row.expires_at <= now)
+        or not row.user.active
     ):
         tenancy.reset(g.pop("ccas_tenant_token"))
         abort(401)
-    g.tenant = found.Tenant
-    accounts.ensure_not_suspended(found.Tenant)
-    if (found.last_used_at is None
-            or (now - found.last_used_at).total_seconds() > LAST_USED_EVERY):
-        db.session.execute(_TOKEN_USED, {"token_id": found.id, "now": now})
+    g.tenant = tenant
+    accounts.ensure_not_suspended(tenant)
+    if row.last_used_at is None or (now - row.last_used_at).total_seconds() > LAST_USED_EVERY:
+        row.last_used_at = now
         db.session.commit()
-    request.ccas_token_id = str(found.id)
-    g.ccas_token_user = found.User
-    g._login_user = found.User  # Flask-Login's current_user for the rest of the request
+    request.ccas_token_id = str(row.id)
+    g.ccas_token_user = row.user
+    g._login_user = row.user  # Flask-Login's current_user for the rest of the request
 
 
 def token_authenticated(view):
