@@ -617,7 +617,9 @@ def ccas_referral_fields_schema(organisation, sender, tenant, session):
     returned is merged; on a field name declared by two plugins, the field of the
     receiving organisation's plugin wins, then the sending organisation's plugin's, then
     the others' by plugin name (the ignored field is logged). A plugin that raises makes
-    the referral impossible for now (503, nothing written).
+    the referral impossible for now (503, nothing written). The core builds one instance
+    of each schema class per process and calls its ``load`` for every referral: keep no
+    state on the instance (a ``pre_load`` reads its data, not ``self``).
 
     Call mode: collected.
 

@@ -13,6 +13,7 @@ the referrals sent by or to its own organisation; anything else is "not found" (
 
 from __future__ import annotations
 
+import functools
 import logging
 import uuid
 from dataclasses import dataclass, field
@@ -295,6 +296,14 @@ def _validate(session, actor, data: ReferralInput, attachments, tenant) -> tuple
     return from_org, to_org, amount, extra
 
 
+@functools.cache
+def plugin_schema(schema_cls: type):
+    """One instance of a plugin's referral-fields schema class, built once (a marshmallow
+    schema is built field by field: building it for every referral cost more than
+    validating); only ``load`` is called on it, which keeps no state between calls."""
+    return schema_cls()
+
+
 @dataclass
 class ExtraFields:
     """The fields the plugins add to one referral (``Referral.extra``), merged.
@@ -313,7 +322,7 @@ class ExtraFields:
         """``(name, marshmallow field)`` of every field, in precedence then schema order."""
         out = []
         for _plugin, schema_cls, names in self.parts:
-            declared = schema_cls().fields
+            declared = plugin_schema(schema_cls).fields
             out.extend((name, declared[name]) for name in names)
         return out
 
@@ -331,7 +340,7 @@ class ExtraFields:
             key: ["Champ inconnu pour cette orientation."] for key in data if key not in known}
         out: dict = {}
         for _plugin, schema_cls, names in self.parts:
-            schema = schema_cls()
+            schema = plugin_schema(schema_cls)
             shadowed = tuple(n for n in schema.fields if n not in names)
             try:
                 loaded = schema.load({k: v for k, v in data.items() if k in names},
@@ -384,7 +393,7 @@ def extra_fields(to_org: Organisation, from_org: Organisation | None = None
     parts, taken = [], set()
     for plugin, schema_cls in sorted(found, key=rank):
         names = []
-        for name, f in schema_cls().fields.items():
+        for name, f in plugin_schema(schema_cls).fields.items():
             if f.dump_only:
                 continue
             if name in taken:
