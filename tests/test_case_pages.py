@@ -391,6 +391,42 @@ def test_case_list_filters_searches_and_paginates(client, users, login, session,
     assert bad.status_code == 422 and "Date invalide" in bad.get_data(as_text=True)
 
 
+def test_case_list_counts_up_to_a_cap_then_says_more(client, users, login, session, tenant,
+                                                     in_tenant, monkeypatch):
+    """The list counts at most ``COUNT_CAP`` + 1 matching cases (a page's cost must not
+    grow with the tenant): beyond, it says "more than", and the pages go on while full."""
+    from core.web import cases as case_pages
+
+    monkeypatch.setattr(case_pages, "COUNT_CAP", 4)
+    monkeypatch.setattr(case_pages, "PER_PAGE", 3)
+    with in_tenant(tenant):
+        for i in range(7):
+            person = cases.create_person(session, cases.PersonData(f"P{i}", f"Nom{i:02d}"))
+            cases.open_case(session, person, "health", "300", tenant=tenant,
+                            intake_date=date(2026, 1, 1 + i))
+        session.commit()
+    login(client, users["secretary"])
+    first = client.get("/t/alpha/cases/").get_data(as_text=True)
+    assert "Plus de 4 dossiers, page 1." in first and "Page suivante" in first
+    assert "sur" not in first.split('role="status"')[1].split("</p>")[0]
+    last = client.get("/t/alpha/cases/?page=3").get_data(as_text=True)
+    assert "Plus de 4 dossiers, page 3." in last and "Page suivante" not in last
+    assert "Page précédente" in last and last.count("Nom00") == 1
+    # under the cap, the exact count and the number of pages, as before
+    few = client.get("/t/alpha/cases/?date_to=2026-01-03").get_data(as_text=True)
+    assert "3 dossiers." in few and "Page suivante" not in few
+
+
+def test_case_list_writes_its_count_in_french(client, users, login, monkeypatch):
+    """Thousands are grouped (a narrow no-break space), as every figure of the site."""
+    from core.web import cases as case_pages
+
+    monkeypatch.setattr(case_pages.cases, "count_cases", lambda *a, **k: 1234)
+    login(client, users["secretary"])
+    page = client.get("/t/alpha/cases/").get_data(as_text=True)
+    assert "1\u202f234 dossiers, page 1 sur 50." in page
+
+
 def test_manager_dashboard_shows_counts_stuck_cases_and_delays(client, users, login,
                                                                session, tenant, in_tenant):
     from datetime import timedelta

@@ -485,10 +485,15 @@ def _count(session, stmt) -> int:
         select(func.count()).select_from(stmt.order_by(None).subquery())) or 0)
 
 
-def count_cases(session, role: str, filters: CaseFilters) -> int:
-    """How many cases ``role`` may see match ``filters`` (reads every matching case of
-    the tenant: asked for, never by default)."""
-    return _count(session, filter_cases(session, visible_cases(role), filters))
+def count_cases(session, role: str, filters: CaseFilters, cap: int | None = None) -> int:
+    """How many cases ``role`` may see match ``filters``. Without ``cap`` it reads every
+    matching case of the tenant (asked for, never by default); with it, at most ``cap +
+    1`` of them: a result above ``cap`` means "more than ``cap``", at a cost that stops
+    growing with the tenant."""
+    stmt = filter_cases(session, visible_cases(role), filters)
+    if cap is not None:
+        stmt = stmt.with_only_columns(Case.id).limit(cap + 1)
+    return _count(session, stmt)
 
 
 @dataclass(slots=True)

@@ -46,6 +46,10 @@ log = logging.getLogger(__name__)
 bp = Blueprint("cases", __name__, url_prefix="/t/<tenant>/cases")
 
 PER_PAGE = 25
+#: The case list counts the matching cases up to this many and says "more than" beyond:
+#: far above a city's files (a large CCAS opens a few thousand a year), so people see
+#: the exact count, and a page costs the same whatever the tenant's size.
+COUNT_CAP = 10_000
 
 
 
@@ -86,19 +90,24 @@ def case_list():
     page = paging.page_from(args.get("page"))
     sort = sorting.sort_from(args, cases.case_sort_spec())
     try:
-        rows, total = cases.list_cases(db.session, _role(), filters, page, PER_PAGE,
-                                       sort=sort)
+        rows, _total = cases.list_cases(db.session, _role(), filters, page, PER_PAGE,
+                                        count=False, sort=sort)
+        # a count that stops at COUNT_CAP: a page's cost must not grow with the tenant
+        total = cases.count_cases(db.session, _role(), filters, cap=COUNT_CAP)
     except UserError as exc:
         errors.update(_field_errors(exc))
         rows, total = [], 0
     audit.record_list_read(db.session, "case.list", rows, page=page, surface="page")
     db.session.commit()
-    pages = max((total + PER_PAGE - 1) // PER_PAGE, 1)
+    beyond = total > COUNT_CAP
+    # beyond the cap the last page is unknown: the pages go on while they are full
+    pages = None if beyond else max((total + PER_PAGE - 1) // PER_PAGE, 1)
     # the filters (sort headers add their own sort); the pages keep the sort too
     query = {k: v for k, v in args.items()
              if k not in ("page", "csrf_token", "sort", "dir") and v}
     return render_template(
         "cases/list.html", rows=rows, total=total, page=page, pages=pages, query=query,
+        count_cap=COUNT_CAP if beyond else None, more=len(rows) == PER_PAGE,
         page_query={**query, **sort.params()}, sorting=sort,
         filters=filters, args=args, errors=errors, states=workflow.current().labels(),
         purposes=PURPOSE_LABELS, workers=cases.social_workers(db.session)
