@@ -16,7 +16,7 @@ from decimal import Decimal, InvalidOperation
 from flask import g, has_app_context
 from sqlalchemy import bindparam, exists, false, func, select
 from sqlalchemy import case as sa_case
-from sqlalchemy.orm import aliased, contains_eager
+from sqlalchemy.orm import aliased, contains_eager, joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
 from .. import audit, case_search, clock, formats, plugins, sorting, tenancy, workflow
@@ -292,6 +292,10 @@ def visible_cases(role: str):
 #: Hot reads built once (the tenant criteria are added per statement by ``core.tenancy``):
 #: building a statement cost more than running it.
 _CASE_BY_ID = select(Case).where(Case.id == bindparam("case_id"))
+#: The case page shows the referring organisation's name: read with the case (a lazy load
+#: would query it apart: its key is ``(tenant_id, id)``, the relationship joins on the id).
+_WITH_ORGANISATION = joinedload(Case.referring_organisation)
+_CASE_PAGE_BY_ID = _CASE_BY_ID.options(_WITH_ORGANISATION)
 #: The detail reads of a case run as Core (``core.tenancy.scoped_select``): plain rows,
 #: no objects to track, a third of an ORM statement's cost.
 _INTERVIEWS = tenancy.scoped_select(
@@ -310,15 +314,20 @@ _BUDGET_LINES = tenancy.scoped_select(
     .where(BudgetLine.__table__.c.case_id == bindparam("case_id")))
 
 
-def get_case(session, case_id, role: str) -> Case:
+def get_case(session, case_id, role: str, page: bool = False) -> Case:
     """The case ``case_id`` if ``role`` may see it; ``NotFound`` (404) otherwise, also for
-    a malformed id or another tenant's case."""
+    a malformed id or another tenant's case. ``page``: with its referring organisation
+    (the case page shows it)."""
     try:
         key = case_id if isinstance(case_id, uuid.UUID) else uuid.UUID(str(case_id))
     except ValueError as exc:
         raise NotFound("Ce dossier") from exc
-    stmt = _CASE_BY_ID if role in CCAS_STAFF else visible_cases(role).where(
-        Case.id == bindparam("case_id"))
+    if role in CCAS_STAFF:
+        stmt = _CASE_PAGE_BY_ID if page else _CASE_BY_ID
+    else:
+        stmt = visible_cases(role).where(Case.id == bindparam("case_id"))
+        if page:
+            stmt = stmt.options(_WITH_ORGANISATION)
     case = session.scalar(stmt, {"case_id": key})
     if case is None:
         raise NotFound("Ce dossier")

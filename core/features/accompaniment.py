@@ -26,6 +26,7 @@ from datetime import date, datetime
 from flask import g, has_app_context
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from .. import audit, clock, formats
 from ..cases import parse_date
@@ -455,6 +456,12 @@ def tasks(session, case: Case | None = None, open_only: bool = False,
                           | AccompanimentTask.assigned_to_id.is_(None))
     if limit is not None:
         stmt = stmt.limit(limit)
+    if case is not None:
+        # the case's own tasks: their case is ``case`` (not read again)
+        rows = list(session.scalars(stmt))
+        for row in rows:
+            set_committed_value(row, "case", case)
+        return rows
     return list(session.scalars(stmt.options(selectinload(AccompanimentTask.case))))
 
 

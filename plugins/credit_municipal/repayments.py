@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import bindparam, delete, func, select
 
 from core.plugin_api import (
     State,
@@ -256,10 +256,18 @@ def row_of(installment: Installment) -> Row:
                installment.borrower_payment, installment.balance)
 
 
+#: A loan's schedule as the ledger's rows: the columns only, no ``Installment`` objects to
+#: build and track (a 36-month loan's case page read 36 of them).
+_SCHEDULE = (
+    select(Installment.number, Installment.due_date, Installment.payment,
+           Installment.principal, Installment.interest, Installment.subsidy,
+           Installment.borrower_payment, Installment.balance)
+    .where(Installment.loan_id == bindparam("loan_id")).order_by(Installment.number)
+)
+
+
 def ledger_of(session, loan: Loan) -> Ledger:
-    rows = session.scalars(
-        select(Installment).where(Installment.loan_id == loan.id).order_by(Installment.number)
-    ).all()
+    rows = session.execute(_SCHEDULE, {"loan_id": loan.id}).all()
     sums = session.execute(
         select(
             func.coalesce(func.sum(Repayment.amount - Repayment.early), 0),
@@ -272,7 +280,7 @@ def ledger_of(session, loan: Loan) -> Ledger:
     return Ledger(
         amount=loan.amount, annual_rate=loan.annual_rate, method=loan.method,
         subsidy_share=loan.subsidy_share, due_day=loan.due_day,
-        rows=[row_of(r) for r in rows], regular_paid=money[0], interest_paid=money[1],
+        rows=[Row(*r) for r in rows], regular_paid=money[0], interest_paid=money[1],
         principal_paid=money[2], last_paid_on=sums[3], start=loan.disbursed_on,
     )
 
