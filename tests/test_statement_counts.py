@@ -112,18 +112,18 @@ def test_statements_per_request_on_the_main_endpoints(world):
 
 
 #: The case page (``core.web.cases.case_page``) of a case in ``documents_requested``
-#: brought by a partner, with two appointments (two workers) and an accompaniment task,
-#: the four plugins enabled, read by its social worker: the session, the tenant, the user,
-#: the case with its person and its referring organisation (one statement), the budget,
-#: the history, the interviews, the workers of the assignment form (the appointments'
-#: panel takes its booking form's workers and the listed appointments' workers from them,
-#: and their case is the page's), the organisations a move may reorient to (a move of
-#: ``documents_requested`` names a destination), the lender's FICP check and loan, the
-#: audit row, then
-#: the panels' reads: the documents checklist, the household, the syntheses, the stored
-#: files, the appointments, the suggestions, the follow-ups, the plan, the tasks (their
-#: case is the page's). One transaction (the page renders, then its audit row is written
-#: and committed): PostgreSQL adds the wall's two statements once.
+#: brought by a partner, with two appointments (two workers), an interview and an
+#: accompaniment task, the four plugins enabled, read by its social worker: the session,
+#: the tenant, the user, the case with its person and its referring organisation (one
+#: statement), the budget, the history, the interviews, the workers of the assignment
+#: form (the interviews' authors, the booking form's workers and the listed appointments'
+#: workers are taken from them; the appointments' case is the page's), the organisations
+#: a move may reorient to (a move of ``documents_requested`` names a destination), the
+#: lender's FICP check and loan, the audit row, then the panels' reads: the documents
+#: checklist, the household, the syntheses, the stored files, the appointments, the
+#: suggestions, the follow-ups, the plan, the tasks (their case is the page's). One
+#: transaction (the page renders, then its audit row is written and committed):
+#: PostgreSQL adds the wall's two statements once.
 CASE_PAGE = (21, 23)
 
 
@@ -153,6 +153,8 @@ def test_statements_of_the_case_page(client, tenant, users, login, enable_plugin
                 day=day, time="10:00", duration_minutes=60, place="CCAS"),
                 users["secretary"], now=now)
         accompaniment.create_task(session, case, "late_instalment", "Un impayé")
+        cases.add_interview(session, case, users["social_worker"], "2025-01-06", 45,
+                            "Premier entretien")
         session.commit()
         case_id = case.id
     for name in PLUGINS:  # after the move: the lender's FICP check comes first otherwise
@@ -168,5 +170,5 @@ def test_statements_of_the_case_page(client, tenant, users, login, enable_plugin
     for worker in ("social_worker", "manager"):
         name = users[worker].full_name or users[worker].email
         assert html.count(name) >= 2, worker  # an appointment's "with", the booking form
-    assert "Un impayé" in html
+    assert "Un impayé" in html and "Premier entretien" in html
     assert count == CASE_PAGE[1 if db.engine.dialect.name == "postgresql" else 0]

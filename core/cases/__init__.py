@@ -527,11 +527,14 @@ def assign_worker(session, case: Case, worker_id, version, actor) -> Case:
     return case
 
 
+_SOCIAL_WORKERS = (select(User).where(User.active.is_(True), User.role.in_(sorted(SOCIAL_WORKERS)))
+                   .order_by(User.full_name, User.email))
+_USERS_BY_ID = select(User).where(User.id.in_(bindparam("ids", expanding=True)))
+
+
 def social_workers(session) -> list:
-    return list(session.scalars(
-        select(User).where(User.active.is_(True), User.role.in_(sorted(SOCIAL_WORKERS)))
-        .order_by(User.full_name, User.email)
-    ))
+    """The active social workers and managers, by name (statement built once)."""
+    return list(session.scalars(_SOCIAL_WORKERS))
 
 
 INTERVIEW_STATES = frozenset(
@@ -600,14 +603,17 @@ def transitions(session, case: Case) -> list:
     return tenancy.scoped_rows(session, _TRANSITIONS, {"case_id": case.id})
 
 
-def worker_names(session, ids) -> dict:
+def worker_names(session, ids, known=()) -> dict:
     """``{user id: full name or e-mail}`` of the users ``ids`` (the authors of
-    interviews), in one query."""
+    interviews): those among ``known`` (users the page has read already) from them, the
+    others in one query."""
     wanted = {i for i in ids if i is not None}
-    if not wanted:
-        return {}
-    return {u.id: u.full_name or u.email
-            for u in session.scalars(select(User).where(User.id.in_(wanted)))}
+    names = {u.id: u.full_name or u.email for u in known if u.id in wanted}
+    missing = wanted - set(names)
+    if missing:
+        names.update((u.id, u.full_name or u.email)
+                     for u in session.scalars(_USERS_BY_ID, {"ids": sorted(missing)}))
+    return names
 
 
 BUDGET_STATES = INTERVIEW_STATES

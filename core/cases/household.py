@@ -15,7 +15,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from .. import audit, workflow
 from ..errors import NotFound, UserError
@@ -25,11 +25,15 @@ from . import local_today, parse_date
 ADULT_AGE = 18
 
 
+#: Built once (a statement built per call costs more than the read); the tenant's
+#: criterion is added per execution by the session (``core.tenancy``).
+_MEMBERS = (select(HouseholdMember).where(HouseholdMember.person_id == bindparam("person_id"))
+            .order_by(HouseholdMember.birth_date.is_(None), HouseholdMember.birth_date,
+                      HouseholdMember.created_at))
+
+
 def members(session, person: Person) -> list[HouseholdMember]:
-    return list(session.scalars(
-        select(HouseholdMember).where(HouseholdMember.person_id == person.id)
-        .order_by(HouseholdMember.birth_date.is_(None), HouseholdMember.birth_date,
-                  HouseholdMember.created_at)))
+    return list(session.scalars(_MEMBERS, {"person_id": person.id}))
 
 
 def is_adult(member: HouseholdMember, today: date) -> bool:

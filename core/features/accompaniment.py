@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from flask import g, has_app_context
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -144,8 +144,13 @@ def loan_months_of(session, case: Case) -> int | None:
     return None
 
 
+#: Built once (a statement built per call costs more than the read); the tenant's
+#: criterion is added per execution by the session (``core.tenancy``).
+_PLAN_OF = select(AccompanimentPlan).where(AccompanimentPlan.case_id == bindparam("case_id"))
+
+
 def plan_of(session, case: Case) -> AccompanimentPlan | None:
-    return session.scalar(select(AccompanimentPlan).where(AccompanimentPlan.case_id == case.id))
+    return session.scalar(_PLAN_OF, {"case_id": case.id})
 
 
 def create_plan(session, case: Case, signed_on: date, tenant=None, actor=None,
@@ -182,12 +187,13 @@ def ccas_case_after_transition(case, transition, actor, tenant, session) -> None
 # -- follow-ups ----------------------------------------------------------------------------
 
 
+_FOLLOW_UPS = (select(FollowUp).where(FollowUp.case_id == bindparam("case_id"))
+               .order_by(FollowUp.planned_on.is_(None), FollowUp.planned_on, FollowUp.done_on,
+                         FollowUp.created_at))
+
+
 def follow_ups(session, case: Case) -> list[FollowUp]:
-    return list(session.scalars(
-        select(FollowUp).where(FollowUp.case_id == case.id)
-        .order_by(FollowUp.planned_on.is_(None), FollowUp.planned_on, FollowUp.done_on,
-                  FollowUp.created_at)
-    ))
+    return list(session.scalars(_FOLLOW_UPS, {"case_id": case.id}))
 
 
 def overdue(session, on: date, worker_id: uuid.UUID | None = None,
@@ -440,25 +446,32 @@ def get_task(session, task_id) -> AccompanimentTask:
     return row
 
 
+_CASE_TASKS = (select(AccompanimentTask).where(AccompanimentTask.case_id == bindparam("case_id"))
+               .order_by(AccompanimentTask.created_at.desc(), AccompanimentTask.id.desc()))
+
+
 def tasks(session, case: Case | None = None, open_only: bool = False,
           worker_id: uuid.UUID | None = None,
           limit: int | None = None) -> list[AccompanimentTask]:
     """The accompaniment tasks, newest first (of ``case``, open ones, those of
     ``worker_id`` or of no one; the first ``limit``), each with its case (and person)."""
-    stmt = select(AccompanimentTask).order_by(AccompanimentTask.created_at.desc(),
-                                              AccompanimentTask.id.desc())
+    if case is not None and not open_only and worker_id is None and limit is None:
+        stmt, params = _CASE_TASKS, {"case_id": case.id}  # the case page's: built once
+    else:
+        stmt, params = select(AccompanimentTask).order_by(
+            AccompanimentTask.created_at.desc(), AccompanimentTask.id.desc()), {}
+        if case is not None:
+            stmt = stmt.where(AccompanimentTask.case_id == case.id)
+        if open_only:
+            stmt = stmt.where(AccompanimentTask.status == TaskStatus.open)
+        if worker_id is not None:
+            stmt = stmt.where((AccompanimentTask.assigned_to_id == worker_id)
+                              | AccompanimentTask.assigned_to_id.is_(None))
+        if limit is not None:
+            stmt = stmt.limit(limit)
     if case is not None:
-        stmt = stmt.where(AccompanimentTask.case_id == case.id)
-    if open_only:
-        stmt = stmt.where(AccompanimentTask.status == TaskStatus.open)
-    if worker_id is not None:
-        stmt = stmt.where((AccompanimentTask.assigned_to_id == worker_id)
-                          | AccompanimentTask.assigned_to_id.is_(None))
-    if limit is not None:
-        stmt = stmt.limit(limit)
-    if case is not None:
-        # the case's own tasks: their case is ``case`` (not read again)
-        rows = list(session.scalars(stmt))
+        # the case's own tasks: their case is ``case``, not read again
+        rows = list(session.scalars(stmt, params))
         for row in rows:
             set_committed_value(row, "case", case)
         return rows

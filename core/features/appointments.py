@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import g
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm.attributes import set_committed_value
 
 from .. import audit, clock, workflow
@@ -286,16 +286,19 @@ def record_outcome(session, appointment: Appointment, status: str, note: str = "
 # -- reading -------------------------------------------------------------------------------
 
 
+#: Built once (a statement built per call costs more than the read); the tenant's
+#: criterion is added per execution by the session (``core.tenancy``).
+_OF_CASE = (select(Appointment).where(Appointment.case_id == bindparam("case_id"))
+            .order_by(Appointment.starts_at))
+
+
 def of_case(session, case, workers=None) -> list[Appointment]:
     """The case's appointments, in time order, each with its case and social worker (the
     case page's list shows them). The case is ``case`` itself; the workers are taken from
     ``workers`` (users the page has read already) and the others read in one query: a
     user's key is ``(tenant_id, id)`` and the relationship joins on the id alone, so a
     ``selectinload`` would read again users the page holds."""
-    rows = list(session.scalars(
-        select(Appointment).where(Appointment.case_id == case.id)
-        .order_by(Appointment.starts_at)
-    ))
+    rows = list(session.scalars(_OF_CASE, {"case_id": case.id}))
     by_id = {w.id: w for w in workers or ()}
     missing = {a.social_worker_id for a in rows} - set(by_id) - {None}
     if missing:

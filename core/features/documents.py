@@ -21,7 +21,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from .. import audit, clock, plugins
 from ..cases import local_today
@@ -116,14 +116,14 @@ def required_documents(tenant, case) -> list[Requirement]:
     return out
 
 
+#: Built once (a statement built per call costs more than the read); the tenant's
+#: criterion is added per execution by the session (``core.tenancy``).
+_CHECKLIST = (select(CaseDocument).where(CaseDocument.case_id == bindparam("case_id"))
+              .order_by(CaseDocument.position, CaseDocument.label))
+
+
 def checklist(session, case) -> list[CaseDocument]:
-    return list(
-        session.scalars(
-            select(CaseDocument)
-            .where(CaseDocument.case_id == case.id)
-            .order_by(CaseDocument.position, CaseDocument.label)
-        )
-    )
+    return list(session.scalars(_CHECKLIST, {"case_id": case.id}))
 
 
 def create_checklist(session, case, tenant, actor=None,

@@ -20,7 +20,7 @@ import uuid
 from datetime import date
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from .. import audit, storage, workflow
 from ..cases import local_today, parse_date
@@ -83,11 +83,15 @@ def kind_label(session, tenant, case, kind: str) -> str:
     return dict(kinds(session, tenant, case)).get(kind, kind)
 
 
+#: Built once (a statement built per call costs more than the read); the tenant's
+#: criterion is added per execution by the session (``core.tenancy``).
+_STORED = (select(StoredDocument).where(StoredDocument.case_id == bindparam("case_id"))
+           .order_by(StoredDocument.kind, StoredDocument.uploaded_at.desc()))
+
+
 def stored(session, case) -> list[StoredDocument]:
     """The files of ``case``, by type then newest first."""
-    return list(session.scalars(
-        select(StoredDocument).where(StoredDocument.case_id == case.id)
-        .order_by(StoredDocument.kind, StoredDocument.uploaded_at.desc())))
+    return list(session.scalars(_STORED, {"case_id": case.id}))
 
 
 def get(session, case, file_id) -> StoredDocument:

@@ -320,7 +320,7 @@ def _case_context(case, errors=None, message=None, failed_transition=None,
         "consent_methods": referrals.CONSENT_METHODS,
         "interviews": interviews,
         "interview_authors": cases.worker_names(
-            db.session, (i.social_worker_id for i in interviews)),
+            db.session, (i.social_worker_id for i in interviews), workers),
         "private_notes": cases.may_read_private_notes(role),
         "budget": budget,
         "figures": cases.budget_figures(db.session, case, tenant, lines=budget)

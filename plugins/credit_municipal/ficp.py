@@ -25,7 +25,7 @@ from datetime import date, timedelta
 
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 
 from core.plugin_api import (
@@ -111,8 +111,13 @@ class ConnectorActor:
     is_operator = False
 
 
+#: Built once (a statement built per call costs more than the read); the tenant's
+#: criterion is added per execution by the session (``core.tenancy``).
+_CHECK_OF = select(FicpCheck).where(FicpCheck.case_id == bindparam("case_id"))
+
+
 def check_of(session, case_id) -> FicpCheck | None:
-    return session.scalar(select(FicpCheck).where(FicpCheck.case_id == case_id))
+    return session.scalar(_CHECK_OF, {"case_id": case_id})
 
 
 # -- hooks -------------------------------------------------------------------------------

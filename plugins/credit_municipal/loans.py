@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import object_session
 
 from core.plugin_api import (
@@ -206,8 +206,13 @@ def affordability_problem(session, case: Case, terms: LoanTerms, justification: 
 # -- queries ------------------------------------------------------------------------------
 
 
+#: Built once (a statement built per call costs more than the read); the tenant's
+#: criterion is added per execution by the session (``core.tenancy``).
+_LOAN_OF = select(Loan).where(Loan.case_id == bindparam("case_id"))
+
+
 def loan_of(session, case) -> Loan | None:
-    return session.scalar(select(Loan).where(Loan.case_id == case.id))
+    return session.scalar(_LOAN_OF, {"case_id": case.id})
 
 
 def get_loan(session, loan_id) -> Loan | None:
