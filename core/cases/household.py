@@ -17,7 +17,7 @@ from datetime import date
 
 from sqlalchemy import bindparam, select
 
-from .. import audit, workflow
+from .. import audit, row_views, workflow
 from ..errors import NotFound, UserError
 from ..models import Case, HouseholdMember, Person, Relationship
 from . import local_today, parse_date
@@ -30,6 +30,17 @@ ADULT_AGE = 18
 _MEMBERS = (select(HouseholdMember).where(HouseholdMember.person_id == bindparam("person_id"))
             .order_by(HouseholdMember.birth_date.is_(None), HouseholdMember.birth_date,
                       HouseholdMember.created_at))
+
+
+_HM = HouseholdMember.__table__.c
+_MEMBER_VIEWS = row_views.statement(
+    HouseholdMember, _HM.person_id == bindparam("person_id"),
+    order_by=(_HM.birth_date.is_(None), _HM.birth_date, _HM.created_at))
+
+
+def member_rows(session, person) -> list:
+    """:func:`members` as read-only rows (``core.row_views``), for the pages."""
+    return row_views.read(session, _MEMBER_VIEWS, {"person_id": person.id}, HouseholdMember)
 
 
 def members(session, person: Person) -> list[HouseholdMember]:

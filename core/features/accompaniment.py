@@ -28,7 +28,7 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from .. import audit, clock, formats
+from .. import audit, clock, formats, row_views
 from ..cases import parse_date
 from ..errors import NotFound, UserError
 from ..hookspecs import hookimpl
@@ -185,6 +185,29 @@ def ccas_case_after_transition(case, transition, actor, tenant, session) -> None
 
 
 # -- follow-ups ----------------------------------------------------------------------------
+
+
+_FU = FollowUp.__table__.c
+_TASK = AccompanimentTask.__table__.c
+#: The case page's reads (``core.row_views``: rows, not objects).
+_FOLLOW_UP_VIEWS = row_views.statement(
+    FollowUp, _FU.case_id == bindparam("case_id"),
+    order_by=(_FU.planned_on.is_(None), _FU.planned_on, _FU.done_on, _FU.created_at))
+_PLAN_VIEW = row_views.statement(AccompanimentPlan, AccompanimentPlan.__table__.c.case_id
+                                 == bindparam("case_id"))
+_TASK_VIEWS = row_views.statement(AccompanimentTask, _TASK.case_id == bindparam("case_id"),
+                                  order_by=(_TASK.created_at.desc(), _TASK.id.desc()))
+
+
+def case_rows(session, case) -> tuple[list, object, list]:
+    """The case's follow-ups, plan and tasks as read-only rows (the accompaniment block of
+    the case page and of the accompaniment page), in the orders of :func:`follow_ups`
+    and :func:`tasks`."""
+    params = {"case_id": case.id}
+    rows = row_views.read(session, _FOLLOW_UP_VIEWS, params, FollowUp)
+    plans = row_views.read(session, _PLAN_VIEW, params, AccompanimentPlan)
+    return rows, (plans[0] if plans else None), row_views.read(
+        session, _TASK_VIEWS, params, AccompanimentTask)
 
 
 _FOLLOW_UPS = (select(FollowUp).where(FollowUp.case_id == bindparam("case_id"))

@@ -16,9 +16,8 @@ from zoneinfo import ZoneInfo
 
 from flask import g
 from sqlalchemy import bindparam, select
-from sqlalchemy.orm.attributes import set_committed_value
 
-from .. import audit, clock, workflow
+from .. import audit, clock, row_views, workflow
 from ..errors import UserError
 from ..models import Appointment, AppointmentKind, AppointmentMode, AppointmentStatus, User
 from ..policy import SOCIAL_WORKERS, Role
@@ -286,26 +285,24 @@ def record_outcome(session, appointment: Appointment, status: str, note: str = "
 # -- reading -------------------------------------------------------------------------------
 
 
-#: Built once (a statement built per call costs more than the read); the tenant's
-#: criterion is added per execution by the session (``core.tenancy``).
-_OF_CASE = (select(Appointment).where(Appointment.case_id == bindparam("case_id"))
-            .order_by(Appointment.starts_at))
+_OF_CASE = row_views.statement(
+    Appointment, Appointment.__table__.c.case_id == bindparam("case_id"),
+    order_by=(Appointment.__table__.c.starts_at,))
 
 
-def of_case(session, case, workers=None) -> list[Appointment]:
+def of_case(session, case, workers=None) -> list:
     """The case's appointments, in time order, each with its case and social worker (the
-    case page's list shows them). The case is ``case`` itself; the workers are taken from
-    ``workers`` (users the page has read already) and the others read in one query: a
-    user's key is ``(tenant_id, id)`` and the relationship joins on the id alone, so a
-    ``selectinload`` would read again users the page holds."""
-    rows = list(session.scalars(_OF_CASE, {"case_id": case.id}))
+    case page's list shows them), as read-only rows (``core.row_views``). The case is
+    ``case`` itself; the workers are taken from ``workers`` (users the page has read
+    already) and the others read in one query."""
+    rows = row_views.read(session, _OF_CASE, {"case_id": case.id}, Appointment)
     by_id = {w.id: w for w in workers or ()}
     missing = {a.social_worker_id for a in rows} - set(by_id) - {None}
     if missing:
         by_id.update((u.id, u) for u in session.scalars(select(User).where(User.id.in_(missing))))
     for a in rows:
-        set_committed_value(a, "case", case)
-        set_committed_value(a, "social_worker", by_id.get(a.social_worker_id))
+        a.case = case
+        a.social_worker = by_id.get(a.social_worker_id)
     return rows
 
 

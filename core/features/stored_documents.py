@@ -22,7 +22,7 @@ from datetime import date
 from flask import current_app
 from sqlalchemy import bindparam, select
 
-from .. import audit, storage, workflow
+from .. import audit, row_views, storage, workflow
 from ..cases import local_today, parse_date
 from ..errors import NotFound, UserError
 from ..models import CaseDocument, DocumentStatus, StoredDocument
@@ -87,6 +87,16 @@ def kind_label(session, tenant, case, kind: str) -> str:
 #: criterion is added per execution by the session (``core.tenancy``).
 _STORED = (select(StoredDocument).where(StoredDocument.case_id == bindparam("case_id"))
            .order_by(StoredDocument.kind, StoredDocument.uploaded_at.desc()))
+
+
+_STORED_VIEWS = row_views.statement(
+    StoredDocument, StoredDocument.__table__.c.case_id == bindparam("case_id"),
+    order_by=(StoredDocument.__table__.c.kind, StoredDocument.__table__.c.uploaded_at.desc()))
+
+
+def stored_rows(session, case) -> list:
+    """:func:`stored` as read-only rows (``core.row_views``), for the pages."""
+    return row_views.read(session, _STORED_VIEWS, {"case_id": case.id}, StoredDocument)
 
 
 def stored(session, case) -> list[StoredDocument]:
