@@ -54,7 +54,9 @@ from core.plugin_api import (
     hooks,
     local_today,
     parse_date,
+    read_rows,
     record_audit,
+    rows_statement,
     utcnow,
 )
 
@@ -177,10 +179,15 @@ def _secretary_lists(session) -> dict:
     return {"cleared": cleared, "registered": registered, "recent_days": RECENT_DAYS}
 
 
+#: The case page's block reads the check as a read-only row.
+_CHECK_VIEW = rows_statement(FicpCheck, FicpCheck.__table__.c.case_id == bindparam("case_id"))
+
+
 def case_panels(session, case, user):
     if str(user.role) not in CASE_READERS:
         return None
-    check = check_of(session, case.id)
+    checks = read_rows(session, _CHECK_VIEW, {"case_id": case.id}, FicpCheck)
+    check = checks[0] if checks else None
     if check is None and case.state != FICP_PENDING:
         return None
     return [Panel(title="Contrôle FICP",
