@@ -63,7 +63,7 @@ WORKERS_SQL = """
 SELECT id, full_name, email, role FROM users
 WHERE tenant_id = :tenant_id AND active AND role IN ('manager', 'social_worker')
 ORDER BY full_name, email"""
-#: The interviews' authors (``cases.worker_names``).
+#: The interviews' authors who are not among the workers (``cases.worker_names``).
 AUTHORS_SQL = """
 SELECT id, full_name, email FROM users WHERE tenant_id = :tenant_id AND id IN :ids"""
 FICP_SQL = """
@@ -321,8 +321,13 @@ class CasePage:
                 if role in hand.ccas_staff else []
             authors = {_uuid(i["social_worker_id"]) for i in interviews
                        if i["social_worker_id"] is not None}
-            names = {_uuid(r[0]): r[1] or r[2] for r in conn.execute(self.cq_authors, {
-                "tenant_id": tenant.id, "ids": sorted(authors)})} if authors else {}
+            # the authors among the workers read above from them, the others read
+            # (``cases.worker_names`` with the page's workers)
+            names = {_uuid(w[0]): w[1] or w[2] for w in workers if _uuid(w[0]) in authors}
+            if authors - set(names):
+                names.update((_uuid(r[0]), r[1] or r[2]) for r in conn.execute(
+                    self.cq_authors, {"tenant_id": tenant.id,
+                                      "ids": sorted(authors - set(names))}))
             ficp = conn.execute(self.cq_ficp, p).first() if role in self.case_readers else None
             loan = conn.execute(self.cq_loan, p).mappings().first() \
                 if role in self.loan_readers else None

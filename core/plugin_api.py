@@ -110,6 +110,11 @@ Loan arithmetic (pure: Decimal in, Decimal out, no database)
     ``validate_loan_inputs`` and
     ``LoanInputError``, ``annual_percentage_rate``, ``round_apr``, ``schedule_json``.
 
+Read-only rows for a page (``core.row_views``)
+    ``rows_statement(Model, *criteria, order_by=…)`` (a read of one tenant table, built
+    once at import; the tenant's criterion bound on each run), ``read_rows(session,
+    statement, params, Model)`` (its rows as read-only views carrying the model's
+    properties and methods: no ORM objects to build, no lazy loads).
 Demonstration data (hook ``ccas_demo_data``)
     ``DemoCase`` (a generated case as the plugin sees it), ``insert_rows(session, model,
     records)`` (bulk insert of dicts, the model's defaults filled in, the tenant
@@ -230,6 +235,8 @@ from .reports.charts import column_chart
 from .reports.export import Table as ReportTable
 from .reports.export import export as export_document
 from .reports.export import money_cell, table_csv
+from .row_views import read as read_rows
+from .row_views import statement as rows_statement
 from .sorting import SortColumn, SortSpec, order_by, sort_from, sort_rows
 from .web.context import current_tenant as _current_tenant
 from .web.filters import format_money
@@ -415,6 +422,9 @@ __all__ = [
     "hookspec",
     "deciding",
     "decorating",
+    # read-only rows for a page
+    "rows_statement",
+    "read_rows",
     # demonstration data (hook ccas_demo_data)
     "DemoCase",
     "insert_rows",

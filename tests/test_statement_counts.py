@@ -85,7 +85,8 @@ def _count(request) -> int:
         event.remove(engine, "before_cursor_execute", seen)
     assert response.status_code in (200, 201), response.get_data(as_text=True)[:300]
     if os.environ.get("CCAS_SHOW_STATEMENTS"):  # print them to see what changed
-        print("\n---", *[" ".join(s.split())[:150] for s in statements], sep="\n  ")
+        width = int(os.environ.get("CCAS_SHOW_STATEMENTS_WIDTH", 150))
+        print("\n---", *[" ".join(s.split())[:width] for s in statements], sep="\n  ")
     return len(statements)
 
 
@@ -108,3 +109,66 @@ def test_statements_per_request_on_the_main_endpoints(world):
         request()  # warm: token last-use stamp, caches
         counts[name] = _count(request)
     assert counts == {name: figures[column] for name, figures in EXPECTED.items()}
+
+
+#: The case page (``core.web.cases.case_page``) of a case in ``documents_requested``
+#: brought by a partner, with two appointments (two workers), an interview and an
+#: accompaniment task, the four plugins enabled, read by its social worker: the session,
+#: the tenant, the user, the case with its person and its referring organisation (one
+#: statement), the budget, the history, the interviews, the workers of the assignment
+#: form (the interviews' authors, the booking form's workers and the listed appointments'
+#: workers are taken from them; the appointments' case is the page's), the organisations
+#: a move may reorient to (a move of ``documents_requested`` names a destination), the
+#: lender's FICP check and loan, the audit row, then the panels' reads: the documents
+#: checklist, the household, the syntheses, the stored files, the appointments, the
+#: suggestions, the follow-ups, the plan, the tasks (their case is the page's). One
+#: transaction (the page renders, then its audit row is written and committed):
+#: PostgreSQL adds the wall's two statements once.
+CASE_PAGE = (21, 23)
+
+
+def test_statements_of_the_case_page(client, tenant, users, login, enable_plugin, session,
+                                     in_tenant):
+    from datetime import UTC, date, datetime
+
+    from core import accounts, cases, workflow
+    from core.features import accompaniment
+    from core.features import appointments as appts
+    from core.workflow import TransitionRequest
+
+    with in_tenant(tenant):
+        partner = accounts.create_organisation(session, "Association Relais", "association")
+        person = cases.create_person(session, cases.PersonData(
+            "Léa", "Martin", date(1995, 4, 2), email="lea@example.org"))
+        case = cases.open_case(session, person, "mobility", "1500", actor=users["secretary"])
+        case.referring_organisation_id = partner.id
+        case.social_worker_id = users["social_worker"].id
+        session.commit()
+        workflow.apply_transition(session, case, TransitionRequest(
+            "documents_requested", case.version), users["secretary"])
+        session.commit()
+        now = datetime(2026, 10, 1, 8, 0, tzinfo=UTC)
+        for worker, day in (("social_worker", "2026-10-20"), ("manager", "2026-10-21")):
+            appts.book(session, case, users[worker].id, appts.Slot(
+                day=day, time="10:00", duration_minutes=60, place="CCAS"),
+                users["secretary"], now=now)
+        accompaniment.create_task(session, case, "late_instalment", "Un impayé")
+        cases.add_interview(session, case, users["social_worker"], "2025-01-06", 45,
+                            "Premier entretien")
+        session.commit()
+        case_id = case.id
+    for name in PLUGINS:  # after the move: the lender's FICP check comes first otherwise
+        enable_plugin(tenant, name)
+    login(client, users["social_worker"])
+    url = f"/t/{tenant.slug}/cases/{case_id}"
+    client.get(url)  # warm: caches
+    page = []
+    count = _count(lambda: page.append(client.get(url)) or page[0])
+    html = page[0].get_data(as_text=True)
+    # what the cut statements read is on the page
+    assert "Association Relais" in html
+    for worker in ("social_worker", "manager"):
+        name = users[worker].full_name or users[worker].email
+        assert html.count(name) >= 2, worker  # an appointment's "with", the booking form
+    assert "Un impayé" in html and "Premier entretien" in html
+    assert count == CASE_PAGE[1 if db.engine.dialect.name == "postgresql" else 0]

@@ -16,7 +16,7 @@ from decimal import Decimal, InvalidOperation
 from flask import g, has_app_context
 from sqlalchemy import bindparam, exists, false, func, select
 from sqlalchemy import case as sa_case
-from sqlalchemy.orm import aliased, contains_eager
+from sqlalchemy.orm import aliased, contains_eager, joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
 from .. import audit, case_search, clock, formats, plugins, sorting, tenancy, workflow
@@ -293,6 +293,10 @@ def visible_cases(role: str, stmt=None):
 #: Hot reads built once (the tenant criteria are added per statement by ``core.tenancy``):
 #: building a statement cost more than running it.
 _CASE_BY_ID = select(Case).where(Case.id == bindparam("case_id"))
+#: The case page shows the referring organisation's name: read with the case (a lazy load
+#: would query it apart: its key is ``(tenant_id, id)``, the relationship joins on the id).
+_WITH_ORGANISATION = joinedload(Case.referring_organisation)
+_CASE_PAGE_BY_ID = _CASE_BY_ID.options(_WITH_ORGANISATION)
 #: The detail reads of a case run as Core (``core.tenancy.scoped_select``): plain rows,
 #: no objects to track, a third of an ORM statement's cost.
 _INTERVIEWS = tenancy.scoped_select(
@@ -311,15 +315,20 @@ _BUDGET_LINES = tenancy.scoped_select(
     .where(BudgetLine.__table__.c.case_id == bindparam("case_id")))
 
 
-def get_case(session, case_id, role: str) -> Case:
+def get_case(session, case_id, role: str, page: bool = False) -> Case:
     """The case ``case_id`` if ``role`` may see it; ``NotFound`` (404) otherwise, also for
-    a malformed id or another tenant's case."""
+    a malformed id or another tenant's case. ``page``: with its referring organisation
+    (the case page shows it)."""
     try:
         key = case_id if isinstance(case_id, uuid.UUID) else uuid.UUID(str(case_id))
     except ValueError as exc:
         raise NotFound("Ce dossier") from exc
-    stmt = _CASE_BY_ID if role in CCAS_STAFF else visible_cases(role).where(
-        Case.id == bindparam("case_id"))
+    if role in CCAS_STAFF:
+        stmt = _CASE_PAGE_BY_ID if page else _CASE_BY_ID
+    else:
+        stmt = visible_cases(role).where(Case.id == bindparam("case_id"))
+        if page:
+            stmt = stmt.options(_WITH_ORGANISATION)
     case = session.scalar(stmt, {"case_id": key})
     if case is None:
         raise NotFound("Ce dossier")
@@ -595,11 +604,14 @@ def assign_worker(session, case: Case, worker_id, version, actor) -> Case:
     return case
 
 
+_SOCIAL_WORKERS = (select(User).where(User.active.is_(True), User.role.in_(sorted(SOCIAL_WORKERS)))
+                   .order_by(User.full_name, User.email))
+_USERS_BY_ID = select(User).where(User.id.in_(bindparam("ids", expanding=True)))
+
+
 def social_workers(session) -> list:
-    return list(session.scalars(
-        select(User).where(User.active.is_(True), User.role.in_(sorted(SOCIAL_WORKERS)))
-        .order_by(User.full_name, User.email)
-    ))
+    """The active social workers and managers, by name (statement built once)."""
+    return list(session.scalars(_SOCIAL_WORKERS))
 
 
 INTERVIEW_STATES = frozenset(
@@ -668,14 +680,17 @@ def transitions(session, case: Case) -> list:
     return tenancy.scoped_rows(session, _TRANSITIONS, {"case_id": case.id})
 
 
-def worker_names(session, ids) -> dict:
+def worker_names(session, ids, known=()) -> dict:
     """``{user id: full name or e-mail}`` of the users ``ids`` (the authors of
-    interviews), in one query."""
+    interviews): those among ``known`` (users the page has read already) from them, the
+    others in one query."""
     wanted = {i for i in ids if i is not None}
-    if not wanted:
-        return {}
-    return {u.id: u.full_name or u.email
-            for u in session.scalars(select(User).where(User.id.in_(wanted)))}
+    names = {u.id: u.full_name or u.email for u in known if u.id in wanted}
+    missing = wanted - set(names)
+    if missing:
+        names.update((u.id, u.full_name or u.email)
+                     for u in session.scalars(_USERS_BY_ID, {"ids": sorted(missing)}))
+    return names
 
 
 BUDGET_STATES = INTERVIEW_STATES

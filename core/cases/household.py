@@ -15,9 +15,9 @@ import uuid
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
-from .. import audit, workflow
+from .. import audit, row_views, workflow
 from ..errors import NotFound, UserError
 from ..models import Case, HouseholdMember, Person, Relationship
 from . import local_today, parse_date
@@ -25,11 +25,26 @@ from . import local_today, parse_date
 ADULT_AGE = 18
 
 
+#: Built once (a statement built per call costs more than the read); the tenant's
+#: criterion is added per execution by the session (``core.tenancy``).
+_MEMBERS = (select(HouseholdMember).where(HouseholdMember.person_id == bindparam("person_id"))
+            .order_by(HouseholdMember.birth_date.is_(None), HouseholdMember.birth_date,
+                      HouseholdMember.created_at))
+
+
+_HM = HouseholdMember.__table__.c
+_MEMBER_VIEWS = row_views.statement(
+    HouseholdMember, _HM.person_id == bindparam("person_id"),
+    order_by=(_HM.birth_date.is_(None), _HM.birth_date, _HM.created_at))
+
+
+def member_rows(session, person) -> list:
+    """:func:`members` as read-only rows (``core.row_views``), for the pages."""
+    return row_views.read(session, _MEMBER_VIEWS, {"person_id": person.id}, HouseholdMember)
+
+
 def members(session, person: Person) -> list[HouseholdMember]:
-    return list(session.scalars(
-        select(HouseholdMember).where(HouseholdMember.person_id == person.id)
-        .order_by(HouseholdMember.birth_date.is_(None), HouseholdMember.birth_date,
-                  HouseholdMember.created_at)))
+    return list(session.scalars(_MEMBERS, {"person_id": person.id}))
 
 
 def is_adult(member: HouseholdMember, today: date) -> bool:

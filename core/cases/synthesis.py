@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
-from .. import audit, workflow
+from .. import audit, row_views, workflow
 from ..errors import UserError
 from ..models import Case, Synthesis
 from ..policy import SOCIAL_WORKERS
@@ -32,10 +32,25 @@ class Text:
     prospects: str
 
 
+#: Built once (a statement built per call costs more than the read); the tenant's
+#: criterion is added per execution by the session (``core.tenancy``).
+_VERSIONS = (select(Synthesis).where(Synthesis.case_id == bindparam("case_id"))
+             .order_by(Synthesis.number.desc()))
+
+
+_VERSION_VIEWS = row_views.statement(
+    Synthesis, Synthesis.__table__.c.case_id == bindparam("case_id"),
+    order_by=(Synthesis.__table__.c.number.desc(),))
+
+
+def version_rows(session, case) -> list:
+    """:func:`versions` as read-only rows (``core.row_views``), for the pages."""
+    return row_views.read(session, _VERSION_VIEWS, {"case_id": case.id}, Synthesis)
+
+
 def versions(session, case: Case) -> list[Synthesis]:
     """Every version, newest first."""
-    return list(session.scalars(select(Synthesis).where(Synthesis.case_id == case.id)
-                                .order_by(Synthesis.number.desc())))
+    return list(session.scalars(_VERSIONS, {"case_id": case.id}))
 
 
 def latest(session, case: Case) -> Synthesis | None:

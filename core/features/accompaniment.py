@@ -24,10 +24,11 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from flask import g, has_app_context
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
-from .. import audit, clock, formats
+from .. import audit, clock, formats, row_views
 from ..cases import parse_date
 from ..errors import NotFound, UserError
 from ..hookspecs import hookimpl
@@ -143,8 +144,13 @@ def loan_months_of(session, case: Case) -> int | None:
     return None
 
 
+#: Built once (a statement built per call costs more than the read); the tenant's
+#: criterion is added per execution by the session (``core.tenancy``).
+_PLAN_OF = select(AccompanimentPlan).where(AccompanimentPlan.case_id == bindparam("case_id"))
+
+
 def plan_of(session, case: Case) -> AccompanimentPlan | None:
-    return session.scalar(select(AccompanimentPlan).where(AccompanimentPlan.case_id == case.id))
+    return session.scalar(_PLAN_OF, {"case_id": case.id})
 
 
 def create_plan(session, case: Case, signed_on: date, tenant=None, actor=None,
@@ -181,12 +187,36 @@ def ccas_case_after_transition(case, transition, actor, tenant, session) -> None
 # -- follow-ups ----------------------------------------------------------------------------
 
 
+_FU = FollowUp.__table__.c
+_TASK = AccompanimentTask.__table__.c
+#: The case page's reads (``core.row_views``: rows, not objects).
+_FOLLOW_UP_VIEWS = row_views.statement(
+    FollowUp, _FU.case_id == bindparam("case_id"),
+    order_by=(_FU.planned_on.is_(None), _FU.planned_on, _FU.done_on, _FU.created_at))
+_PLAN_VIEW = row_views.statement(AccompanimentPlan, AccompanimentPlan.__table__.c.case_id
+                                 == bindparam("case_id"))
+_TASK_VIEWS = row_views.statement(AccompanimentTask, _TASK.case_id == bindparam("case_id"),
+                                  order_by=(_TASK.created_at.desc(), _TASK.id.desc()))
+
+
+def case_rows(session, case) -> tuple[list, object, list]:
+    """The case's follow-ups, plan and tasks as read-only rows (the accompaniment block of
+    the case page and of the accompaniment page), in the orders of :func:`follow_ups`
+    and :func:`tasks`."""
+    params = {"case_id": case.id}
+    rows = row_views.read(session, _FOLLOW_UP_VIEWS, params, FollowUp)
+    plans = row_views.read(session, _PLAN_VIEW, params, AccompanimentPlan)
+    return rows, (plans[0] if plans else None), row_views.read(
+        session, _TASK_VIEWS, params, AccompanimentTask)
+
+
+_FOLLOW_UPS = (select(FollowUp).where(FollowUp.case_id == bindparam("case_id"))
+               .order_by(FollowUp.planned_on.is_(None), FollowUp.planned_on, FollowUp.done_on,
+                         FollowUp.created_at))
+
+
 def follow_ups(session, case: Case) -> list[FollowUp]:
-    return list(session.scalars(
-        select(FollowUp).where(FollowUp.case_id == case.id)
-        .order_by(FollowUp.planned_on.is_(None), FollowUp.planned_on, FollowUp.done_on,
-                  FollowUp.created_at)
-    ))
+    return list(session.scalars(_FOLLOW_UPS, {"case_id": case.id}))
 
 
 def overdue(session, on: date, worker_id: uuid.UUID | None = None,
@@ -439,22 +469,35 @@ def get_task(session, task_id) -> AccompanimentTask:
     return row
 
 
+_CASE_TASKS = (select(AccompanimentTask).where(AccompanimentTask.case_id == bindparam("case_id"))
+               .order_by(AccompanimentTask.created_at.desc(), AccompanimentTask.id.desc()))
+
+
 def tasks(session, case: Case | None = None, open_only: bool = False,
           worker_id: uuid.UUID | None = None,
           limit: int | None = None) -> list[AccompanimentTask]:
     """The accompaniment tasks, newest first (of ``case``, open ones, those of
     ``worker_id`` or of no one; the first ``limit``), each with its case (and person)."""
-    stmt = select(AccompanimentTask).order_by(AccompanimentTask.created_at.desc(),
-                                              AccompanimentTask.id.desc())
+    if case is not None and not open_only and worker_id is None and limit is None:
+        stmt, params = _CASE_TASKS, {"case_id": case.id}  # the case page's: built once
+    else:
+        stmt, params = select(AccompanimentTask).order_by(
+            AccompanimentTask.created_at.desc(), AccompanimentTask.id.desc()), {}
+        if case is not None:
+            stmt = stmt.where(AccompanimentTask.case_id == case.id)
+        if open_only:
+            stmt = stmt.where(AccompanimentTask.status == TaskStatus.open)
+        if worker_id is not None:
+            stmt = stmt.where((AccompanimentTask.assigned_to_id == worker_id)
+                              | AccompanimentTask.assigned_to_id.is_(None))
+        if limit is not None:
+            stmt = stmt.limit(limit)
     if case is not None:
-        stmt = stmt.where(AccompanimentTask.case_id == case.id)
-    if open_only:
-        stmt = stmt.where(AccompanimentTask.status == TaskStatus.open)
-    if worker_id is not None:
-        stmt = stmt.where((AccompanimentTask.assigned_to_id == worker_id)
-                          | AccompanimentTask.assigned_to_id.is_(None))
-    if limit is not None:
-        stmt = stmt.limit(limit)
+        # the case's own tasks: their case is ``case``, not read again
+        rows = list(session.scalars(stmt, params))
+        for row in rows:
+            set_committed_value(row, "case", case)
+        return rows
     return list(session.scalars(stmt.options(selectinload(AccompanimentTask.case))))
 
 

@@ -15,10 +15,9 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import g
-from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import bindparam, select
 
-from .. import audit, clock, workflow
+from .. import audit, clock, row_views, workflow
 from ..errors import UserError
 from ..models import Appointment, AppointmentKind, AppointmentMode, AppointmentStatus, User
 from ..policy import SOCIAL_WORKERS, Role
@@ -105,9 +104,10 @@ class Slot:
     kind: str = "intake"
 
 
-def workers(session) -> list[User]:
-    """Who may hold appointments (active social workers, then managers)."""
-    rows = session.scalars(
+def workers(session, among=None) -> list[User]:
+    """Who may hold appointments (active social workers, then managers); ``among``: the
+    same users already read by the page (``core.cases.social_workers``), not read again."""
+    rows = among if among is not None else session.scalars(
         select(User).where(User.role.in_(sorted(SOCIAL_WORKERS)), User.active.is_(True))
     ).all()
     return sorted(rows, key=lambda u: (u.role != Role.social_worker, u.full_name or u.email))
@@ -285,16 +285,25 @@ def record_outcome(session, appointment: Appointment, status: str, note: str = "
 # -- reading -------------------------------------------------------------------------------
 
 
-def of_case(session, case) -> list[Appointment]:
+_OF_CASE = row_views.statement(
+    Appointment, Appointment.__table__.c.case_id == bindparam("case_id"),
+    order_by=(Appointment.__table__.c.starts_at,))
+
+
+def of_case(session, case, workers=None) -> list:
     """The case's appointments, in time order, each with its case and social worker (the
-    case page's list shows them: one query each, not one per appointment)."""
-    return list(
-        session.scalars(
-            select(Appointment).where(Appointment.case_id == case.id)
-            .order_by(Appointment.starts_at)
-            .options(selectinload(Appointment.case), selectinload(Appointment.social_worker))
-        )
-    )
+    case page's list shows them), as read-only rows (``core.row_views``). The case is
+    ``case`` itself; the workers are taken from ``workers`` (users the page has read
+    already) and the others read in one query."""
+    rows = row_views.read(session, _OF_CASE, {"case_id": case.id}, Appointment)
+    by_id = {w.id: w for w in workers or ()}
+    missing = {a.social_worker_id for a in rows} - set(by_id) - {None}
+    if missing:
+        by_id.update((u.id, u) for u in session.scalars(select(User).where(User.id.in_(missing))))
+    for a in rows:
+        a.case = case
+        a.social_worker = by_id.get(a.social_worker_id)
+    return rows
 
 
 def agenda(session, worker_id, first_day: date, days: int, tenant) -> dict[date, list]:

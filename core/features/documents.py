@@ -21,9 +21,9 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
-from .. import audit, clock, plugins
+from .. import audit, clock, plugins, row_views
 from ..cases import local_today
 from ..errors import UserError
 from ..hookspecs import hookimpl
@@ -116,14 +116,24 @@ def required_documents(tenant, case) -> list[Requirement]:
     return out
 
 
+#: Built once (a statement built per call costs more than the read); the tenant's
+#: criterion is added per execution by the session (``core.tenancy``).
+_CHECKLIST = (select(CaseDocument).where(CaseDocument.case_id == bindparam("case_id"))
+              .order_by(CaseDocument.position, CaseDocument.label))
+
+
+_CHECKLIST_VIEWS = row_views.statement(
+    CaseDocument, CaseDocument.__table__.c.case_id == bindparam("case_id"),
+    order_by=(CaseDocument.__table__.c.position, CaseDocument.__table__.c.label))
+
+
+def checklist_rows(session, case) -> list:
+    """:func:`checklist` as read-only rows (``core.row_views``), for the pages."""
+    return row_views.read(session, _CHECKLIST_VIEWS, {"case_id": case.id}, CaseDocument)
+
+
 def checklist(session, case) -> list[CaseDocument]:
-    return list(
-        session.scalars(
-            select(CaseDocument)
-            .where(CaseDocument.case_id == case.id)
-            .order_by(CaseDocument.position, CaseDocument.label)
-        )
-    )
+    return list(session.scalars(_CHECKLIST, {"case_id": case.id}))
 
 
 def create_checklist(session, case, tenant, actor=None,

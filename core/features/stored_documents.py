@@ -20,9 +20,9 @@ import uuid
 from datetime import date
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
-from .. import audit, storage, workflow
+from .. import audit, row_views, storage, workflow
 from ..cases import local_today, parse_date
 from ..errors import NotFound, UserError
 from ..models import CaseDocument, DocumentStatus, StoredDocument
@@ -83,11 +83,25 @@ def kind_label(session, tenant, case, kind: str) -> str:
     return dict(kinds(session, tenant, case)).get(kind, kind)
 
 
+#: Built once (a statement built per call costs more than the read); the tenant's
+#: criterion is added per execution by the session (``core.tenancy``).
+_STORED = (select(StoredDocument).where(StoredDocument.case_id == bindparam("case_id"))
+           .order_by(StoredDocument.kind, StoredDocument.uploaded_at.desc()))
+
+
+_STORED_VIEWS = row_views.statement(
+    StoredDocument, StoredDocument.__table__.c.case_id == bindparam("case_id"),
+    order_by=(StoredDocument.__table__.c.kind, StoredDocument.__table__.c.uploaded_at.desc()))
+
+
+def stored_rows(session, case) -> list:
+    """:func:`stored` as read-only rows (``core.row_views``), for the pages."""
+    return row_views.read(session, _STORED_VIEWS, {"case_id": case.id}, StoredDocument)
+
+
 def stored(session, case) -> list[StoredDocument]:
     """The files of ``case``, by type then newest first."""
-    return list(session.scalars(
-        select(StoredDocument).where(StoredDocument.case_id == case.id)
-        .order_by(StoredDocument.kind, StoredDocument.uploaded_at.desc())))
+    return list(session.scalars(_STORED, {"case_id": case.id}))
 
 
 def get(session, case, file_id) -> StoredDocument:

@@ -55,11 +55,8 @@ def _worker_filter():
 
 
 def case_block(case) -> dict:
-    session = db.session
-    rows = accompaniment.follow_ups(session, case)
+    rows, plan, case_tasks = accompaniment.case_rows(db.session, case)
     today = accompaniment.today()
-    plan = accompaniment.plan_of(session, case)
-    case_tasks = accompaniment.tasks(session, case)
     return {
         "plan": plan,
         "follow_ups": rows,

@@ -276,10 +276,10 @@ def french_day(value: date) -> str:
 @bp.app_context_processor
 def _appointment_helpers():
     def case_appointments(case):
-        return appts.of_case(db.session, case)
+        return appts.of_case(db.session, case, g.get("ccas_case_workers"))
 
     def appointment_workers():
-        return appts.workers(db.session)
+        return appts.workers(db.session, g.get("ccas_case_workers"))
 
     def local_time(value: datetime) -> datetime:
         return appts.local(value, g.get("tenant"))

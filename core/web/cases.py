@@ -315,6 +315,10 @@ def _case_context(case, errors=None, message=None, failed_transition=None,
     interviews = cases.interviews(db.session, case) if sees_file else []
     workers = cases.social_workers(db.session) if role in CCAS_STAFF else []
     _attach_workers(workers, case)
+    if role in CCAS_STAFF:
+        # the appointments' panel takes its workers (the booking form's, the listed
+        # appointments') from these rather than reading the same users again
+        g.ccas_case_workers = workers
     return {
         "case": case, "person": case.person, "role": role, "moves": moves,
         "reason_lists": reason_lists, "destinations": destinations, "blocking": blocking,
@@ -325,7 +329,7 @@ def _case_context(case, errors=None, message=None, failed_transition=None,
         "consent_methods": referrals.CONSENT_METHODS,
         "interviews": interviews,
         "interview_authors": cases.worker_names(
-            db.session, (i.social_worker_id for i in interviews)),
+            db.session, (i.social_worker_id for i in interviews), workers),
         "private_notes": cases.may_read_private_notes(role),
         "budget": budget,
         "figures": cases.budget_figures(db.session, case, tenant, lines=budget)
@@ -347,16 +351,21 @@ def _case_context(case, errors=None, message=None, failed_transition=None,
 @bp.route("/<case_id>")
 @allow(CASE_READERS)
 def case_page(case_id: str):
-    case = cases.get_case(db.session, case_id, _role())
+    case = cases.get_case(db.session, case_id, _role(), page=True)
     context = _case_context(case)
+    # The page first (its panels read while it renders), then the read's audit row and
+    # the commit: one transaction for every read and the audit row (PostgreSQL sets the
+    # tenant once), and SQLite's write lock taken for the insert only, not the rendering.
+    # The row is committed before the page is sent.
+    page = render_template("cases/case.html", **context)
     audit.record_now(db.session, "case.read", case)
     db.session.commit()
-    return render_template("cases/case.html", **context)
+    return page
 
 
 def _error_page(case_id: str, exc: UserError, failed_transition=None):
     db.session.rollback()
-    case = cases.get_case(db.session, case_id, _role())
+    case = cases.get_case(db.session, case_id, _role(), page=True)
     if failed_transition and case.state in suggestions.OPEN_STATES:
         # The refusal may name an aid the plugins suggest only now (the budget or the
         # household changed since): keep what the check found, so the page shows it to

@@ -319,14 +319,14 @@ def _document_helpers():
     def case_documents(case):
         key = ("checklist", case.id)
         if key not in read:
-            read[key] = documents.checklist(db.session, case)
+            read[key] = documents.checklist_rows(db.session, case)
         return list(read[key])
 
     def documents_missing_cases():
         return missing_by_case(db.session)
 
     def case_files(case):
-        return stored_documents.stored(db.session, case)
+        return stored_documents.stored_rows(db.session, case)
 
     def case_file_kinds(case):
         key = ("kinds", case.id)

@@ -149,7 +149,7 @@ def co_borrower(case_id: uuid.UUID):
 @bp.app_context_processor
 def _household_helpers():
     def household_members(case):
-        return household.members(db.session, case.person)
+        return household.member_rows(db.session, case.person)
 
     def household_adult(member):
         return household.is_adult(member, cases.local_today(g.tenant))

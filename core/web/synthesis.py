@@ -62,6 +62,6 @@ def edit(case_id: uuid.UUID):
 @bp.app_context_processor
 def _synthesis_helpers():
     return {
-        "synthesis_versions": lambda case: synthesis.versions(db.session, case),
+        "synthesis_versions": lambda case: synthesis.version_rows(db.session, case),
         "synthesis_subjects": synthesis.SUBJECTS,
     }

@@ -25,7 +25,7 @@ from datetime import date, timedelta
 
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 
 from core.plugin_api import (
@@ -54,7 +54,9 @@ from core.plugin_api import (
     hooks,
     local_today,
     parse_date,
+    read_rows,
     record_audit,
+    rows_statement,
     utcnow,
 )
 
@@ -111,8 +113,13 @@ class ConnectorActor:
     is_operator = False
 
 
+#: Built once (a statement built per call costs more than the read); the tenant's
+#: criterion is added per execution by the session (``core.tenancy``).
+_CHECK_OF = select(FicpCheck).where(FicpCheck.case_id == bindparam("case_id"))
+
+
 def check_of(session, case_id) -> FicpCheck | None:
-    return session.scalar(select(FicpCheck).where(FicpCheck.case_id == case_id))
+    return session.scalar(_CHECK_OF, {"case_id": case_id})
 
 
 # -- hooks -------------------------------------------------------------------------------
@@ -172,10 +179,15 @@ def _secretary_lists(session) -> dict:
     return {"cleared": cleared, "registered": registered, "recent_days": RECENT_DAYS}
 
 
+#: The case page's block reads the check as a read-only row.
+_CHECK_VIEW = rows_statement(FicpCheck, FicpCheck.__table__.c.case_id == bindparam("case_id"))
+
+
 def case_panels(session, case, user):
     if str(user.role) not in CASE_READERS:
         return None
-    check = check_of(session, case.id)
+    checks = read_rows(session, _CHECK_VIEW, {"case_id": case.id}, FicpCheck)
+    check = checks[0] if checks else None
     if check is None and case.state != FICP_PENDING:
         return None
     return [Panel(title="Contrôle FICP",

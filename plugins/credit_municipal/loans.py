@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import object_session
 
 from core.plugin_api import (
@@ -52,9 +52,11 @@ from core.plugin_api import (
     local_today,
     parse_amount,
     plugin_settings,
+    read_rows,
     reasons,
     record_audit,
     round_apr,
+    rows_statement,
     schedule_json,
     utcnow,
     validate_loan_inputs,
@@ -206,8 +208,22 @@ def affordability_problem(session, case: Case, terms: LoanTerms, justification: 
 # -- queries ------------------------------------------------------------------------------
 
 
+#: Built once (a statement built per call costs more than the read); the tenant's
+#: criterion is added per execution by the session (``core.tenancy``).
+_LOAN_OF = select(Loan).where(Loan.case_id == bindparam("case_id"))
+
+
+_LOAN_VIEW = rows_statement(Loan, Loan.__table__.c.case_id == bindparam("case_id"))
+
+
+def loan_row(session, case):
+    """:func:`loan_of` as a read-only row (the case page's block shows it)."""
+    rows = read_rows(session, _LOAN_VIEW, {"case_id": case.id}, Loan)
+    return rows[0] if rows else None
+
+
 def loan_of(session, case) -> Loan | None:
-    return session.scalar(select(Loan).where(Loan.case_id == case.id))
+    return session.scalar(_LOAN_OF, {"case_id": case.id})
 
 
 def get_loan(session, loan_id) -> Loan | None:

@@ -40,7 +40,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import bindparam, delete, func, select
 
 from core.plugin_api import (
     State,
@@ -49,8 +49,10 @@ from core.plugin_api import (
     months_for_installment,
     parse_amount,
     plural,
+    read_rows,
     record_audit,
     remaining_schedule,
+    rows_statement,
     utcnow,
 )
 
@@ -256,10 +258,15 @@ def row_of(installment: Installment) -> Row:
                installment.borrower_payment, installment.balance)
 
 
+#: A loan's schedule as the ledger's rows: read-only rows, no ``Installment`` objects to
+#: build and track (a 36-month loan's case page read 36 of them).
+_SCHEDULE = rows_statement(
+    Installment, Installment.__table__.c.loan_id == bindparam("loan_id"),
+    order_by=(Installment.__table__.c.number,))
+
+
 def ledger_of(session, loan: Loan) -> Ledger:
-    rows = session.scalars(
-        select(Installment).where(Installment.loan_id == loan.id).order_by(Installment.number)
-    ).all()
+    rows = read_rows(session, _SCHEDULE, {"loan_id": loan.id}, Installment)
     sums = session.execute(
         select(
             func.coalesce(func.sum(Repayment.amount - Repayment.early), 0),
@@ -272,8 +279,10 @@ def ledger_of(session, loan: Loan) -> Ledger:
     return Ledger(
         amount=loan.amount, annual_rate=loan.annual_rate, method=loan.method,
         subsidy_share=loan.subsidy_share, due_day=loan.due_day,
-        rows=[row_of(r) for r in rows], regular_paid=money[0], interest_paid=money[1],
-        principal_paid=money[2], last_paid_on=sums[3], start=loan.disbursed_on,
+        rows=[Row(r.number, r.due_date, r.payment, r.principal, r.interest, r.subsidy,
+                  r.borrower_payment, r.balance) for r in rows],
+        regular_paid=money[0], interest_paid=money[1], principal_paid=money[2],
+        last_paid_on=sums[3], start=loan.disbursed_on,
     )
 
 

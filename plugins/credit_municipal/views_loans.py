@@ -646,7 +646,7 @@ def case_panels(session, case, user):
     """The loan's block on the case page (staff and the lender)."""
     if str(user.role) not in LOAN_READERS:
         return None
-    loan = service.loan_of(session, case)
+    loan = service.loan_row(session, case)
     if loan is None:
         return None
     outstanding = position = None
