@@ -3,6 +3,8 @@ leaves the database's integer range (``?page=9223372036854775807``)."""
 
 from __future__ import annotations
 
+from sqlalchemy import func, select
+
 from .errors import UserError
 
 #: The last page anyone can ask for: far beyond any list, far below the 64-bit offset limit.
@@ -34,3 +36,11 @@ def page_from(raw: str | None) -> int:
         return 1
     digits = text.lstrip("0")
     return min(max(int(digits[:7] or "0"), 1), MAX_PAGE) if len(digits) <= 7 else MAX_PAGE
+
+
+def count_at_most(session, stmt, cap: int) -> int:
+    """How many rows ``stmt`` (a select) gives, reading at most ``cap + 1`` of them: a
+    result above ``cap`` means "more than ``cap``". A list page counts this way so that
+    its cost stops growing with the tenant's history."""
+    limited = stmt.order_by(None).limit(cap + 1).subquery()
+    return int(session.scalar(select(func.count()).select_from(limited)) or 0)

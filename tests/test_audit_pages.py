@@ -59,6 +59,53 @@ def test_audit_page_filters_by_actor_and_action(client, users, login, trail):
     assert len(rows) == 2 and all(trail["worker"] in row for row in rows)
 
 
+def test_audit_page_counts_up_to_a_cap_then_says_more(client, users, login, trail,
+                                                     monkeypatch):
+    """The journal grows with every read: its page counts at most ``COUNT_CAP`` + 1 rows,
+    says "plus de" beyond, and its pages go on while they are full."""
+    from core.web import audit as audit_page
+
+    monkeypatch.setattr(audit_page, "COUNT_CAP", 1)  # two reads in the trail
+    monkeypatch.setattr(audit_page, "PAGE_SIZE", 1)
+    login(client, users["manager"])
+    first = client.get("/t/alpha/admin/audit/?action=person.read").get_data(as_text=True)
+    assert "(plus de 1), page 1</caption>" in first and "Page suivante" in first
+    third = client.get("/t/alpha/admin/audit/?action=person.read&page=3"
+                       ).get_data(as_text=True)
+    assert "Page précédente" in third and "Page suivante" not in third
+    assert "Aucun événement" in third
+    monkeypatch.setattr(audit_page, "COUNT_CAP", 100)
+    exact = client.get("/t/alpha/admin/audit/?action=person.update").get_data(as_text=True)
+    assert "(1)</caption>" in exact and "Page suivante" not in exact
+
+
+def test_audit_filters_offer_the_labelled_actions_without_reading_the_journal(
+        client, users, login, trail, session):
+    """The filters list every labelled action and object type (not a ``DISTINCT`` over the
+    whole journal, read on each view), the one asked for kept even if unlabelled."""
+    from sqlalchemy import event as sa_event
+
+    from core import labels
+
+    login(client, users["manager"])
+    statements = []
+
+    def seen(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    engine = session.get_bind()
+    sa_event.listen(engine, "before_cursor_execute", seen)
+    try:
+        page = client.get("/t/alpha/admin/audit/?action=plugin.unlabelled"
+                          ).get_data(as_text=True)
+    finally:
+        sa_event.remove(engine, "before_cursor_execute", seen)
+    assert not [s for s in statements if "DISTINCT" in s.upper()]
+    assert f'<option value="person.read" >{labels.audit_action("person.read")[0]}' in page
+    assert '<option value="plugin.unlabelled" selected>' in page
+    assert '<option value="Case" >' in page
+
+
 def test_audit_page_filters_ignore_like_wildcards(client, users, login, trail):
     login(client, users["manager"])
     page = client.get("/t/alpha/admin/audit/?actor=%25").get_data(as_text=True)

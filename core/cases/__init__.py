@@ -19,7 +19,7 @@ from sqlalchemy import case as sa_case
 from sqlalchemy.orm import aliased, contains_eager, joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
-from .. import audit, case_search, clock, formats, plugins, sorting, tenancy, workflow
+from .. import audit, case_search, clock, formats, paging, plugins, sorting, tenancy, workflow
 from ..errors import NotFound, UserError
 from ..models import (
     CHARGE_CATEGORIES,
@@ -501,7 +501,7 @@ def count_cases(session, role: str, filters: CaseFilters, cap: int | None = None
     growing with the tenant."""
     stmt = filter_cases(session, visible_cases(role), filters)
     if cap is not None:
-        stmt = stmt.with_only_columns(Case.id).limit(cap + 1)
+        return paging.count_at_most(session, stmt.with_only_columns(Case.id), cap)
     return _count(session, stmt)
 
 
