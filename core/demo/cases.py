@@ -33,6 +33,9 @@ PROJECTS = {
 
 #: Minutes after 9:00 of each move of a day (moves of one day keep their order).
 STEP_MINUTES = 17
+#: Minutes after 9:00 by which every event of a day is placed (moves, documents,
+#: interviews, budgets, referrals, follow-ups): a day's activity is over at 15:00.
+DAY_MINUTES = 360
 
 
 def instant(day: date, minutes: int, zone: ZoneInfo) -> datetime:
@@ -58,12 +61,15 @@ class Made:
     case: DemoCase
     person_id: uuid.UUID
     person: dict
+    #: The members of the person's household (``core.demo.people.Member``).
+    household: tuple = ()
 
 
 def write(rows: Rows, stories: list[Story], cast: Cast, zone: ZoneInfo,
-          per_year: dict[int, int]) -> list[Made]:
+          per_year: dict[int, int], today: date) -> list[Made]:
     """Gather the persons, cases, transitions and audit rows of ``stories``;
-    ``per_year`` counts the references given so far by year (updated)."""
+    ``per_year`` counts the references given so far by year (updated). Each person's
+    household line is the one its members give on ``today``."""
     rng = rows.rng
     worker_id, agent_id = cast.user_id("social_worker"), cast.user_id("lender_agent")
     made = []
@@ -74,7 +80,8 @@ def write(rows: Rows, stories: list[Story], cast: Cast, zone: ZoneInfo,
         moves = [(step, instant(step.day, 30 + STEP_MINUTES * i + rng.randint(0, 9), zone))
                  for i, step in enumerate(story.steps)]
         last_at = moves[-1][1]
-        person = person_values(rng, story.intake_date)
+        person = person_values(rng, story.intake_date, today)
+        household = person.pop("household")
         person_id = rows.add(Person, **person, created_at=moves[0][1],
                              last_contact_at=last_at)
         followed = story.reached("documents_requested") or story.reached("evaluation")
@@ -119,5 +126,5 @@ def write(rows: Rows, stories: list[Story], cast: Cast, zone: ZoneInfo,
             reasons={s.target: s.reason for s in story.steps if s.reason},
             fate=story.fate, paid_instalments=story.paid_instalments,
             social_worker_id=worker_id if followed else None, lender_agent_id=agent_id,
-        ), person_id, person))
+        ), person_id, person, household))
     return made
