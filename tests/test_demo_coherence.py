@@ -342,3 +342,29 @@ def test_records_follow_the_request_they_belong_to(toulouse):
             wrong.append((appointment.case_id, "booked", appointment.created_at,
                           appointment.starts_at))
     assert not wrong, wrong[:5]
+
+
+def test_the_information_notice_was_given_to_whoever_was_met(toulouse):
+    """A person who came to the desk or to a first meeting got the information notice
+    (the tenant's version), that day, and the audit trail says so."""
+    from core.models import AuditEvent
+    from core.privacy.notice import notice_version
+
+    session = db.session
+    recorded = {e.object_id: e for e in session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "case.notice"))}
+    wrong = []
+    for case in session.scalars(select(Case)):
+        met = set(session.scalars(select(CaseTransition.to_state).where(
+            CaseTransition.case_id == case.id)))
+        given = case.notice_given_on is not None \
+            and case.notice_version == notice_version(toulouse)
+        if (str(case.source) == "walk_in" or "documents_requested" in met) and not given:
+            wrong.append((case.reference, "no notice"))
+            continue
+        if case.notice_given_on is not None:
+            event = recorded.get(str(case.id))
+            if not case.intake_date <= case.notice_given_on <= platform_clock.today(toulouse) \
+                    or event is None or event.detail["on"] != case.notice_given_on.isoformat():
+                wrong.append((case.reference, case.notice_given_on))
+    assert not wrong, wrong[:5]

@@ -33,6 +33,7 @@ from sqlalchemy import func, select
 from .. import clock, plugins, tenancy, workflow
 from ..labels import label
 from ..models import Appointment, Case, Referral
+from ..privacy.notice import notice_version
 from . import (
     accompaniment,
     agenda,
@@ -107,6 +108,7 @@ def generate(session, tenant, *, seed: int = DEFAULT_SEED, years: float = 2,
         # (nothing that happened is dated after now)
         last_day = today if now >= cases.instant(today, cases.DAY_MINUTES, zone) \
             else today - timedelta(days=1)
+        notice = notice_version(tenant)
         flow = workflow.current()
         check = check_of(flow)
         days = intake_days(rng, first_day, last_day, round(requests_per_year * years))
@@ -138,7 +140,7 @@ def generate(session, tenant, *, seed: int = DEFAULT_SEED, years: float = 2,
                     cover_states(stories, flow.states)
                     cover_referrals(stories,
                                     lambda story: referrals.current_status(story, flow))
-                made = cases.write(rows, stories, cast, zone, per_year, today)
+                made = cases.write(rows, stories, cast, zone, per_year, today, notice)
                 households.add(rows, made, zone)
                 evaluation.add(rows, made, cast, zone, last_day)
                 documents.add(rows, made, cast, tenant, zone, last_day)

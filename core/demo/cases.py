@@ -65,11 +65,19 @@ class Made:
     household: tuple = ()
 
 
+def notice_day(story: Story) -> date | None:
+    """The day the information notice was given: at the intake when the person came to
+    the desk, else at the first meeting (the documents' list); ``None``: not yet."""
+    return story.intake_date if story.source == "walk_in" \
+        else story.day_of("documents_requested")
+
+
 def write(rows: Rows, stories: list[Story], cast: Cast, zone: ZoneInfo,
-          per_year: dict[int, int], today: date) -> list[Made]:
+          per_year: dict[int, int], today: date, notice: str | None = None) -> list[Made]:
     """Gather the persons, cases, transitions and audit rows of ``stories``;
     ``per_year`` counts the references given so far by year (updated). Each person's
-    household line is the one its members give on ``today``."""
+    household line is the one its members give on ``today``; ``notice``: the version
+    of the information notice given to the persons (``notice_day``)."""
     rng = rows.rng
     worker_id, agent_id = cast.user_id("social_worker"), cast.user_id("lender_agent")
     made = []
@@ -88,6 +96,7 @@ def write(rows: Rows, stories: list[Story], cast: Cast, zone: ZoneInfo,
         referrer = cast.partners.get(story.referrer) if story.referrer else None
         case_id = rows.new_id()
         reoriented = next((s.destination for s in story.steps if s.destination), None)
+        noticed = notice_day(story) if notice is not None else None
         rows.add(
             Case, id=case_id, reference=reference, person_id=person_id,
             purpose=story.purpose, amount_requested=story.amount,
@@ -98,7 +107,13 @@ def write(rows: Rows, stories: list[Story], cast: Cast, zone: ZoneInfo,
             social_worker_id=worker_id if followed else None, state=story.state,
             intake_date=story.intake_date, state_changed_at=last_at, created_at=moves[0][1],
             reoriented_to=destination_code(reoriented, cast), version=len(story.steps),
+            notice_version=notice if noticed else None, notice_given_on=noticed,
         )
+        if noticed is not None:
+            rows.add(AuditEvent, at=instant(noticed, 320, zone), actor=cast.label(
+                         "secretary" if noticed == story.intake_date else "social_worker"),
+                     action="case.notice", object_type="Case", object_id=str(case_id),
+                     detail={"version": notice, "on": noticed.isoformat()})
         for step, at in moves:
             data = {}
             if step.target == "granted":
