@@ -368,3 +368,82 @@ def test_the_information_notice_was_given_to_whoever_was_met(toulouse):
                     or event is None or event.detail["on"] != case.notice_given_on.isoformat():
                 wrong.append((case.reference, case.notice_given_on))
     assert not wrong, wrong[:5]
+
+
+def test_the_notes_fit_the_person_and_the_case(toulouse):
+    """Nothing written contradicts the file: an adjournment asks for the quote of the
+    case's project, a partner's note speaks of the person's purpose (a family only with
+    children), an interview names the partner who referred the person and a separation
+    only for someone living alone, a follow-up says the repayments are up to date only
+    for a borrower who pays on time, and a new permanent job only for someone without
+    one."""
+    from core.demo.referrals import PURPOSE_PHRASES
+    from core.models import FollowUp, Organisation
+
+    session = db.session
+    members = households()
+    orgs = {o.id: o for o in session.scalars(select(Organisation))}
+    wrong = []
+    for move in session.scalars(select(CaseTransition).where(
+            CaseTransition.to_state == "adjourned")):
+        case = session.scalar(select(Case).where(Case.id == move.case_id))
+        if "garage" in move.reason_text and str(case.purpose) != "mobility":
+            wrong.append((case.reference, move.reason_text))
+    for referral in session.scalars(select(Referral).where(Referral.case_id.is_not(None))):
+        case = session.scalar(select(Case).where(Case.id == referral.case_id))
+        children = [m for m in members.get(case.person_id, [])
+                    if str(m.relationship) == "child"]
+        if orgs[referral.from_organisation_id].plugin_name != "credit_municipal" and \
+                PURPOSE_PHRASES[str(case.purpose)] not in referral.note:
+            wrong.append((case.reference, str(case.purpose), referral.note))
+        if "Famille" in referral.note and not children:
+            wrong.append((case.reference, "family without children"))
+    for interview in session.scalars(select(Interview)):
+        case = session.scalar(select(Case).where(Case.id == interview.case_id))
+        couple = any(str(m.relationship) in ("spouse", "partner")
+                     for m in members.get(case.person_id, []))
+        referrer = orgs.get(case.referring_organisation_id)
+        if "orientée par" in interview.shared_note and (
+                referrer is None or referrer.name not in interview.shared_note):
+            wrong.append((case.reference, interview.shared_note))
+        if "séparation" in interview.private_note and couple:
+            wrong.append((case.reference, "separation while in a couple"))
+    loans = {loan.case_id: loan for loan in session.scalars(select(Loan))}
+    for follow_up in session.scalars(select(FollowUp).where(FollowUp.done_on.is_not(None))):
+        case = session.scalar(select(Case).where(Case.id == follow_up.case_id))
+        loan = loans.get(case.id)
+        note = follow_up.shared_note
+        if "Remboursements à jour" in note and (loan is None or loan.late_since is not None
+                                                 or str(loan.status) == "defaulted"):
+            wrong.append((case.reference, note))
+        if "retrouvé un CDI" in note and str(case.person.employment) in (
+                "cdi", "retired", "student", "self_employed"):
+            wrong.append((case.reference, note, str(case.person.employment)))
+        if "conjoint" in note and not any(str(m.relationship) == "spouse"
+                                          for m in members.get(case.person_id, [])):
+            wrong.append((case.reference, note))
+    assert not wrong, wrong[:5]
+
+
+def test_every_file_sent_to_the_lender_has_the_social_workers_synthesis(toulouse):
+    """Written before the file was sent, in the file's words (the amount, the months,
+    the project)."""
+    from core import formats
+    from core.models import Synthesis
+
+    session = db.session
+    written = {s.case_id: s for s in session.scalars(select(Synthesis))}
+    wrong = []
+    for move in session.scalars(select(CaseTransition).where(
+            CaseTransition.to_state == "submitted_to_lender")):
+        case = session.scalar(select(Case).where(Case.id == move.case_id))
+        synthesis = written.get(case.id)
+        if synthesis is None:
+            wrong.append((case.reference, "no synthesis"))
+            continue
+        if not (synthesis.written_at <= move.at
+                and formats.money(case.amount_requested) in synthesis.request
+                and synthesis.project == case.project
+                and formats.money(case.person.monthly_resources) in synthesis.resources):
+            wrong.append((case.reference, synthesis.request, synthesis.written_at, move.at))
+    assert not wrong, wrong[:5]

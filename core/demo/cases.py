@@ -63,6 +63,8 @@ class Made:
     person: dict
     #: The members of the person's household (``core.demo.people.Member``).
     household: tuple = ()
+    #: The project as the intake sheet describes it.
+    project: str = ""
 
 
 def notice_day(story: Story) -> date | None:
@@ -96,11 +98,12 @@ def write(rows: Rows, stories: list[Story], cast: Cast, zone: ZoneInfo,
         referrer = cast.partners.get(story.referrer) if story.referrer else None
         case_id = rows.new_id()
         reoriented = next((s.destination for s in story.steps if s.destination), None)
+        project = rng.choice(PROJECTS[story.purpose])
         noticed = notice_day(story) if notice is not None else None
         rows.add(
             Case, id=case_id, reference=reference, person_id=person_id,
             purpose=story.purpose, amount_requested=story.amount,
-            project=rng.choice(PROJECTS[story.purpose]),
+            project=project,
             source=story.source if referrer is not None or story.source != "referral"
             else "phone",
             referring_organisation_id=referrer.id if referrer is not None else None,
@@ -141,5 +144,5 @@ def write(rows: Rows, stories: list[Story], cast: Cast, zone: ZoneInfo,
             reasons={s.target: s.reason for s in story.steps if s.reason},
             fate=story.fate, paid_instalments=story.paid_instalments,
             social_worker_id=worker_id if followed else None, lender_agent_id=agent_id,
-        ), person_id, person, household))
+        ), person_id, person, household, project))
     return made

@@ -6,7 +6,9 @@ from datetime import date, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from ..models import BudgetLine, Interview
+from .. import formats
+from ..labels import label
+from ..models import BudgetLine, Interview, Synthesis
 from .cases import Made, instant
 from .cast import Cast
 from .people import age_on
@@ -16,16 +18,39 @@ ZERO = Decimal(0)
 
 SHARED_NOTES = (
     "Projet présenté clairement ; ressources stables depuis six mois.",
-    "Personne orientée par la CAF ; situation familiale expliquée, budget serré mais tenu.",
-    "Devis fourni ; le projet conditionne la reprise d'un emploi.",
+    "Situation familiale expliquée ; budget serré mais tenu.",
+    "Devis fourni ; le projet est chiffré.",
     "Explication du dispositif et de l'accompagnement ; pièces complémentaires attendues.",
     "Point sur les charges ; une aide légale est à vérifier avant instruction.",
 )
+#: Said of a project that a job depends on (a person looking for one or precariously
+#: employed, a project for work).
+WORK_NOTE = "Le projet conditionne la reprise ou le maintien d'un emploi."
+WORK_PURPOSES = ("mobility", "training", "employment")
+PRECARIOUS = ("cdd", "interim", "part_time", "unemployed", "minimum_benefits")
 PRIVATE_NOTES = (
-    "Fragilité évoquée après une séparation récente.",
     "Difficultés de santé mentionnées, à suivre avec tact.",
     "", "", "",
 )
+#: Said only of a person living without a spouse or partner.
+SEPARATION_NOTE = "Fragilité évoquée après une séparation récente."
+
+
+def interview_notes(item: Made, cast: Cast) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The notes an interview of ``item`` may carry (shared, private), fitting the
+    person: who referred them, their work, whether they live as a couple."""
+    story, person = item.story, item.person
+    shared = SHARED_NOTES
+    org = cast.partners.get(story.referrer) if story.referrer else None
+    if org is not None:
+        shared += (f"Personne orientée par {org.name} ; situation expliquée, budget "
+                   "serré mais tenu.",)
+    if story.purpose in WORK_PURPOSES and person["employment"] in PRECARIOUS:
+        shared += (WORK_NOTE,)
+    private = PRIVATE_NOTES
+    if not any(m.relationship in ("spouse", "partner") for m in item.household):
+        private += (SEPARATION_NOTE,)
+    return shared, private
 
 
 def add(rows: Rows, made: list[Made], cast: Cast, zone: ZoneInfo, last_day: date) -> None:
@@ -41,6 +66,7 @@ def add(rows: Rows, made: list[Made], cast: Cast, zone: ZoneInfo, last_day: date
         end = later[0] if later else min(last_day, start + timedelta(days=10))
         span = max(0, (end - start).days)
         previous = None
+        shared, private = interview_notes(item, cast)
         for n in range(rng.choice((1, 1, 2, 2, 3))):
             held = start + timedelta(days=min(span, n * rng.randint(7, 14)))
             if previous is not None and held <= previous:
@@ -48,10 +74,13 @@ def add(rows: Rows, made: list[Made], cast: Cast, zone: ZoneInfo, last_day: date
             previous = held
             rows.add(Interview, case_id=item.case.id, held_on=held,
                      duration_minutes=rng.choice((45, 60, 60, 75, 90)),
-                     social_worker_id=worker, shared_note=rng.choice(SHARED_NOTES),
-                     private_note=rng.choice(PRIVATE_NOTES),
+                     social_worker_id=worker, shared_note=rng.choice(shared),
+                     private_note=rng.choice(private),
                      created_at=instant(held, 120 + n, zone))
         _budget(rows, item, instant(start, 200, zone))
+        submitted = story.day_of("submitted_to_lender")
+        if submitted is not None:
+            _synthesis(rows, item, cast, instant(submitted, 10, zone))
 
 
 #: The budget's line for the person's income, by employment.
@@ -95,3 +124,27 @@ def _budget(rows: Rows, item: Made, at) -> None:
     for (kind, category), amount in lines.items():
         rows.add(BudgetLine, case_id=item.case.id, kind=kind, category=category,
                  amount=amount.quantize(Decimal("0.01")), updated_at=at)
+
+
+def _synthesis(rows: Rows, item: Made, cast: Cast, at) -> None:
+    """The social worker's synthesis sent with the file to the lender, in the words of
+    the file: the request, the project, the household and its resources."""
+    story, person = item.story, item.person
+    children = sum(1 for m in item.household if m.relationship == "child")
+    couple = any(m.relationship in ("spouse", "partner") for m in item.household)
+    household = ("en couple" if couple else "seul(e)") + (
+        f" avec {children} enfant{'s' if children > 1 else ''}" if children else
+        " sans enfant")
+    rows.add(Synthesis, case_id=item.case.id, number=1,
+             request=f"{person['first_name']} {person['last_name']} sollicite un "
+                     f"microcrédit de {formats.money(story.amount)} sur {story.months} "
+                     f"mois ({label('purpose', story.purpose).lower()}).",
+             project=item.project,
+             resources=f"Vit {household}. {label('employment', person['employment'])} ; "
+                       f"ressources mensuelles du foyer : "
+                       f"{formats.money(person['monthly_resources'])}. Budget établi "
+                       "ensemble, charges justifiées.",
+             prospects="Capacité de remboursement vérifiée avec la personne ; "
+                       "accompagnement budgétaire pendant la durée du prêt.",
+             written_at=at, written_by_id=cast.user_id("social_worker"),
+             written_by_label=cast.label("social_worker"))

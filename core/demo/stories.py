@@ -58,9 +58,19 @@ REFUSALS = ("insufficient_capacity", "over_indebtedness", "incomplete_file",
             "insufficient_capacity", "ineligible_purpose")
 ADJOURNMENTS = (
     "Justificatifs de ressources à actualiser.",
-    "Devis du garage à fournir.",
-    "Attestation de l'employeur manquante.",
+    "Dernier avis d'imposition à fournir.",
 )
+#: The quote the lender may ask for before deciding, by purpose.
+QUOTES = {
+    "mobility": "Devis du garage à fournir.",
+    "housing": "Bail ou engagement de location à fournir.",
+    "debts": "Plan d'apurement signé par les créanciers à fournir.",
+    "training": "Devis de l'organisme de formation à fournir.",
+    "household_equipment": "Devis de l'équipement à fournir.",
+    "health": "Devis du praticien à fournir.",
+    "employment": "Devis de l'outillage à fournir.",
+    "other": "Facture ou devis à fournir.",
+}
 
 
 @dataclass(frozen=True)
@@ -245,7 +255,7 @@ def _instruction(rng, walk: _Walk, second: bool = False) -> bool:
         walk.go("refused", rng.randint(5, 15), "lender_agent", reason=rng.choice(REFUSALS))
         return False
     if not walk.go("adjourned", rng.randint(5, 15), "lender_agent",
-                   reason_text=rng.choice(ADJOURNMENTS)):
+                   reason_text=rng.choice(ADJOURNMENTS + (QUOTES[walk.story.purpose],))):
         return False
     if rng.random() < 0.4:
         return _abandon(rng, walk, rng.randint(20, 40), ABANDON_LATE)
