@@ -5,7 +5,7 @@ the module, generated with the default seed up to the pinned clock's day."""
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from datetime import date
 from decimal import Decimal
 
@@ -446,4 +446,52 @@ def test_every_file_sent_to_the_lender_has_the_social_workers_synthesis(toulouse
                 and synthesis.project == case.project
                 and formats.money(case.person.monthly_resources) in synthesis.resources):
             wrong.append((case.reference, synthesis.request, synthesis.written_at, move.at))
+    assert not wrong, wrong[:5]
+
+
+def test_the_budget_sheet_agrees_with_the_lenders_decision(toulouse):
+    """A granted loan's instalment is within the bearable instalment the case's budget
+    sheet shows; a refusal for insufficient capacity shows a bearable instalment below
+    the one asked for; one for over-indebtedness, heavy current credits."""
+    from core.cases import budget
+
+    session = db.session
+    by_case = defaultdict(list)
+    for line in session.scalars(select(BudgetLine)):
+        by_case[line.case_id].append(line)
+    first = {i.loan_id: i for i in session.scalars(
+        select(Installment).where(Installment.number == 1))}
+    wrong = []
+    checked = Counter()
+
+    def figures(case):
+        lines = by_case[case.id]
+        return budget.compute([ln.amount for ln in lines if str(ln.kind) == "resource"],
+                              [ln.amount for ln in lines if str(ln.kind) == "charge"],
+                              case.person.adults, case.person.children_ages)
+
+    for loan in session.scalars(select(Loan)):
+        if loan.case_id not in by_case or loan.id not in first:
+            continue
+        checked["granted"] += 1
+        bearable = figures(loan.case).max_instalment
+        if bearable < first[loan.id].payment:
+            wrong.append((loan.reference, "granted", bearable, first[loan.id].payment))
+    for move in session.scalars(select(CaseTransition).where(
+            CaseTransition.to_state == "refused",
+            CaseTransition.reason_code.in_(("insufficient_capacity", "over_indebtedness")))):
+        case = session.scalar(select(Case).where(Case.id == move.case_id))
+        if case.id not in by_case:
+            continue
+        checked[move.reason_code] += 1
+        sheet = figures(case)
+        asked = case.amount_requested / 36
+        credits = sum((ln.amount for ln in by_case[case.id] if str(ln.category) == "loans"),
+                      Decimal(0))
+        if move.reason_code == "insufficient_capacity" and sheet.max_instalment >= asked:
+            wrong.append((case.reference, "capacity", sheet.max_instalment, asked))
+        if move.reason_code == "over_indebtedness" and credits < sheet.resources * \
+                Decimal("0.3"):
+            wrong.append((case.reference, "credits", credits, sheet.resources))
+    assert checked["granted"] > 20 and checked["insufficient_capacity"] > 5, checked
     assert not wrong, wrong[:5]

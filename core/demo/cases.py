@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from decimal import ROUND_UP, Decimal
 from zoneinfo import ZoneInfo
 
 from ..models import AuditEvent, Case, CaseTransition, Person
@@ -67,6 +68,12 @@ class Made:
     project: str = ""
 
 
+def instalment_of(story: Story) -> Decimal:
+    """A little more than the monthly instalment of the loan ``story`` asks for (its
+    interest stays under a tenth of the amount over three years at the scheme's rates)."""
+    return (story.amount / story.months * Decimal("1.1")).quantize(Decimal(1), ROUND_UP)
+
+
 def notice_day(story: Story) -> date | None:
     """The day the information notice was given: at the intake when the person came to
     the desk, else at the first meeting (the documents' list); ``None``: not yet."""
@@ -90,7 +97,8 @@ def write(rows: Rows, stories: list[Story], cast: Cast, zone: ZoneInfo,
         moves = [(step, instant(step.day, 30 + STEP_MINUTES * i + rng.randint(0, 9), zone))
                  for i, step in enumerate(story.steps)]
         last_at = moves[-1][1]
-        person = person_values(rng, story.intake_date, today)
+        person = person_values(rng, story.intake_date, today, instalment_of(story)
+                               if story.reached("granted") else None)
         household = person.pop("household")
         person_id = rows.add(Person, **person, created_at=moves[0][1],
                              last_contact_at=last_at)

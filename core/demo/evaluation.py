@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
-from decimal import Decimal
+from decimal import ROUND_DOWN, ROUND_UP, Decimal
 from zoneinfo import ZoneInfo
 
 from .. import formats
+from ..cases import budget
 from ..labels import label
 from ..models import BudgetLine, Interview, Synthesis
-from .cases import Made, instant
+from .cases import Made, instalment_of, instant
 from .cast import Cast
 from .people import age_on
 from .rows import Rows
 
 ZERO = Decimal(0)
+#: The scheme's longest loan (months).
+LONGEST_MONTHS = 36
 
 SHARED_NOTES = (
     "Projet présenté clairement ; ressources stables depuis six mois.",
@@ -121,6 +124,7 @@ def _budget(rows: Rows, item: Made, at) -> None:
         lines[("charge", "childcare")] = Decimal(rng.randrange(40, 180, 10))
     if rng.random() < 0.3:
         lines[("charge", "loans")] = Decimal(rng.randrange(50, 250, 10))
+    _fit_the_decision(rng, item, lines)
     for (kind, category), amount in lines.items():
         rows.add(BudgetLine, case_id=item.case.id, kind=kind, category=category,
                  amount=amount.quantize(Decimal("0.01")), updated_at=at)
@@ -148,3 +152,35 @@ def _synthesis(rows: Rows, item: Made, cast: Cast, at) -> None:
                        "accompagnement budgétaire pendant la durée du prêt.",
              written_at=at, written_by_id=cast.user_id("social_worker"),
              written_by_label=cast.label("social_worker"))
+
+
+def _fit_the_decision(rng, item: Made, lines: dict) -> None:
+    """Charges that agree with the lender's decision: a granted loan's instalment fits
+    the bearable instalment of the budget sheet (``core.cases.budget``); a refusal for
+    insufficient capacity or over-indebtedness shows in the current credits."""
+    story, person = item.story, item.person
+    resources = person["monthly_resources"]
+    units = budget.consumption_units(person["adults"], person["children_ages"])
+    reserve = budget.DEFAULT_MIN_REMAINING_PER_UNIT_PER_DAY * budget.DAYS_PER_MONTH * units
+    instalment = instalment_of(story)
+    charges = [key for key in lines if key[0] == "charge"]
+    spent = sum(lines[key] for key in charges)
+    if story.reached("granted"):
+        room = resources - reserve - instalment
+        if spent > room:  # the charges as they were, trimmed to what the budget bears
+            for key in charges:
+                lines[key] = (lines[key] * room / spent / 5).quantize(
+                    Decimal(1), ROUND_DOWN) * 5
+        return
+    refused = next((s.reason for s in story.steps if s.target == "refused"), None)
+    if refused == "over_indebtedness":
+        owed = (resources * Decimal("0.35") / 10).quantize(Decimal(1), ROUND_UP) * 10
+        lines[("charge", "loans")] = max(lines.get(("charge", "loans"), ZERO), owed)
+    elif refused == "insufficient_capacity":
+        # current credits leave less than the instalment over the longest duration
+        least = story.amount / LONGEST_MONTHS
+        bearable = resources - spent - reserve
+        if bearable >= least / 2:
+            extra = bearable - Decimal(rng.randrange(0, int(least / 2) + 1))
+            lines[("charge", "loans")] = lines.get(("charge", "loans"), ZERO) + (
+                extra / 10).quantize(Decimal(1), ROUND_UP) * 10

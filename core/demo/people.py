@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
+from ..cases import budget
 from ..cases.household import ADULT_AGE
 
 FIRST_NAMES = (
@@ -117,12 +118,29 @@ def email_of(first: str, last: str) -> str:
     return text.encode("ascii", "ignore").decode() + "@exemple.fr"
 
 
-def person_values(rng: random.Random, intake: date, today: date | None = None) -> dict:
+#: The least charges of a household's budget (rent, energy, insurance, phone,
+#: transport at their lowest in :mod:`core.demo.evaluation`), with a margin.
+LEAST_CHARGES = Decimal(700)
+
+
+def least_resources(adults: int, children_ages: list[int], instalment: Decimal) -> Decimal:
+    """The resources a household needs to bear ``instalment`` a month: the budget's
+    floor per consumption unit (``core.cases.budget``), its least charges and the
+    instalment."""
+    units = budget.consumption_units(adults, children_ages)
+    reserve = budget.DEFAULT_MIN_REMAINING_PER_UNIT_PER_DAY * budget.DAYS_PER_MONTH * units
+    return (reserve + LEAST_CHARGES + instalment).quantize(Decimal(1))
+
+
+def person_values(rng: random.Random, intake: date, today: date | None = None,
+                  instalment: Decimal | None = None) -> dict:
     """The columns of one applicant (``core.models.Person``), without ids or times, and
     under ``"household"`` the members of the household (:class:`Member`, to write as
     ``HouseholdMember`` rows; not a column). The household line (``adults``,
     ``children_ages``) is what the members give on ``today`` (the intake's day by
-    default), as the household page keeps it."""
+    default), as the household page keeps it. ``instalment``: a loan's monthly
+    instalment the person's resources bear (a loan granted), see
+    :func:`least_resources`."""
     first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
     born = birth_date(rng, intake)
     age = age_on(born, intake)
@@ -135,6 +153,9 @@ def person_values(rng: random.Random, intake: date, today: date | None = None) -
             "self_employed": 1000, "other": 800}[employment]
     earners = 1 + sum(1 for m in household if m.relationship != "child")
     resources = Decimal(base * earners + 120 * children + rng.randint(-150, 250))
+    if instalment is not None:
+        resources = max(resources, least_resources(adults, children_ages, instalment)
+                        + rng.randint(0, 200))
     return {
         "first_name": first, "last_name": last, "birth_date": born,
         "phone": f"06 {rng.randint(10, 99)} {rng.randint(10, 99)} {rng.randint(10, 99)} "
