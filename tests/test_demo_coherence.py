@@ -495,3 +495,13 @@ def test_the_budget_sheet_agrees_with_the_lenders_decision(toulouse):
             wrong.append((case.reference, "credits", credits, sheet.resources))
     assert checked["granted"] > 20 and checked["insufficient_capacity"] > 5, checked
     assert not wrong, wrong[:5]
+
+
+def test_documents_were_in_before_the_case_moved_on(toulouse):
+    session = db.session
+    moved = dict(session.execute(select(CaseTransition.case_id, CaseTransition.at).where(
+        CaseTransition.from_state == "documents_requested")).all())
+    wrong = [(d.case_id, d.code) for d in session.scalars(
+        select(CaseDocument).where(CaseDocument.received_at.is_not(None)))
+        if d.case_id in moved and d.received_at > moved[d.case_id]]
+    assert not wrong, wrong[:5]

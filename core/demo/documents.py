@@ -35,7 +35,9 @@ def add(rows: Rows, made: list[Made], cast: Cast, tenant, zone: ZoneInfo,
         for position, req in enumerate(requirements, start=1):
             received = moved_on or (position != missing and rng.random() < 0.45)
             waived = received and req.code == "tax_notice" and rng.random() < 0.2
-            day = asked + timedelta(days=rng.randint(0, max(0, (done_by - asked).days)))
+            # before the day the case moved on (the move is made once they are in)
+            day = asked + timedelta(days=rng.randint(0, max(0, (done_by - asked).days
+                                                            - (1 if later else 0))))
             at = instant(day, 90 + position, zone)
             status = "waived" if waived else "received" if received else "requested"
             rows.add(CaseDocument, case_id=item.case.id, code=req.code, label=req.label,
