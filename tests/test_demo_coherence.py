@@ -505,3 +505,15 @@ def test_documents_were_in_before_the_case_moved_on(toulouse):
         select(CaseDocument).where(CaseDocument.received_at.is_not(None)))
         if d.case_id in moved and d.received_at > moved[d.case_id]]
     assert not wrong, wrong[:5]
+
+
+def test_the_office_works_on_weekdays_and_phone_calls_have_no_room(toulouse):
+    """Past the intake, a case moves on a weekday; an appointment by phone names no
+    place."""
+    session = db.session
+    weekend = [(m.case_id, m.to_state) for m in session.scalars(
+        select(CaseTransition).where(CaseTransition.from_state.is_not(None)))
+        if platform_clock.local_day(m.at, g.tenant).weekday() >= 5]
+    assert not weekend, weekend[:5]
+    assert not session.scalars(select(Appointment.id).where(
+        Appointment.mode == "phone", Appointment.place != "")).first()

@@ -91,10 +91,11 @@ class Agenda:
         else:
             status = "missed" if rng.random() < 0.08 else "held"
             outcome_at = starts + timedelta(minutes=60)
+        mode = "in_person" if rng.random() < 0.85 else "phone"
         self.rows.add(
             Appointment, case_id=case_id, social_worker_id=self.worker, starts_at=starts,
-            duration_minutes=60, mode="in_person" if rng.random() < 0.85 else "phone",
-            place=PLACE, kind=kind, status=status, outcome_at=outcome_at,
+            duration_minutes=60, mode=mode, place=PLACE if mode == "in_person" else "",
+            kind=kind, status=status, outcome_at=outcome_at,
             outcome_note="Entretien tenu." if status == "held" else
             "Personne absente, à rappeler." if status == "missed" else "",
             created_at=booked, created_by_label=self.label)

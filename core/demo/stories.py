@@ -6,7 +6,8 @@ a loan was disbursed, how the borrower repays (``fate``). The shares follow the 
 document's figures (Toulouse, 2018): purposes mobility 57 %, housing 18.5 %, debts 11.6 %,
 training 4.5 %…; about 40 % of requests instructed and 12 % granted. A move whose day
 would fall after ``today`` does not happen: the case waits in its state, so recent
-requests are in progress and older ones are over, as in a real office.
+requests are in progress and older ones are over, as in a real office. Moves fall on
+weekdays (one due on a weekend waits for the Monday).
 """
 
 from __future__ import annotations
@@ -153,6 +154,8 @@ class _Walk:
         return self.at(target, day, role, **kw)
 
     def at(self, target: str, day: date, role: str, **kw) -> bool:
+        while day.weekday() >= 5:  # the CCAS and the lender work on weekdays
+            day += timedelta(days=1)
         if day > self.today:
             return False
         self.story.steps.append(Step(self.state, target, day, role, **kw))
