@@ -517,3 +517,17 @@ def test_the_office_works_on_weekdays_and_phone_calls_have_no_room(toulouse):
     assert not weekend, weekend[:5]
     assert not session.scalars(select(Appointment.id).where(
         Appointment.mode == "phone", Appointment.place != "")).first()
+
+
+def test_an_ended_work_contract_is_reported_by_someone_who_had_one(toulouse):
+    from core.models import AccompanimentTask
+
+    session = db.session
+    wrong = []
+    for task in session.scalars(select(AccompanimentTask).where(
+            AccompanimentTask.kind == "borrower_change")):
+        case = session.scalar(select(Case).where(Case.id == task.case_id))
+        if "fin de contrat" in task.message and str(case.person.employment) not in (
+                "cdi", "cdd", "interim", "part_time"):
+            wrong.append((case.reference, str(case.person.employment)))
+    assert not wrong, wrong[:5]

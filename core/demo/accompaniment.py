@@ -43,6 +43,8 @@ def follow_up_notes(item: Made) -> tuple[str, ...]:
     return notes
 
 
+#: Employments with a work contract (that may end).
+WORKING = ("cdi", "cdd", "interim", "part_time")
 FINAL = "Synthèse de fin d'accompagnement : prêt mené à terme, budget stabilisé."
 FINAL_DEFAULT = "Synthèse : défaillance déclarée ; orientation vers le point conseil budget."
 
@@ -119,7 +121,8 @@ def _tasks(rows: Rows, item: Made, cast: Cast, today: date, zone: ZoneInfo) -> N
                      suggested_action="Orienter vers le point conseil budget.",
                      assigned_to_id=worker, source="loan:default",
                      created_at=instant(closed, 5, zone))
-    if story.state == "repaying" and rows.rng.random() < 0.1:
+    if story.state == "repaying" and item.person["employment"] in WORKING \
+            and rows.rng.random() < 0.1:  # a contract that ends: someone who has one
         rows.add(AccompanimentTask, case_id=item.case.id, kind="borrower_change",
                  message="Changement de situation signalé : fin de contrat de travail.",
                  suggested_action="Revoir le budget et l'échéancier avec la personne.",
