@@ -531,3 +531,46 @@ def test_an_ended_work_contract_is_reported_by_someone_who_had_one(toulouse):
                 "cdi", "cdd", "interim", "part_time"):
             wrong.append((case.reference, str(case.person.employment)))
     assert not wrong, wrong[:5]
+
+
+def test_loans_and_referrals_tell_the_cases_story(toulouse):
+    """A loan's status follows its case (repaying while the case is, repaid or
+    defaulted as the case was closed); an accepted referral shows its case's last
+    milestone; the lender's register check of a case came before its documents and was
+    recorded that day."""
+    from core import workflow
+    from core.demo.referrals import mirrored
+    from plugins.credit_municipal.ficp_models import FicpCheck
+
+    session = db.session
+    flow = workflow.current()
+    wrong = []
+    closing = {m.case_id: m.reason_code for m in session.scalars(
+        select(CaseTransition).where(CaseTransition.to_state == "closed"))}
+    for loan in session.scalars(select(Loan)):
+        state, status = loan.case.state, str(loan.status)
+        expected = {"repaying": {"repaying"}, "disbursed": {"repaying"},
+                    "withdrawn": {"withdrawn"},
+                    "closed": {"defaulted"} if closing.get(loan.case_id) == "default"
+                    else {"repaid"}}.get(state)
+        if expected is not None and status not in expected:
+            wrong.append((loan.reference, state, status))
+    for referral in session.scalars(select(Referral).where(Referral.case_id.is_not(None))):
+        moves = session.scalars(select(CaseTransition.to_state).where(
+            CaseTransition.case_id == referral.case_id).order_by(CaseTransition.at)).all()
+        status = "accepted"
+        for target in moves:
+            status = mirrored(target, flow) or status
+        if str(referral.status) != status:
+            wrong.append((referral.case_id, str(referral.status), status))
+    moved = dict(session.execute(select(CaseTransition.case_id, CaseTransition.at).where(
+        CaseTransition.to_state == "documents_requested")).all())
+    now = platform_clock.now()
+    for check in session.scalars(select(FicpCheck)):
+        if check.case_id in moved and platform_clock.local_day(
+                moved[check.case_id], g.tenant) < check.checked_on:
+            wrong.append((check.case_id, "register checked after the documents"))
+        if platform_clock.local_day(check.recorded_at, g.tenant) != check.checked_on \
+                or check.recorded_at > now:
+            wrong.append((check.case_id, "recorded", check.recorded_at, check.checked_on))
+    assert not wrong, wrong[:5]
