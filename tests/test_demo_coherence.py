@@ -574,3 +574,14 @@ def test_loans_and_referrals_tell_the_cases_story(toulouse):
                 or check.recorded_at > now:
             wrong.append((check.case_id, "recorded", check.recorded_at, check.checked_on))
     assert not wrong, wrong[:5]
+
+
+def test_spouses_share_the_name_and_partners_mostly_keep_theirs(toulouse):
+    session = db.session
+    names = dict(session.execute(select(Person.id, Person.last_name)).all())
+    same = Counter()
+    for member in session.scalars(select(HouseholdMember)):
+        kind = str(member.relationship)
+        same[kind, member.last_name == names[member.person_id]] += 1
+    assert same["spouse", False] == same["child", False] == 0, same
+    assert same["partner", False] > 5 * same["partner", True], same

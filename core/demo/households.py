@@ -1,5 +1,6 @@
 """The households of the applicants, as drawn with them (``core.demo.people``): a spouse
-or partner when two adults live there, the children with their birth dates. The
+or partner (a partner under their own surname) when two adults live there, the children
+with their birth dates. The
 person's household line (adults, children's ages) was derived from these members."""
 
 from __future__ import annotations
@@ -17,6 +18,6 @@ def add(rows: Rows, made: list[Made], zone: ZoneInfo) -> None:
         last_name = item.person["last_name"]
         for member in item.household:
             rows.add(HouseholdMember, person_id=item.person_id,
-                     first_name=member.first_name, last_name=last_name,
+                     first_name=member.first_name, last_name=member.last_name or last_name,
                      birth_date=member.birth_date, relationship=member.relationship,
                      created_at=at)

@@ -85,6 +85,8 @@ class Member:
     first_name: str
     birth_date: date
     relationship: str  # "spouse", "partner" or "child"
+    #: A partner's own surname (``None``: the applicant's, as a spouse's or a child's).
+    last_name: str | None = None
 
 
 def household_of(rng: random.Random, age: int, intake: date) -> tuple[Member, ...]:
@@ -94,8 +96,10 @@ def household_of(rng: random.Random, age: int, intake: date) -> tuple[Member, ..
     members = []
     if rng.random() < 0.35:
         other = min(75, max(ADULT_AGE, age + rng.randint(-6, 6)))
+        married = rng.random() < 0.5
         members.append(Member(rng.choice(FIRST_NAMES), born_aged(rng, other, intake),
-                              "spouse" if rng.random() < 0.5 else "partner"))
+                              "spouse" if married else "partner",
+                              None if married else rng.choice(LAST_NAMES)))
     youngest, eldest = max(0, age - 45), min(ADULT_AGE - 1, age - ADULT_AGE)
     for _ in range(rng.choice((0, 0, 1, 1, 2, 3)) if youngest <= eldest else 0):
         members.append(Member(rng.choice(FIRST_NAMES),
