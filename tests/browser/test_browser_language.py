@@ -4,6 +4,7 @@ French resources and language, ``core.testing.browser``), as a French user sees 
 
 from __future__ import annotations
 
+from core.testing.browser import french_missing
 from core.testing.pytest_plugin import TEST_PASSWORD
 
 
@@ -21,4 +22,4 @@ def test_date_inputs_are_day_month_year_in_french(browser, users):
     browser.login(users["manager"].email, TEST_PASSWORD, slug="alpha")
     page = browser.goto("/t/alpha/cases/")
     fields = date_fields(page, "Demande reçue à partir du")
-    assert fields[:3] == ["Jour", "Mois", "Année"], fields
+    assert fields[:3] == ["Jour", "Mois", "Année"], (fields, french_missing())
