@@ -39,7 +39,8 @@ lint: install
 docs: install
 	$(BIN)/ccas plugin docs
 
-# Every role's main pages in the demo city, 1280 and 375 px (docs/guide/); needs chromium.
+# Every role's main pages in the demo city, 1280 and 375 px (docs/guide/); needs chromium
+# and chromium-l10n (Debian packages: without the latter, date inputs show mm/dd/yyyy).
 screenshots: install
 	$(BIN)/python scripts/screenshots.py
 

@@ -4,7 +4,8 @@
 
 Builds the demo city in a temporary SQLite database (``ccas demo``'s generator, the
 default seed, relative to today), serves it on a free loopback port, signs in as each role
-in headless Chromium (Debian's ``chromium``) and writes ``<role>-<page>-<width>.jpg``. The
+in headless Chromium (Debian's ``chromium``, with ``chromium-l10n`` for its French: see
+``core.testing.browser``) and writes ``<role>-<page>-<width>.jpg``. The
 user guides in ``docs/guide/`` show these files. Not part of the tests: run it by hand
 after a change of the pages (``make screenshots``).
 """
@@ -12,7 +13,6 @@ after a change of the pages (``make screenshots``).
 from __future__ import annotations
 
 import argparse
-import shutil
 import sys
 import tempfile
 import threading
@@ -76,10 +76,13 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--output", default=str(ROOT / "docs" / "screenshots" / "demo"))
     args = parser.parse_args()
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    if chromium is None:
+    from core.testing import browser as browser_launch
+
+    if browser_launch.chromium() is None:
         print("chromium est introuvable (paquet Debian « chromium »).", file=sys.stderr)
         return 1
+    if (missing := browser_launch.french_missing()) is not None:
+        print(missing, file=sys.stderr)
     from playwright.sync_api import sync_playwright
     from werkzeug.serving import make_server
 
@@ -92,9 +95,7 @@ def main() -> int:
         base = f"http://127.0.0.1:{server.server_port}/t/{SLUG}"
         try:
             with sync_playwright() as p:
-                browser = p.chromium.launch(executable_path=chromium, args=[
-                    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                    "--disable-component-update", "--disable-sync", "--no-first-run"])
+                browser = browser_launch.launch(p)  # in French: date inputs jj/mm/aaaa
                 for role, (email, pages) in PAGES.items():
                     for width in (1280, 375):
                         context = browser.new_context(viewport={"width": width, "height": 900},

@@ -33,6 +33,7 @@ from sqlalchemy import func, select
 from .. import clock, plugins, tenancy, workflow
 from ..labels import label
 from ..models import Appointment, Case, Referral
+from ..privacy.notice import notice_version
 from . import (
     accompaniment,
     agenda,
@@ -88,7 +89,12 @@ def generate(session, tenant, *, seed: int = DEFAULT_SEED, years: float = 2,
     ``tenant``, ``requests_per_year`` requests a year, drawn from ``seed``. Nothing is
     committed; ``progress(done, total)`` is called after each round of :data:`CHUNK`
     requests (the benchmarks may commit there). The tenant needs its cast
-    (:func:`core.demo.cast.find_cast`)."""
+    (:func:`core.demo.cast.find_cast`).
+
+    What happened is dated before now: the activity stops yesterday while today's office
+    hours (9:00 to 15:00, :data:`core.demo.cases.DAY_MINUTES`) are not over; what is
+    planned (appointments, workshops) may be later. Each person's household line
+    (adults, children's ages) is what their household members give on ``today``."""
     with tenancy.tenant_scope(tenant.id), _tenant_of_hooks(tenant):
         today = today or clock.today(tenant)
         zone = clock.zone(tenant)
@@ -98,9 +104,14 @@ def generate(session, tenant, *, seed: int = DEFAULT_SEED, years: float = 2,
         plugin_rng = random.Random(f"{seed}:plugins")
         cast = find_cast(session)
         first_day = today - timedelta(days=round(365 * years))
+        # the last day of activity: today once the office's day is over, else yesterday
+        # (nothing that happened is dated after now)
+        last_day = today if now >= cases.instant(today, cases.DAY_MINUTES, zone) \
+            else today - timedelta(days=1)
+        notice = notice_version(tenant)
         flow = workflow.current()
         check = check_of(flow)
-        days = intake_days(rng, first_day, today, round(requests_per_year * years))
+        days = intake_days(rng, first_day, last_day, round(requests_per_year * years))
         rows = Rows(session, rng)
         calendar = agenda.Agenda(rows, cast, today, zone, now)
         per_year: dict[int, int] = {}
@@ -123,19 +134,19 @@ def generate(session, tenant, *, seed: int = DEFAULT_SEED, years: float = 2,
             for start in range(0, len(days), CHUNK):
                 chunk = days[start:start + CHUNK]
                 # drawn while the writer thread stores the previous round (no session use)
-                stories = [draw_story(rng, start + n, day, today, check)
+                stories = [draw_story(rng, start + n, day, last_day, check)
                            for n, day in enumerate(chunk, start=1)]
                 if start + CHUNK >= len(days):  # the last round holds today's cases
                     cover_states(stories, flow.states)
                     cover_referrals(stories,
                                     lambda story: referrals.current_status(story, flow))
-                made = cases.write(rows, stories, cast, zone, per_year)
+                made = cases.write(rows, stories, cast, zone, per_year, today, notice)
                 households.add(rows, made, zone)
-                evaluation.add(rows, made, cast, zone)
-                documents.add(rows, made, cast, tenant, zone)
-                referrals.add(rows, made, cast, today, zone, flow)
-                accompaniment.add(rows, made, cast, tenant, today, zone)
-                staff_time.add(rows, made, cast, today)
+                evaluation.add(rows, made, cast, zone, last_day)
+                documents.add(rows, made, cast, tenant, zone, last_day)
+                referrals.add(rows, made, cast, last_day, zone, flow)
+                accompaniment.add(rows, made, cast, tenant, last_day, zone)
+                staff_time.add(rows, made, cast, last_day)
                 calendar.past(made)
                 recent = (recent + made)[-SAMPLE:]
                 sample.extend(rng.sample(made, min(len(made), SAMPLE // 10)))
@@ -149,8 +160,8 @@ def generate(session, tenant, *, seed: int = DEFAULT_SEED, years: float = 2,
             rows.close()
         sample = list({m.case.id: m for m in sample[-SAMPLE:] + recent}.values())
         calendar.weeks(recent)
-        workshops.add(rows, sample, cast, first_day, today, zone)
-        referrals.add_unanswered(rows, cast, today, zone, len(days))
+        workshops.add(rows, sample, cast, first_day, today, zone, now)
+        referrals.add_unanswered(rows, cast, last_day, zone, len(days))
         tables.update(rows.write())
         suggestions.add(session, cast)
         summary = summarise(session, tenant, seed, today)

@@ -14,12 +14,37 @@ from .cast import Cast
 from .rows import Rows
 
 NOTES = (
-    "Remboursements à jour ; le véhicule permet de tenir le poste en horaires décalés.",
     "Budget revu ensemble : la facture d'énergie a baissé après le changement de contrat.",
-    "La personne a retrouvé un CDI ; pas de difficulté signalée.",
-    "Retard ponctuel expliqué par un décalage du versement des prestations.",
-    "Point sur le dossier de surendettement du conjoint, sans effet sur le prêt.",
+    "Point sur le budget du mois ; la personne tient ses comptes à jour.",
 )
+#: Notes that fit some borrowers only (see :func:`follow_up_notes`).
+UP_TO_DATE = "Remboursements à jour ; pas de difficulté signalée."
+VEHICLE = "Remboursements à jour ; le véhicule permet de tenir le poste en horaires décalés."
+NEW_JOB = "La personne a retrouvé un CDI ; pas de difficulté signalée."
+LATE = "Retard ponctuel expliqué par un décalage du versement des prestations."
+SPOUSE = "Point sur le dossier de surendettement du conjoint, sans effet sur le prêt."
+
+
+def follow_up_notes(item: Made) -> tuple[str, ...]:
+    """The notes a follow-up contact of ``item`` may carry: repayments up to date only
+    for a borrower who pays on time, a late payment for one who is late, a new job for
+    someone without a permanent one, a spouse's debts with a spouse."""
+    story, person = item.story, item.person
+    notes = NOTES
+    if story.fate in ("on_time", "repaid_early"):
+        notes += (VEHICLE if story.purpose == "mobility" else UP_TO_DATE,)
+    elif story.fate in ("late", "defaulted"):
+        notes += (LATE,)
+    if person["employment"] in ("cdd", "interim", "part_time", "unemployed",
+                                "minimum_benefits"):
+        notes += (NEW_JOB,)
+    if any(m.relationship == "spouse" for m in item.household):
+        notes += (SPOUSE,)
+    return notes
+
+
+#: Employments with a work contract (that may end).
+WORKING = ("cdi", "cdd", "interim", "part_time")
 FINAL = "Synthèse de fin d'accompagnement : prêt mené à terme, budget stabilisé."
 FINAL_DEFAULT = "Synthèse : défaillance déclarée ; orientation vers le point conseil budget."
 
@@ -40,6 +65,7 @@ def add(rows: Rows, made: list[Made], cast: Cast, tenant, today: date,
                  loan_months=story.months, months=months,
                  created_at=instant(signed, 240, zone))
         ended = story.day_of("closed") or story.day_of("withdrawn")
+        notes = follow_up_notes(item)
         for month in months:
             planned = add_months(signed, month)
             if ended is not None and planned >= ended:
@@ -55,7 +81,7 @@ def add(rows: Rows, made: list[Made], cast: Cast, tenant, today: date,
                 continue
             rows.add(FollowUp, case_id=case_id, plan_month=month, planned_on=planned,
                      done_on=done, channel=rng.choice(("phone", "meeting", "phone", "email")),
-                     duration_minutes=rng.choice((20, 30, 45)), shared_note=rng.choice(NOTES),
+                     duration_minutes=rng.choice((20, 30, 45)), shared_note=rng.choice(notes),
                      worker_id=worker, created_at=instant(signed, 241, zone),
                      updated_at=instant(done, 300, zone))
         if story.state == "closed":
@@ -95,7 +121,8 @@ def _tasks(rows: Rows, item: Made, cast: Cast, today: date, zone: ZoneInfo) -> N
                      suggested_action="Orienter vers le point conseil budget.",
                      assigned_to_id=worker, source="loan:default",
                      created_at=instant(closed, 5, zone))
-    if story.state == "repaying" and rows.rng.random() < 0.1:
+    if story.state == "repaying" and item.person["employment"] in WORKING \
+            and rows.rng.random() < 0.1:  # a contract that ends: someone who has one
         rows.add(AccompanimentTask, case_id=item.case.id, kind="borrower_change",
                  message="Changement de situation signalé : fin de contrat de travail.",
                  suggested_action="Revoir le budget et l'échéancier avec la personne.",

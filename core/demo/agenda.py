@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from ..models import Appointment
-from .cases import Made
+from .cases import DAY_MINUTES, Made, instant
 from .cast import Cast
 from .rows import Rows
 
@@ -60,9 +60,18 @@ class Agenda:
             kind = {"repaying": "accompaniment", "signing": "accompaniment",
                     "instruction": "instruction", "adjourned": "instruction"}.get(
                         item.story.state, "intake")
-            self._book(item.case.id, days[n % len(days)], kind, first_free=False)
+            # a meeting about the state the case waits in: after it got there
+            day = next((d for d in days[n % len(days):] + days
+                        if d > item.story.last_day), None)
+            if day is None:
+                continue
+            self._book(item.case.id, day, kind, first_free=False,
+                       after=instant(item.story.last_day, DAY_MINUTES, self.zone))
 
-    def _book(self, case_id, day: date, kind: str, first_free: bool) -> None:
+    def _book(self, case_id, day: date, kind: str, first_free: bool,
+              after: datetime | None = None) -> None:
+        """Book the first (or a random) free slot of ``day``: booked a week before, not
+        before ``after`` (the case's last move) nor after now."""
         rng = self.rows.rng
         if self.worker is None:
             return
@@ -74,15 +83,19 @@ class Agenda:
         slot = free[0] if first_free else rng.choice(free)
         self.taken.add((day, slot))
         starts = _at(day, SLOTS[slot], self.zone)
+        booked = starts - timedelta(days=7)
+        if after is not None:
+            booked = min(max(booked, after), self.now - timedelta(minutes=5))
         if starts > self.now:
             status, outcome_at = "planned", None
         else:
             status = "missed" if rng.random() < 0.08 else "held"
             outcome_at = starts + timedelta(minutes=60)
+        mode = "in_person" if rng.random() < 0.85 else "phone"
         self.rows.add(
             Appointment, case_id=case_id, social_worker_id=self.worker, starts_at=starts,
-            duration_minutes=60, mode="in_person" if rng.random() < 0.85 else "phone",
-            place=PLACE, kind=kind, status=status, outcome_at=outcome_at,
+            duration_minutes=60, mode=mode, place=PLACE if mode == "in_person" else "",
+            kind=kind, status=status, outcome_at=outcome_at,
             outcome_note="Entretien tenu." if status == "held" else
             "Personne absente, à rappeler." if status == "missed" else "",
-            created_at=starts - timedelta(days=7), created_by_label=self.label)
+            created_at=booked, created_by_label=self.label)

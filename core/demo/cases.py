@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from decimal import ROUND_UP, Decimal
 from zoneinfo import ZoneInfo
 
 from ..models import AuditEvent, Case, CaseTransition, Person
@@ -33,6 +34,9 @@ PROJECTS = {
 
 #: Minutes after 9:00 of each move of a day (moves of one day keep their order).
 STEP_MINUTES = 17
+#: Minutes after 9:00 by which every event of a day is placed (moves, documents,
+#: interviews, budgets, referrals, follow-ups): a day's activity is over at 15:00.
+DAY_MINUTES = 360
 
 
 def instant(day: date, minutes: int, zone: ZoneInfo) -> datetime:
@@ -58,12 +62,31 @@ class Made:
     case: DemoCase
     person_id: uuid.UUID
     person: dict
+    #: The members of the person's household (``core.demo.people.Member``).
+    household: tuple = ()
+    #: The project as the intake sheet describes it.
+    project: str = ""
+
+
+def instalment_of(story: Story) -> Decimal:
+    """A little more than the monthly instalment of the loan ``story`` asks for (its
+    interest stays under a tenth of the amount over three years at the scheme's rates)."""
+    return (story.amount / story.months * Decimal("1.1")).quantize(Decimal(1), ROUND_UP)
+
+
+def notice_day(story: Story) -> date | None:
+    """The day the information notice was given: at the intake when the person came to
+    the desk, else at the first meeting (the documents' list); ``None``: not yet."""
+    return story.intake_date if story.source == "walk_in" \
+        else story.day_of("documents_requested")
 
 
 def write(rows: Rows, stories: list[Story], cast: Cast, zone: ZoneInfo,
-          per_year: dict[int, int]) -> list[Made]:
+          per_year: dict[int, int], today: date, notice: str | None = None) -> list[Made]:
     """Gather the persons, cases, transitions and audit rows of ``stories``;
-    ``per_year`` counts the references given so far by year (updated)."""
+    ``per_year`` counts the references given so far by year (updated). Each person's
+    household line is the one its members give on ``today``; ``notice``: the version
+    of the information notice given to the persons (``notice_day``)."""
     rng = rows.rng
     worker_id, agent_id = cast.user_id("social_worker"), cast.user_id("lender_agent")
     made = []
@@ -74,24 +97,34 @@ def write(rows: Rows, stories: list[Story], cast: Cast, zone: ZoneInfo,
         moves = [(step, instant(step.day, 30 + STEP_MINUTES * i + rng.randint(0, 9), zone))
                  for i, step in enumerate(story.steps)]
         last_at = moves[-1][1]
-        person = person_values(rng, story.intake_date)
+        person = person_values(rng, story.intake_date, today, instalment_of(story)
+                               if story.reached("granted") else None)
+        household = person.pop("household")
         person_id = rows.add(Person, **person, created_at=moves[0][1],
                              last_contact_at=last_at)
         followed = story.reached("documents_requested") or story.reached("evaluation")
         referrer = cast.partners.get(story.referrer) if story.referrer else None
         case_id = rows.new_id()
         reoriented = next((s.destination for s in story.steps if s.destination), None)
+        project = rng.choice(PROJECTS[story.purpose])
+        noticed = notice_day(story) if notice is not None else None
         rows.add(
             Case, id=case_id, reference=reference, person_id=person_id,
             purpose=story.purpose, amount_requested=story.amount,
-            project=rng.choice(PROJECTS[story.purpose]),
+            project=project,
             source=story.source if referrer is not None or story.source != "referral"
             else "phone",
             referring_organisation_id=referrer.id if referrer is not None else None,
             social_worker_id=worker_id if followed else None, state=story.state,
             intake_date=story.intake_date, state_changed_at=last_at, created_at=moves[0][1],
             reoriented_to=destination_code(reoriented, cast), version=len(story.steps),
+            notice_version=notice if noticed else None, notice_given_on=noticed,
         )
+        if noticed is not None:
+            rows.add(AuditEvent, at=instant(noticed, 320, zone), actor=cast.label(
+                         "secretary" if noticed == story.intake_date else "social_worker"),
+                     action="case.notice", object_type="Case", object_id=str(case_id),
+                     detail={"version": notice, "on": noticed.isoformat()})
         for step, at in moves:
             data = {}
             if step.target == "granted":
@@ -119,5 +152,5 @@ def write(rows: Rows, stories: list[Story], cast: Cast, zone: ZoneInfo,
             reasons={s.target: s.reason for s in story.steps if s.reason},
             fate=story.fate, paid_instalments=story.paid_instalments,
             social_worker_id=worker_id if followed else None, lender_agent_id=agent_id,
-        ), person_id, person))
+        ), person_id, person, household, project))
     return made

@@ -1,30 +1,23 @@
-"""The households of the applicants: a spouse or partner when two adults live there, the
-children with their birth dates (from the ages the intake sheet recorded)."""
+"""The households of the applicants, as drawn with them (``core.demo.people``): a spouse
+or partner (a partner under their own surname) when two adults live there, the children
+with their birth dates. The
+person's household line (adults, children's ages) was derived from these members."""
 
 from __future__ import annotations
 
-from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from ..models import HouseholdMember
 from .cases import Made, instant
-from .people import FIRST_NAMES, birth_date
 from .rows import Rows
 
 
 def add(rows: Rows, made: list[Made], zone: ZoneInfo) -> None:
-    rng = rows.rng
     for item in made:
-        person, intake = item.person, item.story.intake_date
-        at = instant(intake, 5, zone)
-        if person["adults"] > 1:
+        at = instant(item.story.intake_date, 40, zone)  # after the person (9:30-9:39)
+        last_name = item.person["last_name"]
+        for member in item.household:
             rows.add(HouseholdMember, person_id=item.person_id,
-                     first_name=rng.choice(FIRST_NAMES), last_name=person["last_name"],
-                     birth_date=birth_date(rng, intake),
-                     relationship="spouse" if rng.random() < 0.5 else "partner",
+                     first_name=member.first_name, last_name=member.last_name or last_name,
+                     birth_date=member.birth_date, relationship=member.relationship,
                      created_at=at)
-        for age in person["children_ages"]:
-            rows.add(HouseholdMember, person_id=item.person_id,
-                     first_name=rng.choice(FIRST_NAMES), last_name=person["last_name"],
-                     birth_date=intake - timedelta(days=age * 365 + rng.randint(0, 364)),
-                     relationship="child", created_at=at)

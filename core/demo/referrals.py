@@ -43,14 +43,32 @@ def current_status(story, flow) -> str:
     return status
 
 
-NOTES = {
-    "caf": "Famille allocataire ; projet de mobilité pour une reprise d'emploi.",
-    "secours_catholique": "Personne accompagnée par notre antenne ; besoin d'un prêt "
-                          "pour son logement.",
-    "adie": "Projet personnel (véhicule) hors champ du microcrédit professionnel.",
-    "credit_municipal": "Personne venue au guichet du Crédit Municipal, orientée vers le "
-                        "CCAS pour l'accompagnement.",
+#: What a referral's note says the loan is for, by purpose.
+PURPOSE_PHRASES = {
+    "mobility": "sa mobilité (véhicule, permis)", "housing": "son logement",
+    "debts": "solder des dettes", "training": "une formation",
+    "household_equipment": "l'équipement du logement", "health": "des soins",
+    "employment": "l'équipement nécessaire à son emploi", "other": "une dépense imprévue",
 }
+
+
+def note_of(plugin_name: str | None, purpose: str, children: int) -> str:
+    """The referring partner's note on a referral: its own words, on the person's
+    purpose (and a family only with children)."""
+    phrase = PURPOSE_PHRASES.get(purpose, PURPOSE_PHRASES["other"])
+    if plugin_name == "caf":
+        return (f"{'Famille allocataire' if children else 'Allocataire'} ; besoin d'un "
+                f"prêt pour {phrase}.")
+    if plugin_name == "secours_catholique":
+        return f"Personne accompagnée par notre antenne ; besoin d'un prêt pour {phrase}."
+    if plugin_name == "adie":
+        return f"Projet personnel ({phrase}) hors champ du microcrédit professionnel."
+    if plugin_name == "credit_municipal":
+        return ("Personne venue au guichet du Crédit Municipal, orientée vers le CCAS pour "
+                "l'accompagnement.")
+    return ""
+
+
 DECLINE_MESSAGES = {
     "out_of_territory": "La personne réside hors de Toulouse.",
     "duplicate": "Une demande est déjà en cours pour cette personne.",
@@ -180,7 +198,9 @@ def _incoming_accepted(rng, referrals: _Referrals, item: Made, org, cast: Cast,
         if status is not None and status != moves[-1][0]:
             moves.append((status, step.day, None, ""))
     referrals.add(org, cast.ccas, item.person, story.purpose, story.amount, moves,
-                  case_id=item.case.id, note=NOTES.get(org.plugin_name, ""))
+                  case_id=item.case.id, note=note_of(
+                      org.plugin_name, story.purpose,
+                      sum(1 for m in item.household if m.relationship == "child")))
 
 
 def _incoming_unanswered(rng, referrals: _Referrals, cast: Cast, today: date,
@@ -211,4 +231,5 @@ def _incoming_unanswered(rng, referrals: _Referrals, cast: Cast, today: date,
         person = person_values(rng, sent)
         purpose = "mobility" if rng.random() < 0.6 else "housing"
         referrals.add(org, cast.ccas, person, purpose, None, moves,
-                      note=NOTES.get(org.plugin_name, ""))
+                      note=note_of(org.plugin_name, purpose, sum(
+                          1 for m in person["household"] if m.relationship == "child")))

@@ -6,7 +6,8 @@ a loan was disbursed, how the borrower repays (``fate``). The shares follow the 
 document's figures (Toulouse, 2018): purposes mobility 57 %, housing 18.5 %, debts 11.6 %,
 training 4.5 %…; about 40 % of requests instructed and 12 % granted. A move whose day
 would fall after ``today`` does not happen: the case waits in its state, so recent
-requests are in progress and older ones are over, as in a real office.
+requests are in progress and older ones are over, as in a real office. Moves fall on
+weekdays (one due on a weekend waits for the Monday).
 """
 
 from __future__ import annotations
@@ -58,9 +59,19 @@ REFUSALS = ("insufficient_capacity", "over_indebtedness", "incomplete_file",
             "insufficient_capacity", "ineligible_purpose")
 ADJOURNMENTS = (
     "Justificatifs de ressources à actualiser.",
-    "Devis du garage à fournir.",
-    "Attestation de l'employeur manquante.",
+    "Dernier avis d'imposition à fournir.",
 )
+#: The quote the lender may ask for before deciding, by purpose.
+QUOTES = {
+    "mobility": "Devis du garage à fournir.",
+    "housing": "Bail ou engagement de location à fournir.",
+    "debts": "Plan d'apurement signé par les créanciers à fournir.",
+    "training": "Devis de l'organisme de formation à fournir.",
+    "household_equipment": "Devis de l'équipement à fournir.",
+    "health": "Devis du praticien à fournir.",
+    "employment": "Devis de l'outillage à fournir.",
+    "other": "Facture ou devis à fournir.",
+}
 
 
 @dataclass(frozen=True)
@@ -143,6 +154,8 @@ class _Walk:
         return self.at(target, day, role, **kw)
 
     def at(self, target: str, day: date, role: str, **kw) -> bool:
+        while day.weekday() >= 5:  # the CCAS and the lender work on weekdays
+            day += timedelta(days=1)
         if day > self.today:
             return False
         self.story.steps.append(Step(self.state, target, day, role, **kw))
@@ -245,7 +258,7 @@ def _instruction(rng, walk: _Walk, second: bool = False) -> bool:
         walk.go("refused", rng.randint(5, 15), "lender_agent", reason=rng.choice(REFUSALS))
         return False
     if not walk.go("adjourned", rng.randint(5, 15), "lender_agent",
-                   reason_text=rng.choice(ADJOURNMENTS)):
+                   reason_text=rng.choice(ADJOURNMENTS + (QUOTES[walk.story.purpose],))):
         return False
     if rng.random() < 0.4:
         return _abandon(rng, walk, rng.randint(20, 40), ABANDON_LATE)

@@ -17,15 +17,17 @@ THEMES = (
     ("Banque, crédit et frais bancaires", "Comprendre ses relevés et éviter les frais."),
     ("Réduire ses factures d'énergie", "Éco-gestes et aides (chèque énergie)."),
 )
+HOUR = timedelta(hours=1)
 PLACE = "Maison des solidarités, salle Garonne"
 COMMENTS = ("Très utile, j'ai compris mes frais bancaires.", "Bon échange avec le groupe.",
             "", "Un peu court.", "")
 
 
 def add(rows: Rows, made: list[Made], cast: Cast, first: date, today: date,
-        zone: ZoneInfo) -> None:
+        zone: ZoneInfo, now: datetime) -> None:
     """Sessions from ``first`` to next month, inviting people of ``made`` (a sample of
-    the cases is enough)."""
+    the cases is enough) who had come to the CCAS before the invitation. What was done
+    (the session scheduled, invitations sent, registrations) is dated before ``now``."""
     rng = rows.rng
     worker = cast.user_id("social_worker")
     if not made:
@@ -47,9 +49,13 @@ def add(rows: Rows, made: list[Made], cast: Cast, first: date, today: date,
         at = datetime.combine(day, time(14), zone).astimezone(UTC)
         session_id = rows.add(WorkshopSession, theme_id=themes[n % len(themes)],
                               starts_at=at, duration_minutes=120, place=PLACE, capacity=12,
-                              animator_id=worker, created_at=at - timedelta(days=30))
+                              animator_id=worker,
+                              created_at=min(at - timedelta(days=30), now - HOUR * 3))
         past = day < today
-        pool = [m for m in borrowers + others if m.story.intake_date < day]
+        invited_at = min(at - timedelta(days=21), now - HOUR * 2)
+        registered_at = min(at - timedelta(days=10), now - HOUR)
+        sent = invited_at.astimezone(zone).date()
+        pool = [m for m in borrowers + others if m.story.intake_date < sent]
         invited = rng.sample(pool, min(len(pool), rng.randint(8, 14)))
         seen = set()
         for item in invited:
@@ -62,12 +68,13 @@ def add(rows: Rows, made: list[Made], cast: Cast, first: date, today: date,
             else:
                 status = "registered" if draw < 0.5 else "invited"
             rows.add(WorkshopInvitation, session_id=session_id, person_id=item.person_id,
-                     case_id=item.case.id, status=status, invited_at=at - timedelta(days=21),
-                     registered_at=at - timedelta(days=10) if status != "invited" else None,
+                     case_id=item.case.id, status=status, invited_at=invited_at,
+                     registered_at=registered_at if status != "invited" else None,
                      score=rng.randint(3, 5) if status == "attended" and rng.random() < 0.7
                      else None,
                      comment=rng.choice(COMMENTS) if status == "attended" else "",
-                     updated_at=at if past else at - timedelta(days=10))
+                     updated_at=at if past else registered_at if status != "invited"
+                     else invited_at)
         if past and worker is not None:
             rows.add(TimeEntry, user_id=worker, activity="workshop", category="accompaniment",
                      minutes=180, day=day, note="Atelier budgétaire (préparation et séance)",

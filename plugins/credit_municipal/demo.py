@@ -14,10 +14,10 @@ first, then the principal); an early repayment goes through the ledger itself.
 from __future__ import annotations
 
 from collections import Counter
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
-from core.plugin_api import build_schedule, insert_rows, new_id, plugin_settings
+from core.plugin_api import build_schedule, insert_rows, new_id, plugin_settings, utcnow
 
 from .ficp_models import FicpCheck
 from .guarantees import (
@@ -165,8 +165,12 @@ def _check(rng, case) -> dict | None:
         result, on = "clear", case.days["ficp_pending"]  # the secretary calls back
     else:
         return None  # still in the lender's queue
+    on = max(on, days["ficp_pending"])
+    # recorded the day of the check (mid-morning, not after now): the page of recent
+    # checks lists them by that instant
+    recorded = min(datetime.combine(on, time(10), UTC), utcnow() - timedelta(minutes=1))
     return {"id": new_id(rng), "case_id": case.id, "result": result,
-            "checked_on": max(on, days["ficp_pending"]), "source": "manual",
+            "checked_on": on, "source": "manual", "recorded_at": recorded,
             "agent_id": case.lender_agent_id, "agent_label": "Luc Agent-Prêteur"}
 
 

@@ -9,13 +9,14 @@ checked with axe-core (shipped in axe-playwright-python): no violation of impact
 from __future__ import annotations
 
 import os
-import shutil
 import threading
 from pathlib import Path
 
 import pytest
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+from core.testing import browser as browser_launch
+
+CHROMIUM = browser_launch.chromium()
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 BLOCKING_IMPACTS = {"serious", "critical"}
 
@@ -35,12 +36,10 @@ def playwright_browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run",
-                  "--disable-quic"],
-        )
+        # in French (date inputs jj/mm/aaaa): core.testing.browser
+        browser = p.chromium.launch(executable_path=CHROMIUM,
+                                    args=[*browser_launch.ARGS, "--disable-quic"],
+                                    env=browser_launch.french_env())
         yield browser
         browser.close()
 
