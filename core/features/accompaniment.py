@@ -22,6 +22,7 @@ import logging
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import NamedTuple
 
 from flask import g, has_app_context
 from sqlalchemy import func, select
@@ -29,11 +30,13 @@ from sqlalchemy.orm import selectinload
 
 from .. import audit, clock, formats
 from ..cases import parse_date
+from ..cases.items import PersonName
 from ..errors import NotFound, UserError
 from ..hookspecs import hookimpl
-from ..models import Case, CaseTransition, State
+from ..models import Case, CaseTransition, Person, State
 from ..models.accompaniment import (
     CHANNEL_LABELS,
+    TASK_KIND_LABELS,
     AccompanimentPlan,
     AccompanimentTask,
     Activity,
@@ -189,22 +192,66 @@ def follow_ups(session, case: Case) -> list[FollowUp]:
     ))
 
 
-def overdue(session, on: date, worker_id: uuid.UUID | None = None,
-            limit: int | None = None) -> list[FollowUp]:
-    """Planned follow-ups not done whose date is past, on cases whose loan still runs
-    (of the cases followed by ``worker_id`` when given), oldest first; the first ``limit``
-    when given. Each one's case (and its person) read with them: a list shows them."""
+def _overdue(stmt, on: date, worker_id: uuid.UUID | None, limit: int | None):
     stmt = (
-        select(FollowUp).join(Case, Case.id == FollowUp.case_id)
+        stmt.join(Case, Case.id == FollowUp.case_id)
         .where(FollowUp.done_on.is_(None), FollowUp.planned_on < on,
                Case.state.in_(sorted(FOLLOW_STATES)))
         .order_by(FollowUp.planned_on, FollowUp.id)  # the same order at every reading
     )
     if worker_id is not None:
         stmt = stmt.where(Case.social_worker_id == worker_id)
-    if limit is not None:
-        stmt = stmt.limit(limit)
+    return stmt.limit(limit) if limit is not None else stmt
+
+
+def overdue(session, on: date, worker_id: uuid.UUID | None = None,
+            limit: int | None = None) -> list[FollowUp]:
+    """Planned follow-ups not done whose date is past, on cases whose loan still runs
+    (of the cases followed by ``worker_id`` when given), oldest first; the first ``limit``
+    when given. Each one's case (and its person) read with them: a list shows them."""
+    stmt = _overdue(select(FollowUp), on, worker_id, limit)
     return list(session.scalars(stmt.options(selectinload(FollowUp.case))))
+
+
+class CaseRef(NamedTuple):
+    reference: str
+    person: PersonName | None  # None where the list shows no one (the tasks)
+
+
+class FollowUpItem(NamedTuple):
+    """An overdue follow-up as the lists show it (``accompaniment/_lists.html``)."""
+
+    case_id: uuid.UUID
+    case: CaseRef
+    planned_on: date | None
+    plan_month: int | None
+    final: bool
+
+
+class TaskItem(NamedTuple):
+    """An open task as the lists show it (``accompaniment/_lists.html``)."""
+
+    case_id: uuid.UUID
+    case: CaseRef
+    kind: str
+    message: str
+    suggested_action: str
+    created_at: datetime
+
+    @property
+    def kind_label(self) -> str:  # as ``AccompanimentTask.kind_label``
+        return TASK_KIND_LABELS[self.kind]
+
+
+def overdue_items(session, on: date, worker_id: uuid.UUID | None = None,
+                  limit: int | None = None) -> list[FollowUpItem]:
+    """:func:`overdue` as light rows (one statement, the case and its person joined, no
+    entities): what the dashboard's list shows."""
+    stmt = _overdue(select(FollowUp.case_id, Case.reference, Person.first_name,
+                           Person.last_name, FollowUp.planned_on, FollowUp.plan_month,
+                           FollowUp.final), on, worker_id, limit)
+    return [FollowUpItem(r[0], CaseRef(r[1], PersonName(r[2], r[3])), r[4], r[5], r[6])
+            for r in session.execute(stmt.join(Person, Person.id == Case.person_id))]
 
 
 def _check_worker(actor) -> None:
@@ -439,13 +486,8 @@ def get_task(session, task_id) -> AccompanimentTask:
     return row
 
 
-def tasks(session, case: Case | None = None, open_only: bool = False,
-          worker_id: uuid.UUID | None = None,
-          limit: int | None = None) -> list[AccompanimentTask]:
-    """The accompaniment tasks, newest first (of ``case``, open ones, those of
-    ``worker_id`` or of no one; the first ``limit``), each with its case (and person)."""
-    stmt = select(AccompanimentTask).order_by(AccompanimentTask.created_at.desc(),
-                                              AccompanimentTask.id.desc())
+def _tasks(stmt, case, open_only, worker_id, limit):
+    stmt = stmt.order_by(AccompanimentTask.created_at.desc(), AccompanimentTask.id.desc())
     if case is not None:
         stmt = stmt.where(AccompanimentTask.case_id == case.id)
     if open_only:
@@ -453,9 +495,29 @@ def tasks(session, case: Case | None = None, open_only: bool = False,
     if worker_id is not None:
         stmt = stmt.where((AccompanimentTask.assigned_to_id == worker_id)
                           | AccompanimentTask.assigned_to_id.is_(None))
-    if limit is not None:
-        stmt = stmt.limit(limit)
+    return stmt.limit(limit) if limit is not None else stmt
+
+
+def tasks(session, case: Case | None = None, open_only: bool = False,
+          worker_id: uuid.UUID | None = None,
+          limit: int | None = None) -> list[AccompanimentTask]:
+    """The accompaniment tasks, newest first (of ``case``, open ones, those of
+    ``worker_id`` or of no one; the first ``limit``), each with its case (and person)."""
+    stmt = _tasks(select(AccompanimentTask), case, open_only, worker_id, limit)
     return list(session.scalars(stmt.options(selectinload(AccompanimentTask.case))))
+
+
+def task_items(session, open_only: bool = False, worker_id: uuid.UUID | None = None,
+               limit: int | None = None) -> list[TaskItem]:
+    """:func:`tasks` (of any case) as light rows (one statement, the case's reference
+    joined, no entities): what the dashboard's list shows."""
+    stmt = _tasks(select(AccompanimentTask.case_id, Case.reference, AccompanimentTask.kind,
+                         AccompanimentTask.message, AccompanimentTask.suggested_action,
+                         AccompanimentTask.created_at)
+                  .join(Case, Case.id == AccompanimentTask.case_id),
+                  None, open_only, worker_id, limit)
+    return [TaskItem(r[0], CaseRef(r[1], None), r[2], r[3], r[4], r[5])
+            for r in session.execute(stmt)]
 
 
 def _uuid(value, what: str) -> uuid.UUID:

@@ -8,14 +8,17 @@ each figure means.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
+    Date,
     Integer,
     Numeric,
+    bindparam,
     case,
     cast,
     distinct,
@@ -189,16 +192,39 @@ def median_delays(session, workflow, since: date) -> list[StepDelay]:
     both; the first interview is reached on the day of the first recorded interview
     (noon UTC) when that is earlier than the move. One query; the median is the middle
     value (the mean of the two middle ones) by a window function, on both databases."""
-    recent = select(Case.id).where(Case.intake_date >= since)
-    marks = workflow.milestones
+    steps = workflow.delays()
+    stmt = _median_delays_select(_dialect(session), workflow.milestones, steps)
+    rows = session.execute(stmt, {"since": since}).all()
+    found = {step: (float(seconds), int(n)) for step, seconds, n in rows}
+    out = []
+    for key, start, end, label in steps:
+        seconds, n = found.get(key, (None, 0))
+        median = None if seconds is None else round(round(seconds, 3) / 86400, 1)
+        out.append(StepDelay(start, end, label, median, n))
+    return out
+
+
+@functools.lru_cache(maxsize=64)
+def _median_delays_select(dialect: str, marks, steps):
+    """The statement of :func:`median_delays` for a dialect and a workflow's milestones
+    and steps (frozen tuples, so a key): built once per process, the date a parameter
+    (``:since``). Building it took longer than running it on the dashboard (a column per
+    milestone, a branch per step); the tenant's criteria are still added at each
+    execution, as to any ORM statement."""
+    def seconds(instant):
+        if dialect == "postgresql":
+            return extract("epoch", instant)
+        return func.julianday(instant) * 86400
+
+    recent = select(Case.id).where(Case.intake_date >= bindparam("since", type_=Date))
     reached = (
-        select(T.case_id, *(func.min(_seconds(session, T.at)).filter(_reaches(mark))
+        select(T.case_id, *(func.min(seconds(T.at)).filter(_reaches(mark))
                             .label(mark.key) for mark in marks))
         .where(T.case_id.in_(recent)).group_by(T.case_id).cte("reached"))
     first = (select(Interview.case_id, func.min(Interview.held_on).label("held_on"))
              .where(Interview.case_id.in_(recent)).group_by(Interview.case_id)
              .subquery("first_interview"))
-    interview = _seconds(session, first.c.held_on) + 43200  # noon UTC of that day
+    interview = seconds(first.c.held_on) + 43200  # noon UTC of that day
 
     def at(key):
         column = reached.c[key]
@@ -206,7 +232,6 @@ def median_delays(session, workflow, since: date) -> list[StepDelay]:
             return column
         return case((interview < column, interview), else_=func.coalesce(column, interview))
 
-    steps = workflow.delays()
     pairs = union_all(*(
         select(literal(key).label("step"), case((at(end) < at(start), 0),
                                                 else_=at(end) - at(start)).label("seconds"))
@@ -218,17 +243,9 @@ def median_delays(session, workflow, since: date) -> list[StepDelay]:
         func.row_number().over(partition_by=pairs.c.step, order_by=pairs.c.seconds)
         .label("rank"),
         func.count().over(partition_by=pairs.c.step).label("n")).subquery("ranked")
-    rows = session.execute(
-        select(ranked.c.step, func.avg(ranked.c.seconds), func.max(ranked.c.n))
-        .where(ranked.c.rank.in_(((ranked.c.n + 1) // 2, (ranked.c.n + 2) // 2)))
-        .group_by(ranked.c.step)).all()
-    found = {step: (float(seconds), int(n)) for step, seconds, n in rows}
-    out = []
-    for key, start, end, label in steps:
-        seconds, n = found.get(key, (None, 0))
-        median = None if seconds is None else round(round(seconds, 3) / 86400, 1)
-        out.append(StepDelay(start, end, label, median, n))
-    return out
+    return (select(ranked.c.step, func.avg(ranked.c.seconds), func.max(ranked.c.n))
+            .where(ranked.c.rank.in_(((ranked.c.n + 1) // 2, (ranked.c.n + 2) // 2)))
+            .group_by(ranked.c.step))
 
 
 def delay_histograms(session, period: Period, workflow) -> dict[str, dict[int, int]]:
