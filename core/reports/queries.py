@@ -9,6 +9,7 @@ each figure means.
 from __future__ import annotations
 
 import functools
+import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -18,6 +19,7 @@ from sqlalchemy import (
     Date,
     Integer,
     Numeric,
+    String,
     bindparam,
     case,
     cast,
@@ -214,17 +216,26 @@ def _median_delays_select(dialect: str, marks, steps):
     def seconds(instant):
         if dialect == "postgresql":
             return extract("epoch", instant)
-        return func.julianday(instant) * 86400
+        return func.julianday(instant) * _inline(86400)
+
+    def reaches(mark):  # _reaches, the workflow's codes written in the statement
+        codes = [_inline(code) for code in mark.states]
+        if mark.mode == "to":
+            return T.to_state.in_(codes)
+        condition = T.from_state.in_(codes)
+        if mark.towards:
+            condition = condition & T.to_state.in_([_inline(c) for c in mark.towards])
+        return condition
 
     recent = select(Case.id).where(Case.intake_date >= bindparam("since", type_=Date))
     reached = (
-        select(T.case_id, *(func.min(seconds(T.at)).filter(_reaches(mark))
+        select(T.case_id, *(func.min(seconds(T.at)).filter(reaches(mark))
                             .label(mark.key) for mark in marks))
         .where(T.case_id.in_(recent)).group_by(T.case_id).cte("reached"))
     first = (select(Interview.case_id, func.min(Interview.held_on).label("held_on"))
              .where(Interview.case_id.in_(recent)).group_by(Interview.case_id)
              .subquery("first_interview"))
-    interview = seconds(first.c.held_on) + 43200  # noon UTC of that day
+    interview = seconds(first.c.held_on) + _inline(43200)  # noon UTC of that day
 
     def at(key):
         column = reached.c[key]
@@ -233,7 +244,7 @@ def _median_delays_select(dialect: str, marks, steps):
         return case((interview < column, interview), else_=func.coalesce(column, interview))
 
     pairs = union_all(*(
-        select(literal(key).label("step"), case((at(end) < at(start), 0),
+        select(_inline(key).label("step"), case((at(end) < at(start), _inline(0)),
                                                 else_=at(end) - at(start)).label("seconds"))
         .select_from(reached.outerjoin(first, first.c.case_id == reached.c.case_id))
         .where(at(start).is_not(None), at(end).is_not(None))
@@ -246,6 +257,21 @@ def _median_delays_select(dialect: str, marks, steps):
     return (select(ranked.c.step, func.avg(ranked.c.seconds), func.max(ranked.c.n))
             .where(ranked.c.rank.in_(((ranked.c.n + 1) // 2, (ranked.c.n + 2) // 2)))
             .group_by(ranked.c.step))
+
+
+_CODE = re.compile(r"[A-Za-z0-9_]+")
+
+
+def _inline(value):
+    """A constant written in the statement instead of a bound parameter (a workflow's
+    state or milestone code, a number): a statement built once keeps its parameters to
+    what changes per call (each bound parameter costs at every execution); anything
+    that is not a plain code stays bound."""
+    if isinstance(value, int):
+        return literal_column(str(value), Integer)
+    if isinstance(value, str) and _CODE.fullmatch(value):
+        return literal_column(f"'{value}'", String)
+    return literal(value)
 
 
 def delay_histograms(session, period: Period, workflow) -> dict[str, dict[int, int]]:

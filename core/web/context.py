@@ -99,12 +99,30 @@ def menu() -> navigation.Menu | None:
     if tenant is None or not current_user.is_authenticated:
         return None
     if "ccas_menu" not in g:
-        home = navigation.Entry(_("Tableau de bord"), url_for("web.dashboard", tenant=tenant.slug),
+        home = navigation.Entry(_("Tableau de bord"), _page_url("web.dashboard", tenant.slug),
                                 "page" if request.endpoint == "web.dashboard" else "")
         g.ccas_menu = navigation.build(
             nav_items(), request.endpoint,
-            lambda endpoint: url_for(endpoint, tenant=tenant.slug), home=home)
+            lambda endpoint: _page_url(endpoint, tenant.slug), home=home)
     return g.ccas_menu
+
+
+#: Bound of the process's cache of the menu's links (pages × tenants).
+MENU_URLS = 20_000
+
+
+def _page_url(endpoint: str, slug: str) -> str:
+    """``url_for(endpoint, tenant=slug)``, kept per process: the menu links 20 to 30 pages
+    on every page, and a link to a page of a tenant never changes while the URL map is
+    the same (only the script root it is served under is part of it)."""
+    cache = current_app.extensions.setdefault("ccas_page_urls", {})
+    key = (request.script_root, endpoint, slug)
+    url = cache.get(key)
+    if url is None:
+        if len(cache) >= MENU_URLS:
+            cache.clear()
+        url = cache[key] = url_for(endpoint, tenant=slug)
+    return url
 
 
 def may(endpoint: str) -> bool:
