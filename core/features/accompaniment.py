@@ -18,6 +18,7 @@ Services take the session, validate before writing, raise ``UserError`` and neve
 from __future__ import annotations
 
 import calendar
+import functools
 import logging
 import uuid
 from dataclasses import dataclass
@@ -25,7 +26,7 @@ from datetime import date, datetime
 from typing import NamedTuple
 
 from flask import g, has_app_context
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import selectinload
 
 from .. import audit, clock, formats
@@ -247,11 +248,21 @@ def overdue_items(session, on: date, worker_id: uuid.UUID | None = None,
                   limit: int | None = None) -> list[FollowUpItem]:
     """:func:`overdue` as light rows (one statement, the case and its person joined, no
     entities): what the dashboard's list shows."""
+    stmt = _overdue_items(worker_id is not None, limit is not None)
+    rows = session.execute(stmt, {"on": on, "worker_id": worker_id, "limit": limit})
+    return [FollowUpItem(r[0], CaseRef(r[1], PersonName(r[2], r[3])), r[4], r[5], r[6])
+            for r in rows]
+
+
+@functools.cache
+def _overdue_items(by_worker: bool, limited: bool):
+    """:func:`overdue_items`' statement, built once (its values bound per call)."""
     stmt = _overdue(select(FollowUp.case_id, Case.reference, Person.first_name,
                            Person.last_name, FollowUp.planned_on, FollowUp.plan_month,
-                           FollowUp.final), on, worker_id, limit)
-    return [FollowUpItem(r[0], CaseRef(r[1], PersonName(r[2], r[3])), r[4], r[5], r[6])
-            for r in session.execute(stmt.join(Person, Person.id == Case.person_id))]
+                           FollowUp.final), bindparam("on"),
+                    bindparam("worker_id") if by_worker else None,
+                    bindparam("limit") if limited else None)
+    return stmt.join(Person, Person.id == Case.person_id)
 
 
 def _check_worker(actor) -> None:
@@ -511,13 +522,20 @@ def task_items(session, open_only: bool = False, worker_id: uuid.UUID | None = N
                limit: int | None = None) -> list[TaskItem]:
     """:func:`tasks` (of any case) as light rows (one statement, the case's reference
     joined, no entities): what the dashboard's list shows."""
-    stmt = _tasks(select(AccompanimentTask.case_id, Case.reference, AccompanimentTask.kind,
+    stmt = _task_items(open_only, worker_id is not None, limit is not None)
+    rows = session.execute(stmt, {"worker_id": worker_id, "limit": limit})
+    return [TaskItem(r[0], CaseRef(r[1], None), r[2], r[3], r[4], r[5]) for r in rows]
+
+
+@functools.cache
+def _task_items(open_only: bool, by_worker: bool, limited: bool):
+    """:func:`task_items`' statement, built once (its values bound per call)."""
+    return _tasks(select(AccompanimentTask.case_id, Case.reference, AccompanimentTask.kind,
                          AccompanimentTask.message, AccompanimentTask.suggested_action,
                          AccompanimentTask.created_at)
                   .join(Case, Case.id == AccompanimentTask.case_id),
-                  None, open_only, worker_id, limit)
-    return [TaskItem(r[0], CaseRef(r[1], None), r[2], r[3], r[4], r[5])
-            for r in session.execute(stmt)]
+                  None, open_only, bindparam("worker_id") if by_worker else None,
+                  bindparam("limit") if limited else None)
 
 
 def _uuid(value, what: str) -> uuid.UUID:
