@@ -11,7 +11,7 @@ import logging
 from flask import Flask, abort, current_app, g, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from .. import accounts, plugins, policy, tenancy
 from ..db import db
@@ -25,11 +25,15 @@ def current_tenant() -> Tenant | None:
     return g.get("tenant")
 
 
+#: The tenant of a page's URL, built once (every page reads it).
+_TENANT_BY_SLUG = select(Tenant).where(Tenant.slug == bindparam("slug"))
+
+
 def _resolve(endpoint, values) -> None:
     if not values or "tenant" not in values:
         return
     slug = values.pop("tenant")
-    tenant = db.session.scalar(select(Tenant).where(Tenant.slug == slug))
+    tenant = db.session.scalar(_TENANT_BY_SLUG, {"slug": slug})
     if tenant is None:
         abort(404)
     g.tenant = tenant
