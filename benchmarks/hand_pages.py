@@ -452,6 +452,7 @@ class DashboardPage:
             documents_missing_cases=lambda: self.page_data["missing"],
             appointment_local=lambda value: value.astimezone(zone()),
             ccas_case_page_url=lambda case: self.url_for("cases.case_page", case_id=case.id),
+            case_page_row_url=lambda: self._row_url("cases.case_page", "case_id"),
             state_badge=state_badge)
 
 

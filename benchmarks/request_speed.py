@@ -296,8 +296,9 @@ VALUES (:tenant_id, :id, :referral_id, NULL, 'sent', :at, :actor_label, '')"""
 
 DASHBOARD_COUNTS_SQL = """
 SELECT state, count(*) FROM cases WHERE tenant_id = :tenant_id GROUP BY state"""
-DASHBOARD_STUCK_SQL = f"""
-SELECT {CASE_COLUMNS}
+#: the columns the list shows (the application reads these since ``core.cases.items``)
+DASHBOARD_STUCK_SQL = """
+SELECT c.id, c.reference, c.state, c.state_changed_at, p.first_name, p.last_name
 FROM cases c JOIN persons p ON p.tenant_id = c.tenant_id AND p.id = c.person_id
 WHERE c.tenant_id = :tenant_id AND c.state IN :open_states AND c.state_changed_at < :limit_at
 ORDER BY c.state_changed_at, c.reference LIMIT 50"""

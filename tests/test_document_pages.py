@@ -191,5 +191,6 @@ def test_cases_missing_documents_keep_one_order_when_moved_in_the_same_instant(
         session.commit()
         by_reference = sorted(c.reference for c in opened)
         assert [c.reference for c, _n in missing_by_case(session)] == by_reference
-        listed = _cases(Case.state == "documents_requested")
-        assert [c.reference for c in listed if c in opened] == by_reference
+        listed = _cases(Case.state == "documents_requested")  # light rows, not entities
+        ids = {c.id for c in opened}
+        assert [c.reference for c in listed if c.id in ids] == by_reference

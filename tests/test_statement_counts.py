@@ -172,3 +172,57 @@ def test_statements_of_the_case_page(client, tenant, users, login, enable_plugin
         assert html.count(name) >= 2, worker  # an appointment's "with", the booking form
     assert "Un impayé" in html and "Premier entretien" in html
     assert count == CASE_PAGE[1 if db.engine.dialect.name == "postgresql" else 0]
+
+
+#: statements per page (SQLite, PostgreSQL), signed in through the server-side session:
+#: the session row, the tenant, the user with their organisation (PostgreSQL: the wall's
+#: two statements). The manager's dashboard: the FICP queue, the lender's proposed
+#: defaults and positions, the cases per state, the stuck cases, the median delays, the
+#: year's requests, referrals by partner, workshop attendance, the overdue follow-ups and
+#: the open tasks (their cases joined: no second read for them), today's appointments,
+#: the cases missing documents. The partner portal: its referrals, the list read's audit.
+PAGE_EXPECTED = {
+    "manager_dashboard": (16, 18),
+    "portal_list": (5, 7),
+}
+
+
+@pytest.fixture
+def pages(world, client, login, users, session, in_tenant, tenant):
+    """A dashboard with a row in each of its lists: a case stuck for 60 days, one
+    missing a document, a loan being repaid with an overdue follow-up and an open task."""
+    from datetime import timedelta
+
+    from core import clock
+    from core.models import Case
+    from core.models.accompaniment import AccompanimentTask, FollowUp
+    from core.models.documents import CaseDocument
+
+    with in_tenant(tenant):
+        found = session.query(Case).order_by(Case.reference).all()
+        stuck, missing, repaying = found[:3]
+        stuck.state_changed_at = clock.now() - timedelta(days=60)
+        missing.state = "documents_requested"
+        session.add(CaseDocument(case_id=missing.id, code="rib", label="RIB"))
+        repaying.state = "repaying"
+        session.add(FollowUp(case_id=repaying.id, plan_month=1,
+                             planned_on=clock.today(tenant) - timedelta(days=10)))
+        session.add(AccompanimentTask(case_id=repaying.id, kind="late_instalment",
+                                      message="Échéance impayée"))
+        session.commit()
+    return {"client": client, "login": login, "users": users}
+
+
+def test_statements_per_page_on_the_dashboard_and_the_portal(pages):
+    client, login, users = pages["client"], pages["login"], pages["users"]
+    column = 1 if db.engine.dialect.name == "postgresql" else 0
+    counts = {}
+    for name, role, path in (("manager_dashboard", "manager", "/t/alpha/"),
+                             ("portal_list", "referrer", "/t/alpha/orientations/")):
+        login(client, users[role])
+        html = client.get(path).get_data(as_text=True)  # warm
+        if name == "manager_dashboard":  # each list has its row
+            assert "Échéance impayée" in html and "Aucun suivi en retard" not in html
+            assert "Aucun dossier bloqué" not in html and "Aucun dossier n'attend" not in html
+        counts[name] = _count(lambda p=path: client.get(p))
+    assert counts == {name: figures[column] for name, figures in PAGE_EXPECTED.items()}

@@ -18,10 +18,12 @@ Services take the session, validate before writing, raise ``UserError`` and neve
 from __future__ import annotations
 
 import calendar
+import functools
 import logging
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import NamedTuple
 
 from flask import g, has_app_context
 from sqlalchemy import bindparam, func, select
@@ -30,11 +32,13 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from .. import audit, clock, formats, row_views
 from ..cases import parse_date
+from ..cases.items import PersonName
 from ..errors import NotFound, UserError
 from ..hookspecs import hookimpl
-from ..models import Case, CaseTransition, State
+from ..models import Case, CaseTransition, Person, State
 from ..models.accompaniment import (
     CHANNEL_LABELS,
+    TASK_KIND_LABELS,
     AccompanimentPlan,
     AccompanimentTask,
     Activity,
@@ -219,22 +223,76 @@ def follow_ups(session, case: Case) -> list[FollowUp]:
     return list(session.scalars(_FOLLOW_UPS, {"case_id": case.id}))
 
 
-def overdue(session, on: date, worker_id: uuid.UUID | None = None,
-            limit: int | None = None) -> list[FollowUp]:
-    """Planned follow-ups not done whose date is past, on cases whose loan still runs
-    (of the cases followed by ``worker_id`` when given), oldest first; the first ``limit``
-    when given. Each one's case (and its person) read with them: a list shows them."""
+def _overdue(stmt, on: date, worker_id: uuid.UUID | None, limit: int | None):
     stmt = (
-        select(FollowUp).join(Case, Case.id == FollowUp.case_id)
+        stmt.join(Case, Case.id == FollowUp.case_id)
         .where(FollowUp.done_on.is_(None), FollowUp.planned_on < on,
                Case.state.in_(sorted(FOLLOW_STATES)))
         .order_by(FollowUp.planned_on, FollowUp.id)  # the same order at every reading
     )
     if worker_id is not None:
         stmt = stmt.where(Case.social_worker_id == worker_id)
-    if limit is not None:
-        stmt = stmt.limit(limit)
+    return stmt.limit(limit) if limit is not None else stmt
+
+
+def overdue(session, on: date, worker_id: uuid.UUID | None = None,
+            limit: int | None = None) -> list[FollowUp]:
+    """Planned follow-ups not done whose date is past, on cases whose loan still runs
+    (of the cases followed by ``worker_id`` when given), oldest first; the first ``limit``
+    when given. Each one's case (and its person) read with them: a list shows them."""
+    stmt = _overdue(select(FollowUp), on, worker_id, limit)
     return list(session.scalars(stmt.options(selectinload(FollowUp.case))))
+
+
+class CaseRef(NamedTuple):
+    reference: str
+    person: PersonName | None  # None where the list shows no one (the tasks)
+
+
+class FollowUpItem(NamedTuple):
+    """An overdue follow-up as the lists show it (``accompaniment/_lists.html``)."""
+
+    case_id: uuid.UUID
+    case: CaseRef
+    planned_on: date | None
+    plan_month: int | None
+    final: bool
+
+
+class TaskItem(NamedTuple):
+    """An open task as the lists show it (``accompaniment/_lists.html``)."""
+
+    case_id: uuid.UUID
+    case: CaseRef
+    kind: str
+    message: str
+    suggested_action: str
+    created_at: datetime
+
+    @property
+    def kind_label(self) -> str:  # as ``AccompanimentTask.kind_label``
+        return TASK_KIND_LABELS[self.kind]
+
+
+def overdue_items(session, on: date, worker_id: uuid.UUID | None = None,
+                  limit: int | None = None) -> list[FollowUpItem]:
+    """:func:`overdue` as light rows (one statement, the case and its person joined, no
+    entities): what the dashboard's list shows."""
+    stmt = _overdue_items(worker_id is not None, limit is not None)
+    rows = session.execute(stmt, {"on": on, "worker_id": worker_id, "limit": limit})
+    return [FollowUpItem(r[0], CaseRef(r[1], PersonName(r[2], r[3])), r[4], r[5], r[6])
+            for r in rows]
+
+
+@functools.cache
+def _overdue_items(by_worker: bool, limited: bool):
+    """:func:`overdue_items`' statement, built once (its values bound per call)."""
+    stmt = _overdue(select(FollowUp.case_id, Case.reference, Person.first_name,
+                           Person.last_name, FollowUp.planned_on, FollowUp.plan_month,
+                           FollowUp.final), bindparam("on"),
+                    bindparam("worker_id") if by_worker else None,
+                    bindparam("limit") if limited else None)
+    return stmt.join(Person, Person.id == Case.person_id)
 
 
 def _check_worker(actor) -> None:
@@ -473,6 +531,18 @@ _CASE_TASKS = (select(AccompanimentTask).where(AccompanimentTask.case_id == bind
                .order_by(AccompanimentTask.created_at.desc(), AccompanimentTask.id.desc()))
 
 
+def _tasks(stmt, case, open_only, worker_id, limit):
+    stmt = stmt.order_by(AccompanimentTask.created_at.desc(), AccompanimentTask.id.desc())
+    if case is not None:
+        stmt = stmt.where(AccompanimentTask.case_id == case.id)
+    if open_only:
+        stmt = stmt.where(AccompanimentTask.status == TaskStatus.open)
+    if worker_id is not None:
+        stmt = stmt.where((AccompanimentTask.assigned_to_id == worker_id)
+                          | AccompanimentTask.assigned_to_id.is_(None))
+    return stmt.limit(limit) if limit is not None else stmt
+
+
 def tasks(session, case: Case | None = None, open_only: bool = False,
           worker_id: uuid.UUID | None = None,
           limit: int | None = None) -> list[AccompanimentTask]:
@@ -481,17 +551,8 @@ def tasks(session, case: Case | None = None, open_only: bool = False,
     if case is not None and not open_only and worker_id is None and limit is None:
         stmt, params = _CASE_TASKS, {"case_id": case.id}  # the case page's: built once
     else:
-        stmt, params = select(AccompanimentTask).order_by(
-            AccompanimentTask.created_at.desc(), AccompanimentTask.id.desc()), {}
-        if case is not None:
-            stmt = stmt.where(AccompanimentTask.case_id == case.id)
-        if open_only:
-            stmt = stmt.where(AccompanimentTask.status == TaskStatus.open)
-        if worker_id is not None:
-            stmt = stmt.where((AccompanimentTask.assigned_to_id == worker_id)
-                              | AccompanimentTask.assigned_to_id.is_(None))
-        if limit is not None:
-            stmt = stmt.limit(limit)
+        stmt, params = _tasks(select(AccompanimentTask), case, open_only, worker_id,
+                              limit), {}
     if case is not None:
         # the case's own tasks: their case is ``case``, not read again
         rows = list(session.scalars(stmt, params))
@@ -499,6 +560,26 @@ def tasks(session, case: Case | None = None, open_only: bool = False,
             set_committed_value(row, "case", case)
         return rows
     return list(session.scalars(stmt.options(selectinload(AccompanimentTask.case))))
+
+
+def task_items(session, open_only: bool = False, worker_id: uuid.UUID | None = None,
+               limit: int | None = None) -> list[TaskItem]:
+    """:func:`tasks` (of any case) as light rows (one statement, the case's reference
+    joined, no entities): what the dashboard's list shows."""
+    stmt = _task_items(open_only, worker_id is not None, limit is not None)
+    rows = session.execute(stmt, {"worker_id": worker_id, "limit": limit})
+    return [TaskItem(r[0], CaseRef(r[1], None), r[2], r[3], r[4], r[5]) for r in rows]
+
+
+@functools.cache
+def _task_items(open_only: bool, by_worker: bool, limited: bool):
+    """:func:`task_items`' statement, built once (its values bound per call)."""
+    return _tasks(select(AccompanimentTask.case_id, Case.reference, AccompanimentTask.kind,
+                         AccompanimentTask.message, AccompanimentTask.suggested_action,
+                         AccompanimentTask.created_at)
+                  .join(Case, Case.id == AccompanimentTask.case_id),
+                  None, open_only, bindparam("worker_id") if by_worker else None,
+                  bindparam("limit") if limited else None)
 
 
 def _uuid(value, what: str) -> uuid.UUID:

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy import and_, case, exists, func, select
+from sqlalchemy import and_, bindparam, case, exists, func, select
 
 from .. import audit, clock
 from ..errors import NotFound, UserError
@@ -487,17 +487,22 @@ def year_bounds(year: int, tenant) -> tuple[datetime, datetime]:
     return clock.year_bounds(year, tenant)
 
 
+#: :func:`attendance_by_theme`'s statement, built once (the manager's dashboard reads it).
+_ATTENDANCE = (
+    select(WorkshopTheme.title, WorkshopInvitation.status, func.count())
+    .join(WorkshopSession, WorkshopSession.id == WorkshopInvitation.session_id)
+    .join(WorkshopTheme, WorkshopTheme.id == WorkshopSession.theme_id)
+    .where(WorkshopSession.starts_at >= bindparam("start"),
+           WorkshopSession.starts_at < bindparam("end"),
+           WorkshopInvitation.status.in_(SEATED))
+    .group_by(WorkshopTheme.title, WorkshopInvitation.status))
+
+
 def attendance_by_theme(session, start: datetime, end: datetime
                         ) -> list[tuple[str, int, int]]:
     """The sessions held from ``start`` to ``end`` (UTC instants), by theme: ``(theme,
     present, seated)`` — those marked present, and those registered or present."""
-    rows = session.execute(
-        select(WorkshopTheme.title, WorkshopInvitation.status, func.count())
-        .join(WorkshopSession, WorkshopSession.id == WorkshopInvitation.session_id)
-        .join(WorkshopTheme, WorkshopTheme.id == WorkshopSession.theme_id)
-        .where(WorkshopSession.starts_at >= start, WorkshopSession.starts_at < end,
-               WorkshopInvitation.status.in_(SEATED))
-        .group_by(WorkshopTheme.title, WorkshopInvitation.status)).all()
+    rows = session.execute(_ATTENDANCE, {"start": start, "end": end}).all()
     totals: dict[str, list[int]] = {}
     for title, status, n in rows:
         present_seated = totals.setdefault(title, [0, 0])

@@ -8,14 +8,19 @@ each figure means.
 
 from __future__ import annotations
 
+import functools
+import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
+    Date,
     Integer,
     Numeric,
+    String,
+    bindparam,
     case,
     cast,
     distinct,
@@ -189,39 +194,9 @@ def median_delays(session, workflow, since: date) -> list[StepDelay]:
     both; the first interview is reached on the day of the first recorded interview
     (noon UTC) when that is earlier than the move. One query; the median is the middle
     value (the mean of the two middle ones) by a window function, on both databases."""
-    recent = select(Case.id).where(Case.intake_date >= since)
-    marks = workflow.milestones
-    reached = (
-        select(T.case_id, *(func.min(_seconds(session, T.at)).filter(_reaches(mark))
-                            .label(mark.key) for mark in marks))
-        .where(T.case_id.in_(recent)).group_by(T.case_id).cte("reached"))
-    first = (select(Interview.case_id, func.min(Interview.held_on).label("held_on"))
-             .where(Interview.case_id.in_(recent)).group_by(Interview.case_id)
-             .subquery("first_interview"))
-    interview = _seconds(session, first.c.held_on) + 43200  # noon UTC of that day
-
-    def at(key):
-        column = reached.c[key]
-        if key != FIRST_INTERVIEW:
-            return column
-        return case((interview < column, interview), else_=func.coalesce(column, interview))
-
     steps = workflow.delays()
-    pairs = union_all(*(
-        select(literal(key).label("step"), case((at(end) < at(start), 0),
-                                                else_=at(end) - at(start)).label("seconds"))
-        .select_from(reached.outerjoin(first, first.c.case_id == reached.c.case_id))
-        .where(at(start).is_not(None), at(end).is_not(None))
-        for key, start, end, _label in steps)).subquery("pairs")
-    ranked = select(
-        pairs.c.step, pairs.c.seconds,
-        func.row_number().over(partition_by=pairs.c.step, order_by=pairs.c.seconds)
-        .label("rank"),
-        func.count().over(partition_by=pairs.c.step).label("n")).subquery("ranked")
-    rows = session.execute(
-        select(ranked.c.step, func.avg(ranked.c.seconds), func.max(ranked.c.n))
-        .where(ranked.c.rank.in_(((ranked.c.n + 1) // 2, (ranked.c.n + 2) // 2)))
-        .group_by(ranked.c.step)).all()
+    stmt = _median_delays_select(_dialect(session), workflow.milestones, steps)
+    rows = session.execute(stmt, {"since": since}).all()
     found = {step: (float(seconds), int(n)) for step, seconds, n in rows}
     out = []
     for key, start, end, label in steps:
@@ -229,6 +204,80 @@ def median_delays(session, workflow, since: date) -> list[StepDelay]:
         median = None if seconds is None else round(round(seconds, 3) / 86400, 1)
         out.append(StepDelay(start, end, label, median, n))
     return out
+
+
+@functools.lru_cache(maxsize=64)
+def _median_delays_select(dialect: str, marks, steps):
+    """The statement of :func:`median_delays` for a dialect and a workflow's milestones
+    and steps (frozen tuples, so a key): built once per process, the date a parameter
+    (``:since``). Building it took longer than running it on the dashboard (a column per
+    milestone, a branch per step); the tenant's criteria are still added at each
+    execution, as to any ORM statement."""
+    def seconds(instant):
+        if dialect == "postgresql":
+            return extract("epoch", instant)
+        return func.julianday(instant) * _inline(86400)
+
+    def reaches(mark):  # _reaches, the workflow's codes written in the statement
+        codes = [_inline(code) for code in mark.states]
+        if mark.mode == "to":
+            return T.to_state.in_(codes)
+        condition = T.from_state.in_(codes)
+        if mark.towards:
+            condition = condition & T.to_state.in_([_inline(c) for c in mark.towards])
+        return condition
+
+    recent = select(Case.id).where(Case.intake_date >= bindparam("since", type_=Date))
+    reached = (
+        select(T.case_id, *(func.min(seconds(T.at)).filter(reaches(mark))
+                            .label(mark.key) for mark in marks))
+        .where(T.case_id.in_(recent)).group_by(T.case_id).cte("reached"))
+    first = (select(Interview.case_id, func.min(Interview.held_on).label("held_on"))
+             .where(Interview.case_id.in_(recent)).group_by(Interview.case_id)
+             .subquery("first_interview"))
+    interview = seconds(first.c.held_on) + _inline(43200)  # noon UTC of that day
+    # each case's milestones once, the first interview's earlier day taken into account:
+    # the steps' branches read plain columns (the statement stays under psycopg's 4 KB
+    # cache of parsed statements; it was 7 KB, parsed again at every execution)
+    moved = reached.c.get(FIRST_INTERVIEW)  # the first interview's move, if a milestone
+    points = (
+        select(*(reached.c[m.key] for m in marks if m.key != FIRST_INTERVIEW),
+               *((case((interview < moved, interview), else_=func.coalesce(moved, interview))
+                  .label(FIRST_INTERVIEW),) if moved is not None else ()))
+        .select_from(reached.outerjoin(first, first.c.case_id == reached.c.case_id))
+        .cte("points"))
+
+    def at(key):
+        return points.c[key]
+
+    pairs = union_all(*(
+        select(_inline(key).label("step"), case((at(end) < at(start), _inline(0)),
+                                                else_=at(end) - at(start)).label("seconds"))
+        .where(at(start).is_not(None), at(end).is_not(None))
+        for key, start, end, _label in steps)).subquery("pairs")
+    ranked = select(
+        pairs.c.step, pairs.c.seconds,
+        func.row_number().over(partition_by=pairs.c.step, order_by=pairs.c.seconds)
+        .label("rank"),
+        func.count().over(partition_by=pairs.c.step).label("n")).subquery("ranked")
+    return (select(ranked.c.step, func.avg(ranked.c.seconds), func.max(ranked.c.n))
+            .where(ranked.c.rank.in_(((ranked.c.n + 1) // 2, (ranked.c.n + 2) // 2)))
+            .group_by(ranked.c.step))
+
+
+_CODE = re.compile(r"[A-Za-z0-9_]+")
+
+
+def _inline(value):
+    """A constant written in the statement instead of a bound parameter (a workflow's
+    state or milestone code, a number): a statement built once keeps its parameters to
+    what changes per call (each bound parameter costs at every execution); anything
+    that is not a plain code stays bound."""
+    if isinstance(value, int):
+        return literal_column(str(value), Integer)
+    if isinstance(value, str) and _CODE.fullmatch(value):
+        return literal_column(f"'{value}'", String)
+    return literal(value)
 
 
 def delay_histograms(session, period: Period, workflow) -> dict[str, dict[int, int]]:

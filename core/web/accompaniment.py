@@ -78,11 +78,12 @@ def _helpers():
     def accompaniment_dashboard() -> dict:
         worker = _worker_filter()
         session = db.session
+        # light rows (the columns the lists show), not entities with their cases
         return {
-            "overdue": accompaniment.overdue(session, accompaniment.today(), worker,
-                                             limit=DASHBOARD_LIMIT),
-            "tasks": accompaniment.tasks(session, open_only=True, worker_id=worker,
-                                         limit=DASHBOARD_LIMIT),
+            "overdue": accompaniment.overdue_items(session, accompaniment.today(), worker,
+                                                   limit=DASHBOARD_LIMIT),
+            "tasks": accompaniment.task_items(session, open_only=True, worker_id=worker,
+                                              limit=DASHBOARD_LIMIT),
         }
 
     return {

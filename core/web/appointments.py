@@ -6,6 +6,7 @@ Times are typed and shown in the tenant's timezone, stored in UTC (``core.featur
 
 from __future__ import annotations
 
+import functools
 import uuid
 from datetime import date, datetime, timedelta
 
@@ -21,7 +22,7 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import selectinload
 
 from .. import audit, clock
@@ -258,15 +259,24 @@ def today_for(user) -> list[Appointment]:
     tenant = g.tenant
     today = local_today(tenant)
     tz = appts.zone(tenant)
+    return list(db.session.scalars(_today_for(user.role != "secretary"), {
+        "start": appts.to_utc_midnight(today, tz),
+        "end": appts.to_utc_midnight(today + timedelta(days=1), tz),
+        "worker_id": user.id}))
+
+
+@functools.cache
+def _today_for(own: bool):
+    """:func:`today_for`'s statement (a worker's own, or everyone's), built once."""
     query = select(Appointment).where(
-        Appointment.starts_at >= appts.to_utc_midnight(today, tz),
-        Appointment.starts_at < appts.to_utc_midnight(today + timedelta(days=1), tz),
+        Appointment.starts_at >= bindparam("start"),
+        Appointment.starts_at < bindparam("end"),
         Appointment.status != AppointmentStatus.moved,
     ).order_by(Appointment.starts_at).options(  # the list shows each one's case and worker
         selectinload(Appointment.case), selectinload(Appointment.social_worker))
-    if user.role != "secretary":
-        query = query.where(Appointment.social_worker_id == user.id)
-    return list(db.session.scalars(query))
+    if own:
+        query = query.where(Appointment.social_worker_id == bindparam("worker_id"))
+    return query
 
 
 def french_day(value: date) -> str:

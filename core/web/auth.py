@@ -6,7 +6,7 @@ import uuid
 
 from flask import Flask, current_app, g, request, session, url_for
 from flask_login import LoginManager, login_user, logout_user
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from .. import audit, clock, tenancy
 from ..accounts import oidc, sign_in_guard, totp
@@ -19,6 +19,10 @@ login_manager = LoginManager()
 login_manager.login_view = "web.login"
 login_manager.login_message = "Identifiez-vous pour accéder à cette page."
 login_manager.session_protection = "strong"
+
+
+#: The signed-in user of a page, built once (every page reads it).
+_USER_BY_ID = select(User).where(User.id == bindparam("uid"))
 
 
 @login_manager.user_loader
@@ -35,7 +39,7 @@ def _load(user_id: str):
             # A session belongs to one tenant: on another tenant's pages it is anonymous.
             if tenancy.current_tenant_id() != tenant_id:
                 return None
-            user = db.session.scalar(select(User).where(User.id == uid))
+            user = db.session.scalar(_USER_BY_ID, {"uid": uid})
             if user and user.active and user.session_version == version:
                 return user
     except (ValueError, IndexError):

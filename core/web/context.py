@@ -11,7 +11,7 @@ import logging
 from flask import Flask, abort, current_app, g, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from .. import accounts, plugins, policy, tenancy
 from ..db import db
@@ -25,11 +25,15 @@ def current_tenant() -> Tenant | None:
     return g.get("tenant")
 
 
+#: The tenant of a page's URL, built once (every page reads it).
+_TENANT_BY_SLUG = select(Tenant).where(Tenant.slug == bindparam("slug"))
+
+
 def _resolve(endpoint, values) -> None:
     if not values or "tenant" not in values:
         return
     slug = values.pop("tenant")
-    tenant = db.session.scalar(select(Tenant).where(Tenant.slug == slug))
+    tenant = db.session.scalar(_TENANT_BY_SLUG, {"slug": slug})
     if tenant is None:
         abort(404)
     g.tenant = tenant
@@ -99,12 +103,30 @@ def menu() -> navigation.Menu | None:
     if tenant is None or not current_user.is_authenticated:
         return None
     if "ccas_menu" not in g:
-        home = navigation.Entry(_("Tableau de bord"), url_for("web.dashboard", tenant=tenant.slug),
+        home = navigation.Entry(_("Tableau de bord"), _page_url("web.dashboard", tenant.slug),
                                 "page" if request.endpoint == "web.dashboard" else "")
         g.ccas_menu = navigation.build(
             nav_items(), request.endpoint,
-            lambda endpoint: url_for(endpoint, tenant=tenant.slug), home=home)
+            lambda endpoint: _page_url(endpoint, tenant.slug), home=home)
     return g.ccas_menu
+
+
+#: Bound of the process's cache of the menu's links (pages × tenants).
+MENU_URLS = 20_000
+
+
+def _page_url(endpoint: str, slug: str) -> str:
+    """``url_for(endpoint, tenant=slug)``, kept per process: the menu links 20 to 30 pages
+    on every page, and a link to a page of a tenant never changes while the URL map is
+    the same (only the script root it is served under is part of it)."""
+    cache = current_app.extensions.setdefault("ccas_page_urls", {})
+    key = (request.script_root, endpoint, slug)
+    url = cache.get(key)
+    if url is None:
+        if len(cache) >= MENU_URLS:
+            cache.clear()
+        url = cache[key] = url_for(endpoint, tenant=slug)
+    return url
 
 
 def may(endpoint: str) -> bool:

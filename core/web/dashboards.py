@@ -14,9 +14,10 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from flask import Blueprint, g
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from .. import clock, formats, labels, workflow
+from ..cases.items import CASE_ITEM, CaseItem, case_item
 from ..db import db
 from ..features import workshops
 from ..hookspecs import hookimpl
@@ -66,11 +67,12 @@ def stuck_after_days(tenant) -> int:
         return STUCK_AFTER_DAYS
 
 
-def _cases(*where, order=None, limit=LIMIT) -> list[Case]:
+def _cases(*where, order=None, limit=LIMIT) -> list[CaseItem]:
+    """The cases a list shows (reference, person, state, last move), as light rows."""
     # the reference breaks ties: cases moved in the same instant keep their order
-    stmt = select(Case).where(*where).order_by(
+    stmt = CASE_ITEM.where(*where).order_by(
         *((order,) if order is not None else (Case.state_changed_at, Case.reference)))
-    return list(db.session.scalars(stmt.limit(limit)))
+    return [case_item(row) for row in db.session.execute(stmt.limit(limit))]
 
 
 def _count(*where) -> int:
@@ -223,25 +225,41 @@ def social_worker_overview() -> dict:
     }
 
 
+#: The manager's reads, built once (their values bound at each request; the tenant's
+#: criteria added at each execution, as to any ORM statement): building them per request
+#: cost more than running them.
+_STATE_COUNTS = select(Case.state, func.count()).group_by(Case.state)
+_STUCK = (CASE_ITEM.where(Case.state.in_(bindparam("open_states", expanding=True)),
+                          Case.state_changed_at < bindparam("limit"))
+          .order_by(Case.state_changed_at, Case.reference).limit(50))
+_RECEIVED = select(func.count()).where(Case.intake_date >= bindparam("first_day"),
+                                       Case.intake_date <= bindparam("last_day"))
+_BY_PARTNER = (select(Organisation.name, func.count(Referral.id))
+               .join(Organisation, Organisation.id == Referral.from_organisation_id)
+               .where(Referral.created_at >= bindparam("start"),
+                      Referral.created_at < bindparam("end"), Organisation.kind != "ccas")
+               .group_by(Organisation.name))
+
+
 def manager_overview() -> dict:
     session = db.session
-    counts = dict(session.execute(
-        select(Case.state, func.count()).group_by(Case.state)).all())
+    counts = dict(session.execute(_STATE_COUNTS).all())
     flow = workflow.current()
     days = stuck_after_days(g.tenant)
     limit = clock.now() - timedelta(days=days)
     # the loan's repayment is not a stuck file: it moves once a month at most
     open_states = [code for code, state in flow.states.items() if not state.terminal
                    and code not in (State.disbursed, State.repaying)]
-    stuck = _cases(Case.state.in_(open_states), Case.state_changed_at < limit, limit=50)
+    stuck = [case_item(row) for row in session.execute(
+        _STUCK, {"open_states": open_states, "limit": limit})]
     # the delays of the cases opened in the last year: what the team works on now, and a
     # bounded read however long the tenant's history (the yearly report covers the rest);
     # the medians computed by the database (one query, one row per step)
     steps = queries.median_delays(
         session, flow, clock.today(g.tenant) - timedelta(days=DELAY_WINDOW_DAYS))
     year = clock.today(g.tenant).year
-    received = session.scalar(select(func.count()).where(
-        Case.intake_date >= date(year, 1, 1), Case.intake_date <= date(year, 12, 31)))
+    received = session.scalar(_RECEIVED, {"first_day": date(year, 1, 1),
+                                          "last_day": date(year, 12, 31)})
     by_state = [(code, state.label, counts[code]) for code, state in flow.states.items()
                 if counts.get(code)]
     return {
@@ -299,12 +317,7 @@ def referrals_by_partner(session, tenant, year: int) -> list[tuple[str, int]]:
     """The referrals the partners sent to the city's CCAS in ``year`` (Paris dates), by
     sending organisation, most first."""
     start, end = clock.year_bounds(year, tenant)
-    rows = session.execute(
-        select(Organisation.name, func.count(Referral.id))
-        .join(Organisation, Organisation.id == Referral.from_organisation_id)
-        .where(Referral.created_at >= start, Referral.created_at < end,
-               Organisation.kind != "ccas")
-        .group_by(Organisation.name)).all()
+    rows = session.execute(_BY_PARTNER, {"start": start, "end": end}).all()
     return sorted(((name, n) for name, n in rows), key=lambda r: (-r[1], r[0]))
 
 

@@ -23,10 +23,11 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from .. import audit, cases, formats
 from ..cases import local_today
+from ..cases.items import CASE_ITEM, CaseItem, case_item
 from ..db import db
 from ..errors import UserError
 from ..features import documents, stored_documents
@@ -41,6 +42,7 @@ from ..models import (
 )
 from ..plugins.types import Panel
 from ..policy import CASE_READERS, CCAS_STAFF, FRONT_DESK, allow
+from .filters import RowUrl
 from .views import safe_next
 
 bp = Blueprint("documents", __name__, url_prefix="/t/<tenant>/cases/<uuid:case_id>/documents")
@@ -69,8 +71,7 @@ def ccas_dashboard_panels(user):
 _CASE_RULE = re.compile(r"^/t/<tenant>/cases/<(?:uuid:)?case_id>/?$")
 
 
-def case_page_url(case: Case) -> str | None:
-    """The case page (served by the case pages' blueprint), whatever its endpoint name."""
+def _case_page_endpoint() -> str | None:
     cache = current_app.extensions.setdefault("ccas_case_page_endpoint", {})
     if "endpoint" not in cache:
         cache["endpoint"] = next(
@@ -78,7 +79,12 @@ def case_page_url(case: Case) -> str | None:
              if _CASE_RULE.match(rule.rule) and "GET" in (rule.methods or ())),
             None,
         )
-    endpoint = cache["endpoint"]
+    return cache["endpoint"]
+
+
+def case_page_url(case: Case) -> str | None:
+    """The case page (served by the case pages' blueprint), whatever its endpoint name."""
+    endpoint = _case_page_endpoint()
     return url_for(endpoint, case_id=case.id) if endpoint else None
 
 
@@ -292,22 +298,38 @@ def remove_file(case_id: uuid.UUID, file_id: uuid.UUID):
     return redirect(_back(case))
 
 
-def missing_by_case(session, limit: int = 50) -> list[tuple[Case, int]]:
-    """Cases waiting for documents, with the number still requested (oldest first)."""
+def missing_by_case(session, limit: int = 50) -> list[tuple[CaseItem, int]]:
+    """Cases waiting for documents (light rows: what the dashboard's table shows), with
+    the number still requested (oldest first)."""
+    rows = session.execute(_MISSING, {"limit": limit}).all()
+    return [(case_item(row), row[6]) for row in rows]
+
+
+def _missing():
     counts = (
         select(CaseDocument.case_id, func.count().label("n"))
         .where(CaseDocument.status == DocumentStatus.requested)
         .group_by(CaseDocument.case_id)
         .subquery()
     )
-    rows = session.execute(
-        select(Case, counts.c.n)
+    return (
+        CASE_ITEM.add_columns(counts.c.n)
         .join(counts, counts.c.case_id == Case.id)
         .where(Case.state == State.documents_requested)
         .order_by(Case.state_changed_at, Case.reference)  # a stable order on ties
-        .limit(limit)
-    ).all()
-    return [(case, n) for case, n in rows]
+        .limit(bindparam("limit"))
+    )
+
+
+#: :func:`missing_by_case`'s statement, built once (the dashboard reads it on every visit).
+_MISSING = _missing()
+
+
+def case_page_row_url():
+    """:func:`case_page_url` for the rows of a list: built once (``RowUrl``), completed
+    per row with the case's id; ``None`` without a case page."""
+    endpoint = _case_page_endpoint()
+    return RowUrl(endpoint, "case_id") if endpoint else None
 
 
 @bp.app_context_processor
@@ -346,4 +368,5 @@ def _document_helpers():
         "document_status_choices": STATUS_CHOICES,
         "documents_editable_states": documents.EDITABLE_STATES,
         "ccas_case_page_url": case_page_url,
+        "case_page_row_url": case_page_row_url,
     }

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
+from typing import NamedTuple
 
 from flask import (
     Blueprint,
@@ -21,7 +22,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import case as sa_case
 from sqlalchemy import func, select
-from sqlalchemy.orm import aliased, load_only
+from sqlalchemy.orm import aliased
 
 from .. import audit, referrals, sorting
 from ..db import db
@@ -69,10 +70,50 @@ _FROM = aliased(Organisation, name="sort_from_org")
 _TO = aliased(Organisation, name="sort_to_org")
 
 
-#: What the referral lists (``referrals/_table.html``) and their grouping read of a referral.
+_FROM_ORG = aliased(Organisation, name="from_org")
+_TO_ORG = aliased(Organisation, name="to_org")
+
+#: What the referral lists (``referrals/_table.html``) and their grouping read of a
+#: referral: its columns, then its organisations' names and kinds (joined).
 LIST_COLUMNS = (Referral.id, Referral.status, Referral.first_name, Referral.last_name,
                 Referral.status_changed_at, Referral.from_organisation_id,
-                Referral.to_organisation_id)
+                Referral.to_organisation_id,
+                _FROM_ORG.name, _FROM_ORG.kind, _TO_ORG.name, _TO_ORG.kind)
+
+
+class OrganisationRef(NamedTuple):
+    name: str
+    kind: str
+
+
+class ReferralItem(NamedTuple):
+    """A referral as the lists show it (``referrals/_table.html``): a light row read as
+    :data:`LIST_COLUMNS`, with the attributes the template reads of a ``Referral``."""
+
+    id: uuid.UUID
+    status: str
+    first_name: str
+    last_name: str
+    status_changed_at: datetime
+    from_organisation_id: uuid.UUID
+    to_organisation_id: uuid.UUID
+    from_organisation: OrganisationRef
+    to_organisation: OrganisationRef
+
+    @property
+    def reference(self) -> str:  # as ``Referral.reference``
+        return self.id.hex[:8].upper() if self.id else ""
+
+
+def _list_items(stmt) -> list[ReferralItem]:
+    """The referrals of ``stmt`` (``visible_referrals``, filtered, sorted, limited) as
+    light rows: one statement, no entities (up to 500 referrals, each its organisations)."""
+    stmt = (stmt.with_only_columns(*LIST_COLUMNS)
+            .join_from(Referral, _FROM_ORG, _FROM_ORG.id == Referral.from_organisation_id)
+            .join_from(Referral, _TO_ORG, _TO_ORG.id == Referral.to_organisation_id))
+    return [ReferralItem(r[0], r[1], r[2], r[3], r[4], r[5], r[6],
+                         OrganisationRef(r[7], r[8]), OrganisationRef(r[9], r[10]))
+            for r in db.session.execute(stmt)]
 
 
 def referral_sort_spec() -> sorting.SortSpec:
@@ -115,21 +156,23 @@ def index():
             status = ""
     sort = sorting.sort_from(request.args, referral_sort_spec())
     stmt = _sort_joins(stmt, sort)
-    # only the columns the tables show and the grouping needs: up to 500 rows, each column
-    # converted per row (the ids are UUIDs); the organisations come joined with them
-    rows = db.session.scalars(stmt.order_by(*sorting.order_by(sort)).limit(500)
-                              .options(load_only(*LIST_COLUMNS))).all()
+    # only the columns the tables show and the grouping needs, as light rows (up to 500,
+    # each with its organisations' names joined): no entities
+    rows = _list_items(stmt.order_by(*sorting.order_by(sort)).limit(500))
     org_id = current_user.organisation_id
     if referrals.is_staff(current_user):
         to_answer = [r for r in rows if r.status in AWAITING_ANSWER
                      and r.to_organisation.kind == OrganisationKind.ccas]
         sent = [r for r in rows if r.from_organisation.kind == OrganisationKind.ccas]
-        received = [r for r in rows if r not in to_answer and r not in sent]
+        listed = {r.id for r in to_answer} | {r.id for r in sent}
+        received = [r for r in rows if r.id not in listed]
     else:
         to_answer = [r for r in rows if r.status in AWAITING_ANSWER
                      and r.to_organisation_id == org_id]
         sent = [r for r in rows if r.from_organisation_id == org_id]
-        received = [r for r in rows if r.to_organisation_id == org_id and r not in to_answer]
+        answering = {r.id for r in to_answer}
+        received = [r for r in rows if r.to_organisation_id == org_id
+                    and r.id not in answering]
     audit.record_list_read(db.session, "referral.list", rows, actor=current_user,
                            surface="page")
     db.session.commit()

@@ -159,7 +159,7 @@ def dashboard_panels(session, user):
             "credit_municipal/ficp_secretary_panel.html", **_secretary_lists(session)))]
     if role not in QUEUE_ROLES:
         return None
-    waiting = session.scalar(select(func.count(Case.id)).where(*_waiting_where()))
+    waiting = session.scalar(_WAITING_COUNT)
     return [Panel(title="Contrôle FICP",
                   html=render_template("credit_municipal/ficp_panel.html", waiting=waiting),
                   order=10)]
@@ -343,6 +343,10 @@ def _tell_ccas(session, case: Case) -> None:
 def _waiting_where() -> tuple:
     """The conditions of a case waiting for the check (no result recorded yet)."""
     return Case.state == FICP_PENDING, Case.id.not_in(select(FicpCheck.case_id))
+
+
+#: The dashboard's count of the cases waiting for the check, built once.
+_WAITING_COUNT = select(func.count(Case.id)).where(*_waiting_where())
 
 
 def _waiting(session) -> list[Case]:

@@ -634,8 +634,10 @@ def dashboard_panels(session, user):
     if str(user.role) not in LENDER_DESK:
         return None
     today = service.today()
-    proposed = session.scalars(select(Loan).where(Loan.default_proposed_on.is_not(None),
-                                                  Loan.status == LoanStatus.repaying)
+    # the three columns the list shows, not the loans (each with its case and person)
+    proposed = session.execute(select(Loan.id, Loan.reference, Loan.default_proposed_on)
+                               .where(Loan.default_proposed_on.is_not(None),
+                                      Loan.status == LoanStatus.repaying)
                                .order_by(Loan.reference)).all()
     return [Panel(title="Retards de remboursement", order=20, html=render_template(
         "credit_municipal/delinquency_panel.html",
