@@ -9,12 +9,10 @@ from collections import Counter
 from datetime import timedelta
 
 import pytest
-from flask import g
 from sqlalchemy import func, select
 
 from core import accounts, demo, tenancy, workflow
 from core import clock as platform_clock
-from core.app import create_app
 from core.db import db
 from core.models import (
     Appointment,
@@ -27,7 +25,6 @@ from core.models import (
 )
 from core.models.referral import ReferralStatus
 from core.reports.yearly import build_report
-from core.testing.pytest_plugin import TEST_WALL_KEY
 from plugins.credit_municipal.arrears import positions
 from plugins.credit_municipal.models import (
     GuaranteeCall,
@@ -37,6 +34,10 @@ from plugins.credit_municipal.models import (
     Repayment,
 )
 from plugins.credit_municipal.repayments import ledger_of
+from tests import demo_world
+
+#: the demo built once for the module (tests/demo_world.py)
+world, toulouse = demo_world.world, demo_world.toulouse
 
 # -- the command ---------------------------------------------------------------------------
 
@@ -65,37 +66,6 @@ def test_demo_runs_without_a_terminal_and_adds_nothing_the_second_time(ccas, ses
 
 
 # -- one demonstration for the module ----------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def world(ccas_database):
-    """The demo built once (default seed, two years up to the pinned clock's day)."""
-    app = create_app({
-        "CCAS_ENV": "test", "CCAS_DATABASE_URL": ccas_database.app_url,
-        "CCAS_DATABASE_OWNER_URL": ccas_database.owner_url, "SECRET_KEY": "test-secret",
-        "CCAS_TENANT_WALL_KEY": TEST_WALL_KEY,
-        "WTF_CSRF_ENABLED": False, "CCAS_LOG_LEVEL": "WARNING",
-        "CCAS_BASE_URL": "http://localhost",
-    })
-    ctx = app.app_context()
-    ctx.push()
-    try:
-        result = demo.create_demo(db.session)
-        db.session.commit()
-        yield app, result
-    finally:
-        db.session.rollback()
-        ctx.pop()
-        ccas_database.empty()
-
-
-@pytest.fixture
-def toulouse(world):
-    app, result = world
-    tenant = db.session.merge(result["tenant"])
-    with tenancy.tenant_scope(tenant.id):
-        g.tenant = tenant
-        yield tenant
 
 
 def test_demo_requests_per_year_and_purposes_follow_the_seed(toulouse):

@@ -9,13 +9,10 @@ from collections import Counter, defaultdict
 from datetime import date
 from decimal import Decimal
 
-import pytest
 from flask import g
 from sqlalchemy import select
 
 from core import clock as platform_clock
-from core import demo, tenancy
-from core.app import create_app
 from core.cases.household import counts
 from core.db import db
 from core.demo.stories import AMOUNT_RANGES
@@ -33,38 +30,11 @@ from core.models import (
     WorkshopInvitation,
     WorkshopSession,
 )
-from core.testing.pytest_plugin import TEST_WALL_KEY
 from plugins.credit_municipal.models import Installment, Loan, Repayment
+from tests import demo_world
 
-
-@pytest.fixture(scope="module")
-def world(ccas_database):
-    app = create_app({
-        "CCAS_ENV": "test", "CCAS_DATABASE_URL": ccas_database.app_url,
-        "CCAS_DATABASE_OWNER_URL": ccas_database.owner_url, "SECRET_KEY": "test-secret",
-        "CCAS_TENANT_WALL_KEY": TEST_WALL_KEY,
-        "WTF_CSRF_ENABLED": False, "CCAS_LOG_LEVEL": "WARNING",
-        "CCAS_BASE_URL": "http://localhost",
-    })
-    ctx = app.app_context()
-    ctx.push()
-    try:
-        result = demo.create_demo(db.session)
-        db.session.commit()
-        yield app, result
-    finally:
-        db.session.rollback()
-        ctx.pop()
-        ccas_database.empty()
-
-
-@pytest.fixture
-def toulouse(world):
-    _app, result = world
-    tenant = db.session.merge(result["tenant"])
-    with tenancy.tenant_scope(tenant.id):
-        g.tenant = tenant
-        yield tenant
+#: the demo built once for the module (tests/demo_world.py)
+world, toulouse = demo_world.world, demo_world.toulouse
 
 
 def age_on(born: date, day: date) -> int:
