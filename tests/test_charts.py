@@ -3,8 +3,10 @@ drawing suppressed values as text without a bar."""
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 
+from core.reports import charts
 from core.reports.charts import funnel_chart, monthly_chart, purposes_chart, report_charts
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -69,3 +71,17 @@ def test_report_charts_gives_three_charts_with_distinct_ids():
                             "purposes": {}, "monthly_requests": [0] * 12})
     ids = [parse(svg).get("id") for svg in charts.values()]
     assert len(set(ids)) == 3
+
+
+def test_a_long_label_widens_the_label_column_instead_of_being_cut():
+    """The dashboard's delays ("Instruction → transmission au prêteur") were cut at the
+    left edge: the labels are drawn right-aligned before the bars, so the column must hold
+    the longest one."""
+    long = "Instruction → transmission au prêteur"
+    svg = charts.horizontal_bars("c", "Délais", [(long, 14, "14,0 jours"), ("Court", 2, "2")])
+    label_x = int(re.search(r'<text x="(\d+)"[^>]*text-anchor="end"', svg).group(1))
+    assert label_x >= charts.CHAR_WIDTH * len(long)  # right edge of the label, from 0
+    bar_x = int(re.search(r'<rect class="chart-bar" x="(\d+)"', svg).group(1))
+    assert bar_x > label_x
+    short = charts.horizontal_bars("c", "T", [("Court", 2, "2")])
+    assert 'x="202"' in short  # the usual column for short labels
