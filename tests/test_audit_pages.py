@@ -223,3 +223,13 @@ def test_app_role_cannot_update_or_delete_audit_rows_in_postgresql(app, trail):
 
     with app.app_context():
         assert count_every_tenant(AuditEvent) > 0
+
+
+def test_a_long_detail_is_cut_visibly():
+    from core.web.audit import DETAIL_SHOWN, _detail_text
+
+    short = {"field": "phone"}
+    assert _detail_text(short) == '{"field": "phone"}'
+    long = {"ids": [f"{i:036d}" for i in range(40)]}
+    shown = _detail_text(long)
+    assert len(shown) == DETAIL_SHOWN and shown.endswith("…")

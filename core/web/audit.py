@@ -93,7 +93,14 @@ def _choices(vocabulary: dict, chosen: str, label) -> list[tuple[str, str]]:
     return sorted(((code, label(code)) for code in codes), key=lambda item: item[1])
 
 
+#: The detail column shows this many characters of an event's detail, then "…".
+DETAIL_SHOWN = 500
+
+
 def _detail_text(detail) -> str:
+    """An event's detail as written, cut with a visible "…" past :data:`DETAIL_SHOWN`
+    characters (never silently; the city's export, `ccas tenant export`, has it whole)."""
     if not detail:
         return ""
-    return json.dumps(detail, ensure_ascii=False, sort_keys=True)[:500]
+    text = json.dumps(detail, ensure_ascii=False, sort_keys=True)
+    return text if len(text) <= DETAIL_SHOWN else text[:DETAIL_SHOWN - 1] + "…"
