@@ -421,7 +421,7 @@ def test_case_list_writes_its_count_in_french(client, users, login, monkeypatch)
     """Thousands are grouped (a narrow no-break space), as every figure of the site."""
     from core.web import cases as case_pages
 
-    monkeypatch.setattr(case_pages.cases, "count_cases", lambda *a, **k: 1234)
+    monkeypatch.setattr(case_pages.cases.paging, "count_at_most", lambda *a, **k: 1234)
     login(client, users["secretary"])
     page = client.get("/t/alpha/cases/").get_data(as_text=True)
     assert "1\u202f234 dossiers, page 1 sur 50." in page
@@ -455,3 +455,22 @@ def test_interviews_are_only_for_social_workers_and_the_manager(client, users, l
         "held_on": "2026-01-05", "shared_note": "x"}).status_code == 403
     with in_tenant(tenant):
         assert session.scalars(select(Interview)).all() == []
+
+
+def test_a_name_search_counts_its_words_once_for_the_page_and_its_total(
+        client, users, login, session, tenant, in_tenant, monkeypatch):
+    """The page and its (capped) total come from one filtered statement: the search's
+    token count, a statement of its own, runs once per page, not once for each."""
+    from core import case_search
+
+    with in_tenant(tenant):
+        person = cases.create_person(session, cases.PersonData("Léa", "Martin"))
+        cases.open_case(session, person, "health", "300", tenant=tenant)
+        session.commit()
+    calls = []
+    real = case_search.token_counts
+    monkeypatch.setattr(case_search, "token_counts",
+                        lambda *a, **k: calls.append(1) or real(*a, **k))
+    login(client, users["secretary"])
+    page = client.post("/t/alpha/cases/", data={"q": "martin"}).get_data(as_text=True)
+    assert "1 dossier." in page and len(calls) == 1

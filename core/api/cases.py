@@ -151,10 +151,9 @@ def list_cases():
     per_page = paging.bounded_int(args.get("per_page"), "per_page", 25, 1, MAX_PER_PAGE)
     count = (args.get("count") or "").lower() in ("1", "true", "yes")
     role = caller_role()
-    total = cases.count_cases(db.session, role, filters) if count else None
     # one row more than the page says whether another page follows, without a count
-    rows = cases.list_case_rows(db.session, role, filters, per_page + 1,
-                                offset=(page - 1) * per_page)
+    rows, total = cases.list_case_rows(db.session, role, filters, per_page + 1,
+                                       offset=(page - 1) * per_page, count=count)
     more, rows = len(rows) > per_page, rows[:per_page]
     flow = workflow.current()
     # Python values: the app's JSON provider writes them as dump_case would

@@ -471,13 +471,15 @@ def _sort_joins(stmt, sort: sorting.Sorting):
 def list_cases(session, role: str, filters: CaseFilters, page: int = 1,
                per_page: int = 25, count: bool = True,
                offset: int | None = None,
-               sort: sorting.Sorting | None = None) -> tuple[list[Case], int | None]:
+               sort: sorting.Sorting | None = None,
+               count_cap: int | None = None) -> tuple[list[Case], int | None]:
     """One page of the cases ``role`` may see, newest intake first (or as ``sort`` says,
     :func:`case_sort_spec`), and the total (``None`` unless ``count``: counting reads
-    every matching case of the tenant, which a page does not need). ``offset`` defaults
-    to ``(page - 1) * per_page``."""
+    every matching case of the tenant, which a page does not need; with ``count_cap``,
+    at most that many plus one, see :func:`_total`). ``offset`` defaults to ``(page - 1)
+    * per_page``."""
     stmt = filter_cases(session, visible_cases(role), filters)
-    total = _count(session, stmt) if count else None
+    total = _total(session, stmt, count_cap) if count else None
     page = max(int(page or 1), 1)
     if sort is None or sort.is_default:
         ordered = stmt.order_by(Case.intake_date.desc(), Case.reference.desc())
@@ -489,20 +491,17 @@ def list_cases(session, role: str, filters: CaseFilters, page: int = 1,
     return list(rows), total
 
 
-def _count(session, stmt) -> int:
-    return int(session.scalar(
-        select(func.count()).select_from(stmt.order_by(None).subquery())) or 0)
-
-
-def count_cases(session, role: str, filters: CaseFilters, cap: int | None = None) -> int:
-    """How many cases ``role`` may see match ``filters``. Without ``cap`` it reads every
+def _total(session, stmt, cap: int | None) -> int:
+    """How many cases the filtered ``stmt`` matches. Without ``cap`` it reads every
     matching case of the tenant (asked for, never by default); with it, at most ``cap +
     1`` of them: a result above ``cap`` means "more than ``cap``", at a cost that stops
-    growing with the tenant."""
-    stmt = filter_cases(session, visible_cases(role), filters)
+    growing with the tenant. Counted from the page's own statement: its filters (a name
+    search's token count among them) are built once."""
+    ids = stmt.with_only_columns(Case.id)
     if cap is not None:
-        return paging.count_at_most(session, stmt.with_only_columns(Case.id), cap)
-    return _count(session, stmt)
+        return paging.count_at_most(session, ids, cap)
+    return int(session.scalar(
+        select(func.count()).select_from(ids.order_by(None).subquery())) or 0)
 
 
 @dataclass(slots=True)
@@ -553,19 +552,22 @@ _LISTED_PERSON = [Person.id, Person.first_name, Person.last_name, Person.birth_d
 
 
 def list_case_rows(session, role: str, filters: CaseFilters, per_page: int,
-                   offset: int) -> list[ListedCase]:
+                   offset: int, count: bool = False
+                   ) -> tuple[list[ListedCase], int | None]:
     """:func:`list_cases`'s page in its default order (newest intake first, then the
     reference), read as columns of the case and its person in one ORM-enabled statement
-    (the tenant's criteria apply to both, as to every statement): for the API's list,
-    where building mapped objects cost more than the query."""
+    (the tenant's criteria apply to both, as to every statement), and the total when
+    ``count``: for the API's list, where building mapped objects cost more than the
+    query."""
     stmt = select(*_LISTED_CASE, *_LISTED_PERSON).join_from(
         Case, Person, Person.id == Case.person_id)
     stmt = filter_cases(session, visible_cases(role, stmt), filters)
+    total = _total(session, stmt, None) if count else None
     rows = session.execute(
         stmt.order_by(Case.intake_date.desc(), Case.reference.desc())
         .limit(per_page).offset(offset)).all()
     width = len(_LISTED_CASE)
-    return [ListedCase(*row[:width], ListedPerson(*row[width:])) for row in rows]
+    return [ListedCase(*row[:width], ListedPerson(*row[width:])) for row in rows], total
 
 
 # -- work on a case ----------------------------------------------------------------------

@@ -90,10 +90,9 @@ def case_list():
     page = paging.page_from(args.get("page"))
     sort = sorting.sort_from(args, cases.case_sort_spec())
     try:
-        rows, _total = cases.list_cases(db.session, _role(), filters, page, PER_PAGE,
-                                        count=False, sort=sort)
         # a count that stops at COUNT_CAP: a page's cost must not grow with the tenant
-        total = cases.count_cases(db.session, _role(), filters, cap=COUNT_CAP)
+        rows, total = cases.list_cases(db.session, _role(), filters, page, PER_PAGE,
+                                       sort=sort, count_cap=COUNT_CAP)
     except UserError as exc:
         errors.update(_field_errors(exc))
         rows, total = [], 0
