@@ -10,19 +10,13 @@ from flask import g
 from core import demo, tenancy
 from core.app import create_app
 from core.db import db
-from core.testing.pytest_plugin import TEST_WALL_KEY
 
 
 @pytest.fixture(scope="module")
 def world(ccas_database):
     """The demo built once for the module: ``(app, what create_demo returned)``."""
-    app = create_app({
-        "CCAS_ENV": "test", "CCAS_DATABASE_URL": ccas_database.app_url,
-        "CCAS_DATABASE_OWNER_URL": ccas_database.owner_url, "SECRET_KEY": "test-secret",
-        "CCAS_TENANT_WALL_KEY": TEST_WALL_KEY,
-        "WTF_CSRF_ENABLED": False, "CCAS_LOG_LEVEL": "WARNING",
-        "CCAS_BASE_URL": "http://localhost",
-    })
+    app = create_app(ccas_database.app_config(
+        SECRET_KEY="test-secret", WTF_CSRF_ENABLED=False, CCAS_BASE_URL="http://localhost"))
     ctx = app.app_context()
     ctx.push()
     try:

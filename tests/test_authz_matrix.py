@@ -43,7 +43,6 @@ import pytest
 from core.policy import policy_of
 from core.testing.pytest_plugin import (
     TEST_PASSWORD,
-    TEST_WALL_KEY,
     IsolatedClient,
     _in_tenant,
     _password_hash,
@@ -287,14 +286,9 @@ def world_app(ccas_database, tmp_path_factory):
 
     ccas_database.empty()
     import_dir = tmp_path_factory.mktemp("imports")
-    application = create_app({
-        "CCAS_ENV": "test", "CCAS_DATABASE_URL": ccas_database.app_url,
-        "CCAS_DATABASE_OWNER_URL": ccas_database.owner_url, "SECRET_KEY": "test-secret",
-        "CCAS_TENANT_WALL_KEY": TEST_WALL_KEY,
-        "WTF_CSRF_ENABLED": False, "CCAS_LOG_LEVEL": "WARNING",
-        "CCAS_BASE_URL": "http://localhost", "CCAS_IMPORT_DIR": str(import_dir),
-        "CCAS_FILES_DIR": str(tmp_path_factory.mktemp("files")),
-    })
+    application = create_app(ccas_database.app_config(
+        SECRET_KEY="test-secret", WTF_CSRF_ENABLED=False, CCAS_BASE_URL="http://localhost",
+        CCAS_IMPORT_DIR=str(import_dir), CCAS_FILES_DIR=str(tmp_path_factory.mktemp("files"))))
     application.test_client_class = IsolatedClient
     application.config["AUTHZ_IMPORT_DIR"] = import_dir
     ctx = application.app_context()

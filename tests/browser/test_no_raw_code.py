@@ -22,7 +22,6 @@ from playwright.sync_api import Error as PlaywrightError
 from core import demo
 from core.app import create_app
 from core.db import db
-from core.testing.pytest_plugin import TEST_WALL_KEY
 
 from .conftest import Browser
 
@@ -107,13 +106,9 @@ def demo_server(ccas_database):
     """The populated demo (CSRF on, like production) served on a free port."""
     from werkzeug.serving import make_server
 
-    app = create_app({
-        "CCAS_ENV": "test", "CCAS_DATABASE_URL": ccas_database.app_url,
-        "CCAS_DATABASE_OWNER_URL": ccas_database.owner_url, "SECRET_KEY": "test-secret",
-        "CCAS_TENANT_WALL_KEY": TEST_WALL_KEY,
-        "WTF_CSRF_ENABLED": True, "CCAS_LOG_LEVEL": "WARNING",
-        "CCAS_BASE_URL": "http://localhost", "RATELIMIT_ENABLED": False,
-    })
+    app = create_app(ccas_database.app_config(
+        SECRET_KEY="test-secret", WTF_CSRF_ENABLED=True, CCAS_BASE_URL="http://localhost",
+        RATELIMIT_ENABLED=False))
     with app.app_context():
         demo.create_demo(db.session, password="demo-ccas-2026")
         db.session.commit()
