@@ -15,9 +15,11 @@
   for it: every use must say why.
 * The hot reads of a request may skip the ORM (its per-statement cost is several times
   the query's on a small read): :func:`scoped_select` builds, once, a Core ``SELECT`` of
-  one tenant table with ``tenant_id = :ccas_tenant`` in it, :func:`scoped_rows` runs it
-  on the session's connection with the current tenant bound (none set: ``TenantNotSet``),
-  and :func:`scoped_insert` writes an append-only row stamped with the current tenant.
+  tenant tables (joins allowed) with ``tenant_id = :ccas_tenant`` on every one of them,
+  :func:`scoped_rows` runs it on the session's connection with the current tenant bound
+  (none set: ``TenantNotSet``),
+  :func:`scoped_insert` writes an append-only row stamped with the current tenant, and
+  :func:`adopt` turns a row so read into a loaded mapped object (the request's user).
   They are the only Core reads and writes of tenant rows outside ``core.rawsql``.
 """
 
@@ -31,7 +33,10 @@ from contextvars import ContextVar
 
 from flask import current_app, has_app_context
 from sqlalchemy import Table, bindparam, event, insert
-from sqlalchemy.orm import Session, with_loader_criteria
+from sqlalchemy.orm import Session, make_transient_to_detached, with_loader_criteria
+from sqlalchemy.sql import visitors
+from sqlalchemy.sql.elements import TextClause
+from sqlalchemy.sql.selectable import FromClause, Join
 
 from . import rawsql
 from .models.base import TenantScoped, is_tenant_model
@@ -261,13 +266,72 @@ TENANT_PARAM = "ccas_tenant"
 
 
 def scoped_select(stmt):
-    """``stmt`` (a Core ``SELECT`` of one tenant table, no join) with ``tenant_id =
-    :ccas_tenant`` added: built once at import, run by :func:`scoped_rows`. Anything
-    else is refused, so that a tenant table can never be read without its criterion."""
-    froms = stmt.get_final_froms()
-    if len(froms) != 1 or not isinstance(froms[0], Table) or "tenant_id" not in froms[0].c:
-        raise TypeError("scoped_select() reads one tenant table, without joins")
-    return stmt.where(froms[0].c.tenant_id == bindparam(TENANT_PARAM))
+    """``stmt`` (a Core ``SELECT`` of tenant tables, joined or not) with ``tenant_id =
+    :ccas_tenant`` added for every tenant table of its ``FROM``: built once at import, run
+    by :func:`scoped_rows`. A statement that would read a tenant table any other way (in a
+    subquery, through an alias, in a scalar select of its columns or its ``WHERE``, in
+    SQL text) is
+    refused, and so is one that reads no tenant table: a tenant table can never be read
+    without its criterion."""
+    leaves = _from_tables(stmt.get_final_froms())
+    tenant_tables = [t for t in leaves if _is_tenant_table(t)]
+    if not tenant_tables:
+        raise TypeError("scoped_select() reads tenant tables (none in this statement)")
+    for element in visitors.iterate(stmt):
+        if isinstance(element, FromClause) and not isinstance(element, Table | Join):
+            raise TypeError("scoped_select() takes tables and joins of tables, "
+                            f"not {type(element).__name__}")
+        if isinstance(element, Table) and element not in leaves:
+            raise TypeError(f"scoped_select(): {element.name} is read outside the FROM")
+        if isinstance(element, TextClause) or getattr(element, "is_literal", False):
+            raise TypeError("scoped_select(): no SQL text (it could read any table)")
+    return stmt.where(*(t.c.tenant_id == bindparam(TENANT_PARAM) for t in tenant_tables))
+
+
+def _from_tables(froms) -> list[Table]:
+    """The tables of a statement's ``FROM`` (joins opened); anything else refused."""
+    tables: list[Table] = []
+    for clause in froms:
+        if isinstance(clause, Join):
+            tables += _from_tables([clause.left, clause.right])
+        elif isinstance(clause, Table):
+            tables.append(clause)
+        else:
+            raise TypeError("scoped_select() takes tables and joins of tables, "
+                            f"not {type(clause).__name__}")
+    return tables
+
+
+def _is_tenant_table(table: Table) -> bool:
+    return "tenant_id" in table.c
+
+
+def adopt(session: Session, model, values):
+    """The mapped ``model`` object of a row read by :func:`scoped_rows` (``values``: its
+    column values by attribute name, every column; a many-to-one relationship may be
+    given too, as an object adopted before it), made persistent in ``session``
+    without a query, as if the session had loaded it: later reads, lazy loads and
+    changes work as on any loaded object. The object the session already holds under
+    that identity is returned instead when there is one. A tenant row must belong to
+    the current tenant (:class:`CrossTenantRead` otherwise)."""
+    if is_tenant_model(model):
+        tenant_id = require_tenant_id()
+        if values["tenant_id"] != tenant_id and not in_cross_tenant():
+            raise CrossTenantRead(f"{model.__name__} of tenant {values['tenant_id']} "
+                                  f"adopted in tenant {tenant_id}")
+    mapper = model.__mapper__
+    key = mapper.identity_key_from_primary_key(
+        [values[mapper.get_property_by_column(c).key] for c in mapper.primary_key])
+    held = session.identity_map.get(key)
+    if held is not None:
+        return held
+    # the instance without the mapped constructor's attribute events: its dictionary is
+    # the row, then made detached with that identity (its history reset) and added
+    obj = mapper.class_manager.new_instance()
+    obj.__dict__.update(values)
+    make_transient_to_detached(obj)
+    session.add(obj)
+    return obj
 
 
 def scoped_rows(session: Session, stmt, params: dict | None = None) -> list:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import pytest
-from sqlalchemy import delete, select, text, update
+from sqlalchemy import delete, event, exists, literal_column, select, text, true, update
 from sqlalchemy.orm import aliased
 
 from core import rawsql, tenancy
@@ -363,15 +365,80 @@ def test_a_scoped_core_read_without_a_tenant_raises(session, two):
         tenancy.scoped_rows(session, _USER_EMAILS)
 
 
-def test_a_scoped_core_read_is_one_tenant_table_without_joins():
+def test_a_scoped_core_join_filters_every_tenant_table_of_its_from(session, two, in_tenant):
     users, orgs = User.__table__, Organisation.__table__
-    with pytest.raises(TypeError):
-        tenancy.scoped_select(select(users.c.email).join_from(
-            users, orgs, orgs.c.id == users.c.organisation_id))
-    with pytest.raises(TypeError):
-        tenancy.scoped_select(select(Tenant.__table__.c.slug))  # not a tenant table
-    with pytest.raises(TypeError):
-        tenancy.scoped_select(select(users.c.email, orgs.c.name))  # two tables
+    # joined on the organisation's id alone, and as a cartesian product: only the current
+    # tenant's rows of each table take part
+    joined = tenancy.scoped_select(select(users.c.tenant_id, orgs.c.tenant_id.label("o"))
+                                   .join_from(users, orgs, orgs.c.id == users.c.organisation_id))
+    product = tenancy.scoped_select(select(users.c.tenant_id, orgs.c.tenant_id.label("o"))
+                                    .join_from(users, orgs, true()))
+    with_tenants = tenancy.scoped_select(
+        select(users.c.tenant_id, Tenant.__table__.c.slug)
+        .join_from(users, Tenant.__table__, Tenant.__table__.c.id == users.c.tenant_id))
+    for current in two[:2]:
+        with in_tenant(current):
+            for stmt in (joined, product):
+                rows = tenancy.scoped_rows(session, stmt)
+                assert rows and {(r[0], r[1]) for r in rows} == {(current.id, current.id)}
+            assert [tuple(r) for r in tenancy.scoped_rows(session, with_tenants)] == [
+                (current.id, current.slug)]
+
+
+def test_a_scoped_core_read_refuses_a_tenant_table_read_without_its_criterion():
+    users, orgs = User.__table__, Organisation.__table__
+    refused = [
+        select(Tenant.__table__.c.slug),  # no tenant table
+        select(users.c.email).where(users.c.organisation_id.in_(select(orgs.c.id))),
+        select(users.c.email, select(orgs.c.name).where(orgs.c.id == users.c.organisation_id)
+               .scalar_subquery()),
+        select(users.c.email).where(exists(select(orgs.c.id))),
+        select(users.c.email).select_from(users.join(orgs.alias("o"), true())),
+        select(users.c.email).select_from(select(users).subquery()),
+        select(users.c.email).where(text("1 = 1")),
+        select(users.c.email, literal_column("(select count(*) from organisations)")),
+    ]
+    for stmt in refused:
+        with pytest.raises(TypeError):
+            tenancy.scoped_select(stmt)
+
+
+@contextmanager
+def _statements(session):
+    seen: list[str] = []
+
+    def record(conn, cursor, statement, *_args):
+        seen.append(statement)
+
+    engine = session.get_bind()
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+def test_adopt_makes_a_scoped_row_a_loaded_object_without_a_query(session, two, in_tenant):
+    a, b = two[0], two[1]
+    users = User.__table__
+    stmt = tenancy.scoped_select(select(users))
+    with in_tenant(a):
+        row = tenancy.scoped_rows(session, stmt)[0]
+        session.expunge_all()
+        values = {User.__mapper__.get_property_by_column(c).key: row._mapping[c]
+                  for c in users.c}
+        with _statements(session) as statements:
+            user = tenancy.adopt(session, User, values)
+            assert (user.email, user.tenant_id, user.role) == ("same@city.test", a.id, "manager")
+        assert statements == []
+        assert user in session and not session.dirty
+        assert tenancy.adopt(session, User, values) is user  # the identity map's object
+        assert user.organisation.name == "CCAS de Alpha"  # lazy loads work
+        user.full_name = "Changed"
+        session.flush()
+        assert session.scalar(select(User.full_name).where(User.id == user.id)) == "Changed"
+    with in_tenant(b), pytest.raises(tenancy.CrossTenantRead):
+        tenancy.adopt(session, User, values)
 
 
 def test_a_scoped_core_insert_stamps_the_current_tenant_and_refuses_another(

@@ -8,11 +8,11 @@ from flask import Flask, current_app, g, request, session, url_for
 from flask_login import LoginManager, login_user, logout_user
 from sqlalchemy import bindparam, func, select
 
-from .. import audit, clock, tenancy
+from .. import adopted_rows, audit, clock, tenancy
 from ..accounts import oidc, sign_in_guard, totp
 from ..accounts.credentials import burn_password_time, verify_password
 from ..db import db
-from ..models import Operator, User
+from ..models import Operator, Organisation, User
 from .client import client_address
 
 login_manager = LoginManager()
@@ -21,8 +21,14 @@ login_manager.login_message = "Identifiez-vous pour accéder à cette page."
 login_manager.session_protection = "strong"
 
 
-#: The signed-in user of a page, built once (every page reads it).
-_USER_BY_ID = select(User).where(User.id == bindparam("uid"))
+#: The signed-in user of a page with the user's organisation (which the ORM loads with a
+#: user), one Core read under the tenant wall built once (every page reads it), the rows
+#: adopted as loaded objects (``core.adopted_rows``).
+_USER_BY_ID = tenancy.scoped_select(
+    select(*adopted_rows.columns(User, "user_"), *adopted_rows.columns(Organisation, "org_"))
+    .join_from(User.__table__, Organisation.__table__,
+               Organisation.__table__.c.id == User.__table__.c.organisation_id)
+    .where(User.__table__.c.id == bindparam("uid")))
 
 
 @login_manager.user_loader
@@ -39,9 +45,12 @@ def _load(user_id: str):
             # A session belongs to one tenant: on another tenant's pages it is anonymous.
             if tenancy.current_tenant_id() != tenant_id:
                 return None
-            user = db.session.scalar(_USER_BY_ID, {"uid": uid})
-            if user and user.active and user.session_version == version:
-                return user
+            found = tenancy.scoped_rows(db.session, _USER_BY_ID, {"uid": uid})
+            row = found[0] if found else None
+            if row is not None and row.user_active and row.user_session_version == version:
+                organisation = adopted_rows.adopted(db.session, Organisation, "org_", row)
+                return adopted_rows.adopted(db.session, User, "user_", row,
+                                            organisation=organisation)
     except (ValueError, IndexError):
         return None
     return None

@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import bindparam, select
 
-from .. import accounts, plugins, policy, tenancy
+from .. import accounts, adopted_rows, plugins, policy, tenancy
 from ..db import db
 from ..models import Tenant
 from . import navigation
@@ -25,17 +25,20 @@ def current_tenant() -> Tenant | None:
     return g.get("tenant")
 
 
-#: The tenant of a page's URL, built once (every page reads it).
-_TENANT_BY_SLUG = select(Tenant).where(Tenant.slug == bindparam("slug"))
+#: The tenant of a page's URL, built once (every page reads it): a Core read of the global
+#: ``tenants`` table, the row adopted as a loaded object (``core.adopted_rows``).
+_TENANT_BY_SLUG = select(*adopted_rows.columns(Tenant, "tenant_")).where(
+    Tenant.__table__.c.slug == bindparam("slug"))
 
 
 def _resolve(endpoint, values) -> None:
     if not values or "tenant" not in values:
         return
     slug = values.pop("tenant")
-    tenant = db.session.scalar(_TENANT_BY_SLUG, {"slug": slug})
-    if tenant is None:
+    row = db.session.connection().execute(_TENANT_BY_SLUG, {"slug": slug}).first()
+    if row is None:
         abort(404)
+    tenant = adopted_rows.adopted(db.session, Tenant, "tenant_", row)
     g.tenant = tenant
     g.ccas_tenant_token = tenancy.set_request_tenant(tenant.id)
     accounts.ensure_not_suspended(tenant)
