@@ -1,7 +1,11 @@
 """Page numbers and page sizes read from a query string, bounded so that an offset never
-leaves the database's integer range (``?page=9223372036854775807``)."""
+leaves the database's integer range (``?page=9223372036854775807``); and where a page
+stands in a list counted up to a cap (:class:`Pages`, drawn by the ``pagination`` macro of
+``core/web/templates/_pagination.html``)."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from sqlalchemy import func, select
 
@@ -44,3 +48,50 @@ def count_at_most(session, stmt, cap: int) -> int:
     its cost stops growing with the tenant's history."""
     limited = stmt.order_by(None).limit(cap + 1).subquery()
     return int(session.scalar(select(func.count()).select_from(limited)) or 0)
+
+
+def page_count(total: int, per_page: int, cap: int) -> int | None:
+    """How many pages ``total`` rows make, at least one; ``None`` when ``total`` is above
+    ``cap`` (counted by :func:`count_at_most`: the last page is then unknown)."""
+    if total > cap:
+        return None
+    return max((total + per_page - 1) // per_page, 1)
+
+
+@dataclass(frozen=True)
+class Pages:
+    """Where page ``page`` stands in a list of ``total`` rows counted up to ``cap`` (a
+    ``total`` above ``cap`` means "more than ``cap``"), ``shown`` of them on this page.
+
+    Beyond the cap the last page is unknown: the pages go on while they are full."""
+
+    page: int
+    total: int
+    per_page: int
+    cap: int
+    shown: int
+
+    @property
+    def beyond(self) -> bool:
+        """The count stopped at the cap: "more than ``cap``"."""
+        return self.total > self.cap
+
+    @property
+    def last(self) -> int | None:
+        """The number of pages; ``None`` beyond the cap."""
+        return page_count(self.total, self.per_page, self.cap)
+
+    @property
+    def several(self) -> bool:
+        """More than one page, or an unknown number of them: the page shows its number
+        and the links to the others."""
+        return self.last is None or self.last > 1
+
+    @property
+    def has_previous(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        last = self.last
+        return self.page < last if last is not None else self.shown == self.per_page

@@ -79,6 +79,20 @@ def test_audit_page_counts_up_to_a_cap_then_says_more(client, users, login, trai
     assert "(1)</caption>" in exact and "Page suivante" not in exact
 
 
+def test_audit_pages_share_the_case_list_pagination(client, users, login, trail, monkeypatch):
+    """The journal's pages are drawn by the same macro as the case list's: a labelled
+    ``nav``, the current page marked ``aria-current``, previous and next links with rel."""
+    from core.web import audit as audit_page
+
+    monkeypatch.setattr(audit_page, "PAGE_SIZE", 1)
+    login(client, users["manager"])
+    second = client.get("/t/alpha/admin/audit/?action=person.read&page=2"
+                        ).get_data(as_text=True)
+    nav = second.split('<nav aria-label="Pages du journal">')[1].split("</nav>")[0]
+    assert '<li aria-current="page">Page 2 / 2</li>' in nav
+    assert 'rel="prev">Page précédente</a>' in nav and "Page suivante" not in nav
+
+
 def test_audit_filters_offer_the_labelled_actions_without_reading_the_journal(
         client, users, login, trail, session):
     """The filters list every labelled action and object type (not a ``DISTINCT`` over the

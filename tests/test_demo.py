@@ -24,6 +24,7 @@ from core.models import (
     Tenant,
 )
 from core.models.referral import ReferralStatus
+from core.reports import workload
 from core.reports.yearly import build_report
 from plugins.credit_municipal.arrears import positions
 from plugins.credit_municipal.models import (
@@ -170,7 +171,12 @@ def test_demo_city_declares_its_own_aids_and_the_cases_get_them(toulouse, world)
     assert rows and all(r.why and r.label for r in rows)
 
 
-def test_demo_is_relative_to_the_clock_with_appointments_this_week(toulouse, world):
+def test_demo_is_relative_to_the_clock_with_meetings_this_week_and_in_the_coming_days(
+        toulouse, world):
+    """Whatever the day: this week (Monday to Sunday, as the dashboards count it) has its
+    meetings, held or to come, and meetings are planned on the coming working days (the
+    social worker's "prochains jours ouvrés" chart): on a Monday, this week's; on a
+    Saturday or a Sunday (the week's meetings all held), the coming week's."""
     session = db.session
     today = platform_clock.today(toulouse)
     summary = world[1]["summary"]
@@ -178,10 +184,10 @@ def test_demo_is_relative_to_the_clock_with_appointments_this_week(toulouse, wor
     latest = session.scalar(select(func.max(Case.intake_date)))
     assert today - timedelta(days=7) <= latest <= today
     assert summary.appointments_this_week >= 8
-    monday = today - timedelta(days=today.weekday())
-    days = {platform_clock.local_day(a, toulouse) for a in session.scalars(
-        select(Appointment.starts_at).where(Appointment.status == "planned"))}
-    assert any(monday <= d < monday + timedelta(days=7) for d in days)
+    planned = [platform_clock.local_day(a, toulouse) for a in session.scalars(
+        select(Appointment.starts_at).where(Appointment.status == "planned"))]
+    coming_week = workload.per_day(planned, today, 5)  # the next five working days
+    assert sum(n for _label, _day, n in coming_week) > 0
 
 
 def test_demo_review_has_figures_for_this_year_and_the_last(toulouse):

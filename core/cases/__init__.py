@@ -39,7 +39,7 @@ from ..models import (
 )
 from ..policy import CCAS_STAFF, SOCIAL_WORKERS
 from ..workflow import StaleCase
-from . import budget
+from . import budget, items
 
 MAX_AMOUNT = Decimal("1000000")
 #: The most a person may ask at intake: a personal microcredit is a few thousand euros;
@@ -504,70 +504,20 @@ def _total(session, stmt, cap: int | None) -> int:
         select(func.count()).select_from(ids.order_by(None).subquery())) or 0)
 
 
-@dataclass(slots=True)
-class ListedPerson:
-    """The person of a :class:`ListedCase`: the columns a case document shows."""
-
-    id: uuid.UUID
-    first_name: str
-    last_name: str
-    birth_date: date | None
-    phone: str | None
-    email: str | None
-    address: str | None
-    postal_code: str | None
-    city: str | None
-    adults: int
-    children_ages: list
-    employment: object
-
-
-@dataclass(slots=True)
-class ListedCase:
-    """A case of a list read as columns (:func:`list_case_rows`): the attributes of a
-    :class:`~core.models.Case` that ``core.schemas.cases.case_data`` reads for a list
-    item, without the identity map's bookkeeping of two mapped objects per row."""
-
-    id: uuid.UUID
-    reference: str
-    state: str
-    version: int
-    purpose: object
-    amount_requested: Decimal | None
-    source: object
-    intake_date: date
-    state_changed_at: datetime
-    social_worker_id: uuid.UUID | None
-    reoriented_to: str | None
-    project: str | None
-    person: ListedPerson
-
-
-_LISTED_CASE = [Case.id, Case.reference, Case.state, Case.version, Case.purpose,
-                Case.amount_requested, Case.source, Case.intake_date, Case.state_changed_at,
-                Case.social_worker_id, Case.reoriented_to, Case.project]
-_LISTED_PERSON = [Person.id, Person.first_name, Person.last_name, Person.birth_date,
-                  Person.phone, Person.email, Person.address, Person.postal_code,
-                  Person.city, Person.adults, Person.children_ages, Person.employment]
-
-
 def list_case_rows(session, role: str, filters: CaseFilters, per_page: int,
                    offset: int, count: bool = False
-                   ) -> tuple[list[ListedCase], int | None]:
+                   ) -> tuple[list[items.ListedCase], int | None]:
     """:func:`list_cases`'s page in its default order (newest intake first, then the
     reference), read as columns of the case and its person in one ORM-enabled statement
     (the tenant's criteria apply to both, as to every statement), and the total when
     ``count``: for the API's list, where building mapped objects cost more than the
     query."""
-    stmt = select(*_LISTED_CASE, *_LISTED_PERSON).join_from(
-        Case, Person, Person.id == Case.person_id)
-    stmt = filter_cases(session, visible_cases(role, stmt), filters)
+    stmt = filter_cases(session, visible_cases(role, items.LISTED_CASE), filters)
     total = _total(session, stmt, None) if count else None
     rows = session.execute(
         stmt.order_by(Case.intake_date.desc(), Case.reference.desc())
         .limit(per_page).offset(offset)).all()
-    width = len(_LISTED_CASE)
-    return [ListedCase(*row[:width], ListedPerson(*row[width:])) for row in rows], total
+    return [items.listed_case(row) for row in rows], total
 
 
 # -- work on a case ----------------------------------------------------------------------

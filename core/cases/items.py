@@ -1,7 +1,22 @@
-"""Light rows of cases for the pages' lists: the few columns a list shows, read as
-tuples instead of ORM entities (no identity map, no unit of work, no relationship loads), with the
-attributes the templates already use (``c.reference``, ``c.person.full_name``…), so one
-template serves an entity or a row.
+"""Light rows of cases: the columns a list needs, read as plain values instead of ORM
+entities (no identity map, no unit of work, no relationship loads), with the attributes
+the code that shows them already reads on a :class:`~core.models.Case` (``c.reference``,
+``c.person.full_name``…), so one template or one serializer serves an entity or a row.
+
+Two shapes, for two readers of different width:
+
+* :class:`CaseItem` (and its :class:`PersonName`): a case in a page's list (the
+  dashboards' lists, the missing documents' table, the follow-ups): six columns, the
+  person's names only. :data:`CASE_ITEM` and :func:`case_item`.
+* :class:`ListedCase` (and its :class:`ListedPerson`): a case of the API's list, every
+  column ``core.schemas.cases.case_data`` reads for a list item (the person's contact
+  details and household among them), 24 columns. :data:`LISTED_CASE` and
+  :func:`listed_case`; read by ``core.cases.list_case_rows``.
+
+They stay two types: one type for both would make the pages' lists read the API's 24
+columns, or leave on their rows attributes that were never read (a ``purpose`` of
+``None`` that looks like a case's), where each type now holds exactly what its
+statement read.
 
 The statements are still ORM selects run through the session: the tenant's loader
 criteria apply to every table they read, and on PostgreSQL the transaction carries the
@@ -11,7 +26,9 @@ tenant (row-level security), as for any other read.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
 from typing import NamedTuple
 
 from sqlalchemy import select
@@ -47,3 +64,63 @@ CASE_ITEM = select(Case.id, Case.reference, Case.state, Case.state_changed_at,
 def case_item(row) -> CaseItem:
     """A :class:`CaseItem` from the first six columns of ``row`` (:data:`CASE_ITEM`)."""
     return CaseItem(row[0], row[1], row[2], row[3], PersonName(row[4], row[5]))
+
+
+@dataclass(slots=True)
+class ListedPerson:
+    """The person of a :class:`ListedCase`: the columns a case document shows."""
+
+    id: uuid.UUID
+    first_name: str
+    last_name: str
+    birth_date: date | None
+    phone: str | None
+    email: str | None
+    address: str | None
+    postal_code: str | None
+    city: str | None
+    adults: int
+    children_ages: list
+    employment: object
+
+
+@dataclass(slots=True)
+class ListedCase:
+    """A case of the API's list read as columns (``core.cases.list_case_rows``): the
+    attributes of a :class:`~core.models.Case` that ``core.schemas.cases.case_data``
+    reads for a list item, without the identity map's bookkeeping of two mapped objects
+    per row."""
+
+    id: uuid.UUID
+    reference: str
+    state: str
+    version: int
+    purpose: object
+    amount_requested: Decimal | None
+    source: object
+    intake_date: date
+    state_changed_at: datetime
+    social_worker_id: uuid.UUID | None
+    reoriented_to: str | None
+    project: str | None
+    person: ListedPerson
+
+
+_LISTED_CASE_COLUMNS = (
+    Case.id, Case.reference, Case.state, Case.version, Case.purpose, Case.amount_requested,
+    Case.source, Case.intake_date, Case.state_changed_at, Case.social_worker_id,
+    Case.reoriented_to, Case.project)
+_LISTED_PERSON_COLUMNS = (
+    Person.id, Person.first_name, Person.last_name, Person.birth_date, Person.phone,
+    Person.email, Person.address, Person.postal_code, Person.city, Person.adults,
+    Person.children_ages, Person.employment)
+
+#: The columns of a :class:`ListedCase`, the case joined to its person.
+LISTED_CASE = select(*_LISTED_CASE_COLUMNS, *_LISTED_PERSON_COLUMNS).join_from(
+    Case, Person, Person.id == Case.person_id)
+
+
+def listed_case(row) -> ListedCase:
+    """A :class:`ListedCase` from a row of :data:`LISTED_CASE`."""
+    width = len(_LISTED_CASE_COLUMNS)
+    return ListedCase(*row[:width], ListedPerson(*row[width:]))

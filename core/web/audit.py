@@ -72,16 +72,14 @@ def events():
         query.order_by(AuditEvent.at.desc(), AuditEvent.id)
         .offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)
     ).all()
-    beyond = total > COUNT_CAP
-    pages = None if beyond else max(1, (total + PAGE_SIZE - 1) // PAGE_SIZE)
     return render_template(
         "audit/events.html", rows=rows, filters=filters,
         object_types=_choices(labels.vocabulary("audit_object"), filters["object_type"],
                               lambda t: labels.label("audit_object", t, default=t)),
         actions=_choices(labels.vocabulary("audit_action"), filters["action"],
                          lambda a: labels.audit_action(a)[0]),
-        total=total, count_cap=COUNT_CAP if beyond else None,
-        more=len(rows) == PAGE_SIZE, page=page, pages=pages, detail_text=_detail_text,
+        pages=paging.Pages(page, total, PAGE_SIZE, COUNT_CAP, shown=len(rows)),
+        detail_text=_detail_text,
     )
 
 

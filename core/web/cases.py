@@ -98,15 +98,12 @@ def case_list():
         rows, total = [], 0
     audit.record_list_read(db.session, "case.list", rows, page=page, surface="page")
     db.session.commit()
-    beyond = total > COUNT_CAP
-    # beyond the cap the last page is unknown: the pages go on while they are full
-    pages = None if beyond else max((total + PER_PAGE - 1) // PER_PAGE, 1)
     # the filters (sort headers add their own sort); the pages keep the sort too
     query = {k: v for k, v in args.items()
              if k not in ("page", "csrf_token", "sort", "dir") and v}
     return render_template(
-        "cases/list.html", rows=rows, total=total, page=page, pages=pages, query=query,
-        count_cap=COUNT_CAP if beyond else None, more=len(rows) == PER_PAGE,
+        "cases/list.html", rows=rows, query=query,
+        pages=paging.Pages(page, total, PER_PAGE, COUNT_CAP, shown=len(rows)),
         page_query={**query, **sort.params()}, sorting=sort,
         filters=filters, args=args, errors=errors, states=workflow.current().labels(),
         purposes=PURPOSE_LABELS, workers=cases.social_workers(db.session)
