@@ -22,10 +22,10 @@ from decimal import Decimal
 
 from flask import g
 from marshmallow import ValidationError
-from sqlalchemy import bindparam, false, or_, select
+from sqlalchemy import and_, bindparam, false, or_, select
 from sqlalchemy.orm.attributes import set_committed_value
 
-from . import audit, cases, clock, organisation_list, plugins, tenancy, workflow
+from . import audit, cases, clock, organisation_list, plugins, row_views, tenancy, workflow
 from .errors import NotFound, UserError
 from .hookspecs import hookimpl
 from .models import (
@@ -145,6 +145,70 @@ def visible_referrals(user):
         return stmt.where(false())
     return stmt.where(or_(Referral.from_organisation_id == org_id,
                           Referral.to_organisation_id == org_id))
+
+
+_REFERRALS = Referral.__table__
+_FROM_ORG = Organisation.__table__.alias("from_org")
+_TO_ORG = Organisation.__table__.alias("to_org")
+_ReferralView = row_views.view_of(Referral)
+_OrganisationView = row_views.view_of(Organisation)
+
+
+@functools.lru_cache(maxsize=32)
+def _listed_statement(staff: bool, status: bool, since: bool, cursor: bool):
+    """The API's read of a page of referrals with their organisations' names, one Core
+    read under the tenant wall (``core.tenancy.scoped_select``), per shape of filters
+    (built once each)."""
+    r = _REFERRALS.c
+    stmt = (select(*_REFERRALS.c, _FROM_ORG.c.name.label("from_org_name"),
+                   _TO_ORG.c.name.label("to_org_name"))
+            .select_from(_REFERRALS.join(_FROM_ORG, _FROM_ORG.c.id == r.from_organisation_id)
+                         .join(_TO_ORG, _TO_ORG.c.id == r.to_organisation_id)))
+    if not staff:
+        stmt = stmt.where(or_(r.from_organisation_id == bindparam("org"),
+                              r.to_organisation_id == bindparam("org")))
+    if status:
+        stmt = stmt.where(r.status == bindparam("status"))
+    if since:
+        stmt = stmt.where(r.updated_at >= bindparam("since"))
+    if cursor:
+        stmt = stmt.where(or_(r.updated_at > bindparam("at"),
+                              and_(r.updated_at == bindparam("at"), r.id > bindparam("rid"))))
+    return tenancy.scoped_select(
+        stmt.order_by(r.updated_at, r.id).limit(bindparam("limit")))
+
+
+def listed_referrals(session, user, limit: int, status: ReferralStatus | None = None,
+                     since: datetime | None = None,
+                     after: tuple[datetime, uuid.UUID] | None = None) -> list:
+    """Up to ``limit`` referrals ``user`` may see (:func:`visible_referrals`), oldest
+    change first, after the keyset ``after`` (``updated_at``, ``id``): read-only views
+    (``core.row_views``) with their organisations' ids and names, for the API's list."""
+    staff = is_staff(user)
+    org_id = getattr(user, "organisation_id", None)
+    if not staff and (str(getattr(user, "role", "")) != "referrer" or org_id is None):
+        return []
+    params: dict = {"limit": limit}
+    if not staff:
+        params["org"] = org_id
+    if status is not None:
+        params["status"] = status
+    if since is not None:
+        params["since"] = since
+    if after is not None:
+        params["at"], params["rid"] = after
+    stmt = _listed_statement(staff, status is not None, since is not None, after is not None)
+    if session.new or session.dirty or session.deleted:
+        session.flush()  # as the ORM's read would (autoflush)
+    views = []
+    for row in tenancy.scoped_rows(session, stmt, params):
+        values = row._asdict()
+        from_name, to_name = values.pop("from_org_name"), values.pop("to_org_name")
+        views.append(_ReferralView(
+            **values,
+            from_organisation=_OrganisationView(id=row.from_organisation_id, name=from_name),
+            to_organisation=_OrganisationView(id=row.to_organisation_id, name=to_name)))
+    return views
 
 
 _CHANGES = ReferralStatusChange.__table__

@@ -32,11 +32,16 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 
 from flask import current_app, has_app_context
-from sqlalchemy import Table, bindparam, event, insert
+from sqlalchemy import Table, and_, bindparam, event, insert
 from sqlalchemy.orm import Session, make_transient_to_detached, with_loader_criteria
-from sqlalchemy.sql import visitors
-from sqlalchemy.sql.elements import TextClause
-from sqlalchemy.sql.selectable import FromClause, Join
+from sqlalchemy.sql import operators, visitors
+from sqlalchemy.sql.elements import (
+    BinaryExpression,
+    BindParameter,
+    BooleanClauseList,
+    TextClause,
+)
+from sqlalchemy.sql.selectable import Alias, Exists, FromClause, Join, ScalarSelect, SelectBase
 
 from . import rawsql
 from .models.base import TenantScoped, is_tenant_model
@@ -268,41 +273,93 @@ TENANT_PARAM = "ccas_tenant"
 def scoped_select(stmt):
     """``stmt`` (a Core ``SELECT`` of tenant tables, joined or not) with ``tenant_id =
     :ccas_tenant`` added for every tenant table of its ``FROM``: built once at import, run
-    by :func:`scoped_rows`. A statement that would read a tenant table any other way (in a
-    subquery, through an alias, in a scalar select of its columns or its ``WHERE``, in
-    SQL text) is
-    refused, and so is one that reads no tenant table: a tenant table can never be read
-    without its criterion."""
-    leaves = _from_tables(stmt.get_final_froms())
-    tenant_tables = [t for t in leaves if _is_tenant_table(t)]
-    if not tenant_tables:
+    by :func:`scoped_rows`. An alias of a table is read as a table, with its own criterion.
+    The table an outer join may leave out carries the criterion in its ``ON`` clause
+    instead (:func:`outer_join` writes it there; in the ``WHERE`` it would drop the rows
+    without a match). A statement that would read a tenant table any other way (in a
+    subquery, in a scalar select of its columns or its ``WHERE``, in SQL text, on the
+    right of an outer join without its criterion) is refused, and so is one that reads no
+    tenant table: a tenant table can never be read without its criterion."""
+    leaves: list[Table] = []
+    in_where = _from_tables(stmt.get_final_froms(), leaves)
+    if not any(_is_tenant_table(t) for t in leaves):
         raise TypeError("scoped_select() reads tenant tables (none in this statement)")
+    aliased_tables = [t.element for t in leaves if isinstance(t, Alias)]
     for element in visitors.iterate(stmt):
-        if isinstance(element, FromClause) and not isinstance(element, Table | Join):
+        if element is not stmt and isinstance(element, SelectBase | ScalarSelect | Exists):
+            raise TypeError("scoped_select(): no subquery (its tables would have no "
+                            "criterion)")
+        if isinstance(element, FromClause) and not isinstance(element, Table | Join) \
+                and not _is_table_alias(element):
             raise TypeError("scoped_select() takes tables and joins of tables, "
                             f"not {type(element).__name__}")
-        if isinstance(element, Table) and element not in leaves:
+        if _is_table_alias(element) and element not in leaves:
+            raise TypeError(f"scoped_select(): {element.name} is read outside the FROM")
+        if isinstance(element, Table) and element not in leaves \
+                and not any(element is t for t in aliased_tables):
             raise TypeError(f"scoped_select(): {element.name} is read outside the FROM")
         if isinstance(element, TextClause) or getattr(element, "is_literal", False):
             raise TypeError("scoped_select(): no SQL text (it could read any table)")
-    return stmt.where(*(t.c.tenant_id == bindparam(TENANT_PARAM) for t in tenant_tables))
+    return stmt.where(*(t.c.tenant_id == bindparam(TENANT_PARAM) for t in in_where))
 
 
-def _from_tables(froms) -> list[Table]:
-    """The tables of a statement's ``FROM`` (joins opened); anything else refused."""
-    tables: list[Table] = []
+def _is_table_alias(clause) -> bool:
+    """An alias of a table (``table.alias()``): read like the table, under its name."""
+    return isinstance(clause, Alias) and isinstance(clause.element, Table)
+
+
+def outer_join(left, right: Table, onclause):
+    """``left LEFT OUTER JOIN right ON onclause AND right.tenant_id = :ccas_tenant``: the
+    outer join :func:`scoped_select` accepts."""
+    return left.outerjoin(right, and_(onclause, _criterion(right)))
+
+
+def _criterion(table: Table):
+    return table.c.tenant_id == bindparam(TENANT_PARAM)
+
+
+def _from_tables(froms, leaves: list[Table]) -> list[Table]:
+    """Collect the tables of a statement's ``FROM`` (joins opened) into ``leaves``;
+    return the tenant tables whose criterion goes in the ``WHERE`` (the right side of
+    an outer join must carry its own in the ``ON``). Anything else is refused."""
+    in_where: list[Table] = []
     for clause in froms:
         if isinstance(clause, Join):
-            tables += _from_tables([clause.left, clause.right])
-        elif isinstance(clause, Table):
-            tables.append(clause)
+            if clause.full:
+                raise TypeError("scoped_select(): no full outer join")
+            in_where += _from_tables([clause.left], leaves)
+            if clause.isouter:
+                right = clause.right
+                if not isinstance(right, Table) and not _is_table_alias(right):
+                    raise TypeError("scoped_select(): the right side of an outer join is "
+                                    "one table")
+                leaves.append(right)
+                if _is_tenant_table(right) and not _has_criterion(clause.onclause, right):
+                    raise TypeError(f"scoped_select(): the outer join of {right.name} "
+                                    "needs its tenant criterion in ON (outer_join())")
+            else:
+                in_where += _from_tables([clause.right], leaves)
+        elif isinstance(clause, Table) or _is_table_alias(clause):
+            leaves.append(clause)
+            if _is_tenant_table(clause):
+                in_where.append(clause)
         else:
             raise TypeError("scoped_select() takes tables and joins of tables, "
                             f"not {type(clause).__name__}")
-    return tables
+    return in_where
 
 
-def _is_tenant_table(table: Table) -> bool:
+def _has_criterion(onclause, table: Table) -> bool:
+    """Whether ``table.tenant_id = :ccas_tenant`` is one of the ``AND``-ed terms of
+    ``onclause`` (inside an ``OR`` it would not hold)."""
+    terms = onclause.clauses if isinstance(onclause, BooleanClauseList) \
+        and onclause.operator is operators.and_ else [onclause]
+    return any(isinstance(term, BinaryExpression) and term.operator is operators.eq
+               and term.left is table.c.tenant_id and isinstance(term.right, BindParameter)
+               and term.right.key == TENANT_PARAM for term in terms)
+
+
+def _is_tenant_table(table) -> bool:
     return "tenant_id" in table.c
 
 

@@ -5,7 +5,18 @@ from __future__ import annotations
 from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import delete, event, exists, literal_column, select, text, true, update
+from sqlalchemy import (
+    bindparam,
+    delete,
+    event,
+    exists,
+    literal_column,
+    or_,
+    select,
+    text,
+    true,
+    update,
+)
 from sqlalchemy.orm import aliased
 
 from core import rawsql, tenancy
@@ -385,6 +396,37 @@ def test_a_scoped_core_join_filters_every_tenant_table_of_its_from(session, two,
                 (current.id, current.slug)]
 
 
+def test_a_scoped_core_outer_join_keeps_rows_without_a_match_and_sees_one_tenant(
+        session, two, in_tenant):
+    users, orgs = User.__table__, Organisation.__table__
+
+    def joined_on(condition):
+        return tenancy.scoped_select(select(users.c.email, orgs.c.tenant_id).select_from(
+            tenancy.outer_join(users, orgs, condition)))
+
+    every, none = joined_on(orgs.c.id.is_not(None)), joined_on(orgs.c.id.is_(None))
+    for current in two[:2]:
+        with in_tenant(current):
+            # joined to every organisation: only the current tenant's take part
+            assert [tuple(r) for r in tenancy.scoped_rows(session, every)] == [
+                ("same@city.test", current.id)]
+            # no match: the user's row stays, without an organisation
+            assert [tuple(r) for r in tenancy.scoped_rows(session, none)] == [
+                ("same@city.test", None)]
+
+
+def test_a_scoped_core_read_of_an_alias_filters_it_as_its_table(session, two, in_tenant):
+    users, orgs = User.__table__, Organisation.__table__
+    first, second = orgs.alias("first"), orgs.alias("second")
+    stmt = tenancy.scoped_select(
+        select(users.c.tenant_id, first.c.tenant_id.label("f"), second.c.tenant_id.label("s"))
+        .select_from(users.join(first, true()).join(second, true())))
+    for current in two[:2]:
+        with in_tenant(current):
+            rows = tenancy.scoped_rows(session, stmt)
+            assert [tuple(r) for r in rows] == [(current.id,) * 3]
+
+
 def test_a_scoped_core_read_refuses_a_tenant_table_read_without_its_criterion():
     users, orgs = User.__table__, Organisation.__table__
     refused = [
@@ -393,10 +435,18 @@ def test_a_scoped_core_read_refuses_a_tenant_table_read_without_its_criterion():
         select(users.c.email, select(orgs.c.name).where(orgs.c.id == users.c.organisation_id)
                .scalar_subquery()),
         select(users.c.email).where(exists(select(orgs.c.id))),
-        select(users.c.email).select_from(users.join(orgs.alias("o"), true())),
         select(users.c.email).select_from(select(users).subquery()),
         select(users.c.email).where(text("1 = 1")),
         select(users.c.email, literal_column("(select count(*) from organisations)")),
+        select(users.c.email).select_from(  # an outer join without the criterion in ON
+            users.outerjoin(orgs, orgs.c.id == users.c.organisation_id)),
+        select(users.c.email).select_from(users.outerjoin(  # the criterion inside an OR
+            orgs, or_(orgs.c.id == users.c.organisation_id,
+                      orgs.c.tenant_id == bindparam(tenancy.TENANT_PARAM)))),
+        select(users.c.email).select_from(users.join(orgs, true(), full=True)),
+        # the table of an alias read raw in a subquery
+        select(users.c.email).select_from(users.join(orgs.alias("o"), true()))
+        .where(users.c.organisation_id.in_(select(orgs.c.id))),
     ]
     for stmt in refused:
         with pytest.raises(TypeError):

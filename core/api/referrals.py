@@ -10,7 +10,6 @@ from datetime import UTC, datetime
 
 from flask import g, jsonify, request, url_for
 from flask_login import current_user
-from sqlalchemy import and_, or_
 
 from .. import audit, referrals
 from ..db import db
@@ -168,20 +167,16 @@ def list_referrals():
             application/problem+json:
               schema: ProblemSchema
     """
-    stmt = referrals.visible_referrals(current_user)
-    status = request.args.get("status")
+    status = request.args.get("status") or None
     if status:
         try:
-            stmt = stmt.where(Referral.status == ReferralStatus(status))
+            status = ReferralStatus(status)
         except ValueError as exc:
             raise UserError(f"Statut inconnu : {status!r}.", status=400, field="status",
                             message_en="Unknown status.") from exc
-    if "updated_since" in request.args:
-        stmt = stmt.where(Referral.updated_at >= _parse_since(request.args["updated_since"]))
-    if request.args.get("cursor"):
-        at, rid = _decode_cursor(request.args["cursor"])
-        stmt = stmt.where(or_(Referral.updated_at > at,
-                              and_(Referral.updated_at == at, Referral.id > rid)))
+    since = _parse_since(request.args["updated_since"]) \
+        if "updated_since" in request.args else None
+    after = _decode_cursor(request.args["cursor"]) if request.args.get("cursor") else None
     try:
         limit = int(request.args.get("limit", DEFAULT_LIMIT))
     except ValueError:
@@ -189,8 +184,8 @@ def list_referrals():
     if not 1 <= limit <= MAX_LIMIT:
         raise UserError(f"limit : entre 1 et {MAX_LIMIT}.", status=400, field="limit",
                         message_en="Invalid limit.")
-    rows = db.session.scalars(
-        stmt.order_by(Referral.updated_at, Referral.id).limit(limit + 1)).all()
+    rows = referrals.listed_referrals(db.session, current_user, limit + 1, status=status,
+                                      since=since, after=after)
     page = rows[:limit]
     next_cursor = _encode_cursor(page[-1]) if len(rows) > limit else None
     # the page's history and attachments in two queries, not two per referral
