@@ -25,7 +25,17 @@ from marshmallow import ValidationError
 from sqlalchemy import and_, bindparam, false, or_, select
 from sqlalchemy.orm.attributes import set_committed_value
 
-from . import audit, cases, clock, organisation_list, plugins, row_views, tenancy, workflow
+from . import (
+    adopted_rows,
+    audit,
+    cases,
+    clock,
+    organisation_list,
+    plugins,
+    row_views,
+    tenancy,
+    workflow,
+)
 from .errors import NotFound, UserError
 from .hookspecs import hookimpl
 from .models import (
@@ -123,12 +133,31 @@ def is_staff(user) -> bool:
     return str(getattr(user, "role", "")) in {str(r) for r in CCAS_STAFF}
 
 
+_ORGANISATIONS = Organisation.__table__
+#: The organisation reads of a referral's creation (by id; the tenant's CCAS), built once,
+#: as Core reads under the tenant wall adopted as loaded objects (``core.adopted_rows``).
+_ORGANISATION_BY_ID = tenancy.scoped_select(
+    select(*adopted_rows.columns(Organisation, "org_"))
+    .where(_ORGANISATIONS.c.id == bindparam("org_id")))
+_CCAS_ORGANISATION = tenancy.scoped_select(
+    select(*adopted_rows.columns(Organisation, "org_"))
+    .where(_ORGANISATIONS.c.kind == OrganisationKind.ccas)
+    .order_by(_ORGANISATIONS.c.name).limit(1))
+
+
+def _organisation(session, stmt, params=None) -> Organisation | None:
+    found = tenancy.scoped_rows(session, stmt, params)
+    return adopted_rows.adopted(session, Organisation, "org_", found[0]) if found else None
+
+
+def organisation(session, org_id) -> Organisation | None:
+    """The organisation ``org_id`` of the current tenant, or ``None``."""
+    return _organisation(session, _ORGANISATION_BY_ID, {"org_id": org_id})
+
+
 def ccas_organisation(session) -> Organisation:
     """The tenant's CCAS (the default receiver of referrals)."""
-    org = session.scalar(
-        select(Organisation).where(Organisation.kind == OrganisationKind.ccas)
-        .order_by(Organisation.name).limit(1)
-    )
+    org = _organisation(session, _CCAS_ORGANISATION)
     if org is None:
         raise UserError("Aucune organisation CCAS n'est déclarée pour ce territoire.",
                         status=409)
@@ -335,8 +364,7 @@ def _validate(session, actor, data: ReferralInput, attachments, tenant) -> tuple
 
     from_org = actor.organisation
     if data.to_organisation_id is not None:
-        to_org = session.scalar(
-            select(Organisation).where(Organisation.id == data.to_organisation_id))
+        to_org = organisation(session, data.to_organisation_id)
         if to_org is None:
             err("to_organisation", "Organisation destinataire inconnue.")
     else:
