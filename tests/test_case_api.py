@@ -331,3 +331,56 @@ def test_the_list_read_as_columns_answers_each_role_the_case_document(api, sessi
         seen[role] = sorted(i["person"]["last_name"] for i in listed)
     assert seen["manager"] == ["Nom0", "Nom1", "Nom2"]
     assert seen["lender_agent"] == ["Nom1"]
+
+
+def test_the_teams_list_read_by_core_filters_as_the_counted_list(api, session, tenant,
+                                                                  in_tenant, other_tenant,
+                                                                  users):
+    """The CCAS team's page without a count or a name search is one Core read per shape
+    of filters (``cases.list_case_rows``); with ``count=true`` the ORM statement answers.
+    For every filter, alone and combined, both give the same items, and another tenant's
+    similar cases never appear."""
+    import uuid
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from core import clock
+    from core.models import Case
+
+    with in_tenant(other_tenant):
+        person = cases.create_person(session, cases.PersonData("Jo", "Autre"))
+        cases.open_case(session, person, "health", "500", tenant=other_tenant)
+        session.commit()
+    opened = [_open(api, person={**PERSON, "last_name": f"Nom{i}"},
+                    purpose="health" if i % 2 else "housing", send_to_ficp=i == 3)
+              for i in range(5)]
+    worker = users["social_worker"]
+    with in_tenant(tenant):
+        ids = [uuid.UUID(c["id"]) for c in opened]
+        session.execute(update(Case).where(Case.id.in_(ids[:2]))
+                        .values(social_worker_id=worker.id))
+        session.execute(update(Case).where(Case.id == ids[2])
+                        .values(intake_date=clock.today() - timedelta(days=40)))
+        session.commit()
+    since = (clock.today() - timedelta(days=10)).isoformat()
+    filters = ["", "state=intake", "state=ficp_pending", "purpose=health",
+               f"worker={worker.id}", "worker=none", f"date_from={since}",
+               f"date_to={since}", f"purpose=housing&worker=none&date_from={since}",
+               "state=intake&purpose=health&worker=none"]
+    seen = set()
+    for query in filters:
+        for role in ("secretary", "manager"):
+            plain = api(role, "GET", f"/cases?per_page=100&{query}").get_json()
+            counted = api(role, "GET", f"/cases?per_page=100&count=true&{query}").get_json()
+            assert plain["items"] == counted["items"], (query, role)
+            assert counted["total"] == len(plain["items"])
+            assert {i["person"]["last_name"] for i in plain["items"]} <= {
+                f"Nom{i}" for i in range(5)}
+            seen.add((query, len(plain["items"])))
+    sizes = dict(seen)
+    assert sizes[""] == 5 and sizes["worker=none"] == 3 and sizes["purpose=health"] == 2
+    assert sizes["state=ficp_pending"] == 1 and sizes[f"date_to={since}"] == 1
+    page = api("secretary", "GET", "/cases?per_page=2&page=2").get_json()
+    assert [i["id"] for i in page["items"]] == [
+        i["id"] for i in api("secretary", "GET", "/cases?per_page=5").get_json()["items"][2:4]]

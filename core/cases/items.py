@@ -118,6 +118,11 @@ _LISTED_PERSON_COLUMNS = (
 #: The columns of a :class:`ListedCase`, the case joined to its person.
 LISTED_CASE = select(*_LISTED_CASE_COLUMNS, *_LISTED_PERSON_COLUMNS).join_from(
     Case, Person, Person.id == Case.person_id)
+#: The same read in Core terms (the tables' columns), for ``core.tenancy.scoped_select``.
+LISTED_CASE_CORE = select(
+    *(Case.__table__.c[c.key] for c in _LISTED_CASE_COLUMNS),
+    *(Person.__table__.c[c.key] for c in _LISTED_PERSON_COLUMNS)).join_from(
+    Case.__table__, Person.__table__, Person.__table__.c.id == Case.__table__.c.person_id)
 
 
 def listed_case(row) -> ListedCase:
