@@ -31,12 +31,14 @@ deleted), and the bulk loaders that write rows without the ORM (``core.demo.rows
 
 from __future__ import annotations
 
+import functools
 import unicodedata
 import uuid
 from collections.abc import Iterable
 
 from sqlalchemy import (
     and_,
+    bindparam,
     delete,
     event,
     false,
@@ -131,12 +133,25 @@ def case_probe(word: str):
 def token_counts(session, words: list[str]) -> dict[str, int]:
     """How many tokens of the tenant start with each word, counted up to
     ``COMMON + 1`` (at most that many index entries read per word): one statement."""
-    counts = session.execute(select(*[
-        select(func.count()).select_from(
-            select(CaseSearchToken.case_id).where(_current_tenant(), _starts_with(word))
-            .limit(COMMON + 1).subquery()).scalar_subquery()
-        for word in words])).one()
+    params = {"tenant": tenancy.require_tenant_id()}
+    for i, word in enumerate(words):
+        params[f"low{i}"], params[f"high{i}"] = word, word + TOP
+    counts = session.execute(_token_counts(len(words)), params).one()
     return dict(zip(words, counts, strict=True))
+
+
+@functools.cache
+def _token_counts(words: int):
+    """:func:`token_counts`'s statement for that many words, built once (its words, their
+    upper bounds and the tenant as parameters)."""
+    return select(*[
+        select(func.count()).select_from(
+            select(CaseSearchToken.case_id).where(
+                CaseSearchToken.tenant_id == bindparam("tenant"),
+                CaseSearchToken.token >= bindparam(f"low{i}"),
+                CaseSearchToken.token < bindparam(f"high{i}"))
+            .limit(COMMON + 1).subquery()).scalar_subquery()
+        for i in range(words)])
 
 
 def filter_by_words(session, stmt, q: str | None):

@@ -18,7 +18,8 @@
   tenant tables (joins allowed) with ``tenant_id = :ccas_tenant`` on every one of them,
   :func:`scoped_rows` runs it on the session's connection with the current tenant bound
   (none set: ``TenantNotSet``),
-  :func:`scoped_insert` writes an append-only row stamped with the current tenant, and
+  :func:`scoped_insert` writes an append-only row stamped with the current tenant,
+  :func:`scoped_update` changes rows of the current tenant by their columns, and
   :func:`adopt` turns a row so read into a loaded mapped object (the request's user).
   They are the only Core reads and writes of tenant rows outside ``core.rawsql``.
 """
@@ -32,7 +33,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 
 from flask import current_app, has_app_context
-from sqlalchemy import Table, and_, bindparam, event, insert
+from sqlalchemy import Table, and_, bindparam, event, insert, update
 from sqlalchemy.orm import Session, make_transient_to_detached, with_loader_criteria
 from sqlalchemy.sql import operators, visitors
 from sqlalchemy.sql.elements import (
@@ -416,3 +417,27 @@ def scoped_insert(session: Session, table: Table, values: dict) -> None:
                                f"written in tenant {tenant_id}")
     _sync_guc(session)
     session.connection().execute(_insert_of(table), {"tenant_id": tenant_id, **values})
+
+
+@functools.lru_cache(maxsize=256)
+def _update_of(table: Table, where: tuple[str, ...], values: tuple[str, ...]):
+    return (update(table)
+            .where(*(table.c[name] == bindparam(f"where_{name}") for name in where),
+                   table.c.tenant_id == bindparam(TENANT_PARAM))
+            .values({name: bindparam(f"value_{name}") for name in values}))
+
+
+def scoped_update(session: Session, table: Table, where: dict, values: dict) -> int:
+    """``UPDATE table SET values WHERE`` each column of ``where`` equals its value, in the
+    current tenant's rows only, at once in the session's transaction (the statement built
+    once per shape): for a row the hot path wrote and does not hold as an object. Returns
+    the number of rows changed. ``tenant_id`` can be neither a condition nor a value."""
+    if "tenant_id" in where or "tenant_id" in values or not where:
+        raise TypeError("scoped_update() sets the tenant itself and needs a condition")
+    tenant_id = require_tenant_id()
+    _sync_guc(session)
+    stmt = _update_of(table, tuple(sorted(where)), tuple(sorted(values)))
+    result = session.connection().execute(stmt, {
+        TENANT_PARAM: tenant_id, **{f"where_{k}": v for k, v in where.items()},
+        **{f"value_{k}": v for k, v in values.items()}})
+    return result.rowcount

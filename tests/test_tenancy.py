@@ -508,3 +508,26 @@ def test_a_scoped_core_insert_stamps_the_current_tenant_and_refuses_another(
     with in_tenant(b):
         assert session.scalars(select(AuditEvent.action).where(
             AuditEvent.action.like("probe.%"))).all() == []
+
+
+def test_a_scoped_core_update_changes_only_the_current_tenants_rows(session, two, in_tenant):
+    users = User.__table__
+    a, b = two[0], two[1]
+    with in_tenant(a):
+        changed = tenancy.scoped_update(session, users, {"email": "same@city.test"},
+                                        {"full_name": "Changed in A"})
+        assert changed == 1
+        with pytest.raises(TypeError):
+            tenancy.scoped_update(session, users, {"tenant_id": b.id}, {"full_name": "x"})
+        with pytest.raises(TypeError):
+            tenancy.scoped_update(session, users, {"email": "same@city.test"},
+                                  {"tenant_id": b.id})
+        with pytest.raises(TypeError):
+            tenancy.scoped_update(session, users, {}, {"full_name": "everyone"})
+        session.commit()
+    with in_tenant(b):
+        assert session.scalar(select(User.full_name)) != "Changed in A"
+    with in_tenant(a):
+        assert session.scalar(select(User.full_name)) == "Changed in A"
+    with pytest.raises(tenancy.TenantNotSet):
+        tenancy.scoped_update(session, users, {"email": "same@city.test"}, {"full_name": "x"})

@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 
 from flask import Response, current_app, request
 from flask_login import current_user
-from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.exc import IntegrityError
 
 from .. import clock, tenancy
@@ -136,13 +136,11 @@ def handle(view) -> Response:
             _release(user_id, key)
             return response
         # one UPDATE (the claimed row is not loaded again), in the view's transaction
-        db.session.execute(
-            update(IdempotencyKey)
-            .where(IdempotencyKey.user_id == user_id, IdempotencyKey.key == key)
-            .values(state="done", response_status=response.status_code,
-                    response_body=response.get_data(as_text=True),
-                    response_location=response.headers.get("Location"))
-            .execution_options(synchronize_session=False))
+        tenancy.scoped_update(
+            db.session, IdempotencyKey.__table__, {"user_id": user_id, "key": key},
+            {"state": "done", "response_status": response.status_code,
+             "response_body": response.get_data(as_text=True),
+             "response_location": response.headers.get("Location")})
         db.session.commit()
     except BaseException:
         db.session.rollback()
