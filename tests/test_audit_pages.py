@@ -4,6 +4,7 @@ or delete a row."""
 
 from __future__ import annotations
 
+import html
 import re
 import uuid
 
@@ -73,7 +74,11 @@ def test_audit_page_counts_up_to_a_cap_then_says_more(client, users, login, trai
     third = client.get("/t/alpha/admin/audit/?action=person.read&page=3"
                        ).get_data(as_text=True)
     assert "Page précédente" in third and "Page suivante" not in third
-    assert "Aucun événement" in third
+    # past the end of a list whose last page is unknown: said so, with the first page
+    assert ("Aucun événement sur cette page : la liste s'arrête avant."
+            in html.unescape(third))
+    assert "ne correspond à ces filtres" not in third
+    assert "La page 3 est vide" in third and "Revenir à la première page" in third
     monkeypatch.setattr(audit_page, "COUNT_CAP", 100)
     exact = client.get("/t/alpha/admin/audit/?action=person.update").get_data(as_text=True)
     assert "(1)</caption>" in exact and "Page suivante" not in exact
@@ -91,6 +96,24 @@ def test_audit_pages_share_the_case_list_pagination(client, users, login, trail,
     nav = second.split('<nav aria-label="Pages du journal">')[1].split("</nav>")[0]
     assert '<li aria-current="page">Page 2 / 2</li>' in nav
     assert 'rel="prev">Page précédente</a>' in nav and "Page suivante" not in nav
+
+
+def test_audit_page_asked_past_its_last_page_shows_the_last(client, users, login, trail,
+                                                            monkeypatch):
+    """``?page=50`` of a journal of 2 pages shows page 2 / 2 and says so, not an empty
+    table captioned "page 50 / 2"."""
+    from core.web import audit as audit_page
+
+    monkeypatch.setattr(audit_page, "PAGE_SIZE", 1)
+    login(client, users["manager"])
+    r = client.get("/t/alpha/admin/audit/?action=person.read&page=50")
+    page = html.unescape(r.get_data(as_text=True))
+    assert r.status_code == 200
+    assert "La page 50 n'existe pas : la liste s'arrête à la page 2, affichée" in page
+    assert "(2), page 2 / 2</caption>" in page and "50 /" not in page
+    assert '<li aria-current="page">Page 2 / 2</li>' in page
+    assert len(re.findall(r"<tr>\s*<td>.*?</tr>", page, flags=re.S)) == 1
+    assert "Aucun événement" not in page
 
 
 def test_audit_filters_offer_the_labelled_actions_without_reading_the_journal(

@@ -64,10 +64,11 @@ def events():
         query = query.where(func.lower(AuditEvent.actor).like(pattern, escape="\\"))
     if filters["action"]:
         query = query.where(AuditEvent.action == filters["action"])
-    page = _page()
+    asked = _page()
     # the journal grows with every read: counted up to COUNT_CAP, never read whole
     total = paging.count_at_most(db.session, query.with_only_columns(AuditEvent.id),
                                  COUNT_CAP)
+    page = paging.page_within(asked, total, PAGE_SIZE, COUNT_CAP)
     rows = db.session.scalars(
         query.order_by(AuditEvent.at.desc(), AuditEvent.id)
         .offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)
@@ -78,7 +79,7 @@ def events():
                               lambda t: labels.label("audit_object", t, default=t)),
         actions=_choices(labels.vocabulary("audit_action"), filters["action"],
                          lambda a: labels.audit_action(a)[0]),
-        pages=paging.Pages(page, total, PAGE_SIZE, COUNT_CAP, shown=len(rows)),
+        pages=paging.Pages(page, total, PAGE_SIZE, COUNT_CAP, shown=len(rows), asked=asked),
         detail_text=_detail_text,
     )
 
