@@ -262,11 +262,59 @@ def test_app_role_cannot_update_or_delete_audit_rows_in_postgresql(app, trail):
         assert count_every_tenant(AuditEvent) > 0
 
 
-def test_a_long_detail_is_cut_visibly():
-    from core.web.audit import DETAIL_SHOWN, _detail_text
+def test_a_long_detail_value_is_cut_visibly():
+    from core.web.audit import DETAIL_SHOWN, detail_items
 
-    short = {"field": "phone"}
-    assert _detail_text(short) == '{"field": "phone"}'
-    long = {"ids": [f"{i:036d}" for i in range(40)]}
-    shown = _detail_text(long)
-    assert len(shown) == DETAIL_SHOWN and shown.endswith("…")
+    [short] = detail_items("person.read", {"field": "phone"})
+    assert (short.label, short.text, short.value_is_code) == ("Champ", "phone", True)
+    [long] = detail_items("case.list", {"ids": [f"{i:036d}" for i in range(40)]})
+    assert len(long.text) == DETAIL_SHOWN and long.text.endswith("…")
+
+
+def test_a_detail_reads_as_french_labels_its_values_named_where_known(app):
+    """Keys in French, values named by their vocabulary (the part of a file read, a
+    case's states, where a read came from), yes/no and numbers in French, empty values
+    left out; a key or value without a name as recorded, marked as code."""
+    from core.web.audit import detail_items
+
+    with app.app_context():
+        read = detail_items("case.read", {"view": "synthesis", "surface": "api"})
+        moved = detail_items("case.transition", {"source": "intake", "target": "granted",
+                                                 "reason": "", "odd_key": "x_y"})
+        listed = detail_items("case.list", {"count": 1234, "page": 2, "ids": ["a", "b"]})
+        signed_in = detail_items("identity.password_sign_in", {"allowed": False})
+        org = detail_items("organisation.create", {"kind": "funder"})
+        from core import labels
+
+        states = labels.vocabulary("case_state")
+
+    def shown(items):
+        return [(i.label, i.text, i.key_is_code, i.value_is_code) for i in items]
+
+    assert shown(read) == [("Accès", "API", False, False),
+                           ("Partie consultée", "Synthèse", False, False)]
+    assert shown(moved) == [("odd_key", "x_y", True, True),  # no reason: left out
+                            ("Origine", states["intake"], False, False),
+                            ("Destination", states["granted"], False, False)]
+    assert shown(listed) == [("Nombre", "1\u202f234", False, False),
+                             ("Identifiants", "a, b", False, True),
+                             ("Page", "2", False, False)]
+    assert shown(signed_in) == [("Autorisé", "non", False, False)]
+    assert shown(org) == [("Type", labels.label("organisation_kind", "funder"), False, False)]
+
+
+def test_the_journal_shows_details_as_labelled_lists(client, users, login, trail, session,
+                                                     in_tenant, tenant):
+    with in_tenant(tenant):
+        ev = audit.record(session, "case.read", None, view="household", surface="api",
+                          plugin_key="raw")
+        ev.object_type, ev.object_id = "Case", str(uuid.uuid4())
+        session.commit()
+    login(client, users["manager"])
+    page = html.unescape(client.get("/t/alpha/admin/audit/?action=case.read").get_data(
+        as_text=True))
+    detail = page.split('<dl class="audit-detail">')[1].split("</dl>")[0]
+    assert "<dt>Accès :</dt> <dd>API</dd>" in detail
+    assert "<dt>Partie consultée :</dt> <dd>Foyer</dd>" in detail
+    assert "<dt><code>plugin_key</code> :</dt> <dd><code>raw</code></dd>" in detail
+    assert '{"' not in page  # no raw JSON
