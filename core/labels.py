@@ -28,7 +28,14 @@ from .models.accompaniment import (
     TIME_CATEGORY_LABELS,
 )
 from .models.appointment import APPOINTMENT_STATUS_LABELS, KIND_LABELS, MODE_LABELS
-from .models.audit import AUDIT_ACTION_LABELS, AUDIT_ACTION_PREFIXES, AUDIT_OBJECT_LABELS
+from .models.audit import (
+    AUDIT_ACTION_LABELS,
+    AUDIT_ACTION_PREFIXES,
+    AUDIT_DETAIL_LABELS,
+    AUDIT_OBJECT_LABELS,
+    AUDIT_SURFACE_LABELS,
+    AUDIT_VIEW_LABELS,
+)
 from .models.case import PURPOSE_LABELS, SOURCE_LABELS
 from .models.documents import DOCUMENT_STATUS_LABELS
 from .models.evaluation import CHARGE_CATEGORIES, RESOURCE_CATEGORIES
@@ -67,6 +74,9 @@ CORE: dict[str, Mapping] = {
     "audit_action": AUDIT_ACTION_LABELS,
     "audit_object": AUDIT_OBJECT_LABELS,
     "audit_action_prefix": AUDIT_ACTION_PREFIXES,
+    "audit_detail": AUDIT_DETAIL_LABELS,
+    "audit_view": AUDIT_VIEW_LABELS,
+    "audit_surface": AUDIT_SURFACE_LABELS,
 }
 
 _missing_logged: set[tuple[str, str]] = set()

@@ -58,18 +58,42 @@ def page_count(total: int, per_page: int, cap: int) -> int | None:
     return max((total + per_page - 1) // per_page, 1)
 
 
+def page_within(page: int, total: int, per_page: int, cap: int) -> int:
+    """The page to show when ``page`` is asked of ``total`` rows counted up to ``cap``:
+    ``page`` itself, or the last page when the list ends before it (an old link, a number
+    typed in the address: the end of the list, not an empty table under "page 50 of 9").
+    Beyond the cap the last page is unknown and ``page`` is kept."""
+    last = page_count(total, per_page, cap)
+    return page if last is None else min(page, last)
+
+
 @dataclass(frozen=True)
 class Pages:
     """Where page ``page`` stands in a list of ``total`` rows counted up to ``cap`` (a
-    ``total`` above ``cap`` means "more than ``cap``"), ``shown`` of them on this page.
+    ``total`` above ``cap`` means "more than ``cap``"), ``shown`` of them on this page;
+    ``asked`` is the page that was asked for when it lay past the last one (see
+    :func:`page_within`), the page shown being then the last.
 
-    Beyond the cap the last page is unknown: the pages go on while they are full."""
+    Beyond the cap the last page is unknown: the pages go on while they are full, and a
+    page asked past their end is empty (:attr:`past_end`)."""
 
     page: int
     total: int
     per_page: int
     cap: int
     shown: int
+    asked: int | None = None
+
+    @property
+    def moved(self) -> bool:
+        """The page asked for lay past the last one: the last is shown instead."""
+        return self.asked is not None and self.asked > self.page
+
+    @property
+    def past_end(self) -> bool:
+        """A page after the first with nothing on it: asked past the end of a list whose
+        last page is unknown (beyond the cap)."""
+        return self.page > 1 and self.shown == 0
 
     @property
     def beyond(self) -> bool:

@@ -4,6 +4,7 @@ or delete a row."""
 
 from __future__ import annotations
 
+import html
 import re
 import uuid
 
@@ -73,7 +74,11 @@ def test_audit_page_counts_up_to_a_cap_then_says_more(client, users, login, trai
     third = client.get("/t/alpha/admin/audit/?action=person.read&page=3"
                        ).get_data(as_text=True)
     assert "Page précédente" in third and "Page suivante" not in third
-    assert "Aucun événement" in third
+    # past the end of a list whose last page is unknown: said so, with the first page
+    assert ("Aucun événement sur cette page : la liste s'arrête avant."
+            in html.unescape(third))
+    assert "ne correspond à ces filtres" not in third
+    assert "La page 3 est vide" in third and "Revenir à la première page" in third
     monkeypatch.setattr(audit_page, "COUNT_CAP", 100)
     exact = client.get("/t/alpha/admin/audit/?action=person.update").get_data(as_text=True)
     assert "(1)</caption>" in exact and "Page suivante" not in exact
@@ -91,6 +96,24 @@ def test_audit_pages_share_the_case_list_pagination(client, users, login, trail,
     nav = second.split('<nav aria-label="Pages du journal">')[1].split("</nav>")[0]
     assert '<li aria-current="page">Page 2 / 2</li>' in nav
     assert 'rel="prev">Page précédente</a>' in nav and "Page suivante" not in nav
+
+
+def test_audit_page_asked_past_its_last_page_shows_the_last(client, users, login, trail,
+                                                            monkeypatch):
+    """``?page=50`` of a journal of 2 pages shows page 2 / 2 and says so, not an empty
+    table captioned "page 50 / 2"."""
+    from core.web import audit as audit_page
+
+    monkeypatch.setattr(audit_page, "PAGE_SIZE", 1)
+    login(client, users["manager"])
+    r = client.get("/t/alpha/admin/audit/?action=person.read&page=50")
+    page = html.unescape(r.get_data(as_text=True))
+    assert r.status_code == 200
+    assert "La page 50 n'existe pas : la liste s'arrête à la page 2, affichée" in page
+    assert "(2), page 2 / 2</caption>" in page and "50 /" not in page
+    assert '<li aria-current="page">Page 2 / 2</li>' in page
+    assert len(re.findall(r"<tr>\s*<td>.*?</tr>", page, flags=re.S)) == 1
+    assert "Aucun événement" not in page
 
 
 def test_audit_filters_offer_the_labelled_actions_without_reading_the_journal(
@@ -239,11 +262,59 @@ def test_app_role_cannot_update_or_delete_audit_rows_in_postgresql(app, trail):
         assert count_every_tenant(AuditEvent) > 0
 
 
-def test_a_long_detail_is_cut_visibly():
-    from core.web.audit import DETAIL_SHOWN, _detail_text
+def test_a_long_detail_value_is_cut_visibly():
+    from core.web.audit import DETAIL_SHOWN, detail_items
 
-    short = {"field": "phone"}
-    assert _detail_text(short) == '{"field": "phone"}'
-    long = {"ids": [f"{i:036d}" for i in range(40)]}
-    shown = _detail_text(long)
-    assert len(shown) == DETAIL_SHOWN and shown.endswith("…")
+    [short] = detail_items("person.read", {"field": "phone"})
+    assert (short.label, short.text, short.value_is_code) == ("Champ", "phone", True)
+    [long] = detail_items("case.list", {"ids": [f"{i:036d}" for i in range(40)]})
+    assert len(long.text) == DETAIL_SHOWN and long.text.endswith("…")
+
+
+def test_a_detail_reads_as_french_labels_its_values_named_where_known(app):
+    """Keys in French, values named by their vocabulary (the part of a file read, a
+    case's states, where a read came from), yes/no and numbers in French, empty values
+    left out; a key or value without a name as recorded, marked as code."""
+    from core.web.audit import detail_items
+
+    with app.app_context():
+        read = detail_items("case.read", {"view": "synthesis", "surface": "api"})
+        moved = detail_items("case.transition", {"source": "intake", "target": "granted",
+                                                 "reason": "", "odd_key": "x_y"})
+        listed = detail_items("case.list", {"count": 1234, "page": 2, "ids": ["a", "b"]})
+        signed_in = detail_items("identity.password_sign_in", {"allowed": False})
+        org = detail_items("organisation.create", {"kind": "funder"})
+        from core import labels
+
+        states = labels.vocabulary("case_state")
+
+    def shown(items):
+        return [(i.label, i.text, i.key_is_code, i.value_is_code) for i in items]
+
+    assert shown(read) == [("Accès", "API", False, False),
+                           ("Partie consultée", "Synthèse", False, False)]
+    assert shown(moved) == [("odd_key", "x_y", True, True),  # no reason: left out
+                            ("Origine", states["intake"], False, False),
+                            ("Destination", states["granted"], False, False)]
+    assert shown(listed) == [("Nombre", "1\u202f234", False, False),
+                             ("Identifiants", "a, b", False, True),
+                             ("Page", "2", False, False)]
+    assert shown(signed_in) == [("Autorisé", "non", False, False)]
+    assert shown(org) == [("Type", labels.label("organisation_kind", "funder"), False, False)]
+
+
+def test_the_journal_shows_details_as_labelled_lists(client, users, login, trail, session,
+                                                     in_tenant, tenant):
+    with in_tenant(tenant):
+        ev = audit.record(session, "case.read", None, view="household", surface="api",
+                          plugin_key="raw")
+        ev.object_type, ev.object_id = "Case", str(uuid.uuid4())
+        session.commit()
+    login(client, users["manager"])
+    page = html.unescape(client.get("/t/alpha/admin/audit/?action=case.read").get_data(
+        as_text=True))
+    detail = page.split('<dl class="audit-detail">')[1].split("</dl>")[0]
+    assert "<dt>Accès :</dt> <dd>API</dd>" in detail
+    assert "<dt>Partie consultée :</dt> <dd>Foyer</dd>" in detail
+    assert "<dt><code>plugin_key</code> :</dt> <dd><code>raw</code></dd>" in detail
+    assert '{"' not in page  # no raw JSON

@@ -3,6 +3,7 @@ conflicts, plugin errors, who sees what, tenant isolation."""
 
 from __future__ import annotations
 
+import html
 import re
 import types
 import uuid
@@ -415,6 +416,40 @@ def test_case_list_counts_up_to_a_cap_then_says_more(client, users, login, sessi
     # under the cap, the exact count and the number of pages, as before
     few = client.get("/t/alpha/cases/?date_to=2026-01-03").get_data(as_text=True)
     assert "3 dossiers." in few and "Page suivante" not in few
+
+
+def test_case_list_asked_past_its_last_page_shows_the_last(client, users, login, session,
+                                                          tenant, in_tenant, monkeypatch):
+    """``?page=50`` of 3 pages (an old link, a typed number) shows page 3 of 3 and says
+    so, not an empty list under "page 50 sur 3"; by POST (a name searched) too. Beyond
+    the cap, where the last page is unknown, a page past the end says it is empty and
+    links back to the first page."""
+    from core.web import cases as case_pages
+
+    monkeypatch.setattr(case_pages, "PER_PAGE", 3)
+    with in_tenant(tenant):
+        for i in range(7):
+            person = cases.create_person(session, cases.PersonData(f"P{i}", f"Nom{i:02d}"))
+            cases.open_case(session, person, "health", "300", tenant=tenant,
+                            intake_date=date(2026, 1, 1 + i))
+        session.commit()
+    login(client, users["secretary"])
+    for far in (client.get("/t/alpha/cases/?page=50"),
+                client.post("/t/alpha/cases/", data={"q": "nom", "page": "50"})):
+        page = html.unescape(far.get_data(as_text=True))
+        assert far.status_code == 200
+        assert "7 dossiers, page 3 sur 3." in page and "dossiers, page 50" not in page
+        assert ("La page 50 n'existe pas : la liste s'arrête à la page 3, affichée"
+                " ci-dessous.") in page
+        assert page.count("Nom00") == 1  # the oldest case, alone on the last page
+        assert '<li aria-current="page">Page 3 / 3</li>' in page
+        assert "Page suivante" not in page and "Aucun dossier" not in page
+    monkeypatch.setattr(case_pages, "COUNT_CAP", 4)
+    empty = html.unescape(client.get("/t/alpha/cases/?page=9").get_data(as_text=True))
+    assert "Plus de 4 dossiers, page 9." in empty
+    assert "La page 9 est vide : la liste s'arrête avant." in empty
+    assert 'href="/t/alpha/cases/?page=1" rel="first">Revenir à la première page' in empty
+    assert "Aucun dossier ne correspond" not in empty
 
 
 def test_case_list_writes_its_count_in_french(client, users, login, monkeypatch):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.paging import Pages, page_count
+from core.paging import Pages, page_count, page_within
 
 
 @pytest.mark.parametrize(("total", "expected"), [
@@ -51,3 +51,26 @@ def test_beyond_the_cap_pages_go_on_while_they_are_full():
     assert short.has_previous and not short.has_next
     past_the_end = Pages(page=9, total=5, per_page=2, cap=4, shown=0)
     assert not past_the_end.has_next
+
+
+@pytest.mark.parametrize(("asked", "expected"), [(1, 1), (2, 2), (3, 3), (4, 3), (50, 3)])
+def test_a_page_past_the_last_is_the_last(asked, expected):
+    assert page_within(asked, 7, 3, 100) == expected
+
+
+def test_beyond_the_cap_the_page_asked_is_kept():
+    assert page_within(50, 101, 3, 100) == 50
+
+
+def test_pages_say_when_the_last_was_shown_for_a_page_past_it():
+    moved = Pages(page=9, total=220, per_page=25, cap=10_000, shown=20, asked=50)
+    assert moved.moved and not moved.past_end and not moved.has_next
+    asked_there = Pages(page=9, total=220, per_page=25, cap=10_000, shown=20, asked=9)
+    assert not asked_there.moved
+    assert not Pages(page=2, total=30, per_page=25, cap=10_000, shown=5).moved
+
+
+def test_an_empty_page_beyond_the_cap_is_past_the_end():
+    assert Pages(page=9, total=5, per_page=2, cap=4, shown=0).past_end
+    assert not Pages(page=4, total=5, per_page=2, cap=4, shown=1).past_end
+    assert not Pages(page=1, total=0, per_page=25, cap=10_000, shown=0).past_end

@@ -72,3 +72,34 @@ def test_synthesis_pages(client, login, users, case, session, tenant, in_tenant)
     assert client.get(f"/t/alpha/cases/{case.id}/synthesis/").status_code == 403
     login(client, users["lender_agent"])
     assert client.get(f"/t/alpha/cases/{case.id}").status_code == 404
+
+
+def test_the_panel_names_each_versions_author_by_name(client, login, users, case, session,
+                                                      tenant, in_tenant):
+    """The case page's synthesis names who wrote each version by their full name, as the
+    interviews do; the e-mail only for a user without a name, or a version whose author
+    is not a user any more (the e-mail it was signed with)."""
+    from core.models import User
+
+    worker, manager = users["social_worker"], users["manager"]
+    with in_tenant(tenant):
+        c = session.get(Case, (tenant.id, case.id))
+        synthesis.write(session, c, TEXT, worker)
+        second = synthesis.write(session, c, {**TEXT, "prospects": "CDI signé."}, manager)
+        session.flush()
+        second.written_by_id = None  # its author's account is gone: the signed e-mail
+        synthesis.write(session, c, {**TEXT, "prospects": "Permis obtenu."}, worker)
+        session.commit()
+    login(client, users["social_worker"])
+    page = client.get(f"/t/alpha/cases/{case.id}").get_data(as_text=True)
+    panel = page.split('id="synthese-titre"')[1].split("</section>")[0]
+    assert f"par {worker.full_name}</p>" in panel  # version 3, the newest
+    assert "Version 2, " in panel and f"par {manager.email}</h3>" in panel
+    assert f"par {worker.full_name}</h3>" in panel  # version 1
+    assert worker.email not in panel
+    with in_tenant(tenant):
+        session.get(User, (tenant.id, worker.id)).full_name = ""
+        session.commit()
+    panel = client.get(f"/t/alpha/cases/{case.id}").get_data(as_text=True).split(
+        'id="synthese-titre"')[1].split("</section>")[0]
+    assert f"par {worker.email}</p>" in panel

@@ -13,6 +13,7 @@ from .. import audit, row_views, workflow
 from ..errors import UserError
 from ..models import Case, Synthesis
 from ..policy import SOCIAL_WORKERS
+from . import worker_names
 
 #: The four subjects, in order, with their French titles.
 SUBJECTS = (
@@ -46,6 +47,16 @@ _VERSION_VIEWS = row_views.statement(
 def version_rows(session, case) -> list:
     """:func:`versions` as read-only rows (``core.row_views``), for the pages."""
     return row_views.read(session, _VERSION_VIEWS, {"case_id": case.id}, Synthesis)
+
+
+def authors(session, rows, known=()) -> dict[int, str]:
+    """``{version number: who wrote it}`` for the versions ``rows``: the author's full
+    name (their e-mail when they have none, as for the interviews), from ``known`` (users
+    the page has read already) or read in one query; the e-mail the version was signed
+    with when its author is not a user of the tenant (any more)."""
+    names = worker_names(session, (row.written_by_id for row in rows), known)
+    return {row.number: names.get(row.written_by_id) or row.written_by_label.split(":")[-1]
+            for row in rows}
 
 
 def versions(session, case: Case) -> list[Synthesis]:

@@ -168,3 +168,56 @@ AUDIT_ACTION_PREFIXES = {
     "suggestion": "Suggestion", "tenant": "Territoire", "token": "Jeton d'API",
     "user": "Compte utilisateur", "workshop": "Atelier",
 }
+
+#: French names of the keys of an audit row's detail (vocabulary ``audit_detail``;
+#: plugins name theirs with ``ccas_labels``). The journal shows a detail as a list of
+#: these names and their values; a key without a name is shown as recorded, as a code.
+AUDIT_DETAIL_LABELS = {
+    "activity": "Activité", "allowed": "Autorisé", "already_imported": "Déjà importés",
+    "attachment": "Pièce jointe", "batch": "Lot", "capacity": "Places", "case": "Dossier",
+    "case_id": "Dossier", "category": "Catégorie", "channel": "Canal", "code": "Code",
+    "codes": "Codes", "consent": "Accord de la personne", "content_type": "Type de fichier",
+    "count": "Nombre", "created": "Créés", "duration": "Durée", "email": "Adresse e-mail",
+    "field": "Champ", "fields": "Champs", "file": "Fichier", "files": "Fichiers",
+    "format": "Format", "ids": "Identifiants", "interview": "Entretien", "kind": "Type",
+    "label": "Libellé", "loan": "Prêt", "loan_months": "Durée du prêt (mois)",
+    "member": "Membre du foyer", "message": "Message", "method": "Méthode",
+    "minutes": "Minutes", "months": "Mois", "name": "Nom", "new": "Nouvelle valeur",
+    "new_ids": "Nouveaux identifiants", "number": "Numéro", "old": "Ancienne valeur",
+    "on": "Date", "page": "Page", "plugin": "Extension", "provider": "Fournisseur d'identité",
+    "reason": "Motif", "reference": "Référence", "rejected": "Refusés",
+    "relationship": "Lien avec la personne", "role": "Rôle", "rows": "Lignes",
+    "settings": "Réglages", "signed_on": "Signé le", "size": "Taille", "slug": "Adresse courte",
+    "source": "Origine", "status": "Statut", "surface": "Accès", "target": "Destination",
+    "task": "Tâche", "tenant": "Territoire", "theme": "Thème", "title": "Titre",
+    "to": "Destinataire", "url": "Adresse", "version": "Version", "view": "Partie consultée",
+    "what": "Données", "worker": "Travailleur social", "workshop_session": "Séance d'atelier",
+    "year": "Année",
+}
+
+#: The part of a file read (detail ``view``, or ``page`` when it names one; vocabulary
+#: ``audit_view``).
+AUDIT_VIEW_LABELS = {
+    "accompaniment": "Accompagnement", "appointment": "Rendez-vous",
+    "appointment_book": "Prise de rendez-vous", "appointment_ics": "Rendez-vous (agenda)",
+    "budget": "Budget", "documents": "Pièces", "documents_letter": "Courrier de pièces",
+    "documents_letter_pdf": "Courrier de pièces (PDF)", "history": "Historique",
+    "household": "Foyer", "interview": "Entretien", "notice": "Notice d'information",
+    "privacy": "Données personnelles", "suggestions": "Suggestions",
+    "summary": "Fiche de synthèse", "summary.pdf": "Fiche de synthèse (PDF)",
+    "synthesis": "Synthèse",
+}
+
+#: Where a read came from (detail ``surface``; vocabulary ``audit_surface``).
+AUDIT_SURFACE_LABELS = {"page": "Site", "api": "API"}
+
+#: The vocabulary of a detail's values, by key, or by ``action:key`` where the key's
+#: values depend on the action (a case's states, a referral's statuses). A value without
+#: a label in it is shown as recorded.
+AUDIT_DETAIL_VALUES = {
+    "view": "audit_view", "page": "audit_view", "surface": "audit_surface",
+    "role": "role", "channel": "channel", "activity": "activity",
+    "case.transition:source": "case_state", "case.transition:target": "case_state",
+    "referral.status:source": "referral_status", "referral.status:target": "referral_status",
+    "organisation.create:kind": "organisation_kind",
+}

@@ -87,12 +87,16 @@ def case_list():
             setattr(filters, name, cases.parse_date(args.get(name), name))
         except UserError as exc:
             errors[name] = [exc.message]
-    page = paging.page_from(args.get("page"))
+    asked = page = paging.page_from(args.get("page"))
     sort = sorting.sort_from(args, cases.case_sort_spec())
     try:
         # a count that stops at COUNT_CAP: a page's cost must not grow with the tenant
         rows, total = cases.list_cases(db.session, _role(), filters, page, PER_PAGE,
                                        sort=sort, count_cap=COUNT_CAP)
+        page = paging.page_within(asked, total, PER_PAGE, COUNT_CAP)
+        if page != asked:  # past the last page (an old link): the last one instead
+            rows, total = cases.list_cases(db.session, _role(), filters, page, PER_PAGE,
+                                           sort=sort, count_cap=COUNT_CAP)
     except UserError as exc:
         errors.update(_field_errors(exc))
         rows, total = [], 0
@@ -103,7 +107,7 @@ def case_list():
              if k not in ("page", "csrf_token", "sort", "dir") and v}
     return render_template(
         "cases/list.html", rows=rows, query=query,
-        pages=paging.Pages(page, total, PER_PAGE, COUNT_CAP, shown=len(rows)),
+        pages=paging.Pages(page, total, PER_PAGE, COUNT_CAP, shown=len(rows), asked=asked),
         page_query={**query, **sort.params()}, sorting=sort,
         filters=filters, args=args, errors=errors, states=workflow.current().labels(),
         purposes=PURPOSE_LABELS, workers=cases.social_workers(db.session)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import uuid
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -63,5 +63,8 @@ def edit(case_id: uuid.UUID):
 def _synthesis_helpers():
     return {
         "synthesis_versions": lambda case: synthesis.version_rows(db.session, case),
+        # the case page's workers (read already) name most authors without a query
+        "synthesis_authors": lambda rows: synthesis.authors(
+            db.session, rows, g.get("ccas_case_workers") or ()),
         "synthesis_subjects": synthesis.SUBJECTS,
     }

@@ -134,14 +134,16 @@ def demo_data(session, rng, cases, today: date) -> dict:
 def _write_off(rng, loan: dict, calls: dict, today: date, recoveries: list,
                shares: list) -> None:
     """A default declared two months ago or more is written off a month later; half of
-    the written-off loans see some money recovered, returned pro rata."""
+    the written-off loans see some money recovered, returned pro rata, and always the
+    first one, so that every demo shows a recovery whatever day it is built on."""
     declared = loan["default_declared_on"]
     if declared + timedelta(days=60) > today:
         return
     written_off = declared + timedelta(days=rng.randint(25, 40))
     loan["written_off_on"] = written_off
     loss = loan["default_outstanding"]
-    if rng.random() < 0.5 or loss <= 0:
+    draw = rng.random()  # drawn for every loan, the first included
+    if loss <= 0 or (recoveries and draw < 0.5):
         return
     received = min(today, written_off + timedelta(days=rng.randint(15, 120)))
     amount = (loss * Decimal(rng.randint(10, 30)) / 100).quantize(Decimal("0.01"))

@@ -19,6 +19,36 @@ from core.testing import browser as browser_launch
 CHROMIUM = browser_launch.chromium()
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 BLOCKING_IMPACTS = {"serious", "critical"}
+#: The captions of the page's scrolling tables (``.table-wrap``, or the table itself on a
+#: phone) whose text is not whole within what is shown of them (the wrapper's and the
+#: table's boxes, the window), the table scrolled to its start, then to its end. A
+#: visually hidden caption (read by screen readers only) is not looked at.
+CAPTIONS_OUT_OF_VIEW = """() => {
+  const out = [];
+  for (const wrap of document.querySelectorAll('.table-wrap')) {
+    const caption = wrap.querySelector('caption');
+    if (!caption || caption.getBoundingClientRect().width <= 1) continue;  // none, or hidden
+    const table = caption.closest('table');
+    const scrollers = [wrap, table];
+    for (const where of ['start', 'end']) {
+      for (const s of scrollers) s.scrollLeft = where === 'start' ? 0 : s.scrollWidth;
+      const boxes = scrollers.map(s => s.getBoundingClientRect());
+      const left = Math.max(0, ...boxes.map(b => b.left));
+      const right = Math.min(document.documentElement.clientWidth, ...boxes.map(b => b.right));
+      const range = document.createRange();
+      range.selectNodeContents(caption);
+      const cut = [...range.getClientRects()].filter(
+        r => r.width && (r.left < left - 1 || r.right > right + 1));
+      if (cut.length) {
+        out.push(`${caption.innerText.trim()} (${where}: ${Math.round(cut[0].left)} to `
+                 + `${Math.round(cut[0].right)} px, shown ${Math.round(left)} to `
+                 + `${Math.round(right)} px)`);
+      }
+    }
+    for (const s of scrollers) s.scrollLeft = 0;
+  }
+  return out;
+}"""
 
 
 def pytest_collection_modifyitems(config, items):
@@ -89,6 +119,11 @@ class Browser:
         self.checked.append(self.page.url)
         if name:
             self.screenshot(name)
+
+    def captions_out_of_view(self) -> list[str]:
+        """The captions of the page's tables that a narrow screen cuts: their text must
+        stay whole within the table's scrolling wrapper, however far it is scrolled."""
+        return self.page.evaluate(CAPTIONS_OUT_OF_VIEW)
 
     def screenshot(self, name: str) -> None:
         if os.environ.get("CCAS_SCREENSHOTS"):

@@ -4,7 +4,8 @@ following links (one page per route), read as a person would.
 A page fails on: a visible code (``snake_case``, an English report key or status), a
 code the page marks as having no label (``data-unlabelled``: an audit action or object type), an
 ``org:`` or uuid identifier, a sum of euros with a decimal point, a "(s)" plural,
-marshmallow's English; at 375 px it must not scroll sideways; axe must find nothing
+marshmallow's English; at 375 px it must not scroll sideways nor cut a table's caption
+(at 1280 px no table's wrapper squeezed); axe must find nothing
 serious or critical (the ``Browser.check`` of conftest), one ``h1`` and a title. The
 pages crawled per role are printed (``-s``) for the notes.
 """
@@ -23,7 +24,7 @@ from core import demo
 from core.app import create_app
 from core.db import db
 
-from .conftest import Browser
+from .conftest import CAPTIONS_OUT_OF_VIEW, Browser
 
 # One database is enough for what a page says (CI runs the suite on both): SQLite only.
 pytestmark = pytest.mark.skipif(bool(os.environ.get("CCAS_TEST_POSTGRES_URL")),
@@ -59,6 +60,11 @@ VISIBLE_TEXT = """() => { const body = document.body.cloneNode(true);
 # ``core.web.filters.audit_action``): its French default reads well, so only the mark
 # tells that a label is missing.
 UNLABELLED = "els => els.map(e => e.dataset.unlabelled)"
+# The scrolling wrappers of tables squeezed narrower than 10rem at 1280 px (a wrapper's
+# width must come from its container, never from what it holds: see ccas.css).
+SQUEEZED_TABLES = """() => [...document.querySelectorAll('.table-wrap')]
+  .filter(w => w.getClientRects().length && w.getBoundingClientRect().width < 160)
+  .map(w => (w.querySelector('caption') || w).innerText.trim().slice(0, 60))"""
 SKIP = re.compile(r"/(logout|deconnexion)\b|\.(pdf|csv|xlsx|json|md|zip|ics|txt)\b|/export|"
                   r"/telecharger|format=|/api/|/password/|/login")
 ID_SEGMENT = re.compile(r"/(?:[0-9a-f]{8}-[0-9a-f-]{27}|[0-9a-f]{32}|\d+|\d{4}-\d{5})(?=/|$)")
@@ -153,11 +159,17 @@ def crawl(browser: Browser, start: str) -> tuple[list[str], dict[str, list[str]]
         unlabelled = sorted(set(page.eval_on_selector_all("[data-unlabelled]", UNLABELLED)))
         if unlabelled:
             found.append(f"sans libellé: {unlabelled[:5]}")
+        squeezed = page.evaluate(SQUEEZED_TABLES)
+        if squeezed:
+            found.append(f"tableau écrasé à 1280 px: {squeezed[:3]}")
         page.set_viewport_size({"width": 375, "height": 740})
         width = page.evaluate("document.documentElement.scrollWidth")
+        cut = page.evaluate(CAPTIONS_OUT_OF_VIEW)
         page.set_viewport_size({"width": 1280, "height": 900})
         if width > 375:
             found.append(f"défilement horizontal à 375 px ({width} px)")
+        if cut:
+            found.append(f"légende de tableau coupée à 375 px: {cut[:3]}")
         if found:
             problems[route] = found
         for href in page.eval_on_selector_all(

@@ -1,5 +1,6 @@
 """Journey of a partner referrer: signs in, refers a person through the portal, the CCAS
-accepts, and the referrer later sees the new status; the portal at 375 px wide."""
+accepts, and the referrer later sees the new status; the portal at 375 px wide (the form,
+then the list, whose tables scroll sideways under captions that stay readable)."""
 
 from __future__ import annotations
 
@@ -75,6 +76,16 @@ def test_the_referral_portal_is_usable_at_375_pixels(mobile_browser, users):
     expect(page.get_by_role("status")).to_contain_text("Orientation envoyée")
     assert page.evaluate("document.documentElement.scrollWidth") <= 375
     mobile_browser.check()
+    # the list of referrals: its tables scroll sideways inside their wrapper, their
+    # captions stay whole on the screen
+    mobile_browser.goto("/t/alpha/orientations/")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    wide = page.locator("#table-envoyees")
+    assert wide.evaluate("t => t.scrollWidth") > 375  # wider than the screen, it scrolls
+    assert wide.evaluate("t => [t, t.parentElement].some(s => s.scrollWidth > s.clientWidth)")
+    assert wide.locator("caption").inner_text().startswith("Orientations envoyées")
+    assert mobile_browser.captions_out_of_view() == []
+    mobile_browser.screenshot("prescripteur-orientations-mobile")
 
 
 def test_a_double_submitted_referral_creates_one_record(browser, users, session, tenant,
