@@ -87,7 +87,8 @@ SELECT id, first_name, last_name, birth_date, relationship FROM household_member
 WHERE tenant_id = :tenant_id AND person_id = :person_id
 ORDER BY birth_date IS NULL, birth_date, created_at"""
 SYNTHESES_SQL = """
-SELECT number, request, project, resources, prospects, written_at, written_by_label
+SELECT number, request, project, resources, prospects, written_at, written_by_id,
+       written_by_label
 FROM case_syntheses WHERE tenant_id = :tenant_id AND case_id = :case_id
 ORDER BY number DESC"""
 FILES_SQL = """
@@ -349,6 +350,19 @@ class CasePage:
             versions = [SimpleNamespace(**{**r, "written_at": _aware(r["written_at"])})
                         for r in conn.execute(self.cq_syntheses, p).mappings()] \
                 if "synthesis/_panel.html" in templates else []
+            # each version's author by name (``synthesis.authors``): from the workers
+            # read above, the others read, else the e-mail the version was signed with
+            writers = {_uuid(v.written_by_id) for v in versions if v.written_by_id}
+            writer_names = {_uuid(w[0]): w[1] or w[2] for w in workers
+                            if _uuid(w[0]) in writers}
+            if writers - set(writer_names):
+                writer_names.update((_uuid(r[0]), r[1] or r[2]) for r in conn.execute(
+                    self.cq_authors, {"tenant_id": tenant.id,
+                                      "ids": sorted(writers - set(writer_names))}))
+            synthesis_authors = {
+                v.number: writer_names.get(_uuid(v.written_by_id) if v.written_by_id
+                                           else None) or v.written_by_label.split(":")[-1]
+                for v in versions}
             files = [self._file(r) for r in conn.execute(self.cq_files, p).mappings()] \
                 if "documents/_files.html" in templates else []
             appointments = conn.execute(self.cq_appointments, p).all() \
@@ -401,7 +415,8 @@ class CasePage:
         blocks.sort(key=lambda b: b[0])
 
         self.case_data = {
-            "documents": docs, "members": members, "versions": versions, "files": files,
+            "documents": docs, "members": members, "versions": versions,
+            "synthesis_authors": synthesis_authors, "files": files,
             "appointments": [self._appointment(r, case) for r in appointments],
             "suggestions": [self._suggestion(r) for r in suggestions],
             "accompaniment": self._accompaniment(follow_ups, plan, tasks, today),
@@ -631,6 +646,7 @@ class CasePage:
             "household_co_borrower_editable": lambda case: (
                 case.state not in self.locked_states and case.state not in c["terminal"]),
             "synthesis_versions": lambda _case: data("versions"),
+            "synthesis_authors": lambda _rows: data("synthesis_authors"),
             "notice_current_version": lambda: c["notice_version"],
             "case_appointments": lambda _case: data("appointments"),
             "appointment_staff_minutes": staff_minutes,
