@@ -227,8 +227,6 @@ def listed_referrals(session, user, limit: int, status: ReferralStatus | None = 
     if after is not None:
         params["at"], params["rid"] = after
     stmt = _listed_statement(staff, status is not None, since is not None, after is not None)
-    if session.new or session.dirty or session.deleted:
-        session.flush()  # as the ORM's read would (autoflush)
     views = []
     for row in tenancy.scoped_rows(session, stmt, params):
         values = row._asdict()

@@ -57,8 +57,7 @@ def statement(model, *criteria, order_by=()):
 def read(session, stmt, params: dict, model) -> list:
     """The rows of ``stmt`` (from :func:`statement`) for the current tenant, as views of
     ``model``. The session's pending changes are flushed first, as an ORM read would
-    (a page rendered after a refused form shows what the request wrote so far)."""
-    if session.autoflush and (session.new or session.dirty or session.deleted):
-        session.flush()
+    (a page rendered after a refused form shows what the request wrote so far; by
+    ``core.tenancy.scoped_rows``)."""
     view = view_of(model)
     return [view(**row._asdict()) for row in tenancy.scoped_rows(session, stmt, params)]

@@ -41,8 +41,17 @@ from sqlalchemy.sql.elements import (
     BindParameter,
     BooleanClauseList,
     TextClause,
+    quoted_name,
 )
-from sqlalchemy.sql.selectable import Alias, Exists, FromClause, Join, ScalarSelect, SelectBase
+from sqlalchemy.sql.selectable import (
+    Alias,
+    Exists,
+    FromClause,
+    Join,
+    ScalarSelect,
+    Select,
+    SelectBase,
+)
 
 from . import rawsql
 from .models.base import TenantScoped, is_tenant_model
@@ -280,7 +289,14 @@ def scoped_select(stmt):
     without a match). A statement that would read a tenant table any other way (in a
     subquery, in a scalar select of its columns or its ``WHERE``, in SQL text, on the
     right of an outer join without its criterion) is refused, and so is one that reads no
-    tenant table: a tenant table can never be read without its criterion."""
+    tenant table: a tenant table can never be read without its criterion. SQL written
+    outside the expression language is refused too: prefixes, suffixes and hints, custom
+    operators, names rendered unquoted. Global tables (no ``tenant_id``) joined to tenant
+    tables are read whole, as any query reads them: the wall is about tenant rows."""
+    if not isinstance(stmt, Select):
+        raise TypeError(f"scoped_select() takes a SELECT, not {type(stmt).__name__}")
+    if stmt._prefixes or stmt._suffixes or stmt._hints or stmt._statement_hints:
+        raise TypeError("scoped_select(): no prefix, suffix or hint (SQL text)")
     leaves: list[Table] = []
     in_where = _from_tables(stmt.get_final_froms(), leaves)
     if not any(_is_tenant_table(t) for t in leaves):
@@ -299,9 +315,16 @@ def scoped_select(stmt):
         if isinstance(element, Table) and element not in leaves \
                 and not any(element is t for t in aliased_tables):
             raise TypeError(f"scoped_select(): {element.name} is read outside the FROM")
-        if isinstance(element, TextClause) or getattr(element, "is_literal", False):
+        if isinstance(element, TextClause) or getattr(element, "is_literal", False) \
+                or _unquoted(getattr(element, "name", None)) \
+                or isinstance(getattr(element, "operator", None), operators.custom_op):
             raise TypeError("scoped_select(): no SQL text (it could read any table)")
     return stmt.where(*(t.c.tenant_id == bindparam(TENANT_PARAM) for t in in_where))
+
+
+def _unquoted(name) -> bool:
+    """A name the compiler writes as it is, unquoted (``quoted_name(..., quote=False)``)."""
+    return isinstance(name, quoted_name) and name.quote is False
 
 
 def _is_table_alias(clause) -> bool:
@@ -394,11 +417,21 @@ def adopt(session: Session, model, values):
 
 def scoped_rows(session: Session, stmt, params: dict | None = None) -> list:
     """The rows of ``stmt`` (built by :func:`scoped_select`) for the current tenant, on
-    the session's connection and in its transaction (PostgreSQL: carrying the tenant)."""
+    the session's connection and in its transaction (PostgreSQL: carrying the tenant),
+    after the session's pending changes (:func:`autoflush`)."""
     tenant_id = require_tenant_id()
+    autoflush(session)
     _sync_guc(session)
     return session.connection().execute(
         stmt, {**(params or {}), TENANT_PARAM: tenant_id}).all()
+
+
+def autoflush(session: Session) -> None:
+    """Flush the session's pending changes before a Core read, as the ORM's autoflush does
+    before its own reads (not inside ``session.no_autoflush``): the read sees what the
+    request wrote so far, and an object deleted in the session is not found again."""
+    if session.autoflush and (session.new or session.dirty or session.deleted):
+        session.flush()
 
 
 @functools.cache
@@ -441,3 +474,17 @@ def scoped_update(session: Session, table: Table, where: dict, values: dict) -> 
         TENANT_PARAM: tenant_id, **{f"where_{k}": v for k, v in where.items()},
         **{f"value_{k}": v for k, v in values.items()}})
     return result.rowcount
+
+
+def global_select(stmt):
+    """``stmt``, a Core ``SELECT`` of global tables only (``tenants``: a page resolving its
+    tenant from the URL), checked once at build: one reading a tenant table is refused
+    (those go through :func:`scoped_select`). Run by :func:`global_rows`."""
+    if any(isinstance(e, Table) and _is_tenant_table(e) for e in visitors.iterate(stmt)):
+        raise TypeError("global_select() reads global tables only")
+    return stmt
+
+
+def global_rows(session: Session, stmt, params: dict | None = None) -> list:
+    """The rows of ``stmt`` (built by :func:`global_select`) on the session's connection."""
+    return session.connection().execute(stmt, params or {}).all()

@@ -15,9 +15,12 @@ from sqlalchemy import (
     select,
     text,
     true,
+    union,
     update,
 )
+from sqlalchemy import column as sql_column
 from sqlalchemy.orm import aliased
+from sqlalchemy.sql.elements import quoted_name
 
 from core import rawsql, tenancy
 from core.models import ApiToken, Organisation, Tenant, User, tenant_tables
@@ -444,6 +447,16 @@ def test_a_scoped_core_read_refuses_a_tenant_table_read_without_its_criterion():
             orgs, or_(orgs.c.id == users.c.organisation_id,
                       orgs.c.tenant_id == bindparam(tenancy.TENANT_PARAM)))),
         select(users.c.email).select_from(users.join(orgs, true(), full=True)),
+        # SQL text by other doors: suffixes, prefixes, hints, custom operators, raw names
+        select(users.c.tenant_id).suffix_with("UNION SELECT tenant_id FROM users"),
+        select(users.c.tenant_id).prefix_with("/* any */"),
+        select(users.c.tenant_id).with_hint(users, "INDEXED BY x"),
+        select(users.c.tenant_id).with_statement_hint("anything"),
+        select(users.c.tenant_id).where(users.c.email.op("IS NULL) OR 1=1 OR (1 =")(
+            users.c.email)),
+        select(users.c.tenant_id, sql_column(quoted_name("(SELECT 1 FROM users)", False))),
+        select(users.c.email.label(quoted_name("x FROM users --", False))),
+        union(select(users.c.email), select(users.c.email)),
         # the table of an alias read raw in a subquery
         select(users.c.email).select_from(users.join(orgs.alias("o"), true()))
         .where(users.c.organisation_id.in_(select(orgs.c.id))),
@@ -451,6 +464,28 @@ def test_a_scoped_core_read_refuses_a_tenant_table_read_without_its_criterion():
     for stmt in refused:
         with pytest.raises(TypeError):
             tenancy.scoped_select(stmt)
+
+
+def test_a_scoped_core_read_flushes_pending_changes_first(session, two, in_tenant):
+    """As the ORM's autoflush: a row deleted in the session is not found again, a change
+    not yet flushed is read; not inside ``no_autoflush``."""
+    users = User.__table__
+    stmt = tenancy.scoped_select(select(users.c.full_name))
+    a_user = two[2]
+    with in_tenant(two[0]):
+        a_user.full_name = "Pending"
+        with session.no_autoflush:
+            assert [r.full_name for r in tenancy.scoped_rows(session, stmt)] != ["Pending"]
+        assert [r.full_name for r in tenancy.scoped_rows(session, stmt)] == ["Pending"]
+        session.delete(a_user)
+        assert tenancy.scoped_rows(session, stmt) == []
+        session.rollback()
+
+
+def test_a_global_core_read_refuses_tenant_tables():
+    assert tenancy.global_select(select(Tenant.__table__.c.slug)) is not None
+    with pytest.raises(TypeError):
+        tenancy.global_select(select(Tenant.__table__.c.slug, User.__table__.c.email))
 
 
 @contextmanager

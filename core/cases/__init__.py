@@ -363,8 +363,6 @@ def get_case(session, case_id, role: str, page: bool = False) -> Case:
     except ValueError as exc:
         raise NotFound("Ce dossier") from exc
     if role in CCAS_STAFF:
-        if session.new or session.dirty or session.deleted:
-            session.flush()  # as the ORM's read would (autoflush)
         found = tenancy.scoped_rows(session, _CASE_PAGE_ROW if page else _CASE_ROW,
                                     {"case_id": key})
         case = _adopted_case(session, found[0], page) if found else None

@@ -27,18 +27,18 @@ def current_tenant() -> Tenant | None:
 
 #: The tenant of a page's URL, built once (every page reads it): a Core read of the global
 #: ``tenants`` table, the row adopted as a loaded object (``core.adopted_rows``).
-_TENANT_BY_SLUG = select(*adopted_rows.columns(Tenant, "tenant_")).where(
-    Tenant.__table__.c.slug == bindparam("slug"))
+_TENANT_BY_SLUG = tenancy.global_select(select(*adopted_rows.columns(Tenant, "tenant_")).where(
+    Tenant.__table__.c.slug == bindparam("slug")))
 
 
 def _resolve(endpoint, values) -> None:
     if not values or "tenant" not in values:
         return
     slug = values.pop("tenant")
-    row = db.session.connection().execute(_TENANT_BY_SLUG, {"slug": slug}).first()
-    if row is None:
+    found = tenancy.global_rows(db.session, _TENANT_BY_SLUG, {"slug": slug})
+    if not found:
         abort(404)
-    tenant = adopted_rows.adopted(db.session, Tenant, "tenant_", row)
+    tenant = adopted_rows.adopted(db.session, Tenant, "tenant_", found[0])
     g.tenant = tenant
     g.ccas_tenant_token = tenancy.set_request_tenant(tenant.id)
     accounts.ensure_not_suspended(tenant)
