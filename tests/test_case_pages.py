@@ -392,6 +392,16 @@ def test_case_list_filters_searches_and_paginates(client, users, login, session,
     assert bad.status_code == 422 and "Date invalide" in bad.get_data(as_text=True)
 
 
+def _seven_cases(session, tenant, in_tenant) -> None:
+    """Seven cases (Nom00 … Nom06) received on 1 to 7 January 2026."""
+    with in_tenant(tenant):
+        for i in range(7):
+            person = cases.create_person(session, cases.PersonData(f"P{i}", f"Nom{i:02d}"))
+            cases.open_case(session, person, "health", "300", tenant=tenant,
+                            intake_date=date(2026, 1, 1 + i))
+        session.commit()
+
+
 def test_case_list_counts_up_to_a_cap_then_says_more(client, users, login, session, tenant,
                                                      in_tenant, monkeypatch):
     """The list counts at most ``COUNT_CAP`` + 1 matching cases (a page's cost must not
@@ -400,12 +410,7 @@ def test_case_list_counts_up_to_a_cap_then_says_more(client, users, login, sessi
 
     monkeypatch.setattr(case_pages, "COUNT_CAP", 4)
     monkeypatch.setattr(case_pages, "PER_PAGE", 3)
-    with in_tenant(tenant):
-        for i in range(7):
-            person = cases.create_person(session, cases.PersonData(f"P{i}", f"Nom{i:02d}"))
-            cases.open_case(session, person, "health", "300", tenant=tenant,
-                            intake_date=date(2026, 1, 1 + i))
-        session.commit()
+    _seven_cases(session, tenant, in_tenant)
     login(client, users["secretary"])
     first = client.get("/t/alpha/cases/").get_data(as_text=True)
     assert "Plus de 4 dossiers, page 1." in first and "Page suivante" in first
@@ -427,12 +432,7 @@ def test_case_list_asked_past_its_last_page_shows_the_last(client, users, login,
     from core.web import cases as case_pages
 
     monkeypatch.setattr(case_pages, "PER_PAGE", 3)
-    with in_tenant(tenant):
-        for i in range(7):
-            person = cases.create_person(session, cases.PersonData(f"P{i}", f"Nom{i:02d}"))
-            cases.open_case(session, person, "health", "300", tenant=tenant,
-                            intake_date=date(2026, 1, 1 + i))
-        session.commit()
+    _seven_cases(session, tenant, in_tenant)
     login(client, users["secretary"])
     for far in (client.get("/t/alpha/cases/?page=50"),
                 client.post("/t/alpha/cases/", data={"q": "nom", "page": "50"})):
