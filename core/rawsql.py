@@ -319,7 +319,8 @@ ORDER BY t.relname, i.relname
 
 
 @contextlib.contextmanager
-def plain_indexes_deferred(engine, maintenance_work_mem: str = "256MB") -> Iterator[list]:
+def plain_indexes_deferred(engine, maintenance_work_mem: str = "256MB",
+                           lock_timeout_s: int = 60) -> Iterator[list]:
     """For a bulk load into an empty or small database (the benchmarks' generator, as
     the database's owner): drop the plain indexes (:data:`_PLAIN_INDEXES`: the search
     tokens' and the lists' orders, which each inserted row would otherwise update at a
@@ -327,7 +328,9 @@ def plain_indexes_deferred(engine, maintenance_work_mem: str = "256MB") -> Itera
     sorting (``maintenance_work_mem`` for this session), whatever happened in between.
     Yields the ``(name, definition)`` of the indexes dropped. PostgreSQL only: elsewhere
     nothing is dropped. Primary keys, unique constraints and foreign keys are left as
-    they are, so the rows are checked as in any load."""
+    they are, so the rows are checked as in any load. The caller ends its transactions
+    on these tables first (a failed load's too): building an index waits for them, here
+    at most ``lock_timeout_s`` seconds, then fails with PostgreSQL's message."""
     if engine.dialect.name != "postgresql":
         yield []
         return
@@ -341,6 +344,7 @@ def plain_indexes_deferred(engine, maintenance_work_mem: str = "256MB") -> Itera
     finally:
         with engine.connect() as conn:
             conn.exec_driver_sql(f"SET maintenance_work_mem = '{_memory(maintenance_work_mem)}'")
+            conn.exec_driver_sql(f"SET lock_timeout = '{int(lock_timeout_s)}s'")
             for _name, definition in indexes:
                 conn.exec_driver_sql(definition)
             conn.commit()

@@ -76,3 +76,24 @@ def test_plain_indexes_are_built_again_when_the_load_fails(app, ccas_database):
     finally:
         engine.dispose()
     assert _indexes(ccas_database) == before
+
+
+@pytest.mark.postgres_only
+def test_a_failed_generation_leaves_every_index_in_place(app, ccas_database, monkeypatch):
+    """A round that fails leaves its transaction open on the tables; the generator ends
+    it before the indexes are built again (else the build would wait for it)."""
+    from core import demo, tenancy
+    from core.models import Person
+
+    before = _indexes(ccas_database)
+
+    def failing(session, tenant, **_kwargs):
+        with tenancy.tenant_scope(tenant.id):
+            session.add(Person(first_name="Échec", last_name="Du Tour"))
+            session.flush()  # a row written, the transaction open
+        raise RuntimeError("the round failed")
+
+    monkeypatch.setattr(demo, "generate", failing)
+    with pytest.raises(RuntimeError, match="the round failed"):
+        _request_speed().generate(app, 1, 60, 7, dt.date(2026, 11, 20), quiet=True)
+    assert _indexes(ccas_database) == before
