@@ -7,11 +7,13 @@ role grants, health checks. Nothing here reads tenant-owned rows.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import json
 import operator
 import re
+from collections.abc import Iterator
 
 from sqlalchemy import JSON, text, update
 from sqlalchemy.engine import Connection
@@ -175,26 +177,76 @@ def bulk_insert(conn: Connection, table, records: list[dict], tenant_id: int) ->
     names = list(records[0])
     columns = [table.c[name] for name in names]
     quoted = ", ".join(_ident(name) for name in names)
-    enums = {c.name: _enum_names(c.type.enum_class)
-             for c in columns if getattr(c.type, "enum_class", None)}
-    if enums:
-        records = [{**r, **{n: None if r[n] is None else names_of[r[n]]
-                            for n, names_of in enums.items()}} for r in records]
+    # each enum column's {member or value: name}, applied to the values, not the records
+    enums = {i: _enum_names(c.type.enum_class).__getitem__
+             for i, c in enumerate(columns) if getattr(c.type, "enum_class", None)}
     if conn.dialect.name == "postgresql":
-        _copy_insert(conn, table.name, names, columns, records)
+        _copy_insert(conn, table.name, names, columns, records, enums)
         analyze_if_never_analyzed(conn, table.name)
         return
     dialect = conn.dialect
     values = []
-    for name, column in zip(names, columns, strict=True):
+    for i, (name, column) in enumerate(zip(names, columns, strict=True)):
         process = column.type.dialect_impl(dialect).bind_processor(dialect)
-        values.append([r[name] for r in records] if process is None
-                      else [process(r[name]) for r in records])
+        column_values = [r[name] for r in records]
+        if i in enums:
+            column_values = [None if v is None else enums[i](v) for v in column_values]
+        values.append(column_values if process is None
+                      else [process(v) for v in column_values])
     marks = ", ".join("?" for _ in names)
     conn.exec_driver_sql(
         f"INSERT INTO {_ident(table.name)} ({quoted}) VALUES ({marks})",  # noqa: S608
         list(zip(*values, strict=True)),
     )
+
+
+#: Joins the values of one staged row of :func:`bulk_insert_spread` (a value holding it
+#: goes through :func:`bulk_insert` instead).
+SPREAD_SEPARATOR = "\x1f"
+
+
+def bulk_insert_spread(conn: Connection, table, key: str, column: str,
+                       groups: list[tuple], tenant_id: int) -> int:
+    """Insert into the tenant table ``table`` a row ``(tenant_id, key, column)`` for
+    each value of each ``(key value, [values])`` of ``groups``; the number of rows.
+
+    The rows many to a key (the search tokens: some twenty a case): on PostgreSQL one
+    ``COPY`` row per key, its values joined by :data:`SPREAD_SEPARATOR`, into a temporary
+    table ``ccas_spread_<table>``, then one ``INSERT … SELECT`` that splits them
+    (``unnest(string_to_array(…))``, under the policy's ``WITH CHECK`` as in
+    :func:`bulk_insert`): the client formats a row per key instead of a row per value.
+    Elsewhere, or when a value holds the separator, the rows go through
+    :func:`bulk_insert`. The same rows either way.
+    """
+    count = sum(len(values) for _key, values in groups)
+    if not count:
+        return 0
+    if conn.dialect.name != "postgresql" or any(
+            SPREAD_SEPARATOR in value for _key, values in groups for value in values):
+        bulk_insert(conn, table, [{"tenant_id": tenant_id, key: k, column: value}
+                                  for k, values in groups for value in values], tenant_id)
+        return count
+    target, stage = _ident(table.name), _ident(f"ccas_spread_{table.name}")
+    key, column = _ident(key), _ident(column)
+    conn.exec_driver_sql(
+        f"CREATE TEMPORARY TABLE IF NOT EXISTS {stage} ON COMMIT DROP AS "  # noqa: S608
+        f"SELECT {key}, ''::text AS ccas_values FROM {target} WITH NO DATA")
+    cursor = conn.connection.driver_connection.cursor()
+    try:
+        with cursor.copy(f"COPY {stage} ({key}, ccas_values) FROM STDIN") as copy:  # noqa: S608
+            write, join = copy.write_row, SPREAD_SEPARATOR.join
+            for k, values in groups:
+                write((k, join(values)))
+    finally:
+        cursor.close()
+    conn.exec_driver_sql(
+        f"INSERT INTO {target} (tenant_id, {key}, {column}) "  # noqa: S608
+        f"SELECT {int(tenant_id)}, s.{key}, v.value FROM {stage} s "
+        f"CROSS JOIN LATERAL unnest(string_to_array(s.ccas_values, "
+        f"chr({ord(SPREAD_SEPARATOR)}))) AS v(value)")
+    conn.exec_driver_sql(f"TRUNCATE {stage}")
+    analyze_if_never_analyzed(conn, table.name)
+    return count
 
 
 class _EnumNames(dict):
@@ -216,38 +268,96 @@ def _enum_names(enum_class) -> _EnumNames:
 
 
 def _copy_insert(conn: Connection, name: str, names: list[str], columns: list,
-                 records: list[dict]) -> None:
+                 records: list[dict], enums: dict) -> None:
     """PostgreSQL: ``records`` into ``name`` through ``COPY`` to the temporary table
     ``ccas_bulk_<name>`` (created on first use in the transaction, dropped at its end;
     no index, no foreign key, no WAL), then one ``INSERT … SELECT`` (policies, foreign keys
     and indexes checked there) and the temporary table emptied for the next call. The
     role needs the database's ``TEMPORARY`` privilege (PostgreSQL grants it to ``PUBLIC``
-    by default: a deployment that revokes it must grant it to the application role)."""
+    by default: a deployment that revokes it must grant it to the application role).
+    ``enums``: ``{column index: the enum's name of a member or value}``."""
     target, stage = _ident(name), _ident(f"ccas_bulk_{name}")
     quoted = ", ".join(_ident(n) for n in names)
     conn.exec_driver_sql(
         f"CREATE TEMPORARY TABLE IF NOT EXISTS {stage} (LIKE {target}) ON COMMIT DROP")
-    jsons = [i for i, column in enumerate(columns) if isinstance(column.type, JSON)]
+    converts = [*enums.items(), *((i, _compact_json) for i, column in enumerate(columns)
+                                  if isinstance(column.type, JSON))]
     values = operator.itemgetter(*names) if len(names) > 1 else (lambda r: (r[names[0]],))
     cursor = conn.connection.driver_connection.cursor()
     try:
         with cursor.copy(f"COPY {stage} ({quoted}) FROM STDIN") as copy:  # noqa: S608
             write = copy.write_row
-            if not jsons:
+            if not converts:
                 for record in records:
                     write(values(record))
             else:
                 for record in records:
                     row = list(values(record))
-                    for i in jsons:
+                    for i, convert in converts:
                         if row[i] is not None:
-                            row[i] = json.dumps(row[i], separators=(",", ":"))
+                            row[i] = convert(row[i])
                     write(row)
     finally:
         cursor.close()
     conn.exec_driver_sql(
         f"INSERT INTO {target} ({quoted}) SELECT {quoted} FROM {stage}")  # noqa: S608
     conn.exec_driver_sql(f"TRUNCATE {stage}")
+
+
+#: The plain indexes of the public schema: not unique, backing no constraint (so no
+#: foreign key and no ``ON CONFLICT`` needs them), with their definitions.
+_PLAIN_INDEXES = """
+SELECT i.relname, pg_get_indexdef(x.indexrelid)
+FROM pg_index x
+JOIN pg_class i ON i.oid = x.indexrelid
+JOIN pg_class t ON t.oid = x.indrelid
+JOIN pg_namespace n ON n.oid = t.relnamespace
+WHERE n.nspname = 'public' AND t.relkind = 'r' AND NOT x.indisunique
+  AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid)
+ORDER BY t.relname, i.relname
+"""
+
+
+@contextlib.contextmanager
+def plain_indexes_deferred(engine, maintenance_work_mem: str = "256MB",
+                           lock_timeout_s: int = 60) -> Iterator[list]:
+    """For a bulk load into an empty or small database (the benchmarks' generator, as
+    the database's owner): drop the plain indexes (:data:`_PLAIN_INDEXES`: the search
+    tokens' and the lists' orders, which each inserted row would otherwise update at a
+    random place), let the load run, then build them again from their definitions, by
+    sorting (``maintenance_work_mem`` for this session), whatever happened in between.
+    Yields the ``(name, definition)`` of the indexes dropped. PostgreSQL only: elsewhere
+    nothing is dropped. Primary keys, unique constraints and foreign keys are left as
+    they are, so the rows are checked as in any load. The caller ends its transactions
+    on these tables first (a failed load's too): building an index waits for them, here
+    at most ``lock_timeout_s`` seconds, then fails with PostgreSQL's message."""
+    if engine.dialect.name != "postgresql":
+        yield []
+        return
+    with engine.connect() as conn:
+        indexes = [tuple(row) for row in conn.execute(text(_PLAIN_INDEXES))]
+        for name, _definition in indexes:
+            conn.exec_driver_sql(f"DROP INDEX {_ident(name)}")
+        conn.commit()
+    try:
+        yield indexes
+    finally:
+        with engine.connect() as conn:
+            conn.exec_driver_sql(f"SET maintenance_work_mem = '{_memory(maintenance_work_mem)}'")
+            conn.exec_driver_sql(f"SET lock_timeout = '{int(lock_timeout_s)}s'")
+            for _name, definition in indexes:
+                conn.exec_driver_sql(definition)
+            conn.commit()
+
+
+def _memory(value: str) -> str:
+    if not re.fullmatch(r"[0-9]+[kMG]B", value):
+        raise ValueError(f"not a memory size: {value!r}")
+    return value
+
+
+def _compact_json(value) -> str:
+    return json.dumps(value, separators=(",", ":"))
 
 
 POLICY = "ccas_tenant_isolation"

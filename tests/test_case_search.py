@@ -270,6 +270,21 @@ def test_cases_written_in_bulk_get_their_tokens(app, session, tenant, in_tenant)
         assert stored_tokens(session) == computed_tokens(session)
 
 
+def test_a_name_holding_the_separator_of_the_bulk_tokens_keeps_its_tokens(
+        app, session, tenant, in_tenant):
+    """On PostgreSQL a case's tokens travel joined by ``rawsql.SPREAD_SEPARATOR``
+    (``bulk_insert_spread``); a name holding it is written a token a row instead, the
+    same tokens."""
+    with in_tenant(tenant):
+        odd = _open(session, f"Sépa{rawsql.SPREAD_SEPARATOR}rateur", "Ève")
+        plain = _open(session, "Ordinaire", "Paul")
+        session.commit()
+        tokens = stored_tokens(session)
+        assert tokens == computed_tokens(session)
+        assert f"a{rawsql.SPREAD_SEPARATOR}rateur" in tokens[odd.id]
+        assert {"ordinaire", "paul"} <= tokens[plain.id]
+
+
 def test_an_archive_does_not_carry_the_tokens_and_its_import_rebuilds_them(
         people, session, tenant, in_tenant, tmp_path):
     archive = tmp_path / "alpha.ccas"

@@ -4,6 +4,7 @@ while the next is drawn, the same rows for the same seed, a failed write surfaci
 
 from __future__ import annotations
 
+import hashlib
 import random
 import uuid
 from datetime import date
@@ -13,7 +14,15 @@ from sqlalchemy import func, select
 
 from core import demo, tenancy
 from core.demo import rows as demo_rows
-from core.models import AuditEvent, Case, CaseTransition, Organisation, Person, Referral
+from core.models import (
+    AuditEvent,
+    Case,
+    CaseSearchToken,
+    CaseTransition,
+    Organisation,
+    Person,
+    Referral,
+)
 from core.models.organisation import OrganisationKind
 
 
@@ -55,6 +64,11 @@ def _two_cities(session, seed: int, today: date):
             counts = {model.__tablename__: session.scalar(
                 select(func.count()).select_from(model))
                 for model in (Person, CaseTransition, AuditEvent, Referral)}
+            # the search tokens (written a case a row on PostgreSQL, spread by the server)
+            tokens = sorted(session.execute(select(CaseSearchToken.case_id,
+                                                   CaseSearchToken.token)).all())
+            counts["case_search_tokens"] = (len(tokens), hashlib.sha256(
+                repr([tuple(t) for t in tokens]).encode()).hexdigest())
         out.append((summary, [tuple(c) for c in cases], counts))
     return out
 
@@ -76,6 +90,7 @@ def test_rounds_written_in_the_background_give_the_same_rows_for_the_same_seed(
     assert first.cases == second.cases == 120 == len(cases_a)
     assert cases_a == cases_b  # same ids, references and states in both tenants
     assert counts_a == counts_b and counts_a["audit_events"] >= counts_a["case_transitions"]
+    assert counts_a["case_search_tokens"][0] > 10 * 120  # every case's suffixes
     assert first.tables == second.tables and first.tables["cases"] == 120
     assert first.plugins == second.plugins
 
