@@ -98,6 +98,9 @@ def vocabularies() -> dict[str, dict[str, str]]:
     }
     workflow = registry.workflow_for(frozenset(registry.usable()))
     merged["case_state"] = {code: state.label for code, state in workflow.states.items()}
+    # the installed plugins by their French names (an audit event names its plugin)
+    merged["plugin"] = {name: p.info.label for name, p in registry.plugins.items()
+                        if p.info is not None and p.info.label}
     for plugin, answer in registry.hook("ccas_labels").answers().results:
         for name, table in answer.items():
             into = merged.setdefault(name, {})

@@ -284,7 +284,11 @@ def test_a_detail_reads_as_french_labels_its_values_named_where_known(app):
         listed = detail_items("case.list", {"count": 1234, "page": 2, "ids": ["a", "b"]})
         signed_in = detail_items("identity.password_sign_in", {"allowed": False})
         org = detail_items("organisation.create", {"kind": "funder"})
+        suggested = detail_items("suggestion.add", {"plugin": "caf"})
         from core import labels
+        from core.plugins import registry
+
+        caf = registry().get("caf").info.label
 
         states = labels.vocabulary("case_state")
 
@@ -301,6 +305,8 @@ def test_a_detail_reads_as_french_labels_its_values_named_where_known(app):
                              ("Page", "2", False, False)]
     assert shown(signed_in) == [("Autorisé", "non", False, False)]
     assert shown(org) == [("Type", labels.label("organisation_kind", "funder"), False, False)]
+    # a plugin by its French name, not its code
+    assert shown(suggested) == [("Extension", caf, False, False)] and caf != "caf"
 
 
 def test_the_journal_shows_details_as_labelled_lists(client, users, login, trail, session,

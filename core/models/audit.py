@@ -219,5 +219,5 @@ AUDIT_DETAIL_VALUES = {
     "role": "role", "channel": "channel", "activity": "activity",
     "case.transition:source": "case_state", "case.transition:target": "case_state",
     "referral.status:source": "referral_status", "referral.status:target": "referral_status",
-    "organisation.create:kind": "organisation_kind",
+    "organisation.create:kind": "organisation_kind", "plugin": "plugin",
 }
