@@ -285,6 +285,7 @@ def test_a_detail_reads_as_french_labels_its_values_named_where_known(app):
         signed_in = detail_items("identity.password_sign_in", {"allowed": False})
         org = detail_items("organisation.create", {"kind": "funder"})
         suggested = detail_items("suggestion.add", {"plugin": "caf"})
+        resolved = detail_items("suggestion.resolve", {"status": "mobilised", "label": "APL"})
         from core import labels
         from core.plugins import registry
 
@@ -307,6 +308,9 @@ def test_a_detail_reads_as_french_labels_its_values_named_where_known(app):
     assert shown(org) == [("Type", labels.label("organisation_kind", "funder"), False, False)]
     # a plugin by its French name, not its code
     assert shown(suggested) == [("Extension", caf, False, False)] and caf != "caf"
+    assert shown(resolved) == [("Libellé", "APL", False, False),
+                               ("Statut", labels.label("suggestion_status", "mobilised"), False,
+                                False)]
 
 
 def test_the_journal_shows_details_as_labelled_lists(client, users, login, trail, session,

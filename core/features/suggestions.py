@@ -84,7 +84,7 @@ def refresh(session, case, actor=None) -> Collected:
                                  status=SuggestionStatus.open)
             session.add(row)
             audit.record(session, "suggestion.add", case, actor=actor, plugin=plugin,
-                         code=suggestion.code)
+                         code=suggestion.code, label=suggestion.label[:200])
         row.label = suggestion.label[:200]
         row.why = suggestion.why or ""
         row.action = suggestion.action or ""
@@ -136,7 +136,7 @@ def resolve(session, case, suggestion: CaseSuggestion, status: str, reason: str 
     suggestion.resolved_by_id = getattr(actor, "id", None)
     suggestion.resolved_at = at or clock.now()
     audit.record(session, "suggestion.resolve", case, actor=actor, plugin=suggestion.plugin,
-                 code=suggestion.code, status=value.value)
+                 code=suggestion.code, label=suggestion.label, status=value.value)
     session.flush()
     return suggestion
 
@@ -159,7 +159,7 @@ def override(session, case, suggestion: CaseSuggestion, reason: str | None, acto
         suggestion.resolved_by_id = getattr(actor, "id", None)
         suggestion.resolved_at = now
     audit.record(session, "suggestion.override", case, actor=actor, plugin=suggestion.plugin,
-                 code=suggestion.code)
+                 code=suggestion.code, label=suggestion.label)
     session.flush()
     return suggestion
 

@@ -220,4 +220,9 @@ AUDIT_DETAIL_VALUES = {
     "case.transition:source": "case_state", "case.transition:target": "case_state",
     "referral.status:source": "referral_status", "referral.status:target": "referral_status",
     "organisation.create:kind": "organisation_kind", "plugin": "plugin",
+    "suggestion.resolve:status": "suggestion_status",
 }
+#: Detail keys whose values are words for people (a label, a message), shown as text
+#: rather than as a recorded code.
+AUDIT_DETAIL_TEXT = frozenset({"label", "message", "name", "comment", "note", "reason_text",
+                               "filename", "title"})

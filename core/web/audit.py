@@ -16,7 +16,7 @@ from .. import formats, labels, paging
 from ..db import db
 from ..hookspecs import hookimpl
 from ..models import AuditEvent
-from ..models.audit import AUDIT_DETAIL_VALUES
+from ..models.audit import AUDIT_DETAIL_TEXT, AUDIT_DETAIL_VALUES
 from ..plugins.types import NavItem
 from ..policy import MANAGER, allow
 
@@ -130,6 +130,8 @@ def detail_items(action: str, detail) -> list[DetailItem]:
         named = (labels.vocabulary(vocabulary).get(str(value))
                  if vocabulary and isinstance(value, str) else None)
         text, is_code = (named, False) if named is not None else _value(value)
+        if key in AUDIT_DETAIL_TEXT and isinstance(value, str):
+            is_code = False  # words for people, not a code
         items.append(DetailItem(name or key, name is None, text, is_code))
     return items
 
