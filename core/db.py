@@ -2,10 +2,13 @@
 
 ``db.session`` is bound to the Flask application context; it is closed (rolled back if
 not committed) when the context ends, so a failed request never leaves half-written rows.
+A transaction that wrote nothing ends with a commit instead (``core.read_only``: on
+PostgreSQL a rollback makes psycopg forget its prepared statements).
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -14,7 +17,9 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from . import case_search, tenancy
+from . import case_search, read_only, tenancy
+
+log = logging.getLogger(__name__)
 
 
 class CcasSession(Session):
@@ -26,6 +31,12 @@ case_search.install(CcasSession)
 
 
 def make_engine(url: str) -> Engine:
+    engine = _engine(url)
+    read_only.install(engine)
+    return engine
+
+
+def _engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
 
@@ -83,8 +94,11 @@ class Database:
     @staticmethod
     def _teardown(_exc) -> None:
         session = g.pop("ccas_session", None)
-        if session is not None:
-            session.rollback()
+        if session is None:
+            return
+        try:
+            read_only.end(session)
+        finally:
             session.close()
 
     def dispose_url(self, url: str) -> None:

@@ -29,7 +29,7 @@ from flask.sessions import SessionInterface, SessionMixin
 from sqlalchemy import bindparam, delete, select
 from werkzeug.datastructures import CallbackDict
 
-from .. import clock
+from .. import clock, read_only
 from ..models import WebSession
 from .client import client_address
 
@@ -110,6 +110,7 @@ class DatabaseStore:
         with self.new_session() as s:
             # the four columns a request needs, not the row as an object (every page)
             row = s.execute(_LOAD, {"key": key}).first()
+            read_only.end(s)  # a read: a commit, which keeps the prepared statements
             if row is None or row.expires_at <= now:
                 return None
             return Stored(str(row.id), dict(row.data or {}), row.seen_at.timestamp())
@@ -325,7 +326,7 @@ def _end_request_transaction() -> None:
     whole file), and a request holds one connection at a time."""
     request_session = g.get("ccas_session")
     if request_session is not None:
-        request_session.rollback()
+        read_only.end(request_session)
 
 
 def _user_agent() -> str:
