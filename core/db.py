@@ -49,7 +49,10 @@ def _engine(url: str) -> Engine:
             cur.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+    # LIFO: a request takes the connection used last, whose statements psycopg has
+    # prepared (``core.read_only``); the others stay idle rather than taking turns
+    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10,
+                         pool_use_lifo=True)
 
 
 class Database:

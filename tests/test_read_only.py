@@ -108,14 +108,17 @@ def test_postgresql_keeps_prepared_statements_across_read_only_requests(app, ten
     def read():
         with in_tenant(tenant):
             db.session.scalars(stmt).all()
-            return db.session.connection().connection.driver_connection
+            connection = db.session.connection()
+            return id(connection.connection.driver_connection), connection.scalar(
+                text("SELECT count(*) FROM pg_prepared_statements"))
 
-    connections = {id(_in_own_context(app, read)) for _ in range(8)}
-
-    def prepared():
-        with in_tenant(tenant):
-            return db.session.scalar(text("SELECT count(*) FROM pg_prepared_statements"))
-
-    # one pooled connection served the reads: psycopg prepared the repeated statement
-    # after its fifth execution and kept it (a rollback would have dropped it)
-    assert len(connections) == 1 and _in_own_context(app, prepared) >= 1
+    seen = [_in_own_context(app, read) for _ in range(12)]
+    # psycopg prepares a statement at its fifth execution on a connection; the pool
+    # hands out the connection used last: by the twelfth read it holds prepared
+    # statements (a rollback at the end of each read would have dropped them)
+    uses: dict[int, int] = {}
+    for connection, count in seen:
+        uses[connection] = uses.get(connection, 0) + 1
+        if uses[connection] > 6:
+            assert count >= 1, seen
+    assert max(uses.values()) > 6, uses
