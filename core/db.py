@@ -8,7 +8,6 @@ PostgreSQL a rollback makes psycopg forget its prepared statements).
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -18,8 +17,6 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from . import case_search, read_only, tenancy
-
-log = logging.getLogger(__name__)
 
 
 class CcasSession(Session):
