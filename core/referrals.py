@@ -164,13 +164,24 @@ def ccas_organisation(session) -> Organisation:
     return org
 
 
+def _reader_scope(user) -> tuple[bool, uuid.UUID | None]:
+    """Which referrals ``user`` may see: ``(True, None)`` every one (the CCAS team),
+    ``(False, organisation id)`` those a referrer's organisation sent or received,
+    ``(False, None)`` none."""
+    if is_staff(user):
+        return True, None
+    if str(getattr(user, "role", "")) != "referrer":
+        return False, None
+    return False, getattr(user, "organisation_id", None)
+
+
 def visible_referrals(user):
     """``select(Referral)`` limited to what ``user`` may see."""
     stmt = select(Referral)
-    if is_staff(user):
+    staff, org_id = _reader_scope(user)
+    if staff:
         return stmt
-    org_id = getattr(user, "organisation_id", None)
-    if str(getattr(user, "role", "")) != "referrer" or org_id is None:
+    if org_id is None:
         return stmt.where(false())
     return stmt.where(or_(Referral.from_organisation_id == org_id,
                           Referral.to_organisation_id == org_id))
@@ -213,9 +224,8 @@ def listed_referrals(session, user, limit: int, status: ReferralStatus | None = 
     """Up to ``limit`` referrals ``user`` may see (:func:`visible_referrals`), oldest
     change first, after the keyset ``after`` (``updated_at``, ``id``): read-only views
     (``core.row_views``) with their organisations' ids and names, for the API's list."""
-    staff = is_staff(user)
-    org_id = getattr(user, "organisation_id", None)
-    if not staff and (str(getattr(user, "role", "")) != "referrer" or org_id is None):
+    staff, org_id = _reader_scope(user)
+    if not staff and org_id is None:
         return []
     params: dict = {"limit": limit}
     if not staff:

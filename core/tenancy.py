@@ -319,7 +319,7 @@ def scoped_select(stmt):
                 or _unquoted(getattr(element, "name", None)) \
                 or isinstance(getattr(element, "operator", None), operators.custom_op):
             raise TypeError("scoped_select(): no SQL text (it could read any table)")
-    return stmt.where(*(t.c.tenant_id == bindparam(TENANT_PARAM) for t in in_where))
+    return stmt.where(*(_criterion(t) for t in in_where))
 
 
 def _unquoted(name) -> bool:
@@ -456,7 +456,7 @@ def scoped_insert(session: Session, table: Table, values: dict) -> None:
 def _update_of(table: Table, where: tuple[str, ...], values: tuple[str, ...]):
     return (update(table)
             .where(*(table.c[name] == bindparam(f"where_{name}") for name in where),
-                   table.c.tenant_id == bindparam(TENANT_PARAM))
+                   _criterion(table))
             .values({name: bindparam(f"value_{name}") for name in values}))
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import functools
 
 from flask import abort, g, request
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, select
 
 from .. import accounts, adopted_rows, clock, tenancy
 from ..accounts.credentials import parse_token_tenant, token_digest
@@ -76,8 +76,8 @@ def authenticate() -> None:
     accounts.ensure_not_suspended(tenant)
     last_used = row["last_used_at"]
     if last_used is None or (now - last_used).total_seconds() > LAST_USED_EVERY:
-        db.session.execute(update(ApiToken).where(ApiToken.id == row["token_id"])
-                           .values(last_used_at=now))
+        tenancy.scoped_update(db.session, _TOKENS, {"id": row["token_id"]},
+                              {"last_used_at": now})
         db.session.commit()
     organisation = adopted_rows.adopted(db.session, Organisation, "org_", found[0])
     user = adopted_rows.adopted(db.session, User, "user_", found[0], organisation=organisation)

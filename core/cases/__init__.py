@@ -589,12 +589,10 @@ def list_case_rows(session, role: str, filters: CaseFilters, per_page: int,
     statement)."""
     if role in CCAS_STAFF and not count and not (filters.q or "").strip():
         values = _filter_values(filters)
-        if values.get("worker") == "none":
-            del values["worker"]
-            shape = (*sorted(values), "unassigned")
-        else:
-            shape = tuple(sorted(values))
-        rows = tenancy.scoped_rows(session, _listed_page(shape),
+        unassigned = values.get("worker") == "none"
+        if unassigned:
+            del values["worker"]  # written in the statement, not a parameter
+        rows = tenancy.scoped_rows(session, _listed_page(tuple(sorted(values)), unassigned),
                                    {**values, "limit": per_page, "offset": offset})
         return [items.listed_case(row) for row in rows], None
     stmt = filter_cases(session, visible_cases(role, items.LISTED_CASE), filters)
@@ -606,11 +604,12 @@ def list_case_rows(session, role: str, filters: CaseFilters, per_page: int,
 
 
 @functools.lru_cache(maxsize=64)
-def _listed_page(shape: tuple[str, ...]):
-    """The CCAS team's page of listed cases for filters of this ``shape`` (their names;
-    ``"unassigned"``: no social worker), newest intake first: a Core read built once."""
-    values = {name: None for name in shape if name != "unassigned"}
-    if "unassigned" in shape:
+def _listed_page(names: tuple[str, ...], unassigned: bool):
+    """The CCAS team's page of listed cases filtered by ``names`` (bound at each read)
+    and, when ``unassigned``, on the cases without a social worker, newest intake first:
+    a Core read built once per shape."""
+    values = dict.fromkeys(names)
+    if unassigned:
         values["worker"] = "none"
     table = Case.__table__.c
     return tenancy.scoped_select(
