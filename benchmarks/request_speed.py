@@ -55,6 +55,7 @@ import contextvars
 import cProfile
 import datetime as dt
 import gc
+import hashlib
 import json
 import os
 import platform
@@ -633,6 +634,11 @@ class Hand:
         def referral_create():
             key = request.headers["Idempotency-Key"]
             data = request.get_json()
+            # the request's fingerprint, as the draft asks (SHA-256 of method, path and
+            # the canonical JSON body: a replay with another body is refused)
+            fingerprint = hashlib.sha256(b"POST\n" + request.path.encode() + b"\n" + json.dumps(
+                data, sort_keys=True, separators=(",", ":"), ensure_ascii=False
+            ).encode()).hexdigest()
             now = dt.datetime.now(dt.UTC)
             with hand.engine.begin() as conn:  # the claim: its own transaction
                 user = hand._authenticate(conn)
@@ -640,7 +646,7 @@ class Hand:
                 if conn.execute(hand.q_idem_select, base).first() is not None:
                     abort(409)
                 conn.execute(hand.q_idem_insert, {
-                    **base, "id": uuid.uuid4(), "fingerprint": "f" * 64, "created_at": now,
+                    **base, "id": uuid.uuid4(), "fingerprint": fingerprint, "created_at": now,
                     "expires_at": now + dt.timedelta(hours=24)})
             with hand.engine.begin() as conn:
                 hand._begin(conn, user["tenant_id"])

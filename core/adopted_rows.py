@@ -7,6 +7,12 @@ plain ``select`` for global tables such as ``tenants``) of every column of each 
 labelled with a prefix (:func:`columns`), and :func:`adopted` for each model give the
 same loaded objects (:func:`core.tenancy.adopt`): lazy loads, changes and flushes work as
 on any object the session loaded.
+
+New rows go the same way in reverse: :func:`inserted` writes one row at once (one Core
+``INSERT`` under the tenant wall, the columns' Python defaults applied) and adopts it
+as the object a flush would have left; :func:`insert_rows` writes several in one
+statement without objects, for rows the request never reads back (the notices a change
+queues in the outbox).
 """
 
 from __future__ import annotations
@@ -34,3 +40,52 @@ def adopted(session, model, prefix: str, row, **related):
     mapping = row._mapping
     values = {attr: mapping[label] for label, attr in _attributes(model, prefix)}
     return tenancy.adopt(session, model, {**values, **related})
+
+
+@functools.cache
+def _defaults(model) -> tuple[tuple[str, object], ...]:
+    """``model``'s columns with the default a new row takes (the column's Python
+    default; ``None`` where it has none). A server-side default is refused: the new
+    object could not know its value without reading the row back."""
+    out = []
+    for column in model.__table__.c:
+        if column.server_default is not None:
+            raise TypeError(f"inserted(): {model.__name__}.{column.key} has a server "
+                            "default")
+        out.append((column.key, column.default))
+    return tuple(out)
+
+
+def inserted(session, model, values: dict, **related):
+    """A new row of the tenant model ``model`` written at once in ``session``'s
+    transaction (:func:`core.tenancy.scoped_insert`: the current tenant stamped, another
+    refused) and returned as a loaded object (:func:`core.tenancy.adopt`), as the unit of
+    work would leave it after its flush: ``values`` by column, the columns' Python
+    defaults for the others; ``related``: many-to-one relationships, as objects held
+    by the session. For the rows a hot path creates (a referral and its first status):
+    the unit of work's bookkeeping cost more than the rows. No mapper event runs: a
+    model with ``before_insert`` listeners or validators is not for this path."""
+    row = insert_rows(session, model, [values])[0]
+    return tenancy.adopt(session, model, {
+        **{attr: row[key] for key, attr in _attributes(model, "")}, **related})
+
+
+def insert_rows(session, model, rows: list[dict]) -> list[dict]:
+    """Write new rows of the tenant model ``model`` (``rows``: values by column, the
+    Python defaults for the others) in one statement, without objects: for rows nobody
+    reads back in the request (the notices a change queues). Returns the complete rows."""
+    complete = []
+    for values in rows:
+        row = {}
+        for key, default in _defaults(model):
+            if key in values:
+                row[key] = values[key]
+            elif default is None:
+                row[key] = None
+            else:
+                row[key] = default.arg(None) if default.is_callable else default.arg
+        if row["tenant_id"] is None:
+            row["tenant_id"] = tenancy.require_tenant_id()
+        complete.append(row)
+    tenancy.scoped_insert(session, model.__table__, complete)
+    return complete

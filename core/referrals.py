@@ -543,48 +543,47 @@ def submit(session, actor, data: ReferralInput, attachments=(), tenant=None,
     attachments = list(attachments or [])
     from_org, to_org, amount, extra = _validate(session, actor, data, attachments, tenant)
     now = _now(at)
-    referral = Referral(
-        id=uuid.uuid4(), from_organisation_id=from_org.id, to_organisation_id=to_org.id,
+    return _create(session, dict(
+        from_organisation_id=from_org.id, to_organisation_id=to_org.id,
         created_by_id=actor.id, first_name=data.first_name.strip(),
         last_name=data.last_name.strip(), birth_date=data.birth_date,
         phone=(data.phone or "").strip() or None, email=(data.email or "").strip() or None,
         purpose=Purpose(data.purpose).value, amount_requested=amount,
         note=(data.note or "").strip(), consent=True, consent_at=now,
         consent_by=actor.full_name or actor.email, consent_method="referrer", extra=extra,
-    )
-    _create(session, referral, attachments, actor, tenant, now)
-    return referral
+    ), attachments, actor, tenant, now)
 
 
-def _create(session, referral: Referral, attachments, actor, tenant, now) -> None:
-    referral.status = ReferralStatus.sent
-    referral.created_at = referral.updated_at = referral.status_changed_at = now
-    # one flush for the referral and its rows (the unit of work writes the referral
-    # first: its history and attachments are its relationships)
-    session.add(referral)
-    stored = [ReferralAttachment(
-        referral_id=referral.id, filename=item.filename.strip()[:200],
-        content_type=item.content_type.split(";")[0].strip().lower(),
-        size=len(item.content), content=item.content, created_at=now,
-    ) for item in attachments]
-    sent = ReferralStatusChange(
-        referral_id=referral.id, from_status=None, to_status=ReferralStatus.sent.value,
-        at=now, actor_label=audit.actor_label(actor),
-    )
-    session.add_all([*stored, sent])
-    audit.record(session, "referral.create", referral, actor=actor,
-                 to_organisation=str(referral.to_organisation_id))
-    session.flush()
-    # A new referral's organisations (in the session already), history and attachments
-    # are known: set them rather than reading the referral back.
-    for name, org_id in (("from_organisation", referral.from_organisation_id),
-                         ("to_organisation", referral.to_organisation_id)):
-        set_committed_value(referral, name, session.get(Organisation, (referral.tenant_id,
-                                                                       org_id)))
+def _create(session, values: dict, attachments, actor, tenant, now) -> Referral:
+    """Write a new referral (``values`` by column), its first status and its
+    attachments at once (``core.adopted_rows.inserted``: the unit of work's flush of
+    these new rows cost more than the rows), audit it and tell the plugins."""
+    session.flush()  # what came before (a case's reorientation) is written first
+    referral_id = uuid.uuid4()
+    organisations = {name: session.get(Organisation, (tenancy.require_tenant_id(),
+                                                      values[f"{name}_id"]))
+                     for name in ("from_organisation", "to_organisation")}
+    referral = adopted_rows.inserted(session, Referral, {
+        **values, "id": referral_id, "status": ReferralStatus.sent, "created_at": now,
+        "updated_at": now, "status_changed_at": now}, **organisations)
+    sent = adopted_rows.inserted(session, ReferralStatusChange, {
+        "id": uuid.uuid4(), "referral_id": referral_id, "from_status": None,
+        "to_status": ReferralStatus.sent.value, "at": now,
+        "actor_label": audit.actor_label(actor)})
+    stored = [adopted_rows.inserted(session, ReferralAttachment, {
+        "id": uuid.uuid4(), "referral_id": referral_id,
+        "filename": item.filename.strip()[:200],
+        "content_type": item.content_type.split(";")[0].strip().lower(),
+        "size": len(item.content), "content": item.content, "created_at": now,
+    }) for item in attachments]
+    # a new referral's history and attachments are known: set, not read back
     set_committed_value(referral, "history", [sent])
     set_committed_value(referral, "attachments", stored)
+    audit.record_now(session, "referral.create", referral, actor=actor,
+                     to_organisation=str(referral.to_organisation_id))
     plugins.hooks().ccas_referral_received(referral=referral, tenant=tenant,
                                            session=session)
+    return referral
 
 
 def set_status(session, referral: Referral, new: ReferralStatus | str, actor=None,
@@ -856,8 +855,8 @@ def _reorient_to_partner(session, case, transition, actor, data, tenant) -> None
     person = case.person
     reason_label = reasons.reasons(tenant, "reorient").get((data or {}).get("reason") or "", "")
     now = clock.now()
-    referral = Referral(
-        id=uuid.uuid4(), from_organisation_id=from_org.id, to_organisation_id=to_org.id,
+    _create(session, dict(
+        from_organisation_id=from_org.id, to_organisation_id=to_org.id,
         created_by_id=getattr(actor, "id", None), first_name=person.first_name,
         last_name=person.last_name, birth_date=person.birth_date, phone=person.phone,
         email=person.email, purpose=str(case.purpose), amount_requested=case.amount_requested,
@@ -867,6 +866,4 @@ def _reorient_to_partner(session, case, transition, actor, data, tenant) -> None
         consent_by=(getattr(actor, "full_name", "") or getattr(actor, "email", "") or "")[:200],
         consent_method=(data or {}).get("consent_method"),
         extra={}, source_case_id=case.id,
-    )
-    _create(session, referral, [], actor, tenant, now)
-
+    ), [], actor, tenant, now)

@@ -439,17 +439,23 @@ def _insert_of(table: Table):
     return insert(table)
 
 
-def scoped_insert(session: Session, table: Table, values: dict) -> None:
-    """Insert one row of the tenant table ``table`` for the current tenant (stamped here;
-    another tenant's id is refused), at once, in the session's transaction: for
-    append-only rows of the hot paths (the audit of a read), where the unit of work's
-    bookkeeping for one row cost more than the row. The columns' defaults apply."""
+def scoped_insert(session: Session, table: Table, values: dict | list[dict]) -> None:
+    """Insert one row (``values``) or several (a list of them, one ``executemany``) of
+    the tenant table ``table`` for the current tenant (stamped here; another tenant's id
+    is refused), at once, in the session's transaction: for append-only rows of the hot
+    paths (the audit of a read), where the unit of work's bookkeeping for one row cost
+    more than the row. The columns' defaults apply."""
     tenant_id = require_tenant_id()
-    if values.get("tenant_id", tenant_id) != tenant_id and not in_cross_tenant():
-        raise CrossTenantWrite(f"{table.name} of tenant {values['tenant_id']} "
-                               f"written in tenant {tenant_id}")
+    rows = [values] if isinstance(values, dict) else list(values)
+    for row in rows:
+        if row.get("tenant_id", tenant_id) != tenant_id and not in_cross_tenant():
+            raise CrossTenantWrite(f"{table.name} of tenant {row['tenant_id']} "
+                                   f"written in tenant {tenant_id}")
+    if not rows:
+        return
     _sync_guc(session)
-    session.connection().execute(_insert_of(table), {"tenant_id": tenant_id, **values})
+    session.connection().execute(_insert_of(table),
+                                 [{"tenant_id": tenant_id, **row} for row in rows])
 
 
 @functools.lru_cache(maxsize=256)

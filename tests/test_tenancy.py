@@ -526,6 +526,69 @@ def test_adopt_makes_a_scoped_row_a_loaded_object_without_a_query(session, two, 
         tenancy.adopt(session, User, values)
 
 
+def test_an_inserted_row_is_one_insert_and_a_loaded_object_like_a_flushed_one(
+        session, two, in_tenant):
+    from core import adopted_rows
+    from core.models import OrganisationKind
+
+    a, b = two[0], two[1]
+    with in_tenant(a):
+        with _statements(session) as statements:
+            org = adopted_rows.inserted(session, Organisation, {
+                "name": "Épicerie solidaire", "kind": OrganisationKind.association})
+        # one INSERT, nothing read back (PostgreSQL also opens the transaction with the
+        # tenant's setting)
+        assert [s.split()[0].upper() for s in statements if "organisations" in s] == ["INSERT"]
+        # the Python defaults applied as a flush would (the id), the tenant stamped
+        assert org.id is not None and org.tenant_id == a.id and org.email is None
+        assert org in session and not session.dirty and not session.new
+        org.email = "contact@epicerie.test"  # changed and flushed like any loaded object
+        session.flush()
+        session.expire_all()
+        stored = session.get(Organisation, (a.id, org.id))
+        assert (stored.name, stored.email) == ("Épicerie solidaire", "contact@epicerie.test")
+        with pytest.raises(tenancy.CrossTenantWrite):
+            adopted_rows.inserted(session, Organisation, {
+                "tenant_id": b.id, "name": "Ailleurs", "kind": OrganisationKind.association})
+        session.rollback()
+    with in_tenant(b):
+        assert session.scalars(select(Organisation.name).where(
+            Organisation.name.in_(["Épicerie solidaire", "Ailleurs"]))).all() == []
+    # several rows in one statement, without objects; the tenant checked on each
+    with in_tenant(a):
+        held = len(session.identity_map)
+        with _statements(session) as statements:
+            rows = adopted_rows.insert_rows(session, Organisation, [
+                {"name": "Banque alimentaire", "kind": OrganisationKind.association},
+                {"name": "Restos du cœur", "kind": OrganisationKind.association}])
+        assert [s.split()[0].upper() for s in statements if "organisations" in s] == ["INSERT"]
+        assert {r["tenant_id"] for r in rows} == {a.id} and rows[0]["id"] != rows[1]["id"]
+        assert not session.new and len(session.identity_map) == held  # no object made
+        with pytest.raises(tenancy.CrossTenantWrite):
+            adopted_rows.insert_rows(session, Organisation, [
+                {"name": "Ici", "kind": OrganisationKind.association},
+                {"tenant_id": b.id, "name": "Ailleurs", "kind": OrganisationKind.association}])
+        assert sorted(session.scalars(select(Organisation.name).where(
+            Organisation.name.in_(["Banque alimentaire", "Restos du cœur", "Ici"])))) == [
+            "Banque alimentaire", "Restos du cœur"]
+        session.rollback()
+    # a column with a server default would leave the object without its value: refused
+    from sqlalchemy import Column, Integer, MetaData, Table
+    from sqlalchemy import text as sql_text
+    from sqlalchemy.orm import registry
+
+    probe = Table("probe_server_default", MetaData(),
+                  Column("tenant_id", Integer, primary_key=True),
+                  Column("n", Integer, server_default=sql_text("1")))
+
+    class Probe:
+        pass
+
+    registry().map_imperatively(Probe, probe)
+    with pytest.raises(TypeError, match="server default"):
+        adopted_rows.inserted(session, Probe, {"tenant_id": a.id})
+
+
 def test_a_scoped_core_insert_stamps_the_current_tenant_and_refuses_another(
         session, two, in_tenant):
     from core.models import AuditEvent

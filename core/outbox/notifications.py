@@ -35,7 +35,7 @@ from ..models import (
 )
 from ..policy import Role
 from ..workflow import reasons
-from . import enqueue_email, enqueue_webhook
+from . import enqueue_emails, enqueue_webhook
 
 #: What the referrer is told for each status, after "L'orientation … ".
 STATUS_SENTENCES = {
@@ -100,8 +100,7 @@ def _email(session, to: list[str], subject: str, paragraphs: list[str], url: str
                 "personnel accompagné ; merci de ne pas y répondre."
     text += f"\n\n--\n{signature}\n"
     html += f"<hr><p><small>{escape(signature)}</small></p>"
-    for address in to:
-        enqueue_email(session, address, subject, text, html, topic=topic)
+    enqueue_emails(session, to, subject, text, html, topic=topic)
 
 
 def webhook_data(referral, old_status: str | None = None, with_person: bool = False) -> dict:
