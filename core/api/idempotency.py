@@ -19,7 +19,7 @@ import hashlib
 import json
 from datetime import datetime, timedelta
 
-from flask import Response, current_app, request
+from flask import Response, request
 from flask_login import current_user
 from sqlalchemy import bindparam, delete, select
 from sqlalchemy.exc import IntegrityError
@@ -57,10 +57,6 @@ def _read_key() -> str:
     return key.strip('"')
 
 
-def _sessionmaker():
-    return current_app.extensions["ccas_sessionmaker"]
-
-
 #: The caller's record of a key (built once, the tenant's criterion built in).
 _KEY_RECORD = tenancy.scoped_select(
     select(IdempotencyKey.__table__).where(
@@ -70,34 +66,38 @@ _KEY_RECORD = tenancy.scoped_select(
 
 def _claim(user_id, key: str, print_: str, now: datetime):
     """Record the key as ours (``None``) or return the existing record (a row with the
-    columns of ``idempotency_keys``). Committed at once, in a session of its own."""
+    columns of ``idempotency_keys``). Committed at once, so that a concurrent request
+    sees it: the request's session commits what it holds so far (the authentication's
+    reads and the token's last use; objects are not expired on commit) and the view's
+    writes follow in the session's next transaction."""
+    session = db.session
     where = {"user_id": user_id, "key": key}
-    with _sessionmaker()() as session:
+    found = tenancy.scoped_rows(session, _KEY_RECORD, where)
+    if found and found[0].expires_at <= now:
+        session.execute(delete(IdempotencyKey).where(
+            IdempotencyKey.user_id == user_id, IdempotencyKey.key == key))
+        found = []
+    if found:
+        return found[0]
+    try:
+        tenancy.scoped_insert(session, IdempotencyKey.__table__, {
+            "user_id": user_id, "key": key, "fingerprint": print_,
+            "state": "in_progress", "created_at": now, "expires_at": now + KEY_TTL})
+        session.commit()
+    except IntegrityError:  # claimed by a concurrent request in the meantime
+        session.rollback()
         found = tenancy.scoped_rows(session, _KEY_RECORD, where)
-        if found and found[0].expires_at <= now:
-            session.execute(delete(IdempotencyKey).where(
-                IdempotencyKey.user_id == user_id, IdempotencyKey.key == key))
-            found = []
-        if found:
-            return found[0]
-        try:
-            tenancy.scoped_insert(session, IdempotencyKey.__table__, {
-                "user_id": user_id, "key": key, "fingerprint": print_,
-                "state": "in_progress", "created_at": now, "expires_at": now + KEY_TTL})
-            session.commit()
-        except IntegrityError:  # claimed by a concurrent request in the meantime
-            session.rollback()
-            found = tenancy.scoped_rows(session, _KEY_RECORD, where)
-            return found[0] if found else None
-        return None
+        return found[0] if found else None
+    return None
 
 
 def _release(user_id, key: str) -> None:
-    with _sessionmaker()() as session:
-        session.execute(delete(IdempotencyKey).where(
-            IdempotencyKey.user_id == user_id, IdempotencyKey.key == key,
-            IdempotencyKey.state == "in_progress"))
-        session.commit()
+    """Forget a claimed key after the view failed (its transaction rolled back)."""
+    session = db.session
+    session.execute(delete(IdempotencyKey).where(
+        IdempotencyKey.user_id == user_id, IdempotencyKey.key == key,
+        IdempotencyKey.state == "in_progress"))
+    session.commit()
 
 
 def _replay(row) -> Response:

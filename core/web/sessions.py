@@ -103,17 +103,20 @@ class DatabaseStore:
     session is read before the request's tenant is known, and saved after the request's
     transaction ended)."""
 
-    def __init__(self, new_session):
+    def __init__(self, new_session, engine):
         self.new_session = new_session
+        self.engine = engine
 
     def load(self, key: str, now: datetime) -> Stored | None:
-        with self.new_session() as s:
-            # the four columns a request needs, not the row as an object (every page)
-            row = s.execute(_LOAD, {"key": key}).first()
-            read_only.end(s)  # a read: a commit, which keeps the prepared statements
-            if row is None or row.expires_at <= now:
-                return None
-            return Stored(str(row.id), dict(row.data or {}), row.seen_at.timestamp())
+        # Every page: the four columns a request needs, on a connection of its own (no
+        # ORM session for one read of a global table: its set-up and commit cost more
+        # than the read), ended by a commit, which keeps psycopg's prepared statements.
+        with self.engine.connect() as conn:
+            row = conn.execute(_LOAD, {"key": key}).first()
+            conn.commit()
+        if row is None or row.expires_at <= now:
+            return None
+        return Stored(str(row.id), dict(row.data or {}), row.seen_at.timestamp())
 
     def save(self, key: str, old_key: str | None, data: dict, now: datetime,
              expires: datetime, user_agent: str, address: str) -> None:
@@ -342,7 +345,7 @@ def init_app(app: Flask, new_session) -> None:
     redis_url = url.startswith(("redis://", "rediss://"))
     app.extensions["ccas_session_store"] = (
         RedisStore(url, app.config.get("CCAS_SESSION_STORAGE_PREFIX") or "ccas:session:")
-        if redis_url else DatabaseStore(new_session))
+        if redis_url else DatabaseStore(new_session, app.extensions["ccas_engine"]))
     app.config["SESSION_COOKIE_NAME"] = (
         "ccas_session" if app.config["DEVELOPMENT"] else "__Host-ccas_session")
     app.session_interface = ServerSessionInterface()

@@ -5,17 +5,25 @@ Flask-Babel installs callables that find the translations on every call (the cur
 context, the domain, the locale: three context-local lookups), and a page calls ``_`` a few
 hundred times. Here a context processor puts the request's translations in each template's
 context once, and the callables take them from the context they are called in (a
-dictionary lookup); a macro imported without context gets them from Flask-Babel as before.
+dictionary lookup), and ``_`` keeps each catalogue's answers; a macro imported without
+context gets them from Flask-Babel as before.
 The strings and their formatting are Flask-Babel's (``newstyle`` gettext in Jinja).
 """
 
 from __future__ import annotations
+
+import weakref
 
 from flask import Flask
 from flask_babel import get_translations
 from jinja2 import pass_context
 
 KEY = "ccas_translations"
+
+#: Each catalogue's translations of the strings asked so far (a page asks the same few
+#: hundred strings every time; a catalogue lookup cost several times a dictionary's).
+#: Bounded by the templates' strings; a catalogue reloaded is a new key.
+_TRANSLATED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def _of(context):
@@ -25,7 +33,14 @@ def _of(context):
 
 @pass_context
 def _gettext(context, string):
-    return _of(context).ugettext(string)
+    translations = _of(context)
+    known = _TRANSLATED.get(translations)
+    if known is None:
+        known = _TRANSLATED[translations] = {}
+    found = known.get(string)
+    if found is None:
+        found = known[string] = translations.ugettext(string)
+    return found
 
 
 @pass_context
