@@ -254,8 +254,8 @@ ORDER BY c.intake_date DESC, c.reference DESC LIMIT :limit OFFSET :offset"""
 REFERRAL_COLUMNS = """r.id, r.status, r.created_at, r.updated_at, r.status_changed_at,
        r.first_name, r.last_name, r.birth_date, r.phone, r.email, r.purpose,
        r.amount_requested, r.note, r.consent, r.consent_at, r.consent_by, r.extra,
-       r.decline_reason, fo.id AS from_id, fo.name AS from_name, fo.kind AS from_kind,
-       tor.id AS to_id, tor.name AS to_name, tor.kind AS to_kind"""
+       r.decline_reason, r.consent_method, r.outcome, fo.id AS from_id,
+       fo.name AS from_name, tor.id AS to_id, tor.name AS to_name"""
 REFERRALS_SQL = f"""
 SELECT {REFERRAL_COLUMNS}
 FROM referrals r
@@ -466,7 +466,7 @@ class Hand:
             [v for k, v in amounts.items() if k not in RESOURCE_CATEGORIES],
             c["adults"] or 1, [int(a) for a in _json_list(c["children_ages"])],
             budget.min_remaining_setting(None))
-        return {"lines": {k: str(v) for k, v in amounts.items()},
+        return {"lines": {k: _money(v) for k, v in amounts.items()},
                 **{k: str(getattr(figures, k)) for k in (
                     "consumption_units", "resources", "charges", "remaining",
                     "remaining_per_unit_month", "remaining_per_unit_day", "max_instalment")}}
@@ -578,6 +578,11 @@ class Hand:
             return jsonify({"items": items, "total": total, "has_more": more,
                             "page": page, "per_page": per_page})
 
+        # the statuses' French labels, taken from the application once at start
+        from core.models.referral import REFERRAL_STATUS_LABELS
+
+        status_labels = {str(k.value): str(v) for k, v in REFERRAL_STATUS_LABELS.items()}
+
         def referral_page(conn, user, order_desc=False, limit=51):
             rows = conn.execute(hand.q_referrals_desc if order_desc else hand.q_referrals,
                                 {"tenant_id": user["tenant_id"],
@@ -600,17 +605,17 @@ class Hand:
                 "id": str(rid), "reference": rid.hex[:8].upper(), "status": r["status"],
                 "created_at": _iso(r["created_at"]), "updated_at": _iso(r["updated_at"]),
                 "status_changed_at": _iso(r["status_changed_at"]),
-                "from_organisation": {"id": str(_uuid(r["from_id"])), "name": r["from_name"],
-                                      "kind": r["from_kind"]},
-                "to_organisation": {"id": str(_uuid(r["to_id"])), "name": r["to_name"],
-                                    "kind": r["to_kind"]},
+                "status_label": status_labels[r["status"]],
+                "from_organisation": {"id": str(_uuid(r["from_id"])), "name": r["from_name"]},
+                "to_organisation": {"id": str(_uuid(r["to_id"])), "name": r["to_name"]},
                 "person": {"first_name": r["first_name"], "last_name": r["last_name"],
                            "birth_date": _iso(r["birth_date"]), "phone": r["phone"],
                            "email": r["email"]},
-                "purpose": r["purpose"], "amount_requested": str(r["amount_requested"]),
+                "purpose": r["purpose"], "amount_requested": _money(r["amount_requested"]),
                 "note": r["note"], "consent": bool(r["consent"]),
                 "consent_at": _iso(r["consent_at"]), "consent_by": r["consent_by"],
-                "extra": r["extra"], "decline_reason": r["decline_reason"],
+                "extra": _json(r["extra"]), "decline_reason": r["decline_reason"],
+                "consent_method": r["consent_method"], "outcome": r["outcome"],
                 "history": [{"from_status": h[1], "to_status": h[2], "at": _iso(h[3]),
                              "reason_code": h[4], "message": h[5]}
                             for h in history.get(rid, [])],
@@ -714,9 +719,28 @@ def _str_uuid(value):
 
 
 def _iso(value):
-    if value is None or isinstance(value, str):
-        return value
+    """A date as ``YYYY-MM-DD``, a moment as ISO 8601 in UTC with its offset, as the
+    application answers (SQLite gives the text it stores: a date as it is, a moment
+    ``YYYY-MM-DD HH:MM:SS.ffffff`` in UTC, read as such)."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        if len(value) == 10:
+            return value
+        value = dt.datetime.fromisoformat(value)
+    if isinstance(value, dt.datetime) and value.tzinfo is None:
+        value = value.replace(tzinfo=dt.UTC)
     return value.isoformat()
+
+
+def _money(value):
+    """A sum as the application writes it: two decimals (SQLite gives a number)."""
+    return None if value is None else f"{Decimal(str(value)):.2f}"
+
+
+def _json(value):
+    """A JSON column (SQLite gives its text)."""
+    return json.loads(value) if isinstance(value, str) else value
 
 
 def _aware(value):
@@ -1172,6 +1196,7 @@ def run(database, args) -> None:
     only = [n for n in args.only.split(",") if n]
     chosen = [n for n in only if n in specs] if only else list(specs)  # "--only none"
     pages = check_pages(runner, specs, chosen, same_page)
+    pages.update(check_json(runner, specs, chosen))
     if args.check_case_states:
         check_case_states(app, runner, ctx, same_page)
         return
@@ -1254,6 +1279,41 @@ def check_pages(runner, specs, chosen, same_page) -> dict:
         if diff:
             print(diff)
     return out
+
+
+#: The API reads whose hand-written equivalent answers the same JSON.
+SAME_JSON = ("case_read", "case_list", "case_list_state", "case_search", "referral_list")
+
+
+def check_json(runner, specs, chosen) -> dict:
+    """For each API read, whether the hand-written equivalent answers the same JSON (a
+    faster answer that says less, or says it in another format, is no equivalent); the
+    differing keys are printed."""
+    out = {}
+    for name in chosen:
+        if name not in SAME_JSON:
+            continue
+        app_json, hand_json = (runner.call(v, specs[name][v]).get_json()
+                               for v in ("app", "hand"))
+        differences = _json_differences(app_json, hand_json)
+        out[name] = not differences
+        print(f"{name}: hand-written answer {'the same JSON' if not differences else 'DIFFERS'}")
+        for where, app_value, hand_value in differences[:10]:
+            print(f"  {where}: app {app_value!r} / hand {hand_value!r}")
+    return out
+
+
+def _json_differences(a, b, where="") -> list:
+    if isinstance(a, dict) and isinstance(b, dict):
+        found = []
+        for key in sorted(set(a) | set(b)):
+            found += _json_differences(a.get(key, "<absent>"), b.get(key, "<absent>"),
+                                       f"{where}.{key}")
+        return found
+    if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+        return [d for i, (x, y) in enumerate(zip(a, b, strict=True))
+                for d in _json_differences(x, y, f"{where}[{i}]")]
+    return [] if a == b else [(where or "(whole)", a, b)]
 
 
 def check_case_states(app, runner, ctx, same_page) -> None:
