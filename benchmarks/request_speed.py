@@ -51,6 +51,7 @@ that a load spike on a shared machine hits all three alike; each figure is the b
 from __future__ import annotations
 
 import argparse
+import base64
 import contextvars
 import cProfile
 import datetime as dt
@@ -633,7 +634,11 @@ class Hand:
                 items = [referral_json(r, history, attachments) for r in rows[:limit]]
                 for action in hand.list_audit["referrals"]:
                     hand._audit(conn, user, action, "Referral", "", count=len(items))
-            return jsonify({"items": items, "next_cursor": "x" if len(rows) > limit else None})
+            cursor = None
+            if len(rows) > limit:  # the last one shown: its change and its id
+                cursor = base64.urlsafe_b64encode(json.dumps(
+                    [items[-1]["updated_at"], items[-1]["id"]]).encode()).decode().rstrip("=")
+            return jsonify({"items": items, "next_cursor": cursor})
 
         @app.post("/hand/referrals")
         def referral_create():

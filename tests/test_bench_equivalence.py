@@ -2,7 +2,8 @@
 the same JSON for the API reads, the same HTML for the pages (``benchmarks/
 request_speed.py``: a faster answer that says less, or says it in another format, would
 make every ratio a flattering one). Run as a user runs it, on a small generated tenant,
-on SQLite and, in the PostgreSQL pass, on a scratch PostgreSQL database of its own."""
+on SQLite and, in the PostgreSQL pass, on a scratch PostgreSQL database of its own (400
+cases: more referrals than a page holds, so that the next page's cursor is compared)."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ def test_the_hand_written_equivalents_answer_the_same_json_and_html(tmp_path):
     db = os.environ.get("CCAS_TEST_POSTGRES_URL") or "sqlite"
     done = subprocess.run(
         [sys.executable, str(ROOT / "benchmarks" / "request_speed.py"), "--db", db,
-         "--tenants", "1", "--cases", "60", "--requests", "1", "--repeat", "1",
+         "--tenants", "1", "--cases", "400", "--requests", "1", "--repeat", "1",
          "--only", ",".join(CHECKED), "--out", str(tmp_path / "figures.json")],
         cwd=ROOT, capture_output=True, text=True, timeout=600,
         env={**os.environ, "PYTHONPATH": str(ROOT)})
