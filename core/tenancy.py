@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import weakref
 from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -230,7 +231,34 @@ def _do_orm_execute(state) -> None:
             )
         )
         return
-    state.statement = state.statement.options(_tenant_criteria(tenant_id))
+    state.statement = _scoped_statement(state.statement, tenant_id)
+
+
+#: Each ORM statement's twin with a tenant's loader criteria, per tenant, for as long as
+#: the statement lives (weak keys): a statement built once (a module's constant) is
+#: executed as the same twin at every request of that tenant. ``options()`` makes a new
+#: statement, whose cache key SQLAlchemy computes again by walking the whole of it (the
+#: largest part of a big statement's cost per execution); the same twin keeps its key.
+#: A twin is exactly ``statement.options(_tenant_criteria(tenant_id))``, looked up by
+#: the current tenant: it never serves another. At most :data:`TWINS_PER_STATEMENT`
+#: tenants per statement (the oldest dropped first), so memory stays bounded.
+_TWINS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+TWINS_PER_STATEMENT = 32
+
+
+def _scoped_statement(statement, tenant_id: int):
+    try:
+        twins = _TWINS.get(statement)
+    except TypeError:  # not weakly referenceable: built again, as before
+        return statement.options(_tenant_criteria(tenant_id))
+    if twins is None:
+        twins = _TWINS[statement] = {}
+    twin = twins.get(tenant_id)
+    if twin is None:
+        if len(twins) >= TWINS_PER_STATEMENT:
+            twins.pop(next(iter(twins)), None)
+        twin = twins[tenant_id] = statement.options(_tenant_criteria(tenant_id))
+    return twin
 
 
 @functools.lru_cache(maxsize=4096)

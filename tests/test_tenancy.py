@@ -357,6 +357,37 @@ def test_an_expired_object_of_another_tenant_does_not_reload(session, two, in_te
         _ = b_user.email
 
 
+def test_a_statement_built_once_runs_as_its_own_tenants_twin(session, two, in_tenant,
+                                                              monkeypatch):
+    """An ORM statement executed again is executed as the same twin with the current
+    tenant's criteria (its cache key kept), never as another tenant's; at most
+    ``TWINS_PER_STATEMENT`` tenants kept per statement; none once the statement is gone."""
+    import gc
+
+    a, b = two[0], two[1]
+    stmt = select(User.tenant_id, User.email)
+    for current in (a, b, a, b):
+        with in_tenant(current):
+            assert [tuple(r) for r in session.execute(stmt)] == [
+                (current.id, "same@city.test")]
+    twins = tenancy._TWINS[stmt]
+    assert set(twins) == {a.id, b.id}
+    first = twins[a.id]
+    with in_tenant(a):
+        session.execute(stmt).all()
+    assert tenancy._TWINS[stmt][a.id] is first
+    monkeypatch.setattr(tenancy, "TWINS_PER_STATEMENT", 1)
+    one_kept = select(User.tenant_id)
+    for current in (a, b, a):
+        with in_tenant(current):
+            assert [r.tenant_id for r in session.execute(one_kept)] == [current.id]
+        assert set(tenancy._TWINS[one_kept]) == {current.id}
+    before = len(tenancy._TWINS)
+    del stmt, twins, first
+    gc.collect()
+    assert len(tenancy._TWINS) == before - 1
+
+
 # -- the Core path of the hot reads (core.tenancy.scoped_select / scoped_rows) ------------
 
 _USER_EMAILS = tenancy.scoped_select(select(User.__table__.c.email))
