@@ -224,13 +224,8 @@ def _do_orm_execute(state) -> None:
                 "query on tenant-owned %s with no tenant set; use tenant_scope() "
                 "(or cross_tenant() for operator work)" % ", ".join(touched)
             )
-        # Tenant models reached only through a join: fail closed, they match nothing.
-        state.statement = state.statement.options(
-            with_loader_criteria(
-                TenantScoped, lambda cls: cls.tenant_id.is_(None), include_aliases=True
-            )
-        )
-        return
+    # the current tenant's criteria; with no tenant, those of ``None``: tenant models
+    # reached only through a join fail closed (they match nothing)
     state.statement = _scoped_statement(state.statement, tenant_id)
 
 
@@ -246,7 +241,7 @@ _TWINS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 TWINS_PER_STATEMENT = 32
 
 
-def _scoped_statement(statement, tenant_id: int):
+def _scoped_statement(statement, tenant_id: int | None):
     try:
         twins = _TWINS.get(statement)
     except TypeError:  # not weakly referenceable: built again, as before
@@ -262,9 +257,15 @@ def _scoped_statement(statement, tenant_id: int):
 
 
 @functools.lru_cache(maxsize=4096)
-def _tenant_criteria(tenant_id: int):
+def _tenant_criteria(tenant_id: int | None):
     """The loader criteria of one tenant, built once: building the option (and analysing
-    its lambda) on every statement cost more than the rest of the scoping."""
+    its lambda) on every statement cost more than the rest of the scoping. ``None`` (no
+    tenant set, no tenant model selected): tenant rows reached through a join match
+    nothing (``tenant_id IS NULL``), a statement of global tables runs as it is."""
+    if tenant_id is None:
+        return with_loader_criteria(
+            TenantScoped, lambda cls: cls.tenant_id.is_(None), include_aliases=True
+        )
     return with_loader_criteria(
         TenantScoped, lambda cls: cls.tenant_id == tenant_id, include_aliases=True
     )
