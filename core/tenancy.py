@@ -236,7 +236,7 @@ def _do_orm_execute(state) -> None:
 #: largest part of a big statement's cost per execution); the same twin keeps its key.
 #: A twin is exactly ``statement.options(_tenant_criteria(tenant_id))``, looked up by
 #: the current tenant: it never serves another. At most :data:`TWINS_PER_STATEMENT`
-#: tenants per statement (the oldest dropped first), so memory stays bounded.
+#: tenants per statement (all dropped when full), so memory stays bounded.
 _TWINS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 TWINS_PER_STATEMENT = 32
 
@@ -251,7 +251,7 @@ def _scoped_statement(statement, tenant_id: int | None):
     twin = twins.get(tenant_id)
     if twin is None:
         if len(twins) >= TWINS_PER_STATEMENT:
-            twins.pop(next(iter(twins)), None)
+            twins.clear()  # (not the oldest one: no iteration another thread could break)
         twin = twins[tenant_id] = statement.options(_tenant_criteria(tenant_id))
     return twin
 
