@@ -28,6 +28,8 @@ from __future__ import annotations
 
 import functools
 import logging
+import weakref
+from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -35,11 +37,12 @@ from contextvars import ContextVar
 from flask import current_app, has_app_context
 from sqlalchemy import Table, and_, bindparam, event, insert, update
 from sqlalchemy.orm import Session, make_transient_to_detached, with_loader_criteria
-from sqlalchemy.sql import operators, visitors
+from sqlalchemy.sql import functions, operators, visitors
 from sqlalchemy.sql.elements import (
     BinaryExpression,
     BindParameter,
     BooleanClauseList,
+    ColumnClause,
     TextClause,
     quoted_name,
 )
@@ -221,20 +224,48 @@ def _do_orm_execute(state) -> None:
                 "query on tenant-owned %s with no tenant set; use tenant_scope() "
                 "(or cross_tenant() for operator work)" % ", ".join(touched)
             )
-        # Tenant models reached only through a join: fail closed, they match nothing.
-        state.statement = state.statement.options(
-            with_loader_criteria(
-                TenantScoped, lambda cls: cls.tenant_id.is_(None), include_aliases=True
-            )
-        )
-        return
-    state.statement = state.statement.options(_tenant_criteria(tenant_id))
+    # the current tenant's criteria; with no tenant, those of ``None``: tenant models
+    # reached only through a join fail closed (they match nothing)
+    state.statement = _scoped_statement(state.statement, tenant_id)
+
+
+#: Each ORM statement's twin with a tenant's loader criteria, per tenant, for as long as
+#: the statement lives (weak keys): a statement built once (a module's constant) is
+#: executed as the same twin at every request of that tenant. ``options()`` makes a new
+#: statement, whose cache key SQLAlchemy computes again by walking the whole of it (the
+#: largest part of a big statement's cost per execution); the same twin keeps its key.
+#: A twin is exactly ``statement.options(_tenant_criteria(tenant_id))``, looked up by
+#: the current tenant: it never serves another. At most :data:`TWINS_PER_STATEMENT`
+#: tenants per statement (all dropped when full), so memory stays bounded.
+_TWINS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+TWINS_PER_STATEMENT = 32
+
+
+def _scoped_statement(statement, tenant_id: int | None):
+    try:
+        twins = _TWINS.get(statement)
+    except TypeError:  # not weakly referenceable: built again, as before
+        return statement.options(_tenant_criteria(tenant_id))
+    if twins is None:
+        twins = _TWINS[statement] = {}
+    twin = twins.get(tenant_id)
+    if twin is None:
+        if len(twins) >= TWINS_PER_STATEMENT:
+            twins.clear()  # (not the oldest one: no iteration another thread could break)
+        twin = twins[tenant_id] = statement.options(_tenant_criteria(tenant_id))
+    return twin
 
 
 @functools.lru_cache(maxsize=4096)
-def _tenant_criteria(tenant_id: int):
+def _tenant_criteria(tenant_id: int | None):
     """The loader criteria of one tenant, built once: building the option (and analysing
-    its lambda) on every statement cost more than the rest of the scoping."""
+    its lambda) on every statement cost more than the rest of the scoping. ``None`` (no
+    tenant set, no tenant model selected): tenant rows reached through a join match
+    nothing (``tenant_id IS NULL``), a statement of global tables runs as it is."""
+    if tenant_id is None:
+        return with_loader_criteria(
+            TenantScoped, lambda cls: cls.tenant_id.is_(None), include_aliases=True
+        )
     return with_loader_criteria(
         TenantScoped, lambda cls: cls.tenant_id == tenant_id, include_aliases=True
     )
@@ -292,7 +323,20 @@ def scoped_select(stmt):
     tenant table: a tenant table can never be read without its criterion. SQL written
     outside the expression language is refused too: prefixes, suffixes and hints, custom
     operators, names rendered unquoted. Global tables (no ``tenant_id``) joined to tenant
-    tables are read whole, as any query reads them: the wall is about tenant rows."""
+    tables are read whole, as any query reads them: the wall is about tenant rows.
+
+    SQL functions: only those of :data:`SCOPED_FUNCTIONS` (``count``, ``sum``, ``min``,
+    ``max``, ``coalesce``), and only as SQLAlchemy builds them (``func.count(...)``: the
+    exact class, its own name as a plain string, no package prefix), ``count()``'s ``*``
+    included. They are safe because they read nothing of their own: an aggregate or a
+    scalar function computes over the rows and columns the ``FROM`` and ``WHERE`` already
+    hold (each tenant table with its criterion), and its arguments are checked as any
+    other expression (a subquery or SQL text in them is refused). Every other function is
+    refused: one that reads by itself (a table-valued function in the ``FROM``,
+    ``set_config``, ``current_setting``, ``pg_read_file``, ``dblink``, a user-defined
+    function), one under a package name (``func.pkg.count``), one whose name is changed
+    or quoted (the compiler would write it as given), a function column
+    (``scalar_table_valued``)."""
     if not isinstance(stmt, Select):
         raise TypeError(f"scoped_select() takes a SELECT, not {type(stmt).__name__}")
     if stmt._prefixes or stmt._suffixes or stmt._hints or stmt._statement_hints:
@@ -302,7 +346,13 @@ def scoped_select(stmt):
     if not any(_is_tenant_table(t) for t in leaves):
         raise TypeError("scoped_select() reads tenant tables (none in this statement)")
     aliased_tables = [t.element for t in leaves if isinstance(t, Alias)]
-    for element in visitors.iterate(stmt):
+    for element in _elements(stmt):
+        if isinstance(element, functions.FunctionElement | functions.ScalarFunctionColumn):
+            if not _allowed_function(element):
+                raise TypeError("scoped_select(): no SQL function but "
+                                f"{', '.join(SCOPED_FUNCTIONS.values())} (as func builds "
+                                f"them), not {getattr(element, 'name', element)!r}")
+            continue
         if element is not stmt and isinstance(element, SelectBase | ScalarSelect | Exists):
             raise TypeError("scoped_select(): no subquery (its tables would have no "
                             "criterion)")
@@ -320,6 +370,47 @@ def scoped_select(stmt):
                 or isinstance(getattr(element, "operator", None), operators.custom_op):
             raise TypeError("scoped_select(): no SQL text (it could read any table)")
     return stmt.where(*(_criterion(t) for t in in_where))
+
+
+#: The SQL functions :func:`scoped_select` accepts, by their exact SQLAlchemy class (what
+#: ``func.count`` and the others build) and the name the compiler writes for them: each
+#: computes over the rows of the statement's ``FROM``, none reads a table of its own.
+SCOPED_FUNCTIONS = {functions.count: "count", functions.sum: "sum", functions.min: "min",
+                    functions.max: "max", functions.coalesce: "coalesce"}
+
+
+def _allowed_function(element) -> bool:
+    """One of :data:`SCOPED_FUNCTIONS` as ``func`` builds it: the exact class (no
+    subclass, no generic ``Function`` of the same name), its own name as a plain string
+    (a ``quoted_name`` or another name would be written as given), no package name."""
+    name = getattr(element, "name", None)
+    return (SCOPED_FUNCTIONS.get(type(element)) == name and type(name) is str
+            and not element.packagenames)
+
+
+def _is_star(clause) -> bool:
+    """``*``, as ``func.count()`` writes its argument (``literal_column("*")``)."""
+    return type(clause) is ColumnClause and clause.is_literal and clause.table is None \
+        and type(clause.name) is str and clause.name == "*"
+
+
+def _counts_rows(element) -> bool:
+    """``count(*)``: the one literal :func:`scoped_select` lets through."""
+    args = element.clauses.clauses if isinstance(element, functions.count) else ()
+    return _allowed_function(element) and len(args) == 1 and _is_star(args[0])
+
+
+def _elements(stmt) -> Iterator:
+    """Every element of ``stmt``, breadth first (as ``visitors.iterate``), but for the
+    inside of a ``count(*)``: its ``*`` is the only SQL literal :func:`scoped_select`
+    accepts, and only there."""
+    yield stmt
+    pending = deque([stmt.get_children()])
+    while pending:
+        for element in pending.popleft():
+            yield element
+            if not _counts_rows(element):
+                pending.append(element.get_children())
 
 
 def _unquoted(name) -> bool:

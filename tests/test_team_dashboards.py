@@ -212,3 +212,42 @@ def test_the_managers_pictures_say_what_to_do_when_empty(client, users, login, c
     page = client.get("/t/alpha/").get_data(as_text=True)
     assert "Aucune orientation reçue d'un partenaire cette année" in page
     assert "Aucune séance d'atelier tenue cette année" in page
+
+
+def _every_list_filled(session, tenant, in_tenant, users, clock, worker=None, n_caf=2):
+    """:func:`_world` with a row in each of the manager's lists: a case stuck for 40
+    days, one missing a document, a loan being repaid with an overdue follow-up and an
+    open task; and :func:`_manager_world`'s referrals and workshops."""
+    from core.models.accompaniment import AccompanimentTask, FollowUp
+    from core.models.documents import CaseDocument
+
+    made = _world(session, tenant, in_tenant, users, clock, worker=worker)
+    with in_tenant(tenant):
+        session.add(CaseDocument(case_id=made[2].id, code="rib", label="RIB"))
+        made[4].state = State.repaying.value
+        session.add(FollowUp(case_id=made[4].id, plan_month=1, planned_on=TODAY
+                             - timedelta(days=10)))
+        session.add(AccompanimentTask(case_id=made[4].id, kind="late_instalment",
+                                      message="Échéance impayée"))
+        session.commit()
+    _manager_world(session, tenant, in_tenant, clock, n_caf=n_caf)
+
+
+_CSRF = re.compile(r'(name="csrf_token" value=")[^"]*(")|(content=")[^"]*(" name="csrf)')
+
+
+def test_the_managers_dashboard_never_counts_another_tenants_rows(
+        client, users, login, session, tenant, other_tenant, in_tenant, make_user, clock):
+    """Every block of the manager's page (its Core reads under the tenant wall among
+    them) reads the same page once another tenant holds the same rows, and more."""
+    _every_list_filled(session, tenant, in_tenant, users, clock)
+    login(client, users["manager"])
+    alone = _CSRF.sub(r"\1\3\2\4", client.get("/t/alpha/").get_data(as_text=True))
+    assert "Échéance impayée" in alone and "Aucun suivi en retard" not in alone
+    assert "Aucun dossier bloqué" not in alone and "Aucun dossier n'attend" not in alone
+    assert _figure(alone, "Dossiers en cours") == "5"
+    other_worker = make_user(other_tenant, "social_worker")
+    _every_list_filled(session, other_tenant, in_tenant, users, clock, worker=other_worker,
+                       n_caf=7)
+    beside = _CSRF.sub(r"\1\3\2\4", client.get("/t/alpha/").get_data(as_text=True))
+    assert beside == alone

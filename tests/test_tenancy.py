@@ -10,6 +10,7 @@ from sqlalchemy import (
     delete,
     event,
     exists,
+    func,
     literal_column,
     or_,
     select,
@@ -20,6 +21,7 @@ from sqlalchemy import (
 )
 from sqlalchemy import column as sql_column
 from sqlalchemy.orm import aliased
+from sqlalchemy.sql import functions as sql_functions
 from sqlalchemy.sql.elements import quoted_name
 
 from core import rawsql, tenancy
@@ -355,6 +357,37 @@ def test_an_expired_object_of_another_tenant_does_not_reload(session, two, in_te
         _ = b_user.email
 
 
+def test_a_statement_built_once_runs_as_its_own_tenants_twin(session, two, in_tenant,
+                                                              monkeypatch):
+    """An ORM statement executed again is executed as the same twin with the current
+    tenant's criteria (its cache key kept), never as another tenant's; at most
+    ``TWINS_PER_STATEMENT`` tenants kept per statement; none once the statement is gone."""
+    import gc
+
+    a, b = two[0], two[1]
+    stmt = select(User.tenant_id, User.email)
+    for current in (a, b, a, b):
+        with in_tenant(current):
+            assert [tuple(r) for r in session.execute(stmt)] == [
+                (current.id, "same@city.test")]
+    twins = tenancy._TWINS[stmt]
+    assert set(twins) == {a.id, b.id}
+    first = twins[a.id]
+    with in_tenant(a):
+        session.execute(stmt).all()
+    assert tenancy._TWINS[stmt][a.id] is first
+    monkeypatch.setattr(tenancy, "TWINS_PER_STATEMENT", 1)
+    one_kept = select(User.tenant_id)
+    for current in (a, b, a):
+        with in_tenant(current):
+            assert [r.tenant_id for r in session.execute(one_kept)] == [current.id]
+        assert set(tenancy._TWINS[one_kept]) == {current.id}
+    before = len(tenancy._TWINS)
+    del stmt, twins, first
+    gc.collect()
+    assert len(tenancy._TWINS) == before - 1
+
+
 # -- the Core path of the hot reads (core.tenancy.scoped_select / scoped_rows) ------------
 
 _USER_EMAILS = tenancy.scoped_select(select(User.__table__.c.email))
@@ -460,6 +493,87 @@ def test_a_scoped_core_read_refuses_a_tenant_table_read_without_its_criterion():
         # the table of an alias read raw in a subquery
         select(users.c.email).select_from(users.join(orgs.alias("o"), true()))
         .where(users.c.organisation_id.in_(select(orgs.c.id))),
+    ]
+    for stmt in refused:
+        with pytest.raises(TypeError):
+            tenancy.scoped_select(stmt)
+
+
+def test_a_scoped_core_read_counts_and_sums_only_the_current_tenants_rows(
+        session, two, in_tenant, make_user):
+    """The allowed SQL functions (count, sum, min, max, coalesce) compute over the rows
+    the criteria leave: another tenant's rows are never counted, alone or joined."""
+    users, orgs = User.__table__, Organisation.__table__
+    a, b = two[0], two[1]
+    make_user(a, "social_worker", email="second@city.test")
+    make_user(a, "secretary", email="third@city.test")
+    per_role = tenancy.scoped_select(
+        select(users.c.role, func.count()).group_by(users.c.role))
+    figures = tenancy.scoped_select(select(
+        func.count(users.c.id), func.sum(users.c.session_version),
+        func.min(users.c.tenant_id), func.max(users.c.tenant_id),
+        func.coalesce(func.max(users.c.full_name), "none")))
+    per_organisation = tenancy.scoped_select(  # joined, and as a cartesian product
+        select(orgs.c.tenant_id, func.count(users.c.id))
+        .join_from(users, orgs, orgs.c.id == users.c.organisation_id)
+        .group_by(orgs.c.tenant_id))
+    product = tenancy.scoped_select(
+        select(func.count()).select_from(users.join(orgs, true())))
+    with in_tenant(a):
+        assert "tenant_id = :ccas_tenant" in str(figures)
+        assert dict(tuple(r) for r in tenancy.scoped_rows(session, per_role)) == {
+            "manager": 1, "social_worker": 1, "secretary": 1}
+        n, versions, low, high, _name = tenancy.scoped_rows(session, figures)[0]
+        assert (n, low, high) == (3, a.id, a.id)
+        assert versions == session.scalar(select(func.sum(User.session_version)))
+        assert [tuple(r) for r in tenancy.scoped_rows(session, per_organisation)] == [
+            (a.id, 3)]
+        organisations = session.scalar(select(func.count()).select_from(Organisation))
+        assert tenancy.scoped_rows(session, product)[0][0] == 3 * organisations
+    with in_tenant(b):
+        assert dict(tuple(r) for r in tenancy.scoped_rows(session, per_role)) == {
+            "manager": 1}
+        n, _versions, low, high, _name = tenancy.scoped_rows(session, figures)[0]
+        assert (n, low, high) == (1, b.id, b.id)
+        assert [tuple(r) for r in tenancy.scoped_rows(session, per_organisation)] == [
+            (b.id, 1)]
+
+
+def _renamed(function, name):
+    function.name = name
+    return function
+
+
+def test_a_scoped_core_read_refuses_every_other_sql_function():
+    """Only count, sum, min, max and coalesce as ``func`` builds them: no function that
+    reads by itself, none renamed, quoted or under a package, no function in the FROM."""
+    users, orgs = User.__table__, Organisation.__table__
+    refused = [
+        select(users.c.email, func.set_config("ccas.tenant_id", "2", True)),
+        select(users.c.email, func.current_setting("ccas.tenant_id")),
+        select(func.avg(users.c.session_version)),  # harmless, but not on the list
+        select(func.pg_catalog.count(users.c.id)),  # a package name
+        select(sql_functions.Function("count", users.c.id)),  # a generic function
+        select(_renamed(func.count(users.c.id),
+                        quoted_name("count(*) FROM organisations --", False))),
+        select(_renamed(func.count(users.c.id), quoted_name("count", True))),
+        select(_renamed(func.count(users.c.id), "avg")),
+        select(_renamed(func.count(), quoted_name("count", False))).select_from(users),
+        # an allowed function over a subquery, or over SQL text
+        select(func.count(select(orgs.c.id).scalar_subquery())).select_from(users),
+        select(func.max(select(orgs.c.name).where(orgs.c.id == users.c.organisation_id)
+                        .scalar_subquery())).select_from(users),
+        select(func.count(literal_column("(SELECT count(*) FROM organisations)")))
+        .select_from(users),
+        select(func.sum(literal_column("*"))).select_from(users),  # * outside count
+        select(literal_column("*"), func.count()).select_from(users),
+        # table-valued functions, and a function's column
+        select(users.c.email).select_from(
+            users.join(func.json_each(users.c.email).table_valued("value"), true())),
+        select(users.c.email, func.json_each(users.c.email).table_valued("value").c.value),
+        select(func.count(users.c.id).table_valued("x").c.x).select_from(users),
+        select(users.c.email, func.count(users.c.id).scalar_table_valued("x")),
+        select(users.c.email).select_from(func.count(users.c.id)),
     ]
     for stmt in refused:
         with pytest.raises(TypeError):

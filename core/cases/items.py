@@ -18,9 +18,11 @@ columns, or leave on their rows attributes that were never read (a ``purpose`` o
 ``None`` that looks like a case's), where each type now holds exactly what its
 statement read.
 
-The statements are still ORM selects run through the session: the tenant's loader
-criteria apply to every table they read, and on PostgreSQL the transaction carries the
-tenant (row-level security), as for any other read.
+:data:`CASE_ITEM` and :data:`LISTED_CASE` are ORM selects run through the session (the
+tenant's loader criteria apply to every table they read); their ``_CORE`` twins, of the
+same columns, are for ``core.tenancy.scoped_select`` (the criterion written on every
+table at build). On PostgreSQL the transaction carries the tenant (row-level security)
+either way.
 """
 
 from __future__ import annotations
@@ -55,10 +57,28 @@ class CaseItem(NamedTuple):
     person: PersonName
 
 
+def core_columns(*attributes) -> list:
+    """The tables' columns of mapped ``attributes`` (``Case.id`` → ``cases.c.id``): a
+    statement built of them reads no entity, for ``core.tenancy.scoped_select``."""
+    return [attribute.class_.__table__.c[attribute.key] for attribute in attributes]
+
+
+def joinable(model, core: bool) -> tuple:
+    """What a statement builder joins and takes columns from: the mapped ``model`` twice
+    (an ORM statement, the tenant's loader criteria added at execution), or its table and
+    the table's columns, of the same names (a Core statement for
+    ``core.tenancy.scoped_select``): one builder serves both."""
+    table = model.__table__
+    return (table, table.c) if core else (model, model)
+
+
+_CASE_ITEM_COLUMNS = (Case.id, Case.reference, Case.state, Case.state_changed_at,
+                      Person.first_name, Person.last_name)
 #: The columns of a :class:`CaseItem`, the case joined to its person.
-CASE_ITEM = select(Case.id, Case.reference, Case.state, Case.state_changed_at,
-                   Person.first_name, Person.last_name
-                   ).join(Person, Person.id == Case.person_id)
+CASE_ITEM = select(*_CASE_ITEM_COLUMNS).join(Person, Person.id == Case.person_id)
+#: The same read in Core terms (the tables' columns), for ``core.tenancy.scoped_select``.
+CASE_ITEM_CORE = select(*core_columns(*_CASE_ITEM_COLUMNS)).join_from(
+    Case.__table__, Person.__table__, Person.__table__.c.id == Case.__table__.c.person_id)
 
 
 def case_item(row) -> CaseItem:
@@ -120,8 +140,7 @@ LISTED_CASE = select(*_LISTED_CASE_COLUMNS, *_LISTED_PERSON_COLUMNS).join_from(
     Case, Person, Person.id == Case.person_id)
 #: The same read in Core terms (the tables' columns), for ``core.tenancy.scoped_select``.
 LISTED_CASE_CORE = select(
-    *(Case.__table__.c[c.key] for c in _LISTED_CASE_COLUMNS),
-    *(Person.__table__.c[c.key] for c in _LISTED_PERSON_COLUMNS)).join_from(
+    *core_columns(*_LISTED_CASE_COLUMNS, *_LISTED_PERSON_COLUMNS)).join_from(
     Case.__table__, Person.__table__, Person.__table__.c.id == Case.__table__.c.person_id)
 
 

@@ -30,9 +30,9 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from .. import audit, clock, formats, row_views
+from .. import audit, clock, formats, row_views, tenancy
 from ..cases import parse_date
-from ..cases.items import PersonName
+from ..cases.items import PersonName, core_columns, joinable
 from ..errors import NotFound, UserError
 from ..hookspecs import hookimpl
 from ..models import Case, CaseTransition, Person, State
@@ -223,15 +223,20 @@ def follow_ups(session, case: Case) -> list[FollowUp]:
     return list(session.scalars(_FOLLOW_UPS, {"case_id": case.id}))
 
 
-def _overdue(stmt, on: date, worker_id: uuid.UUID | None, limit: int | None):
+def _overdue(stmt, on: date, worker_id: uuid.UUID | None, limit: int | None,
+             core: bool = False):
+    """The overdue follow-ups' criteria and order on ``stmt`` (``core``: a Core statement
+    of the tables' columns, :func:`joinable`)."""
+    cases, case = joinable(Case, core)
+    _follow_ups, follow_up = joinable(FollowUp, core)
     stmt = (
-        stmt.join(Case, Case.id == FollowUp.case_id)
-        .where(FollowUp.done_on.is_(None), FollowUp.planned_on < on,
-               Case.state.in_(sorted(FOLLOW_STATES)))
-        .order_by(FollowUp.planned_on, FollowUp.id)  # the same order at every reading
+        stmt.join(cases, case.id == follow_up.case_id)
+        .where(follow_up.done_on.is_(None), follow_up.planned_on < on,
+               case.state.in_(sorted(FOLLOW_STATES)))
+        .order_by(follow_up.planned_on, follow_up.id)  # the same order at every reading
     )
     if worker_id is not None:
-        stmt = stmt.where(Case.social_worker_id == worker_id)
+        stmt = stmt.where(case.social_worker_id == worker_id)
     return stmt.limit(limit) if limit is not None else stmt
 
 
@@ -279,20 +284,23 @@ def overdue_items(session, on: date, worker_id: uuid.UUID | None = None,
     """:func:`overdue` as light rows (one statement, the case and its person joined, no
     entities): what the dashboard's list shows."""
     stmt = _overdue_items(worker_id is not None, limit is not None)
-    rows = session.execute(stmt, {"on": on, "worker_id": worker_id, "limit": limit})
+    rows = tenancy.scoped_rows(session, stmt,
+                               {"on": on, "worker_id": worker_id, "limit": limit})
     return [FollowUpItem(r[0], CaseRef(r[1], PersonName(r[2], r[3])), r[4], r[5], r[6])
             for r in rows]
 
 
 @functools.cache
 def _overdue_items(by_worker: bool, limited: bool):
-    """:func:`overdue_items`' statement, built once (its values bound per call)."""
-    stmt = _overdue(select(FollowUp.case_id, Case.reference, Person.first_name,
-                           Person.last_name, FollowUp.planned_on, FollowUp.plan_month,
-                           FollowUp.final), bindparam("on"),
-                    bindparam("worker_id") if by_worker else None,
-                    bindparam("limit") if limited else None)
-    return stmt.join(Person, Person.id == Case.person_id)
+    """:func:`overdue_items`' statement, built once (its values bound per call) under the
+    tenant wall (``core.tenancy.scoped_select``): a Core read of the tables."""
+    persons, person = joinable(Person, True)
+    stmt = _overdue(select(*core_columns(
+        FollowUp.case_id, Case.reference, Person.first_name, Person.last_name,
+        FollowUp.planned_on, FollowUp.plan_month, FollowUp.final)), bindparam("on"),
+        bindparam("worker_id") if by_worker else None,
+        bindparam("limit") if limited else None, core=True)
+    return tenancy.scoped_select(stmt.join(persons, person.id == Case.__table__.c.person_id))
 
 
 def _check_worker(actor) -> None:
@@ -531,15 +539,17 @@ _CASE_TASKS = (select(AccompanimentTask).where(AccompanimentTask.case_id == bind
                .order_by(AccompanimentTask.created_at.desc(), AccompanimentTask.id.desc()))
 
 
-def _tasks(stmt, case, open_only, worker_id, limit):
-    stmt = stmt.order_by(AccompanimentTask.created_at.desc(), AccompanimentTask.id.desc())
+def _tasks(stmt, case, open_only, worker_id, limit, core: bool = False):
+    """The tasks' criteria and order on ``stmt`` (``core``: a Core statement of the
+    tables' columns, :func:`joinable`)."""
+    _tasks_table, task = joinable(AccompanimentTask, core)
+    stmt = stmt.order_by(task.created_at.desc(), task.id.desc())
     if case is not None:
-        stmt = stmt.where(AccompanimentTask.case_id == case.id)
+        stmt = stmt.where(task.case_id == case.id)
     if open_only:
-        stmt = stmt.where(AccompanimentTask.status == TaskStatus.open)
+        stmt = stmt.where(task.status == TaskStatus.open)
     if worker_id is not None:
-        stmt = stmt.where((AccompanimentTask.assigned_to_id == worker_id)
-                          | AccompanimentTask.assigned_to_id.is_(None))
+        stmt = stmt.where((task.assigned_to_id == worker_id) | task.assigned_to_id.is_(None))
     return stmt.limit(limit) if limit is not None else stmt
 
 
@@ -567,19 +577,24 @@ def task_items(session, open_only: bool = False, worker_id: uuid.UUID | None = N
     """:func:`tasks` (of any case) as light rows (one statement, the case's reference
     joined, no entities): what the dashboard's list shows."""
     stmt = _task_items(open_only, worker_id is not None, limit is not None)
-    rows = session.execute(stmt, {"worker_id": worker_id, "limit": limit})
+    rows = tenancy.scoped_rows(session, stmt, {"worker_id": worker_id, "limit": limit})
     return [TaskItem(r[0], CaseRef(r[1], None), r[2], r[3], r[4], r[5]) for r in rows]
 
 
 @functools.cache
 def _task_items(open_only: bool, by_worker: bool, limited: bool):
-    """:func:`task_items`' statement, built once (its values bound per call)."""
-    return _tasks(select(AccompanimentTask.case_id, Case.reference, AccompanimentTask.kind,
-                         AccompanimentTask.message, AccompanimentTask.suggested_action,
-                         AccompanimentTask.created_at)
-                  .join(Case, Case.id == AccompanimentTask.case_id),
-                  None, open_only, bindparam("worker_id") if by_worker else None,
-                  bindparam("limit") if limited else None)
+    """:func:`task_items`' statement, built once (its values bound per call) under the
+    tenant wall (``core.tenancy.scoped_select``): a Core read of the tables."""
+    cases, case = joinable(Case, True)
+    tasks_table, task = joinable(AccompanimentTask, True)
+    return tenancy.scoped_select(_tasks(
+        select(*core_columns(AccompanimentTask.case_id, Case.reference,
+                             AccompanimentTask.kind, AccompanimentTask.message,
+                             AccompanimentTask.suggested_action,
+                             AccompanimentTask.created_at))
+        .join_from(tasks_table, cases, case.id == task.case_id),
+        None, open_only, bindparam("worker_id") if by_worker else None,
+        bindparam("limit") if limited else None, core=True))
 
 
 def _uuid(value, what: str) -> uuid.UUID:

@@ -23,7 +23,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy import and_, bindparam, case, exists, func, select
 
-from .. import audit, clock
+from .. import audit, clock, tenancy
 from ..errors import NotFound, UserError
 from ..models import Case, CaseTransition, Person, State
 from ..models.accompaniment import (
@@ -487,22 +487,29 @@ def year_bounds(year: int, tenant) -> tuple[datetime, datetime]:
     return clock.year_bounds(year, tenant)
 
 
-#: :func:`attendance_by_theme`'s statement, built once (the manager's dashboard reads it).
-_ATTENDANCE = (
-    select(WorkshopTheme.title, WorkshopInvitation.status, func.count())
-    .join(WorkshopSession, WorkshopSession.id == WorkshopInvitation.session_id)
-    .join(WorkshopTheme, WorkshopTheme.id == WorkshopSession.theme_id)
-    .where(WorkshopSession.starts_at >= bindparam("start"),
-           WorkshopSession.starts_at < bindparam("end"),
-           WorkshopInvitation.status.in_(SEATED))
-    .group_by(WorkshopTheme.title, WorkshopInvitation.status))
+def _attendance():
+    """:func:`attendance_by_theme`'s statement, built once (the manager's dashboard reads
+    it) under the tenant wall (``core.tenancy.scoped_select``): a Core read."""
+    invitations, sessions, themes = (WorkshopInvitation.__table__, WorkshopSession.__table__,
+                                     WorkshopTheme.__table__)
+    return tenancy.scoped_select(
+        select(themes.c.title, invitations.c.status, func.count())
+        .join_from(invitations, sessions, sessions.c.id == invitations.c.session_id)
+        .join(themes, themes.c.id == sessions.c.theme_id)
+        .where(sessions.c.starts_at >= bindparam("start"),
+               sessions.c.starts_at < bindparam("end"),
+               invitations.c.status.in_(SEATED))
+        .group_by(themes.c.title, invitations.c.status))
+
+
+_ATTENDANCE = _attendance()
 
 
 def attendance_by_theme(session, start: datetime, end: datetime
                         ) -> list[tuple[str, int, int]]:
     """The sessions held from ``start`` to ``end`` (UTC instants), by theme: ``(theme,
     present, seated)`` — those marked present, and those registered or present."""
-    rows = session.execute(_ATTENDANCE, {"start": start, "end": end}).all()
+    rows = tenancy.scoped_rows(session, _ATTENDANCE, {"start": start, "end": end})
     totals: dict[str, list[int]] = {}
     for title, status, n in rows:
         present_seated = totals.setdefault(title, [0, 0])

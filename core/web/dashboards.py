@@ -16,8 +16,8 @@ from flask import Blueprint, g
 from flask_login import current_user
 from sqlalchemy import bindparam, func, select
 
-from .. import clock, formats, labels, workflow
-from ..cases.items import CASE_ITEM, CaseItem, case_item
+from .. import clock, formats, labels, tenancy, workflow
+from ..cases.items import CASE_ITEM, CASE_ITEM_CORE, CaseItem, case_item
 from ..db import db
 from ..features import workshops
 from ..hookspecs import hookimpl
@@ -225,41 +225,48 @@ def social_worker_overview() -> dict:
     }
 
 
-#: The manager's reads, built once (their values bound at each request; the tenant's
-#: criteria added at each execution, as to any ORM statement): building them per request
-#: cost more than running them.
-_STATE_COUNTS = select(Case.state, func.count()).group_by(Case.state)
-_STUCK = (CASE_ITEM.where(Case.state.in_(bindparam("open_states", expanding=True)),
-                          Case.state_changed_at < bindparam("limit"))
-          .order_by(Case.state_changed_at, Case.reference).limit(50))
-_RECEIVED = select(func.count()).where(Case.intake_date >= bindparam("first_day"),
-                                       Case.intake_date <= bindparam("last_day"))
-_BY_PARTNER = (select(Organisation.name, func.count(Referral.id))
-               .join(Organisation, Organisation.id == Referral.from_organisation_id)
-               .where(Referral.created_at >= bindparam("start"),
-                      Referral.created_at < bindparam("end"), Organisation.kind != "ccas")
-               .group_by(Organisation.name))
+#: The manager's reads, built once with the tenant criterion on every table they read
+#: (``core.tenancy.scoped_select``) and run as Core: building them per request cost more
+#: than running them, and the ORM's per-statement cost (the loader criteria added, the
+#: statement's cache key computed again with them) more than the Core read.
+_CASES, _ORGS, _REFERRALS = Case.__table__, Organisation.__table__, Referral.__table__
+_STATE_COUNTS = tenancy.scoped_select(
+    select(_CASES.c.state, func.count()).group_by(_CASES.c.state))
+_STUCK = tenancy.scoped_select(
+    CASE_ITEM_CORE.where(_CASES.c.state.in_(bindparam("open_states", expanding=True)),
+                         _CASES.c.state_changed_at < bindparam("limit"))
+    .order_by(_CASES.c.state_changed_at, _CASES.c.reference).limit(50))
+_RECEIVED = tenancy.scoped_select(
+    select(func.count()).select_from(_CASES).where(
+        _CASES.c.intake_date >= bindparam("first_day"),
+        _CASES.c.intake_date <= bindparam("last_day")))
+_BY_PARTNER = tenancy.scoped_select(
+    select(_ORGS.c.name, func.count(_REFERRALS.c.id))
+    .join_from(_REFERRALS, _ORGS, _ORGS.c.id == _REFERRALS.c.from_organisation_id)
+    .where(_REFERRALS.c.created_at >= bindparam("start"),
+           _REFERRALS.c.created_at < bindparam("end"), _ORGS.c.kind != "ccas")
+    .group_by(_ORGS.c.name))
 
 
 def manager_overview() -> dict:
     session = db.session
-    counts = dict(session.execute(_STATE_COUNTS).all())
+    counts = dict(tenancy.scoped_rows(session, _STATE_COUNTS))
     flow = workflow.current()
     days = stuck_after_days(g.tenant)
     limit = clock.now() - timedelta(days=days)
     # the loan's repayment is not a stuck file: it moves once a month at most
     open_states = [code for code, state in flow.states.items() if not state.terminal
                    and code not in (State.disbursed, State.repaying)]
-    stuck = [case_item(row) for row in session.execute(
-        _STUCK, {"open_states": open_states, "limit": limit})]
+    stuck = [case_item(row) for row in tenancy.scoped_rows(
+        session, _STUCK, {"open_states": open_states, "limit": limit})]
     # the delays of the cases opened in the last year: what the team works on now, and a
     # bounded read however long the tenant's history (the yearly report covers the rest);
     # the medians computed by the database (one query, one row per step)
     steps = queries.median_delays(
         session, flow, clock.today(g.tenant) - timedelta(days=DELAY_WINDOW_DAYS))
     year = clock.today(g.tenant).year
-    received = session.scalar(_RECEIVED, {"first_day": date(year, 1, 1),
-                                          "last_day": date(year, 12, 31)})
+    received = tenancy.scoped_rows(session, _RECEIVED, {"first_day": date(year, 1, 1),
+                                                        "last_day": date(year, 12, 31)})[0][0]
     by_state = [(code, state.label, counts[code]) for code, state in flow.states.items()
                 if counts.get(code)]
     return {
@@ -317,7 +324,7 @@ def referrals_by_partner(session, tenant, year: int) -> list[tuple[str, int]]:
     """The referrals the partners sent to the city's CCAS in ``year`` (Paris dates), by
     sending organisation, most first."""
     start, end = clock.year_bounds(year, tenant)
-    rows = session.execute(_BY_PARTNER, {"start": start, "end": end}).all()
+    rows = tenancy.scoped_rows(session, _BY_PARTNER, {"start": start, "end": end})
     return sorted(((name, n) for name, n in rows), key=lambda r: (-r[1], r[0]))
 
 

@@ -25,9 +25,9 @@ from flask import (
 from flask_login import current_user
 from sqlalchemy import bindparam, func, select
 
-from .. import audit, cases, formats
+from .. import audit, cases, formats, tenancy
 from ..cases import local_today
-from ..cases.items import CASE_ITEM, CaseItem, case_item
+from ..cases.items import CASE_ITEM_CORE, CaseItem, case_item
 from ..db import db
 from ..errors import UserError
 from ..features import documents, stored_documents
@@ -301,22 +301,22 @@ def remove_file(case_id: uuid.UUID, file_id: uuid.UUID):
 def missing_by_case(session, limit: int = 50) -> list[tuple[CaseItem, int]]:
     """Cases waiting for documents (light rows: what the dashboard's table shows), with
     the number still requested (oldest first)."""
-    rows = session.execute(_MISSING, {"limit": limit}).all()
+    rows = tenancy.scoped_rows(session, _MISSING, {"limit": limit})
     return [(case_item(row), row[6]) for row in rows]
 
 
 def _missing():
-    counts = (
-        select(CaseDocument.case_id, func.count().label("n"))
-        .where(CaseDocument.status == DocumentStatus.requested)
-        .group_by(CaseDocument.case_id)
-        .subquery()
-    )
-    return (
-        CASE_ITEM.add_columns(counts.c.n)
-        .join(counts, counts.c.case_id == Case.id)
-        .where(Case.state == State.documents_requested)
-        .order_by(Case.state_changed_at, Case.reference)  # a stable order on ties
+    """The cases waiting for documents, each with its documents still requested counted
+    (joined and grouped: a subquery would be refused), under the tenant wall
+    (``core.tenancy.scoped_select``): a Core read of the tables."""
+    cases, requested = Case.__table__, CaseDocument.__table__
+    return tenancy.scoped_select(
+        CASE_ITEM_CORE.add_columns(func.count(requested.c.id))
+        .join(requested, requested.c.case_id == cases.c.id)
+        .where(cases.c.state == State.documents_requested,
+               requested.c.status == DocumentStatus.requested)
+        .group_by(*CASE_ITEM_CORE.selected_columns)
+        .order_by(cases.c.state_changed_at, cases.c.reference)  # a stable order on ties
         .limit(bindparam("limit"))
     )
 

@@ -29,7 +29,7 @@ from flask.sessions import SessionInterface, SessionMixin
 from sqlalchemy import bindparam, delete, select
 from werkzeug.datastructures import CallbackDict
 
-from .. import clock, read_only
+from .. import clock, read_only, tenancy
 from ..models import WebSession
 from .client import client_address
 
@@ -93,9 +93,12 @@ class Stored:
 # -- stores --------------------------------------------------------------------------------
 
 
-#: :meth:`DatabaseStore.load`'s read, built once.
-_LOAD = select(WebSession.id, WebSession.data, WebSession.seen_at, WebSession.expires_at
-               ).where(WebSession.secret_hash == bindparam("key"))
+#: :meth:`DatabaseStore.load`'s read, built once: a Core read of a global table
+#: (``core.tenancy.global_select``), on every page.
+_SESSIONS = WebSession.__table__
+_LOAD = tenancy.global_select(
+    select(_SESSIONS.c.id, _SESSIONS.c.data, _SESSIONS.c.seen_at, _SESSIONS.c.expires_at)
+    .where(_SESSIONS.c.secret_hash == bindparam("key")))
 
 
 class DatabaseStore:

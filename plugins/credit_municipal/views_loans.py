@@ -629,16 +629,20 @@ def nav_items(user):
     ]
 
 
+#: The defaults proposed, as the dashboard lists them: the three columns it shows, not
+#: the loans (each with its case and person); built once (the tenant's criteria are
+#: added at each execution, as to any ORM statement).
+_PROPOSED = (select(Loan.id, Loan.reference, Loan.default_proposed_on)
+             .where(Loan.default_proposed_on.is_not(None), Loan.status == LoanStatus.repaying)
+             .order_by(Loan.reference))
+
+
 def dashboard_panels(session, user):
     """The lender's delinquency at a glance: ageing buckets and defaults proposed."""
     if str(user.role) not in LENDER_DESK:
         return None
     today = service.today()
-    # the three columns the list shows, not the loans (each with its case and person)
-    proposed = session.execute(select(Loan.id, Loan.reference, Loan.default_proposed_on)
-                               .where(Loan.default_proposed_on.is_not(None),
-                                      Loan.status == LoanStatus.repaying)
-                               .order_by(Loan.reference)).all()
+    proposed = session.execute(_PROPOSED).all()
     return [Panel(title="Retards de remboursement", order=20, html=render_template(
         "credit_municipal/delinquency_panel.html",
         buckets=delinquency.ageing_on(session, today), proposed=proposed, today=today))]
