@@ -17,6 +17,7 @@ from collections.abc import Iterator
 
 from sqlalchemy import JSON, text, update
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
 
 from .models import AuditEvent
 
@@ -348,6 +349,87 @@ def plain_indexes_deferred(engine, maintenance_work_mem: str = "256MB",
             for _name, definition in indexes:
                 conn.exec_driver_sql(definition)
             conn.commit()
+
+
+#: The foreign keys of the public schema, with their tables and definitions.
+_FOREIGN_KEYS = """
+SELECT t.relname, c.conname, pg_get_constraintdef(c.oid)
+FROM pg_constraint c
+JOIN pg_class t ON t.oid = c.conrelid
+WHERE c.contype = 'f' AND c.connamespace = 'public'::regnamespace
+ORDER BY t.relname, c.conname
+"""
+
+
+class ForeignKeysNotValid(RuntimeError):
+    """Rows written while the foreign keys were deferred break some of them: the keys
+    are back, marked ``NOT VALID`` (their names in ``names``)."""
+
+    def __init__(self, names: list[str], errors: list[str]):
+        super().__init__("foreign keys not valid after the load: " + "; ".join(errors))
+        self.names = names
+
+
+@contextlib.contextmanager
+def foreign_keys_deferred(engine, maintenance_work_mem: str = "256MB",
+                          lock_timeout_s: int = 60) -> Iterator[list]:
+    """For a bulk load (the benchmarks' generator, as the database's owner), as
+    ``pg_restore`` does: drop the foreign keys, let the load run, then add them back
+    from their definitions, ``NOT VALID`` first (no row read) and then ``VALIDATE
+    CONSTRAINT`` one by one, whatever happened in between. Each validation is one
+    set-based query (the child's keys without a parent) instead of the per-row trigger
+    that checks each inserted row and each of its keys (``SELECT … FOR KEY SHARE`` on the
+    parent): the rows are proved to hold to the same keys, once, after the load (the
+    check's joins get ``maintenance_work_mem``, as PostgreSQL gives them; they see every
+    tenant's rows through the owner's ``ccas.cross``).
+    Yields the ``(table, name, definition)`` of the keys dropped. Raises
+    :class:`ForeignKeysNotValid` when rows break a key (the key is back, ``NOT VALID``:
+    the schema is the same, the violation visible in ``pg_constraint.convalidated``).
+    PostgreSQL only: elsewhere nothing is dropped. The caller ends its transactions on
+    these tables first; adding a key waits for them at most ``lock_timeout_s``
+    seconds."""
+    if engine.dialect.name != "postgresql":
+        yield []
+        return
+    with engine.connect() as conn:
+        keys = [tuple(row) for row in conn.execute(text(_FOREIGN_KEYS))]
+        for table, name, _definition in keys:
+            conn.exec_driver_sql(f"ALTER TABLE {_ident(table)} DROP CONSTRAINT {_ident(name)}")
+        conn.commit()
+    try:
+        yield keys
+    finally:
+        _add_foreign_keys(engine, keys, maintenance_work_mem, lock_timeout_s)
+
+
+def _add_foreign_keys(engine, keys: list, maintenance_work_mem: str,
+                      lock_timeout_s: int) -> None:
+    with engine.connect() as conn:
+        conn.exec_driver_sql(f"SET maintenance_work_mem = '{_memory(maintenance_work_mem)}'")
+        conn.exec_driver_sql(f"SET lock_timeout = '{int(lock_timeout_s)}s'")
+        for table, name, definition in keys:
+            if definition.endswith(" NOT VALID"):  # it was so before the load
+                definition = definition.removesuffix(" NOT VALID")
+            conn.exec_driver_sql(f"ALTER TABLE {_ident(table)} ADD CONSTRAINT "
+                                 f"{_ident(name)} {definition} NOT VALID")
+        conn.commit()
+        broken, errors = [], []
+        for table, name, definition in keys:
+            if definition.endswith(" NOT VALID"):
+                continue
+            try:
+                # the check is a query of the owner, under the forced row-level security:
+                # without the owner's escape hatch it would see no tenant's row at all
+                set_tenant_guc(conn, "", "on", None)
+                conn.exec_driver_sql(
+                    f"ALTER TABLE {_ident(table)} VALIDATE CONSTRAINT {_ident(name)}")
+                conn.commit()
+            except DBAPIError as error:
+                conn.rollback()
+                broken.append(name)
+                errors.append(f"{name}: {str(error.orig).splitlines()[0]}")
+    if broken:
+        raise ForeignKeysNotValid(broken, errors)
 
 
 def _memory(value: str) -> str:
