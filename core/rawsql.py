@@ -13,6 +13,7 @@ import hashlib
 import json
 import operator
 import re
+import uuid
 from collections.abc import Iterator
 
 from sqlalchemy import JSON, text, update
@@ -232,7 +233,7 @@ def bulk_insert_spread(conn: Connection, table, key: str, column: str,
     conn.exec_driver_sql(
         f"CREATE TEMPORARY TABLE IF NOT EXISTS {stage} ON COMMIT DROP AS "  # noqa: S608
         f"SELECT {key}, ''::text AS ccas_values FROM {target} WITH NO DATA")
-    cursor = conn.connection.driver_connection.cursor()
+    cursor = _copy_cursor(conn)
     try:
         with cursor.copy(f"COPY {stage} ({key}, ccas_values) FROM STDIN") as copy:  # noqa: S608
             write, join = copy.write_row, SPREAD_SEPARATOR.join
@@ -268,6 +269,29 @@ def _enum_names(enum_class) -> _EnumNames:
     return _EnumNames(enum_class)
 
 
+@functools.cache
+def _uuid_hex_dumper():
+    """A psycopg dumper writing a UUID in ``COPY`` text as its 32 hex digits (PostgreSQL
+    reads them without the dashes): one formatting of the integer instead of psycopg's
+    ``obj.hex.encode()``, for the millions of ids of a bulk load. The same value
+    stored."""
+    from psycopg.types.uuid import UUIDDumper
+
+    class UUIDHexDumper(UUIDDumper):
+        def dump(self, obj, _hex=b"%032x".__mod__):
+            return _hex(obj.int)
+
+    return UUIDHexDumper
+
+
+def _copy_cursor(conn: Connection):
+    """A psycopg cursor of ``conn`` for ``COPY … FROM STDIN``, UUIDs written by
+    :func:`_uuid_hex_dumper`."""
+    cursor = conn.connection.driver_connection.cursor()
+    cursor.adapters.register_dumper(uuid.UUID, _uuid_hex_dumper())
+    return cursor
+
+
 def _copy_insert(conn: Connection, name: str, names: list[str], columns: list,
                  records: list[dict], enums: dict) -> None:
     """PostgreSQL: ``records`` into ``name`` through ``COPY`` to the temporary table
@@ -284,7 +308,7 @@ def _copy_insert(conn: Connection, name: str, names: list[str], columns: list,
     converts = [*enums.items(), *((i, _compact_json) for i, column in enumerate(columns)
                                   if isinstance(column.type, JSON))]
     values = operator.itemgetter(*names) if len(names) > 1 else (lambda r: (r[names[0]],))
-    cursor = conn.connection.driver_connection.cursor()
+    cursor = _copy_cursor(conn)
     try:
         with cursor.copy(f"COPY {stage} ({quoted}) FROM STDIN") as copy:  # noqa: S608
             write = copy.write_row
@@ -438,8 +462,9 @@ def _memory(value: str) -> str:
     return value
 
 
-def _compact_json(value) -> str:
-    return json.dumps(value, separators=(",", ":"))
+#: ``json.dumps(value, separators=(",", ":"))``, its encoder built once (``dumps`` builds
+#: one per call when given an argument): the same text.
+_compact_json = json.JSONEncoder(separators=(",", ":")).encode
 
 
 POLICY = "ccas_tenant_isolation"
