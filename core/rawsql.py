@@ -13,10 +13,12 @@ import hashlib
 import json
 import operator
 import re
+import uuid
 from collections.abc import Iterator
 
 from sqlalchemy import JSON, text, update
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
 
 from .models import AuditEvent
 
@@ -231,7 +233,7 @@ def bulk_insert_spread(conn: Connection, table, key: str, column: str,
     conn.exec_driver_sql(
         f"CREATE TEMPORARY TABLE IF NOT EXISTS {stage} ON COMMIT DROP AS "  # noqa: S608
         f"SELECT {key}, ''::text AS ccas_values FROM {target} WITH NO DATA")
-    cursor = conn.connection.driver_connection.cursor()
+    cursor = _copy_cursor(conn)
     try:
         with cursor.copy(f"COPY {stage} ({key}, ccas_values) FROM STDIN") as copy:  # noqa: S608
             write, join = copy.write_row, SPREAD_SEPARATOR.join
@@ -267,6 +269,29 @@ def _enum_names(enum_class) -> _EnumNames:
     return _EnumNames(enum_class)
 
 
+@functools.cache
+def _uuid_hex_dumper():
+    """A psycopg dumper writing a UUID in ``COPY`` text as its 32 hex digits (PostgreSQL
+    reads them without the dashes): one formatting of the integer instead of psycopg's
+    ``obj.hex.encode()``, for the millions of ids of a bulk load. The same value
+    stored."""
+    from psycopg.types.uuid import UUIDDumper
+
+    class UUIDHexDumper(UUIDDumper):
+        def dump(self, obj, _hex=b"%032x".__mod__):
+            return _hex(obj.int)
+
+    return UUIDHexDumper
+
+
+def _copy_cursor(conn: Connection):
+    """A psycopg cursor of ``conn`` for ``COPY … FROM STDIN``, UUIDs written by
+    :func:`_uuid_hex_dumper`."""
+    cursor = conn.connection.driver_connection.cursor()
+    cursor.adapters.register_dumper(uuid.UUID, _uuid_hex_dumper())
+    return cursor
+
+
 def _copy_insert(conn: Connection, name: str, names: list[str], columns: list,
                  records: list[dict], enums: dict) -> None:
     """PostgreSQL: ``records`` into ``name`` through ``COPY`` to the temporary table
@@ -283,7 +308,7 @@ def _copy_insert(conn: Connection, name: str, names: list[str], columns: list,
     converts = [*enums.items(), *((i, _compact_json) for i, column in enumerate(columns)
                                   if isinstance(column.type, JSON))]
     values = operator.itemgetter(*names) if len(names) > 1 else (lambda r: (r[names[0]],))
-    cursor = conn.connection.driver_connection.cursor()
+    cursor = _copy_cursor(conn)
     try:
         with cursor.copy(f"COPY {stage} ({quoted}) FROM STDIN") as copy:  # noqa: S608
             write = copy.write_row
@@ -350,14 +375,96 @@ def plain_indexes_deferred(engine, maintenance_work_mem: str = "256MB",
             conn.commit()
 
 
+#: The foreign keys of the public schema, with their tables and definitions.
+_FOREIGN_KEYS = """
+SELECT t.relname, c.conname, pg_get_constraintdef(c.oid)
+FROM pg_constraint c
+JOIN pg_class t ON t.oid = c.conrelid
+WHERE c.contype = 'f' AND c.connamespace = 'public'::regnamespace
+ORDER BY t.relname, c.conname
+"""
+
+
+class ForeignKeysNotValid(RuntimeError):
+    """Rows written while the foreign keys were deferred break some of them: the keys
+    are back, marked ``NOT VALID`` (their names in ``names``)."""
+
+    def __init__(self, names: list[str], errors: list[str]):
+        super().__init__("foreign keys not valid after the load: " + "; ".join(errors))
+        self.names = names
+
+
+@contextlib.contextmanager
+def foreign_keys_deferred(engine, maintenance_work_mem: str = "256MB",
+                          lock_timeout_s: int = 60) -> Iterator[list]:
+    """For a bulk load (the benchmarks' generator, as the database's owner), as
+    ``pg_restore`` does: drop the foreign keys, let the load run, then add them back
+    from their definitions, ``NOT VALID`` first (no row read) and then ``VALIDATE
+    CONSTRAINT`` one by one, whatever happened in between. Each validation is one
+    set-based query (the child's keys without a parent) instead of the per-row trigger
+    that checks each inserted row and each of its keys (``SELECT … FOR KEY SHARE`` on the
+    parent): the rows are proved to hold to the same keys, once, after the load (the
+    check's joins get ``maintenance_work_mem``, as PostgreSQL gives them; they see every
+    tenant's rows through the owner's ``ccas.cross``).
+    Yields the ``(table, name, definition)`` of the keys dropped. Raises
+    :class:`ForeignKeysNotValid` when rows break a key (the key is back, ``NOT VALID``:
+    the schema is the same, the violation visible in ``pg_constraint.convalidated``).
+    PostgreSQL only: elsewhere nothing is dropped. The caller ends its transactions on
+    these tables first; adding a key waits for them at most ``lock_timeout_s``
+    seconds."""
+    if engine.dialect.name != "postgresql":
+        yield []
+        return
+    with engine.connect() as conn:
+        keys = [tuple(row) for row in conn.execute(text(_FOREIGN_KEYS))]
+        for table, name, _definition in keys:
+            conn.exec_driver_sql(f"ALTER TABLE {_ident(table)} DROP CONSTRAINT {_ident(name)}")
+        conn.commit()
+    try:
+        yield keys
+    finally:
+        _add_foreign_keys(engine, keys, maintenance_work_mem, lock_timeout_s)
+
+
+def _add_foreign_keys(engine, keys: list, maintenance_work_mem: str,
+                      lock_timeout_s: int) -> None:
+    with engine.connect() as conn:
+        conn.exec_driver_sql(f"SET maintenance_work_mem = '{_memory(maintenance_work_mem)}'")
+        conn.exec_driver_sql(f"SET lock_timeout = '{int(lock_timeout_s)}s'")
+        for table, name, definition in keys:
+            if definition.endswith(" NOT VALID"):  # it was so before the load
+                definition = definition.removesuffix(" NOT VALID")
+            conn.exec_driver_sql(f"ALTER TABLE {_ident(table)} ADD CONSTRAINT "
+                                 f"{_ident(name)} {definition} NOT VALID")
+        conn.commit()
+        broken, errors = [], []
+        for table, name, definition in keys:
+            if definition.endswith(" NOT VALID"):
+                continue
+            try:
+                # the check is a query of the owner, under the forced row-level security:
+                # without the owner's escape hatch it would see no tenant's row at all
+                set_tenant_guc(conn, "", "on", None)
+                conn.exec_driver_sql(
+                    f"ALTER TABLE {_ident(table)} VALIDATE CONSTRAINT {_ident(name)}")
+                conn.commit()
+            except DBAPIError as error:
+                conn.rollback()
+                broken.append(name)
+                errors.append(f"{name}: {str(error.orig).splitlines()[0]}")
+    if broken:
+        raise ForeignKeysNotValid(broken, errors)
+
+
 def _memory(value: str) -> str:
     if not re.fullmatch(r"[0-9]+[kMG]B", value):
         raise ValueError(f"not a memory size: {value!r}")
     return value
 
 
-def _compact_json(value) -> str:
-    return json.dumps(value, separators=(",", ":"))
+#: ``json.dumps(value, separators=(",", ":"))``, its encoder built once (``dumps`` builds
+#: one per call when given an argument): the same text.
+_compact_json = json.JSONEncoder(separators=(",", ":")).encode
 
 
 POLICY = "ccas_tenant_isolation"

@@ -1,6 +1,7 @@
 """The benchmarks' data generator (``benchmarks/request_speed.py``, ``generate``): on
-PostgreSQL it drops the plain indexes for the load and builds them again
-(``core.rawsql.plain_indexes_deferred``); the schema afterwards is the migrated one."""
+PostgreSQL it drops the plain indexes and the foreign keys for the load, then builds the
+indexes again and adds the keys back, validated (``core.rawsql.plain_indexes_deferred``,
+``core.rawsql.foreign_keys_deferred``); the schema afterwards is the migrated one."""
 
 from __future__ import annotations
 
@@ -32,13 +33,39 @@ def _indexes(ccas_database) -> dict:
                 for table in found.get_table_names()}
 
 
-def test_the_benchmark_generator_leaves_every_index_in_place(app, ccas_database):
-    before = _indexes(ccas_database)
+def _foreign_keys(ccas_database) -> dict:
+    """``{table: [(key, columns, parent, parent columns, options)]}`` of every table, and
+    on PostgreSQL each key's definition and whether it is validated."""
+    with ccas_database.owner_connection() as conn:
+        found = inspect(conn)
+        keys = {table: sorted((k["name"], tuple(k["constrained_columns"]), k["referred_table"],
+                               tuple(k["referred_columns"]), repr(sorted(k["options"].items())))
+                              for k in found.get_foreign_keys(table))
+                for table in found.get_table_names()}
+        if ccas_database.dialect == "postgresql":
+            keys["pg_constraint"] = [tuple(row) for row in conn.execute(text(
+                "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid), "
+                "convalidated FROM pg_constraint WHERE contype = 'f' "
+                "AND connamespace = 'public'::regnamespace ORDER BY 1, 2"))]
+        return keys
+
+
+def _schema(ccas_database) -> tuple:
+    return _indexes(ccas_database), _foreign_keys(ccas_database)
+
+
+def test_the_benchmark_generator_leaves_every_index_and_foreign_key_in_place(
+        app, ccas_database):
+    before = _schema(ccas_database)
     assert ("ix_case_search_tokens_token", ("tenant_id", "token", "case_id"), False) \
-        in before["case_search_tokens"]
+        in before[0]["case_search_tokens"]
+    assert any(key[0] == "fk_case_transitions_tenant_id_case_id_cases"
+               for key in before[1]["case_transitions"])
     out = _request_speed().generate(app, 1, 60, 7, dt.date(2026, 11, 20), quiet=True)
     assert out["generated"]["tables"]["cases"] == 60
-    assert _indexes(ccas_database) == before
+    assert _schema(ccas_database) == before
+    if ccas_database.dialect == "postgresql":
+        assert all(validated for *_key, validated in before[1]["pg_constraint"])
     if ccas_database.dialect == "postgresql":
         with ccas_database.owner_connection() as conn:
             assert conn.execute(text(
@@ -85,7 +112,7 @@ def test_a_failed_generation_leaves_every_index_in_place(app, ccas_database, mon
     from core import demo, tenancy
     from core.models import Person
 
-    before = _indexes(ccas_database)
+    before = _schema(ccas_database)
 
     def failing(session, tenant, **_kwargs):
         with tenancy.tenant_scope(tenant.id):
@@ -96,4 +123,79 @@ def test_a_failed_generation_leaves_every_index_in_place(app, ccas_database, mon
     monkeypatch.setattr(demo, "generate", failing)
     with pytest.raises(RuntimeError, match="the round failed"):
         _request_speed().generate(app, 1, 60, 7, dt.date(2026, 11, 20), quiet=True)
-    assert _indexes(ccas_database) == before
+    assert _schema(ccas_database) == before
+
+
+@pytest.mark.postgres_only
+def test_foreign_keys_are_dropped_during_the_load_and_validated_after(app, ccas_database):
+    before = _foreign_keys(ccas_database)
+    engine = create_engine(app.config["CCAS_DATABASE_OWNER_URL"])
+    try:
+        with pytest.raises(rawsql.ForeignKeysNotValid) as caught, \
+                rawsql.foreign_keys_deferred(engine) as dropped:
+            names = {name for _table, name, _definition in dropped}
+            assert len(names) == len(before["pg_constraint"])
+            assert {"fk_cases_tenant_id_tenants",
+                    "fk_case_search_tokens_tenant_id_case_id_cases"} <= names
+            during = _foreign_keys(ccas_database)
+            assert during["pg_constraint"] == [] and not any(during.values())
+            # a row the keys would refuse is written meanwhile: no per-row check now
+            _orphan_token(engine, "write")
+        after = _foreign_keys(ccas_database)
+    finally:
+        _orphan_token(engine, "remove")
+        with engine.connect() as conn:
+            for table, name in conn.execute(text(
+                    "SELECT conrelid::regclass::text, conname FROM pg_constraint "
+                    "WHERE contype = 'f' AND NOT convalidated")).all():
+                conn.exec_driver_sql(f"ALTER TABLE {table} VALIDATE CONSTRAINT {name}")
+            conn.commit()
+        engine.dispose()
+    # the row is caught once the keys are back: validated, not taken on trust
+    broken = set(caught.value.names)
+    assert broken == {"fk_case_search_tokens_tenant_id_tenants",
+                      "fk_case_search_tokens_tenant_id_case_id_cases"}
+    # every key is back, the two broken ones marked NOT VALID
+    assert [k[:3] for k in after["pg_constraint"]] == [
+        (table, name, definition + (" NOT VALID" if name in broken else ""))
+        for table, name, definition, _validated in before["pg_constraint"]]
+    assert {k[1] for k in after["pg_constraint"] if not k[3]} == broken
+    assert _foreign_keys(ccas_database) == before
+
+
+@pytest.mark.postgres_only
+def test_foreign_keys_come_back_validated_when_the_load_fails(app, ccas_database):
+    before = _schema(ccas_database)
+    engine = create_engine(app.config["CCAS_DATABASE_OWNER_URL"])
+    try:
+        with pytest.raises(RuntimeError, match="the load failed"), \
+                rawsql.foreign_keys_deferred(engine), rawsql.plain_indexes_deferred(engine):
+            raise RuntimeError("the load failed")
+    finally:
+        engine.dispose()
+    assert _schema(ccas_database) == before
+
+
+def test_foreign_keys_deferred_is_nothing_on_sqlite(app, ccas_database):
+    if ccas_database.dialect != "sqlite":
+        pytest.skip("SQLite's side")
+    engine = create_engine(app.config["CCAS_DATABASE_OWNER_URL"])
+    try:
+        with rawsql.foreign_keys_deferred(engine) as dropped:
+            assert dropped == []
+    finally:
+        engine.dispose()
+
+
+def _orphan_token(engine, action: str) -> None:
+    """A search token of a tenant and a case that do not exist (as the owner, across
+    the wall), or its removal."""
+    with engine.connect() as conn:
+        rawsql.set_tenant_guc(conn, "", "on", None)
+        if action == "write":
+            conn.exec_driver_sql(
+                "INSERT INTO case_search_tokens (tenant_id, case_id, token) "
+                "VALUES (987654, '00000000-0000-4000-8000-000000000001', 'orphelin')")
+        else:
+            conn.exec_driver_sql("DELETE FROM case_search_tokens WHERE tenant_id = 987654")
+        conn.commit()

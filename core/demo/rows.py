@@ -73,14 +73,14 @@ class _Completer:
         self.calls = [(name, d) for name, d in defaults.items() if callable(d)]
 
     def __call__(self, values: dict) -> dict:
-        if not self.names.issuperset(values):
+        # the base's keys first, in column order; a key of no column would come after
+        row = {**self.base, **values}
+        if len(row) != len(self.base):
             unknown = set(values) - self.names
             raise ValueError(f"{self.table.name}: unknown columns {sorted(unknown)}")
-        row = self.base.copy()
         for name, default in self.calls:
             if name not in values:
                 row[name] = default(None)
-        row.update(values)
         return row
 
 
