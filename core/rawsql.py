@@ -16,6 +16,7 @@ import re
 import uuid
 from collections.abc import Iterator
 
+from psycopg.types.uuid import UUIDDumper
 from sqlalchemy import JSON, text, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
@@ -269,26 +270,21 @@ def _enum_names(enum_class) -> _EnumNames:
     return _EnumNames(enum_class)
 
 
-@functools.cache
-def _uuid_hex_dumper():
+class _UUIDHexDumper(UUIDDumper):
     """A psycopg dumper writing a UUID in ``COPY`` text as its 32 hex digits (PostgreSQL
     reads them without the dashes): one formatting of the integer instead of psycopg's
     ``obj.hex.encode()``, for the millions of ids of a bulk load. The same value
     stored."""
-    from psycopg.types.uuid import UUIDDumper
 
-    class UUIDHexDumper(UUIDDumper):
-        def dump(self, obj, _hex=b"%032x".__mod__):
-            return _hex(obj.int)
-
-    return UUIDHexDumper
+    def dump(self, obj, _hex=b"%032x".__mod__):
+        return _hex(obj.int)
 
 
 def _copy_cursor(conn: Connection):
     """A psycopg cursor of ``conn`` for ``COPY … FROM STDIN``, UUIDs written by
-    :func:`_uuid_hex_dumper`."""
+    :class:`_UUIDHexDumper`."""
     cursor = conn.connection.driver_connection.cursor()
-    cursor.adapters.register_dumper(uuid.UUID, _uuid_hex_dumper())
+    cursor.adapters.register_dumper(uuid.UUID, _UUIDHexDumper)
     return cursor
 
 
