@@ -85,6 +85,22 @@ def test_failures_on_one_account_from_one_address_grow_a_delay_then_the_right_pa
     assert _login(client, email, GOOD).status_code == 302
 
 
+def test_a_delay_is_counted_from_the_failures_instant_not_its_whole_second(app, clock):
+    """The fourth failure at x.9 s (a 4 s delay), the next attempt 0.3 s later: 3.7 s left,
+    said as 4 (the instant kept in whole seconds answered 3, a second short: the flaky
+    Retry-After 1-for-2 of the loaded machine)."""
+    from core.accounts import sign_in_guard
+
+    start = clock.now().replace(microsecond=900_000)
+    with app.test_request_context():
+        for _ in range(3):
+            sign_in_guard.failed("scope", "someone@example.fr", "10.0.0.1")
+        clock.travel_to(start)  # the third failure kept at x.9 s
+        sign_in_guard.failed("scope", "someone@example.fr", "10.0.0.1")
+        clock.travel_to(start + timedelta(milliseconds=300))
+        assert sign_in_guard.check("scope", "someone@example.fr", "10.0.0.1") == 4
+
+
 def test_the_delay_stops_at_its_ceiling(client, users, clock, app):
     app.config["CCAS_LOGIN_MAX_DELAY_SECONDS"] = 10
     email = users["manager"].email
