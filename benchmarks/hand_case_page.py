@@ -189,10 +189,11 @@ def case_page_context(app, ctx: dict) -> dict:
             g.pop("ccas_menu", None)
             out["menus"][role] = web_context.menu()
             # the blocks of the case page of a role: which, in which order (the FICP and
-            # loan blocks, which depend on the case's rows, are decided per request)
+            # loan blocks, which depend on the case's rows, are decided per request; they
+            # are templates rendered with their values, not included)
             panels = plugins.hooks().ccas_case_panels.answers(case=case, user=user).flat()
             out["panels"][role] = sorted(
-                [(p.order, p.template) for p in panels if p.template],
+                [(p.order, p.template) for p in panels if p.template and p.context is None],
                 key=lambda p: p[0])
         processed: dict = {}
         app.update_template_context(processed)
@@ -401,16 +402,17 @@ class CasePage:
 
         # the plugins' blocks (HTML rendered by the plugin's template) and the features'
         # (templates included with the page's context), in their order
-        blocks = [(o, SimpleNamespace(template=t, title=None, html=None)) for o, t in panels]
+        blocks = [(o, SimpleNamespace(template=t, title=None, html=None, context=None))
+                  for o, t in panels]
         if ficp is not None or (state == "ficp_pending" and role in self.case_readers):
             check = None if ficp is None else SimpleNamespace(
                 result=ficp[0], checked_on=_day(ficp[1]), source=ficp[2])
             blocks.append((10, SimpleNamespace(
-                template=None, title="Contrôle FICP",
+                template=None, title="Contrôle FICP", context=None,
                 html=self.env.get_template("credit_municipal/ficp_case_panel.html").render(
                     check=check, labels=c["ficp_labels"], case=case))))
         if loan is not None:
-            blocks.append((30, SimpleNamespace(template=None, title="Prêt",
+            blocks.append((30, SimpleNamespace(template=None, title="Prêt", context=None,
                                                html=self._loan_panel(loan, ledger, today))))
         blocks.sort(key=lambda b: b[0])
 

@@ -424,7 +424,7 @@ class DashboardPage:
             id=_uuid(r[0]), reference=r[1], person=_person(r[2], r[3]),
             state_changed_at=_aware(r[4])), r[5]) for r in missing]
         html = {"ficp": ficp_html, "delinquency": delinquency_html}
-        panels = [SimpleNamespace(template=p["template"], title=p["title"],
+        panels = [SimpleNamespace(template=p["template"], title=p["title"], context=None,
                                   html=html.get(p["html"])) for p in c["panels"]]
         self.page_data = {"manager_overview": work, "accompaniment": accompaniment,
                           "appointments": rows, "missing": waiting_documents}

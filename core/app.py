@@ -33,6 +33,7 @@ from .web import (
     imports,
     notice,
     operator,
+    panels,
     persons,
     privacy,
     public,
@@ -46,7 +47,7 @@ from .web import (
     views,
     workshops,
 )
-from .web.csrf import csrf
+from .web import csrf as csrf_pages
 
 babel = Babel()
 
@@ -90,7 +91,7 @@ def create_app(config: dict | None = None, registry: plugins.PluginRegistry | No
     db.init_app(app)
     app.extensions["ccas_wall_key"] = config_module.wall_key(app.config)
     sessions.init_app(app, db.new_session)
-    csrf.init_app(app)
+    csrf_pages.init_app(app)  # Flask-WTF, and the templates' token once per page
     babel.init_app(app, locale_selector=lambda: "fr", timezone_selector=_timezone)
     translations.init_app(app)  # the templates' gettext: the translations once per page
 
@@ -103,6 +104,7 @@ def create_app(config: dict | None = None, registry: plugins.PluginRegistry | No
     context.init_app(app)
     auth.init_app(app)
     filters.init_app(app)
+    panels.init_app(app)  # a plugin's block rendered with the page's context
     errors.register(app)
     logsafety.init_app(app)
     for blueprint in CORE_BLUEPRINTS:

@@ -43,7 +43,8 @@ if not event.contains(Session, "before_flush", _refuse_changes):
 
 def actor_label(actor=None) -> str:
     if actor is None and has_request_context():
-        actor = current_user if current_user and current_user.is_authenticated else None
+        user = current_user._get_current_object()  # one context-local lookup
+        actor = user if user is not None and user.is_authenticated else None
     if actor is None:
         return "cli" if not has_request_context() else "anonymous"
     if getattr(actor, "is_operator", False):

@@ -320,7 +320,8 @@ def ccas_nav_items(user, tenant, session):
 @decorating
 @hookspec
 def ccas_dashboard_panels(user, tenant, session):
-    """Blocks added to the signed-in user's dashboard ("my work").
+    """Blocks added to the signed-in user's dashboard ("my work"): a ``Panel`` as for
+    ``ccas_case_panels`` (``html``, ``template`` with ``context``, or ``template``).
 
     Call mode: collected; the blocks are sorted by ``order``.
 
@@ -343,9 +344,12 @@ def ccas_dashboard_panels(user, tenant, session):
 def ccas_case_panels(case, user, tenant, session):
     """Blocks added to the case page (e.g. the lender's check, the loan, the documents).
 
-    A ``Panel`` carries either ``html`` rendered by the plugin's own (autoescaped)
-    template, or a ``template`` the page includes with its own context (``case``,
-    ``role``…).
+    A ``Panel`` carries ``html`` rendered by the plugin's own (autoescaped) template; or
+    a ``template`` with ``context``, its values: the page renders the template with its
+    own context and these values, under ``title`` — the same HTML as
+    ``html=render_template(template, **context)``, cheaper (the context processors are
+    not run again for the block); or a ``template`` alone, which the page includes with
+    its own context (``case``, ``role``…; it brings its heading).
 
     Call mode: collected; the blocks are sorted by ``order``.
 
@@ -359,7 +363,8 @@ def ccas_case_panels(case, user, tenant, session):
 
         @hookimpl
         def ccas_case_panels(case, user):
-            return [Panel(title="Prêt", html=render_template("cm/loan_panel.html", case=case))]
+            return [Panel(title="Prêt", template="cm/loan_panel.html",
+                          context={"case": case})]
     """
 
 

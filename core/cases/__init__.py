@@ -737,17 +737,23 @@ def transitions(session, case: Case) -> list:
     return tenancy.scoped_rows(session, _TRANSITIONS, {"case_id": case.id})
 
 
+def users_by_id(session, ids, known=()) -> dict:
+    """``{user id: user}`` of the users ``ids`` (``None`` skipped): those among ``known``
+    (users the page has read already) from them, the others in one query."""
+    wanted = {i for i in ids if i is not None}
+    users = {u.id: u for u in known if u.id in wanted}
+    missing = wanted - users.keys()
+    if missing:
+        users.update((u.id, u) for u in session.scalars(_USERS_BY_ID,
+                                                        {"ids": sorted(missing)}))
+    return users
+
+
 def worker_names(session, ids, known=()) -> dict:
     """``{user id: full name or e-mail}`` of the users ``ids`` (the authors of
     interviews): those among ``known`` (users the page has read already) from them, the
     others in one query."""
-    wanted = {i for i in ids if i is not None}
-    names = {u.id: u.full_name or u.email for u in known if u.id in wanted}
-    missing = wanted - set(names)
-    if missing:
-        names.update((u.id, u.full_name or u.email)
-                     for u in session.scalars(_USERS_BY_ID, {"ids": sorted(missing)}))
-    return names
+    return {i: u.full_name or u.email for i, u in users_by_id(session, ids, known).items()}
 
 
 BUDGET_STATES = INTERVIEW_STATES

@@ -18,7 +18,7 @@ from datetime import datetime
 
 from sqlalchemy import bindparam, select
 
-from .. import audit, clock, plugins
+from .. import audit, cases, clock, plugins, row_views
 from ..errors import UserError
 from ..hookspecs import hookimpl
 from ..models import CaseSuggestion, State, SuggestionStatus
@@ -62,6 +62,24 @@ _FOR_CASE = select(CaseSuggestion).where(CaseSuggestion.case_id == bindparam("ca
 def for_case(session, case) -> list[CaseSuggestion]:
     """The stored suggestions of ``case``: blocking first, then by plugin and label."""
     rows = session.scalars(_FOR_CASE, {"case_id": case.id}).all()
+    return sorted(rows, key=lambda s: (not s.blocking, s.plugin, s.label))
+
+
+#: The case page's read: the rows as read-only views (``core.row_views``), built once.
+_VIEWS_OF_CASE = row_views.statement(
+    CaseSuggestion, CaseSuggestion.__table__.c.case_id == bindparam("case_id"))
+
+
+def rows_of(session, case, known=()) -> list:
+    """The stored suggestions of ``case`` as the page shows them, in :func:`for_case`'s
+    order: read-only views of the rows (``core.row_views``: no ORM object), each with
+    ``resolved_by``, the user who resolved it (``None`` if nobody), taken from ``known``
+    (the users the page has read already) or, for the others, read in one query."""
+    rows = row_views.read(session, _VIEWS_OF_CASE, {"case_id": case.id}, CaseSuggestion)
+    if rows:
+        users = cases.users_by_id(session, (r.resolved_by_id for r in rows), known)
+        for row in rows:
+            row.resolved_by = users.get(row.resolved_by_id)
     return sorted(rows, key=lambda s: (not s.blocking, s.plugin, s.label))
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -50,15 +51,25 @@ class NavItem:
 
 @dataclass(frozen=True)
 class Panel:
-    """A block a plugin or a core feature adds to a page (dashboard, case page): either
-    ``html`` rendered by its own (autoescaped) template, shown under ``title``, or a
-    ``template`` the page includes with its own context (the template brings its heading).
+    """A block a plugin or a core feature adds to a page (dashboard, case page), one of:
+
+    * ``html`` rendered by the plugin's own (autoescaped) template, shown under ``title``;
+    * ``template`` with ``context`` (a mapping, possibly empty): the page renders the
+      template while it renders itself, with its own context (``request``,
+      ``current_user``, ``_``, ``url_for``, ``csrf_token``… as ``render_template`` gives
+      them) and these values, shown under ``title`` — the same HTML as
+      ``html=render_template(template, **context)``, without running every context
+      processor again for the block; a template that fails is logged and the block left
+      out, the page still answers;
+    * ``template`` alone: the page includes it with its own context (the template brings
+      its heading).
     """
 
     title: str
     html: str = ""
     order: int = 100
     template: str | None = None
+    context: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True)

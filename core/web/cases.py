@@ -283,7 +283,9 @@ def _referring_organisation(form) -> uuid.UUID | None:
 def _panels(case) -> list:
     """The case page's blocks: the core's features' and the enabled plugins' (a plugin
     that fails is logged and left out)."""
-    panels = plugins.hooks().ccas_case_panels.answers(case=case, user=current_user).flat()
+    # the user object, not the context-local proxy: each plugin reads it several times
+    user = current_user._get_current_object()
+    panels = plugins.hooks().ccas_case_panels.answers(case=case, user=user).flat()
     return sorted(panels, key=lambda p: p.order)
 
 

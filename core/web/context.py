@@ -85,11 +85,13 @@ def init_app(app: Flask) -> None:
 def nav_items() -> list:
     """Menu entries for the signed-in user: the core's features' and the tenant's enabled
     plugins' (hook ``ccas_nav_items``), for the user's role, in their order."""
-    if g.get("tenant") is None or not current_user.is_authenticated:
+    # the user object, not the context-local proxy: each plugin reads it several times
+    user = current_user._get_current_object()
+    if g.get("tenant") is None or not user.is_authenticated:
         return []
-    role = str(current_user.role)
+    role = str(user.role)
     items = []
-    for item in plugins.hooks().ccas_nav_items.answers(user=current_user).flat():
+    for item in plugins.hooks().ccas_nav_items.answers(user=user).flat():
         if item.roles and role not in item.roles:
             continue
         if item.endpoint not in current_app.view_functions:  # a plugin's mistake: skip it

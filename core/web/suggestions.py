@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import uuid
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -136,7 +136,9 @@ def override(case_id: uuid.UUID, suggestion_id: uuid.UUID):
 @bp.app_context_processor
 def _suggestion_helpers():
     def case_suggestions(case):
-        return suggestions.for_case(db.session, case)
+        # row views; whoever resolved one taken from the case page's workers where they
+        # are among them (``core.web.cases``), the others read by id
+        return suggestions.rows_of(db.session, case, g.get("ccas_case_workers", ()))
 
     return {
         "case_suggestions": case_suggestions,

@@ -26,20 +26,38 @@ KEY = "ccas_translations"
 _TRANSLATED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
+#: The context's key of its catalogue's answers (``_TRANSLATED[translations]``).
+KNOWN = "ccas_translated"
+
+
 def _of(context):
     found = context.get(KEY)
     return found if found is not None else get_translations()
 
 
-@pass_context
-def _gettext(context, string):
-    translations = _of(context)
+def _known(translations) -> dict:
     known = _TRANSLATED.get(translations)
     if known is None:
         known = _TRANSLATED[translations] = {}
+    return known
+
+
+def _page_translations() -> dict:
+    """The request's translations and their catalogue's answers, once per page."""
+    translations = get_translations()
+    return {KEY: translations, KNOWN: _known(translations)}
+
+
+@pass_context
+def _gettext(context, string):
+    # the catalogue's answers from the context (a dictionary lookup: the weak dictionary's
+    # costs several); a macro imported without context finds them as before
+    known = context.get(KNOWN)
+    if known is None:
+        known = _known(_of(context))
     found = known.get(string)
     if found is None:
-        found = known[string] = translations.ugettext(string)
+        found = known[string] = _of(context).ugettext(string)
     return found
 
 
@@ -63,4 +81,4 @@ def init_app(app: Flask) -> None:
     app.jinja_env.install_gettext_callables(
         gettext=_gettext, ngettext=_ngettext, pgettext=_pgettext, npgettext=_npgettext,
         newstyle=True)
-    app.context_processor(lambda: {KEY: get_translations()})
+    app.context_processor(_page_translations)

@@ -190,9 +190,9 @@ def case_panels(session, case, user):
     check = checks[0] if checks else None
     if check is None and case.state != FICP_PENDING:
         return None
-    return [Panel(title="Contrôle FICP",
-                  html=render_template("credit_municipal/ficp_case_panel.html", check=check,
-                                       labels=FICP_RESULT_LABELS, case=case),
+    # rendered with the case page's context (its context processors not run again)
+    return [Panel(title="Contrôle FICP", template="credit_municipal/ficp_case_panel.html",
+                  context={"check": check, "labels": FICP_RESULT_LABELS, "case": case},
                   order=10)]
 
 

@@ -661,7 +661,7 @@ def case_panels(session, case, user):
         outstanding = ledger.outstanding
         if loan.status == LoanStatus.repaying:
             position = arrears.loan_arrears(ledger.rows, ledger.regular_paid, service.today())
-    return [Panel(title="Prêt", order=30, html=render_template(
-        "credit_municipal/loan_case_panel.html", loan=loan, labels=LOAN_STATUS_LABELS,
-        outstanding=outstanding, position=position,
-    ))]
+    # rendered with the case page's context (its context processors not run again)
+    return [Panel(title="Prêt", order=30, template="credit_municipal/loan_case_panel.html",
+                  context={"loan": loan, "labels": LOAN_STATUS_LABELS,
+                           "outstanding": outstanding, "position": position})]

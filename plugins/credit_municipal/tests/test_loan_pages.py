@@ -7,6 +7,7 @@ import io
 from datetime import timedelta
 
 import pytest
+from flask import render_template
 from sqlalchemy import select
 
 from core.plugin_api import Case, State
@@ -183,9 +184,20 @@ def test_the_case_page_panel_shows_the_loan(app, session, tenant, in_tenant, use
     with app.test_request_context("/t/alpha/"), in_tenant(tenant):
         case = session.get(Case, (tenant.id, loan.case_id))
         (panel,) = views_loans.case_panels(session, case, users["social_worker"])
-        assert "Capital restant dû" in panel.html and "3 000,00" in panel.html.replace(
-            "\u202f", " ")
+        # the block's template with its values, rendered by the case page with its own
+        # context (``Panel.context``): the same HTML as ``render_template`` gives
+        html = render_template(panel.template, **panel.context)
+        assert panel.title == "Prêt"
+        assert "Capital restant dû" in html and "3 000,00" in html.replace("\u202f", " ")
         assert views_loans.case_panels(session, case, users["referrer"]) is None
+
+
+def test_the_case_page_shows_the_loan_block(client, login, session, tenant, in_tenant, users):
+    loan = disbursed_loan(session, tenant, in_tenant, users, disbursed_days_ago=40)
+    login(client, users["social_worker"])
+    html = client.get(f"/t/alpha/cases/{loan.case_id}").get_data(as_text=True)
+    block = html[html.index(">Prêt</h2>"):]
+    assert "Capital restant dû" in block and "3 000,00" in block.replace("\u202f", " ")
 
 
 def test_the_loans_page_sorts_by_its_columns_late_loans_first(client, login, session,
