@@ -166,22 +166,35 @@ PERMISSIONS_POLICY = ", ".join(f"{feature}=()" for feature in (
     "magnetometer", "microphone", "midi", "payment", "usb", "interest-cohort"))
 
 
-def _security_headers(response):
-    headers = response.headers
-    headers.setdefault(
-        "Content-Security-Policy",
-        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-        "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
-    )
-    headers.setdefault("X-Content-Type-Options", "nosniff")
-    headers.setdefault("Referrer-Policy", "same-origin")
-    headers.setdefault("X-Frame-Options", "DENY")
-    headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
-    headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-    headers.setdefault("Cross-Origin-Resource-Policy", "same-origin")
+#: The security headers every response carries unless its view set its own.
+_SECURITY_HEADERS = (
+    ("Content-Security-Policy",
+     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+     "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"),
+    ("X-Content-Type-Options", "nosniff"),
+    ("Referrer-Policy", "same-origin"),
+    ("X-Frame-Options", "DENY"),
+    ("Permissions-Policy", PERMISSIONS_POLICY),
+    ("Cross-Origin-Opener-Policy", "same-origin"),
+    ("Cross-Origin-Resource-Policy", "same-origin"),
+)
+_HSTS = ("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
 
+
+def _security_headers(response):
+    """Each of :data:`_SECURITY_HEADERS` (and HSTS outside development, ``no-store`` on
+    the tenants' and the operator's pages) the response does not have yet: the names it
+    has are read once (``Headers.setdefault`` looked each one up, raising and catching a
+    ``KeyError`` for each absent one, on every response)."""
+    headers = response.headers
+    present = {name.lower() for name, _value in headers.items()}
+    wanted = [*_SECURITY_HEADERS]
     if not current_app.config["DEVELOPMENT"]:
-        headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
-    if request.path.startswith("/t/") or request.path.startswith("/operator"):
-        headers.setdefault("Cache-Control", "no-store")
+        wanted.append(_HSTS)
+    path = request.path
+    if path.startswith("/t/") or path.startswith("/operator"):
+        wanted.append(("Cache-Control", "no-store"))
+    for name, value in wanted:
+        if name.lower() not in present:
+            headers.add(name, value)
     return response

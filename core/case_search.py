@@ -37,6 +37,8 @@ import uuid
 from collections.abc import Iterable
 
 from sqlalchemy import (
+    Integer,
+    String,
     and_,
     bindparam,
     delete,
@@ -154,9 +156,26 @@ def _token_counts(words: int):
         for i in range(words)])
 
 
+def search_plan(session, q: str | None) -> tuple[str | None, list[str]] | None:
+    """How :func:`filter_by_words` searches ``q``: ``(driver, probes)``, the word whose
+    cases are gathered by the token index (``None`` when every word is common) and the
+    words probed case by case; ``None`` when a word matches nothing (no case matches);
+    ``(None, [])`` for a search of no word. One statement (:func:`token_counts`) when
+    there are words."""
+    words = search_words(q)
+    if not words:
+        return None, []
+    counts = token_counts(session, words)
+    if 0 in counts.values():
+        return None
+    rarest = min(words, key=counts.__getitem__)
+    driver = rarest if counts[rarest] <= COMMON else None
+    return driver, [word for word in words if word != driver]
+
+
 def filter_by_words(session, stmt, q: str | None):
     """``stmt`` (a select of ``Case``) restricted to the cases every word of ``q``
-    matches, in the plan that reads least.
+    matches, in the plan that reads least (:func:`search_plan`).
 
     The planner cannot tell a rare word from a common one by the range alone (it
     estimates one row either way), so the words' tokens are counted first (capped, one
@@ -167,20 +186,48 @@ def filter_by_words(session, stmt, q: str | None):
     Either way a search reads about ``COMMON`` index entries and probes, or ``page ×
     cases ÷ matches`` probes, whatever the tenant's size.
     """
-    words = search_words(q)
-    if not words:
-        return stmt
-    counts = token_counts(session, words)
-    if 0 in counts.values():
+    plan = search_plan(session, q)
+    if plan is None:
         return stmt.where(false())
-    rarest = min(words, key=counts.__getitem__)
-    if counts[rarest] <= COMMON:
+    driver, probes = plan
+    if driver is not None:
         stmt = stmt.where(Case.id.in_(
-            select(CaseSearchToken.case_id).where(_current_tenant(), _starts_with(rarest))))
-    for word in words:
-        if word != rarest or counts[rarest] > COMMON:
-            stmt = stmt.where(case_probe(word))
+            select(CaseSearchToken.case_id).where(_current_tenant(), _starts_with(driver))))
+    for word in probes:
+        stmt = stmt.where(case_probe(word))
     return stmt
+
+
+def bound_criteria(driven: bool, probes: int) -> list:
+    """:func:`filter_by_words`'s terms on ``Case`` for a plan of that shape (a driving
+    word or not, ``probes`` words probed), the words as parameters
+    (:func:`bound_values`): for a statement built once per shape, whose SQL is the same
+    as :func:`filter_by_words` writes (building and keying the statement again at each
+    search cost more than its execution's Python)."""
+    token = CaseSearchToken.token
+    terms = []
+    if driven:
+        terms.append(Case.id.in_(select(CaseSearchToken.case_id).where(
+            CaseSearchToken.tenant_id == bindparam("search_tenant"),
+            token >= bindparam("search_low"), token < bindparam("search_high"))))
+    for i in range(probes):
+        terms.append(select(literal(1)).where(
+            CaseSearchToken.tenant_id == Case.tenant_id, CaseSearchToken.case_id == Case.id,
+            func.substr(token, 1, bindparam(f"search_length{i}", type_=Integer))
+            == bindparam(f"search_word{i}", type_=String),
+        ).limit(1).correlate(Case).scalar_subquery().is_not(None))
+    return terms
+
+
+def bound_values(driver: str | None, probes: list[str]) -> dict:
+    """The parameters of :func:`bound_criteria` for a :func:`search_plan`."""
+    values: dict = {}
+    if driver is not None:
+        values.update(search_tenant=tenancy.require_tenant_id(), search_low=driver,
+                      search_high=driver + TOP)
+    for i, word in enumerate(probes):
+        values[f"search_length{i}"], values[f"search_word{i}"] = len(word), word
+    return values
 
 
 # -- writing the tokens ----------------------------------------------------------------
@@ -377,6 +424,6 @@ def backfill(connection) -> int:
     return written
 
 
-__all__ = ["backfill", "backfill_sql", "case_probe", "case_tokens", "filter_by_words",
-           "index_new_cases", "index_tenant", "install", "normalise", "reindex_cases",
-           "search_words", "suffixes"]
+__all__ = ["backfill", "backfill_sql", "bound_criteria", "bound_values", "case_probe",
+           "case_tokens", "filter_by_words", "index_new_cases", "index_tenant", "install",
+           "normalise", "reindex_cases", "search_plan", "search_words", "suffixes"]

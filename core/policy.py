@@ -108,7 +108,7 @@ def allow(*roles: str | Role | frozenset):
 
         @functools.wraps(fn)
         def wrapper(*args, **kwargs):
-            user = current_user
+            user = current_user._get_current_object()  # (the proxy looked up once)
             if not user.is_authenticated or getattr(user, "is_operator", False):
                 if g.get("ccas_api"):
                     abort(401)

@@ -36,7 +36,8 @@ from contextvars import ContextVar
 
 from flask import current_app, has_app_context
 from sqlalchemy import Table, and_, bindparam, event, insert, update
-from sqlalchemy.orm import Session, make_transient_to_detached, with_loader_criteria
+from sqlalchemy.orm import Session, with_loader_criteria
+from sqlalchemy.orm.attributes import instance_state
 from sqlalchemy.sql import functions, operators, visitors
 from sqlalchemy.sql.elements import (
     BinaryExpression,
@@ -539,12 +540,25 @@ def adopt(session: Session, model, values):
     held = session.identity_map.get(key)
     if held is not None:
         return held
-    # the instance without the mapped constructor's attribute events: its dictionary is
-    # the row, then made detached with that identity (its history reset) and added
+    # the instance without the mapped constructor's attribute events, its dictionary the
+    # row, put in the identity map as the ORM's loading puts a row it loads
+    # (``sqlalchemy.orm.loading._instance``: no history, nothing pending): what
+    # ``make_transient_to_detached`` then ``session.add`` left, without the cascade walk
+    # and the attach bookkeeping of an object coming from elsewhere (a third of a case
+    # read's adoptions). The attributes not given (relationships) are expired, as
+    # ``make_transient_to_detached`` left them: read, they load.
     obj = mapper.class_manager.new_instance()
-    obj.__dict__.update(values)
-    make_transient_to_detached(obj)
-    session.add(obj)
+    state = instance_state(obj)
+    state.dict.update(values)
+    state._expire_attributes(state.dict, state.unloaded)
+    state.key, state.identity_token = key, key[2]
+    state.session_id = session.hash_key
+    session.identity_map._add_unpresent(state, key)
+    dispatch = session.dispatch
+    if dispatch.after_attach:  # the events session.add() gave, when someone listens
+        dispatch.after_attach(session, obj)
+    if dispatch.detached_to_persistent:
+        dispatch.detached_to_persistent(session, state)
     return obj
 
 

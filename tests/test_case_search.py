@@ -174,6 +174,36 @@ def test_the_web_list_and_the_api_list_search_by_tokens(people, session, tenant,
     assert "Lamartine" not in page
 
 
+@pytest.mark.parametrize("common", [case_search.COMMON, 0],
+                         ids=["rarest-word-gathered", "every-word-probed"])
+def test_the_api_list_without_a_count_finds_what_the_search_finds(
+        people, session, tenant, other_tenant, in_tenant, users, client, api_token,
+        monkeypatch, common):
+    """The CCAS team's API list without a count runs its search as a statement built once
+    per shape of plan, the words as parameters (``core.cases.list_case_rows``): the same
+    cases as ``filter_by_words``, newest first, for both plans, never another
+    tenant's."""
+    monkeypatch.setattr(case_search, "COMMON", common)
+    with in_tenant(other_tenant):
+        theirs = _open(session, "Martin", "Marcel").id
+        session.commit()
+    headers = {"Authorization": f"Bearer {api_token(users['secretary'])}"}
+    for q in ("martin", "artin", "jean martin", "le", "n", "-mar", "n'diaye",
+              "de la fontaine", "2026-", "jean lebrun", "nobody", "a b c d e", "  "):
+        listed = client.get("/api/v1/cases", query_string={"q": q, "per_page": 100},
+                            headers=headers).get_json()
+        ids = [item["id"] for item in listed["items"]]
+        with in_tenant(tenant):
+            expected = found(session, q)
+            assert set(ids) == {str(i) for i in expected}, q
+            if ids:  # newest intake first, then the reference, as every page of the list
+                rows = session.execute(select(Case.id, Case.intake_date, Case.reference)
+                                       .where(Case.id.in_(expected))).all()
+                assert ids == [str(r.id) for r in sorted(
+                    rows, key=lambda r: (r.intake_date, r.reference), reverse=True)], q
+        assert str(theirs) not in ids
+
+
 # -- kept with every write ----------------------------------------------------------------------
 
 

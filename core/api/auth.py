@@ -46,10 +46,12 @@ _TOKEN_ROW = tenancy.scoped_select(
 def authenticate() -> None:
     """Authenticate the request's bearer token (``abort(401)`` otherwise) and set the
     tenant and the user for the rest of the request."""
-    g.ccas_api = True
-    if g.get("ccas_token_user") is not None:
+    ctx_g = g._get_current_object()  # (the proxies looked up once, not at each use)
+    ctx_g.ccas_api = True
+    if ctx_g.get("ccas_token_user") is not None:
         return
-    header = request.headers.get("Authorization", "")
+    req = request._get_current_object()
+    header = req.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         abort(401)
@@ -59,8 +61,9 @@ def authenticate() -> None:
         abort(401)
     # The tenant id is in the token: set it first, then one query reads the token, its
     # user and the tenant row, in the transaction that carries it.
-    g.ccas_tenant_token = tenancy.set_request_tenant(tenant_id)
-    found = tenancy.scoped_rows(db.session, _TOKEN_ROW, {"token_hash": token_digest(token)})
+    ctx_g.ccas_tenant_token = tenancy.set_request_tenant(tenant_id)
+    session = db.session
+    found = tenancy.scoped_rows(session, _TOKEN_ROW, {"token_hash": token_digest(token)})
     row = found[0]._mapping if found else None
     now = clock.now()
     if (
@@ -69,21 +72,21 @@ def authenticate() -> None:
         or (row["expires_at"] is not None and row["expires_at"] <= now)
         or not row["user_active"]
     ):
-        tenancy.reset(g.pop("ccas_tenant_token"))
+        tenancy.reset(ctx_g.pop("ccas_tenant_token"))
         abort(401)
-    tenant = adopted_rows.adopted(db.session, Tenant, "tenant_", found[0])
-    g.tenant = tenant
+    tenant = adopted_rows.adopted(session, Tenant, "tenant_", found[0])
+    ctx_g.tenant = tenant
     accounts.ensure_not_suspended(tenant)
     last_used = row["last_used_at"]
     if last_used is None or (now - last_used).total_seconds() > LAST_USED_EVERY:
-        tenancy.scoped_update(db.session, _TOKENS, {"id": row["token_id"]},
+        tenancy.scoped_update(session, _TOKENS, {"id": row["token_id"]},
                               {"last_used_at": now})
-        db.session.commit()
-    organisation = adopted_rows.adopted(db.session, Organisation, "org_", found[0])
-    user = adopted_rows.adopted(db.session, User, "user_", found[0], organisation=organisation)
-    request.ccas_token_id = str(row["token_id"])
-    g.ccas_token_user = user
-    g._login_user = user  # Flask-Login's current_user for the rest of the request
+        session.commit()
+    organisation = adopted_rows.adopted(session, Organisation, "org_", found[0])
+    user = adopted_rows.adopted(session, User, "user_", found[0], organisation=organisation)
+    req.ccas_token_id = str(row["token_id"])
+    ctx_g.ccas_token_user = user
+    ctx_g._login_user = user  # Flask-Login's current_user for the rest of the request
 
 
 def token_authenticated(view):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, request
+from flask import Blueprint, current_app, request
 
 from ..errors import UserError
 from . import openapi
@@ -19,21 +19,37 @@ def _known_parameters_only():
     rule = request.url_rule
     if rule is None:
         return
-    path = openapi.path_of(rule)
-    operation = openapi.document().get("paths", {}).get(path, {}).get(
-        request.method.lower())
-    if operation is None:
+    parameters = _query_parameters(rule, request.method.lower())
+    if parameters is None:
         return
-    documented = {p["name"]: p.get("schema", {}) for p in operation.get("parameters", [])
-                  if p.get("in") == "query"}
-    unknown = sorted(set(request.args) - set(documented))
+    documented, empty_invalid = parameters
+    unknown = sorted(set(request.args) - documented)
     if unknown:
         raise UserError(f"Paramètre inconnu : {unknown[0]!r}.", status=400, field=unknown[0],
                         message_en="Unknown query parameter.")
-    for name, schema in documented.items():
-        if request.args.get(name) == "" and _empty_is_invalid(schema):
+    for name in empty_invalid:
+        if request.args.get(name) == "":
             raise UserError(f"Paramètre vide : {name!r} (retirez-le ou donnez une valeur).",
                             status=400, field=name, message_en="Empty query parameter.")
+
+
+def _query_parameters(rule, method: str) -> tuple[frozenset, tuple] | None:
+    """The query parameters the OpenAPI document gives the operation (``None`` if it has
+    none documented), and those of them an empty value is invalid for, in the document's
+    order: read from the document once per operation and application."""
+    cache = current_app.extensions.setdefault("ccas_api_query_parameters", {})
+    key = (rule.rule, method)
+    if key not in cache:
+        operation = openapi.document().get("paths", {}).get(openapi.path_of(rule), {}).get(
+            method)
+        if operation is None:
+            cache[key] = None
+        else:
+            documented = {p["name"]: p.get("schema", {})
+                          for p in operation.get("parameters", []) if p.get("in") == "query"}
+            cache[key] = (frozenset(documented), tuple(
+                name for name, schema in documented.items() if _empty_is_invalid(schema)))
+    return cache[key]
 
 
 def _empty_is_invalid(schema: dict) -> bool:

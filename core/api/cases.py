@@ -155,11 +155,13 @@ def list_cases():
     rows, total = cases.list_case_rows(db.session, role, filters, per_page + 1,
                                        offset=(page - 1) * per_page, count=count)
     more, rows = len(rows) > per_page, rows[:per_page]
-    flow = workflow.current()
+    session, flow = db.session, workflow.current()
+    bounds = cases.lending_bounds(session) if rows else None  # once, not once a case
     # Python values: the app's JSON provider writes them as dump_case would
-    items = [case_data(db.session, c, role, detail=False, flow=flow) for c in rows]
-    audit.record_list_read(db.session, "case.list", rows, page=page, surface="api")
-    db.session.commit()
+    items = [case_data(session, c, role, detail=False, flow=flow, bounds=bounds)
+             for c in rows]
+    audit.record_list_read(session, "case.list", rows, page=page, surface="api")
+    session.commit()
     return jsonify({"items": items, "total": total, "has_more": more,
                     "page": page, "per_page": per_page})
 

@@ -101,7 +101,7 @@ def create_referral():
         data = load_json(_REFERRAL_IN)
         person = data["person"]
         referral = referrals.submit(
-            db.session, current_user,
+            db.session, current_user._get_current_object(),  # (not a proxy at each use)
             referrals.ReferralInput(
                 first_name=person["first_name"], last_name=person["last_name"],
                 birth_date=person["birth_date"], phone=person.get("phone"),

@@ -186,15 +186,17 @@ def parse_amount(value, field: str = "amount_requested",
     return amount.quantize(Decimal("0.01"))
 
 
-def lending_notices(session, purpose, amount) -> list[str]:
+def lending_notices(session, purpose, amount, bounds: list | None = None) -> list[str]:
     """What the CCAS should know of a request against what the enabled lenders lend
     (hook ``ccas_lending_bounds``): nothing when one lender takes it as it is, otherwise
     a sentence per lender. A flag, never a refusal: the CCAS listens first and may
-    adjust the amount or reorient."""
+    adjust the amount or reorient. ``bounds``: :func:`lending_bounds`, when the caller
+    asks for many cases."""
     if amount is None:
         return []
     purpose = str(getattr(purpose, "value", purpose))
-    bounds = plugins.per_request("lending_bounds", lambda: _lending_bounds(session))
+    if bounds is None:
+        bounds = lending_bounds(session)
     if not bounds or any(b.minimum <= amount <= b.maximum
                          and (b.purposes is None or purpose in b.purposes) for b in bounds):
         return []
@@ -214,6 +216,12 @@ def lending_notices(session, purpose, amount) -> list[str]:
                            f"{formats.money(b.maximum)}) : l'entretien dira s'il faut "
                            "l'ajuster ou réorienter la personne.")
     return notices
+
+
+def lending_bounds(session) -> list:
+    """What the tenant's enabled lenders lend (hook ``ccas_lending_bounds``), asked once
+    per request."""
+    return plugins.per_request("lending_bounds", lambda: _lending_bounds(session))
 
 
 def _lending_bounds(session) -> list:
@@ -595,6 +603,23 @@ def list_case_rows(session, role: str, filters: CaseFilters, per_page: int,
         rows = tenancy.scoped_rows(session, _listed_page(tuple(sorted(values)), unassigned),
                                    {**values, "limit": per_page, "offset": offset})
         return [items.listed_case(row) for row in rows], None
+    if role in CCAS_STAFF and not count:
+        # a name search of the CCAS team: the statement built once per shape of filters
+        # and plan, the words as parameters (the same SQL as filter_cases writes)
+        values = _filter_values(filters)
+        plan = case_search.search_plan(session, filters.q)
+        if plan is None:  # a word nobody has: no case (and no read of them)
+            return [], None
+        driver, probes = plan
+        unassigned = values.get("worker") == "none"
+        if unassigned:
+            del values["worker"]  # written in the statement, not a parameter
+        stmt = _searched_page(tuple(sorted(values)), unassigned, driver is not None,
+                              len(probes))
+        rows = session.execute(stmt, {
+            **values, **case_search.bound_values(driver, probes), "limit": per_page,
+            "offset": offset}).all()
+        return [items.listed_case(row) for row in rows], None
     stmt = filter_cases(session, visible_cases(role, items.LISTED_CASE), filters)
     total = _total(session, stmt, None) if count else None
     rows = session.execute(
@@ -616,6 +641,22 @@ def _listed_page(names: tuple[str, ...], unassigned: bool):
         items.LISTED_CASE_CORE.where(*_criteria(table, values, bound=True))
         .order_by(table.intake_date.desc(), table.reference.desc())
         .limit(bindparam("limit")).offset(bindparam("offset")))
+
+
+@functools.lru_cache(maxsize=64)
+def _searched_page(names: tuple[str, ...], unassigned: bool, driven: bool, probes: int):
+    """The CCAS team's page of listed cases filtered by ``names`` (and, when
+    ``unassigned``, on the cases without a social worker) and searched by a plan of that
+    shape (``core.case_search.bound_criteria``), newest intake first: an ORM-enabled
+    select (the tenant's criteria on every table at execution, as for any statement),
+    built once per shape, so its tenant's twin and its cache key are kept too."""
+    values = dict.fromkeys(names)
+    if unassigned:
+        values["worker"] = "none"
+    return (items.LISTED_CASE.where(*_criteria(Case, values, bound=True),
+                                    *case_search.bound_criteria(driven, probes))
+            .order_by(Case.intake_date.desc(), Case.reference.desc())
+            .limit(bindparam("limit")).offset(bindparam("offset")))
 
 
 # -- work on a case ----------------------------------------------------------------------

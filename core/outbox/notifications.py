@@ -169,8 +169,9 @@ def referral_created(session, tenant, referral) -> None:
          "Merci d'y répondre depuis la plateforme (accepter ou décliner avec un motif)."],
         referral_url(tenant, referral), topic,
     )
-    _webhook(session, to_org, "referral.created", webhook_data(referral, with_person=True),
-             topic)
+    if to_org.webhook_url:  # its data built only for an organisation that takes it
+        _webhook(session, to_org, "referral.created",
+                 webhook_data(referral, with_person=True), topic)
 
 
 def referral_status_changed(session, tenant, referral, old_status: str, new_status: str,
@@ -193,8 +194,9 @@ def referral_status_changed(session, tenant, referral, old_status: str, new_stat
     _email(session, organisation_recipients(session, from_org),
            f"Orientation {referral.reference} : {REFERRAL_STATUS_LABELS[new].lower()}",
            paragraphs, referral_url(tenant, referral), topic)
-    _webhook(session, from_org, "referral.status_changed",
-             webhook_data(referral, old_status=old_status), topic)
+    if from_org.webhook_url:
+        _webhook(session, from_org, "referral.status_changed",
+                 webhook_data(referral, old_status=old_status), topic)
     if new == ReferralStatus.accepted and referral.email:
         _email(
             session, [referral.email],

@@ -29,7 +29,7 @@ import json
 import logging
 import uuid
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from importlib.metadata import entry_points
 from types import ModuleType
@@ -324,9 +324,20 @@ def _settings_schema(schema_cls):
     return schema_cls()
 
 
+#: Scalars shared as they are by :func:`_copied`, by exact type (no call for each).
+_SHARED = frozenset({str, int, float, bool, Decimal, date, datetime, type(None)})
+
+
 def _copied(value):
     """A copy of loaded settings deep enough that a caller's change never reaches the
-    cache: containers copied, scalars (str, Decimal, dates…) immutable and shared."""
+    cache: containers copied, scalars (str, Decimal, dates…) immutable and shared. Read
+    at each request that asks for a plugin's settings: the common shapes (a dict, a
+    list of scalars) are copied without a call per scalar."""
+    kind = type(value)
+    if kind is dict:
+        return {k: v if type(v) in _SHARED else _copied(v) for k, v in value.items()}
+    if kind is list:
+        return [v if type(v) in _SHARED else _copied(v) for v in value]
     if isinstance(value, dict):
         return {k: _copied(v) for k, v in value.items()}
     if isinstance(value, list | tuple | set):

@@ -171,10 +171,12 @@ def dump_case(session, case, role: str, detail: bool = True, flow=None) -> dict:
     return plain(case_data(session, case, role, detail, flow))
 
 
-def case_data(session, case, role: str, detail: bool = True, flow=None) -> dict:
+def case_data(session, case, role: str, detail: bool = True, flow=None,
+              bounds: list | None = None) -> dict:
     """The case as ``role`` may see it, as Python values (``CaseSchema``'s input): the
     lender's agents see only the identity until the file is submitted to them, and nobody
-    but social workers and the manager sees a private note."""
+    but social workers and the manager sees a private note. ``flow`` and ``bounds``
+    (``core.cases.lending_bounds``): given by a caller that writes many cases."""
     flow = flow if flow is not None else workflow.current()
     sees_file = cases.lender_sees_file(session, case, role)
     person = case.person
@@ -195,7 +197,8 @@ def case_data(session, case, role: str, detail: bool = True, flow=None) -> dict:
         "state_changed_at": case.state_changed_at, "social_worker_id": case.social_worker_id,
         "reoriented_to": case.reoriented_to, "person": person_data,
         "available_transitions": [t.target for t in flow.available(str(case.state), role)],
-        "notices": cases.lending_notices(session, case.purpose, case.amount_requested),
+        "notices": cases.lending_notices(session, case.purpose, case.amount_requested,
+                                         bounds),
     }
     if sees_file:
         data["project"] = case.project
