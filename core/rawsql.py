@@ -412,6 +412,71 @@ def plain_indexes_deferred(engine, maintenance_work_mem: str = "256MB",
             conn.commit()
 
 
+#: The primary keys and unique constraints of the public schema, with their tables and
+#: definitions.
+_UNIQUE_KEYS = """
+SELECT t.relname, c.conname, pg_get_constraintdef(c.oid)
+FROM pg_constraint c
+JOIN pg_class t ON t.oid = c.conrelid
+WHERE c.contype IN ('p', 'u') AND c.connamespace = 'public'::regnamespace
+ORDER BY c.contype, t.relname, c.conname
+"""
+
+
+class UniqueKeysBroken(RuntimeError):
+    """Rows written while the primary keys and unique constraints were deferred repeat a
+    key: those constraints could not be built again (their names in ``names``)."""
+
+    def __init__(self, names: list[str], errors: list[str]):
+        super().__init__("keys not unique after the load: " + "; ".join(errors))
+        self.names = names
+
+
+@contextlib.contextmanager
+def unique_keys_deferred(engine, maintenance_work_mem: str = "256MB",
+                         lock_timeout_s: int = 60) -> Iterator[list]:
+    """For a bulk load (the benchmarks' generator, as the database's owner), as
+    ``pg_restore`` does: drop the primary keys and unique constraints, let the load run,
+    then add them back from their definitions, whatever happened in between. Each is
+    then built once by sorting its table (``maintenance_work_mem``) instead of an insert
+    into its B-tree per row: at a million cases the keys, on random UUIDs, outgrow the
+    server's buffers and every row's insert lands on a page to read and write back.
+    Building a key checks it: a repeated key fails the build, and
+    :class:`UniqueKeysBroken` names the keys that could not come back (the scratch
+    database is then left without them). Row-level security is untouched (a key's build
+    is no query: it sees every row). The foreign keys must be dropped first
+    (:func:`foreign_keys_deferred`, around this): they hang on these keys.
+    Yields the ``(table, name, definition)`` of the keys dropped. PostgreSQL only:
+    elsewhere nothing is dropped. The caller ends its transactions on these tables
+    first; adding a key waits for them at most ``lock_timeout_s`` seconds."""
+    if engine.dialect.name != "postgresql":
+        yield []
+        return
+    with engine.connect() as conn:
+        keys = [tuple(row) for row in conn.execute(text(_UNIQUE_KEYS))]
+        for table, name, _definition in keys:
+            conn.exec_driver_sql(f"ALTER TABLE {_ident(table)} DROP CONSTRAINT {_ident(name)}")
+        conn.commit()
+    try:
+        yield keys
+    finally:
+        broken, errors = [], []
+        with engine.connect() as conn:
+            conn.exec_driver_sql(f"SET maintenance_work_mem = '{_memory(maintenance_work_mem)}'")
+            conn.exec_driver_sql(f"SET lock_timeout = '{int(lock_timeout_s)}s'")
+            for table, name, definition in keys:
+                try:
+                    conn.exec_driver_sql(f"ALTER TABLE {_ident(table)} ADD CONSTRAINT "
+                                         f"{_ident(name)} {definition}")
+                    conn.commit()
+                except DBAPIError as error:
+                    conn.rollback()
+                    broken.append(name)
+                    errors.append(f"{name}: {str(error.orig).splitlines()[0]}")
+        if broken:
+            raise UniqueKeysBroken(broken, errors)
+
+
 #: The foreign keys of the public schema, with their tables and definitions.
 _FOREIGN_KEYS = """
 SELECT t.relname, c.conname, pg_get_constraintdef(c.oid)
