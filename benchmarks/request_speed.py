@@ -28,9 +28,10 @@ What it does, in one process and from one database:
    enabled; persons, cases in every state with their transitions, interviews, budgets,
    documents, referrals with their history, appointments, the lender's loans and
    repayments, audit history; tenant n from ``--seed + n``, same seed same rows), written
-   in bulk (``COPY`` on PostgreSQL; the plain indexes and the foreign keys dropped for
-   the load, the indexes built again and the keys added back and validated after it,
-   ``core.rawsql.plain_indexes_deferred`` and ``foreign_keys_deferred``); ``--keep-db`` keeps the
+   in bulk (``COPY`` on PostgreSQL; the plain indexes, the primary and unique keys and
+   the foreign keys dropped for the load, the indexes and keys built again and the
+   foreign keys added back and validated after it, ``core.rawsql.plain_indexes_deferred``,
+   ``unique_keys_deferred`` and ``foreign_keys_deferred``); ``--keep-db`` keeps the
    PostgreSQL database;
 3. for every endpoint, times the application (Flask test client), the hand-written
    equivalent (a Flask app on SQLAlchemy Core: the same authentication lookup, the same
@@ -100,10 +101,12 @@ def generate(app, tenants: int, cases: int, seed: int, today: dt.date,
     """Tenants ``bench0..benchN-1``, each the demo's cast (CCAS, lender, partners, four
     plugins enabled) with ``cases`` requests drawn by ``core.demo.generate`` (tenant n
     from ``seed + n``, ending ``today``) and the benchmark's logins; committed round by
-    round. On PostgreSQL the plain indexes and the foreign keys are dropped for the load,
-    the indexes built again after it and the keys added back, each validated by one query
-    (``core.rawsql.plain_indexes_deferred``, ``foreign_keys_deferred``, as the owner): the
-    schema is the migrated one afterwards, and the rows are proved to hold to its keys.
+    round. On PostgreSQL the plain indexes, the primary and unique keys and the foreign
+    keys are dropped for the load, the indexes and the primary and unique keys built again
+    after it (a repeated key fails its build) and the foreign keys added back, each
+    validated by one query (``core.rawsql.plain_indexes_deferred``,
+    ``unique_keys_deferred``, ``foreign_keys_deferred``, as the owner): the schema is the
+    migrated one afterwards, and the rows are proved to hold to its keys.
     Returns what the runs need for tenant 0 (slug, tokens, a case id, the CCAS and the
     partner organisation ids) and what was written."""
     from sqlalchemy import create_engine, func, select

@@ -178,9 +178,6 @@ class Columns(NamedTuple):
     names: list[str]
     values: list[list]
 
-    def __len__(self) -> int:  # the number of rows
-        return len(self.values[0]) if self.values else 0
-
 
 def bulk_insert(conn: Connection, table, records: list[dict] | Columns,
                 tenant_id: int) -> None:
