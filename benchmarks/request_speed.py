@@ -28,9 +28,10 @@ What it does, in one process and from one database:
    enabled; persons, cases in every state with their transitions, interviews, budgets,
    documents, referrals with their history, appointments, the lender's loans and
    repayments, audit history; tenant n from ``--seed + n``, same seed same rows), written
-   in bulk (``COPY`` on PostgreSQL; the plain indexes and the foreign keys dropped for
-   the load, the indexes built again and the keys added back and validated after it,
-   ``core.rawsql.plain_indexes_deferred`` and ``foreign_keys_deferred``); ``--keep-db`` keeps the
+   in bulk (``COPY`` on PostgreSQL; the plain indexes, the primary and unique keys and
+   the foreign keys dropped for the load, the indexes and keys built again and the
+   foreign keys added back and validated after it, ``core.rawsql.plain_indexes_deferred``,
+   ``unique_keys_deferred`` and ``foreign_keys_deferred``); ``--keep-db`` keeps the
    PostgreSQL database;
 3. for every endpoint, times the application (Flask test client), the hand-written
    equivalent (a Flask app on SQLAlchemy Core: the same authentication lookup, the same
@@ -100,10 +101,12 @@ def generate(app, tenants: int, cases: int, seed: int, today: dt.date,
     """Tenants ``bench0..benchN-1``, each the demo's cast (CCAS, lender, partners, four
     plugins enabled) with ``cases`` requests drawn by ``core.demo.generate`` (tenant n
     from ``seed + n``, ending ``today``) and the benchmark's logins; committed round by
-    round. On PostgreSQL the plain indexes and the foreign keys are dropped for the load,
-    the indexes built again after it and the keys added back, each validated by one query
-    (``core.rawsql.plain_indexes_deferred``, ``foreign_keys_deferred``, as the owner): the
-    schema is the migrated one afterwards, and the rows are proved to hold to its keys.
+    round. On PostgreSQL the plain indexes, the primary and unique keys and the foreign
+    keys are dropped for the load, the indexes and the primary and unique keys built again
+    after it (a repeated key fails its build) and the foreign keys added back, each
+    validated by one query (``core.rawsql.plain_indexes_deferred``,
+    ``unique_keys_deferred``, ``foreign_keys_deferred``, as the owner): the schema is the
+    migrated one afterwards, and the rows are proved to hold to its keys.
     Returns what the runs need for tenant 0 (slug, tokens, a case id, the CCAS and the
     partner organisation ids) and what was written."""
     from sqlalchemy import create_engine, func, select
@@ -120,58 +123,61 @@ def generate(app, tenants: int, cases: int, seed: int, today: dt.date,
     owner = create_engine(app.config["CCAS_DATABASE_OWNER_URL"])
     with app.app_context(), rawsql.foreign_keys_deferred(owner) as keys:
         with rawsql.plain_indexes_deferred(owner) as deferred:
-            session = db.session
-            try:
-                for n in range(tenants):
-                    slug = f"bench{n}"
-                    tenant, _logins = demo.cast.create_cast(
-                        session, PASSWORD, slug=slug, name=f"CCAS Bench {n}", city=f"Ville{n}",
-                        password_hash=password_hash)
-                    session.commit()
-                    t0 = time.perf_counter()
-
-                    def progress(done, total, n=n, t0=t0):
+            with rawsql.unique_keys_deferred(owner) as uniques:
+                session = db.session
+                try:
+                    for n in range(tenants):
+                        slug = f"bench{n}"
+                        tenant, _logins = demo.cast.create_cast(
+                            session, PASSWORD, slug=slug, name=f"CCAS Bench {n}", city=f"Ville{n}",
+                            password_hash=password_hash)
                         session.commit()
-                        if not quiet and (n == 0 or done == total) and total >= 10_000:
-                            print(f"  tenant {n}: {done:,} / {total:,} cases, "
-                                  f"{time.perf_counter() - t0:.0f} s", flush=True)
+                        t0 = time.perf_counter()
 
-                    summary = demo.generate(session, tenant, seed=seed + n, years=YEARS,
-                                            requests_per_year=cases / YEARS, today=today,
-                                            progress=progress)
-                    session.commit()
-                    for table, count in summary.tables.items():
-                        tables[table] = tables.get(table, 0) + count
-                    with tenancy.tenant_scope(tenant.id):
-                        g.tenant = tenant
-                        users = {role: accounts.create_user(
-                            session, f"{role}@{slug}.test", role, org, None,
-                            full_name=f"{role.title()} {n}", password_hash=password_hash)
-                            for role, org in BENCH_USERS}
-                        session.flush()
-                        tokens = {role: accounts.create_token(session, u.email, "bench")[1]
-                                  for role, u in users.items()}
-                        if n == 0:
-                            out = {"tenant_id": tenant.id, "slug": slug, "tokens": tokens,
-                                   "case_id": str(_read_case_id(session)),
-                                   "ccas_org": str(users["manager"].organisation_id),
-                                   "partner_org": str(users["referrer"].organisation_id),
-                                   "organisations": session.scalar(
-                                       select(func.count()).select_from(Organisation))}
+                        def progress(done, total, n=n, t0=t0):
+                            session.commit()
+                            if not quiet and (n == 0 or done == total) and total >= 10_000:
+                                print(f"  tenant {n}: {done:,} / {total:,} cases, "
+                                      f"{time.perf_counter() - t0:.0f} s", flush=True)
+
+                        summary = demo.generate(session, tenant, seed=seed + n, years=YEARS,
+                                                requests_per_year=cases / YEARS, today=today,
+                                                progress=progress)
                         session.commit()
-                        g.pop("tenant", None)
-                    if not quiet and (tenants <= 5 or n % 25 == 0 or n == tenants - 1):
-                        print(f"  tenant {n}: {summary.cases:,} cases in "
-                              f"{time.perf_counter() - t0:.1f} s", flush=True)
-            finally:
-                # the transaction ended (a failed round's rolled back) before the indexes are
-                # built again: they wait for no lock of it
-                session.close()
-                loaded = time.perf_counter()
+                        for table, count in summary.tables.items():
+                            tables[table] = tables.get(table, 0) + count
+                        with tenancy.tenant_scope(tenant.id):
+                            g.tenant = tenant
+                            users = {role: accounts.create_user(
+                                session, f"{role}@{slug}.test", role, org, None,
+                                full_name=f"{role.title()} {n}", password_hash=password_hash)
+                                for role, org in BENCH_USERS}
+                            session.flush()
+                            tokens = {role: accounts.create_token(session, u.email, "bench")[1]
+                                      for role, u in users.items()}
+                            if n == 0:
+                                out = {"tenant_id": tenant.id, "slug": slug, "tokens": tokens,
+                                       "case_id": str(_read_case_id(session)),
+                                       "ccas_org": str(users["manager"].organisation_id),
+                                       "partner_org": str(users["referrer"].organisation_id),
+                                       "organisations": session.scalar(
+                                           select(func.count()).select_from(Organisation))}
+                            session.commit()
+                            g.pop("tenant", None)
+                        if not quiet and (tenants <= 5 or n % 25 == 0 or n == tenants - 1):
+                            print(f"  tenant {n}: {summary.cases:,} cases in "
+                                  f"{time.perf_counter() - t0:.1f} s", flush=True)
+                finally:
+                    # the transaction ended (a failed round's rolled back) before the indexes are
+                    # built again: they wait for no lock of it
+                    session.close()
+                    loaded = time.perf_counter()
+            unique = time.perf_counter()  # the primary and unique keys built again
         indexed = time.perf_counter()
     owner.dispose()
     if deferred and not quiet:
-        print(f"  {len(deferred)} plain indexes built again in {indexed - loaded:.1f} s, "
+        print(f"  {len(uniques)} primary and unique keys built again in {unique - loaded:.1f} s, "
+              f"{len(deferred)} plain indexes in {indexed - unique:.1f} s, "
               f"{len(keys)} foreign keys added and validated in "
               f"{time.perf_counter() - indexed:.1f} s", flush=True)
     seconds = time.perf_counter() - started

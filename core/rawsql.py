@@ -7,21 +7,30 @@ role grants, health checks. Nothing here reads tenant-owned rows.
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import functools
 import hashlib
+import itertools
 import json
 import operator
 import re
 import uuid
 from collections.abc import Iterator
+from typing import NamedTuple
 
+from psycopg.adapt import Transformer
 from psycopg.types.uuid import UUIDDumper
-from sqlalchemy import JSON, text, update
+from sqlalchemy import JSON, Uuid, text, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
 from .models import AuditEvent
+
+try:  # psycopg's row formatter for COPY text (C with psycopg[binary]), not a public name
+    from psycopg._copy_base import format_row_text as _format_row_text
+except ImportError:  # pragma: no cover - another psycopg: rows written one call each
+    _format_row_text = None
 
 _IDENT = re.compile(r"^[a-z_][a-z0-9_]*$")
 
@@ -161,8 +170,19 @@ def install_wall_key(conn: Connection, key: bytes) -> None:
                       "ON CONFLICT (id) DO UPDATE SET key = EXCLUDED.key"), {"k": key})
 
 
-def bulk_insert(conn: Connection, table, records: list[dict], tenant_id: int) -> None:
-    """Insert ``records`` (dicts with the same keys) into the tenant table ``table``, fast.
+class Columns(NamedTuple):
+    """Rows given column by column (what :func:`bulk_insert` takes from a bulk writer that
+    builds them so, ``core.demo.rows``): the column ``names`` and, for each, the list of
+    its values, every list as long as the others."""
+
+    names: list[str]
+    values: list[list]
+
+
+def bulk_insert(conn: Connection, table, records: list[dict] | Columns,
+                tenant_id: int) -> None:
+    """Insert ``records`` (dicts with the same keys, or :class:`Columns`) into the tenant
+    table ``table``, fast.
 
     For bulk loads (the legacy import, the demo and benchmark data): on PostgreSQL the rows
     are streamed with ``COPY`` into a temporary table of the same columns, then moved by one
@@ -171,31 +191,38 @@ def bulk_insert(conn: Connection, table, records: list[dict], tenant_id: int) ->
     ``executemany``, each column's bind conversion applied once per value. Every record
     must carry ``tenant_id`` equal to ``tenant_id`` (checked here, and again by the RLS
     ``WITH CHECK`` on PostgreSQL). Enum columns take members or values and store the
-    member's name, as the ORM does; JSON columns take Python values.
+    member's name, as the ORM does; JSON columns take Python values. The values are
+    converted a column at a time (one list per column, not one object per row).
     """
-    if not records:
+    if isinstance(records, Columns):
+        names, values = list(records.names), list(records.values)
+    else:
+        if not records:
+            return
+        names = list(records[0])
+        values = [list(map(operator.itemgetter(name), records)) for name in names]
+    if not values or not values[0]:
         return
-    if any(r["tenant_id"] != tenant_id for r in records):
+    tenants = values[names.index("tenant_id")] if "tenant_id" in names else None
+    if tenants is None or tenants.count(tenant_id) != len(tenants):
         raise ValueError(f"bulk insert into {table.name}: a record of another tenant")
-    names = list(records[0])
     columns = [table.c[name] for name in names]
-    quoted = ", ".join(_ident(name) for name in names)
-    # each enum column's {member or value: name}, applied to the values, not the records
-    enums = {i: _enum_names(c.type.enum_class).__getitem__
-             for i, c in enumerate(columns) if getattr(c.type, "enum_class", None)}
+    # each enum column's members and values to their names, a column at a time
+    for i, column in enumerate(columns):
+        enum_class = getattr(column.type, "enum_class", None)
+        if enum_class is not None:
+            name_of = _enum_names(enum_class).__getitem__
+            values[i] = [None if v is None else name_of(v) for v in values[i]]
     if conn.dialect.name == "postgresql":
-        _copy_insert(conn, table.name, names, columns, records, enums)
+        _copy_insert(conn, table.name, names, columns, values)
         analyze_if_never_analyzed(conn, table.name)
         return
     dialect = conn.dialect
-    values = []
-    for i, (name, column) in enumerate(zip(names, columns, strict=True)):
+    for i, column in enumerate(columns):
         process = column.type.dialect_impl(dialect).bind_processor(dialect)
-        column_values = [r[name] for r in records]
-        if i in enums:
-            column_values = [None if v is None else enums[i](v) for v in column_values]
-        values.append(column_values if process is None
-                      else [process(v) for v in column_values])
+        if process is not None:
+            values[i] = [process(v) for v in values[i]]
+    quoted = ", ".join(_ident(name) for name in names)
     marks = ", ".join("?" for _ in names)
     conn.exec_driver_sql(
         f"INSERT INTO {_ident(table.name)} ({quoted}) VALUES ({marks})",  # noqa: S608
@@ -289,40 +316,51 @@ def _copy_cursor(conn: Connection):
 
 
 def _copy_insert(conn: Connection, name: str, names: list[str], columns: list,
-                 records: list[dict], enums: dict) -> None:
-    """PostgreSQL: ``records`` into ``name`` through ``COPY`` to the temporary table
-    ``ccas_bulk_<name>`` (created on first use in the transaction, dropped at its end;
-    no index, no foreign key, no WAL), then one ``INSERT … SELECT`` (policies, foreign keys
-    and indexes checked there) and the temporary table emptied for the next call. The
-    role needs the database's ``TEMPORARY`` privilege (PostgreSQL grants it to ``PUBLIC``
-    by default: a deployment that revokes it must grant it to the application role).
-    ``enums``: ``{column index: the enum's name of a member or value}``."""
+                 values: list[list]) -> None:
+    """PostgreSQL: the rows of ``values`` (a list per column of ``names``, enums already
+    names) into ``name`` through ``COPY`` to the temporary table ``ccas_bulk_<name>``
+    (created on first use in the transaction, dropped at its end; no index, no foreign
+    key, no WAL), then one ``INSERT … SELECT`` (policies, foreign keys and indexes checked
+    there) and the temporary table emptied for the next call. The role needs the
+    database's ``TEMPORARY`` privilege (PostgreSQL grants it to ``PUBLIC`` by default: a
+    deployment that revokes it must grant it to the application role).
+
+    The ``COPY`` text is built a column at a time and then in one pass over the rows: JSON
+    values encoded compact and UUIDs written as their 32 hex digits a column at a time,
+    then the rows formatted by psycopg's C row formatter into one buffer, sent by one
+    ``write`` (psycopg cuts it into messages), no Python call per row."""
     target, stage = _ident(name), _ident(f"ccas_bulk_{name}")
     quoted = ", ".join(_ident(n) for n in names)
     conn.exec_driver_sql(
         f"CREATE TEMPORARY TABLE IF NOT EXISTS {stage} (LIKE {target}) ON COMMIT DROP")
-    converts = [*enums.items(), *((i, _compact_json) for i, column in enumerate(columns)
-                                  if isinstance(column.type, JSON))]
-    values = operator.itemgetter(*names) if len(names) > 1 else (lambda r: (r[names[0]],))
+    values = list(values)
+    for i, column in enumerate(columns):
+        if isinstance(column.type, JSON):
+            values[i] = [None if v is None else _compact_json(v) for v in values[i]]
+        elif isinstance(column.type, Uuid):
+            values[i] = [_hex(v.int) if v.__class__ is _UUID else v for v in values[i]]
     cursor = _copy_cursor(conn)
     try:
         with cursor.copy(f"COPY {stage} ({quoted}) FROM STDIN") as copy:  # noqa: S608
-            write = copy.write_row
-            if not converts:
-                for record in records:
-                    write(values(record))
+            rows = zip(*values, strict=True)
+            if _format_row_text is None:  # psycopg moved its formatter: a call per row
+                collections.deque(map(copy.write_row, rows), 0)
             else:
-                for record in records:
-                    row = list(values(record))
-                    for i, convert in converts:
-                        if row[i] is not None:
-                            row[i] = convert(row[i])
-                    write(row)
+                buffer = bytearray()
+                transformer = Transformer.from_context(cursor)
+                collections.deque(map(_format_row_text, rows, itertools.repeat(transformer),
+                                      itertools.repeat(buffer)), 0)
+                copy.write(buffer)
     finally:
         cursor.close()
     conn.exec_driver_sql(
         f"INSERT INTO {target} ({quoted}) SELECT {quoted} FROM {stage}")  # noqa: S608
     conn.exec_driver_sql(f"TRUNCATE {stage}")
+
+
+#: A UUID's 32 hex digits (``COPY`` text: PostgreSQL reads them without the dashes).
+_hex = "%032x".__mod__
+_UUID = uuid.UUID
 
 
 #: The plain indexes of the public schema: not unique, backing no constraint (so no
@@ -369,6 +407,71 @@ def plain_indexes_deferred(engine, maintenance_work_mem: str = "256MB",
             for _name, definition in indexes:
                 conn.exec_driver_sql(definition)
             conn.commit()
+
+
+#: The primary keys and unique constraints of the public schema, with their tables and
+#: definitions.
+_UNIQUE_KEYS = """
+SELECT t.relname, c.conname, pg_get_constraintdef(c.oid)
+FROM pg_constraint c
+JOIN pg_class t ON t.oid = c.conrelid
+WHERE c.contype IN ('p', 'u') AND c.connamespace = 'public'::regnamespace
+ORDER BY c.contype, t.relname, c.conname
+"""
+
+
+class UniqueKeysBroken(RuntimeError):
+    """Rows written while the primary keys and unique constraints were deferred repeat a
+    key: those constraints could not be built again (their names in ``names``)."""
+
+    def __init__(self, names: list[str], errors: list[str]):
+        super().__init__("keys not unique after the load: " + "; ".join(errors))
+        self.names = names
+
+
+@contextlib.contextmanager
+def unique_keys_deferred(engine, maintenance_work_mem: str = "256MB",
+                         lock_timeout_s: int = 60) -> Iterator[list]:
+    """For a bulk load (the benchmarks' generator, as the database's owner), as
+    ``pg_restore`` does: drop the primary keys and unique constraints, let the load run,
+    then add them back from their definitions, whatever happened in between. Each is
+    then built once by sorting its table (``maintenance_work_mem``) instead of an insert
+    into its B-tree per row: at a million cases the keys, on random UUIDs, outgrow the
+    server's buffers and every row's insert lands on a page to read and write back.
+    Building a key checks it: a repeated key fails the build, and
+    :class:`UniqueKeysBroken` names the keys that could not come back (the scratch
+    database is then left without them). Row-level security is untouched (a key's build
+    is no query: it sees every row). The foreign keys must be dropped first
+    (:func:`foreign_keys_deferred`, around this): they hang on these keys.
+    Yields the ``(table, name, definition)`` of the keys dropped. PostgreSQL only:
+    elsewhere nothing is dropped. The caller ends its transactions on these tables
+    first; adding a key waits for them at most ``lock_timeout_s`` seconds."""
+    if engine.dialect.name != "postgresql":
+        yield []
+        return
+    with engine.connect() as conn:
+        keys = [tuple(row) for row in conn.execute(text(_UNIQUE_KEYS))]
+        for table, name, _definition in keys:
+            conn.exec_driver_sql(f"ALTER TABLE {_ident(table)} DROP CONSTRAINT {_ident(name)}")
+        conn.commit()
+    try:
+        yield keys
+    finally:
+        broken, errors = [], []
+        with engine.connect() as conn:
+            conn.exec_driver_sql(f"SET maintenance_work_mem = '{_memory(maintenance_work_mem)}'")
+            conn.exec_driver_sql(f"SET lock_timeout = '{int(lock_timeout_s)}s'")
+            for table, name, definition in keys:
+                try:
+                    conn.exec_driver_sql(f"ALTER TABLE {_ident(table)} ADD CONSTRAINT "
+                                         f"{_ident(name)} {definition}")
+                    conn.commit()
+                except DBAPIError as error:
+                    conn.rollback()
+                    broken.append(name)
+                    errors.append(f"{name}: {str(error.orig).splitlines()[0]}")
+        if broken:
+            raise UniqueKeysBroken(broken, errors)
 
 
 #: The foreign keys of the public schema, with their tables and definitions.

@@ -1,7 +1,9 @@
 """The benchmarks' data generator (``benchmarks/request_speed.py``, ``generate``): on
-PostgreSQL it drops the plain indexes and the foreign keys for the load, then builds the
-indexes again and adds the keys back, validated (``core.rawsql.plain_indexes_deferred``,
-``core.rawsql.foreign_keys_deferred``); the schema afterwards is the migrated one."""
+PostgreSQL it drops the plain indexes, the primary and unique keys and the foreign keys
+for the load, then builds the indexes and the keys again (a repeated key fails the build)
+and adds the foreign keys back, validated (``core.rawsql.plain_indexes_deferred``,
+``core.rawsql.unique_keys_deferred``, ``core.rawsql.foreign_keys_deferred``); the schema
+afterwards is the migrated one."""
 
 from __future__ import annotations
 
@@ -50,7 +52,19 @@ def _foreign_keys(ccas_database) -> dict:
         return keys
 
 
+def _unique_keys(ccas_database) -> list:
+    """The primary keys and unique constraints (PostgreSQL), with their definitions."""
+    with ccas_database.owner_connection() as conn:
+        return [tuple(row) for row in conn.execute(text(
+            "SELECT conrelid::regclass::text, conname, contype, pg_get_constraintdef(oid) "
+            "FROM pg_constraint WHERE contype IN ('p', 'u') "
+            "AND connamespace = 'public'::regnamespace ORDER BY 1, 2"))]
+
+
 def _schema(ccas_database) -> tuple:
+    if ccas_database.dialect == "postgresql":
+        return (_indexes(ccas_database), _foreign_keys(ccas_database),
+                _unique_keys(ccas_database))
     return _indexes(ccas_database), _foreign_keys(ccas_database)
 
 
@@ -176,13 +190,77 @@ def test_foreign_keys_come_back_validated_when_the_load_fails(app, ccas_database
     assert _schema(ccas_database) == before
 
 
+@pytest.mark.postgres_only
+def test_primary_and_unique_keys_are_dropped_during_the_load_and_built_again(
+        app, ccas_database):
+    before = _schema(ccas_database)
+    engine = create_engine(app.config["CCAS_DATABASE_OWNER_URL"])
+    try:
+        with rawsql.foreign_keys_deferred(engine), \
+                rawsql.unique_keys_deferred(engine) as dropped:
+            assert {name for _table, name, _definition in dropped} == {
+                key[1] for key in before[2]}
+            assert {"pk_cases", "uq_cases_tenant_id_reference", "pk_tenants"} <= {
+                name for _table, name, _definition in dropped}
+            assert _unique_keys(ccas_database) == []
+    finally:
+        engine.dispose()
+    assert _schema(ccas_database) == before
+
+
+@pytest.mark.postgres_only
+def test_a_key_repeated_during_the_load_fails_its_build(app, ccas_database):
+    """The keys are not taken on trust: two tenants with the same slug written while the
+    unique constraints are off, and the constraint's build refuses them."""
+    before = _schema(ccas_database)
+    (slug_key,) = [key for key in before[2] if key[0] == "tenants" and key[2] == "u"]
+    engine = create_engine(app.config["CCAS_DATABASE_OWNER_URL"])
+    try:
+        with pytest.raises(rawsql.UniqueKeysBroken) as caught, \
+                rawsql.foreign_keys_deferred(engine), rawsql.unique_keys_deferred(engine), \
+                engine.connect() as conn:
+            for n in (1, 2):
+                conn.exec_driver_sql(
+                    "INSERT INTO tenants (id, slug, name, city, timezone, settings, "
+                    f"created_at) VALUES ({987650 + n}, 'deux-fois', 'Double', 'Ville', "
+                    "'Europe/Paris', '{}', now())")
+            conn.commit()
+        assert caught.value.names == [slug_key[1]]
+        assert [key[1] for key in _unique_keys(ccas_database)] == [
+            key[1] for key in before[2] if key[1] != slug_key[1]]
+    finally:
+        with engine.connect() as conn:
+            conn.exec_driver_sql("DELETE FROM tenants WHERE slug = 'deux-fois'")
+            if slug_key[1] not in {key[1] for key in _unique_keys(ccas_database)}:
+                conn.exec_driver_sql(f"ALTER TABLE tenants ADD CONSTRAINT {slug_key[1]} "
+                                     f"{slug_key[3]}")
+            conn.commit()
+        engine.dispose()
+    assert _schema(ccas_database) == before
+
+
+@pytest.mark.postgres_only
+def test_primary_and_unique_keys_are_built_again_when_the_load_fails(app, ccas_database):
+    before = _schema(ccas_database)
+    engine = create_engine(app.config["CCAS_DATABASE_OWNER_URL"])
+    try:
+        with pytest.raises(RuntimeError, match="the load failed"), \
+                rawsql.foreign_keys_deferred(engine), rawsql.plain_indexes_deferred(engine), \
+                rawsql.unique_keys_deferred(engine):
+            raise RuntimeError("the load failed")
+    finally:
+        engine.dispose()
+    assert _schema(ccas_database) == before
+
+
 def test_foreign_keys_deferred_is_nothing_on_sqlite(app, ccas_database):
     if ccas_database.dialect != "sqlite":
         pytest.skip("SQLite's side")
     engine = create_engine(app.config["CCAS_DATABASE_OWNER_URL"])
     try:
-        with rawsql.foreign_keys_deferred(engine) as dropped:
-            assert dropped == []
+        with rawsql.foreign_keys_deferred(engine) as dropped, \
+                rawsql.unique_keys_deferred(engine) as uniques:
+            assert dropped == [] and uniques == []
     finally:
         engine.dispose()
 

@@ -9,6 +9,8 @@ caller's seeded generator, so the same seed gives the same rows.
 
 from __future__ import annotations
 
+import itertools
+import operator
 import random
 import uuid
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -98,12 +100,46 @@ def insert_rows(session, model, records: list[dict], *, connection=None,
     table = model.__table__
     defaults = _defaults(table)
     connection = connection if connection is not None else session.connection()
-    completed = _Completer(table, tenant_id, defaults)
     for start in range(0, len(records), BATCH):
-        batch = [completed(r) for r in records[start:start + BATCH]]
-        rawsql.bulk_insert(connection, table, batch, tenant_id)
+        batch = records[start:start + BATCH]
+        rawsql.bulk_insert(connection, table, columns_of(table, tenant_id, batch, defaults),
+                           tenant_id)
         if model is Case:
-            case_search.index_new_cases(connection, tenant_id, batch, persons)
+            completed = _Completer(table, tenant_id, defaults)
+            case_search.index_new_cases(connection, tenant_id, [completed(r) for r in batch],
+                                        persons)
+
+
+#: A value no record holds: the column was not given in that record.
+_MISSING = object()
+
+
+def columns_of(table, tenant_id: int, records: list[dict],
+               defaults: dict) -> rawsql.Columns:
+    """``records`` completed as :func:`complete` does (the defaults of the missing
+    columns, ``tenant_id`` unless given; a column the table lacks refused), given column
+    by column in the table's order (``core.rawsql.Columns``): one list per column built
+    by C-level passes over the records, no dict per row. A callable default (``utcnow``)
+    is called once for each record that lacks its column."""
+    names = list(defaults)
+    unknown = set().union(*records) - set(names)
+    if unknown:
+        raise ValueError(f"{table.name}: unknown columns {sorted(unknown)}")
+    count, values = len(records), []
+    for name in names:
+        default = tenant_id if name == "tenant_id" else defaults[name]
+        if not callable(default):
+            values.append(list(map(operator.methodcaller("get", name, default), records)))
+            continue
+        column = list(map(operator.methodcaller("get", name, _MISSING), records))
+        # by identity (``==`` would call each value's ``__eq__``: UUID's is Python)
+        missing = sum(map(operator.is_, column, itertools.repeat(_MISSING)))
+        if missing == count:
+            column = [default(None) for _ in range(count)]
+        elif missing:
+            column = [default(None) if v is _MISSING else v for v in column]
+        values.append(column)
+    return rawsql.Columns(names, values)
 
 
 class Rows:
@@ -124,7 +160,7 @@ class Rows:
         return new_id(self.rng)
 
     def add(self, model, **values) -> uuid.UUID:
-        values.setdefault("id", self.new_id())
+        values.setdefault("id", new_id(self.rng))
         self._by_model.setdefault(model, []).append(values)
         return values["id"]
 
