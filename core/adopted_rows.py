@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import functools
 
-from . import tenancy
+from . import row_defaults, tenancy
 
 
 def columns(model, prefix: str) -> list:
@@ -43,17 +43,13 @@ def adopted(session, model, prefix: str, row, **related):
 
 
 @functools.cache
-def _defaults(model) -> tuple[tuple[str, object], ...]:
-    """``model``'s columns with the default a new row takes (the column's Python
-    default; ``None`` where it has none). A server-side default is refused: the new
-    object could not know its value without reading the row back."""
-    out = []
+def _refuse_server_defaults(model) -> None:
+    """A new row's object could not know a server-side default's value without reading
+    the row back: such a model is not for this path."""
     for column in model.__table__.c:
         if column.server_default is not None:
             raise TypeError(f"inserted(): {model.__name__}.{column.key} has a server "
                             "default")
-        out.append((column.key, column.default))
-    return tuple(out)
 
 
 def inserted(session, model, values: dict, **related):
@@ -72,20 +68,12 @@ def inserted(session, model, values: dict, **related):
 
 def insert_rows(session, model, rows: list[dict]) -> list[dict]:
     """Write new rows of the tenant model ``model`` (``rows``: values by column, the
-    Python defaults for the others) in one statement, without objects: for rows nobody
-    reads back in the request (the notices a change queues). Returns the complete rows."""
-    complete = []
-    for values in rows:
-        row = {}
-        for key, default in _defaults(model):
-            if key in values:
-                row[key] = values[key]
-            elif default is None:
-                row[key] = None
-            else:
-                row[key] = default.arg(None) if default.is_callable else default.arg
-        if row["tenant_id"] is None:
-            row["tenant_id"] = tenancy.require_tenant_id()
-        complete.append(row)
-    tenancy.scoped_insert(session, model.__table__, complete)
-    return complete
+    Python defaults for the others: ``core.row_defaults``; a column the table lacks
+    refused) in one statement, without objects: for rows nobody reads back in the
+    request (the notices a change queues). Returns the complete rows."""
+    _refuse_server_defaults(model)
+    complete = row_defaults.completer(model.__table__)
+    tenant_id = tenancy.require_tenant_id()
+    complete_rows = [complete(values, tenant_id) for values in rows]
+    tenancy.scoped_insert(session, model.__table__, complete_rows)
+    return complete_rows

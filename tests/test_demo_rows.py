@@ -37,18 +37,6 @@ def test_new_id_is_the_version_4_uuid_of_the_drawn_bits():
         assert drawn.variant == uuid.RFC_4122
 
 
-def test_complete_fills_the_model_defaults_stamps_the_tenant_and_refuses_unknown_columns():
-    table = Case.__table__
-    defaults = demo_rows._defaults(table)
-    row = demo_rows.complete(table, 42, {"id": uuid.uuid4(), "reference": "2026-00001"},
-                             defaults)
-    assert list(row) == [c.name for c in table.columns]
-    assert row["tenant_id"] == 42 and row["reference"] == "2026-00001"
-    assert row["version"] == 1  # the model's scalar default
-    with pytest.raises(ValueError, match="unknown columns"):
-        demo_rows.complete(table, 42, {"id": uuid.uuid4(), "colour": "blue"}, defaults)
-
-
 def _two_cities(session, seed: int, today: date):
     """Two tenants with the demo's cast, the same seed: what each generated."""
     out = []

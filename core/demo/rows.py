@@ -15,7 +15,7 @@ import random
 import uuid
 from concurrent.futures import Future, ThreadPoolExecutor
 
-from .. import case_search, rawsql
+from .. import case_search, rawsql, row_defaults
 from ..models import Case, Person
 from ..models.base import Base
 from ..tenancy import carry, require_tenant_id
@@ -41,51 +41,6 @@ def new_id(rng: random.Random) -> uuid.UUID:
     return value
 
 
-def _defaults(table) -> dict:
-    """``{column: default}`` for the columns whose model gives a Python default; the
-    callables (``utcnow``, ``dict``…) are kept to be called per row."""
-    out = {}
-    for column in table.columns:
-        default = column.default
-        if default is None:
-            out[column.name] = None
-        elif default.is_scalar:
-            out[column.name] = default.arg
-        elif default.is_callable:
-            out[column.name] = default.arg  # called per row (SQLAlchemy's wrapper)
-        else:
-            out[column.name] = None
-    return out
-
-
-def complete(table, tenant_id: int, values: dict, defaults: dict) -> dict:
-    """A full record of ``table``: ``values`` then the defaults of the missing columns,
-    ``tenant_id`` the current tenant's unless given (another is refused on writing)."""
-    return _Completer(table, tenant_id, defaults)(values)
-
-
-class _Completer:
-    """:func:`complete` for many records of one table: the defaults sorted once into
-    constants and callables, every record built in the column order of the table."""
-
-    def __init__(self, table, tenant_id: int, defaults: dict):
-        self.table, self.names = table, frozenset(defaults)
-        self.base = {name: (None if callable(d) else d) for name, d in defaults.items()}
-        self.base["tenant_id"] = tenant_id
-        self.calls = [(name, d) for name, d in defaults.items() if callable(d)]
-
-    def __call__(self, values: dict) -> dict:
-        # the base's keys first, in column order; a key of no column would come after
-        row = {**self.base, **values}
-        if len(row) != len(self.base):
-            unknown = set(values) - self.names
-            raise ValueError(f"{self.table.name}: unknown columns {sorted(unknown)}")
-        for name, default in self.calls:
-            if name not in values:
-                row[name] = default(None)
-        return row
-
-
 def insert_rows(session, model, records: list[dict], *, connection=None,
                 tenant_id: int | None = None, persons: list[dict] = ()) -> None:
     """Insert ``records`` (dicts of column values; the rest from the model's defaults)
@@ -98,16 +53,16 @@ def insert_rows(session, model, records: list[dict], *, connection=None,
     their persons at hand (the others are read back)."""
     tenant_id = tenant_id if tenant_id is not None else require_tenant_id()
     table = model.__table__
-    defaults = _defaults(table)
+    defaults = row_defaults.defaults(table)
     connection = connection if connection is not None else session.connection()
     for start in range(0, len(records), BATCH):
         batch = records[start:start + BATCH]
         rawsql.bulk_insert(connection, table, columns_of(table, tenant_id, batch, defaults),
                            tenant_id)
         if model is Case:
-            completed = _Completer(table, tenant_id, defaults)
-            case_search.index_new_cases(connection, tenant_id, [completed(r) for r in batch],
-                                        persons)
+            complete = row_defaults.completer(table)
+            case_search.index_new_cases(connection, tenant_id,
+                                        [complete(r, tenant_id) for r in batch], persons)
 
 
 #: A value no record holds: the column was not given in that record.
@@ -116,7 +71,7 @@ _MISSING = object()
 
 def columns_of(table, tenant_id: int, records: list[dict],
                defaults: dict) -> rawsql.Columns:
-    """``records`` completed as :func:`complete` does (the defaults of the missing
+    """``records`` completed as ``core.row_defaults`` does (the defaults of the missing
     columns, ``tenant_id`` unless given; a column the table lacks refused), given column
     by column in the table's order (``core.rawsql.Columns``): one list per column built
     by C-level passes over the records, no dict per row. A callable default (``utcnow``)
