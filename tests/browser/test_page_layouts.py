@@ -50,6 +50,24 @@ def test_the_case_page_is_one_column_without_sideways_scroll_at_375_px(mobile_br
     assert page.evaluate("document.documentElement.scrollWidth") <= 375
 
 
+def test_the_case_page_with_its_budget_and_documents_scrolls_by_keyboard_at_375_px(
+        mobile_browser, users, session, tenant, in_tenant, documents_case):
+    """At 375 px the tables scroll sideways inside the page: the budget's figures and the
+    documents' list must be reachable by keyboard (axe's scrollable-region-focusable,
+    run by ``goto``)."""
+    from core import cases
+
+    with in_tenant(tenant):
+        cases.save_budget(session, documents_case, users["social_worker"],
+                          {"salary": "1450", "rent": "520"})
+        session.commit()
+    mobile_browser.login(users["social_worker"].email, TEST_PASSWORD, slug="alpha")
+    page = mobile_browser.goto(f"/t/alpha/cases/{documents_case.id}")
+    assert page.locator("table.budget-figures").count() == 1
+    assert page.locator("#documents-titre").count() == 1
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+
+
 def test_the_case_list_headers_sort_it_and_say_how(browser, users, session, tenant,
                                                    in_tenant):
     from core import cases
