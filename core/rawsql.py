@@ -449,11 +449,7 @@ def unique_keys_deferred(engine, maintenance_work_mem: str = "256MB",
     if engine.dialect.name != "postgresql":
         yield []
         return
-    with engine.connect() as conn:
-        keys = [tuple(row) for row in conn.execute(text(_UNIQUE_KEYS))]
-        for table, name, _definition in keys:
-            conn.exec_driver_sql(f"ALTER TABLE {_ident(table)} DROP CONSTRAINT {_ident(name)}")
-        conn.commit()
+    keys = _drop_constraints(engine, _UNIQUE_KEYS)
     try:
         yield keys
     finally:
@@ -472,6 +468,17 @@ def unique_keys_deferred(engine, maintenance_work_mem: str = "256MB",
                     errors.append(f"{name}: {str(error.orig).splitlines()[0]}")
         if broken:
             raise UniqueKeysBroken(broken, errors)
+
+
+def _drop_constraints(engine, listing: str) -> list[tuple]:
+    """Drop the constraints ``listing`` (a query of ``(table, name, definition)``)
+    names, in one transaction; returns them, to be added back from their definitions."""
+    with engine.connect() as conn:
+        keys = [tuple(row) for row in conn.execute(text(listing))]
+        for table, name, _definition in keys:
+            conn.exec_driver_sql(f"ALTER TABLE {_ident(table)} DROP CONSTRAINT {_ident(name)}")
+        conn.commit()
+    return keys
 
 
 #: The foreign keys of the public schema, with their tables and definitions.
@@ -514,11 +521,7 @@ def foreign_keys_deferred(engine, maintenance_work_mem: str = "256MB",
     if engine.dialect.name != "postgresql":
         yield []
         return
-    with engine.connect() as conn:
-        keys = [tuple(row) for row in conn.execute(text(_FOREIGN_KEYS))]
-        for table, name, _definition in keys:
-            conn.exec_driver_sql(f"ALTER TABLE {_ident(table)} DROP CONSTRAINT {_ident(name)}")
-        conn.commit()
+    keys = _drop_constraints(engine, _FOREIGN_KEYS)
     try:
         yield keys
     finally:
