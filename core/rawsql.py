@@ -420,13 +420,22 @@ ORDER BY c.contype, t.relname, c.conname
 """
 
 
-class UniqueKeysBroken(RuntimeError):
-    """Rows written while the primary keys and unique constraints were deferred repeat a
-    key: those constraints could not be built again (their names in ``names``)."""
+class _ConstraintsBroken(RuntimeError):
+    """Constraints a bulk load deferred that its rows break (their names in ``names``,
+    the database's errors in the message after :attr:`what`)."""
+
+    what = ""
 
     def __init__(self, names: list[str], errors: list[str]):
-        super().__init__("keys not unique after the load: " + "; ".join(errors))
+        super().__init__(f"{self.what} after the load: " + "; ".join(errors))
         self.names = names
+
+
+class UniqueKeysBroken(_ConstraintsBroken):
+    """Rows written while the primary keys and unique constraints were deferred repeat a
+    key: those constraints could not be built again."""
+
+    what = "keys not unique"
 
 
 @contextlib.contextmanager
@@ -491,13 +500,11 @@ ORDER BY t.relname, c.conname
 """
 
 
-class ForeignKeysNotValid(RuntimeError):
+class ForeignKeysNotValid(_ConstraintsBroken):
     """Rows written while the foreign keys were deferred break some of them: the keys
-    are back, marked ``NOT VALID`` (their names in ``names``)."""
+    are back, marked ``NOT VALID``."""
 
-    def __init__(self, names: list[str], errors: list[str]):
-        super().__init__("foreign keys not valid after the load: " + "; ".join(errors))
-        self.names = names
+    what = "foreign keys not valid"
 
 
 @contextlib.contextmanager
