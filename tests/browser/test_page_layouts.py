@@ -66,6 +66,32 @@ def test_the_case_page_with_its_budget_and_documents_scrolls_by_keyboard_at_375_
     assert page.locator("table.budget-figures").count() == 1
     assert page.locator("#documents-titre").count() == 1
     assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    assert _scrolled_by_keyboard(page) >= 1
+
+
+def _scrolled_by_keyboard(page) -> int:
+    """Every table of the page that is wider than its box takes the focus by the Tab key
+    and scrolls with the right arrow; returns how many such tables the page has."""
+    wide = page.evaluate("""() => [...document.querySelectorAll('table')]
+        .map((t, i) => [i, (t.scrollWidth > t.clientWidth + 1)
+                           || (t.parentElement.scrollWidth > t.parentElement.clientWidth + 1)])
+        .filter(([i, w]) => w).map(([i]) => i)""")
+    for index in wide:
+        table = page.locator("table").nth(index)
+        scroller = table.evaluate_handle(
+            "t => t.scrollWidth > t.clientWidth + 1 ? t : t.parentElement")
+        # reach the table as a keyboard user does: from the control before it, Tab
+        table.focus()
+        page.keyboard.press("Shift+Tab")
+        assert table.evaluate("t => document.activeElement !== t")
+        page.keyboard.press("Tab")
+        assert table.evaluate("t => document.activeElement === t"), f"table {index} not focused"
+        start = scroller.evaluate("s => s.scrollLeft")
+        page.keyboard.press("ArrowRight")
+        # the browser animates a keyboard scroll: wait for it to move
+        page.wait_for_function("([s, start]) => s.scrollLeft > start", arg=[scroller, start],
+                               timeout=3_000)
+    return len(wide)
 
 
 def test_the_case_list_headers_sort_it_and_say_how(browser, users, session, tenant,
@@ -118,3 +144,16 @@ def test_the_team_dashboards_show_their_charts_accessibly(browser, mobile_browse
     mobile_browser.login(users[role].email, TEST_PASSWORD, slug="alpha")
     page = mobile_browser.goto("/t/alpha/")
     assert page.evaluate("document.documentElement.scrollWidth") <= 375
+
+
+def test_the_manager_s_tables_scroll_by_keyboard_at_375_px(mobile_browser, users, documents_case):
+    """The manager's dashboard and reports hold tables of figures with no link in them:
+    on a phone they scroll sideways, and only their own tab stop lets a keyboard reach
+    what is off screen (axe's scrollable-region-focusable, run by ``goto``)."""
+    mobile_browser.login(users["manager"].email, TEST_PASSWORD, slug="alpha")
+    wide = 0
+    for path in ("/t/alpha/", "/t/alpha/bilans/"):
+        page = mobile_browser.goto(path)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 375
+        wide += _scrolled_by_keyboard(page)
+    assert wide >= 1  # the reports' tables are wider than a phone
