@@ -157,3 +157,19 @@ def test_the_manager_s_tables_scroll_by_keyboard_at_375_px(mobile_browser, users
         assert page.evaluate("document.documentElement.scrollWidth") <= 375
         wide += _scrolled_by_keyboard(page)
     assert wide >= 1  # the reports' tables are wider than a phone
+
+
+def test_the_audit_journal_keeps_its_rows_short_at_375_px(mobile_browser, users, documents_case):
+    """At 375 px the journal's six columns keep a readable width (the object's identifier
+    and the detail break anywhere, and would shrink to a few letters a line, a row as tall
+    as the screen): the table scrolls sideways, by keyboard too."""
+    mobile_browser.login(users["manager"].email, TEST_PASSWORD, slug="alpha")
+    page = mobile_browser.goto("/t/alpha/admin/audit/")
+    rows = page.locator("table.audit-events tbody tr").evaluate_all(
+        "rows => rows.map(r => [r.getBoundingClientRect().height,"
+        " r.cells[r.cells.length - 1].textContent.trim() === ''])")
+    bare = [height for height, no_detail in rows if no_detail]  # the sign-ins: no detail
+    assert bare and max(bare) < 110, rows  # two lines of text at most (was 180 to 420 px)
+    assert sorted(h for h, _ in rows)[len(rows) // 2] < 150, rows
+    assert _scrolled_by_keyboard(page) == 1
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
