@@ -497,7 +497,7 @@ class Pages(DashboardPage, CasePage):
     def __init__(self, hand, context: dict):
         self.hand = hand
         self.c = context
-        from core import formats
+        from core import formats, labels
 
         s = hand._sql
         self.q_session = s(SESSION_SQL, "web_sessions")
@@ -520,6 +520,7 @@ class Pages(DashboardPage, CasePage):
         self.env.filters["date_fr"] = self._date_fr
         self.env.filters["money"] = formats.money
         self.env.filters["number"] = formats.number
+        self.env.filters["actor"] = labels.actor  # pure: a stored label as people read it
         # globals, as the macros imported without context see them; the per-request values
         # (tenant, token) in ``self.page``
         self.env.globals.update(referral_badge=self._referral_badge, row_url=self._row_url,

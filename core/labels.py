@@ -149,3 +149,26 @@ def audit_action(code: str) -> tuple[str, bool]:
         _missing_logged.add(("audit_action", str(code)))
         log.warning("no label for audit action %r", code)
     return f"{domain} : action sans libellé", False
+
+
+#: Who acted when no person signed in: the labels ``core.audit.actor_label`` writes.
+_NOBODY = {"cli": "Administration (ligne de commande)", "anonymous": "Personne non connectée"}
+#: How the account acted, said in the audit journal after its address.
+_THROUGH = {"token": "jeton d'API", "operator": "opérateur de la plateforme"}
+
+
+def actor(stored: str | None, how: bool = False) -> str:
+    """Who did something, as a person reads it, from the label the audit trail stores
+    (``user:<email>``, ``token:<id>:<email>``, ``operator:<email>``, ``cli``,
+    ``anonymous``): the account's address, or the French name of who acted without one;
+    with ``how`` (the audit journal), also through what ("…, par jeton d'API"). A label
+    of another shape is shown as stored (pure)."""
+    if not stored:
+        return ""
+    if stored in _NOBODY:
+        return _NOBODY[stored]
+    kind, _, rest = stored.partition(":")
+    if kind not in ("user", *_THROUGH) or not rest:
+        return stored
+    address = rest.rsplit(":", 1)[-1] if kind == "token" else rest
+    return f"{address}, par {_THROUGH[kind]}" if how and kind in _THROUGH else address

@@ -50,6 +50,7 @@ def test_manager_sees_who_consulted_or_changed_an_object(client, users, login, t
     assert any(trail["worker"] in row and "person.read" in row for row in rows)
     assert any(trail["manager"] in row and "person.update" in row for row in rows)
     assert "stranger@beta.test" not in page  # another tenant's trail is invisible
+    assert f"<td>{trail['worker']}</td>" in page and "user:" not in page  # the address
 
 
 def test_audit_page_filters_by_actor_and_action(client, users, login, trail):

@@ -74,3 +74,20 @@ def test_templates_label_codes(app):
     with app.test_request_context():
         html = render_template_string('{{ "housing"|label("purpose") }}')
     assert html == "Logement"
+
+
+@pytest.mark.parametrize("stored, plain, journal", [
+    ("user:as@ccas.test", "as@ccas.test", "as@ccas.test"),
+    ("token:7f3c:agent@cm.test", "agent@cm.test", "agent@cm.test, par jeton d'API"),
+    ("operator:ops@platform.test", "ops@platform.test",
+     "ops@platform.test, par opérateur de la plateforme"),
+    ("cli", "Administration (ligne de commande)", "Administration (ligne de commande)"),
+    ("anonymous", "Personne non connectée", "Personne non connectée"),
+    ("connector:ficp", "connector:ficp", "connector:ficp"),  # another shape: as stored
+    ("user:", "user:", "user:"),
+    ("", "", ""),
+    (None, "", ""),
+])
+def test_who_acted_reads_as_an_address_or_in_french(stored, plain, journal):
+    assert labels.actor(stored) == plain
+    assert labels.actor(stored, how=True) == journal

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import bindparam, func, select
 
-from .. import audit, row_views, workflow
+from .. import audit, labels, row_views, workflow
 from ..errors import UserError
 from ..models import Case, Synthesis
 from ..policy import SOCIAL_WORKERS
@@ -55,7 +55,7 @@ def authors(session, rows, known=()) -> dict[int, str]:
     the page has read already) or read in one query; the e-mail the version was signed
     with when its author is not a user of the tenant (any more)."""
     names = worker_names(session, (row.written_by_id for row in rows), known)
-    return {row.number: names.get(row.written_by_id) or row.written_by_label.split(":")[-1]
+    return {row.number: names.get(row.written_by_id) or labels.actor(row.written_by_label)
             for row in rows}
 
 

@@ -139,3 +139,4 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["percent"] = formats.percent
     app.jinja_env.filters["number"] = formats.number
     app.jinja_env.filters["label"] = lambda code, vocabulary: labels.label(vocabulary, code)
+    app.jinja_env.filters["actor"] = labels.actor
