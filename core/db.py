@@ -72,6 +72,16 @@ def _engine(url: str) -> Engine:
                          pool_use_lifo=True)
 
 
+def give_back_connection(session, at_end: bool = False) -> None:
+    """Give the connection the request's ``session`` holds back to the pool, when no
+    transaction of the session is under way (its next statement takes one again), or
+    whatever its state ``at_end`` of the request (closing it rolls back what is open)."""
+    held = session.info.get(HELD_CONNECTION)
+    if held is not None and (at_end or not session.in_transaction()):
+        session.info[HELD_CONNECTION] = None
+        held.close()
+
+
 class Database:
     def __init__(self) -> None:
         self._engines: dict[str, Engine] = {}
@@ -127,9 +137,7 @@ class Database:
             try:
                 session.close()
             finally:
-                held = session.info.pop(HELD_CONNECTION, None)
-                if held is not None:
-                    held.close()
+                give_back_connection(session, at_end=True)
 
     def dispose_url(self, url: str) -> None:
         """Close the connections of one database (a scratch copy thrown away)."""

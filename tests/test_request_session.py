@@ -85,3 +85,31 @@ def test_a_session_made_apart_binds_to_the_engine(app):
             apart.close()
 
     assert isinstance(_in_own_context(app, request), Engine)
+
+
+def test_a_request_that_ends_its_transaction_early_gives_its_connection_back(app, tenant,
+                                                                            in_tenant):
+    """Before the web session's own write (``core.web.sessions``), the request's
+    transaction ends and its connection goes back: one connection at a time."""
+    from core.db import give_back_connection
+
+    pool = app.extensions["ccas_engine"].pool
+    seen = {}
+
+    def request():
+        seen["before"] = pool.checkedout()
+        with in_tenant(tenant):
+            session = db.session
+            session.scalars(select(Organisation.name)).all()
+            give_back_connection(session)  # a transaction under way: kept
+            seen["in_transaction"] = pool.checkedout()
+            session.commit()
+            give_back_connection(session)
+            seen["given_back"] = pool.checkedout()
+            seen["names"] = session.scalars(select(Organisation.name)).all()  # takes one
+
+    _in_own_context(app, request)
+    assert seen["in_transaction"] == seen["before"] + 1
+    assert seen["given_back"] == seen["before"]
+    assert seen["names"]
+    assert pool.checkedout() == seen["before"]
