@@ -24,27 +24,36 @@ def _in_own_context(app, fn):
     return contextvars.Context().run(run)
 
 
-def test_a_request_commits_and_goes_on_on_the_same_connection(app, tenant, in_tenant):
+def _request(app, tenant, in_tenant, body) -> tuple[dict, object]:
+    """``body(session, checked_out, seen)`` as a request of ``tenant`` in a context of its
+    own; ``seen["before"]``: the pool's checked-out connections before it."""
     pool = app.extensions["ccas_engine"].pool
     seen = {}
 
     def request():
         seen["before"] = pool.checkedout()
         with in_tenant(tenant):
-            session = db.session
-            first = session.connection()
-            accounts.create_organisation(session, "Gardée", "association")
-            session.commit()
-            seen["held"] = pool.checkedout()
-            second = session.connection()
-            accounts.create_organisation(session, "Défaite", "association")
-            session.flush()
-            session.rollback()
-            third = session.connection()
-            seen["names"] = session.scalars(select(Organisation.name)).all()
-        seen["same"] = first is second is third and isinstance(first, Connection)
+            body(db.session, pool.checkedout, seen)
 
     _in_own_context(app, request)
+    return seen, pool
+
+
+def test_a_request_commits_and_goes_on_on_the_same_connection(app, tenant, in_tenant):
+    def body(session, checked_out, seen):
+        first = session.connection()
+        accounts.create_organisation(session, "Gardée", "association")
+        session.commit()
+        seen["held"] = checked_out()
+        second = session.connection()
+        accounts.create_organisation(session, "Défaite", "association")
+        session.flush()
+        session.rollback()
+        third = session.connection()
+        seen["names"] = session.scalars(select(Organisation.name)).all()
+        seen["same"] = first is second is third and isinstance(first, Connection)
+
+    seen, pool = _request(app, tenant, in_tenant, body)
     assert seen["same"]
     assert seen["held"] == seen["before"] + 1  # one connection the whole request
     assert "Gardée" in seen["names"] and "Défaite" not in seen["names"]
@@ -93,22 +102,16 @@ def test_a_request_that_ends_its_transaction_early_gives_its_connection_back(app
     transaction ends and its connection goes back: one connection at a time."""
     from core.db import give_back_connection
 
-    pool = app.extensions["ccas_engine"].pool
-    seen = {}
+    def body(session, checked_out, seen):
+        session.scalars(select(Organisation.name)).all()
+        give_back_connection(session)  # a transaction under way: kept
+        seen["in_transaction"] = checked_out()
+        session.commit()
+        give_back_connection(session)
+        seen["given_back"] = checked_out()
+        seen["names"] = session.scalars(select(Organisation.name)).all()  # takes one
 
-    def request():
-        seen["before"] = pool.checkedout()
-        with in_tenant(tenant):
-            session = db.session
-            session.scalars(select(Organisation.name)).all()
-            give_back_connection(session)  # a transaction under way: kept
-            seen["in_transaction"] = pool.checkedout()
-            session.commit()
-            give_back_connection(session)
-            seen["given_back"] = pool.checkedout()
-            seen["names"] = session.scalars(select(Organisation.name)).all()  # takes one
-
-    _in_own_context(app, request)
+    seen, pool = _request(app, tenant, in_tenant, body)
     assert seen["in_transaction"] == seen["before"] + 1
     assert seen["given_back"] == seen["before"]
     assert seen["names"]
