@@ -39,7 +39,7 @@ def _plan(db, read, dialect) -> list[str]:
     criteria and its bound parameters), from EXPLAIN (QUERY PLAN on SQLite)."""
     from sqlalchemy import event
 
-    engine = db.session.get_bind()
+    engine = db.engine  # (the request session binds to a connection it holds)
     seen: list = []
 
     def capture(_conn, _cursor, statement, parameters, _context, _many):

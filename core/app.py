@@ -70,6 +70,35 @@ def _timezone() -> str:
     return tenant.timezone if tenant is not None else "Europe/Paris"
 
 
+class CcasFlask(Flask):
+    """Flask, with what ``ensure_sync`` found kept per function."""
+
+    #: At most this many functions kept (the application's hooks, views and error
+    #: handlers are a few hundred).
+    SYNC_FUNCTIONS_MAX = 4096
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._sync_functions: set = set()
+
+    def ensure_sync(self, func):
+        """Flask asks, before each call of a request hook, a view or an error handler,
+        whether the function is a coroutine function (``inspect.iscoroutinefunction``:
+        about six calls each time, a dozen times a request); a function's answer never
+        changes, so a plain function is remembered and returned as it is (Flask 3.x's
+        documented override point)."""
+        known = self._sync_functions
+        try:
+            if func in known:
+                return func
+        except TypeError:  # not hashable: asked each time
+            return super().ensure_sync(func)
+        synced = super().ensure_sync(func)
+        if synced is func and len(known) < self.SYNC_FUNCTIONS_MAX:
+            known.add(func)
+        return synced
+
+
 def create_app(config: dict | None = None, registry: plugins.PluginRegistry | None = None) -> Flask:
     """Build the application.
 
@@ -77,7 +106,7 @@ def create_app(config: dict | None = None, registry: plugins.PluginRegistry | No
     :param registry: a prepared plugin registry (tests); by default every plugin
         installed under the ``ccas_network.plugins`` entry point is loaded.
     """
-    app = Flask(
+    app = CcasFlask(
         __name__,
         instance_relative_config=True,
         template_folder="web/templates",

@@ -18,9 +18,29 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from . import case_search, read_only, tenancy
 
+#: The request session's entry for the connection it holds (:meth:`CcasSession.get_bind`).
+HELD_CONNECTION = "ccas_held_connection"
+
 
 class CcasSession(Session):
     """Session class carrying the tenant wall (see ``core.tenancy``)."""
+
+    def get_bind(self, mapper=None, **kw):
+        """The request's session (:attr:`Database.session`) runs every transaction of the
+        request on one connection it holds, taken at its first statement and given back
+        at the request's end: a commit in the middle of a request (an idempotency key's
+        claim) commits on that connection and the next transaction begins on it, where
+        the session would give it back to the pool and take one again (a check-in and a
+        checkout, with its ping on PostgreSQL, for each commit). A session bound to a
+        connection begins, commits and rolls back its transactions on it and leaves it
+        open (SQLAlchemy's "joining a session into an external connection", 2.x). Every
+        other session binds to the engine."""
+        if HELD_CONNECTION not in self.info:
+            return super().get_bind(mapper, **kw)
+        connection = self.info[HELD_CONNECTION]
+        if connection is None or connection.closed:
+            connection = self.info[HELD_CONNECTION] = super().get_bind(mapper, **kw).connect()
+        return connection
 
 
 tenancy.install(CcasSession)
@@ -52,6 +72,16 @@ def _engine(url: str) -> Engine:
                          pool_use_lifo=True)
 
 
+def give_back_connection(session, at_end: bool = False) -> None:
+    """Give the connection the request's ``session`` holds back to the pool, when no
+    transaction of the session is under way (its next statement takes one again), or
+    whatever its state ``at_end`` of the request (closing it rolls back what is open)."""
+    held = session.info.get(HELD_CONNECTION)
+    if held is not None and (at_end or not session.in_transaction()):
+        session.info[HELD_CONNECTION] = None
+        held.close()
+
+
 class Database:
     def __init__(self) -> None:
         self._engines: dict[str, Engine] = {}
@@ -78,6 +108,7 @@ class Database:
         session = app_globals.get("ccas_session")
         if session is None:
             session = app_globals.ccas_session = current_app.extensions["ccas_sessionmaker"]()
+            session.info[HELD_CONNECTION] = None  # taken at the first statement
         return session
 
     def new_session(self) -> CcasSession:
@@ -103,7 +134,10 @@ class Database:
         try:
             read_only.end(session)
         finally:
-            session.close()
+            try:
+                session.close()
+            finally:
+                give_back_connection(session, at_end=True)
 
     def dispose_url(self, url: str) -> None:
         """Close the connections of one database (a scratch copy thrown away)."""

@@ -3,7 +3,6 @@ French page for the web. Never a stack trace."""
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 from urllib.parse import unquote_to_bytes
@@ -11,6 +10,8 @@ from urllib.parse import unquote_to_bytes
 from flask import Flask, current_app, g, jsonify, make_response, render_template, request
 from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException
+
+from . import json_body
 
 log = logging.getLogger(__name__)
 
@@ -229,31 +230,30 @@ def guard_request_body() -> None:
     """Refuse, before any view, the CSRF check and any write, a query string or body that
     is too large (413), of a type the API does not take (415), not valid UTF-8 / JSON, or
     holding a character no database stores in text (NUL, a lone surrogate) (400)."""
-    if not _is_clean_urlencoded(request.query_string):
+    req = request._get_current_object()  # (not a proxy lookup at each use)
+    if not _is_clean_urlencoded(req.query_string):
         raise BodyRefused(400, "L'adresse contient des caractères invalides (UTF-8 attendu, "
                                "sans caractère nul) : requête refusée.")
     limit = current_app.config.get("MAX_CONTENT_LENGTH")
-    length = request.content_length
+    length = req.content_length
     if limit and length is not None and length > limit:
         raise BodyRefused(413, "Le contenu envoyé dépasse la taille autorisée "
                                f"({limit // (1024 * 1024)} Mo au plus).")
-    if request.method not in ("POST", "PUT", "PATCH") or not length:
+    if req.method not in ("POST", "PUT", "PATCH") or not length:
         return
-    mimetype = request.mimetype
+    mimetype = req.mimetype
     if is_api_request():
         if not (mimetype in API_BODY_TYPES or mimetype.endswith("+json")):
             raise BodyRefused(415, "Ce type de contenu n'est pas accepté : envoyez du JSON "
                                    "(Content-Type: application/json).")
-        if (mimetype == "application/json" or mimetype.endswith("+json")) and not _is_json(
-            request.get_data(cache=True)
-        ):
+        if (mimetype == "application/json" or mimetype.endswith("+json")) and not _is_json(req):
             raise BodyRefused(400, "Le corps de la requête n'est pas un JSON valide "
                                    "(UTF-8 attendu, sans caractère nul).")
         return
-    if mimetype == FORM_TYPE and not _is_clean_urlencoded(request.get_data(cache=True)):
+    if mimetype == FORM_TYPE and not _is_clean_urlencoded(req.get_data(cache=True)):
         raise BodyRefused(400, FORM_MESSAGE)
     if mimetype == "multipart/form-data" and any(
-            _unstorable(k) or _unstorable(v) for k, v in request.form.items(multi=True)):
+            _unstorable(k) or _unstorable(v) for k, v in req.form.items(multi=True)):
         raise BodyRefused(400, FORM_MESSAGE)
 
 
@@ -275,12 +275,11 @@ def _unstorable(value) -> bool:
     return False
 
 
-def _is_json(body: bytes) -> bool:
-    """Valid UTF-8 JSON without a NUL character or lone surrogate in any string."""
-    try:
-        return not _unstorable(json.loads(body.decode("utf-8")))
-    except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
-        return False
+def _is_json(req) -> bool:
+    """The request's body is valid UTF-8 JSON without a NUL character or lone surrogate
+    in any string (parsed once for the request's other readers: ``core.json_body``)."""
+    value = json_body.parsed(req)
+    return value is not json_body.INVALID and not _unstorable(value)
 
 
 def _is_clean_urlencoded(body: bytes) -> bool:

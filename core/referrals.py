@@ -551,17 +551,27 @@ def submit(session, actor, data: ReferralInput, attachments=(), tenant=None,
         purpose=Purpose(data.purpose).value, amount_requested=amount,
         note=(data.note or "").strip(), consent=True, consent_at=now,
         consent_by=actor.full_name or actor.email, consent_method="referrer", extra=extra,
-    ), attachments, actor, tenant, now)
+    ), attachments, actor, tenant, now, known=(from_org, to_org))
 
 
-def _create(session, values: dict, attachments, actor, tenant, now) -> Referral:
+def _held(session, known, org_id) -> Organisation | None:
+    """The organisation ``org_id`` as ``session`` holds it: one of ``known`` (objects
+    the caller has) when the session holds that one, else the session's own (a lookup
+    in its identity map, or a read)."""
+    for org in known:
+        if org.id == org_id and org in session:
+            return org
+    return session.get(Organisation, (tenancy.require_tenant_id(), org_id))
+
+
+def _create(session, values: dict, attachments, actor, tenant, now, known=()) -> Referral:
     """Write a new referral (``values`` by column), its first status and its
     attachments at once (``core.adopted_rows.inserted``: the unit of work's flush of
-    these new rows cost more than the rows), audit it and tell the plugins."""
+    these new rows cost more than the rows), audit it and tell the plugins.
+    ``known``: organisations the caller holds (the sender and the receiver)."""
     session.flush()  # what came before (a case's reorientation) is written first
     referral_id = uuid.uuid4()
-    organisations = {name: session.get(Organisation, (tenancy.require_tenant_id(),
-                                                      values[f"{name}_id"]))
+    organisations = {name: _held(session, known, values[f"{name}_id"])
                      for name in ("from_organisation", "to_organisation")}
     referral = adopted_rows.inserted(session, Referral, {
         **values, "id": referral_id, "status": ReferralStatus.sent, "created_at": now,
@@ -866,4 +876,4 @@ def _reorient_to_partner(session, case, transition, actor, data, tenant) -> None
         consent_by=(getattr(actor, "full_name", "") or getattr(actor, "email", "") or "")[:200],
         consent_method=(data or {}).get("consent_method"),
         extra={}, source_case_id=case.id,
-    ), [], actor, tenant, now)
+    ), [], actor, tenant, now, known=(from_org, to_org))

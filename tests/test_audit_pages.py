@@ -131,7 +131,7 @@ def test_audit_filters_offer_the_labelled_actions_without_reading_the_journal(
     def seen(conn, cursor, statement, *args):
         statements.append(statement)
 
-    engine = session.get_bind()
+    engine = session.get_bind().engine  # the engine: the request runs on its own connection
     sa_event.listen(engine, "before_cursor_execute", seen)
     try:
         page = client.get("/t/alpha/admin/audit/?action=plugin.unlabelled"

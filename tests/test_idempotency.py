@@ -161,3 +161,38 @@ def test_a_key_claimed_concurrently_is_read_back(app, users, session, in_tenant,
         assert len(reads) == 2
         assert found is not None and found.fingerprint == "first"
         assert found.state == "in_progress"
+
+
+def test_a_creation_parses_its_body_once(client, users, api_token, session, in_tenant, tenant,
+                                        monkeypatch):
+    """The body guard, the API's reading and the fingerprint share one parse of the body
+    (``core.json_body``), and the key still tells a replay from another body."""
+    import json
+
+    token = api_token(users["referrer"])
+    real = json.loads
+    parsed = []
+
+    def counting(s, *args, **kwargs):
+        value = real(s, *args, **kwargs)
+        if isinstance(value, dict) and "person" in value:
+            parsed.append(value)
+        return value
+
+    monkeypatch.setattr(json, "loads", counting)
+    assert post(client, token, BODY, "once").status_code == 201
+    assert len(parsed) == 1
+    again = post(client, token, dict(reversed(list(BODY.items()))), "once")
+    assert again.status_code == 201 and again.headers["Idempotent-Replayed"] == "true"
+    other = post(client, token, {**BODY, "purpose": "housing"}, "once")
+    assert other.status_code == 422
+    assert referral_count(session, in_tenant, tenant) == 1
+
+
+def test_the_fingerprint_of_a_parsed_body_is_the_fingerprint_of_its_bytes():
+    body = b'{"b": [1, 2], "a": "\xc3\xa9"}'
+    assert idempotency.fingerprint("POST", "/p", body, {"a": "é", "b": [1, 2]}) \
+        == idempotency.fingerprint("POST", "/p", body) \
+        == idempotency.fingerprint("POST", "/p", b'{"a":"\xc3\xa9","b":[1,2]}')
+    assert idempotency.fingerprint("POST", "/p", b"not json") \
+        != idempotency.fingerprint("POST", "/p", b"not  json")

@@ -671,7 +671,7 @@ def _statements(session):
     def record(conn, cursor, statement, *_args):
         seen.append(statement)
 
-    engine = session.get_bind()
+    engine = session.get_bind().engine  # the engine: the request session binds to a connection
     event.listen(engine, "before_cursor_execute", record)
     try:
         yield seen

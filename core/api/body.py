@@ -7,14 +7,21 @@ from __future__ import annotations
 from flask import request
 from marshmallow import ValidationError
 
+from .. import json_body
 from ..errors import UserError
 
 
 def load_json(schema) -> dict:
-    if request.mimetype != "application/json":
+    req = request._get_current_object()  # (not a proxy lookup at each use)
+    if req.mimetype != "application/json":
         raise UserError("Envoyez le corps en JSON (Content-Type: application/json).",
                         status=415, message_en="Content-Type must be application/json.")
-    body = request.get_json(silent=True)
+    # the body as the guard parsed it (``core.json_body``: one parse per request); when
+    # it is not UTF-8 JSON (the guard did not run: no length given), Flask's reading,
+    # which detects another encoding, as before
+    body = json_body.parsed(req)
+    if body is json_body.INVALID:
+        body = req.get_json(silent=True)
     if not isinstance(body, dict):
         raise UserError("Le corps de la requête n'est pas un objet JSON valide.", status=400,
                         message_en="Malformed JSON body (an object is expected).")

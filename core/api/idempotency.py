@@ -24,7 +24,7 @@ from flask_login import current_user
 from sqlalchemy import bindparam, delete, select
 from sqlalchemy.exc import IntegrityError
 
-from .. import clock, tenancy
+from .. import clock, json_body, tenancy
 from ..db import db
 from ..errors import UserError
 from ..models import IdempotencyKey
@@ -34,20 +34,27 @@ KEY_TTL = timedelta(hours=24)
 MAX_KEY_LENGTH = 255
 
 
-def fingerprint(method: str, path: str, body: bytes) -> str:
-    try:
-        canonical = json.dumps(json.loads(body), sort_keys=True, separators=(",", ":"),
-                               ensure_ascii=False).encode("utf-8")
-    except (ValueError, UnicodeDecodeError):
+def fingerprint(method: str, path: str, body: bytes, value=json_body.INVALID) -> str:
+    """The request's fingerprint; ``value``: its body already parsed
+    (``core.json_body.parsed``), parsed here when not given or not UTF-8 JSON."""
+    if value is json_body.INVALID:
+        try:
+            value = json.loads(body)
+        except (ValueError, UnicodeDecodeError):
+            value = json_body.INVALID
+    if value is json_body.INVALID:
         canonical = body
+    else:
+        canonical = json.dumps(value, sort_keys=True, separators=(",", ":"),
+                               ensure_ascii=False).encode("utf-8")
     digest = hashlib.sha256()
     digest.update(method.upper().encode() + b"\n" + path.encode() + b"\n")
     digest.update(canonical)
     return digest.hexdigest()
 
 
-def _read_key() -> str:
-    key = (request.headers.get(HEADER) or "").strip()
+def _read_key(req) -> str:
+    key = (req.headers.get(HEADER) or "").strip()
     if not key:
         raise UserError(f"L'en-tête {HEADER} est obligatoire sur cette requête.", status=400,
                         message_en=f"The {HEADER} header is required.", field=HEADER)
@@ -64,13 +71,14 @@ _KEY_RECORD = tenancy.scoped_select(
         IdempotencyKey.__table__.c.key == bindparam("key")))
 
 
-def _claim(user_id, key: str, print_: str, now: datetime):
+def _claim(user_id, key: str, print_: str, now: datetime, session=None):
     """Record the key as ours (``None``) or return the existing record (a row with the
     columns of ``idempotency_keys``). Committed at once, so that a concurrent request
     sees it: the request's session commits what it holds so far (the authentication's
     reads and the token's last use; objects are not expired on commit) and the view's
-    writes follow in the session's next transaction."""
-    session = db.session
+    writes follow in the session's next transaction. ``session``: the request's, when
+    the caller holds it."""
+    session = session or db.session
     where = {"user_id": user_id, "key": key}
     found = tenancy.scoped_rows(session, _KEY_RECORD, where)
     if found and found[0].expires_at <= now:
@@ -91,9 +99,9 @@ def _claim(user_id, key: str, print_: str, now: datetime):
     return None
 
 
-def _release(user_id, key: str) -> None:
-    """Forget a claimed key after the view failed (its transaction rolled back)."""
-    session = db.session
+def _release(session, user_id, key: str) -> None:
+    """Forget a claimed key after the view failed (its transaction rolled back), in
+    ``session`` (the request's)."""
     session.execute(delete(IdempotencyKey).where(
         IdempotencyKey.user_id == user_id, IdempotencyKey.key == key,
         IdempotencyKey.state == "in_progress"))
@@ -112,11 +120,14 @@ def _replay(row) -> Response:
 def handle(view) -> Response:
     """Run ``view()`` (which writes to ``db.session`` without committing and returns a
     response) under the request's ``Idempotency-Key``; commits on success."""
-    key = _read_key()
+    req = request._get_current_object()  # (not a proxy lookup at each use)
+    key = _read_key(req)
     user_id = current_user.id
-    print_ = fingerprint(request.method, request.path, request.get_data(cache=True))
+    session = db.session  # the request's: the same object after each commit
+    print_ = fingerprint(req.method, req.path, req.get_data(cache=True),
+                         json_body.parsed(req))
     now = clock.now()
-    existing = _claim(user_id, key, print_, now)
+    existing = _claim(user_id, key, print_, now, session)
     if existing is not None:
         if existing.fingerprint != print_:
             raise UserError(
@@ -132,19 +143,19 @@ def handle(view) -> Response:
     try:
         response = view()
         if not 200 <= response.status_code < 300:
-            db.session.rollback()
-            _release(user_id, key)
+            session.rollback()
+            _release(session, user_id, key)
             return response
         # one UPDATE (the claimed row is not loaded again), in the view's transaction
         tenancy.scoped_update(
-            db.session, IdempotencyKey.__table__, {"user_id": user_id, "key": key},
+            session, IdempotencyKey.__table__, {"user_id": user_id, "key": key},
             {"state": "done", "response_status": response.status_code,
              "response_body": response.get_data(as_text=True),
              "response_location": response.headers.get("Location")})
-        db.session.commit()
+        session.commit()
     except BaseException:
-        db.session.rollback()
-        _release(user_id, key)
+        session.rollback()
+        _release(session, user_id, key)
         raise
     return response
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from flask import current_app
 from markupsafe import escape
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, or_, select
 
 from .. import clock, formats, tenancy
 from ..hookspecs import hookimpl
@@ -60,14 +60,24 @@ def referral_url(tenant, referral) -> str:
     return f"{base}/t/{tenant.slug}/orientations/{referral.id}"
 
 
-#: The active members of an organisation having one of the roles, by e-mail (a hot read:
-#: every new referral tells its receiver; built once, the tenant's criterion built in).
-_MEMBERS_EMAILS = tenancy.scoped_select(
-    select(User.__table__.c.email).where(
-        User.__table__.c.organisation_id == bindparam("organisation_id"),
-        User.__table__.c.active.is_(True),
-        User.__table__.c.role.in_(bindparam("roles", expanding=True)))
-    .order_by(User.__table__.c.email))
+def _members_emails(roles: tuple[Role, ...]):
+    """The active members of an organisation having one of ``roles``, by e-mail: a hot
+    read (every new referral tells its receiver), built once, the tenant's criterion
+    built in, the roles written in the statement (a list given at each execution is an
+    expanding parameter, rendered again into the SQL at each execution)."""
+    users = User.__table__
+    return tenancy.scoped_select(
+        select(users.c.email).where(
+            users.c.organisation_id == bindparam("organisation_id"),
+            users.c.active.is_(True),
+            or_(*(users.c.role == role.value for role in roles)))
+        .order_by(users.c.email))
+
+
+#: Who reads an organisation's notices when it has no address of its own: the CCAS's
+#: managers and secretaries, a partner's referrers (by "is the CCAS").
+_MEMBERS_EMAILS = {True: _members_emails((Role.manager, Role.secretary)),
+                   False: _members_emails((Role.referrer,))}
 
 
 def organisation_recipients(session, org: Organisation) -> list[str]:
@@ -75,11 +85,9 @@ def organisation_recipients(session, org: Organisation) -> list[str]:
     secretaries (the CCAS) or referrers (a partner)."""
     if org.email:
         return [org.email]
-    roles = ([Role.manager, Role.secretary] if org.kind == OrganisationKind.ccas
-             else [Role.referrer])
     return [row.email for row in tenancy.scoped_rows(
-        session, _MEMBERS_EMAILS, {"organisation_id": org.id,
-                                   "roles": [r.value for r in roles]})]
+        session, _MEMBERS_EMAILS[org.kind == OrganisationKind.ccas],
+        {"organisation_id": org.id})]
 
 
 def _purpose_label(value: str) -> str:

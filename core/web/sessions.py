@@ -30,6 +30,7 @@ from sqlalchemy import bindparam, delete, select
 from werkzeug.datastructures import CallbackDict
 
 from .. import clock, read_only, tenancy
+from ..db import give_back_connection
 from ..models import WebSession
 from .client import client_address
 
@@ -329,10 +330,12 @@ class ServerSessionInterface(SessionInterface):
 def _end_request_transaction() -> None:
     """End the request's own transaction now, as the teardown would (the view committed
     what it meant to keep): the session's write must not wait behind it (SQLite locks the
-    whole file), and a request holds one connection at a time."""
+    whole file), and a request holds one connection at a time (the request session's is
+    given back: ``core.db.give_back_connection``)."""
     request_session = g.get("ccas_session")
     if request_session is not None:
         read_only.end(request_session)
+        give_back_connection(request_session)
 
 
 def _user_agent() -> str:
