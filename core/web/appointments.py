@@ -261,7 +261,7 @@ def reminder_letters():
 def today_for(user) -> list:
     """Today's appointments: the user's own for a worker, everyone's for the secretary,
     as read-only rows for the dashboard's list (``appointments/_list.html``): the
-    appointment's columns and properties, its case's reference and person's name, its
+    appointment's columns it shows and its properties, its case's reference and person's name, its
     worker's name and e-mail; one Core read through the tenancy's checker, no ORM
     objects."""
     tenant = g.tenant
@@ -296,13 +296,19 @@ class ListedWorker(NamedTuple):
     email: str
 
 
+#: The appointment's columns the list shows (``appointments/_list.html``), with the
+#: model's properties that read them (the end, the labels).
+_LISTED_COLUMNS = ("id", "starts_at", "duration_minutes", "mode", "place", "kind", "status")
+
+
 @functools.cache
 def _today_for(own: bool):
     """:func:`today_for`'s statement (a worker's own, or everyone's), built once."""
     a, c, p, u = (Appointment.__table__, Case.__table__, Person.__table__,
                   User.__table__)
     query = select(
-        *a.c, c.c.reference.label("case_reference"), p.c.first_name, p.c.last_name,
+        *(a.c[name] for name in _LISTED_COLUMNS), c.c.reference.label("case_reference"),
+        p.c.first_name, p.c.last_name,
         u.c.full_name.label("worker_name"), u.c.email.label("worker_email"),
     ).select_from(
         a.join(c, c.c.id == a.c.case_id).join(p, p.c.id == c.c.person_id)

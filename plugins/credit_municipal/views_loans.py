@@ -631,13 +631,13 @@ def nav_items(user):
     ]
 
 
-#: The defaults proposed, as the dashboard lists them (its id, reference and the day
-#: proposed): read-only rows of the loans' table, built once, the tenant's criterion
+#: The defaults proposed, as the dashboard lists them: read-only rows of the three
+#: columns it shows (id, reference, the day proposed), built once, the tenant's criterion
 #: bound at each run (``core.plugin_api.rows_statement``), no ORM objects.
 _loans = Loan.__table__
 _PROPOSED = rows_statement(
     Loan, _loans.c.default_proposed_on.is_not(None), _loans.c.status == LoanStatus.repaying,
-    order_by=(_loans.c.reference,))
+    order_by=(_loans.c.reference,), columns=("id", "reference", "default_proposed_on"))
 
 
 def dashboard_panels(session, user):
