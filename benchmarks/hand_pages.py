@@ -476,8 +476,11 @@ def dashboard_context(app, ctx: dict, panels) -> dict:
             stuck_days = stuck_after_days(db.session.get(Tenant, ctx["tenant_id"]))
             db.session.rollback()
     return {
-        "panels": [{"template": p.template, "title": p.title,
-                    "html": None if p.template else htmls[p.title]} for p in panels],
+        # a block included by the page (a template, no values of its own), or shown under
+        # its title: HTML, or a template with its values (``core.plugins.types.Panel``)
+        "panels": [{"template": p.template if p.context is None else None, "title": p.title,
+                    "html": None if p.template and p.context is None else htmls[p.title]}
+                   for p in panels],
         "stuck_days": stuck_days, "seated": [str(s) for s in SEATED],
         "follow_states": [str(s) for s in FOLLOW_STATES],
         "task_kinds": {str(k): v for k, v in TASK_KIND_LABELS.items()},

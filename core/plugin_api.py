@@ -111,8 +111,9 @@ Loan arithmetic (pure: Decimal in, Decimal out, no database)
     ``LoanInputError``, ``annual_percentage_rate``, ``round_apr``, ``schedule_json``.
 
 Read-only rows for a page (``core.row_views``)
-    ``rows_statement(Model, *criteria, order_by=…)`` (a read of one tenant table, built
-    once at import; the tenant's criterion bound on each run), ``read_rows(session,
+    ``rows_statement(Model, *criteria, order_by=…, columns=…)`` (a read of one tenant
+    table, every column or the ``columns`` named, built once at import; the tenant's
+    criterion bound on each run), ``read_rows(session,
     statement, params, Model)`` (its rows as read-only views carrying the model's
     properties and methods: no ORM objects to build, no lazy loads).
 Demonstration data (hook ``ccas_demo_data``)

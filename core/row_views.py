@@ -48,10 +48,13 @@ def view_of(model) -> type:
     return type(f"{model.__name__}View", (RowView,), namespace)
 
 
-def statement(model, *criteria, order_by=()):
-    """The page's read of ``model``'s rows (every column), built once at import."""
+def statement(model, *criteria, order_by=(), columns: tuple[str, ...] = ()):
+    """The page's read of ``model``'s rows, built once at import: every column, or only
+    ``columns`` (their names) when a page shows a few of a wide table's (its views then
+    have those attributes only, and the properties that read no other)."""
     table = model.__table__
-    return tenancy.scoped_select(select(table).where(*criteria).order_by(*order_by))
+    read = select(*(table.c[name] for name in columns)) if columns else select(table)
+    return tenancy.scoped_select(read.where(*criteria).order_by(*order_by))
 
 
 def read(session, stmt, params: dict, model) -> list:

@@ -211,6 +211,46 @@ def test_social_worker_dashboard_lists_todays_appointments(client, login, users,
     assert "Mes rendez-vous du jour" in html and "23:00–23:30" in html
 
 
+def test_secretary_dashboard_lists_everyones_appointments_of_today_in_this_tenant_only(
+        client, login, users, case, session, tenant, in_tenant, other_tenant, make_user):
+    today = clock.now().astimezone(PARIS).date()
+    start = datetime.combine(today, datetime.min.time(), tzinfo=PARIS) + timedelta(hours=22)
+    worker = users["social_worker"]
+    with in_tenant(tenant):
+        for at, place in (("22:00", "Mairie annexe"), ("23:00", "CCAS")):
+            appts.book(session, case, worker.id,
+                       appts.Slot(day=today.isoformat(), time=at, duration_minutes=30,
+                                  place=place),
+                       users["secretary"], tenant, now=start - timedelta(days=1))
+        session.commit()
+        moved = session.scalar(select(Appointment).where(Appointment.place == "Mairie annexe"))
+        moved.status = AppointmentStatus.moved
+        session.commit()
+    their_worker, their_secretary = (make_user(other_tenant, "social_worker"),
+                                     make_user(other_tenant, "secretary"))
+    with in_tenant(other_tenant):
+        person = cases.create_person(session, cases.PersonData("Eve", "Durand",
+                                                               date(1980, 1, 2)))
+        theirs = cases.open_case(session, person, "mobility", "900", actor=their_secretary)
+        workflow.apply_transition(session, theirs, TransitionRequest(
+            "documents_requested", theirs.version), their_secretary)
+        appts.book(session, theirs, their_worker.id,
+                   appts.Slot(day=today.isoformat(), time="22:30", duration_minutes=30,
+                              place="Ailleurs"),
+                   their_secretary, other_tenant, now=start - timedelta(days=1))
+        session.commit()
+    login(client, users["secretary"])
+    html = client.get("/t/alpha/").get_data(as_text=True)
+    block = html[html.index('id="rdv-jour-titre"'):]
+    block = block[:block.index("</section>")]
+    assert "Rendez-vous du jour" in block and "23:00–23:30" in block
+    assert f"Léa Martin <span class=\"muted\">({case.reference})</span>" in block
+    assert (worker.full_name or worker.email) in block and "CCAS" in block
+    assert "Entretien d&#39;évaluation" in block and "rdv-status-planned" in block  # labels
+    assert "Mairie annexe" not in block  # moved: not listed
+    assert "Eve" not in block and "Ailleurs" not in block  # the other tenant's
+
+
 @pytest.mark.parametrize("role", ["lender_agent", "referrer", "funder"])
 def test_partners_see_no_appointments(client, login, users, case, role, session, tenant,
                                       in_tenant):

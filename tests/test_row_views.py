@@ -82,3 +82,20 @@ def test_pending_changes_are_flushed_before_the_read(two_households, tenant, ses
                                     relationship="sibling"))
         assert "Zoé" in [r.first_name for r in household.member_rows(session, person)]
         session.rollback()
+
+
+def test_a_read_of_some_columns_gives_views_of_those_columns_under_the_current_tenant(
+        two_households, tenant, other_tenant, session, in_tenant):
+    table = HouseholdMember.__table__
+    stmt = row_views.statement(HouseholdMember, order_by=(table.c.first_name,),
+                               columns=("id", "first_name", "last_name"))
+    assert [c.name for c in stmt.selected_columns] == ["id", "first_name", "last_name"]
+    with in_tenant(tenant):
+        rows = row_views.read(session, stmt, {}, HouseholdMember)
+    assert [r.first_name for r in rows] == ["Ali", "Tom"]  # not the other tenant's Eve
+    assert rows[0].full_name == "Ali Martin"  # a property of the columns read
+    with pytest.raises(AttributeError):
+        rows[0].birth_date  # noqa: B018 - a column not read is not on the view
+    with in_tenant(other_tenant):
+        assert [r.first_name for r in row_views.read(session, stmt, {}, HouseholdMember)] \
+            == ["Eve"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import uuid
 from datetime import date, datetime, timedelta
+from typing import NamedTuple
 
 from flask import (
     Blueprint,
@@ -23,10 +24,10 @@ from flask import (
 )
 from flask_login import current_user
 from sqlalchemy import bindparam, select
-from sqlalchemy.orm import selectinload
 
-from .. import audit, clock
+from .. import audit, clock, tenancy
 from ..cases import local_today
+from ..cases.items import PersonName
 from ..db import db
 from ..errors import UserError
 from ..features import appointments as appts
@@ -40,9 +41,12 @@ from ..models import (
     AppointmentMode,
     AppointmentStatus,
     Case,
+    Person,
+    User,
 )
 from ..plugins.types import NavItem, Panel
 from ..policy import CCAS_STAFF, SOCIAL_WORKERS, allow
+from ..row_views import view_of
 from .documents import case_page_url
 from .views import safe_next
 
@@ -254,29 +258,69 @@ def reminder_letters():
     return render_template("appointments/letters.html", letters=found)
 
 
-def today_for(user) -> list[Appointment]:
-    """Today's appointments: the user's own for a worker, everyone's for the secretary."""
+def today_for(user) -> list:
+    """Today's appointments: the user's own for a worker, everyone's for the secretary,
+    as read-only rows for the dashboard's list (``appointments/_list.html``): the
+    appointment's columns it shows and its properties, its case's reference and person's name, its
+    worker's name and e-mail; one Core read through the tenancy's checker, no ORM
+    objects."""
     tenant = g.tenant
     today = local_today(tenant)
     tz = appts.zone(tenant)
-    return list(db.session.scalars(_today_for(user.role != "secretary"), {
+    view = view_of(Appointment)
+    rows = tenancy.scoped_rows(db.session, _today_for(user.role != "secretary"), {
         "start": appts.to_utc_midnight(today, tz),
         "end": appts.to_utc_midnight(today + timedelta(days=1), tz),
-        "worker_id": user.id}))
+        "worker_id": user.id})
+    listed = []
+    for row in rows:
+        values = row._asdict()
+        case = ListedAppointmentCase(values.pop("case_reference"), PersonName(
+            values.pop("first_name"), values.pop("last_name")))
+        worker = ListedWorker(values.pop("worker_name"), values.pop("worker_email"))
+        listed.append(view(**values, case=case, social_worker=worker))
+    return listed
+
+
+class ListedAppointmentCase(NamedTuple):
+    """The case of an appointment in the dashboard's list: what the list shows of it."""
+
+    reference: str
+    person: PersonName
+
+
+class ListedWorker(NamedTuple):
+    """The worker of an appointment in the dashboard's list."""
+
+    full_name: str
+    email: str
+
+
+#: The appointment's columns the list shows (``appointments/_list.html``), with the
+#: model's properties that read them (the end, the labels).
+_LISTED_COLUMNS = ("id", "starts_at", "duration_minutes", "mode", "place", "kind", "status")
 
 
 @functools.cache
 def _today_for(own: bool):
     """:func:`today_for`'s statement (a worker's own, or everyone's), built once."""
-    query = select(Appointment).where(
-        Appointment.starts_at >= bindparam("start"),
-        Appointment.starts_at < bindparam("end"),
-        Appointment.status != AppointmentStatus.moved,
-    ).order_by(Appointment.starts_at).options(  # the list shows each one's case and worker
-        selectinload(Appointment.case), selectinload(Appointment.social_worker))
+    a, c, p, u = (Appointment.__table__, Case.__table__, Person.__table__,
+                  User.__table__)
+    query = select(
+        *(a.c[name] for name in _LISTED_COLUMNS), c.c.reference.label("case_reference"),
+        p.c.first_name, p.c.last_name,
+        u.c.full_name.label("worker_name"), u.c.email.label("worker_email"),
+    ).select_from(
+        a.join(c, c.c.id == a.c.case_id).join(p, p.c.id == c.c.person_id)
+        .join(u, u.c.id == a.c.social_worker_id)
+    ).where(
+        a.c.starts_at >= bindparam("start"),
+        a.c.starts_at < bindparam("end"),
+        a.c.status != AppointmentStatus.moved,
+    ).order_by(a.c.starts_at)
     if own:
-        query = query.where(Appointment.social_worker_id == bindparam("worker_id"))
-    return query
+        query = query.where(a.c.social_worker_id == bindparam("worker_id"))
+    return tenancy.scoped_select(query)
 
 
 def french_day(value: date) -> str:

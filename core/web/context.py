@@ -91,10 +91,11 @@ def nav_items() -> list:
         return []
     role = str(user.role)
     items = []
+    pages = current_app.view_functions  # once, not a context-local lookup per entry
     for item in plugins.hooks().ccas_nav_items.answers(user=user).flat():
         if item.roles and role not in item.roles:
             continue
-        if item.endpoint not in current_app.view_functions:  # a plugin's mistake: skip it
+        if item.endpoint not in pages:  # a plugin's mistake: skip it
             log.error("menu entry %r names an unknown page %r", item.label, item.endpoint)
             continue
         items.append(item)
@@ -108,11 +109,10 @@ def menu() -> navigation.Menu | None:
     if tenant is None or not current_user.is_authenticated:
         return None
     if "ccas_menu" not in g:
-        home = navigation.Entry(_("Tableau de bord"), _page_url("web.dashboard", tenant.slug),
+        page_url = _page_urls(tenant.slug)
+        home = navigation.Entry(_("Tableau de bord"), page_url("web.dashboard"),
                                 "page" if request.endpoint == "web.dashboard" else "")
-        g.ccas_menu = navigation.build(
-            nav_items(), request.endpoint,
-            lambda endpoint: _page_url(endpoint, tenant.slug), home=home)
+        g.ccas_menu = navigation.build(nav_items(), request.endpoint, page_url, home=home)
     return g.ccas_menu
 
 
@@ -120,18 +120,25 @@ def menu() -> navigation.Menu | None:
 MENU_URLS = 20_000
 
 
-def _page_url(endpoint: str, slug: str) -> str:
-    """``url_for(endpoint, tenant=slug)``, kept per process: the menu links 20 to 30 pages
-    on every page, and a link to a page of a tenant never changes while the URL map is
-    the same (only the script root it is served under is part of it)."""
+def _page_urls(slug: str):
+    """``url_for(endpoint, tenant=slug)`` as a function of the endpoint, the links kept
+    per process: the menu links 20 to 30 pages on every page, and a link to a page of a
+    tenant never changes while the URL map is the same (only the script root it is
+    served under is part of it). The application's cache and the script root are looked
+    up once for the menu, not once per link (each a context-local lookup)."""
     cache = current_app.extensions.setdefault("ccas_page_urls", {})
-    key = (request.script_root, endpoint, slug)
-    url = cache.get(key)
-    if url is None:
-        if len(cache) >= MENU_URLS:
-            cache.clear()
-        url = cache[key] = url_for(endpoint, tenant=slug)
-    return url
+    root = request.script_root
+
+    def page_url(endpoint: str) -> str:
+        key = (root, endpoint, slug)
+        url = cache.get(key)
+        if url is None:
+            if len(cache) >= MENU_URLS:
+                cache.clear()
+            url = cache[key] = url_for(endpoint, tenant=slug)
+        return url
+
+    return page_url
 
 
 def may(endpoint: str) -> bool:

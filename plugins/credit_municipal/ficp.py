@@ -155,14 +155,15 @@ def nav_items(user):
 def dashboard_panels(session, user):
     role = str(user.role)
     if role == "secretary":
-        return [Panel(title="Contrôle FICP", order=12, html=render_template(
-            "credit_municipal/ficp_secretary_panel.html", **_secretary_lists(session)))]
+        return [Panel(title="Contrôle FICP", order=12,
+                      template="credit_municipal/ficp_secretary_panel.html",
+                      context=_secretary_lists(session))]
     if role not in QUEUE_ROLES:
         return None
     waiting = session.scalar(_WAITING_COUNT)
-    return [Panel(title="Contrôle FICP",
-                  html=render_template("credit_municipal/ficp_panel.html", waiting=waiting),
-                  order=10)]
+    # rendered with the dashboard's context (its context processors not run again)
+    return [Panel(title="Contrôle FICP", template="credit_municipal/ficp_panel.html",
+                  context={"waiting": waiting}, order=10)]
 
 
 def _secretary_lists(session) -> dict:

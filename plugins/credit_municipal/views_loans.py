@@ -36,9 +36,11 @@ from core.plugin_api import (
     parse_amount,
     parse_date,
     plural,
+    read_rows,
     reasons,
     record_audit,
     round_apr,
+    rows_statement,
     sort_from,
     sort_rows,
     table_csv,
@@ -629,12 +631,13 @@ def nav_items(user):
     ]
 
 
-#: The defaults proposed, as the dashboard lists them: the three columns it shows, not
-#: the loans (each with its case and person); built once (the tenant's criteria are
-#: added at each execution, as to any ORM statement).
-_PROPOSED = (select(Loan.id, Loan.reference, Loan.default_proposed_on)
-             .where(Loan.default_proposed_on.is_not(None), Loan.status == LoanStatus.repaying)
-             .order_by(Loan.reference))
+#: The defaults proposed, as the dashboard lists them: read-only rows of the three
+#: columns it shows (id, reference, the day proposed), built once, the tenant's criterion
+#: bound at each run (``core.plugin_api.rows_statement``), no ORM objects.
+_loans = Loan.__table__
+_PROPOSED = rows_statement(
+    Loan, _loans.c.default_proposed_on.is_not(None), _loans.c.status == LoanStatus.repaying,
+    order_by=(_loans.c.reference,), columns=("id", "reference", "default_proposed_on"))
 
 
 def dashboard_panels(session, user):
@@ -642,10 +645,12 @@ def dashboard_panels(session, user):
     if str(user.role) not in LENDER_DESK:
         return None
     today = service.today()
-    proposed = session.execute(_PROPOSED).all()
-    return [Panel(title="Retards de remboursement", order=20, html=render_template(
-        "credit_municipal/delinquency_panel.html",
-        buckets=delinquency.ageing_on(session, today), proposed=proposed, today=today))]
+    proposed = read_rows(session, _PROPOSED, {}, Loan)
+    # rendered with the dashboard's context (its context processors not run again)
+    return [Panel(title="Retards de remboursement", order=20,
+                  template="credit_municipal/delinquency_panel.html",
+                  context={"buckets": delinquency.ageing_on(session, today),
+                           "proposed": proposed, "today": today})]
 
 
 def case_panels(session, case, user):
