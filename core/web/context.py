@@ -44,25 +44,31 @@ def _resolve(endpoint, values) -> None:
     accounts.ensure_not_suspended(tenant)
 
 
-def _inject(endpoint, values) -> None:
-    if "tenant" in values or not endpoint:
-        return
-    tenant = g.get("tenant")
-    if tenant is not None and _needs_tenant(endpoint):
-        values["tenant"] = tenant.slug
+def _tenant_default(app: Flask):
+    """The URL default of ``app``'s pages: ``tenant``, the request's, for an endpoint whose
+    rule takes one. The app and the endpoints' answers are bound here rather than found
+    through ``current_app`` (a context-local proxy, twice) at each of a page's links."""
+    takes_tenant: dict[str, bool] = {}
+
+    def inject(endpoint, values) -> None:
+        if "tenant" in values or not endpoint:
+            return
+        takes = takes_tenant.get(endpoint)
+        if takes is None:
+            takes = takes_tenant[endpoint] = _rule_takes_tenant(app, endpoint)
+        if takes:
+            tenant = g.get("tenant")
+            if tenant is not None:
+                values["tenant"] = tenant.slug
+
+    return inject
 
 
-def _needs_tenant(endpoint: str) -> bool:
-    cache = current_app.extensions.setdefault("ccas_tenant_endpoints", {})
-    cached = cache.get(endpoint)
-    if cached is None:
-        try:
-            rules = current_app.url_map.iter_rules(endpoint)
-            cached = any("tenant" in rule.arguments for rule in rules)
-        except KeyError:
-            cached = False
-        cache[endpoint] = cached
-    return cached
+def _rule_takes_tenant(app: Flask, endpoint: str) -> bool:
+    try:
+        return any("tenant" in rule.arguments for rule in app.url_map.iter_rules(endpoint))
+    except KeyError:
+        return False
 
 
 def _reset(_exc=None) -> None:
@@ -73,7 +79,7 @@ def _reset(_exc=None) -> None:
 
 def init_app(app: Flask) -> None:
     app.url_value_preprocessor(_resolve)
-    app.url_defaults(_inject)
+    app.url_defaults(_tenant_default(app))
     app.teardown_request(_reset)
 
     @app.context_processor
