@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, abort, current_app, g, request, url_for
+from flask import Flask, abort, current_app, g, request
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import bindparam, select
@@ -96,11 +96,12 @@ def nav_items() -> list:
     if g.get("tenant") is None or not user.is_authenticated:
         return []
     role = str(user.role)
+    pages = current_app.view_functions
     items = []
     for item in plugins.hooks().ccas_nav_items.answers(user=user).flat():
         if item.roles and role not in item.roles:
             continue
-        if item.endpoint not in current_app.view_functions:  # a plugin's mistake: skip it
+        if item.endpoint not in pages:  # a plugin's mistake: skip it
             log.error("menu entry %r names an unknown page %r", item.label, item.endpoint)
             continue
         items.append(item)
@@ -114,11 +115,11 @@ def menu() -> navigation.Menu | None:
     if tenant is None or not current_user.is_authenticated:
         return None
     if "ccas_menu" not in g:
-        home = navigation.Entry(_("Tableau de bord"), _page_url("web.dashboard", tenant.slug),
-                                "page" if request.endpoint == "web.dashboard" else "")
-        g.ccas_menu = navigation.build(
-            nav_items(), request.endpoint,
-            lambda endpoint: _page_url(endpoint, tenant.slug), home=home)
+        page_url = _page_urls(tenant.slug)
+        shown = request.endpoint
+        home = navigation.Entry(_("Tableau de bord"), page_url("web.dashboard"),
+                                "page" if shown == "web.dashboard" else "")
+        g.ccas_menu = navigation.build(nav_items(), shown, page_url, home=home)
     return g.ccas_menu
 
 
@@ -126,18 +127,26 @@ def menu() -> navigation.Menu | None:
 MENU_URLS = 20_000
 
 
-def _page_url(endpoint: str, slug: str) -> str:
-    """``url_for(endpoint, tenant=slug)``, kept per process: the menu links 20 to 30 pages
-    on every page, and a link to a page of a tenant never changes while the URL map is
-    the same (only the script root it is served under is part of it)."""
-    cache = current_app.extensions.setdefault("ccas_page_urls", {})
-    key = (request.script_root, endpoint, slug)
-    url = cache.get(key)
-    if url is None:
-        if len(cache) >= MENU_URLS:
-            cache.clear()
-        url = cache[key] = url_for(endpoint, tenant=slug)
-    return url
+def _page_urls(slug: str):
+    """``endpoint -> url_for(endpoint, tenant=slug)``, kept per process: the menu links 20
+    to 30 pages on every page, and a link to a page of a tenant never changes while the
+    URL map is the same (only the script root it is served under is part of it). The
+    app, its cache and the script root are taken once a menu, not once a link (each a
+    context-local proxy)."""
+    app = current_app._get_current_object()
+    cache = app.extensions.setdefault("ccas_page_urls", {})
+    script_root = request.script_root
+
+    def page_url(endpoint: str) -> str:
+        key = (script_root, endpoint, slug)
+        url = cache.get(key)
+        if url is None:
+            if len(cache) >= MENU_URLS:
+                cache.clear()
+            url = cache[key] = app.url_for(endpoint, tenant=slug)
+        return url
+
+    return page_url
 
 
 def may(endpoint: str) -> bool:
