@@ -568,8 +568,7 @@ def scoped_rows(session: Session, stmt, params: dict | None = None) -> list:
     after the session's pending changes (:func:`autoflush`)."""
     tenant_id = require_tenant_id()
     autoflush(session)
-    _sync_guc(session)
-    return session.connection().execute(
+    return _tenant_connection(session).execute(
         stmt, {**(params or {}), TENANT_PARAM: tenant_id}).all()
 
 
@@ -577,8 +576,23 @@ def autoflush(session: Session) -> None:
     """Flush the session's pending changes before a Core read, as the ORM's autoflush does
     before its own reads (not inside ``session.no_autoflush``): the read sees what the
     request wrote so far, and an object deleted in the session is not found again."""
-    if session.autoflush and (session.new or session.dirty or session.deleted):
+    if session.autoflush:
+        # ``flush`` returns at once when nothing is new, changed or deleted: the same test
+        # as ``session.new or session.dirty or session.deleted``, without building the
+        # three sets (a case page reads 17 times)
         session.flush()
+
+
+def _tenant_connection(session: Session):
+    """The session's connection, its transaction carrying the current tenant (PostgreSQL):
+    :func:`_sync_guc` with the connection asked of the session once."""
+    conn = session.connection()
+    if conn.dialect.name == "postgresql":
+        wanted = _wanted_guc()
+        if session.info.get("ccas_guc") != wanted:  # else set already (``after_begin``)
+            rawsql.set_tenant_guc(conn, *wanted, wall_key())
+            session.info["ccas_guc"] = wanted
+    return conn
 
 
 @functools.cache
@@ -600,8 +614,7 @@ def scoped_insert(session: Session, table: Table, values: dict | list[dict]) -> 
                                    f"written in tenant {tenant_id}")
     if not rows:
         return
-    _sync_guc(session)
-    session.connection().execute(_insert_of(table),
+    _tenant_connection(session).execute(_insert_of(table),
                                  [{"tenant_id": tenant_id, **row} for row in rows])
 
 
@@ -621,9 +634,8 @@ def scoped_update(session: Session, table: Table, where: dict, values: dict) -> 
     if "tenant_id" in where or "tenant_id" in values or not where:
         raise TypeError("scoped_update() sets the tenant itself and needs a condition")
     tenant_id = require_tenant_id()
-    _sync_guc(session)
     stmt = _update_of(table, tuple(sorted(where)), tuple(sorted(values)))
-    result = session.connection().execute(stmt, {
+    result = _tenant_connection(session).execute(stmt, {
         TENANT_PARAM: tenant_id, **{f"where_{k}": v for k, v in where.items()},
         **{f"value_{k}": v for k, v in values.items()}})
     return result.rowcount

@@ -4,10 +4,12 @@ the context has none (a macro imported without context)."""
 
 from __future__ import annotations
 
+import contextlib
 from datetime import UTC, date, datetime
 from types import SimpleNamespace
 
 from flask import g, render_template_string
+from jinja2 import DictLoader
 
 from core.web import filters
 
@@ -44,3 +46,45 @@ def test_the_templates_gettext_formats_as_flask_babel(app):
             '{{ ngettext("%(num)d personne", "%(num)d personnes", 3) }} '
             '{{ _("l\'équipe & <b>") }}') \
             == "Demandes reçues en 2026 3 personnes l'équipe & <b>"  # trusted, as before
+
+
+
+@contextlib.contextmanager
+def _templates(app, **sources):
+    """``app``'s templates replaced by ``sources`` (name: text) for the block."""
+    loader = app.jinja_env.loader
+    app.jinja_env.loader = DictLoader(sources)
+    try:
+        with app.test_request_context("/"):
+            yield
+    finally:
+        app.jinja_env.loader = loader
+
+
+def test_the_tenant_given_at_render_wins_in_includes_and_macros_imported_with_context(app):
+    """The filters read the tenant of the variables given at render (``context.parent``),
+    in an included template and a macro imported with context as in the page itself; a
+    macro imported without context takes the request's."""
+    with _templates(app, **{"inc.html": "{{ v|datetime_fr }}",
+                            "mac.html": "{% macro when(v) %}{{ v|datetime_fr }}{% endmacro %}"}):
+        g.tenant = SimpleNamespace(timezone="Europe/Paris")
+        cayenne = SimpleNamespace(timezone="America/Cayenne")
+        page = app.jinja_env.from_string(
+            '{% include "inc.html" %} '
+            '{% import "mac.html" as with_ctx with context %}{{ with_ctx.when(v) }} '
+            '{% import "mac.html" as without %}{{ without.when(v) }}')
+        assert page.render(v=NEW_YEAR_UTC, tenant=cayenne) \
+            == "31/12/2025 20:30 31/12/2025 20:30 01/01/2026 00:30"
+
+
+def test_the_templates_gettext_answers_the_same_in_includes_and_macros(app):
+    """``_`` finds its catalogue's answers in the variables given at render, in an
+    included template and a macro imported with context; a macro imported without
+    context asks Flask-Babel: the same text everywhere."""
+    with _templates(app, **{"inc.html": '{{ _("Tableau de bord") }}',
+                            "mac.html": '{% macro t() %}{{ _("Tableau de bord") }}{% endmacro %}'}):
+        assert render_template_string(
+            '{{ _("Tableau de bord") }}|{% include "inc.html" %}|'
+            '{% import "mac.html" as a with context %}{{ a.t() }}|'
+            '{% import "mac.html" as b %}{{ b.t() }}') \
+            == "|".join(["Tableau de bord"] * 4)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, abort, current_app, g, request, url_for
+from flask import Flask, abort, current_app, g, request
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import bindparam, select
@@ -44,25 +44,31 @@ def _resolve(endpoint, values) -> None:
     accounts.ensure_not_suspended(tenant)
 
 
-def _inject(endpoint, values) -> None:
-    if "tenant" in values or not endpoint:
-        return
-    tenant = g.get("tenant")
-    if tenant is not None and _needs_tenant(endpoint):
-        values["tenant"] = tenant.slug
+def _tenant_default(app: Flask):
+    """The URL default of ``app``'s pages: ``tenant``, the request's, for an endpoint whose
+    rule takes one. The app and the endpoints' answers are bound here rather than found
+    through ``current_app`` (a context-local proxy, twice) at each of a page's links."""
+    takes_tenant: dict[str, bool] = {}
+
+    def inject(endpoint, values) -> None:
+        if "tenant" in values or not endpoint:
+            return
+        takes = takes_tenant.get(endpoint)
+        if takes is None:
+            takes = takes_tenant[endpoint] = _rule_takes_tenant(app, endpoint)
+        if takes:
+            tenant = g.get("tenant")
+            if tenant is not None:
+                values["tenant"] = tenant.slug
+
+    return inject
 
 
-def _needs_tenant(endpoint: str) -> bool:
-    cache = current_app.extensions.setdefault("ccas_tenant_endpoints", {})
-    cached = cache.get(endpoint)
-    if cached is None:
-        try:
-            rules = current_app.url_map.iter_rules(endpoint)
-            cached = any("tenant" in rule.arguments for rule in rules)
-        except KeyError:
-            cached = False
-        cache[endpoint] = cached
-    return cached
+def _rule_takes_tenant(app: Flask, endpoint: str) -> bool:
+    try:
+        return any("tenant" in rule.arguments for rule in app.url_map.iter_rules(endpoint))
+    except KeyError:
+        return False
 
 
 def _reset(_exc=None) -> None:
@@ -73,7 +79,7 @@ def _reset(_exc=None) -> None:
 
 def init_app(app: Flask) -> None:
     app.url_value_preprocessor(_resolve)
-    app.url_defaults(_inject)
+    app.url_defaults(_tenant_default(app))
     app.teardown_request(_reset)
 
     @app.context_processor
@@ -110,9 +116,10 @@ def menu() -> navigation.Menu | None:
         return None
     if "ccas_menu" not in g:
         page_url = _page_urls(tenant.slug)
+        shown = request.endpoint
         home = navigation.Entry(_("Tableau de bord"), page_url("web.dashboard"),
-                                "page" if request.endpoint == "web.dashboard" else "")
-        g.ccas_menu = navigation.build(nav_items(), request.endpoint, page_url, home=home)
+                                "page" if shown == "web.dashboard" else "")
+        g.ccas_menu = navigation.build(nav_items(), shown, page_url, home=home)
     return g.ccas_menu
 
 
@@ -121,21 +128,22 @@ MENU_URLS = 20_000
 
 
 def _page_urls(slug: str):
-    """``url_for(endpoint, tenant=slug)`` as a function of the endpoint, the links kept
-    per process: the menu links 20 to 30 pages on every page, and a link to a page of a
-    tenant never changes while the URL map is the same (only the script root it is
-    served under is part of it). The application's cache and the script root are looked
-    up once for the menu, not once per link (each a context-local lookup)."""
-    cache = current_app.extensions.setdefault("ccas_page_urls", {})
-    root = request.script_root
+    """``endpoint -> url_for(endpoint, tenant=slug)``, kept per process: the menu links 20
+    to 30 pages on every page, and a link to a page of a tenant never changes while the
+    URL map is the same (only the script root it is served under is part of it). The
+    app, its cache and the script root are taken once a menu, not once a link (each a
+    context-local proxy)."""
+    app = current_app._get_current_object()
+    cache = app.extensions.setdefault("ccas_page_urls", {})
+    script_root = request.script_root
 
     def page_url(endpoint: str) -> str:
-        key = (root, endpoint, slug)
+        key = (script_root, endpoint, slug)
         url = cache.get(key)
         if url is None:
             if len(cache) >= MENU_URLS:
                 cache.clear()
-            url = cache[key] = url_for(endpoint, tenant=slug)
+            url = cache[key] = app.url_for(endpoint, tenant=slug)
         return url
 
     return page_url

@@ -17,13 +17,15 @@ def format_money(value) -> str:
     return formats.money(value)
 
 
-# The filters: the tenant from the template's context (a dictionary lookup), ``g`` (a
+# The filters: the tenant from the template's context (a dictionary lookup in the
+# variables given at render, ``context.parent``: no template sets ``tenant``), ``g`` (a
 # context-local proxy, slower: a list page formats a date per row) only when the context
 # has none (a macro imported without context).
 
 
 def _zone(context):
-    tenant = context.get("tenant")
+    # a template's context, or the empty dictionary of ``format_date``/``format_datetime``
+    tenant = getattr(context, "parent", context).get("tenant")
     return clock.zone(tenant if tenant is not None else g.get("tenant"))
 
 

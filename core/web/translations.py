@@ -50,9 +50,10 @@ def _page_translations() -> dict:
 
 @pass_context
 def _gettext(context, string):
-    # the catalogue's answers from the context (a dictionary lookup: the weak dictionary's
-    # costs several); a macro imported without context finds them as before
-    known = context.get(KNOWN)
+    # the catalogue's answers from the context's variables given at render (``parent``: a
+    # dictionary lookup, where ``context.get`` costs three calls and the weak dictionary
+    # several); a macro imported without context finds them as before
+    known = context.parent.get(KNOWN)
     if known is None:
         known = _known(_of(context))
     found = known.get(string)
