@@ -58,8 +58,10 @@ FROM referrals r
 JOIN organisations fo ON fo.tenant_id = r.tenant_id AND fo.id = r.from_organisation_id
 JOIN organisations tor ON tor.tenant_id = r.tenant_id AND tor.id = r.to_organisation_id
 WHERE r.tenant_id = :tenant_id
-  AND (r.from_organisation_id = :org_id OR r.to_organisation_id = :org_id)
-ORDER BY r.status_changed_at DESC, r.updated_at DESC, r.id DESC LIMIT 500"""
+  AND (r.from_organisation_id = :org_id OR r.to_organisation_id = :org_id){awaiting}
+ORDER BY r.status_changed_at DESC, r.updated_at DESC, r.id DESC LIMIT :limit"""
+#: the list's cap (``core.web.referrals.LIST_CAP``): beyond, the awaiting ones are read too
+PORTAL_CAP = 500
 
 #: The per-request secrets of a page, normalised before two pages are compared.
 _SECRETS = re.compile(r'(name="csrf_token" value=")[^"]*(")|(content=")[^"]*(" name="csrf)')
@@ -506,7 +508,9 @@ class Pages(DashboardPage, CasePage):
         self.q_session = s(SESSION_SQL, "web_sessions")
         self.q_tenant = s(TENANT_SQL, "tenants")
         self.q_user = s(USER_SQL, "users")
-        self.q_portal = s(PORTAL_SQL, "referrals")
+        self.q_portal = s(PORTAL_SQL.format(awaiting=""), "referrals")
+        self.q_portal_awaiting = s(PORTAL_SQL.format(
+            awaiting="\n  AND r.status IN :awaiting"), "referrals", expanding=("awaiting",))
         self.env = Environment(loader=ChoiceLoader([FileSystemLoader(f)
                                                     for f in context["folders"]]),
                                autoescape=select_autoescape(),
@@ -629,15 +633,16 @@ class Pages(DashboardPage, CasePage):
             tenant, user = self.signed_in(conn, slug)
             conn.execute(hand.q_plugins, {"tenant_id": tenant.id}).all()  # the menu's plugins
             org = user.organisation_id
-            rows = []
-            for r in conn.execute(self.q_portal, {"tenant_id": tenant.id, "org_id": org}):
-                rid = _uuid(r[0])
-                rows.append(SimpleNamespace(
-                    id=rid, reference=rid.hex[:8].upper(), status=r[1], first_name=r[2],
-                    last_name=r[3], status_changed_at=r[4], from_organisation_id=_uuid(r[5]),
-                    from_organisation=SimpleNamespace(name=r[6], kind=r[7]),
-                    to_organisation_id=_uuid(r[8]),
-                    to_organisation=SimpleNamespace(name=r[9], kind=r[10])))
+            params = {"tenant_id": tenant.id, "org_id": org, "limit": PORTAL_CAP + 1}
+            rows = [self._portal_row(r) for r in conn.execute(self.q_portal, params)]
+            beyond = len(rows) > PORTAL_CAP
+            if beyond:
+                rows = rows[:PORTAL_CAP]
+                shown = {r.id for r in rows}
+                rows += [row for row in (self._portal_row(r) for r in conn.execute(
+                    self.q_portal_awaiting, {**params, "limit": PORTAL_CAP,
+                                             "awaiting": sorted(self.c["awaiting_answer"])}))
+                         if row.id not in shown]
             hand._audit_page(conn, tenant.id, user, "referral.list",
                              ids=[str(r.id) for r in rows], count=len(rows), surface="page")
         awaiting = self.c["awaiting_answer"]
@@ -649,7 +654,16 @@ class Pages(DashboardPage, CasePage):
             "referrals/index.html", tenant, user, "referrals.index", to_answer=to_answer,
             sent=sent, received=received, status="",
             status_labels=self.c["referral_status_labels"], may_submit=user.role == "referrer",
-            sorting=self.portal_sorting, query={})
+            sorting=self.portal_sorting, query={}, beyond=beyond, cap=PORTAL_CAP)
+
+    @staticmethod
+    def _portal_row(r) -> SimpleNamespace:
+        rid = _uuid(r[0])
+        return SimpleNamespace(
+            id=rid, reference=rid.hex[:8].upper(), status=r[1], first_name=r[2],
+            last_name=r[3], status_changed_at=r[4], from_organisation_id=_uuid(r[5]),
+            from_organisation=SimpleNamespace(name=r[6], kind=r[7]),
+            to_organisation_id=_uuid(r[8]), to_organisation=SimpleNamespace(name=r[9], kind=r[10]))
 
 
 def _uuid(value):

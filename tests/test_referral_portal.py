@@ -240,3 +240,39 @@ def test_the_partners_dashboard_shows_its_referrals_by_status(referrer_client, s
 def test_an_empty_partners_dashboard_says_what_to_do(referrer_client):
     html = referrer_client.get("/t/alpha/").get_data(as_text=True)
     assert "Vous n'avez encore orienté personne" in html
+
+
+def test_a_long_list_says_it_is_cut_and_still_shows_every_referral_awaiting_an_answer(
+        staff_client, referrer_client, session, in_tenant, tenant, users, monkeypatch):
+    """Past the list's cap the page shows the most recently changed referrals and says
+    so; a referral still awaiting an answer is shown however old (it would have fallen
+    off a plain cut: the CCAS would not see it to answer)."""
+    from datetime import UTC, datetime, timedelta
+
+    from core.web import referrals as referral_pages
+
+    monkeypatch.setattr(referral_pages, "LIST_CAP", 2)
+    now = datetime.now(UTC)
+    with in_tenant(tenant):
+        made = [referrals.submit(session, users["referrer"], referrals.ReferralInput(
+            "Léa", f"Nom{n}", date(1990, 4, 2), "mobility", "1500", True, phone="06"),
+            [], tenant=tenant) for n in range(4)]
+        session.flush()
+        oldest, *answered = made
+        oldest.status_changed_at = now - timedelta(days=40)  # sent, never answered
+        for n, r in enumerate(answered):
+            r.status = ReferralStatus.declined
+            r.status_changed_at = now - timedelta(days=n)
+        session.commit()
+    for client in (staff_client, referrer_client):
+        page = client.get("/t/alpha/orientations/").get_data(as_text=True)
+        assert "les 2 orientations les plus récentes" in page
+        assert oldest.reference in page  # awaiting an answer: shown beyond the cap
+        assert answered[0].reference in page and answered[1].reference in page
+        assert answered[2].reference not in page  # the oldest answered one is left out
+    staff = staff_client.get("/t/alpha/orientations/").get_data(as_text=True)
+    to_answer = staff.split('id="a-traiter"')[1].split("</section>")[0]
+    assert oldest.reference in to_answer
+    monkeypatch.setattr(referral_pages, "LIST_CAP", 10)
+    page = staff_client.get("/t/alpha/orientations/").get_data(as_text=True)
+    assert "les plus récentes" not in page and answered[2].reference in page

@@ -105,9 +105,15 @@ class ReferralItem(NamedTuple):
         return self.id.hex[:8].upper() if self.id else ""
 
 
+#: The referrals a list page shows at most, in its order (the most recently changed
+#: first by default); beyond, the page says so, and still shows every referral that
+#: awaits an answer (up to as many again).
+LIST_CAP = 500
+
+
 def _list_items(stmt) -> list[ReferralItem]:
     """The referrals of ``stmt`` (``visible_referrals``, filtered, sorted, limited) as
-    light rows: one statement, no entities (up to 500 referrals, each its organisations)."""
+    light rows: one statement, no entities (each with its organisations)."""
     stmt = (stmt.with_only_columns(*LIST_COLUMNS)
             .join_from(Referral, _FROM_ORG, _FROM_ORG.id == Referral.from_organisation_id)
             .join_from(Referral, _TO_ORG, _TO_ORG.id == Referral.to_organisation_id))
@@ -118,7 +124,7 @@ def _list_items(stmt) -> list[ReferralItem]:
 
 def referral_sort_spec() -> sorting.SortSpec:
     """The referral lists' sortable columns (``core.sorting``). The default: the last
-    change of status first (the date the lists show; at most 500 referrals of a
+    change of status first (the date the lists show; at most ``LIST_CAP`` referrals of a
     partner or of the CCAS are read); statuses sort in the order of their labels'
     table (the referral's life), organisations by name."""
     status_rank = {str(code): rank for rank, code in enumerate(REFERRAL_STATUS_LABELS)}
@@ -156,9 +162,17 @@ def index():
             status = ""
     sort = sorting.sort_from(request.args, referral_sort_spec())
     stmt = _sort_joins(stmt, sort)
-    # only the columns the tables show and the grouping needs, as light rows (up to 500,
-    # each with its organisations' names joined): no entities
-    rows = _list_items(stmt.order_by(*sorting.order_by(sort)).limit(500))
+    # only the columns the tables show and the grouping needs, as light rows (up to
+    # LIST_CAP, each with its organisations' names joined): no entities
+    order = sorting.order_by(sort)
+    rows = _list_items(stmt.order_by(*order).limit(LIST_CAP + 1))
+    beyond = len(rows) > LIST_CAP
+    if beyond:  # the oldest are left out, but never one that awaits an answer
+        rows = rows[:LIST_CAP]
+        shown = {r.id for r in rows}
+        rows += [r for r in _list_items(stmt.where(Referral.status.in_(AWAITING_ANSWER))
+                                        .order_by(*order).limit(LIST_CAP))
+                 if r.id not in shown]
     org_id = current_user.organisation_id
     if referrals.is_staff(current_user):
         to_answer = [r for r in rows if r.status in AWAITING_ANSWER
@@ -180,7 +194,7 @@ def index():
         "referrals/index.html", to_answer=to_answer, sent=sent, received=received,
         status=status, status_labels=REFERRAL_STATUS_LABELS,
         may_submit=str(current_user.role) == "referrer", sorting=sort,
-        query={"statut": status} if status else {},
+        query={"statut": status} if status else {}, beyond=beyond, cap=LIST_CAP,
     )
 
 
