@@ -91,8 +91,16 @@ class Database:
         if url not in self._engines:
             self._engines[url] = make_engine(url)
         app.extensions["ccas_engine"] = self._engines[url]
+        # "control_fully": the request's session holds its connection between its
+        # transactions (CcasSession.get_bind); should code run a statement on it apart
+        # (which begins a transaction the session did not), the session's next
+        # transaction takes that one as its own and its commit commits it, where the
+        # default would join it "rollback only" (no COMMIT, no error: the write lost
+        # when the connection is given back). Sessions bound to the engine never meet
+        # a begun transaction: nothing changes for them.
         app.extensions["ccas_sessionmaker"] = sessionmaker(
-            bind=self._engines[url], class_=CcasSession, expire_on_commit=False
+            bind=self._engines[url], class_=CcasSession, expire_on_commit=False,
+            join_transaction_mode="control_fully",
         )
         app.teardown_appcontext(self._teardown)
 

@@ -116,3 +116,27 @@ def test_a_request_that_ends_its_transaction_early_gives_its_connection_back(app
     assert seen["given_back"] == seen["before"]
     assert seen["names"]
     assert pool.checkedout() == seen["before"]
+
+
+def test_a_write_after_the_held_connection_was_used_apart_is_committed(app, tenant, in_tenant):
+    """Code that runs a statement on the request's connection between two of the
+    session's transactions (``session.connection()`` kept past a commit) begins a
+    transaction the session did not; the session's next commit must still commit (it
+    would join that transaction as "rollback only": no COMMIT, no error, the write lost
+    when the connection is given back)."""
+    def body(session, checked_out, seen):
+        held = session.connection()
+        session.commit()
+        held.exec_driver_sql("SELECT 1")  # begins a transaction outside the session
+        accounts.create_organisation(session, "Pas perdue", "association")
+        session.commit()
+        seen["open"] = held.in_transaction()
+
+    seen, _pool = _request(app, tenant, in_tenant, body)
+    assert not seen["open"]
+
+    def names():
+        with in_tenant(tenant):
+            return db.session.scalars(select(Organisation.name)).all()
+
+    assert "Pas perdue" in _in_own_context(app, names)
