@@ -388,7 +388,9 @@ class DashboardPage:
                 "granted": sum(n for code, n in counts.items() if code in flow.states
                                and flow.states[code].outcome == "granted")},
             "total": sum(counts.values()),
-            "stuck": [self._case_row(r) for r in stuck], "stuck_days": c["stuck_days"],
+            # 50 listed, the 51st read to say "plus de" (``core.web.dashboards``)
+            "stuck": [self._case_row(r) for r in stuck[:50]], "stuck_beyond": len(stuck) > 50,
+            "stuck_days": c["stuck_days"],
             "delays": steps,
             "delays_chart": charts.horizontal_bars(
                 "graphique-delais", "Délai médian par étape, en jours",

@@ -332,7 +332,7 @@ DASHBOARD_STUCK_SQL = """
 SELECT c.id, c.reference, c.state, c.state_changed_at, p.first_name, p.last_name
 FROM cases c JOIN persons p ON p.tenant_id = c.tenant_id AND p.id = c.person_id
 WHERE c.tenant_id = :tenant_id AND c.state IN :open_states AND c.state_changed_at < :limit_at
-ORDER BY c.state_changed_at, c.reference LIMIT 50"""
+ORDER BY c.state_changed_at, c.reference LIMIT 51"""
 BARE_SQL = "SELECT id, reference, state, intake_date FROM cases WHERE tenant_id = :tenant_id " \
            "AND id = :case_id"
 

@@ -276,3 +276,26 @@ def test_a_long_list_says_it_is_cut_and_still_shows_every_referral_awaiting_an_a
     monkeypatch.setattr(referral_pages, "LIST_CAP", 10)
     page = staff_client.get("/t/alpha/orientations/").get_data(as_text=True)
     assert "les plus récentes" not in page and answered[2].reference in page
+
+
+def test_the_partners_waiting_count_says_more_than_what_it_lists(
+        referrer_client, session, in_tenant, tenant, users, monkeypatch):
+    """A partner's dashboard lists the referrals awaiting its answer up to ``LIMIT``;
+    past it the key figure says "plus de" that many and links to the whole list."""
+    from core.web import dashboards
+
+    with in_tenant(tenant):
+        for n in range(2):  # sent by the CCAS to the partner (the ids swapped)
+            r = referrals.submit(session, users["referrer"], referrals.ReferralInput(
+                "Léa", f"Attente{n}", date(1990, 4, 2), "mobility", "1500", True,
+                phone="06"), [], tenant=tenant)
+            session.flush()
+            r.from_organisation_id, r.to_organisation_id = (r.to_organisation_id,
+                                                            r.from_organisation_id)
+        session.commit()
+    page = referrer_client.get("/t/alpha/").get_data(as_text=True)
+    assert "<dt>En attente de votre réponse</dt><dd>2</dd>" in page
+    monkeypatch.setattr(dashboards, "LIMIT", 1)
+    page = referrer_client.get("/t/alpha/").get_data(as_text=True)
+    assert "<dt>En attente de votre réponse</dt><dd>plus de 1</dd>" in page
+    assert "Les 1 plus anciennes sont listées" in page

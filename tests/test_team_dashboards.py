@@ -251,3 +251,25 @@ def test_the_managers_dashboard_never_counts_another_tenants_rows(
                        n_caf=7)
     beside = _CSRF.sub(r"\1\3\2\4", client.get("/t/alpha/").get_data(as_text=True))
     assert beside == alone
+
+
+def test_the_managers_stuck_cases_count_says_more_than_what_it_lists(
+        client, users, login, session, tenant, in_tenant, clock, monkeypatch):
+    """The stuck cases are listed up to ``STUCK_SHOWN`` (the oldest first); past it the
+    key figure and the heading say "plus de" that many, never the cut list's length as
+    the total."""
+    from core.web import dashboards
+
+    made = _world(session, tenant, in_tenant, users, clock)
+    with in_tenant(tenant):
+        made[2].state_changed_at = _local(TODAY - timedelta(days=35), 9)  # a second one
+        session.commit()
+    login(client, users["manager"])
+    page = client.get("/t/alpha/").get_data(as_text=True)
+    assert _figure(page, "Sans mouvement depuis 30 jours") == "2"
+    monkeypatch.setattr(dashboards, "STUCK_SHOWN", 1)
+    page = client.get("/t/alpha/").get_data(as_text=True)
+    assert _figure(page, "Sans mouvement depuis 30 jours") == "plus de 1"
+    assert "30 jours (plus de 1)</h2>" in page and "Les 1 plus anciens sont listés." in page
+    listed = page.split('id="resp-bloques"')[1].split("</section>")[0]
+    assert made[3].reference in listed and made[2].reference not in listed  # 40 days first

@@ -35,6 +35,9 @@ from ..reports import charts, queries, workload
 
 STUCK_AFTER_DAYS = 30
 LIMIT = 15
+#: The manager's stuck cases listed at most (the oldest move first); beyond, the count
+#: says "plus de".
+STUCK_SHOWN = 50
 
 #: Each role's own block of the dashboard: ``{role: (template, order)}``.
 ROLE_BLOCKS = {
@@ -235,7 +238,7 @@ _STATE_COUNTS = tenancy.scoped_select(
 _STUCK = tenancy.scoped_select(
     CASE_ITEM_CORE.where(_CASES.c.state.in_(bindparam("open_states", expanding=True)),
                          _CASES.c.state_changed_at < bindparam("limit"))
-    .order_by(_CASES.c.state_changed_at, _CASES.c.reference).limit(50))
+    .order_by(_CASES.c.state_changed_at, _CASES.c.reference).limit(bindparam("shown")))
 _RECEIVED = tenancy.scoped_select(
     select(func.count()).select_from(_CASES).where(
         _CASES.c.intake_date >= bindparam("first_day"),
@@ -258,7 +261,9 @@ def manager_overview() -> dict:
     open_states = [code for code, state in flow.states.items() if not state.terminal
                    and code not in (State.disbursed, State.repaying)]
     stuck = [case_item(row) for row in tenancy.scoped_rows(
-        session, _STUCK, {"open_states": open_states, "limit": limit})]
+        session, _STUCK, {"open_states": open_states, "limit": limit,
+                          "shown": STUCK_SHOWN + 1})]
+    stuck_beyond = len(stuck) > STUCK_SHOWN  # the count says "plus de" (never a cut total)
     # the delays of the cases opened in the last year: what the team works on now, and a
     # bounded read however long the tenant's history (the yearly report covers the rest);
     # the medians computed by the database (one query, one row per step)
@@ -282,7 +287,7 @@ def manager_overview() -> dict:
                            if code in flow.states and flow.states[code].outcome == "granted"),
         },
         "total": sum(counts.values()),
-        "stuck": stuck, "stuck_days": days,
+        "stuck": stuck[:STUCK_SHOWN], "stuck_beyond": stuck_beyond, "stuck_days": days,
         **_manager_charts(steps, year),
     }
 
@@ -346,13 +351,13 @@ def partner_referrals() -> dict:
     waiting = db.session.scalars(
         select(Referral).where(Referral.to_organisation_id == org_id,
                                Referral.status.in_(AWAITING_ANSWER))
-        .order_by(Referral.created_at).limit(LIMIT)).all()
+        .order_by(Referral.created_at).limit(LIMIT + 1)).all()
     this_year = db.session.scalar(select(func.count()).select_from(Referral).where(
         Referral.from_organisation_id == org_id,
         Referral.created_at >= year_start))
     return {
         "sent_total": sum(sent.values()), "sent_this_year": this_year,
-        "year": year, "waiting": waiting,
+        "year": year, "waiting": waiting[:LIMIT], "waiting_beyond": len(waiting) > LIMIT,
         "in_progress": sum(n for code, n in sent.items() if code not in CLOSED),
         "chart": charts.horizontal_bars(
             "graphique-orientations", "Mes orientations par statut",
