@@ -273,3 +273,21 @@ def test_the_managers_stuck_cases_count_says_more_than_what_it_lists(
     assert "30 jours (plus de 1)</h2>" in page and "Les 1 plus anciens sont listés." in page
     listed = page.split('id="resp-bloques"')[1].split("</section>")[0]
     assert made[3].reference in listed and made[2].reference not in listed  # 40 days first
+
+
+def test_the_lenders_submitted_files_count_says_more_than_what_it_lists(
+        client, users, login, session, tenant, in_tenant, clock, monkeypatch):
+    from core.web import dashboards
+
+    made = _world(session, tenant, in_tenant, users, clock)
+    with in_tenant(tenant):
+        for case in made[1:3]:
+            case.state = State.submitted_to_lender.value
+        session.commit()
+    login(client, users["lender_agent"])
+    page = client.get("/t/alpha/").get_data(as_text=True)
+    assert "en attente de décision (2)</h2>" in page
+    monkeypatch.setattr(dashboards, "STUCK_SHOWN", 1)
+    page = client.get("/t/alpha/").get_data(as_text=True)
+    assert "en attente de décision (plus de 1)</h2>" in page
+    assert "Les 1 plus anciens sont listés." in page

@@ -35,8 +35,8 @@ from ..reports import charts, queries, workload
 
 STUCK_AFTER_DAYS = 30
 LIMIT = 15
-#: The manager's stuck cases listed at most (the oldest move first); beyond, the count
-#: says "plus de".
+#: The manager's stuck cases and the lender's submitted files listed at most (the oldest
+#: move first); beyond, the count says "plus de".
 STUCK_SHOWN = 50
 
 #: Each role's own block of the dashboard: ``{role: (template, order)}``.
@@ -334,7 +334,9 @@ def referrals_by_partner(session, tenant, year: int) -> list[tuple[str, int]]:
 
 
 def lender_files() -> dict:
-    return {"submitted": _cases(Case.state == State.submitted_to_lender, limit=50)}
+    submitted = _cases(Case.state == State.submitted_to_lender, limit=STUCK_SHOWN + 1)
+    return {"submitted": submitted[:STUCK_SHOWN],
+            "submitted_beyond": len(submitted) > STUCK_SHOWN}
 
 
 def partner_referrals() -> dict:

@@ -166,18 +166,27 @@ def dashboard_panels(session, user):
                   context={"waiting": waiting}, order=10)]
 
 
+#: The cases each of the secretary's FICP lists shows at most.
+SECRETARY_SHOWN = 15
+
+
 def _secretary_lists(session) -> dict:
     """Cleared checks (call the person back with the documents to bring) and recent
     registrations (tell the person, propose a reorientation)."""
     cleared = session.scalars(
         select(Case).join(FicpCheck, FicpCheck.case_id == Case.id)
         .where(Case.state == FICP_PENDING, FicpCheck.result == FicpResult.clear)
-        .order_by(Case.state_changed_at).limit(15)).all()
+        .order_by(Case.state_changed_at).limit(SECRETARY_SHOWN + 1)).all()
     since = utcnow() - timedelta(days=RECENT_DAYS)
     registered = session.scalars(
         select(Case).where(Case.state == FICP_REGISTERED, Case.state_changed_at >= since)
-        .order_by(Case.state_changed_at.desc()).limit(15)).all()
-    return {"cleared": cleared, "registered": registered, "recent_days": RECENT_DAYS}
+        .order_by(Case.state_changed_at.desc()).limit(SECRETARY_SHOWN + 1)).all()
+    # one more read than listed: past it the heading says "plus de" (never a cut total)
+    return {"cleared": cleared[:SECRETARY_SHOWN],
+            "cleared_beyond": len(cleared) > SECRETARY_SHOWN,
+            "registered": registered[:SECRETARY_SHOWN],
+            "registered_beyond": len(registered) > SECRETARY_SHOWN,
+            "recent_days": RECENT_DAYS}
 
 
 #: The case page's block reads the check as a read-only row.

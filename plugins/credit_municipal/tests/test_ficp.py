@@ -260,3 +260,25 @@ def test_the_secretary_is_told_whom_to_call_back_once_the_check_is_clear(
     assert "Inscriptions au FICP à annoncer (0)" in dashboard
     # the core's own block of the secretary's work is there too
     assert "Fiches recueil à traiter (0)" in dashboard
+
+
+def test_the_secretarys_call_back_list_says_more_than_it_lists(
+        client, users, login, pending, session, tenant, in_tenant, monkeypatch):
+    """Past ``SECRETARY_SHOWN`` the heading says "plus de" that many (it gave the cut
+    list's length as the total)."""
+    from plugins.credit_municipal import ficp
+
+    with in_tenant(tenant):
+        person = cases.create_person(session, cases.PersonData("Paul", "Durand",
+                                                               date(1990, 1, 2)))
+        second = cases.open_case(session, person, "mobility", "900", tenant=tenant)
+        apply_transition(session, second, TransitionRequest("ficp_pending", second.version),
+                         users["secretary"])
+        session.commit()
+    login(client, users["lender_agent"])
+    for case in (pending, second):
+        assert _record(client, case, "clear").status_code == 302
+    login(client, users["secretary"])
+    assert "rappeler la personne (2)" in client.get("/t/alpha/").get_data(as_text=True)
+    monkeypatch.setattr(ficp, "SECRETARY_SHOWN", 1)
+    assert "rappeler la personne (plus de 1)" in client.get("/t/alpha/").get_data(as_text=True)
