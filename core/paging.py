@@ -50,6 +50,13 @@ def count_at_most(session, stmt, cap: int) -> int:
     return int(session.scalar(select(func.count()).select_from(limited)) or 0)
 
 
+def capped(rows: list, cap: int) -> tuple[list, bool]:
+    """A list read with one row more than it shows (``.limit(cap + 1)``) cut to ``cap``,
+    and whether rows were left out: a count or heading then says "plus de ``cap``"
+    (the ``shown_count`` macro of ``dashboards/_counts.html``), never a cut total."""
+    return rows[:cap], len(rows) > cap
+
+
 def page_count(total: int, per_page: int, cap: int) -> int | None:
     """How many pages ``total`` rows make, at least one; ``None`` when ``total`` is above
     ``cap`` (counted by :func:`count_at_most`: the last page is then unknown)."""

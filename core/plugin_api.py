@@ -115,7 +115,9 @@ Read-only rows for a page (``core.row_views``)
     table, every column or the ``columns`` named, built once at import; the tenant's
     criterion bound on each run), ``read_rows(session,
     statement, params, Model)`` (its rows as read-only views carrying the model's
-    properties and methods: no ORM objects to build, no lazy loads).
+    properties and methods: no ORM objects to build, no lazy loads); ``capped(rows,
+    cap)`` (a list read with ``.limit(cap + 1)`` cut to ``cap``, and whether rows were
+    left out, for the ``shown_count`` macro's "plus de N").
 Demonstration data (hook ``ccas_demo_data``)
     ``DemoCase`` (a generated case as the plugin sees it), ``insert_rows(session, model,
     records)`` (bulk insert of dicts, the model's defaults filled in, the tenant
@@ -186,6 +188,7 @@ from .models import (
     User,
 )
 from .models.base import Base, TenantScoped, UTCDateTime, tenant_fk, utcnow
+from .paging import capped
 from .plugins import settings_fields
 from .plugins.calling import PluginFailure
 from .plugins.helpers import (
@@ -426,6 +429,7 @@ __all__ = [
     # read-only rows for a page
     "rows_statement",
     "read_rows",
+    "capped",
     # demonstration data (hook ccas_demo_data)
     "DemoCase",
     "insert_rows",

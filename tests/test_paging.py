@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.paging import Pages, page_count, page_within
+from core.paging import Pages, capped, page_count, page_within
 
 
 @pytest.mark.parametrize(("total", "expected"), [
@@ -74,3 +74,11 @@ def test_an_empty_page_beyond_the_cap_is_past_the_end():
     assert Pages(page=9, total=5, per_page=2, cap=4, shown=0).past_end
     assert not Pages(page=4, total=5, per_page=2, cap=4, shown=1).past_end
     assert not Pages(page=1, total=0, per_page=25, cap=10_000, shown=0).past_end
+
+
+@pytest.mark.parametrize(("read", "cap", "shown", "beyond"), [
+    ([], 3, [], False), ([1, 2, 3], 3, [1, 2, 3], False), ([1, 2, 3, 4], 3, [1, 2, 3], True),
+])
+def test_a_list_read_one_past_its_cap_is_cut_and_says_rows_were_left_out(read, cap, shown,
+                                                                         beyond):
+    assert capped(read, cap) == (shown, beyond)

@@ -16,7 +16,7 @@ from flask import Blueprint, g
 from flask_login import current_user
 from sqlalchemy import bindparam, func, select
 
-from .. import clock, formats, labels, tenancy, workflow
+from .. import clock, formats, labels, paging, tenancy, workflow
 from ..cases.items import CASE_ITEM, CASE_ITEM_CORE, CaseItem, case_item
 from ..db import db
 from ..features import workshops
@@ -260,10 +260,9 @@ def manager_overview() -> dict:
     # the loan's repayment is not a stuck file: it moves once a month at most
     open_states = [code for code, state in flow.states.items() if not state.terminal
                    and code not in (State.disbursed, State.repaying)]
-    stuck = [case_item(row) for row in tenancy.scoped_rows(
+    stuck, stuck_beyond = paging.capped([case_item(row) for row in tenancy.scoped_rows(
         session, _STUCK, {"open_states": open_states, "limit": limit,
-                          "shown": STUCK_SHOWN + 1})]
-    stuck_beyond = len(stuck) > STUCK_SHOWN  # the count says "plus de" (never a cut total)
+                          "shown": STUCK_SHOWN + 1})], STUCK_SHOWN)
     # the delays of the cases opened in the last year: what the team works on now, and a
     # bounded read however long the tenant's history (the yearly report covers the rest);
     # the medians computed by the database (one query, one row per step)
@@ -287,7 +286,7 @@ def manager_overview() -> dict:
                            if code in flow.states and flow.states[code].outcome == "granted"),
         },
         "total": sum(counts.values()),
-        "stuck": stuck[:STUCK_SHOWN], "stuck_beyond": stuck_beyond, "stuck_days": days,
+        "stuck": stuck, "stuck_beyond": stuck_beyond, "stuck_days": days,
         **_manager_charts(steps, year),
     }
 
@@ -334,9 +333,9 @@ def referrals_by_partner(session, tenant, year: int) -> list[tuple[str, int]]:
 
 
 def lender_files() -> dict:
-    submitted = _cases(Case.state == State.submitted_to_lender, limit=STUCK_SHOWN + 1)
-    return {"submitted": submitted[:STUCK_SHOWN],
-            "submitted_beyond": len(submitted) > STUCK_SHOWN}
+    submitted, beyond = paging.capped(
+        _cases(Case.state == State.submitted_to_lender, limit=STUCK_SHOWN + 1), STUCK_SHOWN)
+    return {"submitted": submitted, "submitted_beyond": beyond}
 
 
 def partner_referrals() -> dict:
@@ -350,16 +349,16 @@ def partner_referrals() -> dict:
         .where(Referral.from_organisation_id == org_id).group_by(Referral.status)).all())
     by_status = [(labels.label("referral_status", code), n)
                  for code, n in sorted(sent.items(), key=lambda kv: -kv[1])]
-    waiting = db.session.scalars(
+    waiting, waiting_beyond = paging.capped(db.session.scalars(
         select(Referral).where(Referral.to_organisation_id == org_id,
                                Referral.status.in_(AWAITING_ANSWER))
-        .order_by(Referral.created_at).limit(LIMIT + 1)).all()
+        .order_by(Referral.created_at).limit(LIMIT + 1)).all(), LIMIT)
     this_year = db.session.scalar(select(func.count()).select_from(Referral).where(
         Referral.from_organisation_id == org_id,
         Referral.created_at >= year_start))
     return {
         "sent_total": sum(sent.values()), "sent_this_year": this_year,
-        "year": year, "waiting": waiting[:LIMIT], "waiting_beyond": len(waiting) > LIMIT,
+        "year": year, "waiting": waiting, "waiting_beyond": waiting_beyond,
         "in_progress": sum(n for code, n in sent.items() if code not in CLOSED),
         "chart": charts.horizontal_bars(
             "graphique-orientations", "Mes orientations par statut",

@@ -24,7 +24,7 @@ from sqlalchemy import case as sa_case
 from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
 
-from .. import audit, referrals, sorting
+from .. import audit, paging, referrals, sorting
 from ..db import db
 from ..errors import UserError
 from ..hookspecs import hookimpl
@@ -165,10 +165,9 @@ def index():
     # only the columns the tables show and the grouping needs, as light rows (up to
     # LIST_CAP, each with its organisations' names joined): no entities
     order = sorting.order_by(sort)
-    rows = _list_items(stmt.order_by(*order).limit(LIST_CAP + 1))
-    beyond = len(rows) > LIST_CAP
+    rows, beyond = paging.capped(_list_items(stmt.order_by(*order).limit(LIST_CAP + 1)),
+                                 LIST_CAP)
     if beyond:  # the oldest are left out, but never one that awaits an answer
-        rows = rows[:LIST_CAP]
         shown = {r.id for r in rows}
         rows += [r for r in _list_items(stmt.where(Referral.status.in_(AWAITING_ANSWER))
                                         .order_by(*order).limit(LIST_CAP))

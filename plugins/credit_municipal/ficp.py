@@ -49,6 +49,7 @@ from core.plugin_api import (
     allow,
     apply_transition,
     borrowers,
+    capped,
     db_session,
     enqueue_email,
     hooks,
@@ -173,19 +174,18 @@ SECRETARY_SHOWN = 15
 def _secretary_lists(session) -> dict:
     """Cleared checks (call the person back with the documents to bring) and recent
     registrations (tell the person, propose a reorientation)."""
-    cleared = session.scalars(
+    # one more read than listed: past it the heading says "plus de" (never a cut total)
+    cleared, cleared_beyond = capped(session.scalars(
         select(Case).join(FicpCheck, FicpCheck.case_id == Case.id)
         .where(Case.state == FICP_PENDING, FicpCheck.result == FicpResult.clear)
-        .order_by(Case.state_changed_at).limit(SECRETARY_SHOWN + 1)).all()
+        .order_by(Case.state_changed_at).limit(SECRETARY_SHOWN + 1)).all(), SECRETARY_SHOWN)
     since = utcnow() - timedelta(days=RECENT_DAYS)
-    registered = session.scalars(
+    registered, registered_beyond = capped(session.scalars(
         select(Case).where(Case.state == FICP_REGISTERED, Case.state_changed_at >= since)
-        .order_by(Case.state_changed_at.desc()).limit(SECRETARY_SHOWN + 1)).all()
-    # one more read than listed: past it the heading says "plus de" (never a cut total)
-    return {"cleared": cleared[:SECRETARY_SHOWN],
-            "cleared_beyond": len(cleared) > SECRETARY_SHOWN,
-            "registered": registered[:SECRETARY_SHOWN],
-            "registered_beyond": len(registered) > SECRETARY_SHOWN,
+        .order_by(Case.state_changed_at.desc()).limit(SECRETARY_SHOWN + 1)).all(),
+        SECRETARY_SHOWN)
+    return {"cleared": cleared, "cleared_beyond": cleared_beyond,
+            "registered": registered, "registered_beyond": registered_beyond,
             "recent_days": RECENT_DAYS}
 
 
