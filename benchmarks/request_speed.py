@@ -31,8 +31,10 @@ What it does, in one process and from one database:
    in bulk (``COPY`` on PostgreSQL; the plain indexes, the primary and unique keys and
    the foreign keys dropped for the load, the indexes and keys built again and the
    foreign keys added back and validated after it, ``core.rawsql.plain_indexes_deferred``,
-   ``unique_keys_deferred`` and ``foreign_keys_deferred``); ``--keep-db`` keeps the
-   PostgreSQL database;
+   ``unique_keys_deferred`` and ``foreign_keys_deferred``; ``--workers``: processes drawing
+   and writing a tenant's rounds of 10,000 requests at once, one per core by default
+   there, the same rows whatever their number, ``core.demo.rounds``); ``--keep-db`` keeps
+   the PostgreSQL database;
 3. for every endpoint, times the application (Flask test client), the hand-written
    equivalent (a Flask app on SQLAlchemy Core: the same authentication lookup, the same
    reads, the same audit rows written in the same transaction, the same JSON; its SQL is
@@ -97,7 +99,7 @@ YEARS = 2
 
 
 def generate(app, tenants: int, cases: int, seed: int, today: dt.date,
-             quiet: bool = False) -> dict:
+             quiet: bool = False, workers: int = 1) -> dict:
     """Tenants ``bench0..benchN-1``, each the demo's cast (CCAS, lender, partners, four
     plugins enabled) with ``cases`` requests drawn by ``core.demo.generate`` (tenant n
     from ``seed + n``, ending ``today``) and the benchmark's logins; committed round by
@@ -106,7 +108,9 @@ def generate(app, tenants: int, cases: int, seed: int, today: dt.date,
     after it (a repeated key fails its build) and the foreign keys added back, each
     validated by one query (``core.rawsql.plain_indexes_deferred``,
     ``unique_keys_deferred``, ``foreign_keys_deferred``, as the owner): the schema is the
-    migrated one afterwards, and the rows are proved to hold to its keys.
+    migrated one afterwards, and the rows are proved to hold to its keys. ``workers``:
+    processes drawing and writing a tenant's rounds of 10,000 requests at once
+    (PostgreSQL; the same rows as one process).
     Returns what the runs need for tenant 0 (slug, tokens, a case id, the CCAS and the
     partner organisation ids) and what was written."""
     from sqlalchemy import create_engine, func, select
@@ -142,7 +146,7 @@ def generate(app, tenants: int, cases: int, seed: int, today: dt.date,
 
                         summary = demo.generate(session, tenant, seed=seed + n, years=YEARS,
                                                 requests_per_year=cases / YEARS, today=today,
-                                                progress=progress)
+                                                progress=progress, workers=workers)
                         session.commit()
                         for table, count in summary.tables.items():
                             tables[table] = tables.get(table, 0) + count
@@ -182,9 +186,11 @@ def generate(app, tenants: int, cases: int, seed: int, today: dt.date,
               f"{time.perf_counter() - indexed:.1f} s", flush=True)
     seconds = time.perf_counter() - started
     rows = sum(tables.values())
-    print(f"generated {tenants} tenant(s) x {cases:,} cases ({tenants * cases:,}), "
+    print(f"generated {tenants} tenant(s) x {cases:,} cases ({tenants * cases:,}) "
+          f"with {workers} process(es), "
           f"{rows:,} rows in {seconds:.1f} s ({rows / seconds:,.0f} rows/s)")
     out["generated"] = {"seconds": round(seconds, 1), "rows": rows, "tables": tables,
+                        "workers": workers,
                         "today": today.isoformat(), "seed": seed}
     return out
 
@@ -1143,6 +1149,9 @@ def main() -> None:
     parser.add_argument("--save-baseline", action="store_true",
                         help="store this run's figures in the baseline, under its database")
     parser.add_argument("--label", default="", help="a note stored with the results")
+    parser.add_argument("--workers", type=int, default=0,
+                        help="processes generating a tenant's rows at once (PostgreSQL; "
+                             "default: one per core there, one on SQLite)")
     parser.add_argument("--keep-db", action="store_true",
                         help="PostgreSQL: keep the scratch database (EXPLAIN afterwards)")
     args = parser.parse_args()
@@ -1189,7 +1198,8 @@ def run(database, args) -> None:
               "CCAS_BASE_URL": "http://localhost", "RATELIMIT_ENABLED": False}
     app = create_app(config)
     today = dt.date.fromisoformat(args.today) if args.today else dt.date.today()
-    ctx = generate(app, args.tenants, args.cases, args.seed, today)
+    workers = args.workers or (os.cpu_count() or 1 if database.dialect == "postgresql" else 1)
+    ctx = generate(app, args.tenants, args.cases, args.seed, today, workers=workers)
     if database.dialect == "postgresql":
         # statistics now, as after any bulk load: without them (autovacuum had not run yet)
         # the planner sorted every case of the tenant for a page of 20

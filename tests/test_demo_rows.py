@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import random
 import uuid
 from datetime import date
@@ -14,8 +15,10 @@ import pytest
 from sqlalchemy import func, select
 
 from core import demo, rawsql, tenancy
+from core.demo import rounds as demo_rounds
 from core.demo import rows as demo_rows
 from core.models import (
+    Appointment,
     AuditEvent,
     Case,
     CaseSearchToken,
@@ -25,6 +28,7 @@ from core.models import (
     Referral,
 )
 from core.models.organisation import OrganisationKind
+from plugins.credit_municipal.models import Loan, Repayment
 
 
 def test_new_id_is_the_version_4_uuid_of_the_drawn_bits():
@@ -37,15 +41,17 @@ def test_new_id_is_the_version_4_uuid_of_the_drawn_bits():
         assert drawn.variant == uuid.RFC_4122
 
 
-def _two_cities(session, seed: int, today: date):
-    """Two tenants with the demo's cast, the same seed: what each generated."""
+def _two_cities(session, seed: int, today: date, workers=(1, 1)):
+    """Two tenants with the demo's cast, the same seed (the first drawn by
+    ``workers[0]`` processes, the second by ``workers[1]``): what each generated."""
     out = []
-    for slug in ("rounds-a", "rounds-b"):
+    for slug, processes in zip(("rounds-a", "rounds-b"), workers, strict=True):
         tenant, _logins = demo.cast.create_cast(session, slug=slug)
         session.commit()
         summary = demo.generate(session, tenant, seed=seed, years=1,
                                 requests_per_year=120, today=today,
-                                progress=lambda done, total: session.commit())
+                                progress=lambda done, total: session.commit(),
+                                workers=processes)
         session.commit()
         with tenancy.tenant_scope(tenant.id):
             cases = session.execute(select(Case.id, Case.reference, Case.state)
@@ -53,6 +59,15 @@ def _two_cities(session, seed: int, today: date):
             counts = {model.__tablename__: session.scalar(
                 select(func.count()).select_from(model))
                 for model in (Person, CaseTransition, AuditEvent, Referral)}
+            # every generated row of these tables, by its drawn id (the cast's own
+            # audit rows and the suggestions' ids are not drawn from the seed)
+            for model in (Person, CaseTransition, Referral, Appointment, Loan, Repayment):
+                drawn = sorted(str(row_id) for row_id in session.scalars(select(model.id)))
+                counts[f"{model.__tablename__} ids"] = hashlib.sha256(
+                    "".join(drawn).encode()).hexdigest()
+            counts["appointments at once"] = session.execute(
+                select(Appointment.starts_at, func.count()).group_by(Appointment.starts_at)
+                .having(func.count() > 1)).all()
             # the search tokens (written a case a row on PostgreSQL, spread by the server)
             tokens = sorted(session.execute(select(CaseSearchToken.case_id,
                                                    CaseSearchToken.token)).all())
@@ -82,6 +97,42 @@ def test_rounds_written_in_the_background_give_the_same_rows_for_the_same_seed(
     assert counts_a["case_search_tokens"][0] > 10 * 120  # every case's suffixes
     assert first.tables == second.tables and first.tables["cases"] == 120
     assert first.plugins == second.plugins
+
+
+@pytest.mark.postgres_only
+def test_rounds_drawn_by_worker_processes_give_the_rows_one_process_draws(
+        app, session, monkeypatch):
+    monkeypatch.setattr(demo, "CHUNK", 25)  # 120 requests: five rounds, four by workers
+    drawn_apart = []
+    original_iter = demo_rounds.Workers.__iter__
+
+    def recording(self):
+        for written in original_iter(self):
+            drawn_apart.append((written.k, written.pid))
+            yield written
+
+    monkeypatch.setattr(demo_rounds.Workers, "__iter__", recording)
+    (one, cases_a, counts_a), (two, cases_b, counts_b) = _two_cities(
+        session, 11, date(2026, 11, 20), workers=(1, 2))
+    assert [k for k, _pid in drawn_apart] == [1, 2, 3, 4]  # in order, each once
+    processes = {pid for _k, pid in drawn_apart}
+    assert os.getpid() not in processes and 1 <= len(processes) <= 2  # the two workers
+    assert one.cases == two.cases == 120 == len(cases_a)
+    assert cases_a == cases_b  # same ids, references and states
+    assert counts_a == counts_b  # same rows in every table compared
+    assert counts_a["appointments at once"] == []  # no slot booked twice across rounds
+    assert one.tables == two.tables and one.plugins == two.plugins
+
+
+def test_worker_processes_are_refused_on_sqlite(app, session, monkeypatch):
+    if session.get_bind().dialect.name != "sqlite":
+        pytest.skip("SQLite's refusal")
+    tenant, _logins = demo.cast.create_cast(session, slug="rounds-sqlite")
+    session.commit()
+    monkeypatch.setattr(demo, "CHUNK", 20)
+    with pytest.raises(ValueError, match="PostgreSQL only"):
+        demo.generate(session, tenant, seed=3, years=0.5, requests_per_year=100,
+                      today=date(2026, 11, 20), workers=2)
 
 
 def test_a_failed_background_write_surfaces_and_leaves_nothing(app, session, monkeypatch):

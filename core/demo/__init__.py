@@ -27,7 +27,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
-from flask import g, has_app_context
+from flask import current_app, g, has_app_context
 from sqlalchemy import func, select
 
 from .. import clock, plugins, tenancy, workflow
@@ -35,20 +35,16 @@ from ..labels import label
 from ..models import Appointment, Case, Referral
 from ..privacy.notice import notice_version
 from . import (
-    accompaniment,
     agenda,
     cases,
-    documents,
-    evaluation,
-    households,
     referrals,
-    staff_time,
+    rounds,
     suggestions,
     workshops,
 )
 from .cast import DEMO_PASSWORD, OPERATOR_EMAIL, PARTNERS, SLUG, USERS, create_cast, find_cast
 from .rows import Rows, insert_rows, new_id
-from .stories import check_of, cover_referrals, cover_states, draw_story, intake_days
+from .stories import check_of, intake_days
 
 __all__ = [
     "DEFAULT_SEED", "DEMO_PASSWORD", "OPERATOR_EMAIL", "PARTNERS", "USERS", "Summary",
@@ -76,20 +72,26 @@ class Summary:
     generated: bool = True
 
 
-#: Stories written per round: the rows of one round are held in memory, then written.
+#: Stories drawn per round: the rows of one round are held in memory, then written
+#: (:mod:`.rounds`: each round drawn on its own, in any order or in worker processes).
 CHUNK = 10_000
-#: Cases kept aside to invite to the workshops and book this week (at any scale).
-SAMPLE = 3_000
+SAMPLE = rounds.SAMPLE
 
 
 def generate(session, tenant, *, seed: int = DEFAULT_SEED, years: float = 2,
              requests_per_year: int = 400, today: date | None = None,
-             progress: Callable[[int, int], None] | None = None) -> Summary:
+             progress: Callable[[int, int], None] | None = None,
+             workers: int = 1) -> Summary:
     """Write ``years`` of activity ending ``today`` (the tenant's day by default) in
     ``tenant``, ``requests_per_year`` requests a year, drawn from ``seed``. Nothing is
     committed; ``progress(done, total)`` is called after each round of :data:`CHUNK`
     requests (the benchmarks may commit there). The tenant needs its cast
     (:func:`core.demo.cast.find_cast`).
+
+    ``workers`` above 1 (PostgreSQL only; the benchmarks' large loads): rounds after the
+    first are drawn and written by that many forked processes, each round committed by
+    its process (the caller's transaction holds the first round, the plugins' rows and
+    what follows the rounds); the same rows as one process draws.
 
     What happened is dated before now: the activity stops yesterday while today's office
     hours (9:00 to 15:00, :data:`core.demo.cases.DAY_MINUTES`) are not over; what is
@@ -101,65 +103,72 @@ def generate(session, tenant, *, seed: int = DEFAULT_SEED, years: float = 2,
         now = (clock.now() if today == clock.today(tenant)
                else datetime.combine(today, time(12), zone).astimezone(UTC))
         rng = random.Random(seed)
-        plugin_rng = random.Random(f"{seed}:plugins")
+        plugins_rng = random.Random(f"{seed}:plugins")
         cast = find_cast(session)
         first_day = today - timedelta(days=round(365 * years))
         # the last day of activity: today once the office's day is over, else yesterday
         # (nothing that happened is dated after now)
         last_day = today if now >= cases.instant(today, cases.DAY_MINUTES, zone) \
             else today - timedelta(days=1)
-        notice = notice_version(tenant)
         flow = workflow.current()
-        check = check_of(flow)
         days = intake_days(rng, first_day, last_day, round(requests_per_year * years))
+        plan = rounds.Plan(seed=seed, today=today, now=now, zone=zone, last_day=last_day,
+                           notice=notice_version(tenant), flow=flow, check=check_of(flow),
+                           days=days, size=CHUNK)
+        every = list(plan.rounds())
+        if workers > 1 and len(every) > 1 and session.get_bind().dialect.name != "postgresql":
+            raise ValueError("workers: PostgreSQL only (SQLite takes one writer at a time)")
+        apart = None
+        if workers > 1 and len(every) > 1:
+            apart = rounds.Workers(current_app._get_current_object(), plan, tenant.id,
+                                   every[1:], workers)
         rows = Rows(session, rng)
-        calendar = agenda.Agenda(rows, cast, today, zone, now)
-        per_year: dict[int, int] = {}
         tables: Counter = Counter()
         from_plugins: Counter = Counter()
         recent, sample = [], []
         hooks = plugins.hooks()
 
-        def finish(made: list, done: int) -> None:
-            """After a round's rows are stored: the plugins' rows, then ``progress``."""
+        def kept(made: list, picked: list) -> list:
+            """A round's cases: the recent ones and those set aside are kept; what the
+            plugins see is returned."""
+            nonlocal recent
+            recent = (recent + made)[-SAMPLE:]
+            sample.extend(picked)
+            return [m.case for m in made]
+
+        def finish(k: int, made_cases: list) -> None:
+            """After round ``k``'s rows are stored: the plugins' rows, then ``progress``."""
             tables.update(rows.wait())
             for answer in hooks.ccas_demo_data(
-                    rng=plugin_rng, cases=[m.case for m in made], today=today) or []:
+                    rng=rounds.plugin_rng(seed, k, plugins_rng), cases=made_cases,
+                    today=today) or []:
                 from_plugins.update(answer or {})
             if progress is not None:
-                progress(done, len(days))
+                progress(plan.done_after(k), len(days))
 
-        previous = None
         try:
-            for start in range(0, len(days), CHUNK):
-                chunk = days[start:start + CHUNK]
-                # drawn while the writer thread stores the previous round (no session use)
-                stories = [draw_story(rng, start + n, day, last_day, check)
-                           for n, day in enumerate(chunk, start=1)]
-                if start + CHUNK >= len(days):  # the last round holds today's cases
-                    cover_states(stories, flow.states)
-                    cover_referrals(stories,
-                                    lambda story: referrals.current_status(story, flow))
-                made = cases.write(rows, stories, cast, zone, per_year, today, notice)
-                households.add(rows, made, zone)
-                evaluation.add(rows, made, cast, zone, last_day)
-                documents.add(rows, made, cast, tenant, zone, last_day)
-                referrals.add(rows, made, cast, last_day, zone, flow)
-                accompaniment.add(rows, made, cast, tenant, last_day, zone)
-                staff_time.add(rows, made, cast, last_day)
-                calendar.past(made)
-                recent = (recent + made)[-SAMPLE:]
-                sample.extend(rng.sample(made, min(len(made), SAMPLE // 10)))
+            previous = None
+            for k in every if apart is None else every[:1]:
+                drawn = rounds.draw(rows, plan, cast, tenant, k,
+                                    rounds.round_rng(seed, k, rng))
+                made_cases = kept(drawn.made, drawn.picked)
                 if previous is not None:
                     finish(*previous)
                 rows.write(background=True)
-                previous = made, min(start + CHUNK, len(days))
+                previous = k, made_cases
             if previous is not None:
                 finish(*previous)
+            for written in apart or ():  # the other rounds, written by the workers
+                tables.update(written.tables)
+                finish(written.k, kept(written.made, written.picked))
         finally:
             rows.close()
+            if apart is not None:
+                apart.close()
+        rows.rng = rng
         sample = list({m.case.id: m for m in sample[-SAMPLE:] + recent}.values())
-        calendar.weeks(recent)
+        # this week's and next week's meetings (past meetings are booked before Monday)
+        agenda.Agenda(rows, cast, today, zone, now).weeks(recent)
         workshops.add(rows, sample, cast, first_day, today, zone, now)
         referrals.add_unanswered(rows, cast, last_day, zone, len(days))
         tables.update(rows.write())

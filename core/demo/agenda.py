@@ -34,8 +34,12 @@ def _at(day: date, slot: time, zone: ZoneInfo) -> datetime:
 class Agenda:
     """The social worker's slots, booked chunk after chunk (no two meetings at once)."""
 
-    def __init__(self, rows: Rows, cast: Cast, today: date, zone: ZoneInfo, now: datetime):
+    def __init__(self, rows: Rows, cast: Cast, today: date, zone: ZoneInfo, now: datetime,
+                 until: date | None = None):
         self.rows, self.cast, self.today, self.zone, self.now = rows, cast, today, zone, now
+        #: The first day this agenda leaves alone (the next round's first intake day), so
+        #: that rounds drawn apart never book the same slot; ``None``: no bound.
+        self.until = until
         self.worker = cast.user_id("social_worker")
         self.monday = today - timedelta(days=today.weekday())
         self.taken: set[tuple[date, int]] = set()
@@ -77,6 +81,8 @@ class Agenda:
             return
         while day.weekday() >= 5:
             day += timedelta(days=1)
+        if self.until is not None and day >= self.until:
+            return
         free = [i for i in range(len(SLOTS)) if (day, i) not in self.taken]
         if not free:
             return
