@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from flask import Flask, current_app, g
+from flask import Flask, current_app, g, has_request_context
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -26,15 +26,16 @@ class CcasSession(Session):
     """Session class carrying the tenant wall (see ``core.tenancy``)."""
 
     def get_bind(self, mapper=None, **kw):
-        """The request's session (:attr:`Database.session`) runs every transaction of the
-        request on one connection it holds, taken at its first statement and given back
-        at the request's end: a commit in the middle of a request (an idempotency key's
-        claim) commits on that connection and the next transaction begins on it, where
-        the session would give it back to the pool and take one again (a check-in and a
-        checkout, with its ping on PostgreSQL, for each commit). A session bound to a
-        connection begins, commits and rolls back its transactions on it and leaves it
-        open (SQLAlchemy's "joining a session into an external connection", 2.x). Every
-        other session binds to the engine."""
+        """The request's session (:attr:`Database.session` in a request) runs every
+        transaction of the request on one connection it holds, taken at its first
+        statement and given back at the request's end: a commit in the middle of a
+        request (an idempotency key's claim) commits on that connection and the next
+        transaction begins on it, where the session would give it back to the pool and
+        take one again (a check-in and a checkout, with its ping on PostgreSQL, for each
+        commit). A session bound to a connection begins, commits and rolls back its
+        transactions on it and leaves it open (SQLAlchemy's "joining a session into an
+        external connection", 2.x). Every other session binds to the engine: a
+        command's, a worker's, one made apart."""
         if HELD_CONNECTION not in self.info:
             return super().get_bind(mapper, **kw)
         connection = self.info[HELD_CONNECTION]
@@ -116,7 +117,11 @@ class Database:
         session = app_globals.get("ccas_session")
         if session is None:
             session = app_globals.ccas_session = current_app.extensions["ccas_sessionmaker"]()
-            session.info[HELD_CONNECTION] = None  # taken at the first statement
+            if has_request_context():
+                # a request holds one connection (CcasSession.get_bind); a command or a
+                # worker, which may run for hours, takes one per transaction, checked by
+                # the pool's ping (a database restarted in between is reconnected)
+                session.info[HELD_CONNECTION] = None  # taken at the first statement
         return session
 
     def new_session(self) -> CcasSession:

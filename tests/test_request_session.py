@@ -2,13 +2,16 @@
 end (``core.db.CcasSession.get_bind``): a commit in the middle of a request commits on
 it and the next transaction begins on it; the connection goes back to the pool at the
 end, a rollback still undoes what was not committed, the tenant still applies to each
-transaction, and sessions made apart bind to the engine."""
+transaction, and sessions made apart bind to the engine. A command's session (no
+request) takes a connection per transaction, so that one running for hours survives a
+database restarted between its transactions."""
 
 from __future__ import annotations
 
 import contextvars
 
-from sqlalchemy import select
+import pytest
+from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import Connection, Engine
 
 from core import accounts
@@ -17,7 +20,16 @@ from core.models import Organisation
 
 
 def _in_own_context(app, fn):
-    """``fn()`` in an application context of its own (as a request or a command)."""
+    """``fn()`` in a request context of its own (and its application context)."""
+    def run():
+        with app.test_request_context():
+            return fn()
+    return contextvars.Context().run(run)
+
+
+def _in_command(app, fn):
+    """``fn()`` in an application context of its own and no request, as a command or a
+    worker runs."""
     def run():
         with app.app_context():
             return fn()
@@ -140,3 +152,44 @@ def test_a_write_after_the_held_connection_was_used_apart_is_committed(app, tena
             return db.session.scalars(select(Organisation.name)).all()
 
     assert "Pas perdue" in _in_own_context(app, names)
+
+
+def test_a_command_takes_a_connection_per_transaction(app, tenant, in_tenant):
+    pool = app.extensions["ccas_engine"].pool
+
+    def command():
+        with in_tenant(tenant):
+            session = db.session
+            before = pool.checkedout()
+            first = session.connection()
+            session.commit()
+            between = pool.checkedout()
+            second = session.connection()
+            session.commit()
+            return isinstance(session.get_bind(), Engine), before, between, first is second
+
+    bound_to_engine, before, between, same = _in_command(app, command)
+    assert bound_to_engine and not same
+    assert between == before  # given back at each commit, not held
+
+
+@pytest.mark.postgres_only
+def test_a_command_survives_the_database_closing_its_connection_between_transactions(
+        app, tenant, in_tenant, ccas_database):
+    """A database restarted while a long command (``ccas referrals remind``, a worker)
+    waits between two transactions: the next transaction's connection is checked by the
+    pool's ping and replaced, where a held one would fail."""
+    def command():
+        with in_tenant(tenant):
+            session = db.session
+            pid = session.connection().exec_driver_sql("SELECT pg_backend_pid()").scalar()
+            session.commit()
+            admin = create_engine(ccas_database.admin_url, isolation_level="AUTOCOMMIT")
+            with admin.connect() as superuser:  # as a restart would, from outside
+                superuser.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+            admin.dispose()
+            accounts.create_organisation(session, "Après la coupure", "association")
+            session.commit()
+            return session.scalars(select(Organisation.name)).all()
+
+    assert "Après la coupure" in _in_command(app, command)
