@@ -118,11 +118,12 @@ def generate(app, tenants: int, cases: int, seed: int, today: dt.date,
     from core import accounts, demo, rawsql, tenancy
     from core.accounts.credentials import hash_password
     from core.db import db
-    from core.models import Organisation
+    from core.models import Organisation, Tenant
 
     password_hash = hash_password(PASSWORD)
     out: dict = {}
     tables: dict[str, int] = {}
+    generated: list[int] = []
     started = time.perf_counter()
     owner = create_engine(app.config["CCAS_DATABASE_OWNER_URL"])
     with app.app_context(), rawsql.foreign_keys_deferred(owner) as keys:
@@ -144,9 +145,11 @@ def generate(app, tenants: int, cases: int, seed: int, today: dt.date,
                                 print(f"  tenant {n}: {done:,} / {total:,} cases, "
                                       f"{time.perf_counter() - t0:.0f} s", flush=True)
 
+                        generated.append(tenant.id)
                         summary = demo.generate(session, tenant, seed=seed + n, years=YEARS,
                                                 requests_per_year=cases / YEARS, today=today,
-                                                progress=progress, workers=workers)
+                                                progress=progress, workers=workers,
+                                                suggest=False)
                         session.commit()
                         for table, count in summary.tables.items():
                             tables[table] = tables.get(table, 0) + count
@@ -179,11 +182,19 @@ def generate(app, tenants: int, cases: int, seed: int, today: dt.date,
             unique = time.perf_counter()  # the primary and unique keys built again
         indexed = time.perf_counter()
     owner.dispose()
+    suggested = time.perf_counter()
+    with app.app_context():  # the indexes built again: the plugins' rules read by case
+        for tenant_id in generated:
+            with tenancy.tenant_scope(tenant_id):
+                demo.suggest(db.session, db.session.get(Tenant, tenant_id))
+            db.session.commit()
+    suggested = time.perf_counter() - suggested
     if deferred and not quiet:
         print(f"  {len(uniques)} primary and unique keys built again in {unique - loaded:.1f} s, "
               f"{len(deferred)} plain indexes in {indexed - unique:.1f} s, "
               f"{len(keys)} foreign keys added and validated in "
-              f"{time.perf_counter() - indexed:.1f} s", flush=True)
+              f"{time.perf_counter() - indexed - suggested:.1f} s, the suggestions of "
+              f"the open cases in {suggested:.1f} s", flush=True)
     seconds = time.perf_counter() - started
     rows = sum(tables.values())
     print(f"generated {tenants} tenant(s) x {cases:,} cases ({tenants * cases:,}) "

@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import create_engine, inspect, text
 
 from core import rawsql
+from core.models.suggestion import CaseSuggestion
 
 SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "request_speed.py"
 
@@ -78,6 +79,8 @@ def test_the_benchmark_generator_leaves_every_index_and_foreign_key_in_place(
     out = _request_speed().generate(app, 1, 60, 7, dt.date(2026, 11, 20), quiet=True)
     assert out["generated"]["tables"]["cases"] == 60
     assert _schema(ccas_database) == before
+    # the open cases' suggestions, asked once the indexes are back, were written
+    assert ccas_database.count(CaseSuggestion) > 0
     if ccas_database.dialect == "postgresql":
         assert all(validated for *_key, validated in before[1]["pg_constraint"])
     if ccas_database.dialect == "postgresql":

@@ -48,7 +48,7 @@ from .stories import check_of, intake_days
 
 __all__ = [
     "DEFAULT_SEED", "DEMO_PASSWORD", "OPERATOR_EMAIL", "PARTNERS", "USERS", "Summary",
-    "create_demo", "generate", "insert_rows", "new_id", "summary_lines",
+    "create_demo", "generate", "insert_rows", "new_id", "suggest", "summary_lines",
 ]
 
 DEFAULT_SEED = 2009  # the year the Toulouse scheme started
@@ -81,7 +81,7 @@ SAMPLE = rounds.SAMPLE
 def generate(session, tenant, *, seed: int = DEFAULT_SEED, years: float = 2,
              requests_per_year: int = 400, today: date | None = None,
              progress: Callable[[int, int], None] | None = None,
-             workers: int = 1) -> Summary:
+             workers: int = 1, suggest: bool = True) -> Summary:
     """Write ``years`` of activity ending ``today`` (the tenant's day by default) in
     ``tenant``, ``requests_per_year`` requests a year, drawn from ``seed``. Nothing is
     committed; ``progress(done, total)`` is called after each round of :data:`CHUNK`
@@ -91,7 +91,10 @@ def generate(session, tenant, *, seed: int = DEFAULT_SEED, years: float = 2,
     ``workers`` above 1 (PostgreSQL only; the benchmarks' large loads): rounds after the
     first are drawn and written by that many forked processes, each round committed by
     its process (the caller's transaction holds the first round, the plugins' rows and
-    what follows the rounds); the same rows as one process draws.
+    what follows the rounds); the same rows as one process draws. ``suggest=False``
+    leaves the suggestions of the open cases to the caller (:func:`suggest`): a bulk
+    load that dropped the indexes asks for them once the indexes are built again (the
+    plugins' rules read each case's rows by case).
 
     What happened is dated before now: the activity stops yesterday while today's office
     hours (9:00 to 15:00, :data:`core.demo.cases.DAY_MINUTES`) are not over; what is
@@ -172,11 +175,20 @@ def generate(session, tenant, *, seed: int = DEFAULT_SEED, years: float = 2,
         workshops.add(rows, sample, cast, first_day, today, zone, now)
         referrals.add_unanswered(rows, cast, last_day, zone, len(days))
         tables.update(rows.write())
-        suggestions.add(session, cast)
+        if suggest:
+            suggestions.add(session, cast)
         summary = summarise(session, tenant, seed, today)
         summary.plugins = dict(from_plugins)
         summary.tables = dict(tables)
         return summary
+
+
+def suggest(session, tenant) -> int:
+    """The "other aids first" suggestions of ``tenant``'s latest open cases, through the
+    real service (what :func:`generate` does last unless told not to); how many cases.
+    Nothing is committed."""
+    with tenancy.tenant_scope(tenant.id), _tenant_of_hooks(tenant):
+        return suggestions.add(session, find_cast(session))
 
 
 @contextmanager
