@@ -27,7 +27,11 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from flask import g
+
 from .. import tenancy
+from ..db import db
+from ..models import Tenant
 from . import (
     accompaniment,
     agenda,
@@ -172,19 +176,12 @@ class Workers:
 def _worker_started() -> None:
     """In a forked worker: forget the parent's connections without closing them (they
     are the parent's; psycopg closes a connection only in the process that opened it)."""
-    from ..db import db
-
     for engine in db._engines.values():
         engine.dispose(close=False)
 
 
 def _write_round(k: int) -> Written:
     """In a worker: round ``k`` drawn, written and committed in a session of its own."""
-    from flask import g
-
-    from ..db import db
-    from ..models import Tenant
-
     app, plan, tenant_id = _FORKED["app"], _FORKED["plan"], _FORKED["tenant_id"]
     with app.app_context():  # a context of its own: never the parent's session
         session = db.session
