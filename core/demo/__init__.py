@@ -91,7 +91,10 @@ def generate(session, tenant, *, seed: int = DEFAULT_SEED, years: float = 2,
     ``workers`` above 1 (PostgreSQL only; the benchmarks' large loads): rounds after the
     first are drawn and written by that many forked processes, each round committed by
     its process (the caller's transaction holds the first round, the plugins' rows and
-    what follows the rounds); the same rows as one process draws. ``suggest=False``
+    what follows the rounds); the same rows as one process draws. The tenant and its
+    cast must be committed before (the processes read them on connections of their
+    own), and a failure leaves the rounds already committed: a scratch tenant to throw
+    away. ``suggest=False``
     leaves the suggestions of the open cases to the caller (:func:`suggest`): a bulk
     load that dropped the indexes asks for them once the indexes are built again (the
     plugins' rules read each case's rows by case).
@@ -131,13 +134,12 @@ def generate(session, tenant, *, seed: int = DEFAULT_SEED, years: float = 2,
         recent, sample = [], []
         hooks = plugins.hooks()
 
-        def kept(made: list, picked: list) -> list:
-            """A round's cases: the recent ones and those set aside are kept; what the
-            plugins see is returned."""
+        def kept(made: list, picked: list) -> None:
+            """A round's recent cases and those set aside are kept (this week's meetings,
+            the workshops)."""
             nonlocal recent
             recent = (recent + made)[-SAMPLE:]
             sample.extend(picked)
-            return [m.case for m in made]
 
         def finish(k: int, made_cases: list) -> None:
             """After round ``k``'s rows are stored: the plugins' rows, then ``progress``."""
@@ -154,16 +156,17 @@ def generate(session, tenant, *, seed: int = DEFAULT_SEED, years: float = 2,
             for k in every if apart is None else every[:1]:
                 drawn = rounds.draw(rows, plan, cast, tenant, k,
                                     rounds.round_rng(seed, k, rng))
-                made_cases = kept(drawn.made, drawn.picked)
+                kept(drawn.made, drawn.picked)
                 if previous is not None:
                     finish(*previous)
                 rows.write(background=True)
-                previous = k, made_cases
+                previous = k, [m.case for m in drawn.made]
             if previous is not None:
                 finish(*previous)
             for written in apart or ():  # the other rounds, written by the workers
                 tables.update(written.tables)
-                finish(written.k, kept(written.made, written.picked))
+                kept(written.made, written.picked)
+                finish(written.k, written.cases)  # every case of the round
         finally:
             rows.close()
             if apart is not None:

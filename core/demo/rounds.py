@@ -149,12 +149,14 @@ class Workers:
     """Rounds drawn and written by ``workers`` forked processes, each round committed by
     its process on its own connection (PostgreSQL). Make it before the caller starts a
     thread: the processes are forked at once. Iterating gives each round's
-    :class:`Written` in order; :meth:`close` stops what is left (a failure's)."""
+    :class:`Written` in order, once (what was given is not kept); :meth:`close` cancels
+    the rounds not started and waits for the others (after a failure the rounds already
+    committed stay: the tenant is a scratch one to throw away)."""
 
     def __init__(self, app, plan: Plan, tenant_id: int, rounds: list[int], workers: int):
         _FORKED.update(app=app, plan=plan, tenant_id=tenant_id)
         self._pool = ProcessPoolExecutor(
-            workers, mp_context=multiprocessing.get_context("fork"),
+            min(workers, len(rounds)), mp_context=multiprocessing.get_context("fork"),
             initializer=_worker_started)
         try:
             # with "fork" every process starts at the first submit, before any thread
@@ -166,8 +168,8 @@ class Workers:
             _FORKED.clear()
 
     def __iter__(self) -> Iterator[Written]:
-        for future in self._futures:
-            yield future.result()
+        while self._futures:  # a round's cases are let go once given
+            yield self._futures.pop(0).result()
 
     def close(self) -> None:
         self._pool.shutdown(cancel_futures=True)
