@@ -105,7 +105,6 @@ def test_rounds_drawn_by_worker_processes_give_the_rows_one_process_draws(
     monkeypatch.setattr(demo, "CHUNK", 25)  # 120 requests: five rounds, four by workers
     # fewer cases kept aside than a round holds, as at full size (10,000 and 3,000): a
     # worker sends back only those, and every case of its round for the plugins
-    monkeypatch.setattr(demo, "SAMPLE", 10)
     monkeypatch.setattr(demo_rounds, "SAMPLE", 10)
     drawn_apart = []
     original_iter = demo_rounds.Workers.__iter__

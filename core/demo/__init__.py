@@ -75,7 +75,6 @@ class Summary:
 #: Stories drawn per round: the rows of one round are held in memory, then written
 #: (:mod:`.rounds`: each round drawn on its own, in any order or in worker processes).
 CHUNK = 10_000
-SAMPLE = rounds.SAMPLE
 
 
 def generate(session, tenant, *, seed: int = DEFAULT_SEED, years: float = 2,
@@ -94,10 +93,9 @@ def generate(session, tenant, *, seed: int = DEFAULT_SEED, years: float = 2,
     what follows the rounds); the same rows as one process draws. The tenant and its
     cast must be committed before (the processes read them on connections of their
     own), and a failure leaves the rounds already committed: a scratch tenant to throw
-    away. ``suggest=False``
-    leaves the suggestions of the open cases to the caller (:func:`suggest`): a bulk
-    load that dropped the indexes asks for them once the indexes are built again (the
-    plugins' rules read each case's rows by case).
+    away. ``suggest=False`` leaves the suggestions of the open cases to the caller
+    (:func:`suggest`): a bulk load that dropped the indexes asks for them once the
+    indexes are built again (the plugins' rules read each case's rows by case).
 
     What happened is dated before now: the activity stops yesterday while today's office
     hours (9:00 to 15:00, :data:`core.demo.cases.DAY_MINUTES`) are not over; what is
@@ -122,10 +120,10 @@ def generate(session, tenant, *, seed: int = DEFAULT_SEED, years: float = 2,
                            notice=notice_version(tenant), flow=flow, check=check_of(flow),
                            days=days, size=CHUNK)
         every = list(plan.rounds())
-        if workers > 1 and len(every) > 1 and session.get_bind().dialect.name != "postgresql":
-            raise ValueError("workers: PostgreSQL only (SQLite takes one writer at a time)")
         apart = None
         if workers > 1 and len(every) > 1:
+            if session.get_bind().dialect.name != "postgresql":
+                raise ValueError("workers: PostgreSQL only (SQLite takes one writer at a time)")
             apart = rounds.Workers(current_app._get_current_object(), plan, tenant.id,
                                    every[1:], workers)
         rows = Rows(session, rng)
@@ -138,7 +136,7 @@ def generate(session, tenant, *, seed: int = DEFAULT_SEED, years: float = 2,
             """A round's recent cases and those set aside are kept (this week's meetings,
             the workshops)."""
             nonlocal recent
-            recent = (recent + made)[-SAMPLE:]
+            recent = (recent + made)[-rounds.SAMPLE:]
             sample.extend(picked)
 
         def finish(k: int, made_cases: list) -> None:
@@ -172,7 +170,7 @@ def generate(session, tenant, *, seed: int = DEFAULT_SEED, years: float = 2,
             if apart is not None:
                 apart.close()
         rows.rng = rng
-        sample = list({m.case.id: m for m in sample[-SAMPLE:] + recent}.values())
+        sample = list({m.case.id: m for m in sample[-rounds.SAMPLE:] + recent}.values())
         # this week's and next week's meetings (past meetings are booked before Monday)
         agenda.Agenda(rows, cast, today, zone, now).weeks(recent)
         workshops.add(rows, sample, cast, first_day, today, zone, now)

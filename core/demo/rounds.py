@@ -8,7 +8,7 @@ so a generation of one round (``ccas demo``: 800 requests) is what it always was
 references given before it by year (from the intake days), and the first day of the next
 round, which its agenda leaves alone (:class:`core.demo.agenda.Agenda`'s ``until``: two
 rounds never book the same slot). So the same seed gives the same rows whether the
-rounds are drawn one after the other or by several processes (:func:`in_workers`).
+rounds are drawn one after the other or by several processes (:class:`Workers`).
 
 The plugins' rows (hook ``ccas_demo_data``) stay in one process, round after round: the
 lender's guarantee calls depend on what was lent before.
@@ -82,8 +82,8 @@ class Plan:
         return self.days[start] if start < len(self.days) else None
 
 
-def round_rng(seed: int, k: int, main: random.Random) -> random.Random:
-    """Round ``k``'s random generator: ``main`` for the first round."""
+def round_rng(seed: int, k: int, main: random.Random | None = None) -> random.Random:
+    """Round ``k``'s random generator: ``main`` (the generation's) for the first round."""
     return main if k == 0 else random.Random(f"{seed}:round:{k}")
 
 
@@ -97,7 +97,6 @@ class Drawn:
     """A round drawn: its cases and the few set aside for workshops and this week's
     meetings."""
 
-    k: int
     made: list  # core.demo.cases.Made
     picked: list
 
@@ -125,7 +124,7 @@ def draw(rows: Rows, plan: Plan, cast, tenant, k: int, rng: random.Random) -> Dr
     staff_time.add(rows, made, cast, last_day)
     agenda.Agenda(rows, cast, plan.today, zone, plan.now, until=plan.until(k)).past(made)
     picked = rng.sample(made, min(len(made), SAMPLE // 10))
-    return Drawn(k, made, picked)
+    return Drawn(made, picked)
 
 
 @dataclass
@@ -189,9 +188,9 @@ def _write_round(k: int) -> Written:
         session = db.session
         with tenancy.tenant_scope(tenant_id):
             tenant = g.tenant = session.get(Tenant, tenant_id)
-            rows = Rows(session, random.Random())
-            drawn = draw(rows, plan, find_cast(session), tenant, k,
-                         round_rng(plan.seed, k, random.Random()))
+            rng = round_rng(plan.seed, k)  # k > 0: the parent draws the first round
+            rows = Rows(session, rng)
+            drawn = draw(rows, plan, find_cast(session), tenant, k, rng)
             tables = rows.write()
             session.commit()
     return Written(k, tables, drawn.made[-SAMPLE:], drawn.picked,
